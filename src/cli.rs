@@ -1,0 +1,606 @@
+//! The command line: flags (clap) turned into calls of the library, results into text.
+//!
+//! Nothing here prints: [`run`] returns what to print, so the binary stays a few lines and
+//! tests can call the commands directly.
+
+use crate::error::{Error, Result};
+use crate::eval::{self, Mode, Point, Value, format};
+use crate::expr::{Id, Store, Sym};
+use crate::network::{self, Network};
+use crate::print;
+use crate::report;
+use crate::syntax;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::{Value as Json, json};
+use std::io::Read;
+
+/// chainrule: symbolic derivatives and back-propagation, step by step.
+#[derive(Parser, Debug)]
+#[command(
+    name = "chainrule",
+    version,
+    about,
+    after_help = concat!(
+        "Examples:\n",
+        "  chainrule diff '(y - w*x)^2' --wrt w\n",
+        "  chainrule diff 'sigmoid(w*x)' --wrt w --at w=2,x=1 --format latex\n",
+        "  chainrule eval 'exp(1)' --precision 256\n",
+        "\nConventions at kinks: relu'(0) = step(0) = 0 (the homework's σ'(x) = 1{x > 0}, as in\n",
+        "PyTorch and JAX); abs'(0) = sign(0) = 0; at a tie max(a, a) both partials are 0."
+    )
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// A program file: with no subcommand, `chainrule FILE` runs `backprop` on it.
+    pub file: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Differentiate an expression.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  chainrule diff '(y - w*x)^2' --wrt w\n",
+        "      ∂/∂w (y - w*x)^2 = -2*x*(y - w*x)\n",
+        "  chainrule diff '(y - w3*relu(w2*relu(w1*x)))^2' --wrt w1,w2,w3 --at x=1,y=10,w1=2,w2=2,w3=3\n",
+        "  chainrule diff 'x^3' --wrt x --order 2 --format latex\n",
+        "  chainrule diff -- '-y*log(p)' --wrt p\n",
+        "\nThe expression may start with '-'; '-' alone reads it from standard input.\n",
+        "Conventions at kinks: relu'(0) = step(0) = 0; abs'(0) = sign(0) = 0."
+    ))]
+    Diff(DiffArgs),
+    /// Evaluate an expression at a point.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  chainrule eval '(y - w*x)^2' --at x=1,y=10,w=2\n",
+        "      (y - w*x)^2 = 64\n",
+        "  chainrule eval 'sigmoid(1)' --precision 200 --digits 50\n",
+        "  chainrule eval 'exp(1)' --float f64\n"
+    ))]
+    Eval(EvalArgs),
+    /// The forward and backward passes of a program at a point, step by step.
+    #[command(after_help = concat!(
+        "Example:\n",
+        "  chainrule backprop examples/hw7_relu.chain\n",
+        "  chainrule backprop examples/hw7_sigmoid.chain --format latex\n",
+        "  chainrule backprop examples/hw7_relu.chain --at w1=-1 --format json\n",
+        "\nConventions at kinks: relu'(0) = step(0) = 0 (the homework's σ'(x) = 1{x > 0});\n",
+        "kinks met at the point are flagged."
+    ))]
+    Backprop(ProgramArgs),
+    /// The gradient of a program's output, in chain-rule form and expanded.
+    #[command(after_help = concat!(
+        "Example:\n",
+        "  chainrule grad examples/hw7_abstract.chain\n",
+        "      ∂E/∂w1 = ∂_2 ℓ(y, ŷ) · w3 · σ'(z2) · w2 · σ'(z1) · x\n",
+        "  chainrule grad examples/hw7_relu.chain --form expanded --format latex\n"
+    ))]
+    Grad(GradArgs),
+    /// The chain-rule derivation of one partial derivative, path by path.
+    #[command(after_help = concat!(
+        "Example:\n",
+        "  chainrule explain examples/hw7_relu.chain --wrt w2\n"
+    ))]
+    Explain(ExplainArgs),
+}
+
+/// Options of commands that read a program.
+#[derive(Args, Debug)]
+pub struct ProgramArgs {
+    /// The program file (`-` reads standard input).
+    pub file: String,
+    /// The definition to treat as the output (default: the last one).
+    #[arg(long, value_name = "NAME")]
+    pub of: Option<String>,
+    /// Evaluation options (`--at` overrides the program's `at`).
+    #[command(flatten)]
+    pub eval: EvalOpts,
+}
+
+/// `chainrule grad`
+#[derive(Args, Debug)]
+pub struct GradArgs {
+    /// Program options.
+    #[command(flatten)]
+    pub program: ProgramArgs,
+    /// Which form of each gradient to print.
+    #[arg(long, value_enum, default_value_t = GradForm::Both)]
+    pub form: GradForm,
+}
+
+/// Forms of a gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GradForm {
+    /// In terms of the intermediates and local derivatives, along the chain.
+    Intermediates,
+    /// Fully expanded in the inputs.
+    Expanded,
+    /// Both.
+    Both,
+}
+
+/// `chainrule explain`
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// Program options.
+    #[command(flatten)]
+    pub program: ProgramArgs,
+    /// The variable to explain ∂E/∂v for (a parameter or an intermediate).
+    #[arg(long, required = true)]
+    pub wrt: String,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Plain text in the input syntax.
+    Text,
+    /// LaTeX, for KaTeX or a homework.
+    Latex,
+    /// JSON, for programs.
+    Json,
+}
+
+/// Arithmetic choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FloatKind {
+    /// IEEE double.
+    F64,
+    /// MPFR at --precision bits, even when the exact value is rational.
+    Mpfr,
+}
+
+/// Options shared by commands that evaluate.
+#[derive(Args, Debug, Clone)]
+pub struct EvalOpts {
+    /// The point: `x=1,y=10,w1=2` (integers, decimals, fractions like 3/4, 1e-4). Repeatable.
+    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
+    pub at: Vec<String>,
+    /// MPFR precision in bits, used when the value is not rational.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub precision: u32,
+    /// Significant digits printed for inexact values (JSON carries all of them).
+    #[arg(long, default_value_t = format::DEFAULT_DIGITS, value_parser = parse_digits)]
+    pub digits: usize,
+    /// Evaluate in IEEE double (`f64`), or force MPFR (`mpfr`) instead of exact arithmetic.
+    #[arg(long, value_enum)]
+    pub float: Option<FloatKind>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn parse_digits(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err("must be a whole number from 1 to 100000".into()),
+    }
+}
+
+/// `chainrule diff`
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The expression (`-` reads standard input).
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// Variable(s) to differentiate by, comma-separated or repeated: one derivative each.
+    #[arg(long, required = true, value_delimiter = ',')]
+    pub wrt: Vec<String>,
+    /// Order of the derivative.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub order: u32,
+    /// Evaluation options.
+    #[command(flatten)]
+    pub eval: EvalOpts,
+}
+
+/// `chainrule eval`
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The expression (`-` reads standard input).
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// Evaluation options.
+    #[command(flatten)]
+    pub eval: EvalOpts,
+}
+
+/// What a command produced: text for stdout, and notes and warnings for stderr.
+#[derive(Debug, Default, Clone)]
+pub struct Output {
+    /// For standard output.
+    pub stdout: String,
+    /// For standard error.
+    pub warnings: Vec<String>,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<Output> {
+    match (cli.command, cli.file) {
+        (Some(Command::Diff(a)), _) => run_diff(a),
+        (Some(Command::Eval(a)), _) => run_eval(a),
+        (Some(Command::Backprop(a)), _) => run_backprop(a),
+        (Some(Command::Grad(a)), _) => run_grad(a),
+        (Some(Command::Explain(a)), _) => run_explain(a),
+        (None, Some(file)) => {
+            let args = Cli::parse_from(["chainrule", "backprop", &file]);
+            run(args)
+        }
+        (None, None) => Err(Error::Usage(
+            "nothing to do: give a program file (e.g. `chainrule examples/hw7_relu.chain`) or a subcommand; see --help"
+                .into(),
+        )),
+    }
+}
+
+fn read_program(file: &str) -> Result<(String, String)> {
+    if file == "-" {
+        let (s, n) = read_source(file)?;
+        return Ok((s, n.to_string()));
+    }
+    match std::fs::read_to_string(file) {
+        Ok(s) => Ok((s, file.to_string())),
+        Err(e) => Err(Error::Usage(format!("cannot read {file}: {e}"))),
+    }
+}
+
+fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
+    let (src, name) = read_program(&a.file)?;
+    let mut net = network::load(&src, &name, a.of.as_deref())?;
+    let extra = parse_point(&mut net.store, &a.eval.at)?;
+    let point = net.point_with(&extra);
+    let out = Output {
+        warnings: std::mem::take(&mut net.warnings),
+        ..Output::default()
+    };
+    Ok((net, point, out))
+}
+
+fn style(f: Format) -> report::Style {
+    match f {
+        Format::Text => report::Style::Text,
+        Format::Latex => report::Style::Latex,
+        Format::Json => report::Style::Json,
+    }
+}
+
+fn numbers(opts: &EvalOpts) -> report::Numbers {
+    report::Numbers {
+        mode: mode(opts),
+        digits: opts.digits,
+    }
+}
+
+fn run_backprop(a: ProgramArgs) -> Result<Output> {
+    let (mut net, point, mut out) = load_network(&a)?;
+    out.stdout = report::backprop(&mut net, &point, numbers(&a.eval), style(a.eval.format))?;
+    Ok(out)
+}
+
+fn run_grad(a: GradArgs) -> Result<Output> {
+    let (mut net, point, mut out) = load_network(&a.program)?;
+    let form = match a.form {
+        GradForm::Intermediates => report::Form::Intermediates,
+        GradForm::Expanded => report::Form::Expanded,
+        GradForm::Both => report::Form::Both,
+    };
+    let point = if point.is_empty() { None } else { Some(&point) };
+    out.stdout = report::grad(&mut net, point, numbers(&a.program.eval), form, style(a.program.eval.format))?;
+    Ok(out)
+}
+
+fn run_explain(a: ExplainArgs) -> Result<Output> {
+    let (mut net, point, mut out) = load_network(&a.program)?;
+    let name = syntax::normalize_name(a.wrt.trim());
+    let v = net.store.lookup(&name).filter(|s| {
+        net.params.contains(s) || net.defs.iter().any(|d| d.name == *s) || net.store.free_symbols(net.output_def().expanded).contains(s)
+    });
+    let Some(v) = v else {
+        return Err(Error::Usage(format!("--wrt {name}: the program has no variable named `{name}`")));
+    };
+    let point = if point.is_empty() { None } else { Some(&point) };
+    out.stdout = report::explain(&mut net, v, point, numbers(&a.program.eval), style(a.program.eval.format))?;
+    Ok(out)
+}
+
+fn read_source(arg: &str) -> Result<(String, &'static str)> {
+    if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::Usage(format!("cannot read standard input: {e}")))?;
+        Ok((s, "<stdin>"))
+    } else {
+        Ok((arg.to_string(), "<expression>"))
+    }
+}
+
+/// Parses `--at` values (`x=1,y=3/4`) into an exact point.
+pub fn parse_point(store: &mut Store, specs: &[String]) -> Result<Point> {
+    let mut point = Point::new();
+    for spec in specs {
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some((name, value)) = item.split_once('=') else {
+                return Err(Error::Usage(format!(
+                    "--at expects NAME=VALUE pairs separated by commas, e.g. --at x=1,y=0.5; got `{item}`"
+                )));
+            };
+            let name = name.trim();
+            if name.is_empty()
+                || !name.chars().next().is_some_and(char::is_alphabetic)
+                || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '\u{302}')
+            {
+                return Err(Error::Usage(format!("--at: `{name}` is not a variable name")));
+            }
+            let v = parse_value(value.trim()).map_err(|msg| {
+                Error::Usage(format!("--at {name}={}: {msg}", value.trim()))
+            })?;
+            let s = store.intern(&syntax::normalize_name(name));
+            if point.insert(s, v).is_some() {
+                return Err(Error::Usage(format!("--at gives `{name}` twice")));
+            }
+        }
+    }
+    Ok(point)
+}
+
+/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
+pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let bad = || format!("`{text}` is not a number (write e.g. 2, -0.5, 3/4 or 1e-4)");
+    let v = match body.split_once('/') {
+        Some((p, q)) => {
+            let p = syntax::parse_number(p.trim()).ok_or_else(bad)??;
+            let q = syntax::parse_number(q.trim()).ok_or_else(bad)??;
+            if q == 0 {
+                return Err("division by zero".into());
+            }
+            p / q
+        }
+        None => syntax::parse_number(body).ok_or_else(bad)??,
+    };
+    Ok(if neg { -v } else { v })
+}
+
+fn mode(opts: &EvalOpts) -> Mode {
+    match opts.float {
+        Some(FloatKind::F64) => Mode::F64,
+        Some(FloatKind::Mpfr) => Mode::Mpfr(opts.precision),
+        None => Mode::Auto(opts.precision),
+    }
+}
+
+/// The point as `x = 1, y = 10`, in natural order of names.
+fn point_text(store: &Store, point: &Point) -> String {
+    let mut items: Vec<(&Sym, &rug::Rational)> = point.iter().collect();
+    items.sort_by(|a, b| crate::expr::natural_cmp(store.name(*a.0), store.name(*b.0)));
+    items
+        .iter()
+        .map(|(s, v)| format!("{} = {}", store.name(**s), v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn point_latex(store: &Store, point: &Point) -> String {
+    let mut items: Vec<(&Sym, &rug::Rational)> = point.iter().collect();
+    items.sort_by(|a, b| crate::expr::natural_cmp(store.name(*a.0), store.name(*b.0)));
+    items
+        .iter()
+        .map(|(s, v)| format!("{} = {}", print::latex_name(store.name(**s)), latex_rational(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn latex_rational(r: &rug::Rational) -> String {
+    if *r.denom() == 1 {
+        r.to_string()
+    } else {
+        let sign = if *r < 0 { "-" } else { "" };
+        format!("{sign}\\frac{{{}}}{{{}}}", r.numer().clone().abs(), r.denom())
+    }
+}
+
+/// Short description of how a value was computed.
+fn how(v: &Value) -> String {
+    match v {
+        Value::Exact(_) => "exact".into(),
+        Value::Mpfr(f) => format!("MPFR, {} bits", f.prec()),
+        Value::F64(_) => "IEEE double".into(),
+    }
+}
+
+/// A value's text for people.
+fn value_text(v: &Value, digits: usize) -> String {
+    match v {
+        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, digits) {
+            Some(dec) => format!("{r} = {dec}"),
+            None => format!("{r} ≈ {}", format::exact_decimal(r, digits)),
+        },
+        _ => v.to_decimal(digits),
+    }
+}
+
+fn value_latex(v: &Value, digits: usize) -> String {
+    match v {
+        Value::Exact(r) => latex_rational(r),
+        _ => {
+            let s = v.to_decimal(digits);
+            match s.split_once('e') {
+                Some((m, e)) => format!("{m} \\times 10^{{{e}}}"),
+                None => s,
+            }
+        }
+    }
+}
+
+/// JSON fields `value` (all digits of the precision used) and `exact` (when rational).
+fn value_json(v: &Value, prec: u32) -> (Json, Json) {
+    let all = match v {
+        Value::F64(_) => v.to_decimal(17),
+        _ => v.to_decimal(format::digits_for_bits(prec).max(40)),
+    };
+    let exact = v.as_exact().map_or(Json::Null, |r| Json::String(r.to_string()));
+    (Json::String(all), exact)
+}
+
+fn evaluate_one(store: &Store, id: Id, point: &Point, opts: &EvalOpts, out: &mut Output) -> Result<Value> {
+    let (vals, note) = eval::evaluate(store, &[id], point, mode(opts))?;
+    if let Some(n) = note {
+        out.warnings.push(format!("note: {n}"));
+    }
+    Ok(vals.into_iter().next().expect("one root, one value"))
+}
+
+fn run_diff(a: DiffArgs) -> Result<Output> {
+    let (src, src_name) = read_source(&a.expr)?;
+    let mut store = Store::new();
+    let (e, warnings) = syntax::read_expr(&mut store, &src, src_name)?;
+    let mut out = Output {
+        warnings,
+        ..Output::default()
+    };
+    let point = parse_point(&mut store, &a.eval.at)?;
+    let evaluate = !a.eval.at.is_empty();
+    let input_text = print::text(&store, e);
+    let mut results = Vec::new();
+    for name in &a.wrt {
+        let name = syntax::normalize_name(name.trim());
+        if syntax::parse_number(&name).is_some() || name.is_empty() {
+            return Err(Error::Usage(format!("--wrt: `{name}` is not a variable name")));
+        }
+        let var = store.intern(&name);
+        let d = crate::diff::diff_n(&mut store, e, var, a.order);
+        let value = if evaluate {
+            Some(evaluate_one(&store, d, &point, &a.eval, &mut out)?)
+        } else {
+            None
+        };
+        results.push((name, d, value));
+    }
+    let order = a.order;
+    let op_text = |v: &str| {
+        if order == 1 {
+            format!("∂/∂{v}")
+        } else {
+            format!("∂^{order}/∂{v}^{order}")
+        }
+    };
+    let op_latex = |v: &str| {
+        let v = print::latex_name(v);
+        if order == 1 {
+            format!("\\frac{{\\partial}}{{\\partial {v}}}")
+        } else {
+            format!("\\frac{{\\partial^{{{order}}}}}{{\\partial {v}^{{{order}}}}}")
+        }
+    };
+    let input_latex = print::latex(&store, e);
+    match a.eval.format {
+        Format::Text => {
+            for (name, d, value) in &results {
+                let lhs = format!("{} {}", op_text(name), input_text);
+                out.stdout.push_str(&format!("{lhs} = {}\n", print::text(&store, *d)));
+                if let Some(v) = value {
+                    out.stdout.push_str(&format!(
+                        "    at {}: {} ({})\n",
+                        point_text(&store, &point),
+                        value_text(v, a.eval.digits),
+                        how(v)
+                    ));
+                }
+            }
+        }
+        Format::Latex => {
+            for (name, d, value) in &results {
+                out.stdout.push_str(&format!(
+                    "{} \\left[ {} \\right] = {}\n",
+                    op_latex(name),
+                    input_latex,
+                    print::latex(&store, *d)
+                ));
+                if let Some(v) = value {
+                    out.stdout.push_str(&format!(
+                        "\\text{{at }} {}: \\quad {}\n",
+                        point_latex(&store, &point),
+                        value_latex(v, a.eval.digits)
+                    ));
+                }
+            }
+        }
+        Format::Json => {
+            let objs: Vec<Json> = results
+                .iter()
+                .map(|(name, d, value)| {
+                    let mut o = json!({
+                        "input": input_text,
+                        "wrt": name,
+                        "order": order,
+                        "derivative": print::text(&store, *d),
+                        "latex": print::latex(&store, *d),
+                    });
+                    if let Some(v) = value {
+                        let (val, exact) = value_json(v, a.eval.precision);
+                        o["value"] = val;
+                        o["exact"] = exact;
+                        o["arithmetic"] = Json::String(how(v));
+                    }
+                    o
+                })
+                .collect();
+            let j = if objs.len() == 1 {
+                objs.into_iter().next().unwrap()
+            } else {
+                Json::Array(objs)
+            };
+            out.stdout = serde_json::to_string_pretty(&j).expect("JSON") + "\n";
+        }
+    }
+    Ok(out)
+}
+
+fn run_eval(a: EvalArgs) -> Result<Output> {
+    let (src, src_name) = read_source(&a.expr)?;
+    let mut store = Store::new();
+    let (e, warnings) = syntax::read_expr(&mut store, &src, src_name)?;
+    let mut out = Output {
+        warnings,
+        ..Output::default()
+    };
+    let point = parse_point(&mut store, &a.eval.at)?;
+    let v = evaluate_one(&store, e, &point, &a.eval, &mut out)?;
+    let input_text = print::text(&store, e);
+    match a.eval.format {
+        Format::Text => {
+            out.stdout = format!(
+                "{input_text} = {} ({})\n",
+                value_text(&v, a.eval.digits),
+                how(&v)
+            );
+        }
+        Format::Latex => {
+            out.stdout = format!(
+                "{} = {}\n",
+                print::latex(&store, e),
+                value_latex(&v, a.eval.digits)
+            );
+        }
+        Format::Json => {
+            let (val, exact) = value_json(&v, a.eval.precision);
+            let j = json!({
+                "input": input_text,
+                "latex": print::latex(&store, e),
+                "value": val,
+                "exact": exact,
+                "arithmetic": how(&v),
+            });
+            out.stdout = serde_json::to_string_pretty(&j).expect("JSON") + "\n";
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,111 @@
+//! The crate's error type: concrete errors in the library, pretty reports at the top (miette).
+
+use miette::{Diagnostic, LabeledSpan, NamedSource};
+
+/// An error that points into source text: a parse error, an unknown name, a cycle in a program.
+/// Rendered by miette with line, column and a caret under each labelled span.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+pub struct SourceError {
+    /// What went wrong, in words a student understands.
+    pub message: String,
+    /// The text the spans point into.
+    #[source_code]
+    pub src: NamedSource<String>,
+    /// One or more labelled places (a cycle shows both ends).
+    #[label(collection)]
+    pub labels: Vec<LabeledSpan>,
+    /// A hint, where one exists.
+    #[help]
+    pub help: Option<String>,
+}
+
+impl SourceError {
+    /// An error with one labelled span (`start..end` in bytes) in `src`.
+    pub fn new(
+        src_name: &str,
+        src: &str,
+        start: usize,
+        end: usize,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
+        SourceError {
+            message: message.into(),
+            src: NamedSource::new(src_name, src.to_string()),
+            labels: vec![LabeledSpan::new(
+                Some(label.into()),
+                start,
+                end.saturating_sub(start),
+            )],
+            help: None,
+        }
+    }
+
+    /// Adds a hint.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds another labelled span.
+    pub fn with_label(mut self, start: usize, end: usize, label: impl Into<String>) -> Self {
+        self.labels.push(LabeledSpan::new(
+            Some(label.into()),
+            start,
+            end.saturating_sub(start),
+        ));
+        self
+    }
+}
+
+/// Every error chainrule reports.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum Error {
+    /// Parse and program errors, with places in the source (exit code 2).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(Box<SourceError>),
+    /// A malformed request: a bad option value, a missing variable (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A mathematical error: log of a non-positive number, division by zero (exit code 1).
+    #[error("{message}")]
+    Domain {
+        /// What went wrong, naming the subexpression.
+        message: String,
+        /// A hint, where one exists.
+        #[help]
+        help: Option<String>,
+    },
+    /// A documented limit was reached (exit code 1).
+    #[error("{0}")]
+    Limit(String),
+}
+
+impl From<SourceError> for Error {
+    fn from(e: SourceError) -> Self {
+        Error::Source(Box::new(e))
+    }
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for usage and parse errors, 1 for math errors.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Source(_) | Error::Usage(_) => 2,
+            Error::Domain { .. } | Error::Limit(_) => 1,
+        }
+    }
+
+    /// A domain error without a hint.
+    pub fn domain(message: impl Into<String>) -> Self {
+        Error::Domain {
+            message: message.into(),
+            help: None,
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

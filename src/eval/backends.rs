@@ -1,0 +1,396 @@
+//! The three number types behind [`super::Backend`]: exact, MPFR and f64.
+//!
+//! Domain rules are the same in all three: `log` needs a positive argument, a negative power
+//! needs a nonzero base, a non-integer power needs a non-negative base (positive if the
+//! exponent is negative). Results that overflow to infinity or NaN are errors too.
+
+use super::{Backend, Fail};
+use crate::expr::Builtin;
+use rug::ops::Pow;
+use rug::{Float, Integer, Rational};
+use std::cmp::Ordering;
+
+fn domain(s: &str) -> Fail {
+    Fail::Domain(s.to_string())
+}
+
+/// Checks the domain of `base ^ e` given the sign of the base.
+fn power_domain(base_sign: Ordering, e_integer: bool, e_negative: bool, half: bool) -> Result<(), Fail> {
+    match base_sign {
+        Ordering::Equal if e_negative => Err(domain("division by zero")),
+        Ordering::Less if !e_integer => Err(domain(if half {
+            "square root of a negative number"
+        } else {
+            "non-integer power of a negative number"
+        })),
+        _ => Ok(()),
+    }
+}
+
+// ------------------------------------------------------------------ exact
+
+/// Exact rational arithmetic; refuses (with [`Fail::NotExact`]) whatever is not rational.
+#[derive(Clone, Debug)]
+pub struct Exact {
+    max_bits: u64,
+}
+
+impl Exact {
+    /// Exact arithmetic refusing numbers larger than `max_bits` (numerator plus denominator).
+    pub fn new(max_bits: u64) -> Self {
+        Exact { max_bits }
+    }
+
+    fn check(&self, r: Rational) -> Result<Rational, Fail> {
+        if crate::expr::rational_bits(&r) > self.max_bits {
+            Err(Fail::TooLarge)
+        } else {
+            Ok(r)
+        }
+    }
+
+    fn power(&self, b: &Rational, e: &Rational) -> Result<Rational, Fail> {
+        power_domain(
+            b.cmp0(),
+            *e.denom() == 1,
+            e.cmp0() == Ordering::Less,
+            *e.denom() == 2,
+        )?;
+        if *e.denom() == 1 {
+            return crate::expr::rational_powi(b, e.numer(), self.max_bits).ok_or(Fail::TooLarge);
+        }
+        let q = e.denom().to_u32().ok_or(Fail::NotExact)?;
+        let (rn, remn) = b.numer().clone().root_rem(Integer::new(), q);
+        let (rd, remd) = b.denom().clone().root_rem(Integer::new(), q);
+        if remn != 0 || remd != 0 {
+            return Err(Fail::NotExact);
+        }
+        crate::expr::rational_powi(&Rational::from((rn, rd)), e.numer(), self.max_bits)
+            .ok_or(Fail::TooLarge)
+    }
+}
+
+/// A built-in on exact arguments: the value when it is rational.
+pub fn exact_builtin(f: Builtin, a: &[&Rational]) -> Result<Rational, Fail> {
+    let t = a[0];
+    let zero = *t == 0;
+    Ok(match f {
+        Builtin::Log if t.cmp0() != Ordering::Greater => {
+            return Err(domain("log of a non-positive number"));
+        }
+        Builtin::Log if *t == 1 => Rational::new(),
+        Builtin::Exp | Builtin::Cos if zero => Rational::from(1),
+        Builtin::Sin | Builtin::Tan | Builtin::Tanh if zero => Rational::new(),
+        Builtin::Sigmoid if zero => Rational::from((1, 2)),
+        Builtin::Abs => t.clone().abs(),
+        Builtin::Sign => Rational::from(t.cmp0() as i32),
+        Builtin::Relu => {
+            if t.cmp0() == Ordering::Greater {
+                t.clone()
+            } else {
+                Rational::new()
+            }
+        }
+        Builtin::Step => Rational::from(i32::from(t.cmp0() == Ordering::Greater)),
+        Builtin::Max => t.max(a[1]).clone(),
+        Builtin::Min => t.min(a[1]).clone(),
+        _ => return Err(Fail::NotExact),
+    })
+}
+
+impl Backend for Exact {
+    type V = Rational;
+    fn num(&self, r: &Rational) -> Result<Rational, Fail> {
+        Ok(r.clone())
+    }
+    fn sum(&self, c: &Rational, terms: &[(&Rational, &Rational)]) -> Result<Rational, Fail> {
+        let mut acc = c.clone();
+        for (v, k) in terms {
+            acc += Rational::from(*v * *k);
+        }
+        self.check(acc)
+    }
+    fn product(&self, c: &Rational, factors: &[(&Rational, &Rational)]) -> Result<Rational, Fail> {
+        let mut acc = c.clone();
+        for (v, e) in factors {
+            acc *= self.power(v, e)?;
+            acc = self.check(acc)?;
+        }
+        Ok(acc)
+    }
+    fn pow(&self, b: &Rational, e: &Rational) -> Result<Rational, Fail> {
+        self.power(b, e)
+    }
+    fn call(&self, f: Builtin, args: &[&Rational]) -> Result<Rational, Fail> {
+        exact_builtin(f, args)
+    }
+    fn sign(&self, v: &Rational) -> Option<Ordering> {
+        Some(v.cmp0())
+    }
+}
+
+// ------------------------------------------------------------------ MPFR
+
+/// MPFR arithmetic at a fixed precision, each operation correctly rounded.
+#[derive(Clone, Debug)]
+pub struct Mpfr {
+    prec: u32,
+}
+
+impl Mpfr {
+    /// MPFR at `prec` bits.
+    pub fn new(prec: u32) -> Self {
+        Mpfr { prec }
+    }
+
+    fn finite(&self, x: Float) -> Result<Float, Fail> {
+        if x.is_nan() {
+            Err(domain("undefined result (NaN)"))
+        } else if x.is_infinite() {
+            Err(domain("overflow"))
+        } else {
+            Ok(x)
+        }
+    }
+
+    fn power(&self, b: &Float, e: &Rational) -> Result<Float, Fail> {
+        let sign = b.cmp0().unwrap_or(Ordering::Equal);
+        let integer = *e.denom() == 1;
+        power_domain(sign, integer, e.cmp0() == Ordering::Less, *e.denom() == 2)?;
+        let p = self.prec;
+        let r = if integer {
+            Float::with_val(p, b.pow(e.numer()))
+        } else if *e.denom() == 2 {
+            let s = Float::with_val(p, b.sqrt_ref());
+            if *e.numer() == 1 {
+                s
+            } else {
+                Float::with_val(p, s.pow(e.numer()))
+            }
+        } else {
+            let ef = Float::with_val(p + 64, e);
+            Float::with_val(p, b.pow(&ef))
+        };
+        self.finite(r)
+    }
+}
+
+impl Backend for Mpfr {
+    type V = Float;
+    fn num(&self, r: &Rational) -> Result<Float, Fail> {
+        Ok(Float::with_val(self.prec, r))
+    }
+    fn sum(&self, c: &Rational, terms: &[(&Float, &Rational)]) -> Result<Float, Fail> {
+        let mut acc = Float::with_val(self.prec, c);
+        for (v, k) in terms {
+            if **k == 1 {
+                acc += *v;
+            } else if **k == -1 {
+                acc -= *v;
+            } else {
+                acc += Float::with_val(self.prec, *v * *k);
+            }
+        }
+        self.finite(acc)
+    }
+    fn product(&self, c: &Rational, factors: &[(&Float, &Rational)]) -> Result<Float, Fail> {
+        let mut acc: Option<Float> = None;
+        for (v, e) in factors {
+            let pv = if **e == 1 { (*v).clone() } else { self.power(v, e)? };
+            acc = Some(match acc {
+                None => pv,
+                Some(a) => Float::with_val(self.prec, a * pv),
+            });
+        }
+        let acc = acc.unwrap_or_else(|| Float::with_val(self.prec, 1));
+        let r = if *c == 1 {
+            acc
+        } else if *c == -1 {
+            -acc
+        } else {
+            Float::with_val(self.prec, acc * c)
+        };
+        self.finite(r)
+    }
+    fn pow(&self, b: &Float, e: &Float) -> Result<Float, Fail> {
+        let sign = b.cmp0().unwrap_or(Ordering::Equal);
+        power_domain(sign, e.is_integer(), e.is_sign_negative(), false)?;
+        self.finite(Float::with_val(self.prec, b.pow(e)))
+    }
+    fn sign(&self, v: &Float) -> Option<Ordering> {
+        v.cmp0()
+    }
+    fn call(&self, f: Builtin, args: &[&Float]) -> Result<Float, Fail> {
+        let p = self.prec;
+        let t = args[0];
+        let r = match f {
+            Builtin::Exp => Float::with_val(p, t.exp_ref()),
+            Builtin::Log => {
+                if t.cmp0() != Some(Ordering::Greater) {
+                    return Err(domain("log of a non-positive number"));
+                }
+                Float::with_val(p, t.ln_ref())
+            }
+            Builtin::Sin => Float::with_val(p, t.sin_ref()),
+            Builtin::Cos => Float::with_val(p, t.cos_ref()),
+            Builtin::Tan => Float::with_val(p, t.tan_ref()),
+            Builtin::Tanh => Float::with_val(p, t.tanh_ref()),
+            Builtin::Abs => Float::with_val(p, t.abs_ref()),
+            Builtin::Sign => Float::with_val(p, t.cmp0().map_or(0, |o| o as i32)),
+            Builtin::Sigmoid => {
+                // 1/(1 + exp(-t)), computed with a few guard bits then rounded once.
+                let g = p + 32;
+                let e = Float::with_val(g, (-t.clone()).exp_ref());
+                let d = Float::with_val(g, e + 1u32);
+                Float::with_val(p, d.recip_ref())
+            }
+            Builtin::Relu => {
+                if t.cmp0() == Some(Ordering::Greater) {
+                    t.clone()
+                } else {
+                    Float::with_val(p, 0)
+                }
+            }
+            Builtin::Softplus => {
+                // log(1 + exp(t)) = max(t, 0) + log1p(exp(-|t|)), stable for large |t|.
+                let g = p + 32;
+                let neg_abs = Float::with_val(g, -Float::with_val(g, t.abs_ref()));
+                let l = Float::with_val(g, Float::with_val(g, neg_abs.exp_ref()).ln_1p_ref());
+                let m = if t.cmp0() == Some(Ordering::Greater) {
+                    Float::with_val(g, t)
+                } else {
+                    Float::with_val(g, 0)
+                };
+                Float::with_val(p, m + l)
+            }
+            Builtin::Step => Float::with_val(p, i32::from(t.cmp0() == Some(Ordering::Greater))),
+            Builtin::Max => Float::with_val(p, if *t >= *args[1] { t } else { args[1] }),
+            Builtin::Min => Float::with_val(p, if *t <= *args[1] { t } else { args[1] }),
+        };
+        self.finite(r)
+    }
+}
+
+
+// ------------------------------------------------------------------ f64
+
+/// IEEE double arithmetic, in the order a straightforward program (NumPy) would use.
+#[derive(Clone, Copy, Debug)]
+pub struct F64;
+
+impl F64 {
+    fn finite(x: f64) -> Result<f64, Fail> {
+        if x.is_nan() {
+            Err(domain("undefined result (NaN)"))
+        } else if x.is_infinite() {
+            Err(domain("overflow"))
+        } else {
+            Ok(x)
+        }
+    }
+
+    fn power(b: f64, e: &Rational) -> Result<f64, Fail> {
+        let integer = *e.denom() == 1;
+        let sign = b.partial_cmp(&0.0).unwrap_or(Ordering::Equal);
+        power_domain(sign, integer, e.cmp0() == Ordering::Less, *e.denom() == 2)?;
+        let r = if integer {
+            match e.numer().to_i32() {
+                Some(1) => b,
+                Some(2) => b * b,
+                Some(-1) => 1.0 / b,
+                Some(n) => b.powi(n),
+                None => b.powf(e.to_f64()),
+            }
+        } else if *e.denom() == 2 && *e.numer() == 1 {
+            b.sqrt()
+        } else if *e.denom() == 2 && *e.numer() == -1 {
+            1.0 / b.sqrt()
+        } else {
+            b.powf(e.to_f64())
+        };
+        Self::finite(r)
+    }
+}
+
+impl Backend for F64 {
+    type V = f64;
+    fn num(&self, r: &Rational) -> Result<f64, Fail> {
+        Ok(r.to_f64())
+    }
+    fn sum(&self, c: &Rational, terms: &[(&f64, &Rational)]) -> Result<f64, Fail> {
+        // Terms first, the constant last: `y - w*x` and `(w*x) - 10` round as NumPy would.
+        let mut acc: Option<f64> = None;
+        for (v, k) in terms {
+            let t = if **k == 1 {
+                **v
+            } else if **k == -1 {
+                -**v
+            } else {
+                k.to_f64() * **v
+            };
+            acc = Some(acc.map_or(t, |a| a + t));
+        }
+        let acc = acc.unwrap_or(0.0);
+        Self::finite(if *c == 0 { acc } else { acc + c.to_f64() })
+    }
+    fn product(&self, c: &Rational, factors: &[(&f64, &Rational)]) -> Result<f64, Fail> {
+        let mut acc: Option<f64> = None;
+        for (v, e) in factors {
+            let pv = Self::power(**v, e)?;
+            acc = Some(acc.map_or(pv, |a| a * pv));
+        }
+        let acc = acc.unwrap_or(1.0);
+        let r = if *c == 1 {
+            acc
+        } else if *c == -1 {
+            -acc
+        } else if *c.denom() == 1 {
+            c.to_f64() * acc
+        } else {
+            // p/q·x computed as p·x/q, so x/2 is exact.
+            c.numer().to_f64() * acc / c.denom().to_f64()
+        };
+        Self::finite(r)
+    }
+    fn pow(&self, b: &f64, e: &f64) -> Result<f64, Fail> {
+        let sign = b.partial_cmp(&0.0).unwrap_or(Ordering::Equal);
+        power_domain(sign, e.fract() == 0.0, *e < 0.0, false)?;
+        Self::finite(b.powf(*e))
+    }
+    fn sign(&self, v: &f64) -> Option<Ordering> {
+        v.partial_cmp(&0.0)
+    }
+    fn call(&self, f: Builtin, args: &[&f64]) -> Result<f64, Fail> {
+        let t = *args[0];
+        let r = match f {
+            Builtin::Exp => t.exp(),
+            Builtin::Log => {
+                if t <= 0.0 {
+                    return Err(domain("log of a non-positive number"));
+                }
+                t.ln()
+            }
+            Builtin::Sin => t.sin(),
+            Builtin::Cos => t.cos(),
+            Builtin::Tan => t.tan(),
+            Builtin::Tanh => t.tanh(),
+            Builtin::Abs => t.abs(),
+            Builtin::Sign => {
+                if t > 0.0 {
+                    1.0
+                } else if t < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            Builtin::Sigmoid => 1.0 / (1.0 + (-t).exp()),
+            Builtin::Relu => t.max(0.0),
+            Builtin::Softplus => t.max(0.0) + (-t.abs()).exp().ln_1p(),
+            Builtin::Step => f64::from(u8::from(t > 0.0)),
+            Builtin::Max => t.max(*args[1]),
+            Builtin::Min => t.min(*args[1]),
+        };
+        Self::finite(r)
+    }
+}

@@ -1,0 +1,111 @@
+//! Decimal strings for values.
+
+use super::Value;
+use rug::{Float, Integer, Rational};
+
+/// Significant digits shown by default for an inexact value.
+pub const DEFAULT_DIGITS: usize = 20;
+
+/// Decimal digits that `prec` bits carry (enough to identify the binary value).
+pub fn digits_for_bits(prec: u32) -> usize {
+    (f64::from(prec) * std::f64::consts::LOG10_2).ceil() as usize + 1
+}
+
+/// A decimal string for `v`: exact integers in full; exact rationals with a terminating
+/// expansion in full when it fits in `digits`; otherwise `digits` significant digits.
+/// f64 values print as the shortest string that reads back to the same double.
+pub fn decimal(v: &Value, digits: usize) -> String {
+    match v {
+        Value::Exact(r) => exact_decimal(r, digits),
+        Value::Mpfr(f) => float_decimal(f, digits),
+        Value::F64(x) => {
+            if x.is_finite() && (*x == 0.0 || (x.abs() >= 1e-6 && x.abs() < 1e21)) {
+                format!("{x}")
+            } else {
+                format!("{x:e}")
+            }
+        }
+    }
+}
+
+/// An exact rational as a decimal string (see [`decimal`]).
+pub fn exact_decimal(r: &Rational, digits: usize) -> String {
+    if *r.denom() == 1 {
+        return r.numer().to_string();
+    }
+    if let Some(s) = terminating_decimal(r, digits) {
+        return s;
+    }
+    let prec = (digits as f64 / std::f64::consts::LOG10_2).ceil() as u32 + 16;
+    float_decimal(&Float::with_val(prec, r), digits)
+}
+
+/// The exact decimal expansion of `r` when it terminates within `digits` significant digits
+/// (the denominator has no prime factor but 2 and 5).
+pub fn terminating_decimal(r: &Rational, digits: usize) -> Option<String> {
+    let mut d = r.denom().clone();
+    let (mut twos, mut fives) = (0u32, 0u32);
+    while d.is_divisible_u(2) {
+        d /= 2;
+        twos += 1;
+    }
+    while d.is_divisible_u(5) {
+        d /= 5;
+        fives += 1;
+    }
+    if d != 1 {
+        return None;
+    }
+    let places = twos.max(fives);
+    let scaled = Rational::from(r * Integer::from(Integer::u_pow_u(10, places)));
+    let n = scaled.numer().clone();
+    let s = n.clone().abs().to_string();
+    let sig = s.trim_start_matches('0').trim_end_matches('0').len();
+    if sig > digits.max(1) {
+        return None;
+    }
+    if places == 0 {
+        return Some(n.to_string());
+    }
+    let places = places as usize;
+    let padded = format!("{s:0>width$}", width = places + 1);
+    let (int, frac) = padded.split_at(padded.len() - places);
+    let sign = if n < 0 { "-" } else { "" };
+    Some(format!("{sign}{int}.{frac}"))
+}
+
+/// An MPFR value with `digits` significant digits, in plain notation when the exponent is
+/// moderate and in scientific notation (`1.5e-12`) otherwise.
+pub fn float_decimal(f: &Float, digits: usize) -> String {
+    if f.is_zero() {
+        return "0".into();
+    }
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    let (neg, mantissa, exp) = f.to_sign_string_exp(10, Some(digits.max(1)));
+    let exp = exp.unwrap_or(0); // value = 0.mantissa × 10^exp
+    let mantissa = mantissa.trim_end_matches('0');
+    let mantissa = if mantissa.is_empty() { "0" } else { mantissa };
+    let sign = if neg { "-" } else { "" };
+    let n = mantissa.len() as i32;
+    let body = if (-5..=21).contains(&exp) {
+        if exp <= 0 {
+            format!("0.{}{}", "0".repeat((-exp) as usize), mantissa)
+        } else if exp >= n {
+            format!("{}{}", mantissa, "0".repeat((exp - n) as usize))
+        } else {
+            let (a, b) = mantissa.split_at(exp as usize);
+            format!("{a}.{b}")
+        }
+    } else {
+        let (a, b) = mantissa.split_at(1);
+        let e = exp - 1;
+        if b.is_empty() {
+            format!("{a}e{e}")
+        } else {
+            format!("{a}.{b}e{e}")
+        }
+    };
+    format!("{sign}{body}")
+}

@@ -1,0 +1,192 @@
+//! Evaluation: one evaluator, generic over the number type ([`Backend`]).
+//!
+//! The evaluator walks the reachable nodes in id order (children before parents), so it needs
+//! no recursion. Backends: exact rationals ([`Exact`]), MPFR floats at a chosen precision
+//! ([`Mpfr`]) and IEEE doubles ([`F64`]). [`evaluate`] is the front door: exact when every
+//! operation stays rational, MPFR otherwise, or f64 on request.
+
+mod backends;
+pub mod format;
+mod value;
+
+pub use backends::{Exact, F64, Mpfr, exact_builtin};
+pub use value::Value;
+
+use crate::error::{Error, Result};
+use crate::expr::{Func, Id, Node, Store, Sym};
+use rug::Rational;
+use std::collections::HashMap;
+
+/// Why a backend could not compute a node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fail {
+    /// A domain error: what went wrong (`"log of a non-positive number"`).
+    Domain(String),
+    /// The value is not rational (exact backend only).
+    NotExact,
+    /// The exact value is larger than the limit (exact backend only).
+    TooLarge,
+}
+
+/// The arithmetic of one evaluation.
+pub trait Backend {
+    /// The number type.
+    type V: Clone;
+    /// An exact constant.
+    fn num(&self, r: &Rational) -> Result<Self::V, Fail>;
+    /// `c + Σ k·v`.
+    fn sum(&self, c: &Rational, terms: &[(&Self::V, &Rational)]) -> Result<Self::V, Fail>;
+    /// `c · Π v^e`.
+    fn product(&self, c: &Rational, factors: &[(&Self::V, &Rational)]) -> Result<Self::V, Fail>;
+    /// `b ^ e` for a computed exponent.
+    fn pow(&self, b: &Self::V, e: &Self::V) -> Result<Self::V, Fail>;
+    /// A built-in applied to values.
+    fn call(&self, f: crate::expr::Builtin, args: &[&Self::V]) -> Result<Self::V, Fail>;
+    /// The sign of a value (`None` for NaN).
+    fn sign(&self, v: &Self::V) -> Option<std::cmp::Ordering>;
+}
+
+/// Where and why an evaluation failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EvalError {
+    /// A backend failed at this node.
+    At(Id, Fail),
+    /// No value was given for this variable.
+    Unbound(Sym),
+    /// A call of an unspecified function, which has no value.
+    Abstract(Id),
+}
+
+/// Evaluates `roots` with `backend`, variables taken from `env`.
+pub fn evaluate_with<B: Backend>(
+    store: &Store,
+    roots: &[Id],
+    env: &HashMap<Sym, B::V>,
+    backend: &B,
+) -> Result<Vec<B::V>, EvalError> {
+    let order = store.reachable(roots);
+    let mut vals: HashMap<Id, B::V> = HashMap::with_capacity(order.len());
+    for id in order {
+        let at = |f: Fail| EvalError::At(id, f);
+        let v = match store.node(id) {
+            Node::Num(r) => backend.num(r).map_err(at)?,
+            Node::Sym(s) => env.get(s).cloned().ok_or(EvalError::Unbound(*s))?,
+            Node::Add(s) => {
+                let terms: Vec<(&B::V, &Rational)> =
+                    s.terms().iter().map(|(t, k)| (&vals[t], k)).collect();
+                backend.sum(s.constant(), &terms).map_err(at)?
+            }
+            Node::Mul(p) => {
+                let factors: Vec<(&B::V, &Rational)> =
+                    p.factors().iter().map(|(b, e)| (&vals[b], e)).collect();
+                backend.product(p.coeff(), &factors).map_err(at)?
+            }
+            Node::Pow(b, e) => backend.pow(&vals[b], &vals[e]).map_err(at)?,
+            Node::Call(Func::Builtin(f), args) => {
+                let args: Vec<&B::V> = args.iter().map(|a| &vals[a]).collect();
+                backend.call(*f, &args).map_err(at)?
+            }
+            Node::Call(Func::Abstract(_), _) => return Err(EvalError::Abstract(id)),
+        };
+        vals.insert(id, v);
+    }
+    Ok(roots.iter().map(|r| vals[r].clone()).collect())
+}
+
+/// How to evaluate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Exact when every operation stays rational, else MPFR at this many bits.
+    Auto(u32),
+    /// MPFR at this many bits.
+    Mpfr(u32),
+    /// IEEE double.
+    F64,
+}
+
+/// A point: exact values for variables.
+pub type Point = HashMap<Sym, Rational>;
+
+/// Evaluates `roots` at `point` in `mode`. Errors name the failing subexpression.
+///
+/// In [`Mode::Auto`], an exact result too large for the limit falls back to MPFR; the second
+/// value returned says so, in words, so the caller can tell the user.
+pub fn evaluate(
+    store: &Store,
+    roots: &[Id],
+    point: &Point,
+    mode: Mode,
+) -> Result<(Vec<Value>, Option<String>)> {
+    let mpfr = |prec: u32| -> Result<Vec<Value>> {
+        let env = point
+            .iter()
+            .map(|(s, r)| (*s, rug::Float::with_val(prec, r)))
+            .collect();
+        evaluate_with(store, roots, &env, &Mpfr::new(prec))
+            .map(|vs| vs.into_iter().map(Value::Mpfr).collect())
+            .map_err(|e| explain(store, e))
+    };
+    match mode {
+        Mode::F64 => {
+            let env = point.iter().map(|(s, r)| (*s, r.to_f64())).collect();
+            let vs = evaluate_with(store, roots, &env, &F64).map_err(|e| explain(store, e))?;
+            Ok((vs.into_iter().map(Value::F64).collect(), None))
+        }
+        Mode::Mpfr(prec) => Ok((mpfr(prec)?, None)),
+        Mode::Auto(prec) => {
+            let exact = Exact::new(store.limits().max_exact_bits);
+            match evaluate_with(store, roots, point, &exact) {
+                Ok(vs) => Ok((vs.into_iter().map(Value::Exact).collect(), None)),
+                Err(EvalError::At(_, Fail::NotExact)) => Ok((mpfr(prec)?, None)),
+                Err(EvalError::At(id, Fail::TooLarge)) => {
+                    let note = format!(
+                        "the exact value of {} has more than {} bits; evaluated with MPFR at {} bits instead",
+                        crate::print::text(store, id),
+                        store.limits().max_exact_bits,
+                        prec
+                    );
+                    Ok((mpfr(prec)?, Some(note)))
+                }
+                Err(e) => Err(explain(store, e)),
+            }
+        }
+    }
+}
+
+/// Turns an evaluation failure into a user-facing error that names the subexpression.
+pub fn explain(store: &Store, e: EvalError) -> Error {
+    match e {
+        EvalError::At(id, Fail::Domain(what)) => Error::Domain {
+            message: format!("{what} in {}", crate::print::text(store, id)),
+            help: None,
+        },
+        EvalError::At(id, Fail::NotExact) => Error::domain(format!(
+            "{} has no exact rational value",
+            crate::print::text(store, id)
+        )),
+        EvalError::At(id, Fail::TooLarge) => Error::Limit(format!(
+            "the exact value of {} is larger than the limit of {} bits",
+            crate::print::text(store, id),
+            store.limits().max_exact_bits
+        )),
+        EvalError::Unbound(s) => Error::Usage(format!(
+            "no value for `{0}`: give one, e.g. --at {0}=1",
+            store.name(s)
+        )),
+        EvalError::Abstract(id) => {
+            let name = match store.node(id) {
+                Node::Call(Func::Abstract(a), _) => store.name(a.name).to_string(),
+                _ => "?".into(),
+            };
+            Error::Domain {
+                message: format!(
+                    "cannot evaluate {}: `{name}` is an unspecified function",
+                    crate::print::text(store, id)
+                ),
+                help: Some(format!(
+                    "define it in a program, e.g. `{name}(t) = relu(t)`, or evaluate a formula without it"
+                )),
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Canonical constructors. The only way to make a sum, a product or a power.
+//!
+//! Canonical forms (SymPy's `Add.flatten`/`Mul.flatten`, SymEngine's canonical Add/Mul):
+//! - a sum is one rational constant plus `(term, coefficient)` pairs, like terms collected;
+//! - a product is one rational coefficient times `(base, exponent)` pairs, like bases collected;
+//! - a numeric coefficient times a single sum is distributed (`-(y - w*x)` is `w*x - y`), so a
+//!   difference and its negation share their terms;
+//! - constants fold exactly, within [`super::Limits`].
+//!
+//! Every rewrite here keeps the value wherever the input is defined. In particular
+//! `(x^2)^(1/2)` is *not* `x` (it is `|x|`), so non-integer powers of powers are not merged.
+
+use super::{AbstractFn, Builtin, Func, Id, Node, Product, Store, Sum};
+use rug::ops::Pow;
+use rug::{Integer, Rational};
+use std::collections::BTreeMap;
+
+/// The exact `p/q`-th power of a non-negative rational, when it is rational.
+fn exact_root(r: &Rational, q: u32) -> Option<Rational> {
+    let (n, d) = (r.numer(), r.denom());
+    let (rn, remn) = n.clone().root_rem(Integer::new(), q);
+    if remn != 0 {
+        return None;
+    }
+    let (rd, remd) = d.clone().root_rem(Integer::new(), q);
+    if remd != 0 {
+        return None;
+    }
+    Some(Rational::from((rn, rd)))
+}
+
+/// Bits needed for `r` (numerator plus denominator).
+pub(crate) fn rational_bits(r: &Rational) -> u64 {
+    u64::from(r.numer().significant_bits()) + u64::from(r.denom().significant_bits())
+}
+
+/// `r^e` for an integer `e`, if it is defined and within `max_bits`.
+pub(crate) fn rational_powi(r: &Rational, e: &Integer, max_bits: u64) -> Option<Rational> {
+    if *r == 0 {
+        return match e.cmp0() {
+            std::cmp::Ordering::Greater => Some(Rational::new()),
+            std::cmp::Ordering::Equal => Some(Rational::from(1)),
+            std::cmp::Ordering::Less => None,
+        };
+    }
+    if r.numer().clone().abs() == 1 && *r.denom() == 1 {
+        // ±1: no growth whatever the exponent
+        return Some(if *r == 1 || e.is_even() {
+            Rational::from(1)
+        } else {
+            Rational::from(-1)
+        });
+    }
+    let e_abs = e.clone().abs();
+    let e_u32 = e_abs.to_u32()?;
+    if rational_bits(r).saturating_mul(u64::from(e_u32)) > max_bits {
+        return None;
+    }
+    let mut out = Rational::from(r.pow(e_u32));
+    if e.cmp0() == std::cmp::Ordering::Less {
+        out.recip_mut();
+    }
+    Some(out)
+}
+
+impl Store {
+    // ---------------------------------------------------------------- sums
+
+    /// `a + b`
+    pub fn add(&mut self, a: Id, b: Id) -> Id {
+        self.sum_of(Rational::new(), vec![(a, Rational::from(1)), (b, Rational::from(1))])
+    }
+
+    /// `a - b`
+    pub fn sub(&mut self, a: Id, b: Id) -> Id {
+        self.sum_of(
+            Rational::new(),
+            vec![(a, Rational::from(1)), (b, Rational::from(-1))],
+        )
+    }
+
+    /// `-a`
+    pub fn neg(&mut self, a: Id) -> Id {
+        self.scale(a, &Rational::from(-1))
+    }
+
+    /// `k * a` for a rational `k`.
+    pub fn scale(&mut self, a: Id, k: &Rational) -> Id {
+        self.product_of(k.clone(), vec![(a, Rational::from(1))])
+    }
+
+    /// The sum of many expressions.
+    pub fn add_all(&mut self, items: impl IntoIterator<Item = Id>) -> Id {
+        let terms = items.into_iter().map(|t| (t, Rational::from(1))).collect();
+        self.sum_of(Rational::new(), terms)
+    }
+
+    /// The canonical form of `constant + Σ k·t`.
+    pub fn sum_of(&mut self, constant: Rational, items: Vec<(Id, Rational)>) -> Id {
+        let mut constant = constant;
+        let mut acc: BTreeMap<Id, Rational> = BTreeMap::new();
+        for (t, k) in items {
+            if k == 0 {
+                continue;
+            }
+            match self.node(t) {
+                Node::Num(r) => constant += Rational::from(r * &k),
+                Node::Add(s) => {
+                    constant += Rational::from(&s.constant * &k);
+                    for (u, j) in s.terms.iter() {
+                        *acc.entry(*u).or_default() += Rational::from(j * &k);
+                    }
+                }
+                Node::Mul(p) if p.coeff != 1 => {
+                    let c = Rational::from(&p.coeff * &k);
+                    let factors = p.factors.to_vec();
+                    let unit = self.unit_product(factors);
+                    *acc.entry(unit).or_default() += c;
+                }
+                _ => *acc.entry(t).or_default() += k,
+            }
+        }
+        let terms: Vec<(Id, Rational)> = acc.into_iter().filter(|(_, k)| *k != 0).collect();
+        match terms.len() {
+            0 => self.num(constant),
+            1 if constant == 0 => {
+                let (t, k) = terms.into_iter().next().unwrap();
+                if k == 1 {
+                    t
+                } else {
+                    self.scale_term(t, k)
+                }
+            }
+            _ => self.insert(Node::Add(Sum {
+                constant,
+                terms: terms.into_boxed_slice(),
+            })),
+        }
+    }
+
+    /// A product of factors with coefficient 1 (or the lone base).
+    fn unit_product(&mut self, factors: Vec<(Id, Rational)>) -> Id {
+        if factors.len() == 1 && factors[0].1 == 1 {
+            return factors[0].0;
+        }
+        self.insert(Node::Mul(Product {
+            coeff: Rational::from(1),
+            factors: factors.into_boxed_slice(),
+        }))
+    }
+
+    /// `k * t` where `t` is a valid sum term (not a number, not a sum, coefficient 1).
+    fn scale_term(&mut self, t: Id, k: Rational) -> Id {
+        let factors = match self.node(t) {
+            Node::Mul(p) => p.factors.to_vec(),
+            _ => vec![(t, Rational::from(1))],
+        };
+        self.insert(Node::Mul(Product {
+            coeff: k,
+            factors: factors.into_boxed_slice(),
+        }))
+    }
+
+    // ---------------------------------------------------------------- products
+
+    /// `a * b`
+    pub fn mul(&mut self, a: Id, b: Id) -> Id {
+        self.product_of(
+            Rational::from(1),
+            vec![(a, Rational::from(1)), (b, Rational::from(1))],
+        )
+    }
+
+    /// The product of many expressions.
+    pub fn mul_all(&mut self, items: impl IntoIterator<Item = Id>) -> Id {
+        let factors = items.into_iter().map(|t| (t, Rational::from(1))).collect();
+        self.product_of(Rational::from(1), factors)
+    }
+
+    /// `a / b`
+    pub fn div(&mut self, a: Id, b: Id) -> Id {
+        self.product_of(
+            Rational::from(1),
+            vec![(a, Rational::from(1)), (b, Rational::from(-1))],
+        )
+    }
+
+    /// `1 / a`
+    pub fn recip(&mut self, a: Id) -> Id {
+        self.powr(a, Rational::from(-1))
+    }
+
+    /// `a ^ r` for a rational exponent.
+    pub fn powr(&mut self, a: Id, r: Rational) -> Id {
+        self.product_of(Rational::from(1), vec![(a, r)])
+    }
+
+    /// The canonical form of `coeff * Π base^exp`.
+    pub fn product_of(&mut self, coeff: Rational, items: Vec<(Id, Rational)>) -> Id {
+        let max_bits = self.limits().max_exact_bits;
+        let mut coeff = coeff;
+        let mut acc: BTreeMap<Id, Rational> = BTreeMap::new();
+        let mut work = items;
+        while !work.is_empty() {
+            for (b, e) in std::mem::take(&mut work) {
+                if e == 0 || coeff == 0 {
+                    continue;
+                }
+                match self.node(b) {
+                    Node::Num(r) => {
+                        if let Some(v) = self.num_power(r, &e, max_bits) {
+                            coeff *= v;
+                        } else if *r != 1 {
+                            *acc.entry(b).or_default() += e;
+                        }
+                    }
+                    Node::Mul(p) if e.denom() == &1 => {
+                        let n = e.numer();
+                        match rational_powi(&p.coeff, n, max_bits) {
+                            Some(c) => {
+                                coeff *= c;
+                                for (u, j) in p.factors.iter() {
+                                    work.push((*u, Rational::from(j * &e)));
+                                }
+                            }
+                            None => *acc.entry(b).or_default() += e,
+                        }
+                    }
+                    Node::Mul(p) if p.coeff > 0 && p.coeff != 1 => {
+                        // (c·X)^e = c^e · X^e for c > 0: both sides are defined exactly when X > 0.
+                        let (coeff, factors) = (p.coeff.clone(), p.factors.to_vec());
+                        let c = self.num(coeff);
+                        let unit = self.unit_product(factors);
+                        work.push((c, e.clone()));
+                        work.push((unit, e));
+                    }
+                    _ => *acc.entry(b).or_default() += e,
+                }
+            }
+            // Merged exponents may have become integers: x^(1/2)·x^(1/2), (x·y)^(1/2) squared.
+            let redo: Vec<Id> = acc
+                .iter()
+                .filter(|(b, e)| {
+                    e.denom() == &1
+                        && *e.numer() != 0
+                        && matches!(self.node(**b), Node::Num(_) | Node::Mul(_))
+                        && !self.stuck_power(**b, e)
+                })
+                .map(|(b, _)| *b)
+                .collect();
+            for b in redo {
+                let e = acc.remove(&b).unwrap();
+                work.push((b, e));
+            }
+        }
+        if coeff == 0 {
+            return self.num(0);
+        }
+        let factors: Vec<(Id, Rational)> = acc.into_iter().filter(|(_, e)| *e != 0).collect();
+        if factors.is_empty() {
+            return self.num(coeff);
+        }
+        if factors.len() == 1 && factors[0].1 == 1 {
+            let b = factors[0].0;
+            if coeff == 1 {
+                return b;
+            }
+            if let Node::Add(s) = self.node(b) {
+                // Distribute a number over a single sum: 2*(x + 1) is 2*x + 2.
+                let constant = Rational::from(&s.constant * &coeff);
+                let terms = s
+                    .terms
+                    .iter()
+                    .map(|(t, k)| (*t, Rational::from(k * &coeff)))
+                    .collect();
+                return self.sum_of(constant, terms);
+            }
+        }
+        self.insert(Node::Mul(Product {
+            coeff,
+            factors: factors.into_boxed_slice(),
+        }))
+    }
+
+    /// Whether an integer power of a number or product must stay unevaluated (too large, or 0
+    /// to a negative power, which is left for evaluation to report as a division by zero).
+    fn stuck_power(&self, b: Id, e: &Rational) -> bool {
+        let max_bits = self.limits().max_exact_bits;
+        match self.node(b) {
+            Node::Num(r) => rational_powi(r, e.numer(), max_bits).is_none(),
+            Node::Mul(p) => rational_powi(&p.coeff, e.numer(), max_bits).is_none(),
+            _ => false,
+        }
+    }
+
+    /// `r^e` when it is an exact rational within limits.
+    fn num_power(&self, r: &Rational, e: &Rational, max_bits: u64) -> Option<Rational> {
+        if e.denom() == &1 {
+            return rational_powi(r, e.numer(), max_bits);
+        }
+        if *r < 0 {
+            return None;
+        }
+        let q = e.denom().to_u32()?;
+        let root = exact_root(r, q)?;
+        rational_powi(&root, e.numer(), max_bits)
+    }
+
+    // ---------------------------------------------------------------- powers
+
+    /// `base ^ exponent`.
+    pub fn pow(&mut self, base: Id, exponent: Id) -> Id {
+        if let Node::Num(r) = self.node(exponent) {
+            let r = r.clone();
+            return self.powr(base, r);
+        }
+        if let Node::Num(b) = self.node(base)
+            && *b == 1
+        {
+            return base;
+        }
+        self.insert(Node::Pow(base, exponent))
+    }
+
+    /// `sqrt(a)`, built as `a^(1/2)`.
+    pub fn sqrt(&mut self, a: Id) -> Id {
+        self.powr(a, Rational::from((1, 2)))
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    /// A call of a function, with exact folding of constant arguments where the value is
+    /// rational (`relu(-2)` is 0, `exp(0)` is 1, `sigmoid(0)` is 1/2).
+    pub fn call(&mut self, f: Func, args: Vec<Id>) -> Id {
+        if let Func::Builtin(b) = f
+            && let Some(v) = self.fold_builtin(b, &args)
+        {
+            return self.num(v);
+        }
+        self.insert(Node::Call(f, args.into_boxed_slice()))
+    }
+
+    /// A call of a built-in.
+    pub fn builtin(&mut self, b: Builtin, args: Vec<Id>) -> Id {
+        debug_assert_eq!(args.len(), b.arity());
+        self.call(Func::Builtin(b), args)
+    }
+
+    /// `f(x)` for a built-in of one argument.
+    pub fn apply(&mut self, b: Builtin, x: Id) -> Id {
+        self.builtin(b, vec![x])
+    }
+
+    /// A call of an abstract function or one of its partials.
+    pub fn abstract_call(&mut self, f: AbstractFn, args: Vec<Id>) -> Id {
+        self.call(Func::Abstract(f), args)
+    }
+
+    fn fold_builtin(&self, b: Builtin, args: &[Id]) -> Option<Rational> {
+        let vals: Vec<&Rational> = args.iter().map(|a| self.as_num(*a)).collect::<Option<_>>()?;
+        crate::eval::exact_builtin(b, &vals).ok()
+    }
+}

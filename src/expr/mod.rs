@@ -1,0 +1,330 @@
+//! The expression DAG: a hash-consed [`Store`] of [`Node`]s addressed by small [`Id`]s.
+//!
+//! Every node is built by the canonical constructors in [`build`], so two equal expressions are
+//! one node and structural equality is id equality. A node's children always have smaller ids
+//! than the node itself (checked with `debug_assert!` on insertion, as egg's `RecExpr::add`
+//! does), so evaluators and printers can walk nodes in index order without recursion.
+
+mod build;
+mod func;
+mod order;
+
+pub use func::{AbstractFn, BUILTINS, Builtin, Func};
+pub(crate) use build::{rational_bits, rational_powi};
+pub use order::{natural_cmp, structural_cmp};
+
+use rug::Rational;
+use std::collections::HashMap;
+use std::fmt;
+
+/// A handle to a node in a [`Store`]: a typed index, never a bare one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(u32);
+
+impl Id {
+    /// The position of the node in its store.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// An interned symbol name.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Sym(u32);
+
+/// A sum in canonical form: a rational constant plus a list of `(term, coefficient)` pairs,
+/// sorted by term id, with no zero coefficient, no term that is a number or a sum, and no term
+/// that is a product with a coefficient other than 1. Only [`Store`]'s constructors make one.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Sum {
+    constant: Rational,
+    terms: Box<[(Id, Rational)]>,
+}
+
+impl Sum {
+    /// The constant term (possibly zero).
+    pub fn constant(&self) -> &Rational {
+        &self.constant
+    }
+    /// The non-constant terms with their coefficients.
+    pub fn terms(&self) -> &[(Id, Rational)] {
+        &self.terms
+    }
+}
+
+/// A product in canonical form: a nonzero rational coefficient times a list of
+/// `(base, exponent)` pairs with nonzero rational exponents, sorted by base id, no base a
+/// number raised to an integer power, no base a product raised to an integer power.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Product {
+    coeff: Rational,
+    factors: Box<[(Id, Rational)]>,
+}
+
+impl Product {
+    /// The numeric coefficient.
+    pub fn coeff(&self) -> &Rational {
+        &self.coeff
+    }
+    /// The factors `(base, exponent)`.
+    pub fn factors(&self) -> &[(Id, Rational)] {
+        &self.factors
+    }
+}
+
+/// One node of the DAG. Children are ids; leaves are exact rationals and interned symbols.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Node {
+    /// An exact rational constant.
+    Num(Rational),
+    /// A variable.
+    Sym(Sym),
+    /// A canonical sum.
+    Add(Sum),
+    /// A canonical product (including rational powers such as `x^(1/2)` and `1/x`).
+    Mul(Product),
+    /// A power whose exponent is not a number: `base ^ exponent`.
+    Pow(Id, Id),
+    /// A function applied to arguments.
+    Call(Func, Box<[Id]>),
+}
+
+impl Node {
+    /// The node's children, in order.
+    pub fn children(&self) -> Vec<Id> {
+        match self {
+            Node::Num(_) | Node::Sym(_) => Vec::new(),
+            Node::Add(s) => s.terms.iter().map(|(t, _)| *t).collect(),
+            Node::Mul(p) => p.factors.iter().map(|(b, _)| *b).collect(),
+            Node::Pow(b, e) => vec![*b, *e],
+            Node::Call(_, args) => args.to_vec(),
+        }
+    }
+}
+
+/// Limits that keep exact arithmetic and construction from exploding.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The largest exact number, in bits of numerator plus denominator, that constant folding
+    /// and exact evaluation will produce. Larger powers stay unevaluated.
+    pub max_exact_bits: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_exact_bits: 1 << 20,
+        }
+    }
+}
+
+/// Owner of every node. Building a node that already exists returns the existing id.
+#[derive(Default)]
+pub struct Store {
+    nodes: Vec<Node>,
+    memo: HashMap<Node, Id>,
+    names: Vec<String>,
+    name_ids: HashMap<String, Sym>,
+    pub(crate) diff_memo: HashMap<(Id, Sym), Id>,
+    limits: Limits,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Store({} nodes)", self.nodes.len())
+    }
+}
+
+impl Store {
+    /// An empty store with default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty store with the given limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        Store {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The node behind an id.
+    pub fn node(&self, id: Id) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// How many nodes the store holds.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Interns a symbol name.
+    pub fn intern(&mut self, name: &str) -> Sym {
+        if let Some(&s) = self.name_ids.get(name) {
+            return s;
+        }
+        let s = Sym(self.names.len() as u32);
+        self.names.push(name.to_string());
+        self.name_ids.insert(name.to_string(), s);
+        s
+    }
+
+    /// The symbol with this name, if it was ever interned.
+    pub fn lookup(&self, name: &str) -> Option<Sym> {
+        self.name_ids.get(name).copied()
+    }
+
+    /// The name of a symbol.
+    pub fn name(&self, s: Sym) -> &str {
+        &self.names[s.0 as usize]
+    }
+
+    /// The node for a variable.
+    pub fn sym(&mut self, name: &str) -> Id {
+        let s = self.intern(name);
+        self.insert(Node::Sym(s))
+    }
+
+    /// The node for an interned symbol.
+    pub fn sym_node(&mut self, s: Sym) -> Id {
+        self.insert(Node::Sym(s))
+    }
+
+    /// The node for an exact number.
+    pub fn num(&mut self, r: impl Into<Rational>) -> Id {
+        self.insert(Node::Num(r.into()))
+    }
+
+    /// The number behind `id`, if it is one.
+    pub fn as_num(&self, id: Id) -> Option<&Rational> {
+        match self.node(id) {
+            Node::Num(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The symbol behind `id`, if it is a variable.
+    pub fn as_sym(&self, id: Id) -> Option<Sym> {
+        match self.node(id) {
+            Node::Sym(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// Whether `id` is the number zero.
+    pub fn is_zero(&self, id: Id) -> bool {
+        matches!(self.node(id), Node::Num(r) if *r == 0)
+    }
+
+    /// Hash-conses a node whose children are already in the store.
+    fn insert(&mut self, node: Node) -> Id {
+        if let Some(&id) = self.memo.get(&node) {
+            return id;
+        }
+        let id = Id(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
+        debug_assert!(
+            node.children().iter().all(|c| *c < id),
+            "children must precede their parent"
+        );
+        self.nodes.push(node.clone());
+        self.memo.insert(node, id);
+        id
+    }
+
+    /// Every node reachable from `roots`, in ascending id order (children before parents).
+    pub fn reachable(&self, roots: &[Id]) -> Vec<Id> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack: Vec<Id> = roots.to_vec();
+        let mut out = Vec::new();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id.index()], true) {
+                continue;
+            }
+            out.push(id);
+            stack.extend(self.node(id).children());
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The free symbols of `root`, sorted by name in natural order (`w2` before `w10`).
+    pub fn free_symbols(&self, root: Id) -> Vec<Sym> {
+        let mut syms: Vec<Sym> = self
+            .reachable(&[root])
+            .into_iter()
+            .filter_map(|id| self.as_sym(id))
+            .collect();
+        syms.sort_by(|a, b| order::natural_cmp(self.name(*a), self.name(*b)));
+        syms
+    }
+
+    /// Number of nodes reachable from `root` (the DAG size, shared nodes counted once).
+    pub fn dag_size(&self, root: Id) -> usize {
+        self.reachable(&[root]).len()
+    }
+
+    /// Replaces symbols by expressions throughout `root` (one pass, children first).
+    pub fn substitute(&mut self, root: Id, map: &HashMap<Sym, Id>) -> Id {
+        if map.is_empty() {
+            return root;
+        }
+        let order = self.reachable(&[root]);
+        let mut new: HashMap<Id, Id> = HashMap::with_capacity(order.len());
+        for id in order {
+            let node = self.node(id).clone();
+            let r = match node {
+                Node::Sym(s) => map.get(&s).copied().unwrap_or(id),
+                Node::Num(_) => id,
+                other => self.rebuild(&other, &|c| new[&c]),
+            };
+            new.insert(id, r);
+        }
+        new[&root]
+    }
+
+    /// Rebuilds a node with its children mapped, through the canonical constructors.
+    pub fn rebuild(&mut self, node: &Node, child: &dyn Fn(Id) -> Id) -> Id {
+        match node {
+            Node::Num(r) => self.num(r.clone()),
+            Node::Sym(s) => self.sym_node(*s),
+            Node::Add(s) => {
+                let terms: Vec<(Id, Rational)> =
+                    s.terms.iter().map(|(t, k)| (child(*t), k.clone())).collect();
+                self.sum_of(s.constant.clone(), terms)
+            }
+            Node::Mul(p) => {
+                let factors: Vec<(Id, Rational)> = p
+                    .factors
+                    .iter()
+                    .map(|(b, e)| (child(*b), e.clone()))
+                    .collect();
+                self.product_of(p.coeff.clone(), factors)
+            }
+            Node::Pow(b, e) => {
+                let (b, e) = (child(*b), child(*e));
+                self.pow(b, e)
+            }
+            Node::Call(f, args) => {
+                let args: Vec<Id> = args.iter().map(|a| child(*a)).collect();
+                self.call(f.clone(), args)
+            }
+        }
+    }
+}

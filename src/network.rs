@@ -1,0 +1,574 @@
+//! Programs of named definitions, and the forward and backward passes over them.
+//!
+//! A program (`z1 = w1*x`, `x1 = σ(z1)`, …) is kept as named nodes in definition order:
+//! each definition's *local* formula refers to earlier definitions by name (as symbols), and
+//! its *expanded* formula has them substituted. The backward pass is the reverse-mode sweep
+//! over those names: each adjoint `δ_v = ∂E/∂v` is its own formula, built from the adjoints
+//! of v's users (`δ_z2 = δ_x2·σ'(z2)`), and stays a node of its own rather than being
+//! multiplied out, so a deep network's gradient stays linear in size (DESIGN.md).
+
+use crate::diff::diff;
+use crate::error::{Error, Result, SourceError};
+use crate::eval::{self, Backend, EvalError, Exact, F64, Fail, Mode, Mpfr, Point, Value};
+use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
+use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
+use crate::syntax::{self, Lowerer, UserFn};
+use rug::{Float, Rational};
+use std::collections::HashMap;
+
+/// One named definition.
+#[derive(Clone, Debug)]
+pub struct Def {
+    /// The name defined.
+    pub name: Sym,
+    /// The formula as written, in terms of inputs and earlier names.
+    pub formula: Id,
+    /// The formula with every earlier name substituted: in terms of inputs only.
+    pub expanded: Id,
+    /// Where the definition's name is.
+    pub span: Span,
+    /// The right-hand side as written in the source.
+    pub written: String,
+}
+
+/// A loaded program.
+#[derive(Debug)]
+pub struct Network {
+    /// Owner of every node.
+    pub store: Store,
+    /// The definitions, in order.
+    pub defs: Vec<Def>,
+    /// Index of the output (the loss) in `defs`.
+    pub output: usize,
+    /// The parameters to differentiate by, in order.
+    pub params: Vec<Sym>,
+    /// The point given by `at` statements.
+    pub point: Point,
+    /// Warnings for the user.
+    pub warnings: Vec<String>,
+    /// The source text and its name, for diagnostics.
+    pub source: (String, String),
+}
+
+/// One adjoint of the backward pass: `δ_v = Σ_u δ_u · ∂u/∂v`.
+#[derive(Clone, Debug)]
+pub struct Adjoint {
+    /// The variable `v` (an intermediate or a parameter).
+    pub of: Sym,
+    /// The symbol `δ_v` that stands for it in later formulas.
+    pub delta: Sym,
+    /// The users `u` of `v` with the local partial `∂u/∂v` (in terms of names).
+    pub terms: Vec<(Sym, Id)>,
+    /// `Σ_u δ_u · ∂u/∂v` with the `δ_u` as symbols.
+    pub formula: Id,
+    /// The same with every `δ` inlined: in terms of intermediates and inputs.
+    pub inlined: Id,
+}
+
+/// The backward pass: adjoints in sweep order (output first), then the parameters' gradients.
+#[derive(Clone, Debug)]
+pub struct Backward {
+    /// Adjoints of the intermediates, output first.
+    pub adjoints: Vec<Adjoint>,
+    /// Adjoints of the parameters: the gradient.
+    pub gradient: Vec<Adjoint>,
+}
+
+/// Values of a forward and backward pass at a point.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// Each definition's value, in definition order.
+    pub forward: Vec<Value>,
+    /// Each adjoint's value, in sweep order.
+    pub adjoints: Vec<Value>,
+    /// Each parameter's gradient.
+    pub gradient: Vec<Value>,
+    /// Kinks met: notes on non-differentiable points and the convention used.
+    pub kinks: Vec<String>,
+}
+
+/// Names used in an expression, with their spans (iteratively: deep input is fine).
+fn names_used(e: &Expr) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Num(_) => {}
+            ExprKind::Name(n) => out.push((n.clone(), e.span)),
+            ExprKind::Neg(x) => stack.push(x),
+            ExprKind::Sum(a, rest) => {
+                stack.push(a);
+                stack.extend(rest.iter().map(|(_, t)| t));
+            }
+            ExprKind::Product(a, rest) => {
+                stack.push(a);
+                stack.extend(rest.iter().map(|(_, t)| t));
+            }
+            ExprKind::Pow(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ExprKind::Call(c) => stack.extend(c.args.iter()),
+        }
+    }
+    out
+}
+
+/// Loads a program: parses, checks names, lowers definitions, expands them.
+///
+/// `output` names the definition to treat as the loss (default: the last one).
+pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> {
+    let program = syntax::parse_program(src, src_name)?;
+    let mut store = Store::new();
+    let err = |span: Span, msg: String, label: &str| -> Error {
+        SourceError::new(src_name, src, span.start, span.end, msg, label).into()
+    };
+
+    // First pass: where is each name defined?
+    let mut defined_at: HashMap<String, Span> = HashMap::new();
+    let mut fn_at: HashMap<String, Span> = HashMap::new();
+    for (stmt, _) in &program.stmts {
+        let (name, is_fn) = match stmt {
+            Stmt::Def { name, .. } => (name, false),
+            Stmt::FnDef { name, .. } | Stmt::FnDecl { name, .. } => (name, true),
+            _ => continue,
+        };
+        let table = if is_fn { &mut fn_at } else { &mut defined_at };
+        if let Some(first) = table.get(&name.name) {
+            return Err(SourceError::new(
+                src_name,
+                src,
+                name.span.start,
+                name.span.end,
+                format!("`{}` is defined twice", name.name),
+                "defined again here",
+            )
+            .with_label(first.start, first.end, "first defined here")
+            .with_help("give each intermediate its own name")
+            .into());
+        }
+        if is_fn && (Builtin::from_name(&name.name).is_some() || name.name == "sqrt" || name.name == "d") {
+            return Err(err(
+                name.span,
+                format!("`{}` is a built-in function and cannot be redefined", name.name),
+                "built in",
+            ));
+        }
+        table.insert(name.name.clone(), name.span);
+    }
+    for (name, span) in &defined_at {
+        if let Some(f) = fn_at.get(name) {
+            return Err(SourceError::new(
+                src_name,
+                src,
+                span.start,
+                span.end,
+                format!("`{name}` is both a function and an intermediate"),
+                "defined as an intermediate here",
+            )
+            .with_label(f.start, f.end, "defined as a function here")
+            .into());
+        }
+    }
+
+    let mut functions: HashMap<String, UserFn> = HashMap::new();
+    let mut declared: HashMap<String, Vec<String>> = HashMap::new();
+    let mut defs: Vec<Def> = Vec::new();
+    let mut point = Point::new();
+    let mut point_spans: Vec<(String, Span)> = Vec::new();
+    let mut wrt: Option<Vec<(String, Span)>> = None;
+    let mut warnings = Vec::new();
+    let mut expanded_of: HashMap<Sym, Id> = HashMap::new();
+
+    for (stmt, _) in &program.stmts {
+        match stmt {
+            Stmt::FnDecl { name, params } => {
+                declared.insert(name.name.clone(), params.iter().map(|p| p.name.clone()).collect());
+            }
+            Stmt::FnDef { name, params, body } => {
+                let mut l = Lowerer::new(&mut store, src, src_name);
+                l.strict = true;
+                l.functions = functions.clone();
+                l.declared = declared.clone();
+                // The body may use only its parameters and global inputs, not intermediates.
+                for (n, span) in names_used(body) {
+                    if defined_at.contains_key(&n) && !params.iter().any(|p| p.name == n) {
+                        return Err(err(
+                            span,
+                            format!("the body of `{}` uses the intermediate `{n}`", name.name),
+                            "an intermediate",
+                        ));
+                    }
+                }
+                let body_id = l.expr(body)?;
+                warnings.append(&mut l.warnings);
+                let params = params.iter().map(|p| store.intern(&p.name)).collect();
+                functions.insert(name.name.clone(), UserFn { params, body: body_id });
+            }
+            Stmt::Def { name, value } => {
+                for (n, span) in names_used(value) {
+                    if n == name.name {
+                        return Err(err(
+                            span,
+                            format!("`{n}` is defined in terms of itself"),
+                            "used in its own definition",
+                        ));
+                    }
+                    if let Some(at) = defined_at.get(&n)
+                        && at.start > name.span.start
+                    {
+                        return Err(SourceError::new(
+                            src_name,
+                            src,
+                            span.start,
+                            span.end,
+                            format!("`{n}` is used before it is defined"),
+                            "used here",
+                        )
+                        .with_label(at.start, at.end, "defined later here")
+                        .with_help("definitions run top to bottom; a cycle of definitions is not a network")
+                        .into());
+                    }
+                }
+                let mut l = Lowerer::new(&mut store, src, src_name);
+                l.strict = true;
+                l.functions = functions.clone();
+                l.declared = declared.clone();
+                let formula = l.expr(value)?;
+                warnings.append(&mut l.warnings);
+                let sym = store.intern(&name.name);
+                let expanded = store.substitute(formula, &expanded_of);
+                expanded_of.insert(sym, expanded);
+                defs.push(Def {
+                    name: sym,
+                    formula,
+                    expanded,
+                    span: name.span,
+                    written: src[value.span.start..value.span.end].to_string(),
+                });
+            }
+            Stmt::At(items) => {
+                for (id, e) in items {
+                    let v = constant_value(&mut store, e, src, src_name)?;
+                    let s = store.intern(&id.name);
+                    point.insert(s, v);
+                    point_spans.push((id.name.clone(), id.span));
+                }
+            }
+            Stmt::Wrt(names) => {
+                wrt = Some(names.iter().map(|n| (n.name.clone(), n.span)).collect());
+            }
+        }
+    }
+    if defs.is_empty() {
+        return Err(Error::Usage(format!(
+            "{src_name} defines nothing: write definitions such as `z1 = w1*x`, the last one being the loss"
+        )));
+    }
+    let output = match output {
+        None => defs.len() - 1,
+        Some(n) => {
+            let n = syntax::normalize_name(n);
+            let s = store.lookup(&n);
+            defs.iter()
+                .position(|d| Some(d.name) == s)
+                .ok_or_else(|| Error::Usage(format!("--of {n}: the program has no definition named `{n}`")))?
+        }
+    };
+    for (n, span) in &point_spans {
+        if defined_at.contains_key(n) {
+            return Err(err(
+                *span,
+                format!("`{n}` is an intermediate: its value is computed, not given"),
+                "an intermediate",
+            ));
+        }
+    }
+    let root = defs[output].expanded;
+    let inputs = store.free_symbols(root);
+    let params = match wrt {
+        Some(names) => {
+            let mut ps = Vec::new();
+            for (n, span) in names {
+                if defined_at.contains_key(&n) {
+                    return Err(err(
+                        span,
+                        format!("`{n}` is an intermediate; `wrt` names parameters (inputs)"),
+                        "an intermediate",
+                    ));
+                }
+                let s = store.intern(&n);
+                if !inputs.contains(&s) {
+                    warnings.push(format!(
+                        "warning: `{n}` does not occur in `{}`; its gradient is 0",
+                        store.name(defs[output].name)
+                    ));
+                }
+                ps.push(s);
+            }
+            ps
+        }
+        None => inputs,
+    };
+    Ok(Network {
+        store,
+        defs,
+        output,
+        params,
+        point,
+        warnings,
+        source: (src.to_string(), src_name.to_string()),
+    })
+}
+
+/// An `at` value: an expression that must be a number.
+fn constant_value(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Result<Rational> {
+    let mut l = Lowerer::new(store, src, src_name);
+    let id = l.expr(e)?;
+    match store.as_num(id) {
+        Some(r) => Ok(r.clone()),
+        None => Err(SourceError::new(
+            src_name,
+            src,
+            e.span.start,
+            e.span.end,
+            "a value in `at` must be a number",
+            "not a number",
+        )
+        .into()),
+    }
+}
+
+impl Network {
+    /// The name of a symbol.
+    pub fn name(&self, s: Sym) -> &str {
+        self.store.name(s)
+    }
+
+    /// The output definition.
+    pub fn output_def(&self) -> &Def {
+        &self.defs[self.output]
+    }
+
+    /// The definitions the output depends on, in definition order (output last).
+    pub fn live_defs(&self) -> Vec<usize> {
+        let mut live = vec![false; self.defs.len()];
+        live[self.output] = true;
+        let index: HashMap<Sym, usize> =
+            self.defs.iter().enumerate().map(|(i, d)| (d.name, i)).collect();
+        for i in (0..=self.output).rev() {
+            if !live[i] {
+                continue;
+            }
+            for s in self.store.free_symbols(self.defs[i].formula) {
+                if let Some(&j) = index.get(&s) {
+                    live[j] = true;
+                }
+            }
+        }
+        (0..=self.output).filter(|i| live[*i]).collect()
+    }
+
+    /// The symbol `δ_v` for a variable.
+    fn delta_sym(&mut self, v: Sym) -> Sym {
+        let name = format!("δ_{}", self.store.name(v));
+        self.store.intern(&name)
+    }
+
+    /// The backward pass, symbolically.
+    pub fn backward(&mut self) -> Backward {
+        let live = self.live_defs();
+        let out = self.defs[self.output].name;
+        // Users of each variable: (user, local partial ∂user/∂v).
+        let mut users: HashMap<Sym, Vec<(Sym, Id)>> = HashMap::new();
+        for &i in live.iter().rev() {
+            let (u, f) = (self.defs[i].name, self.defs[i].formula);
+            for v in self.store.free_symbols(f) {
+                let local = diff(&mut self.store, f, v);
+                if !self.store.is_zero(local) {
+                    users.entry(v).or_default().push((u, local));
+                }
+            }
+        }
+        let mut inlined: HashMap<Sym, Id> = HashMap::new();
+        let make = |net: &mut Network, v: Sym, inlined: &mut HashMap<Sym, Id>| -> Adjoint {
+            let delta = net.delta_sym(v);
+            if v == out {
+                let one = net.store.num(1);
+                inlined.insert(v, one);
+                return Adjoint { of: v, delta, terms: vec![], formula: one, inlined: one };
+            }
+            let terms = users.get(&v).cloned().unwrap_or_default();
+            let mut f_terms = Vec::new();
+            let mut i_terms = Vec::new();
+            for (u, local) in &terms {
+                // δ_E = 1: write the output's users' terms without it.
+                let du_node = if *u == out {
+                    net.store.num(1)
+                } else {
+                    let du = net.delta_sym(*u);
+                    net.store.sym_node(du)
+                };
+                f_terms.push(net.store.mul(du_node, *local));
+                let iu = inlined[u];
+                i_terms.push(net.store.mul(iu, *local));
+            }
+            let formula = net.store.add_all(f_terms);
+            let inl = net.store.add_all(i_terms);
+            inlined.insert(v, inl);
+            Adjoint { of: v, delta, terms, formula, inlined: inl }
+        };
+        let mut adjoints = Vec::new();
+        for &i in live.iter().rev() {
+            let v = self.defs[i].name;
+            adjoints.push(make(self, v, &mut inlined));
+        }
+        let params = self.params.clone();
+        let gradient = params.iter().map(|p| make(self, *p, &mut inlined)).collect();
+        Backward { adjoints, gradient }
+    }
+
+    /// The paths from the output down to `v`, each a list of edges `(user, used, ∂user/∂used)`
+    /// from the output downwards; `None` when there are more than `max` paths.
+    pub fn paths(&mut self, v: Sym, max: usize) -> Option<Vec<Vec<(Sym, Sym, Id)>>> {
+        let live = self.live_defs();
+        let out = self.defs[self.output].name;
+        // paths_to[u] = paths from the output to u; filled top-down in reverse definition order.
+        let mut paths_to: HashMap<Sym, Vec<Vec<(Sym, Sym, Id)>>> = HashMap::new();
+        paths_to.insert(out, vec![vec![]]);
+        for &i in live.iter().rev() {
+            let (u, f) = (self.defs[i].name, self.defs[i].formula);
+            let Some(above) = paths_to.get(&u).cloned() else {
+                continue;
+            };
+            for w in self.store.free_symbols(f) {
+                let local = diff(&mut self.store, f, w);
+                if self.store.is_zero(local) {
+                    continue;
+                }
+                let entry = paths_to.entry(w).or_default();
+                for p in &above {
+                    let mut q = p.clone();
+                    q.push((u, w, local));
+                    entry.push(q);
+                }
+                if entry.len() > max {
+                    return None;
+                }
+            }
+        }
+        Some(paths_to.remove(&v).unwrap_or_default())
+    }
+
+    /// `∂output/∂p` of the fully expanded output, by direct differentiation.
+    pub fn expanded_gradient(&mut self) -> Vec<Id> {
+        let root = self.defs[self.output].expanded;
+        let params = self.params.clone();
+        params.iter().map(|p| diff(&mut self.store, root, *p)).collect()
+    }
+
+    /// The point with `extra` values taking precedence over the program's `at`.
+    pub fn point_with(&self, extra: &Point) -> Point {
+        let mut p = self.point.clone();
+        p.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
+        p
+    }
+
+    /// Evaluates the forward and backward passes at `point`.
+    pub fn trace(&self, bw: &Backward, point: &Point, mode: Mode) -> Result<Trace> {
+        let live = self.live_defs();
+        let run = |m: Mode| -> std::result::Result<(Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>), EvalError> {
+            match m {
+                Mode::Auto(_) => {
+                    let env = point.clone();
+                    self.sweep(bw, &live, env, &Exact::new(self.store.limits().max_exact_bits), Value::Exact)
+                }
+                Mode::Mpfr(prec) => {
+                    let env = point.iter().map(|(s, r)| (*s, Float::with_val(prec, r))).collect();
+                    self.sweep(bw, &live, env, &Mpfr::new(prec), Value::Mpfr)
+                }
+                Mode::F64 => {
+                    let env = point.iter().map(|(s, r)| (*s, r.to_f64())).collect();
+                    self.sweep(bw, &live, env, &F64, Value::F64)
+                }
+            }
+        };
+        let result = match mode {
+            Mode::Auto(prec) => match run(mode) {
+                Err(EvalError::At(_, Fail::NotExact | Fail::TooLarge)) => run(Mode::Mpfr(prec)),
+                other => other,
+            },
+            m => run(m),
+        };
+        let (forward, adjoints, gradient, kinks) = result.map_err(|e| eval::explain(&self.store, e))?;
+        Ok(Trace { forward, adjoints, gradient, kinks })
+    }
+
+    /// One sweep in one arithmetic: forward through the definitions, backward through the
+    /// adjoints, each formula evaluated with the names before it bound.
+    #[allow(clippy::type_complexity)]
+    fn sweep<B: Backend>(
+        &self,
+        bw: &Backward,
+        live: &[usize],
+        mut env: HashMap<Sym, B::V>,
+        backend: &B,
+        wrap: impl Fn(B::V) -> Value,
+    ) -> std::result::Result<(Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>), EvalError> {
+        let mut forward = Vec::new();
+        for &i in live {
+            let d = &self.defs[i];
+            let v = eval::evaluate_with(&self.store, &[d.formula], &env, backend)?.remove(0);
+            env.insert(d.name, v.clone());
+            forward.push(wrap(v));
+        }
+        let mut kinks = Vec::new();
+        let mut adjoint_vals = Vec::new();
+        let mut eval_adjoint = |a: &Adjoint, env: &mut HashMap<Sym, B::V>| -> std::result::Result<Value, EvalError> {
+            for (_, local) in &a.terms {
+                self.find_kinks(*local, env, backend, &mut kinks)?;
+            }
+            let v = eval::evaluate_with(&self.store, &[a.formula], env, backend)?.remove(0);
+            env.insert(a.delta, v.clone());
+            Ok(wrap(v))
+        };
+        for a in &bw.adjoints {
+            adjoint_vals.push(eval_adjoint(a, &mut env)?);
+        }
+        let mut grads = Vec::new();
+        for a in &bw.gradient {
+            grads.push(eval_adjoint(a, &mut env)?);
+        }
+        kinks.sort();
+        kinks.dedup();
+        Ok((forward, adjoint_vals, grads, kinks))
+    }
+
+    /// Notes for step/sign nodes (derivatives of relu, abs, max, min) whose argument is
+    /// exactly 0 at the point: the derivative does not exist there; the convention is used.
+    fn find_kinks<B: Backend>(
+        &self,
+        id: Id,
+        env: &HashMap<Sym, B::V>,
+        backend: &B,
+        notes: &mut Vec<String>,
+    ) -> std::result::Result<(), EvalError> {
+        for n in self.store.reachable(&[id]) {
+            if let Node::Call(Func::Builtin(b @ (Builtin::Step | Builtin::Sign)), args) = self.store.node(n) {
+                let arg = args[0];
+                let v = eval::evaluate_with(&self.store, &[arg], env, backend)?.remove(0);
+                let is_zero = backend.sign(&v) == Some(std::cmp::Ordering::Equal);
+                if is_zero {
+                    let what = crate::print::text(&self.store, arg);
+                    let rule = if *b == Builtin::Step {
+                        "step(0) = 0: relu'(0) and the derivatives of max/min at a tie are taken as 0"
+                    } else {
+                        "sign(0) = 0: abs'(0) is taken as 0"
+                    };
+                    notes.push(format!("{what} = 0 here, a kink where the derivative does not exist; convention {rule}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,171 @@
+//! LaTeX in textbook style, for KaTeX and for pasting into homework.
+
+use super::{Callee, Disp, Prec, layout};
+use crate::expr::{Builtin, Id, Store};
+use rug::Rational;
+
+pub use super::names::latex_name;
+
+/// `id` as LaTeX (`-2 x \cdot \left(y - w x\right)` style, `\frac{1}{2 \sqrt{x}}`).
+pub fn latex(store: &Store, id: Id) -> String {
+    let mut out = String::new();
+    render(&layout(store, id), &mut out);
+    out
+}
+
+fn render_at(d: &Disp, min: Prec, out: &mut String) {
+    if d.prec() < min {
+        out.push_str("\\left(");
+        render(d, out);
+        out.push_str("\\right)");
+    } else {
+        render(d, out);
+    }
+}
+
+fn number(r: &Rational, out: &mut String) {
+    if *r.denom() == 1 {
+        out.push_str(&r.numer().to_string());
+    } else {
+        out.push_str(&format!("\\frac{{{}}}{{{}}}", r.numer(), r.denom()));
+    }
+}
+
+/// Whether a factor reads well juxtaposed with its neighbour (`2 x`, `w_{1} x^{2}`).
+fn simple(d: &Disp) -> bool {
+    match d {
+        Disp::Sym(_) | Disp::Sqrt(_) => true,
+        Disp::Pow(b, _) => matches!(**b, Disp::Sym(_)),
+        _ => false,
+    }
+}
+
+/// Factors joined textbook-style: a number or a simple factor followed by a simple factor or
+/// a parenthesised sum is juxtaposed (`2 x`, `w x`, `x \left(y - w x\right)`); anything else is
+/// separated by `\cdot` (`\sigma'(z) \cdot w`).
+fn factors(fs: &[Disp], out: &mut String) {
+    for (i, f) in fs.iter().enumerate() {
+        if i > 0 {
+            let prev = &fs[i - 1];
+            let next_ok = simple(f) || matches!(f, Disp::Sum(_));
+            let juxtapose = (matches!(prev, Disp::Num(_)) || simple(prev)) && next_ok;
+            out.push_str(if juxtapose { " " } else { " \\cdot " });
+        }
+        render_at(f, Prec::Pow, out);
+    }
+}
+
+fn render(d: &Disp, out: &mut String) {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match d {
+        Disp::Num(r) => number(r, out),
+        Disp::Sym(s) => out.push_str(&latex_name(s)),
+        Disp::Sum(terms) => {
+            for (i, (neg, t)) in terms.iter().enumerate() {
+                match (i, neg) {
+                    (0, false) => {}
+                    (0, true) => out.push('-'),
+                    (_, false) => out.push_str(" + "),
+                    (_, true) => out.push_str(" - "),
+                }
+                render_at(t, Prec::Product, out);
+            }
+        }
+        Disp::Neg(x) => {
+            out.push('-');
+            render_at(x, Prec::Product, out);
+        }
+        Disp::Product(num, den) => {
+            if den.is_empty() {
+                factors(num, out);
+            } else {
+                out.push_str("\\frac{");
+                if num.is_empty() {
+                    out.push('1');
+                } else {
+                    factors(num, out);
+                }
+                out.push_str("}{");
+                factors(den, out);
+                out.push('}');
+            }
+        }
+        Disp::Pow(b, e) => {
+            render_at(b, Prec::Atom, out);
+            out.push_str("^{");
+            render(e, out);
+            out.push('}');
+        }
+        Disp::Sqrt(x) => {
+            out.push_str("\\sqrt{");
+            render(x, out);
+            out.push('}');
+        }
+        Disp::Call(callee, args) => call(callee, args, out),
+    })
+}
+
+fn args_in_parens(args: &[Disp], out: &mut String) {
+    out.push_str("\\left(");
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        render(a, out);
+    }
+    out.push_str("\\right)");
+}
+
+fn call(callee: &Callee, args: &[Disp], out: &mut String) {
+    match callee {
+        Callee::Builtin(b) => match b {
+            Builtin::Step => {
+                out.push_str("\\mathbb{1}\\{");
+                render(&args[0], out);
+                out.push_str(" > 0\\}");
+                return;
+            }
+            Builtin::Abs => {
+                out.push_str("\\left|");
+                render(&args[0], out);
+                out.push_str("\\right|");
+                return;
+            }
+            Builtin::Exp
+            | Builtin::Log
+            | Builtin::Sin
+            | Builtin::Cos
+            | Builtin::Tan
+            | Builtin::Tanh
+            | Builtin::Max
+            | Builtin::Min => {
+                out.push('\\');
+                out.push_str(b.name());
+            }
+            Builtin::Sign | Builtin::Sigmoid | Builtin::Relu | Builtin::Softplus => {
+                out.push_str(&format!("\\operatorname{{{}}}", b.name()));
+            }
+        },
+        Callee::Abstract {
+            name,
+            primes,
+            partials,
+        } => {
+            for p in partials {
+                out.push_str(&format!("\\partial_{{{p}}} "));
+            }
+            let n = latex_name(name);
+            let n = if n.starts_with("\\mathrm{") {
+                n.replacen("\\mathrm", "\\operatorname", 1)
+            } else {
+                n
+            };
+            out.push_str(&n);
+            match primes {
+                0 => {}
+                1..=3 => out.push_str(&"'".repeat(*primes)),
+                k => out.push_str(&format!("^{{({k})}}")),
+            }
+        }
+    }
+    args_in_parens(args, out);
+}

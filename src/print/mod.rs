@@ -1,0 +1,190 @@
+//! Printers: text, LaTeX, JSON. All walk the same DAG through one [`layout`].
+//!
+//! [`layout`] makes every presentation decision once (term order, where signs go, what goes
+//! in a denominator, `x^(1/2)` as `sqrt(x)`); the text and LaTeX renderers only spell the
+//! result. Precedence levels follow SymPy's `printing/precedence.py`.
+
+mod latex;
+mod names;
+mod text;
+
+pub use latex::{latex, latex_name};
+pub use text::text;
+
+use crate::expr::{Func, Id, Node, Store, structural_cmp};
+use rug::Rational;
+
+/// Precedence levels, lowest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub(crate) enum Prec {
+    Sum,
+    Neg,
+    Product,
+    Pow,
+    Atom,
+}
+
+/// An expression laid out for display.
+#[derive(Clone, Debug)]
+pub(crate) enum Disp {
+    /// A non-negative number.
+    Num(Rational),
+    /// A variable name.
+    Sym(String),
+    /// Terms with their signs (`true` = subtracted); the first is printed with a leading `-`.
+    Sum(Vec<(bool, Disp)>),
+    /// `-x`
+    Neg(Box<Disp>),
+    /// Numerator and denominator factors (the numerator empty means 1).
+    Product(Vec<Disp>, Vec<Disp>),
+    /// `base ^ exponent`
+    Pow(Box<Disp>, Box<Disp>),
+    /// `sqrt(x)`
+    Sqrt(Box<Disp>),
+    /// A call.
+    Call(Callee, Vec<Disp>),
+}
+
+/// What is called.
+#[derive(Clone, Debug)]
+pub(crate) enum Callee {
+    /// A built-in, by name.
+    Builtin(crate::expr::Builtin),
+    /// An abstract function: its name, the number of primes (one argument) or the 1-based
+    /// partial slots (several arguments).
+    Abstract {
+        name: String,
+        primes: usize,
+        partials: Vec<usize>,
+    },
+}
+
+impl Disp {
+    pub(crate) fn prec(&self) -> Prec {
+        match self {
+            Disp::Num(r) if *r.denom() != 1 => Prec::Product,
+            Disp::Num(_) | Disp::Sym(_) | Disp::Call(..) | Disp::Sqrt(_) => Prec::Atom,
+            Disp::Sum(_) => Prec::Sum,
+            Disp::Neg(_) => Prec::Neg,
+            Disp::Product(..) => Prec::Product,
+            Disp::Pow(..) => Prec::Pow,
+        }
+    }
+}
+
+/// Lays out `id` for display.
+pub(crate) fn layout(store: &Store, id: Id) -> Disp {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match store.node(id) {
+        Node::Num(r) => signed(r.clone(), |a| Disp::Num(a)),
+        Node::Sym(s) => Disp::Sym(store.name(*s).to_string()),
+        Node::Add(s) => layout_sum(store, s.constant(), s.terms()),
+        Node::Mul(p) => {
+            let (neg, d) = layout_product(store, p.coeff(), p.factors());
+            if neg { Disp::Neg(Box::new(d)) } else { d }
+        }
+        Node::Pow(b, e) => Disp::Pow(Box::new(layout(store, *b)), Box::new(layout(store, *e))),
+        Node::Call(f, args) => {
+            let args: Vec<Disp> = args.iter().map(|a| layout(store, *a)).collect();
+            let callee = match f {
+                Func::Builtin(b) => Callee::Builtin(*b),
+                Func::Abstract(a) => {
+                    let name = store.name(a.name).to_string();
+                    if args.len() == 1 {
+                        Callee::Abstract {
+                            name,
+                            primes: a.partials.len(),
+                            partials: vec![],
+                        }
+                    } else {
+                        Callee::Abstract {
+                            name,
+                            primes: 0,
+                            partials: a.partials.iter().map(|p| *p as usize + 1).collect(),
+                        }
+                    }
+                }
+            };
+            Disp::Call(callee, args)
+        }
+    })
+}
+
+fn signed(r: Rational, f: impl Fn(Rational) -> Disp) -> Disp {
+    if r < 0 {
+        Disp::Neg(Box::new(f(-r)))
+    } else {
+        f(r)
+    }
+}
+
+/// Sum terms: positive ones first, then negative ones, each group in structural order with
+/// the constant last (`y - w*x`, `1 - sigmoid(x)`, `x + 1`).
+fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> Disp {
+    let mut sorted: Vec<&(Id, Rational)> = terms.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.1 < 0)
+            .cmp(&(b.1 < 0))
+            .then_with(|| structural_cmp(store, a.0, b.0))
+    });
+    let (pos, neg): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|t| t.1 > 0);
+    let mut out = Vec::new();
+    let push_terms = |out: &mut Vec<(bool, Disp)>, group: Vec<&(Id, Rational)>| {
+        for (t, k) in group {
+            let k_abs = Rational::from(k.abs_ref());
+            let d = match store.node(*t) {
+                Node::Mul(p) => layout_product(store, &k_abs, p.factors()).1,
+                _ => layout_product(store, &k_abs, &[(*t, Rational::from(1))]).1,
+            };
+            out.push((*k < 0, d));
+        }
+    };
+    push_terms(&mut out, pos);
+    if *constant > 0 {
+        out.push((false, Disp::Num(constant.clone())));
+    }
+    push_terms(&mut out, neg);
+    if *constant < 0 {
+        out.push((true, Disp::Num(Rational::from(-constant))));
+    }
+    Disp::Sum(out)
+}
+
+/// A product `coeff · Π b^e` as numerator and denominator; returns whether it is negative.
+fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -> (bool, Disp) {
+    let mut sorted: Vec<&(Id, Rational)> = factors.iter().collect();
+    sorted.sort_by(|a, b| structural_cmp(store, a.0, b.0));
+    let mut num = Vec::new();
+    let mut den = Vec::new();
+    let p = Rational::from(coeff.numer().clone().abs());
+    if p != 1 || sorted.iter().all(|f| f.1 < 0) {
+        num.push(Disp::Num(p));
+    }
+    if *coeff.denom() != 1 {
+        den.push(Disp::Num(Rational::from(coeff.denom().clone())));
+    }
+    for (b, e) in sorted {
+        let base = layout(store, *b);
+        let e_abs = Rational::from(e.abs_ref());
+        let d = power(base, e_abs);
+        if *e > 0 {
+            num.push(d);
+        } else {
+            den.push(d);
+        }
+    }
+    let neg = *coeff < 0;
+    if den.is_empty() && num.len() == 1 {
+        return (neg, num.pop().unwrap());
+    }
+    (neg, Disp::Product(num, den))
+}
+
+fn power(base: Disp, e: Rational) -> Disp {
+    if e == 1 {
+        base
+    } else if e == Rational::from((1, 2)) {
+        Disp::Sqrt(Box::new(base))
+    } else {
+        Disp::Pow(Box::new(base), Box::new(Disp::Num(e)))
+    }
+}

@@ -1,0 +1,102 @@
+//! Text in the input syntax: minimal parentheses, parses back to the same node.
+
+use super::{Callee, Disp, Prec, layout};
+use crate::expr::{Builtin, Id, Store};
+
+/// `id` as text in the input syntax (`-2*x*(y - w*x)`, `1/(2*sqrt(x))`, `σ'(z2)`).
+pub fn text(store: &Store, id: Id) -> String {
+    let mut out = String::new();
+    render(&layout(store, id), &mut out);
+    out
+}
+
+/// Renders `d`, in parentheses when its precedence is below `min`.
+fn render_at(d: &Disp, min: Prec, out: &mut String) {
+    if d.prec() < min {
+        out.push('(');
+        render(d, out);
+        out.push(')');
+    } else {
+        render(d, out);
+    }
+}
+
+pub(super) fn render(d: &Disp, out: &mut String) {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match d {
+        Disp::Num(r) => out.push_str(&r.to_string()),
+        Disp::Sym(s) => out.push_str(s),
+        Disp::Sum(terms) => {
+            for (i, (neg, t)) in terms.iter().enumerate() {
+                match (i, neg) {
+                    (0, false) => {}
+                    (0, true) => out.push('-'),
+                    (_, false) => out.push_str(" + "),
+                    (_, true) => out.push_str(" - "),
+                }
+                render_at(t, Prec::Product, out);
+            }
+        }
+        Disp::Neg(x) => {
+            out.push('-');
+            render_at(x, Prec::Product, out);
+        }
+        Disp::Product(num, den) => {
+            if num.is_empty() {
+                out.push('1');
+            }
+            for (i, f) in num.iter().enumerate() {
+                if i > 0 {
+                    out.push('*');
+                }
+                render_at(f, Prec::Pow, out);
+            }
+            if !den.is_empty() {
+                out.push('/');
+                if den.len() == 1 {
+                    render_at(&den[0], Prec::Pow, out);
+                } else {
+                    out.push('(');
+                    for (i, f) in den.iter().enumerate() {
+                        if i > 0 {
+                            out.push('*');
+                        }
+                        render_at(f, Prec::Pow, out);
+                    }
+                    out.push(')');
+                }
+            }
+        }
+        Disp::Pow(b, e) => {
+            render_at(b, Prec::Atom, out);
+            out.push('^');
+            render_at(e, Prec::Atom, out);
+        }
+        Disp::Sqrt(x) => {
+            out.push_str("sqrt(");
+            render(x, out);
+            out.push(')');
+        }
+        Disp::Call(callee, args) => {
+            match callee {
+                Callee::Builtin(b) => out.push_str(if *b == Builtin::Step { "step" } else { b.name() }),
+                Callee::Abstract { name, primes, partials } => {
+                    for p in partials {
+                        out.push_str(&format!("∂_{p} "));
+                    }
+                    out.push_str(name);
+                    for _ in 0..*primes {
+                        out.push('\'');
+                    }
+                }
+            }
+            out.push('(');
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                render(a, out);
+            }
+            out.push(')');
+        }
+    })
+}

@@ -1,0 +1,586 @@
+//! Reports on a network: the backward pass, gradients and chain-rule derivations, as text
+//! tables, LaTeX and JSON. They read the network and its DAG; they never change a value.
+
+use crate::error::Result;
+use crate::eval::{Mode, Point, Value, format};
+use crate::expr::{Id, Sym, natural_cmp};
+use crate::network::{Backward, Network, Trace};
+use crate::print::{latex, latex_name, text};
+use serde_json::{Value as Json, json};
+use unicode_width::UnicodeWidthStr;
+
+/// Output formats of reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Aligned text tables.
+    Text,
+    /// LaTeX `aligned` environments.
+    Latex,
+    /// JSON.
+    Json,
+}
+
+/// How values are shown.
+#[derive(Clone, Copy, Debug)]
+pub struct Numbers {
+    /// How to evaluate.
+    pub mode: Mode,
+    /// Significant digits of inexact values in text and LaTeX.
+    pub digits: usize,
+}
+
+fn value_text(v: &Value, digits: usize) -> String {
+    match v {
+        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, digits) {
+            Some(d) => d,
+            None => format!("{r} ≈ {}", format::exact_decimal(r, digits)),
+        },
+        _ => v.to_decimal(digits),
+    }
+}
+
+fn value_latex(v: &Value, digits: usize) -> String {
+    match v {
+        Value::Exact(r) if *r.denom() != 1 => {
+            let sign = if *r < 0 { "-" } else { "" };
+            format!("{sign}\\frac{{{}}}{{{}}}", r.numer().clone().abs(), r.denom())
+        }
+        _ => {
+            let s = v.to_decimal(digits);
+            match s.split_once('e') {
+                Some((m, e)) => format!("{m} \\times 10^{{{e}}}"),
+                None => s,
+            }
+        }
+    }
+}
+
+/// All digits of a value, for JSON: exact as an integer or `p/q`, floats in full.
+fn value_json(v: &Value) -> Json {
+    match v {
+        Value::Exact(r) => Json::String(r.to_string()),
+        Value::Mpfr(f) => Json::String(v.to_decimal(format::digits_for_bits(f.prec()))),
+        Value::F64(_) => Json::String(v.to_decimal(17)),
+    }
+}
+
+fn arithmetic(vs: &[Value]) -> &'static str {
+    match vs.first() {
+        Some(Value::Exact(_)) | None => "exact",
+        Some(Value::Mpfr(_)) => "mpfr",
+        Some(Value::F64(_)) => "f64",
+    }
+}
+
+/// Rows of cells, aligned in columns by display width.
+fn table(rows: &[Vec<String>], indent: &str) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| UnicodeWidthStr::width(s.as_str()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let mut line = indent.to_string();
+        for (c, cell) in r.iter().enumerate() {
+            line.push_str(cell);
+            if c + 1 < r.len() {
+                let pad = widths[c] - UnicodeWidthStr::width(cell.as_str());
+                line.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn point_text(net: &Network, point: &Point) -> String {
+    let mut items: Vec<(Sym, &rug::Rational)> = point.iter().map(|(s, v)| (*s, v)).collect();
+    items.sort_by(|a, b| natural_cmp(net.name(a.0), net.name(b.0)));
+    items
+        .iter()
+        .map(|(s, v)| format!("{} = {v}", net.name(*s)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn point_latex(net: &Network, point: &Point) -> String {
+    let mut items: Vec<(Sym, &rug::Rational)> = point.iter().map(|(s, v)| (*s, v)).collect();
+    items.sort_by(|a, b| natural_cmp(net.name(a.0), net.name(b.0)));
+    items
+        .iter()
+        .map(|(s, v)| format!("{} = {}", latex_name(net.name(*s)), value_latex(&Value::Exact((*v).clone()), 20)))
+        .collect::<Vec<_>>()
+        .join(", \\; ")
+}
+
+fn point_json(net: &Network, point: &Point) -> Json {
+    let mut m = serde_json::Map::new();
+    let mut items: Vec<(Sym, &rug::Rational)> = point.iter().map(|(s, v)| (*s, v)).collect();
+    items.sort_by(|a, b| natural_cmp(net.name(a.0), net.name(b.0)));
+    for (s, v) in items {
+        m.insert(net.name(s).to_string(), Json::String(v.to_string()));
+    }
+    Json::Object(m)
+}
+
+/// `∂E/∂v` as text.
+fn partial_text(net: &Network, v: Sym) -> String {
+    format!("∂{}/∂{}", net.name(net.output_def().name), net.name(v))
+}
+
+fn partial_latex(net: &Network, v: Sym) -> String {
+    format!(
+        "\\frac{{\\partial {}}}{{\\partial {}}}",
+        latex_name(net.name(net.output_def().name)),
+        latex_name(net.name(v))
+    )
+}
+
+/// The forward and backward passes at a point, step by step.
+pub fn backprop(net: &mut Network, point: &Point, numbers: Numbers, style: Style) -> Result<String> {
+    let bw = net.backward();
+    let trace = net.trace(&bw, point, numbers.mode)?;
+    let live = net.live_defs();
+    let d = numbers.digits;
+    Ok(match style {
+        Style::Text => backprop_text(net, &bw, &trace, &live, point, d),
+        Style::Latex => backprop_latex(net, &bw, &trace, &live, point, d),
+        Style::Json => {
+            let forward: Vec<Json> = live
+                .iter()
+                .zip(&trace.forward)
+                .map(|(&i, v)| {
+                    let def = &net.defs[i];
+                    json!({
+                        "name": net.name(def.name),
+                        "formula": text(&net.store, def.formula),
+                        "written": def.written,
+                        "latex": latex(&net.store, def.formula),
+                        "value": value_json(v),
+                    })
+                })
+                .collect();
+            let adjoint_json = |a: &crate::network::Adjoint, v: &Value, label: String| {
+                json!({
+                    "name": label,
+                    "of": net.name(a.of),
+                    "formula": text(&net.store, a.formula),
+                    "latex": latex(&net.store, a.formula),
+                    "value": value_json(v),
+                })
+            };
+            let backward: Vec<Json> = bw
+                .adjoints
+                .iter()
+                .zip(&trace.adjoints)
+                .chain(bw.gradient.iter().zip(&trace.gradient))
+                .map(|(a, v)| adjoint_json(a, v, net.name(a.delta).to_string()))
+                .collect();
+            let mut gradient = serde_json::Map::new();
+            for (a, v) in bw.gradient.iter().zip(&trace.gradient) {
+                gradient.insert(net.name(a.of).to_string(), value_json(v));
+            }
+            let j = json!({
+                "program": net.source.1,
+                "output": net.name(net.output_def().name),
+                "point": point_json(net, point),
+                "arithmetic": arithmetic(&trace.forward),
+                "forward": forward,
+                "backward": backward,
+                "gradient": gradient,
+                "kinks": trace.kinks,
+            });
+            serde_json::to_string_pretty(&j).expect("JSON") + "\n"
+        }
+    })
+}
+
+fn backprop_text(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], point: &Point, d: usize) -> String {
+    let out_name = net.name(net.output_def().name).to_string();
+    let mut s = format!("Forward pass at {}\n", point_text(net, point));
+    let mut rows = Vec::new();
+    for (&i, v) in live.iter().zip(&trace.forward) {
+        let def = &net.defs[i];
+        let f = text(&net.store, def.formula);
+        let written = def.written.trim().to_string();
+        let formula = if written.replace(' ', "") == f.replace(' ', "") {
+            f
+        } else {
+            format!("{written} = {f}")
+        };
+        rows.push(vec![
+            net.name(def.name).to_string(),
+            " = ".into(),
+            formula,
+            " = ".into(),
+            value_text(v, d),
+        ]);
+    }
+    s.push_str(&table(&rows, "  "));
+    s.push_str(&format!(
+        "\nBackward pass: δ_v = ∂{out_name}/∂v, from the output down; each δ sums over the users of v\n"
+    ));
+    let mut rows = Vec::new();
+    for (a, v) in bw.adjoints.iter().zip(&trace.adjoints) {
+        rows.push(vec![
+            net.name(a.delta).to_string(),
+            " = ".into(),
+            text(&net.store, a.formula),
+            " = ".into(),
+            value_text(v, d),
+        ]);
+    }
+    s.push_str(&table(&rows, "  "));
+    s.push_str("\nGradient\n");
+    let mut rows = Vec::new();
+    for (a, v) in bw.gradient.iter().zip(&trace.gradient) {
+        rows.push(vec![
+            partial_text(net, a.of),
+            " = ".into(),
+            text(&net.store, a.formula),
+            " = ".into(),
+            value_text(v, d),
+        ]);
+    }
+    s.push_str(&table(&rows, "  "));
+    for k in &trace.kinks {
+        s.push_str(&format!("\nnote: {k}"));
+    }
+    if !trace.kinks.is_empty() {
+        s.push('\n');
+    }
+    s
+}
+
+fn backprop_latex(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], point: &Point, d: usize) -> String {
+    let mut s = format!("% Forward pass at {}\n\\begin{{aligned}}\n", point_text(net, point));
+    let rows: Vec<String> = live
+        .iter()
+        .zip(&trace.forward)
+        .map(|(&i, v)| {
+            let def = &net.defs[i];
+            format!(
+                "{} &= {} = {}",
+                latex_name(net.name(def.name)),
+                latex(&net.store, def.formula),
+                value_latex(v, d)
+            )
+        })
+        .collect();
+    s.push_str(&rows.join(" \\\\\n"));
+    s.push_str("\n\\end{aligned}\n\n% Backward pass: \\delta_v = \\partial E / \\partial v\n\\begin{aligned}\n");
+    let rows: Vec<String> = bw
+        .adjoints
+        .iter()
+        .zip(&trace.adjoints)
+        .map(|(a, v)| format!("{} &= {} = {}", latex_name(net.name(a.delta)), latex(&net.store, a.formula), value_latex(v, d)))
+        .chain(bw.gradient.iter().zip(&trace.gradient).map(|(a, v)| {
+            format!("{} &= {} = {}", partial_latex(net, a.of), latex(&net.store, a.formula), value_latex(v, d))
+        }))
+        .collect();
+    s.push_str(&rows.join(" \\\\\n"));
+    s.push_str(&format!("\n\\end{{aligned}}\n% at {}\n", point_latex(net, point)));
+    s
+}
+
+/// Which forms of the gradient to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// In terms of the intermediates and local derivatives, along the chain.
+    Intermediates,
+    /// Fully expanded in the inputs.
+    Expanded,
+    /// Both.
+    Both,
+}
+
+/// A chain of factors along one path, as text joined by ` · ` (which parses back as a product).
+fn chain_text(net: &Network, factors: &[Id], latex_mode: bool) -> String {
+    let shown: Vec<&Id> = factors
+        .iter()
+        .filter(|f| net.store.as_num(**f).is_none_or(|r| *r != 1))
+        .collect();
+    if shown.is_empty() {
+        return "1".into();
+    }
+    let parts: Vec<String> = shown
+        .iter()
+        .map(|f| {
+            let is_sum = matches!(net.store.node(**f), crate::expr::Node::Add(_));
+            let neg = text(&net.store, **f).starts_with('-');
+            let body = if latex_mode { latex(&net.store, **f) } else { text(&net.store, **f) };
+            if is_sum || neg {
+                if latex_mode {
+                    format!("\\left({body}\\right)")
+                } else {
+                    format!("({body})")
+                }
+            } else {
+                body
+            }
+        })
+        .collect();
+    parts.join(if latex_mode { " \\cdot " } else { " · " })
+}
+
+/// The chain-rule form of `∂E/∂v`: a sum over paths of products of local partials.
+fn chain_form(net: &mut Network, v: Sym, latex_mode: bool) -> Option<String> {
+    let paths = net.paths(v, 64)?;
+    if paths.is_empty() {
+        return Some("0".into());
+    }
+    let terms: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            let fs: Vec<Id> = p.iter().map(|e| e.2).collect();
+            chain_text(net, &fs, latex_mode)
+        })
+        .collect();
+    Some(terms.join(" + "))
+}
+
+/// Gradients, in chain-rule form and expanded, with values when a point is given.
+pub fn grad(net: &mut Network, point: Option<&Point>, numbers: Numbers, form: Form, style: Style) -> Result<String> {
+    let bw = net.backward();
+    let expanded = net.expanded_gradient();
+    let values = match point {
+        Some(p) => Some(net.trace(&bw, p, numbers.mode)?),
+        None => None,
+    };
+    let params = net.params.clone();
+    let mut items = Vec::new();
+    for (k, p) in params.iter().enumerate() {
+        let chain_t = chain_form(net, *p, false);
+        let chain_l = chain_form(net, *p, true);
+        let inlined = bw.gradient[k].inlined;
+        let chain_t = chain_t.unwrap_or_else(|| text(&net.store, inlined));
+        let chain_l = chain_l.unwrap_or_else(|| latex(&net.store, inlined));
+        let value = values.as_ref().map(|t| t.gradient[k].clone());
+        items.push((*p, chain_t, chain_l, expanded[k], value));
+    }
+    let d = numbers.digits;
+    let show_chain = form != Form::Expanded;
+    let show_expanded = form != Form::Intermediates;
+    Ok(match style {
+        Style::Text => {
+            let mut s = String::new();
+            if let Some(p) = point {
+                s.push_str(&format!("Gradient at {}\n", point_text(net, p)));
+            }
+            for (p, chain, _, exp, value) in &items {
+                let lhs = partial_text(net, *p);
+                let pad = " ".repeat(UnicodeWidthStr::width(lhs.as_str()));
+                let mut first = true;
+                let mut line = |s: &mut String, body: String, note: &str| {
+                    let l = if first { &lhs } else { &pad };
+                    s.push_str(&format!("{l} = {body}{note}\n"));
+                    first = false;
+                };
+                if show_chain {
+                    line(&mut s, chain.clone(), "");
+                }
+                if show_expanded {
+                    line(&mut s, text(&net.store, *exp), if show_chain { "    (expanded)" } else { "" });
+                }
+                if let Some(v) = value {
+                    line(&mut s, value_text(v, d), "");
+                }
+                s.push('\n');
+            }
+            if let Some(t) = &values {
+                for k in &t.kinks {
+                    s.push_str(&format!("note: {k}\n"));
+                }
+            }
+            s.trim_end().to_string() + "\n"
+        }
+        Style::Latex => {
+            let mut rows = Vec::new();
+            for (p, _, chain, exp, value) in &items {
+                let mut parts = Vec::new();
+                if show_chain {
+                    parts.push(chain.clone());
+                }
+                if show_expanded {
+                    parts.push(latex(&net.store, *exp));
+                }
+                if let Some(v) = value {
+                    parts.push(value_latex(v, d));
+                }
+                let mut row = format!("{} &= {}", partial_latex(net, *p), parts[0]);
+                for part in &parts[1..] {
+                    row.push_str(&format!(" \\\\\n  &= {part}"));
+                }
+                rows.push(row);
+            }
+            format!("\\begin{{aligned}}\n{}\n\\end{{aligned}}\n", rows.join(" \\\\[1ex]\n"))
+        }
+        Style::Json => {
+            let grads: Vec<Json> = items
+                .iter()
+                .map(|(p, chain, chain_l, exp, value)| {
+                    let mut o = json!({
+                        "param": net.name(*p),
+                        "chain": chain,
+                        "chain_latex": chain_l,
+                        "expanded": text(&net.store, *exp),
+                        "expanded_latex": latex(&net.store, *exp),
+                    });
+                    if let Some(v) = value {
+                        o["value"] = value_json(v);
+                    }
+                    o
+                })
+                .collect();
+            let mut j = json!({
+                "program": net.source.1,
+                "output": net.name(net.output_def().name),
+                "gradient": grads,
+            });
+            if let Some(p) = point {
+                j["point"] = point_json(net, p);
+            }
+            serde_json::to_string_pretty(&j).expect("JSON") + "\n"
+        }
+    })
+}
+
+/// The chain-rule derivation of `∂E/∂v`, path by path, then the simplified result.
+pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Numbers, style: Style) -> Result<String> {
+    let out = net.output_def().name;
+    let paths = net.paths(v, 64);
+    let bw = net.backward();
+    let k = net.params.iter().position(|p| *p == v);
+    let inlined = match k {
+        Some(k) => bw.gradient[k].inlined,
+        None => bw
+            .adjoints
+            .iter()
+            .find(|a| a.of == v)
+            .map(|a| a.inlined)
+            .unwrap_or_else(|| net.store.num(0)),
+    };
+    let value = match point {
+        Some(p) => {
+            let t = net.trace(&bw, p, numbers.mode)?;
+            match k {
+                Some(k) => Some(t.gradient[k].clone()),
+                None => bw.adjoints.iter().position(|a| a.of == v).map(|i| t.adjoints[i].clone()),
+            }
+        }
+        None => None,
+    };
+    let leibniz = |net: &Network, path: &[(Sym, Sym, Id)], latex_mode: bool| -> String {
+        let parts: Vec<String> = path
+            .iter()
+            .map(|(u, w, _)| {
+                if latex_mode {
+                    format!("\\frac{{\\partial {}}}{{\\partial {}}}", latex_name(net.name(*u)), latex_name(net.name(*w)))
+                } else {
+                    format!("∂{}/∂{}", net.name(*u), net.name(*w))
+                }
+            })
+            .collect();
+        parts.join(if latex_mode { " \\cdot " } else { " · " })
+    };
+    let local = |net: &Network, path: &[(Sym, Sym, Id)], latex_mode: bool| -> String {
+        let fs: Vec<Id> = path.iter().map(|e| e.2).collect();
+        let shown: Vec<String> = fs
+            .iter()
+            .map(|f| {
+                let body = if latex_mode { latex(&net.store, *f) } else { text(&net.store, *f) };
+                let wrap = matches!(net.store.node(*f), crate::expr::Node::Add(_)) || body.starts_with('-');
+                match (wrap, latex_mode) {
+                    (true, true) => format!("\\left({body}\\right)"),
+                    (true, false) => format!("({body})"),
+                    _ => body,
+                }
+            })
+            .collect();
+        shown.join(if latex_mode { " \\cdot " } else { " · " })
+    };
+    let d = numbers.digits;
+    let name_e = net.name(out).to_string();
+    let name_v = net.name(v).to_string();
+    Ok(match style {
+        Style::Text => {
+            let mut s = format!("∂{name_e}/∂{name_v} by the chain rule");
+            match &paths {
+                Some(ps) if ps.is_empty() => s.push_str(&format!(": {name_e} does not depend on {name_v}\n")),
+                Some(ps) => {
+                    s.push_str(&format!(
+                        ", summing over the {} path{} from {name_e} down to {name_v}:\n",
+                        ps.len(),
+                        if ps.len() == 1 { "" } else { "s" }
+                    ));
+                    let lhs = format!("∂{name_e}/∂{name_v}");
+                    let pad = " ".repeat(UnicodeWidthStr::width(lhs.as_str()));
+                    let sum_l: Vec<String> = ps.iter().map(|p| leibniz(net, p, false)).collect();
+                    let sum_f: Vec<String> = ps.iter().map(|p| local(net, p, false)).collect();
+                    s.push_str(&format!("  {lhs} = {}\n", sum_l.join(" + ")));
+                    s.push_str(&format!("  {pad} = {}\n", sum_f.join(" + ")));
+                    s.push_str(&format!("  {pad} = {}    (simplified)\n", text(&net.store, inlined)));
+                }
+                None => s.push_str(&format!(
+                    ": more than 64 paths, so by the backward recursion instead:\n  ∂{name_e}/∂{name_v} = {}\n",
+                    text(&net.store, inlined)
+                )),
+            }
+            if let (Some(v), Some(p)) = (&value, point) {
+                s.push_str(&format!("\nAt {}: ∂{name_e}/∂{name_v} = {}\n", point_text(net, p), value_text(v, d)));
+            }
+            s
+        }
+        Style::Latex => {
+            let lhs = format!("\\frac{{\\partial {}}}{{\\partial {}}}", latex_name(&name_e), latex_name(&name_v));
+            let mut rows = vec![];
+            if let Some(ps) = &paths
+                && !ps.is_empty()
+            {
+                let sum_l: Vec<String> = ps.iter().map(|p| leibniz(net, p, true)).collect();
+                let sum_f: Vec<String> = ps.iter().map(|p| local(net, p, true)).collect();
+                rows.push(format!("{lhs} &= {}", sum_l.join(" + ")));
+                rows.push(format!("&= {}", sum_f.join(" + ")));
+                rows.push(format!("&= {}", latex(&net.store, inlined)));
+            } else {
+                rows.push(format!("{lhs} &= {}", latex(&net.store, inlined)));
+            }
+            if let Some(v) = &value {
+                rows.push(format!("&= {}", value_latex(v, d)));
+            }
+            format!("\\begin{{aligned}}\n{}\n\\end{{aligned}}\n", rows.join(" \\\\\n"))
+        }
+        Style::Json => {
+            let mut j = json!({
+                "program": net.source.1,
+                "output": name_e,
+                "wrt": name_v,
+                "simplified": text(&net.store, inlined),
+                "latex": latex(&net.store, inlined),
+            });
+            if let Some(ps) = &paths {
+                j["paths"] = Json::Array(
+                    ps.iter()
+                        .map(|p| {
+                            json!({
+                                "leibniz": leibniz(net, p, false),
+                                "factors": p.iter().map(|e| text(&net.store, e.2)).collect::<Vec<_>>(),
+                            })
+                        })
+                        .collect(),
+                );
+            }
+            if let Some(v) = &value {
+                j["value"] = value_json(v);
+            }
+            serde_json::to_string_pretty(&j).expect("JSON") + "\n"
+        }
+    })
+}

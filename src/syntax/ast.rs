@@ -1,0 +1,142 @@
+//! The abstract syntax tree: what the parser recognised, with a span on every node.
+//!
+//! Spans stay here and never enter the expression DAG: hash-consing merges the `x` at
+//! column 3 with the `x` at column 9, so locations belong to the syntax (DESIGN.md).
+
+/// A byte range `start..end` into the source text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from byte offsets.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    /// The smallest span covering both.
+    pub fn join(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// The operator joining a term to a sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+}
+
+/// The operator joining a factor to a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MulOp {
+    /// `*`, `·`, `⋅`, `×`, or juxtaposition after a number (`2x`)
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// An expression with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// The kinds of expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// A numeric literal exactly as written (`2`, `0.5`, `1e-4`, `1.5E3`); lowering makes it exact.
+    Num(String),
+    /// A name, NFC-normalised (`x`, `w1`, `ŷ`).
+    Name(String),
+    /// Unary minus.
+    Neg(Box<Expr>),
+    /// A chain of `+` and `-`, left to right: `a - b + c` is
+    /// `Sum(a, [(Sub, b), (Add, c)])`, meaning `(a - b) + c`; the list is never empty.
+    /// A parenthesised sum is its own term: `(a + b) + c` is `Sum(Sum(a, [(Add, b)]), [(Add, c)])`.
+    ///
+    /// Chains are flat instead of nested binary nodes so that the tree of a sum of
+    /// 100 000 terms is 2 levels deep, not 100 000: the tree's depth stays bounded by the
+    /// nesting the parser checks (`MAX_DEPTH`), and every recursive walk over it
+    /// (lowering, `Drop`, `Clone`, `Debug`, `PartialEq`) is safe from stack overflow.
+    Sum(Box<Expr>, Vec<(AddOp, Expr)>),
+    /// A chain of `*` and `/` (and juxtaposition `2x`), left to right: `a/b*c` is
+    /// `Product(a, [(Div, b), (Mul, c)])`, meaning `(a/b)*c`; the list is never empty.
+    Product(Box<Expr>, Vec<(MulOp, Expr)>),
+    /// A power `base ^ exponent` (or `**`); right-associative: `2^3^2` is `2^(3^2)`.
+    Pow(Box<Expr>, Box<Expr>),
+    /// A call `f(a, b)`, possibly of a derivative of `f`.
+    Call(Call),
+}
+
+/// A call `f(a, …)`, `f'(a)`, `f''(a)` or `∂_2 ℓ(a, b)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// The function's name, NFC-normalised.
+    pub name: String,
+    /// Where the name is.
+    pub name_span: Span,
+    /// Number of primes after the name (`σ''(z)` has 2).
+    pub primes: u32,
+    /// Partial-derivative slots written before the name, 1-based, in the order written
+    /// (`∂_1 ∂_2 ℓ(y, ŷ)` gives `[1, 2]`).
+    pub partials: Vec<u32>,
+    /// The arguments.
+    pub args: Vec<Expr>,
+}
+
+/// A name with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    /// The name, NFC-normalised.
+    pub name: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// One statement of a program file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// `z1 = w1*x`: a named intermediate.
+    Def {
+        /// The name defined.
+        name: Ident,
+        /// Its formula.
+        value: Expr,
+    },
+    /// `σ(t) = relu(t)`: a user-defined function.
+    FnDef {
+        /// The function's name.
+        name: Ident,
+        /// Its parameters.
+        params: Vec<Ident>,
+        /// Its body.
+        body: Expr,
+    },
+    /// `fn ℓ(y, ŷ)`: an unspecified (abstract) function, declared with its parameter names.
+    FnDecl {
+        /// The function's name.
+        name: Ident,
+        /// Its parameters (names used when printing its partials).
+        params: Vec<Ident>,
+    },
+    /// `at x = 1, y = 10`: the point.
+    At(Vec<(Ident, Expr)>),
+    /// `wrt w1, w2`: the parameters.
+    Wrt(Vec<Ident>),
+}
+
+/// A whole program file, statements in order, each with the span of the whole statement.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Program {
+    /// The statements.
+    pub stmts: Vec<(Stmt, Span)>,
+}

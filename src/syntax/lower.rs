@@ -1,0 +1,423 @@
+//! Lowering: AST (with spans) → expression DAG in a [`Store`].
+//!
+//! Names mean what the scope says: a built-in (`exp`, `sqrt`, `heaviside`), a user-defined
+//! function (expanded at the call), a declared unspecified function, or — for a call of any
+//! other name — an unspecified function (or an error, in strict mode, as in program files).
+//! `d(expr, x)` differentiates; `f'(u)` and `∂_2 ℓ(y, ŷ)` are derivatives of functions.
+
+use super::ast::{AddOp, Call, Expr, ExprKind, MulOp, Span};
+use crate::diff;
+use crate::error::{Result, SourceError};
+use crate::expr::{AbstractFn, Builtin, Id, Store, Sym};
+use crate::expr::BUILTINS;
+use rug::{Integer, Rational};
+use std::collections::HashMap;
+
+/// Largest decimal exponent accepted in a numeric literal (`1e-4000` is refused).
+pub const MAX_LITERAL_EXPONENT: i64 = 4000;
+
+/// A user-defined function `f(t) = body`.
+#[derive(Clone, Debug)]
+pub struct UserFn {
+    /// The parameters, as symbols of the body.
+    pub params: Vec<Sym>,
+    /// The body, in terms of the parameters.
+    pub body: Id,
+}
+
+/// Turns AST into nodes, under a scope of functions.
+pub struct Lowerer<'a> {
+    /// The store nodes go into.
+    pub store: &'a mut Store,
+    src: &'a str,
+    src_name: &'a str,
+    /// User-defined functions by name.
+    pub functions: HashMap<String, UserFn>,
+    /// Declared unspecified functions by name, with their parameter names.
+    pub declared: HashMap<String, Vec<String>>,
+    /// In strict mode, a call of an unknown, undeclared name is an error.
+    pub strict: bool,
+    /// Warnings for the user (a name that looks like a misspelt built-in).
+    pub warnings: Vec<String>,
+    /// Arity of each undeclared abstract function met so far, and where.
+    seen: HashMap<String, (usize, Span)>,
+}
+
+/// Edit distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            // a transposition counts as one edit (sigmiod → sigmoid)
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The built-in names, and `sqrt`, `heaviside` and `d`.
+fn known_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS
+        .iter()
+        .map(|b| b.name())
+        .chain(["sqrt", "heaviside", "d"])
+}
+
+/// A built-in name close to `name`, for suggestions.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    known_names()
+        .filter(|k| *k != name)
+        .map(|k| {
+            let mut d = distance(&lower, k);
+            // transpositions: swap adjacent characters and compare
+            let cs: Vec<char> = lower.chars().collect();
+            for i in 0..cs.len().saturating_sub(1) {
+                let mut t = cs.clone();
+                t.swap(i, i + 1);
+                if t.iter().collect::<String>() == k {
+                    d = d.min(1);
+                }
+            }
+            (d, k)
+        })
+        .filter(|(d, k)| *d <= if k.len() <= 4 { 1 } else { 2 })
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Parses a decimal literal (`2`, `0.5`, `1e-4`, `1.5E3`) exactly.
+pub fn parse_number(text: &str) -> Option<std::result::Result<Rational, String>> {
+    let (mantissa, exp) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (mantissa, ""),
+    };
+    if int.is_empty() && frac.is_empty()
+        || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let digits = format!("{int}{frac}");
+    let n: Integer = digits.parse().ok()?;
+    let mut e: i64 = -(frac.len() as i64);
+    if let Some(x) = exp {
+        let x: i64 = match x.parse() {
+            Ok(x) => x,
+            Err(_) => {
+                return Some(Err(format!(
+                    "the exponent of {text} is out of range (at most {MAX_LITERAL_EXPONENT})"
+                )));
+            }
+        };
+        e += x;
+    }
+    if e.abs() > MAX_LITERAL_EXPONENT + 100 {
+        return Some(Err(format!(
+            "the number {text} is out of range: decimal exponents are limited to ±{MAX_LITERAL_EXPONENT}"
+        )));
+    }
+    let ten = Integer::from(Integer::u_pow_u(10, e.unsigned_abs() as u32));
+    Some(Ok(if e >= 0 {
+        Rational::from(n * ten)
+    } else {
+        Rational::from((n, ten))
+    }))
+}
+
+impl<'a> Lowerer<'a> {
+    /// A lowerer for `src` (named `src_name` in diagnostics) into `store`.
+    pub fn new(store: &'a mut Store, src: &'a str, src_name: &'a str) -> Self {
+        Lowerer {
+            store,
+            src,
+            src_name,
+            functions: HashMap::new(),
+            declared: HashMap::new(),
+            strict: false,
+            warnings: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// An error at `span`.
+    pub fn error(&self, span: Span, message: impl Into<String>, label: impl Into<String>) -> SourceError {
+        SourceError::new(self.src_name, self.src, span.start, span.end, message, label)
+    }
+
+    /// Lowers an expression.
+    pub fn expr(&mut self, e: &Expr) -> Result<Id> {
+        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_inner(e))
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> Result<Id> {
+        Ok(match &e.kind {
+            ExprKind::Num(text) => match parse_number(text) {
+                Some(Ok(r)) => self.store.num(r),
+                Some(Err(msg)) => return Err(self.error(e.span, msg, "this number").into()),
+                None => {
+                    return Err(self
+                        .error(e.span, format!("`{text}` is not a number"), "here")
+                        .into());
+                }
+            },
+            ExprKind::Name(name) => self.name(name, e.span)?,
+            ExprKind::Neg(x) => {
+                let x = self.expr(x)?;
+                self.store.neg(x)
+            }
+            ExprKind::Sum(first, rest) => {
+                let mut terms = vec![(self.expr(first)?, Rational::from(1))];
+                for (op, t) in rest {
+                    let k = if *op == AddOp::Add { 1 } else { -1 };
+                    terms.push((self.expr(t)?, Rational::from(k)));
+                }
+                self.store.sum_of(Rational::new(), terms)
+            }
+            ExprKind::Product(first, rest) => {
+                // Left to right, as written: a/b*c is (a/b)*c.
+                let mut factors = vec![(self.expr(first)?, Rational::from(1))];
+                for (op, f) in rest {
+                    let e = if *op == MulOp::Mul { 1 } else { -1 };
+                    factors.push((self.expr(f)?, Rational::from(e)));
+                }
+                self.store.product_of(Rational::from(1), factors)
+            }
+            ExprKind::Pow(a, b) => {
+                let (a, b) = (self.expr(a)?, self.expr(b)?);
+                self.store.pow(a, b)
+            }
+            ExprKind::Call(c) => self.call(c, e.span)?,
+        })
+    }
+
+    fn name(&mut self, name: &str, span: Span) -> Result<Id> {
+        if Builtin::from_name(name).is_some() || name == "sqrt" || self.functions.contains_key(name) || self.declared.contains_key(name) {
+            return Err(self
+                .error(span, format!("`{name}` is a function, not a variable"), "used as a variable here")
+                .with_help(format!("call it with an argument, e.g. `{name}(x)`"))
+                .into());
+        }
+        Ok(self.store.sym(name))
+    }
+
+    fn call(&mut self, c: &Call, span: Span) -> Result<Id> {
+        let name = c.name.as_str();
+        let is_derivative = c.primes > 0 || !c.partials.is_empty();
+        if name == "d" && !is_derivative {
+            return self.derivative_call(c, span);
+        }
+        let args = c
+            .args
+            .iter()
+            .map(|a| self.expr(a))
+            .collect::<Result<Vec<Id>>>()?;
+        let slots = self.slots(c, args.len())?;
+        // sqrt: the power t^(1/2)
+        if name == "sqrt" {
+            self.check_arity(c, 1, args.len())?;
+            return Ok(self.partials_of(&args, &slots, |s, p| s.sqrt(p[0])));
+        }
+        if let Some(b) = Builtin::from_name(name) {
+            // Derivatives of built-ins may be written in input: relu'(x) is step(x).
+            self.check_arity(c, b.arity(), args.len())?;
+            return Ok(self.partials_of(&args, &slots, |s, p| s.builtin(b, p.to_vec())));
+        }
+        if let Some(uf) = self.functions.get(name).cloned() {
+            self.check_arity(c, uf.params.len(), args.len())?;
+            let mut body = uf.body;
+            for s in &slots {
+                body = diff::diff(self.store, body, uf.params[*s]);
+            }
+            let map: HashMap<Sym, Id> = uf.params.iter().copied().zip(args).collect();
+            return Ok(self.store.substitute(body, &map));
+        }
+        if let Some(params) = self.declared.get(name) {
+            let n = params.len();
+            self.check_arity(c, n, args.len())?;
+        } else {
+            if self.strict {
+                let mut err = self.error(
+                    c.name_span,
+                    format!("unknown function `{name}`"),
+                    "not defined or declared",
+                );
+                err = match suggest(name) {
+                    Some(s) => err.with_help(format!("did you mean `{s}`?")),
+                    None => err.with_help(format!(
+                        "define it (`{name}(t) = relu(t)`) or declare it as unspecified (`fn {name}(t)`)"
+                    )),
+                };
+                return Err(err.into());
+            }
+            if let Some((n, first)) = self.seen.get(name).copied() {
+                if n != args.len() {
+                    return Err(self
+                        .error(
+                            span,
+                            format!("`{name}` is called with {} argument(s) here but with {n} before", args.len()),
+                            "here",
+                        )
+                        .with_label(first.start, first.end, "first call")
+                        .into());
+                }
+            } else {
+                self.seen.insert(name.to_string(), (args.len(), span));
+                if let Some(s) = suggest(name) {
+                    self.warnings.push(format!(
+                        "warning: `{name}` is not a built-in function, so it is kept as an unspecified function; did you mean `{s}`?"
+                    ));
+                }
+            }
+        }
+        let sym = self.store.intern(name);
+        let mut partials: Vec<u16> = slots.iter().map(|s| *s as u16).collect();
+        partials.sort_unstable();
+        Ok(self.store.abstract_call(
+            AbstractFn {
+                name: sym,
+                partials: partials.into_boxed_slice(),
+            },
+            args,
+        ))
+    }
+
+    /// The 0-based slots differentiated by, from primes or `∂_k`.
+    fn slots(&self, c: &Call, nargs: usize) -> Result<Vec<usize>> {
+        if c.primes > 0 && !c.partials.is_empty() {
+            return Err(self
+                .error(c.name_span, "write either primes or `∂_k`, not both", "here")
+                .into());
+        }
+        if c.primes > 0 {
+            if nargs != 1 {
+                return Err(self
+                    .error(
+                        c.name_span,
+                        format!("`{}'` needs one argument; for a function of several arguments write a partial like `∂_1 {}(…)`", c.name, c.name),
+                        "here",
+                    )
+                    .into());
+            }
+            if c.primes > 64 {
+                return Err(self.error(c.name_span, "at most 64 primes", "here").into());
+            }
+            return Ok(vec![0; c.primes as usize]);
+        }
+        let mut out = Vec::new();
+        for k in &c.partials {
+            if *k == 0 || *k as usize > nargs {
+                return Err(self
+                    .error(
+                        c.name_span,
+                        format!("`∂_{k}` names argument {k}, but `{}` is called with {nargs}", c.name),
+                        "here",
+                    )
+                    .with_help("slots are numbered from 1")
+                    .into());
+            }
+            out.push(*k as usize - 1);
+        }
+        Ok(out)
+    }
+
+    /// `build(args)` differentiated by `slots`: built on fresh parameter symbols (names no
+    /// input can spell), differentiated, then the arguments substituted.
+    fn partials_of(
+        &mut self,
+        args: &[Id],
+        slots: &[usize],
+        build: impl Fn(&mut Store, &[Id]) -> Id,
+    ) -> Id {
+        if slots.is_empty() {
+            return build(self.store, args);
+        }
+        let params: Vec<Sym> = (0..args.len())
+            .map(|i| self.store.intern(&format!("\u{0}arg{i}")))
+            .collect();
+        let pnodes: Vec<Id> = params.iter().map(|p| self.store.sym_node(*p)).collect();
+        let mut g = build(self.store, &pnodes);
+        for s in slots {
+            g = diff::diff(self.store, g, params[*s]);
+        }
+        let map: HashMap<Sym, Id> = params.into_iter().zip(args.iter().copied()).collect();
+        self.store.substitute(g, &map)
+    }
+
+    fn check_arity(&self, c: &Call, want: usize, got: usize) -> Result<()> {
+        if want == got {
+            return Ok(());
+        }
+        Err(self
+            .error(
+                c.name_span,
+                format!(
+                    "`{}` takes {want} argument{}, but {got} {} given",
+                    c.name,
+                    if want == 1 { "" } else { "s" },
+                    if got == 1 { "was" } else { "were" }
+                ),
+                "called here",
+            )
+            .into())
+    }
+
+    fn derivative_call(&mut self, c: &Call, span: Span) -> Result<Id> {
+        if !(2..=3).contains(&c.args.len()) {
+            return Err(self
+                .error(span, "`d` takes an expression and a variable: `d(x^2, x)`, or an order too: `d(x^3, x, 2)`", "here")
+                .into());
+        }
+        let var = match &c.args[1].kind {
+            ExprKind::Name(v) => self.store.intern(v),
+            _ => {
+                return Err(self
+                    .error(c.args[1].span, "the second argument of `d` must be a variable", "not a variable")
+                    .into());
+            }
+        };
+        let order = match c.args.get(2) {
+            None => 1,
+            Some(a) => match &a.kind {
+                ExprKind::Num(t) if t.chars().all(|c| c.is_ascii_digit()) && t.len() <= 3 => {
+                    t.parse::<u32>().unwrap_or(0)
+                }
+                _ => 0,
+            },
+        };
+        if order == 0 || order > 100 {
+            return Err(self
+                .error(c.args[2].span, "the order of `d` must be a whole number from 1 to 100", "here")
+                .into());
+        }
+        let e = self.expr(&c.args[0])?;
+        Ok(diff::diff_n(self.store, e, var, order))
+    }
+}
+
+/// Lowers a standalone expression (unknown calls become unspecified functions).
+/// Returns the node and any warnings for the user.
+pub fn lower_expr(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Result<(Id, Vec<String>)> {
+    let mut l = Lowerer::new(store, src, src_name);
+    let id = l.expr(e)?;
+    Ok((id, l.warnings))
+}
+
+/// Parses and lowers an expression in one step.
+pub fn read_expr(store: &mut Store, src: &str, src_name: &str) -> Result<(Id, Vec<String>)> {
+    let ast = super::parse_expr(src, src_name)?;
+    lower_expr(store, &ast, src, src_name)
+}
+
+/// A name in canonical (NFC) form: `y` + combining circumflex is `ŷ`.
+pub fn normalize_name(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().collect()
+}
