@@ -36,6 +36,12 @@ pub struct Cli {
     pub command: Option<Command>,
     /// A program file: with no subcommand, `chainrule FILE` runs `backprop` on it.
     pub file: Option<String>,
+    /// The definition to treat as the output (default: the last one).
+    #[arg(long, value_name = "NAME")]
+    pub of: Option<String>,
+    /// Evaluation options, for `chainrule FILE`.
+    #[command(flatten)]
+    pub eval: EvalOpts,
 }
 
 /// The subcommands.
@@ -226,10 +232,11 @@ pub fn run(cli: Cli) -> Result<Output> {
         (Some(Command::Backprop(a)), _) => run_backprop(a),
         (Some(Command::Grad(a)), _) => run_grad(a),
         (Some(Command::Explain(a)), _) => run_explain(a),
-        (None, Some(file)) => {
-            let args = Cli::parse_from(["chainrule", "backprop", &file]);
-            run(args)
-        }
+        (None, Some(file)) => run_backprop(ProgramArgs {
+            file,
+            of: cli.of,
+            eval: cli.eval,
+        }),
         (None, None) => Err(Error::Usage(
             "nothing to do: give a program file (e.g. `chainrule examples/hw7_relu.chain`) or a subcommand; see --help"
                 .into(),

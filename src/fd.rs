@@ -492,7 +492,7 @@ fn quotients(
             };
             let f0 = if needs.centre { eval(&w, 0, "")? } else { 0.0 };
             let mut rows = Vec::with_capacity(w.len());
-            for i in 0..w.len() {
+            for (i, name) in names.iter().enumerate() {
                 let fp = if needs.plus {
                     eval(&shifted(i, 1.0), i, "+")?
                 } else {
@@ -513,7 +513,7 @@ fn quotients(
                     if !q.is_finite() {
                         return Err(Error::domain(format!(
                             "the {s} difference quotient for {} is {q} in f64 (Δ = {})",
-                            names[i],
+                            name,
                             fmt_delta(delta)
                         )));
                     }
@@ -550,7 +550,7 @@ fn quotients(
                 zero.clone()
             };
             let mut rows = Vec::with_capacity(w.len());
-            for i in 0..w.len() {
+            for (i, name) in names.iter().enumerate() {
                 let fp = if needs.plus {
                     eval(&shifted(i, true), i, "+")?
                 } else {
@@ -572,7 +572,7 @@ fn quotients(
                     if !q.is_finite() {
                         return Err(Error::domain(format!(
                             "the {s} difference quotient for {} is not finite in {arith}",
-                            names[i]
+                            name
                         )));
                     }
                     row.push(Value::Mpfr(q));
@@ -1141,7 +1141,7 @@ fn logspace(from: &Rational, to: &Rational, count: usize, spec: &str) -> Result<
     if let Some(m) = power_of_ten(&ratio).filter(|m| m % gaps == 0) {
         let step = m / gaps;
         return Ok((0..count as i64)
-            .map(|k| Rational::from(from * pow10(k * step)))
+            .map(|k| from * pow10(k * step))
             .collect());
     }
     const P: u32 = 192;

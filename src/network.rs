@@ -9,7 +9,7 @@
 
 use crate::diff::diff;
 use crate::error::{Error, Result, SourceError};
-use crate::eval::{self, Backend, EvalError, Exact, F64, Fail, Mode, Mpfr, Point, Value};
+use crate::eval::{self, Backend, EvalError, Exact, ExactVal, F64, Fail, Mode, Mpfr, Point, Value};
 use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
 use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
 use crate::syntax::{self, Lowerer, UserFn};
@@ -480,16 +480,17 @@ impl Network {
         let run = |m: Mode| -> std::result::Result<(Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>), EvalError> {
             match m {
                 Mode::Auto(_) => {
-                    let env = point.clone();
-                    self.sweep(bw, &live, env, &Exact::new(self.store.limits().max_exact_bits), Value::Exact)
+                    let env = point.iter().map(|(s, r)| (*s, ExactVal::Q(r.clone()))).collect();
+                    let exact = Exact::new(self.store.limits().max_exact_bits);
+                    self.sweep(bw, &live, env, &exact, |v: ExactVal| v.exact().map(Value::Exact))
                 }
                 Mode::Mpfr(prec) => {
                     let env = point.iter().map(|(s, r)| (*s, Float::with_val(prec, r))).collect();
-                    self.sweep(bw, &live, env, &Mpfr::new(prec), Value::Mpfr)
+                    self.sweep(bw, &live, env, &Mpfr::new(prec), |v| Ok(Value::Mpfr(v)))
                 }
                 Mode::F64 => {
                     let env = point.iter().map(|(s, r)| (*s, r.to_f64())).collect();
-                    self.sweep(bw, &live, env, &F64, Value::F64)
+                    self.sweep(bw, &live, env, &F64, |v| Ok(Value::F64(v)))
                 }
             }
         };
@@ -513,14 +514,14 @@ impl Network {
         live: &[usize],
         mut env: HashMap<Sym, B::V>,
         backend: &B,
-        wrap: impl Fn(B::V) -> Value,
+        wrap: impl Fn(B::V) -> std::result::Result<Value, Fail>,
     ) -> std::result::Result<(Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>), EvalError> {
         let mut forward = Vec::new();
         for &i in live {
             let d = &self.defs[i];
             let v = eval::evaluate_with(&self.store, &[d.formula], &env, backend)?.remove(0);
             env.insert(d.name, v.clone());
-            forward.push(wrap(v));
+            forward.push(wrap(v).map_err(|f| EvalError::At(d.formula, f))?);
         }
         let mut kinks = Vec::new();
         let mut adjoint_vals = Vec::new();
@@ -530,7 +531,7 @@ impl Network {
             }
             let v = eval::evaluate_with(&self.store, &[a.formula], env, backend)?.remove(0);
             env.insert(a.delta, v.clone());
-            Ok(wrap(v))
+            wrap(v).map_err(|f| EvalError::At(a.formula, f))
         };
         for a in &bw.adjoints {
             adjoint_vals.push(eval_adjoint(a, &mut env)?);

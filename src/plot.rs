@@ -71,7 +71,7 @@ impl SeriesStyle {
             color: RGBColor(mix(r), mix(g), mix(b)),
             scheme: s.scheme,
             dash: k % 3,
-            filled: k % 2 == 0,
+            filled: k.is_multiple_of(2),
         }
     }
 

@@ -143,6 +143,39 @@ fn partial_latex(net: &Network, v: Sym) -> String {
     )
 }
 
+/// An adjoint's formula in sweep form, `δ_u · ∂u/∂v` summed over the users `u` of `v`,
+/// written in that order (`δ_z2 = δ_x2 · step(z2)`); `δ` of the output is 1 and not written.
+fn adjoint_formula(net: &Network, a: &crate::network::Adjoint, latex_mode: bool) -> String {
+    if a.terms.is_empty() {
+        return if a.of == net.output_def().name { "1".into() } else { "0".into() };
+    }
+    let out = net.output_def().name;
+    let terms: Vec<String> = a
+        .terms
+        .iter()
+        .map(|(u, local)| {
+            let mut fs = Vec::new();
+            if *u != out {
+                let d = format!("δ_{}", net.name(*u));
+                fs.push(if latex_mode { latex_name(&d) } else { d });
+            }
+            let is_one = net.store.as_num(*local).is_some_and(|r| *r == 1);
+            if !is_one || fs.is_empty() {
+                let body = if latex_mode { latex(&net.store, *local) } else { text(&net.store, *local) };
+                let wrap = !fs.is_empty()
+                    && (matches!(net.store.node(*local), crate::expr::Node::Add(_)) || body.starts_with('-'));
+                fs.push(match (wrap, latex_mode) {
+                    (true, true) => format!("\\left({body}\\right)"),
+                    (true, false) => format!("({body})"),
+                    _ => body,
+                });
+            }
+            fs.join(if latex_mode { " \\cdot " } else { " · " })
+        })
+        .collect();
+    terms.join(" + ")
+}
+
 /// The forward and backward passes at a point, step by step.
 pub fn backprop(net: &mut Network, point: &Point, numbers: Numbers, style: Style) -> Result<String> {
     let bw = net.backward();
@@ -171,8 +204,9 @@ pub fn backprop(net: &mut Network, point: &Point, numbers: Numbers, style: Style
                 json!({
                     "name": label,
                     "of": net.name(a.of),
-                    "formula": text(&net.store, a.formula),
-                    "latex": latex(&net.store, a.formula),
+                    "formula": adjoint_formula(net, a, false),
+                    "latex": adjoint_formula(net, a, true),
+                    "simplified": text(&net.store, a.formula),
                     "value": value_json(v),
                 })
             };
@@ -232,7 +266,7 @@ fn backprop_text(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], po
         rows.push(vec![
             net.name(a.delta).to_string(),
             " = ".into(),
-            text(&net.store, a.formula),
+            adjoint_formula(net, a, false),
             " = ".into(),
             value_text(v, d),
         ]);
@@ -244,7 +278,7 @@ fn backprop_text(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], po
         rows.push(vec![
             partial_text(net, a.of),
             " = ".into(),
-            text(&net.store, a.formula),
+            adjoint_formula(net, a, false),
             " = ".into(),
             value_text(v, d),
         ]);
@@ -280,9 +314,9 @@ fn backprop_latex(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], p
         .adjoints
         .iter()
         .zip(&trace.adjoints)
-        .map(|(a, v)| format!("{} &= {} = {}", latex_name(net.name(a.delta)), latex(&net.store, a.formula), value_latex(v, d)))
+        .map(|(a, v)| format!("{} &= {} = {}", latex_name(net.name(a.delta)), adjoint_formula(net, a, true), value_latex(v, d)))
         .chain(bw.gradient.iter().zip(&trace.gradient).map(|(a, v)| {
-            format!("{} &= {} = {}", partial_latex(net, a.of), latex(&net.store, a.formula), value_latex(v, d))
+            format!("{} &= {} = {}", partial_latex(net, a.of), adjoint_formula(net, a, true), value_latex(v, d))
         }))
         .collect();
     s.push_str(&rows.join(" \\\\\n"));

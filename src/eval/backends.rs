@@ -29,23 +29,73 @@ fn power_domain(base_sign: Ordering, e_integer: bool, e_negative: bool, half: bo
 
 // ------------------------------------------------------------------ exact
 
-/// Exact rational arithmetic; refuses (with [`Fail::NotExact`]) whatever is not rational.
+/// A value in exact evaluation: a rational, or an irrational intermediate carried at
+/// [`GUARD_PREC`] bits so that kinks can still decide exactly (`step(w·log 2)` is 1).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExactVal {
+    /// Exactly this rational.
+    Q(Rational),
+    /// Not rational; approximately this.
+    Approx(Float),
+}
+
+/// Precision of the approximations carried through exact evaluation.
+pub const GUARD_PREC: u32 = 512;
+
+/// Below this magnitude an approximate value's sign is not trusted (2^-256).
+fn undecided(f: &Float) -> bool {
+    f.is_zero() || f.get_exp().is_some_and(|e| e < -256)
+}
+
+/// Exact rational arithmetic. Irrational intermediates are carried approximately, and a
+/// result that depends on one is refused ([`Fail::NotExact`]) by [`ExactVal::exact`], except
+/// where a function of it is rational whatever its precise value: `step`, `sign`, and `relu`,
+/// `abs`, `max`, `min` of a value whose sign is clear.
 #[derive(Clone, Debug)]
 pub struct Exact {
     max_bits: u64,
+    approx: Mpfr,
+}
+
+impl ExactVal {
+    /// The rational, if the value is one.
+    pub fn exact(self) -> Result<Rational, Fail> {
+        match self {
+            ExactVal::Q(r) => Ok(r),
+            ExactVal::Approx(_) => Err(Fail::NotExact),
+        }
+    }
+
+    fn float(&self) -> Float {
+        match self {
+            ExactVal::Q(r) => Float::with_val(GUARD_PREC, r),
+            ExactVal::Approx(f) => f.clone(),
+        }
+    }
+
+    fn sign(&self) -> Option<Ordering> {
+        match self {
+            ExactVal::Q(r) => Some(r.cmp0()),
+            ExactVal::Approx(f) if undecided(f) => None,
+            ExactVal::Approx(f) => f.cmp0(),
+        }
+    }
 }
 
 impl Exact {
     /// Exact arithmetic refusing numbers larger than `max_bits` (numerator plus denominator).
     pub fn new(max_bits: u64) -> Self {
-        Exact { max_bits }
+        Exact {
+            max_bits,
+            approx: Mpfr::new(GUARD_PREC),
+        }
     }
 
-    fn check(&self, r: Rational) -> Result<Rational, Fail> {
+    fn check(&self, r: Rational) -> Result<ExactVal, Fail> {
         if crate::expr::rational_bits(&r) > self.max_bits {
             Err(Fail::TooLarge)
         } else {
-            Ok(r)
+            Ok(ExactVal::Q(r))
         }
     }
 
@@ -67,6 +117,18 @@ impl Exact {
         }
         crate::expr::rational_powi(&Rational::from((rn, rd)), e.numer(), self.max_bits)
             .ok_or(Fail::TooLarge)
+    }
+
+    fn all_q<'v>(vs: impl Iterator<Item = &'v ExactVal>) -> Option<Vec<&'v Rational>> {
+        vs.map(|v| match v {
+            ExactVal::Q(r) => Some(r),
+            ExactVal::Approx(_) => None,
+        })
+        .collect()
+    }
+
+    fn approx(&self, r: Result<Float, Fail>) -> Result<ExactVal, Fail> {
+        r.map(ExactVal::Approx)
     }
 }
 
@@ -99,33 +161,107 @@ pub fn exact_builtin(f: Builtin, a: &[&Rational]) -> Result<Rational, Fail> {
 }
 
 impl Backend for Exact {
-    type V = Rational;
-    fn num(&self, r: &Rational) -> Result<Rational, Fail> {
-        Ok(r.clone())
+    type V = ExactVal;
+    fn num(&self, r: &Rational) -> Result<ExactVal, Fail> {
+        Ok(ExactVal::Q(r.clone()))
     }
-    fn sum(&self, c: &Rational, terms: &[(&Rational, &Rational)]) -> Result<Rational, Fail> {
-        let mut acc = c.clone();
-        for (v, k) in terms {
-            acc += Rational::from(*v * *k);
+    fn sum(&self, c: &Rational, terms: &[(&ExactVal, &Rational)]) -> Result<ExactVal, Fail> {
+        if let Some(qs) = Self::all_q(terms.iter().map(|t| t.0)) {
+            let mut acc = c.clone();
+            for (v, (_, k)) in qs.into_iter().zip(terms) {
+                acc += Rational::from(v * *k);
+            }
+            return self.check(acc);
         }
-        self.check(acc)
+        let fs: Vec<Float> = terms.iter().map(|t| t.0.float()).collect();
+        let refs: Vec<(&Float, &Rational)> = fs.iter().zip(terms).map(|(f, t)| (f, t.1)).collect();
+        self.approx(self.approx.sum(c, &refs))
     }
-    fn product(&self, c: &Rational, factors: &[(&Rational, &Rational)]) -> Result<Rational, Fail> {
-        let mut acc = c.clone();
-        for (v, e) in factors {
-            acc *= self.power(v, e)?;
-            acc = self.check(acc)?;
+    fn product(&self, c: &Rational, factors: &[(&ExactVal, &Rational)]) -> Result<ExactVal, Fail> {
+        if let Some(qs) = Self::all_q(factors.iter().map(|t| t.0)) {
+            let mut acc = c.clone();
+            let mut exact = true;
+            for (v, (_, e)) in qs.iter().zip(factors) {
+                match self.power(v, e) {
+                    Ok(p) => {
+                        acc *= p;
+                        if crate::expr::rational_bits(&acc) > self.max_bits {
+                            return Err(Fail::TooLarge);
+                        }
+                    }
+                    Err(Fail::NotExact) => exact = false,
+                    Err(f) => return Err(f),
+                }
+            }
+            if exact {
+                return self.check(acc);
+            }
         }
-        Ok(acc)
+        // An exact zero factor makes the product exactly zero, whatever the others are
+        // (they are defined: their own evaluation has already succeeded).
+        let is_zero = |v: &ExactVal| matches!(v, ExactVal::Q(r) if *r == 0);
+        if factors.iter().any(|(v, e)| is_zero(v) && e.cmp0() == Ordering::Greater)
+            && !factors.iter().any(|(v, e)| is_zero(v) && e.cmp0() == Ordering::Less)
+        {
+            return Ok(ExactVal::Q(Rational::new()));
+        }
+        let fs: Vec<Float> = factors.iter().map(|t| t.0.float()).collect();
+        let refs: Vec<(&Float, &Rational)> = fs.iter().zip(factors).map(|(f, t)| (f, t.1)).collect();
+        self.approx(self.approx.product(c, &refs))
     }
-    fn pow(&self, b: &Rational, e: &Rational) -> Result<Rational, Fail> {
-        self.power(b, e)
+    fn pow(&self, b: &ExactVal, e: &ExactVal) -> Result<ExactVal, Fail> {
+        if let (ExactVal::Q(b), ExactVal::Q(e)) = (b, e) {
+            match self.power(b, e) {
+                Ok(r) => return self.check(r),
+                Err(Fail::NotExact) => {}
+                Err(f) => return Err(f),
+            }
+        }
+        self.approx(self.approx.pow(&b.float(), &e.float()))
     }
-    fn call(&self, f: Builtin, args: &[&Rational]) -> Result<Rational, Fail> {
-        exact_builtin(f, args)
+    fn call(&self, f: Builtin, args: &[&ExactVal]) -> Result<ExactVal, Fail> {
+        if let Some(qs) = Self::all_q(args.iter().copied()) {
+            match exact_builtin(f, &qs) {
+                Ok(r) => return self.check(r),
+                Err(Fail::NotExact) => {}
+                Err(e) => return Err(e),
+            }
+        } else {
+            // Functions that are rational whatever the precise irrational argument.
+            let sign = |v: &ExactVal| v.sign().ok_or(Fail::NotExact);
+            match f {
+                Builtin::Step => {
+                    return Ok(ExactVal::Q(Rational::from(i32::from(
+                        sign(args[0])? == Ordering::Greater,
+                    ))));
+                }
+                Builtin::Sign => return Ok(ExactVal::Q(Rational::from(sign(args[0])? as i32))),
+                Builtin::Relu if sign(args[0])? != Ordering::Greater => {
+                    return Ok(ExactVal::Q(Rational::new()));
+                }
+                Builtin::Max | Builtin::Min => {
+                    let d = self.sum(
+                        &Rational::new(),
+                        &[(args[0], &Rational::from(1)), (args[1], &Rational::from(-1))],
+                    )?;
+                    let first = (sign(&d)? != Ordering::Less) == (f == Builtin::Max);
+                    return Ok(if first { args[0].clone() } else { args[1].clone() });
+                }
+                _ => {}
+            }
+        }
+        let fs: Vec<Float> = args.iter().map(|a| a.float()).collect();
+        let refs: Vec<&Float> = fs.iter().collect();
+        self.approx(self.approx.call(f, &refs))
     }
-    fn sign(&self, v: &Rational) -> Option<Ordering> {
-        Some(v.cmp0())
+    fn sign(&self, v: &ExactVal) -> Option<Ordering> {
+        v.sign()
+    }
+    fn show(&self, v: &ExactVal) -> String {
+        match v {
+            ExactVal::Q(r) => r.to_string(),
+            ExactVal::Approx(f) => super::format::float_decimal(f, 10),
+        }
     }
 }
 
@@ -219,6 +355,9 @@ impl Backend for Mpfr {
     }
     fn sign(&self, v: &Float) -> Option<Ordering> {
         v.cmp0()
+    }
+    fn show(&self, v: &Float) -> String {
+        super::format::float_decimal(v, 10)
     }
     fn call(&self, f: Builtin, args: &[&Float]) -> Result<Float, Fail> {
         let p = self.prec;
@@ -359,6 +498,9 @@ impl Backend for F64 {
     }
     fn sign(&self, v: &f64) -> Option<Ordering> {
         v.partial_cmp(&0.0)
+    }
+    fn show(&self, v: &f64) -> String {
+        v.to_string()
     }
     fn call(&self, f: Builtin, args: &[&f64]) -> Result<f64, Fail> {
         let t = *args[0];

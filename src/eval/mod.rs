@@ -9,7 +9,7 @@ mod backends;
 pub mod format;
 mod value;
 
-pub use backends::{Exact, F64, Mpfr, exact_builtin};
+pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
 pub use value::Value;
 
 use crate::error::{Error, Result};
@@ -44,6 +44,8 @@ pub trait Backend {
     fn call(&self, f: crate::expr::Builtin, args: &[&Self::V]) -> Result<Self::V, Fail>;
     /// The sign of a value (`None` for NaN).
     fn sign(&self, v: &Self::V) -> Option<std::cmp::Ordering>;
+    /// A value as a short decimal string, for error messages.
+    fn show(&self, v: &Self::V) -> String;
 }
 
 /// Where and why an evaluation failed.
@@ -51,6 +53,8 @@ pub trait Backend {
 pub enum EvalError {
     /// A backend failed at this node.
     At(Id, Fail),
+    /// A domain error at this node, with the values of its operands.
+    Domain(Id, String, Vec<(Id, String)>),
     /// No value was given for this variable.
     Unbound(Sym),
     /// A call of an unspecified function, which has no value.
@@ -67,7 +71,19 @@ pub fn evaluate_with<B: Backend>(
     let order = store.reachable(roots);
     let mut vals: HashMap<Id, B::V> = HashMap::with_capacity(order.len());
     for id in order {
-        let at = |f: Fail| EvalError::At(id, f);
+        let at = |f: Fail| match f {
+            Fail::Domain(what) => {
+                let args = store
+                    .node(id)
+                    .children()
+                    .into_iter()
+                    .filter(|c| store.as_num(*c).is_none())
+                    .filter_map(|c| vals.get(&c).map(|v| (c, backend.show(v))))
+                    .collect();
+                EvalError::Domain(id, what, args)
+            }
+            f => EvalError::At(id, f),
+        };
         let v = match store.node(id) {
             Node::Num(r) => backend.num(r).map_err(at)?,
             Node::Sym(s) => env.get(s).cloned().ok_or(EvalError::Unbound(*s))?,
@@ -135,8 +151,15 @@ pub fn evaluate(
         Mode::Mpfr(prec) => Ok((mpfr(prec)?, None)),
         Mode::Auto(prec) => {
             let exact = Exact::new(store.limits().max_exact_bits);
-            match evaluate_with(store, roots, point, &exact) {
-                Ok(vs) => Ok((vs.into_iter().map(Value::Exact).collect(), None)),
+            let env = point.iter().map(|(s, r)| (*s, ExactVal::Q(r.clone()))).collect();
+            let result = evaluate_with(store, roots, &env, &exact).and_then(|vs| {
+                vs.into_iter()
+                    .map(|v| v.exact().map(Value::Exact))
+                    .collect::<Result<Vec<Value>, Fail>>()
+                    .map_err(|f| EvalError::At(roots[0], f))
+            });
+            match result {
+                Ok(vs) => Ok((vs, None)),
                 Err(EvalError::At(_, Fail::NotExact)) => Ok((mpfr(prec)?, None)),
                 Err(EvalError::At(id, Fail::TooLarge)) => {
                     let note = format!(
@@ -160,6 +183,16 @@ pub fn explain(store: &Store, e: EvalError) -> Error {
             message: format!("{what} in {}", crate::print::text(store, id)),
             help: None,
         },
+        EvalError::Domain(id, what, args) => {
+            let values: Vec<String> = args
+                .iter()
+                .map(|(c, v)| format!("{} = {v}", crate::print::text(store, *c)))
+                .collect();
+            Error::Domain {
+                message: format!("{what} in {}", crate::print::text(store, id)),
+                help: (!values.is_empty()).then(|| format!("at this point {}", values.join(", "))),
+            }
+        }
         EvalError::At(id, Fail::NotExact) => Error::domain(format!(
             "{} has no exact rational value",
             crate::print::text(store, id)

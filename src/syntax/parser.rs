@@ -487,15 +487,10 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 }
 
 /// A pair's span without trailing whitespace: pest includes the whitespace it skipped
-/// before an optional part that did not match, so end at the last inner pair instead.
+/// before an optional or repeated part that then did not match.
 fn tight_span(pair: &Pair<'_, Rule>) -> Span {
     let start = pair.as_span().start();
-    let end = pair
-        .clone()
-        .into_inner()
-        .last()
-        .map_or(pair.as_span().end(), |last| last.as_span().end());
-    Span::new(start, end)
+    Span::new(start, start + pair.as_str().trim_end().len())
 }
 
 fn first_inner(pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
@@ -689,10 +684,11 @@ impl<'s> Builder<'s> {
             match item.as_rule() {
                 Rule::neg | Rule::plus => {}
                 Rule::pow => before = Some(Rule::pow),
-                rule @ (Rule::add | Rule::sub | Rule::mul | Rule::div) => {
+                rule @ (Rule::add | Rule::sub) => {
                     before = Some(rule);
                     segment_start = next_start;
                 }
+                rule @ (Rule::mul | Rule::div) => before = Some(rule),
                 Rule::juxt => {
                     let (Some((lhs_index, lhs_before)), Some(rhs)) = (last_operand, items.get(i + 1))
                     else {
@@ -701,7 +697,6 @@ impl<'s> Builder<'s> {
                     let lhs = &items[lhs_index];
                     self.check_juxtaposition(lhs, lhs_before, rhs, segment_start, place)?;
                     before = Some(Rule::juxt);
-                    segment_start = next_start;
                 }
                 _ => last_operand = Some((i, before)),
             }
@@ -717,7 +712,7 @@ impl<'s> Builder<'s> {
         segment_start: usize,
         place: Place,
     ) -> Result<()> {
-        let (lhs_span, rhs_span) = (tight_span(lhs), tight_span(rhs));
+        let (lhs_span, rhs_span) = (operand_span(lhs), operand_span(rhs));
         let both = lhs_span.join(rhs_span);
         let (l, r) = (quote(self.text(lhs_span)), quote(self.text(rhs_span)));
         if lhs.as_rule() != Rule::number || rhs.as_rule() == Rule::number {
@@ -1171,7 +1166,7 @@ impl<'s> Builder<'s> {
             Some(p) if pos >= self.src.len() => Span::new(p.start, p.end),
             _ => Span::new(pos, pos),
         };
-        let follow = if pos >= self.src.len() { "after this" } else { "here" };
+        let follow = if pos >= self.src.len() { "follow this" } else { "come here" };
         if let Some(t) = next.filter(|t| t.kind == Tok::Close && open.is_empty())
             && !prev.is_some_and(|p| p.kind != Tok::Open && starts_operand(Some(p.kind)))
         {
@@ -1209,7 +1204,7 @@ impl<'s> Builder<'s> {
         if operand_expected {
             let Some(p) = prev.filter(|p| p.kind != Tok::Newline && p.kind != Tok::Semi) else {
                 let what = if self.mode == Mode::Program { "a statement" } else { "an expression" };
-                let error = self.error_at(next_span, format!("{what} cannot start with {described}"), "unexpected here");
+                let error = self.error_at(next_span, format!("{what} cannot start with {described}"), "expected an expression before this");
                 return match next.map(|t| t.kind) {
                     Some(Tok::Equals) => error.with_help("a definition starts with the name it defines, as in `z = w*x`"),
                     Some(Tok::Prime) => error.with_help("a prime marks a derivative of a function, as in `σ'(z)`"),
@@ -1234,7 +1229,7 @@ impl<'s> Builder<'s> {
                 _ if at_end => self.error_at(
                     here,
                     format!("expected {expected} after `{after}`"),
-                    format!("{expected} should follow {follow}"),
+                    format!("{expected} should {follow}"),
                 ),
                 _ => self.error_at(
                     next_span,
@@ -1250,7 +1245,7 @@ impl<'s> Builder<'s> {
             if at_end || !same_line {
                 let error = self.error(paren.start, paren.end, "unclosed parenthesis", "this parenthesis is never closed");
                 return if next.is_none() {
-                    error.with_label(here.start, here.end, format!("expected `)` {follow}"))
+                    error.with_label(here.start, here.end, format!("`)` should {follow}"))
                 } else if !same_line {
                     error
                         .with_label(next_span.start, next_span.end, "so the statement goes on to here")
@@ -1260,7 +1255,17 @@ impl<'s> Builder<'s> {
                 };
             }
         }
-        let error = self.error_at(next_span, format!("unexpected {described}"), format!("expected {}", expected_in_english(positives)));
+        let operators = [Rule::add, Rule::sub, Rule::mul, Rule::div, Rule::pow];
+        let expected = if !positives.iter().any(|r| operators.contains(r)) {
+            expected_in_english(positives)
+        } else if !open.is_empty() {
+            "an operator or `)`".to_string()
+        } else if self.mode == Mode::Expr {
+            "an operator or the end of the expression".to_string()
+        } else {
+            "an operator or the end of the statement".to_string()
+        };
+        let error = self.error_at(next_span, format!("unexpected {described}"), format!("expected {expected}"));
         match next.map(|t| t.kind) {
             Some(Tok::Equals) if self.mode == Mode::Expr => error.with_help("an expression has no `=`; definitions belong in a program file"),
             Some(Tok::Equals) if keyword == Some("at") => error.with_help("separate the values with commas: `at x = 1, y = 2`"),
@@ -1270,6 +1275,15 @@ impl<'s> Builder<'s> {
             Some(Tok::Prime) => error.with_help("a prime marks a derivative of a function, as in `σ'(z)`"),
             _ => error,
         }
+    }
+}
+
+/// The span of an operand's pair (`number`, `paren` or `apply`).
+fn operand_span(pair: &Pair<'_, Rule>) -> Span {
+    if pair.as_rule() == Rule::apply {
+        tight_span(pair)
+    } else {
+        span_of(pair)
     }
 }
 

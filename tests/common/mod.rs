@@ -1,0 +1,85 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use chainrule::eval::{Mode, Point, Value, evaluate};
+use chainrule::expr::{Id, Store};
+use rug::{Float, Rational};
+use serde_json::Value as Json;
+
+/// One line of the SymPy oracle (tests/data/derivatives.jsonl).
+pub struct OracleCase {
+    pub id: String,
+    pub category: String,
+    pub expr: String,
+    pub wrt: String,
+    pub at: Vec<(String, String)>,
+    pub value: String,
+    pub exact: Option<String>,
+    pub sympy_derivative: Option<String>,
+    pub sympy_size: Option<u64>,
+}
+
+pub fn oracle() -> Vec<OracleCase> {
+    let text = include_str!("../data/derivatives.jsonl");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let j: Json = serde_json::from_str(l).expect("oracle line is JSON");
+            OracleCase {
+                id: j["id"].as_str().unwrap().into(),
+                category: j["category"].as_str().unwrap().into(),
+                expr: j["expr"].as_str().unwrap().into(),
+                wrt: j["wrt"].as_str().unwrap().into(),
+                at: j["at"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                    .collect(),
+                value: j["value"].as_str().unwrap().into(),
+                exact: j["exact"].as_str().map(String::from),
+                sympy_derivative: j["sympy_derivative"].as_str().map(String::from),
+                sympy_size: j["sympy_size"].as_u64(),
+            }
+        })
+        .collect()
+}
+
+/// The exact point of a case, in `store`.
+pub fn point(store: &mut Store, at: &[(String, String)]) -> Point {
+    at.iter()
+        .map(|(k, v)| {
+            (
+                store.intern(k),
+                chainrule::cli::parse_value(v).expect("oracle value parses"),
+            )
+        })
+        .collect()
+}
+
+/// The expected value as a 512-bit float (exact when `exact` is given).
+pub fn expected(case: &OracleCase) -> Float {
+    match &case.exact {
+        Some(e) => Float::with_val(512, e.parse::<Rational>().expect("exact parses")),
+        None => Float::with_val(512, Float::parse(&case.value).expect("value parses")),
+    }
+}
+
+/// Whether `got` is within `rel` of `want` (absolute `rel` when `want` is 0).
+pub fn close(got: &Float, want: &Float, rel: f64) -> bool {
+    let err = Float::with_val(512, got - want).abs();
+    if want.is_zero() {
+        err <= rel
+    } else {
+        let scale = Float::with_val(512, want.abs_ref());
+        err <= scale * rel
+    }
+}
+
+/// Evaluates one root in a mode.
+pub fn eval1(store: &Store, id: Id, point: &Point, mode: Mode) -> Value {
+    evaluate(store, &[id], point, mode)
+        .unwrap_or_else(|e| panic!("evaluation failed: {e}"))
+        .0
+        .remove(0)
+}
