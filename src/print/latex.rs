@@ -44,11 +44,19 @@ fn simple(d: &Disp) -> bool {
 /// a parenthesised sum is juxtaposed (`2 x`, `w x`, `x \left(y - w x\right)`); anything else is
 /// separated by `\cdot` (`\sigma'(z) \cdot w`).
 fn factors(fs: &[Disp], out: &mut String) {
+    if let [only] = fs {
+        // Alone in a numerator or denominator: the fraction bar already groups it.
+        render(only, out);
+        return;
+    }
     for (i, f) in fs.iter().enumerate() {
         if i > 0 {
             let prev = &fs[i - 1];
             let next_ok = simple(f) || matches!(f, Disp::Sum(_));
-            let juxtapose = (matches!(prev, Disp::Num(_)) || simple(prev)) && next_ok;
+            let juxtapose = match prev {
+                Disp::Num(_) => !matches!(f, Disp::Num(_)),
+                _ => simple(prev) && next_ok,
+            };
             out.push_str(if juxtapose { " " } else { " \\cdot " });
         }
         render_at(f, Prec::Pow, out);

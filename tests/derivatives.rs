@@ -1,0 +1,158 @@
+//! A table of derivatives covering every built-in, the chain, product and quotient rules,
+//! abstract functions and the homework network: printed text and LaTeX are snapshots
+//! (snapshots/derivatives_text.snap, derivatives_latex.snap); every printed form parses
+//! back to the same node; and every derivative agrees with a 256-bit central difference.
+
+mod common;
+#[path = "common/cases.rs"]
+mod cases;
+
+use cases::DERIVATIVES;
+use chainrule::diff::diff;
+use chainrule::eval::{Mode, Point, Value, evaluate};
+use chainrule::expr::{Id, Store};
+use chainrule::print::{latex, text};
+use chainrule::syntax::read_expr;
+use rug::{Float, Rational};
+
+fn derive(store: &mut Store, expr: &str, wrt: &str) -> (Id, Id) {
+    let (e, _) = read_expr(store, expr, "<case>").unwrap();
+    let v = store.intern(wrt);
+    (e, diff(store, e, v))
+}
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+#[test]
+fn at_least_forty_cases() {
+    assert!(DERIVATIVES.len() >= 40);
+}
+
+#[test]
+fn derivative_table_text() {
+    let mut out = String::new();
+    for (expr, wrt, _) in DERIVATIVES {
+        let mut store = Store::new();
+        let (e, d) = derive(&mut store, expr, wrt);
+        out.push_str(&format!("d/d{wrt} {} = {}\n", text(&store, e), text(&store, d)));
+    }
+    settings().bind(|| insta::assert_snapshot!("derivatives_text", out));
+}
+
+#[test]
+fn derivative_table_latex() {
+    let mut out = String::new();
+    for (expr, wrt, _) in DERIVATIVES {
+        let mut store = Store::new();
+        let (e, d) = derive(&mut store, expr, wrt);
+        out.push_str(&format!("{}  ⟶  {}\n", latex(&store, e), latex(&store, d)));
+    }
+    settings().bind(|| insta::assert_snapshot!("derivatives_latex", out));
+}
+
+#[test]
+fn the_issue_examples_print_as_a_careful_person_would() {
+    let cases = [
+        ("x^2", "x", "2*x"),
+        ("sigmoid(x)", "x", "sigmoid(x)*(1 - sigmoid(x))"),
+        ("tanh(x)", "x", "1 - tanh(x)^2"),
+        ("softplus(x)", "x", "sigmoid(x)"),
+        ("relu(x)", "x", "step(x)"),
+        ("log(x)", "x", "1/x"),
+        ("(y - w*x)^2", "w", "-2*x*(y - w*x)"),
+        ("exp(2x)", "x", "2*exp(2*x)"),
+        ("x^y", "x", "y*x^(y - 1)"),
+        ("x^y", "y", "x^y*log(x)"),
+        ("sqrt(x)", "x", "1/(2*sqrt(x))"),
+        ("abs(x)", "x", "sign(x)"),
+        ("σ(w*x)", "w", "x*σ'(w*x)"),
+        ("ℓ(y, ŷ)", "ŷ", "∂_2 ℓ(y, ŷ)"),
+        ("f'(x)", "x", "f''(x)"),
+        ("d(x^3, x)", "x", "6*x"),
+    ];
+    for (expr, wrt, want) in cases {
+        let mut store = Store::new();
+        let (_, d) = derive(&mut store, expr, wrt);
+        assert_eq!(text(&store, d), want, "d/d{wrt} {expr}");
+    }
+}
+
+#[test]
+fn no_one_times_no_plus_zero_no_double_minus() {
+    for (expr, wrt, _) in DERIVATIVES {
+        let mut store = Store::new();
+        let (_, d) = derive(&mut store, expr, wrt);
+        let t = text(&store, d);
+        for bad in ["1*", "+ 0", "--", "+ -", "- -", "^1)", "*1)"] {
+            let hit = t.match_indices(bad).any(|(i, _)| {
+                // `1*` only counts as a factor of its own, not as the end of `21*` or `w1*`
+                bad != "1*" || i == 0 || t[..i].ends_with(['(', ' ', '*', '/', '-'])
+            });
+            assert!(!hit, "d/d{wrt} {expr} printed as {t} contains {bad:?}");
+        }
+    }
+}
+
+#[test]
+fn printed_text_parses_back_to_the_same_node() {
+    for (expr, wrt, _) in DERIVATIVES {
+        let mut store = Store::new();
+        let (e, d) = derive(&mut store, expr, wrt);
+        for id in [e, d] {
+            let t = text(&store, id);
+            let (back, _) = read_expr(&mut store, &t, "<printed>").unwrap();
+            assert_eq!(back, id, "{t} does not round-trip");
+        }
+    }
+}
+
+fn point(store: &mut Store, spec: &str) -> Point {
+    chainrule::cli::parse_point(store, &[spec.to_string()]).unwrap()
+}
+
+/// The value at 256 bits, as a float.
+fn at(store: &Store, id: Id, p: &Point) -> Float {
+    let v = evaluate(store, &[id], p, Mode::Mpfr(256)).unwrap().0.remove(0);
+    v.to_float(256)
+}
+
+#[test]
+fn derivatives_agree_with_a_high_precision_central_difference() {
+    // Central difference at 256 bits with h = 2^-60: truncation error ~h² ≈ 1e-36 times the
+    // third derivative, rounding error ~2^-256/h ≈ 1e-59; 1e-25 relative leaves wide margin.
+    let h = Rational::from((1, 1u64 << 60));
+    for (expr, wrt, spec) in DERIVATIVES.iter().filter(|c| !c.2.is_empty()) {
+        let mut store = Store::new();
+        let (e, d) = derive(&mut store, expr, wrt);
+        let p = point(&mut store, spec);
+        let v = store.intern(wrt);
+        let mut plus = p.clone();
+        let mut minus = p.clone();
+        *plus.get_mut(&v).unwrap() += &h;
+        *minus.get_mut(&v).unwrap() -= &h;
+        let fd = Float::with_val(256, at(&store, e, &plus) - at(&store, e, &minus)) / (2 * Float::with_val(256, &h));
+        let exact = at(&store, d, &p);
+        let err = Float::with_val(256, &fd - &exact).abs();
+        let tol = Float::with_val(256, exact.abs_ref()).max(&Float::with_val(256, 1)) * 1e-25;
+        assert!(err <= tol, "d/d{wrt} {expr} at {spec}: symbolic {exact} vs difference {fd}");
+    }
+}
+
+#[test]
+fn the_homework_gradient_is_exactly_24_24_16() {
+    let mut store = Store::new();
+    let (e, _) = read_expr(&mut store, "(y - w3*relu(w2*relu(w1*x)))^2", "<hw7>").unwrap();
+    let p = point(&mut store, "x=1,y=10,w1=2,w2=2,w3=3");
+    let want = [("w1", 24), ("w2", 24), ("w3", 16)];
+    for (w, g) in want {
+        let s = store.intern(w);
+        let d = diff(&mut store, e, s);
+        let v = evaluate(&store, &[d], &p, Mode::Auto(128)).unwrap().0.remove(0);
+        assert_eq!(v, Value::Exact(Rational::from(g)), "∂E/∂{w}");
+    }
+}
