@@ -1,0 +1,203 @@
+//! Programs of intermediates: forward and backward passes, chain-rule gradients, errors.
+//! Snapshots of the three homework examples in text, LaTeX and JSON; numbers as numbers.
+
+use serde_json::Value as Json;
+use std::process::Command;
+
+fn chainrule(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run chainrule");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let (code, out, err) = chainrule(args);
+    assert_eq!(code, 0, "chainrule {args:?} failed: {err}");
+    out
+}
+
+fn json(args: &[&str]) -> Json {
+    serde_json::from_str(&ok(args)).expect("JSON output")
+}
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+fn num(v: &Json) -> f64 {
+    let s = v.as_str().expect("values are strings");
+    match s.split_once('/') {
+        Some((p, q)) => p.parse::<f64>().unwrap() / q.parse::<f64>().unwrap(),
+        None => s.parse().unwrap(),
+    }
+}
+
+#[test]
+fn homework_backprop_numbers() {
+    let j = json(&["backprop", "examples/hw7_relu.chain", "--format", "json"]);
+    let forward: Vec<(String, String)> = j["forward"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().into(), r["value"].as_str().unwrap().into()))
+        .collect();
+    let want = [("z1", "2"), ("x1", "2"), ("z2", "4"), ("x2", "4"), ("z3", "12"), ("ŷ", "12"), ("E", "4")];
+    assert_eq!(forward.len(), want.len());
+    for ((n, v), (wn, wv)) in forward.iter().zip(want) {
+        assert_eq!((n.as_str(), v.as_str()), (wn, wv));
+    }
+    let backward: Vec<(String, String)> = j["backward"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().into(), r["value"].as_str().unwrap().into()))
+        .collect();
+    let want_b = [
+        ("δ_E", "1"),
+        ("δ_ŷ", "4"),
+        ("δ_z3", "4"),
+        ("δ_x2", "12"),
+        ("δ_z2", "12"),
+        ("δ_x1", "24"),
+        ("δ_z1", "24"),
+        ("δ_w1", "24"),
+        ("δ_w2", "24"),
+        ("δ_w3", "16"),
+    ];
+    assert_eq!(backward.len(), want_b.len());
+    for ((n, v), (wn, wv)) in backward.iter().zip(want_b) {
+        assert_eq!((n.as_str(), v.as_str()), (wn, wv));
+    }
+    assert_eq!(j["gradient"]["w1"], "24");
+    assert_eq!(j["gradient"]["w2"], "24");
+    assert_eq!(j["gradient"]["w3"], "16");
+    assert_eq!(j["arithmetic"], "exact");
+    assert_eq!(j["backward"][4]["formula"], "δ_x2 · step(z2)");
+}
+
+#[test]
+fn default_command_runs_backprop_on_a_file() {
+    let a = ok(&["examples/hw7_relu.chain"]);
+    let b = ok(&["backprop", "examples/hw7_relu.chain"]);
+    assert_eq!(a, b);
+    assert!(a.contains("∂E/∂w1 = δ_z1 · x  = 24"), "{a}");
+}
+
+#[test]
+fn abstract_gradient_in_chain_rule_form() {
+    let out = ok(&["grad", "examples/hw7_abstract.chain", "--form", "intermediates"]);
+    assert!(out.contains("∂E/∂w1 = ∂_2 ℓ(y, ŷ) · w3 · σ'(z2) · w2 · σ'(z1) · x"), "{out}");
+    assert!(out.contains("∂E/∂w2 = ∂_2 ℓ(y, ŷ) · w3 · σ'(z2) · x1"), "{out}");
+    assert!(out.contains("∂E/∂w3 = ∂_2 ℓ(y, ŷ) · x2"), "{out}");
+}
+
+#[test]
+fn sigmoid_gradient_agrees_with_expanded_derivative() {
+    // The backward pass and direct differentiation of the expanded loss, at 200 bits.
+    let j = json(&["grad", "examples/hw7_sigmoid.chain", "--format", "json", "--precision", "200"]);
+    for g in j["gradient"].as_array().unwrap() {
+        let param = g["param"].as_str().unwrap();
+        let at = "w1=2,w2=2,w3=3,x=1,y=10";
+        let d = json(&["diff", g["expanded"].as_str().unwrap(), "--wrt", "_none", "--format", "json"]);
+        assert_eq!(d["derivative"], "0");
+        let e = json(&["eval", g["expanded"].as_str().unwrap(), "--at", at, "--precision", "200", "--format", "json"]);
+        let (a, b) = (num(&g["value"]), num(&e["value"]));
+        assert!((a - b).abs() <= 1e-15 * b.abs(), "{param}: {a} vs {b}");
+    }
+    // Known values (computed independently with the closed form in tests/fd.rs's objective).
+    let vals: Vec<f64> = j["gradient"].as_array().unwrap().iter().map(|g| num(&g["value"])).collect();
+    let want = [-1.172648049781331372, -4.9187051369586053434, -12.698340468740009586];
+    for (v, w) in vals.iter().zip(want) {
+        assert!((v - w).abs() < 1e-12, "{v} vs {w}");
+    }
+}
+
+#[test]
+fn shared_intermediate_sums_its_users() {
+    // A residual connection: x1 is used by z2 and by x2, so δ_x1 has two terms.
+    let src = "z1 = w1*x\nx1 = tanh(z1)\nz2 = w2*x1\nx2 = tanh(z2) + x1\nE = (y - x2)^2\nat x = 0.5, y = 1, w1 = 0.75, w2 = -1.5\nwrt w1, w2\n";
+    let path = std::env::temp_dir().join("chainrule_residual.chain");
+    std::fs::write(&path, src).unwrap();
+    let p = path.to_str().unwrap();
+    let j = json(&["backprop", p, "--format", "json"]);
+    let dx1 = j["backward"].as_array().unwrap().iter().find(|r| r["name"] == "δ_x1").unwrap();
+    assert_eq!(dx1["formula"], "δ_x2 + δ_z2 · w2");
+    // The gradient equals direct differentiation of the expanded loss.
+    let expanded = "(y - tanh(w2*tanh(w1*x)) - tanh(w1*x))^2";
+    for w in ["w1", "w2"] {
+        let d = json(&["diff", expanded, "--wrt", w, "--at", "x=0.5,y=1,w1=0.75,w2=-1.5", "--format", "json"]);
+        let (a, b) = (num(&j["gradient"][w]), num(&d["value"]));
+        assert!((a - b).abs() <= 1e-15 * b.abs().max(1.0), "{w}: {a} vs {b}");
+    }
+}
+
+#[test]
+fn kinks_are_flagged() {
+    // At w1 = 0, z1 = 0 and so z2 = 0: relu'(0) is taken as 0 at both, and the output says so.
+    let out = ok(&["backprop", "examples/hw7_relu.chain", "--at", "w1=0"]);
+    assert!(out.contains("z1 = 0 here, a kink"), "{out}");
+    assert!(out.contains("z2 = 0 here, a kink"), "{out}");
+    let j = json(&["backprop", "examples/hw7_relu.chain", "--at", "w1=0", "--format", "json"]);
+    assert_eq!(j["gradient"]["w1"], "0");
+    assert_eq!(j["kinks"].as_array().unwrap().len(), 2);
+    // Away from kinks, no note.
+    let j = json(&["backprop", "examples/hw7_relu.chain", "--format", "json"]);
+    assert!(j["kinks"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn explain_lists_the_path() {
+    let out = ok(&["explain", "examples/hw7_relu.chain", "--wrt", "w2"]);
+    assert!(out.contains("∂E/∂w2 = ∂E/∂ŷ · ∂ŷ/∂z3 · ∂z3/∂x2 · ∂x2/∂z2 · ∂z2/∂w2"), "{out}");
+    assert!(out.contains("∂E/∂w2 = 24"), "{out}");
+}
+
+#[test]
+fn snapshots_of_the_examples() {
+    for file in ["hw7_relu", "hw7_sigmoid", "hw7_abstract"] {
+        let path = format!("examples/{file}.chain");
+        for (fmt, ext) in [("text", "txt"), ("latex", "tex"), ("json", "json")] {
+            let _ = ext;
+            if file != "hw7_abstract" {
+                let out = ok(&["backprop", &path, "--format", fmt]);
+                settings().bind(|| insta::assert_snapshot!(format!("backprop_{file}_{fmt}"), out));
+            }
+            let out = ok(&["grad", &path, "--format", fmt]);
+            settings().bind(|| insta::assert_snapshot!(format!("grad_{file}_{fmt}"), out));
+            let out = ok(&["explain", &path, "--wrt", "w1", "--format", fmt]);
+            settings().bind(|| insta::assert_snapshot!(format!("explain_{file}_{fmt}"), out));
+        }
+    }
+}
+
+#[test]
+fn program_errors_point_into_the_file() {
+    let cases = [
+        ("z = x\nz = y\n", "`z` is defined twice"),
+        ("a = b + 1\nb = 2*x\n", "`b` is used before it is defined"),
+        ("a = a + 1\n", "`a` is defined in terms of itself"),
+        ("z = sigmiod(x)\n", "unknown function `sigmiod`"),
+        ("z = x\nat z = 1\n", "`z` is an intermediate"),
+        ("# nothing\n", "defines nothing"),
+        ("relu(t) = t\nz = relu(x)\n", "built-in function and cannot be redefined"),
+        ("fn f(t)\nz = f(x, y)\n", "`f` takes 1 argument, but 2 were given"),
+    ];
+    for (i, (src, want)) in cases.iter().enumerate() {
+        let path = std::env::temp_dir().join(format!("chainrule_bad_{i}.chain"));
+        std::fs::write(&path, src).unwrap();
+        let (code, out, err) = chainrule(&["backprop", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{src:?}: {out}{err}");
+        assert!(err.contains(want), "{src:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
