@@ -143,6 +143,22 @@ fn partial_latex(net: &Network, v: Sym) -> String {
     )
 }
 
+/// One factor of a chain `a · b · c`: sums, negatives and products of several factors are
+/// parenthesised, so `·` never mixes with `*` at one level.
+fn chain_factor(net: &Network, f: Id, latex_mode: bool) -> String {
+    let body = if latex_mode { latex(&net.store, f) } else { text(&net.store, f) };
+    let wrap = match net.store.node(f) {
+        crate::expr::Node::Add(_) => true,
+        crate::expr::Node::Mul(p) => p.factors().len() > 1 || *p.coeff() != 1,
+        _ => false,
+    } || body.starts_with('-');
+    match (wrap, latex_mode) {
+        (true, true) => format!("\\left({body}\\right)"),
+        (true, false) => format!("({body})"),
+        _ => body,
+    }
+}
+
 /// An adjoint's formula in sweep form, `δ_u · ∂u/∂v` summed over the users `u` of `v`,
 /// written in that order (`δ_z2 = δ_x2 · step(z2)`); `δ` of the output is 1 and not written.
 fn adjoint_formula(net: &Network, a: &crate::network::Adjoint, latex_mode: bool) -> String {
@@ -161,13 +177,10 @@ fn adjoint_formula(net: &Network, a: &crate::network::Adjoint, latex_mode: bool)
             }
             let is_one = net.store.as_num(*local).is_some_and(|r| *r == 1);
             if !is_one || fs.is_empty() {
-                let body = if latex_mode { latex(&net.store, *local) } else { text(&net.store, *local) };
-                let wrap = !fs.is_empty()
-                    && (matches!(net.store.node(*local), crate::expr::Node::Add(_)) || body.starts_with('-'));
-                fs.push(match (wrap, latex_mode) {
-                    (true, true) => format!("\\left({body}\\right)"),
-                    (true, false) => format!("({body})"),
-                    _ => body,
+                fs.push(if fs.is_empty() {
+                    if latex_mode { latex(&net.store, *local) } else { text(&net.store, *local) }
+                } else {
+                    chain_factor(net, *local, latex_mode)
                 });
             }
             fs.join(if latex_mode { " \\cdot " } else { " · " })
@@ -344,23 +357,7 @@ fn chain_text(net: &Network, factors: &[Id], latex_mode: bool) -> String {
     if shown.is_empty() {
         return "1".into();
     }
-    let parts: Vec<String> = shown
-        .iter()
-        .map(|f| {
-            let is_sum = matches!(net.store.node(**f), crate::expr::Node::Add(_));
-            let neg = text(&net.store, **f).starts_with('-');
-            let body = if latex_mode { latex(&net.store, **f) } else { text(&net.store, **f) };
-            if is_sum || neg {
-                if latex_mode {
-                    format!("\\left({body}\\right)")
-                } else {
-                    format!("({body})")
-                }
-            } else {
-                body
-            }
-        })
-        .collect();
+    let parts: Vec<String> = shown.iter().map(|f| chain_factor(net, **f, latex_mode)).collect();
     parts.join(if latex_mode { " \\cdot " } else { " · " })
 }
 
@@ -526,18 +523,7 @@ pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Number
     };
     let local = |net: &Network, path: &[(Sym, Sym, Id)], latex_mode: bool| -> String {
         let fs: Vec<Id> = path.iter().map(|e| e.2).collect();
-        let shown: Vec<String> = fs
-            .iter()
-            .map(|f| {
-                let body = if latex_mode { latex(&net.store, *f) } else { text(&net.store, *f) };
-                let wrap = matches!(net.store.node(*f), crate::expr::Node::Add(_)) || body.starts_with('-');
-                match (wrap, latex_mode) {
-                    (true, true) => format!("\\left({body}\\right)"),
-                    (true, false) => format!("({body})"),
-                    _ => body,
-                }
-            })
-            .collect();
+        let shown: Vec<String> = fs.iter().map(|f| chain_factor(net, *f, latex_mode)).collect();
         shown.join(if latex_mode { " \\cdot " } else { " · " })
     };
     let d = numbers.digits;
