@@ -9,6 +9,7 @@ use crate::expr::{Id, Store, Sym};
 use crate::network::{self, Network};
 use crate::print;
 use crate::report;
+use crate::{fd, plot};
 use crate::syntax;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value as Json, json};
@@ -92,6 +93,79 @@ pub enum Command {
         "  chainrule explain examples/hw7_relu.chain --wrt w2\n"
     ))]
     Explain(ExplainArgs),
+    /// Check the gradient with finite differences at one step.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  chainrule fd examples/hw7_relu.chain --scheme all\n",
+        "      (the homework's 24.0036, 23.9964, 24 for w1 at Δ = 1e-4, in IEEE double)\n",
+        "  chainrule fd examples/hw7_relu.chain --arith exact --delta 1/1000\n",
+        "\nQuotients: forward (f(w + Δe) - f(w))/Δ, backward (f(w) - f(w - Δe))/Δ,\n",
+        "central (f(w + Δe) - f(w - Δe))/(2Δ). The error is quotient − symbolic gradient."
+    ))]
+    Fd(FdArgs),
+    /// Sweep the step size and watch truncation error meet rounding error.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  chainrule sweep examples/hw7_sigmoid.chain --plot sweep.svg\n",
+        "  chainrule sweep examples/hw7_sigmoid.chain --arith f64,mpfr:256 --scheme forward,central --plot v.svg\n",
+        "  chainrule sweep examples/hw7_relu.chain --deltas 1e-8,1e-6,1e-4 --csv errors.csv\n",
+        "\nThe error measure is the homework's squared error ‖∇̂ − ∇‖² (--measure norm for ‖∇̂ − ∇‖).\n",
+        "Teaching note: the homework's Q2 code forgets to divide by Δ (and by 2Δ for the central\n",
+        "difference); the quotients here are the correct ones."
+    ))]
+    Sweep(SweepArgs),
+}
+
+/// `chainrule fd`
+#[derive(Args, Debug)]
+pub struct FdArgs {
+    /// Program options.
+    #[command(flatten)]
+    pub program: ProgramArgs,
+    /// The step Δ (exact: 1e-4 is 1/10000).
+    #[arg(long, default_value = "1e-4")]
+    pub delta: String,
+    /// Schemes: forward, backward, central, a comma list, or all.
+    #[arg(long, default_value = "all")]
+    pub scheme: String,
+    /// Arithmetic of the quotients: f64 (as NumPy), mpfr:BITS, or exact.
+    #[arg(long, default_value = "f64")]
+    pub arith: String,
+}
+
+/// `chainrule sweep`
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Program options.
+    #[command(flatten)]
+    pub program: ProgramArgs,
+    /// Steps: FROM:TO:COUNT log-spaced (like numpy.logspace), or a comma list.
+    #[arg(long, default_value = "1e-10:1e-1:10")]
+    pub deltas: String,
+    /// Schemes: forward, backward, central, a comma list, or all.
+    #[arg(long, default_value = "all")]
+    pub scheme: String,
+    /// Arithmetics to compare, comma-separated: f64, mpfr:BITS, exact.
+    #[arg(long, default_value = "f64")]
+    pub arith: String,
+    /// What to tabulate and plot: the squared error (as the homework) or the norm.
+    #[arg(long, value_enum, default_value_t = MeasureArg::Squared)]
+    pub measure: MeasureArg,
+    /// Also write the table as CSV to this file.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<String>,
+    /// Also write a log-log plot as SVG to this file.
+    #[arg(long, value_name = "PATH.svg")]
+    pub plot: Option<String>,
+}
+
+/// Error measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MeasureArg {
+    /// ‖∇̂ − ∇‖²
+    Squared,
+    /// ‖∇̂ − ∇‖
+    Norm,
 }
 
 /// Options of commands that read a program.
@@ -232,6 +306,8 @@ pub fn run(cli: Cli) -> Result<Output> {
         (Some(Command::Backprop(a)), _) => run_backprop(a),
         (Some(Command::Grad(a)), _) => run_grad(a),
         (Some(Command::Explain(a)), _) => run_explain(a),
+        (Some(Command::Fd(a)), _) => run_fd(a),
+        (Some(Command::Sweep(a)), _) => run_sweep(a),
         (None, Some(file)) => run_backprop(ProgramArgs {
             file,
             of: cli.of,
@@ -610,4 +686,61 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         }
     }
     Ok(out)
+}
+
+fn text_or_json(f: Format, cmd: &str) -> Result<report::Style> {
+    match f {
+        Format::Latex => Err(Error::Usage(format!(
+            "`{cmd}` prints text or JSON; for a figure use `chainrule sweep --plot FILE.svg`"
+        ))),
+        f => Ok(style(f)),
+    }
+}
+
+fn run_fd(a: FdArgs) -> Result<Output> {
+    let fmt = text_or_json(a.program.eval.format, "fd")?;
+    let (mut net, point, mut out) = load_network(&a.program)?;
+    let delta = fd::parse_step(&a.delta)?;
+    let schemes = fd::parse_schemes(&a.scheme)?;
+    let arith: fd::Arith = a.arith.parse()?;
+    let obj = network::ProgramObjective::new(&mut net, &point)?;
+    let r = fd::check(&obj, &delta, &schemes, arith)?;
+    drop(obj);
+    out.stdout = report::fd(&net, &point, &r, fmt);
+    Ok(out)
+}
+
+fn run_sweep(a: SweepArgs) -> Result<Output> {
+    let fmt = text_or_json(a.program.eval.format, "sweep")?;
+    let (mut net, point, mut out) = load_network(&a.program)?;
+    let deltas = fd::parse_deltas(&a.deltas)?;
+    let schemes = fd::parse_schemes(&a.scheme)?;
+    let ariths = fd::parse_ariths(&a.arith)?;
+    let measure = match a.measure {
+        MeasureArg::Squared => fd::Measure::Squared,
+        MeasureArg::Norm => fd::Measure::Norm,
+    };
+    let obj = network::ProgramObjective::new(&mut net, &point)?;
+    let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
+    drop(obj);
+    if let Some(path) = &a.csv {
+        write_file(path, &plot::sweep_csv(&r))?;
+        out.warnings.push(format!("wrote {path}"));
+    }
+    if let Some(path) = &a.plot {
+        let title = format!(
+            "{}: {} at {}",
+            net.source.1,
+            net.name(net.output_def().name),
+            report::point_summary(&net, &point)
+        );
+        write_file(path, &plot::sweep_svg(&r, &title, measure)?)?;
+        out.warnings.push(format!("wrote {path}"));
+    }
+    out.stdout = report::sweep(&net, &point, &r, measure, fmt);
+    Ok(out)
+}
+
+fn write_file(path: &str, contents: &str) -> Result<()> {
+    std::fs::write(path, contents).map_err(|e| Error::Usage(format!("cannot write {path}: {e}")))
 }

@@ -1140,9 +1140,7 @@ fn logspace(from: &Rational, to: &Rational, count: usize, spec: &str) -> Result<
     let ratio = Rational::from(to / from);
     if let Some(m) = power_of_ten(&ratio).filter(|m| m % gaps == 0) {
         let step = m / gaps;
-        return Ok((0..count as i64)
-            .map(|k| from * pow10(k * step))
-            .collect());
+        return Ok((0..count as i64).map(|k| from * pow10(k * step)).collect());
     }
     const P: u32 = 192;
     let lf = Float::with_val(P, Float::with_val(P, from).log10_ref());
@@ -1175,8 +1173,8 @@ fn logspace(from: &Rational, to: &Rational, count: usize, spec: &str) -> Result<
 // Explanations
 // ---------------------------------------------------------------------------------------------
 
-/// A number given by its log₁₀, with two significant digits: `3.2e-8`, or `1e-8` for a power
-/// of ten; `0` for −∞.
+/// A number given by its log₁₀, with two significant digits: `3.2e-8`, `1e-8` for a power of
+/// ten, plain between 1e-3 and 1e4 (`5.3`, `0.0036`); `0` for −∞.
 pub(crate) fn fmt_log10(l: f64) -> String {
     if l == f64::NEG_INFINITY {
         return "0".to_string();
@@ -1190,16 +1188,22 @@ pub(crate) fn fmt_log10(l: f64) -> String {
         m /= 10.0;
         e += 1.0;
     }
+    let e = e as i64;
     if (m - 1.0).abs() < 1e-9 {
-        format!("1e{}", e as i64)
+        format!("1e{e}")
+    } else if (-3..=3).contains(&e) {
+        // Plain decimals where they are short: 5.3, 0.0036, 240.
+        let digits = (1 - e).max(0) as usize;
+        format!("{:.digits$}", m * 10f64.powi(e as i32))
     } else {
-        format!("{m:.1}e{}", e as i64)
+        format!("{m:.1}e{e}")
     }
 }
 
 /// A step for text: `1e-8` for powers of ten, else the shortest decimal of its double if that
 /// is short (`2.5e-3`), else two significant digits.
-pub(crate) fn fmt_delta(r: &Rational) -> String {
+/// A step for people: `1e-4`, `2.5e-3`.
+pub fn fmt_delta(r: &Rational) -> String {
     if let Some(k) = power_of_ten(r) {
         return format!("1e{k}");
     }
@@ -1246,6 +1250,15 @@ fn explain_series(report: &SweepReport, s: &Series) -> String {
             } else {
                 ", and no rounding error happened to show"
             }
+        );
+    }
+
+    if n == 1 {
+        return format!(
+            "{name}: at the single step Δ = {} the error ‖∇̂ − ∇‖ is {}; sweep several steps to \
+             see how it changes with Δ.",
+            fmt_delta(&report.deltas[0]),
+            fmt_log10(s.points[0].log10(Measure::Norm))
         );
     }
 

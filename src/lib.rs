@@ -19,9 +19,12 @@ pub mod diff;
 pub mod error;
 pub mod eval;
 pub mod expr;
+pub mod fd;
 pub mod network;
+pub mod plot;
 pub mod print;
 pub mod report;
 pub mod syntax;
 
 pub use error::{Error, Result};
+pub use eval::Value;

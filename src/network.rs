@@ -61,8 +61,6 @@ pub struct Adjoint {
     pub terms: Vec<(Sym, Id)>,
     /// `Σ_u δ_u · ∂u/∂v` with the `δ_u` as symbols.
     pub formula: Id,
-    /// The same with every `δ` inlined: in terms of intermediates and inputs.
-    pub inlined: Id,
 }
 
 /// The backward pass: adjoints in sweep order (output first), then the parameters' gradients.
@@ -86,6 +84,9 @@ pub struct Trace {
     /// Kinks met: notes on non-differentiable points and the convention used.
     pub kinks: Vec<String>,
 }
+
+/// Forward values, adjoint values, gradient values and kink notes of one sweep.
+type SweepValues = (Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>);
 
 /// Names used in an expression, with their spans (iteratively: deep input is fine).
 fn names_used(e: &Expr) -> Vec<(String, Span)> {
@@ -390,17 +391,14 @@ impl Network {
                 }
             }
         }
-        let mut inlined: HashMap<Sym, Id> = HashMap::new();
-        let make = |net: &mut Network, v: Sym, inlined: &mut HashMap<Sym, Id>| -> Adjoint {
+        let make = |net: &mut Network, v: Sym| -> Adjoint {
             let delta = net.delta_sym(v);
             if v == out {
                 let one = net.store.num(1);
-                inlined.insert(v, one);
-                return Adjoint { of: v, delta, terms: vec![], formula: one, inlined: one };
+                return Adjoint { of: v, delta, terms: vec![], formula: one };
             }
             let terms = users.get(&v).cloned().unwrap_or_default();
             let mut f_terms = Vec::new();
-            let mut i_terms = Vec::new();
             for (u, local) in &terms {
                 // δ_E = 1: write the output's users' terms without it.
                 let du_node = if *u == out {
@@ -410,22 +408,47 @@ impl Network {
                     net.store.sym_node(du)
                 };
                 f_terms.push(net.store.mul(du_node, *local));
-                let iu = inlined[u];
-                i_terms.push(net.store.mul(iu, *local));
             }
             let formula = net.store.add_all(f_terms);
-            let inl = net.store.add_all(i_terms);
-            inlined.insert(v, inl);
-            Adjoint { of: v, delta, terms, formula, inlined: inl }
+            Adjoint { of: v, delta, terms, formula }
         };
-        let mut adjoints = Vec::new();
-        for &i in live.iter().rev() {
-            let v = self.defs[i].name;
-            adjoints.push(make(self, v, &mut inlined));
-        }
+        let adjoints = live.iter().rev().map(|&i| make(self, self.defs[i].name)).collect();
         let params = self.params.clone();
-        let gradient = params.iter().map(|p| make(self, *p, &mut inlined)).collect();
+        let gradient = params.iter().map(|p| make(self, *p)).collect();
         Backward { adjoints, gradient }
+    }
+
+    /// `∂E/∂v` in terms of intermediates and inputs: every `δ` of `bw` inlined. Each product
+    /// is flattened, so in a deep chain this costs time quadratic in the depth: it is for
+    /// display, while the backward pass itself keeps the adjoints shared.
+    pub fn inlined(&mut self, bw: &Backward, v: Sym) -> Id {
+        let by_sym: HashMap<Sym, &Adjoint> =
+            bw.adjoints.iter().chain(&bw.gradient).map(|a| (a.of, a)).collect();
+        let Some(target) = by_sym.get(&v) else {
+            return self.store.num(0);
+        };
+        let mut memo: HashMap<Sym, Id> = HashMap::new();
+        // The adjoints in sweep order: each depends only on earlier ones.
+        for a in bw.adjoints.iter().chain(&bw.gradient) {
+            let id = if a.terms.is_empty() {
+                self.store.num(if a.of == self.output_def().name { 1 } else { 0 })
+            } else {
+                let terms: Vec<Id> = a
+                    .terms
+                    .iter()
+                    .map(|(u, local)| {
+                        let du = memo[u];
+                        self.store.mul(du, *local)
+                    })
+                    .collect();
+                self.store.add_all(terms)
+            };
+            memo.insert(a.of, id);
+            if a.of == target.of {
+                return id;
+            }
+        }
+        memo[&v]
     }
 
     /// The paths from the output down to `v`, each a list of edges `(user, used, ∂user/∂used)`
@@ -477,7 +500,7 @@ impl Network {
     /// Evaluates the forward and backward passes at `point`.
     pub fn trace(&self, bw: &Backward, point: &Point, mode: Mode) -> Result<Trace> {
         let live = self.live_defs();
-        let run = |m: Mode| -> std::result::Result<(Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>), EvalError> {
+        let run = |m: Mode| -> std::result::Result<SweepValues, EvalError> {
             match m {
                 Mode::Auto(_) => {
                     let env = point.iter().map(|(s, r)| (*s, ExactVal::Q(r.clone()))).collect();
@@ -507,7 +530,6 @@ impl Network {
 
     /// One sweep in one arithmetic: forward through the definitions, backward through the
     /// adjoints, each formula evaluated with the names before it bound.
-    #[allow(clippy::type_complexity)]
     fn sweep<B: Backend>(
         &self,
         bw: &Backward,
@@ -515,7 +537,7 @@ impl Network {
         mut env: HashMap<Sym, B::V>,
         backend: &B,
         wrap: impl Fn(B::V) -> std::result::Result<Value, Fail>,
-    ) -> std::result::Result<(Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>), EvalError> {
+    ) -> std::result::Result<SweepValues, EvalError> {
         let mut forward = Vec::new();
         for &i in live {
             let d = &self.defs[i];
@@ -571,5 +593,87 @@ impl Network {
             }
         }
         Ok(())
+    }
+}
+
+/// A program's output as a function of its parameters, for finite-difference experiments:
+/// the other inputs stay at the point, the parameters move.
+pub struct ProgramObjective<'a> {
+    net: &'a Network,
+    root: Id,
+    names: Vec<String>,
+    values: Vec<Rational>,
+    base: Point,
+    gradient: Vec<Value>,
+}
+
+impl<'a> ProgramObjective<'a> {
+    /// The objective of `net`'s output at `point` (which must give every input a value).
+    pub fn new(net: &'a mut Network, point: &Point) -> Result<ProgramObjective<'a>> {
+        let bw = net.backward();
+        // The reference gradient: exact where possible, else 512-bit MPFR.
+        let trace = net.trace(&bw, point, Mode::Auto(512))?;
+        let names = net.params.iter().map(|p| net.name(*p).to_string()).collect();
+        let mut values = Vec::new();
+        for p in &net.params {
+            let v = point.get(p).cloned().ok_or_else(|| {
+                Error::Usage(format!("no value for `{0}`: give one, e.g. --at {0}=1", net.name(*p)))
+            })?;
+            values.push(v);
+        }
+        let net: &'a Network = net;
+        Ok(ProgramObjective {
+            net,
+            root: net.output_def().expanded,
+            names,
+            values,
+            base: point.clone(),
+            gradient: trace.gradient,
+        })
+    }
+
+    fn env<V: Clone>(&self, p: &[V], convert: impl Fn(&Rational) -> V) -> HashMap<Sym, V> {
+        let mut env: HashMap<Sym, V> = self.base.iter().map(|(s, r)| (*s, convert(r))).collect();
+        for (s, v) in self.net.params.iter().zip(p) {
+            env.insert(*s, v.clone());
+        }
+        env
+    }
+}
+
+impl crate::fd::Objective for ProgramObjective<'_> {
+    fn params(&self) -> &[String] {
+        &self.names
+    }
+    fn point(&self) -> &[Rational] {
+        &self.values
+    }
+    fn eval_f64(&self, p: &[f64]) -> Result<f64> {
+        let env = self.env(p, |r| Float::with_val(53, r).to_f64());
+        eval::evaluate_with(&self.net.store, &[self.root], &env, &F64)
+            .map(|mut v| v.remove(0))
+            .map_err(|e| eval::explain(&self.net.store, e))
+    }
+    fn eval_mpfr(&self, p: &[Float], prec: u32) -> Result<Float> {
+        let env = self.env(p, |r| Float::with_val(prec, r));
+        eval::evaluate_with(&self.net.store, &[self.root], &env, &Mpfr::new(prec))
+            .map(|mut v| v.remove(0))
+            .map_err(|e| eval::explain(&self.net.store, e))
+    }
+    fn eval_exact(&self, p: &[Rational]) -> Result<Rational> {
+        let q: Vec<ExactVal> = p.iter().map(|r| ExactVal::Q(r.clone())).collect();
+        let env = self.env(&q, |r| ExactVal::Q(r.clone()));
+        let exact = Exact::new(self.net.store.limits().max_exact_bits);
+        eval::evaluate_with(&self.net.store, &[self.root], &env, &exact)
+            .and_then(|mut v| v.remove(0).exact().map_err(|f| EvalError::At(self.root, f)))
+            .map_err(|e| match e {
+                EvalError::At(_, Fail::NotExact) => Error::Usage(
+                    "exact arithmetic needs every operation to stay rational; this program uses an irrational function (use --arith f64 or mpfr:BITS)".into(),
+                ),
+                e => eval::explain(&self.net.store, e),
+            })
+    }
+    fn gradient(&self) -> Result<Vec<Value>> {
+        Ok(self.gradient.clone())
     }
 }

@@ -319,6 +319,9 @@ fn draw_legend(
         Measure::Squared => 2.0,
         Measure::Norm => 1.0,
     };
+    // Two lines per series while they fit, else one.
+    let rows = report.series.len() as i32 + i32::from(has_zero);
+    let step = ((HEIGHT as i32 - 90) / rows.max(1)).min(48);
     let mut y = 24;
     for s in &report.series {
         let st = SeriesStyle::of(report, s);
@@ -341,11 +344,11 @@ fn draw_legend(
         } else if let Some(b) = s.best {
             detail.push(format!("best Δ ≈ {}", fmt_delta(&report.deltas[b])));
         }
-        if !detail.is_empty() {
+        if !detail.is_empty() && step >= 40 {
             area.draw(&Text::new(detail.join(", "), (58, y + 20), note.clone()))
                 .map_err(draw_err)?;
         }
-        y += 48;
+        y += step;
     }
     if has_zero {
         y += 6;

@@ -110,6 +110,11 @@ fn point_text(net: &Network, point: &Point) -> String {
         .join(", ")
 }
 
+/// The point as `x = 1, y = 10`, names in natural order.
+pub fn point_summary(net: &Network, point: &Point) -> String {
+    point_text(net, point)
+}
+
 fn point_latex(net: &Network, point: &Point) -> String {
     let mut items: Vec<(Sym, &rug::Rational)> = point.iter().map(|(s, v)| (*s, v)).collect();
     items.sort_by(|a, b| natural_cmp(net.name(a.0), net.name(b.0)));
@@ -390,7 +395,7 @@ pub fn grad(net: &mut Network, point: Option<&Point>, numbers: Numbers, form: Fo
     for (k, p) in params.iter().enumerate() {
         let chain_t = chain_form(net, *p, false);
         let chain_l = chain_form(net, *p, true);
-        let inlined = bw.gradient[k].inlined;
+        let inlined = net.inlined(&bw, *p);
         let chain_t = chain_t.unwrap_or_else(|| text(&net.store, inlined));
         let chain_l = chain_l.unwrap_or_else(|| latex(&net.store, inlined));
         let value = values.as_ref().map(|t| t.gradient[k].clone());
@@ -489,15 +494,7 @@ pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Number
     let paths = net.paths(v, 64);
     let bw = net.backward();
     let k = net.params.iter().position(|p| *p == v);
-    let inlined = match k {
-        Some(k) => bw.gradient[k].inlined,
-        None => bw
-            .adjoints
-            .iter()
-            .find(|a| a.of == v)
-            .map(|a| a.inlined)
-            .unwrap_or_else(|| net.store.num(0)),
-    };
+    let inlined = net.inlined(&bw, v);
     let value = match point {
         Some(p) => {
             let t = net.trace(&bw, p, numbers.mode)?;
@@ -603,4 +600,175 @@ pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Number
             serde_json::to_string_pretty(&j).expect("JSON") + "\n"
         }
     })
+}
+
+// ------------------------------------------------------------------ finite differences
+
+fn fd_value(v: &Value) -> String {
+    match v {
+        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, 30) {
+            Some(d) => format!("{r} = {d}"),
+            None => format!("{r} ≈ {}", format::exact_decimal(r, 12)),
+        },
+        Value::Mpfr(_) => v.to_decimal(20),
+        _ => v.to_decimal(17),
+    }
+}
+
+fn fd_error(v: &Value) -> String {
+    match v {
+        Value::Exact(r) => r.to_string(),
+        _ => {
+            let x = v.to_float(64);
+            if x.is_zero() {
+                "0".into()
+            } else {
+                format::float_decimal(&x, 3)
+            }
+        }
+    }
+}
+
+/// A gradient check at one step: each parameter's quotients and their errors (text or JSON;
+/// LaTeX is refused by the command line).
+pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -> String {
+    let out = net.name(net.output_def().name);
+    match style {
+        Style::Json => {
+            let rows: Vec<Json> = r
+                .params
+                .iter()
+                .map(|p| {
+                    let mut o = json!({
+                        "param": p.name,
+                        "point": p.point.to_string(),
+                        "gradient": value_json(&p.gradient),
+                    });
+                    for e in &p.entries {
+                        o[e.scheme.name()] = value_json(&e.quotient);
+                        o[format!("{}_error", e.scheme.name())] = value_json(&e.error);
+                    }
+                    o
+                })
+                .collect();
+            let j = json!({
+                "program": net.source.1,
+                "output": out,
+                "point": point_json(net, point),
+                "delta": r.delta.to_string(),
+                "step_used": value_json(&r.step_used),
+                "arith": r.arith.to_string(),
+                "schemes": r.schemes.iter().map(|s| s.name()).collect::<Vec<_>>(),
+                "rows": rows,
+            });
+            serde_json::to_string_pretty(&j).expect("JSON") + "\n"
+        }
+        Style::Text | Style::Latex => {
+            let mut header = vec!["param".to_string(), "gradient".to_string()];
+            for s in &r.schemes {
+                header.push(s.name().to_string());
+                header.push("error".to_string());
+            }
+            let mut rows = vec![header];
+            for p in &r.params {
+                let mut row = vec![p.name.clone(), fd_value(&p.gradient)];
+                for e in &p.entries {
+                    row.push(fd_value(&e.quotient));
+                    row.push(fd_error(&e.error));
+                }
+                rows.push(row);
+            }
+            let spaced: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|row| {
+                    let n = row.len();
+                    row.into_iter()
+                        .enumerate()
+                        .map(|(i, c)| if i + 1 < n { c + "  " } else { c })
+                        .collect()
+                })
+                .collect();
+            let mut s = format!(
+                "Finite differences of {out} at {}\nstep Δ = {} in {}; error = quotient − gradient\n",
+                point_text(net, point),
+                crate::fd::fmt_delta(&r.delta),
+                r.arith.describe()
+            );
+            s.push_str(&table(&spaced, "  "));
+            s
+        }
+    }
+}
+
+/// A step-size sweep: the error for each step and series, and what it means.
+pub fn sweep(net: &Network, point: &Point, r: &crate::fd::SweepReport, measure: crate::fd::Measure, style: Style) -> String {
+    use crate::fd::fmt_delta;
+    let explanation = crate::fd::explain(r);
+    match style {
+        Style::Json => {
+            let series: Vec<Json> = r
+                .series
+                .iter()
+                .map(|s| {
+                    json!({
+                        "scheme": s.scheme.name(),
+                        "arith": s.arith.to_string(),
+                        "errors": s.points.iter().map(|p| p.squared).collect::<Vec<_>>(),
+                        "norms": s.points.iter().map(|p| p.norm).collect::<Vec<_>>(),
+                        "slope": s.slope,
+                        "best_delta": s.best.map(|i| fmt_delta(&r.deltas[i])),
+                        "estimated_best_delta": s.estimate.as_ref().map(|e| e.step()),
+                    })
+                })
+                .collect();
+            let j = json!({
+                "program": net.source.1,
+                "output": net.name(net.output_def().name),
+                "point": point_json(net, point),
+                "measure": "squared error ‖∇̂ − ∇‖² in errors, ‖∇̂ − ∇‖ in norms",
+                "deltas": r.deltas.iter().map(fmt_delta).collect::<Vec<_>>(),
+                "series": series,
+                "explanation": explanation,
+            });
+            serde_json::to_string_pretty(&j).expect("JSON") + "\n"
+        }
+        Style::Text | Style::Latex => {
+            let mut header = vec!["Δ".to_string()];
+            header.extend(r.series.iter().map(|s| s.label()));
+            let mut rows = vec![header];
+            for (i, d) in r.deltas.iter().enumerate() {
+                let mut row = vec![fmt_delta(d)];
+                for s in &r.series {
+                    let v = s.points[i].value(measure);
+                    row.push(if s.points[i].exact_zero { "0".into() } else { format!("{v:.3e}") });
+                }
+                rows.push(row);
+            }
+            let spaced: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|row| {
+                    let n = row.len();
+                    row.into_iter()
+                        .enumerate()
+                        .map(|(i, c)| if i + 1 < n { c + "  " } else { c })
+                        .collect()
+                })
+                .collect();
+            let mut s = format!(
+                "{} of the finite-difference gradient at {}\n",
+                match measure {
+                    crate::fd::Measure::Squared => "Squared error ‖∇̂ − ∇‖²",
+                    crate::fd::Measure::Norm => "Error ‖∇̂ − ∇‖",
+                },
+                point_text(net, point)
+            );
+            s.push_str(&table(&spaced, "  "));
+            s.push('\n');
+            for e in explanation {
+                s.push_str(&e);
+                s.push('\n');
+            }
+            s
+        }
+    }
 }

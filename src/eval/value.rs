@@ -18,7 +18,8 @@ impl Value {
     /// The nearest double.
     pub fn to_f64(&self) -> f64 {
         match self {
-            Value::Exact(r) => r.to_f64(),
+            // Rounded to nearest (rug's `Rational::to_f64` truncates).
+            Value::Exact(r) => Float::with_val(53, r).to_f64(),
             Value::Mpfr(f) => f.to_f64(),
             Value::F64(x) => *x,
         }

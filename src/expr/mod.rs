@@ -250,11 +250,13 @@ impl Store {
 
     /// Every node reachable from `roots`, in ascending id order (children before parents).
     pub fn reachable(&self, roots: &[Id]) -> Vec<Id> {
-        let mut seen = vec![false; self.nodes.len()];
+        // A set, not a bitmap of the whole store: the cost is that of the part reached, so
+        // many small walks over a large store (a deep network's definitions) stay cheap.
+        let mut seen: std::collections::HashSet<Id> = std::collections::HashSet::new();
         let mut stack: Vec<Id> = roots.to_vec();
         let mut out = Vec::new();
         while let Some(id) = stack.pop() {
-            if std::mem::replace(&mut seen[id.index()], true) {
+            if !seen.insert(id) {
                 continue;
             }
             out.push(id);

@@ -75,7 +75,7 @@ impl Disp {
 /// Lays out `id` for display.
 pub(crate) fn layout(store: &Store, id: Id) -> Disp {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match store.node(id) {
-        Node::Num(r) => signed(r.clone(), |a| Disp::Num(a)),
+        Node::Num(r) => signed(r.clone(), Disp::Num),
         Node::Sym(s) => Disp::Sym(store.name(*s).to_string()),
         Node::Add(s) => layout_sum(store, s.constant(), s.terms()),
         Node::Mul(p) => {

@@ -42,12 +42,69 @@ pub enum MulOp {
 }
 
 /// An expression with its span.
+///
+/// A tree is at most a few times as deep as the parser's nesting limit
+/// ([`MAX_DEPTH`](crate::syntax::MAX_DEPTH)): walk it by reference with an explicit stack,
+/// or recursively under `stacker::maybe_grow`. Dropping is iterative (see the `Drop` impl);
+/// the derived `Clone`, `Debug` and `PartialEq` recurse, so keep them to small trees.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
     /// What it is.
     pub kind: ExprKind,
     /// Where it is.
     pub span: Span,
+}
+
+impl Expr {
+    /// The kind, moved out (fields cannot be moved out of a type with a `Drop` impl).
+    pub fn into_kind(mut self) -> ExprKind {
+        std::mem::replace(&mut self.kind, ExprKind::Num(String::new()))
+    }
+}
+
+impl Drop for Expr {
+    /// Drops the tree with a heap stack instead of recursion: a tree 10 000 levels deep
+    /// would need about 7 MiB of stack to drop recursively in a debug build.
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        self.kind.take_children(&mut stack);
+        while let Some(mut expr) = stack.pop() {
+            // `expr` is left without children, so dropping it here does not recurse.
+            expr.kind.take_children(&mut stack);
+        }
+    }
+}
+
+impl ExprKind {
+    /// Moves the children out into `out`, leaving empty leaves (which allocate nothing).
+    fn take_children(&mut self, out: &mut Vec<Expr>) {
+        fn take(expr: &mut Expr) -> Expr {
+            std::mem::replace(
+                expr,
+                Expr {
+                    kind: ExprKind::Num(String::new()),
+                    span: Span::default(),
+                },
+            )
+        }
+        match self {
+            ExprKind::Num(_) | ExprKind::Name(_) => {}
+            ExprKind::Neg(x) => out.push(take(x)),
+            ExprKind::Sum(first, rest) => {
+                out.push(take(first));
+                out.extend(rest.drain(..).map(|(_, term)| term));
+            }
+            ExprKind::Product(first, rest) => {
+                out.push(take(first));
+                out.extend(rest.drain(..).map(|(_, factor)| factor));
+            }
+            ExprKind::Pow(base, exponent) => {
+                out.push(take(base));
+                out.push(take(exponent));
+            }
+            ExprKind::Call(call) => out.append(&mut call.args),
+        }
+    }
 }
 
 /// The kinds of expression.

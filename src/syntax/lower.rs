@@ -8,8 +8,8 @@
 use super::ast::{AddOp, Call, Expr, ExprKind, MulOp, Span};
 use crate::diff;
 use crate::error::{Result, SourceError};
-use crate::expr::{AbstractFn, Builtin, Id, Store, Sym};
 use crate::expr::BUILTINS;
+use crate::expr::{AbstractFn, Builtin, Id, Store, Sym};
 use rug::{Integer, Rational};
 use std::collections::HashMap;
 
@@ -148,8 +148,20 @@ impl<'a> Lowerer<'a> {
     }
 
     /// An error at `span`.
-    pub fn error(&self, span: Span, message: impl Into<String>, label: impl Into<String>) -> SourceError {
-        SourceError::new(self.src_name, self.src, span.start, span.end, message, label)
+    pub fn error(
+        &self,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> SourceError {
+        SourceError::new(
+            self.src_name,
+            self.src,
+            span.start,
+            span.end,
+            message,
+            label,
+        )
     }
 
     /// Lowers an expression.
@@ -199,9 +211,17 @@ impl<'a> Lowerer<'a> {
     }
 
     fn name(&mut self, name: &str, span: Span) -> Result<Id> {
-        if Builtin::from_name(name).is_some() || name == "sqrt" || self.functions.contains_key(name) || self.declared.contains_key(name) {
+        if Builtin::from_name(name).is_some()
+            || name == "sqrt"
+            || self.functions.contains_key(name)
+            || self.declared.contains_key(name)
+        {
             return Err(self
-                .error(span, format!("`{name}` is a function, not a variable"), "used as a variable here")
+                .error(
+                    span,
+                    format!("`{name}` is a function, not a variable"),
+                    "used as a variable here",
+                )
                 .with_help(format!("call it with an argument, e.g. `{name}(x)`"))
                 .into());
         }
@@ -262,7 +282,10 @@ impl<'a> Lowerer<'a> {
                     return Err(self
                         .error(
                             span,
-                            format!("`{name}` is called with {} argument(s) here but with {n} before", args.len()),
+                            format!(
+                                "`{name}` is called with {} argument(s) here but with {n} before",
+                                args.len()
+                            ),
                             "here",
                         )
                         .with_label(first.start, first.end, "first call")
@@ -293,7 +316,11 @@ impl<'a> Lowerer<'a> {
     fn slots(&self, c: &Call, nargs: usize) -> Result<Vec<usize>> {
         if c.primes > 0 && !c.partials.is_empty() {
             return Err(self
-                .error(c.name_span, "write either primes or `∂_k`, not both", "here")
+                .error(
+                    c.name_span,
+                    "write either primes or `∂_k`, not both",
+                    "here",
+                )
                 .into());
         }
         if c.primes > 0 {
@@ -317,7 +344,10 @@ impl<'a> Lowerer<'a> {
                 return Err(self
                     .error(
                         c.name_span,
-                        format!("`∂_{k}` names argument {k}, but `{}` is called with {nargs}", c.name),
+                        format!(
+                            "`∂_{k}` names argument {k}, but `{}` is called with {nargs}",
+                            c.name
+                        ),
                         "here",
                     )
                     .with_help("slots are numbered from 1")
@@ -379,7 +409,11 @@ impl<'a> Lowerer<'a> {
             ExprKind::Name(v) => self.store.intern(v),
             _ => {
                 return Err(self
-                    .error(c.args[1].span, "the second argument of `d` must be a variable", "not a variable")
+                    .error(
+                        c.args[1].span,
+                        "the second argument of `d` must be a variable",
+                        "not a variable",
+                    )
                     .into());
             }
         };
@@ -394,7 +428,11 @@ impl<'a> Lowerer<'a> {
         };
         if order == 0 || order > 100 {
             return Err(self
-                .error(c.args[2].span, "the order of `d` must be a whole number from 1 to 100", "here")
+                .error(
+                    c.args[2].span,
+                    "the order of `d` must be a whole number from 1 to 100",
+                    "here",
+                )
                 .into());
         }
         let e = self.expr(&c.args[0])?;
@@ -404,7 +442,12 @@ impl<'a> Lowerer<'a> {
 
 /// Lowers a standalone expression (unknown calls become unspecified functions).
 /// Returns the node and any warnings for the user.
-pub fn lower_expr(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Result<(Id, Vec<String>)> {
+pub fn lower_expr(
+    store: &mut Store,
+    e: &Expr,
+    src: &str,
+    src_name: &str,
+) -> Result<(Id, Vec<String>)> {
     let mut l = Lowerer::new(store, src, src_name);
     let id = l.expr(e)?;
     Ok((id, l.warnings))

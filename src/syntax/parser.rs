@@ -23,16 +23,20 @@ use crate::error::{Result, SourceError};
 
 /// Default maximum nesting depth (parentheses, calls, unary minus, powers) accepted by the parser.
 ///
-/// Each open parenthesis (a call's too), unary sign and `^` counts one level until an
-/// operator of lower precedence ends it: `-(x^2)` is 3 levels deep, while a sum of 100 000
-/// terms is 1 level, whatever its length. Deeper input is refused before pest runs,
-/// because pest, the Pratt parser and the tree builder recurse once or more per level, and
-/// the tree they produce is as deep as the nesting (so is any recursive walk over it).
+/// Each open parenthesis (a call's too), sign and `^` counts one level until an operator
+/// of lower precedence ends it: `-(x^2)` is 3 levels deep, while a sum of 100 000 terms is
+/// 1 level, whatever its length. Deeper input is refused before pest runs, with an error
+/// that names the limit.
 ///
-/// 10 000 levels of the costliest kind (nested calls `f(f(…))`) were measured to need about
-/// 4.7 MiB of stack in a debug build and 1.7 MiB in a release build: within the 8 MiB main
-/// thread of a debug build, but not the 2 MiB of a spawned thread (such as a test's), which
-/// must be given a larger stack (`std::thread::Builder::stack_size`) to parse input this deep.
+/// pest, the Pratt parser and the builder recurse per level, so deep input needs a deep
+/// stack: 10 000 levels of the costliest shape (`f(x+2*f(x+2*…))`) were measured to take
+/// about 165 MiB of stack in a debug build and 60 MiB in a release build, far more than an
+/// 8 MiB main thread. So the parser does not run on the caller's stack when that is too
+/// small: it sizes a stack segment from the depth the scan measured (`stacker`), and
+/// parses input `MAX_DEPTH` deep on any thread, even one with a 64 KiB stack, in debug and
+/// release builds alike. The tree it returns is at most a few times `MAX_DEPTH` deep and
+/// drops without recursion. This limit bounds that stack memory and the depth that
+/// recursive walks of the tree (lowering, printing) must handle.
 pub const MAX_DEPTH: usize = 10_000;
 
 /// Parses one expression, such as `w3·σ(w2*x + b)^2`; newlines count as spaces.
@@ -48,14 +52,21 @@ pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
     let scan = scan(src, Mode::Expr, &builder)?;
     if scan.tokens.is_empty() {
         return Err(builder
-            .error(0, src.len(), "empty expression", "an expression is expected here")
+            .error(
+                0,
+                src.len(),
+                "empty expression",
+                "an expression is expected here",
+            )
             .with_help("write an expression, such as `w*x + b`")
             .into());
     }
-    let mut pairs = Grammar::parse(Rule::expression, &scan.text)
-        .map_err(|e| builder.error_of_pest(&e, &scan.tokens))?;
-    let expr = first_inner(pairs.next().expect("grammar: one `expression`"));
-    builder.expr_of_pair(expr, Place::Plain)
+    with_stack_for(scan.depth, || {
+        let mut pairs = Grammar::parse(Rule::expression, &scan.text)
+            .map_err(|e| builder.error_of_pest(&e, &scan.tokens))?;
+        let expr = first_inner(pairs.next().expect("grammar: one `expression`"));
+        builder.expr_of_pair(expr, Place::Plain)
+    })
 }
 
 /// Parses a program file: definitions (`z1 = w1*x`, `σ(t) = relu(t)`), declarations
@@ -72,9 +83,31 @@ pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
 pub fn parse_program(src: &str, src_name: &str) -> Result<Program> {
     let builder = Builder::new(src, src_name, Mode::Program);
     let scan = scan(src, Mode::Program, &builder)?;
-    let mut pairs = Grammar::parse(Rule::program, &scan.text)
-        .map_err(|e| builder.error_of_pest(&e, &scan.tokens))?;
-    builder.program_of_pair(pairs.next().expect("grammar: one `program`"))
+    with_stack_for(scan.depth, || {
+        let mut pairs = Grammar::parse(Rule::program, &scan.text)
+            .map_err(|e| builder.error_of_pest(&e, &scan.tokens))?;
+        builder.program_of_pair(pairs.next().expect("grammar: one `program`"))
+    })
+}
+
+/// Stack that pest needs per level of nesting: measured at most 6.4 KiB in a debug build
+/// and 1 KiB in a release build (nested calls whose arguments are sums of products), doubled.
+const PEST_STACK_PER_LEVEL: usize = if cfg!(debug_assertions) { 16 } else { 4 } * 1024;
+/// Stack for everything around pest's recursion.
+const PEST_STACK_BASE: usize = 256 * 1024;
+/// The builder recurses once per parenthesis: below this much stack left, it continues on
+/// a new segment (one level of it takes at most about 10 KiB in a debug build).
+const BUILD_RED_ZONE: usize = 128 * 1024;
+const BUILD_STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
+/// Runs `f` (pest and the builder) with enough stack for input nested `depth` deep: on the
+/// current stack when it has room, else on a segment allocated for it. pest's recursion
+/// cannot grow the stack as it goes (the builder's can), so it is sized up front; without
+/// this, pest would stop at its own guard with "stack limit reached" long before
+/// MAX_DEPTH on a small thread stack.
+fn with_stack_for<T>(depth: usize, f: impl FnOnce() -> T) -> T {
+    let needed = PEST_STACK_BASE + depth * PEST_STACK_PER_LEVEL;
+    stacker::maybe_grow(needed, needed, f)
 }
 
 #[derive(pest_derive::Parser)]
@@ -140,6 +173,8 @@ struct Token {
 struct Scan {
     tokens: Vec<Token>,
     text: String,
+    /// The deepest nesting (at most [`MAX_DEPTH`]).
+    depth: usize,
 }
 
 /// The nesting depth as the scan counts it (see [`MAX_DEPTH`]).
@@ -298,7 +333,12 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
                     end = digits_and_points_end(src, end);
                     let text = &src[start..end];
                     let error = builder
-                        .error(start, end, format!("`{text}` is not a number"), "not a number")
+                        .error(
+                            start,
+                            end,
+                            format!("`{text}` is not a number"),
+                            "not a number",
+                        )
                         .with_help(
                             "a decimal number has digits on both sides of one point, \
                              as in `0.5` or `3.0`",
@@ -314,7 +354,12 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
                     end = digits_and_points_end(src, end);
                     let text = &src[start..end];
                     builder
-                        .error(start, end, format!("`{text}` is not a number"), "not a number")
+                        .error(
+                            start,
+                            end,
+                            format!("`{text}` is not a number"),
+                            "not a number",
+                        )
                         .with_help(format!("write `0{text}`: a number starts with a digit"))
                 } else {
                     builder
@@ -417,7 +462,11 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
     }
     // Whole characters (a newline, a comment up to a newline) became ASCII spaces.
     let text = String::from_utf8(text).expect("blanked whole characters only");
-    Ok(Scan { tokens, text })
+    Ok(Scan {
+        tokens,
+        text,
+        depth: depth.max,
+    })
 }
 
 /// The end of `_2` or `_{2}` after `∂`, if it is there.
@@ -449,7 +498,9 @@ fn unknown_char_help(c: char, mode: Mode) -> Option<&'static str> {
         '₀'..='₉' => "a name has plain digits, as in `w1`",
         '_' => "a name starts with a letter",
         '"' => "two primes are written `''`, as in `f''(x)`",
-        '<' | '>' | '≤' | '≥' => "there are no comparisons; `step(x)` is 1 for x > 0 and 0 below",
+        '<' | '>' | '≤' | '≥' => {
+            "there are no comparisons; `step(x)` is 1 for x > 0 and 0 below"
+        }
         _ => return None,
     })
 }
@@ -473,6 +524,40 @@ struct Operand {
     expr: Expr,
     outer: Span,
     grouped: bool,
+}
+
+/// `lhs + term`: extends `lhs` if it is a sum written without parentheses.
+fn chain_sum(lhs: Operand, op: AddOp, term: Expr, span: Span) -> Expr {
+    let Operand {
+        mut expr, grouped, ..
+    } = lhs;
+    if !grouped && let ExprKind::Sum(_, rest) = &mut expr.kind {
+        rest.push((op, term));
+        expr.span = span;
+        expr
+    } else {
+        Expr {
+            kind: ExprKind::Sum(Box::new(expr), vec![(op, term)]),
+            span,
+        }
+    }
+}
+
+/// `lhs * factor`: extends `lhs` if it is a product written without parentheses.
+fn chain_product(lhs: Operand, op: MulOp, factor: Expr, span: Span) -> Expr {
+    let Operand {
+        mut expr, grouped, ..
+    } = lhs;
+    if !grouped && let ExprKind::Product(_, rest) = &mut expr.kind {
+        rest.push((op, factor));
+        expr.span = span;
+        expr
+    } else {
+        Expr {
+            kind: ExprKind::Product(Box::new(expr), vec![(op, factor)]),
+            span,
+        }
+    }
 }
 
 /// Builds trees from pest's pairs and explains errors, with the source for diagnostics.
@@ -563,14 +648,23 @@ impl<'s> Builder<'s> {
 
     /// The tree of an `expr` pair.
     fn expr_of_pair(&self, pair: Pair<'_, Rule>, place: Place) -> Result<Expr> {
+        // Each level of parentheses comes back here; grow the stack on the heap if it runs
+        // low, whatever thread the parser was called on.
+        stacker::maybe_grow(BUILD_RED_ZONE, BUILD_STACK_SEGMENT, || {
+            self.expr_of_pair_inner(pair, place)
+        })
+    }
+
+    fn expr_of_pair_inner(&self, pair: Pair<'_, Rule>, place: Place) -> Result<Expr> {
         let pairs = pair.into_inner();
         self.check_juxtapositions(pairs.clone(), place)?;
+        // Operands are boxed to keep the Pratt parser's recursive frames small.
         let operand = PRATT
-            .map_primary(|primary| self.operand_of_primary(primary))
-            .map_prefix(|op, operand| {
+            .map_primary(|primary| self.operand_of_primary(primary).map(Box::new))
+            .map_prefix(|op, operand: Result<Box<Operand>>| {
                 let operand = operand?;
                 let span = Span::new(op.as_span().start(), operand.outer.end);
-                Ok(match op.as_rule() {
+                Ok(Box::new(match op.as_rule() {
                     Rule::neg => Operand {
                         expr: Expr {
                             kind: ExprKind::Neg(Box::new(operand.expr)),
@@ -582,62 +676,29 @@ impl<'s> Builder<'s> {
                     // A unary plus changes nothing.
                     _ => Operand {
                         outer: span,
-                        ..operand
+                        ..*operand
                     },
-                })
+                }))
             })
             .map_infix(|lhs, op, rhs| {
-                let (lhs, rhs) = (lhs?, rhs?);
+                let (lhs, rhs) = (*lhs?, *rhs?);
                 let span = lhs.outer.join(rhs.outer);
-                let kind = match op.as_rule() {
-                    Rule::add | Rule::sub => {
-                        let add = if op.as_rule() == Rule::add {
-                            AddOp::Add
-                        } else {
-                            AddOp::Sub
-                        };
-                        match lhs.expr.kind {
-                            ExprKind::Sum(first, mut rest) if !lhs.grouped => {
-                                rest.push((add, rhs.expr));
-                                ExprKind::Sum(first, rest)
-                            }
-                            kind => ExprKind::Sum(
-                                Box::new(Expr {
-                                    kind,
-                                    span: lhs.expr.span,
-                                }),
-                                vec![(add, rhs.expr)],
-                            ),
-                        }
-                    }
-                    Rule::pow => ExprKind::Pow(Box::new(lhs.expr), Box::new(rhs.expr)),
-                    // `mul`, `div`, `juxt`
-                    rule => {
-                        let mul = if rule == Rule::div {
-                            MulOp::Div
-                        } else {
-                            MulOp::Mul
-                        };
-                        match lhs.expr.kind {
-                            ExprKind::Product(first, mut rest) if !lhs.grouped => {
-                                rest.push((mul, rhs.expr));
-                                ExprKind::Product(first, rest)
-                            }
-                            kind => ExprKind::Product(
-                                Box::new(Expr {
-                                    kind,
-                                    span: lhs.expr.span,
-                                }),
-                                vec![(mul, rhs.expr)],
-                            ),
-                        }
-                    }
+                let expr = match op.as_rule() {
+                    Rule::add => chain_sum(lhs, AddOp::Add, rhs.expr, span),
+                    Rule::sub => chain_sum(lhs, AddOp::Sub, rhs.expr, span),
+                    Rule::div => chain_product(lhs, MulOp::Div, rhs.expr, span),
+                    Rule::pow => Expr {
+                        kind: ExprKind::Pow(Box::new(lhs.expr), Box::new(rhs.expr)),
+                        span,
+                    },
+                    // `mul` and `juxt`
+                    _ => chain_product(lhs, MulOp::Mul, rhs.expr, span),
                 };
-                Ok(Operand {
-                    expr: Expr { kind, span },
+                Ok(Box::new(Operand {
+                    expr,
                     outer: span,
                     grouped: false,
-                })
+                }))
             })
             .parse(pairs)?;
         Ok(operand.expr)
@@ -690,7 +751,8 @@ impl<'s> Builder<'s> {
                 }
                 rule @ (Rule::mul | Rule::div) => before = Some(rule),
                 Rule::juxt => {
-                    let (Some((lhs_index, lhs_before)), Some(rhs)) = (last_operand, items.get(i + 1))
+                    let (Some((lhs_index, lhs_before)), Some(rhs)) =
+                        (last_operand, items.get(i + 1))
                     else {
                         continue;
                     };
@@ -829,7 +891,9 @@ impl<'s> Builder<'s> {
                 ))
                 .into());
         }
-        if let Some(&(slot, slot_span)) = partials.iter().find(|(slot, _)| *slot as usize > args.len())
+        if let Some(&(slot, slot_span)) = partials
+            .iter()
+            .find(|(slot, _)| *slot as usize > args.len())
         {
             return Err(self
                 .error_at(
@@ -902,7 +966,10 @@ impl<'s> Builder<'s> {
     /// `z1 = w1*x` or `σ(t) = relu(t)`.
     fn def_of_pair(&self, pair: Pair<'_, Rule>) -> Result<Stmt> {
         let mut inner = pair.into_inner();
-        let lhs = self.expr_of_pair(inner.next().expect("grammar: `def` has an expr"), Place::Plain)?;
+        let lhs = self.expr_of_pair(
+            inner.next().expect("grammar: `def` has an expr"),
+            Place::Plain,
+        )?;
         let Some(rhs) = inner.next() else {
             return Err(self
                 .error_at(
@@ -913,11 +980,12 @@ impl<'s> Builder<'s> {
                 .with_help("a program defines names, as in `E = (y - ŷ)^2`")
                 .into());
         };
-        match lhs.kind {
+        let lhs_span = lhs.span;
+        match lhs.into_kind() {
             ExprKind::Name(name) => Ok(Stmt::Def {
                 name: Ident {
                     name,
-                    span: lhs.span,
+                    span: lhs_span,
                 },
                 value: self.expr_of_pair(rhs, Place::Plain)?,
             }),
@@ -933,7 +1001,7 @@ impl<'s> Builder<'s> {
                 })
             }
             ExprKind::Call(call) => Err(self
-                .error_at(lhs.span, "a derivative cannot be defined", "a derivative")
+                .error_at(lhs_span, "a derivative cannot be defined", "a derivative")
                 .with_help(format!(
                     "define the function itself, as in `{}(t) = …`; chainrule finds its derivatives",
                     call.name
@@ -941,7 +1009,7 @@ impl<'s> Builder<'s> {
                 .into()),
             _ => Err(self
                 .error_at(
-                    lhs.span,
+                    lhs_span,
                     "the left side of `=` must be a name or a function with its parameters",
                     "cannot be defined",
                 )
@@ -954,14 +1022,17 @@ impl<'s> Builder<'s> {
     fn params_of(&self, args: Vec<Expr>, example: &str) -> Result<Vec<Ident>> {
         let mut params: Vec<Ident> = Vec::with_capacity(args.len());
         for arg in args {
-            let ExprKind::Name(name) = arg.kind else {
+            let span = arg.span;
+            let ExprKind::Name(name) = arg.into_kind() else {
                 return Err(self
                     .error_at(
-                        arg.span,
+                        span,
                         "a parameter must be a name",
-                        format!("`{}` is not a name", quote(self.text(arg.span))),
+                        format!("`{}` is not a name", quote(self.text(span))),
                     )
-                    .with_help(format!("a function's parameters are names, as in `{example}`"))
+                    .with_help(format!(
+                        "a function's parameters are names, as in `{example}`"
+                    ))
                     .into());
             };
             if let Some(first) = params.iter().find(|p| p.name == name) {
@@ -971,14 +1042,11 @@ impl<'s> Builder<'s> {
                         format!("parameter `{name}` is listed twice"),
                         "first here",
                     )
-                    .with_label(arg.span.start, arg.span.end, "again here")
+                    .with_label(span.start, span.end, "again here")
                     .with_help("each parameter needs a name of its own")
                     .into());
             }
-            params.push(Ident {
-                name,
-                span: arg.span,
-            });
+            params.push(Ident { name, span });
         }
         Ok(params)
     }
@@ -989,12 +1057,17 @@ impl<'s> Builder<'s> {
         let keyword = span_of(&inner.next().expect("grammar: `fn` keyword"));
         let Some(head) = inner.next() else {
             return Err(self
-                .error_at(keyword, "`fn` needs a function and its parameters", "nothing declared")
+                .error_at(
+                    keyword,
+                    "`fn` needs a function and its parameters",
+                    "nothing declared",
+                )
                 .with_help("write `fn ℓ(y, ŷ)` to declare a function ℓ of two arguments")
                 .into());
         };
         let head = self.expr_of_pair(head, Place::Plain)?;
-        match head.kind {
+        let head_span = head.span;
+        match head.into_kind() {
             ExprKind::Call(call) if call.primes == 0 && call.partials.is_empty() => {
                 Ok(Stmt::FnDecl {
                     name: Ident {
@@ -1005,11 +1078,21 @@ impl<'s> Builder<'s> {
                 })
             }
             ExprKind::Name(name) => Err(self
-                .error_at(head.span, format!("`fn {name}` needs the function's parameters"), "no parameters")
-                .with_help(format!("write `fn {name}(x)`, or `fn {name}(x, y)` for two arguments"))
+                .error_at(
+                    head_span,
+                    format!("`fn {name}` needs the function's parameters"),
+                    "no parameters",
+                )
+                .with_help(format!(
+                    "write `fn {name}(x)`, or `fn {name}(x, y)` for two arguments"
+                ))
                 .into()),
             _ => Err(self
-                .error_at(head.span, "`fn` declares a function by its name and parameters", "not a function with parameters")
+                .error_at(
+                    head_span,
+                    "`fn` declares a function by its name and parameters",
+                    "not a function with parameters",
+                )
                 .with_help("write `fn ℓ(y, ŷ)`")
                 .into()),
         }
@@ -1023,40 +1106,55 @@ impl<'s> Builder<'s> {
         for binding in inner {
             let mut parts = binding.into_inner();
             let lhs = self.expr_of_pair(parts.next().expect("grammar: binding"), Place::Plain)?;
-            let ExprKind::Name(name) = lhs.kind else {
+            let lhs_span = lhs.span;
+            let ExprKind::Name(name) = lhs.into_kind() else {
                 return Err(self
-                    .error_at(lhs.span, "in `at`, the left side of `=` must be a name", "not a name")
+                    .error_at(
+                        lhs_span,
+                        "in `at`, the left side of `=` must be a name",
+                        "not a name",
+                    )
                     .with_help("write `at x = 1, y = 2`")
                     .into());
             };
             let Some(value) = parts.next() else {
                 return Err(self
                     .error_at(
-                        lhs.span,
+                        lhs_span,
                         format!("expected `=` and a value after `{name}`"),
                         format!("`{name}` is given no value"),
                     )
-                    .with_help(format!("write `at {name} = 1`; separate several with commas"))
+                    .with_help(format!(
+                        "write `at {name} = 1`; separate several with commas"
+                    ))
                     .into());
             };
             if let Some((first, _)) = bindings.iter().find(|(ident, _)| ident.name == name) {
                 return Err(self
-                    .error_at(first.span, format!("`{name}` is given two values"), "first here")
-                    .with_label(lhs.span.start, lhs.span.end, "again here")
+                    .error_at(
+                        first.span,
+                        format!("`{name}` is given two values"),
+                        "first here",
+                    )
+                    .with_label(lhs_span.start, lhs_span.end, "again here")
                     .into());
             }
             let value = self.expr_of_pair(value, Place::Plain)?;
             bindings.push((
                 Ident {
                     name,
-                    span: lhs.span,
+                    span: lhs_span,
                 },
                 value,
             ));
         }
         if bindings.is_empty() {
             return Err(self
-                .error_at(keyword, "`at` needs at least one variable and its value", "no values")
+                .error_at(
+                    keyword,
+                    "`at` needs at least one variable and its value",
+                    "no values",
+                )
                 .with_help("write `at x = 1, y = 2`")
                 .into());
         }
@@ -1070,26 +1168,28 @@ impl<'s> Builder<'s> {
         let mut names: Vec<Ident> = Vec::new();
         for item in inner {
             let item = self.expr_of_pair(item, Place::Wrt)?;
-            let ExprKind::Name(name) = item.kind else {
+            let span = item.span;
+            let ExprKind::Name(name) = item.into_kind() else {
                 return Err(self
                     .error_at(
-                        item.span,
+                        span,
                         "`wrt` takes names of variables",
-                        format!("`{}` is not a name", quote(self.text(item.span))),
+                        format!("`{}` is not a name", quote(self.text(span))),
                     )
                     .with_help("write `wrt w1, w2`")
                     .into());
             };
             if let Some(first) = names.iter().find(|ident| ident.name == name) {
                 return Err(self
-                    .error_at(first.span, format!("`{name}` is listed twice"), "first here")
-                    .with_label(item.span.start, item.span.end, "again here")
+                    .error_at(
+                        first.span,
+                        format!("`{name}` is listed twice"),
+                        "first here",
+                    )
+                    .with_label(span.start, span.end, "again here")
                     .into());
             }
-            names.push(Ident {
-                name,
-                span: item.span,
-            });
+            names.push(Ident { name, span });
         }
         if names.is_empty() {
             return Err(self
@@ -1103,7 +1203,11 @@ impl<'s> Builder<'s> {
     // ─────────────── pest's errors in English ───────────────
 
     /// Explains where pest stopped, from the tokens around that place.
-    fn error_of_pest(&self, error: &pest::error::Error<Rule>, tokens: &[Token]) -> crate::error::Error {
+    fn error_of_pest(
+        &self,
+        error: &pest::error::Error<Rule>,
+        tokens: &[Token],
+    ) -> crate::error::Error {
         let pos = match error.location {
             InputLocation::Pos(pos) => pos,
             InputLocation::Span((start, _)) => start,
@@ -1166,7 +1270,11 @@ impl<'s> Builder<'s> {
             Some(p) if pos >= self.src.len() => Span::new(p.start, p.end),
             _ => Span::new(pos, pos),
         };
-        let follow = if pos >= self.src.len() { "follow this" } else { "come here" };
+        let follow = if pos >= self.src.len() {
+            "follow this"
+        } else {
+            "come here"
+        };
         if let Some(t) = next.filter(|t| t.kind == Tok::Close && open.is_empty())
             && !prev.is_some_and(|p| p.kind != Tok::Open && starts_operand(Some(p.kind)))
         {
@@ -1182,7 +1290,12 @@ impl<'s> Builder<'s> {
                 _ => "`fn` declares a function, as in `fn ℓ(y, ŷ)`",
             };
             return self
-                .error(p.start, p.end, format!("`{keyword}` cannot be defined"), "a keyword here")
+                .error(
+                    p.start,
+                    p.end,
+                    format!("`{keyword}` cannot be defined"),
+                    "a keyword here",
+                )
                 .with_help(format!(
                     "at the start of a statement, {purpose}; choose another name"
                 ));
@@ -1190,24 +1303,41 @@ impl<'s> Builder<'s> {
 
         let operand_expected = match prev {
             None => true,
-            Some(p) => starts_operand(Some(p.kind)) || keyword.is_some() && p.start == tokens[statement].start,
+            Some(p) => {
+                starts_operand(Some(p.kind))
+                    || keyword.is_some() && p.start == tokens[statement].start
+            }
         };
         if let Some(p) = prev.filter(|p| p.kind == Tok::Partial) {
             return self
                 .error_at(
                     next_span,
-                    format!("expected the name of a function after `{}`, found {described}", text(p)),
+                    format!(
+                        "expected the name of a function after `{}`, found {described}",
+                        text(p)
+                    ),
                     "a function name is expected here",
                 )
                 .with_help("a partial derivative is written `∂_2 ℓ(y, ŷ)`");
         }
         if operand_expected {
             let Some(p) = prev.filter(|p| p.kind != Tok::Newline && p.kind != Tok::Semi) else {
-                let what = if self.mode == Mode::Program { "a statement" } else { "an expression" };
-                let error = self.error_at(next_span, format!("{what} cannot start with {described}"), "expected an expression before this");
+                let what = if self.mode == Mode::Program {
+                    "a statement"
+                } else {
+                    "an expression"
+                };
+                let error = self.error_at(
+                    next_span,
+                    format!("{what} cannot start with {described}"),
+                    "expected an expression before this",
+                );
                 return match next.map(|t| t.kind) {
-                    Some(Tok::Equals) => error.with_help("a definition starts with the name it defines, as in `z = w*x`"),
-                    Some(Tok::Prime) => error.with_help("a prime marks a derivative of a function, as in `σ'(z)`"),
+                    Some(Tok::Equals) => error
+                        .with_help("a definition starts with the name it defines, as in `z = w*x`"),
+                    Some(Tok::Prime) => {
+                        error.with_help("a prime marks a derivative of a function, as in `σ'(z)`")
+                    }
                     _ => error,
                 };
             };
@@ -1243,13 +1373,24 @@ impl<'s> Builder<'s> {
         if let Some(paren) = open.last() {
             let same_line = !self.src[paren.start..pos.min(self.src.len())].contains('\n');
             if at_end || !same_line {
-                let error = self.error(paren.start, paren.end, "unclosed parenthesis", "this parenthesis is never closed");
+                let error = self.error(
+                    paren.start,
+                    paren.end,
+                    "unclosed parenthesis",
+                    "this parenthesis is never closed",
+                );
                 return if next.is_none() {
                     error.with_label(here.start, here.end, format!("`)` should {follow}"))
                 } else if !same_line {
                     error
-                        .with_label(next_span.start, next_span.end, "so the statement goes on to here")
-                        .with_help("a statement continues on the next line while a parenthesis is open")
+                        .with_label(
+                            next_span.start,
+                            next_span.end,
+                            "so the statement goes on to here",
+                        )
+                        .with_help(
+                            "a statement continues on the next line while a parenthesis is open",
+                        )
                 } else {
                     error.with_label(next_span.start, next_span.start, "expected `)` before this")
                 };
@@ -1265,7 +1406,11 @@ impl<'s> Builder<'s> {
         } else {
             "an operator or the end of the statement".to_string()
         };
-        let error = self.error_at(next_span, format!("unexpected {described}"), format!("expected {expected}"));
+        let error = self.error_at(
+            next_span,
+            format!("unexpected {described}"),
+            format!("expected {expected}"),
+        );
         match next.map(|t| t.kind) {
             Some(Tok::Equals) if self.mode == Mode::Expr => error.with_help("an expression has no `=`; definitions belong in a program file"),
             Some(Tok::Equals) if keyword == Some("at") => error.with_help("separate the values with commas: `at x = 1, y = 2`"),
@@ -1300,12 +1445,16 @@ fn expected_in_english(positives: &[Rule]) -> String {
             Rule::EOI => "the end",
             Rule::number => "a number",
             Rule::name | Rule::apply => "a name (starting with a letter)",
-            Rule::expr | Rule::expression | Rule::paren | Rule::neg | Rule::plus | Rule::juxt => "an expression",
+            Rule::expr | Rule::expression | Rule::paren | Rule::neg | Rule::plus | Rule::juxt => {
+                "an expression"
+            }
             Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow => "an operator",
             Rule::args => "`(`",
             Rule::prime => "`'`",
             Rule::partial | Rule::slot => "`∂_1`",
-            Rule::program | Rule::at | Rule::wrt | Rule::fn_decl | Rule::def | Rule::binding => "a statement",
+            Rule::program | Rule::at | Rule::wrt | Rule::fn_decl | Rule::def | Rule::binding => {
+                "a statement"
+            }
             Rule::kw_at => "`at`",
             Rule::kw_wrt => "`wrt`",
             Rule::kw_fn => "`fn`",
