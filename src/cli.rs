@@ -114,6 +114,30 @@ pub enum Command {
         "difference); the quotients here are the correct ones."
     ))]
     Sweep(SweepArgs),
+    /// Check a claimed derivative against the chain rule (catch a homework's mistakes).
+    #[command(after_help = concat!(
+        "Examples (the seed homework's own claims):\n",
+        "  chainrule check examples/hw7_abstract.chain --wrt w3 --claim \"∂_2 ℓ(y, ŷ) · x2 · x2\"\n",
+        "  chainrule check examples/hw7_abstract.chain --wrt w2 --claim \"∂_2 ℓ(y, ŷ) · w3 · σ'(x2) · x1\"\n",
+        "  chainrule check examples/hw7_relu.chain --wrt w1 --claim \"-2*(y - ŷ)*w3*step(z2)*w2*step(z1)*x\"\n",
+        "\nThe claim may use the program's inputs, intermediates and functions. Unspecified functions\n",
+        "are replaced by random polynomials to compare values; a difference found is certain."
+    ))]
+    Check(CheckArgs),
+}
+
+/// `chainrule check`
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Program options.
+    #[command(flatten)]
+    pub program: ProgramArgs,
+    /// The variable: the claim is for ∂E/∂(this).
+    #[arg(long, required = true)]
+    pub wrt: String,
+    /// The claimed formula for the derivative.
+    #[arg(long, required = true, allow_hyphen_values = true)]
+    pub claim: String,
 }
 
 /// `chainrule fd`
@@ -308,6 +332,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         (Some(Command::Explain(a)), _) => run_explain(a),
         (Some(Command::Fd(a)), _) => run_fd(a),
         (Some(Command::Sweep(a)), _) => run_sweep(a),
+        (Some(Command::Check(a)), _) => run_check(a),
         (None, Some(file)) => run_backprop(ProgramArgs {
             file,
             of: cli.of,
@@ -376,15 +401,31 @@ fn run_grad(a: GradArgs) -> Result<Output> {
     Ok(out)
 }
 
+/// A variable of the program named on the command line: a parameter, an intermediate or an input.
+fn program_var(net: &Network, name: &str) -> Result<Sym> {
+    let name = syntax::normalize_name(name.trim());
+    net.store
+        .lookup(&name)
+        .filter(|s| {
+            net.params.contains(s)
+                || net.defs.iter().any(|d| d.name == *s)
+                || net.store.free_symbols(net.output_def().expanded).contains(s)
+        })
+        .ok_or_else(|| Error::Usage(format!("--wrt {name}: the program has no variable named `{name}`")))
+}
+
+fn run_check(a: CheckArgs) -> Result<Output> {
+    let fmt = text_or_json(a.program.eval.format, "check")?;
+    let (mut net, _point, mut out) = load_network(&a.program)?;
+    let v = program_var(&net, &a.wrt)?;
+    let c = crate::check::check(&mut net, v, &a.claim)?;
+    out.stdout = report::check(&mut net, &c, &a.claim, fmt);
+    Ok(out)
+}
+
 fn run_explain(a: ExplainArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
-    let name = syntax::normalize_name(a.wrt.trim());
-    let v = net.store.lookup(&name).filter(|s| {
-        net.params.contains(s) || net.defs.iter().any(|d| d.name == *s) || net.store.free_symbols(net.output_def().expanded).contains(s)
-    });
-    let Some(v) = v else {
-        return Err(Error::Usage(format!("--wrt {name}: the program has no variable named `{name}`")));
-    };
+    let v = program_var(&net, &a.wrt)?;
     let point = if point.is_empty() { None } else { Some(&point) };
     out.stdout = report::explain(&mut net, v, point, numbers(&a.program.eval), style(a.program.eval.format))?;
     Ok(out)
@@ -551,7 +592,10 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     };
     let point = parse_point(&mut store, &a.eval.at)?;
     let evaluate = !a.eval.at.is_empty();
-    let input_text = print::text(&store, e);
+    // Shown as the user wrote it (constants folded, `0.1 + 0.2` would read `3/10`);
+    // JSON also carries the parsed form.
+    let input_text = written(&src);
+    let parsed_text = print::text(&store, e);
     let mut results = Vec::new();
     for name in &a.wrt {
         let name = syntax::normalize_name(name.trim());
@@ -622,6 +666,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                 .map(|(name, d, value)| {
                     let mut o = json!({
                         "input": input_text,
+                        "parsed": parsed_text,
                         "wrt": name,
                         "order": order,
                         "derivative": print::text(&store, *d),
@@ -647,6 +692,11 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     Ok(out)
 }
 
+/// The expression as written, on one line.
+fn written(src: &str) -> String {
+    src.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn run_eval(a: EvalArgs) -> Result<Output> {
     let (src, src_name) = read_source(&a.expr)?;
     let mut store = Store::new();
@@ -657,7 +707,7 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
     };
     let point = parse_point(&mut store, &a.eval.at)?;
     let v = evaluate_one(&store, e, &point, &a.eval, &mut out)?;
-    let input_text = print::text(&store, e);
+    let input_text = written(&src);
     match a.eval.format {
         Format::Text => {
             out.stdout = format!(
@@ -677,6 +727,7 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
             let (val, exact) = value_json(&v, a.eval.precision);
             let j = json!({
                 "input": input_text,
+                "parsed": print::text(&store, e),
                 "latex": print::latex(&store, e),
                 "value": val,
                 "exact": exact,

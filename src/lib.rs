@@ -14,6 +14,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod diff;
 pub mod error;

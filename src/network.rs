@@ -48,6 +48,10 @@ pub struct Network {
     pub warnings: Vec<String>,
     /// The source text and its name, for diagnostics.
     pub source: (String, String),
+    /// User-defined functions, for reading formulas in the program's terms.
+    pub functions: HashMap<String, UserFn>,
+    /// Declared unspecified functions with their parameter names.
+    pub declared: HashMap<String, Vec<String>>,
 }
 
 /// One adjoint of the backward pass: `δ_v = Σ_u δ_u · ∂u/∂v`.
@@ -319,6 +323,8 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         point,
         warnings,
         source: (src.to_string(), src_name.to_string()),
+        functions,
+        declared,
     })
 }
 

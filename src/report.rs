@@ -772,3 +772,64 @@ pub fn sweep(net: &Network, point: &Point, r: &crate::fd::SweepReport, measure: 
         }
     }
 }
+
+// ------------------------------------------------------------------ checking a claim
+
+/// The verdict on a claimed derivative, in words.
+pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style: Style) -> String {
+    use crate::check::Verdict;
+    let lhs = partial_text(net, c.wrt);
+    let chain = chain_form(net, c.wrt, false).unwrap_or_else(|| text(&net.store, c.correct));
+    let (ok, verdict) = match &c.verdict {
+        Verdict::Identical => (true, "✓ Right: it is the same formula after simplification.".to_string()),
+        Verdict::AgreesAt { trials } => (
+            true,
+            format!(
+                "✓ Right, as far as {trials} points can tell: the two formulas have the same value at each \
+(unspecified functions replaced by random polynomials), though they do not simplify to one form."
+            ),
+        ),
+        Verdict::Differs {
+            point,
+            stand_ins,
+            claimed,
+            correct,
+        } => {
+            let at: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+            let with = if stand_ins.is_empty() {
+                String::new()
+            } else {
+                format!("taking {} (any function would do), and ", stand_ins.join(", "))
+            };
+            (
+                false,
+                format!(
+                    "✗ Not the same: {with}at {}, yours is {} but {lhs} is {}.",
+                    at.join(", "),
+                    value_text(claimed, 20),
+                    value_text(correct, 20)
+                ),
+            )
+        }
+        Verdict::Undecided(why) => (false, format!("? Could not decide: {why}.")),
+    };
+    match style {
+        Style::Json => {
+            let j = json!({
+                "program": net.source.1,
+                "wrt": net.name(c.wrt),
+                "claim": claim_src,
+                "claim_parsed": text(&net.store, c.claimed),
+                "correct": chain,
+                "correct_simplified": text(&net.store, c.correct),
+                "agrees": ok,
+                "verdict": verdict,
+            });
+            serde_json::to_string_pretty(&j).expect("JSON") + "\n"
+        }
+        Style::Text | Style::Latex => format!(
+            "Your   {lhs} = {}\nchain rule: {lhs} = {chain}\n{verdict}\n",
+            claim_src.trim()
+        ),
+    }
+}

@@ -1,0 +1,264 @@
+//! Checking a claimed derivative: is the student's `∂E/∂w3 = ∂_2 ℓ(y, ŷ) · x2 · x2` right?
+//!
+//! Both sides are expanded in the program's inputs. If the canonical forms are one node, the
+//! claim is right. Otherwise they are compared at points: the program's own point first, then
+//! pseudo-random rational points, exactly where the arithmetic allows. Unspecified functions
+//! (`σ`, `ℓ`) have no values, so each is replaced by a random quadratic polynomial in its arguments,
+//! its derivatives by the polynomial's derivatives: two formulas that agree for every σ agree
+//! for these, and two that differ almost surely differ at one of them (Schwartz–Zippel). A
+//! difference found is certain; an agreement found numerically is said to be numerical.
+
+use crate::diff::diff;
+use crate::error::Result;
+use crate::eval::{Mode, Point, Value, evaluate};
+use crate::expr::{Func, Id, Node, Store, Sym};
+use crate::network::Network;
+use crate::syntax::{self, Lowerer};
+use rug::{Float, Rational};
+use std::collections::{BTreeMap, HashMap};
+
+/// The outcome of a check.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// The same expression after simplification.
+    Identical,
+    /// Equal at every point tried (`trials` of them).
+    AgreesAt {
+        /// How many points.
+        trials: usize,
+    },
+    /// Different at a point.
+    Differs {
+        /// The values of the inputs.
+        point: Vec<(String, Rational)>,
+        /// The stand-ins used for unspecified functions, as `σ(t) = …`.
+        stand_ins: Vec<String>,
+        /// The claimed formula's value there.
+        claimed: Value,
+        /// The correct value there.
+        correct: Value,
+    },
+    /// No point could be evaluated (domain errors everywhere tried).
+    Undecided(String),
+}
+
+/// A claim and its verdict.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// The variable differentiated by.
+    pub wrt: Sym,
+    /// The claim as read, in the program's names.
+    pub claimed: Id,
+    /// The correct derivative, in terms of intermediates (all δ inlined).
+    pub correct: Id,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// A small deterministic generator (xorshift), so checks and their output are reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// A nonzero rational p/q with |p/q| ≤ 2, q ≤ 2.
+    fn rational(&mut self) -> Rational {
+        loop {
+            let q = 1 + (self.next() % 2) as i64;
+            let p = (self.next() % (4 * q as u64 + 1)) as i64 - 2 * q;
+            if p != 0 {
+                return Rational::from((p, q));
+            }
+        }
+    }
+    fn small_int(&mut self) -> i64 {
+        (self.next() % 5) as i64 - 2
+    }
+}
+
+/// Checks the claim `claim_src` for `∂(output)/∂v`.
+pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
+    let ast = syntax::parse_expr(claim_src, "<claim>")?;
+    let claimed = {
+        let mut l = Lowerer::new(&mut net.store, claim_src, "<claim>");
+        l.strict = true;
+        l.functions = net.functions.clone();
+        l.declared = net.declared.clone();
+        l.expr(&ast)?
+    };
+    let bw = net.backward();
+    let correct = net.inlined(&bw, v);
+    let expand: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
+    let claimed_x = net.store.substitute(claimed, &expand);
+    let root = net.output_def().expanded;
+    let correct_x = diff(&mut net.store, root, v);
+    let verdict = if claimed_x == correct_x {
+        Verdict::Identical
+    } else {
+        compare(net, claimed_x, correct_x)
+    };
+    Ok(Check {
+        wrt: v,
+        claimed,
+        correct,
+        verdict,
+    })
+}
+
+/// Compares two expanded formulas at the program's point and at pseudo-random points.
+fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (a, b, stand_ins) = replace_abstract(&mut net.store, a, b, &mut rng);
+    let mut inputs: Vec<Sym> = net.store.free_symbols(a);
+    for s in net.store.free_symbols(b) {
+        if !inputs.contains(&s) {
+            inputs.push(s);
+        }
+    }
+    let mut points: Vec<Point> = Vec::new();
+    if inputs.iter().all(|s| net.point.contains_key(s)) && stand_ins.is_empty() {
+        points.push(net.point.clone());
+    }
+    let mut tried = 0;
+    let mut agreed = 0;
+    while agreed < 5 && tried < 40 {
+        tried += 1;
+        let p = match points.pop() {
+            Some(p) => p,
+            None => inputs.iter().map(|s| (*s, rng.rational())).collect(),
+        };
+        let (Ok((va, _)), Ok((vb, _))) = (
+            evaluate(&net.store, &[a], &p, Mode::Auto(256)),
+            evaluate(&net.store, &[b], &p, Mode::Auto(256)),
+        ) else {
+            continue;
+        };
+        let (va, vb) = (va[0].clone(), vb[0].clone());
+        if same(&va, &vb) {
+            agreed += 1;
+            continue;
+        }
+        let mut point: Vec<(String, Rational)> = p
+            .iter()
+            .map(|(s, r)| (net.name(*s).to_string(), r.clone()))
+            .collect();
+        point.sort_by(|x, y| crate::expr::natural_cmp(&x.0, &y.0));
+        return Verdict::Differs {
+            point,
+            stand_ins,
+            claimed: va,
+            correct: vb,
+        };
+    }
+    if agreed == 0 {
+        Verdict::Undecided("no point tried was in the domain of both formulas".into())
+    } else {
+        Verdict::AgreesAt { trials: agreed }
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Exact(x), Value::Exact(y)) => x == y,
+        _ => {
+            let (x, y) = (a.to_float(256), b.to_float(256));
+            let diff = Float::with_val(256, &x - &y).abs();
+            let scale = Float::with_val(256, x.abs_ref()).max(&Float::with_val(256, y.abs_ref()));
+            diff <= scale * Float::with_val(256, 1e-60) || diff.is_zero()
+        }
+    }
+}
+
+/// Replaces every unspecified function in `a` and `b` by a random quadratic polynomial of its
+/// arguments (and its partials by the polynomial's partials). Returns the new roots and the
+/// stand-ins as text.
+fn replace_abstract(store: &mut Store, a: Id, b: Id, rng: &mut Rng) -> (Id, Id, Vec<String>) {
+    let order = store.reachable(&[a, b]);
+    let mut polys: BTreeMap<String, (Vec<Sym>, Id)> = BTreeMap::new();
+    let mut map: HashMap<Id, Id> = HashMap::new();
+    for id in order {
+        let node = store.node(id).clone();
+        let new = match &node {
+            Node::Call(Func::Abstract(f), args) => {
+                let name = store.name(f.name).to_string();
+                let k = args.len();
+                let (params, poly) = match polys.get(&name) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let params: Vec<Sym> =
+                            (0..k).map(|i| store.intern(&format!("\u{0}t{i}"))).collect();
+                        let poly = quadratic(store, &params, rng);
+                        polys.insert(name.clone(), (params.clone(), poly));
+                        (params, poly)
+                    }
+                };
+                let mut g = poly;
+                for slot in f.partials.iter() {
+                    g = diff(store, g, params[*slot as usize]);
+                }
+                let subst: HashMap<Sym, Id> = params
+                    .iter()
+                    .copied()
+                    .zip(args.iter().map(|x| map[x]))
+                    .collect();
+                store.substitute(g, &subst)
+            }
+            Node::Num(_) | Node::Sym(_) => id,
+            other => store.rebuild(other, &|c| map[&c]),
+        };
+        map.insert(id, new);
+    }
+    let stand_ins = polys
+        .iter()
+        .map(|(name, (params, poly))| {
+            let names: Vec<String> = (0..params.len()).map(|i| format!("t{}", i + 1)).collect();
+            let shown: HashMap<Sym, Id> = params
+                .iter()
+                .zip(&names)
+                .map(|(p, n)| (*p, store.sym(n)))
+                .collect();
+            let p = store.substitute(*poly, &shown);
+            format!("{name}({}) = {}", names.join(", "), crate::print::text(store, p))
+        })
+        .collect();
+    (map[&a], map[&b], stand_ins)
+}
+
+/// A random polynomial of total degree at most 2 in `params`, with small integer coefficients.
+fn quadratic(store: &mut Store, params: &[Sym], rng: &mut Rng) -> Id {
+    let mut monomials: Vec<Vec<u32>> = vec![vec![]];
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for m in &monomials {
+            let start = m.last().copied().unwrap_or(0);
+            for i in start..params.len() as u32 {
+                let mut n = m.clone();
+                n.push(i);
+                next.push(n);
+            }
+        }
+        monomials.extend(next.into_iter().filter(|m| m.len() <= 2));
+        monomials.sort();
+        monomials.dedup();
+    }
+    let mut terms = Vec::new();
+    for m in monomials {
+        let c = rng.small_int();
+        if c == 0 {
+            continue;
+        }
+        let factors: Vec<Id> = m.iter().map(|i| store.sym_node(params[*i as usize])).collect();
+        let prod = store.mul_all(factors);
+        terms.push((prod, Rational::from(c)));
+    }
+    // A nonzero linear part in every argument keeps derivatives from vanishing identically.
+    for p in params {
+        let s = store.sym_node(*p);
+        terms.push((s, Rational::from(1)));
+    }
+    store.sum_of(Rational::from(1), terms)
+}
