@@ -55,7 +55,7 @@ pub enum Command {
         "      ∂/∂w (y - w*x)^2 = -2*x*(y - w*x)\n",
         "  chainrule diff '(y - w3*relu(w2*relu(w1*x)))^2' --wrt w1,w2,w3 --at x=1,y=10,w1=2,w2=2,w3=3\n",
         "  chainrule diff 'x^3' --wrt x --order 2 --format latex\n",
-        "  chainrule diff -- '-y*log(p)' --wrt p\n",
+        "  chainrule diff --wrt p -- '-y*log(p)'\n",
         "\nThe expression may start with '-'; '-' alone reads it from standard input.\n",
         "Conventions at kinks: relu'(0) = step(0) = 0; abs'(0) = sign(0) = 0."
     ))]
