@@ -23,6 +23,9 @@ use std::io::Read;
     about,
     after_help = concat!(
         "Examples:\n",
+        "  chainrule examples/hw7_relu.chain            the homework's forward and backward passes\n",
+        "  chainrule grad examples/hw7_abstract.chain   ∂E/∂w in chain-rule form\n",
+        "  chainrule fd examples/hw7_relu.chain         finite-difference check, as NumPy would\n",
         "  chainrule diff '(y - w*x)^2' --wrt w\n",
         "  chainrule diff 'sigmoid(w*x)' --wrt w --at w=2,x=1 --format latex\n",
         "  chainrule eval 'exp(1)' --precision 256\n",

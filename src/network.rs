@@ -188,7 +188,10 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     for (stmt, _) in &program.stmts {
         match stmt {
             Stmt::FnDecl { name, params } => {
-                declared.insert(name.name.clone(), params.iter().map(|p| p.name.clone()).collect());
+                let names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+                let f = store.intern(&name.name);
+                store.set_param_names(f, names.clone());
+                declared.insert(name.name.clone(), names);
             }
             Stmt::FnDef { name, params, body } => {
                 let mut l = Lowerer::new(&mut store, src, src_name);

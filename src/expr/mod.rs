@@ -133,6 +133,9 @@ pub struct Store {
     name_ids: HashMap<String, Sym>,
     pub(crate) diff_memo: HashMap<(Id, Sym), Id>,
     limits: Limits,
+    /// Parameter names of declared unspecified functions (`fn ℓ(y, ŷ)`), for printing their
+    /// partials the way a textbook does (`∂_ŷ ℓ` in LaTeX).
+    param_names: HashMap<Sym, Vec<String>>,
 }
 
 impl fmt::Debug for Store {
@@ -189,6 +192,16 @@ impl Store {
     /// The symbol with this name, if it was ever interned.
     pub fn lookup(&self, name: &str) -> Option<Sym> {
         self.name_ids.get(name).copied()
+    }
+
+    /// Records the parameter names of an unspecified function.
+    pub fn set_param_names(&mut self, f: Sym, names: Vec<String>) {
+        self.param_names.insert(f, names);
+    }
+
+    /// The parameter names of an unspecified function, if it was declared with them.
+    pub fn param_names(&self, f: Sym) -> Option<&[String]> {
+        self.param_names.get(&f).map(Vec::as_slice)
     }
 
     /// The name of a symbol.

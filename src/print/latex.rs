@@ -157,9 +157,15 @@ fn call(callee: &Callee, args: &[Disp], out: &mut String) {
             name,
             primes,
             partials,
+            params,
         } => {
+            // By parameter name when the function was declared (`∂_ŷ ℓ`), else by slot.
             for p in partials {
-                out.push_str(&format!("\\partial_{{{p}}} "));
+                let sub = match params {
+                    Some(names) => latex_name(&names[p - 1]),
+                    None => p.to_string(),
+                };
+                out.push_str(&format!("\\partial_{{{sub}}} "));
             }
             let n = latex_name(name);
             let n = if n.starts_with("\\mathrm{") {

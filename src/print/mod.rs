@@ -56,6 +56,8 @@ pub(crate) enum Callee {
         name: String,
         primes: usize,
         partials: Vec<usize>,
+        /// The declared parameter names, when known (`fn ℓ(y, ŷ)`).
+        params: Option<Vec<String>>,
     },
 }
 
@@ -89,17 +91,23 @@ pub(crate) fn layout(store: &Store, id: Id) -> Disp {
                 Func::Builtin(b) => Callee::Builtin(*b),
                 Func::Abstract(a) => {
                     let name = store.name(a.name).to_string();
+                    let params = store
+                        .param_names(a.name)
+                        .filter(|p| p.len() == args.len())
+                        .map(<[String]>::to_vec);
                     if args.len() == 1 {
                         Callee::Abstract {
                             name,
                             primes: a.partials.len(),
                             partials: vec![],
+                            params,
                         }
                     } else {
                         Callee::Abstract {
                             name,
                             primes: 0,
                             partials: a.partials.iter().map(|p| *p as usize + 1).collect(),
+                            params,
                         }
                     }
                 }

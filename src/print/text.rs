@@ -79,7 +79,12 @@ pub(super) fn render(d: &Disp, out: &mut String) {
         Disp::Call(callee, args) => {
             match callee {
                 Callee::Builtin(b) => out.push_str(if *b == Builtin::Step { "step" } else { b.name() }),
-                Callee::Abstract { name, primes, partials } => {
+                Callee::Abstract {
+                    name,
+                    primes,
+                    partials,
+                    ..
+                } => {
                     for p in partials {
                         out.push_str(&format!("∂_{p} "));
                     }
