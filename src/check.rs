@@ -189,8 +189,9 @@ fn replace_abstract(store: &mut Store, a: Id, b: Id, rng: &mut Rng) -> (Id, Id, 
                 let (params, poly) = match polys.get(&name) {
                     Some(p) => p.clone(),
                     None => {
-                        let params: Vec<Sym> =
-                            (0..k).map(|i| store.intern(&format!("\u{0}t{i}"))).collect();
+                        let params: Vec<Sym> = (0..k)
+                            .map(|i| store.intern(&format!("\u{0}t{i}")))
+                            .collect();
                         let poly = quadratic(store, &params, rng);
                         polys.insert(name.clone(), (params.clone(), poly));
                         (params, poly)
@@ -222,7 +223,11 @@ fn replace_abstract(store: &mut Store, a: Id, b: Id, rng: &mut Rng) -> (Id, Id, 
                 .map(|(p, n)| (*p, store.sym(n)))
                 .collect();
             let p = store.substitute(*poly, &shown);
-            format!("{name}({}) = {}", names.join(", "), crate::print::text(store, p))
+            format!(
+                "{name}({}) = {}",
+                names.join(", "),
+                crate::print::text(store, p)
+            )
         })
         .collect();
     (map[&a], map[&b], stand_ins)
@@ -251,7 +256,10 @@ fn quadratic(store: &mut Store, params: &[Sym], rng: &mut Rng) -> Id {
         if c == 0 {
             continue;
         }
-        let factors: Vec<Id> = m.iter().map(|i| store.sym_node(params[*i as usize])).collect();
+        let factors: Vec<Id> = m
+            .iter()
+            .map(|i| store.sym_node(params[*i as usize]))
+            .collect();
         let prod = store.mul_all(factors);
         terms.push((prod, Rational::from(c)));
     }

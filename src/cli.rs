@@ -9,8 +9,8 @@ use crate::expr::{Id, Store, Sym};
 use crate::network::{self, Network};
 use crate::print;
 use crate::report;
-use crate::{fd, plot};
 use crate::syntax;
+use crate::{fd, plot};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value as Json, json};
 use std::io::Read;
@@ -400,7 +400,13 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         GradForm::Both => report::Form::Both,
     };
     let point = if point.is_empty() { None } else { Some(&point) };
-    out.stdout = report::grad(&mut net, point, numbers(&a.program.eval), form, style(a.program.eval.format))?;
+    out.stdout = report::grad(
+        &mut net,
+        point,
+        numbers(&a.program.eval),
+        form,
+        style(a.program.eval.format),
+    )?;
     Ok(out)
 }
 
@@ -412,9 +418,16 @@ fn program_var(net: &Network, name: &str) -> Result<Sym> {
         .filter(|s| {
             net.params.contains(s)
                 || net.defs.iter().any(|d| d.name == *s)
-                || net.store.free_symbols(net.output_def().expanded).contains(s)
+                || net
+                    .store
+                    .free_symbols(net.output_def().expanded)
+                    .contains(s)
         })
-        .ok_or_else(|| Error::Usage(format!("--wrt {name}: the program has no variable named `{name}`")))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--wrt {name}: the program has no variable named `{name}`"
+            ))
+        })
 }
 
 fn run_check(a: CheckArgs) -> Result<Output> {
@@ -430,7 +443,13 @@ fn run_explain(a: ExplainArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
     let point = if point.is_empty() { None } else { Some(&point) };
-    out.stdout = report::explain(&mut net, v, point, numbers(&a.program.eval), style(a.program.eval.format))?;
+    out.stdout = report::explain(
+        &mut net,
+        v,
+        point,
+        numbers(&a.program.eval),
+        style(a.program.eval.format),
+    )?;
     Ok(out)
 }
 
@@ -459,13 +478,16 @@ pub fn parse_point(store: &mut Store, specs: &[String]) -> Result<Point> {
             let name = name.trim();
             if name.is_empty()
                 || !name.chars().next().is_some_and(char::is_alphabetic)
-                || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '\u{302}')
+                || !name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '\u{302}')
             {
-                return Err(Error::Usage(format!("--at: `{name}` is not a variable name")));
+                return Err(Error::Usage(format!(
+                    "--at: `{name}` is not a variable name"
+                )));
             }
-            let v = parse_value(value.trim()).map_err(|msg| {
-                Error::Usage(format!("--at {name}={}: {msg}", value.trim()))
-            })?;
+            let v = parse_value(value.trim())
+                .map_err(|msg| Error::Usage(format!("--at {name}={}: {msg}", value.trim())))?;
             let s = store.intern(&syntax::normalize_name(name));
             if point.insert(s, v).is_some() {
                 return Err(Error::Usage(format!("--at gives `{name}` twice")));
@@ -520,7 +542,13 @@ fn point_latex(store: &Store, point: &Point) -> String {
     items.sort_by(|a, b| crate::expr::natural_cmp(store.name(*a.0), store.name(*b.0)));
     items
         .iter()
-        .map(|(s, v)| format!("{} = {}", print::latex_name(store.name(**s)), latex_rational(v)))
+        .map(|(s, v)| {
+            format!(
+                "{} = {}",
+                print::latex_name(store.name(**s)),
+                latex_rational(v)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -530,7 +558,11 @@ fn latex_rational(r: &rug::Rational) -> String {
         r.to_string()
     } else {
         let sign = if *r < 0 { "-" } else { "" };
-        format!("{sign}\\frac{{{}}}{{{}}}", r.numer().clone().abs(), r.denom())
+        format!(
+            "{sign}\\frac{{{}}}{{{}}}",
+            r.numer().clone().abs(),
+            r.denom()
+        )
     }
 }
 
@@ -573,11 +605,19 @@ fn value_json(v: &Value, prec: u32) -> (Json, Json) {
         Value::F64(_) => v.to_decimal(17),
         _ => v.to_decimal(format::digits_for_bits(prec).max(40)),
     };
-    let exact = v.as_exact().map_or(Json::Null, |r| Json::String(r.to_string()));
+    let exact = v
+        .as_exact()
+        .map_or(Json::Null, |r| Json::String(r.to_string()));
     (Json::String(all), exact)
 }
 
-fn evaluate_one(store: &Store, id: Id, point: &Point, opts: &EvalOpts, out: &mut Output) -> Result<Value> {
+fn evaluate_one(
+    store: &Store,
+    id: Id,
+    point: &Point,
+    opts: &EvalOpts,
+    out: &mut Output,
+) -> Result<Value> {
     let (vals, note) = eval::evaluate(store, &[id], point, mode(opts))?;
     if let Some(n) = note {
         out.warnings.push(format!("note: {n}"));
@@ -603,7 +643,9 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     for name in &a.wrt {
         let name = syntax::normalize_name(name.trim());
         if syntax::parse_number(&name).is_some() || name.is_empty() {
-            return Err(Error::Usage(format!("--wrt: `{name}` is not a variable name")));
+            return Err(Error::Usage(format!(
+                "--wrt: `{name}` is not a variable name"
+            )));
         }
         let var = store.intern(&name);
         let d = crate::diff::diff_n(&mut store, e, var, a.order);
@@ -635,7 +677,8 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         Format::Text => {
             for (name, d, value) in &results {
                 let lhs = format!("{} {}", op_text(name), input_text);
-                out.stdout.push_str(&format!("{lhs} = {}\n", print::text(&store, *d)));
+                out.stdout
+                    .push_str(&format!("{lhs} = {}\n", print::text(&store, *d)));
                 if let Some(v) = value {
                     out.stdout.push_str(&format!(
                         "    at {}: {} ({})\n",

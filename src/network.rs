@@ -89,6 +89,9 @@ pub struct Trace {
     pub kinks: Vec<String>,
 }
 
+/// One edge of a path through the program: `(user, used, ∂user/∂used)`.
+pub type Edge = (Sym, Sym, Id);
+
 /// Forward values, adjoint values, gradient values and kink notes of one sweep.
 type SweepValues = (Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>);
 
@@ -152,10 +155,15 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
             .with_help("give each intermediate its own name")
             .into());
         }
-        if is_fn && (Builtin::from_name(&name.name).is_some() || name.name == "sqrt" || name.name == "d") {
+        if is_fn
+            && (Builtin::from_name(&name.name).is_some() || name.name == "sqrt" || name.name == "d")
+        {
             return Err(err(
                 name.span,
-                format!("`{}` is a built-in function and cannot be redefined", name.name),
+                format!(
+                    "`{}` is a built-in function and cannot be redefined",
+                    name.name
+                ),
                 "built in",
             ));
         }
@@ -211,7 +219,13 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 let body_id = l.expr(body)?;
                 warnings.append(&mut l.warnings);
                 let params = params.iter().map(|p| store.intern(&p.name)).collect();
-                functions.insert(name.name.clone(), UserFn { params, body: body_id });
+                functions.insert(
+                    name.name.clone(),
+                    UserFn {
+                        params,
+                        body: body_id,
+                    },
+                );
             }
             Stmt::Def { name, value } => {
                 for (n, span) in names_used(value) {
@@ -278,9 +292,11 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         Some(n) => {
             let n = syntax::normalize_name(n);
             let s = store.lookup(&n);
-            defs.iter()
-                .position(|d| Some(d.name) == s)
-                .ok_or_else(|| Error::Usage(format!("--of {n}: the program has no definition named `{n}`")))?
+            defs.iter().position(|d| Some(d.name) == s).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--of {n}: the program has no definition named `{n}`"
+                ))
+            })?
         }
     };
     for (n, span) in &point_spans {
@@ -364,8 +380,12 @@ impl Network {
     pub fn live_defs(&self) -> Vec<usize> {
         let mut live = vec![false; self.defs.len()];
         live[self.output] = true;
-        let index: HashMap<Sym, usize> =
-            self.defs.iter().enumerate().map(|(i, d)| (d.name, i)).collect();
+        let index: HashMap<Sym, usize> = self
+            .defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name, i))
+            .collect();
         for i in (0..=self.output).rev() {
             if !live[i] {
                 continue;
@@ -404,7 +424,12 @@ impl Network {
             let delta = net.delta_sym(v);
             if v == out {
                 let one = net.store.num(1);
-                return Adjoint { of: v, delta, terms: vec![], formula: one };
+                return Adjoint {
+                    of: v,
+                    delta,
+                    terms: vec![],
+                    formula: one,
+                };
             }
             let terms = users.get(&v).cloned().unwrap_or_default();
             let mut f_terms = Vec::new();
@@ -419,9 +444,18 @@ impl Network {
                 f_terms.push(net.store.mul(du_node, *local));
             }
             let formula = net.store.add_all(f_terms);
-            Adjoint { of: v, delta, terms, formula }
+            Adjoint {
+                of: v,
+                delta,
+                terms,
+                formula,
+            }
         };
-        let adjoints = live.iter().rev().map(|&i| make(self, self.defs[i].name)).collect();
+        let adjoints = live
+            .iter()
+            .rev()
+            .map(|&i| make(self, self.defs[i].name))
+            .collect();
         let params = self.params.clone();
         let gradient = params.iter().map(|p| make(self, *p)).collect();
         Backward { adjoints, gradient }
@@ -431,8 +465,12 @@ impl Network {
     /// is flattened, so in a deep chain this costs time quadratic in the depth: it is for
     /// display, while the backward pass itself keeps the adjoints shared.
     pub fn inlined(&mut self, bw: &Backward, v: Sym) -> Id {
-        let by_sym: HashMap<Sym, &Adjoint> =
-            bw.adjoints.iter().chain(&bw.gradient).map(|a| (a.of, a)).collect();
+        let by_sym: HashMap<Sym, &Adjoint> = bw
+            .adjoints
+            .iter()
+            .chain(&bw.gradient)
+            .map(|a| (a.of, a))
+            .collect();
         let Some(target) = by_sym.get(&v) else {
             return self.store.num(0);
         };
@@ -440,7 +478,8 @@ impl Network {
         // The adjoints in sweep order: each depends only on earlier ones.
         for a in bw.adjoints.iter().chain(&bw.gradient) {
             let id = if a.terms.is_empty() {
-                self.store.num(if a.of == self.output_def().name { 1 } else { 0 })
+                self.store
+                    .num(if a.of == self.output_def().name { 1 } else { 0 })
             } else {
                 let terms: Vec<Id> = a
                     .terms
@@ -462,11 +501,11 @@ impl Network {
 
     /// The paths from the output down to `v`, each a list of edges `(user, used, ∂user/∂used)`
     /// from the output downwards; `None` when there are more than `max` paths.
-    pub fn paths(&mut self, v: Sym, max: usize) -> Option<Vec<Vec<(Sym, Sym, Id)>>> {
+    pub fn paths(&mut self, v: Sym, max: usize) -> Option<Vec<Vec<Edge>>> {
         let live = self.live_defs();
         let out = self.defs[self.output].name;
         // paths_to[u] = paths from the output to u; filled top-down in reverse definition order.
-        let mut paths_to: HashMap<Sym, Vec<Vec<(Sym, Sym, Id)>>> = HashMap::new();
+        let mut paths_to: HashMap<Sym, Vec<Vec<Edge>>> = HashMap::new();
         paths_to.insert(out, vec![vec![]]);
         for &i in live.iter().rev() {
             let (u, f) = (self.defs[i].name, self.defs[i].formula);
@@ -496,7 +535,10 @@ impl Network {
     pub fn expanded_gradient(&mut self) -> Vec<Id> {
         let root = self.defs[self.output].expanded;
         let params = self.params.clone();
-        params.iter().map(|p| diff(&mut self.store, root, *p)).collect()
+        params
+            .iter()
+            .map(|p| diff(&mut self.store, root, *p))
+            .collect()
     }
 
     /// The point with `extra` values taking precedence over the program's `at`.
@@ -512,12 +554,20 @@ impl Network {
         let run = |m: Mode| -> std::result::Result<SweepValues, EvalError> {
             match m {
                 Mode::Auto(_) => {
-                    let env = point.iter().map(|(s, r)| (*s, ExactVal::Q(r.clone()))).collect();
+                    let env = point
+                        .iter()
+                        .map(|(s, r)| (*s, ExactVal::Q(r.clone())))
+                        .collect();
                     let exact = Exact::new(self.store.limits().max_exact_bits);
-                    self.sweep(bw, &live, env, &exact, |v: ExactVal| v.exact().map(Value::Exact))
+                    self.sweep(bw, &live, env, &exact, |v: ExactVal| {
+                        v.exact().map(Value::Exact)
+                    })
                 }
                 Mode::Mpfr(prec) => {
-                    let env = point.iter().map(|(s, r)| (*s, Float::with_val(prec, r))).collect();
+                    let env = point
+                        .iter()
+                        .map(|(s, r)| (*s, Float::with_val(prec, r)))
+                        .collect();
                     self.sweep(bw, &live, env, &Mpfr::new(prec), |v| Ok(Value::Mpfr(v)))
                 }
                 Mode::F64 => {
@@ -533,8 +583,14 @@ impl Network {
             },
             m => run(m),
         };
-        let (forward, adjoints, gradient, kinks) = result.map_err(|e| eval::explain(&self.store, e))?;
-        Ok(Trace { forward, adjoints, gradient, kinks })
+        let (forward, adjoints, gradient, kinks) =
+            result.map_err(|e| eval::explain(&self.store, e))?;
+        Ok(Trace {
+            forward,
+            adjoints,
+            gradient,
+            kinks,
+        })
     }
 
     /// One sweep in one arithmetic: forward through the definitions, backward through the
@@ -556,14 +612,15 @@ impl Network {
         }
         let mut kinks = Vec::new();
         let mut adjoint_vals = Vec::new();
-        let mut eval_adjoint = |a: &Adjoint, env: &mut HashMap<Sym, B::V>| -> std::result::Result<Value, EvalError> {
-            for (_, local) in &a.terms {
-                self.find_kinks(*local, env, backend, &mut kinks)?;
-            }
-            let v = eval::evaluate_with(&self.store, &[a.formula], env, backend)?.remove(0);
-            env.insert(a.delta, v.clone());
-            wrap(v).map_err(|f| EvalError::At(a.formula, f))
-        };
+        let mut eval_adjoint =
+            |a: &Adjoint, env: &mut HashMap<Sym, B::V>| -> std::result::Result<Value, EvalError> {
+                for (_, local) in &a.terms {
+                    self.find_kinks(*local, env, backend, &mut kinks)?;
+                }
+                let v = eval::evaluate_with(&self.store, &[a.formula], env, backend)?.remove(0);
+                env.insert(a.delta, v.clone());
+                wrap(v).map_err(|f| EvalError::At(a.formula, f))
+            };
         for a in &bw.adjoints {
             adjoint_vals.push(eval_adjoint(a, &mut env)?);
         }
@@ -586,7 +643,9 @@ impl Network {
         notes: &mut Vec<String>,
     ) -> std::result::Result<(), EvalError> {
         for n in self.store.reachable(&[id]) {
-            if let Node::Call(Func::Builtin(b @ (Builtin::Step | Builtin::Sign)), args) = self.store.node(n) {
+            if let Node::Call(Func::Builtin(b @ (Builtin::Step | Builtin::Sign)), args) =
+                self.store.node(n)
+            {
                 let arg = args[0];
                 let v = eval::evaluate_with(&self.store, &[arg], env, backend)?.remove(0);
                 let is_zero = backend.sign(&v) == Some(std::cmp::Ordering::Equal);
@@ -622,11 +681,18 @@ impl<'a> ProgramObjective<'a> {
         let bw = net.backward();
         // The reference gradient: exact where possible, else 512-bit MPFR.
         let trace = net.trace(&bw, point, Mode::Auto(512))?;
-        let names = net.params.iter().map(|p| net.name(*p).to_string()).collect();
+        let names = net
+            .params
+            .iter()
+            .map(|p| net.name(*p).to_string())
+            .collect();
         let mut values = Vec::new();
         for p in &net.params {
             let v = point.get(p).cloned().ok_or_else(|| {
-                Error::Usage(format!("no value for `{0}`: give one, e.g. --at {0}=1", net.name(*p)))
+                Error::Usage(format!(
+                    "no value for `{0}`: give one, e.g. --at {0}=1",
+                    net.name(*p)
+                ))
             })?;
             values.push(v);
         }

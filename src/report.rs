@@ -43,7 +43,11 @@ fn value_latex(v: &Value, digits: usize) -> String {
     match v {
         Value::Exact(r) if *r.denom() != 1 => {
             let sign = if *r < 0 { "-" } else { "" };
-            format!("{sign}\\frac{{{}}}{{{}}}", r.numer().clone().abs(), r.denom())
+            format!(
+                "{sign}\\frac{{{}}}{{{}}}",
+                r.numer().clone().abs(),
+                r.denom()
+            )
         }
         _ => {
             let s = v.to_decimal(digits);
@@ -120,7 +124,13 @@ fn point_latex(net: &Network, point: &Point) -> String {
     items.sort_by(|a, b| natural_cmp(net.name(a.0), net.name(b.0)));
     items
         .iter()
-        .map(|(s, v)| format!("{} = {}", latex_name(net.name(*s)), value_latex(&Value::Exact((*v).clone()), 20)))
+        .map(|(s, v)| {
+            format!(
+                "{} = {}",
+                latex_name(net.name(*s)),
+                value_latex(&Value::Exact((*v).clone()), 20)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", \\; ")
 }
@@ -151,7 +161,11 @@ fn partial_latex(net: &Network, v: Sym) -> String {
 /// One factor of a chain `a · b · c`: sums, negatives and products of several factors are
 /// parenthesised, so `·` never mixes with `*` at one level.
 fn chain_factor(net: &Network, f: Id, latex_mode: bool) -> String {
-    let body = if latex_mode { latex(&net.store, f) } else { text(&net.store, f) };
+    let body = if latex_mode {
+        latex(&net.store, f)
+    } else {
+        text(&net.store, f)
+    };
     let wrap = match net.store.node(f) {
         crate::expr::Node::Add(_) => true,
         crate::expr::Node::Mul(p) => p.factors().len() > 1 || *p.coeff() != 1,
@@ -168,7 +182,11 @@ fn chain_factor(net: &Network, f: Id, latex_mode: bool) -> String {
 /// written in that order (`δ_z2 = δ_x2 · step(z2)`); `δ` of the output is 1 and not written.
 fn adjoint_formula(net: &Network, a: &crate::network::Adjoint, latex_mode: bool) -> String {
     if a.terms.is_empty() {
-        return if a.of == net.output_def().name { "1".into() } else { "0".into() };
+        return if a.of == net.output_def().name {
+            "1".into()
+        } else {
+            "0".into()
+        };
     }
     let out = net.output_def().name;
     let terms: Vec<String> = a
@@ -183,7 +201,11 @@ fn adjoint_formula(net: &Network, a: &crate::network::Adjoint, latex_mode: bool)
             let is_one = net.store.as_num(*local).is_some_and(|r| *r == 1);
             if !is_one || fs.is_empty() {
                 fs.push(if fs.is_empty() {
-                    if latex_mode { latex(&net.store, *local) } else { text(&net.store, *local) }
+                    if latex_mode {
+                        latex(&net.store, *local)
+                    } else {
+                        text(&net.store, *local)
+                    }
                 } else {
                     chain_factor(net, *local, latex_mode)
                 });
@@ -195,7 +217,12 @@ fn adjoint_formula(net: &Network, a: &crate::network::Adjoint, latex_mode: bool)
 }
 
 /// The forward and backward passes at a point, step by step.
-pub fn backprop(net: &mut Network, point: &Point, numbers: Numbers, style: Style) -> Result<String> {
+pub fn backprop(
+    net: &mut Network,
+    point: &Point,
+    numbers: Numbers,
+    style: Style,
+) -> Result<String> {
     let bw = net.backward();
     let trace = net.trace(&bw, point, numbers.mode)?;
     let live = net.live_defs();
@@ -254,7 +281,14 @@ pub fn backprop(net: &mut Network, point: &Point, numbers: Numbers, style: Style
     })
 }
 
-fn backprop_text(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], point: &Point, d: usize) -> String {
+fn backprop_text(
+    net: &Network,
+    bw: &Backward,
+    trace: &Trace,
+    live: &[usize],
+    point: &Point,
+    d: usize,
+) -> String {
     let out_name = net.name(net.output_def().name).to_string();
     let mut s = format!("Forward pass at {}\n", point_text(net, point));
     let mut rows = Vec::new();
@@ -311,8 +345,18 @@ fn backprop_text(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], po
     s
 }
 
-fn backprop_latex(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], point: &Point, d: usize) -> String {
-    let mut s = format!("% Forward pass at {}\n\\begin{{aligned}}\n", point_text(net, point));
+fn backprop_latex(
+    net: &Network,
+    bw: &Backward,
+    trace: &Trace,
+    live: &[usize],
+    point: &Point,
+    d: usize,
+) -> String {
+    let mut s = format!(
+        "% Forward pass at {}\n\\begin{{aligned}}\n",
+        point_text(net, point)
+    );
     let rows: Vec<String> = live
         .iter()
         .zip(&trace.forward)
@@ -332,13 +376,28 @@ fn backprop_latex(net: &Network, bw: &Backward, trace: &Trace, live: &[usize], p
         .adjoints
         .iter()
         .zip(&trace.adjoints)
-        .map(|(a, v)| format!("{} &= {} = {}", latex_name(net.name(a.delta)), adjoint_formula(net, a, true), value_latex(v, d)))
+        .map(|(a, v)| {
+            format!(
+                "{} &= {} = {}",
+                latex_name(net.name(a.delta)),
+                adjoint_formula(net, a, true),
+                value_latex(v, d)
+            )
+        })
         .chain(bw.gradient.iter().zip(&trace.gradient).map(|(a, v)| {
-            format!("{} &= {} = {}", partial_latex(net, a.of), adjoint_formula(net, a, true), value_latex(v, d))
+            format!(
+                "{} &= {} = {}",
+                partial_latex(net, a.of),
+                adjoint_formula(net, a, true),
+                value_latex(v, d)
+            )
         }))
         .collect();
     s.push_str(&rows.join(" \\\\\n"));
-    s.push_str(&format!("\n\\end{{aligned}}\n% at {}\n", point_latex(net, point)));
+    s.push_str(&format!(
+        "\n\\end{{aligned}}\n% at {}\n",
+        point_latex(net, point)
+    ));
     s
 }
 
@@ -362,7 +421,10 @@ fn chain_text(net: &Network, factors: &[Id], latex_mode: bool) -> String {
     if shown.is_empty() {
         return "1".into();
     }
-    let parts: Vec<String> = shown.iter().map(|f| chain_factor(net, **f, latex_mode)).collect();
+    let parts: Vec<String> = shown
+        .iter()
+        .map(|f| chain_factor(net, **f, latex_mode))
+        .collect();
     parts.join(if latex_mode { " \\cdot " } else { " · " })
 }
 
@@ -383,7 +445,13 @@ fn chain_form(net: &mut Network, v: Sym, latex_mode: bool) -> Option<String> {
 }
 
 /// Gradients, in chain-rule form and expanded, with values when a point is given.
-pub fn grad(net: &mut Network, point: Option<&Point>, numbers: Numbers, form: Form, style: Style) -> Result<String> {
+pub fn grad(
+    net: &mut Network,
+    point: Option<&Point>,
+    numbers: Numbers,
+    form: Form,
+    style: Style,
+) -> Result<String> {
     let bw = net.backward();
     let expanded = net.expanded_gradient();
     let values = match point {
@@ -423,7 +491,11 @@ pub fn grad(net: &mut Network, point: Option<&Point>, numbers: Numbers, form: Fo
                     line(&mut s, chain.clone(), "");
                 }
                 if show_expanded {
-                    line(&mut s, text(&net.store, *exp), if show_chain { "    (expanded)" } else { "" });
+                    line(
+                        &mut s,
+                        text(&net.store, *exp),
+                        if show_chain { "    (expanded)" } else { "" },
+                    );
                 }
                 if let Some(v) = value {
                     line(&mut s, value_text(v, d), "");
@@ -456,7 +528,10 @@ pub fn grad(net: &mut Network, point: Option<&Point>, numbers: Numbers, form: Fo
                 }
                 rows.push(row);
             }
-            format!("\\begin{{aligned}}\n{}\n\\end{{aligned}}\n", rows.join(" \\\\[1ex]\n"))
+            format!(
+                "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
+                rows.join(" \\\\[1ex]\n")
+            )
         }
         Style::Json => {
             let grads: Vec<Json> = items
@@ -489,7 +564,13 @@ pub fn grad(net: &mut Network, point: Option<&Point>, numbers: Numbers, form: Fo
 }
 
 /// The chain-rule derivation of `∂E/∂v`, path by path, then the simplified result.
-pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Numbers, style: Style) -> Result<String> {
+pub fn explain(
+    net: &mut Network,
+    v: Sym,
+    point: Option<&Point>,
+    numbers: Numbers,
+    style: Style,
+) -> Result<String> {
     let out = net.output_def().name;
     let paths = net.paths(v, 64);
     let bw = net.backward();
@@ -500,7 +581,11 @@ pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Number
             let t = net.trace(&bw, p, numbers.mode)?;
             match k {
                 Some(k) => Some(t.gradient[k].clone()),
-                None => bw.adjoints.iter().position(|a| a.of == v).map(|i| t.adjoints[i].clone()),
+                None => bw
+                    .adjoints
+                    .iter()
+                    .position(|a| a.of == v)
+                    .map(|i| t.adjoints[i].clone()),
             }
         }
         None => None,
@@ -510,7 +595,11 @@ pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Number
             .iter()
             .map(|(u, w, _)| {
                 if latex_mode {
-                    format!("\\frac{{\\partial {}}}{{\\partial {}}}", latex_name(net.name(*u)), latex_name(net.name(*w)))
+                    format!(
+                        "\\frac{{\\partial {}}}{{\\partial {}}}",
+                        latex_name(net.name(*u)),
+                        latex_name(net.name(*w))
+                    )
                 } else {
                     format!("∂{}/∂{}", net.name(*u), net.name(*w))
                 }
@@ -520,7 +609,10 @@ pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Number
     };
     let local = |net: &Network, path: &[(Sym, Sym, Id)], latex_mode: bool| -> String {
         let fs: Vec<Id> = path.iter().map(|e| e.2).collect();
-        let shown: Vec<String> = fs.iter().map(|f| chain_factor(net, *f, latex_mode)).collect();
+        let shown: Vec<String> = fs
+            .iter()
+            .map(|f| chain_factor(net, *f, latex_mode))
+            .collect();
         shown.join(if latex_mode { " \\cdot " } else { " · " })
     };
     let d = numbers.digits;
@@ -551,12 +643,20 @@ pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Number
                 )),
             }
             if let (Some(v), Some(p)) = (&value, point) {
-                s.push_str(&format!("\nAt {}: ∂{name_e}/∂{name_v} = {}\n", point_text(net, p), value_text(v, d)));
+                s.push_str(&format!(
+                    "\nAt {}: ∂{name_e}/∂{name_v} = {}\n",
+                    point_text(net, p),
+                    value_text(v, d)
+                ));
             }
             s
         }
         Style::Latex => {
-            let lhs = format!("\\frac{{\\partial {}}}{{\\partial {}}}", latex_name(&name_e), latex_name(&name_v));
+            let lhs = format!(
+                "\\frac{{\\partial {}}}{{\\partial {}}}",
+                latex_name(&name_e),
+                latex_name(&name_v)
+            );
             let mut rows = vec![];
             if let Some(ps) = &paths
                 && !ps.is_empty()
@@ -572,7 +672,10 @@ pub fn explain(net: &mut Network, v: Sym, point: Option<&Point>, numbers: Number
             if let Some(v) = &value {
                 rows.push(format!("&= {}", value_latex(v, d)));
             }
-            format!("\\begin{{aligned}}\n{}\n\\end{{aligned}}\n", rows.join(" \\\\\n"))
+            format!(
+                "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
+                rows.join(" \\\\\n")
+            )
         }
         Style::Json => {
             let mut j = json!({
@@ -701,7 +804,13 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
 }
 
 /// A step-size sweep: the error for each step and series, and what it means.
-pub fn sweep(net: &Network, point: &Point, r: &crate::fd::SweepReport, measure: crate::fd::Measure, style: Style) -> String {
+pub fn sweep(
+    net: &Network,
+    point: &Point,
+    r: &crate::fd::SweepReport,
+    measure: crate::fd::Measure,
+    style: Style,
+) -> String {
     use crate::fd::fmt_delta;
     let explanation = crate::fd::explain(r);
     match style {
@@ -740,7 +849,11 @@ pub fn sweep(net: &Network, point: &Point, r: &crate::fd::SweepReport, measure: 
                 let mut row = vec![fmt_delta(d)];
                 for s in &r.series {
                     let v = s.points[i].value(measure);
-                    row.push(if s.points[i].exact_zero { "0".into() } else { format!("{v:.3e}") });
+                    row.push(if s.points[i].exact_zero {
+                        "0".into()
+                    } else {
+                        format!("{v:.3e}")
+                    });
                 }
                 rows.push(row);
             }
@@ -781,7 +894,10 @@ pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style:
     let lhs = partial_text(net, c.wrt);
     let chain = chain_form(net, c.wrt, false).unwrap_or_else(|| text(&net.store, c.correct));
     let (ok, verdict) = match &c.verdict {
-        Verdict::Identical => (true, "✓ Right: it is the same formula after simplification.".to_string()),
+        Verdict::Identical => (
+            true,
+            "✓ Right: it is the same formula after simplification.".to_string(),
+        ),
         Verdict::AgreesAt { trials } => (
             true,
             format!(
@@ -799,7 +915,10 @@ pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style:
             let with = if stand_ins.is_empty() {
                 String::new()
             } else {
-                format!("taking {} (any function would do), and ", stand_ins.join(", "))
+                format!(
+                    "taking {} (any function would do), and ",
+                    stand_ins.join(", ")
+                )
             };
             (
                 false,

@@ -3,9 +3,9 @@
 //! (snapshots/derivatives_text.snap, derivatives_latex.snap); every printed form parses
 //! back to the same node; and every derivative agrees with a 256-bit central difference.
 
-mod common;
 #[path = "common/cases.rs"]
 mod cases;
+mod common;
 
 use cases::DERIVATIVES;
 use chainrule::diff::diff;
@@ -39,7 +39,11 @@ fn derivative_table_text() {
     for (expr, wrt, _) in DERIVATIVES {
         let mut store = Store::new();
         let (e, d) = derive(&mut store, expr, wrt);
-        out.push_str(&format!("d/d{wrt} {} = {}\n", text(&store, e), text(&store, d)));
+        out.push_str(&format!(
+            "d/d{wrt} {} = {}\n",
+            text(&store, e),
+            text(&store, d)
+        ));
     }
     settings().bind(|| insta::assert_snapshot!("derivatives_text", out));
 }
@@ -117,7 +121,10 @@ fn point(store: &mut Store, spec: &str) -> Point {
 
 /// The value at 256 bits, as a float.
 fn at(store: &Store, id: Id, p: &Point) -> Float {
-    let v = evaluate(store, &[id], p, Mode::Mpfr(256)).unwrap().0.remove(0);
+    let v = evaluate(store, &[id], p, Mode::Mpfr(256))
+        .unwrap()
+        .0
+        .remove(0);
     v.to_float(256)
 }
 
@@ -135,11 +142,15 @@ fn derivatives_agree_with_a_high_precision_central_difference() {
         let mut minus = p.clone();
         *plus.get_mut(&v).unwrap() += &h;
         *minus.get_mut(&v).unwrap() -= &h;
-        let fd = Float::with_val(256, at(&store, e, &plus) - at(&store, e, &minus)) / (2 * Float::with_val(256, &h));
+        let fd = Float::with_val(256, at(&store, e, &plus) - at(&store, e, &minus))
+            / (2 * Float::with_val(256, &h));
         let exact = at(&store, d, &p);
         let err = Float::with_val(256, &fd - &exact).abs();
         let tol = Float::with_val(256, exact.abs_ref()).max(&Float::with_val(256, 1)) * 1e-25;
-        assert!(err <= tol, "d/d{wrt} {expr} at {spec}: symbolic {exact} vs difference {fd}");
+        assert!(
+            err <= tol,
+            "d/d{wrt} {expr} at {spec}: symbolic {exact} vs difference {fd}"
+        );
     }
 }
 
@@ -152,7 +163,10 @@ fn the_homework_gradient_is_exactly_24_24_16() {
     for (w, g) in want {
         let s = store.intern(w);
         let d = diff(&mut store, e, s);
-        let v = evaluate(&store, &[d], &p, Mode::Auto(128)).unwrap().0.remove(0);
+        let v = evaluate(&store, &[d], &p, Mode::Auto(128))
+            .unwrap()
+            .0
+            .remove(0);
         assert_eq!(v, Value::Exact(Rational::from(g)), "∂E/∂{w}");
     }
 }

@@ -32,7 +32,14 @@ fn num(v: &Json) -> f64 {
 
 #[test]
 fn homework_q1_table_comes_out_of_fd() {
-    let j = json(&["fd", "examples/hw7_relu.chain", "--scheme", "all", "--format", "json"]);
+    let j = json(&[
+        "fd",
+        "examples/hw7_relu.chain",
+        "--scheme",
+        "all",
+        "--format",
+        "json",
+    ]);
     assert_eq!(j["delta"], "1/10000");
     assert_eq!(j["arith"], "f64");
     let want = [
@@ -53,7 +60,14 @@ fn homework_q1_table_comes_out_of_fd() {
 
 #[test]
 fn exact_quotients_are_exact() {
-    let j = json(&["fd", "examples/hw7_relu.chain", "--arith", "exact", "--format", "json"]);
+    let j = json(&[
+        "fd",
+        "examples/hw7_relu.chain",
+        "--arith",
+        "exact",
+        "--format",
+        "json",
+    ]);
     let w1 = &j["rows"][0];
     assert_eq!(w1["forward"], "60009/2500");
     assert_eq!(w1["forward_error"], "9/2500");
@@ -87,7 +101,12 @@ fn sweep_shows_the_v_in_f64_and_a_line_at_256_bits() {
     let series = j["series"].as_array().unwrap();
     assert_eq!(series.len(), 4);
     for s in series {
-        let errors: Vec<f64> = s["errors"].as_array().unwrap().iter().map(|e| e.as_f64().unwrap()).collect();
+        let errors: Vec<f64> = s["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_f64().unwrap())
+            .collect();
         let (min_i, _) = errors
             .iter()
             .enumerate()
@@ -98,7 +117,10 @@ fn sweep_shows_the_v_in_f64_and_a_line_at_256_bits() {
         if s["arith"] == "f64" {
             // The V: the minimum is inside, and both ends are far above it.
             assert!(min_i > 0 && min_i < 9, "{s}");
-            assert!(errors[0] > 1e3 * errors[min_i] && errors[9] > 1e3 * errors[min_i], "{s}");
+            assert!(
+                errors[0] > 1e3 * errors[min_i] && errors[9] > 1e3 * errors[min_i],
+                "{s}"
+            );
         } else {
             // A straight line: smallest error at the smallest step, slope = order (norm).
             assert_eq!(min_i, 0, "{s}");
@@ -120,7 +142,12 @@ fn bad_requests_are_usage_errors() {
         vec!["fd", "examples/hw7_relu.chain", "--arith", "mpfr:1"],
         vec!["fd", "examples/hw7_relu.chain", "--scheme", "sideways"],
         vec!["fd", "examples/hw7_relu.chain", "--format", "latex"],
-        vec!["sweep", "examples/hw7_relu.chain", "--deltas", "1e-1:1e-10:0"],
+        vec![
+            "sweep",
+            "examples/hw7_relu.chain",
+            "--deltas",
+            "1e-1:1e-10:0",
+        ],
         vec!["fd", "examples/hw7_sigmoid.chain", "--arith", "exact"],
     ] {
         let (code, _, err) = run(&args);

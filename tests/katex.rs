@@ -36,12 +36,35 @@ fn all_latex() -> Vec<String> {
         let parsed = <chainrule::cli::Cli as clap::Parser>::try_parse_from(full).unwrap();
         chainrule::cli::run(parsed).unwrap().stdout
     };
-    out.push(cli(&["diff", "(y - w*x)^2", "--wrt", "w", "--at", "w=2,x=1,y=10", "--format", "latex"]));
-    out.push(cli(&["diff", "sigmoid(x)", "--wrt", "x", "--at", "x=1", "--format", "latex"]));
-    out.push(cli(&["diff", "x^3", "--wrt", "x", "--order", "2", "--format", "latex"]));
+    out.push(cli(&[
+        "diff",
+        "(y - w*x)^2",
+        "--wrt",
+        "w",
+        "--at",
+        "w=2,x=1,y=10",
+        "--format",
+        "latex",
+    ]));
+    out.push(cli(&[
+        "diff",
+        "sigmoid(x)",
+        "--wrt",
+        "x",
+        "--at",
+        "x=1",
+        "--format",
+        "latex",
+    ]));
+    out.push(cli(&[
+        "diff", "x^3", "--wrt", "x", "--order", "2", "--format", "latex",
+    ]));
     out.push(cli(&["eval", "exp(-30)", "--format", "latex"]));
     out.push(cli(&["eval", "1/3", "--format", "latex"]));
-    let numbers = Numbers { mode: Mode::Auto(128), digits: 20 };
+    let numbers = Numbers {
+        mode: Mode::Auto(128),
+        digits: 20,
+    };
     for file in ["hw7_relu", "hw7_sigmoid", "hw7_abstract"] {
         let path = format!("examples/{file}.chain");
         let src = std::fs::read_to_string(&path).unwrap();
@@ -74,7 +97,10 @@ fn ensure_katex(dir: &Path) -> bool {
 #[test]
 fn every_latex_output_renders_in_katex() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/katex");
-    let have_node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let have_node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !have_node || !ensure_katex(&dir) {
         let msg = "Node.js and the katex npm package are needed to check LaTeX (apt-get install nodejs npm)";
         if std::env::var_os("CI").is_some() {
@@ -101,6 +127,10 @@ fn every_latex_output_renders_in_katex() {
     assert!(out.status.success(), "node failed");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let errors = report["errors"].as_array().unwrap();
-    assert!(errors.is_empty(), "KaTeX errors:\n{}", serde_json::to_string_pretty(errors).unwrap());
+    assert!(
+        errors.is_empty(),
+        "KaTeX errors:\n{}",
+        serde_json::to_string_pretty(errors).unwrap()
+    );
     assert_eq!(report["ok"].as_u64().unwrap() as usize, items.len());
 }

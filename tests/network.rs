@@ -49,9 +49,22 @@ fn homework_backprop_numbers() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["name"].as_str().unwrap().into(), r["value"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().into(),
+                r["value"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    let want = [("z1", "2"), ("x1", "2"), ("z2", "4"), ("x2", "4"), ("z3", "12"), ("ŷ", "12"), ("E", "4")];
+    let want = [
+        ("z1", "2"),
+        ("x1", "2"),
+        ("z2", "4"),
+        ("x2", "4"),
+        ("z3", "12"),
+        ("ŷ", "12"),
+        ("E", "4"),
+    ];
     assert_eq!(forward.len(), want.len());
     for ((n, v), (wn, wv)) in forward.iter().zip(want) {
         assert_eq!((n.as_str(), v.as_str()), (wn, wv));
@@ -60,7 +73,12 @@ fn homework_backprop_numbers() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["name"].as_str().unwrap().into(), r["value"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().into(),
+                r["value"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let want_b = [
         ("δ_E", "1"),
@@ -95,30 +113,77 @@ fn default_command_runs_backprop_on_a_file() {
 
 #[test]
 fn abstract_gradient_in_chain_rule_form() {
-    let out = ok(&["grad", "examples/hw7_abstract.chain", "--form", "intermediates"]);
-    assert!(out.contains("∂E/∂w1 = ∂_2 ℓ(y, ŷ) · w3 · σ'(z2) · w2 · σ'(z1) · x"), "{out}");
-    assert!(out.contains("∂E/∂w2 = ∂_2 ℓ(y, ŷ) · w3 · σ'(z2) · x1"), "{out}");
+    let out = ok(&[
+        "grad",
+        "examples/hw7_abstract.chain",
+        "--form",
+        "intermediates",
+    ]);
+    assert!(
+        out.contains("∂E/∂w1 = ∂_2 ℓ(y, ŷ) · w3 · σ'(z2) · w2 · σ'(z1) · x"),
+        "{out}"
+    );
+    assert!(
+        out.contains("∂E/∂w2 = ∂_2 ℓ(y, ŷ) · w3 · σ'(z2) · x1"),
+        "{out}"
+    );
     assert!(out.contains("∂E/∂w3 = ∂_2 ℓ(y, ŷ) · x2"), "{out}");
 }
 
 #[test]
 fn sigmoid_gradient_agrees_with_expanded_derivative() {
     // The backward pass and direct differentiation of the expanded loss, at 200 bits.
-    let j = json(&["grad", "examples/hw7_sigmoid.chain", "--format", "json", "--precision", "200"]);
+    let j = json(&[
+        "grad",
+        "examples/hw7_sigmoid.chain",
+        "--format",
+        "json",
+        "--precision",
+        "200",
+    ]);
     for g in j["gradient"].as_array().unwrap() {
         let param = g["param"].as_str().unwrap();
         let at = "w1=2,w2=2,w3=3,x=1,y=10";
-        let d = json(&["diff", g["expanded"].as_str().unwrap(), "--wrt", "_none", "--format", "json"]);
+        let d = json(&[
+            "diff",
+            g["expanded"].as_str().unwrap(),
+            "--wrt",
+            "_none",
+            "--format",
+            "json",
+        ]);
         assert_eq!(d["derivative"], "0");
-        let e = json(&["eval", g["expanded"].as_str().unwrap(), "--at", at, "--precision", "200", "--format", "json"]);
+        let e = json(&[
+            "eval",
+            g["expanded"].as_str().unwrap(),
+            "--at",
+            at,
+            "--precision",
+            "200",
+            "--format",
+            "json",
+        ]);
         let (a, b) = (num(&g["value"]), num(&e["value"]));
         assert!((a - b).abs() <= 1e-15 * b.abs(), "{param}: {a} vs {b}");
     }
-    // Known values (computed independently with the closed form in tests/fd.rs's objective).
-    let vals: Vec<f64> = j["gradient"].as_array().unwrap().iter().map(|g| num(&g["value"])).collect();
-    let want = [-1.172648049781331372, -4.9187051369586053434, -12.698340468740009586];
+    // The same gradient by hand, in f64: the homework's back-propagation written out.
+    let sig = |t: f64| 1.0 / (1.0 + (-t).exp());
+    let (x, y, w1, w2, w3) = (1.0, 10.0, 2.0, 2.0, 3.0);
+    let (s1, s2): (f64, f64) = (sig(w1 * x), sig(w2 * sig(w1 * x)));
+    let d_yhat = -2.0 * (y - w3 * s2);
+    let want = [
+        d_yhat * w3 * s2 * (1.0 - s2) * w2 * s1 * (1.0 - s1) * x,
+        d_yhat * w3 * s2 * (1.0 - s2) * s1,
+        d_yhat * s2,
+    ];
+    let vals: Vec<f64> = j["gradient"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| num(&g["value"]))
+        .collect();
     for (v, w) in vals.iter().zip(want) {
-        assert!((v - w).abs() < 1e-12, "{v} vs {w}");
+        assert!((v - w).abs() < 1e-12 * w.abs(), "{v} vs {w}");
     }
 }
 
@@ -130,12 +195,26 @@ fn shared_intermediate_sums_its_users() {
     std::fs::write(&path, src).unwrap();
     let p = path.to_str().unwrap();
     let j = json(&["backprop", p, "--format", "json"]);
-    let dx1 = j["backward"].as_array().unwrap().iter().find(|r| r["name"] == "δ_x1").unwrap();
+    let dx1 = j["backward"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "δ_x1")
+        .unwrap();
     assert_eq!(dx1["formula"], "δ_x2 + δ_z2 · w2");
     // The gradient equals direct differentiation of the expanded loss.
     let expanded = "(y - tanh(w2*tanh(w1*x)) - tanh(w1*x))^2";
     for w in ["w1", "w2"] {
-        let d = json(&["diff", expanded, "--wrt", w, "--at", "x=0.5,y=1,w1=0.75,w2=-1.5", "--format", "json"]);
+        let d = json(&[
+            "diff",
+            expanded,
+            "--wrt",
+            w,
+            "--at",
+            "x=0.5,y=1,w1=0.75,w2=-1.5",
+            "--format",
+            "json",
+        ]);
         let (a, b) = (num(&j["gradient"][w]), num(&d["value"]));
         assert!((a - b).abs() <= 1e-15 * b.abs().max(1.0), "{w}: {a} vs {b}");
     }
@@ -147,7 +226,14 @@ fn kinks_are_flagged() {
     let out = ok(&["backprop", "examples/hw7_relu.chain", "--at", "w1=0"]);
     assert!(out.contains("z1 = 0 here, a kink"), "{out}");
     assert!(out.contains("z2 = 0 here, a kink"), "{out}");
-    let j = json(&["backprop", "examples/hw7_relu.chain", "--at", "w1=0", "--format", "json"]);
+    let j = json(&[
+        "backprop",
+        "examples/hw7_relu.chain",
+        "--at",
+        "w1=0",
+        "--format",
+        "json",
+    ]);
     assert_eq!(j["gradient"]["w1"], "0");
     assert_eq!(j["kinks"].as_array().unwrap().len(), 2);
     // Away from kinks, no note.
@@ -158,7 +244,10 @@ fn kinks_are_flagged() {
 #[test]
 fn explain_lists_the_path() {
     let out = ok(&["explain", "examples/hw7_relu.chain", "--wrt", "w2"]);
-    assert!(out.contains("∂E/∂w2 = ∂E/∂ŷ · ∂ŷ/∂z3 · ∂z3/∂x2 · ∂x2/∂z2 · ∂z2/∂w2"), "{out}");
+    assert!(
+        out.contains("∂E/∂w2 = ∂E/∂ŷ · ∂ŷ/∂z3 · ∂z3/∂x2 · ∂x2/∂z2 · ∂z2/∂w2"),
+        "{out}"
+    );
     assert!(out.contains("∂E/∂w2 = 24"), "{out}");
 }
 
@@ -189,8 +278,14 @@ fn program_errors_point_into_the_file() {
         ("z = sigmiod(x)\n", "unknown function `sigmiod`"),
         ("z = x\nat z = 1\n", "`z` is an intermediate"),
         ("# nothing\n", "defines nothing"),
-        ("relu(t) = t\nz = relu(x)\n", "built-in function and cannot be redefined"),
-        ("fn f(t)\nz = f(x, y)\n", "`f` takes 1 argument, but 2 were given"),
+        (
+            "relu(t) = t\nz = relu(x)\n",
+            "built-in function and cannot be redefined",
+        ),
+        (
+            "fn f(t)\nz = f(x, y)\n",
+            "`f` takes 1 argument, but 2 were given",
+        ),
     ];
     for (i, (src, want)) in cases.iter().enumerate() {
         let path = std::env::temp_dir().join(format!("chainrule_bad_{i}.chain"));

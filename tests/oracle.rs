@@ -23,7 +23,11 @@ fn oracle_has_150_cases() {
     let cases = oracle();
     assert_eq!(cases.len(), 150);
     for cat in ["table", "nn", "random"] {
-        assert_eq!(cases.iter().filter(|c| c.category == cat).count(), 50, "{cat}");
+        assert_eq!(
+            cases.iter().filter(|c| c.category == cat).count(),
+            50,
+            "{cat}"
+        );
     }
 }
 
@@ -44,7 +48,10 @@ fn every_derivative_matches_sympy_at_256_bits() {
                 failures.push(format!("{}: exact {} != {}", case.id, r, ex));
             }
         } else if case.exact.is_some() {
-            failures.push(format!("{}: expected an exact value, got {:?}", case.id, got));
+            failures.push(format!(
+                "{}: expected an exact value, got {:?}",
+                case.id, got
+            ));
         }
         if !close(&as_float(&got), &want, 1e-30) {
             failures.push(format!("{}: {} != {}", case.id, as_float(&got), case.value));
@@ -52,10 +59,20 @@ fn every_derivative_matches_sympy_at_256_bits() {
         // Forced MPFR agrees too, even where exact arithmetic applies.
         let mp = eval1(&store, d, &p, Mode::Mpfr(256));
         if !close(&as_float(&mp), &want, 1e-30) {
-            failures.push(format!("{}: mpfr {} != {}", case.id, as_float(&mp), case.value));
+            failures.push(format!(
+                "{}: mpfr {} != {}",
+                case.id,
+                as_float(&mp),
+                case.value
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -75,7 +92,12 @@ fn every_derivative_matches_sympy_in_f64() {
             failures.push(format!("{}: {} != {}", case.id, got.to_f64(), case.value));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -85,12 +107,20 @@ fn printed_derivatives_parse_back_to_the_same_node() {
         let (e, _) = read_expr(&mut store, &case.expr, "<oracle>").unwrap();
         let printed_input = text(&store, e);
         let (e2, _) = read_expr(&mut store, &printed_input, "<printed>").unwrap();
-        assert_eq!(e, e2, "{}: input {} printed as {}", case.id, case.expr, printed_input);
+        assert_eq!(
+            e, e2,
+            "{}: input {} printed as {}",
+            case.id, case.expr, printed_input
+        );
         let x = store.intern(&case.wrt);
         let d = diff(&mut store, e, x);
         let printed = text(&store, d);
         let (d2, _) = read_expr(&mut store, &printed, "<printed>").unwrap();
-        assert_eq!(d, d2, "{}: derivative {} does not round-trip", case.id, printed);
+        assert_eq!(
+            d, d2,
+            "{}: derivative {} does not round-trip",
+            case.id, printed
+        );
     }
 }
 
@@ -100,7 +130,9 @@ fn sympys_derivative_parses_and_agrees() {
     // of the parser on text we did not write (heaviside, sign, abs, powers).
     let mut checked = 0;
     for case in oracle() {
-        let Some(sd) = &case.sympy_derivative else { continue };
+        let Some(sd) = &case.sympy_derivative else {
+            continue;
+        };
         let mut store = Store::new();
         let (d, _) = read_expr(&mut store, sd, "<sympy>").unwrap();
         let p = point(&mut store, &case.at);
@@ -162,16 +194,29 @@ fn backward_pass_on_programs_matches_sympy() {
         let trace = net.trace(&bw, &p, Mode::Auto(256)).unwrap();
         let got = as_float(&trace.gradient[0]);
         if !close(&got, &expected(&case), 1e-30) {
-            failures.push(format!("{}: backward {} != {}\n{src}", case.id, got, case.value));
+            failures.push(format!(
+                "{}: backward {} != {}\n{src}",
+                case.id, got, case.value
+            ));
         }
         // The expanded output differentiated directly agrees with the backward pass.
         let direct = net.expanded_gradient()[0];
         let v = eval1(&net.store, direct, &p, Mode::Auto(256));
         if !close(&as_float(&v), &got, 1e-30) {
-            failures.push(format!("{}: expanded {} != backward {}", case.id, as_float(&v), got));
+            failures.push(format!(
+                "{}: expanded {} != backward {}",
+                case.id,
+                as_float(&v),
+                got
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // The programs do exercise adjoints summed over several users.
     assert!(shared >= 5, "only {shared} adjoints with several users");
 }

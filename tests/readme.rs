@@ -96,7 +96,11 @@ fn readme_examples_print_what_the_readme_says() {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        assert_eq!(norm(&got), norm(&expected), "README example `chainrule {cmd}`");
+        assert_eq!(
+            norm(&got),
+            norm(&expected),
+            "README example `chainrule {cmd}`"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

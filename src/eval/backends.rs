@@ -15,7 +15,12 @@ fn domain(s: &str) -> Fail {
 }
 
 /// Checks the domain of `base ^ e` given the sign of the base.
-fn power_domain(base_sign: Ordering, e_integer: bool, e_negative: bool, half: bool) -> Result<(), Fail> {
+fn power_domain(
+    base_sign: Ordering,
+    e_integer: bool,
+    e_negative: bool,
+    half: bool,
+) -> Result<(), Fail> {
     match base_sign {
         Ordering::Equal if e_negative => Err(domain("division by zero")),
         Ordering::Less if !e_integer => Err(domain(if half {
@@ -200,13 +205,18 @@ impl Backend for Exact {
         // An exact zero factor makes the product exactly zero, whatever the others are
         // (they are defined: their own evaluation has already succeeded).
         let is_zero = |v: &ExactVal| matches!(v, ExactVal::Q(r) if *r == 0);
-        if factors.iter().any(|(v, e)| is_zero(v) && e.cmp0() == Ordering::Greater)
-            && !factors.iter().any(|(v, e)| is_zero(v) && e.cmp0() == Ordering::Less)
+        if factors
+            .iter()
+            .any(|(v, e)| is_zero(v) && e.cmp0() == Ordering::Greater)
+            && !factors
+                .iter()
+                .any(|(v, e)| is_zero(v) && e.cmp0() == Ordering::Less)
         {
             return Ok(ExactVal::Q(Rational::new()));
         }
         let fs: Vec<Float> = factors.iter().map(|t| t.0.float()).collect();
-        let refs: Vec<(&Float, &Rational)> = fs.iter().zip(factors).map(|(f, t)| (f, t.1)).collect();
+        let refs: Vec<(&Float, &Rational)> =
+            fs.iter().zip(factors).map(|(f, t)| (f, t.1)).collect();
         self.approx(self.approx.product(c, &refs))
     }
     fn pow(&self, b: &ExactVal, e: &ExactVal) -> Result<ExactVal, Fail> {
@@ -242,10 +252,17 @@ impl Backend for Exact {
                 Builtin::Max | Builtin::Min => {
                     let d = self.sum(
                         &Rational::new(),
-                        &[(args[0], &Rational::from(1)), (args[1], &Rational::from(-1))],
+                        &[
+                            (args[0], &Rational::from(1)),
+                            (args[1], &Rational::from(-1)),
+                        ],
                     )?;
                     let first = (sign(&d)? != Ordering::Less) == (f == Builtin::Max);
-                    return Ok(if first { args[0].clone() } else { args[1].clone() });
+                    return Ok(if first {
+                        args[0].clone()
+                    } else {
+                        args[1].clone()
+                    });
                 }
                 _ => {}
             }
@@ -332,7 +349,11 @@ impl Backend for Mpfr {
     fn product(&self, c: &Rational, factors: &[(&Float, &Rational)]) -> Result<Float, Fail> {
         let mut acc: Option<Float> = None;
         for (v, e) in factors {
-            let pv = if **e == 1 { (*v).clone() } else { self.power(v, e)? };
+            let pv = if **e == 1 {
+                (*v).clone()
+            } else {
+                self.power(v, e)?
+            };
             acc = Some(match acc {
                 None => pv,
                 Some(a) => Float::with_val(self.prec, a * pv),
@@ -409,7 +430,6 @@ impl Backend for Mpfr {
         self.finite(r)
     }
 }
-
 
 // ------------------------------------------------------------------ f64
 

@@ -151,7 +151,10 @@ pub fn evaluate(
         Mode::Mpfr(prec) => Ok((mpfr(prec)?, None)),
         Mode::Auto(prec) => {
             let exact = Exact::new(store.limits().max_exact_bits);
-            let env = point.iter().map(|(s, r)| (*s, ExactVal::Q(r.clone()))).collect();
+            let env = point
+                .iter()
+                .map(|(s, r)| (*s, ExactVal::Q(r.clone())))
+                .collect();
             let result = evaluate_with(store, roots, &env, &exact).and_then(|vs| {
                 vs.into_iter()
                     .map(|v| v.exact().map(Value::Exact))

@@ -68,7 +68,10 @@ impl Store {
 
     /// `a + b`
     pub fn add(&mut self, a: Id, b: Id) -> Id {
-        self.sum_of(Rational::new(), vec![(a, Rational::from(1)), (b, Rational::from(1))])
+        self.sum_of(
+            Rational::new(),
+            vec![(a, Rational::from(1)), (b, Rational::from(1))],
+        )
     }
 
     /// `a - b`
@@ -125,11 +128,7 @@ impl Store {
             0 => self.num(constant),
             1 if constant == 0 => {
                 let (t, k) = terms.into_iter().next().unwrap();
-                if k == 1 {
-                    t
-                } else {
-                    self.scale_term(t, k)
-                }
+                if k == 1 { t } else { self.scale_term(t, k) }
             }
             _ => self.insert(Node::Add(Sum {
                 constant,
@@ -357,7 +356,10 @@ impl Store {
     }
 
     fn fold_builtin(&self, b: Builtin, args: &[Id]) -> Option<Rational> {
-        let vals: Vec<&Rational> = args.iter().map(|a| self.as_num(*a)).collect::<Option<_>>()?;
+        let vals: Vec<&Rational> = args
+            .iter()
+            .map(|a| self.as_num(*a))
+            .collect::<Option<_>>()?;
         crate::eval::exact_builtin(b, &vals).ok()
     }
 }

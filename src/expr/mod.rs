@@ -9,8 +9,8 @@ mod build;
 mod func;
 mod order;
 
-pub use func::{AbstractFn, BUILTINS, Builtin, Func};
 pub(crate) use build::{rational_bits, rational_powi};
+pub use func::{AbstractFn, BUILTINS, Builtin, Func};
 pub use order::{natural_cmp, structural_cmp};
 
 use rug::Rational;
@@ -320,8 +320,11 @@ impl Store {
             Node::Num(r) => self.num(r.clone()),
             Node::Sym(s) => self.sym_node(*s),
             Node::Add(s) => {
-                let terms: Vec<(Id, Rational)> =
-                    s.terms.iter().map(|(t, k)| (child(*t), k.clone())).collect();
+                let terms: Vec<(Id, Rational)> = s
+                    .terms
+                    .iter()
+                    .map(|(t, k)| (child(*t), k.clone()))
+                    .collect();
                 self.sum_of(s.constant.clone(), terms)
             }
             Node::Mul(p) => {

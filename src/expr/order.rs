@@ -65,45 +65,42 @@ pub fn structural_cmp(store: &Store, a: Id, b: Id) -> Ordering {
         if o != Ordering::Equal {
             return o;
         }
-        let o = match (na, nb) {
-            (Node::Num(x), Node::Num(y)) => x.cmp(y),
-            (Node::Sym(x), Node::Sym(y)) => natural_cmp(store.name(*x), store.name(*y)),
-            (Node::Mul(x), Node::Mul(y)) => cmp_pairs(store, x.factors(), y.factors())
-                .then_with(|| x.coeff().cmp(y.coeff())),
-            (Node::Add(x), Node::Add(y)) => cmp_pairs(store, x.terms(), y.terms())
-                .then_with(|| x.constant().cmp(y.constant())),
-            (Node::Pow(b1, e1), Node::Pow(b2, e2)) => {
-                structural_cmp(store, *b1, *b2).then_with(|| structural_cmp(store, *e1, *e2))
-            }
-            (Node::Call(f, xs), Node::Call(g, ys)) => {
-                let name = |f: &super::Func| match f {
-                    super::Func::Builtin(b) => b.name().to_string(),
-                    super::Func::Abstract(a) => store.name(a.name).to_string(),
-                };
-                natural_cmp(&name(f), &name(g))
-                    .then_with(|| f.cmp(g))
-                    .then_with(|| {
-                        for (x, y) in xs.iter().zip(ys.iter()) {
-                            let o = structural_cmp(store, *x, *y);
-                            if o != Ordering::Equal {
-                                return o;
+        let o =
+            match (na, nb) {
+                (Node::Num(x), Node::Num(y)) => x.cmp(y),
+                (Node::Sym(x), Node::Sym(y)) => natural_cmp(store.name(*x), store.name(*y)),
+                (Node::Mul(x), Node::Mul(y)) => cmp_pairs(store, x.factors(), y.factors())
+                    .then_with(|| x.coeff().cmp(y.coeff())),
+                (Node::Add(x), Node::Add(y)) => cmp_pairs(store, x.terms(), y.terms())
+                    .then_with(|| x.constant().cmp(y.constant())),
+                (Node::Pow(b1, e1), Node::Pow(b2, e2)) => {
+                    structural_cmp(store, *b1, *b2).then_with(|| structural_cmp(store, *e1, *e2))
+                }
+                (Node::Call(f, xs), Node::Call(g, ys)) => {
+                    let name = |f: &super::Func| match f {
+                        super::Func::Builtin(b) => b.name().to_string(),
+                        super::Func::Abstract(a) => store.name(a.name).to_string(),
+                    };
+                    natural_cmp(&name(f), &name(g))
+                        .then_with(|| f.cmp(g))
+                        .then_with(|| {
+                            for (x, y) in xs.iter().zip(ys.iter()) {
+                                let o = structural_cmp(store, *x, *y);
+                                if o != Ordering::Equal {
+                                    return o;
+                                }
                             }
-                        }
-                        xs.len().cmp(&ys.len())
-                    })
-            }
-            _ => unreachable!("same rank, same kind"),
-        };
+                            xs.len().cmp(&ys.len())
+                        })
+                }
+                _ => unreachable!("same rank, same kind"),
+            };
         // Distinct nodes never compare equal: fall back on the id.
         o.then_with(|| a.cmp(&b))
     })
 }
 
-fn cmp_pairs(
-    store: &Store,
-    xs: &[(Id, rug::Rational)],
-    ys: &[(Id, rug::Rational)],
-) -> Ordering {
+fn cmp_pairs(store: &Store, xs: &[(Id, rug::Rational)], ys: &[(Id, rug::Rational)]) -> Ordering {
     let mut xs: Vec<&(Id, rug::Rational)> = xs.iter().collect();
     let mut ys: Vec<&(Id, rug::Rational)> = ys.iter().collect();
     xs.sort_by(|p, q| structural_cmp(store, p.0, q.0));

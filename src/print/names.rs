@@ -107,7 +107,10 @@ fn letter(s: &str) -> String {
 pub fn latex_name(name: &str) -> String {
     // Combining accent after the first letter: ŷ written as y + U+0302.
     let mut chars: Vec<char> = name.chars().collect();
-    if let Some(pos) = chars.iter().position(|c| strip_precomposed_hat(*c).is_some()) {
+    if let Some(pos) = chars
+        .iter()
+        .position(|c| strip_precomposed_hat(*c).is_some())
+    {
         let base = strip_precomposed_hat(chars[pos]).unwrap();
         chars.splice(pos..=pos, [base, '\u{302}']);
     }
@@ -115,7 +118,10 @@ pub fn latex_name(name: &str) -> String {
         && let Some((_, _, cmd)) = ACCENTS.iter().find(|(_, m, _)| *m == chars[1])
     {
         let rest: String = chars[2..].iter().collect();
-        return with_sub(format!("\\{cmd}{{{}}}", letter(&chars[0].to_string())), &rest);
+        return with_sub(
+            format!("\\{cmd}{{{}}}", letter(&chars[0].to_string())),
+            &rest,
+        );
     }
     let name: String = chars.into_iter().collect();
     // Suffix accents: yhat, y_hat, xbar.

@@ -78,7 +78,11 @@ pub(super) fn render(d: &Disp, out: &mut String) {
         }
         Disp::Call(callee, args) => {
             match callee {
-                Callee::Builtin(b) => out.push_str(if *b == Builtin::Step { "step" } else { b.name() }),
+                Callee::Builtin(b) => out.push_str(if *b == Builtin::Step {
+                    "step"
+                } else {
+                    b.name()
+                }),
                 Callee::Abstract {
                     name,
                     primes,

@@ -12,6 +12,8 @@
 //!    span (byte offsets into the source), names are NFC-normalised, and the lenient parts
 //!    of the grammar are checked.
 
+use std::collections::HashMap;
+
 use pest::Parser as _;
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::{Pair, Pairs};
@@ -308,7 +310,7 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
         let start = i;
         let mut end = i + c.len_utf8();
         let kind = match c {
-            ' ' | '\t' | '\r' => None,
+            ' ' | '\t' | '\r' | '\u{feff}' => None,
             c if pest::unicode::SPACE_SEPARATOR(c) => None,
             '\n' => {
                 if mode == Mode::Expr || !depth.open.is_empty() {
@@ -414,7 +416,7 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
                 let error = builder.error(
                     start,
                     end,
-                    format!("unexpected character `{c}`"),
+                    format!("unexpected character {}", show_char(c)),
                     "not part of the language",
                 );
                 let error = match unknown_char_help(c, mode) {
@@ -482,6 +484,15 @@ fn partial_end(src: &str, after: usize) -> Option<usize> {
     } else {
         let end = ascii_digits_end(src, digits);
         (end > digits).then_some(end)
+    }
+}
+
+/// A character for a message: quoted, or by its code point if it would not show.
+fn show_char(c: char) -> String {
+    if c.is_control() || c.is_whitespace() || pest::unicode::MARK(c) || pest::unicode::FORMAT(c) {
+        format!("U+{:04X}", u32::from(c))
+    } else {
+        format!("`{c}`")
     }
 }
 
@@ -778,24 +789,29 @@ impl<'s> Builder<'s> {
         let both = lhs_span.join(rhs_span);
         let (l, r) = (quote(self.text(lhs_span)), quote(self.text(rhs_span)));
         if lhs.as_rule() != Rule::number || rhs.as_rule() == Rule::number {
-            let help = match place {
-                Place::Wrt => format!("separate the names with commas: `wrt {l}, {r}`"),
-                Place::Arg => {
-                    format!("write `{l}*{r}` for a product, or `{l}, {r}` for two arguments")
-                }
-                Place::Plain if is_plain_name(lhs) && rhs.as_rule() != Rule::paren => {
-                    format!("write `{l}*{r}` for a product, or `{l}({r})` to apply `{l}` to `{r}`")
-                }
-                Place::Plain => format!("write `{l}*{r}` for a product"),
-            };
-            return Err(self
-                .error_at(
-                    both,
+            let (message, label, help) = match place {
+                Place::Wrt => (
+                    format!("missing `,` between `{l}` and `{r}`"),
+                    "two names side by side",
+                    format!("separate the names with commas: `wrt {l}, {r}`"),
+                ),
+                Place::Arg => (
                     format!("missing operator between `{l}` and `{r}`"),
                     "two operands side by side",
-                )
-                .with_help(help)
-                .into());
+                    format!("write `{l}*{r}` for a product, or `{l}, {r}` for two arguments"),
+                ),
+                Place::Plain if is_plain_name(lhs) && rhs.as_rule() != Rule::paren => (
+                    format!("missing operator between `{l}` and `{r}`"),
+                    "two operands side by side",
+                    format!("write `{l}*{r}` for a product, or `{l}({r})` to apply `{l}` to `{r}`"),
+                ),
+                Place::Plain => (
+                    format!("missing operator between `{l}` and `{r}`"),
+                    "two operands side by side",
+                    format!("write `{l}*{r}` for a product"),
+                ),
+            };
+            return Err(self.error_at(both, message, label).with_help(help).into());
         }
         let written = quote(self.text(both));
         let head = self
@@ -1021,6 +1037,7 @@ impl<'s> Builder<'s> {
     /// The parameters of `f(x, y) = …` or `fn f(x, y)`: distinct plain names.
     fn params_of(&self, args: Vec<Expr>, example: &str) -> Result<Vec<Ident>> {
         let mut params: Vec<Ident> = Vec::with_capacity(args.len());
+        let mut seen: HashMap<String, Span> = HashMap::new();
         for arg in args {
             let span = arg.span;
             let ExprKind::Name(name) = arg.into_kind() else {
@@ -1035,10 +1052,10 @@ impl<'s> Builder<'s> {
                     ))
                     .into());
             };
-            if let Some(first) = params.iter().find(|p| p.name == name) {
+            if let Some(&first) = seen.get(&name) {
                 return Err(self
                     .error_at(
-                        first.span,
+                        first,
                         format!("parameter `{name}` is listed twice"),
                         "first here",
                     )
@@ -1046,6 +1063,7 @@ impl<'s> Builder<'s> {
                     .with_help("each parameter needs a name of its own")
                     .into());
             }
+            seen.insert(name.clone(), span);
             params.push(Ident { name, span });
         }
         Ok(params)
@@ -1103,6 +1121,7 @@ impl<'s> Builder<'s> {
         let mut inner = pair.into_inner();
         let keyword = span_of(&inner.next().expect("grammar: `at` keyword"));
         let mut bindings: Vec<(Ident, Expr)> = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
         for binding in inner {
             let mut parts = binding.into_inner();
             let lhs = self.expr_of_pair(parts.next().expect("grammar: binding"), Place::Plain)?;
@@ -1129,17 +1148,14 @@ impl<'s> Builder<'s> {
                     ))
                     .into());
             };
-            if let Some((first, _)) = bindings.iter().find(|(ident, _)| ident.name == name) {
+            if let Some(&first) = seen.get(&name) {
                 return Err(self
-                    .error_at(
-                        first.span,
-                        format!("`{name}` is given two values"),
-                        "first here",
-                    )
+                    .error_at(first, format!("`{name}` is given two values"), "first here")
                     .with_label(lhs_span.start, lhs_span.end, "again here")
                     .into());
             }
             let value = self.expr_of_pair(value, Place::Plain)?;
+            seen.insert(name.clone(), lhs_span);
             bindings.push((
                 Ident {
                     name,
@@ -1166,6 +1182,7 @@ impl<'s> Builder<'s> {
         let mut inner = pair.into_inner();
         let keyword = span_of(&inner.next().expect("grammar: `wrt` keyword"));
         let mut names: Vec<Ident> = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
         for item in inner {
             let item = self.expr_of_pair(item, Place::Wrt)?;
             let span = item.span;
@@ -1179,16 +1196,13 @@ impl<'s> Builder<'s> {
                     .with_help("write `wrt w1, w2`")
                     .into());
             };
-            if let Some(first) = names.iter().find(|ident| ident.name == name) {
+            if let Some(&first) = seen.get(&name) {
                 return Err(self
-                    .error_at(
-                        first.span,
-                        format!("`{name}` is listed twice"),
-                        "first here",
-                    )
+                    .error_at(first, format!("`{name}` is listed twice"), "first here")
                     .with_label(span.start, span.end, "again here")
                     .into());
             }
+            seen.insert(name.clone(), span);
             names.push(Ident { name, span });
         }
         if names.is_empty() {
@@ -1208,10 +1222,16 @@ impl<'s> Builder<'s> {
         error: &pest::error::Error<Rule>,
         tokens: &[Token],
     ) -> crate::error::Error {
-        let pos = match error.location {
+        let mut pos = match error.location {
             InputLocation::Pos(pos) => pos,
             InputLocation::Span((start, _)) => start,
-        };
+        }
+        .min(self.src.len());
+        // pest parsed the blanked text, whose character boundaries are the source's except
+        // inside a blanked comment; make sure the place is a boundary of the source.
+        while !self.src.is_char_boundary(pos) {
+            pos -= 1;
+        }
         let positives: &[Rule] = match &error.variant {
             ErrorVariant::ParsingError { positives, .. } => positives,
             // pest's own stack and call limits: MAX_DEPTH should keep input below them.
@@ -1285,8 +1305,8 @@ impl<'s> Builder<'s> {
             && matches!(t.kind, Tok::Equals | Tok::Open)
         {
             let purpose = match keyword {
-                "at" => "`at` gives the point, as in `at x = 1, y = 2`",
-                "wrt" => "`wrt` lists the parameters, as in `wrt w1, w2`",
+                "at" => "`at` gives the point, as in `at x = 1`",
+                "wrt" => "`wrt` lists the parameters, as in `wrt w1`",
                 _ => "`fn` declares a function, as in `fn ℓ(y, ŷ)`",
             };
             return self
@@ -1371,7 +1391,7 @@ impl<'s> Builder<'s> {
 
         // An operand just ended; pest wanted an operator, `)`, `,` or the end.
         if let Some(paren) = open.last() {
-            let same_line = !self.src[paren.start..pos.min(self.src.len())].contains('\n');
+            let same_line = !self.src[paren.start..pos].contains('\n');
             if at_end || !same_line {
                 let error = self.error(
                     paren.start,
@@ -1411,15 +1431,23 @@ impl<'s> Builder<'s> {
             format!("unexpected {described}"),
             format!("expected {expected}"),
         );
-        match next.map(|t| t.kind) {
-            Some(Tok::Equals) if self.mode == Mode::Expr => error.with_help("an expression has no `=`; definitions belong in a program file"),
-            Some(Tok::Equals) if keyword == Some("at") => error.with_help("separate the values with commas: `at x = 1, y = 2`"),
-            Some(Tok::Equals) => error.with_help("a statement has one `=`; put each definition on its own line or separate them with `;`"),
-            Some(Tok::Comma) => error.with_help("commas separate the arguments of a call, as in `f(a, b)`"),
-            Some(Tok::Semi) => error.with_help("`;` separates the statements of a program file"),
-            Some(Tok::Prime) => error.with_help("a prime marks a derivative of a function, as in `σ'(z)`"),
-            _ => error,
-        }
+        let help = match next.map(|t| t.kind) {
+            Some(Tok::Equals) if self.mode == Mode::Expr => {
+                "an expression has no `=`; definitions belong in a program file"
+            }
+            Some(Tok::Equals) if keyword == Some("at") => {
+                "separate the values with commas: `at x = 1, y = 2`"
+            }
+            Some(Tok::Equals) => {
+                "a statement has one `=`; put each definition on its own line \
+                 or separate them with `;`"
+            }
+            Some(Tok::Comma) => "commas separate the arguments of a call, as in `f(a, b)`",
+            Some(Tok::Semi) => "`;` separates the statements of a program file",
+            Some(Tok::Prime) => "a prime marks a derivative of a function, as in `σ'(z)`",
+            _ => return error,
+        };
+        error.with_help(help)
     }
 }
 
