@@ -251,6 +251,32 @@ impl Store {
                 let e = acc.remove(&b).unwrap();
                 work.push((b, e));
             }
+            // b^s · b^t · b^r = b^(s + t + r) for symbolic s, t and a rational r
+            // (x·x^(x - 1) is x^x): where the left side is defined, b > 0 or every exponent is
+            // an integer, and then the right side is defined and equal.
+            let mut by_base: BTreeMap<Id, Vec<(Id, Id)>> = BTreeMap::new();
+            for (p, k) in &acc {
+                if let Node::Pow(b, s) = self.node(*p)
+                    && *k == 1
+                {
+                    by_base.entry(*b).or_default().push((*p, *s));
+                }
+            }
+            for (b, pows) in by_base {
+                let r = acc.get(&b).cloned().unwrap_or_default();
+                if pows.len() + usize::from(r != 0) < 2 {
+                    continue;
+                }
+                acc.remove(&b);
+                let mut exps = Vec::new();
+                for (p, s) in pows {
+                    acc.remove(&p);
+                    exps.push((s, Rational::from(1)));
+                }
+                let exponent = self.sum_of(r, exps);
+                let merged = self.pow(b, exponent);
+                work.push((merged, Rational::from(1)));
+            }
         }
         if coeff == 0 {
             return self.num(0);
@@ -331,10 +357,13 @@ impl Store {
     /// A call of a function, with exact folding of constant arguments where the value is
     /// rational (`relu(-2)` is 0, `exp(0)` is 1, `sigmoid(0)` is 1/2).
     pub fn call(&mut self, f: Func, args: Vec<Id>) -> Id {
-        if let Func::Builtin(b) = f
-            && let Some(v) = self.fold_builtin(b, &args)
-        {
-            return self.num(v);
+        if let Func::Builtin(b) = f {
+            if let Some(v) = self.fold_builtin(b, &args) {
+                return self.num(v);
+            }
+            if let Some(id) = crate::simplify::rewrite_call(self, b, &args) {
+                return id;
+            }
         }
         self.insert(Node::Call(f, args.into_boxed_slice()))
     }
