@@ -355,6 +355,13 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
                 let error = if src.as_bytes().get(end).is_some_and(u8::is_ascii_digit) {
                     end = digits_and_points_end(src, end);
                     let text = &src[start..end];
+                    let help = if text[1..].contains('.') {
+                        "a decimal number has digits on both sides of one point, \
+                         as in `0.5` or `3.0`"
+                            .to_string()
+                    } else {
+                        format!("write `0{text}`: a number starts with a digit")
+                    };
                     builder
                         .error(
                             start,
@@ -362,7 +369,7 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
                             format!("`{text}` is not a number"),
                             "not a number",
                         )
-                        .with_help(format!("write `0{text}`: a number starts with a digit"))
+                        .with_help(help)
                 } else {
                     builder
                         .error(start, end, "unexpected `.`", "not part of an expression")
@@ -1130,8 +1137,8 @@ impl<'s> Builder<'s> {
                 return Err(self
                     .error_at(
                         lhs_span,
-                        "in `at`, the left side of `=` must be a name",
-                        "not a name",
+                        "`at` expects a name, then `=` and its value",
+                        format!("`{}` is not a name", quote(self.text(lhs_span))),
                     )
                     .with_help("write `at x = 1, y = 2`")
                     .into());
