@@ -324,8 +324,16 @@ impl Mpfr {
             let ef = Float::with_val(p + 64, e);
             Float::with_val(p, b.pow(&ef))
         };
+        if r.is_zero() && !b.is_zero() {
+            return Err(underflow());
+        }
         self.finite(r)
     }
+}
+
+/// A nonzero result too small for MPFR's exponent range, which would otherwise read as 0.
+fn underflow() -> Fail {
+    domain("underflow: the result is nonzero but smaller than MPFR can represent")
 }
 
 impl Backend for Mpfr {
@@ -367,6 +375,9 @@ impl Backend for Mpfr {
         } else {
             Float::with_val(self.prec, acc * c)
         };
+        if r.is_zero() && factors.iter().all(|(v, _)| !v.is_zero()) {
+            return Err(underflow());
+        }
         self.finite(r)
     }
     fn pow(&self, b: &Float, e: &Float) -> Result<Float, Fail> {
@@ -384,7 +395,13 @@ impl Backend for Mpfr {
         let p = self.prec;
         let t = args[0];
         let r = match f {
-            Builtin::Exp => Float::with_val(p, t.exp_ref()),
+            Builtin::Exp => {
+                let r = Float::with_val(p, t.exp_ref());
+                if r.is_zero() {
+                    return Err(underflow());
+                }
+                r
+            }
             Builtin::Log => {
                 if t.cmp0() != Some(Ordering::Greater) {
                     return Err(domain("log of a non-positive number"));
