@@ -13,7 +13,9 @@ type Rule = fn(&Store, Builtin, &[Id]) -> Option<Id>;
 /// The rules, in the order they are tried.
 pub const RULES: [(&str, Rule); 2] = [
     // log(exp(t)) = t for every real t.
-    ("log-of-exp", |s, f, a| inner(s, f, a, Builtin::Log, Builtin::Exp)),
+    ("log-of-exp", |s, f, a| {
+        inner(s, f, a, Builtin::Log, Builtin::Exp)
+    }),
     // abs(abs(t)) = abs(t), relu(relu(t)) = relu(t): idempotent everywhere.
     ("idempotent", |s, f, a| match f {
         Builtin::Abs | Builtin::Relu => inner(s, f, a, f, f).map(|_| a[0]),

@@ -5,7 +5,9 @@
 //! - a product is one rational coefficient times `(base, exponent)` pairs, like bases collected;
 //! - a numeric coefficient times a single sum is distributed (`-(y - w*x)` is `w*x - y`), so a
 //!   difference and its negation share their terms;
-//! - constants fold exactly, within [`super::Limits`].
+//! - constants fold exactly, within [`super::Limits`];
+//! - a product or sum whose expanded size is above [`super::FLAT_MAX`] is not opened: it
+//!   stays one base or term, shared by reference, so deep gradients stay linear in size.
 //!
 //! Every rewrite here keeps the value wherever the input is defined. In particular
 //! `(x^2)^(1/2)` is *not* `x` (it is `|x|`), so non-integer powers of powers are not merged.
@@ -108,7 +110,7 @@ impl Store {
             }
             match self.node(t) {
                 Node::Num(r) => constant += Rational::from(r * &k),
-                Node::Add(s) => {
+                Node::Add(s) if self.mergeable(t) => {
                     constant += Rational::from(&s.constant * &k);
                     for (u, j) in s.terms.iter() {
                         *acc.entry(*u).or_default() += Rational::from(j * &k);
@@ -213,7 +215,7 @@ impl Store {
                             *acc.entry(b).or_default() += e;
                         }
                     }
-                    Node::Mul(p) if e.denom() == &1 => {
+                    Node::Mul(p) if e.denom() == &1 && self.mergeable(b) => {
                         let n = e.numer();
                         match rational_powi(&p.coeff, n, max_bits) {
                             Some(c) => {
@@ -242,7 +244,11 @@ impl Store {
                 .filter(|(b, e)| {
                     e.denom() == &1
                         && *e.numer() != 0
-                        && matches!(self.node(**b), Node::Num(_) | Node::Mul(_))
+                        && match self.node(**b) {
+                            Node::Num(_) => true,
+                            Node::Mul(_) => self.mergeable(**b),
+                            _ => false,
+                        }
                         && !self.stuck_power(**b, e)
                 })
                 .map(|(b, _)| *b)
@@ -290,7 +296,9 @@ impl Store {
             if coeff == 1 {
                 return b;
             }
-            if let Node::Add(s) = self.node(b) {
+            if let Node::Add(s) = self.node(b)
+                && self.mergeable(b)
+            {
                 // Distribute a number over a single sum: 2*(x + 1) is 2*x + 2.
                 let constant = Rational::from(&s.constant * &coeff);
                 let terms = s

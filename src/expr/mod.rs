@@ -40,7 +40,9 @@ pub struct Sym(u32);
 
 /// A sum in canonical form: a rational constant plus a list of `(term, coefficient)` pairs,
 /// sorted by term id, with no zero coefficient, no term that is a number or a sum, and no term
-/// that is a product with a coefficient other than 1. Only [`Store`]'s constructors make one.
+/// that is a product with a coefficient other than 1 — except that a sum larger than
+/// [`FLAT_MAX`] stays one term (and may carry a coefficient). Only [`Store`]'s constructors
+/// make one.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Sum {
     constant: Rational,
@@ -60,7 +62,8 @@ impl Sum {
 
 /// A product in canonical form: a nonzero rational coefficient times a list of
 /// `(base, exponent)` pairs with nonzero rational exponents, sorted by base id, no base a
-/// number raised to an integer power, no base a product raised to an integer power.
+/// number raised to an integer power, no base a product raised to an integer power unless
+/// that product is larger than [`FLAT_MAX`].
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Product {
     coeff: Rational,
@@ -124,10 +127,19 @@ impl Default for Limits {
     }
 }
 
+/// Largest expanded size (factors of a product, terms of a sum, counted through the nested
+/// products and sums that flattening would open) that the canonical constructors still merge
+/// into a parent. Larger products and sums stay single bases and terms, shared by reference:
+/// a deep chain's gradient would otherwise hold a quadratic number of links (DESIGN.md,
+/// "Sharing versus flattening"). Small expressions, the ones people read, are fully flat.
+pub const FLAT_MAX: u32 = 16;
+
 /// Owner of every node. Building a node that already exists returns the existing id.
 #[derive(Default)]
 pub struct Store {
     nodes: Vec<Node>,
+    /// Per node, its expanded size: see [`FLAT_MAX`].
+    flat: Vec<u32>,
     memo: HashMap<Node, Id>,
     names: Vec<String>,
     name_ids: HashMap<String, Sym>,
@@ -256,9 +268,35 @@ impl Store {
             node.children().iter().all(|c| *c < id),
             "children must precede their parent"
         );
+        let flat = self.flat_of(&node);
         self.nodes.push(node.clone());
+        self.flat.push(flat);
         self.memo.insert(node, id);
         id
+    }
+
+    /// The expanded size of a node about to be inserted.
+    fn flat_of(&self, node: &Node) -> u32 {
+        match node {
+            Node::Add(s) => s.terms.iter().fold(0u32, |n, (t, _)| {
+                n.saturating_add(match self.node(*t) {
+                    Node::Add(_) => self.flat[t.index()],
+                    _ => 1,
+                })
+            }),
+            Node::Mul(p) => p.factors.iter().fold(0u32, |n, (b, e)| {
+                n.saturating_add(match self.node(*b) {
+                    Node::Mul(_) if e.denom() == &1 => self.flat[b.index()],
+                    _ => 1,
+                })
+            }),
+            _ => 1,
+        }
+    }
+
+    /// Whether the sum or product `id` is small enough to be merged into a parent.
+    pub(crate) fn mergeable(&self, id: Id) -> bool {
+        self.flat[id.index()] <= FLAT_MAX
     }
 
     /// Every node reachable from `roots`, in ascending id order (children before parents).
