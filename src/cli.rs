@@ -150,7 +150,7 @@ pub struct FdArgs {
     #[command(flatten)]
     pub program: ProgramArgs,
     /// The step Δ (exact: 1e-4 is 1/10000).
-    #[arg(long, default_value = "1e-4")]
+    #[arg(long, default_value = "1e-4", allow_hyphen_values = true)]
     pub delta: String,
     /// Schemes: forward, backward, central, a comma list, or all.
     #[arg(long, default_value = "all")]
@@ -167,7 +167,7 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub program: ProgramArgs,
     /// Steps: FROM:TO:COUNT log-spaced (like numpy.logspace), or a comma list.
-    #[arg(long, default_value = "1e-10:1e-1:10")]
+    #[arg(long, default_value = "1e-10:1e-1:10", allow_hyphen_values = true)]
     pub deltas: String,
     /// Schemes: forward, backward, central, a comma list, or all.
     #[arg(long, default_value = "all")]
@@ -353,9 +353,28 @@ fn read_program(file: &str) -> Result<(String, String)> {
         let (s, n) = read_source(file)?;
         return Ok((s, n.to_string()));
     }
-    match std::fs::read_to_string(file) {
+    let bytes = std::fs::read(file).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "there is no such file".to_string(),
+            std::io::ErrorKind::IsADirectory => "it is a directory, not a file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        Error::Usage(format!("cannot read {file}: {why}"))
+    })?;
+    match String::from_utf8(bytes) {
         Ok(s) => Ok((s, file.to_string())),
-        Err(e) => Err(Error::Usage(format!("cannot read {file}: {e}"))),
+        Err(e) => {
+            // Where the first bad byte is, as a line and column a student can find.
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let text = String::from_utf8_lossy(good);
+            let line = text.matches('\n').count() + 1;
+            let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let byte = e.as_bytes()[good.len()];
+            Err(Error::Usage(format!(
+                "cannot read {file}: it is not UTF-8 text (byte 0x{byte:02X} at line {line}, column {column}); save it as UTF-8"
+            )))
+        }
     }
 }
 
@@ -645,6 +664,11 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         if syntax::parse_number(&name).is_some() || name.is_empty() {
             return Err(Error::Usage(format!(
                 "--wrt: `{name}` is not a variable name"
+            )));
+        }
+        if crate::expr::Builtin::from_name(&name).is_some() || name == "sqrt" || name == "d" {
+            return Err(Error::Usage(format!(
+                "--wrt {name}: `{name}` is a function, not a variable; differentiate by a variable of the expression, e.g. --wrt x"
             )));
         }
         let var = store.intern(&name);

@@ -7,6 +7,7 @@
 
 use crate::expr::{AbstractFn, Builtin, Func, Id, Node, Store, Sym};
 use rug::Rational;
+use std::collections::{HashMap, HashSet};
 
 /// `∂root/∂var`, simplified by the canonical constructors.
 pub fn diff(store: &mut Store, root: Id, var: Sym) -> Id {
@@ -21,6 +22,187 @@ pub fn diff(store: &mut Store, root: Id, var: Sym) -> Id {
         store.diff_memo.insert((id, var), d);
     }
     store.diff_memo[&(root, var)]
+}
+
+/// `∂root/∂v` for every `v` in `vars`, all at once, by one reverse sweep over the DAG.
+///
+/// Each node's adjoint `∂root/∂node` is built once from the adjoints of its users
+/// (`δ_z = δ_a · σ'(z)`), and a large adjoint stays a shared node rather than being multiplied
+/// out into its users ([`crate::expr::FLAT_MAX`]), so the whole gradient costs time and nodes
+/// linear in the size of the DAG: the `n`-layer chain's gradient is `O(n)`, where asking
+/// [`diff`] for each of the `n` weights in turn is `O(n²)`. The partials agree in value with
+/// [`diff`]'s (they may group a product differently).
+///
+/// ```
+/// use chainrule::{diff::gradient, expr::Store, print::text, syntax::read_expr};
+/// let mut store = Store::new();
+/// let (e, _) = read_expr(&mut store, "(y - w2*sigmoid(w1*x))^2", "<expr>").unwrap();
+/// let ws = [store.intern("w1"), store.intern("w2")];
+/// let g = gradient(&mut store, e, &ws);
+/// assert_eq!(text(&store, g[1]), "sigmoid(w1*x)*(2*w2*sigmoid(w1*x) - 2*y)");
+/// ```
+pub fn gradient(store: &mut Store, root: Id, vars: &[Sym]) -> Vec<Id> {
+    let order = store.reachable(&[root]);
+    let pos = |id: Id| order.binary_search(&id).ok();
+    // Which nodes depend on a variable at all: only their adjoints are needed.
+    let wanted: HashSet<Sym> = vars.iter().copied().collect();
+    let mut live = vec![false; order.len()];
+    for (i, &id) in order.iter().enumerate() {
+        live[i] = match store.node(id) {
+            Node::Sym(s) => wanted.contains(s),
+            Node::Num(_) => false,
+            node => {
+                let mut any = false;
+                node.for_each_child(|c| any |= pos(c).is_some_and(|j| live[j]));
+                any
+            }
+        };
+    }
+    // The contributions `δ_user · ∂user/∂node` to each node's adjoint, collected top-down,
+    // each an unbuilt product `c · Π b^e`.
+    // Only the frontier of the sweep has contributions waiting, so a map holds them.
+    let mut contribs: HashMap<usize, Vec<Factors>> = HashMap::new();
+    // The adjoints of the variables.
+    let mut adjoint: HashMap<Sym, Id> = HashMap::new();
+    if live.last() == Some(&true) {
+        contribs.insert(order.len() - 1, vec![(Rational::from(1), Vec::new())]);
+    }
+    for i in (0..order.len()).rev() {
+        let Some(mut here) = contribs.remove(&i) else {
+            continue;
+        };
+        let id = order[i];
+        let node = store.node(id).clone();
+        // The live children: (position among the node's children, index in `order`).
+        let children: Vec<(usize, usize)> = node
+            .children()
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, c)| pos(*c).filter(|j| live[*j]).map(|j| (slot, j)))
+            .collect();
+        // A lone contribution to a node with one live child is handed on unbuilt: the node
+        // `δ_σ(z) = δ·w` need not exist for `δ_z = δ·w·σ'(z)` to be built, which saves a node
+        // per layer. Its product is built once it has grown to a few factors.
+        if here.len() == 1 && children.len() == 1 && here[0].1.len() < PENDING_MAX {
+            let (c, items) = here.pop().unwrap();
+            let (slot, j) = children[0];
+            let (k, mut local) = local_partial(store, id, &node, slot, None);
+            if k != 0 {
+                local.extend(items);
+                contribs.entry(j).or_default().push((c * k, local));
+            }
+            continue;
+        }
+        let terms: Vec<(Id, Rational)> = here
+            .into_iter()
+            .map(|(c, items)| (store.product_of(c, items), Rational::from(1)))
+            .collect();
+        let adj = store.sum_of(Rational::new(), terms);
+        if let Node::Sym(s) = node {
+            adjoint.insert(s, adj);
+        }
+        if store.is_zero(adj) {
+            continue;
+        }
+        let mut shared = SharedProducts::default();
+        for (slot, j) in children {
+            let (k, mut local) = local_partial(store, id, &node, slot, Some(&mut shared));
+            if k != 0 {
+                local.push((adj, Rational::from(1)));
+                contribs.entry(j).or_default().push((k, local));
+            }
+        }
+    }
+    vars.iter()
+        .map(|v| match adjoint.get(v) {
+            Some(a) => *a,
+            None => store.num(0),
+        })
+        .collect()
+}
+
+/// An unbuilt product: a coefficient and `(base, exponent)` factors.
+type Factors = (Rational, Vec<(Id, Rational)>);
+
+/// An adjoint handed on unbuilt is built once it has this many factors.
+const PENDING_MAX: usize = 8;
+
+/// Products with more factors than this get their partials from shared prefix and suffix
+/// products, so a node with `k` factors costs `O(k)` rather than `O(k²)`.
+const PREFIX_PRODUCTS_FROM: usize = 8;
+
+/// Prefix and suffix products of one product node, made on first use.
+#[derive(Default)]
+struct SharedProducts {
+    prefix: Vec<Id>,
+    suffix: Vec<Id>,
+}
+
+/// `∂node/∂child` for the child in position `slot` of `node` (whose id is `id`), unbuilt.
+fn local_partial(
+    store: &mut Store,
+    id: Id,
+    node: &Node,
+    slot: usize,
+    shared: Option<&mut SharedProducts>,
+) -> Factors {
+    let one = || Rational::from(1);
+    match node {
+        Node::Num(_) | Node::Sym(_) => unreachable!("leaves have no children"),
+        Node::Add(s) => (s.terms()[slot].1.clone(), Vec::new()),
+        Node::Mul(p) => {
+            // c · e_i · b_i^(e_i - 1) · Π_{j≠i} b_j^e_j
+            let factors = p.factors();
+            let k = factors.len();
+            let (b, e) = &factors[slot];
+            let mut items: Vec<(Id, Rational)> =
+                Vec::with_capacity(k.min(PREFIX_PRODUCTS_FROM) + 2);
+            items.push((*b, Rational::from(e - 1u32)));
+            match shared {
+                Some(sh) if k > PREFIX_PRODUCTS_FROM => {
+                    if sh.prefix.is_empty() {
+                        // prefix[i] = Π_{j<i} b_j^e_j, suffix[i] = Π_{j≥i} b_j^e_j.
+                        sh.prefix.push(store.num(1));
+                        for (b, e) in &factors[..k - 1] {
+                            let last = *sh.prefix.last().unwrap();
+                            let next =
+                                store.product_of(one(), vec![(last, one()), (*b, e.clone())]);
+                            sh.prefix.push(next);
+                        }
+                        sh.suffix = vec![store.num(1); k + 1];
+                        for i in (1..k).rev() {
+                            let (b, e) = &factors[i];
+                            let next = vec![(sh.suffix[i + 1], one()), (*b, e.clone())];
+                            sh.suffix[i] = store.product_of(one(), next);
+                        }
+                    }
+                    items.push((sh.prefix[slot], one()));
+                    items.push((sh.suffix[slot + 1], one()));
+                }
+                _ => {
+                    for (i, (bi, ei)) in factors.iter().enumerate() {
+                        if i != slot {
+                            items.push((*bi, ei.clone()));
+                        }
+                    }
+                }
+            }
+            (Rational::from(p.coeff() * e), items)
+        }
+        Node::Pow(b, e) => {
+            if slot == 0 {
+                // e · b^(e - 1)
+                let em1 = store.sum_of(Rational::from(-1), vec![(*e, one())]);
+                let p = store.pow(*b, em1);
+                (one(), vec![(*e, one()), (p, one())])
+            } else {
+                // b^e · log(b)
+                let log_b = store.apply(Builtin::Log, *b);
+                (one(), vec![(id, one()), (log_b, one())])
+            }
+        }
+        Node::Call(f, args) => partial_factors(store, f, args, slot),
+    }
 }
 
 /// The `n`-th derivative by `var`.
@@ -103,6 +285,13 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
 /// `sign' = step' = 0`; at a tie `max(a, a)` and `min(a, a)` both partials are 0, consistently
 /// with `relu(t) = max(t, 0)`.
 pub fn partial(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Id {
+    let (c, factors) = partial_factors(store, f, args, i);
+    store.product_of(c, factors)
+}
+
+/// [`partial`] as an unbuilt product, so that the gradient can multiply it into an adjoint
+/// without making the partial a node of its own.
+fn partial_factors(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Factors {
     match f {
         Func::Builtin(b) => builtin_partial(store, *b, args, i),
         Func::Abstract(a) => {
@@ -113,40 +302,43 @@ pub fn partial(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Id {
                 name: a.name,
                 partials: partials.into_boxed_slice(),
             };
-            store.abstract_call(g, args.to_vec())
+            let call = store.abstract_call(g, args.to_vec());
+            (Rational::from(1), vec![(call, Rational::from(1))])
         }
     }
 }
 
-fn builtin_partial(store: &mut Store, b: Builtin, args: &[Id], i: usize) -> Id {
+fn builtin_partial(store: &mut Store, b: Builtin, args: &[Id], i: usize) -> Factors {
     let t = args[0];
+    let one = || Rational::from(1);
+    let just = |id: Id| (Rational::from(1), vec![(id, Rational::from(1))]);
     match b {
-        Builtin::Exp => store.apply(Builtin::Exp, t),
-        Builtin::Log => store.recip(t),
-        Builtin::Sin => store.apply(Builtin::Cos, t),
-        Builtin::Cos => {
-            let s = store.apply(Builtin::Sin, t);
-            store.neg(s)
-        }
+        Builtin::Exp => just(store.apply(Builtin::Exp, t)),
+        Builtin::Log => (one(), vec![(t, Rational::from(-1))]),
+        Builtin::Sin => just(store.apply(Builtin::Cos, t)),
+        Builtin::Cos => (
+            Rational::from(-1),
+            vec![(store.apply(Builtin::Sin, t), one())],
+        ),
         Builtin::Tan => {
             let tan = store.apply(Builtin::Tan, t);
             let sq = store.powr(tan, Rational::from(2));
-            store.sum_of(Rational::from(1), vec![(sq, Rational::from(1))])
+            just(store.sum_of(one(), vec![(sq, one())]))
         }
         Builtin::Tanh => {
             let th = store.apply(Builtin::Tanh, t);
             let sq = store.powr(th, Rational::from(2));
-            store.sum_of(Rational::from(1), vec![(sq, Rational::from(-1))])
+            just(store.sum_of(one(), vec![(sq, Rational::from(-1))]))
         }
-        Builtin::Abs => store.apply(Builtin::Sign, t),
-        Builtin::Sign | Builtin::Step => store.num(0),
+        Builtin::Abs => just(store.apply(Builtin::Sign, t)),
+        Builtin::Sign | Builtin::Step => (Rational::new(), Vec::new()),
         Builtin::Sigmoid => {
             let s = store.apply(Builtin::Sigmoid, t);
-            let one_minus = store.sum_of(Rational::from(1), vec![(s, Rational::from(-1))]);
-            store.mul(s, one_minus)
+            let one_minus = store.sum_of(one(), vec![(s, Rational::from(-1))]);
+            (one(), vec![(s, one()), (one_minus, one())])
         }
-        Builtin::Relu => store.apply(Builtin::Step, t),
-        Builtin::Softplus => store.apply(Builtin::Sigmoid, t),
+        Builtin::Relu => just(store.apply(Builtin::Step, t)),
+        Builtin::Softplus => just(store.apply(Builtin::Sigmoid, t)),
         Builtin::Max | Builtin::Min => {
             let (a, c) = (args[0], args[1]);
             // ∂max/∂a = step(a - c); ∂min/∂a = step(c - a); the other slot mirrored.
@@ -156,7 +348,7 @@ fn builtin_partial(store: &mut Store, b: Builtin, args: &[Id], i: usize) -> Id {
             } else {
                 store.sub(c, a)
             };
-            store.apply(Builtin::Step, diff)
+            just(store.apply(Builtin::Step, diff))
         }
     }
 }

@@ -83,6 +83,64 @@ pub enum Error {
     Limit(String),
 }
 
+/// The longest source line shown under an error. miette aligns its labels with formatting
+/// widths, which Rust limits to 65 535 columns (it panics past that), and a line of 100 000
+/// characters helps nobody: a longer line is replaced by its line and column, in words.
+pub const MAX_SHOWN_LINE: usize = 1000;
+
+impl SourceError {
+    /// This error ready to render: unchanged, or, when a labelled line is longer than
+    /// [`MAX_SHOWN_LINE`], without the source and with each label's place spelt out.
+    pub fn for_display(self) -> Self {
+        let text = self.src.inner().as_str();
+        let line_of = |offset: usize| {
+            let offset = offset.min(text.len());
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+            (start, end)
+        };
+        let too_long = self.labels.iter().any(|l| {
+            let (start, end) = line_of(l.offset());
+            end - start > MAX_SHOWN_LINE
+        });
+        if !too_long {
+            return self;
+        }
+        let places: Vec<String> = self
+            .labels
+            .iter()
+            .map(|l| {
+                let offset = l.offset().min(text.len());
+                let (start, _) = line_of(offset);
+                let line = text[..start].matches('\n').count() + 1;
+                let column = text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+                let what = l.label().unwrap_or("here");
+                format!("{}:{line}:{column}: {what}", self.src.name())
+            })
+            .collect();
+        let help = match self.help {
+            Some(h) => format!("{}\n(the line is too long to show)\n{h}", places.join("\n")),
+            None => format!("{}\n(the line is too long to show)", places.join("\n")),
+        };
+        SourceError {
+            message: self.message,
+            src: NamedSource::new(self.src.name(), String::new()),
+            labels: Vec::new(),
+            help: Some(help),
+        }
+    }
+}
+
+impl Error {
+    /// This error ready to render (see [`SourceError::for_display`]).
+    pub fn for_display(self) -> Self {
+        match self {
+            Error::Source(e) => Error::Source(Box::new(e.for_display())),
+            e => e,
+        }
+    }
+}
+
 impl From<SourceError> for Error {
     fn from(e: SourceError) -> Self {
         Error::Source(Box::new(e))

@@ -9,6 +9,23 @@ const STACK_BYTES: usize = 256 * 1024 * 1024;
 
 fn main() -> ExitCode {
     let cli = chainrule::cli::Cli::parse();
+    // Errors at a fixed width, without colour, whatever the terminal and locale: for tests
+    // and logs (`CHAINRULE_ERROR_WIDTH=80`).
+    if let Some(width) = std::env::var("CHAINRULE_ERROR_WIDTH")
+        .ok()
+        .and_then(|w| w.parse::<usize>().ok())
+    {
+        let _ = miette::set_hook(Box::new(move |_| {
+            Box::new(
+                miette::MietteHandlerOpts::new()
+                    .force_graphical(true)
+                    .color(false)
+                    .unicode(true)
+                    .width(width)
+                    .build(),
+            )
+        }));
+    }
     let worker = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
         .spawn(move || chainrule::cli::run(cli))
@@ -23,12 +40,24 @@ fn main() -> ExitCode {
             for w in &out.warnings {
                 eprintln!("{w}");
             }
-            print!("{}", out.stdout);
-            ExitCode::SUCCESS
+            // A reader that stops early (`chainrule big.chain | head`) is not an error, and
+            // `print!` would panic on the closed pipe.
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(out.stdout.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("cannot write the output: {e}");
+                    ExitCode::from(1)
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             let code = e.exit_code();
-            eprintln!("{:?}", miette::Report::new(e));
+            eprintln!("{:?}", miette::Report::new(e.for_display()));
             ExitCode::from(code as u8)
         }
     }

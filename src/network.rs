@@ -202,10 +202,6 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 declared.insert(name.name.clone(), names);
             }
             Stmt::FnDef { name, params, body } => {
-                let mut l = Lowerer::new(&mut store, src, src_name);
-                l.strict = true;
-                l.functions = functions.clone();
-                l.declared = declared.clone();
                 // The body may use only its parameters and global inputs, not intermediates.
                 for (n, span) in names_used(body) {
                     if defined_at.contains_key(&n) && !params.iter().any(|p| p.name == n) {
@@ -216,7 +212,15 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                         ));
                     }
                 }
-                let body_id = l.expr(body)?;
+                let mut l = Lowerer::new(&mut store, src, src_name);
+                l.strict = true;
+                // Lent to the lowerer and taken back, not copied per statement.
+                l.functions = std::mem::take(&mut functions);
+                l.declared = std::mem::take(&mut declared);
+                let body_id = l.expr(body);
+                functions = std::mem::take(&mut l.functions);
+                declared = std::mem::take(&mut l.declared);
+                let body_id = body_id?;
                 warnings.append(&mut l.warnings);
                 let params = params.iter().map(|p| store.intern(&p.name)).collect();
                 functions.insert(
@@ -254,9 +258,12 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 }
                 let mut l = Lowerer::new(&mut store, src, src_name);
                 l.strict = true;
-                l.functions = functions.clone();
-                l.declared = declared.clone();
-                let formula = l.expr(value)?;
+                l.functions = std::mem::take(&mut functions);
+                l.declared = std::mem::take(&mut declared);
+                let formula = l.expr(value);
+                functions = std::mem::take(&mut l.functions);
+                declared = std::mem::take(&mut l.declared);
+                let formula = formula?;
                 warnings.append(&mut l.warnings);
                 let sym = store.intern(&name.name);
                 let expanded = store.substitute(formula, &expanded_of);

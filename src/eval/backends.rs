@@ -300,7 +300,9 @@ impl Mpfr {
         if x.is_nan() {
             Err(domain("undefined result (NaN)"))
         } else if x.is_infinite() {
-            Err(domain("overflow"))
+            Err(domain(
+                "overflow: the result is larger than MPFR can represent",
+            ))
         } else {
             Ok(x)
         }

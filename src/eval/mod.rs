@@ -7,6 +7,7 @@
 
 mod backends;
 pub mod format;
+pub mod tape;
 mod value;
 
 pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
@@ -219,9 +220,12 @@ pub fn explain(store: &Store, e: EvalError) -> Error {
                     "cannot evaluate {}: `{name}` is an unspecified function",
                     crate::print::text(store, id)
                 ),
-                help: Some(format!(
-                    "define it in a program, e.g. `{name}(t) = relu(t)`, or evaluate a formula without it"
-                )),
+                help: Some(match crate::syntax::suggest(&name) {
+                    Some(s) => format!("did you mean `{s}`? `{name}` is not a built-in function"),
+                    None => format!(
+                        "define it in a program, e.g. `{name}(t) = relu(t)`, or evaluate a formula without it"
+                    ),
+                }),
             }
         }
     }

@@ -260,12 +260,15 @@ impl Store {
             // b^s · b^t · b^r = b^(s + t + r) for symbolic s, t and a rational r
             // (x·x^(x - 1) is x^x): where the left side is defined, b > 0 or every exponent is
             // an integer, and then the right side is defined and equal.
-            let mut by_base: BTreeMap<Id, Vec<(Id, Id)>> = BTreeMap::new();
+            // An integer power of such a factor takes part too, (b^s)^k = b^(k·s), or else
+            // `n·n^s` would merge while `n^-1·(n^s)^-1` would not, and `1/(n*n^s)` would read
+            // back as another node than the one printed.
+            let mut by_base: BTreeMap<Id, Vec<(Id, Id, Rational)>> = BTreeMap::new();
             for (p, k) in &acc {
                 if let Node::Pow(b, s) = self.node(*p)
-                    && *k == 1
+                    && k.denom() == &1
                 {
-                    by_base.entry(*b).or_default().push((*p, *s));
+                    by_base.entry(*b).or_default().push((*p, *s, k.clone()));
                 }
             }
             for (b, pows) in by_base {
@@ -275,9 +278,9 @@ impl Store {
                 }
                 acc.remove(&b);
                 let mut exps = Vec::new();
-                for (p, s) in pows {
+                for (p, s, k) in pows {
                     acc.remove(&p);
-                    exps.push((s, Rational::from(1)));
+                    exps.push((s, k));
                 }
                 let exponent = self.sum_of(r, exps);
                 let merged = self.pow(b, exponent);

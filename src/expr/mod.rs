@@ -7,6 +7,7 @@
 
 mod build;
 mod func;
+mod memo;
 mod order;
 
 pub(crate) use build::{rational_bits, rational_powi};
@@ -16,6 +17,45 @@ pub use order::{natural_cmp, structural_cmp};
 use rug::Rational;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// The hasher of rustc (`FxHasher`): a multiply and a rotate per word. Nodes are small and
+/// not chosen by an adversary who could aim at collisions, so SipHash's cost buys nothing.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // The multiply mixes the high bits best: the table uses the top 32.
+        self.0
+    }
+}
+
+/// A 32-bit hash for the hash-consing tables.
+fn hash32<T: Hash + ?Sized>(x: &T) -> u32 {
+    let mut h = FxHasher::default();
+    x.hash(&mut h);
+    (h.finish() >> 32) as u32
+}
 
 /// A handle to a node in a [`Store`]: a typed index, never a bare one.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -109,6 +149,20 @@ impl Node {
             Node::Call(_, args) => args.to_vec(),
         }
     }
+
+    /// Calls `f` on each child, in order, without allocating.
+    pub(crate) fn for_each_child(&self, mut f: impl FnMut(Id)) {
+        match self {
+            Node::Num(_) | Node::Sym(_) => {}
+            Node::Add(s) => s.terms.iter().for_each(|(t, _)| f(*t)),
+            Node::Mul(p) => p.factors.iter().for_each(|(b, _)| f(*b)),
+            Node::Pow(b, e) => {
+                f(*b);
+                f(*e);
+            }
+            Node::Call(_, args) => args.iter().for_each(|a| f(*a)),
+        }
+    }
 }
 
 /// Limits that keep exact arithmetic and construction from exploding.
@@ -138,11 +192,13 @@ pub const FLAT_MAX: u32 = 16;
 #[derive(Default)]
 pub struct Store {
     nodes: Vec<Node>,
-    /// Per node, its expanded size: see [`FLAT_MAX`].
-    flat: Vec<u32>,
-    memo: HashMap<Node, Id>,
-    names: Vec<String>,
-    name_ids: HashMap<String, Sym>,
+    /// Per node, its expanded size (saturating: only sizes up to [`FLAT_MAX`] matter).
+    flat: Vec<u8>,
+    /// Hash-consing: finds the node equal to one about to be built.
+    memo: memo::Memo,
+    names: Vec<Box<str>>,
+    /// Finds a symbol by name (each name is stored once, in `names`).
+    name_ids: memo::Memo,
     pub(crate) diff_memo: HashMap<(Id, Sym), Id>,
     limits: Limits,
     /// Parameter names of declared unspecified functions (`fn ℓ(y, ŷ)`), for printing their
@@ -192,18 +248,21 @@ impl Store {
 
     /// Interns a symbol name.
     pub fn intern(&mut self, name: &str) -> Sym {
-        if let Some(&s) = self.name_ids.get(name) {
+        if let Some(s) = self.lookup(name) {
             return s;
         }
         let s = Sym(self.names.len() as u32);
-        self.names.push(name.to_string());
-        self.name_ids.insert(name.to_string(), s);
+        self.names.push(name.into());
+        self.name_ids.insert(hash32(name));
         s
     }
 
     /// The symbol with this name, if it was ever interned.
     pub fn lookup(&self, name: &str) -> Option<Sym> {
-        self.name_ids.get(name).copied()
+        let names = &self.names;
+        self.name_ids
+            .find(hash32(name), |i| &*names[i as usize] == name)
+            .map(Sym)
     }
 
     /// Records the parameter names of an unspecified function.
@@ -260,8 +319,9 @@ impl Store {
 
     /// Hash-conses a node whose children are already in the store.
     fn insert(&mut self, node: Node) -> Id {
-        if let Some(&id) = self.memo.get(&node) {
-            return id;
+        let hash = hash32(&node);
+        if let Some(i) = self.memo.find(hash, |i| self.nodes[i as usize] == node) {
+            return Id(i);
         }
         let id = Id(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
         debug_assert!(
@@ -269,22 +329,22 @@ impl Store {
             "children must precede their parent"
         );
         let flat = self.flat_of(&node);
-        self.nodes.push(node.clone());
+        self.nodes.push(node);
         self.flat.push(flat);
-        self.memo.insert(node, id);
+        self.memo.insert(hash);
         id
     }
 
     /// The expanded size of a node about to be inserted.
-    fn flat_of(&self, node: &Node) -> u32 {
+    fn flat_of(&self, node: &Node) -> u8 {
         match node {
-            Node::Add(s) => s.terms.iter().fold(0u32, |n, (t, _)| {
+            Node::Add(s) => s.terms.iter().fold(0u8, |n, (t, _)| {
                 n.saturating_add(match self.node(*t) {
                     Node::Add(_) => self.flat[t.index()],
                     _ => 1,
                 })
             }),
-            Node::Mul(p) => p.factors.iter().fold(0u32, |n, (b, e)| {
+            Node::Mul(p) => p.factors.iter().fold(0u8, |n, (b, e)| {
                 n.saturating_add(match self.node(*b) {
                     Node::Mul(_) if e.denom() == &1 => self.flat[b.index()],
                     _ => 1,
@@ -296,14 +356,15 @@ impl Store {
 
     /// Whether the sum or product `id` is small enough to be merged into a parent.
     pub(crate) fn mergeable(&self, id: Id) -> bool {
-        self.flat[id.index()] <= FLAT_MAX
+        u32::from(self.flat[id.index()]) <= FLAT_MAX
     }
 
     /// Every node reachable from `roots`, in ascending id order (children before parents).
     pub fn reachable(&self, roots: &[Id]) -> Vec<Id> {
         // A set, not a bitmap of the whole store: the cost is that of the part reached, so
         // many small walks over a large store (a deep network's definitions) stay cheap.
-        let mut seen: std::collections::HashSet<Id> = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<Id, std::hash::BuildHasherDefault<FxHasher>> =
+            Default::default();
         let mut stack: Vec<Id> = roots.to_vec();
         let mut out = Vec::new();
         while let Some(id) = stack.pop() {
@@ -311,7 +372,7 @@ impl Store {
                 continue;
             }
             out.push(id);
-            stack.extend(self.node(id).children());
+            self.node(id).for_each_child(|c| stack.push(c));
         }
         out.sort_unstable();
         out

@@ -7,7 +7,13 @@ use rug::Rational;
 pub use super::names::latex_name;
 
 /// `id` as LaTeX (`-2 x \cdot \left(y - w x\right)` style, `\frac{1}{2 \sqrt{x}}`).
+///
+/// An expression larger than [`MAX_PRINT_NODES`](super::MAX_PRINT_NODES) written out is
+/// printed as a marker, `\text{⟨too large to print: …⟩}`, instead.
 pub fn latex(store: &Store, id: Id) -> String {
+    if let Some(why) = super::too_large(store, id) {
+        return format!("\\text{{⟨{why}⟩}}");
+    }
     let mut out = String::new();
     render(&layout(store, id), &mut out);
     out

@@ -6,13 +6,58 @@
 
 mod latex;
 mod names;
+mod shared;
 mod text;
 
 pub use latex::{latex, latex_name};
+pub use shared::{LetBound, latex_let_bound, let_bound, text_let};
 pub use text::text;
 
 use crate::expr::{Func, Id, Node, Store, structural_cmp};
 use rug::Rational;
+
+/// The most nodes an expression may have *written out* (a shared subexpression counted once
+/// per appearance) to be printed in full: about a megabyte of text.
+///
+/// A DAG of a few hundred shared nodes can stand for an exponentially large tree (the 12th
+/// derivative of `x^x` has 392 distinct nodes and four million characters of text; its 20th
+/// would not fit in memory). Beyond this limit [`text`] and [`latex`] print a marker that
+/// says so, `⟨too large to print: …⟩`, which no parser accepts; evaluation still works, as it
+/// walks the shared DAG.
+pub const MAX_PRINT_NODES: u64 = 250_000;
+
+/// How many nodes `id` has when written out as a tree (saturating at `u64::MAX`): the work and
+/// the size of printing it. Linear in the size of the DAG.
+pub fn printed_size(store: &Store, id: Id) -> u64 {
+    let mut size: std::collections::HashMap<Id, u64> = std::collections::HashMap::new();
+    for n in store.reachable(&[id]) {
+        let s = store
+            .node(n)
+            .children()
+            .iter()
+            .fold(1u64, |acc, c| acc.saturating_add(size[c]));
+        size.insert(n, s);
+    }
+    size[&id]
+}
+
+/// The marker printed instead of an expression over [`MAX_PRINT_NODES`], if `id` is one.
+pub(crate) fn too_large(store: &Store, id: Id) -> Option<String> {
+    let n = printed_size(store, id);
+    if n <= MAX_PRINT_NODES {
+        return None;
+    }
+    let about = if n == u64::MAX {
+        "more than 1.8e19".to_string()
+    } else {
+        format!("{:.1e}", n as f64)
+    };
+    Some(format!(
+        "too large to print: {about} nodes written out (the limit is {MAX_PRINT_NODES}), \
+         {} distinct",
+        store.dag_size(id)
+    ))
+}
 
 /// Precedence levels, lowest first.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -164,7 +209,7 @@ fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -
     let mut num = Vec::new();
     let mut den = Vec::new();
     let p = Rational::from(coeff.numer().clone().abs());
-    if p != 1 || sorted.iter().all(|f| f.1 < 0) {
+    if p != 1 || sorted.iter().all(|f| f.1 < 0 && !store.is_zero(f.0)) {
         num.push(Disp::Num(p));
     }
     if *coeff.denom() != 1 {
@@ -172,6 +217,15 @@ fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -
     }
     for (b, e) in sorted {
         let base = layout(store, *b);
+        if *e < 0 && store.is_zero(*b) {
+            // `0^(-2)` stays unevaluated so that evaluation reports the division by zero; as
+            // `1/0^2` it would read back as `1/0`, another node, since `0^2` folds to 0.
+            num.push(Disp::Pow(
+                Box::new(base),
+                Box::new(signed(e.clone(), Disp::Num)),
+            ));
+            continue;
+        }
         let e_abs = Rational::from(e.abs_ref());
         let d = power(base, e_abs);
         if *e > 0 {

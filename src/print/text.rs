@@ -4,7 +4,13 @@ use super::{Callee, Disp, Prec, layout};
 use crate::expr::{Builtin, Id, Store};
 
 /// `id` as text in the input syntax (`-2*x*(y - w*x)`, `1/(2*sqrt(x))`, `σ'(z2)`).
+///
+/// An expression larger than [`MAX_PRINT_NODES`](super::MAX_PRINT_NODES) written out is
+/// printed as a marker, `⟨too large to print: …⟩`, instead.
 pub fn text(store: &Store, id: Id) -> String {
+    if let Some(why) = super::too_large(store, id) {
+        return format!("⟨{why}⟩");
+    }
     let mut out = String::new();
     render(&layout(store, id), &mut out);
     out
@@ -21,6 +27,22 @@ fn render_at(d: &Disp, min: Prec, out: &mut String) {
     }
 }
 
+/// `-x`, where a sign binds tighter than `*` and `/`: `-(y + 1)/z` would read back as
+/// `(-y - 1)/z`, another node (the sign distributes over the sum), so a product that starts
+/// with a sum is negated as a whole, `-((y + 1)/z)`.
+fn negated(x: &Disp, out: &mut String) {
+    out.push('-');
+    if let Disp::Product(num, _) = x
+        && matches!(num.first(), Some(Disp::Sum(_)))
+    {
+        out.push('(');
+        render(x, out);
+        out.push(')');
+    } else {
+        render_at(x, Prec::Product, out);
+    }
+}
+
 pub(super) fn render(d: &Disp, out: &mut String) {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match d {
         Disp::Num(r) => out.push_str(&r.to_string()),
@@ -29,17 +51,17 @@ pub(super) fn render(d: &Disp, out: &mut String) {
             for (i, (neg, t)) in terms.iter().enumerate() {
                 match (i, neg) {
                     (0, false) => {}
-                    (0, true) => out.push('-'),
+                    (0, true) => {
+                        negated(t, out);
+                        continue;
+                    }
                     (_, false) => out.push_str(" + "),
                     (_, true) => out.push_str(" - "),
                 }
                 render_at(t, Prec::Product, out);
             }
         }
-        Disp::Neg(x) => {
-            out.push('-');
-            render_at(x, Prec::Product, out);
-        }
+        Disp::Neg(x) => negated(x, out),
         Disp::Product(num, den) => {
             if num.is_empty() {
                 out.push('1');
@@ -50,7 +72,14 @@ pub(super) fn render(d: &Disp, out: &mut String) {
                 }
                 render_at(f, Prec::Pow, out);
             }
-            if !den.is_empty() {
+            if let [number @ Disp::Num(_), sum @ Disp::Sum(_)] = den.as_slice() {
+                // `a/(4*(x - y))` would read back as `a/(4*x - 4*y)`, another node: a number
+                // times a lone sum is distributed. Dividing twice reads back as written.
+                out.push('/');
+                render_at(number, Prec::Pow, out);
+                out.push('/');
+                render_at(sum, Prec::Atom, out);
+            } else if !den.is_empty() {
                 out.push('/');
                 if den.len() == 1 {
                     render_at(&den[0], Prec::Pow, out);

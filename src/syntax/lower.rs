@@ -43,6 +43,15 @@ pub struct Lowerer<'a> {
     seen: HashMap<String, (usize, Span)>,
 }
 
+/// `1 argument`, `2 arguments`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// Edit distance, for "did you mean".
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -283,8 +292,9 @@ impl<'a> Lowerer<'a> {
                         .error(
                             span,
                             format!(
-                                "`{name}` is called with {} argument(s) here but with {n} before",
-                                args.len()
+                                "`{name}` is called with {} here but with {} before",
+                                plural(args.len(), "argument"),
+                                plural(n, "argument")
                             ),
                             "here",
                         )

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Runs chainrule, SymPy and SymEngine on the same workloads in one run and prints the ratios.
+
+Usage (see BENCHMARKS.md):
+
+    python3 -m venv .venv && .venv/bin/pip install -r bench/requirements.txt
+    cargo build --release --example bench_json
+    .venv/bin/python bench/compare.py                 # the full comparison, about 10 minutes
+    .venv/bin/python bench/compare.py --quick         # smaller sizes, about 1 minute
+    .venv/bin/python bench/compare.py --json out.json # also keep the raw numbers
+
+Workloads (the same expressions as benches/common/mod.rs builds in Rust):
+  chain     the full symbolic gradient of E = (y - w_n*s(w_{n-1}*s(... s(w_1*x))))^2,
+            s = sigmoid (or tanh), by all n weights; the expression is built untimed.
+            SymPy and SymEngine differentiate by each weight in turn (they have no
+            whole-gradient operation); chainrule runs one reverse sweep (diff::gradient).
+  nested    d/dx of e <- e^2 + e applied 1000 times to x (built untimed).
+  small     parse + differentiate + print sin(x^2) and (x^2+1)/(x-1).
+  batch     value and gradient of the n = 100 sigmoid chain at 10^5 random points in f64:
+            chainrule's compiled tape, SymEngine's Lambdify (LLVM backend, cse), and a
+            hand-written NumPy forward and backward pass.
+Each peer measurement runs in a subprocess with a time limit; a peer that runs out of time
+at one size is not tried at larger ones.
+"""
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUNNER = os.path.join(ROOT, "target", "release", "examples", "bench_json")
+
+
+# ----------------------------------------------------------------------------- chainrule
+
+def chainrule(*args, once=False):
+    """Runs the Rust runner; returns its JSON (median seconds, peak memory, ...)."""
+    env = dict(os.environ)
+    if once:
+        env["BENCH_ONCE"] = "1"
+    out = subprocess.run([RUNNER, *map(str, args)], capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout)
+
+
+# ----------------------------------------------------------------------------- peers
+
+def chain_expr(lib, n, act):
+    x, y = lib.symbols("x y")
+    ws = lib.symbols(" ".join(f"w{k}" for k in range(1, n + 1)))
+    ws = list(ws) if n > 1 else [ws]
+    if act == "sigmoid":
+        s = lambda t: 1 / (1 + lib.exp(-t))  # noqa: E731  (neither library has sigmoid)
+    else:
+        s = lib.tanh
+    a = x
+    for k in range(n):
+        z = ws[k] * a
+        a = s(z) if k < n - 1 else z
+    return (y - a) ** 2, ws, [x, y]
+
+
+def peer_chain(lib_name, n, act):
+    lib = __import__(lib_name)
+    e, ws, _ = chain_expr(lib, n, act)
+    t = time.perf_counter()
+    grads = [lib.diff(e, w) for w in ws]
+    return time.perf_counter() - t
+
+
+def peer_nested(lib_name, depth):
+    lib = __import__(lib_name)
+    x = lib.Symbol("x")
+    e = x
+    for _ in range(depth):
+        e = e**2 + e
+    t = time.perf_counter()
+    lib.diff(e, x)
+    return time.perf_counter() - t
+
+
+def peer_small(lib_name, src):
+    lib = __import__(lib_name)
+    reps = 200
+    t = time.perf_counter()
+    for _ in range(reps):
+        e = lib.sympify(src.replace("^", "**"))
+        str(lib.diff(e, lib.Symbol("x")))
+    return (time.perf_counter() - t) / reps
+
+
+def random_points(n, points):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    return rng.uniform(-1, 1, size=(n + 2, points))  # rows: x, y, w1 .. wn
+
+
+def numpy_chain_gradient(n, points):
+    """Hand-written forward and backward pass over all points at once (NumPy)."""
+    import numpy as np
+
+    data = random_points(n, points)
+    x, y, W = data[0], data[1], data[2:]
+
+    def run():
+        a = [x]
+        for k in range(n - 1):
+            a.append(1.0 / (1.0 + np.exp(-(W[k] * a[-1]))))
+        r = W[n - 1] * a[-1] - y
+        value = r * r
+        grads = np.empty((n, points))
+        d = 2.0 * r
+        grads[n - 1] = d * a[n - 1]
+        da = d * W[n - 1]
+        for k in range(n - 2, -1, -1):
+            s = a[k + 1]
+            dz = da * s * (1.0 - s)
+            grads[k] = dz * a[k]
+            da = dz * W[k]
+        return value, grads
+
+    return best_of(run)
+
+
+def symengine_lambdify_gradient(n, points):
+    import numpy as np
+    import symengine as se
+
+    e, ws, xy = chain_expr(se, n, "sigmoid")
+    grads = [se.diff(e, w) for w in ws]
+    t = time.perf_counter()
+    f = se.Lambdify(xy + ws, [e] + grads, backend="llvm", cse=True)
+    compile_s = time.perf_counter() - t
+    data = np.ascontiguousarray(random_points(n, points).T)  # one point per row
+    return best_of(lambda: f(data)), compile_s
+
+
+def best_of(run, repeat=5):
+    run()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def _call(q, fn, args):
+    # Deep expressions recurse deeply in SymPy and SymEngine's Python layer: run in a thread
+    # with a large stack and a high recursion limit.
+    import threading
+
+    def work():
+        try:
+            q.put(("ok", fn(*args)))
+        except Exception as exc:  # report, do not hang
+            q.put(("error", repr(exc)))
+
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(1 << 30)
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+
+
+def limited(fn, *args, timeout):
+    """fn(*args) in a subprocess; None when it takes longer than `timeout` seconds."""
+    q = mp.Queue()
+    p = mp.Process(target=_call, args=(q, fn, args))
+    p.start()
+    p.join(timeout)
+    if p.is_alive():
+        p.kill()
+        p.join()
+        return None
+    if q.empty():
+        print(f"  ({fn.__name__}{args} crashed)", file=sys.stderr)
+        return None
+    status, value = q.get()
+    if status != "ok":
+        print(f"  ({fn.__name__}{args}: {value})", file=sys.stderr)
+        return None
+    return value
+
+
+# ----------------------------------------------------------------------------- report
+
+def fmt(s):
+    if s is None:
+        return "timeout"
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s * 1e6:.1f} µs"
+
+
+def ratio(peer, ours):
+    if peer is None or ours is None:
+        return "–"
+    return f"{peer / ours:,.0f}×" if peer / ours >= 10 else f"{peer / ours:.1f}×"
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes and time limits")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per peer measurement")
+    ap.add_argument("--json", help="also write the raw numbers to this file")
+    args = ap.parse_args()
+    if not os.path.exists(RUNNER):
+        sys.exit(f"{RUNNER} is missing: run `cargo build --release --example bench_json` first")
+    import numpy
+    import sympy
+    import symengine
+
+    timeout = args.timeout or (20 if args.quick else 120)
+    results = {"machine": machine(), "versions": {
+        "sympy": sympy.__version__, "symengine": symengine.__version__, "numpy": numpy.__version__}}
+    print(f"# chainrule vs SymPy {sympy.__version__} and SymEngine {symengine.__version__}"
+          f" ({results['machine']['cpu']}, {results['machine']['cores']} cores; peer limit {timeout:.0f} s)\n")
+
+    # -- the deep chain's symbolic gradient
+    sizes = [10, 30, 100, 300] if args.quick else [10, 30, 100, 300, 1000, 10_000, 100_000]
+    results["chain"] = []
+    for act in ["sigmoid", "tanh"]:
+        print(f"## Symbolic gradient of the {act} chain, all n weights\n")
+        print("| n | chainrule | SymEngine | SymPy | vs SymEngine | vs SymPy |")
+        print("|---|---|---|---|---|---|")
+        gave_up = set()
+        for n in sizes:
+            ours = chainrule("chain_gradient", act, n)["median"]
+            row = {"act": act, "n": n, "chainrule": ours}
+            for lib in ["symengine", "sympy"]:
+                t = None
+                if lib not in gave_up and n <= 1000:
+                    t = limited(peer_chain, lib, n, act, timeout=timeout)
+                if t is None:
+                    gave_up.add(lib)
+                row[lib] = t
+            results["chain"].append(row)
+            print(f"| {n} | {fmt(ours)} | {fmt(row['symengine'])} | {fmt(row['sympy'])} "
+                  f"| {ratio(row['symengine'], ours)} | {ratio(row['sympy'], ours)} |", flush=True)
+        print()
+
+    if not args.quick:
+        m = chainrule("chain_gradient", "sigmoid", 100_000, once=True)
+        results["chain_memory_1e5"] = m["peak_rss"]
+        print(f"Peak memory, one n = 10^5 gradient (build and gradient): {m['peak_rss'] / 1e6:.0f} MB\n")
+
+    # -- nested e <- e^2 + e
+    print("## d/dx of e <- e^2 + e, depth 1000\n")
+    ours = chainrule("nested_diff", 1000)["median"]
+    se_t = limited(peer_nested, "symengine", 1000, timeout=timeout)
+    sp_t = limited(peer_nested, "sympy", 1000, timeout=timeout)
+    results["nested"] = {"chainrule": ours, "symengine": se_t, "sympy": sp_t}
+    print("| chainrule | SymEngine | SymPy | vs SymEngine | vs SymPy |\n|---|---|---|---|---|")
+    print(f"| {fmt(ours)} | {fmt(se_t)} | {fmt(sp_t)} | {ratio(se_t, ours)} | {ratio(sp_t, ours)} |\n")
+
+    # -- parse + diff + print
+    print("## Parse, differentiate, print\n")
+    print("| expression | chainrule | SymEngine | SymPy | vs SymEngine | vs SymPy |\n|---|---|---|---|---|---|")
+    results["small"] = []
+    for src in ["sin(x^2)", "(x^2+1)/(x-1)"]:
+        ours = chainrule("parse_diff", src)["median"]
+        se_t = limited(peer_small, "symengine", src, timeout=timeout)
+        sp_t = limited(peer_small, "sympy", src, timeout=timeout)
+        results["small"].append({"expr": src, "chainrule": ours, "symengine": se_t, "sympy": sp_t})
+        print(f"| `{src}` | {fmt(ours)} | {fmt(se_t)} | {fmt(sp_t)} | {ratio(se_t, ours)} | {ratio(sp_t, ours)} |")
+    print()
+
+    # -- f64 batch
+    points = 20_000 if args.quick else 100_000
+    cores = os.cpu_count() or 1
+    print(f"## Value and gradient of the n = 100 sigmoid chain at {points:,} points (f64)\n")
+    ours1 = chainrule("f64_batch", 100, points, 1)
+    oursn = chainrule("f64_batch", 100, points, cores)
+    fun1 = chainrule("f64_batch_function", 100, points, 1)
+    np_t = limited(numpy_chain_gradient, 100, points, timeout=timeout)
+    se = limited(symengine_lambdify_gradient, 100, points, timeout=max(timeout, 300))
+    se_t, se_compile = se if se else (None, None)
+    results["batch"] = {"points": points, "chainrule_1_thread": ours1["median"],
+                        f"chainrule_{cores}_threads": oursn["median"], "chainrule_function_1_thread": fun1["median"],
+                        "numpy": np_t, "symengine_llvm": se_t, "symengine_llvm_compile": se_compile}
+    rate = lambda s: "–" if s is None else f"{points / s / 1e6:.2f} M/s"  # noqa: E731
+    print("| | time | points/s |\n|---|---|---|")
+    print(f"| chainrule tape, 1 thread | {fmt(ours1['median'])} | {rate(ours1['median'])} |")
+    print(f"| chainrule tape, {cores} threads | {fmt(oursn['median'])} | {rate(oursn['median'])} |")
+    print(f"| NumPy, hand-written forward + backward | {fmt(np_t)} | {rate(np_t)} |")
+    print(f"| SymEngine Lambdify (LLVM, cse) | {fmt(se_t)} | {rate(se_t)} |")
+    if se_compile:
+        print(f"\n(SymEngine's LLVM compilation of the gradient took {fmt(se_compile)}.)")
+    print(f"\nCheap-gradient ratio of the tape, time(value + gradient) / time(value), one thread: "
+          f"{ours1['median'] / fun1['median']:.2f}\n")
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

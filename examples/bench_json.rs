@@ -1,0 +1,208 @@
+//! Times one benchmark workload and prints the result as one line of JSON, for
+//! `bench/compare.py`, which runs SymPy and SymEngine on the same workloads in the same run.
+//! (For statistics use the criterion benches: `cargo bench`.)
+//!
+//! ```text
+//! cargo run --release --example bench_json -- chain_gradient sigmoid 1000
+//! cargo run --release --example bench_json -- nested_diff 1000
+//! cargo run --release --example bench_json -- parse_diff 'sin(x^2)'
+//! cargo run --release --example bench_json -- f64_batch 100 100000 2
+//! cargo run --release --example bench_json -- f64_point 100
+//! cargo run --release --example bench_json -- mpfr_gradient 30 256
+//! ```
+//!
+//! Each workload runs until at least 3 runs and 1 s have passed (at most 30 runs; one run
+//! with `BENCH_ONCE=1`); the JSON gives the median and the fastest run in seconds, and the
+//! process's peak memory in bytes.
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use chainrule::eval::tape::Tape;
+use chainrule::expr::Store;
+use common::{Act, chain, nested, parse_diff_print, random_columns};
+use rug::Float;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Runs `setup` then times `run` on its result, repeatedly; returns the sorted times.
+fn time<S, T>(mut setup: impl FnMut() -> S, mut run: impl FnMut(S) -> T) -> Vec<f64> {
+    let mut times = Vec::new();
+    let started = Instant::now();
+    // BENCH_ONCE=1: one run, so that the peak memory is that of one run.
+    let once = std::env::var_os("BENCH_ONCE").is_some();
+    while times.is_empty()
+        || !once
+            && (times.len() < 3 || started.elapsed() < Duration::from_secs(1) && times.len() < 30)
+    {
+        let s = setup();
+        let t = Instant::now();
+        let out = run(s);
+        times.push(t.elapsed().as_secs_f64());
+        drop(black_box(out));
+    }
+    times.sort_by(f64::total_cmp);
+    times
+}
+
+/// Peak resident memory of this process, in bytes (Linux; 0 elsewhere).
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn act(name: &str) -> Act {
+    match name {
+        "sigmoid" => Act::Sigmoid,
+        "tanh" => Act::Tanh,
+        _ => panic!("activation: sigmoid or tanh"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+    let num = |i: usize| arg(i).parse::<usize>().expect("a number argument");
+    let mut extra = String::new();
+    let times = match arg(0) {
+        "chain_gradient" => {
+            let (a, n) = (act(arg(1)), num(2));
+            time(
+                || {
+                    let mut store = Store::new();
+                    let (e, ws) = chain(&mut store, n, a);
+                    (store, e, ws)
+                },
+                |(mut store, e, ws)| {
+                    let before = store.len();
+                    black_box(chainrule::diff::gradient(&mut store, e, &ws));
+                    extra = format!(r#", "new_nodes": {}"#, store.len() - before);
+                    store
+                },
+            )
+        }
+        "nested_diff" => {
+            let depth = num(1);
+            time(
+                || {
+                    let mut store = Store::new();
+                    let (e, x) = nested(&mut store, depth);
+                    (store, e, x)
+                },
+                |(mut store, e, x)| {
+                    black_box(chainrule::diff::diff(&mut store, e, x));
+                    store
+                },
+            )
+        }
+        "parse_diff" => {
+            let src = arg(1).to_string();
+            extra = format!(r#", "result": {:?}"#, parse_diff_print(&src, "x"));
+            // Many repetitions per timing: one takes microseconds.
+            let per = 1000;
+            time(
+                || (),
+                |()| {
+                    for _ in 0..per {
+                        black_box(parse_diff_print(&src, "x"));
+                    }
+                },
+            )
+            .into_iter()
+            .map(|t| t / per as f64)
+            .collect()
+        }
+        "f64_batch" | "f64_batch_function" => {
+            let (n, points, threads) = (num(1), num(2), num(3));
+            let mut store = Store::new();
+            let (e, ws) = chain(&mut store, n, Act::Sigmoid);
+            let mut tape = Tape::gradient(&mut store, e, &ws).unwrap();
+            if arg(0) == "f64_batch_function" {
+                tape = Tape::compile(&store, &[e], tape.inputs()).unwrap();
+            }
+            let cols = random_columns(tape.inputs().len(), points);
+            let refs: Vec<&[f64]> = cols.iter().map(|c| &c[..]).collect();
+            let mut out: Vec<Vec<f64>> = (0..tape.outputs()).map(|_| vec![0.0; points]).collect();
+            extra = format!(
+                r#", "instructions": {}, "registers": {}"#,
+                tape.len(),
+                tape.registers()
+            );
+            time(
+                || (),
+                |()| {
+                    let mut slices: Vec<&mut [f64]> = out.iter_mut().map(|c| &mut c[..]).collect();
+                    tape.eval_batch_on(&refs, &mut slices, threads);
+                },
+            )
+        }
+        "f64_point" => {
+            let n = num(1);
+            let mut store = Store::new();
+            let (e, ws) = chain(&mut store, n, Act::Sigmoid);
+            let tape = Tape::gradient(&mut store, e, &ws).unwrap();
+            let point: Vec<f64> = random_columns(tape.inputs().len(), 1)
+                .iter()
+                .map(|c| c[0])
+                .collect();
+            let mut eval = tape.f64_eval();
+            let mut out = vec![0.0; tape.outputs()];
+            let per = 10_000;
+            time(
+                || (),
+                |()| {
+                    for _ in 0..per {
+                        eval.eval(black_box(&point), &mut out);
+                    }
+                },
+            )
+            .into_iter()
+            .map(|t| t / per as f64)
+            .collect()
+        }
+        "mpfr_gradient" => {
+            let (n, prec) = (num(1), num(2) as u32);
+            let mut store = Store::new();
+            let (e, ws) = chain(&mut store, n, Act::Sigmoid);
+            let tape = Tape::gradient(&mut store, e, &ws).unwrap();
+            let point: Vec<Float> = random_columns(tape.inputs().len(), 1)
+                .iter()
+                .map(|c| Float::with_val(prec, c[0]))
+                .collect();
+            let mut eval = tape.mpfr_eval(prec);
+            let mut out = vec![Float::new(prec); tape.outputs()];
+            let per = 100;
+            time(
+                || (),
+                |()| {
+                    for _ in 0..per {
+                        eval.eval(black_box(&point), &mut out);
+                    }
+                },
+            )
+            .into_iter()
+            .map(|t| t / per as f64)
+            .collect()
+        }
+        other => {
+            eprintln!("unknown workload `{other}`: see the top of examples/bench_json.rs");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        r#"{{"workload": {:?}, "args": {:?}, "median": {:e}, "min": {:e}, "runs": {}, "peak_rss": {}{extra}}}"#,
+        arg(0),
+        &args[1..],
+        times[times.len() / 2],
+        times[0],
+        times.len(),
+        peak_rss()
+    );
+}

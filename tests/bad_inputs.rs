@@ -1,0 +1,369 @@
+//! Errors that teach: a table of bad inputs run through the real binary, each with its exit
+//! code (2 for usage, parse and program errors, 1 for math errors: domains and limits) and a
+//! snapshot of everything it printed. No input may make the binary panic.
+//!
+//! The binary renders errors at a fixed width and without colour when
+//! `CHAINRULE_ERROR_WIDTH` is set (see `main.rs`), so the snapshots do not depend on the
+//! terminal or the locale of the machine that runs the tests.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// One bad input: a snapshot name, the arguments, standard input, the exit code wanted.
+struct Case {
+    name: &'static str,
+    args: &'static [&'static str],
+    stdin: Option<&'static [u8]>,
+    code: i32,
+}
+
+const fn case(name: &'static str, code: i32, args: &'static [&'static str]) -> Case {
+    Case {
+        name,
+        args,
+        stdin: None,
+        code,
+    }
+}
+
+const USAGE: i32 = 2;
+const MATH: i32 = 1;
+
+/// Program files written for the table, by name (the tests run in a scratch folder).
+const FILES: &[(&str, &[u8])] = &[
+    ("empty.chain", b""),
+    (
+        "only_comments.chain",
+        b"# a network\n# with nothing in it\n",
+    ),
+    ("not_utf8.chain", b"z1 = w1*x\nE = (y - \xff\xfe)^2\n"),
+    ("cycle.chain", b"a = 2*b + x\nb = a*w\nE = (y - b)^2\n"),
+    ("self.chain", b"z = w*x\nz2 = z2 + 1\nE = (y - z2)^2\n"),
+    ("twice.chain", b"z = w*x\nz = 2*w*x\nE = (y - z)^2\n"),
+    (
+        "unknown_fn.chain",
+        b"z = w*x\nE = (y - sigmiod(z))^2\nat w = 1, x = 1, y = 0\n",
+    ),
+    ("unknown_fn_far.chain", b"z = w*x\nE = (y - squash(z))^2\n"),
+    (
+        "builtin_redefined.chain",
+        b"relu(t) = max(t, 0)\nE = relu(w*x)\n",
+    ),
+    (
+        "at_intermediate.chain",
+        b"z = w*x\nE = (y - z)^2\nat z = 1\n",
+    ),
+    ("wrt_intermediate.chain", b"z = w*x\nE = (y - z)^2\nwrt z\n"),
+    ("arity.chain", b"z = w*x\nE = max(z)\n"),
+    ("domain.chain", b"z = w*x\nE = log(z)\nat w = -1, x = 2\n"),
+    (
+        "missing_value.chain",
+        b"z = w*x\nE = (y - z)^2\nat w = 1, x = 2\n",
+    ),
+    ("syntax.chain", b"z1 = w1*x\nx1 = relu(z1\nE = (y - x1)^2\n"),
+    (
+        "ok.chain",
+        b"z = w*x\nE = (y - z)^2\nat w = 2, x = 1, y = 10\n",
+    ),
+];
+
+const CASES: &[Case] = &[
+    // ── the grammar ──
+    case("operator_at_end", USAGE, &["eval", "x +"]),
+    case("unclosed_paren", USAGE, &["eval", "(x + 1"]),
+    case("close_without_open", USAGE, &["eval", "x + 1)"]),
+    case("juxtaposed_names", USAGE, &["eval", "w x"]),
+    case("unknown_character", USAGE, &["eval", "x @ y"]),
+    case("leading_point", USAGE, &["eval", ".5*x"]),
+    case("two_points", USAGE, &["eval", "3..2"]),
+    case("power_without_exponent", USAGE, &["eval", "x^"]),
+    case("call_without_arguments", USAGE, &["eval", "exp()"]),
+    case("absolute_bars", USAGE, &["eval", "|x|"]),
+    case("equals_in_expression", USAGE, &["eval", "y = 2*x"]),
+    case("superscript_two", USAGE, &["eval", "x²"]),
+    case("literal_out_of_range", USAGE, &["eval", "1e99999"]),
+    // ── names ──
+    case(
+        "misspelt_function",
+        MATH,
+        &["eval", "sigmiod(x)", "--at", "x=1"],
+    ),
+    case("function_as_variable", USAGE, &["eval", "exp + 1"]),
+    case(
+        "wrt_function_name",
+        USAGE,
+        &["diff", "sin(x)", "--wrt", "sin"],
+    ),
+    case("wrt_number", USAGE, &["diff", "x^2", "--wrt", "2"]),
+    case("unknown_function_in_program", USAGE, &["unknown_fn.chain"]),
+    case("unknown_function_no_hint", USAGE, &["unknown_fn_far.chain"]),
+    // ── arity ──
+    case(
+        "max_one_argument",
+        USAGE,
+        &["eval", "max(x)", "--at", "x=1"],
+    ),
+    case(
+        "log_two_arguments",
+        USAGE,
+        &["eval", "log(x, 2)", "--at", "x=1"],
+    ),
+    case("abstract_arity_changes", USAGE, &["eval", "f(x) + f(x, y)"]),
+    case("d_one_argument", USAGE, &["eval", "d(x^2)"]),
+    case("arity_in_program", USAGE, &["arity.chain"]),
+    // ── domains ──
+    case("log_of_negative", MATH, &["eval", "log(-1)"]),
+    case("division_by_zero", MATH, &["eval", "1/0"]),
+    case("sqrt_of_negative", MATH, &["eval", "sqrt(-4)"]),
+    case("zero_to_minus_one", MATH, &["eval", "0^-1"]),
+    case(
+        "log_of_zero_at_point",
+        MATH,
+        &["eval", "log(x - 1)", "--at", "x=1"],
+    ),
+    case(
+        "derivative_at_pole",
+        MATH,
+        &["diff", "log(x)", "--wrt", "x", "--at", "x=0"],
+    ),
+    case("cube_root_of_negative", MATH, &["eval", "(-8)^(1/3)"]),
+    case("domain_in_program", MATH, &["domain.chain"]),
+    // ── limits ──
+    case("huge_power", MATH, &["eval", "2^(10^12)"]),
+    case("tiny_power", MATH, &["eval", "(1/3)^(10^9)"]),
+    case("tower_of_tens", MATH, &["eval", "10^10^10"]),
+    case(
+        "absurd_precision",
+        USAGE,
+        &["eval", "x", "--precision", "1000000000"],
+    ),
+    case("absurd_digits", USAGE, &["eval", "x", "--digits", "0"]),
+    // ── --at ──
+    case("at_without_value", USAGE, &["eval", "x", "--at", "x"]),
+    case("at_not_a_number", USAGE, &["eval", "x", "--at", "x=abc"]),
+    case("at_bad_name", USAGE, &["eval", "x", "--at", "1x=2"]),
+    case("at_twice", USAGE, &["eval", "x", "--at", "x=1,x=2"]),
+    case("at_divides_by_zero", USAGE, &["eval", "x", "--at", "x=1/0"]),
+    case(
+        "at_missing_variable",
+        USAGE,
+        &["eval", "x*y", "--at", "x=1"],
+    ),
+    case("at_missing_in_program", USAGE, &["missing_value.chain"]),
+    // ── files ──
+    case("missing_file", USAGE, &["backprop", "missing.chain"]),
+    case("directory", USAGE, &["backprop", "a_directory"]),
+    case("not_utf8", USAGE, &["backprop", "not_utf8.chain"]),
+    case("empty_file", USAGE, &["backprop", "empty.chain"]),
+    case("only_comments", USAGE, &["backprop", "only_comments.chain"]),
+    case("syntax_in_program", USAGE, &["syntax.chain"]),
+    // ── programs ──
+    case("cycle", USAGE, &["cycle.chain"]),
+    case("defined_in_terms_of_itself", USAGE, &["self.chain"]),
+    case("defined_twice", USAGE, &["twice.chain"]),
+    case("builtin_redefined", USAGE, &["builtin_redefined.chain"]),
+    case("at_gives_intermediate", USAGE, &["at_intermediate.chain"]),
+    case("wrt_intermediate", USAGE, &["wrt_intermediate.chain"]),
+    case(
+        "of_unknown",
+        USAGE,
+        &["backprop", "ok.chain", "--of", "loss"],
+    ),
+    case(
+        "explain_unknown",
+        USAGE,
+        &["explain", "ok.chain", "--wrt", "q"],
+    ),
+    // ── finite differences ──
+    case("delta_zero", USAGE, &["fd", "ok.chain", "--delta", "0"]),
+    case(
+        "delta_negative",
+        USAGE,
+        &["fd", "ok.chain", "--delta", "-1e-4"],
+    ),
+    case(
+        "delta_not_a_number",
+        USAGE,
+        &["fd", "ok.chain", "--delta", "tiny"],
+    ),
+    case(
+        "arith_mpfr_one_bit",
+        USAGE,
+        &["fd", "ok.chain", "--arith", "mpfr:1"],
+    ),
+    case(
+        "arith_mpfr_without_bits",
+        USAGE,
+        &["fd", "ok.chain", "--arith", "mpfr"],
+    ),
+    case(
+        "arith_unknown",
+        USAGE,
+        &["fd", "ok.chain", "--arith", "f32"],
+    ),
+    case(
+        "scheme_unknown",
+        USAGE,
+        &["fd", "ok.chain", "--scheme", "sideways"],
+    ),
+    case(
+        "deltas_zero_count",
+        USAGE,
+        &["sweep", "ok.chain", "--deltas", "1e-10:1e-1:0"],
+    ),
+    case(
+        "deltas_two_parts",
+        USAGE,
+        &["sweep", "ok.chain", "--deltas", "1e-10:1e-1"],
+    ),
+    case(
+        "deltas_contains_zero",
+        USAGE,
+        &["sweep", "ok.chain", "--deltas", "0,1e-3"],
+    ),
+    case(
+        "deltas_empty_entry",
+        USAGE,
+        &["sweep", "ok.chain", "--deltas", "1e-3,,1e-2"],
+    ),
+    case(
+        "deltas_too_many",
+        USAGE,
+        &["sweep", "ok.chain", "--deltas", "1e-10:1e-1:100000"],
+    ),
+    // ── empty input ──
+    case("empty_expression", USAGE, &["eval", ""]),
+    case("blank_expression", USAGE, &["diff", "   ", "--wrt", "x"]),
+    case("nothing_to_do", USAGE, &[]),
+    Case {
+        name: "empty_stdin",
+        args: &["diff", "-", "--wrt", "x"],
+        stdin: Some(b""),
+        code: USAGE,
+    },
+];
+
+/// The scratch folder with the table's files, and a folder where a file is expected.
+fn scratch() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad_inputs");
+    std::fs::create_dir_all(dir.join("a_directory")).unwrap();
+    for (name, contents) in FILES {
+        std::fs::write(dir.join(name), contents).unwrap();
+    }
+    dir
+}
+
+/// Runs the binary; returns the exit code and the transcript to snapshot.
+fn run(dir: &Path, c: &Case) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(c.args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("CHAINRULE_ERROR_WIDTH", "80")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run chainrule");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(c.stdin.unwrap_or_default()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
+    let shown: Vec<String> = c
+        .args
+        .iter()
+        .map(|a| {
+            if a.is_empty() || a.contains([' ', '(', ')', '*', '|', '^', '\'', '@']) {
+                format!("'{a}'")
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    let mut transcript = format!("$ chainrule {}\n", shown.join(" "));
+    transcript.push_str(&format!("exit code {}\n", out.status.code().unwrap_or(-1)));
+    transcript.push_str("--- stderr\n");
+    transcript.push_str(&stderr);
+    if !stdout.is_empty() {
+        transcript.push_str("--- stdout\n");
+        transcript.push_str(&stdout);
+    }
+    (out.status.code().unwrap_or(-1), stderr, transcript)
+}
+
+#[test]
+fn bad_inputs_get_clear_errors_and_the_right_exit_code() {
+    assert!(CASES.len() >= 40);
+    let dir = scratch();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    let mut wrong = Vec::new();
+    for c in CASES {
+        let (code, stderr, transcript) = run(&dir, c);
+        for bad in ["panicked", "RUST_BACKTRACE", "Rule::", "\u{0}arg", "Id("] {
+            assert!(
+                !stderr.contains(bad),
+                "{}: stderr shows {bad:?}:\n{stderr}",
+                c.name
+            );
+        }
+        assert!(!stderr.trim().is_empty(), "{}: no message at all", c.name);
+        if code != c.code {
+            wrong.push(format!(
+                "{}: exit code {code}, want {}\n{stderr}",
+                c.name, c.code
+            ));
+        }
+        settings.bind(|| insta::assert_snapshot!(format!("bad_input__{}", c.name), transcript));
+    }
+    assert!(wrong.is_empty(), "wrong exit codes:\n{}", wrong.join("\n"));
+}
+
+/// Names are unique, so no snapshot overwrites another.
+#[test]
+fn case_names_are_unique() {
+    let mut names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    let n = names.len();
+    names.dedup();
+    assert_eq!(names.len(), n);
+}
+
+/// A good program and a good expression still succeed (exit code 0) in the same setting.
+#[test]
+fn good_inputs_succeed() {
+    let dir = scratch();
+    for c in [
+        case("ok_program", 0, &["ok.chain"]),
+        case("ok_diff", 0, &["diff", "-x^2", "--wrt", "x", "--at", "x=3"]),
+    ] {
+        let (code, stderr, transcript) = run(&dir, &c);
+        assert_eq!(code, 0, "{transcript}");
+        assert!(!stderr.contains("panicked"));
+    }
+}
+
+/// Regression: an error past column 65 535 of one line made miette panic ("Formatting
+/// argument out of range") while rendering. Such a line is now described, not shown.
+#[test]
+fn an_error_far_into_a_long_line_is_described_not_shown() {
+    let dir = scratch();
+    let long = format!("E = {}x @ y\n", "w*x + ".repeat(20_000));
+    std::fs::write(dir.join("long_line.chain"), long).unwrap();
+    let c = case("long_line", USAGE, &["long_line.chain"]);
+    let (code, stderr, transcript) = run(&dir, &c);
+    assert_eq!(code, USAGE, "{transcript}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("long_line.chain:1:120007"), "{stderr}");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("bad_input__long_line", transcript));
+}
