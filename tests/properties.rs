@@ -786,19 +786,22 @@ fn a_number_over_a_lone_sum_round_trips() {
 }
 
 /// Found by `text_round_trips`: `-(y + 1)/(2*…)` read back as `(-y - 1)/(2*…)`: the sign
-/// binds tighter than `/` and distributes over the sum.
+/// binds tighter than `/` and distributes over the sum. Printed `-1*(y + 1)/(2*…)`: one
+/// product with coefficient -1, which also holds when the first factor is a large product
+/// kept as one factor (found by the `diff_print` fuzz target).
 #[test]
 fn a_negated_quotient_of_a_sum_round_trips() {
     assert_round_trip("(w*(y + 1) - x)^(-1/2)", Some("w"));
     let mut store = Store::new();
     // …and as the first term of a sum (found by `latex_is_balanced_and_escapes_names`).
     assert_round_trip("σ((x1 - y)/y)", Some("y"));
+    assert_round_trip("a(x)/q^P^lx^p^x^xx^xp^ll^l^l", Some("l"));
     let (e, _) = read_expr(&mut store, "-((y + 1)/z) - 1/z", "<regression>").unwrap();
     assert_eq!(text(&store, e), "-1/z - (y + 1)/z");
     let (e, _) = read_expr(&mut store, "-((y + 1)/z) - 2", "<regression>").unwrap();
-    assert_eq!(text(&store, e), "-((y + 1)/z) - 2");
+    assert_eq!(text(&store, e), "-1*(y + 1)/z - 2");
     let (e, _) = read_expr(&mut store, "-((y + 1)/z)", "<regression>").unwrap();
-    assert_eq!(text(&store, e), "-((y + 1)/z)");
+    assert_eq!(text(&store, e), "-1*(y + 1)/z");
     let (e, _) = read_expr(&mut store, "-(y + 1)/z", "<regression>").unwrap();
     assert_eq!(text(&store, e), "(-y - 1)/z");
 }

@@ -27,17 +27,18 @@ fn render_at(d: &Disp, min: Prec, out: &mut String) {
     }
 }
 
-/// `-x`, where a sign binds tighter than `*` and `/`: `-(y + 1)/z` would read back as
-/// `(-y - 1)/z`, another node (the sign distributes over the sum), so a product that starts
-/// with a sum is negated as a whole, `-((y + 1)/z)`.
+/// `-x`. A sign binds tighter than `*` and `/`, so `-(y + 1)/z` would read back as
+/// `(-y - 1)/z`, another node (the sign distributes over the sum, or goes into a large
+/// product kept as one factor). A product whose first factor is printed in parentheses is
+/// therefore negated with an explicit factor, `-1*(y + 1)/z`, which reads back as one
+/// product with coefficient -1, as printed.
 fn negated(x: &Disp, out: &mut String) {
     out.push('-');
     if let Disp::Product(num, _) = x
-        && matches!(num.first(), Some(Disp::Sum(_)))
+        && num.first().is_some_and(|f| f.prec() < Prec::Pow)
     {
-        out.push('(');
+        out.push_str("1*");
         render(x, out);
-        out.push(')');
     } else {
         render_at(x, Prec::Product, out);
     }
