@@ -701,8 +701,16 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         Format::Text => {
             for (name, d, value) in &results {
                 let lhs = format!("{} {}", op_text(name), input_text);
-                out.stdout
-                    .push_str(&format!("{lhs} = {}\n", print::text(&store, *d)));
+                if let Some(b) = report::shared_form(&store, *d, false) {
+                    out.stdout
+                        .push_str(&format!("{lhs} = {}\n  where\n", b.roots[0]));
+                    for (n, def) in &b.bindings {
+                        out.stdout.push_str(&format!("    {n} = {def}\n"));
+                    }
+                } else {
+                    out.stdout
+                        .push_str(&format!("{lhs} = {}\n", print::text(&store, *d)));
+                }
                 if let Some(v) = value {
                     out.stdout.push_str(&format!(
                         "    at {}: {} ({})\n",
@@ -715,12 +723,19 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         }
         Format::Latex => {
             for (name, d, value) in &results {
-                out.stdout.push_str(&format!(
-                    "{} \\left[ {} \\right] = {}\n",
-                    op_latex(name),
-                    input_latex,
-                    print::latex(&store, *d)
-                ));
+                let lhs = format!("{} \\left[ {} \\right]", op_latex(name), input_latex);
+                if let Some(b) = report::shared_form(&store, *d, true) {
+                    let rows: Vec<String> = std::iter::once(format!("{lhs} &= {}", b.roots[0]))
+                        .chain(b.bindings.iter().map(|(n, def)| format!("{n} &= {def}")))
+                        .collect();
+                    out.stdout.push_str(&format!(
+                        "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
+                        rows.join(" \\\\\n")
+                    ));
+                } else {
+                    out.stdout
+                        .push_str(&format!("{lhs} = {}\n", print::latex(&store, *d)));
+                }
                 if let Some(v) = value {
                     out.stdout.push_str(&format!(
                         "\\text{{at }} {}: \\quad {}\n",
@@ -742,6 +757,12 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                         "derivative": print::text(&store, *d),
                         "latex": print::latex(&store, *d),
                     });
+                    if let Some(b) = report::shared_form(&store, *d, false) {
+                        o["shared"] = json!({
+                            "bindings": b.bindings.iter().map(|(n, def)| json!({"name": n, "formula": def})).collect::<Vec<_>>(),
+                            "result": b.roots[0],
+                        });
+                    }
                     if let Some(v) = value {
                         let (val, exact) = value_json(v, a.eval.precision);
                         o["value"] = val;

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::eval::{Mode, Point, Value, format};
 use crate::expr::{Id, Sym, natural_cmp};
 use crate::network::{Backward, Network, Trace};
-use crate::print::{latex, latex_name, text};
+use crate::print::{self, latex, latex_name, text};
 use serde_json::{Value as Json, json};
 use unicode_width::UnicodeWidthStr;
 
@@ -401,6 +401,25 @@ fn backprop_latex(
     s
 }
 
+/// Above this many characters of text, a formula is printed with let-bindings of its shared
+/// subexpressions (`where t1 = …`) rather than as one tree.
+pub const SHARED_FORM_CHARS: usize = 600;
+
+/// The let-bound form of `id`, when its tree is long and sharing makes it shorter.
+pub fn shared_form(store: &crate::expr::Store, id: Id, latex: bool) -> Option<print::LetBound> {
+    let long = print::printed_size(store, id) > print::MAX_PRINT_NODES
+        || print::text(store, id).chars().count() > SHARED_FORM_CHARS;
+    if !long {
+        return None;
+    }
+    let b = if latex {
+        print::latex_let_bound(store, &[id])
+    } else {
+        print::let_bound(store, &[id])
+    };
+    (!b.bindings.is_empty()).then_some(b)
+}
+
 /// Which forms of the gradient to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Form {
@@ -490,7 +509,13 @@ pub fn grad(
                 if show_chain {
                     line(&mut s, chain.clone(), "");
                 }
-                if show_expanded {
+                if show_expanded && let Some(b) = shared_form(&net.store, *exp, false) {
+                    let mut body = format!("{}    (expanded, with shared parts named)", b.roots[0]);
+                    for (n, def) in &b.bindings {
+                        body.push_str(&format!("\n{pad}     {n} = {def}"));
+                    }
+                    line(&mut s, body, "");
+                } else if show_expanded {
                     line(
                         &mut s,
                         text(&net.store, *exp),
