@@ -506,42 +506,90 @@ impl Network {
         memo[&v]
     }
 
+    /// For each variable, the number of paths from the output down to it and the number of
+    /// local factors along all of them together (saturating): the size of the chain-rule
+    /// form, computed in time linear in the program, before anyone writes it out.
+    pub fn chain_sizes(&mut self) -> HashMap<Sym, (u64, u64)> {
+        let live = self.live_defs();
+        let out = self.defs[self.output].name;
+        let mut sizes: HashMap<Sym, (u64, u64)> = HashMap::from([(out, (1, 0))]);
+        for &i in live.iter().rev() {
+            let (u, f) = (self.defs[i].name, self.defs[i].formula);
+            let Some(&(paths, factors)) = sizes.get(&u) else {
+                continue;
+            };
+            for w in self.store.free_symbols(f) {
+                let e = sizes.entry(w).or_insert((0, 0));
+                e.0 = e.0.saturating_add(paths);
+                e.1 = e.1.saturating_add(factors.saturating_add(paths));
+            }
+        }
+        sizes
+    }
+
     /// The paths from the output down to `v`, each a list of edges `(user, used, ∂user/∂used)`
     /// from the output downwards; `None` when there are more than `max` paths.
     pub fn paths(&mut self, v: Sym, max: usize) -> Option<Vec<Vec<Edge>>> {
         let live = self.live_defs();
         let out = self.defs[self.output].name;
-        // paths_to[u] = paths from the output to u; filled top-down in reverse definition order.
-        let mut paths_to: HashMap<Sym, Vec<Vec<Edge>>> = HashMap::new();
-        paths_to.insert(out, vec![vec![]]);
-        for &i in live.iter().rev() {
+        let index: HashMap<Sym, usize> = live.iter().map(|&i| (self.defs[i].name, i)).collect();
+        // users[w]: each definition u that uses w, with ∂u/∂w.
+        let mut users: HashMap<Sym, Vec<(Sym, Id)>> = HashMap::new();
+        for &i in &live {
             let (u, f) = (self.defs[i].name, self.defs[i].formula);
-            let Some(above) = paths_to.get(&u).cloned() else {
-                continue;
-            };
             for w in self.store.free_symbols(f) {
                 let local = diff(&mut self.store, f, w);
-                if self.store.is_zero(local) {
-                    continue;
-                }
-                let entry = paths_to.entry(w).or_default();
-                for p in &above {
-                    let mut q = p.clone();
-                    q.push((u, w, local));
-                    entry.push(q);
-                }
-                if entry.len() > max {
-                    return None;
+                if !self.store.is_zero(local) {
+                    users.entry(w).or_default().push((u, local));
                 }
             }
         }
-        Some(paths_to.remove(&v).unwrap_or_default())
+        // Walk up from v to the output, depth first. A partial path is a chain of parent
+        // links into `steps`, so extending it costs O(1) however deep the network is.
+        let mut steps: Vec<(Edge, Option<usize>)> = Vec::new();
+        let mut done: Vec<Vec<Edge>> = Vec::new();
+        let mut stack: Vec<(Sym, Option<usize>)> = vec![(v, None)];
+        while let Some((w, tail)) = stack.pop() {
+            if w == out {
+                // Follow the links from the output's end back down to v.
+                let mut path = Vec::new();
+                let mut at = tail;
+                while let Some(k) = at {
+                    path.push(steps[k].0);
+                    at = steps[k].1;
+                }
+                done.push(path);
+                if done.len() > max {
+                    return None;
+                }
+                continue;
+            }
+            for (u, local) in users.get(&w).into_iter().flatten() {
+                steps.push(((*u, w, *local), tail));
+                stack.push((*u, Some(steps.len() - 1)));
+            }
+        }
+        // A stable order: by the definitions along the path, from the output down.
+        done.sort_by_key(|p| {
+            p.iter()
+                .map(|e| std::cmp::Reverse(index[&e.0]))
+                .collect::<Vec<_>>()
+        });
+        Some(done)
     }
 
     /// `∂output/∂p` of the fully expanded output, by direct differentiation.
+    ///
+    /// Small programs are differentiated once per parameter, which prints each partial in its
+    /// most readable grouping; large ones by one reverse sweep ([`crate::diff::gradient`]),
+    /// linear in the program where one `diff` per parameter would be quadratic.
     pub fn expanded_gradient(&mut self) -> Vec<Id> {
+        const PER_PARAMETER_WORK: usize = 200_000;
         let root = self.defs[self.output].expanded;
         let params = self.params.clone();
+        if params.len().saturating_mul(self.store.dag_size(root)) > PER_PARAMETER_WORK {
+            return crate::diff::gradient(&mut self.store, root, &params);
+        }
         params
             .iter()
             .map(|p| diff(&mut self.store, root, *p))

@@ -1,7 +1,7 @@
 //! Reports on a network: the backward pass, gradients and chain-rule derivations, as text
 //! tables, LaTeX and JSON. They read the network and its DAG; they never change a value.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::eval::{Mode, Point, Value, format};
 use crate::expr::{Id, Sym, natural_cmp};
 use crate::network::{Backward, Network, Trace};
@@ -420,6 +420,15 @@ pub fn shared_form(store: &crate::expr::Store, id: Id, latex: bool) -> Option<pr
     (!b.bindings.is_empty()).then_some(b)
 }
 
+/// Most factors `grad` writes out in chain-rule form, over all parameters.
+pub const MAX_GRAD_FACTORS: u64 = 50_000;
+
+/// Most local derivatives `explain` writes out along the paths to one variable.
+pub const MAX_EXPLAIN_FACTORS: u64 = 5_000;
+
+/// Most distinct nodes `grad` writes out in expanded form, over all parameters.
+pub const MAX_GRAD_NODES: usize = 200_000;
+
 /// Which forms of the gradient to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Form {
@@ -471,8 +480,42 @@ pub fn grad(
     form: Form,
     style: Style,
 ) -> Result<String> {
+    let show_chain = form != Form::Expanded;
+    let show_expanded = form != Form::Intermediates;
+    // Written out, a deep network's gradient is quadratic in its depth (each ∂E/∂w_i is a chain
+    // of O(i) factors): measure before writing, and point to the linear forms past a budget.
+    let sizes = net.chain_sizes();
+    let chain_factors: u64 = net
+        .params
+        .iter()
+        .map(|p| sizes.get(p).map_or(0, |s| s.1))
+        .fold(0, u64::saturating_add);
+    if show_chain && chain_factors > MAX_GRAD_FACTORS {
+        return Err(Error::Limit(format!(
+            "the chain-rule form of this gradient has {chain_factors} factors in all (the limit is {MAX_GRAD_FACTORS}): \
+             use `chainrule backprop`, whose adjoints share their work and stay linear in the size of the network, \
+             or `chainrule explain --wrt W` for one parameter"
+        )));
+    }
     let bw = net.backward();
     let expanded = net.expanded_gradient();
+    if show_expanded {
+        // Each partial is printed on its own: add their sizes, stopping once over the limit.
+        let mut total = 0usize;
+        for e in &expanded {
+            total += net.store.dag_size(*e);
+            if total > MAX_GRAD_NODES {
+                break;
+            }
+        }
+        if total > MAX_GRAD_NODES {
+            return Err(Error::Limit(format!(
+                "the expanded gradient has more than {MAX_GRAD_NODES} distinct nodes over its {} partial derivatives: \
+                 use `--form intermediates`, or `chainrule backprop`, which stays linear in the size of the network",
+                expanded.len()
+            )));
+        }
+    }
     let values = match point {
         Some(p) => Some(net.trace(&bw, p, numbers.mode)?),
         None => None,
@@ -480,17 +523,22 @@ pub fn grad(
     let params = net.params.clone();
     let mut items = Vec::new();
     for (k, p) in params.iter().enumerate() {
-        let chain_t = chain_form(net, *p, false);
-        let chain_l = chain_form(net, *p, true);
-        let inlined = net.inlined(&bw, *p);
-        let chain_t = chain_t.unwrap_or_else(|| text(&net.store, inlined));
-        let chain_l = chain_l.unwrap_or_else(|| latex(&net.store, inlined));
+        let (chain_t, chain_l) = if show_chain {
+            match (chain_form(net, *p, false), chain_form(net, *p, true)) {
+                (Some(t), Some(l)) => (t, l),
+                _ => {
+                    // More than 64 paths: the backward recursion, inlined.
+                    let inlined = net.inlined(&bw, *p);
+                    (text(&net.store, inlined), latex(&net.store, inlined))
+                }
+            }
+        } else {
+            (String::new(), String::new())
+        };
         let value = values.as_ref().map(|t| t.gradient[k].clone());
         items.push((*p, chain_t, chain_l, expanded[k], value));
     }
     let d = numbers.digits;
-    let show_chain = form != Form::Expanded;
-    let show_expanded = form != Form::Intermediates;
     Ok(match style {
         Style::Text => {
             let mut s = String::new();
@@ -597,6 +645,15 @@ pub fn explain(
     style: Style,
 ) -> Result<String> {
     let out = net.output_def().name;
+    let factors = net.chain_sizes().get(&v).map_or(0, |s| s.1);
+    if factors > MAX_EXPLAIN_FACTORS {
+        return Err(Error::Limit(format!(
+            "∂{}/∂{} runs through {factors} local derivatives (the limit is {MAX_EXPLAIN_FACTORS}): \
+             use `chainrule backprop`, which writes each adjoint once, in terms of the next",
+            net.name(out),
+            net.name(v)
+        )));
+    }
     let paths = net.paths(v, 64);
     let bw = net.backward();
     let k = net.params.iter().position(|p| *p == v);

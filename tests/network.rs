@@ -296,3 +296,73 @@ fn program_errors_point_into_the_file() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn explain_sums_over_every_path() {
+    // x1 reaches E through z2 and directly through x2: two paths from E down to w1.
+    let src = "z1 = w1*x\nx1 = tanh(z1)\nz2 = w2*x1\nx2 = tanh(z2) + x1\nE = (y - x2)^2\nat x = 0.5, y = 1, w1 = 0.75, w2 = -1.5\n";
+    let path = std::env::temp_dir().join("chainrule_residual_explain.chain");
+    std::fs::write(&path, src).unwrap();
+    let j = json(&[
+        "explain",
+        path.to_str().unwrap(),
+        "--wrt",
+        "w1",
+        "--format",
+        "json",
+    ]);
+    let paths: Vec<&str> = j["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["leibniz"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "∂E/∂x2 · ∂x2/∂z2 · ∂z2/∂x1 · ∂x1/∂z1 · ∂z1/∂w1",
+            "∂E/∂x2 · ∂x2/∂x1 · ∂x1/∂z1 · ∂z1/∂w1",
+        ]
+    );
+    let g = json(&["backprop", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(j["value"], g["gradient"]["w1"]);
+}
+
+/// `z1 = w1*x; x1 = sigmoid(z1); …; E = (y - xN)^2` with every weight 1/2, in a file.
+fn deep_chain(n: usize) -> std::path::PathBuf {
+    let mut src = String::new();
+    let mut prev = "x".to_string();
+    for i in 1..=n {
+        src.push_str(&format!("z{i} = w{i}*{prev}\nx{i} = sigmoid(z{i})\n"));
+        prev = format!("x{i}");
+    }
+    src.push_str(&format!("E = (y - {prev})^2\nat x = 1, y = 1"));
+    for i in 1..=n {
+        src.push_str(&format!(", w{i} = 1/2"));
+    }
+    let path = std::env::temp_dir().join(format!("chainrule_deep{n}.chain"));
+    std::fs::write(&path, src).unwrap();
+    path
+}
+
+#[test]
+fn deep_networks_get_linear_forms_or_a_clear_limit() {
+    // 400 sigmoid layers: backprop is linear and works; the written-out chain-rule forms of
+    // the whole gradient are quadratic, so grad says so and points to backprop.
+    let n = 400;
+    let path = deep_chain(n);
+    let p = path.to_str().unwrap();
+    let j = json(&["backprop", p, "--format", "json"]);
+    assert_eq!(j["forward"].as_array().unwrap().len(), 2 * n + 1);
+    let (code, _, err) = chainrule(&["grad", p]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("use `chainrule backprop`"), "{err}");
+    // One partial derivative along 800 factors is fine to explain.
+    let out = ok(&["explain", p, "--wrt", "w1"]);
+    assert!(out.contains("∂z1/∂w1"), "{out}");
+    // 2600 layers: ∂E/∂w1 runs through 5201 local derivatives, over explain's limit.
+    let path = deep_chain(2600);
+    let (code, _, err) = chainrule(&["explain", path.to_str().unwrap(), "--wrt", "w1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("5201 local derivatives"), "{err}");
+}
