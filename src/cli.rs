@@ -545,76 +545,12 @@ fn mode(opts: &EvalOpts) -> Mode {
     }
 }
 
-/// The point as `x = 1, y = 10`, in natural order of names.
-fn point_text(store: &Store, point: &Point) -> String {
-    let mut items: Vec<(&Sym, &rug::Rational)> = point.iter().collect();
-    items.sort_by(|a, b| crate::expr::natural_cmp(store.name(*a.0), store.name(*b.0)));
-    items
-        .iter()
-        .map(|(s, v)| format!("{} = {}", store.name(**s), v))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn point_latex(store: &Store, point: &Point) -> String {
-    let mut items: Vec<(&Sym, &rug::Rational)> = point.iter().collect();
-    items.sort_by(|a, b| crate::expr::natural_cmp(store.name(*a.0), store.name(*b.0)));
-    items
-        .iter()
-        .map(|(s, v)| {
-            format!(
-                "{} = {}",
-                print::latex_name(store.name(**s)),
-                latex_rational(v)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn latex_rational(r: &rug::Rational) -> String {
-    if *r.denom() == 1 {
-        r.to_string()
-    } else {
-        let sign = if *r < 0 { "-" } else { "" };
-        format!(
-            "{sign}\\frac{{{}}}{{{}}}",
-            r.numer().clone().abs(),
-            r.denom()
-        )
-    }
-}
-
 /// Short description of how a value was computed.
 fn how(v: &Value) -> String {
     match v {
         Value::Exact(_) => "exact".into(),
         Value::Mpfr(f) => format!("MPFR, {} bits", f.prec()),
         Value::F64(_) => "IEEE double".into(),
-    }
-}
-
-/// A value's text for people.
-fn value_text(v: &Value, digits: usize) -> String {
-    match v {
-        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, digits) {
-            Some(dec) => format!("{r} = {dec}"),
-            None => format!("{r} ≈ {}", format::exact_decimal(r, digits)),
-        },
-        _ => v.to_decimal(digits),
-    }
-}
-
-fn value_latex(v: &Value, digits: usize) -> String {
-    match v {
-        Value::Exact(r) => latex_rational(r),
-        _ => {
-            let s = v.to_decimal(digits);
-            match s.split_once('e') {
-                Some((m, e)) => format!("{m} \\times 10^{{{e}}}"),
-                None => s,
-            }
-        }
     }
 }
 
@@ -714,8 +650,8 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                 if let Some(v) = value {
                     out.stdout.push_str(&format!(
                         "    at {}: {} ({})\n",
-                        point_text(&store, &point),
-                        value_text(v, a.eval.digits),
+                        report::point_text(&store, &point),
+                        format::for_people(v, a.eval.digits),
                         how(v)
                     ));
                 }
@@ -739,8 +675,8 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                 if let Some(v) = value {
                     out.stdout.push_str(&format!(
                         "\\text{{at }} {}: \\quad {}\n",
-                        point_latex(&store, &point),
-                        value_latex(v, a.eval.digits)
+                        report::point_latex(&store, &point),
+                        format::latex(v, a.eval.digits)
                     ));
                 }
             }
@@ -803,7 +739,7 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         Format::Text => {
             out.stdout = format!(
                 "{input_text} = {} ({})\n",
-                value_text(&v, a.eval.digits),
+                format::for_people(&v, a.eval.digits),
                 how(&v)
             );
         }
@@ -811,7 +747,7 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
             out.stdout = format!(
                 "{} = {}\n",
                 print::latex(&store, e),
-                value_latex(&v, a.eval.digits)
+                format::latex(&v, a.eval.digits)
             );
         }
         Format::Json => {
@@ -875,7 +811,7 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
             "{}: {} at {}",
             net.source.1,
             net.name(net.output_def().name),
-            report::point_summary(&net, &point)
+            report::point_text(&net.store, &point)
         );
         write_file(path, &plot::sweep_svg(&r, &title, measure)?)?;
         out.warnings.push(format!("wrote {path}"));

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::eval::{Mode, Point, Value, format};
-use crate::expr::{Id, Sym, natural_cmp};
+use crate::expr::{Id, Store, Sym, natural_cmp};
 use crate::network::{Backward, Network, Trace};
 use crate::print::{self, latex, latex_name, text};
 use serde_json::{Value as Json, json};
@@ -29,36 +29,6 @@ pub struct Numbers {
     pub digits: usize,
 }
 
-fn value_text(v: &Value, digits: usize) -> String {
-    match v {
-        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, digits) {
-            Some(d) => d,
-            None => format!("{r} ≈ {}", format::exact_decimal(r, digits)),
-        },
-        _ => v.to_decimal(digits),
-    }
-}
-
-fn value_latex(v: &Value, digits: usize) -> String {
-    match v {
-        Value::Exact(r) if *r.denom() != 1 => {
-            let sign = if *r < 0 { "-" } else { "" };
-            format!(
-                "{sign}\\frac{{{}}}{{{}}}",
-                r.numer().clone().abs(),
-                r.denom()
-            )
-        }
-        _ => {
-            let s = v.to_decimal(digits);
-            match s.split_once('e') {
-                Some((m, e)) => format!("{m} \\times 10^{{{e}}}"),
-                None => s,
-            }
-        }
-    }
-}
-
 /// All digits of a value, for JSON: exact as an integer or `p/q`, floats in full.
 fn value_json(v: &Value) -> Json {
     match v {
@@ -76,8 +46,8 @@ fn arithmetic(vs: &[Value]) -> &'static str {
     }
 }
 
-/// Rows of cells, aligned in columns by display width.
-fn table(rows: &[Vec<String>], indent: &str) -> String {
+/// Rows of cells, aligned in columns by display width, `gap` spaces between columns.
+fn table(rows: &[Vec<String>], indent: &str, gap: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
@@ -94,7 +64,7 @@ fn table(rows: &[Vec<String>], indent: &str) -> String {
         for (c, cell) in r.iter().enumerate() {
             line.push_str(cell);
             if c + 1 < r.len() {
-                let pad = widths[c] - UnicodeWidthStr::width(cell.as_str());
+                let pad = widths[c] - UnicodeWidthStr::width(cell.as_str()) + gap;
                 line.push_str(&" ".repeat(pad));
             }
         }
@@ -104,45 +74,42 @@ fn table(rows: &[Vec<String>], indent: &str) -> String {
     out
 }
 
-fn point_text(net: &Network, point: &Point) -> String {
+/// The point's values sorted by name in natural order (`w2` before `w10`).
+fn sorted_point<'p>(store: &Store, point: &'p Point) -> Vec<(Sym, &'p rug::Rational)> {
     let mut items: Vec<(Sym, &rug::Rational)> = point.iter().map(|(s, v)| (*s, v)).collect();
-    items.sort_by(|a, b| natural_cmp(net.name(a.0), net.name(b.0)));
+    items.sort_by(|a, b| natural_cmp(store.name(a.0), store.name(b.0)));
     items
+}
+
+/// The point as `x = 1, y = 10`, names in natural order.
+pub fn point_text(store: &Store, point: &Point) -> String {
+    sorted_point(store, point)
         .iter()
-        .map(|(s, v)| format!("{} = {v}", net.name(*s)))
+        .map(|(s, v)| format!("{} = {v}", store.name(*s)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// The point as `x = 1, y = 10`, names in natural order.
-pub fn point_summary(net: &Network, point: &Point) -> String {
-    point_text(net, point)
-}
-
-fn point_latex(net: &Network, point: &Point) -> String {
-    let mut items: Vec<(Sym, &rug::Rational)> = point.iter().map(|(s, v)| (*s, v)).collect();
-    items.sort_by(|a, b| natural_cmp(net.name(a.0), net.name(b.0)));
-    items
+/// The point in LaTeX: `w_{1} = 2, \; x = 1`.
+pub fn point_latex(store: &Store, point: &Point) -> String {
+    sorted_point(store, point)
         .iter()
         .map(|(s, v)| {
             format!(
                 "{} = {}",
-                latex_name(net.name(*s)),
-                value_latex(&Value::Exact((*v).clone()), 20)
+                latex_name(store.name(*s)),
+                format::latex_rational(v)
             )
         })
         .collect::<Vec<_>>()
         .join(", \\; ")
 }
 
-fn point_json(net: &Network, point: &Point) -> Json {
-    let mut m = serde_json::Map::new();
-    let mut items: Vec<(Sym, &rug::Rational)> = point.iter().map(|(s, v)| (*s, v)).collect();
-    items.sort_by(|a, b| natural_cmp(net.name(a.0), net.name(b.0)));
-    for (s, v) in items {
-        m.insert(net.name(s).to_string(), Json::String(v.to_string()));
-    }
-    Json::Object(m)
+fn point_json(store: &Store, point: &Point) -> Json {
+    let items = sorted_point(store, point)
+        .into_iter()
+        .map(|(s, v)| (store.name(s).to_string(), Json::String(v.to_string())));
+    Json::Object(items.collect())
 }
 
 /// `∂E/∂v` as text.
@@ -269,7 +236,7 @@ pub fn backprop(
             let j = json!({
                 "program": net.source.1,
                 "output": net.name(net.output_def().name),
-                "point": point_json(net, point),
+                "point": point_json(&net.store, point),
                 "arithmetic": arithmetic(&trace.forward),
                 "forward": forward,
                 "backward": backward,
@@ -290,7 +257,7 @@ fn backprop_text(
     d: usize,
 ) -> String {
     let out_name = net.name(net.output_def().name).to_string();
-    let mut s = format!("Forward pass at {}\n", point_text(net, point));
+    let mut s = format!("Forward pass at {}\n", point_text(&net.store, point));
     let mut rows = Vec::new();
     for (&i, v) in live.iter().zip(&trace.forward) {
         let def = &net.defs[i];
@@ -306,10 +273,10 @@ fn backprop_text(
             " = ".into(),
             formula,
             " = ".into(),
-            value_text(v, d),
+            format::for_people(v, d),
         ]);
     }
-    s.push_str(&table(&rows, "  "));
+    s.push_str(&table(&rows, "  ", 0));
     s.push_str(&format!(
         "\nBackward pass: δ_v = ∂{out_name}/∂v, from the output down; each δ sums over the users of v\n"
     ));
@@ -320,10 +287,10 @@ fn backprop_text(
             " = ".into(),
             adjoint_formula(net, a, false),
             " = ".into(),
-            value_text(v, d),
+            format::for_people(v, d),
         ]);
     }
-    s.push_str(&table(&rows, "  "));
+    s.push_str(&table(&rows, "  ", 0));
     s.push_str("\nGradient\n");
     let mut rows = Vec::new();
     for (a, v) in bw.gradient.iter().zip(&trace.gradient) {
@@ -332,10 +299,10 @@ fn backprop_text(
             " = ".into(),
             adjoint_formula(net, a, false),
             " = ".into(),
-            value_text(v, d),
+            format::for_people(v, d),
         ]);
     }
-    s.push_str(&table(&rows, "  "));
+    s.push_str(&table(&rows, "  ", 0));
     for k in &trace.kinks {
         s.push_str(&format!("\nnote: {k}"));
     }
@@ -355,7 +322,7 @@ fn backprop_latex(
 ) -> String {
     let mut s = format!(
         "% Forward pass at {}\n\\begin{{aligned}}\n",
-        point_text(net, point)
+        point_text(&net.store, point)
     );
     let rows: Vec<String> = live
         .iter()
@@ -366,7 +333,7 @@ fn backprop_latex(
                 "{} &= {} = {}",
                 latex_name(net.name(def.name)),
                 latex(&net.store, def.formula),
-                value_latex(v, d)
+                format::latex(v, d)
             )
         })
         .collect();
@@ -381,7 +348,7 @@ fn backprop_latex(
                 "{} &= {} = {}",
                 latex_name(net.name(a.delta)),
                 adjoint_formula(net, a, true),
-                value_latex(v, d)
+                format::latex(v, d)
             )
         })
         .chain(bw.gradient.iter().zip(&trace.gradient).map(|(a, v)| {
@@ -389,14 +356,14 @@ fn backprop_latex(
                 "{} &= {} = {}",
                 partial_latex(net, a.of),
                 adjoint_formula(net, a, true),
-                value_latex(v, d)
+                format::latex(v, d)
             )
         }))
         .collect();
     s.push_str(&rows.join(" \\\\\n"));
     s.push_str(&format!(
         "\n\\end{{aligned}}\n% at {}\n",
-        point_latex(net, point)
+        point_latex(&net.store, point)
     ));
     s
 }
@@ -543,7 +510,7 @@ pub fn grad(
         Style::Text => {
             let mut s = String::new();
             if let Some(p) = point {
-                s.push_str(&format!("Gradient at {}\n", point_text(net, p)));
+                s.push_str(&format!("Gradient at {}\n", point_text(&net.store, p)));
             }
             for (p, chain, _, exp, value) in &items {
                 let lhs = partial_text(net, *p);
@@ -571,7 +538,7 @@ pub fn grad(
                     );
                 }
                 if let Some(v) = value {
-                    line(&mut s, value_text(v, d), "");
+                    line(&mut s, format::for_people(v, d), "");
                 }
                 s.push('\n');
             }
@@ -593,7 +560,7 @@ pub fn grad(
                     parts.push(latex(&net.store, *exp));
                 }
                 if let Some(v) = value {
-                    parts.push(value_latex(v, d));
+                    parts.push(format::latex(v, d));
                 }
                 let mut row = format!("{} &= {}", partial_latex(net, *p), parts[0]);
                 for part in &parts[1..] {
@@ -629,7 +596,7 @@ pub fn grad(
                 "gradient": grads,
             });
             if let Some(p) = point {
-                j["point"] = point_json(net, p);
+                j["point"] = point_json(&net.store, p);
             }
             serde_json::to_string_pretty(&j).expect("JSON") + "\n"
         }
@@ -727,8 +694,8 @@ pub fn explain(
             if let (Some(v), Some(p)) = (&value, point) {
                 s.push_str(&format!(
                     "\nAt {}: ∂{name_e}/∂{name_v} = {}\n",
-                    point_text(net, p),
-                    value_text(v, d)
+                    point_text(&net.store, p),
+                    format::for_people(v, d)
                 ));
             }
             s
@@ -752,7 +719,7 @@ pub fn explain(
                 rows.push(format!("{lhs} &= {}", latex(&net.store, inlined)));
             }
             if let Some(v) = &value {
-                rows.push(format!("&= {}", value_latex(v, d)));
+                rows.push(format!("&= {}", format::latex(v, d)));
             }
             format!(
                 "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
@@ -839,7 +806,7 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
             let j = json!({
                 "program": net.source.1,
                 "output": out,
-                "point": point_json(net, point),
+                "point": point_json(&net.store, point),
                 "delta": r.delta.to_string(),
                 "step_used": value_json(&r.step_used),
                 "arith": r.arith.to_string(),
@@ -863,23 +830,13 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
                 }
                 rows.push(row);
             }
-            let spaced: Vec<Vec<String>> = rows
-                .into_iter()
-                .map(|row| {
-                    let n = row.len();
-                    row.into_iter()
-                        .enumerate()
-                        .map(|(i, c)| if i + 1 < n { c + "  " } else { c })
-                        .collect()
-                })
-                .collect();
             let mut s = format!(
                 "Finite differences of {out} at {}\nstep Δ = {} in {}; error = quotient − gradient\n",
-                point_text(net, point),
+                point_text(&net.store, point),
                 crate::fd::fmt_delta(&r.delta),
                 r.arith.describe()
             );
-            s.push_str(&table(&spaced, "  "));
+            s.push_str(&table(&rows, "  ", 2));
             s
         }
     }
@@ -915,7 +872,7 @@ pub fn sweep(
             let j = json!({
                 "program": net.source.1,
                 "output": net.name(net.output_def().name),
-                "point": point_json(net, point),
+                "point": point_json(&net.store, point),
                 "measure": "squared error ‖∇̂ − ∇‖² in errors, ‖∇̂ − ∇‖ in norms",
                 "deltas": r.deltas.iter().map(fmt_delta).collect::<Vec<_>>(),
                 "series": series,
@@ -939,25 +896,15 @@ pub fn sweep(
                 }
                 rows.push(row);
             }
-            let spaced: Vec<Vec<String>> = rows
-                .into_iter()
-                .map(|row| {
-                    let n = row.len();
-                    row.into_iter()
-                        .enumerate()
-                        .map(|(i, c)| if i + 1 < n { c + "  " } else { c })
-                        .collect()
-                })
-                .collect();
             let mut s = format!(
                 "{} of the finite-difference gradient at {}\n",
                 match measure {
                     crate::fd::Measure::Squared => "Squared error ‖∇̂ − ∇‖²",
                     crate::fd::Measure::Norm => "Error ‖∇̂ − ∇‖",
                 },
-                point_text(net, point)
+                point_text(&net.store, point)
             );
-            s.push_str(&table(&spaced, "  "));
+            s.push_str(&table(&rows, "  ", 2));
             s.push('\n');
             for e in explanation {
                 s.push_str(&e);
@@ -1007,8 +954,8 @@ pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style:
                 format!(
                     "✗ Not the same: {with}at {}, yours is {} but {lhs} is {}.",
                     at.join(", "),
-                    value_text(claimed, 20),
-                    value_text(correct, 20)
+                    format::for_people(claimed, 20),
+                    format::for_people(correct, 20)
                 ),
             )
         }

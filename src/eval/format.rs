@@ -109,3 +109,43 @@ pub fn float_decimal(f: &Float, digits: usize) -> String {
     };
     format!("{sign}{body}")
 }
+
+/// A value for people: integers in full, other exact values as `p/q = 0.75` or
+/// `p/q ≈ 0.3333…`, floats to `digits` significant digits.
+pub fn for_people(v: &Value, digits: usize) -> String {
+    match v {
+        Value::Exact(r) if *r.denom() != 1 => match terminating_decimal(r, digits) {
+            Some(dec) => format!("{r} = {dec}"),
+            None => format!("{r} ≈ {}", exact_decimal(r, digits)),
+        },
+        _ => v.to_decimal(digits),
+    }
+}
+
+/// An exact rational in LaTeX: `3` or `-\frac{3}{4}`.
+pub fn latex_rational(r: &Rational) -> String {
+    if *r.denom() == 1 {
+        r.to_string()
+    } else {
+        let sign = if *r < 0 { "-" } else { "" };
+        format!(
+            "{sign}\\frac{{{}}}{{{}}}",
+            r.numer().clone().abs(),
+            r.denom()
+        )
+    }
+}
+
+/// A value in LaTeX: exact as a fraction, floats with `\times 10^{k}` for exponents.
+pub fn latex(v: &Value, digits: usize) -> String {
+    match v {
+        Value::Exact(r) => latex_rational(r),
+        _ => {
+            let s = v.to_decimal(digits);
+            match s.split_once('e') {
+                Some((m, e)) => format!("{m} \\times 10^{{{e}}}"),
+                None => s,
+            }
+        }
+    }
+}
