@@ -580,15 +580,41 @@ fn evaluate_one(
     Ok(vals.into_iter().next().expect("one root, one value"))
 }
 
-fn run_diff(a: DiffArgs) -> Result<Output> {
-    let (src, src_name) = read_source(&a.expr)?;
+/// An expression from the command line (or standard input) and the `--at` point, read
+/// into a new store; warnings go into the output.
+struct ExprInput {
+    store: Store,
+    expr: Id,
+    src: String,
+    point: Point,
+    out: Output,
+}
+
+fn read_expression(arg: &str, at: &[String]) -> Result<ExprInput> {
+    let (src, src_name) = read_source(arg)?;
     let mut store = Store::new();
-    let (e, warnings) = syntax::read_expr(&mut store, &src, src_name)?;
-    let mut out = Output {
-        warnings,
-        ..Output::default()
-    };
-    let point = parse_point(&mut store, &a.eval.at)?;
+    let (expr, warnings) = syntax::read_expr(&mut store, &src, src_name)?;
+    let point = parse_point(&mut store, at)?;
+    Ok(ExprInput {
+        store,
+        expr,
+        src,
+        point,
+        out: Output {
+            warnings,
+            ..Output::default()
+        },
+    })
+}
+
+fn run_diff(a: DiffArgs) -> Result<Output> {
+    let ExprInput {
+        mut store,
+        expr: e,
+        src,
+        point,
+        mut out,
+    } = read_expression(&a.expr, &a.eval.at)?;
     let evaluate = !a.eval.at.is_empty();
     // Shown as the user wrote it (constants folded, `0.1 + 0.2` would read `3/10`);
     // JSON also carries the parsed form.
@@ -725,14 +751,13 @@ fn written(src: &str) -> String {
 }
 
 fn run_eval(a: EvalArgs) -> Result<Output> {
-    let (src, src_name) = read_source(&a.expr)?;
-    let mut store = Store::new();
-    let (e, warnings) = syntax::read_expr(&mut store, &src, src_name)?;
-    let mut out = Output {
-        warnings,
-        ..Output::default()
-    };
-    let point = parse_point(&mut store, &a.eval.at)?;
+    let ExprInput {
+        store,
+        expr: e,
+        src,
+        point,
+        mut out,
+    } = read_expression(&a.expr, &a.eval.at)?;
     let v = evaluate_one(&store, e, &point, &a.eval, &mut out)?;
     let input_text = written(&src);
     match a.eval.format {
