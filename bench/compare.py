@@ -85,12 +85,13 @@ def peer_nested(lib_name, depth):
 
 def peer_small(lib_name, src):
     lib = __import__(lib_name)
-    reps = 200
-    t = time.perf_counter()
-    for _ in range(reps):
-        e = lib.sympify(src.replace("^", "**"))
-        str(lib.diff(e, lib.Symbol("x")))
-    return (time.perf_counter() - t) / reps
+
+    def run(reps=200):
+        for _ in range(reps):
+            e = lib.sympify(src.replace("^", "**"))
+            str(lib.diff(e, lib.Symbol("x")))
+
+    return best_of(run) / 200
 
 
 def random_points(n, points):

@@ -217,6 +217,10 @@ pub struct GradArgs {
     /// Which form of each gradient to print.
     #[arg(long, value_enum, default_value_t = GradForm::Both)]
     pub form: GradForm,
+    /// Evaluate the output and its gradient in f64 at every point of a CSV file (a header of
+    /// input names, then one point per row), with the compiled tape on all cores; prints CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub points: Option<String>,
 }
 
 /// Forms of a gradient.
@@ -311,6 +315,10 @@ pub struct EvalArgs {
     /// The expression (`-` reads standard input).
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
+    /// Evaluate in f64 at every point of a CSV file (a header of variable names, then one
+    /// point per row) with the compiled tape; prints a CSV column of values.
+    #[arg(long, value_name = "FILE.csv")]
+    pub points: Option<String>,
     /// Evaluation options.
     #[command(flatten)]
     pub eval: EvalOpts,
@@ -378,6 +386,33 @@ fn read_program(file: &str) -> Result<(String, String)> {
     }
 }
 
+/// Batch results are IEEE doubles, NaN or infinite outside the domain, as NumPy's would
+/// be; say how many rows are, so that no one mistakes them for values.
+fn warn_undefined_rows(out: &mut Output) {
+    let bad: Vec<usize> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .enumerate()
+        .filter(|(_, l)| {
+            l.split(',')
+                .any(|c| c.parse::<f64>().map_or(true, |x| !x.is_finite()))
+        })
+        .map(|(i, _)| i + 1)
+        .collect();
+    if let Some(first) = bad.first() {
+        out.warnings.push(format!(
+            "warning: {} of the points (the first is row {first}) are outside the domain: their values are NaN or infinite",
+            bad.len()
+        ));
+    }
+}
+
+/// A text file's contents (`-` for standard input), with the same messages as programs.
+fn read_text_file(file: &str) -> Result<String> {
+    read_program(file).map(|(text, _)| text)
+}
+
 fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
     let (src, name) = read_program(&a.file)?;
     let mut net = network::load(&src, &name, a.of.as_deref())?;
@@ -413,6 +448,15 @@ fn run_backprop(a: ProgramArgs) -> Result<Output> {
 
 fn run_grad(a: GradArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
+    if let Some(file) = &a.points {
+        let csv = read_text_file(file)?;
+        let root = net.output_def().expanded;
+        let name = net.name(net.output_def().name).to_string();
+        let params = net.params.clone();
+        out.stdout = crate::eval::tape::points_csv(&mut net.store, root, &name, &params, &csv)?;
+        warn_undefined_rows(&mut out);
+        return Ok(out);
+    }
     let form = match a.form {
         GradForm::Intermediates => report::Form::Intermediates,
         GradForm::Expanded => report::Form::Expanded,
@@ -752,12 +796,18 @@ fn written(src: &str) -> String {
 
 fn run_eval(a: EvalArgs) -> Result<Output> {
     let ExprInput {
-        store,
+        mut store,
         expr: e,
         src,
         point,
         mut out,
     } = read_expression(&a.expr, &a.eval.at)?;
+    if let Some(file) = &a.points {
+        let csv = read_text_file(file)?;
+        out.stdout = crate::eval::tape::points_csv(&mut store, e, "value", &[], &csv)?;
+        warn_undefined_rows(&mut out);
+        return Ok(out);
+    }
     let v = evaluate_one(&store, e, &point, &a.eval, &mut out)?;
     let input_text = written(&src);
     match a.eval.format {

@@ -43,7 +43,8 @@ pub fn diff(store: &mut Store, root: Id, var: Sym) -> Id {
 /// ```
 pub fn gradient(store: &mut Store, root: Id, vars: &[Sym]) -> Vec<Id> {
     let order = store.reachable(&[root]);
-    let pos = |id: Id| order.binary_search(&id).ok();
+    let index = crate::expr::Positions::new(&order);
+    let pos = |id: Id| index.get(&order, id);
     // Which nodes depend on a variable at all: only their adjoints are needed.
     let wanted: HashSet<Sym> = vars.iter().copied().collect();
     let mut live = vec![false; order.len()];

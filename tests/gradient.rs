@@ -454,3 +454,30 @@ fn let_bound_names_avoid_the_expressions_own_names() {
     let (e, _) = read_expr(&mut store, "exp(t1*x) + exp(t1*x)^2 + t2", "<e>").unwrap();
     assert_eq!(text_let(&store, &[e]), "t3 = exp(t1*x)\nt2 + t3 + t3^2\n");
 }
+
+#[test]
+fn tapes_whose_outputs_are_inputs_or_numbers() {
+    let mut store = Store::new();
+    let (e, _) = read_expr(&mut store, "w*x + 3", "<e>").unwrap();
+    let [w, q] = ["w", "q"].map(|n| store.intern(n));
+    // ∂/∂w = x (an input), ∂/∂q = 0 (a number).
+    let tape = Tape::gradient(&mut store, e, &[w, q]).unwrap();
+    let names: Vec<&str> = tape.inputs().iter().map(|s| store.name(*s)).collect();
+    assert_eq!(names, ["w", "x", "q"]);
+    assert_eq!(tape.eval_f64(&[2.0, 5.0, 7.0]), [13.0, 5.0, 0.0]);
+    let cols: Vec<Vec<f64>> = vec![vec![2.0, 1.0], vec![5.0, -1.0], vec![0.0, 0.0]];
+    let refs: Vec<&[f64]> = cols.iter().map(|c| &c[..]).collect();
+    assert_eq!(
+        tape.eval_batch(&refs),
+        [vec![13.0, 2.0], vec![5.0, -1.0], vec![0.0, 0.0]]
+    );
+    let out = tape
+        .mpfr_eval(64)
+        .eval_exact(&[2.into(), 5.into(), 7.into()]);
+    assert_eq!(out, [13, 5, 0]);
+    let listing = tape.to_string();
+    assert_eq!(
+        listing,
+        "r3 = 0\nr4 = mul r0 r1\nr5 = addq r4 [3]\nout r5 r1 r3\n"
+    );
+}
