@@ -42,20 +42,23 @@ fn num(v: &Json) -> f64 {
     }
 }
 
-#[test]
-fn homework_backprop_numbers() {
-    let j = json(&["backprop", "examples/hw7_relu.chain", "--format", "json"]);
-    let forward: Vec<(String, String)> = j["forward"]
+/// The `(name, value)` pairs of a JSON table (`forward` or `backward`).
+fn name_values(j: &Json, table: &str) -> Vec<(String, String)> {
+    j[table]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| {
-            (
-                r["name"].as_str().unwrap().into(),
-                r["value"].as_str().unwrap().into(),
-            )
+            let field = |k: &str| r[k].as_str().unwrap().to_string();
+            (field("name"), field("value"))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn homework_backprop_numbers() {
+    let j = json(&["backprop", "examples/hw7_relu.chain", "--format", "json"]);
+    let forward = name_values(&j, "forward");
     let want = [
         ("z1", "2"),
         ("x1", "2"),
@@ -69,17 +72,7 @@ fn homework_backprop_numbers() {
     for ((n, v), (wn, wv)) in forward.iter().zip(want) {
         assert_eq!((n.as_str(), v.as_str()), (wn, wv));
     }
-    let backward: Vec<(String, String)> = j["backward"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().into(),
-                r["value"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
+    let backward = name_values(&j, "backward");
     let want_b = [
         ("δ_E", "1"),
         ("δ_ŷ", "4"),
