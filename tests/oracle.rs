@@ -31,15 +31,21 @@ fn oracle_has_150_cases() {
     }
 }
 
+/// A case's derivative in a new store, with the case's point.
+fn derivative_at(case: &OracleCase) -> (Store, chainrule::expr::Id, chainrule::eval::Point) {
+    let mut store = Store::new();
+    let (e, _) = read_expr(&mut store, &case.expr, "<oracle>").unwrap();
+    let x = store.intern(&case.wrt);
+    let d = diff(&mut store, e, x);
+    let p = point(&mut store, &case.at);
+    (store, d, p)
+}
+
 #[test]
 fn every_derivative_matches_sympy_at_256_bits() {
     let mut failures = Vec::new();
     for case in oracle() {
-        let mut store = Store::new();
-        let (e, _) = read_expr(&mut store, &case.expr, "<oracle>").unwrap();
-        let x = store.intern(&case.wrt);
-        let d = diff(&mut store, e, x);
-        let p = point(&mut store, &case.at);
+        let (store, d, p) = derivative_at(&case);
         let want = expected(&case);
         // Exact where the value is rational, else MPFR at 256 bits.
         let got = eval1(&store, d, &p, Mode::Auto(256));
@@ -79,11 +85,7 @@ fn every_derivative_matches_sympy_at_256_bits() {
 fn every_derivative_matches_sympy_in_f64() {
     let mut failures = Vec::new();
     for case in oracle() {
-        let mut store = Store::new();
-        let (e, _) = read_expr(&mut store, &case.expr, "<oracle>").unwrap();
-        let x = store.intern(&case.wrt);
-        let d = diff(&mut store, e, x);
-        let p = point(&mut store, &case.at);
+        let (store, d, p) = derivative_at(&case);
         let got = eval1(&store, d, &p, Mode::F64);
         let want = expected(&case);
         // The oracle's tolerance for doubles is 1e-12 relative; a few cases lose digits to

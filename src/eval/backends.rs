@@ -452,6 +452,19 @@ impl Backend for Mpfr {
 
 // ------------------------------------------------------------------ f64
 
+/// `sign(t)` in f64: -1, 0 or 1 (0 for ±0; NaN stays NaN for the caller to report).
+pub fn sign_f64(t: f64) -> f64 {
+    if t > 0.0 {
+        1.0
+    } else if t < 0.0 {
+        -1.0
+    } else if t == 0.0 {
+        0.0
+    } else {
+        t
+    }
+}
+
 /// IEEE double arithmetic, in the order a straightforward program (NumPy) would use.
 #[derive(Clone, Copy, Debug)]
 pub struct F64;
@@ -556,15 +569,7 @@ impl Backend for F64 {
             Builtin::Tan => t.tan(),
             Builtin::Tanh => t.tanh(),
             Builtin::Abs => t.abs(),
-            Builtin::Sign => {
-                if t > 0.0 {
-                    1.0
-                } else if t < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
-            }
+            Builtin::Sign => sign_f64(t),
             Builtin::Sigmoid => 1.0 / (1.0 + (-t).exp()),
             Builtin::Relu => t.max(0.0),
             Builtin::Softplus => t.max(0.0) + (-t.abs()).exp().ln_1p(),

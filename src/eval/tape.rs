@@ -722,15 +722,7 @@ fn call_f64<const B: usize>(f: Builtin, dst: &mut [f64; B], x: &[f64; B], y: &[f
         Builtin::Tan => map1(dst, x, f64::tan),
         Builtin::Tanh => map1(dst, x, f64::tanh),
         Builtin::Abs => map1(dst, x, f64::abs),
-        Builtin::Sign => map1(dst, x, |t| {
-            if t > 0.0 {
-                1.0
-            } else if t < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }),
+        Builtin::Sign => map1(dst, x, super::backends::sign_f64),
         Builtin::Sigmoid => map1(dst, x, |t| 1.0 / (1.0 + exp(-t))),
         Builtin::Relu => map1(dst, x, |t| t.max(0.0)),
         Builtin::Softplus => map1(dst, x, |t| t.max(0.0) + (-t.abs()).exp().ln_1p()),
