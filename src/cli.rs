@@ -43,6 +43,9 @@ pub struct Cli {
     /// The definition to treat as the output (default: the last one).
     #[arg(long, value_name = "NAME")]
     pub of: Option<String>,
+    /// Inputs that are data, not parameters, for `chainrule FILE`.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub data: Vec<String>,
     /// Evaluation options, for `chainrule FILE`.
     #[command(flatten)]
     pub eval: EvalOpts,
@@ -203,6 +206,10 @@ pub struct ProgramArgs {
     /// The definition to treat as the output (default: the last one).
     #[arg(long, value_name = "NAME")]
     pub of: Option<String>,
+    /// Inputs that are data, not parameters (`--data x,y`): without a `wrt` in the program,
+    /// the parameters are every other input.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub data: Vec<String>,
     /// Evaluation options (`--at` overrides the program's `at`).
     #[command(flatten)]
     pub eval: EvalOpts,
@@ -347,6 +354,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         (None, Some(file)) => run_backprop(ProgramArgs {
             file,
             of: cli.of,
+            data: cli.data,
             eval: cli.eval,
         }),
         (None, None) => Err(Error::Usage(
@@ -416,6 +424,7 @@ fn read_text_file(file: &str) -> Result<String> {
 fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
     let (src, name) = read_program(&a.file)?;
     let mut net = network::load(&src, &name, a.of.as_deref())?;
+    net.set_data(&a.data)?;
     let extra = parse_point(&mut net.store, &a.eval.at)?;
     let point = net.point_with(&extra);
     let out = Output {

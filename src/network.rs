@@ -42,6 +42,8 @@ pub struct Network {
     pub output: usize,
     /// The parameters to differentiate by, in order.
     pub params: Vec<Sym>,
+    /// Whether the program names its parameters (`wrt`); if not, they are all its inputs.
+    pub wrt_given: bool,
     /// The point given by `at` statements.
     pub point: Point,
     /// Warnings for the user.
@@ -317,6 +319,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     }
     let root = defs[output].expanded;
     let inputs = store.free_symbols(root);
+    let wrt_given = wrt.is_some();
     let params = match wrt {
         Some(names) => {
             let mut ps = Vec::new();
@@ -346,6 +349,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         defs,
         output,
         params,
+        wrt_given,
         point,
         warnings,
         source: (src.to_string(), src_name.to_string()),
@@ -376,6 +380,32 @@ impl Network {
     /// The name of a symbol.
     pub fn name(&self, s: Sym) -> &str {
         self.store.name(s)
+    }
+
+    /// Marks inputs as data, not parameters: they keep their values and get no gradient.
+    /// Names that are not inputs of the output, or that the program's `wrt` lists, are errors.
+    pub fn set_data(&mut self, names: &[String]) -> Result<()> {
+        let inputs = self.store.free_symbols(self.output_def().expanded);
+        for n in names {
+            let n = syntax::normalize_name(n.trim());
+            let s = self
+                .store
+                .lookup(&n)
+                .filter(|s| inputs.contains(s))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--data {n}: `{n}` is not an input of `{}`",
+                        self.name(self.output_def().name)
+                    ))
+                })?;
+            if self.wrt_given && self.params.contains(&s) {
+                return Err(Error::Usage(format!(
+                    "--data {n}: the program's `wrt` names `{n}` as a parameter"
+                )));
+            }
+            self.params.retain(|p| *p != s);
+        }
+        Ok(())
     }
 
     /// The output definition.

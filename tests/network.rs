@@ -359,3 +359,22 @@ fn deep_networks_get_linear_forms_or_a_clear_limit() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("5201 local derivatives"), "{err}");
 }
+
+#[test]
+fn data_inputs_are_not_parameters() {
+    // Without `wrt`, every input is a parameter; `--data` takes some out.
+    let src = "z = w*x + b\nE = (y - sigmoid(z))^2\nat x = 1, y = 0, w = 0.5, b = 0\n";
+    let path = std::env::temp_dir().join("chainrule_data.chain");
+    std::fs::write(&path, src).unwrap();
+    let p = path.to_str().unwrap();
+    let all = json(&["backprop", p, "--format", "json"]);
+    let names =
+        |j: &Json| -> Vec<String> { j["gradient"].as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(names(&all), ["b", "w", "x", "y"]);
+    let some = json(&["backprop", p, "--data", "x,y", "--format", "json"]);
+    assert_eq!(names(&some), ["b", "w"]);
+    assert_eq!(some["gradient"]["w"], all["gradient"]["w"]);
+    let (code, _, err) = chainrule(&["backprop", p, "--data", "q"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`q` is not an input of `E`"), "{err}");
+}
