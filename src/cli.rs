@@ -40,15 +40,9 @@ pub struct Cli {
     pub command: Option<Command>,
     /// A program file: with no subcommand, `chainrule FILE` runs `backprop` on it.
     pub file: Option<String>,
-    /// The definition to treat as the output (default: the last one).
-    #[arg(long, value_name = "NAME")]
-    pub of: Option<String>,
-    /// Inputs that are data, not parameters, for `chainrule FILE`.
-    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
-    pub data: Vec<String>,
-    /// Evaluation options, for `chainrule FILE`.
+    /// Program options, for `chainrule FILE`.
     #[command(flatten)]
-    pub eval: EvalOpts,
+    pub opts: ProgramOpts,
 }
 
 /// The subcommands.
@@ -203,6 +197,15 @@ pub enum MeasureArg {
 pub struct ProgramArgs {
     /// The program file (`-` reads standard input).
     pub file: String,
+    /// Program options.
+    #[command(flatten)]
+    pub opts: ProgramOpts,
+}
+
+/// What to do with a program once read: which output, which inputs are data, and how to
+/// evaluate and print (shared by every program command and by `chainrule FILE`).
+#[derive(Args, Debug)]
+pub struct ProgramOpts {
     /// The definition to treat as the output (default: the last one).
     #[arg(long, value_name = "NAME")]
     pub of: Option<String>,
@@ -353,9 +356,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         (Some(Command::Check(a)), _) => run_check(a),
         (None, Some(file)) => run_backprop(ProgramArgs {
             file,
-            of: cli.of,
-            data: cli.data,
-            eval: cli.eval,
+            opts: cli.opts,
         }),
         (None, None) => Err(Error::Usage(
             "nothing to do: give a program file (e.g. `chainrule examples/hw7_relu.chain`) or a subcommand; see --help"
@@ -423,9 +424,9 @@ fn read_text_file(file: &str) -> Result<String> {
 
 fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
     let (src, name) = read_program(&a.file)?;
-    let mut net = network::load(&src, &name, a.of.as_deref())?;
-    net.set_data(&a.data)?;
-    let extra = parse_point(&mut net.store, &a.eval.at)?;
+    let mut net = network::load(&src, &name, a.opts.of.as_deref())?;
+    net.set_data(&a.opts.data)?;
+    let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
     let point = net.point_with(&extra);
     let out = Output {
         warnings: std::mem::take(&mut net.warnings),
@@ -451,7 +452,12 @@ fn numbers(opts: &EvalOpts) -> report::Numbers {
 
 fn run_backprop(a: ProgramArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a)?;
-    out.stdout = report::backprop(&mut net, &point, numbers(&a.eval), style(a.eval.format))?;
+    out.stdout = report::backprop(
+        &mut net,
+        &point,
+        numbers(&a.opts.eval),
+        style(a.opts.eval.format),
+    )?;
     Ok(out)
 }
 
@@ -475,9 +481,9 @@ fn run_grad(a: GradArgs) -> Result<Output> {
     out.stdout = report::grad(
         &mut net,
         point,
-        numbers(&a.program.eval),
+        numbers(&a.program.opts.eval),
         form,
-        style(a.program.eval.format),
+        style(a.program.opts.eval.format),
     )?;
     Ok(out)
 }
@@ -503,7 +509,7 @@ fn program_var(net: &Network, name: &str) -> Result<Sym> {
 }
 
 fn run_check(a: CheckArgs) -> Result<Output> {
-    let fmt = text_or_json(a.program.eval.format, "check")?;
+    let fmt = text_or_json(a.program.opts.eval.format, "check")?;
     let (mut net, _point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
     let c = crate::check::check(&mut net, v, &a.claim)?;
@@ -519,8 +525,8 @@ fn run_explain(a: ExplainArgs) -> Result<Output> {
         &mut net,
         v,
         point,
-        numbers(&a.program.eval),
-        style(a.program.eval.format),
+        numbers(&a.program.opts.eval),
+        style(a.program.opts.eval.format),
     )?;
     Ok(out)
 }
@@ -716,15 +722,15 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         Format::Text => {
             for (name, d, value) in &results {
                 let lhs = format!("{} {}", op_text(name), input_text);
-                if let Some(b) = report::shared_form(&store, *d, false) {
+                let d_text = print::text(&store, *d);
+                if let Some(b) = report::shared_form(&store, *d, &d_text, false) {
                     out.stdout
                         .push_str(&format!("{lhs} = {}\n  where\n", b.roots[0]));
                     for (n, def) in &b.bindings {
                         out.stdout.push_str(&format!("    {n} = {def}\n"));
                     }
                 } else {
-                    out.stdout
-                        .push_str(&format!("{lhs} = {}\n", print::text(&store, *d)));
+                    out.stdout.push_str(&format!("{lhs} = {d_text}\n"));
                 }
                 if let Some(v) = value {
                     out.stdout.push_str(&format!(
@@ -739,7 +745,8 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         Format::Latex => {
             for (name, d, value) in &results {
                 let lhs = format!("{} \\left[ {} \\right]", op_latex(name), input_latex);
-                if let Some(b) = report::shared_form(&store, *d, true) {
+                let d_text = print::text(&store, *d);
+                if let Some(b) = report::shared_form(&store, *d, &d_text, true) {
                     let rows: Vec<String> = std::iter::once(format!("{lhs} &= {}", b.roots[0]))
                         .chain(b.bindings.iter().map(|(n, def)| format!("{n} &= {def}")))
                         .collect();
@@ -764,15 +771,17 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
             let objs: Vec<Json> = results
                 .iter()
                 .map(|(name, d, value)| {
+                    let d_text = print::text(&store, *d);
+                    let shared = report::shared_form(&store, *d, &d_text, false);
                     let mut o = json!({
                         "input": input_text,
                         "parsed": parsed_text,
                         "wrt": name,
                         "order": order,
-                        "derivative": print::text(&store, *d),
+                        "derivative": d_text,
                         "latex": print::latex(&store, *d),
                     });
-                    if let Some(b) = report::shared_form(&store, *d, false) {
+                    if let Some(b) = shared {
                         o["shared"] = json!({
                             "bindings": b.bindings.iter().map(|(n, def)| json!({"name": n, "formula": def})).collect::<Vec<_>>(),
                             "result": b.roots[0],
@@ -860,7 +869,7 @@ fn text_or_json(f: Format, cmd: &str) -> Result<report::Style> {
 }
 
 fn run_fd(a: FdArgs) -> Result<Output> {
-    let fmt = text_or_json(a.program.eval.format, "fd")?;
+    let fmt = text_or_json(a.program.opts.eval.format, "fd")?;
     let (mut net, point, mut out) = load_network(&a.program)?;
     let delta = fd::parse_step(&a.delta)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
@@ -873,7 +882,7 @@ fn run_fd(a: FdArgs) -> Result<Output> {
 }
 
 fn run_sweep(a: SweepArgs) -> Result<Output> {
-    let fmt = text_or_json(a.program.eval.format, "sweep")?;
+    let fmt = text_or_json(a.program.opts.eval.format, "sweep")?;
     let (mut net, point, mut out) = load_network(&a.program)?;
     let deltas = fd::parse_deltas(&a.deltas)?;
     let schemes = fd::parse_schemes(&a.scheme)?;

@@ -373,9 +373,15 @@ fn backprop_latex(
 pub const SHARED_FORM_CHARS: usize = 600;
 
 /// The let-bound form of `id`, when its tree is long and sharing makes it shorter.
-pub fn shared_form(store: &crate::expr::Store, id: Id, latex: bool) -> Option<print::LetBound> {
+/// `text` is `id` printed as text, which the caller has anyway: its length decides.
+pub fn shared_form(
+    store: &crate::expr::Store,
+    id: Id,
+    text: &str,
+    latex: bool,
+) -> Option<print::LetBound> {
     let long = print::printed_size(store, id) > print::MAX_PRINT_NODES
-        || print::text(store, id).chars().count() > SHARED_FORM_CHARS;
+        || text.chars().count() > SHARED_FORM_CHARS;
     if !long {
         return None;
     }
@@ -423,20 +429,24 @@ fn chain_text(net: &Network, factors: &[Id], latex_mode: bool) -> String {
     parts.join(if latex_mode { " \\cdot " } else { " · " })
 }
 
-/// The chain-rule form of `∂E/∂v`: a sum over paths of products of local partials.
-fn chain_form(net: &mut Network, v: Sym, latex_mode: bool) -> Option<String> {
+/// The chain-rule form of `∂E/∂v`, as text and as LaTeX: a sum over paths of products of
+/// local partials (`None` past 64 paths).
+fn chain_form(net: &mut Network, v: Sym) -> Option<(String, String)> {
     let paths = net.paths(v, 64)?;
     if paths.is_empty() {
-        return Some("0".into());
+        return Some(("0".into(), "0".into()));
     }
-    let terms: Vec<String> = paths
-        .iter()
-        .map(|p| {
-            let fs: Vec<Id> = p.iter().map(|e| e.2).collect();
-            chain_text(net, &fs, latex_mode)
-        })
-        .collect();
-    Some(terms.join(" + "))
+    let sum = |latex_mode: bool| {
+        paths
+            .iter()
+            .map(|p| {
+                let fs: Vec<Id> = p.iter().map(|e| e.2).collect();
+                chain_text(net, &fs, latex_mode)
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    Some((sum(false), sum(true)))
 }
 
 /// Gradients, in chain-rule form and expanded, with values when a point is given.
@@ -491,9 +501,9 @@ pub fn grad(
     let mut items = Vec::new();
     for (k, p) in params.iter().enumerate() {
         let (chain_t, chain_l) = if show_chain {
-            match (chain_form(net, *p, false), chain_form(net, *p, true)) {
-                (Some(t), Some(l)) => (t, l),
-                _ => {
+            match chain_form(net, *p) {
+                Some(forms) => forms,
+                None => {
                     // More than 64 paths: the backward recursion, inlined.
                     let inlined = net.inlined(&bw, *p);
                     (text(&net.store, inlined), latex(&net.store, inlined))
@@ -524,7 +534,12 @@ pub fn grad(
                 if show_chain {
                     line(&mut s, chain.clone(), "");
                 }
-                if show_expanded && let Some(b) = shared_form(&net.store, *exp, false) {
+                let exp_text = if show_expanded {
+                    text(&net.store, *exp)
+                } else {
+                    String::new()
+                };
+                if show_expanded && let Some(b) = shared_form(&net.store, *exp, &exp_text, false) {
                     let mut body = format!("{}    (expanded, with shared parts named)", b.roots[0]);
                     for (n, def) in &b.bindings {
                         body.push_str(&format!("\n{pad}     {n} = {def}"));
@@ -533,7 +548,7 @@ pub fn grad(
                 } else if show_expanded {
                     line(
                         &mut s,
-                        text(&net.store, *exp),
+                        exp_text,
                         if show_chain { "    (expanded)" } else { "" },
                     );
                 }
@@ -921,7 +936,7 @@ pub fn sweep(
 pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style: Style) -> String {
     use crate::check::Verdict;
     let lhs = partial_text(net, c.wrt);
-    let chain = chain_form(net, c.wrt, false).unwrap_or_else(|| text(&net.store, c.correct));
+    let chain = chain_form(net, c.wrt).map_or_else(|| text(&net.store, c.correct), |f| f.0);
     let (ok, verdict) = match &c.verdict {
         Verdict::Identical => (
             true,

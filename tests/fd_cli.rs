@@ -1,34 +1,8 @@
 //! `chainrule fd` and `chainrule sweep` from the command line, on the homework's examples.
 
-use serde_json::Value as Json;
-use std::process::Command;
+mod common;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn json(args: &[&str]) -> Json {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 0, "{args:?}: {err}");
-    serde_json::from_str(&out).unwrap()
-}
-
-fn num(v: &Json) -> f64 {
-    let s = v.as_str().unwrap();
-    match s.split_once('/') {
-        Some((p, q)) => p.parse::<f64>().unwrap() / q.parse::<f64>().unwrap(),
-        None => s.parse().unwrap(),
-    }
-}
+use common::{chainrule as run, json, num};
 
 #[test]
 fn homework_q1_table_comes_out_of_fd() {

@@ -1,45 +1,16 @@
 //! Programs of intermediates: forward and backward passes, chain-rule gradients, errors.
 //! Snapshots of the three homework examples in text, LaTeX and JSON; numbers as numbers.
 
+mod common;
+
+use common::{chainrule, json, num, ok};
 use serde_json::Value as Json;
-use std::process::Command;
-
-fn chainrule(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run chainrule");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn ok(args: &[&str]) -> String {
-    let (code, out, err) = chainrule(args);
-    assert_eq!(code, 0, "chainrule {args:?} failed: {err}");
-    out
-}
-
-fn json(args: &[&str]) -> Json {
-    serde_json::from_str(&ok(args)).expect("JSON output")
-}
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_snapshot_path("../snapshots");
     s.set_prepend_module_to_snapshot(false);
     s
-}
-
-fn num(v: &Json) -> f64 {
-    let s = v.as_str().expect("values are strings");
-    match s.split_once('/') {
-        Some((p, q)) => p.parse::<f64>().unwrap() / q.parse::<f64>().unwrap(),
-        None => s.parse().unwrap(),
-    }
 }
 
 /// The `(name, value)` pairs of a JSON table (`forward` or `backward`).

@@ -31,6 +31,16 @@ fn oracle_has_150_cases() {
     }
 }
 
+/// Fails with every collected failure listed, so one run shows them all.
+fn assert_none(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 /// A case's derivative in a new store, with the case's point.
 fn derivative_at(case: &OracleCase) -> (Store, chainrule::expr::Id, chainrule::eval::Point) {
     let mut store = Store::new();
@@ -73,12 +83,7 @@ fn every_derivative_matches_sympy_at_256_bits() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none(&failures);
 }
 
 #[test]
@@ -94,12 +99,7 @@ fn every_derivative_matches_sympy_in_f64() {
             failures.push(format!("{}: {} != {}", case.id, got.to_f64(), case.value));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none(&failures);
 }
 
 #[test]
@@ -213,12 +213,7 @@ fn backward_pass_on_programs_matches_sympy() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none(&failures);
     // The programs do exercise adjoints summed over several users.
     assert!(shared >= 5, "only {shared} adjoints with several users");
 }

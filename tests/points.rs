@@ -1,19 +1,8 @@
 //! `--points FILE.csv`: batch evaluation with the compiled tape, from the command line.
 
-use std::process::Command;
+mod common;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use common::chainrule as run;
 
 fn points_file(name: &str, text: &str) -> String {
     let path = std::env::temp_dir().join(format!("chainrule-{}-{name}", std::process::id()));

@@ -83,3 +83,38 @@ pub fn eval1(store: &Store, id: Id, point: &Point, mode: Mode) -> Value {
         .0
         .remove(0)
 }
+
+/// Runs the `chainrule` binary from the crate's folder: exit code, stdout, stderr.
+pub fn chainrule(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run chainrule");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The stdout of a command that must succeed.
+pub fn ok(args: &[&str]) -> String {
+    let (code, out, err) = chainrule(args);
+    assert_eq!(code, 0, "chainrule {args:?} failed: {err}");
+    out
+}
+
+/// The JSON printed by a command that must succeed.
+pub fn json(args: &[&str]) -> Json {
+    serde_json::from_str(&ok(args)).expect("JSON output")
+}
+
+/// A JSON value string (`"24"`, `"-9/2500"`, `"24.0036"`) as a double.
+pub fn num(v: &Json) -> f64 {
+    let s = v.as_str().expect("values are strings");
+    match s.split_once('/') {
+        Some((p, q)) => p.parse::<f64>().unwrap() / q.parse::<f64>().unwrap(),
+        None => s.parse().unwrap(),
+    }
+}
