@@ -446,17 +446,7 @@ impl Network {
     pub fn backward(&mut self) -> Backward {
         let live = self.live_defs();
         let out = self.defs[self.output].name;
-        // Users of each variable: (user, local partial ∂user/∂v).
-        let mut users: HashMap<Sym, Vec<(Sym, Id)>> = HashMap::new();
-        for &i in live.iter().rev() {
-            let (u, f) = (self.defs[i].name, self.defs[i].formula);
-            for v in self.store.free_symbols(f) {
-                let local = diff(&mut self.store, f, v);
-                if !self.store.is_zero(local) {
-                    users.entry(v).or_default().push((u, local));
-                }
-            }
-        }
+        let users = self.users();
         let make = |net: &mut Network, v: Sym| -> Adjoint {
             let delta = net.delta_sym(v);
             if v == out {
@@ -536,23 +526,47 @@ impl Network {
         memo[&v]
     }
 
+    /// The local derivatives of the definitions the output depends on: `(user, used,
+    /// ∂user/∂used)` for each name a definition uses with a nonzero partial, users from the
+    /// output down.
+    fn local_edges(&mut self) -> Vec<Edge> {
+        let mut edges = Vec::new();
+        for i in self.live_defs().into_iter().rev() {
+            let (u, f) = (self.defs[i].name, self.defs[i].formula);
+            for w in self.store.free_symbols(f) {
+                let local = diff(&mut self.store, f, w);
+                if !self.store.is_zero(local) {
+                    edges.push((u, w, local));
+                }
+            }
+        }
+        edges
+    }
+
+    /// The users of each name: `(user, ∂user/∂name)`, users from the output down.
+    fn users(&mut self) -> HashMap<Sym, Vec<(Sym, Id)>> {
+        let mut users: HashMap<Sym, Vec<(Sym, Id)>> = HashMap::new();
+        for (u, w, local) in self.local_edges() {
+            users.entry(w).or_default().push((u, local));
+        }
+        users
+    }
+
     /// For each variable, the number of paths from the output down to it and the number of
     /// local factors along all of them together (saturating): the size of the chain-rule
     /// form, computed in time linear in the program, before anyone writes it out.
     pub fn chain_sizes(&mut self) -> HashMap<Sym, (u64, u64)> {
-        let live = self.live_defs();
         let out = self.defs[self.output].name;
         let mut sizes: HashMap<Sym, (u64, u64)> = HashMap::from([(out, (1, 0))]);
-        for &i in live.iter().rev() {
-            let (u, f) = (self.defs[i].name, self.defs[i].formula);
+        // Edges come user by user from the output down, so a user's totals are final
+        // before they flow into the names it uses.
+        for (u, w, _) in self.local_edges() {
             let Some(&(paths, factors)) = sizes.get(&u) else {
                 continue;
             };
-            for w in self.store.free_symbols(f) {
-                let e = sizes.entry(w).or_insert((0, 0));
-                e.0 = e.0.saturating_add(paths);
-                e.1 = e.1.saturating_add(factors.saturating_add(paths));
-            }
+            let e = sizes.entry(w).or_insert((0, 0));
+            e.0 = e.0.saturating_add(paths);
+            e.1 = e.1.saturating_add(factors.saturating_add(paths));
         }
         sizes
     }
@@ -563,17 +577,7 @@ impl Network {
         let live = self.live_defs();
         let out = self.defs[self.output].name;
         let index: HashMap<Sym, usize> = live.iter().map(|&i| (self.defs[i].name, i)).collect();
-        // users[w]: each definition u that uses w, with ∂u/∂w.
-        let mut users: HashMap<Sym, Vec<(Sym, Id)>> = HashMap::new();
-        for &i in &live {
-            let (u, f) = (self.defs[i].name, self.defs[i].formula);
-            for w in self.store.free_symbols(f) {
-                let local = diff(&mut self.store, f, w);
-                if !self.store.is_zero(local) {
-                    users.entry(w).or_default().push((u, local));
-                }
-            }
-        }
+        let users = self.users();
         // Walk up from v to the output, depth first. A partial path is a chain of parent
         // links into `steps`, so extending it costs O(1) however deep the network is.
         let mut steps: Vec<(Edge, Option<usize>)> = Vec::new();
