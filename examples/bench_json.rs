@@ -26,6 +26,21 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// Runs `setup` then times `run` on its result, repeatedly; returns the sorted times.
+/// Times `f` called `per` times in a row, per call: for work too short to time alone.
+fn per_call(per: usize, mut f: impl FnMut()) -> Vec<f64> {
+    time(
+        || (),
+        |()| {
+            for _ in 0..per {
+                f();
+            }
+        },
+    )
+    .into_iter()
+    .map(|t| t / per as f64)
+    .collect()
+}
+
 fn time<S, T>(mut setup: impl FnMut() -> S, mut run: impl FnMut(S) -> T) -> Vec<f64> {
     let mut times = Vec::new();
     let started = Instant::now();
@@ -154,18 +169,7 @@ fn main() {
                 .collect();
             let mut eval = tape.f64_eval();
             let mut out = vec![0.0; tape.outputs()];
-            let per = 10_000;
-            time(
-                || (),
-                |()| {
-                    for _ in 0..per {
-                        eval.eval(black_box(&point), &mut out);
-                    }
-                },
-            )
-            .into_iter()
-            .map(|t| t / per as f64)
-            .collect()
+            per_call(10_000, || eval.eval(black_box(&point), &mut out))
         }
         "mpfr_gradient" => {
             let (n, prec) = (num(1), num(2) as u32);
@@ -178,18 +182,7 @@ fn main() {
                 .collect();
             let mut eval = tape.mpfr_eval(prec);
             let mut out = vec![Float::new(prec); tape.outputs()];
-            let per = 100;
-            time(
-                || (),
-                |()| {
-                    for _ in 0..per {
-                        eval.eval(black_box(&point), &mut out);
-                    }
-                },
-            )
-            .into_iter()
-            .map(|t| t / per as f64)
-            .collect()
+            per_call(100, || eval.eval(black_box(&point), &mut out))
         }
         other => {
             eprintln!("unknown workload `{other}`: see the top of examples/bench_json.rs");
