@@ -104,3 +104,24 @@ fn readme_examples_print_what_the_readme_says() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn quick_start_output_is_what_the_main_command_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let at = readme
+        .find("The first prints the homework's forward and backward passes:")
+        .expect("the quick start's output");
+    let block = readme[at..].split("```").nth(1).unwrap().trim_matches('\n');
+    // `cargo run --release -- examples/hw7_relu.chain` runs this binary on this file.
+    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .arg("examples/hw7_relu.chain")
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim_matches('\n'),
+        block
+    );
+}
