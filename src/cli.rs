@@ -30,7 +30,8 @@ use std::io::Read;
         "  chainrule diff 'sigmoid(w*x)' --wrt w --at w=2,x=1 --format latex\n",
         "  chainrule eval 'exp(1)' --precision 256\n",
         "\nConventions at kinks: relu'(0) = step(0) = 0 (the homework's σ'(x) = 1{x > 0}, as in\n",
-        "PyTorch and JAX); abs'(0) = sign(0) = 0; at a tie max(a, a) both partials are 0."
+        "PyTorch and JAX); abs'(0) = sign(0) = 0; max and min share their derivative equally\n",
+        "among tied arguments (max(a, b) at a = b: 1/2 each); max(x, x) is x."
     )
 )]
 #[command(args_conflicts_with_subcommands = true)]

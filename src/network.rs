@@ -741,9 +741,9 @@ impl Network {
                 if is_zero {
                     let what = crate::print::text(&self.store, arg);
                     let rule = if *b == Builtin::Step {
-                        "step(0) = 0: relu'(0) and the derivatives of max/min at a tie are taken as 0"
+                        "step(0) = 0: relu'(0) is taken as 0"
                     } else {
-                        "sign(0) = 0: abs'(0) is taken as 0"
+                        "sign(0) = 0: abs'(0) is taken as 0, and max and min share their derivative equally among tied arguments"
                     };
                     notes.push(format!("{what} = 0 here, a kink where the derivative does not exist; convention {rule}"));
                 }

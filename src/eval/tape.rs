@@ -330,7 +330,12 @@ impl Compiler {
             Node::Pow(b, e) => self.emit(Op::Pow, child(*b), Some(child(*e)), 0),
             Node::Call(Func::Builtin(f), args) => {
                 let b = args.get(1).map(|a| child(*a));
-                self.emit(Op::Call(*f), child(args[0]), b, 0)
+                let mut acc = self.emit(Op::Call(*f), child(args[0]), b, 0);
+                // max(a, b, c) as max(max(a, b), c)
+                for a in args.iter().skip(2) {
+                    acc = self.emit(Op::Call(*f), acc, Some(child(*a)), 0);
+                }
+                acc
             }
             Node::Call(Func::Abstract(_), _) => unreachable!("checked before"),
         }

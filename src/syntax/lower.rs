@@ -256,7 +256,24 @@ impl<'a> Lowerer<'a> {
         }
         if let Some(b) = Builtin::from_name(name) {
             // Derivatives of built-ins may be written in input: relu'(x) is step(x).
-            self.check_arity(c, b.arity(), args.len())?;
+            if !b.variadic() {
+                self.check_arity(c, b.arity(), args.len())?;
+            } else if args.len() < b.arity() {
+                // max(a, b, c): any number of arguments from two on
+                return Err(self
+                    .error(
+                        c.name_span,
+                        format!(
+                            "`{}` takes at least {} arguments, but {} {} given",
+                            c.name,
+                            b.arity(),
+                            args.len(),
+                            if args.len() == 1 { "was" } else { "were" }
+                        ),
+                        "called here",
+                    )
+                    .into());
+            }
             return Ok(self.partials_of(&args, &slots, |s, p| s.builtin(b, p.to_vec())));
         }
         if let Some(uf) = self.functions.get(name).cloned() {
