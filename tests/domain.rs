@@ -213,3 +213,30 @@ fn a_programs_conditions_hold_in_the_forward_pass_backward_pass_and_fd() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("w "), "{out}");
 }
+
+#[test]
+fn many_conditions_stay_linear() {
+    // 4000 cancelled logarithms, 4000 conditions: checked in one pass, and a failure in the
+    // last one is found without a walk per condition.
+    let n = 4000;
+    let src: Vec<String> = (0..n).map(|i| format!("log(x - {i}) - log(x - {i})")).collect();
+    let src = format!("{} + x", src.join(" + "));
+    let start = std::time::Instant::now();
+    let mut store = Store::new();
+    let read = read_expr_conditions(&mut store, &src, "<expr>").unwrap();
+    assert_eq!(read.conditions.len(), n);
+    let x = store.intern("x");
+    for (at, ok) in [(n as i64, true), (n as i64 - 1, false)] {
+        let point = Point::from([(x, Rational::from(at))]);
+        let r = evaluate_guarded(&store, &[read.id], &read.conditions, &point, Mode::F64);
+        match r {
+            Ok((v, _)) => assert!(ok && v[0].to_f64() == at as f64),
+            Err(EvalError::Condition(c, _)) => {
+                assert!(!ok);
+                assert_eq!(&src[c.span.start..c.span.end], format!("log(x - {})", n - 1));
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}

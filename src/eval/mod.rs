@@ -97,13 +97,25 @@ fn blame(store: &Store, roots: &[Id], conditions: &[Condition], e: EvalError) ->
         EvalError::At(id, Fail::Domain(_)) | EvalError::Domain(id, _, _) => *id,
         _ => return e,
     };
-    if store.reachable(roots).binary_search(&at).is_ok() {
+    // One walk from the roots, then from each condition in turn, never entering a node twice:
+    // linear however many conditions share how much.
+    let mut seen = std::collections::HashSet::new();
+    let mut reaches = |from: Id| {
+        let mut stack = vec![from];
+        while let Some(id) = stack.pop() {
+            if id == at {
+                return true;
+            }
+            if seen.insert(id) {
+                store.node(id).for_each_child(|c| stack.push(c));
+            }
+        }
+        false
+    };
+    if roots.iter().any(|r| reaches(*r)) {
         return e;
     }
-    match conditions
-        .iter()
-        .find(|c| store.reachable(&[c.node]).binary_search(&at).is_ok())
-    {
+    match conditions.iter().find(|c| reaches(c.node)) {
         Some(c) => EvalError::Condition(*c, Box::new(e)),
         None => e,
     }
