@@ -219,7 +219,9 @@ fn many_conditions_stay_linear() {
     // 4000 cancelled logarithms, 4000 conditions: checked in one pass, and a failure in the
     // last one is found without a walk per condition.
     let n = 4000;
-    let src: Vec<String> = (0..n).map(|i| format!("log(x - {i}) - log(x - {i})")).collect();
+    let src: Vec<String> = (0..n)
+        .map(|i| format!("log(x - {i}) - log(x - {i})"))
+        .collect();
     let src = format!("{} + x", src.join(" + "));
     let start = std::time::Instant::now();
     let mut store = Store::new();
@@ -233,7 +235,10 @@ fn many_conditions_stay_linear() {
             Ok((v, _)) => assert!(ok && v[0].to_f64() == at as f64),
             Err(EvalError::Condition(c, _)) => {
                 assert!(!ok);
-                assert_eq!(&src[c.span.start..c.span.end], format!("log(x - {})", n - 1));
+                assert_eq!(
+                    &src[c.span.start..c.span.end],
+                    format!("log(x - {})", n - 1)
+                );
             }
             Err(e) => panic!("{e:?}"),
         }
