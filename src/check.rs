@@ -10,7 +10,7 @@
 
 use crate::diff::diff;
 use crate::error::Result;
-use crate::eval::{Mode, Point, Value, evaluate};
+use crate::eval::{Mode, Point, Value, evaluate, evaluate_guarded};
 use crate::expr::{Func, Id, Node, Store, Sym};
 use crate::network::Network;
 use crate::syntax::{self, Lowerer};
@@ -109,10 +109,18 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
     })
 }
 
-/// Compares two expanded formulas at the program's point and at pseudo-random points.
+/// Compares two expanded formulas at the program's point and at pseudo-random points, only
+/// where the program as written is defined (its domain conditions hold).
 fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let conditions = net.expanded_conditions();
     let (a, b, stand_ins) = replace_abstract(&mut net.store, a, b, &mut rng);
+    // Stand-ins replace unspecified functions in the formulas, not in the conditions.
+    let conditions = if stand_ins.is_empty() {
+        conditions
+    } else {
+        Vec::new()
+    };
     let mut inputs: Vec<Sym> = net.store.free_symbols(a);
     for s in net.store.free_symbols(b) {
         if !inputs.contains(&s) {
@@ -133,7 +141,7 @@ fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
         };
         let (Ok((va, _)), Ok((vb, _))) = (
             evaluate(&net.store, &[a], &p, Mode::Auto(256)),
-            evaluate(&net.store, &[b], &p, Mode::Auto(256)),
+            evaluate_guarded(&net.store, &[b], &conditions, &p, Mode::Auto(256)),
         ) else {
             continue;
         };

@@ -9,7 +9,7 @@ use crate::expr::{Id, Store, Sym};
 use crate::network::{self, Network};
 use crate::print;
 use crate::report;
-use crate::syntax;
+use crate::syntax::{self, Condition, ast::Span};
 use crate::{fd, plot};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value as Json, json};
@@ -30,7 +30,8 @@ use std::io::Read;
         "  chainrule diff 'sigmoid(w*x)' --wrt w --at w=2,x=1 --format latex\n",
         "  chainrule eval 'exp(1)' --precision 256\n",
         "\nConventions at kinks: relu'(0) = step(0) = 0 (the homework's σ'(x) = 1{x > 0}, as in\n",
-        "PyTorch and JAX); abs'(0) = sign(0) = 0; at a tie max(a, a) both partials are 0."
+        "PyTorch and JAX); abs'(0) = sign(0) = 0; max and min share their derivative equally\n",
+        "among tied arguments (max(a, b) at a = b: 1/2 each); max(x, x) is x."
     )
 )]
 #[command(args_conflicts_with_subcommands = true)]
@@ -468,7 +469,15 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         let root = net.output_def().expanded;
         let name = net.name(net.output_def().name).to_string();
         let params = net.params.clone();
-        out.stdout = crate::eval::tape::points_csv(&mut net.store, root, &name, &params, &csv)?;
+        let conds: Vec<Id> = net.expanded_conditions().iter().map(|c| c.node).collect();
+        out.stdout = crate::eval::tape::points_csv_guarded(
+            &mut net.store,
+            root,
+            &conds,
+            &name,
+            &params,
+            &csv,
+        )?;
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
@@ -625,14 +634,17 @@ fn value_json(v: &Value, prec: u32) -> (Json, Json) {
     (Json::String(all), exact)
 }
 
+/// Evaluates `id` at `point`, checking the domain conditions of the input `input` as written.
 fn evaluate_one(
-    store: &Store,
+    input: &ExprInput,
     id: Id,
-    point: &Point,
+    conditions: &[Condition],
     opts: &EvalOpts,
     out: &mut Output,
 ) -> Result<Value> {
-    let (vals, note) = eval::evaluate(store, &[id], point, mode(opts))?;
+    let store = &input.store;
+    let (vals, note) = eval::evaluate_guarded(store, &[id], conditions, &input.point, mode(opts))
+        .map_err(|e| eval::explain_in(store, e, &input.src_name, &input.src))?;
     if let Some(n) = note {
         out.warnings.push(format!("note: {n}"));
     }
@@ -644,41 +656,45 @@ fn evaluate_one(
 struct ExprInput {
     store: Store,
     expr: Id,
+    /// Where the expression as written is defined beyond what `expr` shows.
+    conditions: Vec<Condition>,
     src: String,
+    src_name: String,
     point: Point,
-    out: Output,
 }
 
-fn read_expression(arg: &str, at: &[String]) -> Result<ExprInput> {
+fn read_expression(arg: &str, at: &[String]) -> Result<(ExprInput, Output)> {
     let (src, src_name) = read_source(arg)?;
     let mut store = Store::new();
-    let (expr, warnings) = syntax::read_expr(&mut store, &src, src_name)?;
+    let read = syntax::read_expr_conditions(&mut store, &src, src_name)?;
     let point = parse_point(&mut store, at)?;
-    Ok(ExprInput {
+    let input = ExprInput {
         store,
-        expr,
+        expr: read.id,
+        conditions: read.conditions,
+        src_name: src_name.to_string(),
         src,
         point,
-        out: Output {
-            warnings,
-            ..Output::default()
-        },
-    })
+    };
+    let out = Output {
+        warnings: read.warnings,
+        ..Output::default()
+    };
+    Ok((input, out))
 }
 
 fn run_diff(a: DiffArgs) -> Result<Output> {
-    let ExprInput {
-        mut store,
-        expr: e,
-        src,
-        point,
-        mut out,
-    } = read_expression(&a.expr, &a.eval.at)?;
+    let (mut input, mut out) = read_expression(&a.expr, &a.eval.at)?;
+    let e = input.expr;
+    // A derivative is defined where its function is: the function's conditions, and the
+    // function itself.
+    let mut conditions = input.conditions.clone();
+    conditions.push(Condition::function(e, Span::new(0, input.src.len())));
     let evaluate = !a.eval.at.is_empty();
     // Shown as the user wrote it (constants folded, `0.1 + 0.2` would read `3/10`);
     // JSON also carries the parsed form.
-    let input_text = written(&src);
-    let parsed_text = print::text(&store, e);
+    let input_text = written(&input.src);
+    let parsed_text = print::text(&input.store, e);
     let mut results = Vec::new();
     for name in &a.wrt {
         let name = syntax::normalize_name(name.trim());
@@ -692,15 +708,16 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                 "--wrt {name}: `{name}` is a function, not a variable; differentiate by a variable of the expression, e.g. --wrt x"
             )));
         }
-        let var = store.intern(&name);
-        let d = crate::diff::diff_n(&mut store, e, var, a.order);
+        let var = input.store.intern(&name);
+        let d = crate::diff::diff_n(&mut input.store, e, var, a.order);
         let value = if evaluate {
-            Some(evaluate_one(&store, d, &point, &a.eval, &mut out)?)
+            Some(evaluate_one(&input, d, &conditions, &a.eval, &mut out)?)
         } else {
             None
         };
         results.push((name, d, value));
     }
+    let ExprInput { store, point, .. } = input;
     let order = a.order;
     let op_text = |v: &str| {
         if order == 1 {
@@ -813,20 +830,18 @@ fn written(src: &str) -> String {
 }
 
 fn run_eval(a: EvalArgs) -> Result<Output> {
-    let ExprInput {
-        mut store,
-        expr: e,
-        src,
-        point,
-        mut out,
-    } = read_expression(&a.expr, &a.eval.at)?;
+    let (mut input, mut out) = read_expression(&a.expr, &a.eval.at)?;
+    let e = input.expr;
     if let Some(file) = &a.points {
         let csv = read_text_file(file)?;
-        out.stdout = crate::eval::tape::points_csv(&mut store, e, "value", &[], &csv)?;
+        let conds: Vec<Id> = input.conditions.iter().map(|c| c.node).collect();
+        out.stdout =
+            crate::eval::tape::points_csv_guarded(&mut input.store, e, &conds, "value", &[], &csv)?;
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
-    let v = evaluate_one(&store, e, &point, &a.eval, &mut out)?;
+    let v = evaluate_one(&input, e, &input.conditions, &a.eval, &mut out)?;
+    let ExprInput { store, src, .. } = input;
     let input_text = written(&src);
     match a.eval.format {
         Format::Text => {

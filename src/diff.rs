@@ -283,8 +283,10 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
 ///
 /// Conventions at kinks, where the derivative does not exist: `relu'(0) = step(0) = 0` (the
 /// homework's `σ'(x) = 1{x > 0}`, as in PyTorch and JAX); `abs'(0) = sign(0) = 0`;
-/// `sign' = step' = 0`; at a tie `max(a, a)` and `min(a, a)` both partials are 0, consistently
-/// with `relu(t) = max(t, 0)`.
+/// `sign' = step' = 0`. `max` and `min` share their derivative equally among the arguments
+/// tied at the point (`max(a, b)` at `a = b`: 1/2 each), as PyTorch, JAX and autograd do; an
+/// argument given twice is one argument (`max(a, a)` is `a`). So `max(t, 0)` has derivative
+/// 1/2 at 0, while `relu'(0)` is 0.
 pub fn partial(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Id {
     let (c, factors) = partial_factors(store, f, args, i);
     store.product_of(c, factors)
@@ -340,16 +342,44 @@ fn builtin_partial(store: &mut Store, b: Builtin, args: &[Id], i: usize) -> Fact
         }
         Builtin::Relu => just(store.apply(Builtin::Step, t)),
         Builtin::Softplus => just(store.apply(Builtin::Sigmoid, t)),
-        Builtin::Max | Builtin::Min => {
-            let (a, c) = (args[0], args[1]);
-            // ∂max/∂a = step(a - c); ∂min/∂a = step(c - a); the other slot mirrored.
-            let first_wins = (b == Builtin::Max) == (i == 0);
-            let diff = if first_wins {
-                store.sub(a, c)
+        Builtin::Max | Builtin::Min if args.len() == 2 => {
+            // ∂max(a, b)/∂a = (1 + sign(a - b))/2: 1 where a wins, 0 where it loses, and at a
+            // tie the derivative is shared, 1/2 each, as PyTorch, JAX and autograd do, so
+            // that max(u, v) with u = v = x has derivative 1 by x. ∂min/∂a mirrors it.
+            let d = store.sub(args[0], args[1]);
+            let s = store.apply(Builtin::Sign, d);
+            let half = if (b == Builtin::Max) == (i == 0) {
+                Rational::from((1, 2))
             } else {
-                store.sub(c, a)
+                Rational::from((-1, 2))
             };
-            just(store.apply(Builtin::Step, diff))
+            just(store.sum_of(Rational::from((1, 2)), vec![(s, half)]))
+        }
+        Builtin::Max | Builtin::Min => {
+            // ∂max(a_1, …, a_n)/∂a_i = Π_{j≠i} [a_i ≥ a_j] / (1 + #{j ≠ i : a_j = a_i}): the
+            // derivative shared equally among the arguments tied for the maximum, with
+            // [a_i ≥ a_j] = 1 - step(a_j - a_i) and [a_j = a_i] = 1 - sign(a_i - a_j)^2.
+            let ai = args[i];
+            let mut items = Vec::with_capacity(args.len());
+            let mut untied = Vec::with_capacity(args.len());
+            for (j, &aj) in args.iter().enumerate() {
+                if j == i {
+                    continue;
+                }
+                let beaten = if b == Builtin::Max {
+                    store.sub(aj, ai)
+                } else {
+                    store.sub(ai, aj)
+                };
+                let st = store.apply(Builtin::Step, beaten);
+                items.push((store.sum_of(one(), vec![(st, Rational::from(-1))]), one()));
+                let d = store.sub(ai, aj);
+                let sg = store.apply(Builtin::Sign, d);
+                untied.push((store.powr(sg, Rational::from(2)), Rational::from(-1)));
+            }
+            let count = store.sum_of(Rational::from(args.len()), untied);
+            items.push((count, Rational::from(-1)));
+            (one(), items)
         }
     }
 }

@@ -81,6 +81,11 @@ pub enum Error {
     /// A documented limit was reached (exit code 1).
     #[error("{0}")]
     Limit(String),
+    /// A mathematical error at a place in the source: the input as written is undefined there,
+    /// though its simplified form may not be (exit code 1).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    DomainAt(Box<SourceError>),
 }
 
 /// The longest source line shown under an error. miette aligns its labels with formatting
@@ -136,6 +141,7 @@ impl Error {
     pub fn for_display(self) -> Self {
         match self {
             Error::Source(e) => Error::Source(Box::new(e.for_display())),
+            Error::DomainAt(e) => Error::DomainAt(Box::new(e.for_display())),
             e => e,
         }
     }
@@ -152,7 +158,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Source(_) | Error::Usage(_) => 2,
-            Error::Domain { .. } | Error::Limit(_) => 1,
+            Error::Domain { .. } | Error::DomainAt(_) | Error::Limit(_) => 1,
         }
     }
 

@@ -12,7 +12,7 @@ use crate::error::{Error, Result, SourceError};
 use crate::eval::{self, Backend, EvalError, Exact, ExactVal, F64, Fail, Mode, Mpfr, Point, Value};
 use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
 use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
-use crate::syntax::{self, Lowerer, UserFn};
+use crate::syntax::{self, Condition, Lowerer, UserFn};
 use rug::{Float, Rational};
 use std::collections::HashMap;
 
@@ -29,6 +29,9 @@ pub struct Def {
     pub span: Span,
     /// The right-hand side as written in the source.
     pub written: String,
+    /// Where the formula as written is defined beyond what `formula` shows (denominators,
+    /// logarithms, roots that cancelled), in terms of inputs and earlier names.
+    pub conditions: Vec<Condition>,
 }
 
 /// A loaded program.
@@ -224,12 +227,15 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 declared = std::mem::take(&mut l.declared);
                 let body_id = body_id?;
                 warnings.append(&mut l.warnings);
+                let mut conditions = std::mem::take(&mut l.conditions);
+                syntax::prune_conditions(&store, &[body_id], &mut conditions);
                 let params = params.iter().map(|p| store.intern(&p.name)).collect();
                 functions.insert(
                     name.name.clone(),
                     UserFn {
                         params,
                         body: body_id,
+                        conditions,
                     },
                 );
             }
@@ -267,6 +273,8 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 declared = std::mem::take(&mut l.declared);
                 let formula = formula?;
                 warnings.append(&mut l.warnings);
+                let mut conditions = std::mem::take(&mut l.conditions);
+                syntax::prune_conditions(&store, &[formula], &mut conditions);
                 let sym = store.intern(&name.name);
                 let expanded = store.substitute(formula, &expanded_of);
                 expanded_of.insert(sym, expanded);
@@ -276,6 +284,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                     expanded,
                     span: name.span,
                     written: src[value.span.start..value.span.end].to_string(),
+                    conditions,
                 });
             }
             Stmt::At(items) => {
@@ -408,6 +417,30 @@ impl Network {
         Ok(())
     }
 
+    /// Where the output as a function of the inputs is defined beyond what its expanded
+    /// formula shows: every definition it depends on must be defined, with its conditions,
+    /// though substituting the definitions may cancel them (`u = x - 2; E = u/u`).
+    pub fn expanded_conditions(&mut self) -> Vec<Condition> {
+        let expanded: HashMap<Sym, Id> = self.defs.iter().map(|d| (d.name, d.expanded)).collect();
+        let mut out = Vec::new();
+        for i in self.live_defs() {
+            let (node, span) = (self.defs[i].expanded, self.defs[i].span);
+            out.push(Condition::new(node, span));
+            for c in self.defs[i].conditions.clone() {
+                let node = self.store.substitute(c.node, &expanded);
+                out.push(Condition { node, ..c });
+            }
+        }
+        let root = self.output_def().expanded;
+        syntax::prune_conditions(&self.store, &[root], &mut out);
+        out
+    }
+
+    /// An evaluation error in words, pointing into the program where it can.
+    pub fn explain(&self, e: EvalError) -> Error {
+        eval::explain_in(&self.store, e, &self.source.1, &self.source.0)
+    }
+
     /// The output definition.
     pub fn output_def(&self) -> &Def {
         &self.defs[self.output]
@@ -427,9 +460,13 @@ impl Network {
             if !live[i] {
                 continue;
             }
-            for s in self.store.free_symbols(self.defs[i].formula) {
-                if let Some(&j) = index.get(&s) {
-                    live[j] = true;
+            // The names its domain conditions use count too: `E = u/u` needs u ≠ 0.
+            let conds = self.defs[i].conditions.iter().map(|c| c.node);
+            for root in std::iter::once(self.defs[i].formula).chain(conds) {
+                for s in self.store.free_symbols(root) {
+                    if let Some(&j) = index.get(&s) {
+                        live[j] = true;
+                    }
                 }
             }
         }
@@ -672,8 +709,7 @@ impl Network {
             },
             m => run(m),
         };
-        let (forward, adjoints, gradient, kinks) =
-            result.map_err(|e| eval::explain(&self.store, e))?;
+        let (forward, adjoints, gradient, kinks) = result.map_err(|e| self.explain(e))?;
         Ok(Trace {
             forward,
             adjoints,
@@ -695,7 +731,14 @@ impl Network {
         let mut forward = Vec::new();
         for &i in live {
             let d = &self.defs[i];
-            let v = eval::evaluate_with(&self.store, &[d.formula], &env, backend)?.remove(0);
+            let v = eval::evaluate_with_conditions(
+                &self.store,
+                &[d.formula],
+                &d.conditions,
+                &env,
+                backend,
+            )?
+            .remove(0);
             env.insert(d.name, v.clone());
             forward.push(wrap(v).map_err(|f| EvalError::At(d.formula, f))?);
         }
@@ -741,9 +784,9 @@ impl Network {
                 if is_zero {
                     let what = crate::print::text(&self.store, arg);
                     let rule = if *b == Builtin::Step {
-                        "step(0) = 0: relu'(0) and the derivatives of max/min at a tie are taken as 0"
+                        "step(0) = 0: relu'(0) is taken as 0"
                     } else {
-                        "sign(0) = 0: abs'(0) is taken as 0"
+                        "sign(0) = 0: abs'(0) is taken as 0, and max and min share their derivative equally among tied arguments"
                     };
                     notes.push(format!("{what} = 0 here, a kink where the derivative does not exist; convention {rule}"));
                 }
@@ -758,6 +801,8 @@ impl Network {
 pub struct ProgramObjective<'a> {
     net: &'a Network,
     root: Id,
+    /// The program's domain conditions on the inputs ([`Network::expanded_conditions`]).
+    conditions: Vec<Condition>,
     names: Vec<String>,
     values: Vec<Rational>,
     base: Point,
@@ -785,15 +830,25 @@ impl<'a> ProgramObjective<'a> {
             })?;
             values.push(v);
         }
+        let conditions = net.expanded_conditions();
         let net: &'a Network = net;
         Ok(ProgramObjective {
             net,
             root: net.output_def().expanded,
+            conditions,
             names,
             values,
             base: point.clone(),
             gradient: trace.gradient,
         })
+    }
+
+    /// The output at `env`, its domain conditions checked.
+    fn evaluate<B: Backend>(&self, env: &HashMap<Sym, B::V>, backend: &B) -> Result<B::V> {
+        let root = [self.root];
+        eval::evaluate_with_conditions(&self.net.store, &root, &self.conditions, env, backend)
+            .map(|mut v| v.remove(0))
+            .map_err(|e| self.net.explain(e))
     }
 
     fn env<V: Clone>(&self, p: &[V], convert: impl Fn(&Rational) -> V) -> HashMap<Sym, V> {
@@ -814,27 +869,24 @@ impl crate::fd::Objective for ProgramObjective<'_> {
     }
     fn eval_f64(&self, p: &[f64]) -> Result<f64> {
         let env = self.env(p, |r| Float::with_val(53, r).to_f64());
-        eval::evaluate_with(&self.net.store, &[self.root], &env, &F64)
-            .map(|mut v| v.remove(0))
-            .map_err(|e| eval::explain(&self.net.store, e))
+        self.evaluate(&env, &F64)
     }
     fn eval_mpfr(&self, p: &[Float], prec: u32) -> Result<Float> {
         let env = self.env(p, |r| Float::with_val(prec, r));
-        eval::evaluate_with(&self.net.store, &[self.root], &env, &Mpfr::new(prec))
-            .map(|mut v| v.remove(0))
-            .map_err(|e| eval::explain(&self.net.store, e))
+        self.evaluate(&env, &Mpfr::new(prec))
     }
     fn eval_exact(&self, p: &[Rational]) -> Result<Rational> {
         let q: Vec<ExactVal> = p.iter().map(|r| ExactVal::Q(r.clone())).collect();
         let env = self.env(&q, |r| ExactVal::Q(r.clone()));
         let exact = Exact::new(self.net.store.limits().max_exact_bits);
-        eval::evaluate_with(&self.net.store, &[self.root], &env, &exact)
+        let root = [self.root];
+        eval::evaluate_with_conditions(&self.net.store, &root, &self.conditions, &env, &exact)
             .and_then(|mut v| v.remove(0).exact().map_err(|f| EvalError::At(self.root, f)))
             .map_err(|e| match e {
                 EvalError::At(_, Fail::NotExact) => Error::Usage(
                     "exact arithmetic needs every operation to stay rational; this program uses an irrational function (use --arith f64 or mpfr:BITS)".into(),
                 ),
-                e => eval::explain(&self.net.store, e),
+                e => self.net.explain(e),
             })
     }
     fn gradient(&self) -> Result<Vec<Value>> {

@@ -58,6 +58,10 @@ const FILES: &[(&str, &[u8])] = &[
     ("arity.chain", b"z = w*x\nE = max(z)\n"),
     ("domain.chain", b"z = w*x\nE = log(z)\nat w = -1, x = 2\n"),
     (
+        "cancelled_domain.chain",
+        b"u = w*x - 2\nE = u/u + w\nat w = 2, x = 1\n",
+    ),
+    (
         "missing_value.chain",
         b"z = w*x\nE = (y - z)^2\nat w = 1, x = 2\n",
     ),
@@ -129,6 +133,29 @@ const CASES: &[Case] = &[
     ),
     case("cube_root_of_negative", MATH, &["eval", "(-8)^(1/3)"]),
     case("domain_in_program", MATH, &["domain.chain"]),
+    // ── domains that simplification cancels (issue 9.4) ──
+    case(
+        "cancelled_denominator",
+        MATH,
+        &["eval", "(x-2)/(x-2)", "--at", "x=2"],
+    ),
+    case(
+        "cancelled_square_root",
+        MATH,
+        &["eval", "sqrt(x)^2", "--at", "x=-4"],
+    ),
+    case(
+        "cancelled_logarithm",
+        MATH,
+        &["eval", "log(x) - log(x)", "--at", "x=-1", "--float", "f64"],
+    ),
+    case(
+        "cancelled_in_derivative",
+        MATH,
+        &["diff", "(x-2)/(x-2)", "--wrt", "x", "--at", "x=2"],
+    ),
+    case("cancelled_in_program", MATH, &["cancelled_domain.chain"]),
+    case("cancelled_in_fd", MATH, &["fd", "cancelled_domain.chain"]),
     // ── limits ──
     case("huge_power", MATH, &["eval", "2^(10^12)"]),
     case("tiny_power", MATH, &["eval", "(1/3)^(10^9)"]),

@@ -159,8 +159,8 @@ pub fn exact_builtin(f: Builtin, a: &[&Rational]) -> Result<Rational, Fail> {
             }
         }
         Builtin::Step => Rational::from(i32::from(t.cmp0() == Ordering::Greater)),
-        Builtin::Max => t.max(a[1]).clone(),
-        Builtin::Min => t.min(a[1]).clone(),
+        Builtin::Max => a.iter().copied().max().unwrap_or(t).clone(),
+        Builtin::Min => a.iter().copied().min().unwrap_or(t).clone(),
         _ => return Err(Fail::NotExact),
     })
 }
@@ -250,19 +250,19 @@ impl Backend for Exact {
                     return Ok(ExactVal::Q(Rational::new()));
                 }
                 Builtin::Max | Builtin::Min => {
-                    let d = self.sum(
-                        &Rational::new(),
-                        &[
-                            (args[0], &Rational::from(1)),
-                            (args[1], &Rational::from(-1)),
-                        ],
-                    )?;
-                    let first = (sign(&d)? != Ordering::Less) == (f == Builtin::Max);
-                    return Ok(if first {
-                        args[0].clone()
-                    } else {
-                        args[1].clone()
-                    });
+                    // Left to right, keeping the earlier argument at a tie.
+                    let mut best = args[0];
+                    for &v in &args[1..] {
+                        let d = self.sum(
+                            &Rational::new(),
+                            &[(best, &Rational::from(1)), (v, &Rational::from(-1))],
+                        )?;
+                        let sd = sign(&d)?;
+                        if sd != Ordering::Equal && (sd == Ordering::Less) == (f == Builtin::Max) {
+                            best = v;
+                        }
+                    }
+                    return Ok(best.clone());
                 }
                 _ => {}
             }
@@ -443,8 +443,12 @@ impl Backend for Mpfr {
                 Float::with_val(p, m + l)
             }
             Builtin::Step => Float::with_val(p, i32::from(t.cmp0() == Some(Ordering::Greater))),
-            Builtin::Max => Float::with_val(p, if *t >= *args[1] { t } else { args[1] }),
-            Builtin::Min => Float::with_val(p, if *t <= *args[1] { t } else { args[1] }),
+            Builtin::Max => {
+                Float::with_val(p, args.iter().fold(t, |m, v| if *m >= **v { m } else { v }))
+            }
+            Builtin::Min => {
+                Float::with_val(p, args.iter().fold(t, |m, v| if *m <= **v { m } else { v }))
+            }
         };
         self.finite(r)
     }
@@ -574,8 +578,8 @@ impl Backend for F64 {
             Builtin::Relu => t.max(0.0),
             Builtin::Softplus => t.max(0.0) + (-t.abs()).exp().ln_1p(),
             Builtin::Step => f64::from(u8::from(t > 0.0)),
-            Builtin::Max => t.max(*args[1]),
-            Builtin::Min => t.min(*args[1]),
+            Builtin::Max => args.iter().fold(t, |m, v| m.max(**v)),
+            Builtin::Min => args.iter().fold(t, |m, v| m.min(**v)),
         };
         Self::finite(r)
     }

@@ -15,6 +15,7 @@ pub use value::Value;
 
 use crate::error::{Error, Result};
 use crate::expr::{Func, Id, Node, Store, Sym};
+use crate::syntax::Condition;
 use rug::Rational;
 use std::collections::HashMap;
 
@@ -60,6 +61,64 @@ pub enum EvalError {
     Unbound(Sym),
     /// A call of an unspecified function, which has no value.
     Abstract(Id),
+    /// A domain condition of the input as written failed (the error evaluating its node),
+    /// where the simplified formula itself may be defined.
+    Condition(Condition, Box<EvalError>),
+}
+
+/// [`evaluate_with`] that also checks domain conditions ([`Condition`]): a condition that
+/// fails is an error even where the roots have values. The conditions are evaluated in the
+/// same pass as the roots, sharing their common subexpressions.
+pub fn evaluate_with_conditions<B: Backend>(
+    store: &Store,
+    roots: &[Id],
+    conditions: &[Condition],
+    env: &HashMap<Sym, B::V>,
+    backend: &B,
+) -> Result<Vec<B::V>, EvalError> {
+    if conditions.is_empty() {
+        return evaluate_with(store, roots, env, backend);
+    }
+    let mut all = roots.to_vec();
+    all.extend(conditions.iter().map(|c| c.node));
+    match evaluate_with(store, &all, env, backend) {
+        Ok(mut vs) => {
+            vs.truncate(roots.len());
+            Ok(vs)
+        }
+        Err(e) => Err(blame(store, roots, conditions, e)),
+    }
+}
+
+/// A domain error met while evaluating roots and conditions together, as the roots' own error
+/// if the failing node is part of them, else as the error of the first condition it is in.
+fn blame(store: &Store, roots: &[Id], conditions: &[Condition], e: EvalError) -> EvalError {
+    let at = match &e {
+        EvalError::At(id, Fail::Domain(_)) | EvalError::Domain(id, _, _) => *id,
+        _ => return e,
+    };
+    // One walk from the roots, then from each condition in turn, never entering a node twice:
+    // linear however many conditions share how much.
+    let mut seen = std::collections::HashSet::new();
+    let mut reaches = |from: Id| {
+        let mut stack = vec![from];
+        while let Some(id) = stack.pop() {
+            if id == at {
+                return true;
+            }
+            if seen.insert(id) {
+                store.node(id).for_each_child(|c| stack.push(c));
+            }
+        }
+        false
+    };
+    if roots.iter().any(|r| reaches(*r)) {
+        return e;
+    }
+    match conditions.iter().find(|c| reaches(c.node)) {
+        Some(c) => EvalError::Condition(*c, Box::new(e)),
+        None => e,
+    }
 }
 
 /// Evaluates `roots` with `backend`, variables taken from `env`.
@@ -134,19 +193,31 @@ pub fn evaluate(
     point: &Point,
     mode: Mode,
 ) -> Result<(Vec<Value>, Option<String>)> {
-    let mpfr = |prec: u32| -> Result<Vec<Value>> {
+    evaluate_guarded(store, roots, &[], point, mode).map_err(|e| explain(store, e))
+}
+
+/// [`evaluate`] that also checks the domain conditions of the input as written
+/// ([`evaluate_with_conditions`]). A failed condition is [`EvalError::Condition`], which
+/// [`explain`] words without a place and [`explain_in`] points into the source.
+pub fn evaluate_guarded(
+    store: &Store,
+    roots: &[Id],
+    conditions: &[Condition],
+    point: &Point,
+    mode: Mode,
+) -> Result<(Vec<Value>, Option<String>), EvalError> {
+    let mpfr = |prec: u32| -> Result<Vec<Value>, EvalError> {
         let env = point
             .iter()
             .map(|(s, r)| (*s, rug::Float::with_val(prec, r)))
             .collect();
-        evaluate_with(store, roots, &env, &Mpfr::new(prec))
+        evaluate_with_conditions(store, roots, conditions, &env, &Mpfr::new(prec))
             .map(|vs| vs.into_iter().map(Value::Mpfr).collect())
-            .map_err(|e| explain(store, e))
     };
     match mode {
         Mode::F64 => {
             let env = point.iter().map(|(s, r)| (*s, r.to_f64())).collect();
-            let vs = evaluate_with(store, roots, &env, &F64).map_err(|e| explain(store, e))?;
+            let vs = evaluate_with_conditions(store, roots, conditions, &env, &F64)?;
             Ok((vs.into_iter().map(Value::F64).collect(), None))
         }
         Mode::Mpfr(prec) => Ok((mpfr(prec)?, None)),
@@ -156,12 +227,13 @@ pub fn evaluate(
                 .iter()
                 .map(|(s, r)| (*s, ExactVal::Q(r.clone())))
                 .collect();
-            let result = evaluate_with(store, roots, &env, &exact).and_then(|vs| {
-                vs.into_iter()
-                    .map(|v| v.exact().map(Value::Exact))
-                    .collect::<Result<Vec<Value>, Fail>>()
-                    .map_err(|f| EvalError::At(roots[0], f))
-            });
+            let result =
+                evaluate_with_conditions(store, roots, conditions, &env, &exact).and_then(|vs| {
+                    vs.into_iter()
+                        .map(|v| v.exact().map(Value::Exact))
+                        .collect::<Result<Vec<Value>, Fail>>()
+                        .map_err(|f| EvalError::At(roots[0], f))
+                });
             match result {
                 Ok(vs) => Ok((vs, None)),
                 Err(EvalError::At(_, Fail::NotExact)) => Ok((mpfr(prec)?, None)),
@@ -174,15 +246,57 @@ pub fn evaluate(
                     );
                     Ok((mpfr(prec)?, Some(note)))
                 }
-                Err(e) => Err(explain(store, e)),
+                Err(e) => Err(e),
             }
         }
+    }
+}
+
+/// [`explain`], pointing at the place in the source (`src`, named `src_name`) of a failed
+/// domain condition: the conditions' spans must be into that source.
+pub fn explain_in(store: &Store, e: EvalError, src_name: &str, src: &str) -> Error {
+    let EvalError::Condition(c, inner) = e else {
+        return explain(store, e);
+    };
+    let (message, help) = match explain(store, *inner) {
+        Error::Domain { message, help } => (message, help),
+        other => return other,
+    };
+    let mut err = crate::error::SourceError::new(
+        src_name,
+        src,
+        c.span.start,
+        c.span.end,
+        message,
+        "undefined here",
+    );
+    err.help = Some(condition_help(help, &c));
+    Error::DomainAt(Box::new(err))
+}
+
+/// The hint of a failed domain condition: the values, then why the condition is there.
+fn condition_help(values: Option<String>, c: &Condition) -> String {
+    let why = if c.derivative {
+        "a derivative is defined only where its function is"
+    } else {
+        "as written, the input is undefined here, even though simplifying cancels this part"
+    };
+    match values {
+        Some(v) => format!("{v}; {why}"),
+        None => why.to_string(),
     }
 }
 
 /// Turns an evaluation failure into a user-facing error that names the subexpression.
 pub fn explain(store: &Store, e: EvalError) -> Error {
     match e {
+        EvalError::Condition(_, inner) => match explain(store, *inner) {
+            Error::Domain { message, help } => Error::Domain {
+                message: format!("{message}, in the input as written"),
+                help,
+            },
+            other => other,
+        },
         EvalError::At(id, Fail::Domain(what)) => Error::Domain {
             message: format!("{what} in {}", crate::print::text(store, id)),
             help: None,

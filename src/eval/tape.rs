@@ -330,7 +330,12 @@ impl Compiler {
             Node::Pow(b, e) => self.emit(Op::Pow, child(*b), Some(child(*e)), 0),
             Node::Call(Func::Builtin(f), args) => {
                 let b = args.get(1).map(|a| child(*a));
-                self.emit(Op::Call(*f), child(args[0]), b, 0)
+                let mut acc = self.emit(Op::Call(*f), child(args[0]), b, 0);
+                // max(a, b, c) as max(max(a, b), c)
+                for a in args.iter().skip(2) {
+                    acc = self.emit(Op::Call(*f), acc, Some(child(*a)), 0);
+                }
+                acc
             }
             Node::Call(Func::Abstract(_), _) => unreachable!("checked before"),
         }
@@ -992,8 +997,40 @@ pub fn points_csv(
     wrt: &[Sym],
     csv: &str,
 ) -> Result<String> {
+    points_csv_guarded(store, root, &[], name, wrt, csv)
+}
+
+/// [`points_csv`] checking domain conditions: `conditions` are nodes that must be defined
+/// (see [`crate::syntax::Condition`]); a row where one is NaN or infinite is NaN throughout,
+/// as a row where the formula itself is undefined.
+pub fn points_csv_guarded(
+    store: &mut Store,
+    root: Id,
+    conditions: &[Id],
+    name: &str,
+    wrt: &[Sym],
+    csv: &str,
+) -> Result<String> {
     let (names, columns) = read_points(csv)?;
-    let tape = Tape::gradient(store, root, wrt)?;
+    let tape = if conditions.is_empty() {
+        Tape::gradient(store, root, wrt)?
+    } else {
+        let grads = crate::diff::gradient(store, root, wrt);
+        let mut inputs = store.free_symbols(root);
+        let mut more: Vec<Sym> = wrt.to_vec();
+        for c in conditions {
+            more.extend(store.free_symbols(*c));
+        }
+        for w in more {
+            if !inputs.contains(&w) {
+                inputs.push(w);
+            }
+        }
+        let mut roots = vec![root];
+        roots.extend(grads);
+        roots.extend_from_slice(conditions);
+        Tape::compile(store, &roots, &inputs)?
+    };
     let mut cols: Vec<&[f64]> = Vec::new();
     for s in tape.inputs() {
         let var = store.name(*s);
@@ -1007,7 +1044,15 @@ pub fn points_csv(
             }
         }
     }
-    let values = tape.eval_batch(&cols);
+    let mut values = tape.eval_batch(&cols);
+    let failed = values.split_off(1 + wrt.len());
+    for cond in &failed {
+        for (i, v) in cond.iter().enumerate() {
+            if !v.is_finite() {
+                values.iter_mut().for_each(|col| col[i] = f64::NAN);
+            }
+        }
+    }
     let mut out = String::new();
     out.push_str(name);
     for w in wrt {

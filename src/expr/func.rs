@@ -32,9 +32,9 @@ pub enum Builtin {
     Softplus,
     /// `step(t)`: 1 if `t > 0`, else 0 (alias `heaviside`)
     Step,
-    /// `max(a, b)`
+    /// `max(a, b, …)`: two or more arguments
     Max,
-    /// `min(a, b)`
+    /// `min(a, b, …)`: two or more arguments
     Min,
 }
 
@@ -86,12 +86,22 @@ impl Builtin {
         BUILTINS.iter().copied().find(|b| b.name() == name)
     }
 
-    /// Number of arguments.
+    /// Number of arguments: the fewest it takes (`max` and `min` take that many or more).
     pub fn arity(self) -> usize {
         match self {
             Builtin::Max | Builtin::Min => 2,
             _ => 1,
         }
+    }
+
+    /// Whether it takes any number of arguments from [`Builtin::arity`] on.
+    pub fn variadic(self) -> bool {
+        matches!(self, Builtin::Max | Builtin::Min)
+    }
+
+    /// Whether `n` arguments are right for it.
+    pub fn takes(self, n: usize) -> bool {
+        n == self.arity() || self.variadic() && n > self.arity()
     }
 }
 

@@ -23,6 +23,59 @@ pub struct UserFn {
     pub params: Vec<Sym>,
     /// The body, in terms of the parameters.
     pub body: Id,
+    /// Where the body as written is defined ([`Condition`]), in terms of the parameters.
+    pub conditions: Vec<Condition>,
+}
+
+/// A domain condition of an expression as written: `node` must be defined (evaluate without
+/// a domain error). Lowering records one for each denominator, logarithm, even root and
+/// non-integer or symbolic power it builds, because the canonical constructors may cancel
+/// them: `(x-2)/(x-2)` is `1` and `sqrt(x)^2` is `x`, but neither is defined everywhere.
+/// Evaluation checks the conditions beside the result, and a derivative keeps the conditions
+/// of its function and the function itself (DESIGN.md, "Domain conditions").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// The subexpression that must be defined, as built (before anything cancelled it).
+    pub node: Id,
+    /// Where it is written in the source.
+    pub span: Span,
+    /// Whether `node` is a function kept because its derivative is taken (a derivative is
+    /// defined only where its function is), rather than a part that simplifying cancelled.
+    pub derivative: bool,
+}
+
+impl Condition {
+    /// `node`, written at `span`, must be defined.
+    pub fn new(node: Id, span: Span) -> Self {
+        Condition {
+            node,
+            span,
+            derivative: false,
+        }
+    }
+
+    /// The function `node`, written at `span`, must be defined where its derivative is taken.
+    pub fn function(node: Id, span: Span) -> Self {
+        Condition {
+            node,
+            span,
+            derivative: true,
+        }
+    }
+}
+
+/// `conditions` without duplicates, numbers, and those whose node is part of `roots`: those
+/// are evaluated with the roots anyway. Linear in the size of `roots`, and free when there are none.
+pub fn prune_conditions(store: &Store, roots: &[Id], conditions: &mut Vec<Condition>) {
+    // The common cases need no walk: a denominator that stays the root's (`1/(1 + exp(-z))`),
+    // and a number (`x/2` records 1/2), which is defined.
+    conditions.retain(|c| !roots.contains(&c.node) && store.as_num(c.node).is_none());
+    if conditions.is_empty() {
+        return;
+    }
+    let reach = store.reachable(roots);
+    let mut seen = std::collections::HashSet::with_capacity(conditions.len());
+    conditions.retain(|c| reach.binary_search(&c.node).is_err() && seen.insert(c.node));
 }
 
 /// Turns AST into nodes, under a scope of functions.
@@ -39,6 +92,8 @@ pub struct Lowerer<'a> {
     pub strict: bool,
     /// Warnings for the user (a name that looks like a misspelt built-in).
     pub warnings: Vec<String>,
+    /// The domain conditions recorded so far (see [`Condition`]).
+    pub conditions: Vec<Condition>,
     /// Arity of each undeclared abstract function met so far, and where.
     seen: HashMap<String, (usize, Span)>,
 }
@@ -152,6 +207,7 @@ impl<'a> Lowerer<'a> {
             declared: HashMap::new(),
             strict: false,
             warnings: Vec::new(),
+            conditions: Vec::new(),
             seen: HashMap::new(),
         }
     }
@@ -207,13 +263,28 @@ impl<'a> Lowerer<'a> {
                 let mut factors = vec![(self.expr(first)?, Rational::from(1))];
                 for (op, f) in rest {
                     let e = if *op == MulOp::Mul { 1 } else { -1 };
-                    factors.push((self.expr(f)?, Rational::from(e)));
+                    let id = self.expr(f)?;
+                    if e < 0 {
+                        // A denominator must not be 0, even if it cancels: (x-2)/(x-2).
+                        let node = self.store.recip(id);
+                        self.conditions.push(Condition::new(node, f.span));
+                    }
+                    factors.push((id, Rational::from(e)));
                 }
                 self.store.product_of(Rational::from(1), factors)
             }
             ExprKind::Pow(a, b) => {
                 let (a, b) = (self.expr(a)?, self.expr(b)?);
-                self.store.pow(a, b)
+                let p = self.store.pow(a, b);
+                // A negative, fractional or symbolic power is partial: x^(-1), x^(1/2), x^y.
+                let total = self
+                    .store
+                    .as_num(b)
+                    .is_some_and(|r| *r.denom() == 1 && r.cmp0() != std::cmp::Ordering::Less);
+                if !total {
+                    self.conditions.push(Condition::new(p, e.span));
+                }
+                p
             }
             ExprKind::Call(c) => self.call(c, e.span)?,
         })
@@ -252,20 +323,58 @@ impl<'a> Lowerer<'a> {
         // sqrt: the power t^(1/2)
         if name == "sqrt" {
             self.check_arity(c, 1, args.len())?;
+            let node = self.store.sqrt(args[0]);
+            self.conditions.push(Condition::new(node, span));
             return Ok(self.partials_of(&args, &slots, |s, p| s.sqrt(p[0])));
         }
         if let Some(b) = Builtin::from_name(name) {
             // Derivatives of built-ins may be written in input: relu'(x) is step(x).
-            self.check_arity(c, b.arity(), args.len())?;
+            if !b.variadic() {
+                self.check_arity(c, b.arity(), args.len())?;
+            } else if args.len() < b.arity() {
+                // max(a, b, c): any number of arguments from two on
+                return Err(self
+                    .error(
+                        c.name_span,
+                        format!(
+                            "`{}` takes at least {} arguments, but {} {} given",
+                            c.name,
+                            b.arity(),
+                            args.len(),
+                            if args.len() == 1 { "was" } else { "were" }
+                        ),
+                        "called here",
+                    )
+                    .into());
+            }
+            if b == Builtin::Log || !slots.is_empty() {
+                // log needs a positive argument; a derivative written in input (`log'(x)`)
+                // is defined where its function is.
+                let node = self.store.builtin(b, args.clone());
+                self.conditions.push(Condition {
+                    derivative: !slots.is_empty(),
+                    ..Condition::new(node, span)
+                });
+            }
             return Ok(self.partials_of(&args, &slots, |s, p| s.builtin(b, p.to_vec())));
         }
         if let Some(uf) = self.functions.get(name).cloned() {
             self.check_arity(c, uf.params.len(), args.len())?;
+            let map: HashMap<Sym, Id> = uf.params.iter().copied().zip(args).collect();
+            // The body's conditions hold at the arguments; a derivative of the function also
+            // needs the function itself to be defined there.
+            let mut conds = uf.conditions.clone();
+            if !slots.is_empty() {
+                conds.push(Condition::function(uf.body, span));
+            }
+            for c in conds {
+                let node = self.store.substitute(c.node, &map);
+                self.conditions.push(Condition { node, ..c });
+            }
             let mut body = uf.body;
             for s in &slots {
                 body = diff::diff(self.store, body, uf.params[*s]);
             }
-            let map: HashMap<Sym, Id> = uf.params.iter().copied().zip(args).collect();
             return Ok(self.store.substitute(body, &map));
         }
         if let Some(params) = self.declared.get(name) {
@@ -446,6 +555,8 @@ impl<'a> Lowerer<'a> {
                 .into());
         }
         let e = self.expr(&c.args[0])?;
+        // A derivative is defined where its function is.
+        self.conditions.push(Condition::function(e, c.args[0].span));
         Ok(diff::diff_n(self.store, e, var, order))
     }
 }
@@ -467,6 +578,32 @@ pub fn lower_expr(
 pub fn read_expr(store: &mut Store, src: &str, src_name: &str) -> Result<(Id, Vec<String>)> {
     let ast = super::parse_expr(src, src_name)?;
     lower_expr(store, &ast, src, src_name)
+}
+
+/// An expression as read: its node, where it is defined beyond what the node shows, and
+/// warnings for the user.
+#[derive(Clone, Debug)]
+pub struct ReadExpr {
+    /// The node, in canonical form.
+    pub id: Id,
+    /// The domain conditions that canonical construction may have cancelled, pruned.
+    pub conditions: Vec<Condition>,
+    /// Warnings for the user.
+    pub warnings: Vec<String>,
+}
+
+/// [`read_expr`] keeping the domain conditions of the input as written.
+pub fn read_expr_conditions(store: &mut Store, src: &str, src_name: &str) -> Result<ReadExpr> {
+    let ast = super::parse_expr(src, src_name)?;
+    let mut l = Lowerer::new(store, src, src_name);
+    let id = l.expr(&ast)?;
+    let (mut conditions, warnings) = (l.conditions, l.warnings);
+    prune_conditions(store, &[id], &mut conditions);
+    Ok(ReadExpr {
+        id,
+        conditions,
+        warnings,
+    })
 }
 
 /// A name in canonical (NFC) form: `y` + combining circumflex is `ŷ`.

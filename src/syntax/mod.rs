@@ -6,5 +6,8 @@ pub mod ast;
 mod lower;
 mod parser;
 
-pub use lower::{Lowerer, UserFn, lower_expr, normalize_name, parse_number, read_expr, suggest};
+pub use lower::{
+    Condition, Lowerer, ReadExpr, UserFn, lower_expr, normalize_name, parse_number,
+    prune_conditions, read_expr, read_expr_conditions, suggest,
+};
 pub use parser::{MAX_DEPTH, parse_expr, parse_program};

@@ -1,0 +1,247 @@
+//! Simplification must not erase a domain error (issue 9.4): `sqrt(x)^2` is `x` only where
+//! `x ≥ 0`, `(x-2)/(x-2)` is 1 only where `x ≠ 2`, `log(x) - log(x)` is 0 only where `x > 0`.
+//! The conditions of the input as written are kept beside the canonical form and checked in
+//! every arithmetic, on the tape, in programs, and by derivatives.
+
+mod common;
+
+use chainrule::eval::{EvalError, Mode, Point, evaluate_guarded};
+use chainrule::expr::Store;
+use chainrule::syntax::read_expr_conditions;
+use common::{chainrule, json};
+use rug::Rational;
+
+/// The value of `expr` at `x` in every mode, `None` where a domain condition fails.
+fn at_x(expr: &str, x: i64) -> Vec<Option<f64>> {
+    let mut store = Store::new();
+    let read = read_expr_conditions(&mut store, expr, "<expr>").unwrap();
+    let mut point = Point::new();
+    point.insert(store.intern("x"), Rational::from(x));
+    [Mode::Auto(64), Mode::Mpfr(64), Mode::F64]
+        .into_iter()
+        .map(
+            |mode| match evaluate_guarded(&store, &[read.id], &read.conditions, &point, mode) {
+                Ok((v, _)) => Some(v[0].to_f64()),
+                Err(EvalError::Condition(..)) => None,
+                Err(e) => panic!("{expr} at {x}: not a condition error: {e:?}"),
+            },
+        )
+        .collect()
+}
+
+#[test]
+fn cancelled_conditions_still_fail_in_every_arithmetic() {
+    for (expr, bad, good, value) in [
+        ("sqrt(x)^2", -4, 4, 4.0),
+        ("(x-2)/(x-2)", 2, 3, 1.0),
+        ("log(x)-log(x)", -1, 2, 0.0),
+        ("log(x)-log(x)", 0, 1, 0.0),
+        ("x^(1/2)*x^(1/2)", -1, 9, 9.0),
+        ("x^(-1)*x", 0, 5, 1.0),
+        ("x^y/x^y + x", -1, 2, 3.0),
+        ("(x*y - x*y)/(x - 1)", 1, 2, 0.0),
+    ] {
+        let expr = expr.replace('y', "(1/2)");
+        assert_eq!(at_x(&expr, bad), [None, None, None], "{expr} at {bad}");
+        assert_eq!(at_x(&expr, good), [Some(value); 3], "{expr} at {good}");
+    }
+}
+
+/// Runs the binary: (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    chainrule(args)
+}
+
+#[test]
+fn the_issue_examples_are_domain_errors_on_the_command_line() {
+    for (expr, at) in [
+        ("sqrt(x)^2", "x=-4"),
+        ("(x-2)/(x-2)", "x=2"),
+        ("log(x)-log(x)", "x=-1"),
+    ] {
+        for float in [&[][..], &["--float", "mpfr"], &["--float", "f64"]] {
+            let args = [&["eval", expr, "--at", at][..], float].concat();
+            let (code, out, err) = run(&args);
+            assert_eq!(code, 1, "{expr} at {at} ({float:?}): {out}{err}");
+            assert!(out.is_empty(), "{expr}: printed {out}");
+            assert!(err.contains("undefined here"), "{expr}: {err}");
+        }
+    }
+    let j = json(&["eval", "sqrt(x)^2", "--at", "x=4", "--format", "json"]);
+    assert_eq!(j["exact"], "4");
+    let j = json(&["eval", "(x-2)/(x-2)", "--at", "x=3", "--format", "json"]);
+    assert_eq!(j["exact"], "1");
+    let j = json(&["eval", "log(x)-log(x)", "--at", "x=2", "--format", "json"]);
+    assert_eq!(j["exact"], "0");
+}
+
+#[test]
+fn a_derivative_keeps_its_functions_conditions() {
+    // d/dx (x-2)/(x-2) is 0, but not at x = 2, where the function is undefined.
+    let (code, out, err) = run(&["diff", "(x-2)/(x-2)", "--wrt", "x", "--at", "x=2"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("division by zero"), "{err}");
+    let j = json(&[
+        "diff",
+        "(x-2)/(x-2)",
+        "--wrt",
+        "x",
+        "--at",
+        "x=3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        (j["derivative"].as_str(), j["exact"].as_str()),
+        (Some("0"), Some("0"))
+    );
+    // The derivative of log(x) is 1/x, defined at -1; log is not.
+    let (code, _, err) = run(&["diff", "log(x)", "--wrt", "x", "--at", "x=-1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("log of a non-positive number"), "{err}");
+    let (code, _, err) = run(&[
+        "diff",
+        "sqrt(x)^2",
+        "--wrt",
+        "x",
+        "--at",
+        "x=-1",
+        "--order",
+        "2",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    // d() in an expression carries its argument's conditions and the argument itself.
+    let (code, _, err) = run(&["eval", "d(log(x), x)", "--at", "x=-1"]);
+    assert_eq!(code, 1, "{err}");
+    let j = json(&["eval", "d(log(x), x)", "--at", "x=4", "--format", "json"]);
+    assert_eq!(j["exact"], "1/4");
+}
+
+/// A scratch folder with files in it.
+fn scratch(files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "chainrule-domain-{}-{}",
+        std::process::id(),
+        files.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_points_tape_makes_rows_outside_the_domain_nan() {
+    let dir = scratch(&[
+        ("p.csv", "x\n2\n3\n-1\n4\n"),
+        (
+            "u.chain",
+            "u = w*x - 2\nE = u/u + w*sqrt(x)^2\nat w = 2, x = 1\n",
+        ),
+        ("wx.csv", "w,x\n2,1\n3,1\n1,-4\n1,4\n"),
+    ]);
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let (code, out, err) = run(&["eval", "(x-2)/(x-2)", "--points", &path("p.csv")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "value\nNaN\n1\n1\n1\n");
+    assert!(err.contains("outside the domain"), "{err}");
+    let (_, out, _) = run(&[
+        "eval",
+        "sqrt(x)^2 + log(x+2) - log(x+2)",
+        "--points",
+        &path("p.csv"),
+    ]);
+    assert_eq!(out, "value\n2\n3\nNaN\n4\n");
+    // A program: u = 0 at (2, 1), x < 0 at (1, -4).
+    let (code, out, err) = run(&["grad", &path("u.chain"), "--points", &path("wx.csv")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "E,dE/dw,dE/dx\nNaN,NaN,NaN\n4,1,3\nNaN,NaN,NaN\n5,4,1\n"
+    );
+}
+
+#[test]
+fn a_programs_conditions_hold_in_the_forward_pass_backward_pass_and_fd() {
+    let dir = scratch(&[
+        ("u.chain", "u = w*x - 2\nE = u/u + w\nat w = 2, x = 1\n"),
+        (
+            "f.chain",
+            "f(t) = log(t) - log(t)\nE = f(w) + w\nat w = -1\n",
+        ),
+        ("d.chain", "E = d(sqrt(w)^2, w)\nat w = -1\n"),
+    ]);
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    for file in ["u.chain", "f.chain", "d.chain"] {
+        for cmd in ["backprop", "grad", "fd"] {
+            let (code, out, err) = run(&[cmd, &path(file)]);
+            assert_eq!(code, 1, "{cmd} {file}: {out}{err}");
+            assert!(err.contains("undefined here"), "{cmd} {file}: {err}");
+        }
+    }
+    // Where the conditions hold, the same programs have values.
+    let j = json(&[
+        "backprop",
+        &path("u.chain"),
+        "--at",
+        "w=3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["gradient"]["w"], "1");
+    assert_eq!(j["forward"][1]["value"], "4");
+    let j = json(&[
+        "backprop",
+        &path("f.chain"),
+        "--at",
+        "w=2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["gradient"]["w"], "1");
+    let j = json(&[
+        "backprop",
+        &path("d.chain"),
+        "--at",
+        "w=5",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["forward"][0]["value"], "1");
+    let (code, out, err) = run(&["fd", &path("u.chain"), "--at", "w=3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("w "), "{out}");
+}
+
+#[test]
+fn many_conditions_stay_linear() {
+    // 4000 cancelled logarithms, 4000 conditions: checked in one pass, and a failure in the
+    // last one is found without a walk per condition.
+    let n = 4000;
+    let src: Vec<String> = (0..n)
+        .map(|i| format!("log(x - {i}) - log(x - {i})"))
+        .collect();
+    let src = format!("{} + x", src.join(" + "));
+    let start = std::time::Instant::now();
+    let mut store = Store::new();
+    let read = read_expr_conditions(&mut store, &src, "<expr>").unwrap();
+    assert_eq!(read.conditions.len(), n);
+    let x = store.intern("x");
+    for (at, ok) in [(n as i64, true), (n as i64 - 1, false)] {
+        let point = Point::from([(x, Rational::from(at))]);
+        let r = evaluate_guarded(&store, &[read.id], &read.conditions, &point, Mode::F64);
+        match r {
+            Ok((v, _)) => assert!(ok && v[0].to_f64() == at as f64),
+            Err(EvalError::Condition(c, _)) => {
+                assert!(!ok);
+                assert_eq!(
+                    &src[c.span.start..c.span.end],
+                    format!("log(x - {})", n - 1)
+                );
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}
