@@ -341,6 +341,8 @@ pub struct Output {
     pub stdout: String,
     /// For standard error.
     pub warnings: Vec<String>,
+    /// The exit code when the command ran but its answer is "no" (`check` of a wrong claim: 1).
+    pub exit: u8,
 }
 
 /// Runs a parsed command line.
@@ -493,14 +495,7 @@ fn program_var(net: &Network, name: &str) -> Result<Sym> {
     let name = syntax::normalize_name(name.trim());
     net.store
         .lookup(&name)
-        .filter(|s| {
-            net.params.contains(s)
-                || net.defs.iter().any(|d| d.name == *s)
-                || net
-                    .store
-                    .free_symbols(net.output_def().expanded)
-                    .contains(s)
-        })
+        .filter(|s| net.knows(*s))
         .ok_or_else(|| {
             Error::Usage(format!(
                 "--wrt {name}: the program has no variable named `{name}`"
@@ -509,11 +504,12 @@ fn program_var(net: &Network, name: &str) -> Result<Sym> {
 }
 
 fn run_check(a: CheckArgs) -> Result<Output> {
-    let fmt = text_or_json(a.program.opts.eval.format, "check")?;
     let (mut net, _point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
     let c = crate::check::check(&mut net, v, &a.claim)?;
-    out.stdout = report::check(&mut net, &c, &a.claim, fmt);
+    out.stdout = report::check(&mut net, &c, &a.claim, style(a.program.opts.eval.format));
+    // A wrong (or undecided) claim exits 1, so that scripts can test it.
+    out.exit = u8::from(!c.agrees());
     Ok(out)
 }
 

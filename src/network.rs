@@ -14,7 +14,7 @@ use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
 use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
 use crate::syntax::{self, Lowerer, UserFn};
 use rug::{Float, Rational};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One named definition.
 #[derive(Clone, Debug)]
@@ -98,7 +98,7 @@ pub type Edge = (Sym, Sym, Id);
 type SweepValues = (Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>);
 
 /// Names used in an expression, with their spans (iteratively: deep input is fine).
-fn names_used(e: &Expr) -> Vec<(String, Span)> {
+pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
@@ -194,6 +194,8 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     let mut wrt: Option<Vec<(String, Span)>> = None;
     let mut warnings = Vec::new();
     let mut expanded_of: HashMap<Sym, Id> = HashMap::new();
+    // The definitions so far as (name, formula), lent to the lowerer for `d(…)`.
+    let mut locals: Vec<(Sym, Id)> = Vec::new();
 
     for (stmt, _) in &program.stmts {
         match stmt {
@@ -225,6 +227,9 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 let body_id = body_id?;
                 warnings.append(&mut l.warnings);
                 let params = params.iter().map(|p| store.intern(&p.name)).collect();
+                // Interned so printers know the name is in play (LaTeX `sigmoid` is `\sigma`
+                // only when no user name σ is).
+                store.intern(&name.name);
                 functions.insert(
                     name.name.clone(),
                     UserFn {
@@ -262,12 +267,15 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 l.strict = true;
                 l.functions = std::mem::take(&mut functions);
                 l.declared = std::mem::take(&mut declared);
+                l.definitions = std::mem::take(&mut locals);
                 let formula = l.expr(value);
                 functions = std::mem::take(&mut l.functions);
                 declared = std::mem::take(&mut l.declared);
+                locals = std::mem::take(&mut l.definitions);
                 let formula = formula?;
                 warnings.append(&mut l.warnings);
                 let sym = store.intern(&name.name);
+                locals.push((sym, formula));
                 let expanded = store.substitute(formula, &expanded_of);
                 expanded_of.insert(sym, expanded);
                 defs.push(Def {
@@ -317,9 +325,20 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
             ));
         }
     }
-    let root = defs[output].expanded;
-    let inputs = store.free_symbols(root);
-    let wrt_given = wrt.is_some();
+    let mut net = Network {
+        store,
+        defs,
+        output,
+        params: Vec::new(),
+        wrt_given: wrt.is_some(),
+        point,
+        warnings,
+        source: (src.to_string(), src_name.to_string()),
+        functions,
+        declared,
+    };
+    let inputs = net.inputs();
+    let out_name = net.name(net.output_def().name).to_string();
     let params = match wrt {
         Some(names) => {
             let mut ps = Vec::new();
@@ -331,11 +350,10 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                         "an intermediate",
                     ));
                 }
-                let s = store.intern(&n);
+                let s = net.store.intern(&n);
                 if !inputs.contains(&s) {
-                    warnings.push(format!(
-                        "warning: `{n}` does not occur in `{}`; its gradient is 0",
-                        store.name(defs[output].name)
+                    net.warnings.push(format!(
+                        "warning: `{n}` does not occur in `{out_name}`; its gradient is 0"
                     ));
                 }
                 ps.push(s);
@@ -344,18 +362,19 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         }
         None => inputs,
     };
-    Ok(Network {
-        store,
-        defs,
-        output,
-        params,
-        wrt_given,
-        point,
-        warnings,
-        source: (src.to_string(), src_name.to_string()),
-        functions,
-        declared,
-    })
+    // An input whose terms cancel (`c = a + b; e = c - a`) stays a parameter, with gradient 0
+    // and a word on why, rather than vanishing from the gradient.
+    let reached = net.store.free_symbols(net.output_def().expanded);
+    for p in &params {
+        if net.occurs(*p) && !reached.contains(p) {
+            net.warnings.push(format!(
+                "warning: `{}` occurs in `{out_name}`, but its terms cancel: `{out_name}` does not depend on it, so its gradient is 0",
+                net.name(*p)
+            ));
+        }
+    }
+    net.params = params;
+    Ok(net)
 }
 
 /// An `at` value: an expression that must be a number.
@@ -385,7 +404,7 @@ impl Network {
     /// Marks inputs as data, not parameters: they keep their values and get no gradient.
     /// Names that are not inputs of the output, or that the program's `wrt` lists, are errors.
     pub fn set_data(&mut self, names: &[String]) -> Result<()> {
-        let inputs = self.store.free_symbols(self.output_def().expanded);
+        let inputs = self.inputs();
         for n in names {
             let n = syntax::normalize_name(n.trim());
             let s = self
@@ -406,6 +425,40 @@ impl Network {
             self.params.retain(|p| *p != s);
         }
         Ok(())
+    }
+
+    /// The inputs of the output, in natural order: the names its definitions use that are
+    /// not defined themselves (including those whose terms cancel, as `a` in `c = a + b;
+    /// e = c - a`), and those its expanded formula reaches through `d(…)`.
+    pub fn inputs(&self) -> Vec<Sym> {
+        let defined: HashSet<Sym> = self.defs.iter().map(|d| d.name).collect();
+        let mut seen: HashSet<Sym> = HashSet::new();
+        for i in self.live_defs() {
+            seen.extend(self.store.free_symbols(self.defs[i].formula));
+        }
+        seen.extend(self.store.free_symbols(self.output_def().expanded));
+        let mut inputs: Vec<Sym> = seen.into_iter().filter(|s| !defined.contains(s)).collect();
+        inputs.sort_by(|a, b| crate::expr::natural_cmp(self.name(*a), self.name(*b)));
+        inputs
+    }
+
+    /// Whether `s` is written in one of the definitions the output depends on.
+    fn occurs(&self, s: Sym) -> bool {
+        self.live_defs()
+            .into_iter()
+            .any(|i| self.store.free_symbols(self.defs[i].formula).contains(&s))
+    }
+
+    /// Whether `s` names something of the program: a definition, an input of any definition,
+    /// a parameter or a name given a value.
+    pub fn knows(&self, s: Sym) -> bool {
+        self.params.contains(&s)
+            || self.point.contains_key(&s)
+            || self
+                .defs
+                .iter()
+                .any(|d| d.name == s || self.store.free_symbols(d.formula).contains(&s))
+            || self.store.free_symbols(self.output_def().expanded).contains(&s)
     }
 
     /// The output definition.
@@ -444,48 +497,62 @@ impl Network {
 
     /// The backward pass, symbolically.
     pub fn backward(&mut self) -> Backward {
+        self.backward_for(&[])
+    }
+
+    /// The backward pass with, besides the parameters' gradients, the adjoints of the inputs
+    /// `extra` (data inputs, say) appended to [`Backward::gradient`], for reports about any
+    /// name of the program. Names already in the pass are not repeated.
+    pub fn backward_for(&mut self, extra: &[Sym]) -> Backward {
         let live = self.live_defs();
-        let out = self.defs[self.output].name;
         let users = self.users();
-        let make = |net: &mut Network, v: Sym| -> Adjoint {
-            let delta = net.delta_sym(v);
-            if v == out {
-                let one = net.store.num(1);
-                return Adjoint {
-                    of: v,
-                    delta,
-                    terms: vec![],
-                    formula: one,
-                };
-            }
-            let terms = users.get(&v).cloned().unwrap_or_default();
-            let mut f_terms = Vec::new();
-            for (u, local) in &terms {
-                // δ_E = 1: write the output's users' terms without it.
-                let du_node = if *u == out {
-                    net.store.num(1)
-                } else {
-                    let du = net.delta_sym(*u);
-                    net.store.sym_node(du)
-                };
-                f_terms.push(net.store.mul(du_node, *local));
-            }
-            let formula = net.store.add_all(f_terms);
-            Adjoint {
-                of: v,
-                delta,
-                terms,
-                formula,
-            }
-        };
         let adjoints = live
             .iter()
             .rev()
-            .map(|&i| make(self, self.defs[i].name))
+            .map(|&i| self.adjoint(self.defs[i].name, &users))
             .collect();
-        let params = self.params.clone();
-        let gradient = params.iter().map(|p| make(self, *p)).collect();
+        let mut wanted = self.params.clone();
+        for v in extra {
+            if !wanted.contains(v) && !live.iter().any(|&i| self.defs[i].name == *v) {
+                wanted.push(*v);
+            }
+        }
+        let gradient = wanted.iter().map(|p| self.adjoint(*p, &users)).collect();
         Backward { adjoints, gradient }
+    }
+
+    /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v` over the users `u` of `v`.
+    fn adjoint(&mut self, v: Sym, users: &HashMap<Sym, Vec<(Sym, Id)>>) -> Adjoint {
+        let out = self.defs[self.output].name;
+        let delta = self.delta_sym(v);
+        if v == out {
+            let one = self.store.num(1);
+            return Adjoint {
+                of: v,
+                delta,
+                terms: vec![],
+                formula: one,
+            };
+        }
+        let terms = users.get(&v).cloned().unwrap_or_default();
+        let mut f_terms = Vec::new();
+        for (u, local) in &terms {
+            // δ_E = 1: write the output's users' terms without it.
+            let du_node = if *u == out {
+                self.store.num(1)
+            } else {
+                let du = self.delta_sym(*u);
+                self.store.sym_node(du)
+            };
+            f_terms.push(self.store.mul(du_node, *local));
+        }
+        let formula = self.store.add_all(f_terms);
+        Adjoint {
+            of: v,
+            delta,
+            terms,
+            formula,
+        }
     }
 
     /// `∂E/∂v` in terms of intermediates and inputs: every `δ` of `bw` inlined. Each product

@@ -41,6 +41,9 @@ pub struct Lowerer<'a> {
     pub warnings: Vec<String>,
     /// Arity of each undeclared abstract function met so far, and where.
     seen: HashMap<String, (usize, Span)>,
+    /// A program's definitions so far, in order (name, formula): `d(…)` differentiates
+    /// through them ([`diff::total_diff_n`]) rather than taking their names as constants.
+    pub definitions: Vec<(Sym, Id)>,
 }
 
 /// `1 argument`, `2 arguments`.
@@ -53,7 +56,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Edit distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -153,6 +156,7 @@ impl<'a> Lowerer<'a> {
             strict: false,
             warnings: Vec::new(),
             seen: HashMap::new(),
+            definitions: Vec::new(),
         }
     }
 
@@ -446,7 +450,16 @@ impl<'a> Lowerer<'a> {
                 .into());
         }
         let e = self.expr(&c.args[0])?;
-        Ok(diff::diff_n(self.store, e, var, order))
+        if self.definitions.is_empty() {
+            return Ok(diff::diff_n(self.store, e, var, order));
+        }
+        Ok(diff::total_diff_n(
+            self.store,
+            e,
+            var,
+            order,
+            &self.definitions,
+        ))
     }
 }
 

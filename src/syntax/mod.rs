@@ -8,3 +8,4 @@ mod parser;
 
 pub use lower::{Lowerer, UserFn, lower_expr, normalize_name, parse_number, read_expr, suggest};
 pub use parser::{MAX_DEPTH, parse_expr, parse_program};
+pub(crate) use lower::distance;
