@@ -170,7 +170,11 @@ fn claim_names(net: &mut Network, ast: &Expr, claim_src: &str) -> Result<Vec<(Sy
             None => nearest(&name, &names).map(|n| format!("did you mean `{n}`?")),
         };
         let shown: Vec<String> = names.iter().take(12).map(|n| format!("`{n}`")).collect();
-        let more = if names.len() > shown.len() { ", …" } else { "" };
+        let more = if names.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        };
         let help = help.unwrap_or_else(|| {
             format!(
                 "the claim may use the program's names ({}{more}) and their adjoints, as `δ_{}`",

@@ -458,7 +458,10 @@ impl Network {
                 .defs
                 .iter()
                 .any(|d| d.name == s || self.store.free_symbols(d.formula).contains(&s))
-            || self.store.free_symbols(self.output_def().expanded).contains(&s)
+            || self
+                .store
+                .free_symbols(self.output_def().expanded)
+                .contains(&s)
     }
 
     /// The output definition.

@@ -948,12 +948,8 @@ pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style:
     use crate::check::Verdict;
     let lhs = partial_text(net, c.wrt);
     let lhs_latex = partial_latex(net, c.wrt);
-    let (chain, chain_latex) = chain_form(net, c.wrt).unwrap_or_else(|| {
-        (
-            text(&net.store, c.correct),
-            latex(&net.store, c.correct),
-        )
-    });
+    let (chain, chain_latex) = chain_form(net, c.wrt)
+        .unwrap_or_else(|| (text(&net.store, c.correct), latex(&net.store, c.correct)));
     // The verdict as text and as LaTeX, side by side.
     let (verdict, verdict_latex) = match &c.verdict {
         Verdict::Identical => (
@@ -981,8 +977,10 @@ pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style:
             let (with, with_latex) = if stand_ins.is_empty() {
                 (String::new(), String::new())
             } else {
-                let (t, l): (Vec<&str>, Vec<&str>) =
-                    stand_ins.iter().map(|(t, l)| (t.as_str(), l.as_str())).unzip();
+                let (t, l): (Vec<&str>, Vec<&str>) = stand_ins
+                    .iter()
+                    .map(|(t, l)| (t.as_str(), l.as_str()))
+                    .unzip();
                 (
                     format!("taking {} (any function would do), and ", t.join(", ")),
                     format!(

@@ -232,6 +232,24 @@ const CASES: &[Case] = &[
         USAGE,
         &["sweep", "ok.chain", "--deltas", "1e-10:1e-1:100000"],
     ),
+    // ── check: names a claim may not use ──
+    case(
+        "claim_unknown_name",
+        USAGE,
+        &[
+            "check",
+            "ok.chain",
+            "--wrt",
+            "w",
+            "--claim",
+            "-2*(y - zz)*x",
+        ],
+    ),
+    case(
+        "claim_unknown_adjoint",
+        USAGE,
+        &["check", "ok.chain", "--wrt", "w", "--claim", "δ_zz*x"],
+    ),
     // ── empty input ──
     case("empty_expression", USAGE, &["eval", ""]),
     case("blank_expression", USAGE, &["diff", "   ", "--wrt", "x"]),

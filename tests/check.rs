@@ -11,9 +11,8 @@ fn check_code(file: &str, wrt: &str, claim: &str) -> (serde_json::Value, i32) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!("no verdict: {}", String::from_utf8_lossy(&out.stderr))
-    });
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no verdict: {}", String::from_utf8_lossy(&out.stderr)));
     let code = out.status.code().unwrap();
     let want = if j["agrees"] == true { 0 } else { 1 };
     assert_eq!(code, want, "exit code for {j}");
@@ -110,7 +109,13 @@ fn an_intermediate_is_checked_against_its_adjoint() {
     // A claim from the wrong layer is caught, with the true value.
     let j = check("examples/hw7_relu.chain", "x1", "-2*(y - ŷ)*w3");
     assert_eq!(j["agrees"], false);
-    assert!(j["verdict"].as_str().unwrap().contains("yours is 12 but ∂E/∂x1 is 24"), "{j}");
+    assert!(
+        j["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("yours is 12 but ∂E/∂x1 is 24"),
+        "{j}"
+    );
     let j = check("examples/hw7_relu.chain", "E", "1");
     assert_eq!(j["agrees"], true);
 }
@@ -147,7 +152,10 @@ fn claims_may_use_adjoints_and_d() {
 fn a_data_input_can_be_checked() {
     // x has no `wrt` entry in hw7: ∂E/∂x = 2(ŷ − y)·w3·w2·w1 = 48 at the point.
     let j = check("examples/hw7_relu.chain", "x", "0");
-    assert!(j["verdict"].as_str().unwrap().contains("∂E/∂x is 48"), "{j}");
+    assert!(
+        j["verdict"].as_str().unwrap().contains("∂E/∂x is 48"),
+        "{j}"
+    );
     let j = check("examples/hw7_relu.chain", "x", "δ_z1 * w1");
     assert_eq!(j["agrees"], true);
 }
@@ -163,7 +171,10 @@ fn unknown_names_in_a_claim_are_errors_with_a_suggestion() {
         let (code, out, err) = run(&["check", "-", "--wrt", "v", "--claim", claim], prog);
         assert_eq!(code, 2, "{claim}: {out}{err}");
         assert!(out.is_empty(), "{out}");
-        assert!(err.contains(&format!("{bad} is not a name of the program")), "{err}");
+        assert!(
+            err.contains(&format!("{bad} is not a name of the program")),
+            "{err}"
+        );
         assert!(err.contains(help), "{err}");
         assert!(err.contains("<claim>:1:"), "{err}");
     }
@@ -189,7 +200,10 @@ fn check_prints_latex() {
         "",
     );
     assert_eq!(code, 1, "{err}");
-    assert!(out.starts_with("\\begin{gathered}\n\\begin{aligned}\n"), "{out}");
+    assert!(
+        out.starts_with("\\begin{gathered}\n\\begin{aligned}\n"),
+        "{out}"
+    );
     assert!(
         out.contains("\\text{chain rule: } \\frac{\\partial E}{\\partial w_{3}} &= \\partial_{\\hat{y}} \\ell\\left(y, \\hat{y}\\right) \\cdot x_{2}"),
         "{out}"

@@ -349,3 +349,129 @@ fn data_inputs_are_not_parameters() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("`q` is not an input of `E`"), "{err}");
 }
+
+/// Writes `src` to a scratch file named `name`; returns its path.
+fn program_file(name: &str, src: &str) -> String {
+    let path = std::env::temp_dir().join(format!("chainrule_{}_{name}", std::process::id()));
+    std::fs::write(&path, src).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn d_in_a_program_differentiates_through_the_intermediates() {
+    // E = d(z^2, w) with z = w*x is 2*z*x = 8 at w = 1, x = 2 (it was 0: z taken as constant).
+    let p = program_file("d.chain", "z = w*x\nE = d(z^2, w)\nat w = 1, x = 2\n");
+    let j = json(&["backprop", &p, "--format", "json"]);
+    let forward = name_values(&j, "forward");
+    assert_eq!(forward[1], ("E".to_string(), "8".to_string()));
+    assert_eq!(j["forward"][1]["formula"], "2*x*z");
+    // E = 2*w*x^2: ∂E/∂w = 2*x^2 = 8, ∂E/∂x = 4*w*x = 8.
+    assert_eq!(j["gradient"]["w"], "8");
+    assert_eq!(j["gradient"]["x"], "8");
+    // fd sees the parameters (it said "the objective has no parameters").
+    let f = json(&["fd", &p, "--format", "json"]);
+    let params: Vec<&str> = f["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["param"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["w", "x"]);
+    assert_eq!(f["rows"][0]["gradient"], "8");
+    // Through two layers and by an intermediate: with u = z + w, d(u^2, z) = 2*u.
+    let p = program_file(
+        "d2.chain",
+        "z = w*x\nu = z + w\nE = d(u^2, w) + d(u^2, z)\nat w = 1, x = 2\n",
+    );
+    let j = json(&["backprop", &p, "--format", "json"]);
+    // u = 3: d(u^2, w) = 2u·(x + 1) = 18, d(u^2, z) = 2u = 6.
+    assert_eq!(j["forward"][2]["value"], "24");
+}
+
+#[test]
+fn an_input_whose_terms_cancel_stays_in_the_gradient_as_zero() {
+    for (name, src) in [
+        ("cancel.chain", "c = a + b\ne = c - a\nat a = 1, b = 2\n"),
+        (
+            "cancel_wrt.chain",
+            "c = a + b\ne = c - a\nat a = 1, b = 2\nwrt a, b\n",
+        ),
+    ] {
+        let p = program_file(name, src);
+        let (code, out, err) = chainrule(&["backprop", &p, "--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let j: Json = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["gradient"]["a"], "0", "{name}");
+        assert_eq!(j["gradient"]["b"], "1", "{name}");
+        assert!(
+            err.contains("`a` occurs in `e`, but its terms cancel"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("does not occur"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn explain_by_a_data_input_gives_its_derivative() {
+    // hw7 names w1, w2, w3 in `wrt`; x and y are data. ∂E/∂x = 2(ŷ − y)·w3·w2·w1 = 48.
+    let j = json(&[
+        "explain",
+        "examples/hw7_relu.chain",
+        "--wrt",
+        "x",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["simplified"], "w1*w2*w3*step(z1)*step(z2)*(2*ŷ - 2*y)");
+    assert_eq!(j["value"], "48");
+    let j = json(&[
+        "explain",
+        "examples/hw7_relu.chain",
+        "--wrt",
+        "y",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        (j["simplified"].as_str(), j["value"].as_str()),
+        (Some("2*y - 2*ŷ"), Some("-4"))
+    );
+    // --data does the same to an input that would be a parameter.
+    let p = program_file(
+        "explain_data.chain",
+        "z = w*x + b\nE = (y - z)^2\nat x = 3, y = 0, w = 1, b = 0\n",
+    );
+    let out = ok(&["explain", &p, "--wrt", "x", "--data", "x"]);
+    assert!(out.contains("= w*(2*z - 2*y)    (simplified)"), "{out}");
+    assert!(out.contains("∂E/∂x = 6"), "{out}");
+}
+
+#[test]
+fn the_backward_table_names_its_output_and_says_delta_e_once() {
+    let p = program_file(
+        "loss_l.chain",
+        "z = w*x\nL = sigmoid(z)^2\nat w = 0, x = 1\n",
+    );
+    let t = ok(&["backprop", &p]);
+    assert!(t.contains("\n  δ_L = 1\n"), "{t}");
+    let l = ok(&["backprop", &p, "--format", "latex"]);
+    assert!(
+        l.contains("% Backward pass: \\delta_v = \\partial L / \\partial v\n"),
+        "{l}"
+    );
+    assert!(l.contains("\\delta_{L} &= 1 \\\\\n"), "{l}");
+    // No user σ: sigmoid is written σ, as textbooks do.
+    assert!(l.contains("L &= \\sigma\\left(z\\right)^{2}"), "{l}");
+    // With the user's own σ, sigmoid keeps its name.
+    let p = program_file(
+        "loss_sigma.chain",
+        "σ(t) = relu(t)\nz = w*x\nL = sigmoid(z) + σ(z)\nat w = 1, x = 1\n",
+    );
+    let l = ok(&["backprop", &p, "--format", "latex"]);
+    assert!(
+        l.contains(
+            "L &= \\operatorname{relu}\\left(z\\right) + \\operatorname{sigmoid}\\left(z\\right)"
+        ),
+        "{l}"
+    );
+}

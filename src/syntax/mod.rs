@@ -6,6 +6,6 @@ pub mod ast;
 mod lower;
 mod parser;
 
+pub(crate) use lower::distance;
 pub use lower::{Lowerer, UserFn, lower_expr, normalize_name, parse_number, read_expr, suggest};
 pub use parser::{MAX_DEPTH, parse_expr, parse_program};
-pub(crate) use lower::distance;
