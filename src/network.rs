@@ -364,9 +364,14 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     };
     // An input whose terms cancel (`c = a + b; e = c - a`) stays a parameter, with gradient 0
     // and a word on why, rather than vanishing from the gradient.
-    let reached = net.store.free_symbols(net.output_def().expanded);
+    let reached: HashSet<Sym> = net
+        .store
+        .free_symbols(net.output_def().expanded)
+        .into_iter()
+        .collect();
+    let written = net.written();
     for p in &params {
-        if net.occurs(*p) && !reached.contains(p) {
+        if written.contains(p) && !reached.contains(p) {
             net.warnings.push(format!(
                 "warning: `{}` occurs in `{out_name}`, but its terms cancel: `{out_name}` does not depend on it, so its gradient is 0",
                 net.name(*p)
@@ -432,21 +437,25 @@ impl Network {
     /// e = c - a`), and those its expanded formula reaches through `d(…)`.
     pub fn inputs(&self) -> Vec<Sym> {
         let defined: HashSet<Sym> = self.defs.iter().map(|d| d.name).collect();
-        let mut seen: HashSet<Sym> = HashSet::new();
-        for i in self.live_defs() {
-            seen.extend(self.store.free_symbols(self.defs[i].formula));
-        }
+        let mut seen = self.written();
         seen.extend(self.store.free_symbols(self.output_def().expanded));
         let mut inputs: Vec<Sym> = seen.into_iter().filter(|s| !defined.contains(s)).collect();
         inputs.sort_by(|a, b| crate::expr::natural_cmp(self.name(*a), self.name(*b)));
         inputs
     }
 
-    /// Whether `s` is written in one of the definitions the output depends on.
-    fn occurs(&self, s: Sym) -> bool {
-        self.live_defs()
+    /// The names written in the definitions the output depends on (inputs and names).
+    fn written(&self) -> HashSet<Sym> {
+        let roots: Vec<Id> = self
+            .live_defs()
             .into_iter()
-            .any(|i| self.store.free_symbols(self.defs[i].formula).contains(&s))
+            .map(|i| self.defs[i].formula)
+            .collect();
+        self.store
+            .reachable(&roots)
+            .into_iter()
+            .filter_map(|id| self.store.as_sym(id))
+            .collect()
     }
 
     /// Whether `s` names something of the program: a definition, an input of any definition,
