@@ -104,6 +104,7 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
         l.functions = net.functions.clone();
         l.declared = net.declared.clone();
         l.definitions = net.defs.iter().map(|d| (d.name, d.formula)).collect();
+        l.renames = net.renames.clone();
         l.expr(&ast)?
     };
     let mut wanted: Vec<Sym> = adjoints.iter().map(|a| a.1).collect();
@@ -153,7 +154,7 @@ fn adjoint_target(name: &str) -> Option<&str> {
 fn claim_names(net: &mut Network, ast: &Expr, claim_src: &str) -> Result<Vec<(Sym, Sym)>> {
     let mut adjoints = Vec::new();
     for (name, span) in names_used(ast) {
-        let known = |net: &Network, n: &str| net.store.lookup(n).filter(|s| net.knows(*s));
+        let known = |net: &Network, n: &str| net.lookup(n).filter(|s| net.knows(*s));
         if known(net, &name).is_some() {
             continue;
         }

@@ -493,14 +493,11 @@ fn run_grad(a: GradArgs) -> Result<Output> {
 /// A variable of the program named on the command line: a parameter, an intermediate or an input.
 fn program_var(net: &Network, name: &str) -> Result<Sym> {
     let name = syntax::normalize_name(name.trim());
-    net.store
-        .lookup(&name)
-        .filter(|s| net.knows(*s))
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "--wrt {name}: the program has no variable named `{name}`"
-            ))
-        })
+    net.lookup(&name).filter(|s| net.knows(*s)).ok_or_else(|| {
+        Error::Usage(format!(
+            "--wrt {name}: the program has no variable named `{name}`"
+        ))
+    })
 }
 
 fn run_check(a: CheckArgs) -> Result<Output> {

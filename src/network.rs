@@ -54,6 +54,8 @@ pub struct Network {
     pub functions: HashMap<String, UserFn>,
     /// Declared unspecified functions with their parameter names.
     pub declared: HashMap<String, Vec<String>>,
+    /// Rebound names (`c = c + 1`), each to its latest version (`c_2`).
+    pub renames: HashMap<String, Sym>,
 }
 
 /// One adjoint of the backward pass: `δ_v = Σ_u δ_u · ∂u/∂v`.
@@ -137,6 +139,8 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     // First pass: where is each name defined?
     let mut defined_at: HashMap<String, Span> = HashMap::new();
     let mut fn_at: HashMap<String, Span> = HashMap::new();
+    // How many versions each rebound name has (`c = a + b` then `c = c + 1`, or `c += 1`).
+    let mut versions: HashMap<String, usize> = HashMap::new();
     for (stmt, _) in &program.stmts {
         let (name, is_fn) = match stmt {
             Stmt::Def { name, .. } => (name, false),
@@ -144,6 +148,13 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
             _ => continue,
         };
         let table = if is_fn { &mut fn_at } else { &mut defined_at };
+        if let (Some(_), Stmt::Def { value, .. }) = (table.get(&name.name), stmt)
+            && names_used(value).iter().any(|(n, _)| *n == name.name)
+        {
+            // A new version in terms of the old, as Python rebinds a name.
+            *versions.entry(name.name.clone()).or_insert(1) += 1;
+            continue;
+        }
         if let Some(first) = table.get(&name.name) {
             return Err(SourceError::new(
                 src_name,
@@ -154,7 +165,10 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 "defined again here",
             )
             .with_label(first.start, first.end, "first defined here")
-            .with_help("give each intermediate its own name")
+            .with_help(format!(
+                "give each intermediate its own name, or write the new value in terms of the old (`{0} = {0} + …`) to make a new version",
+                name.name
+            ))
             .into());
         }
         if is_fn
@@ -186,6 +200,36 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         }
     }
 
+    // Versions are named `c_1`, `c_2`, …: names the program must not use otherwise.
+    if !versions.is_empty() {
+        let mut used: HashSet<String> = defined_at.keys().chain(fn_at.keys()).cloned().collect();
+        for (stmt, _) in &program.stmts {
+            match stmt {
+                Stmt::Def { value, .. } | Stmt::FnDef { body: value, .. } => {
+                    used.extend(names_used(value).into_iter().map(|(n, _)| n));
+                }
+                _ => {}
+            }
+        }
+        let mut rebound: Vec<(&String, &usize)> = versions.iter().collect();
+        rebound.sort();
+        for (name, &count) in rebound {
+            if let Some(clash) = (1..=count)
+                .map(|k| format!("{name}_{k}"))
+                .find(|v| used.contains(v))
+            {
+                let at = defined_at[name];
+                return Err(err(
+                    at,
+                    format!(
+                        "`{name}` is rebound, and its versions are named `{name}_1`, `{name}_2`, …, but `{clash}` is already a name of the program"
+                    ),
+                    "rebound later",
+                ));
+            }
+        }
+    }
+    let mut renames: HashMap<String, Sym> = HashMap::new();
     let mut functions: HashMap<String, UserFn> = HashMap::new();
     let mut declared: HashMap<String, Vec<String>> = HashMap::new();
     let mut defs: Vec<Def> = Vec::new();
@@ -239,13 +283,21 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 );
             }
             Stmt::Def { name, value } => {
+                let rebinding = renames.contains_key(&name.name);
                 for (n, span) in names_used(value) {
-                    if n == name.name {
-                        return Err(err(
-                            span,
+                    if n == name.name && !rebinding {
+                        return Err(SourceError::new(
+                            src_name,
+                            src,
+                            span.start,
+                            span.end,
                             format!("`{n}` is defined in terms of itself"),
                             "used in its own definition",
-                        ));
+                        )
+                        .with_help(format!(
+                            "a name can be updated (`{n} = {n} + 1`, `{n} += 1`) only after a first definition of it"
+                        ))
+                        .into());
                     }
                     if let Some(at) = defined_at.get(&n)
                         && at.start > name.span.start
@@ -268,13 +320,30 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 l.functions = std::mem::take(&mut functions);
                 l.declared = std::mem::take(&mut declared);
                 l.definitions = std::mem::take(&mut locals);
+                l.renames = std::mem::take(&mut renames);
                 let formula = l.expr(value);
+                renames = std::mem::take(&mut l.renames);
                 functions = std::mem::take(&mut l.functions);
                 declared = std::mem::take(&mut l.declared);
                 locals = std::mem::take(&mut l.definitions);
                 let formula = formula?;
                 warnings.append(&mut l.warnings);
-                let sym = store.intern(&name.name);
+                let (sym, written) = match versions.get(&name.name) {
+                    Some(_) => {
+                        // The next version: `c_1`, `c_2`, …, shown as its formula, which
+                        // names the versions it uses.
+                        let k = renames
+                            .get(&name.name)
+                            .map_or(1, |s| version_number(store.name(*s)) + 1);
+                        let sym = store.intern(&format!("{}_{k}", name.name));
+                        renames.insert(name.name.clone(), sym);
+                        (sym, crate::print::text(&store, formula))
+                    }
+                    None => (
+                        store.intern(&name.name),
+                        src[value.span.start..value.span.end].to_string(),
+                    ),
+                };
                 locals.push((sym, formula));
                 let expanded = store.substitute(formula, &expanded_of);
                 expanded_of.insert(sym, expanded);
@@ -283,7 +352,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                     formula,
                     expanded,
                     span: name.span,
-                    written: src[value.span.start..value.span.end].to_string(),
+                    written,
                 });
             }
             Stmt::At(items) => {
@@ -308,7 +377,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         None => defs.len() - 1,
         Some(n) => {
             let n = syntax::normalize_name(n);
-            let s = store.lookup(&n);
+            let s = renames.get(&n).copied().or_else(|| store.lookup(&n));
             defs.iter().position(|d| Some(d.name) == s).ok_or_else(|| {
                 Error::Usage(format!(
                     "--of {n}: the program has no definition named `{n}`"
@@ -336,6 +405,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         source: (src.to_string(), src_name.to_string()),
         functions,
         declared,
+        renames,
     };
     let inputs = net.inputs();
     let out_name = net.name(net.output_def().name).to_string();
@@ -380,6 +450,14 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     }
     net.params = params;
     Ok(net)
+}
+
+/// `k` of a version's name `c_k`.
+fn version_number(name: &str) -> usize {
+    name.rsplit('_')
+        .next()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(0)
 }
 
 /// An `at` value: an expression that must be a number.
@@ -471,6 +549,15 @@ impl Network {
                 .store
                 .free_symbols(self.output_def().expanded)
                 .contains(&s)
+    }
+
+    /// The symbol a name stands for: a rebound name's latest version, else the name itself.
+    pub fn lookup(&self, name: &str) -> Option<Sym> {
+        let name = syntax::normalize_name(name.trim());
+        self.renames
+            .get(&name)
+            .copied()
+            .or_else(|| self.store.lookup(&name))
     }
 
     /// The output definition.

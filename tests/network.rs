@@ -475,3 +475,67 @@ fn the_backward_table_names_its_output_and_says_delta_e_once() {
         "{l}"
     );
 }
+
+#[test]
+fn a_rebound_name_makes_a_new_version() {
+    // As in micrograd's `c += c + 1`: c_1 = a*b = 6, c_2 = c_1 + c_1 + 1 = 13.
+    let p = program_file("rebind.chain", "c = a*b\nc += c + 1\nat a = 2, b = 3\n");
+    let j = json(&["backprop", &p, "--format", "json"]);
+    assert_eq!(
+        name_values(&j, "forward"),
+        [
+            ("c_1".to_string(), "6".to_string()),
+            ("c_2".to_string(), "13".to_string())
+        ]
+    );
+    assert_eq!(j["forward"][1]["formula"], "2*c_1 + 1");
+    assert_eq!(
+        (j["gradient"]["a"].as_str(), j["gradient"]["b"].as_str()),
+        (Some("6"), Some("4"))
+    );
+    // `c = c + 1` and the other updates; later lines read the latest version.
+    let p = program_file(
+        "rebind2.chain",
+        "c = a + b\nc = c + 1\nd = c*a\nd += c\nd -= 1\nd *= 2\nd /= 4\ne = d^2\nat a = 2, b = 3\n",
+    );
+    let t = ok(&["backprop", &p]);
+    // c_2 = 6, d_1 = 12, d_2 = 18, d_3 = 17, d_4 = 34, d_5 = 17/2, e = 289/4.
+    for row in [
+        "c_1 = a + b",
+        "c_2 = c_1 + 1",
+        "d_2 = c_2 + d_1",
+        "d_3 = d_2 - 1",
+        "d_4 = 2*d_3",
+        "d_5 = d_4/4",
+        "e   = d^2 = d_5^2",
+        "= 289/4",
+    ] {
+        assert!(t.contains(row), "{row}:\n{t}");
+    }
+    // e = ((a + b + 1)(1 + a) - 1)^2 / 4: ∂e/∂b = (d_4/2)(1 + a)/2 = 17*3/2 = 51/2.
+    let j = json(&["backprop", &p, "--format", "json"]);
+    assert_eq!(j["gradient"]["b"], "51/2");
+    // `c` names the latest version on the command line and in claims.
+    let j = json(&["explain", &p, "--wrt", "c", "--format", "json"]);
+    assert_eq!(j["wrt"], "c_2");
+    let (code, out, err) = chainrule(&["check", &p, "--wrt", "c", "--claim", "δ_c_2"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn an_update_needs_an_earlier_definition_and_free_version_names() {
+    let p = program_file("update_first.chain", "c += 1\nat c = 1\n");
+    let (code, _, err) = chainrule(&["backprop", &p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`c` is defined in terms of itself"), "{err}");
+    assert!(err.contains("only after a first"), "{err}");
+    let p = program_file("update_clash.chain", "c = a*b\nc_2 = 1\nc = c + c_2\n");
+    let (code, _, err) = chainrule(&["backprop", &p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`c_2` is"), "{err}");
+    // Defining a name again without using it is still a mistake, not a version.
+    let p = program_file("twice.chain", "z = w*x\nz = 2*w*x\nE = z^2\n");
+    let (code, _, err) = chainrule(&["backprop", &p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`z` is defined twice"), "{err}");
+}

@@ -44,6 +44,8 @@ pub struct Lowerer<'a> {
     /// A program's definitions so far, in order (name, formula): `d(…)` differentiates
     /// through them ([`diff::total_diff_n`]) rather than taking their names as constants.
     pub definitions: Vec<(Sym, Id)>,
+    /// Names rebound in a program (`c = c + 1`), each read as its latest version's symbol.
+    pub renames: HashMap<String, Sym>,
 }
 
 /// `1 argument`, `2 arguments`.
@@ -157,6 +159,7 @@ impl<'a> Lowerer<'a> {
             warnings: Vec::new(),
             seen: HashMap::new(),
             definitions: Vec::new(),
+            renames: HashMap::new(),
         }
     }
 
@@ -237,6 +240,9 @@ impl<'a> Lowerer<'a> {
                 )
                 .with_help(format!("call it with an argument, e.g. `{name}(x)`"))
                 .into());
+        }
+        if let Some(&version) = self.renames.get(name) {
+            return Ok(self.store.sym_node(version));
         }
         Ok(self.store.sym(name))
     }
@@ -420,7 +426,10 @@ impl<'a> Lowerer<'a> {
                 .into());
         }
         let var = match &c.args[1].kind {
-            ExprKind::Name(v) => self.store.intern(v),
+            ExprKind::Name(v) => match self.renames.get(v) {
+                Some(&version) => version,
+                None => self.store.intern(v),
+            },
             _ => {
                 return Err(self
                     .error(
