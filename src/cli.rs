@@ -120,8 +120,10 @@ pub enum Command {
         "  chainrule check examples/hw7_abstract.chain --wrt w3 --claim \"∂_2 ℓ(y, ŷ) · x2 · x2\"\n",
         "  chainrule check examples/hw7_abstract.chain --wrt w2 --claim \"∂_2 ℓ(y, ŷ) · w3 · σ'(x2) · x1\"\n",
         "  chainrule check examples/hw7_relu.chain --wrt w1 --claim \"-2*(y - ŷ)*w3*step(z2)*w2*step(z1)*x\"\n",
-        "\nThe claim may use the program's inputs, intermediates and functions. Unspecified functions\n",
-        "are replaced by random polynomials to compare values; a difference found is certain."
+        "\nThe claim may use the program's inputs, intermediates and functions, the adjoints of the\n",
+        "backward table (δ_z2, or delta_z2) and d(E, w3). Unspecified functions are replaced by\n",
+        "random polynomials to compare values; a difference found is certain. Exits 1 when the\n",
+        "claim is wrong or cannot be decided."
     ))]
     Check(CheckArgs),
 }
@@ -250,7 +252,8 @@ pub struct ExplainArgs {
     /// Program options.
     #[command(flatten)]
     pub program: ProgramArgs,
-    /// The variable to explain ∂E/∂v for (a parameter or an intermediate).
+    /// The variable to explain ∂E/∂v for: any name of the program (a parameter, an
+    /// intermediate or a data input).
     #[arg(long, required = true)]
     pub wrt: String,
 }
