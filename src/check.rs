@@ -9,10 +9,12 @@
 //! difference found is certain; an agreement found numerically is said to be numerical.
 
 use crate::diff::diff;
-use crate::error::Result;
+use crate::error::{Result, SourceError};
 use crate::eval::{Mode, Point, Value, evaluate, evaluate_guarded};
 use crate::expr::{Func, Id, Node, Store, Sym};
-use crate::network::Network;
+use crate::network::{Network, names_used};
+use crate::print::latex_name;
+use crate::syntax::ast::Expr;
 use crate::syntax::{self, Lowerer};
 use rug::{Float, Rational};
 use std::collections::{BTreeMap, HashMap};
@@ -31,8 +33,8 @@ pub enum Verdict {
     Differs {
         /// The values of the inputs.
         point: Vec<(String, Rational)>,
-        /// The stand-ins used for unspecified functions, as `σ(t) = …`.
-        stand_ins: Vec<String>,
+        /// The stand-ins used for unspecified functions, as `σ(t1) = …` in text and in LaTeX.
+        stand_ins: Vec<(String, String)>,
         /// The claimed formula's value there.
         claimed: Value,
         /// The correct value there.
@@ -80,22 +82,52 @@ impl Rng {
     }
 }
 
+impl Check {
+    /// Whether the claim was found right (identical, or equal at every point tried).
+    pub fn agrees(&self) -> bool {
+        matches!(self.verdict, Verdict::Identical | Verdict::AgreesAt { .. })
+    }
+}
+
 /// Checks the claim `claim_src` for `∂(output)/∂v`.
+///
+/// `v` may be any name of the program: for an intermediate, the true `∂E/∂v` holds what is
+/// upstream of `v` as it is, the backward pass's adjoint `δ_v`. The claim may use the
+/// program's names, its adjoints `δ_u` (as the backward table writes them, or `delta_u`),
+/// and `d(…)`, which differentiates through the definitions; any other name is an error.
 pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
     let ast = syntax::parse_expr(claim_src, "<claim>")?;
+    let adjoints = claim_names(net, &ast, claim_src)?;
     let claimed = {
         let mut l = Lowerer::new(&mut net.store, claim_src, "<claim>");
         l.strict = true;
         l.functions = net.functions.clone();
         l.declared = net.declared.clone();
+        l.definitions = net.defs.iter().map(|d| (d.name, d.formula)).collect();
+        l.renames = net.renames.clone();
         l.expr(&ast)?
     };
-    let bw = net.backward();
+    let mut wanted: Vec<Sym> = adjoints.iter().map(|a| a.1).collect();
+    wanted.push(v);
+    let bw = net.backward_for(&wanted);
     let correct = net.inlined(&bw, v);
-    let expand: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
+    let mut expand: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
+    let correct_x = if net.defs.iter().any(|d| d.name == v) {
+        // Not the expanded output by `v` (where `v` no longer occurs): its adjoint, expanded.
+        net.store.substitute(correct, &expand)
+    } else {
+        let root = net.output_def().expanded;
+        diff(&mut net.store, root, v)
+    };
+    let deltas: Vec<(Sym, Id)> = adjoints
+        .iter()
+        .map(|&(delta, of)| {
+            let inlined = net.inlined(&bw, of);
+            (delta, net.store.substitute(inlined, &expand))
+        })
+        .collect();
+    expand.extend(deltas);
     let claimed_x = net.store.substitute(claimed, &expand);
-    let root = net.output_def().expanded;
-    let correct_x = diff(&mut net.store, root, v);
     let verdict = if claimed_x == correct_x {
         Verdict::Identical
     } else {
@@ -107,6 +139,111 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
         correct,
         verdict,
     })
+}
+
+/// The name an adjoint's name stands for: `δ_a1` (or `delta_a1`) is `a1`'s.
+fn adjoint_target(name: &str) -> Option<&str> {
+    name.strip_prefix("δ_")
+        .or_else(|| name.strip_prefix("delta_"))
+        .filter(|t| !t.is_empty())
+}
+
+/// Checks that every name in the claim is the program's or an adjoint of one of its names;
+/// returns the adjoints used as `(δ_v, v)`. An unknown name is an error pointing at it, with
+/// the nearest name of the program (`hl` for `h1`, `ŷ` for `yhat`).
+fn claim_names(net: &mut Network, ast: &Expr, claim_src: &str) -> Result<Vec<(Sym, Sym)>> {
+    let mut adjoints = Vec::new();
+    for (name, span) in names_used(ast) {
+        let known = |net: &Network, n: &str| net.lookup(n).filter(|s| net.knows(*s));
+        if known(net, &name).is_some() {
+            continue;
+        }
+        if let Some(of) = adjoint_target(&name).and_then(|t| known(net, t)) {
+            let delta = net.store.intern(&name);
+            if !adjoints.contains(&(delta, of)) {
+                adjoints.push((delta, of));
+            }
+            continue;
+        }
+        let names = program_names(net);
+        let help = match adjoint_target(&name) {
+            Some(t) => nearest(t, &names).map(|n| format!("did you mean `δ_{n}`?")),
+            None => nearest(&name, &names).map(|n| format!("did you mean `{n}`?")),
+        };
+        let shown: Vec<String> = names.iter().take(12).map(|n| format!("`{n}`")).collect();
+        let more = if names.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        };
+        let help = help.unwrap_or_else(|| {
+            format!(
+                "the claim may use the program's names ({}{more}) and their adjoints, as `δ_{}`",
+                shown.join(", "),
+                names.first().map_or("v", String::as_str)
+            )
+        });
+        return Err(SourceError::new(
+            "<claim>",
+            claim_src,
+            span.start,
+            span.end,
+            format!("`{name}` is not a name of the program"),
+            "unknown name",
+        )
+        .with_help(help)
+        .into());
+    }
+    Ok(adjoints)
+}
+
+/// The program's names: its definitions, then its inputs.
+fn program_names(net: &Network) -> Vec<String> {
+    let mut names: Vec<String> = net
+        .defs
+        .iter()
+        .map(|d| net.name(d.name).to_string())
+        .collect();
+    for s in net.inputs().into_iter().chain(net.params.iter().copied()) {
+        let n = net.name(s).to_string();
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// A name's look: accents spelt out and underscores dropped, so `ŷ`, `yhat` and `y_hat`
+/// look alike.
+fn look(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::new();
+    for c in name.nfd() {
+        match c {
+            '\u{0302}' => out.push_str("hat"),
+            '\u{0303}' => out.push_str("tilde"),
+            '\u{0304}' | '\u{0305}' => out.push_str("bar"),
+            '\u{0307}' => out.push_str("dot"),
+            '_' => {}
+            c if unicode_normalization::char::is_combining_mark(c) => {}
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// The name in `names` nearest to `name`: one that looks alike, else one a small edit away.
+fn nearest<'n>(name: &str, names: &'n [String]) -> Option<&'n str> {
+    let key = look(name);
+    if let Some(n) = names.iter().find(|n| look(n) == key) {
+        return Some(n);
+    }
+    names
+        .iter()
+        .map(|n| (syntax::distance(name, n), n))
+        .filter(|(d, n)| *d <= if n.chars().count() <= 4 { 1 } else { 2 })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n.as_str())
 }
 
 /// Compares two expanded formulas at the program's point and at pseudo-random points, only
@@ -184,7 +321,12 @@ fn same(a: &Value, b: &Value) -> bool {
 /// Replaces every unspecified function in `a` and `b` by a random quadratic polynomial of its
 /// arguments (and its partials by the polynomial's partials). Returns the new roots and the
 /// stand-ins as text.
-fn replace_abstract(store: &mut Store, a: Id, b: Id, rng: &mut Rng) -> (Id, Id, Vec<String>) {
+fn replace_abstract(
+    store: &mut Store,
+    a: Id,
+    b: Id,
+    rng: &mut Rng,
+) -> (Id, Id, Vec<(String, String)>) {
     let order = store.reachable(&[a, b]);
     let mut polys: BTreeMap<String, (Vec<Sym>, Id)> = BTreeMap::new();
     let mut map: HashMap<Id, Id> = HashMap::new();
@@ -231,10 +373,19 @@ fn replace_abstract(store: &mut Store, a: Id, b: Id, rng: &mut Rng) -> (Id, Id, 
                 .map(|(p, n)| (*p, store.sym(n)))
                 .collect();
             let p = store.substitute(*poly, &shown);
-            format!(
-                "{name}({}) = {}",
-                names.join(", "),
-                crate::print::text(store, p)
+            let latex_args: Vec<String> = names.iter().map(|n| latex_name(n)).collect();
+            (
+                format!(
+                    "{name}({}) = {}",
+                    names.join(", "),
+                    crate::print::text(store, p)
+                ),
+                format!(
+                    "{}\\left({}\\right) = {}",
+                    latex_name(name),
+                    latex_args.join(", "),
+                    crate::print::latex(store, p)
+                ),
             )
         })
         .collect();

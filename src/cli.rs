@@ -121,8 +121,10 @@ pub enum Command {
         "  chainrule check examples/hw7_abstract.chain --wrt w3 --claim \"∂_2 ℓ(y, ŷ) · x2 · x2\"\n",
         "  chainrule check examples/hw7_abstract.chain --wrt w2 --claim \"∂_2 ℓ(y, ŷ) · w3 · σ'(x2) · x1\"\n",
         "  chainrule check examples/hw7_relu.chain --wrt w1 --claim \"-2*(y - ŷ)*w3*step(z2)*w2*step(z1)*x\"\n",
-        "\nThe claim may use the program's inputs, intermediates and functions. Unspecified functions\n",
-        "are replaced by random polynomials to compare values; a difference found is certain."
+        "\nThe claim may use the program's inputs, intermediates and functions, the adjoints of the\n",
+        "backward table (δ_z2, or delta_z2) and d(E, w3). Unspecified functions are replaced by\n",
+        "random polynomials to compare values; a difference found is certain. Exits 1 when the\n",
+        "claim is wrong or cannot be decided."
     ))]
     Check(CheckArgs),
 }
@@ -251,7 +253,8 @@ pub struct ExplainArgs {
     /// Program options.
     #[command(flatten)]
     pub program: ProgramArgs,
-    /// The variable to explain ∂E/∂v for (a parameter or an intermediate).
+    /// The variable to explain ∂E/∂v for: any name of the program (a parameter, an
+    /// intermediate or a data input).
     #[arg(long, required = true)]
     pub wrt: String,
 }
@@ -342,6 +345,8 @@ pub struct Output {
     pub stdout: String,
     /// For standard error.
     pub warnings: Vec<String>,
+    /// The exit code when the command ran but its answer is "no" (`check` of a wrong claim: 1).
+    pub exit: u8,
 }
 
 /// Runs a parsed command line.
@@ -500,29 +505,20 @@ fn run_grad(a: GradArgs) -> Result<Output> {
 /// A variable of the program named on the command line: a parameter, an intermediate or an input.
 fn program_var(net: &Network, name: &str) -> Result<Sym> {
     let name = syntax::normalize_name(name.trim());
-    net.store
-        .lookup(&name)
-        .filter(|s| {
-            net.params.contains(s)
-                || net.defs.iter().any(|d| d.name == *s)
-                || net
-                    .store
-                    .free_symbols(net.output_def().expanded)
-                    .contains(s)
-        })
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "--wrt {name}: the program has no variable named `{name}`"
-            ))
-        })
+    net.lookup(&name).filter(|s| net.knows(*s)).ok_or_else(|| {
+        Error::Usage(format!(
+            "--wrt {name}: the program has no variable named `{name}`"
+        ))
+    })
 }
 
 fn run_check(a: CheckArgs) -> Result<Output> {
-    let fmt = text_or_json(a.program.opts.eval.format, "check")?;
     let (mut net, _point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
     let c = crate::check::check(&mut net, v, &a.claim)?;
-    out.stdout = report::check(&mut net, &c, &a.claim, fmt);
+    out.stdout = report::check(&mut net, &c, &a.claim, style(a.program.opts.eval.format));
+    // A wrong (or undecided) claim exits 1, so that scripts can test it.
+    out.exit = u8::from(!c.agrees());
     Ok(out)
 }
 

@@ -211,6 +211,68 @@ pub fn diff_n(store: &mut Store, root: Id, var: Sym, n: u32) -> Id {
     (0..n).fold(root, |e, _| diff(store, e, var))
 }
 
+/// The total derivative `d root / d var` through named definitions, `n` times.
+///
+/// `defs` are a program's definitions so far, in order, each a name and its formula in terms
+/// of inputs and earlier names. `root` may use those names: each is differentiated through
+/// its definition (forward mode, `dz/dw = Σ_s ∂z/∂s · ds/dw`), so with `z = w*x`,
+/// `d(z^2, w)` is `2*z*x`, still in terms of `z`. When `var` is itself a defined name it is
+/// held as a leaf, its own definition not entered: `d(E, z1)` is `∂E/∂z1` with everything
+/// upstream of `z1` held, the backward pass's adjoint `δ_z1`.
+///
+/// ```
+/// use chainrule::{diff::total_diff_n, expr::Store, print::text, syntax::read_expr};
+/// let mut store = Store::new();
+/// let (z, _) = read_expr(&mut store, "w*x", "<expr>").unwrap();
+/// let (e, _) = read_expr(&mut store, "z^2", "<expr>").unwrap();
+/// let defs = [(store.intern("z"), z)];
+/// let w = store.intern("w");
+/// let d = total_diff_n(&mut store, e, w, 1, &defs);
+/// assert_eq!(text(&store, d), "2*x*z");
+/// ```
+pub fn total_diff_n(store: &mut Store, root: Id, var: Sym, n: u32, defs: &[(Sym, Id)]) -> Id {
+    (0..n).fold(root, |e, _| total_diff(store, e, var, defs))
+}
+
+fn total_diff(store: &mut Store, root: Id, var: Sym, defs: &[(Sym, Id)]) -> Id {
+    let index: HashMap<Sym, usize> = defs.iter().enumerate().map(|(i, d)| (d.0, i)).collect();
+    // The definitions `root` reaches, `var` a leaf.
+    let mut needed = vec![false; defs.len()];
+    let mut stack: Vec<Sym> = store.free_symbols(root);
+    while let Some(s) = stack.pop() {
+        let Some(&i) = index.get(&s) else { continue };
+        if needed[i] || s == var {
+            continue;
+        }
+        needed[i] = true;
+        stack.extend(store.free_symbols(defs[i].1));
+    }
+    if !needed.contains(&true) {
+        return diff(store, root, var);
+    }
+    // Each needed name's total derivative, in definition order (each uses only earlier ones).
+    let mut total: HashMap<Sym, Id> = HashMap::from([(var, store.num(1))]);
+    let chain = |store: &mut Store, f: Id, total: &HashMap<Sym, Id>| -> Id {
+        let mut terms = Vec::new();
+        for s in store.free_symbols(f) {
+            if let Some(&ds) = total.get(&s)
+                && !store.is_zero(ds)
+            {
+                let partial = diff(store, f, s);
+                terms.push(store.mul(partial, ds));
+            }
+        }
+        store.add_all(terms)
+    };
+    for (i, &(name, formula)) in defs.iter().enumerate() {
+        if needed[i] {
+            let d = chain(store, formula, &total);
+            total.insert(name, d);
+        }
+    }
+    chain(store, root, &total)
+}
+
 /// The derivative of one node, given that its children's derivatives are memoised.
 fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
     let d = |store: &Store, c: Id| store.diff_memo[&(c, var)];

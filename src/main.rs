@@ -52,7 +52,7 @@ fn main() -> ExitCode {
                     eprintln!("cannot write the output: {e}");
                     ExitCode::from(1)
                 }
-                _ => ExitCode::SUCCESS,
+                _ => ExitCode::from(out.exit),
             }
         }
         Err(e) => {

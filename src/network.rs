@@ -14,7 +14,7 @@ use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
 use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
 use crate::syntax::{self, Condition, Lowerer, UserFn};
 use rug::{Float, Rational};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One named definition.
 #[derive(Clone, Debug)]
@@ -57,6 +57,8 @@ pub struct Network {
     pub functions: HashMap<String, UserFn>,
     /// Declared unspecified functions with their parameter names.
     pub declared: HashMap<String, Vec<String>>,
+    /// Rebound names (`c = c + 1`), each to its latest version (`c_2`).
+    pub renames: HashMap<String, Sym>,
 }
 
 /// One adjoint of the backward pass: `δ_v = Σ_u δ_u · ∂u/∂v`.
@@ -101,7 +103,7 @@ pub type Edge = (Sym, Sym, Id);
 type SweepValues = (Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>);
 
 /// Names used in an expression, with their spans (iteratively: deep input is fine).
-fn names_used(e: &Expr) -> Vec<(String, Span)> {
+pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
@@ -140,6 +142,8 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     // First pass: where is each name defined?
     let mut defined_at: HashMap<String, Span> = HashMap::new();
     let mut fn_at: HashMap<String, Span> = HashMap::new();
+    // How many versions each rebound name has (`c = a + b` then `c = c + 1`, or `c += 1`).
+    let mut versions: HashMap<String, usize> = HashMap::new();
     for (stmt, _) in &program.stmts {
         let (name, is_fn) = match stmt {
             Stmt::Def { name, .. } => (name, false),
@@ -147,6 +151,13 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
             _ => continue,
         };
         let table = if is_fn { &mut fn_at } else { &mut defined_at };
+        if let (Some(_), Stmt::Def { value, .. }) = (table.get(&name.name), stmt)
+            && names_used(value).iter().any(|(n, _)| *n == name.name)
+        {
+            // A new version in terms of the old, as Python rebinds a name.
+            *versions.entry(name.name.clone()).or_insert(1) += 1;
+            continue;
+        }
         if let Some(first) = table.get(&name.name) {
             return Err(SourceError::new(
                 src_name,
@@ -157,7 +168,10 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 "defined again here",
             )
             .with_label(first.start, first.end, "first defined here")
-            .with_help("give each intermediate its own name")
+            .with_help(format!(
+                "give each intermediate its own name, or write the new value in terms of the old (`{0} = {0} + …`) to make a new version",
+                name.name
+            ))
             .into());
         }
         if is_fn
@@ -189,6 +203,36 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         }
     }
 
+    // Versions are named `c_1`, `c_2`, …: names the program must not use otherwise.
+    if !versions.is_empty() {
+        let mut used: HashSet<String> = defined_at.keys().chain(fn_at.keys()).cloned().collect();
+        for (stmt, _) in &program.stmts {
+            match stmt {
+                Stmt::Def { value, .. } | Stmt::FnDef { body: value, .. } => {
+                    used.extend(names_used(value).into_iter().map(|(n, _)| n));
+                }
+                _ => {}
+            }
+        }
+        let mut rebound: Vec<(&String, &usize)> = versions.iter().collect();
+        rebound.sort();
+        for (name, &count) in rebound {
+            if let Some(clash) = (1..=count)
+                .map(|k| format!("{name}_{k}"))
+                .find(|v| used.contains(v))
+            {
+                let at = defined_at[name];
+                return Err(err(
+                    at,
+                    format!(
+                        "`{name}` is rebound, and its versions are named `{name}_1`, `{name}_2`, …, but `{clash}` is already a name of the program"
+                    ),
+                    "rebound later",
+                ));
+            }
+        }
+    }
+    let mut renames: HashMap<String, Sym> = HashMap::new();
     let mut functions: HashMap<String, UserFn> = HashMap::new();
     let mut declared: HashMap<String, Vec<String>> = HashMap::new();
     let mut defs: Vec<Def> = Vec::new();
@@ -197,6 +241,8 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     let mut wrt: Option<Vec<(String, Span)>> = None;
     let mut warnings = Vec::new();
     let mut expanded_of: HashMap<Sym, Id> = HashMap::new();
+    // The definitions so far as (name, formula), lent to the lowerer for `d(…)`.
+    let mut locals: Vec<(Sym, Id)> = Vec::new();
 
     for (stmt, _) in &program.stmts {
         match stmt {
@@ -230,6 +276,9 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 let mut conditions = std::mem::take(&mut l.conditions);
                 syntax::prune_conditions(&store, &[body_id], &mut conditions);
                 let params = params.iter().map(|p| store.intern(&p.name)).collect();
+                // Interned so printers know the name is in play (LaTeX `sigmoid` is `\sigma`
+                // only when no user name σ is).
+                store.intern(&name.name);
                 functions.insert(
                     name.name.clone(),
                     UserFn {
@@ -240,13 +289,21 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 );
             }
             Stmt::Def { name, value } => {
+                let rebinding = renames.contains_key(&name.name);
                 for (n, span) in names_used(value) {
-                    if n == name.name {
-                        return Err(err(
-                            span,
+                    if n == name.name && !rebinding {
+                        return Err(SourceError::new(
+                            src_name,
+                            src,
+                            span.start,
+                            span.end,
                             format!("`{n}` is defined in terms of itself"),
                             "used in its own definition",
-                        ));
+                        )
+                        .with_help(format!(
+                            "a name can be updated (`{n} = {n} + 1`, `{n} += 1`) only after a first definition of it"
+                        ))
+                        .into());
                     }
                     if let Some(at) = defined_at.get(&n)
                         && at.start > name.span.start
@@ -268,14 +325,34 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 l.strict = true;
                 l.functions = std::mem::take(&mut functions);
                 l.declared = std::mem::take(&mut declared);
+                l.definitions = std::mem::take(&mut locals);
+                l.renames = std::mem::take(&mut renames);
                 let formula = l.expr(value);
+                renames = std::mem::take(&mut l.renames);
                 functions = std::mem::take(&mut l.functions);
                 declared = std::mem::take(&mut l.declared);
+                locals = std::mem::take(&mut l.definitions);
                 let formula = formula?;
                 warnings.append(&mut l.warnings);
                 let mut conditions = std::mem::take(&mut l.conditions);
                 syntax::prune_conditions(&store, &[formula], &mut conditions);
-                let sym = store.intern(&name.name);
+                let (sym, written) = match versions.get(&name.name) {
+                    Some(_) => {
+                        // The next version: `c_1`, `c_2`, …, shown as its formula, which
+                        // names the versions it uses.
+                        let k = renames
+                            .get(&name.name)
+                            .map_or(1, |s| version_number(store.name(*s)) + 1);
+                        let sym = store.intern(&format!("{}_{k}", name.name));
+                        renames.insert(name.name.clone(), sym);
+                        (sym, crate::print::text(&store, formula))
+                    }
+                    None => (
+                        store.intern(&name.name),
+                        src[value.span.start..value.span.end].to_string(),
+                    ),
+                };
+                locals.push((sym, formula));
                 let expanded = store.substitute(formula, &expanded_of);
                 expanded_of.insert(sym, expanded);
                 defs.push(Def {
@@ -283,7 +360,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                     formula,
                     expanded,
                     span: name.span,
-                    written: src[value.span.start..value.span.end].to_string(),
+                    written,
                     conditions,
                 });
             }
@@ -309,7 +386,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         None => defs.len() - 1,
         Some(n) => {
             let n = syntax::normalize_name(n);
-            let s = store.lookup(&n);
+            let s = renames.get(&n).copied().or_else(|| store.lookup(&n));
             defs.iter().position(|d| Some(d.name) == s).ok_or_else(|| {
                 Error::Usage(format!(
                     "--of {n}: the program has no definition named `{n}`"
@@ -326,9 +403,21 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
             ));
         }
     }
-    let root = defs[output].expanded;
-    let inputs = store.free_symbols(root);
-    let wrt_given = wrt.is_some();
+    let mut net = Network {
+        store,
+        defs,
+        output,
+        params: Vec::new(),
+        wrt_given: wrt.is_some(),
+        point,
+        warnings,
+        source: (src.to_string(), src_name.to_string()),
+        functions,
+        declared,
+        renames,
+    };
+    let inputs = net.inputs();
+    let out_name = net.name(net.output_def().name).to_string();
     let params = match wrt {
         Some(names) => {
             let mut ps = Vec::new();
@@ -340,11 +429,10 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                         "an intermediate",
                     ));
                 }
-                let s = store.intern(&n);
+                let s = net.store.intern(&n);
                 if !inputs.contains(&s) {
-                    warnings.push(format!(
-                        "warning: `{n}` does not occur in `{}`; its gradient is 0",
-                        store.name(defs[output].name)
+                    net.warnings.push(format!(
+                        "warning: `{n}` does not occur in `{out_name}`; its gradient is 0"
                     ));
                 }
                 ps.push(s);
@@ -353,18 +441,32 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         }
         None => inputs,
     };
-    Ok(Network {
-        store,
-        defs,
-        output,
-        params,
-        wrt_given,
-        point,
-        warnings,
-        source: (src.to_string(), src_name.to_string()),
-        functions,
-        declared,
-    })
+    // An input whose terms cancel (`c = a + b; e = c - a`) stays a parameter, with gradient 0
+    // and a word on why, rather than vanishing from the gradient.
+    let reached: HashSet<Sym> = net
+        .store
+        .free_symbols(net.output_def().expanded)
+        .into_iter()
+        .collect();
+    let written = net.written();
+    for p in &params {
+        if written.contains(p) && !reached.contains(p) {
+            net.warnings.push(format!(
+                "warning: `{}` occurs in `{out_name}`, but its terms cancel: `{out_name}` does not depend on it, so its gradient is 0",
+                net.name(*p)
+            ));
+        }
+    }
+    net.params = params;
+    Ok(net)
+}
+
+/// `k` of a version's name `c_k`.
+fn version_number(name: &str) -> usize {
+    name.rsplit('_')
+        .next()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(0)
 }
 
 /// An `at` value: an expression that must be a number.
@@ -394,7 +496,7 @@ impl Network {
     /// Marks inputs as data, not parameters: they keep their values and get no gradient.
     /// Names that are not inputs of the output, or that the program's `wrt` lists, are errors.
     pub fn set_data(&mut self, names: &[String]) -> Result<()> {
-        let inputs = self.store.free_symbols(self.output_def().expanded);
+        let inputs = self.inputs();
         for n in names {
             let n = syntax::normalize_name(n.trim());
             let s = self
@@ -441,6 +543,56 @@ impl Network {
         eval::explain_in(&self.store, e, &self.source.1, &self.source.0)
     }
 
+    /// The inputs of the output, in natural order: the names its definitions use that are
+    /// not defined themselves (including those whose terms cancel, as `a` in `c = a + b;
+    /// e = c - a`), and those its expanded formula reaches through `d(…)`.
+    pub fn inputs(&self) -> Vec<Sym> {
+        let defined: HashSet<Sym> = self.defs.iter().map(|d| d.name).collect();
+        let mut seen = self.written();
+        seen.extend(self.store.free_symbols(self.output_def().expanded));
+        let mut inputs: Vec<Sym> = seen.into_iter().filter(|s| !defined.contains(s)).collect();
+        inputs.sort_by(|a, b| crate::expr::natural_cmp(self.name(*a), self.name(*b)));
+        inputs
+    }
+
+    /// The names written in the definitions the output depends on (inputs and names).
+    fn written(&self) -> HashSet<Sym> {
+        let roots: Vec<Id> = self
+            .live_defs()
+            .into_iter()
+            .map(|i| self.defs[i].formula)
+            .collect();
+        self.store
+            .reachable(&roots)
+            .into_iter()
+            .filter_map(|id| self.store.as_sym(id))
+            .collect()
+    }
+
+    /// Whether `s` names something of the program: a definition, an input of any definition,
+    /// a parameter or a name given a value.
+    pub fn knows(&self, s: Sym) -> bool {
+        self.params.contains(&s)
+            || self.point.contains_key(&s)
+            || self
+                .defs
+                .iter()
+                .any(|d| d.name == s || self.store.free_symbols(d.formula).contains(&s))
+            || self
+                .store
+                .free_symbols(self.output_def().expanded)
+                .contains(&s)
+    }
+
+    /// The symbol a name stands for: a rebound name's latest version, else the name itself.
+    pub fn lookup(&self, name: &str) -> Option<Sym> {
+        let name = syntax::normalize_name(name.trim());
+        self.renames
+            .get(&name)
+            .copied()
+            .or_else(|| self.store.lookup(&name))
+    }
+
     /// The output definition.
     pub fn output_def(&self) -> &Def {
         &self.defs[self.output]
@@ -481,48 +633,62 @@ impl Network {
 
     /// The backward pass, symbolically.
     pub fn backward(&mut self) -> Backward {
+        self.backward_for(&[])
+    }
+
+    /// The backward pass with, besides the parameters' gradients, the adjoints of the inputs
+    /// `extra` (data inputs, say) appended to [`Backward::gradient`], for reports about any
+    /// name of the program. Names already in the pass are not repeated.
+    pub fn backward_for(&mut self, extra: &[Sym]) -> Backward {
         let live = self.live_defs();
-        let out = self.defs[self.output].name;
         let users = self.users();
-        let make = |net: &mut Network, v: Sym| -> Adjoint {
-            let delta = net.delta_sym(v);
-            if v == out {
-                let one = net.store.num(1);
-                return Adjoint {
-                    of: v,
-                    delta,
-                    terms: vec![],
-                    formula: one,
-                };
-            }
-            let terms = users.get(&v).cloned().unwrap_or_default();
-            let mut f_terms = Vec::new();
-            for (u, local) in &terms {
-                // δ_E = 1: write the output's users' terms without it.
-                let du_node = if *u == out {
-                    net.store.num(1)
-                } else {
-                    let du = net.delta_sym(*u);
-                    net.store.sym_node(du)
-                };
-                f_terms.push(net.store.mul(du_node, *local));
-            }
-            let formula = net.store.add_all(f_terms);
-            Adjoint {
-                of: v,
-                delta,
-                terms,
-                formula,
-            }
-        };
         let adjoints = live
             .iter()
             .rev()
-            .map(|&i| make(self, self.defs[i].name))
+            .map(|&i| self.adjoint(self.defs[i].name, &users))
             .collect();
-        let params = self.params.clone();
-        let gradient = params.iter().map(|p| make(self, *p)).collect();
+        let mut wanted = self.params.clone();
+        for v in extra {
+            if !wanted.contains(v) && !live.iter().any(|&i| self.defs[i].name == *v) {
+                wanted.push(*v);
+            }
+        }
+        let gradient = wanted.iter().map(|p| self.adjoint(*p, &users)).collect();
         Backward { adjoints, gradient }
+    }
+
+    /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v` over the users `u` of `v`.
+    fn adjoint(&mut self, v: Sym, users: &HashMap<Sym, Vec<(Sym, Id)>>) -> Adjoint {
+        let out = self.defs[self.output].name;
+        let delta = self.delta_sym(v);
+        if v == out {
+            let one = self.store.num(1);
+            return Adjoint {
+                of: v,
+                delta,
+                terms: vec![],
+                formula: one,
+            };
+        }
+        let terms = users.get(&v).cloned().unwrap_or_default();
+        let mut f_terms = Vec::new();
+        for (u, local) in &terms {
+            // δ_E = 1: write the output's users' terms without it.
+            let du_node = if *u == out {
+                self.store.num(1)
+            } else {
+                let du = self.delta_sym(*u);
+                self.store.sym_node(du)
+            };
+            f_terms.push(self.store.mul(du_node, *local));
+        }
+        let formula = self.store.add_all(f_terms);
+        Adjoint {
+            of: v,
+            delta,
+            terms,
+            formula,
+        }
     }
 
     /// `∂E/∂v` in terms of intermediates and inputs: every `δ` of `bw` inlined. Each product

@@ -282,13 +282,16 @@ fn backprop_text(
     ));
     let mut rows = Vec::new();
     for (a, v) in bw.adjoints.iter().zip(&trace.adjoints) {
-        rows.push(vec![
+        let mut row = vec![
             net.name(a.delta).to_string(),
             " = ".into(),
             adjoint_formula(net, a, false),
-            " = ".into(),
-            format::for_people(v, d),
-        ]);
+        ];
+        // `δ_E = 1`, not `δ_E = 1 = 1`.
+        if a.of != net.output_def().name {
+            row.extend([" = ".into(), format::for_people(v, d)]);
+        }
+        rows.push(row);
     }
     s.push_str(&table(&rows, "  ", 0));
     s.push_str("\nGradient\n");
@@ -338,15 +341,22 @@ fn backprop_latex(
         })
         .collect();
     s.push_str(&rows.join(" \\\\\n"));
-    s.push_str("\n\\end{aligned}\n\n% Backward pass: \\delta_v = \\partial E / \\partial v\n\\begin{aligned}\n");
+    s.push_str(&format!(
+        "\n\\end{{aligned}}\n\n% Backward pass: \\delta_v = \\partial {} / \\partial v\n\\begin{{aligned}}\n",
+        latex_name(net.name(net.output_def().name))
+    ));
     let rows: Vec<String> = bw
         .adjoints
         .iter()
         .zip(&trace.adjoints)
         .map(|(a, v)| {
+            let lhs = latex_name(net.name(a.delta));
+            if a.of == net.output_def().name {
+                // `\delta_E = 1`, once.
+                return format!("{lhs} &= {}", adjoint_formula(net, a, true));
+            }
             format!(
-                "{} &= {} = {}",
-                latex_name(net.name(a.delta)),
+                "{lhs} &= {} = {}",
                 adjoint_formula(net, a, true),
                 format::latex(v, d)
             )
@@ -637,8 +647,9 @@ pub fn explain(
         )));
     }
     let paths = net.paths(v, 64);
-    let bw = net.backward();
-    let k = net.params.iter().position(|p| *p == v);
+    // Any name may be asked about: a data input gets its adjoint too.
+    let bw = net.backward_for(&[v]);
+    let k = bw.gradient.iter().position(|a| a.of == v);
     let inlined = net.inlined(&bw, v);
     let value = match point {
         Some(p) => {
@@ -932,23 +943,26 @@ pub fn sweep(
 
 // ------------------------------------------------------------------ checking a claim
 
-/// The verdict on a claimed derivative, in words.
+/// The verdict on a claimed derivative, in words (text, JSON, or LaTeX for a write-up).
 pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style: Style) -> String {
     use crate::check::Verdict;
     let lhs = partial_text(net, c.wrt);
-    let chain = chain_form(net, c.wrt).map_or_else(|| text(&net.store, c.correct), |f| f.0);
-    let (ok, verdict) = match &c.verdict {
+    let lhs_latex = partial_latex(net, c.wrt);
+    let (chain, chain_latex) = chain_form(net, c.wrt)
+        .unwrap_or_else(|| (text(&net.store, c.correct), latex(&net.store, c.correct)));
+    // The verdict as text and as LaTeX, side by side.
+    let (verdict, verdict_latex) = match &c.verdict {
         Verdict::Identical => (
-            true,
             "✓ Right: it is the same formula after simplification.".to_string(),
+            "\\checkmark\\ \\text{Right: it is the same formula after simplification.}".to_string(),
         ),
-        Verdict::AgreesAt { trials } => (
-            true,
-            format!(
-                "✓ Right, as far as {trials} points can tell: the two formulas have the same value at each \
+        Verdict::AgreesAt { trials } => {
+            let why = format!(
+                "Right, as far as {trials} points can tell: the two formulas have the same value at each \
 (unspecified functions replaced by random polynomials), though they do not simplify to one form."
-            ),
-        ),
+            );
+            (format!("✓ {why}"), format!("\\checkmark\\ \\text{{{why}}}"))
+        }
         Verdict::Differs {
             point,
             stand_ins,
@@ -956,25 +970,44 @@ pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style:
             correct,
         } => {
             let at: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-            let with = if stand_ins.is_empty() {
-                String::new()
+            let at_latex: Vec<String> = point
+                .iter()
+                .map(|(n, v)| format!("{} = {}", latex_name(n), format::latex_rational(v)))
+                .collect();
+            let (with, with_latex) = if stand_ins.is_empty() {
+                (String::new(), String::new())
             } else {
-                format!(
-                    "taking {} (any function would do), and ",
-                    stand_ins.join(", ")
+                let (t, l): (Vec<&str>, Vec<&str>) = stand_ins
+                    .iter()
+                    .map(|(t, l)| (t.as_str(), l.as_str()))
+                    .unzip();
+                (
+                    format!("taking {} (any function would do), and ", t.join(", ")),
+                    format!(
+                        "\\text{{taking }} {} \\text{{ (any function would do), and }}",
+                        l.join(", \\; ")
+                    ),
                 )
             };
             (
-                false,
                 format!(
                     "✗ Not the same: {with}at {}, yours is {} but {lhs} is {}.",
                     at.join(", "),
                     format::for_people(claimed, 20),
                     format::for_people(correct, 20)
                 ),
+                format!(
+                    "\\times\\ \\text{{Not the same: }} {with_latex}\\text{{at }} {} \\text{{, yours is }} {} \\text{{ but }} {lhs_latex} \\text{{ is }} {}.",
+                    at_latex.join(", \\; "),
+                    format::latex(claimed, 20),
+                    format::latex(correct, 20)
+                ),
             )
         }
-        Verdict::Undecided(why) => (false, format!("? Could not decide: {why}.")),
+        Verdict::Undecided(why) => (
+            format!("? Could not decide: {why}."),
+            format!("\\text{{? Could not decide: {why}.}}"),
+        ),
     };
     match style {
         Style::Json => {
@@ -985,14 +1018,18 @@ pub fn check(net: &mut Network, c: &crate::check::Check, claim_src: &str, style:
                 "claim_parsed": text(&net.store, c.claimed),
                 "correct": chain,
                 "correct_simplified": text(&net.store, c.correct),
-                "agrees": ok,
+                "agrees": c.agrees(),
                 "verdict": verdict,
             });
             serde_json::to_string_pretty(&j).expect("JSON") + "\n"
         }
-        Style::Text | Style::Latex => format!(
+        Style::Text => format!(
             "Your   {lhs} = {}\nchain rule: {lhs} = {chain}\n{verdict}\n",
             claim_src.trim()
+        ),
+        Style::Latex => format!(
+            "\\begin{{gathered}}\n\\begin{{aligned}}\n\\text{{yours: }} {lhs_latex} &= {} \\\\\n\\text{{chain rule: }} {lhs_latex} &= {chain_latex}\n\\end{{aligned}} \\\\\n{verdict_latex}\n\\end{{gathered}}\n",
+            latex(&net.store, c.claimed)
         ),
     }
 }

@@ -41,6 +41,8 @@ const FILES: &[(&str, &[u8])] = &[
     ("cycle.chain", b"a = 2*b + x\nb = a*w\nE = (y - b)^2\n"),
     ("self.chain", b"z = w*x\nz2 = z2 + 1\nE = (y - z2)^2\n"),
     ("twice.chain", b"z = w*x\nz = 2*w*x\nE = (y - z)^2\n"),
+    ("update_call.chain", b"z = w*x\nf(z) += 1\n"),
+    ("update_first.chain", b"z += w*x\nE = (y - z)^2\n"),
     (
         "unknown_fn.chain",
         b"z = w*x\nE = (y - sigmiod(z))^2\nat w = 1, x = 1, y = 0\n",
@@ -188,6 +190,8 @@ const CASES: &[Case] = &[
     // ── programs ──
     case("cycle", USAGE, &["cycle.chain"]),
     case("defined_in_terms_of_itself", USAGE, &["self.chain"]),
+    case("update_of_a_call", USAGE, &["update_call.chain"]),
+    case("update_before_definition", USAGE, &["update_first.chain"]),
     case("defined_twice", USAGE, &["twice.chain"]),
     case("builtin_redefined", USAGE, &["builtin_redefined.chain"]),
     case("at_gives_intermediate", USAGE, &["at_intermediate.chain"]),
@@ -258,6 +262,24 @@ const CASES: &[Case] = &[
         "deltas_too_many",
         USAGE,
         &["sweep", "ok.chain", "--deltas", "1e-10:1e-1:100000"],
+    ),
+    // ── check: names a claim may not use ──
+    case(
+        "claim_unknown_name",
+        USAGE,
+        &[
+            "check",
+            "ok.chain",
+            "--wrt",
+            "w",
+            "--claim",
+            "-2*(y - zz)*x",
+        ],
+    ),
+    case(
+        "claim_unknown_adjoint",
+        USAGE,
+        &["check", "ok.chain", "--wrt", "w", "--claim", "δ_zz*x"],
     ),
     // ── empty input ──
     case("empty_expression", USAGE, &["eval", ""]),

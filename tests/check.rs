@@ -2,7 +2,8 @@
 
 use std::process::Command;
 
-fn check(file: &str, wrt: &str, claim: &str) -> serde_json::Value {
+/// The JSON verdict and the exit code (0 when the claim is right, 1 when it is not).
+fn check_code(file: &str, wrt: &str, claim: &str) -> (serde_json::Value, i32) {
     let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
         .args([
             "check", file, "--wrt", wrt, "--claim", claim, "--format", "json",
@@ -10,12 +11,42 @@ fn check(file: &str, wrt: &str, claim: &str) -> serde_json::Value {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no verdict: {}", String::from_utf8_lossy(&out.stderr)));
+    let code = out.status.code().unwrap();
+    let want = if j["agrees"] == true { 0 } else { 1 };
+    assert_eq!(code, want, "exit code for {j}");
+    (j, code)
+}
+
+fn check(file: &str, wrt: &str, claim: &str) -> serde_json::Value {
+    check_code(file, wrt, claim).0
+}
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CHAINRULE_ERROR_WIDTH", "100")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 #[test]
@@ -60,4 +91,137 @@ fn correct_formulas_are_accepted() {
     // Equal but not identical after simplification: σ(t)(1 - σ(t)) written as σ(t) - σ(t)^2.
     let j = check("examples/hw7_sigmoid.chain", "w3", "-2*(y - ŷ)*x2");
     assert_eq!(j["agrees"], true);
+}
+
+#[test]
+fn an_intermediate_is_checked_against_its_adjoint() {
+    // ∂E/∂z1 holds what is upstream of z1 as it is: the adjoint δ_z1, 24 at the point.
+    let (j, code) = check_code("examples/hw7_relu.chain", "z1", "0");
+    assert_eq!((j["agrees"].clone(), code), (false.into(), 1));
+    let v = j["verdict"].as_str().unwrap();
+    assert!(v.contains("yours is 0 but ∂E/∂z1 is 24"), "{v}");
+    let (j, code) = check_code(
+        "examples/hw7_relu.chain",
+        "z1",
+        "-2*(y - ŷ)*w3*step(z2)*w2*step(z1)",
+    );
+    assert_eq!((j["agrees"].clone(), code), (true.into(), 0));
+    // A claim from the wrong layer is caught, with the true value.
+    let j = check("examples/hw7_relu.chain", "x1", "-2*(y - ŷ)*w3");
+    assert_eq!(j["agrees"], false);
+    assert!(
+        j["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("yours is 12 but ∂E/∂x1 is 24"),
+        "{j}"
+    );
+    let j = check("examples/hw7_relu.chain", "E", "1");
+    assert_eq!(j["agrees"], true);
+}
+
+#[test]
+fn claims_may_use_adjoints_and_d() {
+    for claim in ["δ_z3 · x2", "delta_z3*x2", "d(E, w3)", "d(E, z3) * x2"] {
+        let j = check("examples/hw7_relu.chain", "w3", claim);
+        assert_eq!(j["agrees"], true, "{claim}: {j}");
+    }
+    let j = check("examples/hw7_relu.chain", "z1", "δ_x1 * step(z1)");
+    assert_eq!(j["agrees"], true);
+    let j = check("examples/hw7_relu.chain", "w3", "δ_z3 · x1");
+    assert_eq!(j["agrees"], false);
+    assert!(
+        j["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("yours is 8 but ∂E/∂w3 is 16"),
+        "{j}"
+    );
+    // Before, `d(E, w3)` took E as a constant: "yours is 0 but ∂E/∂w3 is 16".
+    let j = check("examples/hw7_relu.chain", "w2", "d(E, w3)");
+    assert!(
+        j["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("yours is 16 but ∂E/∂w2 is 24"),
+        "{j}"
+    );
+}
+
+#[test]
+fn a_data_input_can_be_checked() {
+    // x has no `wrt` entry in hw7: ∂E/∂x = 2(ŷ − y)·w3·w2·w1 = 48 at the point.
+    let j = check("examples/hw7_relu.chain", "x", "0");
+    assert!(
+        j["verdict"].as_str().unwrap().contains("∂E/∂x is 48"),
+        "{j}"
+    );
+    let j = check("examples/hw7_relu.chain", "x", "δ_z1 * w1");
+    assert_eq!(j["agrees"], true);
+}
+
+#[test]
+fn unknown_names_in_a_claim_are_errors_with_a_suggestion() {
+    let prog = "h1 = relu(w*x)\nyhat = v*h1\nE = (y - yhat)^2\nat w = 1, x = 2, v = 3, y = 1\n";
+    for (claim, bad, help) in [
+        ("-2*(y - yhat)*hl", "`hl`", "did you mean `h1`?"),
+        ("-2*(y - ŷ)*h1", "`ŷ`", "did you mean `yhat`?"),
+        ("δ_yhatt*h1", "`δ_yhatt`", "did you mean `δ_yhat`?"),
+    ] {
+        let (code, out, err) = run(&["check", "-", "--wrt", "v", "--claim", claim], prog);
+        assert_eq!(code, 2, "{claim}: {out}{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(
+            err.contains(&format!("{bad} is not a name of the program")),
+            "{err}"
+        );
+        assert!(err.contains(help), "{err}");
+        assert!(err.contains("<claim>:1:"), "{err}");
+    }
+    // The adjoint names of the backward table are understood.
+    let (code, out, err) = run(&["check", "-", "--wrt", "v", "--claim", "δ_yhat*h1"], prog);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("✓ Right"), "{out}");
+}
+
+#[test]
+fn check_prints_latex() {
+    let (code, out, err) = run(
+        &[
+            "check",
+            "examples/hw7_abstract.chain",
+            "--wrt",
+            "w3",
+            "--claim",
+            "∂_2 ℓ(y, ŷ) · x2 · x2",
+            "--format",
+            "latex",
+        ],
+        "",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.starts_with("\\begin{gathered}\n\\begin{aligned}\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\\text{chain rule: } \\frac{\\partial E}{\\partial w_{3}} &= \\partial_{\\hat{y}} \\ell\\left(y, \\hat{y}\\right) \\cdot x_{2}"),
+        "{out}"
+    );
+    assert!(out.contains("\\times\\ \\text{Not the same: }"), "{out}");
+    let (code, out, _) = run(
+        &[
+            "check",
+            "examples/hw7_relu.chain",
+            "--wrt",
+            "w3",
+            "--claim",
+            "δ_z3*x2",
+            "--format",
+            "latex",
+        ],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("\\checkmark\\ \\text{Right"), "{out}");
 }

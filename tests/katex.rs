@@ -59,6 +59,27 @@ fn all_latex() -> Vec<String> {
     out.push(cli(&[
         "diff", "x^3", "--wrt", "x", "--order", "2", "--format", "latex",
     ]));
+    // check: a wrong claim (stand-ins, a point, two values) and a right one.
+    out.push(cli(&[
+        "check",
+        "examples/hw7_abstract.chain",
+        "--wrt",
+        "w2",
+        "--claim",
+        "∂_2 ℓ(y, ŷ) · w3 · σ'(x2) · x1",
+        "--format",
+        "latex",
+    ]));
+    out.push(cli(&[
+        "check",
+        "examples/hw7_relu.chain",
+        "--wrt",
+        "z1",
+        "--claim",
+        "δ_x1 * step(z1)",
+        "--format",
+        "latex",
+    ]));
     out.push(cli(&["eval", "exp(-30)", "--format", "latex"]));
     out.push(cli(&["eval", "1/3", "--format", "latex"]));
     let numbers = Numbers {
@@ -78,6 +99,8 @@ fn all_latex() -> Vec<String> {
         out.push(report::grad(&mut net, p, numbers, Form::Both, Style::Latex).unwrap());
         let w = net.store.lookup("w1").unwrap();
         out.push(report::explain(&mut net, w, p, numbers, Style::Latex).unwrap());
+        let x = net.store.lookup("x").unwrap();
+        out.push(report::explain(&mut net, x, p, numbers, Style::Latex).unwrap());
     }
     out
 }

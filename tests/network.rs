@@ -349,3 +349,193 @@ fn data_inputs_are_not_parameters() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("`q` is not an input of `E`"), "{err}");
 }
+
+/// Writes `src` to a scratch file named `name`; returns its path.
+fn program_file(name: &str, src: &str) -> String {
+    let path = std::env::temp_dir().join(format!("chainrule_{}_{name}", std::process::id()));
+    std::fs::write(&path, src).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn d_in_a_program_differentiates_through_the_intermediates() {
+    // E = d(z^2, w) with z = w*x is 2*z*x = 8 at w = 1, x = 2 (it was 0: z taken as constant).
+    let p = program_file("d.chain", "z = w*x\nE = d(z^2, w)\nat w = 1, x = 2\n");
+    let j = json(&["backprop", &p, "--format", "json"]);
+    let forward = name_values(&j, "forward");
+    assert_eq!(forward[1], ("E".to_string(), "8".to_string()));
+    assert_eq!(j["forward"][1]["formula"], "2*x*z");
+    // E = 2*w*x^2: ∂E/∂w = 2*x^2 = 8, ∂E/∂x = 4*w*x = 8.
+    assert_eq!(j["gradient"]["w"], "8");
+    assert_eq!(j["gradient"]["x"], "8");
+    // fd sees the parameters (it said "the objective has no parameters").
+    let f = json(&["fd", &p, "--format", "json"]);
+    let params: Vec<&str> = f["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["param"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["w", "x"]);
+    assert_eq!(f["rows"][0]["gradient"], "8");
+    // Through two layers and by an intermediate: with u = z + w, d(u^2, z) = 2*u.
+    let p = program_file(
+        "d2.chain",
+        "z = w*x\nu = z + w\nE = d(u^2, w) + d(u^2, z)\nat w = 1, x = 2\n",
+    );
+    let j = json(&["backprop", &p, "--format", "json"]);
+    // u = 3: d(u^2, w) = 2u·(x + 1) = 18, d(u^2, z) = 2u = 6.
+    assert_eq!(j["forward"][2]["value"], "24");
+}
+
+#[test]
+fn an_input_whose_terms_cancel_stays_in_the_gradient_as_zero() {
+    for (name, src) in [
+        ("cancel.chain", "c = a + b\ne = c - a\nat a = 1, b = 2\n"),
+        (
+            "cancel_wrt.chain",
+            "c = a + b\ne = c - a\nat a = 1, b = 2\nwrt a, b\n",
+        ),
+    ] {
+        let p = program_file(name, src);
+        let (code, out, err) = chainrule(&["backprop", &p, "--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let j: Json = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["gradient"]["a"], "0", "{name}");
+        assert_eq!(j["gradient"]["b"], "1", "{name}");
+        assert!(
+            err.contains("`a` occurs in `e`, but its terms cancel"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("does not occur"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn explain_by_a_data_input_gives_its_derivative() {
+    // hw7 names w1, w2, w3 in `wrt`; x and y are data. ∂E/∂x = 2(ŷ − y)·w3·w2·w1 = 48.
+    let j = json(&[
+        "explain",
+        "examples/hw7_relu.chain",
+        "--wrt",
+        "x",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["simplified"], "w1*w2*w3*step(z1)*step(z2)*(2*ŷ - 2*y)");
+    assert_eq!(j["value"], "48");
+    let j = json(&[
+        "explain",
+        "examples/hw7_relu.chain",
+        "--wrt",
+        "y",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        (j["simplified"].as_str(), j["value"].as_str()),
+        (Some("2*y - 2*ŷ"), Some("-4"))
+    );
+    // --data does the same to an input that would be a parameter.
+    let p = program_file(
+        "explain_data.chain",
+        "z = w*x + b\nE = (y - z)^2\nat x = 3, y = 0, w = 1, b = 0\n",
+    );
+    let out = ok(&["explain", &p, "--wrt", "x", "--data", "x"]);
+    assert!(out.contains("= w*(2*z - 2*y)    (simplified)"), "{out}");
+    assert!(out.contains("∂E/∂x = 6"), "{out}");
+}
+
+#[test]
+fn the_backward_table_names_its_output_and_says_delta_e_once() {
+    let p = program_file(
+        "loss_l.chain",
+        "z = w*x\nL = sigmoid(z)^2\nat w = 0, x = 1\n",
+    );
+    let t = ok(&["backprop", &p]);
+    assert!(t.contains("\n  δ_L = 1\n"), "{t}");
+    let l = ok(&["backprop", &p, "--format", "latex"]);
+    assert!(
+        l.contains("% Backward pass: \\delta_v = \\partial L / \\partial v\n"),
+        "{l}"
+    );
+    assert!(l.contains("\\delta_{L} &= 1 \\\\\n"), "{l}");
+    // No user σ: sigmoid is written σ, as textbooks do.
+    assert!(l.contains("L &= \\sigma\\left(z\\right)^{2}"), "{l}");
+    // With the user's own σ, sigmoid keeps its name.
+    let p = program_file(
+        "loss_sigma.chain",
+        "σ(t) = relu(t)\nz = w*x\nL = sigmoid(z) + σ(z)\nat w = 1, x = 1\n",
+    );
+    let l = ok(&["backprop", &p, "--format", "latex"]);
+    assert!(
+        l.contains(
+            "L &= \\operatorname{relu}\\left(z\\right) + \\operatorname{sigmoid}\\left(z\\right)"
+        ),
+        "{l}"
+    );
+}
+
+#[test]
+fn a_rebound_name_makes_a_new_version() {
+    // As in micrograd's `c += c + 1`: c_1 = a*b = 6, c_2 = c_1 + c_1 + 1 = 13.
+    let p = program_file("rebind.chain", "c = a*b\nc += c + 1\nat a = 2, b = 3\n");
+    let j = json(&["backprop", &p, "--format", "json"]);
+    assert_eq!(
+        name_values(&j, "forward"),
+        [
+            ("c_1".to_string(), "6".to_string()),
+            ("c_2".to_string(), "13".to_string())
+        ]
+    );
+    assert_eq!(j["forward"][1]["formula"], "2*c_1 + 1");
+    assert_eq!(
+        (j["gradient"]["a"].as_str(), j["gradient"]["b"].as_str()),
+        (Some("6"), Some("4"))
+    );
+    // `c = c + 1` and the other updates; later lines read the latest version.
+    let p = program_file(
+        "rebind2.chain",
+        "c = a + b\nc = c + 1\nd = c*a\nd += c\nd -= 1\nd *= 2\nd /= 4\ne = d^2\nat a = 2, b = 3\n",
+    );
+    let t = ok(&["backprop", &p]);
+    // c_2 = 6, d_1 = 12, d_2 = 18, d_3 = 17, d_4 = 34, d_5 = 17/2, e = 289/4.
+    for row in [
+        "c_1 = a + b",
+        "c_2 = c_1 + 1",
+        "d_2 = c_2 + d_1",
+        "d_3 = d_2 - 1",
+        "d_4 = 2*d_3",
+        "d_5 = d_4/4",
+        "e   = d^2 = d_5^2",
+        "= 289/4",
+    ] {
+        assert!(t.contains(row), "{row}:\n{t}");
+    }
+    // e = ((a + b + 1)(1 + a) - 1)^2 / 4: ∂e/∂b = (d_4/2)(1 + a)/2 = 17*3/2 = 51/2.
+    let j = json(&["backprop", &p, "--format", "json"]);
+    assert_eq!(j["gradient"]["b"], "51/2");
+    // `c` names the latest version on the command line and in claims.
+    let j = json(&["explain", &p, "--wrt", "c", "--format", "json"]);
+    assert_eq!(j["wrt"], "c_2");
+    let (code, out, err) = chainrule(&["check", &p, "--wrt", "c", "--claim", "δ_c_2"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn an_update_needs_an_earlier_definition_and_free_version_names() {
+    let p = program_file("update_first.chain", "c += 1\nat c = 1\n");
+    let (code, _, err) = chainrule(&["backprop", &p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`c` is defined in terms of itself"), "{err}");
+    assert!(err.contains("only after a first"), "{err}");
+    let p = program_file("update_clash.chain", "c = a*b\nc_2 = 1\nc = c + c_2\n");
+    let (code, _, err) = chainrule(&["backprop", &p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`c_2` is"), "{err}");
+    // Defining a name again without using it is still a mistake, not a version.
+    let p = program_file("twice.chain", "z = w*x\nz = 2*w*x\nE = z^2\n");
+    let (code, _, err) = chainrule(&["backprop", &p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`z` is defined twice"), "{err}");
+}

@@ -14,12 +14,37 @@ pub fn latex(store: &Store, id: Id) -> String {
     if let Some(why) = super::too_large(store, id) {
         return format!("\\text{{⟨{why}⟩}}");
     }
-    let mut out = String::new();
+    // `sigmoid` is written `\sigma`, as textbooks do, unless the user's own σ is in play.
+    let sigma_taken = ["σ", "sigma"].iter().any(|n| store.lookup(n).is_some());
+    let mut out = Out {
+        text: String::new(),
+        sigmoid_is_sigma: !sigma_taken,
+    };
     render(&layout(store, id), &mut out);
-    out
+    out.text
 }
 
-fn render_at(d: &Disp, min: Prec, out: &mut String) {
+/// LaTeX being written, with what the whole expression decides about its names.
+struct Out {
+    text: String,
+    /// Whether `sigmoid` prints as `\sigma` (no user name σ around).
+    sigmoid_is_sigma: bool,
+}
+
+impl std::ops::Deref for Out {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl std::ops::DerefMut for Out {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
+}
+
+fn render_at(d: &Disp, min: Prec, out: &mut Out) {
     if d.prec() < min {
         out.push_str("\\left(");
         render(d, out);
@@ -29,7 +54,7 @@ fn render_at(d: &Disp, min: Prec, out: &mut String) {
     }
 }
 
-fn number(r: &Rational, out: &mut String) {
+fn number(r: &Rational, out: &mut Out) {
     if *r.denom() == 1 {
         out.push_str(&r.numer().to_string());
     } else {
@@ -49,7 +74,7 @@ fn simple(d: &Disp) -> bool {
 /// Factors joined textbook-style: a number or a simple factor followed by a simple factor or
 /// a parenthesised sum is juxtaposed (`2 x`, `w x`, `x \left(y - w x\right)`); anything else is
 /// separated by `\cdot` (`\sigma'(z) \cdot w`).
-fn factors(fs: &[Disp], out: &mut String) {
+fn factors(fs: &[Disp], out: &mut Out) {
     if let [only] = fs {
         // Alone in a numerator or denominator: the fraction bar already groups it.
         render(only, out);
@@ -69,7 +94,7 @@ fn factors(fs: &[Disp], out: &mut String) {
     }
 }
 
-fn render(d: &Disp, out: &mut String) {
+fn render(d: &Disp, out: &mut Out) {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match d {
         Disp::Num(r) => number(r, out),
         Disp::Sym(s) => out.push_str(&latex_name(s)),
@@ -118,7 +143,7 @@ fn render(d: &Disp, out: &mut String) {
     })
 }
 
-fn args_in_parens(args: &[Disp], out: &mut String) {
+fn args_in_parens(args: &[Disp], out: &mut Out) {
     out.push_str("\\left(");
     for (i, a) in args.iter().enumerate() {
         if i > 0 {
@@ -129,7 +154,7 @@ fn args_in_parens(args: &[Disp], out: &mut String) {
     out.push_str("\\right)");
 }
 
-fn call(callee: &Callee, args: &[Disp], out: &mut String) {
+fn call(callee: &Callee, args: &[Disp], out: &mut Out) {
     match callee {
         Callee::Builtin(b) => match b {
             Builtin::Step => {
@@ -155,6 +180,7 @@ fn call(callee: &Callee, args: &[Disp], out: &mut String) {
                 out.push('\\');
                 out.push_str(b.name());
             }
+            Builtin::Sigmoid if out.sigmoid_is_sigma => out.push_str("\\sigma"),
             Builtin::Sign | Builtin::Sigmoid | Builtin::Relu | Builtin::Softplus => {
                 out.push_str(&format!("\\operatorname{{{}}}", b.name()));
             }

@@ -96,6 +96,11 @@ pub struct Lowerer<'a> {
     pub conditions: Vec<Condition>,
     /// Arity of each undeclared abstract function met so far, and where.
     seen: HashMap<String, (usize, Span)>,
+    /// A program's definitions so far, in order (name, formula): `d(…)` differentiates
+    /// through them ([`diff::total_diff_n`]) rather than taking their names as constants.
+    pub definitions: Vec<(Sym, Id)>,
+    /// Names rebound in a program (`c = c + 1`), each read as its latest version's symbol.
+    pub renames: HashMap<String, Sym>,
 }
 
 /// `1 argument`, `2 arguments`.
@@ -108,7 +113,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Edit distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -209,6 +214,8 @@ impl<'a> Lowerer<'a> {
             warnings: Vec::new(),
             conditions: Vec::new(),
             seen: HashMap::new(),
+            definitions: Vec::new(),
+            renames: HashMap::new(),
         }
     }
 
@@ -304,6 +311,9 @@ impl<'a> Lowerer<'a> {
                 )
                 .with_help(format!("call it with an argument, e.g. `{name}(x)`"))
                 .into());
+        }
+        if let Some(&version) = self.renames.get(name) {
+            return Ok(self.store.sym_node(version));
         }
         Ok(self.store.sym(name))
     }
@@ -525,7 +535,10 @@ impl<'a> Lowerer<'a> {
                 .into());
         }
         let var = match &c.args[1].kind {
-            ExprKind::Name(v) => self.store.intern(v),
+            ExprKind::Name(v) => match self.renames.get(v) {
+                Some(&version) => version,
+                None => self.store.intern(v),
+            },
             _ => {
                 return Err(self
                     .error(
@@ -557,7 +570,16 @@ impl<'a> Lowerer<'a> {
         let e = self.expr(&c.args[0])?;
         // A derivative is defined where its function is.
         self.conditions.push(Condition::function(e, c.args[0].span));
-        Ok(diff::diff_n(self.store, e, var, order))
+        if self.definitions.is_empty() {
+            return Ok(diff::diff_n(self.store, e, var, order));
+        }
+        Ok(diff::total_diff_n(
+            self.store,
+            e,
+            var,
+            order,
+            &self.definitions,
+        ))
     }
 }
 

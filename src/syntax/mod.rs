@@ -6,6 +6,7 @@ pub mod ast;
 mod lower;
 mod parser;
 
+pub(crate) use lower::distance;
 pub use lower::{
     Condition, Lowerer, ReadExpr, UserFn, lower_expr, normalize_name, parse_number,
     prune_conditions, read_expr, read_expr_conditions, suggest,

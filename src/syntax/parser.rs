@@ -1004,6 +1004,13 @@ impl<'s> Builder<'s> {
                 .into());
         };
         let lhs_span = lhs.span;
+        if rhs.as_rule() == Rule::update {
+            return self.update_of(
+                lhs,
+                rhs.as_str(),
+                inner.next().expect("grammar: an update has a value"),
+            );
+        }
         match lhs.into_kind() {
             ExprKind::Name(name) => Ok(Stmt::Def {
                 name: Ident {
@@ -1039,6 +1046,39 @@ impl<'s> Builder<'s> {
                 .with_help("write `z = …` to name a value, or `f(x, y) = …` to define a function")
                 .into()),
         }
+    }
+
+    /// `c += v` (or `-=`, `*=`, `/=`): the definition `c = c + (v)`, a new version of `c`.
+    fn update_of(&self, lhs: Expr, op: &str, rhs: Pair<'_, Rule>) -> Result<Stmt> {
+        let lhs_span = lhs.span;
+        let ExprKind::Name(name) = lhs.into_kind() else {
+            return Err(self
+                .error_at(
+                    lhs_span,
+                    format!("the left side of `{op}=` must be a name"),
+                    "not a name",
+                )
+                .into());
+        };
+        let rhs = self.expr_of_pair(rhs, Place::Plain)?;
+        let span = lhs_span.join(rhs.span);
+        let old = Box::new(Expr {
+            kind: ExprKind::Name(name.clone()),
+            span: lhs_span,
+        });
+        let kind = match op {
+            "+" => ExprKind::Sum(old, vec![(AddOp::Add, rhs)]),
+            "-" => ExprKind::Sum(old, vec![(AddOp::Sub, rhs)]),
+            "*" => ExprKind::Product(old, vec![(MulOp::Mul, rhs)]),
+            _ => ExprKind::Product(old, vec![(MulOp::Div, rhs)]),
+        };
+        Ok(Stmt::Def {
+            name: Ident {
+                name,
+                span: lhs_span,
+            },
+            value: Expr { kind, span },
+        })
     }
 
     /// The parameters of `f(x, y) = …` or `fn f(x, y)`: distinct plain names.
