@@ -883,6 +883,12 @@ fn run_fd(a: FdArgs) -> Result<Output> {
 
 fn run_sweep(a: SweepArgs) -> Result<Output> {
     let fmt = text_or_json(a.program.opts.eval.format, "sweep")?;
+    // Before any work: no output may overwrite the program or another output.
+    let writes: Vec<(&str, &str)> = [("--csv", &a.csv), ("--plot", &a.plot)]
+        .into_iter()
+        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+        .collect();
+    let files = crate::files::Outputs::plan(&[a.program.file.as_str()], &writes)?;
     let (mut net, point, mut out) = load_network(&a.program)?;
     let deltas = fd::parse_deltas(&a.deltas)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
@@ -895,9 +901,10 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
     let obj = network::ProgramObjective::new(&mut net, &point)?;
     let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
     drop(obj);
+    // Everything rendered before anything is written.
+    let mut contents = Vec::new();
     if let Some(path) = &a.csv {
-        write_file(path, &plot::sweep_csv(&r))?;
-        out.warnings.push(format!("wrote {path}"));
+        contents.push((path, plot::sweep_csv(&r)));
     }
     if let Some(path) = &a.plot {
         let title = format!(
@@ -906,7 +913,10 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
             net.name(net.output_def().name),
             report::point_text(&net.store, &point)
         );
-        write_file(path, &plot::sweep_svg(&r, &title, measure)?)?;
+        contents.push((path, plot::sweep_svg(&r, &title, measure)?));
+    }
+    for (path, text) in contents {
+        files.write(path, text.as_bytes())?;
         out.warnings.push(format!("wrote {path}"));
     }
     out.stdout = report::sweep(&net, &point, &r, measure, fmt);
@@ -949,8 +959,4 @@ fn check_sweep_work(
         )));
     }
     Ok(())
-}
-
-fn write_file(path: &str, contents: &str) -> Result<()> {
-    std::fs::write(path, contents).map_err(|e| Error::Usage(format!("cannot write {path}: {e}")))
 }
