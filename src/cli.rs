@@ -693,7 +693,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
             )));
         }
         let var = store.intern(&name);
-        let d = crate::diff::diff_n(&mut store, e, var, a.order);
+        let d = crate::diff::diff_n(&mut store, e, var, a.order)?;
         let value = if evaluate {
             Some(evaluate_one(&store, d, &point, &a.eval, &mut out)?)
         } else {

@@ -134,6 +134,18 @@ const CASES: &[Case] = &[
     case("tiny_power", MATH, &["eval", "(1/3)^(10^9)"]),
     case("tower_of_tens", MATH, &["eval", "10^10^10"]),
     case(
+        "order_too_high",
+        MATH,
+        &[
+            "diff",
+            "sigmoid(sigmoid(x))",
+            "--wrt",
+            "x",
+            "--order",
+            "100",
+        ],
+    ),
+    case(
         "absurd_precision",
         USAGE,
         &["eval", "x", "--precision", "1000000000"],

@@ -446,7 +446,7 @@ impl<'a> Lowerer<'a> {
                 .into());
         }
         let e = self.expr(&c.args[0])?;
-        Ok(diff::diff_n(self.store, e, var, order))
+        diff::diff_n(self.store, e, var, order)
     }
 }
 
