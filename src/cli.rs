@@ -427,11 +427,28 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
     let mut net = network::load(&src, &name, a.opts.of.as_deref())?;
     net.set_data(&a.opts.data)?;
     let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
+    // As in a file's `at` line, an intermediate's value is computed, not given.
+    if let Some(s) = extra
+        .keys()
+        .find(|s| net.defs.iter().any(|d| d.name == **s))
+    {
+        let n = net.store.name(*s);
+        return Err(Error::Usage(format!(
+            "--at {n}: `{n}` is an intermediate of the program: its value is computed, not given"
+        )));
+    }
     let point = net.point_with(&extra);
-    let out = Output {
+    let names = program_names(&net);
+    let mut out = Output {
         warnings: std::mem::take(&mut net.warnings),
         ..Output::default()
     };
+    out.warnings.extend(point_lookalikes(
+        &net.store,
+        &extra,
+        names.iter().map(String::as_str),
+        "the program",
+    ));
     Ok((net, point, out))
 }
 
@@ -490,7 +507,7 @@ fn run_grad(a: GradArgs) -> Result<Output> {
 
 /// A variable of the program named on the command line: a parameter, an intermediate or an input.
 fn program_var(net: &Network, name: &str) -> Result<Sym> {
-    let name = syntax::normalize_name(name.trim());
+    let name = cli_name("--wrt", name)?;
     net.store
         .lookup(&name)
         .filter(|s| {
@@ -502,10 +519,26 @@ fn program_var(net: &Network, name: &str) -> Result<Sym> {
                     .contains(s)
         })
         .ok_or_else(|| {
+            let names = program_names(net);
+            let alike =
+                syntax::lookalike_warning(&name, names.iter().map(String::as_str), "the program")
+                    .map_or(String::new(), |w| {
+                        format!(" ({})", w.trim_start_matches("warning: "))
+                    });
             Error::Usage(format!(
-                "--wrt {name}: the program has no variable named `{name}`"
+                "--wrt {name}: the program has no variable named `{name}`{alike}"
             ))
         })
+}
+
+/// The names of a program's inputs and intermediates.
+fn program_names(net: &Network) -> Vec<String> {
+    net.store
+        .free_symbols(net.output_def().expanded)
+        .into_iter()
+        .chain(net.defs.iter().map(|d| d.name))
+        .map(|s| net.store.name(s).to_string())
+        .collect()
 }
 
 fn run_check(a: CheckArgs) -> Result<Output> {
@@ -553,26 +586,42 @@ pub fn parse_point(store: &mut Store, specs: &[String]) -> Result<Point> {
                     "--at expects NAME=VALUE pairs separated by commas, e.g. --at x=1,y=0.5; got `{item}`"
                 )));
             };
-            let name = name.trim();
-            if name.is_empty()
-                || !name.chars().next().is_some_and(char::is_alphabetic)
-                || !name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '\u{302}')
-            {
-                return Err(Error::Usage(format!(
-                    "--at: `{name}` is not a variable name"
-                )));
-            }
+            let name = cli_name("--at", name)?;
             let v = parse_value(value.trim())
                 .map_err(|msg| Error::Usage(format!("--at {name}={}: {msg}", value.trim())))?;
-            let s = store.intern(&syntax::normalize_name(name));
+            let s = store.intern(&name);
             if point.insert(s, v).is_some() {
                 return Err(Error::Usage(format!("--at gives `{name}` twice")));
             }
         }
     }
     Ok(point)
+}
+
+/// A name given on the command line (`--wrt`, `--at`), normalized as the parser normalizes
+/// names, when it is one by the grammar's rule.
+fn cli_name(flag: &str, raw: &str) -> Result<String> {
+    let name = syntax::normalize_name(raw.trim());
+    if syntax::is_name(&name) {
+        Ok(name)
+    } else {
+        Err(Error::Usage(format!(
+            "{flag}: `{name}` is not a variable name (a name is a letter, then letters, digits and `_`: x, w1, y_hat, ŷ)"
+        )))
+    }
+}
+
+/// A warning for each name of `point` that does not occur in `names` while a look-alike does.
+fn point_lookalikes<'a>(
+    store: &'a Store,
+    point: &Point,
+    names: impl Iterator<Item = &'a str> + Clone,
+    where_: &str,
+) -> Vec<String> {
+    point
+        .keys()
+        .filter_map(|s| syntax::lookalike_warning(store.name(*s), names.clone(), where_))
+        .collect()
 }
 
 /// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
@@ -625,18 +674,89 @@ fn value_json(v: &Value, prec: u32) -> (Json, Json) {
     (Json::String(all), exact)
 }
 
+/// Where an expression came from: its text and the name diagnostics show for it.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    text: &'a str,
+    name: &'a str,
+}
+
 fn evaluate_one(
     store: &Store,
     id: Id,
     point: &Point,
     opts: &EvalOpts,
     out: &mut Output,
+    source: Source<'_>,
 ) -> Result<Value> {
+    check_values(store, id, point, source)?;
     let (vals, note) = eval::evaluate(store, &[id], point, mode(opts))?;
     if let Some(n) = note {
         out.warnings.push(format!("note: {n}"));
     }
     Ok(vals.into_iter().next().expect("one root, one value"))
+}
+
+/// Before evaluating `id`: every variable it needs has a value, or an error that points at
+/// the first one without a value in the source, and says when it is read as `1e` (1·e) where
+/// an exponent was meant, or when `--at` gives a look-alike of it.
+fn check_values(store: &Store, id: Id, point: &Point, source: Source<'_>) -> Result<()> {
+    let missing: Vec<&str> = store
+        .free_symbols(id)
+        .into_iter()
+        .filter(|s| !point.contains_key(s))
+        .map(|s| store.name(s))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let found = syntax::name_spans(source.text)
+        .into_iter()
+        .find(|(n, _, _)| missing.contains(&n.as_str()));
+    let name = found.as_ref().map_or(missing[0], |(n, _, _)| n.as_str());
+    let message = format!("no value for `{name}`: give one, e.g. --at {name}=1");
+    let given: Vec<&str> = point.keys().map(|s| store.name(*s)).collect();
+    let help = if let Some(w) = given
+        .iter()
+        .find_map(|g| syntax::lookalike_warning(g, [name], "the expression").map(|_| g))
+    {
+        Some(format!(
+            "--at gives `{w}`, which looks like `{name}` but is a different name (another alphabet)"
+        ))
+    } else if let Some((_, start, _)) = found.as_ref().filter(|(n, start, _)| {
+        n.starts_with(['e', 'E']) && source.text[..*start].ends_with(|c: char| c.is_ascii_digit())
+    }) {
+        let number_start = source.text[..*start]
+            .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .map_or(0, |i| i + 1);
+        let number = &source.text[number_start..*start];
+        Some(format!(
+            "`{number}{name}` is read as {number}·{name}; for a power of ten write the exponent, e.g. {number}e-4 (and exp(1) for Euler's number)"
+        ))
+    } else {
+        None
+    };
+    match found {
+        Some((_, start, end)) => {
+            let e = crate::error::SourceError::new(
+                source.name,
+                source.text,
+                start,
+                end,
+                message,
+                "this has no value",
+            );
+            Err(match help {
+                Some(h) => e.with_help(h),
+                None => e,
+            }
+            .into())
+        }
+        None => Err(Error::Usage(match help {
+            Some(h) => format!("{message}\n{h}"),
+            None => message,
+        })),
+    }
 }
 
 /// An expression from the command line (or standard input) and the `--at` point, read
@@ -645,6 +765,7 @@ struct ExprInput {
     store: Store,
     expr: Id,
     src: String,
+    src_name: &'static str,
     point: Point,
     out: Output,
 }
@@ -658,6 +779,7 @@ fn read_expression(arg: &str, at: &[String]) -> Result<ExprInput> {
         store,
         expr,
         src,
+        src_name,
         point,
         out: Output {
             warnings,
@@ -671,6 +793,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         mut store,
         expr: e,
         src,
+        src_name,
         point,
         mut out,
     } = read_expression(&a.expr, &a.eval.at)?;
@@ -679,23 +802,47 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     // JSON also carries the parsed form.
     let input_text = written(&src);
     let parsed_text = print::text(&store, e);
+    let free_names: Vec<String> = store
+        .free_symbols(e)
+        .into_iter()
+        .map(|s| store.name(s).to_string())
+        .collect();
+    let lookalikes = point_lookalikes(
+        &store,
+        &point,
+        free_names.iter().map(String::as_str),
+        "the expression",
+    );
+    out.warnings.extend(lookalikes);
     let mut results = Vec::new();
     for name in &a.wrt {
-        let name = syntax::normalize_name(name.trim());
-        if syntax::parse_number(&name).is_some() || name.is_empty() {
-            return Err(Error::Usage(format!(
-                "--wrt: `{name}` is not a variable name"
-            )));
-        }
+        let name = cli_name("--wrt", name)?;
         if crate::expr::Builtin::from_name(&name).is_some() || name == "sqrt" || name == "d" {
             return Err(Error::Usage(format!(
                 "--wrt {name}: `{name}` is a function, not a variable; differentiate by a variable of the expression, e.g. --wrt x"
             )));
         }
+        if let Some(w) = syntax::lookalike_warning(
+            &name,
+            free_names.iter().map(String::as_str),
+            "the expression",
+        ) {
+            out.warnings.push(w);
+        }
         let var = store.intern(&name);
         let d = crate::diff::diff_n(&mut store, e, var, a.order)?;
         let value = if evaluate {
-            Some(evaluate_one(&store, d, &point, &a.eval, &mut out)?)
+            Some(evaluate_one(
+                &store,
+                d,
+                &point,
+                &a.eval,
+                &mut out,
+                Source {
+                    text: &src,
+                    name: src_name,
+                },
+            )?)
         } else {
             None
         };
@@ -817,16 +964,39 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         mut store,
         expr: e,
         src,
+        src_name,
         point,
         mut out,
     } = read_expression(&a.expr, &a.eval.at)?;
+    let free_names: Vec<String> = store
+        .free_symbols(e)
+        .into_iter()
+        .map(|s| store.name(s).to_string())
+        .collect();
+    let lookalikes = point_lookalikes(
+        &store,
+        &point,
+        free_names.iter().map(String::as_str),
+        "the expression",
+    );
+    out.warnings.extend(lookalikes);
     if let Some(file) = &a.points {
         let csv = read_text_file(file)?;
         out.stdout = crate::eval::tape::points_csv(&mut store, e, "value", &[], &csv)?;
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
-    let v = evaluate_one(&store, e, &point, &a.eval, &mut out)?;
+    let v = evaluate_one(
+        &store,
+        e,
+        &point,
+        &a.eval,
+        &mut out,
+        Source {
+            text: &src,
+            name: src_name,
+        },
+    )?;
     let input_text = written(&src);
     match a.eval.format {
         Format::Text => {

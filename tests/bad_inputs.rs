@@ -96,6 +96,22 @@ const CASES: &[Case] = &[
         &["diff", "sin(x)", "--wrt", "sin"],
     ),
     case("wrt_number", USAGE, &["diff", "x^2", "--wrt", "2"]),
+    case("wrt_parenthesized", USAGE, &["diff", "x^2", "--wrt", "(x)"]),
+    case("wrt_power", USAGE, &["diff", "x^2", "--wrt", "x^2"]),
+    case("wrt_two_names", USAGE, &["diff", "x^2", "--wrt", "x y"]),
+    case("wrt_digit_first", USAGE, &["diff", "x^2", "--wrt", "1x"]),
+    case("wrt_lookalike", 0, &["diff", "x^2", "--wrt", "х"]),
+    case("at_lookalike", USAGE, &["eval", "x^2", "--at", "х=1"]),
+    case(
+        "explain_lookalike",
+        USAGE,
+        &["explain", "ok.chain", "--wrt", "х"],
+    ),
+    case(
+        "exponent_without_digits",
+        USAGE,
+        &["eval", "2*x + 1e", "--at", "x=1"],
+    ),
     case("unknown_function_in_program", USAGE, &["unknown_fn.chain"]),
     case("unknown_function_no_hint", USAGE, &["unknown_fn_far.chain"]),
     // ── arity ──
@@ -177,6 +193,11 @@ const CASES: &[Case] = &[
     case("builtin_redefined", USAGE, &["builtin_redefined.chain"]),
     case("at_gives_intermediate", USAGE, &["at_intermediate.chain"]),
     case("wrt_intermediate", USAGE, &["wrt_intermediate.chain"]),
+    case(
+        "at_flag_gives_intermediate",
+        USAGE,
+        &["ok.chain", "--at", "z=5"],
+    ),
     case(
         "of_unknown",
         USAGE,

@@ -4,7 +4,9 @@
 
 pub mod ast;
 mod lower;
+mod names;
 mod parser;
 
 pub use lower::{Lowerer, UserFn, lower_expr, normalize_name, parse_number, read_expr, suggest};
-pub use parser::{MAX_DEPTH, parse_expr, parse_program};
+pub use names::{lookalike_warning, name_spans};
+pub use parser::{MAX_DEPTH, is_name, parse_expr, parse_program};

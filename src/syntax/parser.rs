@@ -41,6 +41,16 @@ use crate::error::{Result, SourceError};
 /// recursive walks of the tree (lowering, printing) must handle.
 pub const MAX_DEPTH: usize = 10_000;
 
+/// Whether `text` is a name by the grammar's rule (`name` in `grammar/chainrule.pest`: a
+/// letter, then letters, combining marks, ASCII digits and `_`): the one test of what a name
+/// is, for names given outside the source text (`--wrt`, `--at`, `--data`).
+pub fn is_name(text: &str) -> bool {
+    Grammar::parse(Rule::name, text)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .is_some_and(|p| p.as_str().len() == text.len())
+}
+
 /// Parses one expression, such as `w3·σ(w2*x + b)^2`; newlines count as spaces.
 ///
 /// `src_name` is the name that diagnostics show for the text (`"<expression>"`, a file's
@@ -1503,5 +1513,22 @@ fn expected_in_english(positives: &[Rule]) -> String {
         [] => "something else".to_string(),
         [one] => (*one).to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn is_name_is_the_grammars_rule() {
+        for good in [
+            "x", "w1", "y_hat", "x_", "ŷ", "y\u{302}", "σ", "αβ", "ℓ", "Δ2",
+        ] {
+            assert!(super::is_name(good), "{good}");
+        }
+        for bad in [
+            "", "(x)", "x^2", "x y", "1x", "_x", "x.y", "x-1", " x", "x'", "2",
+        ] {
+            assert!(!super::is_name(bad), "{bad}");
+        }
     }
 }
