@@ -469,12 +469,15 @@ fn numbers(opts: &EvalOpts) -> report::Numbers {
 
 fn run_backprop(a: ProgramArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a)?;
-    out.stdout = report::backprop(
-        &mut net,
-        &point,
-        numbers(&a.opts.eval),
-        style(a.opts.eval.format),
-    )?;
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::backprop(
+            &mut net,
+            &point,
+            numbers(&a.opts.eval),
+            style(a.opts.eval.format),
+        )
+    })?;
     Ok(out)
 }
 
@@ -495,13 +498,16 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         GradForm::Both => report::Form::Both,
     };
     let point = if point.is_empty() { None } else { Some(&point) };
-    out.stdout = report::grad(
-        &mut net,
-        point,
-        numbers(&a.program.opts.eval),
-        form,
-        style(a.program.opts.eval.format),
-    )?;
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::grad(
+            &mut net,
+            point,
+            numbers(&a.program.opts.eval),
+            form,
+            style(a.program.opts.eval.format),
+        )
+    })?;
     Ok(out)
 }
 
@@ -531,6 +537,13 @@ fn program_var(net: &Network, name: &str) -> Result<Sym> {
         })
 }
 
+/// Runs a report with a program's names in play, so that in LaTeX names that would print
+/// alike are spelt out (see [`print::with_names_in_play`]).
+fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    print::with_names_in_play(&names, f)
+}
+
 /// The names of a program's inputs and intermediates.
 fn program_names(net: &Network) -> Vec<String> {
     net.store
@@ -554,13 +567,16 @@ fn run_explain(a: ExplainArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
     let point = if point.is_empty() { None } else { Some(&point) };
-    out.stdout = report::explain(
-        &mut net,
-        v,
-        point,
-        numbers(&a.program.opts.eval),
-        style(a.program.opts.eval.format),
-    )?;
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::explain(
+            &mut net,
+            v,
+            point,
+            numbers(&a.program.opts.eval),
+            style(a.program.opts.eval.format),
+        )
+    })?;
     Ok(out)
 }
 
@@ -864,7 +880,13 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
             format!("\\frac{{\\partial^{{{order}}}}}{{\\partial {v}^{{{order}}}}}")
         }
     };
-    let input_latex = print::latex(&store, e);
+    // In LaTeX, names that would print alike (`w1`, `w_1`) are spelt out in the whole output.
+    let in_play: Vec<&str> = free_names
+        .iter()
+        .map(String::as_str)
+        .chain(results.iter().map(|(n, _, _)| n.as_str()))
+        .collect();
+    let input_latex = print::with_names_in_play(&in_play, || print::latex(&store, e));
     match a.eval.format {
         Format::Text => {
             for (name, d, value) in &results {
@@ -889,7 +911,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                 }
             }
         }
-        Format::Latex => {
+        Format::Latex => print::with_names_in_play(&in_play, || {
             for (name, d, value) in &results {
                 let lhs = format!("{} \\left[ {} \\right]", op_latex(name), input_latex);
                 let d_text = print::text(&store, *d);
@@ -913,7 +935,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                     ));
                 }
             }
-        }
+        }),
         Format::Json => {
             let objs: Vec<Json> = results
                 .iter()
