@@ -261,6 +261,7 @@ pub enum Format {
     /// Plain text in the input syntax.
     Text,
     /// LaTeX, for KaTeX or a homework.
+    #[value(alias = "tex")]
     Latex,
     /// JSON, for programs.
     Json,
@@ -332,6 +333,67 @@ pub struct EvalArgs {
     /// Evaluation options.
     #[command(flatten)]
     pub eval: EvalOpts,
+}
+
+/// The subcommands' names, for hints.
+const COMMANDS: [&str; 8] = [
+    "diff", "eval", "backprop", "grad", "explain", "fd", "sweep", "check",
+];
+
+/// Hints for command lines that clap would answer misleadingly, checked before clap parses
+/// them: a mistyped command (`chainrule backprob FILE`), a format given as a flag
+/// (`--latex`), `--wrt` for a command that takes every parameter (`grad --wrt w1`).
+pub fn argument_hint(args: &[String]) -> Option<String> {
+    let first = args.get(1)?;
+    let list = COMMANDS.join(", ");
+    if !first.starts_with('-')
+        && !COMMANDS.contains(&first.as_str())
+        && first != "help"
+        && !std::path::Path::new(first).exists()
+        && (args.len() > 2 || !first.contains(['.', '/', '\\']))
+    {
+        let close = COMMANDS
+            .iter()
+            .map(|c| (crate::syntax::edit_distance(first, c), *c))
+            .filter(|(d, c)| *d <= 2 && *d < c.len())
+            .min();
+        return Some(match close {
+            Some((_, c)) => format!(
+                "unknown command `{first}`; did you mean `{c}`? The commands are {list} (or `chainrule FILE` for backprop)"
+            ),
+            None => format!(
+                "unknown command `{first}`, and no file of that name; the commands are {list} (or `chainrule FILE` for backprop)"
+            ),
+        });
+    }
+    for a in &args[1..] {
+        if a == "--" {
+            break;
+        }
+        let flag = a.split('=').next().unwrap_or(a);
+        if let Some(format) = match flag {
+            "--latex" | "--tex" => Some("latex"),
+            "--json" => Some("json"),
+            "--text" => Some("text"),
+            _ => None,
+        } {
+            return Some(format!(
+                "unknown option `{flag}`: write `--format {format}`"
+            ));
+        }
+    }
+    let command = first.as_str();
+    if matches!(command, "grad" | "backprop" | "fd" | "sweep")
+        && args[2..]
+            .iter()
+            .take_while(|a| *a != "--")
+            .any(|a| a == "--wrt" || a.starts_with("--wrt="))
+    {
+        return Some(format!(
+            "`{command}` has no --wrt: it covers every parameter (the program's `wrt` line, or every input not given as --data); for one partial derivative step by step use `chainrule explain FILE --wrt NAME`"
+        ));
+    }
+    None
 }
 
 /// What a command produced: text for stdout, and notes and warnings for stderr.
@@ -491,6 +553,22 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         out.stdout = crate::eval::tape::points_csv(&mut net.store, root, &name, &params, &csv)?;
         warn_undefined_rows(&mut out);
         return Ok(out);
+    }
+    let output = net.output_def();
+    if net.params.is_empty() {
+        let name = net.name(output.name);
+        return Err(Error::Usage(
+            if net.store.free_symbols(output.expanded).is_empty() {
+                format!(
+                    "nothing to differentiate: `{name}` = {} is a constant",
+                    print::text(&net.store, output.expanded)
+                )
+            } else {
+                format!(
+                    "nothing to differentiate: every input of `{name}` is data, none a parameter"
+                )
+            },
+        ));
     }
     let form = match a.form {
         GradForm::Intermediates => report::Form::Intermediates,

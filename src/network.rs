@@ -216,6 +216,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 }
                 let mut l = Lowerer::new(&mut store, src, src_name);
                 l.strict = true;
+                l.defining = Some(name.name.clone());
                 // Lent to the lowerer and taken back, not copied per statement.
                 l.functions = std::mem::take(&mut functions);
                 l.declared = std::mem::take(&mut declared);

@@ -62,6 +62,9 @@ const FILES: &[(&str, &[u8])] = &[
         b"z = w*x\nE = (y - z)^2\nat w = 1, x = 2\n",
     ),
     ("syntax.chain", b"z1 = w1*x\nx1 = relu(z1\nE = (y - x1)^2\n"),
+    ("recursive.chain", b"f(t) = f(t) + 1\nE = f(x)\n"),
+    ("constant.chain", b"E = 3\n"),
+    ("update.chain", b"c = w*x\nc += 1\nE = c^2\n"),
     (
         "ok.chain",
         b"z = w*x\nE = (y - z)^2\nat w = 2, x = 1, y = 10\n",
@@ -83,6 +86,11 @@ const CASES: &[Case] = &[
     case("equals_in_expression", USAGE, &["eval", "y = 2*x"]),
     case("superscript_two", USAGE, &["eval", "x²"]),
     case("literal_out_of_range", USAGE, &["eval", "1e99999"]),
+    case("method_call", USAGE, &["eval", "z.relu()"]),
+    case("module_prefix", USAGE, &["eval", "math.exp(x)"]),
+    case("update_operator", USAGE, &["eval", "c += 1"]),
+    case("update_in_program", USAGE, &["update.chain"]),
+    case("power_of_function", USAGE, &["eval", "tanh^2(a1)"]),
     // ── names ──
     case(
         "misspelt_function",
@@ -114,6 +122,13 @@ const CASES: &[Case] = &[
     ),
     case("unknown_function_in_program", USAGE, &["unknown_fn.chain"]),
     case("unknown_function_no_hint", USAGE, &["unknown_fn_far.chain"]),
+    case(
+        "unknown_function_in_expression",
+        0,
+        &["diff", "sigma(w*x)", "--wrt", "w"],
+    ),
+    case("recursive_function", USAGE, &["recursive.chain"]),
+    case("constant_output", USAGE, &["grad", "constant.chain"]),
     // ── arity ──
     case(
         "max_one_argument",
@@ -149,6 +164,7 @@ const CASES: &[Case] = &[
     case("huge_power", MATH, &["eval", "2^(10^12)"]),
     case("tiny_power", MATH, &["eval", "(1/3)^(10^9)"]),
     case("tower_of_tens", MATH, &["eval", "10^10^10"]),
+    case("tower_of_twos", MATH, &["eval", "2^2^2^2^2^2"]),
     case(
         "order_too_high",
         MATH,
@@ -265,6 +281,15 @@ const CASES: &[Case] = &[
         USAGE,
         &["sweep", "ok.chain", "--deltas", "1e-10:1e-1:100000"],
     ),
+    // ── the command line ──
+    case("unknown_command", USAGE, &["backprob", "ok.chain"]),
+    case("unknown_command_far", USAGE, &["frobnicate", "ok.chain"]),
+    case(
+        "format_as_flag",
+        USAGE,
+        &["diff", "x", "--wrt", "x", "--latex"],
+    ),
+    case("grad_with_wrt", USAGE, &["grad", "ok.chain", "--wrt", "w"]),
     // ── empty input ──
     case("empty_expression", USAGE, &["eval", ""]),
     case("blank_expression", USAGE, &["diff", "   ", "--wrt", "x"]),

@@ -7,6 +7,8 @@ mod lower;
 mod names;
 mod parser;
 
-pub use lower::{Lowerer, UserFn, lower_expr, normalize_name, parse_number, read_expr, suggest};
+pub use lower::{
+    Lowerer, UserFn, edit_distance, lower_expr, normalize_name, parse_number, read_expr, suggest,
+};
 pub use names::{lookalike_warning, name_spans};
 pub use parser::{MAX_DEPTH, is_name, parse_expr, parse_program};

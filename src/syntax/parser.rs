@@ -257,6 +257,52 @@ fn starts_operand(prev: Option<Tok>) -> bool {
     }
 }
 
+/// The hint for a `.` that is not in a number: Python's `z.relu()` and `math.exp(x)` are
+/// written `relu(z)` and `exp(x)`; otherwise multiplication is meant.
+fn dot_help(src: &str, dot: usize) -> String {
+    let before_start = src[..dot]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_name_continue(*c))
+        .last()
+        .map_or(dot, |(i, _)| i);
+    let before = &src[before_start..dot];
+    let after_end = src[dot + 1..]
+        .char_indices()
+        .find(|(_, c)| !is_name_continue(*c))
+        .map_or(src.len(), |(i, _)| dot + 1 + i);
+    let after = &src[dot + 1..after_end];
+    let rest = &src[after_end..];
+    if before.is_empty() || after.is_empty() || !after.starts_with(is_name_start) {
+        return "multiplication is written `*` or `·`".into();
+    }
+    const MODULES: [&str; 8] = ["math", "np", "numpy", "torch", "F", "jnp", "tf", "sympy"];
+    if MODULES.contains(&before) {
+        // The call as written, when its parentheses close soon after.
+        let mut depth = 0;
+        let close = rest.char_indices().take(60).find_map(|(i, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(i)
+        });
+        let call = match close {
+            Some(i) if rest.starts_with('(') => format!("{after}{}", &rest[..=i]),
+            _ if rest.starts_with('(') => format!("{after}(…)"),
+            _ => after.to_string(),
+        };
+        return format!(
+            "functions are called by their own name: write `{call}`, without `{before}.`"
+        );
+    }
+    if rest.starts_with("()") {
+        return format!("functions are called on their argument: write `{after}({before})`");
+    }
+    "multiplication is written `*` or `·`".into()
+}
+
 fn is_name_start(c: char) -> bool {
     pest::unicode::LETTER(c)
 }
@@ -383,7 +429,7 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
                 } else {
                     builder
                         .error(start, end, "unexpected `.`", "not part of an expression")
-                        .with_help("multiplication is written `*` or `·`")
+                        .with_help(dot_help(src, start))
                 };
                 lexical.get_or_insert((start, error));
                 None
@@ -836,7 +882,24 @@ impl<'s> Builder<'s> {
             .get(segment_start..lhs_span.start)
             .unwrap_or("")
             .trim_start();
+        // `tanh^2(a1)`: the textbook's power of a function's value.
+        let function = head
+            .strip_suffix('^')
+            .map(str::trim_end)
+            .filter(|f| crate::expr::Builtin::from_name(f).is_some() || *f == "sqrt")
+            .filter(|_| rhs.as_rule() == Rule::paren);
         match lhs_before {
+            Some(Rule::pow) if function.is_some() => {
+                let f = function.unwrap_or_default();
+                Err(self
+                    .error_at(
+                        both,
+                        format!("`{f}^{l}{r}` is not read as a power of `{f}`"),
+                        "a power of a function's value",
+                    )
+                    .with_help(format!("write `{f}{r}^{l}`"))
+                    .into())
+            }
             Some(Rule::pow) => Err(self
                 .error_at(
                     both,
@@ -1385,6 +1448,26 @@ impl<'s> Builder<'s> {
             };
             let after = quote(text(p));
             return match next {
+                // Python's `c += 1`.
+                Some(t)
+                    if t.kind == Tok::Equals
+                        && t.start == p.end
+                        && matches!(p.kind, Tok::Plus | Tok::Minus | Tok::Times | Tok::Divide) =>
+                {
+                    let op = text(p);
+                    let help = if self.mode == Mode::Program {
+                        "a program defines each name once: give the new value its own name, e.g. `c2 = c + 1`".to_string()
+                    } else {
+                        format!("write the expression itself, e.g. `c {op} 1`")
+                    };
+                    self.error(
+                        p.start,
+                        t.end,
+                        format!("`{op}=` (Python's update) is not part of chainrule's language"),
+                        "an update",
+                    )
+                    .with_help(help)
+                }
                 Some(t) if t.kind == Tok::Close && p.kind == Tok::Open => self
                     .error(p.start, t.end, "empty parentheses", "nothing inside")
                     .with_help("put an expression between them, or remove them"),
