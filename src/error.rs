@@ -81,6 +81,11 @@ pub enum Error {
     /// A documented limit was reached (exit code 1).
     #[error("{0}")]
     Limit(String),
+    /// A mathematical error with its place in the input: the failing subexpression (exit
+    /// code 1, as [`Error::Domain`]).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    DomainAt(Box<SourceError>),
 }
 
 /// The longest source line shown under an error. miette aligns its labels with formatting
@@ -141,6 +146,12 @@ impl Error {
                 e.message = elide(&e.message);
                 e.help = e.help.map(|h| elide(&h));
                 Error::Source(Box::new(e))
+            }
+            Error::DomainAt(e) => {
+                let mut e = e.for_display();
+                e.message = elide(&e.message);
+                e.help = e.help.map(|h| elide(&h));
+                Error::DomainAt(Box::new(e))
             }
             Error::Usage(m) => Error::Usage(elide(&m)),
             Error::Limit(m) => Error::Limit(elide(&m)),
@@ -208,7 +219,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Source(_) | Error::Usage(_) => 2,
-            Error::Domain { .. } | Error::Limit(_) => 1,
+            Error::Domain { .. } | Error::DomainAt(_) | Error::Limit(_) => 1,
         }
     }
 

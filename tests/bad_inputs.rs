@@ -159,6 +159,11 @@ const CASES: &[Case] = &[
         &["diff", "log(x)", "--wrt", "x", "--at", "x=0"],
     ),
     case("cube_root_of_negative", MATH, &["eval", "(-8)^(1/3)"]),
+    case(
+        "division_by_zero_inside",
+        MATH,
+        &["eval", "x^2 + 3/(x-2)", "--at", "x=2"],
+    ),
     case("domain_in_program", MATH, &["domain.chain"]),
     // ── limits ──
     case("huge_power", MATH, &["eval", "2^(10^12)"]),
