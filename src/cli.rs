@@ -265,6 +265,7 @@ pub enum Format {
     /// Plain text in the input syntax.
     Text,
     /// LaTeX, for KaTeX or a homework.
+    #[value(alias = "tex")]
     Latex,
     /// JSON, for programs.
     Json,
@@ -336,6 +337,67 @@ pub struct EvalArgs {
     /// Evaluation options.
     #[command(flatten)]
     pub eval: EvalOpts,
+}
+
+/// The subcommands' names, for hints.
+const COMMANDS: [&str; 8] = [
+    "diff", "eval", "backprop", "grad", "explain", "fd", "sweep", "check",
+];
+
+/// Hints for command lines that clap would answer misleadingly, checked before clap parses
+/// them: a mistyped command (`chainrule backprob FILE`), a format given as a flag
+/// (`--latex`), `--wrt` for a command that takes every parameter (`grad --wrt w1`).
+pub fn argument_hint(args: &[String]) -> Option<String> {
+    let first = args.get(1)?;
+    let list = COMMANDS.join(", ");
+    if !first.starts_with('-')
+        && !COMMANDS.contains(&first.as_str())
+        && first != "help"
+        && !std::path::Path::new(first).exists()
+        && (args.len() > 2 || !first.contains(['.', '/', '\\']))
+    {
+        let close = COMMANDS
+            .iter()
+            .map(|c| (crate::syntax::edit_distance(first, c), *c))
+            .filter(|(d, c)| *d <= 2 && *d < c.len())
+            .min();
+        return Some(match close {
+            Some((_, c)) => format!(
+                "unknown command `{first}`; did you mean `{c}`? The commands are {list} (or `chainrule FILE` for backprop)"
+            ),
+            None => format!(
+                "unknown command `{first}`, and no file of that name; the commands are {list} (or `chainrule FILE` for backprop)"
+            ),
+        });
+    }
+    for a in &args[1..] {
+        if a == "--" {
+            break;
+        }
+        let flag = a.split('=').next().unwrap_or(a);
+        if let Some(format) = match flag {
+            "--latex" | "--tex" => Some("latex"),
+            "--json" => Some("json"),
+            "--text" => Some("text"),
+            _ => None,
+        } {
+            return Some(format!(
+                "unknown option `{flag}`: write `--format {format}`"
+            ));
+        }
+    }
+    let command = first.as_str();
+    if matches!(command, "grad" | "backprop" | "fd" | "sweep")
+        && args[2..]
+            .iter()
+            .take_while(|a| *a != "--")
+            .any(|a| a == "--wrt" || a.starts_with("--wrt="))
+    {
+        return Some(format!(
+            "`{command}` has no --wrt: it covers every parameter (the program's `wrt` line, or every input not given as --data); for one partial derivative step by step use `chainrule explain FILE --wrt NAME`"
+        ));
+    }
+    None
 }
 
 /// What a command produced: text for stdout, and notes and warnings for stderr.
@@ -433,11 +495,28 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
     let mut net = network::load(&src, &name, a.opts.of.as_deref())?;
     net.set_data(&a.opts.data)?;
     let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
+    // As in a file's `at` line, an intermediate's value is computed, not given.
+    if let Some(s) = extra
+        .keys()
+        .find(|s| net.defs.iter().any(|d| d.name == **s))
+    {
+        let n = net.store.name(*s);
+        return Err(Error::Usage(format!(
+            "--at {n}: `{n}` is an intermediate of the program: its value is computed, not given"
+        )));
+    }
     let point = net.point_with(&extra);
-    let out = Output {
+    let names = program_names(&net);
+    let mut out = Output {
         warnings: std::mem::take(&mut net.warnings),
         ..Output::default()
     };
+    out.warnings.extend(point_lookalikes(
+        &net.store,
+        &extra,
+        names.iter().map(String::as_str),
+        "the program",
+    ));
     Ok((net, point, out))
 }
 
@@ -458,12 +537,15 @@ fn numbers(opts: &EvalOpts) -> report::Numbers {
 
 fn run_backprop(a: ProgramArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a)?;
-    out.stdout = report::backprop(
-        &mut net,
-        &point,
-        numbers(&a.opts.eval),
-        style(a.opts.eval.format),
-    )?;
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::backprop(
+            &mut net,
+            &point,
+            numbers(&a.opts.eval),
+            style(a.opts.eval.format),
+        )
+    })?;
     Ok(out)
 }
 
@@ -486,30 +568,72 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
+    let output = net.output_def();
+    if net.params.is_empty() {
+        let name = net.name(output.name);
+        return Err(Error::Usage(
+            if net.store.free_symbols(output.expanded).is_empty() {
+                format!(
+                    "nothing to differentiate: `{name}` = {} is a constant",
+                    print::text(&net.store, output.expanded)
+                )
+            } else {
+                format!(
+                    "nothing to differentiate: every input of `{name}` is data, none a parameter"
+                )
+            },
+        ));
+    }
     let form = match a.form {
         GradForm::Intermediates => report::Form::Intermediates,
         GradForm::Expanded => report::Form::Expanded,
         GradForm::Both => report::Form::Both,
     };
     let point = if point.is_empty() { None } else { Some(&point) };
-    out.stdout = report::grad(
-        &mut net,
-        point,
-        numbers(&a.program.opts.eval),
-        form,
-        style(a.program.opts.eval.format),
-    )?;
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::grad(
+            &mut net,
+            point,
+            numbers(&a.program.opts.eval),
+            form,
+            style(a.program.opts.eval.format),
+        )
+    })?;
     Ok(out)
 }
 
 /// A variable of the program named on the command line: a parameter, an intermediate or an input.
 fn program_var(net: &Network, name: &str) -> Result<Sym> {
-    let name = syntax::normalize_name(name.trim());
+    let name = cli_name("--wrt", name)?;
     net.lookup(&name).filter(|s| net.knows(*s)).ok_or_else(|| {
+        let names = program_names(net);
+        let alike =
+            syntax::lookalike_warning(&name, names.iter().map(String::as_str), "the program")
+                .map_or(String::new(), |w| {
+                    format!(" ({})", w.trim_start_matches("warning: "))
+                });
         Error::Usage(format!(
-            "--wrt {name}: the program has no variable named `{name}`"
+            "--wrt {name}: the program has no variable named `{name}`{alike}"
         ))
     })
+}
+
+/// Runs a report with a program's names in play, so that in LaTeX names that would print
+/// alike are spelt out (see [`print::with_names_in_play`]).
+fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    print::with_names_in_play(&names, f)
+}
+
+/// The names of a program's inputs and intermediates.
+fn program_names(net: &Network) -> Vec<String> {
+    net.store
+        .free_symbols(net.output_def().expanded)
+        .into_iter()
+        .chain(net.defs.iter().map(|d| d.name))
+        .map(|s| net.store.name(s).to_string())
+        .collect()
 }
 
 fn run_check(a: CheckArgs) -> Result<Output> {
@@ -526,13 +650,16 @@ fn run_explain(a: ExplainArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
     let point = if point.is_empty() { None } else { Some(&point) };
-    out.stdout = report::explain(
-        &mut net,
-        v,
-        point,
-        numbers(&a.program.opts.eval),
-        style(a.program.opts.eval.format),
-    )?;
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::explain(
+            &mut net,
+            v,
+            point,
+            numbers(&a.program.opts.eval),
+            style(a.program.opts.eval.format),
+        )
+    })?;
     Ok(out)
 }
 
@@ -558,26 +685,42 @@ pub fn parse_point(store: &mut Store, specs: &[String]) -> Result<Point> {
                     "--at expects NAME=VALUE pairs separated by commas, e.g. --at x=1,y=0.5; got `{item}`"
                 )));
             };
-            let name = name.trim();
-            if name.is_empty()
-                || !name.chars().next().is_some_and(char::is_alphabetic)
-                || !name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '\u{302}')
-            {
-                return Err(Error::Usage(format!(
-                    "--at: `{name}` is not a variable name"
-                )));
-            }
+            let name = cli_name("--at", name)?;
             let v = parse_value(value.trim())
                 .map_err(|msg| Error::Usage(format!("--at {name}={}: {msg}", value.trim())))?;
-            let s = store.intern(&syntax::normalize_name(name));
+            let s = store.intern(&name);
             if point.insert(s, v).is_some() {
                 return Err(Error::Usage(format!("--at gives `{name}` twice")));
             }
         }
     }
     Ok(point)
+}
+
+/// A name given on the command line (`--wrt`, `--at`), normalized as the parser normalizes
+/// names, when it is one by the grammar's rule.
+fn cli_name(flag: &str, raw: &str) -> Result<String> {
+    let name = syntax::normalize_name(raw.trim());
+    if syntax::is_name(&name) {
+        Ok(name)
+    } else {
+        Err(Error::Usage(format!(
+            "{flag}: `{name}` is not a variable name (a name is a letter, then letters, digits and `_`: x, w1, y_hat, ŷ)"
+        )))
+    }
+}
+
+/// A warning for each name of `point` that does not occur in `names` while a look-alike does.
+fn point_lookalikes<'a>(
+    store: &'a Store,
+    point: &Point,
+    names: impl Iterator<Item = &'a str> + Clone,
+    where_: &str,
+) -> Vec<String> {
+    point
+        .keys()
+        .filter_map(|s| syntax::lookalike_warning(store.name(*s), names.clone(), where_))
+        .collect()
 }
 
 /// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
@@ -630,7 +773,15 @@ fn value_json(v: &Value, prec: u32) -> (Json, Json) {
     (Json::String(all), exact)
 }
 
-/// Evaluates `id` at `point`, checking the domain conditions of the input `input` as written.
+/// Where an expression came from: its text and the name diagnostics show for it.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    text: &'a str,
+    name: &'a str,
+}
+
+/// Evaluates `id` at the input's point, checking the domain conditions of the input as
+/// written (`conditions`); errors point into the source where they can.
 fn evaluate_one(
     input: &ExprInput,
     id: Id,
@@ -639,12 +790,124 @@ fn evaluate_one(
     out: &mut Output,
 ) -> Result<Value> {
     let store = &input.store;
+    let source = input.source();
+    check_values(store, id, &input.point, source)?;
     let (vals, note) = eval::evaluate_guarded(store, &[id], conditions, &input.point, mode(opts))
-        .map_err(|e| eval::explain_in(store, e, &input.src_name, &input.src))?;
+        .map_err(|e| {
+        locate(
+            eval::explain_in(store, e, &input.src_name, &input.src),
+            source,
+        )
+    })?;
     if let Some(n) = note {
         out.warnings.push(format!("note: {n}"));
     }
     Ok(vals.into_iter().next().expect("one root, one value"))
+}
+
+/// A domain error that names its subexpression (`log of zero in log(x - 1)`), pointed at in
+/// the source when the subexpression is written there (spaces aside).
+fn locate(e: Error, source: Source<'_>) -> Error {
+    let Error::Domain { message, help } = e else {
+        return e;
+    };
+    let place = message.rsplit_once(" in ").and_then(|(_, sub)| {
+        // Byte offsets of the source's non-space characters, to map a match back.
+        let (squeezed, offsets): (String, Vec<usize>) = source
+            .text
+            .char_indices()
+            .filter(|(_, c)| !c.is_whitespace())
+            .map(|(i, c)| (c, i))
+            .unzip();
+        let wanted: String = sub.chars().filter(|c| !c.is_whitespace()).collect();
+        if wanted.is_empty() {
+            return None;
+        }
+        let at = squeezed.find(&wanted)?;
+        let first = squeezed[..at].chars().count();
+        let last = first + wanted.chars().count() - 1;
+        let end = offsets[last] + source.text[offsets[last]..].chars().next()?.len_utf8();
+        Some((offsets[first], end))
+    });
+    match place {
+        Some((start, end)) => {
+            let e = crate::error::SourceError::new(
+                source.name,
+                source.text,
+                start,
+                end,
+                message,
+                "fails here",
+            );
+            Error::DomainAt(Box::new(match help {
+                Some(h) => e.with_help(h),
+                None => e,
+            }))
+        }
+        None => Error::Domain { message, help },
+    }
+}
+
+/// Before evaluating `id`: every variable it needs has a value, or an error that points at
+/// the first one without a value in the source, and says when it is read as `1e` (1·e) where
+/// an exponent was meant, or when `--at` gives a look-alike of it.
+fn check_values(store: &Store, id: Id, point: &Point, source: Source<'_>) -> Result<()> {
+    let missing: Vec<&str> = store
+        .free_symbols(id)
+        .into_iter()
+        .filter(|s| !point.contains_key(s))
+        .map(|s| store.name(s))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let found = syntax::name_spans(source.text)
+        .into_iter()
+        .find(|(n, _, _)| missing.contains(&n.as_str()));
+    let name = found.as_ref().map_or(missing[0], |(n, _, _)| n.as_str());
+    let message = format!("no value for `{name}`: give one, e.g. --at {name}=1");
+    let given: Vec<&str> = point.keys().map(|s| store.name(*s)).collect();
+    let help = if let Some(w) = given
+        .iter()
+        .find_map(|g| syntax::lookalike_warning(g, [name], "the expression").map(|_| g))
+    {
+        Some(format!(
+            "--at gives `{w}`, which looks like `{name}` but is a different name (another alphabet)"
+        ))
+    } else if let Some((_, start, _)) = found.as_ref().filter(|(n, start, _)| {
+        n.starts_with(['e', 'E']) && source.text[..*start].ends_with(|c: char| c.is_ascii_digit())
+    }) {
+        let number_start = source.text[..*start]
+            .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .map_or(0, |i| i + 1);
+        let number = &source.text[number_start..*start];
+        Some(format!(
+            "`{number}{name}` is read as {number}·{name}; for a power of ten write the exponent, e.g. {number}e-4 (and exp(1) for Euler's number)"
+        ))
+    } else {
+        None
+    };
+    match found {
+        Some((_, start, end)) => {
+            let e = crate::error::SourceError::new(
+                source.name,
+                source.text,
+                start,
+                end,
+                message,
+                "this has no value",
+            );
+            Err(match help {
+                Some(h) => e.with_help(h),
+                None => e,
+            }
+            .into())
+        }
+        None => Err(Error::Usage(match help {
+            Some(h) => format!("{message}\n{h}"),
+            None => message,
+        })),
+    }
 }
 
 /// An expression from the command line (or standard input) and the `--at` point, read
@@ -657,6 +920,32 @@ struct ExprInput {
     src: String,
     src_name: String,
     point: Point,
+}
+
+impl ExprInput {
+    fn source(&self) -> Source<'_> {
+        Source {
+            text: &self.src,
+            name: &self.src_name,
+        }
+    }
+
+    /// Warnings for `--at` names that look like the expression's but are not.
+    fn lookalikes(&self) -> (Vec<String>, Vec<String>) {
+        let free_names: Vec<String> = self
+            .store
+            .free_symbols(self.expr)
+            .into_iter()
+            .map(|s| self.store.name(s).to_string())
+            .collect();
+        let warnings = point_lookalikes(
+            &self.store,
+            &self.point,
+            free_names.iter().map(String::as_str),
+            "the expression",
+        );
+        (free_names, warnings)
+    }
 }
 
 fn read_expression(arg: &str, at: &[String]) -> Result<(ExprInput, Output)> {
@@ -682,6 +971,8 @@ fn read_expression(arg: &str, at: &[String]) -> Result<(ExprInput, Output)> {
 fn run_diff(a: DiffArgs) -> Result<Output> {
     let (mut input, mut out) = read_expression(&a.expr, &a.eval.at)?;
     let e = input.expr;
+    let (free_names, lookalikes) = input.lookalikes();
+    out.warnings.extend(lookalikes);
     // A derivative is defined where its function is: the function's conditions, and the
     // function itself.
     let mut conditions = input.conditions.clone();
@@ -693,19 +984,21 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     let parsed_text = print::text(&input.store, e);
     let mut results = Vec::new();
     for name in &a.wrt {
-        let name = syntax::normalize_name(name.trim());
-        if syntax::parse_number(&name).is_some() || name.is_empty() {
-            return Err(Error::Usage(format!(
-                "--wrt: `{name}` is not a variable name"
-            )));
-        }
+        let name = cli_name("--wrt", name)?;
         if crate::expr::Builtin::from_name(&name).is_some() || name == "sqrt" || name == "d" {
             return Err(Error::Usage(format!(
                 "--wrt {name}: `{name}` is a function, not a variable; differentiate by a variable of the expression, e.g. --wrt x"
             )));
         }
+        if let Some(w) = syntax::lookalike_warning(
+            &name,
+            free_names.iter().map(String::as_str),
+            "the expression",
+        ) {
+            out.warnings.push(w);
+        }
         let var = input.store.intern(&name);
-        let d = crate::diff::diff_n(&mut input.store, e, var, a.order);
+        let d = crate::diff::diff_n(&mut input.store, e, var, a.order)?;
         let value = if evaluate {
             Some(evaluate_one(&input, d, &conditions, &a.eval, &mut out)?)
         } else {
@@ -730,7 +1023,13 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
             format!("\\frac{{\\partial^{{{order}}}}}{{\\partial {v}^{{{order}}}}}")
         }
     };
-    let input_latex = print::latex(&store, e);
+    // In LaTeX, names that would print alike (`w1`, `w_1`) are spelt out in the whole output.
+    let in_play: Vec<&str> = free_names
+        .iter()
+        .map(String::as_str)
+        .chain(results.iter().map(|(n, _, _)| n.as_str()))
+        .collect();
+    let input_latex = print::with_names_in_play(&in_play, || print::latex(&store, e));
     match a.eval.format {
         Format::Text => {
             for (name, d, value) in &results {
@@ -755,7 +1054,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                 }
             }
         }
-        Format::Latex => {
+        Format::Latex => print::with_names_in_play(&in_play, || {
             for (name, d, value) in &results {
                 let lhs = format!("{} \\left[ {} \\right]", op_latex(name), input_latex);
                 let d_text = print::text(&store, *d);
@@ -779,7 +1078,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
                     ));
                 }
             }
-        }
+        }),
         Format::Json => {
             let objs: Vec<Json> = results
                 .iter()
@@ -828,6 +1127,7 @@ fn written(src: &str) -> String {
 fn run_eval(a: EvalArgs) -> Result<Output> {
     let (mut input, mut out) = read_expression(&a.expr, &a.eval.at)?;
     let e = input.expr;
+    out.warnings.extend(input.lookalikes().1);
     if let Some(file) = &a.points {
         let csv = read_text_file(file)?;
         let conds: Vec<Id> = input.conditions.iter().map(|c| c.node).collect();
@@ -894,6 +1194,12 @@ fn run_fd(a: FdArgs) -> Result<Output> {
 
 fn run_sweep(a: SweepArgs) -> Result<Output> {
     let fmt = text_or_json(a.program.opts.eval.format, "sweep")?;
+    // Before any work: no output may overwrite the program or another output.
+    let writes: Vec<(&str, &str)> = [("--csv", &a.csv), ("--plot", &a.plot)]
+        .into_iter()
+        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+        .collect();
+    let files = crate::files::Outputs::plan(&[a.program.file.as_str()], &writes)?;
     let (mut net, point, mut out) = load_network(&a.program)?;
     let deltas = fd::parse_deltas(&a.deltas)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
@@ -906,9 +1212,10 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
     let obj = network::ProgramObjective::new(&mut net, &point)?;
     let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
     drop(obj);
+    // Everything rendered before anything is written.
+    let mut contents = Vec::new();
     if let Some(path) = &a.csv {
-        write_file(path, &plot::sweep_csv(&r))?;
-        out.warnings.push(format!("wrote {path}"));
+        contents.push((path, plot::sweep_csv(&r)));
     }
     if let Some(path) = &a.plot {
         let title = format!(
@@ -917,7 +1224,10 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
             net.name(net.output_def().name),
             report::point_text(&net.store, &point)
         );
-        write_file(path, &plot::sweep_svg(&r, &title, measure)?)?;
+        contents.push((path, plot::sweep_svg(&r, &title, measure)?));
+    }
+    for (path, text) in contents {
+        files.write(path, text.as_bytes())?;
         out.warnings.push(format!("wrote {path}"));
     }
     out.stdout = report::sweep(&net, &point, &r, measure, fmt);
@@ -960,8 +1270,4 @@ fn check_sweep_work(
         )));
     }
     Ok(())
-}
-
-fn write_file(path: &str, contents: &str) -> Result<()> {
-    std::fs::write(path, contents).map_err(|e| Error::Usage(format!("cannot write {path}: {e}")))
 }

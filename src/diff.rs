@@ -139,6 +139,27 @@ struct SharedProducts {
     suffix: Vec<Id>,
 }
 
+impl SharedProducts {
+    /// `prefix[i] = Π_{j<i} b_j^e_j` and `suffix[i] = Π_{j≥i} b_j^e_j` (`suffix[0]` unused),
+    /// each built from the one before: `O(k)` nodes of two factors each.
+    fn of(store: &mut Store, factors: &[(Id, Rational)]) -> SharedProducts {
+        let one = || Rational::from(1);
+        let k = factors.len();
+        let mut prefix = vec![store.num(1)];
+        for (b, e) in &factors[..k - 1] {
+            let last = *prefix.last().unwrap();
+            prefix.push(store.product_of(one(), vec![(last, one()), (*b, e.clone())]));
+        }
+        let mut suffix = vec![store.num(1); k + 1];
+        for i in (1..k).rev() {
+            let (b, e) = &factors[i];
+            let next = vec![(suffix[i + 1], one()), (*b, e.clone())];
+            suffix[i] = store.product_of(one(), next);
+        }
+        SharedProducts { prefix, suffix }
+    }
+}
+
 /// `∂node/∂child` for the child in position `slot` of `node` (whose id is `id`), unbuilt.
 fn local_partial(
     store: &mut Store,
@@ -162,20 +183,7 @@ fn local_partial(
             match shared {
                 Some(sh) if k > PREFIX_PRODUCTS_FROM => {
                     if sh.prefix.is_empty() {
-                        // prefix[i] = Π_{j<i} b_j^e_j, suffix[i] = Π_{j≥i} b_j^e_j.
-                        sh.prefix.push(store.num(1));
-                        for (b, e) in &factors[..k - 1] {
-                            let last = *sh.prefix.last().unwrap();
-                            let next =
-                                store.product_of(one(), vec![(last, one()), (*b, e.clone())]);
-                            sh.prefix.push(next);
-                        }
-                        sh.suffix = vec![store.num(1); k + 1];
-                        for i in (1..k).rev() {
-                            let (b, e) = &factors[i];
-                            let next = vec![(sh.suffix[i + 1], one()), (*b, e.clone())];
-                            sh.suffix[i] = store.product_of(one(), next);
-                        }
+                        *sh = SharedProducts::of(store, factors);
                     }
                     items.push((sh.prefix[slot], one()));
                     items.push((sh.suffix[slot + 1], one()));
@@ -206,9 +214,51 @@ fn local_partial(
     }
 }
 
-/// The `n`-th derivative by `var`.
-pub fn diff_n(store: &mut Store, root: Id, var: Sym, n: u32) -> Id {
-    (0..n).fold(root, |e, _| diff(store, e, var))
+/// The most nodes that taking higher derivatives ([`diff_n`]) may add to the store, about
+/// 150 MB and a second or two of work. Each order of a composite function multiplies the size
+/// of its derivative (`f(g(h(x)))` about threefold per order, a product of 30 factors sevenfold),
+/// so a high order is refused up front, with the highest order that fits, rather than run for
+/// minutes into gigabytes.
+pub const MAX_HIGHER_ORDER_NODES: usize = 250_000;
+
+/// The `n`-th derivative by `var`, or a [`crate::Error::Limit`] when the derivatives grow past
+/// [`MAX_HIGHER_ORDER_NODES`]: before each order the growth of the last one predicts the next.
+pub fn diff_n(store: &mut Store, root: Id, var: Sym, n: u32) -> crate::Result<Id> {
+    let start = store.len();
+    let mut e = root;
+    let mut size = store.dag_size(root);
+    // Nodes the last order added to the store, and how much the result grew by.
+    let mut last: Option<(usize, f64)> = None;
+    for k in 1..=n {
+        let used = store.len() - start;
+        if let Some((added, growth)) = last {
+            let next = (added as f64 * growth.max(1.0)) as usize;
+            if used + next > MAX_HIGHER_ORDER_NODES {
+                return Err(higher_order_limit(k, n, size, used + next));
+            }
+        }
+        let before = store.len();
+        e = diff(store, e, var);
+        let new_size = store.dag_size(e);
+        last = Some((store.len() - before, new_size as f64 / size.max(1) as f64));
+        size = new_size;
+        if k < n && store.len() - start > MAX_HIGHER_ORDER_NODES {
+            return Err(higher_order_limit(k + 1, n, size, store.len() - start));
+        }
+    }
+    Ok(e)
+}
+
+fn higher_order_limit(k: u32, n: u32, size: usize, estimate: usize) -> crate::Error {
+    crate::Error::Limit(format!(
+        "the derivative of order {n} is too large: the one of order {} already has {size} \
+         distinct nodes, and order {k} would take about {:.1e} in all (the limit is \
+         {MAX_HIGHER_ORDER_NODES}); ask for order {} or lower, or differentiate a smaller \
+         expression",
+        k - 1,
+        estimate as f64,
+        k - 1,
+    ))
 }
 
 /// The total derivative `d root / d var` through named definitions, `n` times.
@@ -288,20 +338,37 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
             store.sum_of(Rational::new(), terms)
         }
         Node::Mul(p) => {
-            // Product rule: Σ_i c · e_i · b_i^(e_i - 1) · b_i' · Π_{j≠i} b_j^e_j
+            // Product rule: Σ_i c · e_i · b_i^(e_i - 1) · b_i' · Π_{j≠i} b_j^e_j; with many
+            // factors, Π_{j≠i} is a shared prefix times a shared suffix product, so that a
+            // product of k factors has a derivative of O(k) nodes, not O(k²).
             let factors = p.factors();
-            let mut terms = Vec::new();
-            for (i, (b, e)) in factors.iter().enumerate() {
-                let db = d(store, *b);
-                if store.is_zero(db) {
-                    continue;
-                }
-                let mut items: Vec<(Id, Rational)> = Vec::with_capacity(factors.len() + 1);
-                for (j, (bj, ej)) in factors.iter().enumerate() {
-                    if j == i {
-                        items.push((*bj, Rational::from(ej - 1u32)));
-                    } else {
-                        items.push((*bj, ej.clone()));
+            let live: Vec<(usize, Id)> = factors
+                .iter()
+                .enumerate()
+                .map(|(i, (b, _))| (i, d(store, *b)))
+                .filter(|(_, db)| !store.is_zero(*db))
+                .collect();
+            let shared = (factors.len() > PREFIX_PRODUCTS_FROM && live.len() > 1)
+                .then(|| SharedProducts::of(store, factors));
+            let mut terms = Vec::with_capacity(live.len());
+            for (i, db) in live {
+                let e = &factors[i].1;
+                let mut items: Vec<(Id, Rational)> = Vec::new();
+                match &shared {
+                    Some(sh) => {
+                        items.push((factors[i].0, Rational::from(e - 1u32)));
+                        items.push((sh.prefix[i], Rational::from(1)));
+                        items.push((sh.suffix[i + 1], Rational::from(1)));
+                    }
+                    None => {
+                        for (j, (bj, ej)) in factors.iter().enumerate() {
+                            let ej = if j == i {
+                                Rational::from(ej - 1u32)
+                            } else {
+                                ej.clone()
+                            };
+                            items.push((*bj, ej));
+                        }
                     }
                 }
                 items.push((db, Rational::from(1)));

@@ -81,8 +81,8 @@ pub enum Error {
     /// A documented limit was reached (exit code 1).
     #[error("{0}")]
     Limit(String),
-    /// A mathematical error at a place in the source: the input as written is undefined there,
-    /// though its simplified form may not be (exit code 1).
+    /// A mathematical error at a place in the source: the failing subexpression, or a part
+    /// of the input as written that simplifying cancelled (exit code 1, as [`Error::Domain`]).
     #[error(transparent)]
     #[diagnostic(transparent)]
     DomainAt(Box<SourceError>),
@@ -137,15 +137,76 @@ impl SourceError {
 }
 
 impl Error {
-    /// This error ready to render (see [`SourceError::for_display`]).
+    /// This error ready to render (see [`SourceError::for_display`]), with long parts of its
+    /// message elided ([`elide`]).
     pub fn for_display(self) -> Self {
         match self {
-            Error::Source(e) => Error::Source(Box::new(e.for_display())),
-            Error::DomainAt(e) => Error::DomainAt(Box::new(e.for_display())),
-            e => e,
+            Error::Source(e) => {
+                let mut e = e.for_display();
+                e.message = elide(&e.message);
+                e.help = e.help.map(|h| elide(&h));
+                Error::Source(Box::new(e))
+            }
+            Error::DomainAt(e) => {
+                let mut e = e.for_display();
+                e.message = elide(&e.message);
+                e.help = e.help.map(|h| elide(&h));
+                Error::DomainAt(Box::new(e))
+            }
+            Error::Usage(m) => Error::Usage(elide(&m)),
+            Error::Limit(m) => Error::Limit(elide(&m)),
+            Error::Domain { message, help } => Error::Domain {
+                message: elide(&message),
+                help: help.map(|h| elide(&h)),
+            },
         }
     }
 }
+
+/// The longest run of text without a space a message shows whole; a longer one (a number of
+/// 20,000 digits, a formula of a megabyte) keeps its start and end.
+pub const MAX_SHOWN_WORD: usize = 120;
+
+/// `text` with every run of more than [`MAX_SHOWN_WORD`] characters without whitespace cut
+/// to its first 60 and last 20 characters around `…(N characters)…`, and the whole cut the
+/// same way past [`MAX_SHOWN_MESSAGE`] characters.
+pub fn elide(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let n = word.chars().count();
+        if n > MAX_SHOWN_WORD {
+            let head: String = word.chars().take(60).collect();
+            let tail: String = word.chars().skip(n - 20).collect();
+            out.push_str(&format!("{head}…({} characters)…{tail}", n - 80));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    let n = out.chars().count();
+    if n > MAX_SHOWN_MESSAGE {
+        let head: String = out.chars().take(MAX_SHOWN_MESSAGE - 200).collect();
+        let tail: String = out.chars().skip(n - 100).collect();
+        out = format!(
+            "{head} …({} characters)… {tail}",
+            n - MAX_SHOWN_MESSAGE + 100
+        );
+    }
+    out
+}
+
+/// The longest message shown whole; a longer one keeps its start and end.
+pub const MAX_SHOWN_MESSAGE: usize = 2000;
 
 impl From<SourceError> for Error {
     fn from(e: SourceError) -> Self {

@@ -21,6 +21,7 @@ pub mod error;
 pub mod eval;
 pub mod expr;
 pub mod fd;
+pub mod files;
 pub mod network;
 pub mod plot;
 pub mod print;

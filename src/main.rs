@@ -8,7 +8,6 @@ use std::process::ExitCode;
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
 fn main() -> ExitCode {
-    let cli = chainrule::cli::Cli::parse();
     // Errors at a fixed width, without colour, whatever the terminal and locale: for tests
     // and logs (`CHAINRULE_ERROR_WIDTH=80`).
     if let Some(width) = std::env::var("CHAINRULE_ERROR_WIDTH")
@@ -26,6 +25,14 @@ fn main() -> ExitCode {
             )
         }));
     }
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(hint) = chainrule::cli::argument_hint(&args) {
+        eprintln!("{:?}", miette::Report::new(chainrule::Error::Usage(hint)));
+        return ExitCode::from(2);
+    }
+    let cli = chainrule::cli::Cli::parse();
     let worker = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
         .spawn(move || chainrule::cli::run(cli))
@@ -38,7 +45,7 @@ fn main() -> ExitCode {
     match result {
         Ok(out) => {
             for w in &out.warnings {
-                eprintln!("{w}");
+                eprintln!("{}", chainrule::error::elide(w));
             }
             // A reader that stops early (`chainrule big.chain | head`) is not an error, and
             // `print!` would panic on the closed pipe.

@@ -265,6 +265,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 }
                 let mut l = Lowerer::new(&mut store, src, src_name);
                 l.strict = true;
+                l.defining = Some(name.name.clone());
                 // Lent to the lowerer and taken back, not copied per statement.
                 l.functions = std::mem::take(&mut functions);
                 l.declared = std::mem::take(&mut declared);
@@ -555,12 +556,17 @@ impl Network {
         inputs
     }
 
-    /// The names written in the definitions the output depends on (inputs and names).
+    /// The names written in the definitions the output depends on (inputs and names),
+    /// including those only their domain conditions keep (`E = d(sqrt(w)^2, w)` is 1 where
+    /// it is defined, but it is a function of `w`).
     fn written(&self) -> HashSet<Sym> {
         let roots: Vec<Id> = self
             .live_defs()
             .into_iter()
-            .map(|i| self.defs[i].formula)
+            .flat_map(|i| {
+                let d = &self.defs[i];
+                std::iter::once(d.formula).chain(d.conditions.iter().map(|c| c.node))
+            })
             .collect();
         self.store
             .reachable(&roots)

@@ -68,6 +68,9 @@ const FILES: &[(&str, &[u8])] = &[
         b"z = w*x\nE = (y - z)^2\nat w = 1, x = 2\n",
     ),
     ("syntax.chain", b"z1 = w1*x\nx1 = relu(z1\nE = (y - x1)^2\n"),
+    ("recursive.chain", b"f(t) = f(t) + 1\nE = f(x)\n"),
+    ("constant.chain", b"E = 3\n"),
+    ("update.chain", b"c = w*x\nE = (c += 1)^2\n"),
     (
         "ok.chain",
         b"z = w*x\nE = (y - z)^2\nat w = 2, x = 1, y = 10\n",
@@ -89,6 +92,11 @@ const CASES: &[Case] = &[
     case("equals_in_expression", USAGE, &["eval", "y = 2*x"]),
     case("superscript_two", USAGE, &["eval", "x²"]),
     case("literal_out_of_range", USAGE, &["eval", "1e99999"]),
+    case("method_call", USAGE, &["eval", "z.relu()"]),
+    case("module_prefix", USAGE, &["eval", "math.exp(x)"]),
+    case("update_operator", USAGE, &["eval", "c += 1"]),
+    case("update_in_program", USAGE, &["update.chain"]),
+    case("power_of_function", USAGE, &["eval", "tanh^2(a1)"]),
     // ── names ──
     case(
         "misspelt_function",
@@ -102,8 +110,31 @@ const CASES: &[Case] = &[
         &["diff", "sin(x)", "--wrt", "sin"],
     ),
     case("wrt_number", USAGE, &["diff", "x^2", "--wrt", "2"]),
+    case("wrt_parenthesized", USAGE, &["diff", "x^2", "--wrt", "(x)"]),
+    case("wrt_power", USAGE, &["diff", "x^2", "--wrt", "x^2"]),
+    case("wrt_two_names", USAGE, &["diff", "x^2", "--wrt", "x y"]),
+    case("wrt_digit_first", USAGE, &["diff", "x^2", "--wrt", "1x"]),
+    case("wrt_lookalike", 0, &["diff", "x^2", "--wrt", "х"]),
+    case("at_lookalike", USAGE, &["eval", "x^2", "--at", "х=1"]),
+    case(
+        "explain_lookalike",
+        USAGE,
+        &["explain", "ok.chain", "--wrt", "х"],
+    ),
+    case(
+        "exponent_without_digits",
+        USAGE,
+        &["eval", "2*x + 1e", "--at", "x=1"],
+    ),
     case("unknown_function_in_program", USAGE, &["unknown_fn.chain"]),
     case("unknown_function_no_hint", USAGE, &["unknown_fn_far.chain"]),
+    case(
+        "unknown_function_in_expression",
+        0,
+        &["diff", "sigma(w*x)", "--wrt", "w"],
+    ),
+    case("recursive_function", USAGE, &["recursive.chain"]),
+    case("constant_output", USAGE, &["grad", "constant.chain"]),
     // ── arity ──
     case(
         "max_one_argument",
@@ -134,6 +165,11 @@ const CASES: &[Case] = &[
         &["diff", "log(x)", "--wrt", "x", "--at", "x=0"],
     ),
     case("cube_root_of_negative", MATH, &["eval", "(-8)^(1/3)"]),
+    case(
+        "log_of_zero_inside",
+        MATH,
+        &["eval", "x^2 + 3*log(x-2)", "--at", "x=2"],
+    ),
     case("domain_in_program", MATH, &["domain.chain"]),
     // ── domains that simplification cancels (issue 9.4) ──
     case(
@@ -162,6 +198,19 @@ const CASES: &[Case] = &[
     case("huge_power", MATH, &["eval", "2^(10^12)"]),
     case("tiny_power", MATH, &["eval", "(1/3)^(10^9)"]),
     case("tower_of_tens", MATH, &["eval", "10^10^10"]),
+    case("tower_of_twos", MATH, &["eval", "2^2^2^2^2^2"]),
+    case(
+        "order_too_high",
+        MATH,
+        &[
+            "diff",
+            "sigmoid(sigmoid(x))",
+            "--wrt",
+            "x",
+            "--order",
+            "100",
+        ],
+    ),
     case(
         "absurd_precision",
         USAGE,
@@ -196,6 +245,11 @@ const CASES: &[Case] = &[
     case("builtin_redefined", USAGE, &["builtin_redefined.chain"]),
     case("at_gives_intermediate", USAGE, &["at_intermediate.chain"]),
     case("wrt_intermediate", USAGE, &["wrt_intermediate.chain"]),
+    case(
+        "at_flag_gives_intermediate",
+        USAGE,
+        &["ok.chain", "--at", "z=5"],
+    ),
     case(
         "of_unknown",
         USAGE,
@@ -281,6 +335,15 @@ const CASES: &[Case] = &[
         USAGE,
         &["check", "ok.chain", "--wrt", "w", "--claim", "δ_zz*x"],
     ),
+    // ── the command line ──
+    case("unknown_command", USAGE, &["backprob", "ok.chain"]),
+    case("unknown_command_far", USAGE, &["frobnicate", "ok.chain"]),
+    case(
+        "format_as_flag",
+        USAGE,
+        &["diff", "x", "--wrt", "x", "--latex"],
+    ),
+    case("grad_with_wrt", USAGE, &["grad", "ok.chain", "--wrt", "w"]),
     // ── empty input ──
     case("empty_expression", USAGE, &["eval", ""]),
     case("blank_expression", USAGE, &["diff", "   ", "--wrt", "x"]),

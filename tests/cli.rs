@@ -69,3 +69,34 @@ fn leading_minus_stdin_and_exit_codes() {
     let (code, _, err) = chainrule(&["eval", "2*"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// The textbook's unspecified functions (`f`, `σ`, `ℓ`) get no "did you mean `d`?"; a word
+/// that is no built-in gets a warning naming the nearest built-in (issue 9.13, 10.9).
+#[test]
+fn unspecified_functions_get_hints_only_where_plausible() {
+    let (code, out, err) = chainrule(&["diff", "σ(w*x) + ℓ(y, f(g(w)))", "--wrt", "w"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "{err}");
+    assert!(out.contains("σ'(w*x)"), "{out}");
+    let (code, _, err) = chainrule(&["eval", "h(x)", "--at", "x=1"]);
+    assert_eq!(code, 1);
+    assert!(!err.contains("did you mean"), "{err}");
+    let (_, _, err) = chainrule(&["diff", "sigma(w*x)", "--wrt", "w"]);
+    assert!(err.contains("the nearest built-in is `sigmoid`"), "{err}");
+}
+
+/// `ln` is the natural logarithm; `--format tex` is LaTeX.
+#[test]
+fn ln_is_the_natural_logarithm() {
+    let (code, out, err) = chainrule(&["diff", "ln(x)", "--wrt", "x", "--at", "x=4"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("= 1/x") && out.contains(": 1/4 = 0.25 (exact)"),
+        "{out}"
+    );
+    let (code, out, err) = chainrule(&["eval", "ln(x)", "--at", "x=1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("= 0 (exact)"), "{out}");
+    let (code, out, err) = chainrule(&["eval", "x", "--at", "x=1", "--format", "tex"]);
+    assert_eq!((code, out.as_str()), (0, "x = 1\n"), "{err}");
+}

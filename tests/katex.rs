@@ -117,8 +117,9 @@ fn ensure_katex(dir: &Path) -> bool {
     ok && dir.join("node_modules/katex").exists()
 }
 
-#[test]
-fn every_latex_output_renders_in_katex() {
+/// Renders each item in KaTeX, strictly; the errors, or `None` when Node.js or KaTeX is
+/// missing outside CI (the test is then skipped, loudly).
+fn katex_errors(test: &str, items: &[String]) -> Option<Vec<serde_json::Value>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/katex");
     let have_node = Command::new("node")
         .arg("--version")
@@ -129,11 +130,9 @@ fn every_latex_output_renders_in_katex() {
         if std::env::var_os("CI").is_some() {
             panic!("{msg}");
         }
-        eprintln!("SKIPPED every_latex_output_renders_in_katex: {msg}");
-        return;
+        eprintln!("SKIPPED {test}: {msg}");
+        return None;
     }
-    let items = all_latex();
-    assert!(items.len() > 100);
     let mut child = Command::new("node")
         .arg(dir.join("check.js"))
         .stdin(Stdio::piped())
@@ -149,11 +148,125 @@ fn every_latex_output_renders_in_katex() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "node failed");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let errors = report["errors"].as_array().unwrap();
+    let errors = report["errors"].as_array().unwrap().clone();
+    assert_eq!(
+        report["ok"].as_u64().unwrap() as usize + errors.len(),
+        items.len()
+    );
+    Some(errors)
+}
+
+#[test]
+fn every_latex_output_renders_in_katex() {
+    let items = all_latex();
+    assert!(items.len() > 100);
+    let Some(errors) = katex_errors("every_latex_output_renders_in_katex", &items) else {
+        return;
+    };
     assert!(
         errors.is_empty(),
         "KaTeX errors:\n{}",
-        serde_json::to_string_pretty(errors).unwrap()
+        serde_json::to_string_pretty(&errors).unwrap()
     );
-    assert_eq!(report["ok"].as_u64().unwrap() as usize, items.len());
+}
+
+/// Random names (ASCII, underscores, digits, Greek, combining marks), seeded: a few xorshift
+/// draws per name, always a letter first.
+fn random_names(seed: u64, count: usize) -> Vec<String> {
+    const FIRST: &[char] = &[
+        'x', 'y', 'w', 'a', 'b', 'e', 'Z', 'α', 'β', 'δ', 'σ', 'ω', 'Δ', 'ℓ', 'ŷ',
+    ];
+    const MORE: &[char] = &[
+        'x', 'y', 'h', 'a', 't', '1', '2', '0', '_', '_', 'α', 'β', 'ω', 'ϵ', 'Ω', '\u{302}',
+        '\u{304}', '\u{301}', '\u{308}', '\u{303}', '\u{351}',
+    ];
+    let mut state = seed.max(1);
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    (0..count)
+        .map(|_| {
+            let mut s = String::new();
+            s.push(FIRST[next(FIRST.len())]);
+            for _ in 0..next(6) {
+                s.push(MORE[next(MORE.len())]);
+            }
+            s
+        })
+        .collect()
+}
+
+/// Every name has a LaTeX form KaTeX accepts, and distinct names in one output print
+/// differently (`x_ + x` printed both as `x`; `x__`, `αβ`, `ωx`, `ŷ̂` did not render).
+#[test]
+fn every_name_renders_in_katex_and_distinct_names_print_differently() {
+    use chainrule::print::{latex_name, with_names_in_play};
+    use chainrule::syntax::{is_name, normalize_name};
+    let mut names: Vec<String> = [
+        "x_",
+        "x",
+        "x__",
+        "αβ",
+        "ωx",
+        "ŷ\u{302}",
+        "w1",
+        "w_1",
+        "yhat",
+        "ŷ",
+        "y_hat",
+        "alpha",
+        "α",
+        "Delta2",
+        "Δ_2",
+        "x_y1",
+        "x_y_1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    names.extend(random_names(0x5eed, 600));
+    let names: Vec<String> = names
+        .iter()
+        .map(|n| normalize_name(n))
+        .filter(|n| is_name(n))
+        .filter(|n| {
+            // Not a built-in function's name.
+            let mut store = Store::new();
+            read_expr(&mut store, &format!("{n} + 1"), "<name>").is_ok()
+        })
+        .collect();
+    assert!(names.len() > 400, "{}", names.len());
+    let cli = |args: &[&str]| -> String {
+        let mut full = vec!["chainrule"];
+        full.extend_from_slice(args);
+        let parsed = <chainrule::cli::Cli as clap::Parser>::try_parse_from(full).unwrap();
+        chainrule::cli::run(parsed).unwrap().stdout
+    };
+    let mut items = Vec::new();
+    let mut same = Vec::new();
+    for pair in names.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a == b {
+            continue;
+        }
+        let expr = format!("{a}^2 + 3*{b}*{a}");
+        let out = cli(&["diff", &expr, "--wrt", a, "--format", "latex"]);
+        let (ta, tb) = with_names_in_play(&[a, b], || (latex_name(a), latex_name(b)));
+        if ta == tb || !out.contains(&ta) || !out.contains(&tb) {
+            same.push(format!("{a} → {ta}, {b} → {tb}: {out}"));
+        }
+        items.push(out);
+    }
+    assert!(same.is_empty(), "names printed alike:\n{}", same.join("\n"));
+    let Some(errors) = katex_errors("every_name_renders_in_katex", &items) else {
+        return;
+    };
+    assert!(
+        errors.is_empty(),
+        "KaTeX errors:\n{}",
+        serde_json::to_string_pretty(&errors).unwrap()
+    );
 }

@@ -112,7 +112,7 @@ fn sigmoid_gradient_agrees_with_expanded_derivative() {
             "diff",
             g["expanded"].as_str().unwrap(),
             "--wrt",
-            "_none",
+            "nothing",
             "--format",
             "json",
         ]);

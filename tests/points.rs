@@ -52,3 +52,25 @@ fn a_missing_column_is_a_usage_error() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no column `x`"), "{err}");
 }
+
+/// Spreadsheets save "CSV UTF-8" with a byte-order mark: the first column is still `w1`.
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_name() {
+    let f = points_file("bom.csv", "\u{feff}w1,w2,w3,x,y\n2,2,3,1,10\n");
+    let (code, out, err) = run(&["grad", "examples/hw7_relu.chain", "--points", &f]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rows(&out)[0], [4.0, 24.0, 24.0, 16.0]);
+}
+
+/// Two columns with one name: an error naming it, not the first column silently.
+#[test]
+fn a_duplicate_column_is_a_usage_error() {
+    let f = points_file("dup.csv", "x,y,x\n1,2,3\n");
+    let (code, out, err) = run(&["eval", "x + y", "--points", &f]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("two columns named `x` (columns 1 and 3)"),
+        "{err}"
+    );
+}

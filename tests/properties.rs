@@ -477,7 +477,8 @@ fn check_latex(tex: &str) -> Result<(), String> {
         match c {
             '\\' => {
                 let rest = &tex[i + 1..];
-                if rest.starts_with('{') || rest.starts_with('}') || rest.starts_with('|') {
+                // `\{`, `\}`, `\|` and an escaped underscore `\_` (a name spelt out).
+                if rest.starts_with(['{', '}', '|', '_']) {
                     chars.next();
                 } else if rest.starts_with("text{") {
                     text_depth.get_or_insert(depth);

@@ -925,6 +925,8 @@ fn call_mpfr(f: Builtin, s: &mut Float, x: &Float, y: &Float, guard: &mut Float)
 
 /// Parses CSV points: a header of variable names, then one point per row.
 fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
+    // Spreadsheets save "CSV UTF-8" with a byte-order mark first.
+    let csv = csv.strip_prefix('\u{feff}').unwrap_or(csv);
     let mut lines = csv
         .lines()
         .enumerate()
@@ -938,6 +940,17 @@ fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
         .split(',')
         .map(|n| crate::syntax::normalize_name(n.trim()))
         .collect();
+    if let Some((i, n)) = names
+        .iter()
+        .enumerate()
+        .find(|(i, n)| names[..*i].contains(n))
+    {
+        return Err(Error::Usage(format!(
+            "the points file has two columns named `{n}` (columns {} and {}): which is meant?",
+            names.iter().position(|m| m == n).unwrap() + 1,
+            i + 1
+        )));
+    }
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     for (i, line) in lines {
         let cells: Vec<&str> = line.split(',').collect();

@@ -4,7 +4,8 @@ use super::{Callee, Disp, Prec, layout};
 use crate::expr::{Builtin, Id, Store};
 use rug::Rational;
 
-pub use super::names::latex_name;
+use super::names::with_names_in_play;
+pub use super::names::{latex_name, latex_names};
 
 /// `id` as LaTeX (`-2 x \cdot \left(y - w x\right)` style, `\frac{1}{2 \sqrt{x}}`).
 ///
@@ -16,12 +17,39 @@ pub fn latex(store: &Store, id: Id) -> String {
     }
     // `sigmoid` is written `\sigma`, as textbooks do, unless the user's own σ is in play.
     let sigma_taken = ["σ", "sigma"].iter().any(|n| store.lookup(n).is_some());
+    let d = layout(store, id);
+    let mut names = Vec::new();
+    names_of(&d, &mut names);
+    names.sort_unstable();
+    names.dedup();
     let mut out = Out {
         text: String::new(),
         sigmoid_is_sigma: !sigma_taken,
     };
-    render(&layout(store, id), &mut out);
+    with_names_in_play(&names, || render(&d, &mut out));
     out.text
+}
+
+/// The names a layout prints: variables, functions and declared parameters.
+fn names_of<'a>(d: &'a Disp, out: &mut Vec<&'a str>) {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match d {
+        Disp::Num(_) => {}
+        Disp::Sym(s) => out.push(s),
+        Disp::Sum(terms) => terms.iter().for_each(|(_, t)| names_of(t, out)),
+        Disp::Neg(x) | Disp::Sqrt(x) => names_of(x, out),
+        Disp::Product(n, m) => n.iter().chain(m).for_each(|f| names_of(f, out)),
+        Disp::Pow(b, e) => {
+            names_of(b, out);
+            names_of(e, out);
+        }
+        Disp::Call(c, args) => {
+            if let Callee::Abstract { name, params, .. } = c {
+                out.push(name);
+                out.extend(params.iter().flatten().map(String::as_str));
+            }
+            args.iter().for_each(|a| names_of(a, out));
+        }
+    });
 }
 
 /// LaTeX being written, with what the whole expression decides about its names.

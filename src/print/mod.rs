@@ -9,7 +9,8 @@ mod names;
 mod shared;
 mod text;
 
-pub use latex::{latex, latex_name};
+pub use latex::{latex, latex_name, latex_names};
+pub use names::with_names_in_play;
 pub use shared::{LetBound, latex_let_bound, let_bound, text_let};
 pub use text::text;
 

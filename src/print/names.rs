@@ -1,4 +1,15 @@
 //! Names in LaTeX: `w1` → `w_{1}`, `yhat` and `ŷ` → `\hat{y}`, `alpha` and `α` → `\alpha`.
+//!
+//! Those textbook forms ([`latex_name`]) are kept for names that fit them: a letter (Latin or
+//! Greek, as a character or a word), with at most one accent, and a subscript of digits or
+//! after one `_`. Any other name is written out character by character, `\mathrm{…}` with
+//! `\_` for underscores, `{\omega}` for Greek letters and accent commands for combining
+//! marks, which is valid LaTeX for every name and different for different names. Where two
+//! names in play would print alike (`w1` and `w_1`, `yhat` and `ŷ`), [`latex_names`] writes
+//! both out that way, so distinct names never print the same.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 const GREEK: [(&str, char); 40] = [
     ("alpha", 'α'),
@@ -52,123 +63,245 @@ const ACCENTS: [(&str, char, &str); 5] = [
     ("vec", '\u{20d7}', "vec"),
 ];
 
-/// Precomposed letters with a circumflex, mapped to the bare letter.
-fn strip_precomposed_hat(c: char) -> Option<char> {
-    let table = [
-        ('â', 'a'),
-        ('ĉ', 'c'),
-        ('ê', 'e'),
-        ('ĝ', 'g'),
-        ('ĥ', 'h'),
-        ('î', 'i'),
-        ('ĵ', 'j'),
-        ('ô', 'o'),
-        ('ŝ', 's'),
-        ('û', 'u'),
-        ('ŵ', 'w'),
-        ('ŷ', 'y'),
-        ('ẑ', 'z'),
-        ('Â', 'A'),
-        ('Ê', 'E'),
-        ('Î', 'I'),
-        ('Ô', 'O'),
-        ('Û', 'U'),
-        ('Ŷ', 'Y'),
-    ];
-    table.iter().find(|(p, _)| *p == c).map(|(_, b)| *b)
+/// Combining marks KaTeX has an accent command for (beyond [`ACCENTS`]).
+const MARKS: [(char, &str); 11] = [
+    ('\u{300}', "grave"),
+    ('\u{301}', "acute"),
+    ('\u{302}', "hat"),
+    ('\u{303}', "tilde"),
+    ('\u{304}', "bar"),
+    ('\u{306}', "breve"),
+    ('\u{307}', "dot"),
+    ('\u{308}', "ddot"),
+    ('\u{30a}', "mathring"),
+    ('\u{30c}', "check"),
+    ('\u{20d7}', "vec"),
+];
+
+/// The command of a Greek letter (or `ℓ`), as a character.
+fn greek_char(c: char) -> Option<&'static str> {
+    if c == 'ℓ' {
+        return Some("ell");
+    }
+    GREEK.iter().find(|(_, g)| *g == c).map(|(w, _)| *w)
 }
 
-/// A single letter or Greek word as LaTeX.
-fn letter(s: &str) -> String {
+/// A letter as LaTeX, when it is one textbook names use: an ASCII letter, a Greek letter
+/// (character or word, `α` or `alpha`), `ℓ`.
+fn letter(s: &str) -> Option<String> {
     if let Some((word, _)) = GREEK.iter().find(|(w, _)| *w == s) {
-        return format!("\\{word}");
+        return Some(format!("\\{word}"));
     }
     let mut chars = s.chars();
-    if let (Some(c), None) = (chars.next(), chars.clone().next()) {
-        if c.is_ascii_alphabetic() {
-            return c.to_string();
-        }
-        if let Some((word, _)) = GREEK.iter().find(|(_, g)| *g == c) {
-            return format!("\\{word}");
-        }
-        if c == 'ℓ' {
-            return "\\ell".into();
-        }
-        return format!("\\text{{{c}}}");
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return None;
+    };
+    if c.is_ascii_alphabetic() {
+        return Some(c.to_string());
     }
-    if s.chars().all(|c| c.is_ascii_alphanumeric()) {
-        format!("\\mathrm{{{s}}}")
-    } else {
-        format!("\\text{{{}}}", s.replace('_', "\\_"))
-    }
+    greek_char(c).map(|w| format!("\\{w}"))
 }
 
-/// A variable or function name as LaTeX.
-pub fn latex_name(name: &str) -> String {
-    // Combining accent after the first letter: ŷ written as y + U+0302.
-    let mut chars: Vec<char> = name.chars().collect();
-    if let Some(pos) = chars
-        .iter()
-        .position(|c| strip_precomposed_hat(*c).is_some())
+/// A letter with at most one accent: `y`, `ŷ` (precomposed or combining), `yhat`, `α̂`.
+fn accented(s: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization as _;
+    if let Some(l) = letter(s) {
+        return Some(l);
+    }
+    let chars: Vec<char> = s.nfd().collect();
+    if let [c, m] = chars[..]
+        && let Some((_, _, cmd)) = ACCENTS.iter().find(|(_, a, _)| *a == m)
     {
-        let base = strip_precomposed_hat(chars[pos]).unwrap();
-        chars.splice(pos..=pos, [base, '\u{302}']);
+        return letter(&c.to_string()).map(|l| format!("\\{cmd}{{{l}}}"));
     }
-    if chars.len() >= 2
-        && let Some((_, _, cmd)) = ACCENTS.iter().find(|(_, m, _)| *m == chars[1])
-    {
-        let rest: String = chars[2..].iter().collect();
-        return with_sub(
-            format!("\\{cmd}{{{}}}", letter(&chars[0].to_string())),
-            &rest,
-        );
-    }
-    let name: String = chars.into_iter().collect();
-    // Suffix accents: yhat, y_hat, xbar.
-    for (word, _, cmd) in ACCENTS {
-        for sep in ["_", ""] {
-            let suffix = format!("{sep}{word}");
-            if let Some(base) = name.strip_suffix(&suffix)
-                && !base.is_empty()
-                && !base.ends_with('_')
-            {
-                let (b, sub) = split_sub(base);
-                let inner = format!("\\{cmd}{{{}}}", letter(b));
-                return with_sub(inner, sub);
-            }
-        }
-    }
-    let (b, sub) = split_sub(&name);
-    with_sub(letter(b), sub)
+    ACCENTS.iter().find_map(|(word, _, cmd)| {
+        let base = s.strip_suffix(word)?;
+        letter(base).map(|l| format!("\\{cmd}{{{l}}}"))
+    })
 }
 
-/// Splits `w_1`, `w1`, `w_in` into base and subscript.
-fn split_sub(name: &str) -> (&str, &str) {
-    if let Some((b, s)) = name.split_once('_')
-        && !b.is_empty()
-    {
-        return (b, s);
+/// The textbook form of a name, when it has one (see the module's documentation).
+fn textbook(name: &str) -> Option<String> {
+    if let Some(l) = accented(name) {
+        return Some(l);
     }
+    // `w_1`, `w_in`, `y_hat`, `δ_yhat`: one `_` between a letter and a subscript.
+    if let Some((b, sub)) = name.split_once('_') {
+        if sub.is_empty() {
+            return None;
+        }
+        if let Some((_, _, cmd)) = ACCENTS.iter().find(|(w, _, _)| *w == sub) {
+            return letter(b).map(|l| format!("\\{cmd}{{{l}}}"));
+        }
+        let base = accented(b)?;
+        let sub_tex = if sub.chars().all(|c| c.is_ascii_digit()) {
+            sub.to_string()
+        } else {
+            textbook(sub)?
+        };
+        return Some(format!("{base}_{{{sub_tex}}}"));
+    }
+    // `w1`, `α2`, `ŷ1`: a letter and digits.
     let digits_at = name
         .char_indices()
         .rev()
         .take_while(|(_, c)| c.is_ascii_digit())
         .last()
         .map(|(i, _)| i);
-    match digits_at {
-        Some(i) if i > 0 => (&name[..i], &name[i..]),
-        _ => (name, ""),
+    if let Some(i) = digits_at.filter(|i| *i > 0)
+        && let Some(base) = accented(&name[..i])
+    {
+        return Some(format!("{base}_{{{}}}", &name[i..]));
+    }
+    // `loss`, `x1y`: an ASCII word, upright.
+    if name.chars().all(|c| c.is_ascii_alphanumeric())
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Some(format!("\\mathrm{{{name}}}"));
+    }
+    None
+}
+
+/// Any name written out character by character: valid LaTeX, different for different names.
+fn spelled(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let mut parts: Vec<String> = Vec::new();
+    for c in name.nfd() {
+        if let Some((_, cmd)) = MARKS.iter().find(|(m, _)| *m == c) {
+            let base = parts.pop().unwrap_or_default();
+            parts.push(format!("\\{cmd}{{{base}}}"));
+        } else if c.is_ascii_alphanumeric() {
+            parts.push(c.to_string());
+        } else if c == '_' {
+            parts.push("\\_".into());
+        } else if let Some(w) = greek_char(c) {
+            parts.push(format!("{{\\{w}}}"));
+        } else if matches!(c as u32, 0xC0..=0x24F | 0x400..=0x4FF | 0x4E00..=0x9FFF) {
+            // Latin with accents, Cyrillic, CJK: KaTeX has them in text.
+            parts.push(format!("\\text{{{c}}}"));
+        } else {
+            parts.push(format!("\\text{{U+{:04X}}}", c as u32));
+        }
+    }
+    format!("\\mathrm{{{}}}", parts.concat())
+}
+
+/// A variable or function name as LaTeX: its textbook form when it has one, else spelt out;
+/// spelt out too when another name in play would print alike (see [`with_names_in_play`]).
+pub fn latex_name(name: &str) -> String {
+    if IN_PLAY.with(|p| p.borrow().spelled.contains(name)) {
+        spelled(name)
+    } else {
+        plain(name)
     }
 }
 
-fn with_sub(base: String, sub: &str) -> String {
-    if sub.is_empty() {
-        return base;
+/// [`latex_name`] regardless of the names in play.
+fn plain(name: &str) -> String {
+    textbook(name).unwrap_or_else(|| spelled(name))
+}
+
+/// The LaTeX of each of `names`, the names in play in one output: [`latex_name`], except that
+/// names that would print alike are all spelt out, so that distinct names print differently.
+pub fn latex_names(names: &[&str]) -> Vec<String> {
+    let forms: Vec<String> = names.iter().map(|n| plain(n)).collect();
+    // Per form, the distinct names that have it.
+    let mut by_form: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for (n, f) in names.iter().zip(&forms) {
+        by_form.entry(f.as_str()).or_default().insert(n);
     }
-    let sub_tex = if sub.chars().all(|c| c.is_ascii_digit()) {
-        sub.to_string()
-    } else {
-        latex_name(sub)
+    names
+        .iter()
+        .zip(&forms)
+        .map(|(n, f)| {
+            if by_form[f.as_str()].len() > 1 {
+                spelled(n)
+            } else {
+                f.clone()
+            }
+        })
+        .collect()
+}
+
+/// The names in play on this thread, and those of them to spell out.
+#[derive(Default)]
+struct InPlay {
+    names: Vec<String>,
+    spelled: HashSet<String>,
+}
+
+thread_local! {
+    static IN_PLAY: RefCell<InPlay> = RefCell::default();
+}
+
+/// Runs `f` with `names` in play, besides those already in play (an output sets the names of
+/// its input; each formula adds its own): inside it, [`latex_name`] spells out the
+/// names that would print like another name in play.
+pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
+    let outer = IN_PLAY.with(|p| p.borrow().names.clone());
+    let mut all: Vec<&str> = outer
+        .iter()
+        .map(String::as_str)
+        .chain(names.iter().copied())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    let forms = latex_names(&all);
+    let spelled: HashSet<String> = all
+        .iter()
+        .zip(&forms)
+        .filter(|(n, f)| plain(n) != **f)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let inner = InPlay {
+        names: all.iter().map(|n| n.to_string()).collect(),
+        spelled,
     };
-    format!("{base}_{{{sub_tex}}}")
+    let saved = IN_PLAY.with(|p| std::mem::replace(&mut *p.borrow_mut(), inner));
+    let out = f();
+    IN_PLAY.with(|p| *p.borrow_mut() = saved);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{latex_name, latex_names};
+
+    #[test]
+    fn textbook_forms() {
+        for (name, tex) in [
+            ("x", "x"),
+            ("w1", "w_{1}"),
+            ("w_1", "w_{1}"),
+            ("w_in", "w_{\\mathrm{in}}"),
+            ("ŷ", "\\hat{y}"),
+            ("yhat", "\\hat{y}"),
+            ("y_hat", "\\hat{y}"),
+            ("δ_yhat", "\\delta_{\\hat{y}}"),
+            ("δ_y_hat", "\\delta_{\\hat{y}}"),
+            ("alpha", "\\alpha"),
+            ("σ", "\\sigma"),
+            ("ℓ", "\\ell"),
+            ("loss", "\\mathrm{loss}"),
+            ("x_", "\\mathrm{x\\_}"),
+            ("x__", "\\mathrm{x\\_\\_}"),
+            ("αβ", "\\mathrm{{\\alpha}{\\beta}}"),
+            ("ωx", "\\mathrm{{\\omega}x}"),
+            ("ŷ\u{302}", "\\mathrm{\\hat{\\hat{y}}}"),
+        ] {
+            assert_eq!(latex_name(name), tex, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_in_play_print_differently() {
+        assert_eq!(
+            latex_names(&["w1", "w_1", "x"]),
+            ["\\mathrm{w1}", "\\mathrm{w\\_1}", "x"]
+        );
+        assert_eq!(
+            latex_names(&["yhat", "ŷ"]),
+            ["\\mathrm{yhat}", "\\mathrm{\\hat{y}}"]
+        );
+    }
 }

@@ -90,6 +90,8 @@ pub struct Lowerer<'a> {
     pub declared: HashMap<String, Vec<String>>,
     /// In strict mode, a call of an unknown, undeclared name is an error.
     pub strict: bool,
+    /// The function whose body is being lowered, if any: a call of it is recursion.
+    pub defining: Option<String>,
     /// Warnings for the user (a name that looks like a misspelt built-in).
     pub warnings: Vec<String>,
     /// The domain conditions recorded so far (see [`Condition`]).
@@ -113,6 +115,10 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Edit distance, for "did you mean".
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    distance(a, b)
+}
+
 pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -128,16 +134,21 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The built-in names, and `sqrt`, `heaviside` and `d`.
+/// The built-in names, and `sqrt`, `heaviside` and `ln`.
 fn known_names() -> impl Iterator<Item = &'static str> {
     BUILTINS
         .iter()
         .map(|b| b.name())
-        .chain(["sqrt", "heaviside", "d"])
+        .chain(["sqrt", "heaviside", "ln"])
 }
 
-/// A built-in name close to `name`, for suggestions.
+/// A built-in name close to `name`, for suggestions: only for names of three or more
+/// characters, a plausible typo (`sigmiod`, `tahn`); one-letter and Greek names (`f`, `σ`, `ℓ`)
+/// are the textbook's unspecified functions, not typos.
 pub fn suggest(name: &str) -> Option<&'static str> {
+    if name.chars().count() < 3 {
+        return None;
+    }
     let lower = name.to_lowercase();
     known_names()
         .filter(|k| *k != name)
@@ -157,6 +168,22 @@ pub fn suggest(name: &str) -> Option<&'static str> {
         .filter(|(d, k)| *d <= if k.len() <= 4 { 1 } else { 2 })
         .min()
         .map(|(_, k)| k)
+}
+
+/// The built-in nearest to `name` in spelling, without [`suggest`]'s threshold: the longest
+/// common start, then the fewest edits (`sigma` → `sigmoid`), when they share a first letter.
+fn nearest(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    let common = |k: &str| {
+        lower
+            .chars()
+            .zip(k.chars())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    known_names()
+        .filter(|k| common(k) > 0)
+        .min_by_key(|k| (std::cmp::Reverse(common(k)), distance(&lower, k)))
 }
 
 /// Parses a decimal literal (`2`, `0.5`, `1e-4`, `1.5E3`) exactly.
@@ -211,6 +238,7 @@ impl<'a> Lowerer<'a> {
             functions: HashMap::new(),
             declared: HashMap::new(),
             strict: false,
+            defining: None,
             warnings: Vec::new(),
             conditions: Vec::new(),
             seen: HashMap::new(),
@@ -319,8 +347,27 @@ impl<'a> Lowerer<'a> {
     }
 
     fn call(&mut self, c: &Call, span: Span) -> Result<Id> {
-        let name = c.name.as_str();
+        let user = |n: &str| self.functions.contains_key(n) || self.declared.contains_key(n);
+        // `ln` is the natural logarithm, as students write it (unless the program defines it).
+        let name = match c.name.as_str() {
+            "ln" if !user("ln") => "log",
+            n => n,
+        };
         let is_derivative = c.primes > 0 || !c.partials.is_empty();
+        if self.defining.as_deref() == Some(name) {
+            return Err(self
+                .error(
+                    c.name_span,
+                    format!(
+                        "`{name}` calls itself: a function cannot be defined in terms of itself"
+                    ),
+                    "a recursive call",
+                )
+                .with_help(
+                    "write the body with built-in functions, its parameters and other functions",
+                )
+                .into());
+        }
         if name == "d" && !is_derivative {
             return self.derivative_call(c, span);
         }
@@ -425,6 +472,13 @@ impl<'a> Lowerer<'a> {
                 if let Some(s) = suggest(name) {
                     self.warnings.push(format!(
                         "warning: `{name}` is not a built-in function, so it is kept as an unspecified function; did you mean `{s}`?"
+                    ));
+                } else if name.chars().count() > 1 {
+                    // One letter (`f`, `σ`) is the textbook's unspecified function; a word is
+                    // more likely meant as a built-in.
+                    self.warnings.push(format!(
+                        "warning: `{name}` is not a built-in function, so it is kept as an unspecified function `{name}(…)`{}",
+                        nearest(name).map_or(String::new(), |k| format!("; the nearest built-in is `{k}`"))
                     ));
                 }
             }
@@ -571,7 +625,7 @@ impl<'a> Lowerer<'a> {
         // A derivative is defined where its function is.
         self.conditions.push(Condition::function(e, c.args[0].span));
         if self.definitions.is_empty() {
-            return Ok(diff::diff_n(self.store, e, var, order));
+            return Ok(diff::diff_n(self.store, e, var, order)?);
         }
         Ok(diff::total_diff_n(
             self.store,

@@ -41,6 +41,16 @@ use crate::error::{Result, SourceError};
 /// recursive walks of the tree (lowering, printing) must handle.
 pub const MAX_DEPTH: usize = 10_000;
 
+/// Whether `text` is a name by the grammar's rule (`name` in `grammar/chainrule.pest`: a
+/// letter, then letters, combining marks, ASCII digits and `_`): the one test of what a name
+/// is, for names given outside the source text (`--wrt`, `--at`, `--data`).
+pub fn is_name(text: &str) -> bool {
+    Grammar::parse(Rule::name, text)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .is_some_and(|p| p.as_str().len() == text.len())
+}
+
 /// Parses one expression, such as `w3·σ(w2*x + b)^2`; newlines count as spaces.
 ///
 /// `src_name` is the name that diagnostics show for the text (`"<expression>"`, a file's
@@ -247,6 +257,52 @@ fn starts_operand(prev: Option<Tok>) -> bool {
     }
 }
 
+/// The hint for a `.` that is not in a number: Python's `z.relu()` and `math.exp(x)` are
+/// written `relu(z)` and `exp(x)`; otherwise multiplication is meant.
+fn dot_help(src: &str, dot: usize) -> String {
+    let before_start = src[..dot]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_name_continue(*c))
+        .last()
+        .map_or(dot, |(i, _)| i);
+    let before = &src[before_start..dot];
+    let after_end = src[dot + 1..]
+        .char_indices()
+        .find(|(_, c)| !is_name_continue(*c))
+        .map_or(src.len(), |(i, _)| dot + 1 + i);
+    let after = &src[dot + 1..after_end];
+    let rest = &src[after_end..];
+    if before.is_empty() || after.is_empty() || !after.starts_with(is_name_start) {
+        return "multiplication is written `*` or `·`".into();
+    }
+    const MODULES: [&str; 8] = ["math", "np", "numpy", "torch", "F", "jnp", "tf", "sympy"];
+    if MODULES.contains(&before) {
+        // The call as written, when its parentheses close soon after.
+        let mut depth = 0;
+        let close = rest.char_indices().take(60).find_map(|(i, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(i)
+        });
+        let call = match close {
+            Some(i) if rest.starts_with('(') => format!("{after}{}", &rest[..=i]),
+            _ if rest.starts_with('(') => format!("{after}(…)"),
+            _ => after.to_string(),
+        };
+        return format!(
+            "functions are called by their own name: write `{call}`, without `{before}.`"
+        );
+    }
+    if rest.starts_with("()") {
+        return format!("functions are called on their argument: write `{after}({before})`");
+    }
+    "multiplication is written `*` or `·`".into()
+}
+
 fn is_name_start(c: char) -> bool {
     pest::unicode::LETTER(c)
 }
@@ -373,7 +429,7 @@ fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan> {
                 } else {
                     builder
                         .error(start, end, "unexpected `.`", "not part of an expression")
-                        .with_help("multiplication is written `*` or `·`")
+                        .with_help(dot_help(src, start))
                 };
                 lexical.get_or_insert((start, error));
                 None
@@ -826,7 +882,24 @@ impl<'s> Builder<'s> {
             .get(segment_start..lhs_span.start)
             .unwrap_or("")
             .trim_start();
+        // `tanh^2(a1)`: the textbook's power of a function's value.
+        let function = head
+            .strip_suffix('^')
+            .map(str::trim_end)
+            .filter(|f| crate::expr::Builtin::from_name(f).is_some() || *f == "sqrt")
+            .filter(|_| rhs.as_rule() == Rule::paren);
         match lhs_before {
+            Some(Rule::pow) if function.is_some() => {
+                let f = function.unwrap_or_default();
+                Err(self
+                    .error_at(
+                        both,
+                        format!("`{f}^{l}{r}` is not read as a power of `{f}`"),
+                        "a power of a function's value",
+                    )
+                    .with_help(format!("write `{f}{r}^{l}`"))
+                    .into())
+            }
             Some(Rule::pow) => Err(self
                 .error_at(
                     both,
@@ -1415,6 +1488,26 @@ impl<'s> Builder<'s> {
             };
             let after = quote(text(p));
             return match next {
+                // Python's `c += 1`.
+                Some(t)
+                    if t.kind == Tok::Equals
+                        && t.start == p.end
+                        && matches!(p.kind, Tok::Plus | Tok::Minus | Tok::Times | Tok::Divide) =>
+                {
+                    let op = text(p);
+                    let help = if self.mode == Mode::Program {
+                        "in a program an update is a line of its own, after a first definition: `c += 1`".to_string()
+                    } else {
+                        format!("write the expression itself, e.g. `c {op} 1`")
+                    };
+                    self.error(
+                        p.start,
+                        t.end,
+                        format!("`{op}=` (Python's update) cannot stand inside an expression"),
+                        "an update",
+                    )
+                    .with_help(help)
+                }
                 Some(t) if t.kind == Tok::Close && p.kind == Tok::Open => self
                     .error(p.start, t.end, "empty parentheses", "nothing inside")
                     .with_help("put an expression between them, or remove them"),
@@ -1543,5 +1636,22 @@ fn expected_in_english(positives: &[Rule]) -> String {
         [] => "something else".to_string(),
         [one] => (*one).to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn is_name_is_the_grammars_rule() {
+        for good in [
+            "x", "w1", "y_hat", "x_", "ŷ", "y\u{302}", "σ", "αβ", "ℓ", "Δ2",
+        ] {
+            assert!(super::is_name(good), "{good}");
+        }
+        for bad in [
+            "", "(x)", "x^2", "x y", "1x", "_x", "x.y", "x-1", " x", "x'", "2",
+        ] {
+            assert!(!super::is_name(bad), "{bad}");
+        }
     }
 }
