@@ -224,6 +224,17 @@ pub const MAX_HIGHER_ORDER_NODES: usize = 250_000;
 /// The `n`-th derivative by `var`, or a [`crate::Error::Limit`] when the derivatives grow past
 /// [`MAX_HIGHER_ORDER_NODES`]: before each order the growth of the last one predicts the next.
 pub fn diff_n(store: &mut Store, root: Id, var: Sym, n: u32) -> crate::Result<Id> {
+    repeat_limited(store, root, n, |store, e| diff(store, e, var))
+}
+
+/// `step` applied `n` times to `root` (one order of differentiation each), stopping with a
+/// [`crate::Error::Limit`] when the results would grow past [`MAX_HIGHER_ORDER_NODES`].
+fn repeat_limited(
+    store: &mut Store,
+    root: Id,
+    n: u32,
+    mut step: impl FnMut(&mut Store, Id) -> Id,
+) -> crate::Result<Id> {
     let start = store.len();
     let mut e = root;
     let mut size = store.dag_size(root);
@@ -238,7 +249,7 @@ pub fn diff_n(store: &mut Store, root: Id, var: Sym, n: u32) -> crate::Result<Id
             }
         }
         let before = store.len();
-        e = diff(store, e, var);
+        e = step(store, e);
         let new_size = store.dag_size(e);
         last = Some((store.len() - before, new_size as f64 / size.max(1) as f64));
         size = new_size;
@@ -277,11 +288,18 @@ fn higher_order_limit(k: u32, n: u32, size: usize, estimate: usize) -> crate::Er
 /// let (e, _) = read_expr(&mut store, "z^2", "<expr>").unwrap();
 /// let defs = [(store.intern("z"), z)];
 /// let w = store.intern("w");
-/// let d = total_diff_n(&mut store, e, w, 1, &defs);
+/// let d = total_diff_n(&mut store, e, w, 1, &defs).unwrap();
 /// assert_eq!(text(&store, d), "2*x*z");
 /// ```
-pub fn total_diff_n(store: &mut Store, root: Id, var: Sym, n: u32, defs: &[(Sym, Id)]) -> Id {
-    (0..n).fold(root, |e, _| total_diff(store, e, var, defs))
+/// Like [`diff_n`], it stops at [`MAX_HIGHER_ORDER_NODES`].
+pub fn total_diff_n(
+    store: &mut Store,
+    root: Id,
+    var: Sym,
+    n: u32,
+    defs: &[(Sym, Id)],
+) -> crate::Result<Id> {
+    repeat_limited(store, root, n, |store, e| total_diff(store, e, var, defs))
 }
 
 fn total_diff(store: &mut Store, root: Id, var: Sym, defs: &[(Sym, Id)]) -> Id {

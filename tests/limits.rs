@@ -507,3 +507,29 @@ fn higher_orders_that_would_explode_are_refused() {
         Some(&Rational::from(rug::Integer::from(1) << 100u32))
     );
 }
+
+/// `d(…, w, n)` inside a program differentiates through the definitions; its higher orders
+/// stop at the same limit as `diff --order` (it ran on past 20 s and gigabytes before).
+#[test]
+fn higher_orders_of_d_in_a_program_are_refused_too() {
+    let src = "u = w*x\nE = d(sigmoid(sigmoid(u)), w, 60)\nat w = 1, x = 1\n";
+    let err = match network::load(src, "d60.chain", None) {
+        Err(e) => e,
+        Ok(_) => panic!("order 60 through a definition should be refused"),
+    };
+    assert_eq!(err.exit_code(), 1);
+    assert!(
+        err.to_string()
+            .contains("the derivative of order 60 is too large"),
+        "{err}"
+    );
+    // A small order through the same definition has the right value: d²/dw² of u³ with
+    // u = w*x is 6·w·x³, 48 at w = 1, x = 2 (taking u as a constant gave 0).
+    let src = "u = w*x\nE = d(u^3, w, 2)\nat w = 1, x = 2\n";
+    let mut net = network::load(src, "d2.chain", None).unwrap();
+    let point = net.point.clone();
+    let bw = net.backward();
+    let trace = net.trace(&bw, &point, Mode::Auto(64)).unwrap();
+    let e = trace.forward.last().unwrap();
+    assert_eq!(e.as_exact().map(|r| r.to_string()), Some("48".into()));
+}
