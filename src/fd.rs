@@ -30,7 +30,7 @@ use rug::ops::Pow;
 use rug::{Float, Integer, Rational};
 
 use crate::error::{Error, Result};
-use crate::eval::Value;
+use crate::eval::{Value, nearest_f64};
 
 /// The largest MPFR precision (bits) a finite-difference experiment accepts.
 pub const MAX_MPFR_PREC: u32 = 65_536;
@@ -405,12 +405,6 @@ fn value_prec(v: &Value) -> u32 {
         Value::Mpfr(f) => f.prec(),
         Value::F64(_) => 53,
     }
-}
-
-/// The nearest double to `r` (rug's `Rational::to_f64` truncates; NumPy's literals round to
-/// nearest). Rounding twice can only differ for subnormal results.
-fn nearest_f64(r: &Rational) -> f64 {
-    Float::with_val(53, r).to_f64()
 }
 
 /// Adds a note on where an evaluation failed to a domain error.
@@ -893,7 +887,7 @@ pub fn sweep(
     let scale = obj
         .point()
         .iter()
-        .map(|w| Float::with_val(53, w).abs().to_f64())
+        .map(|w| nearest_f64(w).abs())
         .fold(1.0, f64::max);
     let log_d: Vec<f64> = ds.iter().map(log10_rational).collect();
 

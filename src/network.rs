@@ -660,7 +660,10 @@ impl Network {
                     self.sweep(bw, &live, env, &Mpfr::new(prec), |v| Ok(Value::Mpfr(v)))
                 }
                 Mode::F64 => {
-                    let env = point.iter().map(|(s, r)| (*s, r.to_f64())).collect();
+                    let env = point
+                        .iter()
+                        .map(|(s, r)| (*s, eval::nearest_f64(r)))
+                        .collect();
                     self.sweep(bw, &live, env, &F64, |v| Ok(Value::F64(v)))
                 }
             }
@@ -813,7 +816,7 @@ impl crate::fd::Objective for ProgramObjective<'_> {
         &self.values
     }
     fn eval_f64(&self, p: &[f64]) -> Result<f64> {
-        let env = self.env(p, |r| Float::with_val(53, r).to_f64());
+        let env = self.env(p, eval::nearest_f64);
         eval::evaluate_with(&self.net.store, &[self.root], &env, &F64)
             .map(|mut v| v.remove(0))
             .map_err(|e| eval::explain(&self.net.store, e))

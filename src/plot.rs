@@ -380,7 +380,7 @@ pub fn sweep_csv(report: &SweepReport) -> String {
     out.push('\n');
     for (i, d) in report.deltas.iter().enumerate() {
         let x = Float::with_val(53, d);
-        let x64 = x.to_f64();
+        let x64 = crate::eval::nearest_f64(d);
         if x64.is_normal() {
             out.push_str(&format!("{x64:e}"));
         } else {

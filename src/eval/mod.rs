@@ -11,7 +11,7 @@ pub mod tape;
 mod value;
 
 pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
-pub use value::Value;
+pub use value::{Value, nearest_f64};
 
 use crate::error::{Error, Result};
 use crate::expr::{Func, Id, Node, Store, Sym};
@@ -145,7 +145,7 @@ pub fn evaluate(
     };
     match mode {
         Mode::F64 => {
-            let env = point.iter().map(|(s, r)| (*s, r.to_f64())).collect();
+            let env = point.iter().map(|(s, r)| (*s, nearest_f64(r))).collect();
             let vs = evaluate_with(store, roots, &env, &F64).map_err(|e| explain(store, e))?;
             Ok((vs.into_iter().map(Value::F64).collect(), None))
         }

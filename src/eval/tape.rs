@@ -89,9 +89,9 @@ struct Konst {
 
 impl Konst {
     fn new(q: Rational) -> Self {
-        let f = Float::with_val(53, &q).to_f64();
-        let p = Float::with_val(53, q.numer()).to_f64();
-        let d = Float::with_val(53, q.denom()).to_f64();
+        let f = super::nearest_f64(&q);
+        let p = super::backends::integer_f64(q.numer());
+        let d = super::backends::integer_f64(q.denom());
         Konst { q, f, p, d }
     }
 }
@@ -589,7 +589,7 @@ impl Tape {
     fn f64_registers<const B: usize>(&self) -> Vec<[f64; B]> {
         let mut regs = vec![[0.0; B]; self.registers];
         for (r, q) in &self.numbers {
-            regs[*r as usize] = [Float::with_val(53, q).to_f64(); B];
+            regs[*r as usize] = [super::nearest_f64(q); B];
         }
         regs
     }
@@ -952,7 +952,7 @@ fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
                     let q = crate::cli::parse_value(cell).map_err(|msg| {
                         Error::Usage(format!("points, line {}, column `{name}`: {msg}", i + 1))
                     })?;
-                    Float::with_val(53, &q).to_f64()
+                    super::nearest_f64(&q)
                 }
             };
             col.push(v);
