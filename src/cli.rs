@@ -826,7 +826,11 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
-    let v = evaluate_one(&store, e, &point, &a.eval, &mut out)?;
+    // In f64 the input is computed as written, as NumPy would (`0.1 + 0.2`).
+    let v = match mode(&a.eval) {
+        Mode::F64 => Value::F64(eval::written::eval_expr_f64(&store, &src, e, &point)?),
+        _ => evaluate_one(&store, e, &point, &a.eval, &mut out)?,
+    };
     let input_text = written(&src);
     match a.eval.format {
         Format::Text => {

@@ -758,6 +758,11 @@ impl Network {
 
 /// A program's output as a function of its parameters, for finite-difference experiments:
 /// the other inputs stay at the point, the parameters move.
+///
+/// In f64 and MPFR the perturbed objectives run on a compiled tape of the program as
+/// written ([`crate::eval::written`]: literals rounded once, operations in the order
+/// written, as NumPy would), or of the expanded output when the program has no as-written
+/// form; in exact arithmetic on the exact evaluator.
 pub struct ProgramObjective<'a> {
     net: &'a Network,
     root: Id,
@@ -765,6 +770,15 @@ pub struct ProgramObjective<'a> {
     values: Vec<Rational>,
     base: Point,
     gradient: Vec<Value>,
+    /// The tape's inputs: the parameters, then the other names of the point.
+    inputs: Vec<Sym>,
+    tape: std::cell::OnceCell<Option<ObjectiveTape>>,
+}
+
+/// The tape an objective runs on.
+enum ObjectiveTape {
+    Written(eval::written::Written),
+    Expanded(eval::tape::Tape),
 }
 
 impl<'a> ProgramObjective<'a> {
@@ -789,6 +803,14 @@ impl<'a> ProgramObjective<'a> {
             values.push(v);
         }
         let net: &'a Network = net;
+        let mut inputs = net.params.clone();
+        let mut others: Vec<Sym> = point
+            .keys()
+            .filter(|s| !inputs.contains(s))
+            .copied()
+            .collect();
+        others.sort();
+        inputs.extend(others);
         Ok(ProgramObjective {
             net,
             root: net.output_def().expanded,
@@ -796,7 +818,62 @@ impl<'a> ProgramObjective<'a> {
             values,
             base: point.clone(),
             gradient: trace.gradient,
+            inputs,
+            tape: std::cell::OnceCell::new(),
         })
+    }
+
+    /// The tape, compiled on first use; `None` if the output cannot be compiled (an input
+    /// without a value, an unspecified function), which the evaluator then reports.
+    fn tape(&self) -> Option<&ObjectiveTape> {
+        self.tape
+            .get_or_init(|| {
+                let net = self.net;
+                let live: std::collections::HashSet<&str> = net
+                    .live_defs()
+                    .into_iter()
+                    .map(|i| net.name(net.defs[i].name))
+                    .collect();
+                let output = net.name(net.output_def().name);
+                match eval::written::compile_program(
+                    &net.store,
+                    &net.source.0,
+                    &live,
+                    output,
+                    &self.inputs,
+                ) {
+                    Some(w) => Some(ObjectiveTape::Written(w)),
+                    None => eval::tape::Tape::compile(&net.store, &[self.root], &self.inputs)
+                        .ok()
+                        .map(ObjectiveTape::Expanded),
+                }
+            })
+            .as_ref()
+    }
+
+    /// The tape's input values: `p` for the parameters, the point's for the others.
+    fn tape_point<V: Clone>(&self, p: &[V], convert: impl Fn(&Rational) -> V) -> Vec<V> {
+        let mut out = p.to_vec();
+        out.extend(
+            self.inputs[p.len()..]
+                .iter()
+                .map(|s| convert(&self.base[s])),
+        );
+        out
+    }
+
+    /// An evaluation that failed on the tape, explained by the evaluator (which names the
+    /// failing subexpression and the values there), or by the tape when only it fails.
+    fn explain_failure<B: Backend>(
+        &self,
+        env: HashMap<Sym, B::V>,
+        backend: &B,
+        tape_error: Error,
+    ) -> Error {
+        match eval::evaluate_with(&self.net.store, &[self.root], &env, backend) {
+            Err(e) => eval::explain(&self.net.store, e),
+            Ok(_) => tape_error,
+        }
     }
 
     fn env<V: Clone>(&self, p: &[V], convert: impl Fn(&Rational) -> V) -> HashMap<Sym, V> {
@@ -816,16 +893,49 @@ impl crate::fd::Objective for ProgramObjective<'_> {
         &self.values
     }
     fn eval_f64(&self, p: &[f64]) -> Result<f64> {
-        let env = self.env(p, eval::nearest_f64);
-        eval::evaluate_with(&self.net.store, &[self.root], &env, &F64)
-            .map(|mut v| v.remove(0))
-            .map_err(|e| eval::explain(&self.net.store, e))
+        let point = self.tape_point(p, eval::nearest_f64);
+        let result = match self.tape() {
+            None => Err(Error::domain("no tape")),
+            Some(ObjectiveTape::Written(w)) => w.eval_f64(&point),
+            Some(ObjectiveTape::Expanded(t)) => t
+                .checked_f64_eval()
+                .eval(&point)
+                .map(|v| v[0])
+                .map_err(|_| {
+                    Error::domain(
+                        "the value is not finite in IEEE double (an overflow or a domain error)",
+                    )
+                }),
+        };
+        result.map_err(|e| self.explain_failure(self.env(p, eval::nearest_f64), &F64, e))
     }
     fn eval_mpfr(&self, p: &[Float], prec: u32) -> Result<Float> {
-        let env = self.env(p, |r| Float::with_val(prec, r));
-        eval::evaluate_with(&self.net.store, &[self.root], &env, &Mpfr::new(prec))
-            .map(|mut v| v.remove(0))
-            .map_err(|e| eval::explain(&self.net.store, e))
+        let point = self.tape_point(p, |r| Float::with_val(prec, r));
+        let result = match self.tape() {
+            None => Err(Error::domain("no tape")),
+            Some(ObjectiveTape::Written(w)) => w.eval_mpfr(&point, prec),
+            Some(ObjectiveTape::Expanded(t)) => {
+                let mut out = [Float::new(prec)];
+                t.mpfr_eval(prec)
+                    .eval_checked(&point, &mut out)
+                    .map(|()| {
+                        let [v] = out;
+                        v
+                    })
+                    .map_err(|_| {
+                        Error::domain(format!(
+                            "the value is not finite in MPFR at {prec} bits (an overflow or a domain error)"
+                        ))
+                    })
+            }
+        };
+        result.map_err(|e| {
+            self.explain_failure(
+                self.env(p, |r| Float::with_val(prec, r)),
+                &Mpfr::new(prec),
+                e,
+            )
+        })
     }
     fn eval_exact(&self, p: &[Rational]) -> Result<Rational> {
         let q: Vec<ExactVal> = p.iter().map(|r| ExactVal::Q(r.clone())).collect();

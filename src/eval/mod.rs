@@ -9,6 +9,7 @@ mod backends;
 pub mod format;
 pub mod tape;
 mod value;
+pub mod written;
 
 pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
 pub use value::{Value, nearest_f64};

@@ -1,0 +1,175 @@
+//! `--float f64` computes the user's input as written, as NumPy would: each literal rounded to
+//! the nearest double, each operation in the order written. `eval` and the finite
+//! differences of `fd` and `sweep` share one compiled form of it (issue 9, items 1 and 12).
+
+mod common;
+
+use chainrule::eval::{Value, nearest_f64};
+use chainrule::fd::{Arith, Objective, Scheme, check, parse_deltas, parse_step, sweep};
+use chainrule::network::{self, ProgramObjective};
+use common::{chainrule as run, json};
+
+fn eval_f64(expr: &str) -> String {
+    let (code, out, err) = run(&["eval", expr, "--float", "f64"]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+#[test]
+fn eval_in_f64_computes_as_numpy_does() {
+    for (expr, want) in [
+        ("0.1 + 0.2", "0.30000000000000004"),
+        ("1/10", "0.1"),
+        ("0.1 + 0.2 + 0.3", "0.6000000000000001"),
+        ("0.1 + (0.2 + 0.3)", "0.6"),
+        ("0.1 * 3", "0.30000000000000004"),
+        ("3 * 0.1 - 0.3", "5.551115123125783e-17"),
+        ("1 - 0.9", "0.09999999999999998"),
+        ("0.7 + 0.1", "0.7999999999999999"),
+        ("2^0.5", "1.4142135623730951"),
+        ("1e-320 * 1", "1e-320"),
+        ("exp(1)", "2.718281828459045"),
+        ("1/3", "0.3333333333333333"),
+    ] {
+        let out = eval_f64(expr);
+        assert_eq!(out, format!("{expr} = {want} (IEEE double)\n"), "{expr}");
+    }
+    // JSON carries the same shortest digits.
+    let j = json(&["eval", "0.1 + 0.2", "--float", "f64", "--format", "json"]);
+    assert_eq!(j["value"], "0.30000000000000004");
+    // Exactly, it is still 3/10.
+    let j = json(&["eval", "0.1 + 0.2", "--format", "json"]);
+    assert_eq!(j["exact"], "3/10");
+}
+
+#[test]
+fn eval_in_f64_takes_the_point_to_the_nearest_double() {
+    let (_, out, _) = run(&["eval", "x + y", "--float", "f64", "--at", "x=0.1,y=0.2"]);
+    assert_eq!(out, "x + y = 0.30000000000000004 (IEEE double)\n");
+}
+
+#[test]
+fn an_overflow_that_only_the_written_order_meets_is_an_error() {
+    // Exactly, exp(1000)*0 is 0; as written in f64 it is inf*0 = NaN, so no number.
+    let (code, _, err) = run(&["eval", "exp(1000)*0", "--float", "f64"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("overflow in exp(1000)"), "{err}");
+}
+
+// ------------------------------------------------------------------ programs
+
+/// The homework's Q2 network written out as NumPy would compute it from the program's lines.
+fn numpy_q2(w: &[f64]) -> f64 {
+    let (x, y) = (1.0_f64, 10.0_f64);
+    let sigma = |t: f64| 1.0 / (1.0 + (-t).exp());
+    let z1 = w[0] * x;
+    let x1 = sigma(z1);
+    let z2 = w[1] * x1;
+    let x2 = sigma(z2);
+    let z3 = w[2] * x2;
+    (y - z3).powf(2.0)
+}
+
+#[test]
+fn the_program_objective_is_the_program_as_written_bit_for_bit() {
+    let src = std::fs::read_to_string("examples/hw7_sigmoid.chain").unwrap();
+    let mut net = network::load(&src, "hw7_sigmoid.chain", None).unwrap();
+    let point = net.point.clone();
+    let obj = ProgramObjective::new(&mut net, &point).unwrap();
+    let mut seed = 7u64;
+    for _ in 0..2000 {
+        let w: Vec<f64> = (0..3)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0
+            })
+            .collect();
+        let got = obj.eval_f64(&w).unwrap();
+        assert_eq!(got.to_bits(), numpy_q2(&w).to_bits(), "at {w:?}");
+    }
+}
+
+/// A chain of `n` sigmoid layers: z_k = w_k*x_{k-1}, x_k = sigmoid(z_k), E = (y - x_n)^2.
+fn chain_program(n: usize) -> String {
+    let mut s = String::from("x0 = x\n");
+    for k in 1..=n {
+        s.push_str(&format!("z{k} = w{k}*x{}\nx{k} = sigmoid(z{k})\n", k - 1));
+    }
+    s.push_str(&format!("E = (y - x{n})^2\n"));
+    let ws: Vec<String> = (1..=n).map(|k| format!("w{k} = 1.5")).collect();
+    s.push_str(&format!("at x = 0.5, y = 0.25, {}\n", ws.join(", ")));
+    s
+}
+
+/// The chain, as NumPy would compute it: `w[k]` for w_{k+1}, then x, then y.
+fn numpy_chain(w: &[f64], x: f64, y: f64) -> f64 {
+    let mut a = x;
+    for wk in w {
+        a = 1.0 / (1.0 + (-(wk * a)).exp());
+    }
+    (y - a).powf(2.0)
+}
+
+#[test]
+fn fd_and_sweep_of_a_5000_layer_program_run_on_the_tape() {
+    const N: usize = 5000;
+    let src = chain_program(N);
+    let mut net = network::load(&src, "chain.chain", None).unwrap();
+    let point = net.point.clone();
+    let obj = ProgramObjective::new(&mut net, &point).unwrap();
+    let names = obj.params().to_vec();
+    assert_eq!(names.len(), N + 2);
+    let r = check(
+        &obj,
+        &parse_step("1e-4").unwrap(),
+        &[Scheme::Central],
+        Arith::F64,
+    )
+    .unwrap();
+    let d = 1e-4;
+    // Parameters in the objective's order: each perturbed quotient equals NumPy's.
+    let values: Vec<f64> = obj.point().iter().map(nearest_f64).collect();
+    let numpy_at = |p: &[f64]| {
+        let ix = names.iter().position(|n| n == "x").unwrap();
+        let iy = names.iter().position(|n| n == "y").unwrap();
+        let w: Vec<f64> = (1..=N)
+            .map(|k| p[names.iter().position(|n| *n == format!("w{k}")).unwrap()])
+            .collect();
+        numpy_chain(&w, p[ix], p[iy])
+    };
+    for name in ["w1", "w2500", "w5000", "x", "y"] {
+        let i = names.iter().position(|n| n == name).unwrap();
+        let mut plus = values.clone();
+        plus[i] += d;
+        let mut minus = values.clone();
+        minus[i] -= d;
+        let want = (numpy_at(&plus) - numpy_at(&minus)) / (2.0 * d);
+        let got = r.params[i].entries[0].quotient.to_f64();
+        assert_eq!(got.to_bits(), want.to_bits(), "{name}: {got} vs {want}");
+    }
+    // The symbolic gradient by y is -2(y - x_n), and the central difference is within 1e-9.
+    let iy = names.iter().position(|n| n == "y").unwrap();
+    let gy = r.params[iy].gradient.to_f64();
+    assert!((gy + 1.0135924398595397).abs() < 1e-15, "{gy}");
+    assert!(r.params[iy].entries[0].error.to_f64().abs() < 1e-9);
+
+    // A sweep of two steps: the forward error falls with Δ (slope 1 between them).
+    let s = sweep(
+        &obj,
+        &parse_deltas("1e-4,1e-3").unwrap(),
+        &[Scheme::Forward],
+        &[Arith::F64],
+    )
+    .unwrap();
+    let pts = &s.series[0].points;
+    let slope = (pts[1].log10(chainrule::fd::Measure::Norm)
+        - pts[0].log10(chainrule::fd::Measure::Norm))
+        / 1.0;
+    assert!((slope - 1.0).abs() < 0.05, "slope {slope}");
+    assert!(matches!(
+        r.params[0].gradient,
+        Value::Exact(_) | Value::Mpfr(_)
+    ));
+}
