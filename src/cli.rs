@@ -878,6 +878,8 @@ fn run_fd(a: FdArgs) -> Result<Output> {
     let delta = fd::parse_step(&a.delta)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
     let arith: fd::Arith = a.arith.parse()?;
+    let size = net.store.dag_size(net.output_def().expanded);
+    fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
     let obj = network::ProgramObjective::new(&mut net, &point)?;
     let r = fd::check(&obj, &delta, &schemes, arith)?;
     drop(obj);
@@ -895,7 +897,8 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
         MeasureArg::Squared => fd::Measure::Squared,
         MeasureArg::Norm => fd::Measure::Norm,
     };
-    check_sweep_work(&net, deltas.len(), &schemes, &ariths)?;
+    let size = net.store.dag_size(net.output_def().expanded);
+    fd::check_work(size, net.params.len(), deltas.len(), &schemes, &ariths)?;
     let obj = network::ProgramObjective::new(&mut net, &point)?;
     let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
     drop(obj);
@@ -915,44 +918,6 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
     }
     out.stdout = report::sweep(&net, &point, &r, measure, fmt);
     Ok(out)
-}
-
-/// Largest sweep accepted, in node evaluations weighted by precision (about a minute of work).
-const MAX_SWEEP_WORK: f64 = 2e9;
-
-/// Refuses a sweep that would run for many minutes without output: steps × evaluations per
-/// step × the program's size, each MPFR evaluation weighted by (bits/64)^1.6, the growth of
-/// multiplication cost with precision.
-fn check_sweep_work(
-    net: &Network,
-    steps: usize,
-    schemes: &[fd::Scheme],
-    ariths: &[fd::Arith],
-) -> Result<()> {
-    let size = net.store.dag_size(net.output_def().expanded) as f64;
-    let params = net.params.len() as f64;
-    let evals_per_step = schemes.len() as f64 * 2.0 * params + 1.0;
-    let weight: f64 = ariths
-        .iter()
-        .map(|a| match a {
-            fd::Arith::F64 => 0.1,
-            fd::Arith::Mpfr(bits) => (f64::from(*bits) / 64.0).max(1.0).powf(1.6),
-            fd::Arith::Exact => 4.0,
-        })
-        .sum();
-    let work = steps as f64 * evals_per_step * size * weight;
-    if work > MAX_SWEEP_WORK {
-        return Err(Error::Limit(format!(
-            "this sweep would take too long: {steps} steps × {evals_per_step} evaluations of a {size}-node program in {} is about {:.0e} units of work (the limit is {MAX_SWEEP_WORK:.0e}); use fewer steps (--deltas) or a lower precision",
-            ariths
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            work
-        )));
-    }
-    Ok(())
 }
 
 fn write_file(path: &str, contents: &str) -> Result<()> {
