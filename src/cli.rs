@@ -452,6 +452,7 @@ fn numbers(opts: &EvalOpts) -> report::Numbers {
 
 fn run_backprop(a: ProgramArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a)?;
+    note_digits(&a.opts.eval, &mut out);
     out.stdout = report::backprop(
         &mut net,
         &point,
@@ -472,6 +473,7 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
+    note_digits(&a.program.opts.eval, &mut out);
     let form = match a.form {
         GradForm::Intermediates => report::Form::Intermediates,
         GradForm::Expanded => report::Form::Expanded,
@@ -520,6 +522,7 @@ fn run_check(a: CheckArgs) -> Result<Output> {
 fn run_explain(a: ExplainArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
+    note_digits(&a.program.opts.eval, &mut out);
     let point = if point.is_empty() { None } else { Some(&point) };
     out.stdout = report::explain(
         &mut net,
@@ -594,6 +597,18 @@ pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
         None => syntax::parse_number(body).ok_or_else(bad)??,
     };
     Ok(if neg { -v } else { v })
+}
+
+/// Says so when `--digits` asks for more digits than `--precision` carries: MPFR values print
+/// at most that many ([`format::decimal`]), not digits of noise.
+fn note_digits(opts: &EvalOpts, out: &mut Output) {
+    let most = format::digits_for_bits(opts.precision);
+    if opts.float != Some(FloatKind::F64) && opts.digits > most {
+        out.warnings.push(format!(
+            "note: {} bits carry about {most} significant digits, so values computed in MPFR print at most {most} (not the {} of --digits); raise --precision for more",
+            opts.precision, opts.digits
+        ));
+    }
 }
 
 fn mode(opts: &EvalOpts) -> Mode {
@@ -675,6 +690,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         mut out,
     } = read_expression(&a.expr, &a.eval.at)?;
     let evaluate = !a.eval.at.is_empty();
+    note_digits(&a.eval, &mut out);
     // Shown as the user wrote it (constants folded, `0.1 + 0.2` would read `3/10`);
     // JSON also carries the parsed form.
     let input_text = written(&src);
@@ -827,6 +843,7 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         return Ok(out);
     }
     // In f64 the input is computed as written, as NumPy would (`0.1 + 0.2`).
+    note_digits(&a.eval, &mut out);
     let v = match mode(&a.eval) {
         Mode::F64 => Value::F64(eval::written::eval_expr_f64(&store, &src, e, &point)?),
         _ => evaluate_one(&store, e, &point, &a.eval, &mut out)?,

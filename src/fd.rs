@@ -776,6 +776,29 @@ impl ErrorNorm {
         }
     }
 
+    /// The measure in scientific notation with `sig` significant digits (`3.513e-8`), `0` for
+    /// an exact zero. Beyond the range of doubles (an error of 1e300 squared) it is written
+    /// from the high-precision logarithm, never as `inf` or `0`.
+    pub fn sci(&self, m: Measure, sig: usize) -> String {
+        let p = sig.max(1) - 1;
+        if self.exact_zero {
+            return "0".to_string();
+        }
+        let v = self.value(m);
+        if v.is_normal() {
+            return format!("{v:.p$e}");
+        }
+        let l = self.log10(m);
+        let mut e = l.floor();
+        let mut mant = format!("{:.p$}", 10f64.powf(l - e));
+        if mant.starts_with("10") {
+            // 9.9996 rounded up to 10.000: one decade more.
+            e += 1.0;
+            mant = format!("{:.p$}", 10f64.powf(l - e));
+        }
+        format!("{mant}e{}", e as i64)
+    }
+
     /// log₁₀ of the measure (−∞ for an exact zero).
     pub fn log10(&self, m: Measure) -> f64 {
         match m {

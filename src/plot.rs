@@ -405,7 +405,5 @@ fn csv_number(p: &crate::fd::ErrorNorm, m: Measure) -> String {
     if v.is_normal() {
         return format!("{v:e}");
     }
-    let l = p.log10(m);
-    let e = l.floor();
-    format!("{:.14}e{}", 10f64.powf(l - e), e as i64)
+    p.sci(m, 15)
 }

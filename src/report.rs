@@ -429,6 +429,15 @@ fn chain_text(net: &Network, factors: &[Id], latex_mode: bool) -> String {
     parts.join(if latex_mode { " \\cdot " } else { " · " })
 }
 
+/// A count from [`Network::chain_sizes`], which saturates: a saturated one is not exact.
+fn count(n: u64) -> String {
+    if n == u64::MAX {
+        "more than 10^19".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
 /// The chain-rule form of `∂E/∂v`, as text and as LaTeX: a sum over paths of products of
 /// local partials (`None` past 64 paths).
 fn chain_form(net: &mut Network, v: Sym) -> Option<(String, String)> {
@@ -469,9 +478,10 @@ pub fn grad(
         .fold(0, u64::saturating_add);
     if show_chain && chain_factors > MAX_GRAD_FACTORS {
         return Err(Error::Limit(format!(
-            "the chain-rule form of this gradient has {chain_factors} factors in all (the limit is {MAX_GRAD_FACTORS}): \
+            "the chain-rule form of this gradient has {} factors in all (the limit is {MAX_GRAD_FACTORS}): \
              use `chainrule backprop`, whose adjoints share their work and stay linear in the size of the network, \
-             or `chainrule explain --wrt W` for one parameter"
+             or `chainrule explain --wrt W` for one parameter",
+            count(chain_factors)
         )));
     }
     let bw = net.backward();
@@ -630,10 +640,11 @@ pub fn explain(
     let factors = net.chain_sizes().get(&v).map_or(0, |s| s.1);
     if factors > MAX_EXPLAIN_FACTORS {
         return Err(Error::Limit(format!(
-            "∂{}/∂{} runs through {factors} local derivatives (the limit is {MAX_EXPLAIN_FACTORS}): \
+            "∂{}/∂{} runs through {} local derivatives (the limit is {MAX_EXPLAIN_FACTORS}): \
              use `chainrule backprop`, which writes each adjoint once, in terms of the next",
             net.name(out),
-            net.name(v)
+            net.name(v),
+            count(factors)
         )));
     }
     let paths = net.paths(v, 64);
@@ -857,6 +868,17 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
     }
 }
 
+/// An error measure for JSON: a number, or beyond the range of doubles a string with 17
+/// significant digits (JSON has no 1e584 in doubles and would print `inf` as null).
+fn error_json(p: &crate::fd::ErrorNorm, m: crate::fd::Measure) -> Json {
+    let v = p.value(m);
+    if p.exact_zero || v.is_normal() {
+        json!(v)
+    } else {
+        Json::String(p.sci(m, 17))
+    }
+}
+
 /// A step-size sweep: the error for each step and series, and what it means.
 pub fn sweep(
     net: &Network,
@@ -876,8 +898,8 @@ pub fn sweep(
                     json!({
                         "scheme": s.scheme.name(),
                         "arith": s.arith.to_string(),
-                        "errors": s.points.iter().map(|p| p.squared).collect::<Vec<_>>(),
-                        "norms": s.points.iter().map(|p| p.norm).collect::<Vec<_>>(),
+                        "errors": s.points.iter().map(|p| error_json(p, crate::fd::Measure::Squared)).collect::<Vec<_>>(),
+                        "norms": s.points.iter().map(|p| error_json(p, crate::fd::Measure::Norm)).collect::<Vec<_>>(),
                         "slope": s.slope,
                         "best_delta": s.best.map(|i| fmt_delta(&r.deltas[i])),
                         "estimated_best_delta": s.estimate.as_ref().map(|e| e.step()),
@@ -902,12 +924,7 @@ pub fn sweep(
             for (i, d) in r.deltas.iter().enumerate() {
                 let mut row = vec![fmt_delta(d)];
                 for s in &r.series {
-                    let v = s.points[i].value(measure);
-                    row.push(if s.points[i].exact_zero {
-                        "0".into()
-                    } else {
-                        format!("{v:.3e}")
-                    });
+                    row.push(s.points[i].sci(measure, 4));
                 }
                 rows.push(row);
             }

@@ -12,12 +12,14 @@ pub fn digits_for_bits(prec: u32) -> usize {
 }
 
 /// A decimal string for `v`: exact integers in full; exact rationals with a terminating
-/// expansion in full when it fits in `digits`; otherwise `digits` significant digits.
+/// expansion in full when it fits in `digits`; otherwise `digits` significant digits, and
+/// for an MPFR value no more than its precision carries ([`digits_for_bits`]).
 /// f64 values print as the shortest string that reads back to the same double.
 pub fn decimal(v: &Value, digits: usize) -> String {
     match v {
         Value::Exact(r) => exact_decimal(r, digits),
-        Value::Mpfr(f) => float_decimal(f, digits),
+        // No more digits than the precision carries: the rest would be noise.
+        Value::Mpfr(f) => float_decimal(f, digits.min(digits_for_bits(f.prec()))),
         Value::F64(x) => {
             if x.is_finite() && (*x == 0.0 || (x.abs() >= 1e-6 && x.abs() < 1e21)) {
                 format!("{x}")
