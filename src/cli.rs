@@ -570,6 +570,7 @@ pub fn parse_point(store: &mut Store, specs: &[String]) -> Result<Point> {
             let v = parse_value(value.trim())
                 .map_err(|msg| Error::Usage(format!("--at {name}={}: {msg}", value.trim())))?;
             let s = store.intern(&syntax::normalize_name(name));
+            store.set_written_value(s, &v, value.trim());
             if point.insert(s, v).is_some() {
                 return Err(Error::Usage(format!("--at gives `{name}` twice")));
             }

@@ -282,6 +282,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 for (id, e) in items {
                     let v = constant_value(&mut store, e, src, src_name)?;
                     let s = store.intern(&id.name);
+                    store.set_written_value(s, &v, &src[e.span.start..e.span.end]);
                     point.insert(s, v);
                     point_spans.push((id.name.clone(), id.span));
                 }

@@ -85,7 +85,11 @@ fn sorted_point<'p>(store: &Store, point: &'p Point) -> Vec<(Sym, &'p rug::Ratio
 pub fn point_text(store: &Store, point: &Point) -> String {
     sorted_point(store, point)
         .iter()
-        .map(|(s, v)| format!("{} = {v}", store.name(*s)))
+        .map(|(s, v)| match store.written_value(*s, v) {
+            // As the user wrote it: 6.8813735870195432, not 8601716983774429/1250000000000000.
+            Some(t) => format!("{} = {t}", store.name(*s)),
+            None => format!("{} = {v}", store.name(*s)),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -95,11 +99,17 @@ pub fn point_latex(store: &Store, point: &Point) -> String {
     sorted_point(store, point)
         .iter()
         .map(|(s, v)| {
-            format!(
-                "{} = {}",
-                latex_name(store.name(*s)),
-                format::latex_rational(v)
-            )
+            // A plain decimal as written; fractions and exponents as LaTeX fractions.
+            let value = match store.written_value(*s, v) {
+                Some(t)
+                    if t.bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') =>
+                {
+                    t.to_string()
+                }
+                _ => format::latex_rational(v),
+            };
+            format!("{} = {value}", latex_name(store.name(*s)))
         })
         .collect::<Vec<_>>()
         .join(", \\; ")

@@ -97,3 +97,42 @@ fn a_saturated_path_count_is_not_printed_as_exact() {
     assert_eq!(code, 1);
     assert!(err.contains("more than 10^19 factors"), "{err}");
 }
+
+#[test]
+fn inputs_are_shown_as_the_user_wrote_them() {
+    let (code, out, _) = run(&[
+        "diff",
+        "b*x^2",
+        "--wrt",
+        "x",
+        "--at",
+        "b=6.8813735870195432,x=3/4",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("at b = 6.8813735870195432, x = 3/4: 25805150951323287/2500000000000000"),
+        "{out}"
+    );
+    // In a program's `at` line, and with --at overriding it.
+    let file = scratch(
+        "at.chain",
+        "z = w*x\nE = (y - z)^2\nat w = 0.50, x = 1e-1, y = 2\n",
+    );
+    let (_, out, _) = run(&["backprop", &file, "--at", "y=0.125"]);
+    assert!(
+        out.starts_with("Forward pass at w = 0.50, x = 1e-1, y = 0.125\n"),
+        "{out}"
+    );
+    // The exact value is what is computed: z = 1/20.
+    assert!(out.contains("= 1/20 = 0.05"), "{out}");
+    // A different value of the same name (a counterexample, a shifted point) is not shown
+    // with the written text.
+    let mut store = chainrule::expr::Store::new();
+    let w = store.intern("w");
+    store.set_written_value(w, &rug::Rational::from((1, 2)), "0.50");
+    let mut point = chainrule::eval::Point::new();
+    point.insert(w, rug::Rational::from((1, 2)));
+    assert_eq!(chainrule::report::point_text(&store, &point), "w = 0.50");
+    point.insert(w, rug::Rational::from((3, 2)));
+    assert_eq!(chainrule::report::point_text(&store, &point), "w = 3/2");
+}
