@@ -641,6 +641,12 @@ impl Network {
     /// Evaluates the forward and backward passes at `point`.
     pub fn trace(&self, bw: &Backward, point: &Point, mode: Mode) -> Result<Trace> {
         let live = self.live_defs();
+        // In f64 the forward pass is the program as written, as NumPy computes it; the
+        // backward pass evaluates chainrule's formulas with those values.
+        let written = match mode {
+            Mode::F64 => self.written_forward(&live, point),
+            _ => None,
+        };
         let run = |m: Mode| -> std::result::Result<SweepValues, EvalError> {
             match m {
                 Mode::Auto(_) => {
@@ -649,7 +655,7 @@ impl Network {
                         .map(|(s, r)| (*s, ExactVal::Q(r.clone())))
                         .collect();
                     let exact = Exact::new(self.store.limits().max_exact_bits);
-                    self.sweep(bw, &live, env, &exact, |v: ExactVal| {
+                    self.sweep(bw, &live, env, None, &exact, |v: ExactVal| {
                         v.exact().map(Value::Exact)
                     })
                 }
@@ -658,14 +664,17 @@ impl Network {
                         .iter()
                         .map(|(s, r)| (*s, Float::with_val(prec, r)))
                         .collect();
-                    self.sweep(bw, &live, env, &Mpfr::new(prec), |v| Ok(Value::Mpfr(v)))
+                    self.sweep(bw, &live, env, None, &Mpfr::new(prec), |v| {
+                        Ok(Value::Mpfr(v))
+                    })
                 }
                 Mode::F64 => {
                     let env = point
                         .iter()
                         .map(|(s, r)| (*s, eval::nearest_f64(r)))
                         .collect();
-                    self.sweep(bw, &live, env, &F64, |v| Ok(Value::F64(v)))
+                    let given = written.as_ref().and_then(|w| w.as_ref().ok().cloned());
+                    self.sweep(bw, &live, env, given, &F64, |v| Ok(Value::F64(v)))
                 }
             }
         };
@@ -676,8 +685,11 @@ impl Network {
             },
             m => run(m),
         };
-        let (forward, adjoints, gradient, kinks) =
-            result.map_err(|e| eval::explain(&self.store, e))?;
+        let (forward, adjoints, gradient, kinks) = match (result, written) {
+            // Only the written order failed (`exp(1000)*0`): its error.
+            (Ok(_), Some(Err(e))) => return Err(e),
+            (result, _) => result.map_err(|e| eval::explain(&self.store, e))?,
+        };
         Ok(Trace {
             forward,
             adjoints,
@@ -686,20 +698,40 @@ impl Network {
         })
     }
 
-    /// One sweep in one arithmetic: forward through the definitions, backward through the
-    /// adjoints, each formula evaluated with the names before it bound.
+    /// The live definitions' values in f64, computed as written ([`eval::written`]); `None`
+    /// when the program has no as-written form.
+    fn written_forward(&self, live: &[usize], point: &Point) -> Option<Result<Vec<f64>>> {
+        let names: Vec<&str> = live.iter().map(|&i| self.name(self.defs[i].name)).collect();
+        let set = names.iter().copied().collect();
+        let mut inputs: Vec<Sym> = point.keys().copied().collect();
+        inputs.sort();
+        let w = eval::written::compile_program(&self.store, &self.source.0, &set, &names, &inputs)?;
+        let values: Vec<f64> = inputs
+            .iter()
+            .map(|s| eval::nearest_f64(&point[s]))
+            .collect();
+        Some(w.eval_f64_all(&values))
+    }
+
+    /// One sweep in one arithmetic: forward through the definitions (or with the `given`
+    /// forward values), backward through the adjoints, each formula evaluated with the names
+    /// before it bound.
     fn sweep<B: Backend>(
         &self,
         bw: &Backward,
         live: &[usize],
         mut env: HashMap<Sym, B::V>,
+        given: Option<Vec<B::V>>,
         backend: &B,
         wrap: impl Fn(B::V) -> std::result::Result<Value, Fail>,
     ) -> std::result::Result<SweepValues, EvalError> {
         let mut forward = Vec::new();
-        for &i in live {
+        for (k, &i) in live.iter().enumerate() {
             let d = &self.defs[i];
-            let v = eval::evaluate_with(&self.store, &[d.formula], &env, backend)?.remove(0);
+            let v = match &given {
+                Some(vals) => vals[k].clone(),
+                None => eval::evaluate_with(&self.store, &[d.formula], &env, backend)?.remove(0),
+            };
             env.insert(d.name, v.clone());
             forward.push(wrap(v).map_err(|f| EvalError::At(d.formula, f))?);
         }
@@ -840,7 +872,7 @@ impl<'a> ProgramObjective<'a> {
                     &net.store,
                     &net.source.0,
                     &live,
-                    output,
+                    &[output],
                     &self.inputs,
                 ) {
                     Some(w) => Some(ObjectiveTape::Written(w)),

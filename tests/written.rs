@@ -173,3 +173,27 @@ fn fd_and_sweep_of_a_5000_layer_program_run_on_the_tape() {
         Value::Exact(_) | Value::Mpfr(_)
     ));
 }
+
+#[test]
+fn backprop_in_f64_runs_the_forward_pass_as_written() {
+    let dir = std::env::temp_dir().join(format!("chainrule-written-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("sum.chain");
+    std::fs::write(&file, "a = 0.1 + 0.2\nb = a + 0.3\nE = w*b\nat w = 1\n").unwrap();
+    let j = json(&[
+        "backprop",
+        file.to_str().unwrap(),
+        "--float",
+        "f64",
+        "--format",
+        "json",
+    ]);
+    let text = j.to_string();
+    assert!(text.contains("\"0.30000000000000004\""), "{text}");
+    assert!(text.contains("\"0.6000000000000001\""), "{text}");
+    // The homework's loss in f64 is NumPy's, bit for bit.
+    let (code, out, _) = run(&["backprop", "examples/hw7_sigmoid.chain", "--float", "f64"]);
+    assert_eq!(code, 0);
+    let want = numpy_q2(&[2.0, 2.0, 3.0]);
+    assert!(out.contains(&format!("= {want}\n")), "{want} in\n{out}");
+}

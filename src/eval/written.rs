@@ -41,10 +41,14 @@ impl Written {
     /// NumPy would; a result that is not finite (an overflow, a domain error) is an error
     /// naming the first operation that gave it.
     pub fn eval_f64(&self, point: &[f64]) -> Result<f64> {
+        self.eval_f64_all(point).map(|v| v[0])
+    }
+
+    /// [`Written::eval_f64`] for a tape of several outputs: all of them.
+    pub fn eval_f64_all(&self, point: &[f64]) -> Result<Vec<f64>> {
         self.tape
             .checked_f64_eval()
             .eval(point)
-            .map(|v| v[0])
             .map_err(|(i, v)| self.not_finite(i, v.is_nan()))
     }
 
@@ -105,7 +109,7 @@ impl Ctx {
         self.b.op(op, a, b)
     }
 
-    fn finish(self, out: u32, src: &str) -> Written {
+    fn finish(self, outputs: Vec<u32>, src: &str) -> Written {
         let texts = self
             .spans
             .iter()
@@ -120,7 +124,7 @@ impl Ctx {
             })
             .collect();
         Written {
-            tape: self.b.finish(vec![out]),
+            tape: self.b.finish(outputs),
             texts,
         }
     }
@@ -240,18 +244,19 @@ pub fn compile_expr(store: &Store, e: &Expr, src: &str, inputs: &[Sym]) -> Optio
     };
     let mut b = Ctx::new(inputs);
     let out = compile(&mut b, e, &scope).ok()?;
-    Some(b.finish(out, src))
+    Some(b.finish(vec![out], src))
 }
 
-/// Compiles a program's definitions named in `live` as written, up to the definition named
-/// `output`, as a function of `inputs` (in that order): each definition once, in the order
-/// written, each call of a user function expanded with its parameters bound. `None` as for
-/// [`compile_expr`], or if the program does not parse.
+/// Compiles a program's definitions named in `live` as written, as a function of `inputs`
+/// (in that order), with the values of the definitions named in `outputs` as outputs (in
+/// that order): each definition once, in the order written, each call of a user function
+/// expanded with its parameters bound. `None` as for [`compile_expr`], or if the program
+/// does not parse or an output is not among its live definitions.
 pub fn compile_program(
     store: &Store,
     src: &str,
     live: &HashSet<&str>,
-    output: &str,
+    outputs: &[&str],
     inputs: &[Sym],
 ) -> Option<Written> {
     let program = crate::syntax::parse_program(src, "").ok()?;
@@ -275,13 +280,14 @@ pub fn compile_program(
                 continue;
             }
             let r = compile(&mut b, value, &scope).ok()?;
-            if name.name == output {
-                return Some(b.finish(r, src));
-            }
             scope.locals.insert(name.name.clone(), r);
         }
     }
-    None
+    let outputs = outputs
+        .iter()
+        .map(|o| scope.locals.get(*o).copied())
+        .collect::<Option<Vec<u32>>>()?;
+    Some(b.finish(outputs, src))
 }
 
 /// Evaluates the expression `src` (lowered to `id` in `store`) at `point` in IEEE double as
