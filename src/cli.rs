@@ -901,7 +901,7 @@ fn run_fd(a: FdArgs) -> Result<Output> {
     let obj = network::ProgramObjective::new(&mut net, &point)?;
     let r = fd::check(&obj, &delta, &schemes, arith)?;
     drop(obj);
-    out.stdout = report::fd(&net, &point, &r, fmt);
+    out.stdout = report::fd(&net, &point, &r, a.program.opts.eval.digits, fmt);
     Ok(out)
 }
 
@@ -915,6 +915,9 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
         MeasureArg::Squared => fd::Measure::Squared,
         MeasureArg::Norm => fd::Measure::Norm,
     };
+    if let Some(path) = &a.plot {
+        plot::check_svg_path(path)?;
+    }
     let size = net.store.dag_size(net.output_def().expanded);
     fd::check_work(size, net.params.len(), deltas.len(), &schemes, &ariths)?;
     let obj = network::ProgramObjective::new(&mut net, &point)?;

@@ -1271,9 +1271,9 @@ pub(crate) fn fmt_log10(l: f64) -> String {
     }
 }
 
-/// A step for text: `1e-8` for powers of ten, else the shortest decimal of its double if that
-/// is short (`2.5e-3`), else two significant digits.
-/// A step for people: `1e-4`, `2.5e-3`.
+/// A step for people, always in scientific notation so that labels read alike: `1e-8` for
+/// powers of ten (`1e0` for 1), else the shortest decimal of its double if that is short
+/// (`2.5e-3`), else two significant digits (`3.2e-4`).
 pub fn fmt_delta(r: &Rational) -> String {
     if let Some(k) = power_of_ten(r) {
         return format!("1e{k}");
@@ -1283,7 +1283,26 @@ pub fn fmt_delta(r: &Rational) -> String {
     if x.is_normal() && s.len() <= 8 {
         s
     } else {
-        fmt_log10(log10_rational(r))
+        fmt_step_log10(log10_rational(r))
+    }
+}
+
+/// A step given by its log₁₀, in scientific notation with two significant digits (`3.2e-4`,
+/// `1e-8`), as [`fmt_delta`] writes steps.
+fn fmt_step_log10(l: f64) -> String {
+    if !l.is_finite() {
+        return fmt_log10(l);
+    }
+    let mut e = l.floor();
+    let mut m = (10f64.powf(l - e) * 10.0).round() / 10.0;
+    if m >= 10.0 {
+        m /= 10.0;
+        e += 1.0;
+    }
+    if (m - 1.0).abs() < 1e-9 {
+        format!("1e{}", e as i64)
+    } else {
+        format!("{m:.1}e{}", e as i64)
     }
 }
 
@@ -1343,7 +1362,7 @@ fn explain_series(report: &SweepReport, s: &Series) -> String {
             format!(
                 "{}{scale} ≈ {} (ε = 2^{})",
                 e.rule,
-                fmt_log10(e.log10_step),
+                fmt_step_log10(e.log10_step),
                 e.eps_log2
             ),
             e.log10_step,

@@ -792,34 +792,49 @@ pub fn explain(
 
 // ------------------------------------------------------------------ finite differences
 
-fn fd_value(v: &Value) -> String {
+/// A gradient or quotient of `fd`: exact values as fractions (with their decimal), MPFR ones
+/// to `digits` significant digits, doubles as the shortest string that reads back.
+fn fd_value(v: &Value, digits: usize) -> String {
     match v {
-        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, 30) {
+        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, digits) {
             Some(d) => format!("{r} = {d}"),
-            None => format!("{r} ≈ {}", format::exact_decimal(r, 12)),
+            None => format!("{r} ≈ {}", format::exact_decimal(r, digits.min(12))),
         },
-        Value::Mpfr(_) => v.to_decimal(20),
-        _ => v.to_decimal(17),
+        _ => v.to_decimal(digits),
     }
 }
 
+/// An error of `fd`: exact ones as fractions, others in scientific notation with three
+/// significant digits, so a column reads `3.60e-3` above `4.84e-11`.
 fn fd_error(v: &Value) -> String {
     match v {
         Value::Exact(r) => r.to_string(),
-        _ => {
-            let x = v.to_float(64);
-            if x.is_zero() {
-                "0".into()
-            } else {
-                format::float_decimal(&x, 3)
-            }
-        }
+        _ => format::scientific(&v.to_float(64), 3),
     }
+}
+
+/// |error / gradient|, at 64 bits; `None` when the gradient is exactly 0.
+fn relative_error(error: &Value, gradient: &Value) -> Option<rug::Float> {
+    let g = gradient.to_float(64);
+    if g.is_zero() {
+        return None;
+    }
+    Some(rug::Float::with_val(64, error.to_float(64) / g).abs())
 }
 
 /// A gradient check at one step: each parameter's quotients and their errors (text or JSON;
 /// LaTeX is refused by the command line).
-pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -> String {
+///
+/// Gradients and MPFR quotients print to `digits` significant digits; f64 quotients as the
+/// shortest string that reads back; errors and relative errors (|error / gradient|) in
+/// scientific notation.
+pub fn fd(
+    net: &Network,
+    point: &Point,
+    r: &crate::fd::FdReport,
+    digits: usize,
+    style: Style,
+) -> String {
     let out = net.name(net.output_def().name);
     match style {
         Style::Json => {
@@ -835,6 +850,9 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
                     for e in &p.entries {
                         o[e.scheme.name()] = value_json(&e.quotient);
                         o[format!("{}_error", e.scheme.name())] = value_json(&e.error);
+                        o[format!("{}_relative_error", e.scheme.name())] =
+                            relative_error(&e.error, &p.gradient)
+                                .map_or(Json::Null, |x| Json::String(format::scientific(&x, 17)));
                     }
                     o
                 })
@@ -856,18 +874,23 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
             for s in &r.schemes {
                 header.push(s.name().to_string());
                 header.push("error".to_string());
+                header.push("rel.".to_string());
             }
             let mut rows = vec![header];
             for p in &r.params {
-                let mut row = vec![p.name.clone(), fd_value(&p.gradient)];
+                let mut row = vec![p.name.clone(), fd_value(&p.gradient, digits)];
                 for e in &p.entries {
-                    row.push(fd_value(&e.quotient));
+                    row.push(fd_value(&e.quotient, digits));
                     row.push(fd_error(&e.error));
+                    row.push(
+                        relative_error(&e.error, &p.gradient)
+                            .map_or("—".into(), |x| format::scientific(&x, 2)),
+                    );
                 }
                 rows.push(row);
             }
             let mut s = format!(
-                "Finite differences of {out} at {}\nstep Δ = {} in {}; error = quotient − gradient\n",
+                "Finite differences of {out} at {}\nstep Δ = {} in {}; error = quotient − gradient, rel. = |error / gradient|\n",
                 point_text(&net.store, point),
                 crate::fd::fmt_delta(&r.delta),
                 r.arith.describe()

@@ -186,6 +186,11 @@ const CASES: &[Case] = &[
         &["eval", "exp(1000)*0", "--float", "f64"],
     ),
     case(
+        "plot_not_svg",
+        USAGE,
+        &["sweep", "ok.chain", "--plot", "sweep.png"],
+    ),
+    case(
         "sweep_too_long",
         MATH,
         &[

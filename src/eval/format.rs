@@ -112,6 +112,27 @@ pub fn float_decimal(f: &Float, digits: usize) -> String {
     format!("{sign}{body}")
 }
 
+/// A float in scientific notation with exactly `digits` significant digits, whatever its
+/// size (`3.60e-3`, `4.84e-11`, `1.27e-25`): for columns of errors that line up.
+pub fn scientific(f: &Float, digits: usize) -> String {
+    if f.is_zero() {
+        return "0".into();
+    }
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    let digits = digits.max(1);
+    let (neg, mantissa, exp) = f.to_sign_string_exp(10, Some(digits));
+    let exp = exp.unwrap_or(0) - 1; // value = d.ddd × 10^exp
+    let (a, b) = mantissa.split_at(1);
+    let sign = if neg { "-" } else { "" };
+    if b.is_empty() {
+        format!("{sign}{a}e{exp}")
+    } else {
+        format!("{sign}{a}.{b}e{exp}")
+    }
+}
+
 /// A value for people: integers in full, other exact values as `p/q = 0.75` or
 /// `p/q ≈ 0.3333…`, floats to `digits` significant digits.
 pub fn for_people(v: &Value, digits: usize) -> String {
