@@ -236,13 +236,27 @@ pub fn parse_schemes(spec: &str) -> Result<Vec<Scheme>> {
 // ---------------------------------------------------------------------------------------------
 
 /// A scalar function of named parameters, evaluable in every arithmetic, with its exact gradient.
-pub trait Objective {
+/// Shared between threads: the shifted points of many parameters are evaluated in parallel.
+pub trait Objective: Sync {
     /// Parameter names, in order.
     fn params(&self) -> &[String];
     /// The point: the parameters' values, exact.
     fn point(&self) -> &[Rational];
     /// Value at `p` (one entry per parameter) in IEEE double.
     fn eval_f64(&self, p: &[f64]) -> Result<f64>;
+    /// Values in IEEE double at `base` with one coordinate replaced, for each `(i, v)` of
+    /// `shifts` (coordinate `i` set to `v`). The same values as [`Objective::eval_f64`];
+    /// an objective may compute several at once.
+    fn eval_f64_shifts(&self, base: &[f64], shifts: &[(usize, f64)]) -> Vec<Result<f64>> {
+        shifts
+            .iter()
+            .map(|&(i, v)| {
+                let mut p = base.to_vec();
+                p[i] = v;
+                self.eval_f64(&p)
+            })
+            .collect()
+    }
     /// Value at `p` in MPFR at `prec` bits (every operation correctly rounded at `prec`).
     fn eval_mpfr(&self, p: &[Float], prec: u32) -> Result<Float>;
     /// Value at `p`, exactly; Err if some operation is not rational (e.g. exp).
@@ -472,6 +486,36 @@ pub fn check_work(
     Ok(())
 }
 
+/// Below this many parameters the shifted points are evaluated on one thread.
+const PARALLEL_FROM: usize = 16;
+
+/// `f(0), …, f(n − 1)`, on all cores for large `n` (each evaluation of a shifted point is
+/// independent, and pure, so the results do not depend on the threads); the first error in
+/// index order, if any.
+fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> Result<T> + Sync) -> Result<Vec<T>> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    if n < PARALLEL_FROM || threads <= 1 {
+        return (0..n).map(&f).collect();
+    }
+    let per = n.div_ceil(threads);
+    let f = &f;
+    let chunks: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(per)
+            .map(|start| scope.spawn(move || (start..(start + per).min(n)).map(f).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an evaluation thread panicked"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(n);
+    for c in chunks {
+        out.extend(c?);
+    }
+    Ok(out)
+}
+
 /// Which function values the schemes need.
 struct Needs {
     centre: bool,
@@ -528,29 +572,42 @@ fn quotients(
                     if d == 0.0 { "0" } else { "infinite" }
                 )));
             }
-            // As NumPy: w + e_i*δ adds 0.0 to the other coordinates (a no-op for them).
-            let shifted = |i: usize, s: f64| -> Vec<f64> {
-                w.iter()
-                    .enumerate()
-                    .map(|(j, &wj)| if j == i { wj + s * d } else { wj + 0.0 })
-                    .collect()
+            // As NumPy: w + e_i*δ is w_i ± δ in coordinate i (adding 0.0 to the others is a
+            // no-op for them).
+            let f0 = if needs.centre {
+                obj.eval_f64(&w).map_err(|e| at(e, || place(0, "")))?
+            } else {
+                0.0
             };
-            let eval = |p: &[f64], i: usize, sign: &str| {
-                obj.eval_f64(p).map_err(|e| at(e, || place(i, sign)))
-            };
-            let f0 = if needs.centre { eval(&w, 0, "")? } else { 0.0 };
+            // Parameters in chunks, each chunk's shifted points computed together.
+            const CHUNK: usize = 64;
+            let chunks = par_map(w.len().div_ceil(CHUNK), |c| {
+                let params = c * CHUNK..((c + 1) * CHUNK).min(w.len());
+                let mut shifts = Vec::new();
+                for i in params.clone() {
+                    if needs.plus {
+                        shifts.push((i, w[i] + d));
+                    }
+                    if needs.minus {
+                        shifts.push((i, w[i] - d));
+                    }
+                }
+                let mut values = obj.eval_f64_shifts(&w, &shifts).into_iter();
+                let mut next = |i: usize, sign: &str| {
+                    let v = values.next().expect("one value per shift");
+                    v.map_err(|e| at(e, || place(i, sign)))
+                };
+                params
+                    .map(|i| {
+                        let fp = if needs.plus { next(i, "+")? } else { 0.0 };
+                        let fm = if needs.minus { next(i, "−")? } else { 0.0 };
+                        Ok((fp, fm))
+                    })
+                    .collect::<Result<Vec<(f64, f64)>>>()
+            })?;
+            let shifted_values = chunks.into_iter().flatten();
             let mut rows = Vec::with_capacity(w.len());
-            for (i, name) in names.iter().enumerate() {
-                let fp = if needs.plus {
-                    eval(&shifted(i, 1.0), i, "+")?
-                } else {
-                    0.0
-                };
-                let fm = if needs.minus {
-                    eval(&shifted(i, -1.0), i, "−")?
-                } else {
-                    0.0
-                };
+            for (name, (fp, fm)) in names.iter().zip(shifted_values) {
                 let mut row = Vec::with_capacity(schemes.len());
                 for &s in schemes {
                     let q = match s {
@@ -597,8 +654,7 @@ fn quotients(
             } else {
                 zero.clone()
             };
-            let mut rows = Vec::with_capacity(w.len());
-            for (i, name) in names.iter().enumerate() {
+            let shifted_values = par_map(w.len(), |i| {
                 let fp = if needs.plus {
                     eval(&shifted(i, true), i, "+")?
                 } else {
@@ -609,6 +665,10 @@ fn quotients(
                 } else {
                     zero.clone()
                 };
+                Ok((fp, fm))
+            })?;
+            let mut rows = Vec::with_capacity(w.len());
+            for (name, (fp, fm)) in names.iter().zip(shifted_values) {
                 let mut row = Vec::with_capacity(schemes.len());
                 for &s in schemes {
                     let (num, den) = match s {
@@ -649,8 +709,7 @@ fn quotients(
                 Rational::new()
             };
             let two_d = Rational::from(delta * 2u32);
-            let mut rows = Vec::with_capacity(w.len());
-            for i in 0..w.len() {
+            let shifted_values = par_map(w.len(), |i| {
                 let fp = if needs.plus {
                     eval(&shifted(i, true), i, "+")?
                 } else {
@@ -661,6 +720,10 @@ fn quotients(
                 } else {
                     Rational::new()
                 };
+                Ok((fp, fm))
+            })?;
+            let mut rows = Vec::with_capacity(w.len());
+            for (fp, fm) in shifted_values {
                 let row = schemes
                     .iter()
                     .map(|s| {

@@ -805,7 +805,7 @@ pub struct ProgramObjective<'a> {
     gradient: Vec<Value>,
     /// The tape's inputs: the parameters, then the other names of the point.
     inputs: Vec<Sym>,
-    tape: std::cell::OnceCell<Option<ObjectiveTape>>,
+    tape: std::sync::OnceLock<Option<ObjectiveTape>>,
 }
 
 /// The tape an objective runs on.
@@ -852,7 +852,7 @@ impl<'a> ProgramObjective<'a> {
             base: point.clone(),
             gradient: trace.gradient,
             inputs,
-            tape: std::cell::OnceCell::new(),
+            tape: std::sync::OnceLock::new(),
         })
     }
 
@@ -941,6 +941,37 @@ impl crate::fd::Objective for ProgramObjective<'_> {
                 }),
         };
         result.map_err(|e| self.explain_failure(self.env(p, eval::nearest_f64), &F64, e))
+    }
+    fn eval_f64_shifts(&self, base: &[f64], shifts: &[(usize, f64)]) -> Vec<Result<f64>> {
+        let tape = match self.tape() {
+            Some(ObjectiveTape::Written(w)) => &w.tape,
+            Some(ObjectiveTape::Expanded(t)) => t,
+            None => return shifts.iter().map(|_| self.eval_f64(base)).collect(),
+        };
+        let values = self.tape_point(base, eval::nearest_f64);
+        let mut eval = tape.checked_f64_eval();
+        let mut out = Vec::with_capacity(shifts.len());
+        for group in shifts.chunks(eval::tape::LANES) {
+            let got = eval.eval_lanes(group.len(), |l, k| {
+                if k == group[l].0 {
+                    group[l].1
+                } else {
+                    values[k]
+                }
+            });
+            for (v, &(i, x)) in got.into_iter().zip(group) {
+                out.push(match v {
+                    Some(v) => Ok(v),
+                    None => {
+                        // Not finite somewhere: evaluated alone, it says where.
+                        let mut p = base.to_vec();
+                        p[i] = x;
+                        self.eval_f64(&p)
+                    }
+                });
+            }
+        }
+        out
     }
     fn eval_mpfr(&self, p: &[Float], prec: u32) -> Result<Float> {
         let point = self.tape_point(p, |r| Float::with_val(prec, r));

@@ -561,6 +561,7 @@ impl Tape {
         CheckedF64Eval {
             tape: self,
             regs: self.f64_registers::<1>(),
+            lanes: Vec::new(),
         }
     }
 
@@ -894,7 +895,12 @@ pub struct F64Eval<'t> {
 pub struct CheckedF64Eval<'t> {
     tape: &'t Tape,
     regs: Vec<[f64; 1]>,
+    lanes: Vec<[f64; LANES]>,
 }
+
+/// Points per run of [`CheckedF64Eval::eval_lanes`]: enough to spread each instruction's
+/// dispatch over several points, few enough that a deep program's registers stay in cache.
+pub const LANES: usize = 8;
 
 impl CheckedF64Eval<'_> {
     /// Evaluates at `point` (values in the order of [`Tape::inputs`]): the outputs, or the
@@ -918,6 +924,37 @@ impl CheckedF64Eval<'_> {
             .iter()
             .map(|&r| self.regs[r as usize][0])
             .collect())
+    }
+
+    /// Evaluates up to [`LANES`] points at once, input `k` of point `l` being `input(l, k)`:
+    /// the same operations as [`CheckedF64Eval::eval`], so the same results. The first output
+    /// of each point, or `None` if some instruction's result was not finite for it (evaluate
+    /// that point alone to know where).
+    pub fn eval_lanes(
+        &mut self,
+        points: usize,
+        input: impl Fn(usize, usize) -> f64,
+    ) -> Vec<Option<f64>> {
+        assert!((1..=LANES).contains(&points), "1 to LANES points");
+        if self.lanes.is_empty() {
+            self.lanes = self.tape.f64_registers::<LANES>();
+        }
+        for k in 0..self.tape.inputs.len() {
+            // Idle lanes compute on copies of the first point.
+            self.lanes[k] = std::array::from_fn(|l| input(if l < points { l } else { 0 }, k));
+        }
+        let mut bad = [false; LANES];
+        for ins in &self.tape.code {
+            self.tape.step::<LANES, true>(ins, &mut self.lanes);
+            let v = &self.lanes[ins.dst as usize];
+            if !v.iter().all(|x| x.is_finite()) {
+                for (b, x) in bad.iter_mut().zip(v) {
+                    *b |= !x.is_finite();
+                }
+            }
+        }
+        let out = &self.lanes[self.tape.outputs[0] as usize];
+        (0..points).map(|l| (!bad[l]).then_some(out[l])).collect()
     }
 }
 
