@@ -2,24 +2,12 @@
 //! correctly rounded `str::parse::<f64>` reads the same decimal), and f64 results print as
 //! the shortest string that reads back to the same double (as Python's `repr`).
 
+mod common;
+
 use chainrule::eval::{Value, nearest_f64};
 use chainrule::syntax::parse_number;
+use common::Rng;
 use rug::Rational;
-
-/// A seeded xorshift generator: the same decimals on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// A random decimal: 1 to 40 significant digits, a decimal exponent from normal through
 /// subnormal to beyond the range of doubles at both ends.

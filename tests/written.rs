@@ -7,7 +7,7 @@ mod common;
 use chainrule::eval::{Value, nearest_f64};
 use chainrule::fd::{Arith, Objective, Scheme, check, parse_deltas, parse_step, sweep};
 use chainrule::network::{self, ProgramObjective};
-use common::{chainrule as run, json};
+use common::{Rng, chainrule as run, json};
 
 fn eval_f64(expr: &str) -> String {
     let (code, out, err) = run(&["eval", expr, "--float", "f64"]);
@@ -76,16 +76,9 @@ fn the_program_objective_is_the_program_as_written_bit_for_bit() {
     let mut net = network::load(&src, "hw7_sigmoid.chain", None).unwrap();
     let point = net.point.clone();
     let obj = ProgramObjective::new(&mut net, &point).unwrap();
-    let mut seed = 7u64;
+    let mut rng = Rng(7);
     for _ in 0..2000 {
-        let w: Vec<f64> = (0..3)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0
-            })
-            .collect();
+        let w: Vec<f64> = (0..3).map(|_| rng.uniform(-4.0, 4.0)).collect();
         let got = obj.eval_f64(&w).unwrap();
         assert_eq!(got.to_bits(), numpy_q2(&w).to_bits(), "at {w:?}");
     }

@@ -182,6 +182,19 @@ struct Compiler {
 }
 
 impl Compiler {
+    /// A compiler whose first `inputs` registers hold the inputs.
+    fn new(inputs: usize) -> Compiler {
+        Compiler {
+            code: Vec::new(),
+            konsts: Vec::new(),
+            konst_at: HashMap::new(),
+            regs: Regs {
+                free: Vec::new(),
+                count: inputs as u32,
+            },
+        }
+    }
+
     fn konst(&mut self, q: &Rational) -> u32 {
         if let Some(&k) = self.konst_at.get(q) {
             return k;
@@ -364,15 +377,7 @@ impl Builder {
     /// A tape of these inputs: input `i` is register `i`.
     pub(crate) fn new(inputs: &[Sym]) -> Builder {
         Builder {
-            c: Compiler {
-                code: Vec::new(),
-                konsts: Vec::new(),
-                konst_at: HashMap::new(),
-                regs: Regs {
-                    free: Vec::new(),
-                    count: inputs.len() as u32,
-                },
-            },
+            c: Compiler::new(inputs.len()),
             numbers: Vec::new(),
             number_at: HashMap::new(),
             inputs: inputs.to_vec(),
@@ -439,15 +444,7 @@ impl Tape {
             .enumerate()
             .map(|(i, s)| (*s, i as u32))
             .collect();
-        let mut c = Compiler {
-            code: Vec::new(),
-            konsts: Vec::new(),
-            konst_at: HashMap::new(),
-            regs: Regs {
-                free: Vec::new(),
-                count: inputs.len() as u32,
-            },
-        };
+        let mut c = Compiler::new(inputs.len());
         let mut reg = vec![u32::MAX; order.len()];
         let mut numbers = Vec::new();
         // Leaves first: inputs and numbers have registers of their own for the whole run.

@@ -153,30 +153,26 @@ fn compile_inner(b: &mut Ctx, e: &Expr, scope: &Scope) -> std::result::Result<u3
             b.op(BuildOp::Neg, x, None, span)
         }
         ExprKind::Sum(first, rest) => {
-            let mut acc = compile(b, first, scope)?;
-            for (op, t) in rest {
-                let t = compile(b, t, scope)?;
+            let ops = rest.iter().map(|(op, t)| {
                 let op = if *op == AddOp::Add {
                     BuildOp::Add
                 } else {
                     BuildOp::Sub
                 };
-                acc = b.op(op, acc, Some(t), span);
-            }
-            acc
+                (op, t)
+            });
+            chain(b, first, ops, span, scope)?
         }
         ExprKind::Product(first, rest) => {
-            let mut acc = compile(b, first, scope)?;
-            for (op, f) in rest {
-                let f = compile(b, f, scope)?;
+            let ops = rest.iter().map(|(op, f)| {
                 let op = if *op == MulOp::Mul {
                     BuildOp::Mul
                 } else {
                     BuildOp::Div
                 };
-                acc = b.op(op, acc, Some(f), span);
-            }
-            acc
+                (op, f)
+            });
+            chain(b, first, ops, span, scope)?
         }
         ExprKind::Pow(base, exponent) => {
             // `x**2` in NumPy is C's pow, correctly rounded for squares as x*x is.
@@ -222,6 +218,22 @@ fn compile_inner(b: &mut Ctx, e: &Expr, scope: &Scope) -> std::result::Result<u3
             compile(b, body, &inner)?
         }
     })
+}
+
+/// A chain `a ∘ b ∘ c` left to right, as written: `(a ∘ b) ∘ c`.
+fn chain<'e>(
+    b: &mut Ctx,
+    first: &Expr,
+    rest: impl Iterator<Item = (BuildOp, &'e Expr)>,
+    span: Span,
+    scope: &Scope,
+) -> std::result::Result<u32, Unsupported> {
+    let mut acc = compile(b, first, scope)?;
+    for (op, e) in rest {
+        let x = compile(b, e, scope)?;
+        acc = b.op(op, acc, Some(x), span);
+    }
+    Ok(acc)
 }
 
 fn input_registers(inputs: &[Sym]) -> HashMap<Sym, u32> {
