@@ -124,13 +124,14 @@ fn fd_and_sweep_of_a_5000_layer_program_run_on_the_tape() {
     let d = 1e-4;
     // Parameters in the objective's order: each perturbed quotient equals NumPy's.
     let values: Vec<f64> = obj.point().iter().map(nearest_f64).collect();
+    let index: std::collections::HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let numpy_at = |p: &[f64]| {
-        let ix = names.iter().position(|n| n == "x").unwrap();
-        let iy = names.iter().position(|n| n == "y").unwrap();
-        let w: Vec<f64> = (1..=N)
-            .map(|k| p[names.iter().position(|n| *n == format!("w{k}")).unwrap()])
-            .collect();
-        numpy_chain(&w, p[ix], p[iy])
+        let w: Vec<f64> = (1..=N).map(|k| p[index[format!("w{k}").as_str()]]).collect();
+        numpy_chain(&w, p[index["x"]], p[index["y"]])
     };
     for name in ["w1", "w2500", "w5000", "x", "y"] {
         let i = names.iter().position(|n| n == name).unwrap();
