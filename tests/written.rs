@@ -130,7 +130,9 @@ fn fd_and_sweep_of_a_5000_layer_program_run_on_the_tape() {
         .map(|(i, n)| (n.as_str(), i))
         .collect();
     let numpy_at = |p: &[f64]| {
-        let w: Vec<f64> = (1..=N).map(|k| p[index[format!("w{k}").as_str()]]).collect();
+        let w: Vec<f64> = (1..=N)
+            .map(|k| p[index[format!("w{k}").as_str()]])
+            .collect();
         numpy_chain(&w, p[index["x"]], p[index["y"]])
     };
     for name in ["w1", "w2500", "w5000", "x", "y"] {
@@ -190,4 +192,33 @@ fn backprop_in_f64_runs_the_forward_pass_as_written() {
     assert_eq!(code, 0);
     let want = numpy_q2(&[2.0, 2.0, 3.0]);
     assert!(out.contains(&format!("= {want}\n")), "{want} in\n{out}");
+}
+
+/// Every expression of the SymPy oracle, computed as written in f64, is within rounding of its
+/// 256-bit value (or both fail): the written form computes the same function as the DAG.
+#[test]
+fn the_written_form_computes_the_same_function_as_the_dag() {
+    use chainrule::eval::{Mode, evaluate, written::eval_expr_f64};
+    use chainrule::expr::Store;
+    let mut compared = 0;
+    for case in common::oracle() {
+        let mut store = Store::new();
+        let Ok((e, _)) = chainrule::syntax::read_expr(&mut store, &case.expr, "<case>") else {
+            continue;
+        };
+        let point = common::point(&mut store, &case.at);
+        let exact = evaluate(&store, &[e], &point, Mode::Mpfr(256));
+        let written = eval_expr_f64(&store, &case.expr, e, &point);
+        match (exact, written) {
+            (Ok((v, _)), Ok(x)) => {
+                let want = v[0].to_f64();
+                let tol = 1e-9 * want.abs().max(1.0);
+                assert!((x - want).abs() <= tol, "{}: {x} vs {want}", case.expr);
+                compared += 1;
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{}: {a:?} vs {b:?}", case.expr),
+        }
+    }
+    assert!(compared >= 100, "{compared}");
 }
