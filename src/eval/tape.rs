@@ -10,6 +10,12 @@
 //!   large batches are split over all cores.
 //! - [`F64Eval`] runs one point in f64 (the same instructions, a block of one).
 //! - [`MpfrEval`] runs one point in MPFR, reusing its allocated `Float`s from point to point.
+//! - [`CheckedF64Eval`] runs one point (or [`LANES`] points) in f64 as NumPy would, with the C
+//!   library's `exp`, and reports the first result that is not finite: the finite
+//!   differences of `fd` and `sweep` run on it.
+//!
+//! Besides compiling a DAG, a tape can be built one operation at a time in a given order
+//! (`Builder`): the user's input as written ([`super::written`]).
 //!
 //! A gradient is compiled together with its function ([`Tape::gradient`]): the symbolic
 //! reverse sweep ([`crate::diff::gradient`]) shares the forward values and the adjoints, so

@@ -78,10 +78,15 @@ impl Written {
 /// function being expanded, and the user's functions.
 struct Scope<'a> {
     store: &'a Store,
-    inputs: HashMap<Sym, u32>,
+    inputs: &'a HashMap<Sym, u32>,
     locals: HashMap<String, u32>,
     functions: &'a HashMap<String, (Vec<String>, &'a Expr)>,
+    /// How many user-function calls deep the expansion is.
+    depth: usize,
 }
+
+/// The deepest nesting of user-function calls expanded.
+const MAX_CALL_DEPTH: usize = 256;
 
 /// The input cannot be compiled as written.
 struct Unsupported;
@@ -209,11 +214,17 @@ fn compile_inner(b: &mut Ctx, e: &Expr, scope: &Scope) -> std::result::Result<u3
                 return Err(Unsupported);
             }
             // A call runs the body with its parameters bound, as a Python function would.
+            // Bodies are expanded at most MAX_CALL_DEPTH calls deep (a program that loads has
+            // no recursion; this only keeps a mistake from running away).
+            if scope.depth >= MAX_CALL_DEPTH {
+                return Err(Unsupported);
+            }
             let inner = Scope {
                 store: scope.store,
-                inputs: scope.inputs.clone(),
+                inputs: scope.inputs,
                 locals: params.iter().cloned().zip(args).collect(),
                 functions: scope.functions,
+                depth: scope.depth + 1,
             };
             compile(b, body, &inner)?
         }
@@ -248,11 +259,13 @@ fn input_registers(inputs: &[Sym]) -> HashMap<Sym, u32> {
 /// it uses a name not among `inputs` or something with no as-written meaning.
 pub fn compile_expr(store: &Store, e: &Expr, src: &str, inputs: &[Sym]) -> Option<Written> {
     let functions = HashMap::new();
+    let registers = input_registers(inputs);
     let scope = Scope {
         store,
-        inputs: input_registers(inputs),
+        inputs: &registers,
         locals: HashMap::new(),
         functions: &functions,
+        depth: 0,
     };
     let mut b = Ctx::new(inputs);
     let out = compile(&mut b, e, &scope).ok()?;
@@ -279,11 +292,13 @@ pub fn compile_program(
             functions.insert(name.name.clone(), (params, body));
         }
     }
+    let registers = input_registers(inputs);
     let mut scope = Scope {
         store,
-        inputs: input_registers(inputs),
+        inputs: &registers,
         locals: HashMap::new(),
         functions: &functions,
+        depth: 0,
     };
     let mut b = Ctx::new(inputs);
     for (stmt, _) in &program.stmts {
