@@ -1,7 +1,7 @@
 //! Input evaluated as written, as NumPy would: the one place where `0.1 + 0.2` is
 //! 0.30000000000000004.
 //!
-//! The [`Store`](crate::expr::Store) folds constants exactly (`0.1 + 0.2` is 3/10 the moment
+//! The [`Store`] folds constants exactly (`0.1 + 0.2` is 3/10 the moment
 //! it is built) and sorts the terms of sums and the factors of products: right for symbolic
 //! work and for chainrule's own formulas (derivatives), but not what a program computes in
 //! IEEE double. A NumPy program rounds each literal to the nearest double and runs each
