@@ -185,6 +185,12 @@ const CASES: &[Case] = &[
         MATH,
         &["eval", "exp(1000)*0", "--float", "f64"],
     ),
+    // The value in the help in f64: 5.221469689764144e173, not 174 digits.
+    case(
+        "f64_overflow_value_is_short",
+        MATH,
+        &["eval", "exp(x)^2", "--at", "x=400", "--float", "f64"],
+    ),
     case(
         "plot_not_svg",
         USAGE,

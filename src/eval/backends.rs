@@ -559,7 +559,9 @@ impl Backend for F64 {
         v.partial_cmp(&0.0)
     }
     fn show(&self, v: &f64) -> String {
-        v.to_string()
+        // The shortest string that reads back, in scientific notation when large or small
+        // (1e300, not three hundred digits).
+        super::format::decimal(&super::Value::F64(*v), 17)
     }
     fn call(&self, f: Builtin, args: &[&f64]) -> Result<f64, Fail> {
         let t = *args[0];
