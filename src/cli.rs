@@ -859,8 +859,15 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
             );
         }
         Format::Latex => {
+            // The formula is the exact one (0.1 + 0.2 reads 3/10); a double computed from it
+            // is only near its value.
+            let rel = if matches!(v, Value::F64(_)) {
+                "\\approx"
+            } else {
+                "="
+            };
             out.stdout = format!(
-                "{} = {}\n",
+                "{} {rel} {}\n",
                 print::latex(&store, e),
                 format::latex(&v, a.eval.digits)
             );

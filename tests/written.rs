@@ -40,6 +40,9 @@ fn eval_in_f64_computes_as_numpy_does() {
     // Exactly, it is still 3/10.
     let j = json(&["eval", "0.1 + 0.2", "--format", "json"]);
     assert_eq!(j["exact"], "3/10");
+    // In LaTeX the formula is the exact one, so the double is only near it.
+    let (_, out, _) = run(&["eval", "0.1 + 0.2", "--float", "f64", "--format", "latex"]);
+    assert_eq!(out, "\\frac{3}{10} \\approx 0.30000000000000004\n");
 }
 
 #[test]
