@@ -158,26 +158,18 @@ fn compile_inner(b: &mut Ctx, e: &Expr, scope: &Scope) -> std::result::Result<u3
             b.op(BuildOp::Neg, x, None, span)
         }
         ExprKind::Sum(first, rest) => {
-            let ops = rest.iter().map(|(op, t)| {
-                let op = if *op == AddOp::Add {
-                    BuildOp::Add
-                } else {
-                    BuildOp::Sub
-                };
-                (op, t)
-            });
-            chain(b, first, ops, span, scope)?
+            let op = |op: &AddOp| match op {
+                AddOp::Add => BuildOp::Add,
+                AddOp::Sub => BuildOp::Sub,
+            };
+            chain(b, first, rest.iter().map(|(o, t)| (op(o), t)), span, scope)?
         }
         ExprKind::Product(first, rest) => {
-            let ops = rest.iter().map(|(op, f)| {
-                let op = if *op == MulOp::Mul {
-                    BuildOp::Mul
-                } else {
-                    BuildOp::Div
-                };
-                (op, f)
-            });
-            chain(b, first, ops, span, scope)?
+            let op = |op: &MulOp| match op {
+                MulOp::Mul => BuildOp::Mul,
+                MulOp::Div => BuildOp::Div,
+            };
+            chain(b, first, rest.iter().map(|(o, f)| (op(o), f)), span, scope)?
         }
         ExprKind::Pow(base, exponent) => {
             // `x**2` in NumPy is C's pow, correctly rounded for squares as x*x is.
@@ -247,29 +239,38 @@ fn chain<'e>(
     Ok(acc)
 }
 
-fn input_registers(inputs: &[Sym]) -> HashMap<Sym, u32> {
-    inputs
+/// Compiles with `body`, which returns the output registers, in a scope where `inputs`
+/// are the first registers and `functions` the user's functions.
+fn build(
+    store: &Store,
+    src: &str,
+    inputs: &[Sym],
+    functions: &HashMap<String, (Vec<String>, &Expr)>,
+    body: impl FnOnce(&mut Ctx, &mut Scope) -> std::result::Result<Vec<u32>, Unsupported>,
+) -> Option<Written> {
+    let registers: HashMap<Sym, u32> = inputs
         .iter()
         .enumerate()
         .map(|(i, s)| (*s, i as u32))
-        .collect()
+        .collect();
+    let mut scope = Scope {
+        store,
+        inputs: &registers,
+        locals: HashMap::new(),
+        functions,
+        depth: 0,
+    };
+    let mut b = Ctx::new(inputs);
+    let outputs = body(&mut b, &mut scope).ok()?;
+    Some(b.finish(outputs, src))
 }
 
 /// Compiles an expression as written, as a function of `inputs` (in that order). `None` if
 /// it uses a name not among `inputs` or something with no as-written meaning.
 pub fn compile_expr(store: &Store, e: &Expr, src: &str, inputs: &[Sym]) -> Option<Written> {
-    let functions = HashMap::new();
-    let registers = input_registers(inputs);
-    let scope = Scope {
-        store,
-        inputs: &registers,
-        locals: HashMap::new(),
-        functions: &functions,
-        depth: 0,
-    };
-    let mut b = Ctx::new(inputs);
-    let out = compile(&mut b, e, &scope).ok()?;
-    Some(b.finish(vec![out], src))
+    build(store, src, inputs, &HashMap::new(), |b, scope| {
+        Ok(vec![compile(b, e, scope)?])
+    })
 }
 
 /// Compiles a program's definitions named in `live` as written, as a function of `inputs`
@@ -292,29 +293,20 @@ pub fn compile_program(
             functions.insert(name.name.clone(), (params, body));
         }
     }
-    let registers = input_registers(inputs);
-    let mut scope = Scope {
-        store,
-        inputs: &registers,
-        locals: HashMap::new(),
-        functions: &functions,
-        depth: 0,
-    };
-    let mut b = Ctx::new(inputs);
-    for (stmt, _) in &program.stmts {
-        if let Stmt::Def { name, value } = stmt {
-            if !live.contains(name.name.as_str()) {
-                continue;
+    build(store, src, inputs, &functions, |b, scope| {
+        for (stmt, _) in &program.stmts {
+            if let Stmt::Def { name, value } = stmt
+                && live.contains(name.name.as_str())
+            {
+                let r = compile(b, value, scope)?;
+                scope.locals.insert(name.name.clone(), r);
             }
-            let r = compile(&mut b, value, &scope).ok()?;
-            scope.locals.insert(name.name.clone(), r);
         }
-    }
-    let outputs = outputs
-        .iter()
-        .map(|o| scope.locals.get(*o).copied())
-        .collect::<Option<Vec<u32>>>()?;
-    Some(b.finish(outputs, src))
+        outputs
+            .iter()
+            .map(|o| scope.locals.get(*o).copied().ok_or(Unsupported))
+            .collect()
+    })
 }
 
 /// Evaluates the expression `src` (lowered to `id` in `store`) at `point` in IEEE double as
