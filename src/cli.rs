@@ -537,6 +537,7 @@ fn numbers(opts: &EvalOpts) -> report::Numbers {
 
 fn run_backprop(a: ProgramArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a)?;
+    note_digits(&a.opts.eval, &mut out);
     let names = program_names(&net);
     out.stdout = in_play(&names, || {
         report::backprop(
@@ -568,6 +569,7 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
+    note_digits(&a.program.opts.eval, &mut out);
     let output = net.output_def();
     if net.params.is_empty() {
         let name = net.name(output.name);
@@ -649,6 +651,7 @@ fn run_check(a: CheckArgs) -> Result<Output> {
 fn run_explain(a: ExplainArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
+    note_digits(&a.program.opts.eval, &mut out);
     let point = if point.is_empty() { None } else { Some(&point) };
     let names = program_names(&net);
     out.stdout = in_play(&names, || {
@@ -689,6 +692,7 @@ pub fn parse_point(store: &mut Store, specs: &[String]) -> Result<Point> {
             let v = parse_value(value.trim())
                 .map_err(|msg| Error::Usage(format!("--at {name}={}: {msg}", value.trim())))?;
             let s = store.intern(&name);
+            store.set_written_value(s, &v, value.trim());
             if point.insert(s, v).is_some() {
                 return Err(Error::Usage(format!("--at gives `{name}` twice")));
             }
@@ -742,6 +746,18 @@ pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
         None => syntax::parse_number(body).ok_or_else(bad)??,
     };
     Ok(if neg { -v } else { v })
+}
+
+/// Says so when `--digits` asks for more digits than `--precision` carries: MPFR values print
+/// at most that many ([`format::decimal`]), not digits of noise.
+fn note_digits(opts: &EvalOpts, out: &mut Output) {
+    let most = format::digits_for_bits(opts.precision);
+    if opts.float != Some(FloatKind::F64) && opts.digits > most {
+        out.warnings.push(format!(
+            "note: {} bits carry about {most} significant digits, so values computed in MPFR print at most {most} (not the {} of --digits); raise --precision for more",
+            opts.precision, opts.digits
+        ));
+    }
 }
 
 fn mode(opts: &EvalOpts) -> Mode {
@@ -978,6 +994,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     let mut conditions = input.conditions.clone();
     conditions.push(Condition::function(e, Span::new(0, input.src.len())));
     let evaluate = !a.eval.at.is_empty();
+    note_digits(&a.eval, &mut out);
     // Shown as the user wrote it (constants folded, `0.1 + 0.2` would read `3/10`);
     // JSON also carries the parsed form.
     let input_text = written(&input.src);
@@ -1136,7 +1153,17 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
+    note_digits(&a.eval, &mut out);
     let v = evaluate_one(&input, e, &input.conditions, &a.eval, &mut out)?;
+    // In f64 the input is computed as written, as NumPy would (`0.1 + 0.2`); the evaluation
+    // above checked its domain and gives the errors with their places.
+    let v = match v {
+        Value::F64(_) => Value::F64(
+            eval::written::eval_expr_f64(&input.store, &input.src, e, &input.point)
+                .map_err(|err| locate(err, input.source()))?,
+        ),
+        v => v,
+    };
     let ExprInput { store, src, .. } = input;
     let input_text = written(&src);
     match a.eval.format {
@@ -1148,8 +1175,15 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
             );
         }
         Format::Latex => {
+            // The formula is the exact one (0.1 + 0.2 reads 3/10); a double computed from it
+            // is only near its value.
+            let rel = if matches!(v, Value::F64(_)) {
+                "\\approx"
+            } else {
+                "="
+            };
             out.stdout = format!(
-                "{} = {}\n",
+                "{} {rel} {}\n",
                 print::latex(&store, e),
                 format::latex(&v, a.eval.digits)
             );
@@ -1185,10 +1219,12 @@ fn run_fd(a: FdArgs) -> Result<Output> {
     let delta = fd::parse_step(&a.delta)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
     let arith: fd::Arith = a.arith.parse()?;
+    let size = net.store.dag_size(net.output_def().expanded);
+    fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
     let obj = network::ProgramObjective::new(&mut net, &point)?;
     let r = fd::check(&obj, &delta, &schemes, arith)?;
     drop(obj);
-    out.stdout = report::fd(&net, &point, &r, fmt);
+    out.stdout = report::fd(&net, &point, &r, a.program.opts.eval.digits, fmt);
     Ok(out)
 }
 
@@ -1208,7 +1244,11 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
         MeasureArg::Squared => fd::Measure::Squared,
         MeasureArg::Norm => fd::Measure::Norm,
     };
-    check_sweep_work(&net, deltas.len(), &schemes, &ariths)?;
+    if let Some(path) = &a.plot {
+        plot::check_svg_path(path)?;
+    }
+    let size = net.store.dag_size(net.output_def().expanded);
+    fd::check_work(size, net.params.len(), deltas.len(), &schemes, &ariths)?;
     let obj = network::ProgramObjective::new(&mut net, &point)?;
     let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
     drop(obj);
@@ -1232,42 +1272,4 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
     }
     out.stdout = report::sweep(&net, &point, &r, measure, fmt);
     Ok(out)
-}
-
-/// Largest sweep accepted, in node evaluations weighted by precision (about a minute of work).
-const MAX_SWEEP_WORK: f64 = 2e9;
-
-/// Refuses a sweep that would run for many minutes without output: steps × evaluations per
-/// step × the program's size, each MPFR evaluation weighted by (bits/64)^1.6, the growth of
-/// multiplication cost with precision.
-fn check_sweep_work(
-    net: &Network,
-    steps: usize,
-    schemes: &[fd::Scheme],
-    ariths: &[fd::Arith],
-) -> Result<()> {
-    let size = net.store.dag_size(net.output_def().expanded) as f64;
-    let params = net.params.len() as f64;
-    let evals_per_step = schemes.len() as f64 * 2.0 * params + 1.0;
-    let weight: f64 = ariths
-        .iter()
-        .map(|a| match a {
-            fd::Arith::F64 => 0.1,
-            fd::Arith::Mpfr(bits) => (f64::from(*bits) / 64.0).max(1.0).powf(1.6),
-            fd::Arith::Exact => 4.0,
-        })
-        .sum();
-    let work = steps as f64 * evals_per_step * size * weight;
-    if work > MAX_SWEEP_WORK {
-        return Err(Error::Limit(format!(
-            "this sweep would take too long: {steps} steps × {evals_per_step} evaluations of a {size}-node program in {} is about {:.0e} units of work (the limit is {MAX_SWEEP_WORK:.0e}); use fewer steps (--deltas) or a lower precision",
-            ariths
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            work
-        )));
-    }
-    Ok(())
 }

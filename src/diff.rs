@@ -204,6 +204,9 @@ fn local_partial(
                 let em1 = store.sum_of(Rational::from(-1), vec![(*e, one())]);
                 let p = store.pow(*b, em1);
                 (one(), vec![(*e, one()), (p, one())])
+            } else if store.is_zero(*b) {
+                // 0^e is 0 wherever it is differentiable (e > 0): so is its derivative.
+                (Rational::new(), vec![])
             } else {
                 // b^e · log(b)
                 let log_b = store.apply(Builtin::Log, *b);
@@ -404,7 +407,9 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
                 let p = store.pow(b, em1);
                 terms.push(store.mul_all([e, p, db]));
             }
-            if !store.is_zero(de) {
+            // 0^e is 0 wherever it is differentiable (e > 0), and so is its derivative by e;
+            // b^e·log(b) would read log(0) there.
+            if !store.is_zero(de) && !store.is_zero(b) {
                 let log_b = store.apply(Builtin::Log, b);
                 terms.push(store.mul_all([id, log_b, de]));
             }

@@ -369,6 +369,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 for (id, e) in items {
                     let v = constant_value(&mut store, e, src, src_name)?;
                     let s = store.intern(&id.name);
+                    store.set_written_value(s, &v, &src[e.span.start..e.span.end]);
                     point.insert(s, v);
                     point_spans.push((id.name.clone(), id.span));
                 }
@@ -849,6 +850,12 @@ impl Network {
     /// Evaluates the forward and backward passes at `point`.
     pub fn trace(&self, bw: &Backward, point: &Point, mode: Mode) -> Result<Trace> {
         let live = self.live_defs();
+        // In f64 the forward pass is the program as written, as NumPy computes it; the
+        // backward pass evaluates chainrule's formulas with those values.
+        let written = match mode {
+            Mode::F64 => self.written_forward(&live, point),
+            _ => None,
+        };
         let run = |m: Mode| -> std::result::Result<SweepValues, EvalError> {
             match m {
                 Mode::Auto(_) => {
@@ -857,7 +864,7 @@ impl Network {
                         .map(|(s, r)| (*s, ExactVal::Q(r.clone())))
                         .collect();
                     let exact = Exact::new(self.store.limits().max_exact_bits);
-                    self.sweep(bw, &live, env, &exact, |v: ExactVal| {
+                    self.sweep(bw, &live, env, None, &exact, |v: ExactVal| {
                         v.exact().map(Value::Exact)
                     })
                 }
@@ -866,11 +873,17 @@ impl Network {
                         .iter()
                         .map(|(s, r)| (*s, Float::with_val(prec, r)))
                         .collect();
-                    self.sweep(bw, &live, env, &Mpfr::new(prec), |v| Ok(Value::Mpfr(v)))
+                    self.sweep(bw, &live, env, None, &Mpfr::new(prec), |v| {
+                        Ok(Value::Mpfr(v))
+                    })
                 }
                 Mode::F64 => {
-                    let env = point.iter().map(|(s, r)| (*s, r.to_f64())).collect();
-                    self.sweep(bw, &live, env, &F64, |v| Ok(Value::F64(v)))
+                    let env = point
+                        .iter()
+                        .map(|(s, r)| (*s, eval::nearest_f64(r)))
+                        .collect();
+                    let given = written.as_ref().and_then(|w| w.as_ref().ok().cloned());
+                    self.sweep(bw, &live, env, given, &F64, |v| Ok(Value::F64(v)))
                 }
             }
         };
@@ -881,7 +894,11 @@ impl Network {
             },
             m => run(m),
         };
-        let (forward, adjoints, gradient, kinks) = result.map_err(|e| self.explain(e))?;
+        let (forward, adjoints, gradient, kinks) = match (result, written) {
+            // Only the written order failed (`exp(1000)*0`): its error.
+            (Ok(_), Some(Err(e))) => return Err(e),
+            (result, _) => result.map_err(|e| self.explain(e))?,
+        };
         Ok(Trace {
             forward,
             adjoints,
@@ -890,27 +907,47 @@ impl Network {
         })
     }
 
-    /// One sweep in one arithmetic: forward through the definitions, backward through the
-    /// adjoints, each formula evaluated with the names before it bound.
+    /// The live definitions' values in f64, computed as written ([`eval::written`]); `None`
+    /// when the program has no as-written form.
+    fn written_forward(&self, live: &[usize], point: &Point) -> Option<Result<Vec<f64>>> {
+        let names: Vec<&str> = live.iter().map(|&i| self.name(self.defs[i].name)).collect();
+        let set = names.iter().copied().collect();
+        let mut inputs: Vec<Sym> = point.keys().copied().collect();
+        inputs.sort();
+        let w = eval::written::compile_program(&self.store, &self.source.0, &set, &names, &inputs)?;
+        let values: Vec<f64> = inputs
+            .iter()
+            .map(|s| eval::nearest_f64(&point[s]))
+            .collect();
+        Some(w.eval_f64_all(&values))
+    }
+
+    /// One sweep in one arithmetic: forward through the definitions (or with the `given`
+    /// forward values), backward through the adjoints, each formula evaluated with the names
+    /// before it bound.
     fn sweep<B: Backend>(
         &self,
         bw: &Backward,
         live: &[usize],
         mut env: HashMap<Sym, B::V>,
+        given: Option<Vec<B::V>>,
         backend: &B,
         wrap: impl Fn(B::V) -> std::result::Result<Value, Fail>,
     ) -> std::result::Result<SweepValues, EvalError> {
         let mut forward = Vec::new();
-        for &i in live {
+        for (k, &i) in live.iter().enumerate() {
             let d = &self.defs[i];
-            let v = eval::evaluate_with_conditions(
-                &self.store,
-                &[d.formula],
-                &d.conditions,
-                &env,
-                backend,
-            )?
-            .remove(0);
+            let v = match &given {
+                Some(vals) => vals[k].clone(),
+                None => eval::evaluate_with_conditions(
+                    &self.store,
+                    &[d.formula],
+                    &d.conditions,
+                    &env,
+                    backend,
+                )?
+                .remove(0),
+            };
             env.insert(d.name, v.clone());
             forward.push(wrap(v).map_err(|f| EvalError::At(d.formula, f))?);
         }
@@ -970,6 +1007,11 @@ impl Network {
 
 /// A program's output as a function of its parameters, for finite-difference experiments:
 /// the other inputs stay at the point, the parameters move.
+///
+/// In f64 and MPFR the perturbed objectives run on a compiled tape of the program as
+/// written ([`crate::eval::written`]: literals rounded once, operations in the order
+/// written, as NumPy would), or of the expanded output when the program has no as-written
+/// form; in exact arithmetic on the exact evaluator.
 pub struct ProgramObjective<'a> {
     net: &'a Network,
     root: Id,
@@ -979,6 +1021,15 @@ pub struct ProgramObjective<'a> {
     values: Vec<Rational>,
     base: Point,
     gradient: Vec<Value>,
+    /// The tape's inputs: the parameters, then the other names of the point.
+    inputs: Vec<Sym>,
+    tape: std::sync::OnceLock<Option<ObjectiveTape>>,
+}
+
+/// The tape an objective runs on.
+enum ObjectiveTape {
+    Written(eval::written::Written),
+    Expanded(eval::tape::Tape),
 }
 
 impl<'a> ProgramObjective<'a> {
@@ -1004,6 +1055,14 @@ impl<'a> ProgramObjective<'a> {
         }
         let conditions = net.expanded_conditions();
         let net: &'a Network = net;
+        let mut inputs = net.params.clone();
+        let mut others: Vec<Sym> = point
+            .keys()
+            .filter(|s| !inputs.contains(s))
+            .copied()
+            .collect();
+        others.sort();
+        inputs.extend(others);
         Ok(ProgramObjective {
             net,
             root: net.output_def().expanded,
@@ -1012,6 +1071,8 @@ impl<'a> ProgramObjective<'a> {
             values,
             base: point.clone(),
             gradient: trace.gradient,
+            inputs,
+            tape: std::sync::OnceLock::new(),
         })
     }
 
@@ -1021,6 +1082,66 @@ impl<'a> ProgramObjective<'a> {
         eval::evaluate_with_conditions(&self.net.store, &root, &self.conditions, env, backend)
             .map(|mut v| v.remove(0))
             .map_err(|e| self.net.explain(e))
+    }
+
+    /// The tape, compiled on first use; `None` if the output cannot be compiled (an input
+    /// without a value, an unspecified function), which the evaluator then reports.
+    fn tape(&self) -> Option<&ObjectiveTape> {
+        self.tape
+            .get_or_init(|| {
+                let net = self.net;
+                let live: std::collections::HashSet<&str> = net
+                    .live_defs()
+                    .into_iter()
+                    .map(|i| net.name(net.defs[i].name))
+                    .collect();
+                let output = net.name(net.output_def().name);
+                match eval::written::compile_program(
+                    &net.store,
+                    &net.source.0,
+                    &live,
+                    &[output],
+                    &self.inputs,
+                ) {
+                    Some(w) => Some(ObjectiveTape::Written(w)),
+                    // The conditions are outputs too: the checked tape fails where one is
+                    // undefined, as the program as written does.
+                    None => {
+                        let roots: Vec<Id> = std::iter::once(self.root)
+                            .chain(self.conditions.iter().map(|c| c.node))
+                            .collect();
+                        eval::tape::Tape::compile(&net.store, &roots, &self.inputs)
+                            .ok()
+                            .map(ObjectiveTape::Expanded)
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// The tape's input values: `p` for the parameters, the point's for the others.
+    fn tape_point<V: Clone>(&self, p: &[V], convert: impl Fn(&Rational) -> V) -> Vec<V> {
+        let mut out = p.to_vec();
+        out.extend(
+            self.inputs[p.len()..]
+                .iter()
+                .map(|s| convert(&self.base[s])),
+        );
+        out
+    }
+
+    /// An evaluation that failed on the tape, explained by the evaluator (which names the
+    /// failing subexpression and the values there), or by the tape when only it fails.
+    fn explain_failure<B: Backend>(
+        &self,
+        env: HashMap<Sym, B::V>,
+        backend: &B,
+        tape_error: Error,
+    ) -> Error {
+        match self.evaluate(&env, backend) {
+            Err(e) => e,
+            Ok(_) => tape_error,
+        }
     }
 
     fn env<V: Clone>(&self, p: &[V], convert: impl Fn(&Rational) -> V) -> HashMap<Sym, V> {
@@ -1040,12 +1161,77 @@ impl crate::fd::Objective for ProgramObjective<'_> {
         &self.values
     }
     fn eval_f64(&self, p: &[f64]) -> Result<f64> {
-        let env = self.env(p, |r| Float::with_val(53, r).to_f64());
-        self.evaluate(&env, &F64)
+        let point = self.tape_point(p, eval::nearest_f64);
+        let result = match self.tape() {
+            None => Err(Error::domain("no tape")),
+            Some(ObjectiveTape::Written(w)) => w.eval_f64(&point),
+            Some(ObjectiveTape::Expanded(t)) => t
+                .checked_f64_eval()
+                .eval(&point)
+                .map(|v| v[0])
+                .map_err(|_| {
+                    Error::domain(
+                        "the value is not finite in IEEE double (an overflow or a domain error)",
+                    )
+                }),
+        };
+        result.map_err(|e| self.explain_failure(self.env(p, eval::nearest_f64), &F64, e))
+    }
+    fn eval_f64_shifts(&self, base: &[f64], shifts: &[(usize, f64)]) -> Vec<Result<f64>> {
+        let tape = match self.tape() {
+            Some(ObjectiveTape::Written(w)) => &w.tape,
+            Some(ObjectiveTape::Expanded(t)) => t,
+            None => return shifts.iter().map(|_| self.eval_f64(base)).collect(),
+        };
+        let values = self.tape_point(base, eval::nearest_f64);
+        let mut eval = tape.checked_f64_eval();
+        let mut out = Vec::with_capacity(shifts.len());
+        for group in shifts.chunks(eval::tape::LANES) {
+            let got = eval.eval_lanes(group.len(), |l, k| {
+                if k == group[l].0 {
+                    group[l].1
+                } else {
+                    values[k]
+                }
+            });
+            for (v, &(i, x)) in got.into_iter().zip(group) {
+                out.push(match v {
+                    Some(v) => Ok(v),
+                    None => {
+                        // Not finite somewhere: evaluated alone, it says where.
+                        let mut p = base.to_vec();
+                        p[i] = x;
+                        self.eval_f64(&p)
+                    }
+                });
+            }
+        }
+        out
     }
     fn eval_mpfr(&self, p: &[Float], prec: u32) -> Result<Float> {
-        let env = self.env(p, |r| Float::with_val(prec, r));
-        self.evaluate(&env, &Mpfr::new(prec))
+        let point = self.tape_point(p, |r| Float::with_val(prec, r));
+        let result = match self.tape() {
+            None => Err(Error::domain("no tape")),
+            Some(ObjectiveTape::Written(w)) => w.eval_mpfr(&point, prec),
+            Some(ObjectiveTape::Expanded(t)) => {
+                let mut out = vec![Float::new(prec); t.outputs()];
+                t.mpfr_eval(prec)
+                    .eval_checked(&point, &mut out)
+                    .map(|()| out.swap_remove(0))
+                    .map_err(|_| {
+                        Error::domain(format!(
+                            "the value is not finite in MPFR at {prec} bits (an overflow or a domain error)"
+                        ))
+                    })
+            }
+        };
+        result.map_err(|e| {
+            self.explain_failure(
+                self.env(p, |r| Float::with_val(prec, r)),
+                &Mpfr::new(prec),
+                e,
+            )
+        })
     }
     fn eval_exact(&self, p: &[Rational]) -> Result<Rational> {
         let q: Vec<ExactVal> = p.iter().map(|r| ExactVal::Q(r.clone())).collect();

@@ -157,6 +157,24 @@ fn ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
     (bold.collect(), (a..=b).map(|k| k as f64).collect())
 }
 
+/// Refuses to write a plot under a name that says it is not SVG (`sweep.png`): the plot is
+/// SVG, and a viewer would fail to open it or a student would hand in a broken file.
+pub fn check_svg_path(path: &str) -> Result<()> {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase());
+    match ext.as_deref() {
+        Some("svg") => Ok(()),
+        Some(other) => Err(Error::Usage(format!(
+            "plots are written as SVG, so `{path}` would be an SVG file under a .{other} name: \
+             name it with .svg (a converter such as rsvg-convert or Inkscape makes a PNG from it)"
+        ))),
+        None => Err(Error::Usage(format!(
+            "plots are written as SVG: name the file with .svg, e.g. `{path}.svg`"
+        ))),
+    }
+}
+
 /// Renders a sweep as SVG text: log-log axes (step size Δ against the chosen measure of
 /// ‖∇̂ − ∇‖), decades marked and labelled like `1e-8`, one colour, line style and marker per
 /// (scheme, arithmetic) series, a legend in its own column (with each series' slope and best
@@ -342,7 +360,16 @@ fn draw_legend(
         if s.points.iter().all(|p| p.exact_zero) {
             detail.push("error exactly 0 at every Δ".to_string());
         } else if let Some(b) = s.best {
-            detail.push(format!("best Δ ≈ {}", fmt_delta(&report.deltas[b])));
+            // A minimum at an end of the range is where the sweep stopped, not a best step.
+            let n = report.deltas.len();
+            let d = fmt_delta(&report.deltas[b]);
+            detail.push(if n > 1 && b == 0 {
+                format!("least error at the smallest Δ swept, {d}")
+            } else if n > 1 && b == n - 1 {
+                format!("least error at the largest Δ swept, {d}")
+            } else {
+                format!("best Δ ≈ {d}")
+            });
         }
         if !detail.is_empty() && step >= 40 {
             area.draw(&Text::new(detail.join(", "), (58, y + 20), note.clone()))
@@ -380,7 +407,7 @@ pub fn sweep_csv(report: &SweepReport) -> String {
     out.push('\n');
     for (i, d) in report.deltas.iter().enumerate() {
         let x = Float::with_val(53, d);
-        let x64 = x.to_f64();
+        let x64 = crate::eval::nearest_f64(d);
         if x64.is_normal() {
             out.push_str(&format!("{x64:e}"));
         } else {
@@ -405,7 +432,5 @@ fn csv_number(p: &crate::fd::ErrorNorm, m: Measure) -> String {
     if v.is_normal() {
         return format!("{v:e}");
     }
-    let l = p.log10(m);
-    let e = l.floor();
-    format!("{:.14}e{}", 10f64.powf(l - e), e as i64)
+    p.sci(m, 15)
 }

@@ -85,7 +85,11 @@ fn sorted_point<'p>(store: &Store, point: &'p Point) -> Vec<(Sym, &'p rug::Ratio
 pub fn point_text(store: &Store, point: &Point) -> String {
     sorted_point(store, point)
         .iter()
-        .map(|(s, v)| format!("{} = {v}", store.name(*s)))
+        .map(|(s, v)| match store.written_value(*s, v) {
+            // As the user wrote it: 6.8813735870195432, not 8601716983774429/1250000000000000.
+            Some(t) => format!("{} = {t}", store.name(*s)),
+            None => format!("{} = {v}", store.name(*s)),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -95,11 +99,17 @@ pub fn point_latex(store: &Store, point: &Point) -> String {
     sorted_point(store, point)
         .iter()
         .map(|(s, v)| {
-            format!(
-                "{} = {}",
-                latex_name(store.name(*s)),
-                format::latex_rational(v)
-            )
+            // A plain decimal as written; fractions and exponents as LaTeX fractions.
+            let value = match store.written_value(*s, v) {
+                Some(t)
+                    if t.bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') =>
+                {
+                    t.to_string()
+                }
+                _ => format::latex_rational(v),
+            };
+            format!("{} = {value}", latex_name(store.name(*s)))
         })
         .collect::<Vec<_>>()
         .join(", \\; ")
@@ -439,6 +449,15 @@ fn chain_text(net: &Network, factors: &[Id], latex_mode: bool) -> String {
     parts.join(if latex_mode { " \\cdot " } else { " · " })
 }
 
+/// A count from [`Network::chain_sizes`], which saturates: a saturated one is not exact.
+fn count(n: u64) -> String {
+    if n == u64::MAX {
+        "more than 10^19".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
 /// The chain-rule form of `∂E/∂v`, as text and as LaTeX: a sum over paths of products of
 /// local partials (`None` past 64 paths).
 fn chain_form(net: &mut Network, v: Sym) -> Option<(String, String)> {
@@ -479,9 +498,10 @@ pub fn grad(
         .fold(0, u64::saturating_add);
     if show_chain && chain_factors > MAX_GRAD_FACTORS {
         return Err(Error::Limit(format!(
-            "the chain-rule form of this gradient has {chain_factors} factors in all (the limit is {MAX_GRAD_FACTORS}): \
+            "the chain-rule form of this gradient has {} factors in all (the limit is {MAX_GRAD_FACTORS}): \
              use `chainrule backprop`, whose adjoints share their work and stay linear in the size of the network, \
-             or `chainrule explain --wrt W` for one parameter"
+             or `chainrule explain --wrt W` for one parameter",
+            count(chain_factors)
         )));
     }
     let bw = net.backward();
@@ -640,10 +660,11 @@ pub fn explain(
     let factors = net.chain_sizes().get(&v).map_or(0, |s| s.1);
     if factors > MAX_EXPLAIN_FACTORS {
         return Err(Error::Limit(format!(
-            "∂{}/∂{} runs through {factors} local derivatives (the limit is {MAX_EXPLAIN_FACTORS}): \
+            "∂{}/∂{} runs through {} local derivatives (the limit is {MAX_EXPLAIN_FACTORS}): \
              use `chainrule backprop`, which writes each adjoint once, in terms of the next",
             net.name(out),
-            net.name(v)
+            net.name(v),
+            count(factors)
         )));
     }
     let paths = net.paths(v, 64);
@@ -782,34 +803,49 @@ pub fn explain(
 
 // ------------------------------------------------------------------ finite differences
 
-fn fd_value(v: &Value) -> String {
+/// A gradient or quotient of `fd`: exact values as fractions (with their decimal), MPFR ones
+/// to `digits` significant digits, doubles as the shortest string that reads back.
+fn fd_value(v: &Value, digits: usize) -> String {
     match v {
-        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, 30) {
+        Value::Exact(r) if *r.denom() != 1 => match format::terminating_decimal(r, digits) {
             Some(d) => format!("{r} = {d}"),
-            None => format!("{r} ≈ {}", format::exact_decimal(r, 12)),
+            None => format!("{r} ≈ {}", format::exact_decimal(r, digits.min(12))),
         },
-        Value::Mpfr(_) => v.to_decimal(20),
-        _ => v.to_decimal(17),
+        _ => v.to_decimal(digits),
     }
 }
 
+/// An error of `fd`: exact ones as fractions, others in scientific notation with three
+/// significant digits, so a column reads `3.60e-3` above `4.84e-11`.
 fn fd_error(v: &Value) -> String {
     match v {
         Value::Exact(r) => r.to_string(),
-        _ => {
-            let x = v.to_float(64);
-            if x.is_zero() {
-                "0".into()
-            } else {
-                format::float_decimal(&x, 3)
-            }
-        }
+        _ => format::scientific(&v.to_float(64), 3),
     }
+}
+
+/// |error / gradient|, at 64 bits; `None` when the gradient is exactly 0.
+fn relative_error(error: &Value, gradient: &Value) -> Option<rug::Float> {
+    let g = gradient.to_float(64);
+    if g.is_zero() {
+        return None;
+    }
+    Some(rug::Float::with_val(64, error.to_float(64) / g).abs())
 }
 
 /// A gradient check at one step: each parameter's quotients and their errors (text or JSON;
 /// LaTeX is refused by the command line).
-pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -> String {
+///
+/// Gradients and MPFR quotients print to `digits` significant digits; f64 quotients as the
+/// shortest string that reads back; errors and relative errors (|error / gradient|) in
+/// scientific notation.
+pub fn fd(
+    net: &Network,
+    point: &Point,
+    r: &crate::fd::FdReport,
+    digits: usize,
+    style: Style,
+) -> String {
     let out = net.name(net.output_def().name);
     match style {
         Style::Json => {
@@ -825,6 +861,9 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
                     for e in &p.entries {
                         o[e.scheme.name()] = value_json(&e.quotient);
                         o[format!("{}_error", e.scheme.name())] = value_json(&e.error);
+                        o[format!("{}_relative_error", e.scheme.name())] =
+                            relative_error(&e.error, &p.gradient)
+                                .map_or(Json::Null, |x| Json::String(format::scientific(&x, 17)));
                     }
                     o
                 })
@@ -846,18 +885,23 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
             for s in &r.schemes {
                 header.push(s.name().to_string());
                 header.push("error".to_string());
+                header.push("rel.".to_string());
             }
             let mut rows = vec![header];
             for p in &r.params {
-                let mut row = vec![p.name.clone(), fd_value(&p.gradient)];
+                let mut row = vec![p.name.clone(), fd_value(&p.gradient, digits)];
                 for e in &p.entries {
-                    row.push(fd_value(&e.quotient));
+                    row.push(fd_value(&e.quotient, digits));
                     row.push(fd_error(&e.error));
+                    row.push(
+                        relative_error(&e.error, &p.gradient)
+                            .map_or("—".into(), |x| format::scientific(&x, 2)),
+                    );
                 }
                 rows.push(row);
             }
             let mut s = format!(
-                "Finite differences of {out} at {}\nstep Δ = {} in {}; error = quotient − gradient\n",
+                "Finite differences of {out} at {}\nstep Δ = {} in {}; error = quotient − gradient, rel. = |error / gradient|\n",
                 point_text(&net.store, point),
                 crate::fd::fmt_delta(&r.delta),
                 r.arith.describe()
@@ -865,6 +909,17 @@ pub fn fd(net: &Network, point: &Point, r: &crate::fd::FdReport, style: Style) -
             s.push_str(&table(&rows, "  ", 2));
             s
         }
+    }
+}
+
+/// An error measure for JSON: a number, or beyond the range of doubles a string with 17
+/// significant digits (JSON has no 1e584 in doubles and would print `inf` as null).
+fn error_json(p: &crate::fd::ErrorNorm, m: crate::fd::Measure) -> Json {
+    let v = p.value(m);
+    if p.exact_zero || v.is_normal() {
+        json!(v)
+    } else {
+        Json::String(p.sci(m, 17))
     }
 }
 
@@ -887,8 +942,8 @@ pub fn sweep(
                     json!({
                         "scheme": s.scheme.name(),
                         "arith": s.arith.to_string(),
-                        "errors": s.points.iter().map(|p| p.squared).collect::<Vec<_>>(),
-                        "norms": s.points.iter().map(|p| p.norm).collect::<Vec<_>>(),
+                        "errors": s.points.iter().map(|p| error_json(p, crate::fd::Measure::Squared)).collect::<Vec<_>>(),
+                        "norms": s.points.iter().map(|p| error_json(p, crate::fd::Measure::Norm)).collect::<Vec<_>>(),
                         "slope": s.slope,
                         "best_delta": s.best.map(|i| fmt_delta(&r.deltas[i])),
                         "estimated_best_delta": s.estimate.as_ref().map(|e| e.step()),
@@ -913,12 +968,7 @@ pub fn sweep(
             for (i, d) in r.deltas.iter().enumerate() {
                 let mut row = vec![fmt_delta(d)];
                 for s in &r.series {
-                    let v = s.points[i].value(measure);
-                    row.push(if s.points[i].exact_zero {
-                        "0".into()
-                    } else {
-                        format!("{v:.3e}")
-                    });
+                    row.push(s.points[i].sci(measure, 4));
                 }
                 rows.push(row);
             }

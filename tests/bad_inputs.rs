@@ -58,6 +58,7 @@ const FILES: &[(&str, &[u8])] = &[
     ),
     ("wrt_intermediate.chain", b"z = w*x\nE = (y - z)^2\nwrt z\n"),
     ("arity.chain", b"z = w*x\nE = max(z)\n"),
+    ("exp709.chain", b"E = exp(w)\nat w = 709.7\n"),
     ("domain.chain", b"z = w*x\nE = log(z)\nat w = -1, x = 2\n"),
     (
         "cancelled_domain.chain",
@@ -261,6 +262,37 @@ const CASES: &[Case] = &[
         &["explain", "ok.chain", "--wrt", "q"],
     ),
     // ── finite differences ──
+    // f(w + Δ) overflows in f64: refused, no slope from infinities.
+    case("sweep_overflows", MATH, &["sweep", "exp709.chain"]),
+    // Exactly 0, but as written in f64 (as NumPy) inf*0.
+    case(
+        "f64_overflow_as_written",
+        MATH,
+        &["eval", "exp(1000)*0", "--float", "f64"],
+    ),
+    // The value in the help in f64: 5.221469689764144e173, not 174 digits.
+    case(
+        "f64_overflow_value_is_short",
+        MATH,
+        &["eval", "exp(x)^2", "--at", "x=400", "--float", "f64"],
+    ),
+    case(
+        "plot_not_svg",
+        USAGE,
+        &["sweep", "ok.chain", "--plot", "sweep.png"],
+    ),
+    case(
+        "sweep_too_long",
+        MATH,
+        &[
+            "sweep",
+            "ok.chain",
+            "--arith",
+            "mpfr:65536",
+            "--deltas",
+            "1e-9:1e-1:10000",
+        ],
+    ),
     case("delta_zero", USAGE, &["fd", "ok.chain", "--delta", "0"]),
     case(
         "delta_negative",

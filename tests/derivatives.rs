@@ -170,3 +170,34 @@ fn the_homework_gradient_is_exactly_24_24_16() {
         assert_eq!(v, Value::Exact(Rational::from(g)), "∂E/∂{w}");
     }
 }
+
+/// `0^y` is 0 for y > 0, and so is its derivative by y (it read `0^y*log(0)` and failed at
+/// y = 3/5 with a domain error). Other constant bases keep `b^y·log(b)`.
+#[test]
+fn zero_to_a_variable_power_has_derivative_zero() {
+    for (expr, want_text, at, want) in [
+        ("0^y", "0", "3/5", Rational::new()),
+        ("0^(y^2) + y", "1", "3/10", Rational::from(1)),
+        ("x*0^y", "0", "2", Rational::new()),
+    ] {
+        let mut store = Store::new();
+        let (_, d) = derive(&mut store, expr, "y");
+        assert_eq!(text(&store, d), want_text, "{expr}");
+        let mut point = Point::new();
+        point.insert(store.intern("y"), at.parse::<Rational>().unwrap());
+        point.insert(store.intern("x"), Rational::from(2));
+        let (v, _) = evaluate(&store, &[d], &point, Mode::Auto(128)).unwrap();
+        assert_eq!(v[0], Value::Exact(want), "{expr}");
+    }
+    let mut store = Store::new();
+    let (_, d) = derive(&mut store, "2^y", "y");
+    assert_eq!(text(&store, d), "2^y*log(2)");
+    // Through a program's backward pass too.
+    let mut net =
+        chainrule::network::load("a = 0^y\nE = a*w\nat y = 0.5, w = 2\n", "p", None).unwrap();
+    let bw = net.backward();
+    let point = net.point.clone();
+    let t = net.trace(&bw, &point, Mode::Auto(128)).unwrap();
+    let zero = Value::Exact(Rational::new());
+    assert_eq!(t.gradient, [zero.clone(), zero]);
+}

@@ -129,3 +129,90 @@ fn bad_requests_are_usage_errors() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// Issue 10.11: `fd` honours --digits, errors line up in scientific notation, each error has
+/// its relative size, a plot is SVG or refused, and steps are labelled alike.
+#[test]
+fn fd_output_is_consistent_and_honours_digits() {
+    let (code, out, _) = run(&[
+        "fd",
+        "examples/hw7_sigmoid.chain",
+        "--arith",
+        "mpfr:100",
+        "--digits",
+        "8",
+    ]);
+    assert_eq!(code, 0);
+    let w1 = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("w1"))
+        .unwrap();
+    let cells: Vec<&str> = w1.split_whitespace().collect();
+    // gradient, then (quotient, error, rel.) per scheme
+    assert_eq!(cells.len(), 2 + 3 * 3, "{w1}");
+    assert_eq!(cells[1], "-1.172648");
+    assert_eq!(cells[2], "-1.1725941");
+    assert_eq!(cells[3], "5.40e-5");
+    assert_eq!(cells[4], "4.6e-5");
+    assert_eq!(cells[9], "-1.46e-9");
+    assert!(out.contains("rel. = |error / gradient|"), "{out}");
+    // Every inexact error in scientific notation, however large or small.
+    for row in out.lines().skip(3) {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        for k in [3, 6, 9] {
+            assert!(cells[k].contains('e'), "{row}");
+        }
+    }
+    let j = json(&["fd", "examples/hw7_relu.chain", "--format", "json"]);
+    let rel = j["rows"][0]["forward_relative_error"].as_str().unwrap();
+    // (24.00360000008206 − 24)/24, the f64 quotient's own error included.
+    assert!(
+        rel.starts_with("1.50000003419") && rel.ends_with("e-4"),
+        "{rel}"
+    );
+}
+
+#[test]
+fn a_png_plot_is_refused_before_any_work() {
+    let (code, out, err) = run(&["sweep", "examples/hw7_sigmoid.chain", "--plot", "sweep.png"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("plots are written as SVG"), "{err}");
+    assert!(!std::path::Path::new("sweep.png").exists());
+}
+
+#[test]
+fn steps_are_labelled_in_scientific_notation() {
+    use chainrule::fd::{fmt_delta, parse_step};
+    for (step, want) in [
+        ("1e-4", "1e-4"),
+        ("1", "1e0"),
+        ("0.0025", "2.5e-3"),
+        ("0.00316227766016837933", "3.2e-3"),
+        ("0.000316227766016837933", "3.2e-4"),
+    ] {
+        assert_eq!(fmt_delta(&parse_step(step).unwrap()), want, "{step}");
+    }
+    // In MPFR the least error of a sweep is at its smallest step: the legend says so rather
+    // than calling it the best step.
+    let dir = std::env::temp_dir().join(format!("chainrule-legend-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("v.svg");
+    let (code, _, err) = run(&[
+        "sweep",
+        "examples/hw7_sigmoid.chain",
+        "--arith",
+        "mpfr:256",
+        "--scheme",
+        "forward",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains("least error at the smallest Δ swept, 1e-10"),
+        "legend"
+    );
+    assert!(!text.contains("best Δ"), "legend");
+}

@@ -4,7 +4,7 @@
 //! needs a nonzero base, a non-integer power needs a non-negative base (positive if the
 //! exponent is negative). Results that overflow to infinity or NaN are errors too.
 
-use super::{Backend, Fail};
+use super::{Backend, Fail, nearest_f64};
 use crate::expr::Builtin;
 use rug::ops::Pow;
 use rug::{Float, Integer, Rational};
@@ -469,6 +469,13 @@ pub fn sign_f64(t: f64) -> f64 {
     }
 }
 
+/// The double nearest to an integer (rug's `Integer::to_f64` rounds toward zero).
+pub(crate) fn integer_f64(n: &Integer) -> f64 {
+    Float::with_val_round(53, n, rug::float::Round::Nearest)
+        .0
+        .to_f64()
+}
+
 /// IEEE double arithmetic, in the order a straightforward program (NumPy) would use.
 #[derive(Clone, Copy, Debug)]
 pub struct F64;
@@ -494,14 +501,14 @@ impl F64 {
                 Some(2) => b * b,
                 Some(-1) => 1.0 / b,
                 Some(n) => b.powi(n),
-                None => b.powf(e.to_f64()),
+                None => b.powf(nearest_f64(e)),
             }
         } else if *e.denom() == 2 && *e.numer() == 1 {
             b.sqrt()
         } else if *e.denom() == 2 && *e.numer() == -1 {
             1.0 / b.sqrt()
         } else {
-            b.powf(e.to_f64())
+            b.powf(nearest_f64(e))
         };
         Self::finite(r)
     }
@@ -510,7 +517,7 @@ impl F64 {
 impl Backend for F64 {
     type V = f64;
     fn num(&self, r: &Rational) -> Result<f64, Fail> {
-        Ok(r.to_f64())
+        Ok(nearest_f64(r))
     }
     fn sum(&self, c: &Rational, terms: &[(&f64, &Rational)]) -> Result<f64, Fail> {
         // Terms first, the constant last: `y - w*x` and `(w*x) - 10` round as NumPy would.
@@ -521,12 +528,12 @@ impl Backend for F64 {
             } else if **k == -1 {
                 -**v
             } else {
-                k.to_f64() * **v
+                nearest_f64(k) * **v
             };
             acc = Some(acc.map_or(t, |a| a + t));
         }
         let acc = acc.unwrap_or(0.0);
-        Self::finite(if *c == 0 { acc } else { acc + c.to_f64() })
+        Self::finite(if *c == 0 { acc } else { acc + nearest_f64(c) })
     }
     fn product(&self, c: &Rational, factors: &[(&f64, &Rational)]) -> Result<f64, Fail> {
         let mut acc: Option<f64> = None;
@@ -540,10 +547,10 @@ impl Backend for F64 {
         } else if *c == -1 {
             -acc
         } else if *c.denom() == 1 {
-            c.to_f64() * acc
+            nearest_f64(c) * acc
         } else {
             // p/q·x computed as p·x/q, so x/2 is exact.
-            c.numer().to_f64() * acc / c.denom().to_f64()
+            integer_f64(c.numer()) * acc / integer_f64(c.denom())
         };
         Self::finite(r)
     }
@@ -556,7 +563,9 @@ impl Backend for F64 {
         v.partial_cmp(&0.0)
     }
     fn show(&self, v: &f64) -> String {
-        v.to_string()
+        // The shortest string that reads back, in scientific notation when large or small
+        // (1e300, not three hundred digits).
+        super::format::decimal(&super::Value::F64(*v), 17)
     }
     fn call(&self, f: Builtin, args: &[&f64]) -> Result<f64, Fail> {
         let t = *args[0];

@@ -12,12 +12,14 @@ pub fn digits_for_bits(prec: u32) -> usize {
 }
 
 /// A decimal string for `v`: exact integers in full; exact rationals with a terminating
-/// expansion in full when it fits in `digits`; otherwise `digits` significant digits.
+/// expansion in full when it fits in `digits`; otherwise `digits` significant digits, and
+/// for an MPFR value no more than its precision carries ([`digits_for_bits`]).
 /// f64 values print as the shortest string that reads back to the same double.
 pub fn decimal(v: &Value, digits: usize) -> String {
     match v {
         Value::Exact(r) => exact_decimal(r, digits),
-        Value::Mpfr(f) => float_decimal(f, digits),
+        // No more digits than the precision carries: the rest would be noise.
+        Value::Mpfr(f) => float_decimal(f, digits.min(digits_for_bits(f.prec()))),
         Value::F64(x) => {
             if x.is_finite() && (*x == 0.0 || (x.abs() >= 1e-6 && x.abs() < 1e21)) {
                 format!("{x}")
@@ -108,6 +110,27 @@ pub fn float_decimal(f: &Float, digits: usize) -> String {
         }
     };
     format!("{sign}{body}")
+}
+
+/// A float in scientific notation with exactly `digits` significant digits, whatever its
+/// size (`3.60e-3`, `4.84e-11`, `1.27e-25`): for columns of errors that line up.
+pub fn scientific(f: &Float, digits: usize) -> String {
+    if f.is_zero() {
+        return "0".into();
+    }
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    let digits = digits.max(1);
+    let (neg, mantissa, exp) = f.to_sign_string_exp(10, Some(digits));
+    let exp = exp.unwrap_or(0) - 1; // value = d.ddd × 10^exp
+    let (a, b) = mantissa.split_at(1);
+    let sign = if neg { "-" } else { "" };
+    if b.is_empty() {
+        format!("{sign}{a}e{exp}")
+    } else {
+        format!("{sign}{a}.{b}e{exp}")
+    }
 }
 
 /// A value for people: integers in full, other exact values as `p/q = 0.75` or

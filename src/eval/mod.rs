@@ -9,9 +9,10 @@ mod backends;
 pub mod format;
 pub mod tape;
 mod value;
+pub mod written;
 
 pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
-pub use value::Value;
+pub use value::{Value, nearest_f64};
 
 use crate::error::{Error, Result};
 use crate::expr::{Func, Id, Node, Store, Sym};
@@ -216,7 +217,7 @@ pub fn evaluate_guarded(
     };
     match mode {
         Mode::F64 => {
-            let env = point.iter().map(|(s, r)| (*s, r.to_f64())).collect();
+            let env = point.iter().map(|(s, r)| (*s, nearest_f64(r))).collect();
             let vs = evaluate_with_conditions(store, roots, conditions, &env, &F64)?;
             Ok((vs.into_iter().map(Value::F64).collect(), None))
         }

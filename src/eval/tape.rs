@@ -10,6 +10,12 @@
 //!   large batches are split over all cores.
 //! - [`F64Eval`] runs one point in f64 (the same instructions, a block of one).
 //! - [`MpfrEval`] runs one point in MPFR, reusing its allocated `Float`s from point to point.
+//! - [`CheckedF64Eval`] runs one point (or [`LANES`] points) in f64 as NumPy would, with the C
+//!   library's `exp`, and reports the first result that is not finite: the finite
+//!   differences of `fd` and `sweep` run on it.
+//!
+//! Besides compiling a DAG, a tape can be built one operation at a time in a given order
+//! (`Builder`): the user's input as written ([`super::written`]).
 //!
 //! A gradient is compiled together with its function ([`Tape::gradient`]): the symbolic
 //! reverse sweep ([`crate::diff::gradient`]) shares the forward values and the adjoints, so
@@ -89,9 +95,9 @@ struct Konst {
 
 impl Konst {
     fn new(q: Rational) -> Self {
-        let f = Float::with_val(53, &q).to_f64();
-        let p = Float::with_val(53, q.numer()).to_f64();
-        let d = Float::with_val(53, q.denom()).to_f64();
+        let f = super::nearest_f64(&q);
+        let p = super::backends::integer_f64(q.numer());
+        let d = super::backends::integer_f64(q.denom());
         Konst { q, f, p, d }
     }
 }
@@ -182,6 +188,19 @@ struct Compiler {
 }
 
 impl Compiler {
+    /// A compiler whose first `inputs` registers hold the inputs.
+    fn new(inputs: usize) -> Compiler {
+        Compiler {
+            code: Vec::new(),
+            konsts: Vec::new(),
+            konst_at: HashMap::new(),
+            regs: Regs {
+                free: Vec::new(),
+                count: inputs as u32,
+            },
+        }
+    }
+
     fn konst(&mut self, q: &Rational) -> u32 {
         if let Some(&k) = self.konst_at.get(q) {
             return k;
@@ -342,6 +361,80 @@ impl Compiler {
     }
 }
 
+/// An operation of a tape built by hand ([`Builder`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum BuildOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Neg,
+    Sqrt,
+    Pow,
+    Call(Builtin),
+}
+
+/// Builds a tape one operation at a time, in the order given: for input evaluated as
+/// written ([`super::written`]), where the DAG's canonical order must not apply. Every value
+/// keeps its register (no reuse), since a name may be used any number of times later.
+pub(crate) struct Builder {
+    c: Compiler,
+    numbers: Vec<(u32, Rational)>,
+    number_at: HashMap<Rational, u32>,
+    inputs: Vec<Sym>,
+}
+
+impl Builder {
+    /// A tape of these inputs: input `i` is register `i`.
+    pub(crate) fn new(inputs: &[Sym]) -> Builder {
+        Builder {
+            c: Compiler::new(inputs.len()),
+            numbers: Vec::new(),
+            number_at: HashMap::new(),
+            inputs: inputs.to_vec(),
+        }
+    }
+
+    /// The register of an exact number (rounded once per arithmetic when evaluated).
+    pub(crate) fn number(&mut self, q: Rational) -> u32 {
+        if let Some(&r) = self.number_at.get(&q) {
+            return r;
+        }
+        let r = self.c.regs.alloc();
+        self.numbers.push((r, q.clone()));
+        self.number_at.insert(q, r);
+        r
+    }
+
+    /// Emits `op a` or `op a b`; returns the result's register.
+    pub(crate) fn op(&mut self, op: BuildOp, a: u32, b: Option<u32>) -> u32 {
+        let val = |reg| Val { reg, owned: false };
+        let op = match op {
+            BuildOp::Add => Op::Add,
+            BuildOp::Sub => Op::Sub,
+            BuildOp::Mul => Op::Mul,
+            BuildOp::Div => Op::Div,
+            BuildOp::Neg => Op::Neg,
+            BuildOp::Sqrt => Op::Sqrt,
+            BuildOp::Pow => Op::Pow,
+            BuildOp::Call(f) => Op::Call(f),
+        };
+        self.c.emit(op, val(a), b.map(val), 0).reg
+    }
+
+    /// The tape with these outputs.
+    pub(crate) fn finish(self, outputs: Vec<u32>) -> Tape {
+        Tape {
+            inputs: self.inputs,
+            code: self.c.code,
+            konsts: self.c.konsts,
+            numbers: self.numbers,
+            outputs,
+            registers: self.c.regs.count as usize,
+        }
+    }
+}
+
 impl Tape {
     /// Compiles `roots` as functions of `inputs` (in that order). Every free variable of the
     /// roots must be an input, and no unspecified function may be called.
@@ -362,15 +455,7 @@ impl Tape {
             .enumerate()
             .map(|(i, s)| (*s, i as u32))
             .collect();
-        let mut c = Compiler {
-            code: Vec::new(),
-            konsts: Vec::new(),
-            konst_at: HashMap::new(),
-            regs: Regs {
-                free: Vec::new(),
-                count: inputs.len() as u32,
-            },
-        };
+        let mut c = Compiler::new(inputs.len());
         let mut reg = vec![u32::MAX; order.len()];
         let mut numbers = Vec::new();
         // Leaves first: inputs and numbers have registers of their own for the whole run.
@@ -475,6 +560,16 @@ impl Tape {
         F64Eval {
             tape: self,
             regs: self.f64_registers::<1>(),
+        }
+    }
+
+    /// A reusable f64 evaluator of one point at a time that computes as NumPy does (the C
+    /// library's `exp`) and stops at the first result that is not finite.
+    pub fn checked_f64_eval(&self) -> CheckedF64Eval<'_> {
+        CheckedF64Eval {
+            tape: self,
+            regs: self.f64_registers::<1>(),
+            lanes: Vec::new(),
         }
     }
 
@@ -594,7 +689,7 @@ impl Tape {
     fn f64_registers<const B: usize>(&self) -> Vec<[f64; B]> {
         let mut regs = vec![[0.0; B]; self.registers];
         for (r, q) in &self.numbers {
-            regs[*r as usize] = [Float::with_val(53, q).to_f64(); B];
+            regs[*r as usize] = [super::nearest_f64(q); B];
         }
         regs
     }
@@ -633,6 +728,15 @@ impl Tape {
     #[inline(always)]
     fn run<const B: usize>(&self, regs: &mut [[f64; B]]) {
         for ins in &self.code {
+            self.step::<B, false>(ins, regs);
+        }
+    }
+
+    /// Runs one instruction over a block. With `LIBM`, `exp` and `sigmoid` use the C
+    /// library's `exp` (as NumPy and the [`super::F64`] backend) instead of the vectorising one.
+    #[inline(always)]
+    fn step<const B: usize, const LIBM: bool>(&self, ins: &Instr, regs: &mut [[f64; B]]) {
+        {
             let k = self.konsts.get(ins.k as usize);
             let (d, a, b) = (ins.dst as usize, ins.a as usize, ins.b as usize);
             let (dst, x, y) = split(regs, d, a, b);
@@ -676,7 +780,7 @@ impl Tape {
                     map1(dst, x, |x| x.powf(e))
                 }
                 Op::Pow => map2(dst, x, y, f64::powf),
-                Op::Call(f) => call_f64(f, dst, x, y),
+                Op::Call(f) => call_f64::<B, LIBM>(f, dst, x, y),
             }
         }
     }
@@ -718,8 +822,15 @@ fn map2<const B: usize>(
 }
 
 #[inline(always)]
-fn call_f64<const B: usize>(f: Builtin, dst: &mut [f64; B], x: &[f64; B], y: &[f64; B]) {
+fn call_f64<const B: usize, const LIBM: bool>(
+    f: Builtin,
+    dst: &mut [f64; B],
+    x: &[f64; B],
+    y: &[f64; B],
+) {
     match f {
+        Builtin::Exp if LIBM => map1(dst, x, f64::exp),
+        Builtin::Sigmoid if LIBM => map1(dst, x, |t| 1.0 / (1.0 + (-t).exp())),
         Builtin::Exp => map1(dst, x, exp),
         Builtin::Log => map1(dst, x, f64::ln),
         Builtin::Sin => map1(dst, x, f64::sin),
@@ -787,6 +898,74 @@ pub struct F64Eval<'t> {
     regs: Vec<[f64; 1]>,
 }
 
+/// Evaluates a [`Tape`] at one point at a time in f64 as NumPy would: the C library's `exp`,
+/// and the first instruction whose result is not finite reported.
+pub struct CheckedF64Eval<'t> {
+    tape: &'t Tape,
+    regs: Vec<[f64; 1]>,
+    lanes: Vec<[f64; LANES]>,
+}
+
+/// Points per run of [`CheckedF64Eval::eval_lanes`]: enough to spread each instruction's
+/// dispatch over several points, few enough that a deep program's registers stay in cache.
+pub const LANES: usize = 8;
+
+impl CheckedF64Eval<'_> {
+    /// Evaluates at `point` (values in the order of [`Tape::inputs`]): the outputs, or the
+    /// index of the first instruction whose result is NaN or infinite (a domain error or an
+    /// overflow, which NumPy would carry on with).
+    pub fn eval(&mut self, point: &[f64]) -> std::result::Result<Vec<f64>, (usize, f64)> {
+        assert_eq!(point.len(), self.tape.inputs.len(), "one value per input");
+        for (r, v) in self.regs.iter_mut().zip(point) {
+            *r = [*v];
+        }
+        for (i, ins) in self.tape.code.iter().enumerate() {
+            self.tape.step::<1, true>(ins, &mut self.regs);
+            let v = self.regs[ins.dst as usize][0];
+            if !v.is_finite() {
+                return Err((i, v));
+            }
+        }
+        Ok(self
+            .tape
+            .outputs
+            .iter()
+            .map(|&r| self.regs[r as usize][0])
+            .collect())
+    }
+
+    /// Evaluates up to [`LANES`] points at once, input `k` of point `l` being `input(l, k)`:
+    /// the same operations as [`CheckedF64Eval::eval`], so the same results. The first output
+    /// of each point, or `None` if some instruction's result was not finite for it (evaluate
+    /// that point alone to know where).
+    pub fn eval_lanes(
+        &mut self,
+        points: usize,
+        input: impl Fn(usize, usize) -> f64,
+    ) -> Vec<Option<f64>> {
+        assert!((1..=LANES).contains(&points), "1 to LANES points");
+        if self.lanes.is_empty() {
+            self.lanes = self.tape.f64_registers::<LANES>();
+        }
+        for k in 0..self.tape.inputs.len() {
+            // Idle lanes compute on copies of the first point.
+            self.lanes[k] = std::array::from_fn(|l| input(if l < points { l } else { 0 }, k));
+        }
+        let mut bad = [false; LANES];
+        for ins in &self.tape.code {
+            self.tape.step::<LANES, true>(ins, &mut self.lanes);
+            let v = &self.lanes[ins.dst as usize];
+            if !v.iter().all(|x| x.is_finite()) {
+                for (b, x) in bad.iter_mut().zip(v) {
+                    *b |= !x.is_finite();
+                }
+            }
+        }
+        let out = &self.lanes[self.tape.outputs[0] as usize];
+        (0..points).map(|l| (!bad[l]).then_some(out[l])).collect()
+    }
+}
+
 impl F64Eval<'_> {
     /// Evaluates at `point` (values in the order of [`Tape::inputs`]) into `out` (one value
     /// per output).
@@ -840,9 +1019,40 @@ impl MpfrEval<'_> {
         out
     }
 
+    /// Evaluates at `point` into `out` like [`MpfrEval::eval`], or returns the index of the
+    /// first instruction whose result is NaN or infinite, and whether it is NaN.
+    pub fn eval_checked(
+        &mut self,
+        point: &[Float],
+        out: &mut [Float],
+    ) -> std::result::Result<(), (usize, bool)> {
+        assert_eq!(point.len(), self.tape.inputs.len(), "one value per input");
+        for (r, v) in self.regs.iter_mut().zip(point) {
+            r.assign(v);
+        }
+        for (i, ins) in self.tape.code.iter().enumerate() {
+            self.step(ins);
+            let v = &self.regs[ins.dst as usize];
+            if !v.is_finite() {
+                return Err((i, v.is_nan()));
+            }
+        }
+        for (o, &r) in out.iter_mut().zip(&self.tape.outputs) {
+            o.assign(&self.regs[r as usize]);
+        }
+        Ok(())
+    }
+
     fn run(&mut self) {
         let tape = self.tape;
         for ins in &tape.code {
+            self.step(ins);
+        }
+    }
+
+    fn step(&mut self, ins: &Instr) {
+        let tape = self.tape;
+        {
             let k = ins.k as usize;
             let q = tape.konsts.get(k).map(|k| &k.q);
             let (d, a, b) = (ins.dst as usize, ins.a as usize, ins.b as usize);
@@ -970,7 +1180,7 @@ fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
                     let q = crate::cli::parse_value(cell).map_err(|msg| {
                         Error::Usage(format!("points, line {}, column `{name}`: {msg}", i + 1))
                     })?;
-                    Float::with_val(53, &q).to_f64()
+                    super::nearest_f64(&q)
                 }
             };
             col.push(v);

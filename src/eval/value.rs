@@ -1,7 +1,28 @@
 //! A computed number: exact, MPFR, or IEEE double.
 
+use rug::float::Round;
 use rug::{Float, Rational};
 use std::fmt;
+
+/// The IEEE double nearest to `r` (ties to even), as `str::parse::<f64>` reads a decimal:
+/// the one conversion of exact numbers to f64 everywhere.
+///
+/// rug's `Rational::to_f64` rounds toward zero, and rounding to 53 bits and then to a
+/// subnormal would round twice; here the 53-bit rounding's direction is passed on to the
+/// subnormal rounding, so the result is rounded once. Beyond the largest double the result
+/// is ±∞, as IEEE rounding gives.
+///
+/// ```
+/// use chainrule::eval::nearest_f64;
+/// use rug::Rational;
+/// assert_eq!(nearest_f64(&Rational::from((1, 10))), 0.1);
+/// assert_eq!(nearest_f64(&Rational::from((1, 3))), 1.0 / 3.0);
+/// ```
+pub fn nearest_f64(r: &Rational) -> f64 {
+    let (mut f, dir) = Float::with_val_round(53, r, Round::Nearest);
+    f.subnormalize_ieee_round(dir, Round::Nearest);
+    f.to_f64()
+}
 
 /// The result of an evaluation.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,8 +39,7 @@ impl Value {
     /// The nearest double.
     pub fn to_f64(&self) -> f64 {
         match self {
-            // Rounded to nearest (rug's `Rational::to_f64` truncates).
-            Value::Exact(r) => Float::with_val(53, r).to_f64(),
+            Value::Exact(r) => nearest_f64(r),
             Value::Mpfr(f) => f.to_f64(),
             Value::F64(x) => *x,
         }

@@ -233,6 +233,9 @@ pub struct Store {
     /// Parameter names of declared unspecified functions (`fn ℓ(y, ŷ)`), for printing their
     /// partials the way a textbook does (`∂_ŷ ℓ` in LaTeX).
     param_names: HashMap<Sym, Vec<String>>,
+    /// How the user wrote the value of an input (`--at b=6.8813735870195432`), with the exact
+    /// value it stands for: points print as written, computations use the exact value.
+    written_values: HashMap<Sym, (Rational, String)>,
 }
 
 impl fmt::Debug for Store {
@@ -302,6 +305,20 @@ impl Store {
     /// The parameter names of an unspecified function, if it was declared with them.
     pub fn param_names(&self, f: Sym) -> Option<&[String]> {
         self.param_names.get(&f).map(Vec::as_slice)
+    }
+
+    /// Records that the user wrote `value` of the input `s` as `text`.
+    pub fn set_written_value(&mut self, s: Sym, value: &Rational, text: &str) {
+        self.written_values
+            .insert(s, (value.clone(), text.split_whitespace().collect()));
+    }
+
+    /// How the user wrote the value of `s`, if they wrote this value.
+    pub fn written_value(&self, s: Sym, value: &Rational) -> Option<&str> {
+        self.written_values
+            .get(&s)
+            .filter(|(v, _)| v == value)
+            .map(|(_, t)| t.as_str())
     }
 
     /// The name of a symbol.
