@@ -5,11 +5,12 @@
 
 use crate::error::{Error, Result};
 use crate::eval::{self, Mode, Point, Value, format};
-use crate::expr::{Id, Store, Sym};
+use crate::expr::{Condition, Id, Store, Sym};
 use crate::network::{self, Network};
 use crate::print;
 use crate::report;
-use crate::syntax::{self, Condition, ast::Span};
+use crate::span::Span;
+use crate::syntax;
 use crate::{fd, plot};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value as Json, json};

@@ -26,7 +26,7 @@ pub mod network;
 pub mod plot;
 pub mod print;
 pub mod report;
-pub mod simplify;
+pub mod span;
 pub mod syntax;
 
 pub use error::{Error, Result};

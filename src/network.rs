@@ -10,9 +10,9 @@
 use crate::diff::diff;
 use crate::error::{Error, Result, SourceError};
 use crate::eval::{self, Backend, EvalError, Exact, ExactVal, F64, Fail, Mode, Mpfr, Point, Value};
-use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
+use crate::expr::{Builtin, Condition, Func, Id, Node, Store, Sym};
 use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
-use crate::syntax::{self, Condition, Lowerer, UserFn};
+use crate::syntax::{self, Lowerer, UserFn};
 use rug::{Float, Rational};
 use std::collections::{HashMap, HashSet};
 
@@ -275,7 +275,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 let body_id = body_id?;
                 warnings.append(&mut l.warnings);
                 let mut conditions = std::mem::take(&mut l.conditions);
-                syntax::prune_conditions(&store, &[body_id], &mut conditions);
+                crate::expr::prune_conditions(&store, &[body_id], &mut conditions);
                 let params = params.iter().map(|p| store.intern(&p.name)).collect();
                 // Interned so printers know the name is in play (LaTeX `sigmoid` is `\sigma`
                 // only when no user name σ is).
@@ -336,7 +336,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 let formula = formula?;
                 warnings.append(&mut l.warnings);
                 let mut conditions = std::mem::take(&mut l.conditions);
-                syntax::prune_conditions(&store, &[formula], &mut conditions);
+                crate::expr::prune_conditions(&store, &[formula], &mut conditions);
                 let (sym, written) = match versions.get(&name.name) {
                     Some(_) => {
                         // The next version: `c_1`, `c_2`, …, shown as its formula, which
@@ -536,7 +536,7 @@ impl Network {
             }
         }
         let root = self.output_def().expanded;
-        syntax::prune_conditions(&self.store, &[root], &mut out);
+        crate::expr::prune_conditions(&self.store, &[root], &mut out);
         out
     }
 

@@ -15,8 +15,7 @@ pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
 pub use value::{Value, nearest_f64};
 
 use crate::error::{Error, Result};
-use crate::expr::{Func, Id, Node, Store, Sym};
-use crate::syntax::Condition;
+use crate::expr::{Condition, Func, Id, Node, Store, Sym};
 use rug::Rational;
 use std::collections::HashMap;
 

@@ -1224,7 +1224,7 @@ pub fn points_csv(
 }
 
 /// [`points_csv`] checking domain conditions: `conditions` are nodes that must be defined
-/// (see [`crate::syntax::Condition`]); a row where one is NaN or infinite is NaN throughout,
+/// (see [`crate::expr::Condition`]); a row where one is NaN or infinite is NaN throughout,
 /// as a row where the formula itself is undefined.
 pub fn points_csv_guarded(
     store: &mut Store,

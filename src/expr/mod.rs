@@ -6,12 +6,15 @@
 //! does), so evaluators and printers can walk nodes in index order without recursion.
 
 mod build;
+mod condition;
 mod func;
 mod memo;
 mod order;
+mod rules;
 
 pub(crate) use build::{rational_bits, rational_powi};
-pub use func::{AbstractFn, BUILTINS, Builtin, Func};
+pub use condition::{Condition, prune_conditions};
+pub use func::{AbstractFn, BUILTINS, Builtin, Func, NoExactValue};
 pub use order::{natural_cmp, structural_cmp};
 
 use rug::Rational;
