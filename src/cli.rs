@@ -559,14 +559,8 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         let name = net.name(net.output_def().name).to_string();
         let params = net.params.clone();
         let conds: Vec<Id> = net.expanded_conditions().iter().map(|c| c.node).collect();
-        out.stdout = crate::eval::tape::points_csv_guarded(
-            &mut net.store,
-            root,
-            &conds,
-            &name,
-            &params,
-            &csv,
-        )?;
+        out.stdout =
+            crate::points::points_csv_guarded(&mut net.store, root, &conds, &name, &params, &csv)?;
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
@@ -728,25 +722,9 @@ fn point_lookalikes<'a>(
         .collect()
 }
 
-/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
+/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3` ([`syntax::parse_value`]).
 pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
-    let (neg, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let bad = || format!("`{text}` is not a number (write e.g. 2, -0.5, 3/4 or 1e-4)");
-    let v = match body.split_once('/') {
-        Some((p, q)) => {
-            let p = syntax::parse_number(p.trim()).ok_or_else(bad)??;
-            let q = syntax::parse_number(q.trim()).ok_or_else(bad)??;
-            if q == 0 {
-                return Err("division by zero".into());
-            }
-            p / q
-        }
-        None => syntax::parse_number(body).ok_or_else(bad)??,
-    };
-    Ok(if neg { -v } else { v })
+    syntax::parse_value(text)
 }
 
 /// Says so when `--digits` asks for more digits than `--precision` carries: MPFR values print
@@ -1150,7 +1128,7 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         let csv = read_text_file(file)?;
         let conds: Vec<Id> = input.conditions.iter().map(|c| c.node).collect();
         out.stdout =
-            crate::eval::tape::points_csv_guarded(&mut input.store, e, &conds, "value", &[], &csv)?;
+            crate::points::points_csv_guarded(&mut input.store, e, &conds, "value", &[], &csv)?;
         warn_undefined_rows(&mut out);
         return Ok(out);
     }

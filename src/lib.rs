@@ -24,6 +24,7 @@ pub mod fd;
 pub mod files;
 pub mod network;
 pub mod plot;
+pub mod points;
 pub mod print;
 pub mod report;
 pub mod span;

@@ -177,6 +177,27 @@ pub fn parse_number(text: &str) -> Option<std::result::Result<Rational, String>>
     }))
 }
 
+/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
+pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let bad = || format!("`{text}` is not a number (write e.g. 2, -0.5, 3/4 or 1e-4)");
+    let v = match body.split_once('/') {
+        Some((p, q)) => {
+            let p = parse_number(p.trim()).ok_or_else(bad)??;
+            let q = parse_number(q.trim()).ok_or_else(bad)??;
+            if q == 0 {
+                return Err("division by zero".into());
+            }
+            p / q
+        }
+        None => parse_number(body).ok_or_else(bad)??,
+    };
+    Ok(if neg { -v } else { v })
+}
+
 impl<'a> Lowerer<'a> {
     /// A lowerer for `src` (named `src_name` in diagnostics) into `store`.
     pub fn new(store: &'a mut Store, src: &'a str, src_name: &'a str) -> Self {
