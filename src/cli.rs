@@ -3,7 +3,7 @@
 //! Nothing here prints: [`run`] returns what to print, so the binary stays a few lines and
 //! tests can call the commands directly.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Request, Result};
 use crate::eval::{self, Mode, Point, Value, format};
 use crate::expr::{Condition, Id, Store, Sym};
 use crate::network::{self, Network};
@@ -414,6 +414,36 @@ pub struct Output {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<Output> {
+    run_command(cli).map_err(worded)
+}
+
+/// A library error in the words of the command line: a [`Request`] names the flag that
+/// makes it.
+fn worded(e: Error) -> Error {
+    let Error::Request(r) = e else {
+        return e;
+    };
+    Error::Usage(match r {
+        Request::NoValue { name } => no_value(&name),
+        Request::NoDefinition { name } => {
+            format!("--of {name}: the program has no definition named `{name}`")
+        }
+        Request::NotAnInput { name, output } => {
+            format!("--data {name}: `{name}` is not an input of `{output}`")
+        }
+        Request::ParameterAsData { name } => {
+            format!("--data {name}: the program's `wrt` names `{name}` as a parameter")
+        }
+        Request::NotRational => format!("{r} (use --arith f64 or mpfr:BITS)"),
+    })
+}
+
+/// The error for an input without a value.
+fn no_value(name: &str) -> String {
+    format!("no value for `{name}`: give one, e.g. --at {name}=1")
+}
+
+fn run_command(cli: Cli) -> Result<Output> {
     match (cli.command, cli.file) {
         (Some(Command::Diff(a)), _) => run_diff(a),
         (Some(Command::Eval(a)), _) => run_eval(a),
@@ -860,7 +890,7 @@ fn check_values(store: &Store, id: Id, point: &Point, source: Source<'_>) -> Res
         .into_iter()
         .find(|(n, _, _)| missing.contains(&n.as_str()));
     let name = found.as_ref().map_or(missing[0], |(n, _, _)| n.as_str());
-    let message = format!("no value for `{name}`: give one, e.g. --at {name}=1");
+    let message = no_value(name);
     let given: Vec<&str> = point.keys().map(|s| store.name(*s)).collect();
     let help = if let Some(w) = given
         .iter()

@@ -8,7 +8,7 @@
 //! multiplied out, so a deep network's gradient stays linear in size (DESIGN.md).
 
 use crate::diff::diff;
-use crate::error::{Error, Result, SourceError};
+use crate::error::{Error, Request, Result, SourceError};
 use crate::eval::{self, Backend, EvalError, Exact, ExactVal, F64, Fail, Mode, Mpfr, Point, Value};
 use crate::expr::{Builtin, Condition, Func, Id, Node, Store, Sym};
 use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
@@ -389,11 +389,9 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         Some(n) => {
             let n = syntax::normalize_name(n);
             let s = renames.get(&n).copied().or_else(|| store.lookup(&n));
-            defs.iter().position(|d| Some(d.name) == s).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--of {n}: the program has no definition named `{n}`"
-                ))
-            })?
+            defs.iter()
+                .position(|d| Some(d.name) == s)
+                .ok_or(Error::Request(Request::NoDefinition { name: n }))?
         }
     };
     for (n, span) in &point_spans {
@@ -506,15 +504,13 @@ impl Network {
                 .lookup(&n)
                 .filter(|s| inputs.contains(s))
                 .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--data {n}: `{n}` is not an input of `{}`",
-                        self.name(self.output_def().name)
-                    ))
+                    Error::Request(Request::NotAnInput {
+                        name: n.clone(),
+                        output: self.name(self.output_def().name).to_string(),
+                    })
                 })?;
             if self.wrt_given && self.params.contains(&s) {
-                return Err(Error::Usage(format!(
-                    "--data {n}: the program's `wrt` names `{n}` as a parameter"
-                )));
+                return Err(Error::Request(Request::ParameterAsData { name: n }));
             }
             self.params.retain(|p| *p != s);
         }
@@ -1046,10 +1042,9 @@ impl<'a> ProgramObjective<'a> {
         let mut values = Vec::new();
         for p in &net.params {
             let v = point.get(p).cloned().ok_or_else(|| {
-                Error::Usage(format!(
-                    "no value for `{0}`: give one, e.g. --at {0}=1",
-                    net.name(*p)
-                ))
+                Error::Request(Request::NoValue {
+                    name: net.name(*p).to_string(),
+                })
             })?;
             values.push(v);
         }
@@ -1241,9 +1236,7 @@ impl crate::fd::Objective for ProgramObjective<'_> {
         eval::evaluate_with_conditions(&self.net.store, &root, &self.conditions, &env, &exact)
             .and_then(|mut v| v.remove(0).exact().map_err(|f| EvalError::At(self.root, f)))
             .map_err(|e| match e {
-                EvalError::At(_, Fail::NotExact) => Error::Usage(
-                    "exact arithmetic needs every operation to stay rational; this program uses an irrational function (use --arith f64 or mpfr:BITS)".into(),
-                ),
+                EvalError::At(_, Fail::NotExact) => Error::Request(Request::NotRational),
                 e => self.net.explain(e),
             })
     }
