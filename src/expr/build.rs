@@ -367,7 +367,7 @@ impl Store {
 
     /// A call of a function, with exact folding of constant arguments where the value is
     /// rational ([`Builtin::exact`]: `relu(-2)` is 0, `exp(0)` is 1, `sigmoid(0)` is 1/2), then
-    /// the named call rules ([`super::rules`]: `log(exp(t))` is `t`).
+    /// the named call rules (`expr/rules.rs`: `log(exp(t))` is `t`).
     pub fn call(&mut self, f: Func, args: Vec<Id>) -> Id {
         let mut args = args;
         if let Func::Builtin(Builtin::Max | Builtin::Min) = f {
