@@ -86,6 +86,13 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     DomainAt(Box<SourceError>),
+    /// A bug in chainrule: the computation panicked (exit code 3, unlike any answer about the
+    /// input, so that scripts and tests never take it for one).
+    #[error("internal error: {0}")]
+    #[diagnostic(help(
+        "this is a bug in chainrule, not a problem with your input; please report the input"
+    ))]
+    Internal(String),
 }
 
 /// The longest source line shown under an error. miette aligns its labels with formatting
@@ -155,6 +162,7 @@ impl Error {
             }
             Error::Usage(m) => Error::Usage(elide(&m)),
             Error::Limit(m) => Error::Limit(elide(&m)),
+            Error::Internal(m) => Error::Internal(elide(&m)),
             Error::Domain { message, help } => Error::Domain {
                 message: elide(&message),
                 help: help.map(|h| elide(&h)),
@@ -220,6 +228,7 @@ impl Error {
         match self {
             Error::Source(_) | Error::Usage(_) => 2,
             Error::Domain { .. } | Error::DomainAt(_) | Error::Limit(_) => 1,
+            Error::Internal(_) => 3,
         }
     }
 

@@ -28,6 +28,7 @@ pub mod print;
 pub mod report;
 pub mod simplify;
 pub mod syntax;
+pub mod worker;
 
 pub use error::{Error, Result};
 pub use eval::Value;
