@@ -11,7 +11,7 @@
 use crate::diff::diff;
 use crate::error::{Result, SourceError};
 use crate::eval::{Mode, Point, Value, evaluate, evaluate_guarded};
-use crate::expr::{Func, Id, Node, Store, Sym};
+use crate::expr::{Condition, Func, Id, Node, Store, Sym};
 use crate::network::{Network, names_used};
 use crate::print::latex_name;
 use crate::syntax::ast::Expr;
@@ -250,7 +250,12 @@ fn nearest<'n>(name: &str, names: &'n [String]) -> Option<&'n str> {
 /// where the program as written is defined (its domain conditions hold).
 fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let conditions = net.expanded_conditions();
+    // Where the program is defined: its conditions and the output itself, which
+    // `expanded_conditions` leaves out as part of the result (`E = w*log(x)` needs x > 0
+    // though its derivative w/x does not).
+    let mut conditions = net.expanded_conditions();
+    let output = net.output_def();
+    conditions.push(Condition::new(output.expanded, output.span));
     let (a, b, stand_ins) = replace_abstract(&mut net.store, a, b, &mut rng);
     // Stand-ins replace unspecified functions in the formulas, not in the conditions.
     let conditions = if stand_ins.is_empty() {
@@ -258,10 +263,15 @@ fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
     } else {
         Vec::new()
     };
+    // The inputs of both formulas and of the conditions: `E = w*x + 0*log(x)` needs x
+    // although its derivative by x, w, does not name it.
     let mut inputs: Vec<Sym> = net.store.free_symbols(a);
-    for s in net.store.free_symbols(b) {
-        if !inputs.contains(&s) {
-            inputs.push(s);
+    let condition_nodes: Vec<Id> = conditions.iter().map(|c| c.node).collect();
+    for root in std::iter::once(b).chain(condition_nodes) {
+        for s in net.store.free_symbols(root) {
+            if !inputs.contains(&s) {
+                inputs.push(s);
+            }
         }
     }
     let mut points: Vec<Point> = Vec::new();

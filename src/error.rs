@@ -128,6 +128,13 @@ pub enum Error {
     /// A request the library cannot serve as made (exit code 2, as [`Error::Usage`]).
     #[error("{0}")]
     Request(Request),
+    /// A bug in chainrule: the computation panicked (exit code 3, unlike any answer about the
+    /// input, so that scripts and tests never take it for one).
+    #[error("internal error: {0}")]
+    #[diagnostic(help(
+        "this is a bug in chainrule, not a problem with your input; please report the input"
+    ))]
+    Internal(String),
 }
 
 /// The longest source line shown under an error. miette aligns its labels with formatting
@@ -198,6 +205,7 @@ impl Error {
             Error::Usage(m) => Error::Usage(elide(&m)),
             Error::Request(r) => Error::Usage(elide(&r.to_string())),
             Error::Limit(m) => Error::Limit(elide(&m)),
+            Error::Internal(m) => Error::Internal(elide(&m)),
             Error::Domain { message, help } => Error::Domain {
                 message: elide(&message),
                 help: help.map(|h| elide(&h)),
@@ -263,6 +271,7 @@ impl Error {
         match self {
             Error::Source(_) | Error::Usage(_) | Error::Request(_) => 2,
             Error::Domain { .. } | Error::DomainAt(_) | Error::Limit(_) => 1,
+            Error::Internal(_) => 3,
         }
     }
 

@@ -23,8 +23,8 @@
 //! 1. `error`, `span`: the error type and places in source text; they know nothing else.
 //! 2. `expr`: the store, canonical construction (with the named call rules), the function
 //!    table with each built-in's exact values, domain conditions.
-//! 3. `print`: text and LaTeX of a DAG. Printers only read the store, so everything above
-//!    may name a subexpression in a message or a report.
+//! 3. `print`: text and LaTeX of a DAG. Printers only read the store, so they come right
+//!    after it, and every later layer may name a subexpression in a message or a report.
 //! 4. `diff`: symbolic derivatives, built through the store's constructors.
 //! 5. `syntax`: parsing and lowering into the store (`d(…)` in programs calls `diff`).
 //! 6. `eval`: the evaluators (exact, MPFR, f64, the compiled tape, the input as written).
@@ -34,8 +34,10 @@
 //! 10. `fd`: finite differences and step-size sweeps.
 //! 11. `report`, `plot`: what the passes, checks and sweeps look like as text, LaTeX, JSON,
 //!     SVG and CSV.
-//! 12. `files`: writing the files a command makes without losing the ones it reads; kept
-//!     up here so that no library layer writes files on its own.
+//! 12. `files`, `worker`: what a front end needs around a command: writing the files it
+//!     makes without losing the ones it reads, and running it on a thread of its own with a
+//!     panic turned into an internal error. Kept up here so that no library layer writes
+//!     files or spawns its worker on its own.
 //! 13. `cli`: the command line, the one front end so far. The library returns typed values
 //!     and errors ([`error::Request`]); only a front end words them with its flags.
 #![warn(missing_docs)]
@@ -55,6 +57,7 @@ pub mod print;
 pub mod report;
 pub mod span;
 pub mod syntax;
+pub mod worker;
 
 pub use error::{Error, Result};
 pub use eval::Value;

@@ -3,10 +3,6 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-/// Deeply nested input is parsed and printed recursively in places; a large stack for the
-/// worker thread keeps that safe (the parser also refuses nesting beyond its documented limit).
-const STACK_BYTES: usize = 256 * 1024 * 1024;
-
 fn main() -> ExitCode {
     // Errors at a fixed width, without colour, whatever the terminal and locale: for tests
     // and logs (`CHAINRULE_ERROR_WIDTH=80`).
@@ -33,15 +29,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let cli = chainrule::cli::Cli::parse();
-    let worker = std::thread::Builder::new()
-        .stack_size(STACK_BYTES)
-        .spawn(move || chainrule::cli::run(cli))
-        .expect("spawn worker thread");
-    let result = worker.join().unwrap_or_else(|_| {
-        Err(chainrule::Error::Limit(
-            "internal error: the computation panicked; please report this input".into(),
-        ))
-    });
+    let result = chainrule::worker::run(move || chainrule::cli::run(cli));
     match result {
         Ok(out) => {
             for w in &out.warnings {

@@ -337,6 +337,22 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 warnings.append(&mut l.warnings);
                 let mut conditions = std::mem::take(&mut l.conditions);
                 crate::expr::prune_conditions(&store, &[formula], &mut conditions);
+                // A defined name the formula as written uses must be defined even where
+                // simplifying cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition.
+                let mut reached: HashSet<Sym> = store.free_symbols(formula).into_iter().collect();
+                for c in &conditions {
+                    reached.extend(store.free_symbols(c.node));
+                }
+                for (n, span) in names_used(value) {
+                    let n = syntax::normalize_name(&n);
+                    let Some(s) = renames.get(&n).copied().or_else(|| store.lookup(&n)) else {
+                        continue;
+                    };
+                    if expanded_of.contains_key(&s) && reached.insert(s) {
+                        let node = store.sym_node(s);
+                        conditions.push(Condition::new(node, span));
+                    }
+                }
                 let (sym, written) = match versions.get(&name.name) {
                     Some(_) => {
                         // The next version: `c_1`, `c_2`, …, shown as its formula, which

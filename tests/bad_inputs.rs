@@ -6,6 +6,8 @@
 //! `CHAINRULE_ERROR_WIDTH` is set (see `main.rs`), so the snapshots do not depend on the
 //! terminal or the locale of the machine that runs the tests.
 
+mod common;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -443,9 +445,7 @@ fn run(dir: &Path, c: &Case) -> (i32, String, String) {
 fn bad_inputs_get_clear_errors_and_the_right_exit_code() {
     assert!(CASES.len() >= 40);
     let dir = scratch();
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
-    settings.set_prepend_module_to_snapshot(false);
+    let mut settings = common::snapshot_settings();
     settings.set_omit_expression(true);
     let mut wrong = Vec::new();
     for c in CASES {
@@ -505,9 +505,7 @@ fn an_error_far_into_a_long_line_is_described_not_shown() {
     assert_eq!(code, USAGE, "{transcript}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.contains("long_line.chain:1:120007"), "{stderr}");
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
-    settings.set_prepend_module_to_snapshot(false);
+    let mut settings = common::snapshot_settings();
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!("bad_input__long_line", transcript));
 }

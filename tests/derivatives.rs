@@ -22,10 +22,7 @@ fn derive(store: &mut Store, expr: &str, wrt: &str) -> (Id, Id) {
 }
 
 fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s
+    common::snapshot_settings()
 }
 
 #[test]

@@ -245,3 +245,141 @@ fn many_conditions_stay_linear() {
     }
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
+
+/// A scratch folder of its own for one test.
+fn scratch_named(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("chainrule-domain-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
+/// Review finding: an intermediate that the output's formula cancels (`u - u`, `0*u`) must
+/// still be defined; before, `u = log(x)` at x = −1 gave a gradient and exit 0.
+#[test]
+fn an_intermediate_that_cancels_must_still_be_defined() {
+    let dir = scratch_named(
+        "cancel",
+        &[
+            ("a.chain", "u = log(x)\nE = u - u + w\nat x = -1, w = 2\n"),
+            ("b.chain", "u = log(x)\nE = 0*u + w\nat x = -1, w = 2\n"),
+            ("c.chain", "u = log(x)\nE = w*x + 0*u\n"),
+        ],
+    );
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    for file in ["a.chain", "b.chain"] {
+        for cmd in ["backprop", "grad", "fd"] {
+            let (code, out, err) = run(&[cmd, &path(file)]);
+            assert_eq!(code, 1, "{cmd} {file}: {out}{err}");
+            assert!(
+                err.contains("log of a non-positive number"),
+                "{cmd} {file}: {err}"
+            );
+        }
+    }
+    let (code, _, err) = run(&["fd", &path("c.chain"), "--at", "x=-1,w=1"]);
+    assert_eq!(code, 1, "{err}");
+    // Where it is defined, the cancelled intermediate changes nothing.
+    let j = json(&[
+        "backprop",
+        &path("b.chain"),
+        "--at",
+        "x=2,w=2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["gradient"]["w"], "1", "{j}");
+}
+
+/// Review finding: `check` compared formulas where the program itself is undefined, and
+/// called a right claim wrong: ∂(w·log x)/∂x = w/x equals w/|x| wherever x > 0.
+#[test]
+fn check_compares_only_where_the_program_is_defined() {
+    let dir = scratch_named(
+        "check",
+        &[
+            ("lg.chain", "E = w*log(x)\n"),
+            ("half.chain", "u = log(x)\nE = w*x + 0*u\n"),
+        ],
+    );
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let (code, out, err) = run(&[
+        "check",
+        &path("lg.chain"),
+        "--wrt",
+        "x",
+        "--claim",
+        "w/abs(x)",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("✓ Right"), "{out}");
+    let (code, out, _) = run(&["check", &path("lg.chain"), "--wrt", "x", "--claim", "w/x^2"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("✗ Not the same"), "{out}");
+    // The counterexample lies in the domain (x > 0), and names x although ∂E/∂x = w does not.
+    let (code, out, _) = run(&[
+        "check",
+        &path("half.chain"),
+        "--wrt",
+        "x",
+        "--claim",
+        "abs(w)",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("✗ Not the same"), "{out}");
+    let x: Rational = out
+        .split(", x = ")
+        .nth(1)
+        .and_then(|s| s.split([',', ' ']).next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(x > 0, "{out}");
+}
+
+/// Review finding: `diff --at` needed a value for every variable of the function and failed on
+/// unspecified functions, because the function itself was checked as its derivative's
+/// condition. It is checked where it can be; cancelled parts are always checked.
+#[test]
+fn a_derivative_needs_only_what_can_be_checked() {
+    let (code, out, err) = run(&["diff", "x^2 + y", "--wrt", "x", "--at", "x=1"]);
+    assert_eq!(
+        (code, out.contains("at x = 1: 2 (exact)")),
+        (0, true),
+        "{out}{err}"
+    );
+    let (code, out, err) = run(&[
+        "diff",
+        "ℓ(y, p) + w*x",
+        "--wrt",
+        "w",
+        "--at",
+        "w=1,x=3,y=1,p=1",
+    ]);
+    assert_eq!((code, out.contains(": 3 (exact)")), (0, true), "{out}{err}");
+    let (code, out, err) = run(&["eval", "d(f(y) + x^2, x)", "--at", "x=1,y=2"]);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "d(f(y) + x^2, x) = 2 (exact)"),
+        "{err}"
+    );
+    // Still: the function must be defined where it is given values.
+    let (code, _, err) = run(&["diff", "log(x)", "--wrt", "x", "--at", "x=0"]);
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = run(&["eval", "x + log(y) - log(y)", "--at", "x=1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no value for `y`"), "{err}");
+}
+
+/// Review finding: an overflow met while checking a cancelled part was worded as "the input
+/// is undefined here"; it is defined, and the arithmetic ran out of range.
+#[test]
+fn an_overflow_is_not_called_undefined() {
+    let (code, _, err) = run(&["eval", "exp(x)/exp(x)", "--at", "x=1000", "--float", "f64"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("out of range here"), "{err}");
+    assert!(!err.contains("undefined here"), "{err}");
+    let (code, out, _) = run(&["eval", "exp(x)/exp(x)", "--at", "x=1000"]);
+    assert_eq!((code, out.trim()), (0, "exp(x)/exp(x) = 1 (exact)"));
+}

@@ -4,6 +4,8 @@
 //! The objectives are written by hand here, evaluated the way NumPy evaluates `hat_y`, so that
 //! these tests do not depend on the parser.
 
+mod common;
+
 use chainrule::error::{Error, Result};
 use chainrule::eval::Value;
 use chainrule::fd::{
@@ -433,7 +435,7 @@ fn q2_explanations_read_right() {
     assert!(cen_mpfr.contains("over the whole range"), "{cen_mpfr}");
     // The MPFR sentences only: MPFR is correctly rounded everywhere, while the f64 ones hang
     // on the last bits of the platform's `exp`.
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    common::snapshot_settings().bind(|| {
         insta::assert_snapshot!("fd_explain_q2_sigmoid_mpfr", text[3..].join("\n"));
     });
 }
@@ -462,7 +464,7 @@ fn relu_sweep_in_exact_arithmetic_has_no_v_and_exact_zero_central_errors() {
     let text = explain(&r);
     assert!(text[0].contains("no V"), "{}", text[0]);
     assert!(text[2].contains("exactly 0 at every Δ"), "{}", text[2]);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    common::snapshot_settings().bind(|| {
         insta::assert_snapshot!("fd_explain_q1_relu", text.join("\n"));
         insta::assert_snapshot!("fd_csv_q1_relu", sweep_csv(&r));
     });

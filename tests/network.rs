@@ -7,10 +7,7 @@ use common::{chainrule, json, num, ok};
 use serde_json::Value as Json;
 
 fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s
+    common::snapshot_settings()
 }
 
 /// The `(name, value)` pairs of a JSON table (`forward` or `backward`).

@@ -1,6 +1,8 @@
 //! The parser: expressions as S-expressions, program statements, diagnostics as snapshots,
 //! the nesting limit, and inputs that must never panic.
 
+mod common;
+
 use chainrule::syntax::ast::{AddOp, Expr, ExprKind, MulOp, Program, Stmt};
 use chainrule::syntax::{MAX_DEPTH, parse_expr, parse_program};
 use miette::{GraphicalReportHandler, GraphicalTheme};
@@ -358,12 +360,10 @@ fn bad_expressions() {
         let error = parse_expr(src, "<expression>")
             .map(|e| sexp(&e))
             .expect_err(src);
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            description => format!("parse_expr({src:?})"),
-            omit_expression => true,
-        }, {
+        let mut settings = common::snapshot_settings();
+        settings.set_description(format!("parse_expr({src:?})"));
+        settings.set_omit_expression(true);
+        settings.bind(|| {
             insta::assert_snapshot!(format!("parse_expr__{name}"), render(&error));
         });
     }
@@ -401,12 +401,10 @@ fn bad_programs() {
         let error = parse_program(src, "net.chain")
             .map(|p| program_text(src, &p))
             .expect_err(src);
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            description => format!("parse_program({src:?})"),
-            omit_expression => true,
-        }, {
+        let mut settings = common::snapshot_settings();
+        settings.set_description(format!("parse_program({src:?})"));
+        settings.set_omit_expression(true);
+        settings.bind(|| {
             insta::assert_snapshot!(format!("parse_program__{name}"), render(&error));
         });
     }

@@ -79,6 +79,22 @@ pub fn evaluate_with_conditions<B: Backend>(
     if conditions.is_empty() {
         return evaluate_with(store, roots, env, backend);
     }
+    // A function kept as the condition of its derivative is checked only where it can be:
+    // `diff 'x^2 + y' --wrt x --at x=1` needs no `y`, and `ℓ(y, p) + w*x` has a derivative
+    // by w although `ℓ` has no value. (Cancelled parts of the input as written are always
+    // checked: `x + log(y) - log(y)` needs `y > 0`.)
+    let checkable = |c: &&Condition| {
+        !c.derivative
+            || store
+                .reachable(&[c.node])
+                .into_iter()
+                .all(|id| match store.node(id) {
+                    Node::Sym(s) => env.contains_key(s),
+                    Node::Call(Func::Abstract(_), _) => false,
+                    _ => true,
+                })
+    };
+    let conditions: Vec<Condition> = conditions.iter().filter(checkable).copied().collect();
     let mut all = roots.to_vec();
     all.extend(conditions.iter().map(|c| c.node));
     match evaluate_with(store, &all, env, backend) {
@@ -86,7 +102,7 @@ pub fn evaluate_with_conditions<B: Backend>(
             vs.truncate(roots.len());
             Ok(vs)
         }
-        Err(e) => Err(blame(store, roots, conditions, e)),
+        Err(e) => Err(blame(store, roots, &conditions, e)),
     }
 }
 
@@ -262,21 +278,30 @@ pub fn explain_in(store: &Store, e: EvalError, src_name: &str, src: &str) -> Err
         Error::Domain { message, help } => (message, help),
         other => return other,
     };
-    let mut err = crate::error::SourceError::new(
-        src_name,
-        src,
-        c.span.start,
-        c.span.end,
-        message,
-        "undefined here",
-    );
-    err.help = Some(condition_help(help, &c));
+    let label = if out_of_range(&message) {
+        "out of range here"
+    } else {
+        "undefined here"
+    };
+    let mut err =
+        crate::error::SourceError::new(src_name, src, c.span.start, c.span.end, message, label);
+    err.help = Some(condition_help(&err.message, help, &c));
     Error::DomainAt(Box::new(err))
 }
 
+/// Whether an evaluation error is an overflow or underflow of the arithmetic, not a domain
+/// error of the mathematics.
+fn out_of_range(message: &str) -> bool {
+    message.starts_with("overflow") || message.starts_with("underflow")
+}
+
 /// The hint of a failed domain condition: the values, then why the condition is there.
-fn condition_help(values: Option<String>, c: &Condition) -> String {
-    let why = if c.derivative {
+fn condition_help(message: &str, values: Option<String>, c: &Condition) -> String {
+    let why = if out_of_range(message) {
+        // Not a domain error: the arithmetic ran out of range checking this part.
+        "the input as written is defined here, but this part is out of the range of the \
+         arithmetic used; try exact arithmetic or a higher precision"
+    } else if c.derivative {
         "a derivative is defined only where its function is"
     } else {
         "as written, the input is undefined here, even though simplifying cancels this part"

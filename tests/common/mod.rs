@@ -137,3 +137,12 @@ impl Rng {
         lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
     }
 }
+
+/// The insta settings every snapshot test uses: snapshots in the top-level `snapshots/`,
+/// named without the test module's prefix. Tests add their own description or options.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
