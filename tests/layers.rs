@@ -129,9 +129,9 @@ fn code_only(src: &str) -> String {
             out.extend(b[i..j].iter().map(|&c| blank(c)));
             i = j;
         } else if c == '\'' {
-            // A character literal ('x', '\n', '\u{feff}'), or else a lifetime ('a).
+            // A character literal ('x', '\n', '\'', '\u{feff}'), or else a lifetime ('a).
             let end = if next == Some('\\') {
-                (i + 2..b.len()).find(|&j| b[j] == '\'').map(|j| j + 1)
+                (i + 3..b.len()).find(|&j| b[j] == '\'').map(|j| j + 1)
             } else if b.get(i + 2) == Some(&'\'') {
                 Some(i + 3)
             } else {
@@ -311,7 +311,7 @@ fn the_exceptions_are_still_needed() {
 fn the_reader_sees_code_not_comments_or_strings() {
     let code = code_only(
         "use crate::{eval::{self, Value},\n    expr};\n// crate::cli\n/// [`crate::report`]\n\
-         let s = \"crate::fd\"; let c = '\"'; let r = r#\"crate::plot\"#;\n\
+         let s = \"crate::fd\"; let c = '\"'; let q = '\\''; let r = r#\"crate::plot\"#;\n\
          /* crate::files /* nested */ crate::check */ crate::diff::diff(x);\n\
          fn f<'a>(x: &'a str) -> &'a str { crate::print::text(x) }\n",
     );
