@@ -11,10 +11,9 @@
 use crate::diff::diff;
 use crate::error::{Result, SourceError};
 use crate::eval::{Mode, Point, Value, evaluate, evaluate_guarded};
-use crate::expr::{Func, Id, Node, Store, Sym};
+use crate::expr::{Condition, Func, Id, Node, Store, Sym};
 use crate::network::{Network, names_used};
 use crate::print::latex_name;
-use crate::syntax::Condition;
 use crate::syntax::ast::Expr;
 use crate::syntax::{self, Lowerer};
 use rug::{Float, Rational};

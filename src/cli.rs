@@ -3,13 +3,14 @@
 //! Nothing here prints: [`run`] returns what to print, so the binary stays a few lines and
 //! tests can call the commands directly.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Request, Result};
 use crate::eval::{self, Mode, Point, Value, format};
-use crate::expr::{Id, Store, Sym};
+use crate::expr::{Condition, Id, Store, Sym};
 use crate::network::{self, Network};
 use crate::print;
 use crate::report;
-use crate::syntax::{self, Condition, ast::Span};
+use crate::span::Span;
+use crate::syntax;
 use crate::{fd, plot};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value as Json, json};
@@ -413,6 +414,36 @@ pub struct Output {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<Output> {
+    run_command(cli).map_err(worded)
+}
+
+/// A library error in the words of the command line: a [`Request`] names the flag that
+/// makes it.
+fn worded(e: Error) -> Error {
+    let Error::Request(r) = e else {
+        return e;
+    };
+    Error::Usage(match r {
+        Request::NoValue { name } => no_value(&name),
+        Request::NoDefinition { name } => {
+            format!("--of {name}: the program has no definition named `{name}`")
+        }
+        Request::NotAnInput { name, output } => {
+            format!("--data {name}: `{name}` is not an input of `{output}`")
+        }
+        Request::ParameterAsData { name } => {
+            format!("--data {name}: the program's `wrt` names `{name}` as a parameter")
+        }
+        Request::NotRational => format!("{r} (use --arith f64 or mpfr:BITS)"),
+    })
+}
+
+/// The error for an input without a value.
+fn no_value(name: &str) -> String {
+    format!("no value for `{name}`: give one, e.g. --at {name}=1")
+}
+
+fn run_command(cli: Cli) -> Result<Output> {
     match (cli.command, cli.file) {
         (Some(Command::Diff(a)), _) => run_diff(a),
         (Some(Command::Eval(a)), _) => run_eval(a),
@@ -558,14 +589,8 @@ fn run_grad(a: GradArgs) -> Result<Output> {
         let name = net.name(net.output_def().name).to_string();
         let params = net.params.clone();
         let conds: Vec<Id> = net.expanded_conditions().iter().map(|c| c.node).collect();
-        out.stdout = crate::eval::tape::points_csv_guarded(
-            &mut net.store,
-            root,
-            &conds,
-            &name,
-            &params,
-            &csv,
-        )?;
+        out.stdout =
+            crate::points::points_csv_guarded(&mut net.store, root, &conds, &name, &params, &csv)?;
         warn_undefined_rows(&mut out);
         return Ok(out);
     }
@@ -727,25 +752,9 @@ fn point_lookalikes<'a>(
         .collect()
 }
 
-/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
+/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3` ([`syntax::parse_value`]).
 pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
-    let (neg, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let bad = || format!("`{text}` is not a number (write e.g. 2, -0.5, 3/4 or 1e-4)");
-    let v = match body.split_once('/') {
-        Some((p, q)) => {
-            let p = syntax::parse_number(p.trim()).ok_or_else(bad)??;
-            let q = syntax::parse_number(q.trim()).ok_or_else(bad)??;
-            if q == 0 {
-                return Err("division by zero".into());
-            }
-            p / q
-        }
-        None => syntax::parse_number(body).ok_or_else(bad)??,
-    };
-    Ok(if neg { -v } else { v })
+    syntax::parse_value(text)
 }
 
 /// Says so when `--digits` asks for more digits than `--precision` carries: MPFR values print
@@ -881,7 +890,7 @@ fn check_values(store: &Store, id: Id, point: &Point, source: Source<'_>) -> Res
         .into_iter()
         .find(|(n, _, _)| missing.contains(&n.as_str()));
     let name = found.as_ref().map_or(missing[0], |(n, _, _)| n.as_str());
-    let message = format!("no value for `{name}`: give one, e.g. --at {name}=1");
+    let message = no_value(name);
     let given: Vec<&str> = point.keys().map(|s| store.name(*s)).collect();
     let help = if let Some(w) = given
         .iter()
@@ -1149,7 +1158,7 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         let csv = read_text_file(file)?;
         let conds: Vec<Id> = input.conditions.iter().map(|c| c.node).collect();
         out.stdout =
-            crate::eval::tape::points_csv_guarded(&mut input.store, e, &conds, "value", &[], &csv)?;
+            crate::points::points_csv_guarded(&mut input.store, e, &conds, "value", &[], &csv)?;
         warn_undefined_rows(&mut out);
         return Ok(out);
     }

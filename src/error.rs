@@ -59,6 +59,45 @@ impl SourceError {
     }
 }
 
+/// A request the library cannot serve as made, said with the names involved rather than in
+/// the words of one front end: the CLI words each one with the flag or command that makes
+/// the request (`cli::worded`), another front end (the planned Python package) its own way.
+/// Its own text ([`std::fmt::Display`]) names no flag.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Request {
+    /// No value was given for the input `name`.
+    #[error("no value for `{name}`: the point must give every input a value")]
+    NoValue {
+        /// The input.
+        name: String,
+    },
+    /// The output asked for, `name`, is not a definition of the program.
+    #[error("the program has no definition named `{name}` to take as its output")]
+    NoDefinition {
+        /// The name asked for.
+        name: String,
+    },
+    /// `name`, asked to be data, is not an input of the program's output.
+    #[error("`{name}` is not an input of `{output}`, so it cannot be data")]
+    NotAnInput {
+        /// The name asked for.
+        name: String,
+        /// The output's name.
+        output: String,
+    },
+    /// `name`, asked to be data, is a parameter by the program's `wrt`.
+    #[error("the program's `wrt` names `{name}` as a parameter, so it cannot be data")]
+    ParameterAsData {
+        /// The name asked for.
+        name: String,
+    },
+    /// Exact arithmetic was asked for, but the program uses an irrational function.
+    #[error(
+        "exact arithmetic needs every operation to stay rational; this program uses an irrational function"
+    )]
+    NotRational,
+}
+
 /// Every error chainrule reports.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Error {
@@ -86,6 +125,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     DomainAt(Box<SourceError>),
+    /// A request the library cannot serve as made (exit code 2, as [`Error::Usage`]).
+    #[error("{0}")]
+    Request(Request),
     /// A bug in chainrule: the computation panicked (exit code 3, unlike any answer about the
     /// input, so that scripts and tests never take it for one).
     #[error("internal error: {0}")]
@@ -161,6 +203,7 @@ impl Error {
                 Error::DomainAt(Box::new(e))
             }
             Error::Usage(m) => Error::Usage(elide(&m)),
+            Error::Request(r) => Error::Usage(elide(&r.to_string())),
             Error::Limit(m) => Error::Limit(elide(&m)),
             Error::Internal(m) => Error::Internal(elide(&m)),
             Error::Domain { message, help } => Error::Domain {
@@ -226,7 +269,7 @@ impl Error {
     /// The process exit code for this error: 2 for usage and parse errors, 1 for math errors.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Source(_) | Error::Usage(_) => 2,
+            Error::Source(_) | Error::Usage(_) | Error::Request(_) => 2,
             Error::Domain { .. } | Error::DomainAt(_) | Error::Limit(_) => 1,
             Error::Internal(_) => 3,
         }

@@ -12,6 +12,34 @@
 //! let d = diff(&mut store, e, w);
 //! assert_eq!(text(&store, d), "-2*x*(y - w*x)");
 //! ```
+//!
+//! # Layers
+//!
+//! Dependencies run one way, from the core outwards. A module may use the modules of the
+//! layers listed before its own, never one of its own layer or of a later one
+//! (`tests/layers.rs` checks every `crate::` path in `src/` against this list, which it
+//! reads from here):
+//!
+//! 1. `error`, `span`: the error type and places in source text; they know nothing else.
+//! 2. `expr`: the store, canonical construction (with the named call rules), the function
+//!    table with each built-in's exact values, domain conditions.
+//! 3. `print`: text and LaTeX of a DAG. Printers only read the store, so they come right
+//!    after it, and every later layer may name a subexpression in a message or a report.
+//! 4. `diff`: symbolic derivatives, built through the store's constructors.
+//! 5. `syntax`: parsing and lowering into the store (`d(…)` in programs calls `diff`).
+//! 6. `eval`: the evaluators (exact, MPFR, f64, the compiled tape, the input as written).
+//! 7. `points`: points files, CSV in and out, evaluated on the tape.
+//! 8. `network`: programs, their forward and backward passes.
+//! 9. `check`: checking a claimed derivative of a program.
+//! 10. `fd`: finite differences and step-size sweeps.
+//! 11. `report`, `plot`: what the passes, checks and sweeps look like as text, LaTeX, JSON,
+//!     SVG and CSV.
+//! 12. `files`, `worker`: what a front end needs around a command: writing the files it
+//!     makes without losing the ones it reads, and running it on a thread of its own with a
+//!     panic turned into an internal error. Kept up here so that no library layer writes
+//!     files or spawns its worker on its own.
+//! 13. `cli`: the command line, the one front end so far. The library returns typed values
+//!     and errors ([`error::Request`]); only a front end words them with its flags.
 #![warn(missing_docs)]
 
 pub mod check;
@@ -24,9 +52,10 @@ pub mod fd;
 pub mod files;
 pub mod network;
 pub mod plot;
+pub mod points;
 pub mod print;
 pub mod report;
-pub mod simplify;
+pub mod span;
 pub mod syntax;
 pub mod worker;
 

@@ -8,11 +8,11 @@
 //! multiplied out, so a deep network's gradient stays linear in size (DESIGN.md).
 
 use crate::diff::diff;
-use crate::error::{Error, Result, SourceError};
+use crate::error::{Error, Request, Result, SourceError};
 use crate::eval::{self, Backend, EvalError, Exact, ExactVal, F64, Fail, Mode, Mpfr, Point, Value};
-use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
+use crate::expr::{Builtin, Condition, Func, Id, Node, Store, Sym};
 use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
-use crate::syntax::{self, Condition, Lowerer, UserFn};
+use crate::syntax::{self, Lowerer, UserFn};
 use rug::{Float, Rational};
 use std::collections::{HashMap, HashSet};
 
@@ -275,7 +275,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 let body_id = body_id?;
                 warnings.append(&mut l.warnings);
                 let mut conditions = std::mem::take(&mut l.conditions);
-                syntax::prune_conditions(&store, &[body_id], &mut conditions);
+                crate::expr::prune_conditions(&store, &[body_id], &mut conditions);
                 let params = params.iter().map(|p| store.intern(&p.name)).collect();
                 // Interned so printers know the name is in play (LaTeX `sigmoid` is `\sigma`
                 // only when no user name σ is).
@@ -336,7 +336,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
                 let formula = formula?;
                 warnings.append(&mut l.warnings);
                 let mut conditions = std::mem::take(&mut l.conditions);
-                syntax::prune_conditions(&store, &[formula], &mut conditions);
+                crate::expr::prune_conditions(&store, &[formula], &mut conditions);
                 // A defined name the formula as written uses must be defined even where
                 // simplifying cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition.
                 let mut reached: HashSet<Sym> = store.free_symbols(formula).into_iter().collect();
@@ -405,11 +405,9 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         Some(n) => {
             let n = syntax::normalize_name(n);
             let s = renames.get(&n).copied().or_else(|| store.lookup(&n));
-            defs.iter().position(|d| Some(d.name) == s).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--of {n}: the program has no definition named `{n}`"
-                ))
-            })?
+            defs.iter()
+                .position(|d| Some(d.name) == s)
+                .ok_or(Error::Request(Request::NoDefinition { name: n }))?
         }
     };
     for (n, span) in &point_spans {
@@ -522,15 +520,13 @@ impl Network {
                 .lookup(&n)
                 .filter(|s| inputs.contains(s))
                 .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--data {n}: `{n}` is not an input of `{}`",
-                        self.name(self.output_def().name)
-                    ))
+                    Error::Request(Request::NotAnInput {
+                        name: n.clone(),
+                        output: self.name(self.output_def().name).to_string(),
+                    })
                 })?;
             if self.wrt_given && self.params.contains(&s) {
-                return Err(Error::Usage(format!(
-                    "--data {n}: the program's `wrt` names `{n}` as a parameter"
-                )));
+                return Err(Error::Request(Request::ParameterAsData { name: n }));
             }
             self.params.retain(|p| *p != s);
         }
@@ -552,7 +548,7 @@ impl Network {
             }
         }
         let root = self.output_def().expanded;
-        syntax::prune_conditions(&self.store, &[root], &mut out);
+        crate::expr::prune_conditions(&self.store, &[root], &mut out);
         out
     }
 
@@ -1062,10 +1058,9 @@ impl<'a> ProgramObjective<'a> {
         let mut values = Vec::new();
         for p in &net.params {
             let v = point.get(p).cloned().ok_or_else(|| {
-                Error::Usage(format!(
-                    "no value for `{0}`: give one, e.g. --at {0}=1",
-                    net.name(*p)
-                ))
+                Error::Request(Request::NoValue {
+                    name: net.name(*p).to_string(),
+                })
             })?;
             values.push(v);
         }
@@ -1257,9 +1252,7 @@ impl crate::fd::Objective for ProgramObjective<'_> {
         eval::evaluate_with_conditions(&self.net.store, &root, &self.conditions, &env, &exact)
             .and_then(|mut v| v.remove(0).exact().map_err(|f| EvalError::At(self.root, f)))
             .map_err(|e| match e {
-                EvalError::At(_, Fail::NotExact) => Error::Usage(
-                    "exact arithmetic needs every operation to stay rational; this program uses an irrational function (use --arith f64 or mpfr:BITS)".into(),
-                ),
+                EvalError::At(_, Fail::NotExact) => Error::Request(Request::NotRational),
                 e => self.net.explain(e),
             })
     }

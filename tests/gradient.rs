@@ -6,10 +6,11 @@
 mod common;
 
 use chainrule::diff::{diff, gradient};
-use chainrule::eval::tape::{self, Tape, points_csv};
+use chainrule::eval::tape::{self, Tape};
 use chainrule::eval::{F64, Mode, Mpfr, evaluate_with};
 use chainrule::expr::{Builtin, Id, Store, Sym};
 use chainrule::network;
+use chainrule::points::points_csv;
 use chainrule::print::{let_bound, text, text_let};
 use chainrule::syntax::read_expr;
 use common::*;

@@ -5,7 +5,7 @@
 //! exponent is negative). Results that overflow to infinity or NaN are errors too.
 
 use super::{Backend, Fail, nearest_f64};
-use crate::expr::Builtin;
+use crate::expr::{Builtin, NoExactValue};
 use rug::ops::Pow;
 use rug::{Float, Integer, Rational};
 use std::cmp::Ordering;
@@ -137,31 +137,11 @@ impl Exact {
     }
 }
 
-/// A built-in on exact arguments: the value when it is rational.
+/// A built-in on exact arguments: the value when it is rational ([`Builtin::exact`]).
 pub fn exact_builtin(f: Builtin, a: &[&Rational]) -> Result<Rational, Fail> {
-    let t = a[0];
-    let zero = *t == 0;
-    Ok(match f {
-        Builtin::Log if t.cmp0() != Ordering::Greater => {
-            return Err(domain("log of a non-positive number"));
-        }
-        Builtin::Log if *t == 1 => Rational::new(),
-        Builtin::Exp | Builtin::Cos if zero => Rational::from(1),
-        Builtin::Sin | Builtin::Tan | Builtin::Tanh if zero => Rational::new(),
-        Builtin::Sigmoid if zero => Rational::from((1, 2)),
-        Builtin::Abs => t.clone().abs(),
-        Builtin::Sign => Rational::from(t.cmp0() as i32),
-        Builtin::Relu => {
-            if t.cmp0() == Ordering::Greater {
-                t.clone()
-            } else {
-                Rational::new()
-            }
-        }
-        Builtin::Step => Rational::from(i32::from(t.cmp0() == Ordering::Greater)),
-        Builtin::Max => a.iter().copied().max().unwrap_or(t).clone(),
-        Builtin::Min => a.iter().copied().min().unwrap_or(t).clone(),
-        _ => return Err(Fail::NotExact),
+    f.exact(a).map_err(|e| match e {
+        NoExactValue::Domain(what) => domain(what),
+        NoExactValue::NotRational => Fail::NotExact,
     })
 }
 

@@ -14,9 +14,8 @@ pub mod written;
 pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
 pub use value::{Value, nearest_f64};
 
-use crate::error::{Error, Result};
-use crate::expr::{Func, Id, Node, Store, Sym};
-use crate::syntax::Condition;
+use crate::error::{Error, Request, Result};
+use crate::expr::{Condition, Func, Id, Node, Store, Sym};
 use rug::Rational;
 use std::collections::HashMap;
 
@@ -346,10 +345,9 @@ pub fn explain(store: &Store, e: EvalError) -> Error {
             crate::print::text(store, id),
             store.limits().max_exact_bits
         )),
-        EvalError::Unbound(s) => Error::Usage(format!(
-            "no value for `{0}`: give one, e.g. --at {0}=1",
-            store.name(s)
-        )),
+        EvalError::Unbound(s) => Error::Request(Request::NoValue {
+            name: store.name(s).to_string(),
+        }),
         EvalError::Abstract(id) => {
             let name = match store.node(id) {
                 Node::Call(Func::Abstract(a), _) => store.name(a.name).to_string(),

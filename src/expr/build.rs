@@ -366,7 +366,8 @@ impl Store {
     // ---------------------------------------------------------------- calls
 
     /// A call of a function, with exact folding of constant arguments where the value is
-    /// rational (`relu(-2)` is 0, `exp(0)` is 1, `sigmoid(0)` is 1/2).
+    /// rational ([`Builtin::exact`]: `relu(-2)` is 0, `exp(0)` is 1, `sigmoid(0)` is 1/2), then
+    /// the named call rules (`expr/rules.rs`: `log(exp(t))` is `t`).
     pub fn call(&mut self, f: Func, args: Vec<Id>) -> Id {
         let mut args = args;
         if let Func::Builtin(Builtin::Max | Builtin::Min) = f {
@@ -381,7 +382,7 @@ impl Store {
             if let Some(v) = self.fold_builtin(b, &args) {
                 return self.num(v);
             }
-            if let Some(id) = crate::simplify::rewrite_call(self, b, &args) {
+            if let Some(id) = super::rules::rewrite_call(self, b, &args) {
                 return id;
             }
         }
@@ -409,6 +410,6 @@ impl Store {
             .iter()
             .map(|a| self.as_num(*a))
             .collect::<Option<_>>()?;
-        crate::eval::exact_builtin(b, &vals).ok()
+        b.exact(&vals).ok()
     }
 }

@@ -1,9 +1,13 @@
-//! The function table: built-ins with their names and arities, and abstract functions.
+//! The function table: built-ins with their names, arities and exact values at rational
+//! arguments ([`Builtin::exact`], which the constructors fold with and the exact evaluator
+//! uses), and abstract functions.
 //!
-//! Derivative rules live in `diff.rs` and numeric rules in `eval/`, each a `match` over
-//! [`Builtin`], so adding a built-in is a compile error everywhere it must be taught.
+//! Derivative rules live in `diff.rs` and the MPFR and f64 rules in `eval/`, each a `match`
+//! over [`Builtin`], so adding a built-in is a compile error everywhere it must be taught.
 
 use super::Sym;
+use rug::Rational;
+use std::cmp::Ordering;
 
 /// A built-in function.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -103,6 +107,44 @@ impl Builtin {
     pub fn takes(self, n: usize) -> bool {
         n == self.arity() || self.variadic() && n > self.arity()
     }
+
+    /// Its value at rational arguments, when that value is rational (`relu(-2)` is 0,
+    /// `exp(0)` is 1, `sigmoid(0)` is 1/2).
+    pub fn exact(self, a: &[&Rational]) -> Result<Rational, NoExactValue> {
+        let t = a[0];
+        let zero = *t == 0;
+        Ok(match self {
+            Builtin::Log if t.cmp0() != Ordering::Greater => {
+                return Err(NoExactValue::Domain("log of a non-positive number"));
+            }
+            Builtin::Log if *t == 1 => Rational::new(),
+            Builtin::Exp | Builtin::Cos if zero => Rational::from(1),
+            Builtin::Sin | Builtin::Tan | Builtin::Tanh if zero => Rational::new(),
+            Builtin::Sigmoid if zero => Rational::from((1, 2)),
+            Builtin::Abs => t.clone().abs(),
+            Builtin::Sign => Rational::from(t.cmp0() as i32),
+            Builtin::Relu => {
+                if t.cmp0() == Ordering::Greater {
+                    t.clone()
+                } else {
+                    Rational::new()
+                }
+            }
+            Builtin::Step => Rational::from(i32::from(t.cmp0() == Ordering::Greater)),
+            Builtin::Max => a.iter().copied().max().unwrap_or(t).clone(),
+            Builtin::Min => a.iter().copied().min().unwrap_or(t).clone(),
+            _ => return Err(NoExactValue::NotRational),
+        })
+    }
+}
+
+/// Why [`Builtin::exact`] has no value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoExactValue {
+    /// The arguments are outside the domain: what went wrong (`"log of a non-positive number"`).
+    Domain(&'static str),
+    /// The value exists but is not rational (`exp(1)`).
+    NotRational,
 }
 
 /// An unspecified function, or one of its partial derivatives: `f`, `f'`, `∂_2 ℓ`.

@@ -6,12 +6,15 @@
 //! does), so evaluators and printers can walk nodes in index order without recursion.
 
 mod build;
+mod condition;
 mod func;
 mod memo;
 mod order;
+mod rules;
 
 pub(crate) use build::{rational_bits, rational_powi};
-pub use func::{AbstractFn, BUILTINS, Builtin, Func};
+pub use condition::{Condition, prune_conditions};
+pub use func::{AbstractFn, BUILTINS, Builtin, Func, NoExactValue};
 pub use order::{natural_cmp, structural_cmp};
 
 use rug::Rational;
@@ -228,6 +231,13 @@ pub struct Store {
     names: Vec<Box<str>>,
     /// Finds a symbol by name (each name is stored once, in `names`).
     name_ids: memo::Memo,
+    /// `diff`'s memo: the derivative of a node by a symbol, once computed. expr never reads
+    /// it. It lives here because an id means something only in its store and the store only
+    /// grows, so an entry is valid exactly as long as the store; and `diff` takes the store
+    /// alone (`diff(&mut store, e, w)`, from lowering `d(…)`, programs, checks and tests), so
+    /// a memo owned elsewhere would be one more object every caller must carry and keep
+    /// paired with its store, or one dropped between calls (each `d(…)` and each parameter
+    /// of a gradient would differentiate the shared part of the DAG again).
     pub(crate) diff_memo: HashMap<(Id, Sym), Id, std::hash::BuildHasherDefault<FxHasher>>,
     limits: Limits,
     /// Parameter names of declared unspecified functions (`fn ℓ(y, ŷ)`), for printing their

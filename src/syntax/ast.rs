@@ -1,27 +1,10 @@
 //! The abstract syntax tree: what the parser recognised, with a span on every node.
 //!
-//! Spans stay here and never enter the expression DAG: hash-consing merges the `x` at
-//! column 3 with the `x` at column 9, so locations belong to the syntax (DESIGN.md).
+//! Spans ([`Span`], defined in [`crate::span`] so that domain conditions can carry one too)
+//! never enter the expression DAG: hash-consing merges the `x` at column 3 with the `x` at
+//! column 9, so locations belong to the syntax (DESIGN.md).
 
-/// A byte range `start..end` into the source text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Span {
-    /// First byte.
-    pub start: usize,
-    /// One past the last byte.
-    pub end: usize,
-}
-
-impl Span {
-    /// A span from byte offsets.
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-    /// The smallest span covering both.
-    pub fn join(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-}
+pub use crate::span::Span;
 
 /// The operator joining a term to a sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::ast::{AddOp, Call, Expr, ExprKind, MulOp, Span};
 use crate::diff;
 use crate::error::{Result, SourceError};
 use crate::expr::BUILTINS;
-use crate::expr::{AbstractFn, Builtin, Id, Store, Sym};
+use crate::expr::{AbstractFn, Builtin, Condition, Id, Store, Sym, prune_conditions};
 use rug::{Integer, Rational};
 use std::collections::HashMap;
 
@@ -25,57 +25,6 @@ pub struct UserFn {
     pub body: Id,
     /// Where the body as written is defined ([`Condition`]), in terms of the parameters.
     pub conditions: Vec<Condition>,
-}
-
-/// A domain condition of an expression as written: `node` must be defined (evaluate without
-/// a domain error). Lowering records one for each denominator, logarithm, even root and
-/// non-integer or symbolic power it builds, because the canonical constructors may cancel
-/// them: `(x-2)/(x-2)` is `1` and `sqrt(x)^2` is `x`, but neither is defined everywhere.
-/// Evaluation checks the conditions beside the result, and a derivative keeps the conditions
-/// of its function and the function itself (DESIGN.md, "Domain conditions").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Condition {
-    /// The subexpression that must be defined, as built (before anything cancelled it).
-    pub node: Id,
-    /// Where it is written in the source.
-    pub span: Span,
-    /// Whether `node` is a function kept because its derivative is taken (a derivative is
-    /// defined only where its function is), rather than a part that simplifying cancelled.
-    pub derivative: bool,
-}
-
-impl Condition {
-    /// `node`, written at `span`, must be defined.
-    pub fn new(node: Id, span: Span) -> Self {
-        Condition {
-            node,
-            span,
-            derivative: false,
-        }
-    }
-
-    /// The function `node`, written at `span`, must be defined where its derivative is taken.
-    pub fn function(node: Id, span: Span) -> Self {
-        Condition {
-            node,
-            span,
-            derivative: true,
-        }
-    }
-}
-
-/// `conditions` without duplicates, numbers, and those whose node is part of `roots`: those
-/// are evaluated with the roots anyway. Linear in the size of `roots`, and free when there are none.
-pub fn prune_conditions(store: &Store, roots: &[Id], conditions: &mut Vec<Condition>) {
-    // The common cases need no walk: a denominator that stays the root's (`1/(1 + exp(-z))`),
-    // and a number (`x/2` records 1/2), which is defined.
-    conditions.retain(|c| !roots.contains(&c.node) && store.as_num(c.node).is_none());
-    if conditions.is_empty() {
-        return;
-    }
-    let reach = store.reachable(roots);
-    let mut seen = std::collections::HashSet::with_capacity(conditions.len());
-    conditions.retain(|c| reach.binary_search(&c.node).is_err() && seen.insert(c.node));
 }
 
 /// Turns AST into nodes, under a scope of functions.
@@ -226,6 +175,27 @@ pub fn parse_number(text: &str) -> Option<std::result::Result<Rational, String>>
     } else {
         Rational::from((n, ten))
     }))
+}
+
+/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
+pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let bad = || format!("`{text}` is not a number (write e.g. 2, -0.5, 3/4 or 1e-4)");
+    let v = match body.split_once('/') {
+        Some((p, q)) => {
+            let p = parse_number(p.trim()).ok_or_else(bad)??;
+            let q = parse_number(q.trim()).ok_or_else(bad)??;
+            if q == 0 {
+                return Err("division by zero".into());
+            }
+            p / q
+        }
+        None => parse_number(body).ok_or_else(bad)??,
+    };
+    Ok(if neg { -v } else { v })
 }
 
 impl<'a> Lowerer<'a> {

@@ -9,8 +9,8 @@ mod parser;
 
 pub(crate) use lower::distance;
 pub use lower::{
-    Condition, Lowerer, ReadExpr, UserFn, edit_distance, lower_expr, normalize_name, parse_number,
-    prune_conditions, read_expr, read_expr_conditions, suggest,
+    Lowerer, ReadExpr, UserFn, edit_distance, lower_expr, normalize_name, parse_number,
+    parse_value, read_expr, read_expr_conditions, suggest,
 };
 pub use names::{lookalike_warning, name_spans};
 pub use parser::{MAX_DEPTH, is_name, parse_expr, parse_program};

@@ -1,17 +1,18 @@
-//! Named rewrite rules beyond canonical construction, applied when a call is built.
+//! Named rewrite rules beyond canonical construction, applied by [`Store::call`] when a call
+//! is built: part of making a call canonical, so they live with the constructors.
 //!
 //! Each rule keeps the value wherever the original is defined and keeps the domain too (the
 //! comment says why), so evaluation still reports a domain error where the input has one.
 //! That is why `exp(log(t)) = t` is not a rule: it would turn `log` of a negative number,
 //! an error, into a value.
 
-use crate::expr::{Builtin, Func, Id, Node, Store};
+use super::{Builtin, Func, Id, Node, Store};
 
 /// A rule: its name and what it rewrites to, given the call.
 type Rule = fn(&Store, Builtin, &[Id]) -> Option<Id>;
 
 /// The rules, in the order they are tried.
-pub const RULES: [(&str, Rule); 2] = [
+pub(crate) const RULES: [(&str, Rule); 2] = [
     // log(exp(t)) = t for every real t.
     ("log-of-exp", |s, f, a| {
         inner(s, f, a, Builtin::Log, Builtin::Exp)
@@ -35,6 +36,6 @@ fn inner(store: &Store, f: Builtin, args: &[Id], outer: Builtin, inner: Builtin)
 }
 
 /// The first rule that applies to `f(args)`, if any.
-pub fn rewrite_call(store: &Store, f: Builtin, args: &[Id]) -> Option<Id> {
+pub(crate) fn rewrite_call(store: &Store, f: Builtin, args: &[Id]) -> Option<Id> {
     RULES.iter().find_map(|(_, rule)| rule(store, f, args))
 }
