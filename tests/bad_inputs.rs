@@ -392,12 +392,18 @@ const CASES: &[Case] = &[
 
 /// The scratch folder with the table's files, and a folder where a file is expected.
 fn scratch() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad_inputs");
-    std::fs::create_dir_all(dir.join("a_directory")).unwrap();
-    for (name, contents) in FILES {
-        std::fs::write(dir.join(name), contents).unwrap();
-    }
-    dir
+    // Written once per run: the tests run in parallel, and one rewriting a file while another
+    // reads it made the table fail now and then.
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad_inputs");
+        std::fs::create_dir_all(dir.join("a_directory")).unwrap();
+        for (name, contents) in FILES {
+            std::fs::write(dir.join(name), contents).unwrap();
+        }
+        dir
+    })
+    .clone()
 }
 
 /// Runs the binary; returns the exit code and the transcript to snapshot.
