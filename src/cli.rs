@@ -438,6 +438,38 @@ fn worded(e: Error) -> Error {
     })
 }
 
+/// A program command's result, with an input that has no value pointed at where the program
+/// first uses it (the file is read again only then; a program from standard input is not).
+fn in_program(file: &str, result: Result<Output>) -> Result<Output> {
+    let Err(Error::Request(Request::NoValue { name })) = result else {
+        return result;
+    };
+    let place = (file != "-")
+        .then(|| std::fs::read_to_string(file).ok())
+        .flatten()
+        .and_then(|src| {
+            let (_, start, end) = syntax::name_spans(&src)
+                .into_iter()
+                .find(|(n, _, _)| *n == name)?;
+            Some((src, start, end))
+        });
+    match place {
+        Some((src, start, end)) => Err(crate::error::SourceError::new(
+            file,
+            &src,
+            start,
+            end,
+            format!("no value for `{name}`"),
+            "this has no value",
+        )
+        .with_help(format!(
+            "give it one in the program's `at` line (`at {name} = 1`) or with --at {name}=1"
+        ))
+        .into()),
+        None => Err(Error::Request(Request::NoValue { name })),
+    }
+}
+
 /// The error for an input without a value.
 fn no_value(name: &str) -> String {
     format!("no value for `{name}`: give one, e.g. --at {name}=1")
@@ -447,16 +479,37 @@ fn run_command(cli: Cli) -> Result<Output> {
     match (cli.command, cli.file) {
         (Some(Command::Diff(a)), _) => run_diff(a),
         (Some(Command::Eval(a)), _) => run_eval(a),
-        (Some(Command::Backprop(a)), _) => run_backprop(a),
-        (Some(Command::Grad(a)), _) => run_grad(a),
-        (Some(Command::Explain(a)), _) => run_explain(a),
-        (Some(Command::Fd(a)), _) => run_fd(a),
-        (Some(Command::Sweep(a)), _) => run_sweep(a),
-        (Some(Command::Check(a)), _) => run_check(a),
-        (None, Some(file)) => run_backprop(ProgramArgs {
-            file,
-            opts: cli.opts,
-        }),
+        (Some(Command::Backprop(a)), _) => {
+            let file = a.file.clone();
+            in_program(&file, run_backprop(a))
+        }
+        (Some(Command::Grad(a)), _) => {
+            let file = a.program.file.clone();
+            in_program(&file, run_grad(a))
+        }
+        (Some(Command::Explain(a)), _) => {
+            let file = a.program.file.clone();
+            in_program(&file, run_explain(a))
+        }
+        (Some(Command::Fd(a)), _) => {
+            let file = a.program.file.clone();
+            in_program(&file, run_fd(a))
+        }
+        (Some(Command::Sweep(a)), _) => {
+            let file = a.program.file.clone();
+            in_program(&file, run_sweep(a))
+        }
+        (Some(Command::Check(a)), _) => {
+            let file = a.program.file.clone();
+            in_program(&file, run_check(a))
+        }
+        (None, Some(file)) => in_program(
+            &file.clone(),
+            run_backprop(ProgramArgs {
+                file,
+                opts: cli.opts,
+            }),
+        ),
         (None, None) => Err(Error::Usage(
             "nothing to do: give a program file (e.g. `chainrule examples/hw7_relu.chain`) or a subcommand; see --help"
                 .into(),

@@ -74,6 +74,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("recursive.chain", b"f(t) = f(t) + 1\nE = f(x)\n"),
     ("constant.chain", b"E = 3\n"),
     ("update.chain", b"c = w*x\nE = (c += 1)^2\n"),
+    ("no_value.chain", b"z = w*x\nE = z^2 + b\nat w = 1, x = 2\n"),
     (
         "ok.chain",
         b"z = w*x\nE = (y - z)^2\nat w = 2, x = 1, y = 10\n",
@@ -99,6 +100,7 @@ const CASES: &[Case] = &[
     case("module_prefix", USAGE, &["eval", "math.exp(x)"]),
     case("update_operator", USAGE, &["eval", "c += 1"]),
     case("update_in_program", USAGE, &["update.chain"]),
+    case("program_input_without_value", USAGE, &["no_value.chain"]),
     case("power_of_function", USAGE, &["eval", "tanh^2(a1)"]),
     // ── names ──
     case(
