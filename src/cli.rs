@@ -3,7 +3,7 @@
 //! Nothing here prints: [`run`] returns what to print, so the binary stays a few lines and
 //! tests can call the commands directly.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TooLarge};
 use crate::eval::{self, Mode, Point, Value, format};
 use crate::expr::{Id, Store, Sym};
 use crate::network::{self, Network};
@@ -601,8 +601,27 @@ fn run_grad(a: GradArgs) -> Result<Output> {
             form,
             style(a.program.opts.eval.format),
         )
-    })?;
+    })
+    .map_err(word_too_large)?;
     Ok(out)
+}
+
+/// A report too large to write out, with the command or flag to use instead.
+fn word_too_large(e: Error) -> Error {
+    let Error::TooLarge(t) = e else { return e };
+    let instead = match t {
+        TooLarge::ChainForm { .. } => {
+            "use `chainrule backprop`, whose adjoints share their work and stay linear in the size of the network, \
+             or `chainrule explain --wrt W` for one parameter"
+        }
+        TooLarge::Expanded { .. } => {
+            "use `--form intermediates`, or `chainrule backprop`, which stays linear in the size of the network"
+        }
+        TooLarge::Derivation { .. } => {
+            "use `chainrule backprop`, which writes each adjoint once, in terms of the next"
+        }
+    };
+    Error::Limit(format!("{t}: {instead}"))
 }
 
 /// A variable of the program named on the command line: a parameter, an intermediate or an input.
@@ -662,7 +681,8 @@ fn run_explain(a: ExplainArgs) -> Result<Output> {
             numbers(&a.program.opts.eval),
             style(a.program.opts.eval.format),
         )
-    })?;
+    })
+    .map_err(word_too_large)?;
     Ok(out)
 }
 

@@ -1,11 +1,11 @@
 //! The derivation report: `∂E/∂v` path by path by the chain rule, then simplified, with its
 //! value when a point is given.
 
-use super::formulas::{chain_factor, count};
+use super::formulas::chain_factor;
 use super::points::point_text;
 use super::values::value_json;
 use super::{Numbers, Style, json_text};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TooLarge};
 use crate::eval::{Point, Value, format};
 use crate::expr::{Id, Sym};
 use crate::network::{Edge, Network};
@@ -18,6 +18,8 @@ use unicode_width::UnicodeWidthStr;
 pub const MAX_EXPLAIN_FACTORS: u64 = 5_000;
 
 /// The chain-rule derivation of `∂E/∂v`, path by path, then the simplified result.
+///
+/// A derivation too long to write out is [`Error::TooLarge`].
 pub fn explain(
     net: &mut Network,
     v: Sym,
@@ -28,13 +30,12 @@ pub fn explain(
     let out = net.output_def().name;
     let factors = net.chain_sizes().get(&v).map_or(0, |s| s.1);
     if factors > MAX_EXPLAIN_FACTORS {
-        return Err(Error::Limit(format!(
-            "∂{}/∂{} runs through {} local derivatives (the limit is {MAX_EXPLAIN_FACTORS}): \
-             use `chainrule backprop`, which writes each adjoint once, in terms of the next",
-            net.name(out),
-            net.name(v),
-            count(factors)
-        )));
+        return Err(Error::TooLarge(TooLarge::Derivation {
+            output: net.name(out).to_string(),
+            wrt: net.name(v).to_string(),
+            factors,
+            limit: MAX_EXPLAIN_FACTORS,
+        }));
     }
     let paths = net.paths(v, 64);
     // Any name may be asked about: a data input gets its adjoint too.

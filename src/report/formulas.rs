@@ -132,12 +132,3 @@ pub(super) fn chain_form(net: &mut Network, v: Sym) -> Option<(String, String)> 
     };
     Some((sum(false), sum(true)))
 }
-
-/// A count from [`Network::chain_sizes`], which saturates: a saturated one is not exact.
-pub(super) fn count(n: u64) -> String {
-    if n == u64::MAX {
-        "more than 10^19".to_string()
-    } else {
-        n.to_string()
-    }
-}

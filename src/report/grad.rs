@@ -1,11 +1,11 @@
 //! The gradient report: each parameter's partial in chain-rule form and expanded, with its
 //! value when a point is given.
 
-use super::formulas::{chain_form, count, partial_latex, partial_text, shared_form};
+use super::formulas::{chain_form, partial_latex, partial_text, shared_form};
 use super::points::{point_json, point_text};
 use super::values::value_json;
 use super::{Numbers, Style, json_text};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TooLarge};
 use crate::eval::{Point, Value, format};
 use crate::expr::{Id, Sym};
 use crate::network::{Backward, Network, Trace};
@@ -42,6 +42,8 @@ impl Form {
 }
 
 /// Gradients, in chain-rule form and expanded, with values when a point is given.
+///
+/// A gradient too large to write out in the forms asked for is [`Error::TooLarge`].
 pub fn grad(
     net: &mut Network,
     point: Option<&Point>,
@@ -83,12 +85,10 @@ fn check_chain_size(net: &mut Network, form: Form) -> Result<()> {
         .map(|p| sizes.get(p).map_or(0, |s| s.1))
         .fold(0, u64::saturating_add);
     if form.chain() && factors > MAX_GRAD_FACTORS {
-        return Err(Error::Limit(format!(
-            "the chain-rule form of this gradient has {} factors in all (the limit is {MAX_GRAD_FACTORS}): \
-             use `chainrule backprop`, whose adjoints share their work and stay linear in the size of the network, \
-             or `chainrule explain --wrt W` for one parameter",
-            count(factors)
-        )));
+        return Err(Error::TooLarge(TooLarge::ChainForm {
+            factors,
+            limit: MAX_GRAD_FACTORS,
+        }));
     }
     Ok(())
 }
@@ -102,11 +102,10 @@ fn check_expanded_size(net: &Network, form: Form, expanded: &[Id]) -> Result<()>
     for e in expanded {
         total += net.store.dag_size(*e);
         if total > MAX_GRAD_NODES {
-            return Err(Error::Limit(format!(
-                "the expanded gradient has more than {MAX_GRAD_NODES} distinct nodes over its {} partial derivatives: \
-                 use `--form intermediates`, or `chainrule backprop`, which stays linear in the size of the network",
-                expanded.len()
-            )));
+            return Err(Error::TooLarge(TooLarge::Expanded {
+                limit: MAX_GRAD_NODES,
+                partials: expanded.len(),
+            }));
         }
     }
     Ok(())
