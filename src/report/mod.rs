@@ -1,5 +1,6 @@
 //! Reports on a network: the backward pass, gradients, chain-rule derivations, gradient checks
-//! and step sweeps, as text tables, LaTeX and JSON. They read the network and its DAG; they never change a value.
+//! and step sweeps, and the derivative and value of one expression, as text tables, LaTeX and
+//! JSON. They read the network and its DAG; they never change a value.
 //!
 //! Each report has its own file, which gathers the report's data in a plain struct; its text,
 //! LaTeX and JSON renderers draw that struct (JSON through serde, in the struct's field order).
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 mod backprop;
 mod check;
+mod diff;
 mod explain;
 mod fd;
 pub mod formulas;
@@ -23,6 +25,7 @@ pub mod values;
 
 pub use backprop::backprop;
 pub use check::check;
+pub use diff::{Derivative, DiffReport, EvalReport};
 pub use explain::{MAX_EXPLAIN_FACTORS, explain};
 pub use fd::fd;
 pub use formulas::{SHARED_FORM_CHARS, shared_form};
