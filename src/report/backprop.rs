@@ -4,7 +4,7 @@ use super::formulas::{adjoint_formula, partial_latex, partial_text};
 use super::points::{point_json, point_latex, point_text};
 use super::tables::table;
 use super::values::{arithmetic, value_json};
-use super::{Numbers, Style, json_text};
+use super::{Numbers, Render, Style};
 use crate::error::Result;
 use crate::eval::{Point, format};
 use crate::network::{Backward, Network, Trace};
@@ -29,11 +29,7 @@ pub fn backprop(
         point,
         digits: numbers.digits,
     };
-    Ok(match style {
-        Style::Text => report.text(),
-        Style::Latex => report.latex(),
-        Style::Json => json_text(&report.json()),
-    })
+    Ok(report.render(style))
 }
 
 /// The data of the report: the adjoints, their values and the definitions that are used.
@@ -82,16 +78,10 @@ struct AdjointJson<'a> {
     value: Json,
 }
 
-impl Backprop<'_> {
-    fn json(&self) -> BackpropJson<'_> {
-        let Backprop {
-            net,
-            bw,
-            trace,
-            live,
-            point,
-            ..
-        } = self;
+impl Render for Backprop<'_> {
+    fn json(&self) -> impl Serialize + '_ {
+        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
+        let (live, point) = (&self.live, self.point);
         let forward = live
             .iter()
             .zip(&trace.forward)
@@ -138,15 +128,8 @@ impl Backprop<'_> {
 
     /// The passes as aligned text tables.
     fn text(&self) -> String {
-        let Backprop {
-            net,
-            bw,
-            trace,
-            live,
-            point,
-            digits,
-        } = self;
-        let d = *digits;
+        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
+        let (live, point, d) = (&self.live, self.point, self.digits);
         let out_name = net.name(net.output_def().name).to_string();
         let mut s = format!("Forward pass at {}\n", point_text(&net.store, point));
         let mut rows = Vec::new();
@@ -208,15 +191,8 @@ impl Backprop<'_> {
 
     /// The passes as two LaTeX `aligned` environments.
     fn latex(&self) -> String {
-        let Backprop {
-            net,
-            bw,
-            trace,
-            live,
-            point,
-            digits,
-        } = self;
-        let d = *digits;
+        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
+        let (live, point, d) = (&self.live, self.point, self.digits);
         let mut s = format!(
             "% Forward pass at {}\n\\begin{{aligned}}\n",
             point_text(&net.store, point)

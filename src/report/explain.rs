@@ -4,7 +4,7 @@
 use super::formulas::chain_factor;
 use super::points::point_text;
 use super::values::value_json;
-use super::{Numbers, Style, json_text};
+use super::{Numbers, Render, Style};
 use crate::error::{Error, Result, TooLarge};
 use crate::eval::{Point, Value, format};
 use crate::expr::{Id, Sym};
@@ -66,11 +66,7 @@ pub fn explain(
         point,
         digits: numbers.digits,
     };
-    Ok(match style {
-        Style::Text => report.text(),
-        Style::Latex => report.latex(),
-        Style::Json => json_text(&report.json()),
-    })
+    Ok(report.render(style))
 }
 
 /// The data of the report.
@@ -138,7 +134,7 @@ fn local(net: &Network, path: &[Edge], latex_mode: bool) -> String {
     shown.join(if latex_mode { " \\cdot " } else { " · " })
 }
 
-impl Explain<'_> {
+impl Render for Explain<'_> {
     /// The paths in words, the sum of their products in Leibniz's notation, as formulas and
     /// simplified; then the value.
     fn text(&self) -> String {
@@ -220,7 +216,7 @@ impl Explain<'_> {
         )
     }
 
-    fn json(&self) -> ExplainJson<'_> {
+    fn json(&self) -> impl Serialize + '_ {
         let net = self.net;
         ExplainJson {
             program: &net.source.1,

@@ -4,7 +4,7 @@
 use super::formulas::{chain_form, partial_latex, partial_text, shared_form};
 use super::points::{point_json, point_text};
 use super::values::value_json;
-use super::{Numbers, Style, json_text};
+use super::{Numbers, Render, Style};
 use crate::error::{Error, Result, TooLarge};
 use crate::eval::{Point, Value, format};
 use crate::expr::{Id, Sym};
@@ -68,11 +68,7 @@ pub fn grad(
         values,
         digits: numbers.digits,
     };
-    Ok(match style {
-        Style::Text => report.text(),
-        Style::Latex => report.latex(),
-        Style::Json => json_text(&report.json()),
-    })
+    Ok(report.render(style))
 }
 
 /// Written out, a deep network's gradient is quadratic in its depth (each ∂E/∂w_i is a chain
@@ -189,7 +185,7 @@ struct PartialJson<'a> {
     value: Option<Json>,
 }
 
-impl Grad<'_> {
+impl Render for Grad<'_> {
     /// Each partial as `∂E/∂w = chain`, then its expanded form and value on lines below.
     fn text(&self) -> String {
         let net = self.net;
@@ -275,7 +271,7 @@ impl Grad<'_> {
         )
     }
 
-    fn json(&self) -> GradJson<'_> {
+    fn json(&self) -> impl Serialize + '_ {
         let net = self.net;
         let gradient = self
             .partials

@@ -57,3 +57,22 @@ pub struct Numbers {
 fn json_text(data: &impl Serialize) -> String {
     serde_json::to_string_pretty(data).expect("JSON") + "\n"
 }
+
+/// A report's data, drawn as text, LaTeX or JSON.
+trait Render {
+    fn text(&self) -> String;
+
+    fn latex(&self) -> String;
+
+    /// The JSON form of the data: serialised in its fields' order.
+    fn json(&self) -> impl Serialize + '_;
+
+    /// The report in `style`.
+    fn render(&self, style: Style) -> String {
+        match style {
+            Style::Text => self.text(),
+            Style::Latex => self.latex(),
+            Style::Json => json_text(&self.json()),
+        }
+    }
+}
