@@ -4,7 +4,7 @@
 //!
 //! Each report has its own file, which gathers the report's data in a plain struct; its text,
 //! LaTeX and JSON renderers draw that struct (JSON through serde, in the struct's field order).
-//! The pieces shared by several reports: [`tables`] (aligned columns), [`points`] (a point as
+//! The pieces shared by several reports: `tables` (aligned columns), [`points`] (a point as
 //! text, LaTeX or JSON), [`values`] (a value's digits for JSON) and [`formulas`] (partials,
 //! chains of local derivatives, let-bound forms of long formulas).
 

@@ -8,9 +8,9 @@
 //! 2. pest recognises the text with `grammar/chainrule.pest`. The grammar is lenient where a
 //!    tree makes a better message (`f()`, `x y`, `σ(2) = 3`); its failures are turned into
 //!    English ([`diagnose`]), never shown with rule names.
-//! 3. The builder ([`build`]) makes the tree: pest's Pratt parser decides precedence, each node gets a
-//!    span (byte offsets into the source), names are NFC-normalised, and the lenient parts
-//!    of the grammar are checked.
+//! 3. The builder ([`build`]) makes the tree: pest's Pratt parser decides precedence, each
+//!    node gets a span (byte offsets into the source), names are NFC-normalised, and the
+//!    lenient parts of the grammar are checked.
 //!
 //! This file holds the entry points and what the three steps share: the grammar, the
 //! precedence table and the [`Builder`], which carries the source for diagnostics.
