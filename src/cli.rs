@@ -3,7 +3,7 @@
 //! Nothing here prints: [`run`] returns what to print, so the binary stays a few lines and
 //! tests can call the commands directly.
 
-use crate::error::{Error, Request, Result};
+use crate::error::{Error, Request, Result, TooLarge};
 use crate::eval::{self, Mode, Point, Value, format};
 use crate::expr::{Condition, Id, Store, Sym};
 use crate::network::{self, Network};
@@ -13,7 +13,6 @@ use crate::span::Span;
 use crate::syntax;
 use crate::{fd, plot};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde_json::{Value as Json, json};
 use std::io::Read;
 
 /// chainrule: symbolic derivatives and back-propagation, step by step.
@@ -679,8 +678,27 @@ fn run_grad(a: GradArgs) -> Result<Output> {
             form,
             style(a.program.opts.eval.format),
         )
-    })?;
+    })
+    .map_err(word_too_large)?;
     Ok(out)
+}
+
+/// A report too large to write out, with the command or flag to use instead.
+fn word_too_large(e: Error) -> Error {
+    let Error::TooLarge(t) = e else { return e };
+    let instead = match t {
+        TooLarge::ChainForm { .. } => {
+            "use `chainrule backprop`, whose adjoints share their work and stay linear in the size of the network, \
+             or `chainrule explain --wrt W` for one parameter"
+        }
+        TooLarge::Expanded { .. } => {
+            "use `--form intermediates`, or `chainrule backprop`, which stays linear in the size of the network"
+        }
+        TooLarge::Derivation { .. } => {
+            "use `chainrule backprop`, which writes each adjoint once, in terms of the next"
+        }
+    };
+    Error::Limit(format!("{t}: {instead}"))
 }
 
 /// A variable of the program named on the command line: a parameter, an intermediate or an input.
@@ -740,7 +758,8 @@ fn run_explain(a: ExplainArgs) -> Result<Output> {
             numbers(&a.program.opts.eval),
             style(a.program.opts.eval.format),
         )
-    })?;
+    })
+    .map_err(word_too_large)?;
     Ok(out)
 }
 
@@ -828,27 +847,6 @@ fn mode(opts: &EvalOpts) -> Mode {
         Some(FloatKind::Mpfr) => Mode::Mpfr(opts.precision),
         None => Mode::Auto(opts.precision),
     }
-}
-
-/// Short description of how a value was computed.
-fn how(v: &Value) -> String {
-    match v {
-        Value::Exact(_) => "exact".into(),
-        Value::Mpfr(f) => format!("MPFR, {} bits", f.prec()),
-        Value::F64(_) => "IEEE double".into(),
-    }
-}
-
-/// JSON fields `value` (all digits of the precision used) and `exact` (when rational).
-fn value_json(v: &Value, prec: u32) -> (Json, Json) {
-    let all = match v {
-        Value::F64(_) => v.to_decimal(17),
-        _ => v.to_decimal(format::digits_for_bits(prec).max(40)),
-    };
-    let exact = v
-        .as_exact()
-        .map_or(Json::Null, |r| Json::String(r.to_string()));
-    (Json::String(all), exact)
 }
 
 /// Where an expression came from: its text and the name diagnostics show for it.
@@ -1057,10 +1055,6 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     conditions.push(Condition::function(e, Span::new(0, input.src.len())));
     let evaluate = !a.eval.at.is_empty();
     note_digits(&a.eval, &mut out);
-    // Shown as the user wrote it (constants folded, `0.1 + 0.2` would read `3/10`);
-    // JSON also carries the parsed form.
-    let input_text = written(&input.src);
-    let parsed_text = print::text(&input.store, e);
     let mut results = Vec::new();
     for name in &a.wrt {
         let name = cli_name("--wrt", name)?;
@@ -1083,124 +1077,28 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
         } else {
             None
         };
-        results.push((name, d, value));
+        results.push(report::Derivative {
+            wrt: name,
+            id: d,
+            value,
+        });
     }
-    let ExprInput { store, point, .. } = input;
-    let order = a.order;
-    let op_text = |v: &str| {
-        if order == 1 {
-            format!("∂/∂{v}")
-        } else {
-            format!("∂^{order}/∂{v}^{order}")
-        }
+    let ExprInput {
+        store, point, src, ..
+    } = input;
+    let report = report::DiffReport {
+        store: &store,
+        expr: e,
+        src: &src,
+        order: a.order,
+        derivatives: results,
+        point: &point,
+        free_names: &free_names,
+        digits: a.eval.digits,
+        precision: a.eval.precision,
     };
-    let op_latex = |v: &str| {
-        let v = print::latex_name(v);
-        if order == 1 {
-            format!("\\frac{{\\partial}}{{\\partial {v}}}")
-        } else {
-            format!("\\frac{{\\partial^{{{order}}}}}{{\\partial {v}^{{{order}}}}}")
-        }
-    };
-    // In LaTeX, names that would print alike (`w1`, `w_1`) are spelt out in the whole output.
-    let in_play: Vec<&str> = free_names
-        .iter()
-        .map(String::as_str)
-        .chain(results.iter().map(|(n, _, _)| n.as_str()))
-        .collect();
-    let input_latex = print::with_names_in_play(&in_play, || print::latex(&store, e));
-    match a.eval.format {
-        Format::Text => {
-            for (name, d, value) in &results {
-                let lhs = format!("{} {}", op_text(name), input_text);
-                let d_text = print::text(&store, *d);
-                if let Some(b) = report::shared_form(&store, *d, &d_text, false) {
-                    out.stdout
-                        .push_str(&format!("{lhs} = {}\n  where\n", b.roots[0]));
-                    for (n, def) in &b.bindings {
-                        out.stdout.push_str(&format!("    {n} = {def}\n"));
-                    }
-                } else {
-                    out.stdout.push_str(&format!("{lhs} = {d_text}\n"));
-                }
-                if let Some(v) = value {
-                    out.stdout.push_str(&format!(
-                        "    at {}: {} ({})\n",
-                        report::point_text(&store, &point),
-                        format::for_people(v, a.eval.digits),
-                        how(v)
-                    ));
-                }
-            }
-        }
-        Format::Latex => print::with_names_in_play(&in_play, || {
-            for (name, d, value) in &results {
-                let lhs = format!("{} \\left[ {} \\right]", op_latex(name), input_latex);
-                let d_text = print::text(&store, *d);
-                if let Some(b) = report::shared_form(&store, *d, &d_text, true) {
-                    let rows: Vec<String> = std::iter::once(format!("{lhs} &= {}", b.roots[0]))
-                        .chain(b.bindings.iter().map(|(n, def)| format!("{n} &= {def}")))
-                        .collect();
-                    out.stdout.push_str(&format!(
-                        "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
-                        rows.join(" \\\\\n")
-                    ));
-                } else {
-                    out.stdout
-                        .push_str(&format!("{lhs} = {}\n", print::latex(&store, *d)));
-                }
-                if let Some(v) = value {
-                    out.stdout.push_str(&format!(
-                        "\\text{{at }} {}: \\quad {}\n",
-                        report::point_latex(&store, &point),
-                        format::latex(v, a.eval.digits)
-                    ));
-                }
-            }
-        }),
-        Format::Json => {
-            let objs: Vec<Json> = results
-                .iter()
-                .map(|(name, d, value)| {
-                    let d_text = print::text(&store, *d);
-                    let shared = report::shared_form(&store, *d, &d_text, false);
-                    let mut o = json!({
-                        "input": input_text,
-                        "parsed": parsed_text,
-                        "wrt": name,
-                        "order": order,
-                        "derivative": d_text,
-                        "latex": print::latex(&store, *d),
-                    });
-                    if let Some(b) = shared {
-                        o["shared"] = json!({
-                            "bindings": b.bindings.iter().map(|(n, def)| json!({"name": n, "formula": def})).collect::<Vec<_>>(),
-                            "result": b.roots[0],
-                        });
-                    }
-                    if let Some(v) = value {
-                        let (val, exact) = value_json(v, a.eval.precision);
-                        o["value"] = val;
-                        o["exact"] = exact;
-                        o["arithmetic"] = Json::String(how(v));
-                    }
-                    o
-                })
-                .collect();
-            let j = if objs.len() == 1 {
-                objs.into_iter().next().unwrap()
-            } else {
-                Json::Array(objs)
-            };
-            out.stdout = serde_json::to_string_pretty(&j).expect("JSON") + "\n";
-        }
-    }
+    out.stdout = report.render(style(a.eval.format));
     Ok(out)
-}
-
-/// The expression as written, on one line.
-fn written(src: &str) -> String {
-    src.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn run_eval(a: EvalArgs) -> Result<Output> {
@@ -1227,42 +1125,15 @@ fn run_eval(a: EvalArgs) -> Result<Output> {
         v => v,
     };
     let ExprInput { store, src, .. } = input;
-    let input_text = written(&src);
-    match a.eval.format {
-        Format::Text => {
-            out.stdout = format!(
-                "{input_text} = {} ({})\n",
-                format::for_people(&v, a.eval.digits),
-                how(&v)
-            );
-        }
-        Format::Latex => {
-            // The formula is the exact one (0.1 + 0.2 reads 3/10); a double computed from it
-            // is only near its value.
-            let rel = if matches!(v, Value::F64(_)) {
-                "\\approx"
-            } else {
-                "="
-            };
-            out.stdout = format!(
-                "{} {rel} {}\n",
-                print::latex(&store, e),
-                format::latex(&v, a.eval.digits)
-            );
-        }
-        Format::Json => {
-            let (val, exact) = value_json(&v, a.eval.precision);
-            let j = json!({
-                "input": input_text,
-                "parsed": print::text(&store, e),
-                "latex": print::latex(&store, e),
-                "value": val,
-                "exact": exact,
-                "arithmetic": how(&v),
-            });
-            out.stdout = serde_json::to_string_pretty(&j).expect("JSON") + "\n";
-        }
-    }
+    let report = report::EvalReport {
+        store: &store,
+        expr: e,
+        src: &src,
+        value: v,
+        digits: a.eval.digits,
+        precision: a.eval.precision,
+    };
+    out.stdout = report.render(style(a.eval.format));
     Ok(out)
 }
 

@@ -135,6 +135,74 @@ pub enum Error {
         "this is a bug in chainrule, not a problem with your input; please report the input"
     ))]
     Internal(String),
+    /// A report too large to write out (exit code 1, as [`Error::Limit`]); the front end
+    /// says what to ask for instead.
+    #[error("{0}")]
+    TooLarge(TooLarge),
+}
+
+/// A report that would be too large to write out: its size and the limit it passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TooLarge {
+    /// The chain-rule form of a gradient: `factors` local derivatives over all parameters.
+    ChainForm {
+        /// The factors in all; `u64::MAX` stands for more than that.
+        factors: u64,
+        /// The most that are written out.
+        limit: u64,
+    },
+    /// The expanded gradient: more than `limit` distinct nodes over its `partials`.
+    Expanded {
+        /// The most distinct nodes written out.
+        limit: usize,
+        /// How many partial derivatives the gradient has.
+        partials: usize,
+    },
+    /// The derivation of `∂output/∂wrt`: the paths run through `factors` local derivatives.
+    Derivation {
+        /// The program's output.
+        output: String,
+        /// The variable differentiated by.
+        wrt: String,
+        /// Local derivatives along all paths; `u64::MAX` stands for more than that.
+        factors: u64,
+        /// The most that are written out.
+        limit: u64,
+    },
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Counts saturate: a saturated one is not exact.
+        let count = |n: u64| {
+            if n == u64::MAX {
+                "more than 10^19".to_string()
+            } else {
+                n.to_string()
+            }
+        };
+        match self {
+            TooLarge::ChainForm { factors, limit } => write!(
+                f,
+                "the chain-rule form of this gradient has {} factors in all (the limit is {limit})",
+                count(*factors)
+            ),
+            TooLarge::Expanded { limit, partials } => write!(
+                f,
+                "the expanded gradient has more than {limit} distinct nodes over its {partials} partial derivatives"
+            ),
+            TooLarge::Derivation {
+                output,
+                wrt,
+                factors,
+                limit,
+            } => write!(
+                f,
+                "∂{output}/∂{wrt} runs through {} local derivatives (the limit is {limit})",
+                count(*factors)
+            ),
+        }
+    }
 }
 
 /// The longest source line shown under an error. miette aligns its labels with formatting
@@ -206,6 +274,7 @@ impl Error {
             Error::Request(r) => Error::Usage(elide(&r.to_string())),
             Error::Limit(m) => Error::Limit(elide(&m)),
             Error::Internal(m) => Error::Internal(elide(&m)),
+            Error::TooLarge(t) => Error::Limit(elide(&t.to_string())),
             Error::Domain { message, help } => Error::Domain {
                 message: elide(&message),
                 help: help.map(|h| elide(&h)),
@@ -270,7 +339,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Source(_) | Error::Usage(_) | Error::Request(_) => 2,
-            Error::Domain { .. } | Error::DomainAt(_) | Error::Limit(_) => 1,
+            Error::Domain { .. } | Error::DomainAt(_) | Error::Limit(_) | Error::TooLarge(_) => 1,
             Error::Internal(_) => 3,
         }
     }

@@ -11,7 +11,7 @@ use crate::diff::diff;
 use crate::error::{Error, Request, Result, SourceError};
 use crate::eval::{self, Backend, EvalError, Exact, ExactVal, F64, Fail, Mode, Mpfr, Point, Value};
 use crate::expr::{Builtin, Condition, Func, Id, Node, Store, Sym};
-use crate::syntax::ast::{Expr, ExprKind, Span, Stmt};
+use crate::syntax::ast::{Expr, ExprKind, Ident, Span, Stmt};
 use crate::syntax::{self, Lowerer, UserFn};
 use rug::{Float, Rational};
 use std::collections::{HashMap, HashSet};
@@ -134,267 +134,23 @@ pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
 /// `output` names the definition to treat as the loss (default: the last one).
 pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> {
     let program = syntax::parse_program(src, src_name)?;
-    let mut store = Store::new();
-    let err = |span: Span, msg: String, label: &str| -> Error {
-        SourceError::new(src_name, src, span.start, span.end, msg, label).into()
-    };
-
-    // First pass: where is each name defined?
-    let mut defined_at: HashMap<String, Span> = HashMap::new();
-    let mut fn_at: HashMap<String, Span> = HashMap::new();
-    // How many versions each rebound name has (`c = a + b` then `c = c + 1`, or `c += 1`).
-    let mut versions: HashMap<String, usize> = HashMap::new();
+    let names = Names::of(&program.stmts, src, src_name)?;
+    let mut loader = Loader::new(src, src_name);
     for (stmt, _) in &program.stmts {
-        let (name, is_fn) = match stmt {
-            Stmt::Def { name, .. } => (name, false),
-            Stmt::FnDef { name, .. } | Stmt::FnDecl { name, .. } => (name, true),
-            _ => continue,
-        };
-        let table = if is_fn { &mut fn_at } else { &mut defined_at };
-        if let (Some(_), Stmt::Def { value, .. }) = (table.get(&name.name), stmt)
-            && names_used(value).iter().any(|(n, _)| *n == name.name)
-        {
-            // A new version in terms of the old, as Python rebinds a name.
-            *versions.entry(name.name.clone()).or_insert(1) += 1;
-            continue;
-        }
-        if let Some(first) = table.get(&name.name) {
-            return Err(SourceError::new(
-                src_name,
-                src,
-                name.span.start,
-                name.span.end,
-                format!("`{}` is defined twice", name.name),
-                "defined again here",
-            )
-            .with_label(first.start, first.end, "first defined here")
-            .with_help(format!(
-                "give each intermediate its own name, or write the new value in terms of the old (`{0} = {0} + …`) to make a new version",
-                name.name
-            ))
-            .into());
-        }
-        if is_fn
-            && (Builtin::from_name(&name.name).is_some() || name.name == "sqrt" || name.name == "d")
-        {
-            return Err(err(
-                name.span,
-                format!(
-                    "`{}` is a built-in function and cannot be redefined",
-                    name.name
-                ),
-                "built in",
-            ));
-        }
-        table.insert(name.name.clone(), name.span);
+        loader.statement(stmt, &names)?;
     }
-    for (name, span) in &defined_at {
-        if let Some(f) = fn_at.get(name) {
-            return Err(SourceError::new(
-                src_name,
-                src,
-                span.start,
-                span.end,
-                format!("`{name}` is both a function and an intermediate"),
-                "defined as an intermediate here",
-            )
-            .with_label(f.start, f.end, "defined as a function here")
-            .into());
-        }
-    }
-
-    // Versions are named `c_1`, `c_2`, …: names the program must not use otherwise.
-    if !versions.is_empty() {
-        let mut used: HashSet<String> = defined_at.keys().chain(fn_at.keys()).cloned().collect();
-        for (stmt, _) in &program.stmts {
-            match stmt {
-                Stmt::Def { value, .. } | Stmt::FnDef { body: value, .. } => {
-                    used.extend(names_used(value).into_iter().map(|(n, _)| n));
-                }
-                _ => {}
-            }
-        }
-        let mut rebound: Vec<(&String, &usize)> = versions.iter().collect();
-        rebound.sort();
-        for (name, &count) in rebound {
-            if let Some(clash) = (1..=count)
-                .map(|k| format!("{name}_{k}"))
-                .find(|v| used.contains(v))
-            {
-                let at = defined_at[name];
-                return Err(err(
-                    at,
-                    format!(
-                        "`{name}` is rebound, and its versions are named `{name}_1`, `{name}_2`, …, but `{clash}` is already a name of the program"
-                    ),
-                    "rebound later",
-                ));
-            }
-        }
-    }
-    let mut renames: HashMap<String, Sym> = HashMap::new();
-    let mut functions: HashMap<String, UserFn> = HashMap::new();
-    let mut declared: HashMap<String, Vec<String>> = HashMap::new();
-    let mut defs: Vec<Def> = Vec::new();
-    let mut point = Point::new();
-    let mut point_spans: Vec<(String, Span)> = Vec::new();
-    let mut wrt: Option<Vec<(String, Span)>> = None;
-    let mut warnings = Vec::new();
-    let mut expanded_of: HashMap<Sym, Id> = HashMap::new();
-    // The definitions so far as (name, formula), lent to the lowerer for `d(…)`.
-    let mut locals: Vec<(Sym, Id)> = Vec::new();
-
-    for (stmt, _) in &program.stmts {
-        match stmt {
-            Stmt::FnDecl { name, params } => {
-                let names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
-                let f = store.intern(&name.name);
-                store.set_param_names(f, names.clone());
-                declared.insert(name.name.clone(), names);
-            }
-            Stmt::FnDef { name, params, body } => {
-                // The body may use only its parameters and global inputs, not intermediates.
-                for (n, span) in names_used(body) {
-                    if defined_at.contains_key(&n) && !params.iter().any(|p| p.name == n) {
-                        return Err(err(
-                            span,
-                            format!("the body of `{}` uses the intermediate `{n}`", name.name),
-                            "an intermediate",
-                        ));
-                    }
-                }
-                let mut l = Lowerer::new(&mut store, src, src_name);
-                l.strict = true;
-                l.defining = Some(name.name.clone());
-                // Lent to the lowerer and taken back, not copied per statement.
-                l.functions = std::mem::take(&mut functions);
-                l.declared = std::mem::take(&mut declared);
-                let body_id = l.expr(body);
-                functions = std::mem::take(&mut l.functions);
-                declared = std::mem::take(&mut l.declared);
-                let body_id = body_id?;
-                warnings.append(&mut l.warnings);
-                let mut conditions = std::mem::take(&mut l.conditions);
-                crate::expr::prune_conditions(&store, &[body_id], &mut conditions);
-                let params = params.iter().map(|p| store.intern(&p.name)).collect();
-                // Interned so printers know the name is in play (LaTeX `sigmoid` is `\sigma`
-                // only when no user name σ is).
-                store.intern(&name.name);
-                functions.insert(
-                    name.name.clone(),
-                    UserFn {
-                        params,
-                        body: body_id,
-                        conditions,
-                    },
-                );
-            }
-            Stmt::Def { name, value } => {
-                let rebinding = renames.contains_key(&name.name);
-                for (n, span) in names_used(value) {
-                    if n == name.name && !rebinding {
-                        return Err(SourceError::new(
-                            src_name,
-                            src,
-                            span.start,
-                            span.end,
-                            format!("`{n}` is defined in terms of itself"),
-                            "used in its own definition",
-                        )
-                        .with_help(format!(
-                            "a name can be updated (`{n} = {n} + 1`, `{n} += 1`) only after a first definition of it"
-                        ))
-                        .into());
-                    }
-                    if let Some(at) = defined_at.get(&n)
-                        && at.start > name.span.start
-                    {
-                        return Err(SourceError::new(
-                            src_name,
-                            src,
-                            span.start,
-                            span.end,
-                            format!("`{n}` is used before it is defined"),
-                            "used here",
-                        )
-                        .with_label(at.start, at.end, "defined later here")
-                        .with_help("definitions run top to bottom; a cycle of definitions is not a network")
-                        .into());
-                    }
-                }
-                let mut l = Lowerer::new(&mut store, src, src_name);
-                l.strict = true;
-                l.functions = std::mem::take(&mut functions);
-                l.declared = std::mem::take(&mut declared);
-                l.definitions = std::mem::take(&mut locals);
-                l.renames = std::mem::take(&mut renames);
-                let formula = l.expr(value);
-                renames = std::mem::take(&mut l.renames);
-                functions = std::mem::take(&mut l.functions);
-                declared = std::mem::take(&mut l.declared);
-                locals = std::mem::take(&mut l.definitions);
-                let formula = formula?;
-                warnings.append(&mut l.warnings);
-                let mut conditions = std::mem::take(&mut l.conditions);
-                crate::expr::prune_conditions(&store, &[formula], &mut conditions);
-                // A defined name the formula as written uses must be defined even where
-                // simplifying cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition.
-                let mut reached: HashSet<Sym> = store.free_symbols(formula).into_iter().collect();
-                for c in &conditions {
-                    reached.extend(store.free_symbols(c.node));
-                }
-                for (n, span) in names_used(value) {
-                    let n = syntax::normalize_name(&n);
-                    let Some(s) = renames.get(&n).copied().or_else(|| store.lookup(&n)) else {
-                        continue;
-                    };
-                    if expanded_of.contains_key(&s) && reached.insert(s) {
-                        let node = store.sym_node(s);
-                        conditions.push(Condition::new(node, span));
-                    }
-                }
-                let (sym, written) = match versions.get(&name.name) {
-                    Some(_) => {
-                        // The next version: `c_1`, `c_2`, …, shown as its formula, which
-                        // names the versions it uses.
-                        let k = renames
-                            .get(&name.name)
-                            .map_or(1, |s| version_number(store.name(*s)) + 1);
-                        let sym = store.intern(&format!("{}_{k}", name.name));
-                        renames.insert(name.name.clone(), sym);
-                        (sym, crate::print::text(&store, formula))
-                    }
-                    None => (
-                        store.intern(&name.name),
-                        src[value.span.start..value.span.end].to_string(),
-                    ),
-                };
-                locals.push((sym, formula));
-                let expanded = store.substitute(formula, &expanded_of);
-                expanded_of.insert(sym, expanded);
-                defs.push(Def {
-                    name: sym,
-                    formula,
-                    expanded,
-                    span: name.span,
-                    written,
-                    conditions,
-                });
-            }
-            Stmt::At(items) => {
-                for (id, e) in items {
-                    let v = constant_value(&mut store, e, src, src_name)?;
-                    let s = store.intern(&id.name);
-                    store.set_written_value(s, &v, &src[e.span.start..e.span.end]);
-                    point.insert(s, v);
-                    point_spans.push((id.name.clone(), id.span));
-                }
-            }
-            Stmt::Wrt(names) => {
-                wrt = Some(names.iter().map(|n| (n.name.clone(), n.span)).collect());
-            }
-        }
-    }
+    let Loader {
+        store,
+        defs,
+        point,
+        point_spans,
+        wrt,
+        warnings,
+        functions,
+        declared,
+        renames,
+        ..
+    } = loader;
     if defs.is_empty() {
         return Err(Error::Usage(format!(
             "{src_name} defines nothing: write definitions such as `z1 = w1*x`, the last one being the loss"
@@ -411,8 +167,10 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         }
     };
     for (n, span) in &point_spans {
-        if defined_at.contains_key(n) {
-            return Err(err(
+        if names.defined_at.contains_key(n) {
+            return Err(source_error(
+                src,
+                src_name,
                 *span,
                 format!("`{n}` is an intermediate: its value is computed, not given"),
                 "an intermediate",
@@ -432,49 +190,418 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
         declared,
         renames,
     };
-    let inputs = net.inputs();
-    let out_name = net.name(net.output_def().name).to_string();
-    let params = match wrt {
-        Some(names) => {
-            let mut ps = Vec::new();
-            for (n, span) in names {
-                if defined_at.contains_key(&n) {
-                    return Err(err(
-                        span,
-                        format!("`{n}` is an intermediate; `wrt` names parameters (inputs)"),
-                        "an intermediate",
-                    ));
-                }
-                let s = net.store.intern(&n);
-                if !inputs.contains(&s) {
-                    net.warnings.push(format!(
-                        "warning: `{n}` does not occur in `{out_name}`; its gradient is 0"
-                    ));
-                }
-                ps.push(s);
+    net.params = net.choose_params(wrt, &names.defined_at)?;
+    Ok(net)
+}
+
+/// An error at `span` of the program.
+fn source_error(src: &str, src_name: &str, span: Span, msg: String, label: &str) -> Error {
+    SourceError::new(src_name, src, span.start, span.end, msg, label).into()
+}
+
+/// Where each name of a program is defined, found before anything is lowered.
+struct Names {
+    /// Each intermediate's first definition.
+    defined_at: HashMap<String, Span>,
+    /// Each function's definition or declaration.
+    fn_at: HashMap<String, Span>,
+    /// How many versions each rebound name has (`c = a + b` then `c = c + 1`, or `c += 1`).
+    versions: HashMap<String, usize>,
+}
+
+impl Names {
+    /// The names defined by `stmts`, refusing a name defined twice (other than by
+    /// rebinding), a built-in redefined, a name both function and intermediate, and a
+    /// rebound name whose versions would clash with another name.
+    fn of(stmts: &[(Stmt, Span)], src: &str, src_name: &str) -> Result<Names> {
+        let err =
+            |span: Span, msg: String, label: &str| source_error(src, src_name, span, msg, label);
+        let mut names = Names {
+            defined_at: HashMap::new(),
+            fn_at: HashMap::new(),
+            versions: HashMap::new(),
+        };
+        for (stmt, _) in stmts {
+            let (name, is_fn) = match stmt {
+                Stmt::Def { name, .. } => (name, false),
+                Stmt::FnDef { name, .. } | Stmt::FnDecl { name, .. } => (name, true),
+                _ => continue,
+            };
+            let table = if is_fn {
+                &mut names.fn_at
+            } else {
+                &mut names.defined_at
+            };
+            if let (Some(_), Stmt::Def { value, .. }) = (table.get(&name.name), stmt)
+                && names_used(value).iter().any(|(n, _)| *n == name.name)
+            {
+                // A new version in terms of the old, as Python rebinds a name.
+                *names.versions.entry(name.name.clone()).or_insert(1) += 1;
+                continue;
             }
-            ps
+            if let Some(first) = table.get(&name.name) {
+                return Err(SourceError::new(
+                    src_name,
+                    src,
+                    name.span.start,
+                    name.span.end,
+                    format!("`{}` is defined twice", name.name),
+                    "defined again here",
+                )
+                .with_label(first.start, first.end, "first defined here")
+                .with_help(format!(
+                    "give each intermediate its own name, or write the new value in terms of the old (`{0} = {0} + …`) to make a new version",
+                    name.name
+                ))
+                .into());
+            }
+            if is_fn
+                && (Builtin::from_name(&name.name).is_some()
+                    || name.name == "sqrt"
+                    || name.name == "d")
+            {
+                return Err(err(
+                    name.span,
+                    format!(
+                        "`{}` is a built-in function and cannot be redefined",
+                        name.name
+                    ),
+                    "built in",
+                ));
+            }
+            table.insert(name.name.clone(), name.span);
         }
-        None => inputs,
-    };
-    // An input whose terms cancel (`c = a + b; e = c - a`) stays a parameter, with gradient 0
-    // and a word on why, rather than vanishing from the gradient.
-    let reached: HashSet<Sym> = net
-        .store
-        .free_symbols(net.output_def().expanded)
-        .into_iter()
-        .collect();
-    let written = net.written();
-    for p in &params {
-        if written.contains(p) && !reached.contains(p) {
-            net.warnings.push(format!(
-                "warning: `{}` occurs in `{out_name}`, but its terms cancel: `{out_name}` does not depend on it, so its gradient is 0",
-                net.name(*p)
-            ));
+        for (name, span) in &names.defined_at {
+            if let Some(f) = names.fn_at.get(name) {
+                return Err(SourceError::new(
+                    src_name,
+                    src,
+                    span.start,
+                    span.end,
+                    format!("`{name}` is both a function and an intermediate"),
+                    "defined as an intermediate here",
+                )
+                .with_label(f.start, f.end, "defined as a function here")
+                .into());
+            }
+        }
+        names.check_versions(stmts, src, src_name)?;
+        Ok(names)
+    }
+
+    /// Versions are named `c_1`, `c_2`, …: names the program must not use otherwise.
+    fn check_versions(&self, stmts: &[(Stmt, Span)], src: &str, src_name: &str) -> Result<()> {
+        if self.versions.is_empty() {
+            return Ok(());
+        }
+        let mut used: HashSet<String> = self
+            .defined_at
+            .keys()
+            .chain(self.fn_at.keys())
+            .cloned()
+            .collect();
+        for (stmt, _) in stmts {
+            match stmt {
+                Stmt::Def { value, .. } | Stmt::FnDef { body: value, .. } => {
+                    used.extend(names_used(value).into_iter().map(|(n, _)| n));
+                }
+                _ => {}
+            }
+        }
+        let mut rebound: Vec<(&String, &usize)> = self.versions.iter().collect();
+        rebound.sort();
+        for (name, &count) in rebound {
+            if let Some(clash) = (1..=count)
+                .map(|k| format!("{name}_{k}"))
+                .find(|v| used.contains(v))
+            {
+                let at = self.defined_at[name];
+                return Err(source_error(
+                    src,
+                    src_name,
+                    at,
+                    format!(
+                        "`{name}` is rebound, and its versions are named `{name}_1`, `{name}_2`, …, but `{clash}` is already a name of the program"
+                    ),
+                    "rebound later",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A program's statements lowered one by one, top to bottom, into the store.
+struct Loader<'s> {
+    src: &'s str,
+    src_name: &'s str,
+    store: Store,
+    /// The current version of each rebound name.
+    renames: HashMap<String, Sym>,
+    functions: HashMap<String, UserFn>,
+    declared: HashMap<String, Vec<String>>,
+    defs: Vec<Def>,
+    point: Point,
+    point_spans: Vec<(String, Span)>,
+    wrt: Option<Vec<(String, Span)>>,
+    warnings: Vec<String>,
+    expanded_of: HashMap<Sym, Id>,
+    /// The definitions so far as (name, formula), lent to the lowerer for `d(…)`.
+    locals: Vec<(Sym, Id)>,
+}
+
+impl<'s> Loader<'s> {
+    fn new(src: &'s str, src_name: &'s str) -> Self {
+        Loader {
+            src,
+            src_name,
+            store: Store::new(),
+            renames: HashMap::new(),
+            functions: HashMap::new(),
+            declared: HashMap::new(),
+            defs: Vec::new(),
+            point: Point::new(),
+            point_spans: Vec::new(),
+            wrt: None,
+            warnings: Vec::new(),
+            expanded_of: HashMap::new(),
+            locals: Vec::new(),
         }
     }
-    net.params = params;
-    Ok(net)
+
+    fn err(&self, span: Span, msg: String, label: &str) -> Error {
+        source_error(self.src, self.src_name, span, msg, label)
+    }
+
+    fn statement(&mut self, stmt: &Stmt, names: &Names) -> Result<()> {
+        match stmt {
+            Stmt::FnDecl { name, params } => {
+                let names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+                let f = self.store.intern(&name.name);
+                self.store.set_param_names(f, names.clone());
+                self.declared.insert(name.name.clone(), names);
+            }
+            Stmt::FnDef { name, params, body } => self.fn_def(name, params, body, names)?,
+            Stmt::Def { name, value } => self.def(name, value, names)?,
+            Stmt::At(items) => {
+                for (id, e) in items {
+                    let v = constant_value(&mut self.store, e, self.src, self.src_name)?;
+                    let s = self.store.intern(&id.name);
+                    self.store
+                        .set_written_value(s, &v, &self.src[e.span.start..e.span.end]);
+                    self.point.insert(s, v);
+                    self.point_spans.push((id.name.clone(), id.span));
+                }
+            }
+            Stmt::Wrt(names) => {
+                self.wrt = Some(names.iter().map(|n| (n.name.clone(), n.span)).collect());
+            }
+        }
+        Ok(())
+    }
+
+    /// Lowers `e` strictly, with the program's functions and declarations (and, for a
+    /// definition, the definitions so far and the rebound names) lent to the lowerer and
+    /// taken back, not copied per statement; returns the formula and its domain conditions.
+    fn lower(
+        &mut self,
+        e: &Expr,
+        defining: Option<&str>,
+        definitions: bool,
+    ) -> Result<(Id, Vec<Condition>)> {
+        let mut l = Lowerer::new(&mut self.store, self.src, self.src_name);
+        l.strict = true;
+        l.defining = defining.map(str::to_string);
+        l.functions = std::mem::take(&mut self.functions);
+        l.declared = std::mem::take(&mut self.declared);
+        if definitions {
+            l.definitions = std::mem::take(&mut self.locals);
+            l.renames = std::mem::take(&mut self.renames);
+        }
+        let id = l.expr(e);
+        self.functions = std::mem::take(&mut l.functions);
+        self.declared = std::mem::take(&mut l.declared);
+        if definitions {
+            self.renames = std::mem::take(&mut l.renames);
+            self.locals = std::mem::take(&mut l.definitions);
+        }
+        let id = id?;
+        self.warnings.append(&mut l.warnings);
+        let mut conditions = std::mem::take(&mut l.conditions);
+        crate::expr::prune_conditions(&self.store, &[id], &mut conditions);
+        Ok((id, conditions))
+    }
+
+    /// A function definition `σ(t) = …`.
+    fn fn_def(&mut self, name: &Ident, params: &[Ident], body: &Expr, names: &Names) -> Result<()> {
+        // The body may use only its parameters and global inputs, not intermediates.
+        for (n, span) in names_used(body) {
+            if names.defined_at.contains_key(&n) && !params.iter().any(|p| p.name == n) {
+                return Err(self.err(
+                    span,
+                    format!("the body of `{}` uses the intermediate `{n}`", name.name),
+                    "an intermediate",
+                ));
+            }
+        }
+        let (body_id, conditions) = self.lower(body, Some(&name.name), false)?;
+        let params = params.iter().map(|p| self.store.intern(&p.name)).collect();
+        // Interned so printers know the name is in play (LaTeX `sigmoid` is `\sigma`
+        // only when no user name σ is).
+        self.store.intern(&name.name);
+        self.functions.insert(
+            name.name.clone(),
+            UserFn {
+                params,
+                body: body_id,
+                conditions,
+            },
+        );
+        Ok(())
+    }
+
+    /// A definition `z1 = …`, or a new version of a rebound name.
+    fn def(&mut self, name: &Ident, value: &Expr, names: &Names) -> Result<()> {
+        let (src, src_name) = (self.src, self.src_name);
+        let rebinding = self.renames.contains_key(&name.name);
+        for (n, span) in names_used(value) {
+            if n == name.name && !rebinding {
+                return Err(SourceError::new(
+                    src_name,
+                    src,
+                    span.start,
+                    span.end,
+                    format!("`{n}` is defined in terms of itself"),
+                    "used in its own definition",
+                )
+                .with_help(format!(
+                    "a name can be updated (`{n} = {n} + 1`, `{n} += 1`) only after a first definition of it"
+                ))
+                .into());
+            }
+            if let Some(at) = names.defined_at.get(&n)
+                && at.start > name.span.start
+            {
+                return Err(SourceError::new(
+                    src_name,
+                    src,
+                    span.start,
+                    span.end,
+                    format!("`{n}` is used before it is defined"),
+                    "used here",
+                )
+                .with_label(at.start, at.end, "defined later here")
+                .with_help("definitions run top to bottom; a cycle of definitions is not a network")
+                .into());
+            }
+        }
+        let (formula, mut conditions) = self.lower(value, None, true)?;
+        // A defined name the formula as written uses must be defined even where simplifying
+        // cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition.
+        let mut reached: HashSet<Sym> = self.store.free_symbols(formula).into_iter().collect();
+        for c in &conditions {
+            reached.extend(self.store.free_symbols(c.node));
+        }
+        for (n, span) in names_used(value) {
+            let n = syntax::normalize_name(&n);
+            let Some(s) = self
+                .renames
+                .get(&n)
+                .copied()
+                .or_else(|| self.store.lookup(&n))
+            else {
+                continue;
+            };
+            if self.expanded_of.contains_key(&s) && reached.insert(s) {
+                let node = self.store.sym_node(s);
+                conditions.push(Condition::new(node, span));
+            }
+        }
+        let (sym, written) = match names.versions.get(&name.name) {
+            Some(_) => {
+                // The next version: `c_1`, `c_2`, …, shown as its formula, which
+                // names the versions it uses.
+                let k = self
+                    .renames
+                    .get(&name.name)
+                    .map_or(1, |s| version_number(self.store.name(*s)) + 1);
+                let sym = self.store.intern(&format!("{}_{k}", name.name));
+                self.renames.insert(name.name.clone(), sym);
+                (sym, crate::print::text(&self.store, formula))
+            }
+            None => (
+                self.store.intern(&name.name),
+                src[value.span.start..value.span.end].to_string(),
+            ),
+        };
+        self.locals.push((sym, formula));
+        let expanded = self.store.substitute(formula, &self.expanded_of);
+        self.expanded_of.insert(sym, expanded);
+        self.defs.push(Def {
+            name: sym,
+            formula,
+            expanded,
+            span: name.span,
+            written,
+            conditions,
+        });
+        Ok(())
+    }
+}
+
+impl Network {
+    /// The parameters: the `wrt` line's names (an intermediate is refused; one the output
+    /// does not use is warned about), else every input. An input whose terms cancel
+    /// (`c = a + b; e = c - a`) stays a parameter, with gradient 0 and a word on why, rather
+    /// than vanishing from the gradient.
+    fn choose_params(
+        &mut self,
+        wrt: Option<Vec<(String, Span)>>,
+        defined_at: &HashMap<String, Span>,
+    ) -> Result<Vec<Sym>> {
+        let inputs = self.inputs();
+        let out_name = self.name(self.output_def().name).to_string();
+        let params = match wrt {
+            Some(names) => {
+                let mut ps = Vec::new();
+                for (n, span) in names {
+                    if defined_at.contains_key(&n) {
+                        return Err(source_error(
+                            &self.source.0,
+                            &self.source.1,
+                            span,
+                            format!("`{n}` is an intermediate; `wrt` names parameters (inputs)"),
+                            "an intermediate",
+                        ));
+                    }
+                    let s = self.store.intern(&n);
+                    if !inputs.contains(&s) {
+                        self.warnings.push(format!(
+                            "warning: `{n}` does not occur in `{out_name}`; its gradient is 0"
+                        ));
+                    }
+                    ps.push(s);
+                }
+                ps
+            }
+            None => inputs,
+        };
+        let reached: HashSet<Sym> = self
+            .store
+            .free_symbols(self.output_def().expanded)
+            .into_iter()
+            .collect();
+        let written = self.written();
+        for p in &params {
+            if written.contains(p) && !reached.contains(p) {
+                self.warnings.push(format!(
+                    "warning: `{}` occurs in `{out_name}`, but its terms cancel: `{out_name}` does not depend on it, so its gradient is 0",
+                    self.name(*p)
+                ));
+            }
+        }
+        Ok(params)
+    }
 }
 
 /// `k` of a version's name `c_k`.

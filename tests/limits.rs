@@ -533,3 +533,96 @@ fn higher_orders_of_d_in_a_program_are_refused_too() {
     let e = trace.forward.last().unwrap();
     assert_eq!(e.as_exact().map(|r| r.to_string()), Some("48".into()));
 }
+
+/// Reports too large to write out are typed errors carrying their sizes, which name no
+/// command or flag (other front ends than the command line use the library); the command
+/// line words them with what to use instead, exit code 1.
+#[test]
+fn reports_too_large_are_typed_errors_the_command_line_words() {
+    use chainrule::error::TooLarge;
+    // The message without miette's frame and line breaks.
+    let words = |err: &str| {
+        err.split_whitespace()
+            .filter(|w| !["×", "│"].contains(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let numbers = Numbers {
+        mode: Mode::Auto(64),
+        digits: 10,
+    };
+    let src = chain_program(300);
+    let mut net = network::load(&src, "chain.chain", None).expect("loads");
+    let e = report::grad(&mut net, None, numbers, report::Form::Both, Style::Text).unwrap_err();
+    let chainrule::Error::TooLarge(TooLarge::ChainForm { factors, limit }) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!((factors, limit), (91202, report::MAX_GRAD_FACTORS));
+    let message = chainrule::Error::TooLarge(TooLarge::ChainForm { factors, limit }).to_string();
+    assert!(
+        !message.contains("chainrule") && !message.contains("--"),
+        "{message}"
+    );
+    let (code, out, err) = chainrule_with_input(&["grad", "-"], &src);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        words(&err),
+        "the chain-rule form of this gradient has 91202 factors in all (the limit is 50000): use `chainrule backprop`, whose adjoints share their work and stay linear in the size of the network, or `chainrule explain --wrt W` for one parameter"
+    );
+    // Expanded, a 600-layer chain's gradient is too large too.
+    let deep = chain_program(600);
+    let mut deep_net = network::load(&deep, "chain.chain", None).expect("loads");
+    let e = report::grad(
+        &mut deep_net,
+        None,
+        numbers,
+        report::Form::Expanded,
+        Style::Text,
+    );
+    assert!(
+        matches!(
+            e,
+            Err(chainrule::Error::TooLarge(TooLarge::Expanded {
+                limit: report::MAX_GRAD_NODES,
+                partials: 602
+            }))
+        ),
+        "{e:?}"
+    );
+    let (code, out, err) = chainrule_with_input(&["grad", "-", "--form", "expanded"], &deep);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        words(&err),
+        "the expanded gradient has more than 200000 distinct nodes over its 602 partial derivatives: use `--form intermediates`, or `chainrule backprop`, which stays linear in the size of the network"
+    );
+    // One parameter of the 300-layer chain is within explain's limit; the first of a longer
+    // one not.
+    let w1 = net.lookup("w1").unwrap();
+    assert!(report::explain(&mut net, w1, None, numbers, Style::Text).is_ok());
+    let src = chain_program(3000);
+    let mut net = network::load(&src, "chain.chain", None).expect("loads");
+    let w1 = net.lookup("w1").unwrap();
+    let e = report::explain(&mut net, w1, None, numbers, Style::Text).unwrap_err();
+    let chainrule::Error::TooLarge(TooLarge::Derivation {
+        output,
+        wrt,
+        factors,
+        limit,
+    }) = e
+    else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        (output.as_str(), wrt.as_str(), limit),
+        ("E", "w1", report::MAX_EXPLAIN_FACTORS)
+    );
+    assert!(factors > limit, "{factors}");
+    let (code, out, err) = chainrule_with_input(&["explain", "-", "--wrt", "w1"], &src);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        words(&err),
+        format!(
+            "∂E/∂w1 runs through {factors} local derivatives (the limit is 5000): use `chainrule backprop`, which writes each adjoint once, in terms of the next"
+        )
+    );
+}

@@ -1,0 +1,250 @@
+//! The backward-pass report: the forward pass, every adjoint and the gradient at a point.
+
+use super::formulas::{adjoint_formula, partial_latex, partial_text};
+use super::points::{point_json, point_latex, point_text};
+use super::tables::table;
+use super::values::{arithmetic, value_json};
+use super::{Numbers, Render, Style};
+use crate::error::Result;
+use crate::eval::{Point, format};
+use crate::network::{Backward, Network, Trace};
+use crate::print::{latex, latex_name, text};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// The forward and backward passes at a point, step by step.
+pub fn backprop(
+    net: &mut Network,
+    point: &Point,
+    numbers: Numbers,
+    style: Style,
+) -> Result<String> {
+    let bw = net.backward();
+    let trace = net.trace(&bw, point, numbers.mode)?;
+    let report = Backprop {
+        live: net.live_defs(),
+        net,
+        bw,
+        trace,
+        point,
+        digits: numbers.digits,
+    };
+    Ok(report.render(style))
+}
+
+/// The data of the report: the adjoints, their values and the definitions that are used.
+struct Backprop<'a> {
+    net: &'a Network,
+    bw: Backward,
+    trace: Trace,
+    /// The definitions the output uses, in order (their values are `trace.forward`).
+    live: Vec<usize>,
+    point: &'a Point,
+    /// Significant digits of inexact values in text and LaTeX.
+    digits: usize,
+}
+
+/// The report as JSON.
+#[derive(Serialize)]
+struct BackpropJson<'a> {
+    program: &'a str,
+    output: &'a str,
+    point: Json,
+    arithmetic: &'static str,
+    forward: Vec<ForwardJson<'a>>,
+    backward: Vec<AdjointJson<'a>>,
+    gradient: serde_json::Map<String, Json>,
+    kinks: &'a [String],
+}
+
+/// One definition of the forward pass, as JSON.
+#[derive(Serialize)]
+struct ForwardJson<'a> {
+    name: &'a str,
+    formula: String,
+    written: &'a str,
+    latex: String,
+    value: Json,
+}
+
+/// One adjoint (or a gradient entry) of the backward pass, as JSON.
+#[derive(Serialize)]
+struct AdjointJson<'a> {
+    name: &'a str,
+    of: &'a str,
+    formula: String,
+    latex: String,
+    simplified: String,
+    value: Json,
+}
+
+impl Render for Backprop<'_> {
+    fn json(&self) -> impl Serialize + '_ {
+        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
+        let (live, point) = (&self.live, self.point);
+        let forward = live
+            .iter()
+            .zip(&trace.forward)
+            .map(|(&i, v)| {
+                let def = &net.defs[i];
+                ForwardJson {
+                    name: net.name(def.name),
+                    formula: text(&net.store, def.formula),
+                    written: &def.written,
+                    latex: latex(&net.store, def.formula),
+                    value: value_json(v),
+                }
+            })
+            .collect();
+        let backward = bw
+            .adjoints
+            .iter()
+            .zip(&trace.adjoints)
+            .chain(bw.gradient.iter().zip(&trace.gradient))
+            .map(|(a, v)| AdjointJson {
+                name: net.name(a.delta),
+                of: net.name(a.of),
+                formula: adjoint_formula(net, a, false),
+                latex: adjoint_formula(net, a, true),
+                simplified: text(&net.store, a.formula),
+                value: value_json(v),
+            })
+            .collect();
+        let mut gradient = serde_json::Map::new();
+        for (a, v) in bw.gradient.iter().zip(&trace.gradient) {
+            gradient.insert(net.name(a.of).to_string(), value_json(v));
+        }
+        BackpropJson {
+            program: &net.source.1,
+            output: net.name(net.output_def().name),
+            point: point_json(&net.store, point),
+            arithmetic: arithmetic(&trace.forward),
+            forward,
+            backward,
+            gradient,
+            kinks: &trace.kinks,
+        }
+    }
+
+    /// The passes as aligned text tables.
+    fn text(&self) -> String {
+        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
+        let (live, point, d) = (&self.live, self.point, self.digits);
+        let out_name = net.name(net.output_def().name).to_string();
+        let mut s = format!("Forward pass at {}\n", point_text(&net.store, point));
+        let mut rows = Vec::new();
+        for (&i, v) in live.iter().zip(&trace.forward) {
+            let def = &net.defs[i];
+            let f = text(&net.store, def.formula);
+            let written = def.written.trim().to_string();
+            let formula = if written.replace(' ', "") == f.replace(' ', "") {
+                f
+            } else {
+                format!("{written} = {f}")
+            };
+            rows.push(vec![
+                net.name(def.name).to_string(),
+                " = ".into(),
+                formula,
+                " = ".into(),
+                format::for_people(v, d),
+            ]);
+        }
+        s.push_str(&table(&rows, "  ", 0));
+        s.push_str(&format!(
+            "\nBackward pass: δ_v = ∂{out_name}/∂v, from the output down; each δ sums over the users of v\n"
+        ));
+        let mut rows = Vec::new();
+        for (a, v) in bw.adjoints.iter().zip(&trace.adjoints) {
+            let mut row = vec![
+                net.name(a.delta).to_string(),
+                " = ".into(),
+                adjoint_formula(net, a, false),
+            ];
+            // `δ_E = 1`, not `δ_E = 1 = 1`.
+            if a.of != net.output_def().name {
+                row.extend([" = ".into(), format::for_people(v, d)]);
+            }
+            rows.push(row);
+        }
+        s.push_str(&table(&rows, "  ", 0));
+        s.push_str("\nGradient\n");
+        let mut rows = Vec::new();
+        for (a, v) in bw.gradient.iter().zip(&trace.gradient) {
+            rows.push(vec![
+                partial_text(net, a.of),
+                " = ".into(),
+                adjoint_formula(net, a, false),
+                " = ".into(),
+                format::for_people(v, d),
+            ]);
+        }
+        s.push_str(&table(&rows, "  ", 0));
+        for k in &trace.kinks {
+            s.push_str(&format!("\nnote: {k}"));
+        }
+        if !trace.kinks.is_empty() {
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The passes as two LaTeX `aligned` environments.
+    fn latex(&self) -> String {
+        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
+        let (live, point, d) = (&self.live, self.point, self.digits);
+        let mut s = format!(
+            "% Forward pass at {}\n\\begin{{aligned}}\n",
+            point_text(&net.store, point)
+        );
+        let rows: Vec<String> = live
+            .iter()
+            .zip(&trace.forward)
+            .map(|(&i, v)| {
+                let def = &net.defs[i];
+                format!(
+                    "{} &= {} = {}",
+                    latex_name(net.name(def.name)),
+                    latex(&net.store, def.formula),
+                    format::latex(v, d)
+                )
+            })
+            .collect();
+        s.push_str(&rows.join(" \\\\\n"));
+        s.push_str(&format!(
+            "\n\\end{{aligned}}\n\n% Backward pass: \\delta_v = \\partial {} / \\partial v\n\\begin{{aligned}}\n",
+            latex_name(net.name(net.output_def().name))
+        ));
+        let rows: Vec<String> = bw
+            .adjoints
+            .iter()
+            .zip(&trace.adjoints)
+            .map(|(a, v)| {
+                let lhs = latex_name(net.name(a.delta));
+                if a.of == net.output_def().name {
+                    // `\delta_E = 1`, once.
+                    return format!("{lhs} &= {}", adjoint_formula(net, a, true));
+                }
+                format!(
+                    "{lhs} &= {} = {}",
+                    adjoint_formula(net, a, true),
+                    format::latex(v, d)
+                )
+            })
+            .chain(bw.gradient.iter().zip(&trace.gradient).map(|(a, v)| {
+                format!(
+                    "{} &= {} = {}",
+                    partial_latex(net, a.of),
+                    adjoint_formula(net, a, true),
+                    format::latex(v, d)
+                )
+            }))
+            .collect();
+        s.push_str(&rows.join(" \\\\\n"));
+        s.push_str(&format!(
+            "\n\\end{{aligned}}\n% at {}\n",
+            point_latex(&net.store, point)
+        ));
+        s
+    }
+}

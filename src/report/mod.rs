@@ -1,0 +1,78 @@
+//! Reports on a network: the backward pass, gradients, chain-rule derivations, gradient checks
+//! and step sweeps, and the derivative and value of one expression, as text tables, LaTeX and
+//! JSON. They read the network and its DAG; they never change a value.
+//!
+//! Each report has its own file, which gathers the report's data in a plain struct; its text,
+//! LaTeX and JSON renderers draw that struct (JSON through serde, in the struct's field order).
+//! The pieces shared by several reports: `tables` (aligned columns), [`points`] (a point as
+//! text, LaTeX or JSON), [`values`] (a value's digits for JSON) and [`formulas`] (partials,
+//! chains of local derivatives, let-bound forms of long formulas).
+
+use crate::eval::Mode;
+use serde::Serialize;
+
+mod backprop;
+mod check;
+mod diff;
+mod explain;
+mod fd;
+pub mod formulas;
+mod grad;
+pub mod points;
+mod sweep;
+mod tables;
+pub mod values;
+
+pub use backprop::backprop;
+pub use check::check;
+pub use diff::{Derivative, DiffReport, EvalReport};
+pub use explain::{MAX_EXPLAIN_FACTORS, explain};
+pub use fd::fd;
+pub use formulas::{SHARED_FORM_CHARS, shared_form};
+pub use grad::{Form, MAX_GRAD_FACTORS, MAX_GRAD_NODES, grad};
+pub use points::{point_latex, point_text};
+pub use sweep::sweep;
+
+/// Output formats of reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Aligned text tables.
+    Text,
+    /// LaTeX `aligned` environments.
+    Latex,
+    /// JSON.
+    Json,
+}
+
+/// How values are shown.
+#[derive(Clone, Copy, Debug)]
+pub struct Numbers {
+    /// How to evaluate.
+    pub mode: Mode,
+    /// Significant digits of inexact values in text and LaTeX.
+    pub digits: usize,
+}
+
+/// A report's data as pretty-printed JSON, with a final newline.
+fn json_text(data: &impl Serialize) -> String {
+    serde_json::to_string_pretty(data).expect("JSON") + "\n"
+}
+
+/// A report's data, drawn as text, LaTeX or JSON.
+trait Render {
+    fn text(&self) -> String;
+
+    fn latex(&self) -> String;
+
+    /// The JSON form of the data: serialised in its fields' order.
+    fn json(&self) -> impl Serialize + '_;
+
+    /// The report in `style`.
+    fn render(&self, style: Style) -> String {
+        match style {
+            Style::Text => self.text(),
+            Style::Latex => self.latex(),
+            Style::Json => json_text(&self.json()),
+        }
+    }
+}

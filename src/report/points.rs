@@ -1,0 +1,55 @@
+//! A point (the values of the inputs) as text, LaTeX and JSON, names in natural order.
+
+use crate::eval::{Point, format};
+use crate::expr::{Store, Sym, natural_cmp};
+use crate::print::latex_name;
+use serde_json::Value as Json;
+
+/// The point's values sorted by name in natural order (`w2` before `w10`).
+fn sorted_point<'p>(store: &Store, point: &'p Point) -> Vec<(Sym, &'p rug::Rational)> {
+    let mut items: Vec<(Sym, &rug::Rational)> = point.iter().map(|(s, v)| (*s, v)).collect();
+    items.sort_by(|a, b| natural_cmp(store.name(a.0), store.name(b.0)));
+    items
+}
+
+/// The point as `x = 1, y = 10`, names in natural order.
+pub fn point_text(store: &Store, point: &Point) -> String {
+    sorted_point(store, point)
+        .iter()
+        .map(|(s, v)| match store.written_value(*s, v) {
+            // As the user wrote it: 6.8813735870195432, not 8601716983774429/1250000000000000.
+            Some(t) => format!("{} = {t}", store.name(*s)),
+            None => format!("{} = {v}", store.name(*s)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The point in LaTeX: `w_{1} = 2, \; x = 1`.
+pub fn point_latex(store: &Store, point: &Point) -> String {
+    sorted_point(store, point)
+        .iter()
+        .map(|(s, v)| {
+            // A plain decimal as written; fractions and exponents as LaTeX fractions.
+            let value = match store.written_value(*s, v) {
+                Some(t)
+                    if t.bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') =>
+                {
+                    t.to_string()
+                }
+                _ => format::latex_rational(v),
+            };
+            format!("{} = {value}", latex_name(store.name(*s)))
+        })
+        .collect::<Vec<_>>()
+        .join(", \\; ")
+}
+
+/// The point as a JSON object from name to exact value (`"3/4"`), names in natural order.
+pub(super) fn point_json(store: &Store, point: &Point) -> Json {
+    let items = sorted_point(store, point)
+        .into_iter()
+        .map(|(s, v)| (store.name(s).to_string(), Json::String(v.to_string())));
+    Json::Object(items.collect())
+}

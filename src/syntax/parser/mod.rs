@@ -1,0 +1,217 @@
+//! Source text to [`ast`] trees, in three steps:
+//!
+//! 1. The scan ([`scan`]) reads the text once, token by token. It refuses what pest could only
+//!    report as "unexpected character" (a stray `@`, `3..2`, `.5`, a lone `∂`), measures
+//!    the nesting depth so that nothing deeper than [`MAX_DEPTH`] reaches the recursive
+//!    parts below, and blanks newlines (and comments) inside parentheses so a statement
+//!    may continue over lines. Its tokens are kept to explain pest's errors.
+//! 2. pest recognises the text with `grammar/chainrule.pest`. The grammar is lenient where a
+//!    tree makes a better message (`f()`, `x y`, `σ(2) = 3`); its failures are turned into
+//!    English ([`diagnose`]), never shown with rule names.
+//! 3. The builder ([`build`]) makes the tree: pest's Pratt parser decides precedence, each
+//!    node gets a span (byte offsets into the source), names are NFC-normalised, and the
+//!    lenient parts of the grammar are checked.
+//!
+//! This file holds the entry points and what the three steps share: the grammar, the
+//! precedence table and the [`Builder`], which carries the source for diagnostics.
+
+use pest::Parser as _;
+use pest::pratt_parser::{Assoc, ConstPrattParser, Op};
+
+mod build;
+mod diagnose;
+mod scan;
+
+use super::ast::{Expr, Program, Span};
+use crate::error::{Result, SourceError};
+use build::{Place, first_inner};
+use scan::scan;
+
+/// Default maximum nesting depth (parentheses, calls, unary minus, powers) accepted by the parser.
+///
+/// Each open parenthesis (a call's too), sign and `^` counts one level until an operator
+/// of lower precedence ends it: `-(x^2)` is 3 levels deep, while a sum of 100 000 terms is
+/// 1 level, whatever its length. Deeper input is refused before pest runs, with an error
+/// that names the limit.
+///
+/// pest, the Pratt parser and the builder recurse per level, so deep input needs a deep
+/// stack: 10 000 levels of the costliest shape (`f(x+2*f(x+2*…))`) were measured to take
+/// about 165 MiB of stack in a debug build and 60 MiB in a release build, far more than an
+/// 8 MiB main thread. So the parser does not run on the caller's stack when that is too
+/// small: it sizes a stack segment from the depth the scan measured (`stacker`), and
+/// parses input `MAX_DEPTH` deep on any thread, even one with a 64 KiB stack, in debug and
+/// release builds alike. The tree it returns is at most a few times `MAX_DEPTH` deep and
+/// drops without recursion. This limit bounds that stack memory and the depth that
+/// recursive walks of the tree (lowering, printing) must handle.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// Whether `text` is a name by the grammar's rule (`name` in `grammar/chainrule.pest`: a
+/// letter, then letters, combining marks, ASCII digits and `_`): the one test of what a name
+/// is, for names given outside the source text (`--wrt`, `--at`, `--data`).
+pub fn is_name(text: &str) -> bool {
+    Grammar::parse(Rule::name, text)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .is_some_and(|p| p.as_str().len() == text.len())
+}
+
+/// Parses one expression, such as `w3·σ(w2*x + b)^2`; newlines count as spaces.
+///
+/// `src_name` is the name that diagnostics show for the text (`"<expression>"`, a file's
+/// path); spans in the result are byte offsets into `src`.
+///
+/// # Errors
+/// Any syntax error, or nesting deeper than [`MAX_DEPTH`], as an
+/// [`Error::Source`](crate::error::Error::Source) that points at the place.
+pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
+    let builder = Builder::new(src, src_name, Mode::Expr);
+    let scan = scan(src, Mode::Expr, &builder)?;
+    if scan.tokens.is_empty() {
+        return Err(builder
+            .error(
+                0,
+                src.len(),
+                "empty expression",
+                "an expression is expected here",
+            )
+            .with_help("write an expression, such as `w*x + b`")
+            .into());
+    }
+    with_stack_for(scan.depth, || {
+        let mut pairs = Grammar::parse(Rule::expression, &scan.text)
+            .map_err(|e| builder.error_of_pest(&e, &scan.tokens))?;
+        let expr = first_inner(pairs.next().expect("grammar: one `expression`"));
+        builder.expr_of_pair(expr, Place::Plain)
+    })
+}
+
+/// Parses a program file: definitions (`z1 = w1*x`, `σ(t) = relu(t)`), declarations
+/// (`fn ℓ(y, ŷ)`), a point (`at x = 1, y = 10`) and parameters (`wrt w1, w2`), one statement
+/// per line or separated by `;`, `#` comments to the end of a line. A statement continues
+/// over newlines while a parenthesis is open.
+///
+/// `src_name` is the name that diagnostics show for the text; each statement comes with
+/// the span of the whole statement, in bytes.
+///
+/// # Errors
+/// The first syntax error, or nesting deeper than [`MAX_DEPTH`], as an
+/// [`Error::Source`](crate::error::Error::Source) that points at the place.
+pub fn parse_program(src: &str, src_name: &str) -> Result<Program> {
+    let builder = Builder::new(src, src_name, Mode::Program);
+    let scan = scan(src, Mode::Program, &builder)?;
+    with_stack_for(scan.depth, || {
+        let mut pairs = Grammar::parse(Rule::program, &scan.text)
+            .map_err(|e| builder.error_of_pest(&e, &scan.tokens))?;
+        builder.program_of_pair(pairs.next().expect("grammar: one `program`"))
+    })
+}
+
+/// Stack that pest needs per level of nesting: measured at most 6.4 KiB in a debug build
+/// and 1 KiB in a release build (nested calls whose arguments are sums of products), doubled.
+const PEST_STACK_PER_LEVEL: usize = if cfg!(debug_assertions) { 16 } else { 4 } * 1024;
+/// Stack for everything around pest's recursion.
+const PEST_STACK_BASE: usize = 256 * 1024;
+/// The builder recurses once per parenthesis: below this much stack left, it continues on
+/// a new segment (one level of it takes at most about 10 KiB in a debug build).
+const BUILD_RED_ZONE: usize = 128 * 1024;
+const BUILD_STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
+/// Runs `f` (pest and the builder) with enough stack for input nested `depth` deep: on the
+/// current stack when it has room, else on a segment allocated for it. pest's recursion
+/// cannot grow the stack as it goes (the builder's can), so it is sized up front; without
+/// this, pest would stop at its own guard with "stack limit reached" long before
+/// MAX_DEPTH on a small thread stack.
+fn with_stack_for<T>(depth: usize, f: impl FnOnce() -> T) -> T {
+    let needed = PEST_STACK_BASE + depth * PEST_STACK_PER_LEVEL;
+    stacker::maybe_grow(needed, needed, f)
+}
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/chainrule.pest"]
+struct Grammar;
+
+/// Precedence, lowest first. Juxtaposition (`2x`) binds like `*`, so `2x^2` is `2*(x^2)`;
+/// a sign binds tighter than `*` but looser than `^`, so `-x^2` is `-(x^2)` and `x^-2` is
+/// `x^(-2)`.
+static PRATT: ConstPrattParser<Rule, 8> = ConstPrattParser::new_const(pest::pratt_precedence![
+    Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left),
+    Op::infix(Rule::mul, Assoc::Left)
+        | Op::infix(Rule::div, Assoc::Left)
+        | Op::infix(Rule::juxt, Assoc::Left),
+    Op::prefix(Rule::neg) | Op::prefix(Rule::plus),
+    Op::infix(Rule::pow, Assoc::Right),
+]);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Expr,
+    Program,
+}
+
+/// Builds trees from pest's pairs and explains errors, with the source for diagnostics.
+struct Builder<'s> {
+    src: &'s str,
+    src_name: &'s str,
+    mode: Mode,
+}
+
+impl<'s> Builder<'s> {
+    fn new(src: &'s str, src_name: &'s str, mode: Mode) -> Self {
+        Builder {
+            src,
+            src_name,
+            mode,
+        }
+    }
+
+    fn error(
+        &self,
+        start: usize,
+        end: usize,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> SourceError {
+        SourceError::new(self.src_name, self.src, start, end, message, label)
+    }
+
+    fn error_at(
+        &self,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> SourceError {
+        self.error(span.start, span.end, message, label)
+    }
+
+    fn text(&self, span: Span) -> &'s str {
+        self.src.get(span.start..span.end).unwrap_or("")
+    }
+}
+
+/// Source text for a message, shortened when long.
+fn quote(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() > 24 {
+        let head: String = text.chars().take(20).collect();
+        format!("{head}…")
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn is_name_is_the_grammars_rule() {
+        for good in [
+            "x", "w1", "y_hat", "x_", "ŷ", "y\u{302}", "σ", "αβ", "ℓ", "Δ2",
+        ] {
+            assert!(super::is_name(good), "{good}");
+        }
+        for bad in [
+            "", "(x)", "x^2", "x y", "1x", "_x", "x.y", "x-1", " x", "x'", "2",
+        ] {
+            assert!(!super::is_name(bad), "{bad}");
+        }
+    }
+}
