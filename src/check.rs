@@ -28,6 +28,8 @@ pub enum Verdict {
     AgreesAt {
         /// How many points.
         trials: usize,
+        /// Whether unspecified functions were replaced by random polynomials to compare.
+        stand_ins: bool,
     },
     /// Different at a point.
     Differs {
@@ -312,7 +314,10 @@ fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
     if agreed == 0 {
         Verdict::Undecided("no point tried was in the domain of both formulas".into())
     } else {
-        Verdict::AgreesAt { trials: agreed }
+        Verdict::AgreesAt {
+            trials: agreed,
+            stand_ins: !stand_ins.is_empty(),
+        }
     }
 }
 

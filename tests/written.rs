@@ -190,6 +190,18 @@ fn backprop_in_f64_runs_the_forward_pass_as_written() {
     let text = j.to_string();
     assert!(text.contains("\"0.30000000000000004\""), "{text}");
     assert!(text.contains("\"0.6000000000000001\""), "{text}");
+    // The text table does not claim 3/10 = 0.30000000000000004: the value is the program as
+    // written in f64, which the simplified formula only approximates.
+    let (code, out, _) = run(&["backprop", file.to_str().unwrap(), "--float", "f64"]);
+    assert_eq!(code, 0);
+    let squeezed: Vec<String> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(
+        squeezed.contains(&"a = 0.1 + 0.2 = 3/10 ≈ 0.30000000000000004".to_string()),
+        "{out}"
+    );
     // The homework's loss in f64 is NumPy's, bit for bit.
     let (code, out, _) = run(&["backprop", "examples/hw7_sigmoid.chain", "--float", "f64"]);
     assert_eq!(code, 0);

@@ -6,7 +6,7 @@ use super::tables::table;
 use super::values::{arithmetic, value_json};
 use super::{Numbers, Render, Style};
 use crate::error::Result;
-use crate::eval::{Point, format};
+use crate::eval::{Point, Value, format};
 use crate::network::{Backward, Network, Trace};
 use crate::print::{latex, latex_name, text};
 use serde::Serialize;
@@ -137,16 +137,17 @@ impl Render for Backprop<'_> {
             let def = &net.defs[i];
             let f = text(&net.store, def.formula);
             let written = def.written.trim().to_string();
-            let formula = if written.replace(' ', "") == f.replace(' ', "") {
-                f
-            } else {
+            let simplified = written.replace(' ', "") != f.replace(' ', "");
+            let formula = if simplified {
                 format!("{written} = {f}")
+            } else {
+                f
             };
             rows.push(vec![
                 net.name(def.name).to_string(),
                 " = ".into(),
                 formula,
-                " = ".into(),
+                format!(" {} ", relation(v, simplified)),
                 format::for_people(v, d),
             ]);
         }
@@ -202,10 +203,17 @@ impl Render for Backprop<'_> {
             .zip(&trace.forward)
             .map(|(&i, v)| {
                 let def = &net.defs[i];
+                let simplified =
+                    def.written.replace(' ', "") != text(&net.store, def.formula).replace(' ', "");
                 format!(
-                    "{} &= {} = {}",
+                    "{} &= {} {} {}",
                     latex_name(net.name(def.name)),
                     latex(&net.store, def.formula),
+                    if relation(v, simplified) == "=" {
+                        "="
+                    } else {
+                        "\\approx"
+                    },
                     format::latex(v, d)
                 )
             })
@@ -246,5 +254,15 @@ impl Render for Backprop<'_> {
             point_latex(&net.store, point)
         ));
         s
+    }
+}
+
+/// How a forward value relates to the formula before it. In IEEE double the value is the
+/// definition as written computed as NumPy would (`0.1 + 0.2` is 0.30000000000000004); when
+/// the formula shown is a simplified form (`3/10`), the value only approximates it: `≈`.
+fn relation(v: &Value, simplified: bool) -> &'static str {
+    match v {
+        Value::F64(_) if simplified => "≈",
+        _ => "=",
     }
 }

@@ -57,10 +57,15 @@ fn verdict(c: &Check, lhs: &str, lhs_latex: &str) -> (String, String) {
             "✓ Right: it is the same formula after simplification.".to_string(),
             "\\checkmark\\ \\text{Right: it is the same formula after simplification.}".to_string(),
         ),
-        Verdict::AgreesAt { trials } => {
+        Verdict::AgreesAt { trials, stand_ins } => {
+            let replaced = if *stand_ins {
+                " (unspecified functions replaced by random polynomials)"
+            } else {
+                ""
+            };
             let why = format!(
-                "Right, as far as {trials} points can tell: the two formulas have the same value at each \
-(unspecified functions replaced by random polynomials), though they do not simplify to one form."
+                "Right, as far as {trials} points can tell: the two formulas have the same value at \
+each{replaced}, though they do not simplify to one form."
             );
             (format!("✓ {why}"), format!("\\checkmark\\ \\text{{{why}}}"))
         }
