@@ -729,23 +729,7 @@ fn point_lookalikes<'a>(
 
 /// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
 pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
-    let (neg, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let bad = || format!("`{text}` is not a number (write e.g. 2, -0.5, 3/4 or 1e-4)");
-    let v = match body.split_once('/') {
-        Some((p, q)) => {
-            let p = syntax::parse_number(p.trim()).ok_or_else(bad)??;
-            let q = syntax::parse_number(q.trim()).ok_or_else(bad)??;
-            if q == 0 {
-                return Err("division by zero".into());
-            }
-            p / q
-        }
-        None => syntax::parse_number(body).ok_or_else(bad)??,
-    };
-    Ok(if neg { -v } else { v })
+    syntax::parse_exact(text).map_err(|e| e.message(text))
 }
 
 /// Says so when `--digits` asks for more digits than `--precision` carries: MPFR values print

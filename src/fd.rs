@@ -31,6 +31,7 @@ use rug::{Float, Integer, Rational};
 
 use crate::error::{Error, Result};
 use crate::eval::{Value, nearest_f64};
+use crate::syntax::NumberError;
 
 /// The largest MPFR precision (bits) a finite-difference experiment accepts.
 pub const MAX_MPFR_PREC: u32 = 65_536;
@@ -40,9 +41,6 @@ pub const MAX_STEPS: usize = 10_000;
 
 /// The least precision (bits) in which errors of inexact quotients are computed.
 pub const ERROR_PREC: u32 = 256;
-
-/// The largest decimal exponent accepted in a step (`1e-10000` is the smallest step).
-const MAX_EXPONENT: i64 = 10_000;
 
 // ---------------------------------------------------------------------------------------------
 // Arithmetic and schemes
@@ -1131,48 +1129,13 @@ pub fn parse_step(s: &str) -> Result<Rational> {
 
 fn parse_exact(s: &str) -> Result<Rational> {
     let t = s.trim();
-    let bad = || {
-        Error::Usage(format!(
+    crate::syntax::parse_exact(t).map_err(|e| match e {
+        NumberError::NotANumber => Error::Usage(format!(
             "`{t}` is not a number: expected a decimal like 1e-4 or 0.001, or a fraction like 1/10000"
-        ))
-    };
-    if let Some((n, d)) = t.split_once('/') {
-        let n = parse_decimal(n.trim()).ok_or_else(bad)??;
-        let d = parse_decimal(d.trim()).ok_or_else(bad)??;
-        if d == 0 {
-            return Err(Error::Usage(format!("`{t}` divides by zero")));
-        }
-        return Ok(n / d);
-    }
-    parse_decimal(t).ok_or_else(bad)?
-}
-
-/// `None` if not a decimal; `Some(Err)` if its exponent is out of range.
-fn parse_decimal(s: &str) -> Option<Result<Rational>> {
-    let (mant, exp) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], s[i + 1..].parse::<i64>().ok()?),
-        None => (s, 0),
-    };
-    let (neg, mant) = match mant.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mant.strip_prefix('+').unwrap_or(mant)),
-    };
-    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let e = exp - frac.len() as i64;
-    if !(-MAX_EXPONENT..=MAX_EXPONENT).contains(&e) {
-        return Some(Err(Error::Usage(format!(
-            "`{s}`: the exponent is out of range (at most ±{MAX_EXPONENT})"
-        ))));
-    }
-    let digits: Integer = format!("{int}{frac}").parse().ok()?;
-    let digits = if neg { -digits } else { digits };
-    Some(Ok(digits * pow10(e)))
+        )),
+        NumberError::DivisionByZero => Error::Usage(format!("`{t}` divides by zero")),
+        NumberError::OutOfRange(m) => Error::Usage(m),
+    })
 }
 
 /// 10^e, exactly.

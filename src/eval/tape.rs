@@ -1177,7 +1177,8 @@ fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
             let v = match cell.parse::<f64>() {
                 Ok(v) => v,
                 Err(_) => {
-                    let q = crate::cli::parse_value(cell).map_err(|msg| {
+                    let q = crate::syntax::parse_exact(cell).map_err(|e| {
+                        let msg = e.message(cell);
                         Error::Usage(format!("points, line {}, column `{name}`: {msg}", i + 1))
                     })?;
                     super::nearest_f64(&q)

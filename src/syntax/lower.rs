@@ -6,15 +6,13 @@
 //! `d(expr, x)` differentiates; `f'(u)` and `∂_2 ℓ(y, ŷ)` are derivatives of functions.
 
 use super::ast::{AddOp, Call, Expr, ExprKind, MulOp, Span};
+use super::number::parse_number;
 use crate::diff;
 use crate::error::{Result, SourceError};
 use crate::expr::BUILTINS;
 use crate::expr::{AbstractFn, Builtin, Id, Store, Sym};
-use rug::{Integer, Rational};
+use rug::Rational;
 use std::collections::HashMap;
-
-/// Largest decimal exponent accepted in a numeric literal (`1e-4000` is refused).
-pub const MAX_LITERAL_EXPONENT: i64 = 4000;
 
 /// A user-defined function `f(t) = body`.
 #[derive(Clone, Debug)]
@@ -184,48 +182,6 @@ fn nearest(name: &str) -> Option<&'static str> {
     known_names()
         .filter(|k| common(k) > 0)
         .min_by_key(|k| (std::cmp::Reverse(common(k)), distance(&lower, k)))
-}
-
-/// Parses a decimal literal (`2`, `0.5`, `1e-4`, `1.5E3`) exactly.
-pub fn parse_number(text: &str) -> Option<std::result::Result<Rational, String>> {
-    let (mantissa, exp) = match text.find(['e', 'E']) {
-        Some(i) => (&text[..i], Some(&text[i + 1..])),
-        None => (text, None),
-    };
-    let (int, frac) = match mantissa.split_once('.') {
-        Some((a, b)) => (a, b),
-        None => (mantissa, ""),
-    };
-    if int.is_empty() && frac.is_empty()
-        || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let digits = format!("{int}{frac}");
-    let n: Integer = digits.parse().ok()?;
-    let mut e: i64 = -(frac.len() as i64);
-    if let Some(x) = exp {
-        let x: i64 = match x.parse() {
-            Ok(x) => x,
-            Err(_) => {
-                return Some(Err(format!(
-                    "the exponent of {text} is out of range (at most {MAX_LITERAL_EXPONENT})"
-                )));
-            }
-        };
-        e += x;
-    }
-    if e.abs() > MAX_LITERAL_EXPONENT + 100 {
-        return Some(Err(format!(
-            "the number {text} is out of range: decimal exponents are limited to ±{MAX_LITERAL_EXPONENT}"
-        )));
-    }
-    let ten = Integer::from(Integer::u_pow_u(10, e.unsigned_abs() as u32));
-    Some(Ok(if e >= 0 {
-        Rational::from(n * ten)
-    } else {
-        Rational::from((n, ten))
-    }))
 }
 
 impl<'a> Lowerer<'a> {

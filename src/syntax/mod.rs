@@ -5,12 +5,14 @@
 pub mod ast;
 mod lower;
 mod names;
+mod number;
 mod parser;
 
 pub(crate) use lower::distance;
 pub use lower::{
-    Condition, Lowerer, ReadExpr, UserFn, edit_distance, lower_expr, normalize_name, parse_number,
+    Condition, Lowerer, ReadExpr, UserFn, edit_distance, lower_expr, normalize_name,
     prune_conditions, read_expr, read_expr_conditions, suggest,
 };
 pub use names::{lookalike_warning, name_spans};
+pub use number::{MAX_LITERAL_EXPONENT, NumberError, parse_exact, parse_number};
 pub use parser::{MAX_DEPTH, is_name, parse_expr, parse_program};
