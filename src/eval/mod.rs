@@ -6,6 +6,7 @@
 //! operation stays rational, MPFR otherwise, or f64 on request.
 
 mod backends;
+mod builtins;
 pub mod format;
 pub mod tape;
 mod value;

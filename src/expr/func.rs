@@ -103,6 +103,17 @@ impl Builtin {
     pub fn takes(self, n: usize) -> bool {
         n == self.arity() || self.variadic() && n > self.arity()
     }
+
+    /// Its domain rule, given the sign of its first argument: why it is undefined there, or
+    /// `None`. Only `log` has one. A NaN argument (`None`) is left to the arithmetic's own
+    /// check of non-finite results.
+    pub fn domain_error(self, sign: Option<std::cmp::Ordering>) -> Option<&'static str> {
+        use std::cmp::Ordering::{Equal, Less};
+        match (self, sign) {
+            (Builtin::Log, Some(Less | Equal)) => Some("log of a non-positive number"),
+            _ => None,
+        }
+    }
 }
 
 /// An unspecified function, or one of its partial derivatives: `f`, `f'`, `∂_2 ℓ`.
