@@ -1205,7 +1205,7 @@ fn run_fd(a: FdArgs) -> Result<Output> {
     let arith: fd::Arith = a.arith.parse()?;
     let size = net.store.dag_size(net.output_def().expanded);
     fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
-    let obj = network::ProgramObjective::new(&mut net, &point)?;
+    let obj = fd::ProgramObjective::new(&mut net, &point)?;
     let r = fd::check(&obj, &delta, &schemes, arith)?;
     drop(obj);
     out.stdout = report::fd(&net, &point, &r, a.program.opts.eval.digits, fmt);
@@ -1233,7 +1233,7 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
     }
     let size = net.store.dag_size(net.output_def().expanded);
     fd::check_work(size, net.params.len(), deltas.len(), &schemes, &ariths)?;
-    let obj = network::ProgramObjective::new(&mut net, &point)?;
+    let obj = fd::ProgramObjective::new(&mut net, &point)?;
     let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
     drop(obj);
     // Everything rendered before anything is written.
