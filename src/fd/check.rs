@@ -3,10 +3,10 @@
 
 use rug::{Float, Rational};
 
-use super::explain::fmt_delta;
+use super::quotients::{Needs, quotients};
 use super::{Arith, ERROR_PREC, ErrorNorm, Objective, Scheme};
 use crate::error::{Error, Result};
-use crate::eval::{Value, nearest_f64};
+use crate::eval::Value;
 
 /// One scheme's result for one parameter.
 #[derive(Debug, Clone)]
@@ -160,7 +160,7 @@ pub(super) fn value_prec(v: &Value) -> u32 {
 }
 
 /// Adds a note on where an evaluation failed to a domain error.
-fn at(e: Error, place: impl FnOnce() -> String) -> Error {
+pub(super) fn at(e: Error, place: impl FnOnce() -> String) -> Error {
     match e {
         Error::Domain { message, help } => Error::Domain {
             message: format!("{message} (at {})", place()),
@@ -231,7 +231,7 @@ const PARALLEL_FROM: usize = 16;
 /// `f(0), …, f(n − 1)`, on all cores for large `n` (each evaluation of a shifted point is
 /// independent, and pure, so the results do not depend on the threads); the first error in
 /// index order, if any.
-fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> Result<T> + Sync) -> Result<Vec<T>> {
+pub(super) fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> Result<T> + Sync) -> Result<Vec<T>> {
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     if n < PARALLEL_FROM || threads <= 1 {
         return (0..n).map(&f).collect();
@@ -255,24 +255,6 @@ fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> Result<T> + Sync) -> Result<V
     Ok(out)
 }
 
-/// Which function values the schemes need.
-struct Needs {
-    centre: bool,
-    plus: bool,
-    minus: bool,
-}
-
-impl Needs {
-    fn of(schemes: &[Scheme]) -> Needs {
-        let has = |s| schemes.contains(&s);
-        Needs {
-            centre: has(Scheme::Forward) || has(Scheme::Backward),
-            plus: has(Scheme::Forward) || has(Scheme::Central),
-            minus: has(Scheme::Backward) || has(Scheme::Central),
-        }
-    }
-}
-
 pub(super) fn check_delta(delta: &Rational) -> Result<()> {
     if *delta <= 0 {
         return Err(Error::Usage(format!(
@@ -280,203 +262,4 @@ pub(super) fn check_delta(delta: &Rational) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// The step used and, per parameter, one quotient per scheme.
-pub(super) fn quotients(
-    obj: &dyn Objective,
-    delta: &Rational,
-    schemes: &[Scheme],
-    arith: Arith,
-) -> Result<(Value, Vec<Vec<Value>>)> {
-    check_delta(delta)?;
-    let needs = Needs::of(schemes);
-    let names = obj.params();
-    let place = |i: usize, sign: &str| {
-        let d = fmt_delta(delta);
-        if sign.is_empty() {
-            format!("the point, in {arith}")
-        } else {
-            format!("{} {sign} Δ, Δ = {d}, in {arith}", names[i])
-        }
-    };
-    match arith {
-        Arith::F64 => {
-            let w: Vec<f64> = obj.point().iter().map(nearest_f64).collect();
-            let d = nearest_f64(delta);
-            if d == 0.0 || !d.is_finite() {
-                return Err(Error::Usage(format!(
-                    "the step Δ = {} is {} in f64",
-                    fmt_delta(delta),
-                    if d == 0.0 { "0" } else { "infinite" }
-                )));
-            }
-            // As NumPy: w + e_i*δ is w_i ± δ in coordinate i (adding 0.0 to the others is a
-            // no-op for them).
-            let f0 = if needs.centre {
-                obj.eval_f64(&w).map_err(|e| at(e, || place(0, "")))?
-            } else {
-                0.0
-            };
-            // Parameters in chunks, each chunk's shifted points computed together.
-            const CHUNK: usize = 64;
-            let chunks = par_map(w.len().div_ceil(CHUNK), |c| {
-                let params = c * CHUNK..((c + 1) * CHUNK).min(w.len());
-                let mut shifts = Vec::new();
-                for i in params.clone() {
-                    if needs.plus {
-                        shifts.push((i, w[i] + d));
-                    }
-                    if needs.minus {
-                        shifts.push((i, w[i] - d));
-                    }
-                }
-                let mut values = obj.eval_f64_shifts(&w, &shifts).into_iter();
-                let mut next = |i: usize, sign: &str| {
-                    let v = values.next().expect("one value per shift");
-                    v.map_err(|e| at(e, || place(i, sign)))
-                };
-                params
-                    .map(|i| {
-                        let fp = if needs.plus { next(i, "+")? } else { 0.0 };
-                        let fm = if needs.minus { next(i, "−")? } else { 0.0 };
-                        Ok((fp, fm))
-                    })
-                    .collect::<Result<Vec<(f64, f64)>>>()
-            })?;
-            let shifted_values = chunks.into_iter().flatten();
-            let mut rows = Vec::with_capacity(w.len());
-            for (name, (fp, fm)) in names.iter().zip(shifted_values) {
-                let mut row = Vec::with_capacity(schemes.len());
-                for &s in schemes {
-                    let q = match s {
-                        Scheme::Forward => (fp - f0) / d,
-                        Scheme::Backward => (f0 - fm) / d,
-                        Scheme::Central => (fp - fm) / (2.0 * d),
-                    };
-                    if !q.is_finite() {
-                        return Err(Error::domain(format!(
-                            "the {s} difference quotient for {} is {q} in f64 (Δ = {})",
-                            name,
-                            fmt_delta(delta)
-                        )));
-                    }
-                    row.push(Value::F64(q));
-                }
-                rows.push(row);
-            }
-            Ok((Value::F64(d), rows))
-        }
-        Arith::Mpfr(prec) => {
-            let w: Vec<Float> = obj
-                .point()
-                .iter()
-                .map(|r| Float::with_val(prec, r))
-                .collect();
-            let d = Float::with_val(prec, delta);
-            let two_d = Float::with_val(prec, &d * 2u32);
-            let shifted = |i: usize, plus: bool| -> Vec<Float> {
-                let mut p = w.clone();
-                p[i] = if plus {
-                    Float::with_val(prec, &w[i] + &d)
-                } else {
-                    Float::with_val(prec, &w[i] - &d)
-                };
-                p
-            };
-            let eval = |p: &[Float], i: usize, sign: &str| {
-                obj.eval_mpfr(p, prec).map_err(|e| at(e, || place(i, sign)))
-            };
-            let zero = Float::new(prec);
-            let f0 = if needs.centre {
-                eval(&w, 0, "")?
-            } else {
-                zero.clone()
-            };
-            let shifted_values = par_map(w.len(), |i| {
-                let fp = if needs.plus {
-                    eval(&shifted(i, true), i, "+")?
-                } else {
-                    zero.clone()
-                };
-                let fm = if needs.minus {
-                    eval(&shifted(i, false), i, "−")?
-                } else {
-                    zero.clone()
-                };
-                Ok((fp, fm))
-            })?;
-            let mut rows = Vec::with_capacity(w.len());
-            for (name, (fp, fm)) in names.iter().zip(shifted_values) {
-                let mut row = Vec::with_capacity(schemes.len());
-                for &s in schemes {
-                    let (num, den) = match s {
-                        Scheme::Forward => (Float::with_val(prec, &fp - &f0), &d),
-                        Scheme::Backward => (Float::with_val(prec, &f0 - &fm), &d),
-                        Scheme::Central => (Float::with_val(prec, &fp - &fm), &two_d),
-                    };
-                    let q = Float::with_val(prec, &num / den);
-                    if !q.is_finite() {
-                        return Err(Error::domain(format!(
-                            "the {s} difference quotient for {} is not finite in {arith}",
-                            name
-                        )));
-                    }
-                    row.push(Value::Mpfr(q));
-                }
-                rows.push(row);
-            }
-            Ok((Value::Mpfr(d), rows))
-        }
-        Arith::Exact => {
-            let w = obj.point();
-            let shifted = |i: usize, plus: bool| -> Vec<Rational> {
-                let mut p = w.to_vec();
-                if plus {
-                    p[i] += delta;
-                } else {
-                    p[i] -= delta;
-                }
-                p
-            };
-            let eval = |p: &[Rational], i: usize, sign: &str| {
-                obj.eval_exact(p).map_err(|e| at(e, || place(i, sign)))
-            };
-            let f0 = if needs.centre {
-                eval(w, 0, "")?
-            } else {
-                Rational::new()
-            };
-            let two_d = Rational::from(delta * 2u32);
-            let shifted_values = par_map(w.len(), |i| {
-                let fp = if needs.plus {
-                    eval(&shifted(i, true), i, "+")?
-                } else {
-                    Rational::new()
-                };
-                let fm = if needs.minus {
-                    eval(&shifted(i, false), i, "−")?
-                } else {
-                    Rational::new()
-                };
-                Ok((fp, fm))
-            })?;
-            let mut rows = Vec::with_capacity(w.len());
-            for (fp, fm) in shifted_values {
-                let row = schemes
-                    .iter()
-                    .map(|s| {
-                        let q = match s {
-                            Scheme::Forward => Rational::from(&fp - &f0) / delta,
-                            Scheme::Backward => Rational::from(&f0 - &fm) / delta,
-                            Scheme::Central => Rational::from(&fp - &fm) / &two_d,
-                        };
-                        Value::Exact(q)
-                    })
-                    .collect();
-                rows.push(row);
-            }
-            Ok((Value::Exact(delta.clone()), rows))
-        }
-    }
 }

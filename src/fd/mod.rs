@@ -22,11 +22,17 @@
 //! Errors against the symbolic gradient are computed so that they are the true errors of the
 //! quotients: exactly when both are exact, else in MPFR at [`ERROR_PREC`] bits or more (an f64
 //! quotient is converted exactly before subtracting).
+//!
+//! One job per file: `args` reads what the user asks for (arithmetics, schemes, steps);
+//! `objective` is what is differentiated; `quotients` computes the difference quotients,
+//! one loop for every arithmetic; `check` a gradient check at one step and the work
+//! estimate; `sweep` the error norms over many steps; `explain` the prose for students.
 
 mod args;
 mod check;
 mod explain;
 mod objective;
+mod quotients;
 mod sweep;
 
 pub use args::{Arith, Scheme, parse_ariths, parse_deltas, parse_schemes, parse_step};

@@ -4,7 +4,8 @@
 
 use rug::{Float, Rational};
 
-use super::check::{check_delta, quotients, subtract, validate_objective, value_prec};
+use super::check::{check_delta, subtract, validate_objective, value_prec};
+use super::quotients::quotients;
 use super::{Arith, ERROR_PREC, MAX_STEPS, Objective, Scheme};
 use crate::error::{Error, Result};
 use crate::eval::{Value, nearest_f64};
