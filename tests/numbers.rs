@@ -59,3 +59,32 @@ fn a_dangling_exponent_is_not_a_number() {
     assert_eq!(parse_number("1e"), None);
     assert_eq!(parse_exact("1/0"), Err(NumberError::DivisionByZero));
 }
+
+#[test]
+fn points_csv_writes_f64_as_eval_does() {
+    use chainrule::eval::{Value, format};
+    use chainrule::{expr::Store, syntax::read_expr};
+    let mut store = Store::new();
+    let (e, _) = read_expr(&mut store, "x", "<expr>").unwrap();
+    let xs = [2.5e-6, 1.5e-7, 1e17, 123.25, 0.0, 1e300];
+    let csv: String = std::iter::once("x\n".to_string())
+        .chain(xs.iter().map(|x| format!("{x:e}\n")))
+        .collect();
+    let out = chainrule::eval::tape::points_csv(&mut store, e, "E", &[], &csv).unwrap();
+    let want: Vec<String> = xs
+        .iter()
+        .map(|x| format::decimal(&Value::F64(*x), 17))
+        .collect();
+    assert_eq!(out.lines().skip(1).collect::<Vec<_>>(), want);
+    assert_eq!(
+        want,
+        [
+            "0.0000025",
+            "1.5e-7",
+            "100000000000000000",
+            "123.25",
+            "0",
+            "1e300"
+        ]
+    );
+}

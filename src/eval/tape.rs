@@ -1058,16 +1058,6 @@ fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     Ok((names, columns))
 }
 
-/// An f64 as the shortest text that reads back as the same number (`1e-300`, not 300 zeros).
-fn f64_text(x: f64) -> String {
-    let a = x.abs();
-    if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() {
-        format!("{x}")
-    } else {
-        format!("{x:e}")
-    }
-}
-
 /// Evaluates `root` and its gradient by `wrt` at every point of a CSV text (a header of
 /// variable names, then one point per row; `#` starts a comment line) in f64, compiled to a
 /// tape and run over all cores for large files. Returns CSV: a column `name` with the value,
@@ -1157,7 +1147,7 @@ pub fn points_csv_guarded(
             if j > 0 {
                 out.push(',');
             }
-            out.push_str(&f64_text(col[i]));
+            out.push_str(&super::format::f64_text(col[i]));
         }
         out.push('\n');
     }
