@@ -97,7 +97,8 @@ pub struct Trace {
     pub adjoints: Vec<Value>,
     /// Each parameter's gradient.
     pub gradient: Vec<Value>,
-    /// Kinks met: notes on non-differentiable points and the convention used.
+    /// Notes for the user: kinks met (non-differentiable points and the convention used),
+    /// and, when exact values grew past the limit, that MPFR was used instead.
     pub kinks: Vec<String>,
 }
 
@@ -893,17 +894,19 @@ impl Network {
             }
         };
         let result = match mode {
-            Mode::Auto(prec) => match run(mode) {
-                Err(EvalError::At(_, Fail::NotExact | Fail::TooLarge)) => run(Mode::Mpfr(prec)),
-                other => other,
-            },
-            m => run(m),
+            Mode::Auto(prec) => {
+                eval::exact_or_mpfr(&self.store, prec, run(mode), || run(Mode::Mpfr(prec)))
+            }
+            m => run(m).map(|values| (values, None)),
         };
-        let (forward, adjoints, gradient, kinks) = match (result, written) {
+        let ((forward, adjoints, gradient, mut kinks), note) = match (result, written) {
             // Only the written order failed (`exp(1000)*0`): its error.
             (Ok(_), Some(Err(e))) => return Err(e),
             (result, _) => result.map_err(|e| self.explain(e))?,
         };
+        // The note that exact values were too large goes with the kink notes: the reports
+        // show those to the user.
+        kinks.extend(note);
         Ok(Trace {
             forward,
             adjoints,
