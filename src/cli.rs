@@ -986,7 +986,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     let mut results = Vec::new();
     for name in &a.wrt {
         let name = cli_name("--wrt", name)?;
-        if crate::expr::Builtin::from_name(&name).is_some() || name == "sqrt" || name == "d" {
+        if syntax::is_function_name(&name) {
             return Err(Error::Usage(format!(
                 "--wrt {name}: `{name}` is a function, not a variable; differentiate by a variable of the expression, e.g. --wrt x"
             )));

@@ -180,9 +180,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
             ))
             .into());
         }
-        if is_fn
-            && (Builtin::from_name(&name.name).is_some() || name.name == "sqrt" || name.name == "d")
-        {
+        if is_fn && syntax::is_reserved_function_name(&name.name) {
             return Err(err(
                 name.span,
                 format!(

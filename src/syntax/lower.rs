@@ -132,12 +132,33 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// `sqrt(t)`, a function of the language that is not in the function table: it is built as
+/// the power `t^(1/2)`.
+pub const SQRT: &str = "sqrt";
+
+/// `d(f, x)`, the derivative operator. Not a function: a program cannot define a function
+/// called `d`, but `d` is a fine variable name.
+pub const DERIVATIVE: &str = "d";
+
+/// Whether `name` is a function of the language (a built-in, `heaviside`, `sqrt`): never a
+/// variable, and no program may define it. The one list every reader and the command line
+/// ask.
+pub fn is_function_name(name: &str) -> bool {
+    Builtin::from_name(name).is_some() || name == SQRT
+}
+
+/// Whether no program may define a function called `name`: the language's functions
+/// ([`is_function_name`]) and the derivative operator `d`.
+pub fn is_reserved_function_name(name: &str) -> bool {
+    is_function_name(name) || name == DERIVATIVE
+}
+
 /// The built-in names, and `sqrt`, `heaviside` and `ln`.
 fn known_names() -> impl Iterator<Item = &'static str> {
     BUILTINS
         .iter()
         .map(|b| b.name())
-        .chain(["sqrt", "heaviside", "ln"])
+        .chain([SQRT, "heaviside", "ln"])
 }
 
 /// A built-in name close to `name`, for suggestions: only for names of three or more
@@ -282,8 +303,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn name(&mut self, name: &str, span: Span) -> Result<Id> {
-        if Builtin::from_name(name).is_some()
-            || name == "sqrt"
+        if is_function_name(name)
             || self.functions.contains_key(name)
             || self.declared.contains_key(name)
         {
@@ -324,7 +344,7 @@ impl<'a> Lowerer<'a> {
                 )
                 .into());
         }
-        if name == "d" && !is_derivative {
+        if name == DERIVATIVE && !is_derivative {
             return self.derivative_call(c, span);
         }
         let args = c
@@ -334,7 +354,7 @@ impl<'a> Lowerer<'a> {
             .collect::<Result<Vec<Id>>>()?;
         let slots = self.slots(c, args.len())?;
         // sqrt: the power t^(1/2)
-        if name == "sqrt" {
+        if name == SQRT {
             self.check_arity(c, 1, args.len())?;
             let node = self.store.sqrt(args[0]);
             self.conditions.push(Condition::new(node, span));

@@ -10,8 +10,9 @@ mod parser;
 
 pub(crate) use lower::distance;
 pub use lower::{
-    Condition, Lowerer, ReadExpr, UserFn, edit_distance, lower_expr, normalize_name,
-    prune_conditions, read_expr, read_expr_conditions, suggest,
+    Condition, DERIVATIVE, Lowerer, ReadExpr, SQRT, UserFn, edit_distance, is_function_name,
+    is_reserved_function_name, lower_expr, normalize_name, prune_conditions, read_expr,
+    read_expr_conditions, suggest,
 };
 pub use names::{lookalike_warning, name_spans};
 pub use number::{MAX_LITERAL_EXPONENT, NumberError, parse_exact, parse_number};
