@@ -102,16 +102,21 @@ impl FromStr for Arith {
 
 /// Parses a comma-separated list of arithmetics (`f64,mpfr:256`); duplicates are dropped.
 pub fn parse_ariths(spec: &str) -> Result<Vec<Arith>> {
+    parse_list(spec, "arithmetic")
+}
+
+/// A comma-separated list of `what`s, each read by its `FromStr`, duplicates dropped.
+fn parse_list<T: FromStr<Err = Error> + PartialEq>(spec: &str, what: &str) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for part in spec.split(',') {
         if part.trim().is_empty() {
             return Err(Error::Usage(format!(
-                "empty entry in the arithmetic list `{spec}`"
+                "empty entry in the {what} list `{spec}`"
             )));
         }
-        let a: Arith = part.parse()?;
-        if !out.contains(&a) {
-            out.push(a);
+        let item: T = part.parse()?;
+        if !out.contains(&item) {
+            out.push(item);
         }
     }
     Ok(out)
@@ -180,19 +185,7 @@ pub fn parse_schemes(spec: &str) -> Result<Vec<Scheme>> {
     if spec.trim().eq_ignore_ascii_case("all") {
         return Ok(Scheme::ALL.to_vec());
     }
-    let mut out = Vec::new();
-    for part in spec.split(',') {
-        if part.trim().is_empty() {
-            return Err(Error::Usage(format!(
-                "empty entry in the scheme list `{spec}`"
-            )));
-        }
-        let s: Scheme = part.parse()?;
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    Ok(out)
+    parse_list(spec, "scheme")
 }
 
 // ---- Parsing steps

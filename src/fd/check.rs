@@ -75,14 +75,7 @@ pub fn check(
             "no finite-difference scheme requested".to_string(),
         ));
     }
-    let gradient = obj.gradient()?;
-    if gradient.len() != obj.params().len() {
-        return Err(Error::Usage(format!(
-            "the gradient has {} entries for {} parameters",
-            gradient.len(),
-            obj.params().len()
-        )));
-    }
+    let gradient = checked_gradient(obj)?;
     let (step_used, quotients) = quotients(obj, delta, schemes, arith)?;
     let params = obj
         .params()
@@ -115,6 +108,19 @@ pub fn check(
         schemes: schemes.to_vec(),
         params,
     })
+}
+
+/// The objective's symbolic gradient, one entry per parameter.
+pub(super) fn checked_gradient(obj: &dyn Objective) -> Result<Vec<Value>> {
+    let gradient = obj.gradient()?;
+    if gradient.len() != obj.params().len() {
+        return Err(Error::Usage(format!(
+            "the gradient has {} entries for {} parameters",
+            gradient.len(),
+            obj.params().len()
+        )));
+    }
+    Ok(gradient)
 }
 
 pub(super) fn validate_objective(obj: &dyn Objective) -> Result<()> {

@@ -4,7 +4,7 @@
 
 use rug::{Float, Rational};
 
-use super::check::{check_delta, subtract, validate_objective, value_prec};
+use super::check::{check_delta, checked_gradient, subtract, validate_objective, value_prec};
 use super::quotients::quotients;
 use super::{Arith, ERROR_PREC, MAX_STEPS, Objective, Scheme};
 use crate::error::{Error, Result};
@@ -278,14 +278,7 @@ pub fn sweep(
     ds.sort();
     ds.dedup();
 
-    let gradient = obj.gradient()?;
-    if gradient.len() != obj.params().len() {
-        return Err(Error::Usage(format!(
-            "the gradient has {} entries for {} parameters",
-            gradient.len(),
-            obj.params().len()
-        )));
-    }
+    let gradient = checked_gradient(obj)?;
     let scale = obj
         .point()
         .iter()
