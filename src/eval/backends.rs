@@ -1,5 +1,7 @@
 //! The three number types behind [`super::Backend`]: exact, MPFR and f64.
 //!
+//! The built-ins' values in f64 and MPFR, and their domain rule, are written once in
+//! `builtins.rs` (shared with the compiled tape); here each backend adds its own checks.
 //! Domain rules are the same in all three: `log` needs a positive argument, a negative power
 //! needs a nonzero base, a non-integer power needs a non-negative base (positive if the
 //! exponent is negative). Results that overflow to infinity or NaN are errors too.
