@@ -824,9 +824,9 @@ fn point_lookalikes<'a>(
         .collect()
 }
 
-/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3` ([`syntax::parse_value`]).
+/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3` ([`syntax::parse_exact`]).
 pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
-    syntax::parse_value(text)
+    syntax::parse_exact(text).map_err(|e| e.message(text))
 }
 
 /// Says so when `--digits` asks for more digits than `--precision` carries: MPFR values print
@@ -1058,7 +1058,7 @@ fn run_diff(a: DiffArgs) -> Result<Output> {
     let mut results = Vec::new();
     for name in &a.wrt {
         let name = cli_name("--wrt", name)?;
-        if crate::expr::Builtin::from_name(&name).is_some() || name == "sqrt" || name == "d" {
+        if syntax::is_function_name(&name) {
             return Err(Error::Usage(format!(
                 "--wrt {name}: `{name}` is a function, not a variable; differentiate by a variable of the expression, e.g. --wrt x"
             )));
@@ -1154,7 +1154,7 @@ fn run_fd(a: FdArgs) -> Result<Output> {
     let arith: fd::Arith = a.arith.parse()?;
     let size = net.store.dag_size(net.output_def().expanded);
     fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
-    let obj = network::ProgramObjective::new(&mut net, &point)?;
+    let obj = fd::ProgramObjective::new(&mut net, &point)?;
     let r = fd::check(&obj, &delta, &schemes, arith)?;
     drop(obj);
     out.stdout = report::fd(&net, &point, &r, a.program.opts.eval.digits, fmt);
@@ -1182,7 +1182,7 @@ fn run_sweep(a: SweepArgs) -> Result<Output> {
     }
     let size = net.store.dag_size(net.output_def().expanded);
     fd::check_work(size, net.params.len(), deltas.len(), &schemes, &ariths)?;
-    let obj = network::ProgramObjective::new(&mut net, &point)?;
+    let obj = fd::ProgramObjective::new(&mut net, &point)?;
     let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
     drop(obj);
     // Everything rendered before anything is written.

@@ -168,53 +168,79 @@ fn local_partial(
     slot: usize,
     shared: Option<&mut SharedProducts>,
 ) -> Factors {
-    let one = || Rational::from(1);
     match node {
         Node::Num(_) | Node::Sym(_) => unreachable!("leaves have no children"),
         Node::Add(s) => (s.terms()[slot].1.clone(), Vec::new()),
         Node::Mul(p) => {
-            // c · e_i · b_i^(e_i - 1) · Π_{j≠i} b_j^e_j
-            let factors = p.factors();
-            let k = factors.len();
-            let (b, e) = &factors[slot];
-            let mut items: Vec<(Id, Rational)> =
-                Vec::with_capacity(k.min(PREFIX_PRODUCTS_FROM) + 2);
-            items.push((*b, Rational::from(e - 1u32)));
-            match shared {
-                Some(sh) if k > PREFIX_PRODUCTS_FROM => {
-                    if sh.prefix.is_empty() {
-                        *sh = SharedProducts::of(store, factors);
-                    }
-                    items.push((sh.prefix[slot], one()));
-                    items.push((sh.suffix[slot + 1], one()));
-                }
-                _ => {
-                    for (i, (bi, ei)) in factors.iter().enumerate() {
-                        if i != slot {
-                            items.push((*bi, ei.clone()));
-                        }
-                    }
-                }
-            }
-            (Rational::from(p.coeff() * e), items)
+            let many = p.factors().len() > PREFIX_PRODUCTS_FROM;
+            product_partial(store, p.coeff(), p.factors(), slot, shared.filter(|_| many))
         }
-        Node::Pow(b, e) => {
-            if slot == 0 {
-                // e · b^(e - 1)
-                let em1 = store.sum_of(Rational::from(-1), vec![(*e, one())]);
-                let p = store.pow(*b, em1);
-                (one(), vec![(*e, one()), (p, one())])
-            } else if store.is_zero(*b) {
-                // 0^e is 0 wherever it is differentiable (e > 0): so is its derivative.
-                (Rational::new(), vec![])
-            } else {
-                // b^e · log(b)
-                let log_b = store.apply(Builtin::Log, *b);
-                (one(), vec![(id, one()), (log_b, one())])
-            }
-        }
+        Node::Pow(b, e) if slot == 0 => power_base_partial(store, *b, *e),
+        Node::Pow(b, _) => power_exponent_partial(store, id, *b),
         Node::Call(f, args) => partial_factors(store, f, args, slot),
     }
+}
+
+/// The product rule, one factor's share, unbuilt:
+/// `∂(c · Π_j b_j^e_j)/∂b_i = c · e_i · b_i^(e_i - 1) · Π_{j≠i} b_j^e_j`. With `shared`, the
+/// product of the other factors is a shared prefix times a shared suffix product (made on
+/// first use), so that all `k` shares of a product of `k` factors take `O(k)` nodes, not `O(k²)`.
+/// Used by both [`diff`] and [`gradient`].
+fn product_partial(
+    store: &mut Store,
+    coeff: &Rational,
+    factors: &[(Id, Rational)],
+    i: usize,
+    shared: Option<&mut SharedProducts>,
+) -> Factors {
+    let one = || Rational::from(1);
+    let (b, e) = &factors[i];
+    let mut items: Vec<(Id, Rational)> =
+        Vec::with_capacity(factors.len().min(PREFIX_PRODUCTS_FROM) + 2);
+    items.push((*b, Rational::from(e - 1u32)));
+    match shared {
+        Some(sh) => {
+            if sh.prefix.is_empty() {
+                *sh = SharedProducts::of(store, factors);
+            }
+            items.push((sh.prefix[i], one()));
+            items.push((sh.suffix[i + 1], one()));
+        }
+        None => {
+            for (j, (bj, ej)) in factors.iter().enumerate() {
+                if j != i {
+                    items.push((*bj, ej.clone()));
+                }
+            }
+        }
+    }
+    (Rational::from(coeff * e), items)
+}
+
+/// An unbuilt partial times a child's derivative, built.
+fn times(store: &mut Store, (c, mut items): Factors, d: Id) -> Id {
+    items.push((d, Rational::from(1)));
+    store.product_of(c, items)
+}
+
+/// The power rule by the base, unbuilt: `∂(b^e)/∂b = e · b^(e - 1)`.
+fn power_base_partial(store: &mut Store, b: Id, e: Id) -> Factors {
+    let one = || Rational::from(1);
+    let em1 = store.sum_of(Rational::from(-1), vec![(e, one())]);
+    let p = store.pow(b, em1);
+    (one(), vec![(e, one()), (p, one())])
+}
+
+/// The power rule by the exponent, unbuilt: `∂(b^e)/∂e = b^e · log(b)`, where `id` is the
+/// node `b^e`. `0^e` is 0 wherever it is differentiable (`e > 0`), and so is this partial:
+/// `b^e · log(b)` would read `log(0)` there.
+fn power_exponent_partial(store: &mut Store, id: Id, b: Id) -> Factors {
+    let one = || Rational::from(1);
+    if store.is_zero(b) {
+        return (Rational::new(), vec![]);
+    }
+    let log_b = store.apply(Builtin::Log, b);
+    (one(), vec![(id, one()), (log_b, one())])
 }
 
 /// The most nodes that taking higher derivatives ([`diff_n`]) may add to the store, about
@@ -359,9 +385,7 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
             store.sum_of(Rational::new(), terms)
         }
         Node::Mul(p) => {
-            // Product rule: Σ_i c · e_i · b_i^(e_i - 1) · b_i' · Π_{j≠i} b_j^e_j; with many
-            // factors, Π_{j≠i} is a shared prefix times a shared suffix product, so that a
-            // product of k factors has a derivative of O(k) nodes, not O(k²).
+            // Σ_i ∂p/∂b_i · b_i', over the factors whose derivative is not zero.
             let factors = p.factors();
             let live: Vec<(usize, Id)> = factors
                 .iter()
@@ -369,49 +393,29 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
                 .map(|(i, (b, _))| (i, d(store, *b)))
                 .filter(|(_, db)| !store.is_zero(*db))
                 .collect();
-            let shared = (factors.len() > PREFIX_PRODUCTS_FROM && live.len() > 1)
-                .then(|| SharedProducts::of(store, factors));
+            let many = factors.len() > PREFIX_PRODUCTS_FROM && live.len() > 1;
+            let mut shared = SharedProducts::default();
             let mut terms = Vec::with_capacity(live.len());
             for (i, db) in live {
-                let e = &factors[i].1;
-                let mut items: Vec<(Id, Rational)> = Vec::new();
-                match &shared {
-                    Some(sh) => {
-                        items.push((factors[i].0, Rational::from(e - 1u32)));
-                        items.push((sh.prefix[i], Rational::from(1)));
-                        items.push((sh.suffix[i + 1], Rational::from(1)));
-                    }
-                    None => {
-                        for (j, (bj, ej)) in factors.iter().enumerate() {
-                            let ej = if j == i {
-                                Rational::from(ej - 1u32)
-                            } else {
-                                ej.clone()
-                            };
-                            items.push((*bj, ej));
-                        }
-                    }
-                }
-                items.push((db, Rational::from(1)));
-                let c = Rational::from(p.coeff() * e);
-                terms.push((store.product_of(c, items), Rational::from(1)));
+                let sh = many.then_some(&mut shared);
+                let partial = product_partial(store, p.coeff(), factors, i, sh);
+                terms.push((times(store, partial, db), Rational::from(1)));
             }
             store.sum_of(Rational::new(), terms)
         }
         Node::Pow(b, e) => {
-            // d(b^e) = e·b^(e-1)·b' + b^e·log(b)·e'
+            // d(b^e) = ∂/∂b · b' + ∂/∂e · e'
             let (db, de) = (d(store, b), d(store, e));
             let mut terms = Vec::new();
             if !store.is_zero(db) {
-                let em1 = store.sum_of(Rational::from(-1), vec![(e, Rational::from(1))]);
-                let p = store.pow(b, em1);
-                terms.push(store.mul_all([e, p, db]));
+                let partial = power_base_partial(store, b, e);
+                terms.push(times(store, partial, db));
             }
-            // 0^e is 0 wherever it is differentiable (e > 0), and so is its derivative by e;
-            // b^e·log(b) would read log(0) there.
-            if !store.is_zero(de) && !store.is_zero(b) {
-                let log_b = store.apply(Builtin::Log, b);
-                terms.push(store.mul_all([id, log_b, de]));
+            if !store.is_zero(de) {
+                let partial = power_exponent_partial(store, id, b);
+                if partial.0 != 0 {
+                    terms.push(times(store, partial, de));
+                }
             }
             store.add_all(terms)
         }

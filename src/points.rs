@@ -53,7 +53,8 @@ fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
             let v = match cell.parse::<f64>() {
                 Ok(v) => v,
                 Err(_) => {
-                    let q = crate::syntax::parse_value(cell).map_err(|msg| {
+                    let q = crate::syntax::parse_exact(cell).map_err(|e| {
+                        let msg = e.message(cell);
                         Error::Usage(format!("points, line {}, column `{name}`: {msg}", i + 1))
                     })?;
                     nearest_f64(&q)
@@ -63,16 +64,6 @@ fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
         }
     }
     Ok((names, columns))
-}
-
-/// An f64 as the shortest text that reads back as the same number (`1e-300`, not 300 zeros).
-fn f64_text(x: f64) -> String {
-    let a = x.abs();
-    if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() {
-        format!("{x}")
-    } else {
-        format!("{x:e}")
-    }
 }
 
 /// Evaluates `root` and its gradient by `wrt` at every point of a CSV text (a header of
@@ -164,7 +155,7 @@ pub fn points_csv_guarded(
             if j > 0 {
                 out.push(',');
             }
-            out.push_str(&f64_text(col[i]));
+            out.push_str(&crate::eval::format::f64_text(col[i]));
         }
         out.push('\n');
     }

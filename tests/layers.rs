@@ -7,12 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Known references against the order, each with who removes it: (from, to, why).
-const EXCEPTIONS: &[(&str, &str, &str)] = &[(
-    "network",
-    "fd",
-    // Issue 11, the "concepts" slice: ProgramObjective (network.rs) moves into fd.
-    "ProgramObjective implements fd::Objective; it moves into fd (issue 11)",
-)];
+const EXCEPTIONS: &[(&str, &str, &str)] = &[];
 
 /// Module name → layer number, from the numbered list under `# Layers` in `src/lib.rs`.
 fn layers(lib: &str) -> HashMap<String, usize> {

@@ -5,8 +5,9 @@
 mod common;
 
 use chainrule::eval::{Value, nearest_f64};
+use chainrule::fd::ProgramObjective;
 use chainrule::fd::{Arith, Objective, Scheme, check, parse_deltas, parse_step, sweep};
-use chainrule::network::{self, ProgramObjective};
+use chainrule::network;
 use common::{Rng, chainrule as run, json};
 
 fn eval_f64(expr: &str) -> String {

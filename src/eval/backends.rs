@@ -1,10 +1,12 @@
 //! The three number types behind [`super::Backend`]: exact, MPFR and f64.
 //!
+//! The built-ins' values in f64 and MPFR, and their domain rule, are written once in
+//! `builtins.rs` (shared with the compiled tape); here each backend adds its own checks.
 //! Domain rules are the same in all three: `log` needs a positive argument, a negative power
 //! needs a nonzero base, a non-integer power needs a non-negative base (positive if the
 //! exponent is negative). Results that overflow to infinity or NaN are errors too.
 
-use super::{Backend, Fail, nearest_f64};
+use super::{Backend, Fail, builtins, nearest_f64};
 use crate::expr::{Builtin, NoExactValue};
 use rug::ops::Pow;
 use rug::{Float, Integer, Rational};
@@ -374,80 +376,24 @@ impl Backend for Mpfr {
         super::format::float_decimal(v, 10)
     }
     fn call(&self, f: Builtin, args: &[&Float]) -> Result<Float, Fail> {
-        let p = self.prec;
         let t = args[0];
-        let r = match f {
-            Builtin::Exp => {
-                let r = Float::with_val(p, t.exp_ref());
-                if r.is_zero() {
-                    return Err(underflow());
-                }
-                r
-            }
-            Builtin::Log => {
-                if t.cmp0() != Some(Ordering::Greater) {
-                    return Err(domain("log of a non-positive number"));
-                }
-                Float::with_val(p, t.ln_ref())
-            }
-            Builtin::Sin => Float::with_val(p, t.sin_ref()),
-            Builtin::Cos => Float::with_val(p, t.cos_ref()),
-            Builtin::Tan => Float::with_val(p, t.tan_ref()),
-            Builtin::Tanh => Float::with_val(p, t.tanh_ref()),
-            Builtin::Abs => Float::with_val(p, t.abs_ref()),
-            Builtin::Sign => Float::with_val(p, t.cmp0().map_or(0, |o| o as i32)),
-            Builtin::Sigmoid => {
-                // 1/(1 + exp(-t)), computed with a few guard bits then rounded once.
-                let g = p + 32;
-                let e = Float::with_val(g, (-t.clone()).exp_ref());
-                let d = Float::with_val(g, e + 1u32);
-                Float::with_val(p, d.recip_ref())
-            }
-            Builtin::Relu => {
-                if t.cmp0() == Some(Ordering::Greater) {
-                    t.clone()
-                } else {
-                    Float::with_val(p, 0)
-                }
-            }
-            Builtin::Softplus => {
-                // log(1 + exp(t)) = max(t, 0) + log1p(exp(-|t|)), stable for large |t|.
-                let g = p + 32;
-                let neg_abs = Float::with_val(g, -Float::with_val(g, t.abs_ref()));
-                let l = Float::with_val(g, Float::with_val(g, neg_abs.exp_ref()).ln_1p_ref());
-                let m = if t.cmp0() == Some(Ordering::Greater) {
-                    Float::with_val(g, t)
-                } else {
-                    Float::with_val(g, 0)
-                };
-                Float::with_val(p, m + l)
-            }
-            Builtin::Step => Float::with_val(p, i32::from(t.cmp0() == Some(Ordering::Greater))),
-            Builtin::Max => {
-                Float::with_val(p, args.iter().fold(t, |m, v| if *m >= **v { m } else { v }))
-            }
-            Builtin::Min => {
-                Float::with_val(p, args.iter().fold(t, |m, v| if *m <= **v { m } else { v }))
-            }
-        };
-        self.finite(r)
+        builtins::check_domain(f, t.cmp0())?;
+        let mut s = Float::new(self.prec);
+        let mut guard = Float::new(self.prec + 32);
+        builtins::mpfr_into(f, &mut s, t, args.get(1).copied().unwrap_or(t), &mut guard);
+        // `max` and `min` of more arguments: left to right, keeping the earlier at a tie.
+        for v in args.iter().skip(2) {
+            let acc = s.clone();
+            builtins::mpfr_into(f, &mut s, &acc, v, &mut guard);
+        }
+        if f == Builtin::Exp && s.is_zero() {
+            return Err(underflow());
+        }
+        self.finite(s)
     }
 }
 
 // ------------------------------------------------------------------ f64
-
-/// `sign(t)` in f64: -1, 0 or 1 (0 for ±0; NaN stays NaN for the caller to report).
-pub fn sign_f64(t: f64) -> f64 {
-    if t > 0.0 {
-        1.0
-    } else if t < 0.0 {
-        -1.0
-    } else if t == 0.0 {
-        0.0
-    } else {
-        t
-    }
-}
 
 /// The double nearest to an integer (rug's `Integer::to_f64` rounds toward zero).
 pub(crate) fn integer_f64(n: &Integer) -> f64 {
@@ -549,27 +495,14 @@ impl Backend for F64 {
     }
     fn call(&self, f: Builtin, args: &[&f64]) -> Result<f64, Fail> {
         let t = *args[0];
-        let r = match f {
-            Builtin::Exp => t.exp(),
-            Builtin::Log => {
-                if t <= 0.0 {
-                    return Err(domain("log of a non-positive number"));
-                }
-                t.ln()
-            }
-            Builtin::Sin => t.sin(),
-            Builtin::Cos => t.cos(),
-            Builtin::Tan => t.tan(),
-            Builtin::Tanh => t.tanh(),
-            Builtin::Abs => t.abs(),
-            Builtin::Sign => sign_f64(t),
-            Builtin::Sigmoid => 1.0 / (1.0 + (-t).exp()),
-            Builtin::Relu => t.max(0.0),
-            Builtin::Softplus => t.max(0.0) + (-t.abs()).exp().ln_1p(),
-            Builtin::Step => f64::from(u8::from(t > 0.0)),
-            Builtin::Max => args.iter().fold(t, |m, v| m.max(**v)),
-            Builtin::Min => args.iter().fold(t, |m, v| m.min(**v)),
-        };
-        Self::finite(r)
+        builtins::check_domain(f, t.partial_cmp(&0.0))?;
+        let mut r = [0.0];
+        builtins::f64_block::<1, true>(f, &mut r, &[t], &[args.get(1).map_or(t, |v| **v)]);
+        // `max` and `min` of more arguments: left to right.
+        for v in args.iter().skip(2) {
+            let acc = r;
+            builtins::f64_block::<1, true>(f, &mut r, &acc, &[**v]);
+        }
+        Self::finite(r[0])
     }
 }

@@ -20,13 +20,23 @@ pub fn decimal(v: &Value, digits: usize) -> String {
         Value::Exact(r) => exact_decimal(r, digits),
         // No more digits than the precision carries: the rest would be noise.
         Value::Mpfr(f) => float_decimal(f, digits.min(digits_for_bits(f.prec()))),
-        Value::F64(x) => {
-            if x.is_finite() && (*x == 0.0 || (x.abs() >= 1e-6 && x.abs() < 1e21)) {
-                format!("{x}")
-            } else {
-                format!("{x:e}")
-            }
-        }
+        Value::F64(x) => f64_text(*x),
+    }
+}
+
+/// Where an f64 is written in plain notation (`0.000125`, `123456`); outside, in scientific
+/// notation (`1e-300`, `1.5e22`), so that no number prints as hundreds of digits. The same
+/// bounds as JavaScript's `Number.prototype.toString`.
+pub const F64_PLAIN: std::ops::Range<f64> = 1e-6..1e21;
+
+/// An f64 as the shortest text that reads back as the same double: plain within
+/// [`F64_PLAIN`] (and 0), else scientific. Every f64 the crate prints as a number goes
+/// through here.
+pub fn f64_text(x: f64) -> String {
+    if x.is_finite() && (x == 0.0 || F64_PLAIN.contains(&x.abs())) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 

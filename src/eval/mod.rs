@@ -6,6 +6,7 @@
 //! operation stays rational, MPFR otherwise, or f64 on request.
 
 mod backends;
+mod builtins;
 pub mod format;
 pub mod tape;
 mod value;
@@ -250,21 +251,34 @@ pub fn evaluate_guarded(
                         .collect::<Result<Vec<Value>, Fail>>()
                         .map_err(|f| EvalError::At(roots[0], f))
                 });
-            match result {
-                Ok(vs) => Ok((vs, None)),
-                Err(EvalError::At(_, Fail::NotExact)) => Ok((mpfr(prec)?, None)),
-                Err(EvalError::At(id, Fail::TooLarge)) => {
-                    let note = format!(
-                        "the exact value of {} has more than {} bits; evaluated with MPFR at {} bits instead",
-                        crate::print::text(store, id),
-                        store.limits().max_exact_bits,
-                        prec
-                    );
-                    Ok((mpfr(prec)?, Some(note)))
-                }
-                Err(e) => Err(e),
-            }
+            exact_or_mpfr(store, prec, result, || mpfr(prec))
         }
+    }
+}
+
+/// The policy of [`Mode::Auto`], once for every caller: the `exact` result if it succeeded;
+/// where a value is not rational, or too large for the exact limit, the result of `mpfr`
+/// instead, with, for a value too large, a note in words that the caller must show the user
+/// (the numbers are then not exact, though exactness was asked for).
+pub fn exact_or_mpfr<T>(
+    store: &Store,
+    prec: u32,
+    exact: Result<T, EvalError>,
+    mpfr: impl FnOnce() -> Result<T, EvalError>,
+) -> Result<(T, Option<String>), EvalError> {
+    match exact {
+        Ok(v) => Ok((v, None)),
+        Err(EvalError::At(_, Fail::NotExact)) => Ok((mpfr()?, None)),
+        Err(EvalError::At(id, Fail::TooLarge)) => {
+            let note = format!(
+                "the exact value of {} has more than {} bits; evaluated with MPFR at {} bits instead",
+                crate::print::text(store, id),
+                store.limits().max_exact_bits,
+                prec
+            );
+            Ok((mpfr()?, Some(note)))
+        }
+        Err(e) => Err(e),
     }
 }
 

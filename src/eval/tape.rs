@@ -27,10 +27,11 @@
 //! `exp` that vectorises (within 1 ulp of the C library's), and a domain error is not
 //! reported but yields NaN or an infinity, as in NumPy.
 
+pub use super::builtins::exp;
+use super::builtins::{self, map1, map2};
 use super::{EvalError, explain};
 use crate::error::Result;
 use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
-use rug::ops::NegAssign;
 use rug::{Assign, Float, Rational};
 use std::collections::HashMap;
 
@@ -780,7 +781,7 @@ impl Tape {
                     map1(dst, x, |x| x.powf(e))
                 }
                 Op::Pow => map2(dst, x, y, f64::powf),
-                Op::Call(f) => call_f64::<B, LIBM>(f, dst, x, y),
+                Op::Call(f) => builtins::f64_block::<B, LIBM>(f, dst, x, y),
             }
         }
     }
@@ -800,96 +801,6 @@ fn split<const B: usize>(
     // `b` is 0 for one-operand instructions: any block will do, but not the destination.
     let b = if b == d { a } else { b };
     (dst, get(a), get(b))
-}
-
-#[inline(always)]
-fn map1<const B: usize>(dst: &mut [f64; B], x: &[f64; B], f: impl Fn(f64) -> f64) {
-    for i in 0..B {
-        dst[i] = f(x[i]);
-    }
-}
-
-#[inline(always)]
-fn map2<const B: usize>(
-    dst: &mut [f64; B],
-    x: &[f64; B],
-    y: &[f64; B],
-    f: impl Fn(f64, f64) -> f64,
-) {
-    for i in 0..B {
-        dst[i] = f(x[i], y[i]);
-    }
-}
-
-#[inline(always)]
-fn call_f64<const B: usize, const LIBM: bool>(
-    f: Builtin,
-    dst: &mut [f64; B],
-    x: &[f64; B],
-    y: &[f64; B],
-) {
-    match f {
-        Builtin::Exp if LIBM => map1(dst, x, f64::exp),
-        Builtin::Sigmoid if LIBM => map1(dst, x, |t| 1.0 / (1.0 + (-t).exp())),
-        Builtin::Exp => map1(dst, x, exp),
-        Builtin::Log => map1(dst, x, f64::ln),
-        Builtin::Sin => map1(dst, x, f64::sin),
-        Builtin::Cos => map1(dst, x, f64::cos),
-        Builtin::Tan => map1(dst, x, f64::tan),
-        Builtin::Tanh => map1(dst, x, f64::tanh),
-        Builtin::Abs => map1(dst, x, f64::abs),
-        Builtin::Sign => map1(dst, x, super::backends::sign_f64),
-        Builtin::Sigmoid => map1(dst, x, |t| 1.0 / (1.0 + exp(-t))),
-        Builtin::Relu => map1(dst, x, |t| t.max(0.0)),
-        Builtin::Softplus => map1(dst, x, |t| t.max(0.0) + (-t.abs()).exp().ln_1p()),
-        Builtin::Step => map1(dst, x, |t| if t > 0.0 { 1.0 } else { 0.0 }),
-        Builtin::Max => map2(dst, x, y, f64::max),
-        Builtin::Min => map2(dst, x, y, f64::min),
-    }
-}
-
-/// `e^x`, branch-free so that a loop of it vectorises: Cody–Waite reduction `x = n·ln 2 + r`
-/// with `|r| ≤ ln 2 / 2`, a degree-13 Taylor polynomial for `e^r` (truncation error below
-/// 10^-17), and the scaling by `2^n` done as two exact multiplications by powers of two made
-/// from bits, so that results that overflow give ∞ and results in the subnormal range
-/// underflow gradually. Within 1 ulp of the C library's `exp`.
-#[inline(always)]
-pub fn exp(x: f64) -> f64 {
-    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2^52: x + SHIFT rounds x to an integer
-    const LN2_HI: f64 = 6.931_471_803_691_238e-1; // fdlibm's split of ln 2
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    // Beyond these, e^x is ∞ or 0 in f64 (NaN passes through both comparisons).
-    let x = x.clamp(-746.0, 710.0);
-    let t = x * std::f64::consts::LOG2_E + SHIFT;
-    let n = t - SHIFT;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0; // 1/13!
-    for c in [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + c;
-    }
-    // 2^n as 2^n1 · 2^n2, each a normal number, n1 = round(n/2).
-    let t1 = n * 0.5 + SHIFT;
-    let n1 = t1 - SHIFT;
-    let t2 = (n - n1) + SHIFT;
-    let pow2 = |t: f64| {
-        let n = t.to_bits().wrapping_sub(SHIFT.to_bits());
-        f64::from_bits(n.wrapping_add(1023) << 52)
-    };
-    p * pow2(t1) * pow2(t2)
 }
 
 /// Evaluates a [`Tape`] at one point at a time in f64, reusing its registers.
@@ -1083,52 +994,9 @@ impl MpfrEval<'_> {
                 }
                 Op::PowQ => s.assign(rug::ops::Pow::pow(x, &self.exponents[k])),
                 Op::Pow => s.assign(rug::ops::Pow::pow(x, y)),
-                Op::Call(f) => call_mpfr(f, s, x, y, &mut self.guard),
+                Op::Call(f) => builtins::mpfr_into(f, s, x, y, &mut self.guard),
             }
             std::mem::swap(&mut self.regs[d], &mut self.scratch);
         }
-    }
-}
-
-fn call_mpfr(f: Builtin, s: &mut Float, x: &Float, y: &Float, guard: &mut Float) {
-    let positive = x.cmp0() == Some(std::cmp::Ordering::Greater);
-    match f {
-        Builtin::Exp => s.assign(x.exp_ref()),
-        Builtin::Log => s.assign(x.ln_ref()),
-        Builtin::Sin => s.assign(x.sin_ref()),
-        Builtin::Cos => s.assign(x.cos_ref()),
-        Builtin::Tan => s.assign(x.tan_ref()),
-        Builtin::Tanh => s.assign(x.tanh_ref()),
-        Builtin::Abs => s.assign(x.abs_ref()),
-        Builtin::Sign => s.assign(x.cmp0().map_or(0, |o| o as i32)),
-        Builtin::Sigmoid => {
-            // 1/(1 + e^-x) with 32 guard bits, rounded once, as the MPFR backend.
-            guard.assign(-x);
-            guard.exp_mut();
-            *guard += 1u32;
-            guard.recip_mut();
-            s.assign(&*guard);
-        }
-        Builtin::Relu => {
-            if positive {
-                s.assign(x)
-            } else {
-                s.assign(0)
-            }
-        }
-        Builtin::Softplus => {
-            // max(x, 0) + log1p(e^-|x|), with guard bits.
-            guard.assign(x.abs_ref());
-            guard.neg_assign();
-            guard.exp_mut();
-            guard.ln_1p_mut();
-            if positive {
-                *guard += x;
-            }
-            s.assign(&*guard);
-        }
-        Builtin::Step => s.assign(i32::from(positive)),
-        Builtin::Max => s.assign(if *x >= *y { x } else { y }),
-        Builtin::Min => s.assign(if *x <= *y { x } else { y }),
     }
 }

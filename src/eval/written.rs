@@ -186,7 +186,7 @@ fn compile_inner(b: &mut Ctx, e: &Expr, scope: &Scope) -> std::result::Result<u3
                 .iter()
                 .map(|a| compile(b, a, scope))
                 .collect::<std::result::Result<Vec<u32>, Unsupported>>()?;
-            if c.name == "sqrt" && args.len() == 1 {
+            if c.name == crate::syntax::SQRT && args.len() == 1 {
                 return Ok(b.op(BuildOp::Sqrt, args[0], None, span));
             }
             if let Some(f) = Builtin::from_name(&c.name) {

@@ -113,10 +113,10 @@ impl Builtin {
     pub fn exact(self, a: &[&Rational]) -> Result<Rational, NoExactValue> {
         let t = a[0];
         let zero = *t == 0;
+        if let Some(why) = self.domain_error(Some(t.cmp0())) {
+            return Err(NoExactValue::Domain(why));
+        }
         Ok(match self {
-            Builtin::Log if t.cmp0() != Ordering::Greater => {
-                return Err(NoExactValue::Domain("log of a non-positive number"));
-            }
             Builtin::Log if *t == 1 => Rational::new(),
             Builtin::Exp | Builtin::Cos if zero => Rational::from(1),
             Builtin::Sin | Builtin::Tan | Builtin::Tanh if zero => Rational::new(),
@@ -135,6 +135,17 @@ impl Builtin {
             Builtin::Min => a.iter().copied().min().unwrap_or(t).clone(),
             _ => return Err(NoExactValue::NotRational),
         })
+    }
+
+    /// Its domain rule, given the sign of its first argument: why it is undefined there, or
+    /// `None`. Only `log` has one. A NaN argument (`None`) is left to the arithmetic's own
+    /// check of non-finite results.
+    pub fn domain_error(self, sign: Option<std::cmp::Ordering>) -> Option<&'static str> {
+        use std::cmp::Ordering::{Equal, Less};
+        match (self, sign) {
+            (Builtin::Log, Some(Less | Equal)) => Some("log of a non-positive number"),
+            _ => None,
+        }
     }
 }
 

@@ -6,15 +6,13 @@
 //! `d(expr, x)` differentiates; `f'(u)` and `∂_2 ℓ(y, ŷ)` are derivatives of functions.
 
 use super::ast::{AddOp, Call, Expr, ExprKind, MulOp, Span};
+use super::number::parse_number;
 use crate::diff;
 use crate::error::{Result, SourceError};
 use crate::expr::BUILTINS;
 use crate::expr::{AbstractFn, Builtin, Condition, Id, Store, Sym, prune_conditions};
-use rug::{Integer, Rational};
+use rug::Rational;
 use std::collections::HashMap;
-
-/// Largest decimal exponent accepted in a numeric literal (`1e-4000` is refused).
-pub const MAX_LITERAL_EXPONENT: i64 = 4000;
 
 /// A user-defined function `f(t) = body`.
 #[derive(Clone, Debug)]
@@ -83,12 +81,33 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// `sqrt(t)`, a function of the language that is not in the function table: it is built as
+/// the power `t^(1/2)`.
+pub const SQRT: &str = "sqrt";
+
+/// `d(f, x)`, the derivative operator. Not a function: a program cannot define a function
+/// called `d`, but `d` is a fine variable name.
+pub const DERIVATIVE: &str = "d";
+
+/// Whether `name` is a function of the language (a built-in, `heaviside`, `sqrt`): never a
+/// variable, and no program may define it. The one list every reader and the command line
+/// ask.
+pub fn is_function_name(name: &str) -> bool {
+    Builtin::from_name(name).is_some() || name == SQRT
+}
+
+/// Whether no program may define a function called `name`: the language's functions
+/// ([`is_function_name`]) and the derivative operator `d`.
+pub fn is_reserved_function_name(name: &str) -> bool {
+    is_function_name(name) || name == DERIVATIVE
+}
+
 /// The built-in names, and `sqrt`, `heaviside` and `ln`.
 fn known_names() -> impl Iterator<Item = &'static str> {
     BUILTINS
         .iter()
         .map(|b| b.name())
-        .chain(["sqrt", "heaviside", "ln"])
+        .chain([SQRT, "heaviside", "ln"])
 }
 
 /// A built-in name close to `name`, for suggestions: only for names of three or more
@@ -133,69 +152,6 @@ fn nearest(name: &str) -> Option<&'static str> {
     known_names()
         .filter(|k| common(k) > 0)
         .min_by_key(|k| (std::cmp::Reverse(common(k)), distance(&lower, k)))
-}
-
-/// Parses a decimal literal (`2`, `0.5`, `1e-4`, `1.5E3`) exactly.
-pub fn parse_number(text: &str) -> Option<std::result::Result<Rational, String>> {
-    let (mantissa, exp) = match text.find(['e', 'E']) {
-        Some(i) => (&text[..i], Some(&text[i + 1..])),
-        None => (text, None),
-    };
-    let (int, frac) = match mantissa.split_once('.') {
-        Some((a, b)) => (a, b),
-        None => (mantissa, ""),
-    };
-    if int.is_empty() && frac.is_empty()
-        || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let digits = format!("{int}{frac}");
-    let n: Integer = digits.parse().ok()?;
-    let mut e: i64 = -(frac.len() as i64);
-    if let Some(x) = exp {
-        let x: i64 = match x.parse() {
-            Ok(x) => x,
-            Err(_) => {
-                return Some(Err(format!(
-                    "the exponent of {text} is out of range (at most {MAX_LITERAL_EXPONENT})"
-                )));
-            }
-        };
-        e += x;
-    }
-    if e.abs() > MAX_LITERAL_EXPONENT + 100 {
-        return Some(Err(format!(
-            "the number {text} is out of range: decimal exponents are limited to ±{MAX_LITERAL_EXPONENT}"
-        )));
-    }
-    let ten = Integer::from(Integer::u_pow_u(10, e.unsigned_abs() as u32));
-    Some(Ok(if e >= 0 {
-        Rational::from(n * ten)
-    } else {
-        Rational::from((n, ten))
-    }))
-}
-
-/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3`.
-pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
-    let (neg, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let bad = || format!("`{text}` is not a number (write e.g. 2, -0.5, 3/4 or 1e-4)");
-    let v = match body.split_once('/') {
-        Some((p, q)) => {
-            let p = parse_number(p.trim()).ok_or_else(bad)??;
-            let q = parse_number(q.trim()).ok_or_else(bad)??;
-            if q == 0 {
-                return Err("division by zero".into());
-            }
-            p / q
-        }
-        None => parse_number(body).ok_or_else(bad)??,
-    };
-    Ok(if neg { -v } else { v })
 }
 
 impl<'a> Lowerer<'a> {
@@ -296,8 +252,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn name(&mut self, name: &str, span: Span) -> Result<Id> {
-        if Builtin::from_name(name).is_some()
-            || name == "sqrt"
+        if is_function_name(name)
             || self.functions.contains_key(name)
             || self.declared.contains_key(name)
         {
@@ -338,7 +293,7 @@ impl<'a> Lowerer<'a> {
                 )
                 .into());
         }
-        if name == "d" && !is_derivative {
+        if name == DERIVATIVE && !is_derivative {
             return self.derivative_call(c, span);
         }
         let args = c
@@ -348,7 +303,7 @@ impl<'a> Lowerer<'a> {
             .collect::<Result<Vec<Id>>>()?;
         let slots = self.slots(c, args.len())?;
         // sqrt: the power t^(1/2)
-        if name == "sqrt" {
+        if name == SQRT {
             self.check_arity(c, 1, args.len())?;
             let node = self.store.sqrt(args[0]);
             self.conditions.push(Condition::new(node, span));

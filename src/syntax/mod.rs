@@ -5,12 +5,15 @@
 pub mod ast;
 mod lower;
 mod names;
+mod number;
 mod parser;
 
 pub(crate) use lower::distance;
 pub use lower::{
-    Lowerer, ReadExpr, UserFn, edit_distance, lower_expr, normalize_name, parse_number,
-    parse_value, read_expr, read_expr_conditions, suggest,
+    DERIVATIVE, Lowerer, ReadExpr, SQRT, UserFn, edit_distance, is_function_name,
+    is_reserved_function_name, lower_expr, normalize_name, read_expr, read_expr_conditions,
+    suggest,
 };
 pub use names::{lookalike_warning, name_spans};
+pub use number::{MAX_LITERAL_EXPONENT, NumberError, parse_exact, parse_number};
 pub use parser::{MAX_DEPTH, is_name, parse_expr, parse_program};

@@ -117,11 +117,20 @@ pub fn lookalike_warning<'a>(
     ))
 }
 
+/// Whether `c` may start a name: the grammar's `LETTER` (`name` in `grammar/chainrule.pest`).
+pub(crate) fn is_name_start(c: char) -> bool {
+    pest::unicode::LETTER(c)
+}
+
+/// Whether `c` may continue a name: the grammar's `LETTER | MARK | ASCII_DIGIT | "_"`.
+pub(crate) fn is_name_continue(c: char) -> bool {
+    pest::unicode::LETTER(c) || pest::unicode::MARK(c) || c.is_ascii_digit() || c == '_'
+}
+
 /// Every name in `src`, in order, with its byte span: the grammar's names (a letter, then
-/// letters, marks, ASCII digits and `_`), skipping numbers (`1e-4` is one number, `1e` a
+/// letters, marks, ASCII digits and `_`, by the grammar's own character classes), skipping numbers (`1e-4` is one number, `1e` a
 /// number and the name `e`) and comments. Names are normalized as the parser does.
 pub fn name_spans(src: &str) -> Vec<(String, usize, usize)> {
-    let is_part = |c: char| c.is_alphanumeric() || c == '_' || is_mark(c);
     let mut out = Vec::new();
     let mut it = src.char_indices().peekable();
     while let Some((i, c)) = it.next() {
@@ -141,20 +150,15 @@ pub fn name_spans(src: &str) -> Vec<(String, usize, usize)> {
                 while it.next_if(|(_, c)| !c.is_ascii_digit()).is_some() {}
                 while it.next_if(|(_, c)| c.is_ascii_digit()).is_some() {}
             }
-        } else if c.is_alphabetic() {
+        } else if is_name_start(c) {
             let mut end = i + c.len_utf8();
-            while let Some((j, d)) = it.next_if(|(_, d)| is_part(*d)) {
+            while let Some((j, d)) = it.next_if(|(_, d)| is_name_continue(*d)) {
                 end = j + d.len_utf8();
             }
             out.push((super::normalize_name(&src[i..end]), i, end));
         }
     }
     out
-}
-
-/// A combining mark (the ranges names use: accents, hats, bars).
-fn is_mark(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
 #[cfg(test)]

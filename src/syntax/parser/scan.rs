@@ -4,6 +4,7 @@
 
 use super::{Builder, MAX_DEPTH, Mode};
 use crate::error::{Result, SourceError};
+use crate::syntax::names::{is_name_continue, is_name_start};
 
 /// What the scan sees. Names and numbers follow the grammar's rules exactly.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -160,14 +161,6 @@ fn dot_help(src: &str, dot: usize) -> String {
         return format!("functions are called on their argument: write `{after}({before})`");
     }
     "multiplication is written `*` or `·`".into()
-}
-
-fn is_name_start(c: char) -> bool {
-    pest::unicode::LETTER(c)
-}
-
-fn is_name_continue(c: char) -> bool {
-    pest::unicode::LETTER(c) || pest::unicode::MARK(c) || c.is_ascii_digit() || c == '_'
 }
 
 fn char_at(src: &str, i: usize) -> Option<char> {
