@@ -475,44 +475,43 @@ fn no_value(name: &str) -> String {
 }
 
 fn run_command(cli: Cli) -> Result<Output> {
-    match (cli.command, cli.file) {
+    // A program command's file, to point into when an input has no value.
+    let file = match (&cli.command, &cli.file) {
+        (Some(Command::Backprop(a)), _) => Some(a.file.clone()),
+        (
+            Some(
+                Command::Grad(GradArgs { program, .. })
+                | Command::Explain(ExplainArgs { program, .. })
+                | Command::Fd(FdArgs { program, .. })
+                | Command::Sweep(SweepArgs { program, .. })
+                | Command::Check(CheckArgs { program, .. }),
+            ),
+            _,
+        ) => Some(program.file.clone()),
+        (None, file) => file.clone(),
+        _ => None,
+    };
+    let result = match (cli.command, cli.file) {
         (Some(Command::Diff(a)), _) => run_diff(a),
         (Some(Command::Eval(a)), _) => run_eval(a),
-        (Some(Command::Backprop(a)), _) => {
-            let file = a.file.clone();
-            in_program(&file, run_backprop(a))
-        }
-        (Some(Command::Grad(a)), _) => {
-            let file = a.program.file.clone();
-            in_program(&file, run_grad(a))
-        }
-        (Some(Command::Explain(a)), _) => {
-            let file = a.program.file.clone();
-            in_program(&file, run_explain(a))
-        }
-        (Some(Command::Fd(a)), _) => {
-            let file = a.program.file.clone();
-            in_program(&file, run_fd(a))
-        }
-        (Some(Command::Sweep(a)), _) => {
-            let file = a.program.file.clone();
-            in_program(&file, run_sweep(a))
-        }
-        (Some(Command::Check(a)), _) => {
-            let file = a.program.file.clone();
-            in_program(&file, run_check(a))
-        }
-        (None, Some(file)) => in_program(
-            &file.clone(),
-            run_backprop(ProgramArgs {
-                file,
-                opts: cli.opts,
-            }),
-        ),
+        (Some(Command::Backprop(a)), _) => run_backprop(a),
+        (Some(Command::Grad(a)), _) => run_grad(a),
+        (Some(Command::Explain(a)), _) => run_explain(a),
+        (Some(Command::Fd(a)), _) => run_fd(a),
+        (Some(Command::Sweep(a)), _) => run_sweep(a),
+        (Some(Command::Check(a)), _) => run_check(a),
+        (None, Some(file)) => run_backprop(ProgramArgs {
+            file,
+            opts: cli.opts,
+        }),
         (None, None) => Err(Error::Usage(
             "nothing to do: give a program file (e.g. `chainrule examples/hw7_relu.chain`) or a subcommand; see --help"
                 .into(),
         )),
+    };
+    match file {
+        Some(file) => in_program(&file, result),
+        None => result,
     }
 }
 

@@ -117,18 +117,13 @@ fn a_derivative_keeps_its_functions_conditions() {
     assert_eq!(j["exact"], "1/4");
 }
 
-/// A scratch folder with files in it.
+/// A scratch folder with files in it (one per set of file names).
 fn scratch(files: &[(&str, &str)]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "chainrule-domain-{}-{}",
-        std::process::id(),
-        files.len()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    dir
+    let names: Vec<&str> = files
+        .iter()
+        .map(|(n, _)| n.trim_end_matches(".chain"))
+        .collect();
+    common::scratch_dir(&format!("domain-{}", names.join("-")), files)
 }
 
 #[test]
@@ -246,22 +241,12 @@ fn many_conditions_stay_linear() {
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
 
-/// A scratch folder of its own for one test.
-fn scratch_named(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("chainrule-domain-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    dir
-}
-
 /// Review finding: an intermediate that the output's formula cancels (`u - u`, `0*u`) must
 /// still be defined; before, `u = log(x)` at x = −1 gave a gradient and exit 0.
 #[test]
 fn an_intermediate_that_cancels_must_still_be_defined() {
-    let dir = scratch_named(
-        "cancel",
+    let dir = common::scratch_dir(
+        "domain-cancel",
         &[
             ("a.chain", "u = log(x)\nE = u - u + w\nat x = -1, w = 2\n"),
             ("b.chain", "u = log(x)\nE = 0*u + w\nat x = -1, w = 2\n"),
@@ -297,8 +282,8 @@ fn an_intermediate_that_cancels_must_still_be_defined() {
 /// called a right claim wrong: ∂(w·log x)/∂x = w/x equals w/|x| wherever x > 0.
 #[test]
 fn check_compares_only_where_the_program_is_defined() {
-    let dir = scratch_named(
-        "check",
+    let dir = common::scratch_dir(
+        "domain-check",
         &[
             ("lg.chain", "E = w*log(x)\n"),
             ("half.chain", "u = log(x)\nE = w*x + 0*u\n"),
