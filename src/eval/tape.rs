@@ -603,7 +603,9 @@ impl Tape {
 
     /// Evaluates many points in f64. `columns[i]` holds the values of input `i` (in the
     /// order of [`Tape::inputs`]), one per point; the result holds one column per output.
-    /// Large batches are split over all cores.
+    /// Large batches are split over all cores. A point where some instruction's result is
+    /// NaN or infinite (a domain error anywhere, even one a later `max` or `sigmoid` hides)
+    /// has NaN for every output that is not itself infinite.
     pub fn eval_batch(&self, columns: &[&[f64]]) -> Vec<Vec<f64>> {
         let n = columns.first().map_or(0, |c| c.len());
         let mut out: Vec<Vec<f64>> = (0..self.outputs()).map(|_| vec![0.0; n]).collect();
@@ -672,7 +674,24 @@ impl Tape {
                     regs[i][len..].fill(col[from]);
                 }
             }
-            self.run_block(&mut regs);
+            // A point whose input is NaN or infinite is undefined too.
+            let mut undefined = [0.0; BLOCK];
+            for reg in &regs[..self.inputs.len()] {
+                for (u, x) in undefined.iter_mut().zip(reg) {
+                    *u += x * 0.0;
+                }
+            }
+            self.run_block(&mut regs, &mut undefined);
+            if undefined.iter().any(|u| u.is_nan()) {
+                // Its outputs are NaN (an infinite one stays infinite: an overflow).
+                for &r in &self.outputs {
+                    for (x, u) in regs[r as usize].iter_mut().zip(&undefined) {
+                        if u.is_nan() && x.is_finite() {
+                            *x = f64::NAN;
+                        }
+                    }
+                }
+            }
             for (o, &r) in out.iter_mut().zip(&self.outputs) {
                 if len == BLOCK {
                     let dst: &mut [f64; BLOCK] =
@@ -696,31 +715,46 @@ impl Tape {
 
     /// Runs the tape over one block of [`BLOCK`] points, with the widest vector instructions
     /// the processor has: the same operations in the same order, so the same results.
-    fn run_block(&self, regs: &mut [[f64; BLOCK]]) {
+    /// `undefined[l]` becomes NaN if any instruction's result is NaN or infinite at point `l`.
+    fn run_block(&self, regs: &mut [[f64; BLOCK]], undefined: &mut [f64; BLOCK]) {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the processor has AVX-512F, as just checked.
-                return unsafe { self.run_avx512(regs) };
+                return unsafe { self.run_avx512(regs, undefined) };
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the processor has AVX2, as just checked.
-                return unsafe { self.run_avx2(regs) };
+                return unsafe { self.run_avx2(regs, undefined) };
             }
         }
-        self.run::<BLOCK>(regs)
+        self.run_flagged::<BLOCK>(regs, undefined)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    fn run_avx512(&self, regs: &mut [[f64; BLOCK]]) {
-        self.run::<BLOCK>(regs)
+    fn run_avx512(&self, regs: &mut [[f64; BLOCK]], undefined: &mut [f64; BLOCK]) {
+        self.run_flagged::<BLOCK>(regs, undefined)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn run_avx2(&self, regs: &mut [[f64; BLOCK]]) {
-        self.run::<BLOCK>(regs)
+    fn run_avx2(&self, regs: &mut [[f64; BLOCK]], undefined: &mut [f64; BLOCK]) {
+        self.run_flagged::<BLOCK>(regs, undefined)
+    }
+
+    /// [`Tape::run`], and `undefined[l]` made NaN when an instruction's result at point `l` is
+    /// NaN or infinite: `x·0` is NaN exactly then, and a NaN sum stays NaN. Built-ins such as
+    /// `max(log(x), 0)` or `sigmoid(log(x))` turn an undefined argument into a number, so
+    /// that NaN does not always reach the outputs (issue 9).
+    #[inline(always)]
+    fn run_flagged<const B: usize>(&self, regs: &mut [[f64; B]], undefined: &mut [f64; B]) {
+        for ins in &self.code {
+            self.step::<B, false>(ins, regs);
+            for (u, x) in undefined.iter_mut().zip(&regs[ins.dst as usize]) {
+                *u += x * 0.0;
+            }
+        }
     }
 
     /// Runs the tape over one block of `B` points. Inlined into each of the callers above,
@@ -1192,7 +1226,10 @@ fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
 /// An f64 as the shortest text that reads back as the same number (`1e-300`, not 300 zeros).
 fn f64_text(x: f64) -> String {
     let a = x.abs();
-    if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() {
+    if a == 0.0 {
+        // -0 as 0: a spreadsheet shows the same, and `-0` reads as a sign that matters.
+        "0".into()
+    } else if (1e-5..1e16).contains(&a) || !a.is_finite() {
         format!("{x}")
     } else {
         format!("{x:e}")
@@ -1225,7 +1262,7 @@ pub fn points_csv(
 
 /// [`points_csv`] checking domain conditions: `conditions` are nodes that must be defined
 /// (see [`crate::syntax::Condition`]); a row where one is NaN or infinite is NaN throughout,
-/// as a row where the formula itself is undefined.
+/// as a row where any part of the formula or its gradient is.
 pub fn points_csv_guarded(
     store: &mut Store,
     root: Id,
@@ -1240,19 +1277,27 @@ pub fn points_csv_guarded(
     } else {
         let grads = crate::diff::gradient(store, root, wrt);
         let mut inputs = store.free_symbols(root);
-        let mut more: Vec<Sym> = wrt.to_vec();
-        for c in conditions {
-            more.extend(store.free_symbols(*c));
-        }
-        for w in more {
-            if !inputs.contains(&w) {
+        // One walk over all the conditions (a deep program's share most of their nodes)
+        // and a set: linear in their size, where a walk and a scan per condition was cubic.
+        let mut seen: std::collections::HashSet<Sym> = inputs.iter().copied().collect();
+        let more = store.reachable(conditions).into_iter();
+        for w in wrt
+            .iter()
+            .copied()
+            .chain(more.filter_map(|id| store.as_sym(id)))
+        {
+            if seen.insert(w) {
                 inputs.push(w);
             }
         }
         let mut roots = vec![root];
         roots.extend(grads);
         roots.extend_from_slice(conditions);
-        Tape::compile(store, &roots, &inputs)?
+        let mut tape = Tape::compile(store, &roots, &inputs)?;
+        // The conditions are computed, so a point where one is undefined is undefined
+        // ([`Tape::eval_batch`]); their values are not needed.
+        tape.outputs.truncate(1 + wrt.len());
+        tape
     };
     let mut cols: Vec<&[f64]> = Vec::new();
     for s in tape.inputs() {
@@ -1267,22 +1312,20 @@ pub fn points_csv_guarded(
             }
         }
     }
-    let mut values = tape.eval_batch(&cols);
-    let failed = values.split_off(1 + wrt.len());
-    for cond in &failed {
-        for (i, v) in cond.iter().enumerate() {
-            if !v.is_finite() {
-                values.iter_mut().for_each(|col| col[i] = f64::NAN);
-            }
-        }
-    }
+    let rows = columns.first().map_or(0, Vec::len);
+    let values = if cols.is_empty() {
+        // A constant (`0*x`): one value for every row, not no rows.
+        let one = tape.eval_f64(&[]);
+        one.into_iter().map(|v| vec![v; rows]).collect()
+    } else {
+        tape.eval_batch(&cols)
+    };
     let mut out = String::new();
     out.push_str(name);
     for w in wrt {
         out.push_str(&format!(",d{name}/d{}", store.name(*w)));
     }
     out.push('\n');
-    let rows = values.first().map_or(0, Vec::len);
     for i in 0..rows {
         for (j, col) in values.iter().enumerate() {
             if j > 0 {
