@@ -421,13 +421,28 @@ fn value_prec(v: &Value) -> u32 {
     }
 }
 
-/// Adds a note on where an evaluation failed to a domain error.
-fn at(e: Error, place: impl FnOnce() -> String) -> Error {
+/// Adds a note on where an evaluation failed to a domain error: the place, and a hint when
+/// it is a shifted point rather than the program's own.
+fn at(e: Error, place: impl FnOnce() -> (String, Option<String>)) -> Error {
+    let with_hint = |help: Option<String>, hint: Option<String>| match (hint, help) {
+        (Some(h), Some(old)) => Some(format!("{h}\n{old}")),
+        (h, old) => h.or(old),
+    };
     match e {
-        Error::Domain { message, help } => Error::Domain {
-            message: format!("{message} (at {})", place()),
-            help,
-        },
+        Error::Domain { message, help } => {
+            let (place, hint) = place();
+            Error::Domain {
+                message: format!("{message} (at {place})"),
+                help: with_hint(help, hint),
+            }
+        }
+        Error::DomainAt(mut err) => {
+            // `sqrt(w)^2` at w = 0: the backward difference's w - Δ is what is undefined.
+            let (place, hint) = place();
+            err.message = format!("{} (at {place})", err.message);
+            err.help = with_hint(err.help.take(), hint);
+            Error::DomainAt(err)
+        }
         other => other,
     }
 }
@@ -557,9 +572,16 @@ fn quotients(
     let place = |i: usize, sign: &str| {
         let d = fmt_delta(delta);
         if sign.is_empty() {
-            format!("the point, in {arith}")
+            (format!("the point, in {arith}"), None)
         } else {
-            format!("{} {sign} Δ, Δ = {d}, in {arith}", names[i])
+            let w = &names[i];
+            let hint = (sign == "−").then(|| {
+                format!(
+                    "{w} − Δ is the point the backward and central differences shift to, not the \
+                     program's point; a forward difference needs only {w} + Δ"
+                )
+            });
+            (format!("{w} {sign} Δ, Δ = {d}, in {arith}"), hint)
         }
     };
     match arith {
