@@ -25,7 +25,9 @@
 //! f64 arithmetic follows the [`super::F64`] backend (`p/q·x` as `p·x/q`, sums left to right
 //! with the constant last), with two differences: `exp` and `sigmoid` use a branch-free
 //! `exp` that vectorises (within 1 ulp of the C library's), and a domain error is not
-//! reported but yields NaN or an infinity, as in NumPy.
+//! reported but yields NaN or an infinity, as in NumPy; in a batch, a point where any
+//! instruction's result is NaN or infinite has NaN outputs (an infinite output stays so),
+//! even where a later `max` or `sigmoid` would have turned it into a number.
 
 use super::{EvalError, explain};
 use crate::error::{Error, Result};
