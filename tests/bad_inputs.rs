@@ -268,7 +268,11 @@ const CASES: &[Case] = &[
     // f(w + Δ) overflows in f64: refused, no slope from infinities.
     case("sweep_overflows", MATH, &["sweep", "exp709.chain"]),
     // Defined at w = 0, but not at the backward difference's w − Δ: say which point it is.
-    case("fd_shifted_point_undefined", MATH, &["fd", "sqrt_squared.chain"]),
+    case(
+        "fd_shifted_point_undefined",
+        MATH,
+        &["fd", "sqrt_squared.chain"],
+    ),
     // Exactly 0, but as written in f64 (as NumPy) inf*0.
     case(
         "f64_overflow_as_written",
