@@ -177,7 +177,7 @@ fn local_partial(
         }
         Node::Pow(b, e) if slot == 0 => power_base_partial(store, *b, *e),
         Node::Pow(b, _) => power_exponent_partial(store, id, *b),
-        Node::Call(f, args) => partial_factors(store, f, args, slot),
+        Node::Call(f, args) => partial_factors(store, id, f, args, slot),
     }
 }
 
@@ -427,7 +427,8 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
                 if store.is_zero(da) {
                     continue;
                 }
-                let p = partial(store, &f, &args, i);
+                let (c, factors) = partial_factors(store, id, &f, &args, i);
+                let p = store.product_of(c, factors);
                 terms.push(store.mul(p, da));
             }
             store.add_all(terms)
@@ -440,19 +441,21 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
 /// Conventions at kinks, where the derivative does not exist: `relu'(0) = step(0) = 0` (the
 /// homework's `σ'(x) = 1{x > 0}`, as in PyTorch and JAX); `abs'(0) = sign(0) = 0`;
 /// `sign' = step' = 0`. `max` and `min` share their derivative equally among the arguments
-/// tied at the point (`max(a, b)` at `a = b`: 1/2 each), as PyTorch, JAX and autograd do; an
-/// argument given twice is one argument (`max(a, a)` is `a`). So `max(t, 0)` has derivative
+/// tied at the point (`max(a, b)` at `a = b`: 1/2 each), as PyTorch, JAX and autograd do, each
+/// argument as written (`max(x, x, 2x - 1)` at x = 1: 1/3 + 1/3 + 2/3); only a call whose
+/// arguments are all the same node is that node (`max(a, a)` is `a`). So `max(t, 0)` has derivative
 /// 1/2 at 0, while `relu'(0)` is 0.
 pub fn partial(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Id {
-    let (c, factors) = partial_factors(store, f, args, i);
+    let call = store.call(f.clone(), args.to_vec());
+    let (c, factors) = partial_factors(store, call, f, args, i);
     store.product_of(c, factors)
 }
 
 /// [`partial`] as an unbuilt product, so that the gradient can multiply it into an adjoint
-/// without making the partial a node of its own.
-fn partial_factors(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Factors {
+/// without making the partial a node of its own. `call` is the node `f(args)`.
+fn partial_factors(store: &mut Store, call: Id, f: &Func, args: &[Id], i: usize) -> Factors {
     match f {
-        Func::Builtin(b) => builtin_partial(store, *b, args, i),
+        Func::Builtin(b) => builtin_partial(store, call, *b, args, i),
         Func::Abstract(a) => {
             let mut partials = a.partials.to_vec();
             partials.push(i as u16);
@@ -467,7 +470,7 @@ fn partial_factors(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Factor
     }
 }
 
-fn builtin_partial(store: &mut Store, b: Builtin, args: &[Id], i: usize) -> Factors {
+fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usize) -> Factors {
     let t = args[0];
     let one = || Rational::from(1);
     let just = |id: Id| (Rational::from(1), vec![(id, Rational::from(1))]);
@@ -512,30 +515,34 @@ fn builtin_partial(store: &mut Store, b: Builtin, args: &[Id], i: usize) -> Fact
             just(store.sum_of(Rational::from((1, 2)), vec![(s, half)]))
         }
         Builtin::Max | Builtin::Min => {
-            // ∂max(a_1, …, a_n)/∂a_i = Π_{j≠i} [a_i ≥ a_j] / (1 + #{j ≠ i : a_j = a_i}): the
-            // derivative shared equally among the arguments tied for the maximum, with
-            // [a_i ≥ a_j] = 1 - step(a_j - a_i) and [a_j = a_i] = 1 - sign(a_i - a_j)^2.
-            let ai = args[i];
-            let mut items = Vec::with_capacity(args.len());
-            let mut untied = Vec::with_capacity(args.len());
-            for (j, &aj) in args.iter().enumerate() {
-                if j == i {
-                    continue;
-                }
-                let beaten = if b == Builtin::Max {
-                    store.sub(aj, ai)
+            // ∂max(a_1, …, a_n)/∂a_i = [a_i = m] / #{j : a_j = m} with m = max(a_1, …, a_n):
+            // the derivative shared equally among the arguments tied for the maximum (an
+            // argument written twice counts twice), with [a_j = m] = 1 - step(m - a_j), as
+            // m ≥ a_j. The count is one node shared by every partial, so the n partials take
+            // O(n) nodes in all, not O(n²). For min, [a_j = m] = 1 - step(a_j - m).
+            let wins = |store: &mut Store, a: Id| {
+                let gap = if b == Builtin::Max {
+                    store.sub(call, a)
                 } else {
-                    store.sub(ai, aj)
+                    store.sub(a, call)
                 };
-                let st = store.apply(Builtin::Step, beaten);
-                items.push((store.sum_of(one(), vec![(st, Rational::from(-1))]), one()));
-                let d = store.sub(ai, aj);
-                let sg = store.apply(Builtin::Sign, d);
-                untied.push((store.powr(sg, Rational::from(2)), Rational::from(-1)));
-            }
-            let count = store.sum_of(Rational::from(args.len()), untied);
-            items.push((count, Rational::from(-1)));
-            (one(), items)
+                store.apply(Builtin::Step, gap)
+            };
+            let count = match store.tie_counts.get(&call) {
+                Some(&c) => c,
+                None => {
+                    let terms = args
+                        .iter()
+                        .map(|&a| (wins(store, a), Rational::from(-1)))
+                        .collect();
+                    let c = store.sum_of(Rational::from(args.len()), terms);
+                    store.tie_counts.insert(call, c);
+                    c
+                }
+            };
+            let st = wins(store, args[i]);
+            let win = store.sum_of(one(), vec![(st, Rational::from(-1))]);
+            (one(), vec![(win, one()), (count, Rational::from(-1))])
         }
     }
 }

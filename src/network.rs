@@ -1091,10 +1091,11 @@ impl Network {
         }
         let mut kinks = Vec::new();
         let mut adjoint_vals = Vec::new();
+        let defs: HashMap<Sym, &Def> = self.defs.iter().map(|d| (d.name, d)).collect();
         let mut eval_adjoint =
             |a: &Adjoint, env: &mut HashMap<Sym, B::V>| -> std::result::Result<Value, EvalError> {
-                for (_, local) in &a.terms {
-                    self.find_kinks(*local, env, backend, &mut kinks)?;
+                for (user, _) in &a.terms {
+                    self.find_kinks(&defs, *user, a.of, env, backend, &mut kinks)?;
                 }
                 let v = eval::evaluate_with(&self.store, &[a.formula], env, backend)?.remove(0);
                 env.insert(a.delta, v.clone());
@@ -1112,32 +1113,89 @@ impl Network {
         Ok((forward, adjoint_vals, grads, kinks))
     }
 
-    /// Notes for step/sign nodes (derivatives of relu, abs, max, min) whose argument is
-    /// exactly 0 at the point: the derivative does not exist there; the convention is used.
+    /// Notes for the kinks met at the point on the way from `user` to `of` (a name its
+    /// formula uses), where the derivative does not exist and a convention is used: `relu`
+    /// or `abs` of exactly 0, and `max` or `min` reached by several arguments (one note per
+    /// tie). Arguments that are the same function of the inputs (`u = x; v = x; max(u, v)`)
+    /// tie everywhere: that is no kink, and the note says so.
     fn find_kinks<B: Backend>(
         &self,
-        id: Id,
+        defs: &HashMap<Sym, &Def>,
+        user: Sym,
+        of: Sym,
         env: &HashMap<Sym, B::V>,
         backend: &B,
         notes: &mut Vec<String>,
     ) -> std::result::Result<(), EvalError> {
-        for n in self.store.reachable(&[id]) {
-            if let Node::Call(Func::Builtin(b @ (Builtin::Step | Builtin::Sign)), args) =
-                self.store.node(n)
+        let Some(def) = defs.get(&user) else {
+            return Ok(());
+        };
+        let value =
+            |id: Id| eval::evaluate_with(&self.store, &[id], env, backend).map(|mut v| v.remove(0));
+        let text = |id: Id| crate::print::text(&self.store, id);
+        let zero = |v: &B::V| backend.sign(v) == Some(std::cmp::Ordering::Equal);
+        for n in self.store.reachable(&[def.formula]) {
+            let Node::Call(Func::Builtin(b), args) = self.store.node(n) else {
+                continue;
+            };
+            if !matches!(
+                b,
+                Builtin::Relu | Builtin::Abs | Builtin::Max | Builtin::Min
+            ) || !self.store.free_symbols(n).contains(&of)
             {
-                let arg = args[0];
-                let v = eval::evaluate_with(&self.store, &[arg], env, backend)?.remove(0);
-                let is_zero = backend.sign(&v) == Some(std::cmp::Ordering::Equal);
-                if is_zero {
-                    let what = crate::print::text(&self.store, arg);
-                    let rule = if *b == Builtin::Step {
+                continue;
+            }
+            if let Builtin::Relu | Builtin::Abs = b {
+                if zero(&value(args[0])?) {
+                    let rule = if *b == Builtin::Relu {
                         "step(0) = 0: relu'(0) is taken as 0"
                     } else {
-                        "sign(0) = 0: abs'(0) is taken as 0, and max and min share their derivative equally among tied arguments"
+                        "sign(0) = 0: abs'(0) is taken as 0"
                     };
-                    notes.push(format!("{what} = 0 here, a kink where the derivative does not exist; convention {rule}"));
+                    notes.push(format!(
+                        "{} = 0 here, a kink where the derivative does not exist; convention {rule}",
+                        text(args[0])
+                    ));
+                }
+                continue;
+            }
+            let m = value(n)?;
+            let (one, minus) = (Rational::from(1), Rational::from(-1));
+            let mut tied: Vec<Id> = Vec::new();
+            for &a in args.iter() {
+                let gap = backend
+                    .sum(&Rational::new(), &[(&value(a)?, &one), (&m, &minus)])
+                    .map_err(|f| EvalError::At(n, f))?;
+                if zero(&gap) && !tied.contains(&a) {
+                    tied.push(a);
                 }
             }
+            if tied.len() < 2 {
+                continue;
+            }
+            // An argument as a function of the inputs: a name's expanded formula.
+            let function = |a: Id| match self.store.as_sym(a).and_then(|s| defs.get(&s)) {
+                Some(d) => d.expanded,
+                None => a,
+            };
+            let kink = tied.iter().any(|a| function(*a) != function(tied[0]));
+            let names: Vec<String> = tied.iter().map(|a| text(*a)).collect();
+            let (last, rest) = names.split_last().expect("two or more");
+            let (names, among) = (
+                format!("{} and {last}", rest.join(", ")),
+                if tied.len() == 2 { "between" } else { "among" },
+            );
+            notes.push(if kink {
+                format!(
+                    "a tie of {names} in {}, a kink where the derivative does not exist; convention: the derivative is shared equally {among} them",
+                    text(n)
+                )
+            } else {
+                format!(
+                    "a tie of {names} in {}: they are the same function of the inputs, so this is no kink; the derivative is shared equally {among} them",
+                    text(n)
+                )
+            });
         }
         Ok(())
     }

@@ -107,19 +107,27 @@ pub fn points_csv_guarded(
     } else {
         let grads = diff::gradient(store, root, wrt);
         let mut inputs = store.free_symbols(root);
-        let mut more: Vec<Sym> = wrt.to_vec();
-        for c in conditions {
-            more.extend(store.free_symbols(*c));
-        }
-        for w in more {
-            if !inputs.contains(&w) {
+        // One walk over all the conditions (a deep program's share most of their nodes)
+        // and a set: linear in their size, where a walk and a scan per condition was cubic.
+        let mut seen: std::collections::HashSet<Sym> = inputs.iter().copied().collect();
+        let more = store.reachable(conditions).into_iter();
+        for w in wrt
+            .iter()
+            .copied()
+            .chain(more.filter_map(|id| store.as_sym(id)))
+        {
+            if seen.insert(w) {
                 inputs.push(w);
             }
         }
         let mut roots = vec![root];
         roots.extend(grads);
         roots.extend_from_slice(conditions);
-        Tape::compile(store, &roots, &inputs)?
+        let mut tape = Tape::compile(store, &roots, &inputs)?;
+        // The conditions are computed, so a point where one is undefined is undefined
+        // ([`Tape::eval_batch`]); their values are not needed.
+        tape.keep_outputs(1 + wrt.len());
+        tape
     };
     let mut cols: Vec<&[f64]> = Vec::new();
     for s in tape.inputs() {
@@ -134,28 +142,28 @@ pub fn points_csv_guarded(
             }
         }
     }
-    let mut values = tape.eval_batch(&cols);
-    let failed = values.split_off(1 + wrt.len());
-    for cond in &failed {
-        for (i, v) in cond.iter().enumerate() {
-            if !v.is_finite() {
-                values.iter_mut().for_each(|col| col[i] = f64::NAN);
-            }
-        }
-    }
+    let rows = columns.first().map_or(0, Vec::len);
+    let values = if cols.is_empty() {
+        // A constant (`0*x`): one value for every row, not no rows.
+        let one = tape.eval_f64(&[]);
+        one.into_iter().map(|v| vec![v; rows]).collect()
+    } else {
+        tape.eval_batch(&cols)
+    };
     let mut out = String::new();
     out.push_str(name);
     for w in wrt {
         out.push_str(&format!(",d{name}/d{}", store.name(*w)));
     }
     out.push('\n');
-    let rows = values.first().map_or(0, Vec::len);
     for i in 0..rows {
         for (j, col) in values.iter().enumerate() {
             if j > 0 {
                 out.push(',');
             }
-            out.push_str(&crate::eval::format::f64_text(col[i]));
+            // -0 as 0: a spreadsheet shows the same, and `-0` reads as a sign that matters.
+            let v = if col[i] == 0.0 { 0.0 } else { col[i] };
+            out.push_str(&crate::eval::format::f64_text(v));
         }
         out.push('\n');
     }

@@ -61,6 +61,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("wrt_intermediate.chain", b"z = w*x\nE = (y - z)^2\nwrt z\n"),
     ("arity.chain", b"z = w*x\nE = max(z)\n"),
     ("exp709.chain", b"E = exp(w)\nat w = 709.7\n"),
+    ("sqrt_squared.chain", b"E = sqrt(w)^2\nat w = 0\n"),
     ("domain.chain", b"z = w*x\nE = log(z)\nat w = -1, x = 2\n"),
     (
         "cancelled_domain.chain",
@@ -268,6 +269,12 @@ const CASES: &[Case] = &[
     // ── finite differences ──
     // f(w + Δ) overflows in f64: refused, no slope from infinities.
     case("sweep_overflows", MATH, &["sweep", "exp709.chain"]),
+    // Defined at w = 0, but not at the backward difference's w − Δ: say which point it is.
+    case(
+        "fd_shifted_point_undefined",
+        MATH,
+        &["fd", "sqrt_squared.chain"],
+    ),
     // Exactly 0, but as written in f64 (as NumPy) inf*0.
     case(
         "f64_overflow_as_written",

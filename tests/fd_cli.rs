@@ -216,3 +216,27 @@ fn steps_are_labelled_in_scientific_notation() {
     );
     assert!(!text.contains("best Δ"), "legend");
 }
+
+/// `E = sqrt(w)^2` at w = 0: the backward difference's w − Δ is undefined. The error says it
+/// is that shifted point (it said "at this point w = -0.0001" as if it were the program's) and
+/// that a forward difference needs only w + Δ; which works.
+#[test]
+fn an_undefined_shifted_point_is_named_as_such() {
+    let path = std::env::temp_dir().join(format!("chainrule-sqsq-{}.chain", std::process::id()));
+    std::fs::write(&path, "E = sqrt(w)^2\nat w = 0\n").unwrap();
+    let file = path.to_str().unwrap();
+    let (code, _, err) = run(&["fd", file]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("(at w − Δ, Δ = 1e-4, in f64)"), "{err}");
+    assert!(
+        err.contains("w − Δ is the point the backward and central differences shift to"),
+        "{err}"
+    );
+    assert!(
+        err.contains("a forward difference needs only w + Δ"),
+        "{err}"
+    );
+    let j = json(&["fd", file, "--scheme", "forward", "--format", "json"]);
+    assert_eq!(num(&j["rows"][0]["forward"]), 1.0, "{j}");
+    std::fs::remove_file(&path).unwrap();
+}

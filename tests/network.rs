@@ -202,6 +202,58 @@ fn kinks_are_flagged() {
     assert!(j["kinks"].as_array().unwrap().is_empty());
 }
 
+/// A tie in `max` is one note, worded for max (it was 12 notes, both `u - v` and `v - u`, some
+/// about relu in a program without relu); identical arguments are no kink (issue 9).
+#[test]
+fn one_note_per_tie_of_max() {
+    let dir = std::env::temp_dir().join(format!("chainrule-ties-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kinks = |name: &str, src: &str| -> Vec<String> {
+        let path = dir.join(name);
+        std::fs::write(&path, src).unwrap();
+        let j = json(&["backprop", path.to_str().unwrap(), "--format", "json"]);
+        j["kinks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        kinks(
+            "mm.chain",
+            "u = x\nv = x\nw = 2*x-1\nm = max(u,v,w)\nE = m*y\nat x=1, y=3\n"
+        ),
+        [
+            "a tie of u, v and w in max(u, v, w), a kink where the derivative does not exist; \
+             convention: the derivative is shared equally among them"
+        ]
+    );
+    assert_eq!(
+        kinks("same.chain", "u = x\nv = x\nm = max(u, v)\nat x = 2\n"),
+        [
+            "a tie of u and v in max(u, v): they are the same function of the inputs, so this \
+             is no kink; the derivative is shared equally between them"
+        ]
+    );
+    // Two of three tied; relu and abs keep their own notes.
+    assert_eq!(
+        kinks(
+            "mixed.chain",
+            "a = min(x, 1, y)\nb = relu(x - 1) + abs(y - 1)\nE = a*b + a\nat x = 1, y = 2\n"
+        ),
+        [
+            "a tie of x and 1 in min(x, 1, y), a kink where the derivative does not exist; \
+             convention: the derivative is shared equally between them",
+            "x - 1 = 0 here, a kink where the derivative does not exist; convention step(0) = 0: \
+             relu'(0) is taken as 0",
+        ]
+    );
+    // Away from the tie, none.
+    assert!(kinks("away.chain", "u = x\nw = 2*x-1\nE = max(u, w)\nat x = 3\n").is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn explain_lists_the_path() {
     let out = ok(&["explain", "examples/hw7_relu.chain", "--wrt", "w2"]);

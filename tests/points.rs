@@ -74,3 +74,94 @@ fn a_duplicate_column_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// A row is undefined when any part of the formula is, even where a built-in turns NaN or
+/// −∞ into a number (`max(log(x), 0)` at x = 0 was 0, with no warning): issue 9.
+#[test]
+fn a_built_in_does_not_hide_an_undefined_row() {
+    let f = points_file("hide.csv", "x,y\n-1,0\n0,0\n2,1\n");
+    for (expr, want) in [
+        ("max(log(x), 0)", ["NaN", "NaN", "0.6931471805599453"]),
+        ("sigmoid(log(x))", ["NaN", "NaN", "0.6666666666666666"]),
+        ("relu(log(x))", ["NaN", "NaN", "0.6931471805599453"]),
+        ("step(sqrt(x))", ["NaN", "0", "1"]),
+        ("min(sqrt(x), y)", ["NaN", "0", "1"]),
+        // An output that is itself infinite stays so (as `log(x)` at 0); the row is counted.
+        ("min(log(x), 1)", ["NaN", "-inf", "0.6931471805599453"]),
+    ] {
+        let (code, out, err) = run(&["eval", expr, "--points", &f]);
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<&str> = out.lines().skip(1).collect();
+        assert_eq!(lines, want, "{expr}");
+        let bad = want
+            .iter()
+            .filter(|v| v.parse::<f64>().unwrap().is_nan() || v.contains("inf"))
+            .count();
+        assert!(
+            err.contains(&format!(
+                "{bad} of the points (the first is row 1) are outside"
+            )),
+            "{expr}: {err}"
+        );
+    }
+    // Through a program's gradient: backprop at w = 1, x = -1 is a domain error, and so is
+    // the row (it printed `1,1,-0`).
+    let prog = points_file("relu_log.chain", "z = w*x\na = log(z)\nE = relu(a) + w\n");
+    let f = points_file("relu_log.csv", "w,x\n1,-1\n1,2\n");
+    let (code, out, err) = run(&["grad", &prog, "--points", &f]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "E,dE/dw,dE/dx");
+    assert_eq!(lines[1], "NaN,NaN,NaN");
+    assert_eq!(rows(&out)[1], [1.0 + 2f64.ln(), 2.0, 0.5]);
+    assert!(
+        err.contains("1 of the points (the first is row 1)"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["backprop", &prog, "--at", "w=1,x=-1"]);
+    assert_ne!(code, 0, "{err}");
+}
+
+/// `-0` prints as 0, and a constant has a value in every row (it had no rows).
+#[test]
+fn negative_zero_and_constants() {
+    let f = points_file("negzero.csv", "x,y\n-1,0\n0,0\n2,1\n");
+    let (code, out, err) = run(&["eval", "x*y", "--points", &f]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "value\n0\n0\n2\n");
+    let (code, out, err) = run(&["eval", "0*x + 3", "--points", &f]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "value\n3\n3\n3\n");
+}
+
+/// Layers that carry domain conditions (`x_k = sigmoid(z_k)*z_k/z_k`: z_k ≠ 0) keep
+/// `grad --points` linear in the depth: collecting the conditions' inputs was a walk and a
+/// list scan per condition, cubic (2,000 layers 0.85 s, 20,000 over 300 s). The values: each
+/// layer is sigmoid(z_k) where z_k ≠ 0, a row with some z_k = 0 is undefined.
+#[test]
+fn deep_programs_with_conditions_over_points() {
+    let n = 3000;
+    let mut src = String::from("x0 = x\n");
+    for k in 1..=n {
+        src.push_str(&format!(
+            "z{k} = w*x{} + b\nx{k} = sigmoid(z{k})*z{k}/z{k}\n",
+            k - 1
+        ));
+    }
+    src.push_str(&format!("E = x{n}\nwrt w, b\n"));
+    let prog = points_file("deep_cond.chain", &src);
+    // b = 0, x = 0: z1 = 0, undefined. w = 0, b = 1: every layer sigmoid(1).
+    let f = points_file("deep_cond.csv", "x,w,b\n0,1,0\n5,0,1\n");
+    let (code, out, err) = run(&["grad", &prog, "--points", &f]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "E,dE/dw,dE/db");
+    assert_eq!(lines[1], "NaN,NaN,NaN");
+    let s = 1.0 / (1.0 + (-1f64).exp());
+    let r = &rows(&out)[1];
+    // With w = 0 only the last layer's b reaches E: dE/db = σ'(1), dE/dw = σ'(1)·x_{n-1}.
+    let ds = s * (1.0 - s);
+    assert!((r[0] - s).abs() < 1e-15, "{out}");
+    assert!((r[1] - ds * s).abs() < 1e-15, "{out}");
+    assert!((r[2] - ds).abs() < 1e-15, "{out}");
+}

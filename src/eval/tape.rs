@@ -25,7 +25,9 @@
 //! f64 arithmetic follows the [`super::F64`] backend (`p/q·x` as `p·x/q`, sums left to right
 //! with the constant last), with two differences: `exp` and `sigmoid` use a branch-free
 //! `exp` that vectorises (within 1 ulp of the C library's), and a domain error is not
-//! reported but yields NaN or an infinity, as in NumPy.
+//! reported but yields NaN or an infinity, as in NumPy; in a batch, a point where any
+//! instruction's result is NaN or infinite has NaN outputs (an infinite output stays so),
+//! even where a later `max` or `sigmoid` would have turned it into a number.
 
 pub use super::builtins::exp;
 use super::builtins::{self, map1, map2};
@@ -541,6 +543,12 @@ impl Tape {
         self.outputs.len()
     }
 
+    /// Keeps only the first `n` outputs: the others are still computed (a batch row where any
+    /// instruction is not finite is undefined), but not returned.
+    pub fn keep_outputs(&mut self, n: usize) {
+        self.outputs.truncate(n);
+    }
+
     /// The number of instructions.
     pub fn len(&self) -> usize {
         self.code.len()
@@ -604,7 +612,9 @@ impl Tape {
 
     /// Evaluates many points in f64. `columns[i]` holds the values of input `i` (in the
     /// order of [`Tape::inputs`]), one per point; the result holds one column per output.
-    /// Large batches are split over all cores.
+    /// Large batches are split over all cores. A point where some instruction's result is
+    /// NaN or infinite (a domain error anywhere, even one a later `max` or `sigmoid` hides)
+    /// has NaN for every output that is not itself infinite.
     pub fn eval_batch(&self, columns: &[&[f64]]) -> Vec<Vec<f64>> {
         let n = columns.first().map_or(0, |c| c.len());
         let mut out: Vec<Vec<f64>> = (0..self.outputs()).map(|_| vec![0.0; n]).collect();
@@ -673,7 +683,24 @@ impl Tape {
                     regs[i][len..].fill(col[from]);
                 }
             }
-            self.run_block(&mut regs);
+            // A point whose input is NaN or infinite is undefined too.
+            let mut undefined = [0.0; BLOCK];
+            for reg in &regs[..self.inputs.len()] {
+                for (u, x) in undefined.iter_mut().zip(reg) {
+                    *u += x * 0.0;
+                }
+            }
+            self.run_block(&mut regs, &mut undefined);
+            if undefined.iter().any(|u| u.is_nan()) {
+                // Its outputs are NaN (an infinite one stays infinite: an overflow).
+                for &r in &self.outputs {
+                    for (x, u) in regs[r as usize].iter_mut().zip(&undefined) {
+                        if u.is_nan() && x.is_finite() {
+                            *x = f64::NAN;
+                        }
+                    }
+                }
+            }
             for (o, &r) in out.iter_mut().zip(&self.outputs) {
                 if len == BLOCK {
                     let dst: &mut [f64; BLOCK] =
@@ -697,31 +724,46 @@ impl Tape {
 
     /// Runs the tape over one block of [`BLOCK`] points, with the widest vector instructions
     /// the processor has: the same operations in the same order, so the same results.
-    fn run_block(&self, regs: &mut [[f64; BLOCK]]) {
+    /// `undefined[l]` becomes NaN if any instruction's result is NaN or infinite at point `l`.
+    fn run_block(&self, regs: &mut [[f64; BLOCK]], undefined: &mut [f64; BLOCK]) {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the processor has AVX-512F, as just checked.
-                return unsafe { self.run_avx512(regs) };
+                return unsafe { self.run_avx512(regs, undefined) };
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the processor has AVX2, as just checked.
-                return unsafe { self.run_avx2(regs) };
+                return unsafe { self.run_avx2(regs, undefined) };
             }
         }
-        self.run::<BLOCK>(regs)
+        self.run_flagged::<BLOCK>(regs, undefined)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    fn run_avx512(&self, regs: &mut [[f64; BLOCK]]) {
-        self.run::<BLOCK>(regs)
+    fn run_avx512(&self, regs: &mut [[f64; BLOCK]], undefined: &mut [f64; BLOCK]) {
+        self.run_flagged::<BLOCK>(regs, undefined)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn run_avx2(&self, regs: &mut [[f64; BLOCK]]) {
-        self.run::<BLOCK>(regs)
+    fn run_avx2(&self, regs: &mut [[f64; BLOCK]], undefined: &mut [f64; BLOCK]) {
+        self.run_flagged::<BLOCK>(regs, undefined)
+    }
+
+    /// [`Tape::run`], and `undefined[l]` made NaN when an instruction's result at point `l` is
+    /// NaN or infinite: `x·0` is NaN exactly then, and a NaN sum stays NaN. Built-ins such as
+    /// `max(log(x), 0)` or `sigmoid(log(x))` turn an undefined argument into a number, so
+    /// that NaN does not always reach the outputs (issue 9).
+    #[inline(always)]
+    fn run_flagged<const B: usize>(&self, regs: &mut [[f64; B]], undefined: &mut [f64; B]) {
+        for ins in &self.code {
+            self.step::<B, false>(ins, regs);
+            for (u, x) in undefined.iter_mut().zip(&regs[ins.dst as usize]) {
+                *u += x * 0.0;
+            }
+        }
     }
 
     /// Runs the tape over one block of `B` points. Inlined into each of the callers above,

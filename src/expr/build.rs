@@ -369,13 +369,12 @@ impl Store {
     /// rational ([`Builtin::exact`]: `relu(-2)` is 0, `exp(0)` is 1, `sigmoid(0)` is 1/2), then
     /// the named call rules (`expr/rules.rs`: `log(exp(t))` is `t`).
     pub fn call(&mut self, f: Func, args: Vec<Id>) -> Id {
-        let mut args = args;
         if let Func::Builtin(Builtin::Max | Builtin::Min) = f {
-            // max(a, a) is a: an argument given twice is one argument, not a tie at a kink.
-            let mut seen = std::collections::HashSet::with_capacity(args.len());
-            args.retain(|a| seen.insert(*a));
-            if let [a] = args[..] {
-                return a;
+            // max(a, a) is a: not a tie at a kink. Only when every argument is the same node:
+            // `max(x, x, 2x - 1)` keeps its three arguments, so that at a tie each has its
+            // share as written (1/3 each), as in a program with `u = x` (issue 9).
+            if args.iter().all(|a| *a == args[0]) && !args.is_empty() {
+                return args[0];
             }
         }
         if let Func::Builtin(b) = f {

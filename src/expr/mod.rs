@@ -239,6 +239,9 @@ pub struct Store {
     /// paired with its store, or one dropped between calls (each `d(…)` and each parameter
     /// of a gradient would differentiate the shared part of the DAG again).
     pub(crate) diff_memo: HashMap<(Id, Sym), Id, std::hash::BuildHasherDefault<FxHasher>>,
+    /// Per `max`/`min` call of 3 or more arguments, the number of arguments tied for the
+    /// extremum (a node), shared by the partials by every argument (see `crate::diff`).
+    pub(crate) tie_counts: HashMap<Id, Id, std::hash::BuildHasherDefault<FxHasher>>,
     limits: Limits,
     /// Parameter names of declared unspecified functions (`fn ℓ(y, ŷ)`), for printing their
     /// partials the way a textbook does (`∂_ŷ ℓ` in LaTeX).

@@ -166,12 +166,26 @@ pub(super) fn value_prec(v: &Value) -> u32 {
 }
 
 /// Adds a note on where an evaluation failed to a domain error.
-pub(super) fn at(e: Error, place: impl FnOnce() -> String) -> Error {
+pub(super) fn at(e: Error, place: impl FnOnce() -> (String, Option<String>)) -> Error {
+    let with_hint = |help: Option<String>, hint: Option<String>| match (hint, help) {
+        (Some(h), Some(old)) => Some(format!("{h}\n{old}")),
+        (h, old) => h.or(old),
+    };
     match e {
-        Error::Domain { message, help } => Error::Domain {
-            message: format!("{message} (at {})", place()),
-            help,
-        },
+        Error::Domain { message, help } => {
+            let (place, hint) = place();
+            Error::Domain {
+                message: format!("{message} (at {place})"),
+                help: with_hint(help, hint),
+            }
+        }
+        Error::DomainAt(mut err) => {
+            // `sqrt(w)^2` at w = 0: the backward difference's w - Δ is what is undefined.
+            let (place, hint) = place();
+            err.message = format!("{} (at {place})", err.message);
+            err.help = with_hint(err.help.take(), hint);
+            Error::DomainAt(err)
+        }
         other => other,
     }
 }

@@ -243,9 +243,16 @@ fn quotients_in<A: Arithmetic>(
     let place = |i: usize, sign: &str| {
         let d = fmt_delta(delta);
         if sign.is_empty() {
-            format!("the point, in {arith}")
+            (format!("the point, in {arith}"), None)
         } else {
-            format!("{} {sign} Δ, Δ = {d}, in {arith}", names[i])
+            let w = &names[i];
+            let hint = (sign == "−").then(|| {
+                format!(
+                    "{w} − Δ is the point the backward and central differences shift to, not the \
+                     program's point; a forward difference needs only {w} + Δ"
+                )
+            });
+            (format!("{w} {sign} Δ, Δ = {d}, in {arith}"), hint)
         }
     };
     let w = a.point(obj);
