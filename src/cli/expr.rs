@@ -34,7 +34,7 @@ fn evaluate_one(
     let (vals, note) = eval::evaluate_guarded(store, &[id], conditions, &input.point, mode(opts))
         .map_err(|e| {
         locate(
-            eval::explain_in(store, e, &input.src_name, &input.src),
+            eval::describe_error_in(store, e, &input.src_name, &input.src),
             source,
         )
     })?;

@@ -200,7 +200,7 @@ pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
     let size = net.store.dag_size(net.output_def().expanded);
     fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
     let obj = fd::ProgramObjective::new(&mut net, &point)?;
-    let r = fd::check(&obj, &delta, &schemes, arith)?;
+    let r = fd::check_gradient(&obj, &delta, &schemes, arith)?;
     drop(obj);
     out.stdout = report::fd(&net, &point, &r, a.program.opts.eval.digits, fmt);
     Ok(out)

@@ -159,8 +159,8 @@ impl Network {
     }
 
     /// An evaluation error in words, pointing into the program where it can.
-    pub fn explain(&self, e: EvalError) -> Error {
-        eval::explain_in(&self.store, e, &self.source.1, &self.source.0)
+    pub fn describe_error(&self, e: EvalError) -> Error {
+        eval::describe_error_in(&self.store, e, &self.source.1, &self.source.0)
     }
 
     /// The inputs of the output, in natural order: the names its definitions use that are

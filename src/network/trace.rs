@@ -67,7 +67,7 @@ impl Network {
         let ((forward, adjoints, gradient, mut kinks), note) = match (result, written) {
             // Only the written order failed (`exp(1000)*0`): its error.
             (Ok(_), Some(Err(e))) => return Err(e),
-            (result, _) => result.map_err(|e| self.explain(e))?,
+            (result, _) => result.map_err(|e| self.describe_error(e))?,
         };
         // The note that exact values were too large goes with the kink notes: the reports
         // show those to the user.

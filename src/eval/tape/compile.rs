@@ -3,7 +3,7 @@
 
 use super::{Instr, Konst, Op, Tape};
 use crate::error::Result;
-use crate::eval::{EvalError, explain};
+use crate::eval::{EvalError, describe_error};
 use crate::expr::{Builtin, Func, Id, Node, Store, Sym};
 use rug::Rational;
 use std::collections::HashMap;
@@ -317,14 +317,14 @@ impl Tape {
             match store.node(id) {
                 Node::Sym(s) => match input_at.get(s) {
                     Some(&r) => reg[p] = r,
-                    None => return Err(explain(store, EvalError::Unbound(*s))),
+                    None => return Err(describe_error(store, EvalError::Unbound(*s))),
                 },
                 Node::Num(q) => {
                     reg[p] = c.regs.alloc();
                     numbers.push((reg[p], q.clone()));
                 }
                 Node::Call(Func::Abstract(_), _) => {
-                    return Err(explain(store, EvalError::Abstract(id)));
+                    return Err(describe_error(store, EvalError::Abstract(id)));
                 }
                 _ => {}
             }
