@@ -1,4 +1,5 @@
-//! Printers: text, LaTeX, JSON. All walk the same DAG through one [`layout`].
+//! Printers: text and LaTeX (JSON is the reports' own, in `report/`). Both walk the same DAG
+//! through one [`layout`].
 //!
 //! [`layout`] makes every presentation decision once (term order, where signs go, what goes
 //! in a denominator, `x^(1/2)` as `sqrt(x)`); the text and LaTeX renderers only spell the
