@@ -140,7 +140,7 @@ impl Exact {
 }
 
 /// A built-in on exact arguments: the value when it is rational ([`Builtin::exact`]).
-pub fn exact_builtin(f: Builtin, a: &[&Rational]) -> Result<Rational, Fail> {
+pub(crate) fn exact_builtin(f: Builtin, a: &[&Rational]) -> Result<Rational, Fail> {
     f.exact(a).map_err(|e| match e {
         NoExactValue::Domain(what) => domain(what),
         NoExactValue::NotRational => Fail::NotExact,

@@ -24,7 +24,7 @@ pub(crate) fn check_domain(f: Builtin, sign: Option<Ordering>) -> Result<(), Fai
 }
 
 /// `sign(t)` in f64: -1, 0 or 1 (0 for ±0; NaN stays NaN for the caller to report).
-pub fn sign_f64(t: f64) -> f64 {
+pub(crate) fn sign_f64(t: f64) -> f64 {
     if t > 0.0 {
         1.0
     } else if t < 0.0 {

@@ -12,7 +12,7 @@ pub mod tape;
 mod value;
 pub mod written;
 
-pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
+pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr};
 pub use value::{Value, nearest_f64};
 
 use crate::error::{Error, Request, Result};

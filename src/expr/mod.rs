@@ -13,9 +13,10 @@ mod order;
 mod rules;
 
 pub(crate) use build::{rational_bits, rational_powi};
-pub use condition::{Condition, prune_conditions};
+pub use condition::Condition;
+pub(crate) use condition::prune_conditions;
 pub use func::{AbstractFn, BUILTINS, Builtin, Func, NoExactValue};
-pub use order::{natural_cmp, structural_cmp};
+pub(crate) use order::{natural_cmp, structural_cmp};
 
 use rug::Rational;
 use std::collections::HashMap;

@@ -10,9 +10,10 @@ mod names;
 mod shared;
 mod text;
 
-pub use latex::{latex, latex_name, latex_names};
+pub use latex::{latex, latex_name};
 pub use names::with_names_in_play;
-pub use shared::{LetBound, latex_let_bound, let_bound, text_let};
+pub(crate) use shared::latex_let_bound;
+pub use shared::{LetBound, let_bound, text_let};
 pub use text::text;
 
 use crate::expr::{Func, Id, Node, Store, structural_cmp};

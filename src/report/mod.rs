@@ -28,9 +28,8 @@ pub use check::check;
 pub use diff::{Derivative, DiffReport, EvalReport};
 pub use explain::{MAX_EXPLAIN_FACTORS, explain};
 pub use fd::fd;
-pub use formulas::{SHARED_FORM_CHARS, shared_form};
 pub use grad::{Form, MAX_GRAD_FACTORS, MAX_GRAD_NODES, grad};
-pub use points::{point_latex, point_text};
+pub use points::point_text;
 pub use sweep::sweep;
 
 /// Output formats of reports.

@@ -26,7 +26,7 @@ pub struct UserFn {
 }
 
 /// Turns AST into nodes, under a scope of functions.
-pub struct Lowerer<'a> {
+pub(crate) struct Lowerer<'a> {
     /// The store nodes go into.
     pub store: &'a mut Store,
     src: &'a str,
@@ -62,7 +62,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Edit distance, for "did you mean".
-pub fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     distance(a, b)
 }
 
@@ -83,11 +83,11 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
 
 /// `sqrt(t)`, a function of the language that is not in the function table: it is built as
 /// the power `t^(1/2)`.
-pub const SQRT: &str = "sqrt";
+pub(crate) const SQRT: &str = "sqrt";
 
 /// `d(f, x)`, the derivative operator. Not a function: a program cannot define a function
 /// called `d`, but `d` is a fine variable name.
-pub const DERIVATIVE: &str = "d";
+const DERIVATIVE: &str = "d";
 
 /// Whether `name` is a function of the language (a built-in, `heaviside`, `sqrt`): never a
 /// variable, and no program may define it. The one list every reader and the command line
@@ -113,7 +113,7 @@ fn known_names() -> impl Iterator<Item = &'static str> {
 /// A built-in name close to `name`, for suggestions: only for names of three or more
 /// characters, a plausible typo (`sigmiod`, `tahn`); one-letter and Greek names (`f`, `σ`, `ℓ`)
 /// are the textbook's unspecified functions, not typos.
-pub fn suggest(name: &str) -> Option<&'static str> {
+pub(crate) fn suggest(name: &str) -> Option<&'static str> {
     if name.chars().count() < 3 {
         return None;
     }
@@ -558,12 +558,7 @@ impl<'a> Lowerer<'a> {
 
 /// Lowers a standalone expression (unknown calls become unspecified functions).
 /// Returns the node and any warnings for the user.
-pub fn lower_expr(
-    store: &mut Store,
-    e: &Expr,
-    src: &str,
-    src_name: &str,
-) -> Result<(Id, Vec<String>)> {
+fn lower_expr(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Result<(Id, Vec<String>)> {
     let mut l = Lowerer::new(store, src, src_name);
     let id = l.expr(e)?;
     Ok((id, l.warnings))
