@@ -61,19 +61,15 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Edit distance, for "did you mean".
+/// Edit distance (Levenshtein: a transposition is two edits; [`suggest`] counts it as one),
+/// for "did you mean".
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    distance(a, b)
-}
-
-pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let sub = prev[j] + usize::from(ca != *cb);
-            // a transposition counts as one edit (sigmiod → sigmoid)
             cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
         }
         prev = cur;
@@ -121,7 +117,7 @@ pub(crate) fn suggest(name: &str) -> Option<&'static str> {
     known_names()
         .filter(|k| *k != name)
         .map(|k| {
-            let mut d = distance(&lower, k);
+            let mut d = edit_distance(&lower, k);
             // transpositions: swap adjacent characters and compare
             let cs: Vec<char> = lower.chars().collect();
             for i in 0..cs.len().saturating_sub(1) {
@@ -151,7 +147,7 @@ fn nearest(name: &str) -> Option<&'static str> {
     };
     known_names()
         .filter(|k| common(k) > 0)
-        .min_by_key(|k| (std::cmp::Reverse(common(k)), distance(&lower, k)))
+        .min_by_key(|k| (std::cmp::Reverse(common(k)), edit_distance(&lower, k)))
 }
 
 impl<'a> Lowerer<'a> {

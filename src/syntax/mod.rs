@@ -8,7 +8,7 @@ mod names;
 mod number;
 mod parser;
 
-pub(crate) use lower::{Lowerer, SQRT, distance, edit_distance, suggest};
+pub(crate) use lower::{Lowerer, SQRT, edit_distance, suggest};
 pub use lower::{
     ReadExpr, UserFn, is_function_name, is_reserved_function_name, normalize_name, read_expr,
     read_expr_conditions,
