@@ -1,6 +1,6 @@
 //! The expression DAG: a hash-consed [`Store`] of [`Node`]s addressed by small [`Id`]s.
 //!
-//! Every node is built by the canonical constructors in [`build`], so two equal expressions are
+//! Every node is built by the canonical constructors in `build.rs`, so two equal expressions are
 //! one node and structural equality is id equality. A node's children always have smaller ids
 //! than the node itself (checked with `debug_assert!` on insertion, as egg's `RecExpr::add`
 //! does), so evaluators and printers can walk nodes in index order without recursion.

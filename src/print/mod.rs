@@ -1,7 +1,7 @@
 //! Printers: text and LaTeX (JSON is the reports' own, in `report/`). Both walk the same DAG
-//! through one [`layout`].
+//! through one `layout`.
 //!
-//! [`layout`] makes every presentation decision once (term order, where signs go, what goes
+//! `layout` makes every presentation decision once (term order, where signs go, what goes
 //! in a denominator, `x^(1/2)` as `sqrt(x)`); the text and LaTeX renderers only spell the
 //! result. Precedence levels follow SymPy's `printing/precedence.py`.
 
