@@ -242,7 +242,7 @@ fn nearest<'n>(name: &str, names: &'n [String]) -> Option<&'n str> {
     }
     names
         .iter()
-        .map(|n| (syntax::distance(name, n), n))
+        .map(|n| (syntax::edit_distance(name, n), n))
         .filter(|(d, n)| *d <= if n.chars().count() <= 4 { 1 } else { 2 })
         .min_by_key(|(d, _)| *d)
         .map(|(_, n)| n.as_str())

@@ -2,7 +2,8 @@
 //!
 //! Source text is parsed ([`syntax`]) into an AST with spans, lowered into a hash-consed
 //! expression DAG ([`expr::Store`]), differentiated ([`diff`]), evaluated exactly, in MPFR
-//! or in f64 ([`eval`]), and printed as text, LaTeX or JSON ([`print`]).
+//! or in f64 ([`eval`]), printed as text or LaTeX ([`print`](mod@print)), and reported as
+//! text, LaTeX or JSON ([`report`]).
 //!
 //! ```
 //! use chainrule::{expr::Store, syntax::read_expr, diff::diff, print::text};

@@ -9,8 +9,8 @@ mod common;
 use chainrule::error::{Error, Result};
 use chainrule::eval::Value;
 use chainrule::fd::{
-    Arith, Measure, Objective, Scheme, SweepReport, check, explain, parse_ariths, parse_deltas,
-    parse_schemes, parse_step, sweep,
+    Arith, Measure, Objective, Scheme, SweepReport, check_gradient, parse_ariths, parse_deltas,
+    parse_schemes, parse_step, sweep, sweep_sentences,
 };
 use chainrule::plot::{sweep_csv, sweep_svg};
 use rug::{Float, Rational};
@@ -185,7 +185,7 @@ fn assert_close(got: &[f64], want: &[f64], tol: f64) {
 #[test]
 fn q1_f64_reproduces_the_numpy_output() {
     let net = Net::new(Act::Relu);
-    let r = check(&net, &parse_step("1e-4").unwrap(), &Scheme::ALL, Arith::F64).unwrap();
+    let r = check_gradient(&net, &parse_step("1e-4").unwrap(), &Scheme::ALL, Arith::F64).unwrap();
     assert_eq!(r.step_used, Value::F64(1e-4));
     let grads: Vec<Value> = r.params.iter().map(|p| p.gradient.clone()).collect();
     assert_eq!(grads, [24, 24, 16].map(|g| Value::Exact(Rational::from(g))));
@@ -225,7 +225,7 @@ fn q1_exact_quotients_are_the_hand_derived_rationals() {
     let net = Net::new(Act::Relu);
     let delta = parse_step("1e-4").unwrap();
     assert_eq!(delta, rat(1, 10_000));
-    let r = check(&net, &delta, &Scheme::ALL, Arith::Exact).unwrap();
+    let r = check_gradient(&net, &delta, &Scheme::ALL, Arith::Exact).unwrap();
     assert_eq!(r.step_used, Value::Exact(delta.clone()));
     let d = &delta;
     let want = [
@@ -278,8 +278,8 @@ fn q1_exact_quotients_are_the_hand_derived_rationals() {
 fn q1_mpfr_quotients_match_the_exact_ones_to_working_precision() {
     let net = Net::new(Act::Relu);
     let delta = rat(1, 10_000);
-    let exact = check(&net, &delta, &Scheme::ALL, Arith::Exact).unwrap();
-    let mpfr = check(&net, &delta, &Scheme::ALL, Arith::Mpfr(256)).unwrap();
+    let exact = check_gradient(&net, &delta, &Scheme::ALL, Arith::Exact).unwrap();
+    let mpfr = check_gradient(&net, &delta, &Scheme::ALL, Arith::Mpfr(256)).unwrap();
     for (pe, pm) in exact.params.iter().zip(&mpfr.params) {
         for (ee, em) in pe.entries.iter().zip(&pm.entries) {
             let Value::Mpfr(q) = &em.quotient else {
@@ -304,19 +304,29 @@ fn check_rejects_bad_requests() {
         Err(Error::Usage(m)) => m,
         other => panic!("expected a usage error, got {other:?}"),
     };
-    let m = usage(check(&net, &Rational::new(), &Scheme::ALL, Arith::F64));
+    let m = usage(check_gradient(
+        &net,
+        &Rational::new(),
+        &Scheme::ALL,
+        Arith::F64,
+    ));
     assert!(m.contains("positive"), "{m}");
-    usage(check(&net, &rat(-1, 10), &Scheme::ALL, Arith::F64));
-    usage(check(&net, &rat(1, 10), &[], Arith::F64));
-    usage(check(&net, &rat(1, 10), &Scheme::ALL, Arith::Mpfr(0)));
+    usage(check_gradient(&net, &rat(-1, 10), &Scheme::ALL, Arith::F64));
+    usage(check_gradient(&net, &rat(1, 10), &[], Arith::F64));
+    usage(check_gradient(
+        &net,
+        &rat(1, 10),
+        &Scheme::ALL,
+        Arith::Mpfr(0),
+    ));
     // 1e-400 is 0 in f64 but fine in MPFR and exactly.
     let tiny = parse_step("1e-400").unwrap();
-    let m = usage(check(&net, &tiny, &Scheme::ALL, Arith::F64));
+    let m = usage(check_gradient(&net, &tiny, &Scheme::ALL, Arith::F64));
     assert!(m.contains("0 in f64"), "{m}");
-    assert!(check(&net, &tiny, &Scheme::ALL, Arith::Exact).is_ok());
+    assert!(check_gradient(&net, &tiny, &Scheme::ALL, Arith::Exact).is_ok());
     // A non-rational objective cannot run in exact arithmetic: the domain error says where.
     let sig = Net::new(Act::Sigmoid);
-    match check(&sig, &rat(1, 10), &Scheme::ALL, Arith::Exact) {
+    match check_gradient(&sig, &rat(1, 10), &Scheme::ALL, Arith::Exact) {
         Err(Error::Domain { message, .. }) => {
             assert!(message.contains("exp is not rational"), "{message}");
             assert!(message.contains("in exact"), "{message}");
@@ -412,7 +422,7 @@ fn q2_mpfr_256_is_a_straight_line() {
 #[test]
 fn q2_explanations_read_right() {
     let r = q2_sweep();
-    let text = explain(&r);
+    let text = sweep_sentences(&r);
     assert_eq!(text.len(), 6);
     let fwd_f64 = &text[0];
     assert!(
@@ -461,7 +471,7 @@ fn relu_sweep_in_exact_arithmetic_has_no_v_and_exact_zero_central_errors() {
             .all(|p| p.exact_zero && p.squared == 0.0 && p.norm == 0.0)
     );
     assert_eq!(cen.slope, None);
-    let text = explain(&r);
+    let text = sweep_sentences(&r);
     assert!(text[0].contains("no V"), "{}", text[0]);
     assert!(text[2].contains("exactly 0 at every Δ"), "{}", text[2]);
     common::snapshot_settings().bind(|| {
@@ -508,7 +518,7 @@ fn sweep_rejects_bad_requests() {
     let r = sweep(&net, &[rat(1, 10)], &[Scheme::Forward], &[Arith::Exact]).unwrap();
     assert_eq!(r.series[0].slope, None);
     assert_eq!(
-        explain(&r),
+        sweep_sentences(&r),
         [
             "forward differences in exact arithmetic: at the single step Δ = 1e-1 the error \
           ‖∇̂ − ∇‖ is 5.3; sweep several steps to see how it changes with Δ."

@@ -6,7 +6,7 @@ mod common;
 
 use chainrule::eval::{Value, nearest_f64};
 use chainrule::fd::ProgramObjective;
-use chainrule::fd::{Arith, Objective, Scheme, check, parse_deltas, parse_step, sweep};
+use chainrule::fd::{Arith, Objective, Scheme, check_gradient, parse_deltas, parse_step, sweep};
 use chainrule::network;
 use common::{Rng, chainrule as run, json};
 
@@ -118,7 +118,7 @@ fn fd_and_sweep_of_a_5000_layer_program_run_on_the_tape() {
     let obj = ProgramObjective::new(&mut net, &point).unwrap();
     let names = obj.params().to_vec();
     assert_eq!(names.len(), N + 2);
-    let r = check(
+    let r = check_gradient(
         &obj,
         &parse_step("1e-4").unwrap(),
         &[Scheme::Central],

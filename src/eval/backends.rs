@@ -98,7 +98,7 @@ impl Exact {
         }
     }
 
-    fn check(&self, r: Rational) -> Result<ExactVal, Fail> {
+    fn bounded(&self, r: Rational) -> Result<ExactVal, Fail> {
         if crate::expr::rational_bits(&r) > self.max_bits {
             Err(Fail::TooLarge)
         } else {
@@ -140,7 +140,7 @@ impl Exact {
 }
 
 /// A built-in on exact arguments: the value when it is rational ([`Builtin::exact`]).
-pub fn exact_builtin(f: Builtin, a: &[&Rational]) -> Result<Rational, Fail> {
+pub(crate) fn exact_builtin(f: Builtin, a: &[&Rational]) -> Result<Rational, Fail> {
     f.exact(a).map_err(|e| match e {
         NoExactValue::Domain(what) => domain(what),
         NoExactValue::NotRational => Fail::NotExact,
@@ -158,7 +158,7 @@ impl Backend for Exact {
             for (v, (_, k)) in qs.into_iter().zip(terms) {
                 acc += Rational::from(v * *k);
             }
-            return self.check(acc);
+            return self.bounded(acc);
         }
         let fs: Vec<Float> = terms.iter().map(|t| t.0.float()).collect();
         let refs: Vec<(&Float, &Rational)> = fs.iter().zip(terms).map(|(f, t)| (f, t.1)).collect();
@@ -181,7 +181,7 @@ impl Backend for Exact {
                 }
             }
             if exact {
-                return self.check(acc);
+                return self.bounded(acc);
             }
         }
         // An exact zero factor makes the product exactly zero, whatever the others are
@@ -204,7 +204,7 @@ impl Backend for Exact {
     fn pow(&self, b: &ExactVal, e: &ExactVal) -> Result<ExactVal, Fail> {
         if let (ExactVal::Q(b), ExactVal::Q(e)) = (b, e) {
             match self.power(b, e) {
-                Ok(r) => return self.check(r),
+                Ok(r) => return self.bounded(r),
                 Err(Fail::NotExact) => {}
                 Err(f) => return Err(f),
             }
@@ -214,7 +214,7 @@ impl Backend for Exact {
     fn call(&self, f: Builtin, args: &[&ExactVal]) -> Result<ExactVal, Fail> {
         if let Some(qs) = Self::all_q(args.iter().copied()) {
             match exact_builtin(f, &qs) {
-                Ok(r) => return self.check(r),
+                Ok(r) => return self.bounded(r),
                 Err(Fail::NotExact) => {}
                 Err(e) => return Err(e),
             }

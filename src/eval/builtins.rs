@@ -1,8 +1,8 @@
 //! The built-ins' numbers, once: each built-in's domain, its value in f64 (over a block of
 //! points, which the compiled tape runs and the [`super::F64`] backend runs as a block of one)
 //! and its value in MPFR (into a given float, which the tape's MPFR evaluator and the
-//! [`super::Mpfr`] backend both use). Exact values are `super::exact_builtin`; derivatives are
-//! in `diff.rs`.
+//! [`super::Mpfr`] backend both use). Exact values are [`Builtin::exact`] in the function table
+//! (`expr/func.rs`); derivatives are in `diff.rs`.
 //!
 //! Each is one `match` over [`Builtin`], outside the loop over points, so that the f64 block
 //! loops stay free of dispatch and vectorise.
@@ -24,7 +24,7 @@ pub(crate) fn check_domain(f: Builtin, sign: Option<Ordering>) -> Result<(), Fai
 }
 
 /// `sign(t)` in f64: -1, 0 or 1 (0 for ±0; NaN stays NaN for the caller to report).
-pub fn sign_f64(t: f64) -> f64 {
+pub(crate) fn sign_f64(t: f64) -> f64 {
     if t > 0.0 {
         1.0
     } else if t < 0.0 {

@@ -12,7 +12,7 @@ pub mod tape;
 mod value;
 pub mod written;
 
-pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr, exact_builtin};
+pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr};
 pub use value::{Value, nearest_f64};
 
 use crate::error::{Error, Request, Result};
@@ -210,12 +210,12 @@ pub fn evaluate(
     point: &Point,
     mode: Mode,
 ) -> Result<(Vec<Value>, Option<String>)> {
-    evaluate_guarded(store, roots, &[], point, mode).map_err(|e| explain(store, e))
+    evaluate_guarded(store, roots, &[], point, mode).map_err(|e| describe_error(store, e))
 }
 
 /// [`evaluate`] that also checks the domain conditions of the input as written
 /// ([`evaluate_with_conditions`]). A failed condition is [`EvalError::Condition`], which
-/// [`explain`] words without a place and [`explain_in`] points into the source.
+/// [`describe_error`] words without a place and [`describe_error_in`] points into the source.
 pub fn evaluate_guarded(
     store: &Store,
     roots: &[Id],
@@ -282,13 +282,13 @@ pub fn exact_or_mpfr<T>(
     }
 }
 
-/// [`explain`], pointing at the place in the source (`src`, named `src_name`) of a failed
-/// domain condition: the conditions' spans must be into that source.
-pub fn explain_in(store: &Store, e: EvalError, src_name: &str, src: &str) -> Error {
+/// [`describe_error`], pointing at the place in the source (`src`, named `src_name`) of a
+/// failed domain condition: the conditions' spans must be into that source.
+pub fn describe_error_in(store: &Store, e: EvalError, src_name: &str, src: &str) -> Error {
     let EvalError::Condition(c, inner) = e else {
-        return explain(store, e);
+        return describe_error(store, e);
     };
-    let (message, help) = match explain(store, *inner) {
+    let (message, help) = match describe_error(store, *inner) {
         Error::Domain { message, help } => (message, help),
         other => return other,
     };
@@ -327,9 +327,9 @@ fn condition_help(message: &str, values: Option<String>, c: &Condition) -> Strin
 }
 
 /// Turns an evaluation failure into a user-facing error that names the subexpression.
-pub fn explain(store: &Store, e: EvalError) -> Error {
+pub fn describe_error(store: &Store, e: EvalError) -> Error {
     match e {
-        EvalError::Condition(_, inner) => match explain(store, *inner) {
+        EvalError::Condition(_, inner) => match describe_error(store, *inner) {
             Error::Domain { message, help } => Error::Domain {
                 message: format!("{message}, in the input as written"),
                 help,

@@ -14,7 +14,7 @@
 //! the same program at a higher precision.
 //!
 //! Input with no as-written meaning (`d(…)`, `f'(x)`, unspecified functions) is not
-//! compiled ([`compile_expr`] and [`compile_program`] return `None`): callers then evaluate
+//! compiled (`compile_expr` and `compile_program` return `None`): callers then evaluate
 //! the DAG, whose constants are rounded to nearest too.
 
 use super::tape::{BuildOp, Builder, Tape};
@@ -267,7 +267,7 @@ fn build(
 
 /// Compiles an expression as written, as a function of `inputs` (in that order). `None` if
 /// it uses a name not among `inputs` or something with no as-written meaning.
-pub fn compile_expr(store: &Store, e: &Expr, src: &str, inputs: &[Sym]) -> Option<Written> {
+pub(crate) fn compile_expr(store: &Store, e: &Expr, src: &str, inputs: &[Sym]) -> Option<Written> {
     build(store, src, inputs, &HashMap::new(), |b, scope| {
         Ok(vec![compile(b, e, scope)?])
     })
@@ -278,7 +278,7 @@ pub fn compile_expr(store: &Store, e: &Expr, src: &str, inputs: &[Sym]) -> Optio
 /// that order): each definition once, in the order written, each call of a user function
 /// expanded with its parameters bound. `None` as for [`compile_expr`], or if the program
 /// does not parse or an output is not among its live definitions.
-pub fn compile_program(
+pub(crate) fn compile_program(
     store: &Store,
     src: &str,
     live: &HashSet<&str>,

@@ -43,7 +43,7 @@ impl Condition {
 
 /// `conditions` without duplicates, numbers, and those whose node is part of `roots`: those
 /// are evaluated with the roots anyway. Linear in the size of `roots`, and free when there are none.
-pub fn prune_conditions(store: &Store, roots: &[Id], conditions: &mut Vec<Condition>) {
+pub(crate) fn prune_conditions(store: &Store, roots: &[Id], conditions: &mut Vec<Condition>) {
     // The common cases need no walk: a denominator that stays the root's (`1/(1 + exp(-z))`),
     // and a number (`x/2` records 1/2), which is defined.
     conditions.retain(|c| !roots.contains(&c.node) && store.as_num(c.node).is_none());

@@ -2,8 +2,10 @@
 //! arguments ([`Builtin::exact`], which the constructors fold with and the exact evaluator
 //! uses), and abstract functions.
 //!
-//! Derivative rules live in `diff.rs` and the MPFR and f64 rules in `eval/`, each a `match`
-//! over [`Builtin`], so adding a built-in is a compile error everywhere it must be taught.
+//! The other rules of a built-in are each written once, a `match` over [`Builtin`]: its
+//! partial derivatives in `diff.rs` (`diff::partial`), its value in f64 and MPFR and its
+//! domain in `eval/builtins.rs`; so adding a built-in is a compile error everywhere it must
+//! be taught.
 
 use super::Sym;
 use rug::Rational;

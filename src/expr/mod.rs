@@ -1,6 +1,6 @@
 //! The expression DAG: a hash-consed [`Store`] of [`Node`]s addressed by small [`Id`]s.
 //!
-//! Every node is built by the canonical constructors in [`build`], so two equal expressions are
+//! Every node is built by the canonical constructors in `build.rs`, so two equal expressions are
 //! one node and structural equality is id equality. A node's children always have smaller ids
 //! than the node itself (checked with `debug_assert!` on insertion, as egg's `RecExpr::add`
 //! does), so evaluators and printers can walk nodes in index order without recursion.
@@ -13,9 +13,10 @@ mod order;
 mod rules;
 
 pub(crate) use build::{rational_bits, rational_powi};
-pub use condition::{Condition, prune_conditions};
+pub use condition::Condition;
+pub(crate) use condition::prune_conditions;
 pub use func::{AbstractFn, BUILTINS, Builtin, Func, NoExactValue};
-pub use order::{natural_cmp, structural_cmp};
+pub(crate) use order::{natural_cmp, structural_cmp};
 
 use rug::Rational;
 use std::collections::HashMap;

@@ -20,7 +20,7 @@ fn rank(node: &Node) -> u8 {
 }
 
 /// Compares names so that embedded numbers compare by value: `w2 < w10`.
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (mut ai, mut bi) = (a.chars().peekable(), b.chars().peekable());
     loop {
         match (ai.peek().copied(), bi.peek().copied()) {
@@ -60,7 +60,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 /// Comparisons are memoised per call: derivatives share subexpressions, and comparing two
 /// shared DAGs child by child without a memo takes time exponential in their depth (the 10th
 /// derivative of `x^x`, 240 nodes, took seconds to print).
-pub fn structural_cmp(store: &Store, a: Id, b: Id) -> Ordering {
+pub(crate) fn structural_cmp(store: &Store, a: Id, b: Id) -> Ordering {
     Cmp {
         store,
         memo: HashMap::new(),

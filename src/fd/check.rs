@@ -33,7 +33,7 @@ pub struct FdParam {
     pub entries: Vec<FdEntry>,
 }
 
-/// The result of [`check`]: quotients and errors of every scheme for every parameter.
+/// The result of [`check_gradient`]: quotients and errors of every scheme for every parameter.
 #[derive(Debug, Clone)]
 pub struct FdReport {
     /// The step as requested, exact.
@@ -62,7 +62,7 @@ impl FdReport {
 /// Errors: [`Error::Usage`] for a step that is not positive (or that rounds to 0 or ∞ in the
 /// arithmetic), an empty scheme list, an invalid MPFR precision or an inconsistent objective;
 /// [`Error::Domain`] from evaluation (also when an f64 quotient overflows to ∞ or NaN).
-pub fn check(
+pub fn check_gradient(
     obj: &dyn Objective,
     delta: &Rational,
     schemes: &[Scheme],

@@ -26,19 +26,21 @@
 //! One job per file: `args` reads what the user asks for (arithmetics, schemes, steps);
 //! `objective` is what is differentiated; `quotients` computes the difference quotients,
 //! one loop for every arithmetic; `check` a gradient check at one step and the work
-//! estimate; `sweep` the error norms over many steps; `explain` the prose for students.
+//! estimate; `sweep` the error norms over many steps; `prose` the sentences for students.
 
 mod args;
 mod check;
-mod explain;
 mod objective;
+mod prose;
 mod quotients;
 mod sweep;
 
 pub use args::{Arith, Scheme, parse_ariths, parse_deltas, parse_schemes, parse_step};
-pub use check::{FdEntry, FdParam, FdReport, MAX_SECONDS, check, check_work, estimate_seconds};
-pub use explain::{explain, fmt_delta};
+pub use check::{
+    FdEntry, FdParam, FdReport, MAX_SECONDS, check_gradient, check_work, estimate_seconds,
+};
 pub use objective::{Objective, ProgramObjective};
+pub use prose::{fmt_delta, sweep_sentences};
 pub use sweep::{ErrorNorm, Measure, Series, StepEstimate, SweepReport, sweep};
 
 /// The largest MPFR precision (bits) a finite-difference experiment accepts.

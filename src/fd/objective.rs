@@ -116,7 +116,7 @@ impl<'a> ProgramObjective<'a> {
         let root = [self.root];
         eval::evaluate_with_conditions(&self.net.store, &root, &self.conditions, env, backend)
             .map(|mut v| v.remove(0))
-            .map_err(|e| self.net.explain(e))
+            .map_err(|e| self.net.describe_error(e))
     }
 
     /// The tape, compiled on first use; `None` if the output cannot be compiled (an input
@@ -277,7 +277,7 @@ impl Objective for ProgramObjective<'_> {
             .and_then(|mut v| v.remove(0).exact().map_err(|f| EvalError::At(self.root, f)))
             .map_err(|e| match e {
                 EvalError::At(_, Fail::NotExact) => Error::Request(Request::NotRational),
-                e => self.net.explain(e),
+                e => self.net.describe_error(e),
             })
     }
     fn gradient(&self) -> Result<Vec<Value>> {

@@ -5,7 +5,7 @@
 use rug::{Float, Rational};
 
 use super::check::{at, check_delta, par_map};
-use super::explain::fmt_delta;
+use super::prose::fmt_delta;
 use super::{Arith, Objective, Scheme};
 use crate::error::{Error, Result};
 use crate::eval::{Value, nearest_f64};

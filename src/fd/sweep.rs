@@ -242,8 +242,9 @@ pub(super) fn log10_rational(r: &Rational) -> f64 {
 /// Sweeps the step over `deltas` for every scheme in every arithmetic, measuring ‖∇̂ − ∇‖² and
 /// ‖∇̂ − ∇‖ against the symbolic gradient.
 ///
-/// The steps are sorted ascending and duplicates dropped. Errors as for [`check`], plus
-/// [`Error::Usage`] for an empty list of steps or arithmetics, or more than [`MAX_STEPS`] steps.
+/// The steps are sorted ascending and duplicates dropped. Errors as for
+/// [`check_gradient`](super::check_gradient), plus [`Error::Usage`] for an empty list of steps
+/// or arithmetics, or more than [`MAX_STEPS`] steps.
 pub fn sweep(
     obj: &dyn Objective,
     deltas: &[Rational],

@@ -4,8 +4,8 @@ use super::{Callee, Disp, Prec, layout};
 use crate::expr::{Builtin, Id, Store};
 use rug::Rational;
 
+pub use super::names::latex_name;
 use super::names::with_names_in_play;
-pub use super::names::{latex_name, latex_names};
 
 /// `id` as LaTeX (`-2 x \cdot \left(y - w x\right)` style, `\frac{1}{2 \sqrt{x}}`).
 ///

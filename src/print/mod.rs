@@ -1,6 +1,7 @@
-//! Printers: text, LaTeX, JSON. All walk the same DAG through one [`layout`].
+//! Printers: text and LaTeX (JSON is the reports' own, in `report/`). Both walk the same DAG
+//! through one `layout`.
 //!
-//! [`layout`] makes every presentation decision once (term order, where signs go, what goes
+//! `layout` makes every presentation decision once (term order, where signs go, what goes
 //! in a denominator, `x^(1/2)` as `sqrt(x)`); the text and LaTeX renderers only spell the
 //! result. Precedence levels follow SymPy's `printing/precedence.py`.
 
@@ -9,9 +10,10 @@ mod names;
 mod shared;
 mod text;
 
-pub use latex::{latex, latex_name, latex_names};
+pub use latex::{latex, latex_name};
 pub use names::with_names_in_play;
-pub use shared::{LetBound, latex_let_bound, let_bound, text_let};
+pub(crate) use shared::latex_let_bound;
+pub use shared::{LetBound, let_bound, text_let};
 pub use text::text;
 
 use crate::expr::{Func, Id, Node, Store, structural_cmp};

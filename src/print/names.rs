@@ -203,7 +203,7 @@ fn plain(name: &str) -> String {
 
 /// The LaTeX of each of `names`, the names in play in one output: [`latex_name`], except that
 /// names that would print alike are all spelt out, so that distinct names print differently.
-pub fn latex_names(names: &[&str]) -> Vec<String> {
+pub(super) fn latex_names(names: &[&str]) -> Vec<String> {
     let forms: Vec<String> = names.iter().map(|n| plain(n)).collect();
     // Per form, the distinct names that have it.
     let mut by_form: HashMap<&str, HashSet<&str>> = HashMap::new();

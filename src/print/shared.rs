@@ -33,7 +33,7 @@ pub fn let_bound(store: &Store, roots: &[Id]) -> LetBound {
 }
 
 /// [`let_bound`] in LaTeX: names are `t_{1}`, definitions and roots LaTeX.
-pub fn latex_let_bound(store: &Store, roots: &[Id]) -> LetBound {
+pub(crate) fn latex_let_bound(store: &Store, roots: &[Id]) -> LetBound {
     bound(store, roots, super::latex, super::latex_name)
 }
 

@@ -79,11 +79,16 @@ pub(super) fn adjoint_formula(net: &Network, a: &Adjoint, latex_mode: bool) -> S
 
 /// Above this many characters of text, a formula is printed with let-bindings of its shared
 /// subexpressions (`where t1 = …`) rather than as one tree.
-pub const SHARED_FORM_CHARS: usize = 600;
+pub(crate) const SHARED_FORM_CHARS: usize = 600;
 
 /// The let-bound form of `id`, when its tree is long and sharing makes it shorter.
 /// `text` is `id` printed as text, which the caller has anyway: its length decides.
-pub fn shared_form(store: &Store, id: Id, text: &str, latex: bool) -> Option<print::LetBound> {
+pub(crate) fn shared_form(
+    store: &Store,
+    id: Id,
+    text: &str,
+    latex: bool,
+) -> Option<print::LetBound> {
     let long = print::printed_size(store, id) > print::MAX_PRINT_NODES
         || text.chars().count() > SHARED_FORM_CHARS;
     if !long {

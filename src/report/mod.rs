@@ -4,8 +4,8 @@
 //!
 //! Each report has its own file, which gathers the report's data in a plain struct; its text,
 //! LaTeX and JSON renderers draw that struct (JSON through serde, in the struct's field order).
-//! The pieces shared by several reports: `tables` (aligned columns), [`points`] (a point as
-//! text, LaTeX or JSON), [`values`] (a value's digits for JSON) and [`formulas`] (partials,
+//! The pieces shared by several reports: `tables` (aligned columns), `points` (a point as
+//! text, LaTeX or JSON), `values` (a value's digits for JSON) and `formulas` (partials,
 //! chains of local derivatives, let-bound forms of long formulas).
 
 use crate::eval::Mode;
@@ -16,21 +16,20 @@ mod check;
 mod diff;
 mod explain;
 mod fd;
-pub mod formulas;
+mod formulas;
 mod grad;
-pub mod points;
+mod points;
 mod sweep;
 mod tables;
-pub mod values;
+mod values;
 
 pub use backprop::backprop;
 pub use check::check;
 pub use diff::{Derivative, DiffReport, EvalReport};
 pub use explain::{MAX_EXPLAIN_FACTORS, explain};
 pub use fd::fd;
-pub use formulas::{SHARED_FORM_CHARS, shared_form};
 pub use grad::{Form, MAX_GRAD_FACTORS, MAX_GRAD_NODES, grad};
-pub use points::{point_latex, point_text};
+pub use points::point_text;
 pub use sweep::sweep;
 
 /// Output formats of reports.

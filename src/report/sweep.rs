@@ -29,7 +29,7 @@ pub fn sweep(
     measure: Measure,
     style: Style,
 ) -> String {
-    let explanation = crate::fd::explain(r);
+    let explanation = crate::fd::sweep_sentences(r);
     match style {
         Style::Json => json_text(&SweepJson {
             program: &net.source.1,

@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 
 /// All the digits of a value as a decimal: doubles to 17 significant digits (enough to read
 /// back), exact and MPFR values to `digits`.
-pub fn all_digits(v: &Value, digits: usize) -> String {
+pub(crate) fn all_digits(v: &Value, digits: usize) -> String {
     match v {
         Value::F64(_) => v.to_decimal(17),
         _ => v.to_decimal(digits),
@@ -13,7 +13,7 @@ pub fn all_digits(v: &Value, digits: usize) -> String {
 }
 
 /// All digits of a value, for JSON: exact as an integer or `p/q`, floats in full.
-pub fn value_json(v: &Value) -> Json {
+pub(crate) fn value_json(v: &Value) -> Json {
     match v {
         Value::Exact(r) => Json::String(r.to_string()),
         Value::Mpfr(f) => Json::String(all_digits(v, format::digits_for_bits(f.prec()))),

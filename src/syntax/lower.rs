@@ -26,7 +26,7 @@ pub struct UserFn {
 }
 
 /// Turns AST into nodes, under a scope of functions.
-pub struct Lowerer<'a> {
+pub(crate) struct Lowerer<'a> {
     /// The store nodes go into.
     pub store: &'a mut Store,
     src: &'a str,
@@ -61,19 +61,15 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Edit distance, for "did you mean".
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    distance(a, b)
-}
-
-pub(crate) fn distance(a: &str, b: &str) -> usize {
+/// Edit distance (Levenshtein: a transposition is two edits; [`suggest`] counts it as one),
+/// for "did you mean".
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let sub = prev[j] + usize::from(ca != *cb);
-            // a transposition counts as one edit (sigmiod → sigmoid)
             cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
         }
         prev = cur;
@@ -83,11 +79,11 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
 
 /// `sqrt(t)`, a function of the language that is not in the function table: it is built as
 /// the power `t^(1/2)`.
-pub const SQRT: &str = "sqrt";
+pub(crate) const SQRT: &str = "sqrt";
 
 /// `d(f, x)`, the derivative operator. Not a function: a program cannot define a function
 /// called `d`, but `d` is a fine variable name.
-pub const DERIVATIVE: &str = "d";
+const DERIVATIVE: &str = "d";
 
 /// Whether `name` is a function of the language (a built-in, `heaviside`, `sqrt`): never a
 /// variable, and no program may define it. The one list every reader and the command line
@@ -113,7 +109,7 @@ fn known_names() -> impl Iterator<Item = &'static str> {
 /// A built-in name close to `name`, for suggestions: only for names of three or more
 /// characters, a plausible typo (`sigmiod`, `tahn`); one-letter and Greek names (`f`, `σ`, `ℓ`)
 /// are the textbook's unspecified functions, not typos.
-pub fn suggest(name: &str) -> Option<&'static str> {
+pub(crate) fn suggest(name: &str) -> Option<&'static str> {
     if name.chars().count() < 3 {
         return None;
     }
@@ -121,7 +117,7 @@ pub fn suggest(name: &str) -> Option<&'static str> {
     known_names()
         .filter(|k| *k != name)
         .map(|k| {
-            let mut d = distance(&lower, k);
+            let mut d = edit_distance(&lower, k);
             // transpositions: swap adjacent characters and compare
             let cs: Vec<char> = lower.chars().collect();
             for i in 0..cs.len().saturating_sub(1) {
@@ -151,7 +147,7 @@ fn nearest(name: &str) -> Option<&'static str> {
     };
     known_names()
         .filter(|k| common(k) > 0)
-        .min_by_key(|k| (std::cmp::Reverse(common(k)), distance(&lower, k)))
+        .min_by_key(|k| (std::cmp::Reverse(common(k)), edit_distance(&lower, k)))
 }
 
 impl<'a> Lowerer<'a> {
@@ -558,12 +554,7 @@ impl<'a> Lowerer<'a> {
 
 /// Lowers a standalone expression (unknown calls become unspecified functions).
 /// Returns the node and any warnings for the user.
-pub fn lower_expr(
-    store: &mut Store,
-    e: &Expr,
-    src: &str,
-    src_name: &str,
-) -> Result<(Id, Vec<String>)> {
+fn lower_expr(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Result<(Id, Vec<String>)> {
     let mut l = Lowerer::new(store, src, src_name);
     let id = l.expr(e)?;
     Ok((id, l.warnings))

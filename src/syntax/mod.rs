@@ -8,11 +8,10 @@ mod names;
 mod number;
 mod parser;
 
-pub(crate) use lower::distance;
+pub(crate) use lower::{Lowerer, SQRT, edit_distance, suggest};
 pub use lower::{
-    DERIVATIVE, Lowerer, ReadExpr, SQRT, UserFn, edit_distance, is_function_name,
-    is_reserved_function_name, lower_expr, normalize_name, read_expr, read_expr_conditions,
-    suggest,
+    ReadExpr, UserFn, is_function_name, is_reserved_function_name, normalize_name, read_expr,
+    read_expr_conditions,
 };
 pub use names::{lookalike_warning, name_spans};
 pub use number::{MAX_LITERAL_EXPONENT, NumberError, parse_exact, parse_number};

@@ -35,10 +35,10 @@ impl Builder<'_> {
                     .into();
             }
         };
-        self.explain(pos, positives, tokens).into()
+        self.unexpected_at(pos, positives, tokens).into()
     }
 
-    fn explain(&self, pos: usize, positives: &[Rule], tokens: &[Token]) -> SourceError {
+    fn unexpected_at(&self, pos: usize, positives: &[Rule], tokens: &[Token]) -> SourceError {
         let index = tokens.partition_point(|t| t.start < pos);
         let next = tokens.get(index).copied();
         let prev = index.checked_sub(1).map(|i| tokens[i]);

@@ -73,15 +73,15 @@ fn fmt_step_log10(l: f64) -> String {
 /// One or two plain sentences per series, for a student reading the plot: the slope of the
 /// truncation branch, where the minimum is, whether rounding error takes over, and the
 /// textbook estimate of the best step.
-pub fn explain(report: &SweepReport) -> Vec<String> {
+pub fn sweep_sentences(report: &SweepReport) -> Vec<String> {
     report
         .series
         .iter()
-        .map(|s| explain_series(report, s))
+        .map(|s| series_sentences(report, s))
         .collect()
 }
 
-fn explain_series(report: &SweepReport, s: &Series) -> String {
+fn series_sentences(report: &SweepReport, s: &Series) -> String {
     let n = report.deltas.len();
     let name = format!("{} differences in {}", s.scheme, s.arith.describe());
     let order = if s.scheme.order() == 1 {

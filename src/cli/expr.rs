@@ -1,0 +1,301 @@
+//! The expression commands, `diff` and `eval`: an expression read from the command line,
+//! its inputs checked for values, and its domain errors pointed at in its text.
+
+use super::{
+    DiffArgs, EvalArgs, EvalOpts, Output, cli_name, mode, no_value, note_digits, parse_point,
+    point_lookalikes, read_source, read_text_file, style, warn_undefined_rows,
+};
+use crate::error::{Error, Result};
+use crate::eval::{self, Point, Value};
+use crate::expr::{Condition, Id, Store};
+use crate::report;
+use crate::span::Span;
+use crate::syntax;
+
+/// Where an expression came from: its text and the name diagnostics show for it.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    text: &'a str,
+    name: &'a str,
+}
+
+/// Evaluates `id` at the input's point, checking the domain conditions of the input as
+/// written (`conditions`); errors point into the source where they can.
+fn evaluate_one(
+    input: &ExprInput,
+    id: Id,
+    conditions: &[Condition],
+    opts: &EvalOpts,
+    out: &mut Output,
+) -> Result<Value> {
+    let store = &input.store;
+    let source = input.source();
+    check_values(store, id, &input.point, source)?;
+    let (vals, note) = eval::evaluate_guarded(store, &[id], conditions, &input.point, mode(opts))
+        .map_err(|e| {
+        locate(
+            eval::describe_error_in(store, e, &input.src_name, &input.src),
+            source,
+        )
+    })?;
+    if let Some(n) = note {
+        out.warnings.push(format!("note: {n}"));
+    }
+    Ok(vals.into_iter().next().expect("one root, one value"))
+}
+
+/// A domain error that names its subexpression (`log of zero in log(x - 1)`), pointed at in
+/// the source when the subexpression is written there (spaces aside).
+fn locate(e: Error, source: Source<'_>) -> Error {
+    let Error::Domain { message, help } = e else {
+        return e;
+    };
+    let place = message.rsplit_once(" in ").and_then(|(_, sub)| {
+        // Byte offsets of the source's non-space characters, to map a match back.
+        let (squeezed, offsets): (String, Vec<usize>) = source
+            .text
+            .char_indices()
+            .filter(|(_, c)| !c.is_whitespace())
+            .map(|(i, c)| (c, i))
+            .unzip();
+        let wanted: String = sub.chars().filter(|c| !c.is_whitespace()).collect();
+        if wanted.is_empty() {
+            return None;
+        }
+        let at = squeezed.find(&wanted)?;
+        let first = squeezed[..at].chars().count();
+        let last = first + wanted.chars().count() - 1;
+        let end = offsets[last] + source.text[offsets[last]..].chars().next()?.len_utf8();
+        Some((offsets[first], end))
+    });
+    match place {
+        Some((start, end)) => {
+            let e = crate::error::SourceError::new(
+                source.name,
+                source.text,
+                start,
+                end,
+                message,
+                "fails here",
+            );
+            Error::DomainAt(Box::new(match help {
+                Some(h) => e.with_help(h),
+                None => e,
+            }))
+        }
+        None => Error::Domain { message, help },
+    }
+}
+
+/// Before evaluating `id`: every variable it needs has a value, or an error that points at
+/// the first one without a value in the source, and says when it is read as `1e` (1·e) where
+/// an exponent was meant, or when `--at` gives a look-alike of it.
+fn check_values(store: &Store, id: Id, point: &Point, source: Source<'_>) -> Result<()> {
+    let missing: Vec<&str> = store
+        .free_symbols(id)
+        .into_iter()
+        .filter(|s| !point.contains_key(s))
+        .map(|s| store.name(s))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let found = syntax::name_spans(source.text)
+        .into_iter()
+        .find(|(n, _, _)| missing.contains(&n.as_str()));
+    let name = found.as_ref().map_or(missing[0], |(n, _, _)| n.as_str());
+    let message = no_value(name);
+    let given: Vec<&str> = point.keys().map(|s| store.name(*s)).collect();
+    let help = if let Some(w) = given
+        .iter()
+        .find_map(|g| syntax::lookalike_warning(g, [name], "the expression").map(|_| g))
+    {
+        Some(format!(
+            "--at gives `{w}`, which looks like `{name}` but is a different name (another alphabet)"
+        ))
+    } else if let Some((_, start, _)) = found.as_ref().filter(|(n, start, _)| {
+        n.starts_with(['e', 'E']) && source.text[..*start].ends_with(|c: char| c.is_ascii_digit())
+    }) {
+        let number_start = source.text[..*start]
+            .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .map_or(0, |i| i + 1);
+        let number = &source.text[number_start..*start];
+        Some(format!(
+            "`{number}{name}` is read as {number}·{name}; for a power of ten write the exponent, e.g. {number}e-4 (and exp(1) for Euler's number)"
+        ))
+    } else {
+        None
+    };
+    match found {
+        Some((_, start, end)) => {
+            let e = crate::error::SourceError::new(
+                source.name,
+                source.text,
+                start,
+                end,
+                message,
+                "this has no value",
+            );
+            Err(match help {
+                Some(h) => e.with_help(h),
+                None => e,
+            }
+            .into())
+        }
+        None => Err(Error::Usage(match help {
+            Some(h) => format!("{message}\n{h}"),
+            None => message,
+        })),
+    }
+}
+
+/// An expression from the command line (or standard input) and the `--at` point, read
+/// into a new store; warnings go into the output.
+struct ExprInput {
+    store: Store,
+    expr: Id,
+    /// Where the expression as written is defined beyond what `expr` shows.
+    conditions: Vec<Condition>,
+    src: String,
+    src_name: String,
+    point: Point,
+}
+
+impl ExprInput {
+    fn source(&self) -> Source<'_> {
+        Source {
+            text: &self.src,
+            name: &self.src_name,
+        }
+    }
+
+    /// Warnings for `--at` names that look like the expression's but are not.
+    fn lookalikes(&self) -> (Vec<String>, Vec<String>) {
+        let free_names: Vec<String> = self
+            .store
+            .free_symbols(self.expr)
+            .into_iter()
+            .map(|s| self.store.name(s).to_string())
+            .collect();
+        let warnings = point_lookalikes(
+            &self.store,
+            &self.point,
+            free_names.iter().map(String::as_str),
+            "the expression",
+        );
+        (free_names, warnings)
+    }
+}
+
+fn read_expression(arg: &str, at: &[String]) -> Result<(ExprInput, Output)> {
+    let (src, src_name) = read_source(arg)?;
+    let mut store = Store::new();
+    let read = syntax::read_expr_conditions(&mut store, &src, src_name)?;
+    let point = parse_point(&mut store, at)?;
+    let input = ExprInput {
+        store,
+        expr: read.id,
+        conditions: read.conditions,
+        src_name: src_name.to_string(),
+        src,
+        point,
+    };
+    let out = Output {
+        warnings: read.warnings,
+        ..Output::default()
+    };
+    Ok((input, out))
+}
+
+pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
+    let (mut input, mut out) = read_expression(&a.expr, &a.eval.at)?;
+    let e = input.expr;
+    let (free_names, lookalikes) = input.lookalikes();
+    out.warnings.extend(lookalikes);
+    // A derivative is defined where its function is: the function's conditions, and the
+    // function itself.
+    let mut conditions = input.conditions.clone();
+    conditions.push(Condition::function(e, Span::new(0, input.src.len())));
+    let evaluate = !a.eval.at.is_empty();
+    note_digits(&a.eval, &mut out);
+    let mut results = Vec::new();
+    for name in &a.wrt {
+        let name = cli_name("--wrt", name)?;
+        if syntax::is_function_name(&name) {
+            return Err(Error::Usage(format!(
+                "--wrt {name}: `{name}` is a function, not a variable; differentiate by a variable of the expression, e.g. --wrt x"
+            )));
+        }
+        if let Some(w) = syntax::lookalike_warning(
+            &name,
+            free_names.iter().map(String::as_str),
+            "the expression",
+        ) {
+            out.warnings.push(w);
+        }
+        let var = input.store.intern(&name);
+        let d = crate::diff::diff_n(&mut input.store, e, var, a.order)?;
+        let value = if evaluate {
+            Some(evaluate_one(&input, d, &conditions, &a.eval, &mut out)?)
+        } else {
+            None
+        };
+        results.push(report::Derivative {
+            wrt: name,
+            id: d,
+            value,
+        });
+    }
+    let ExprInput {
+        store, point, src, ..
+    } = input;
+    let report = report::DiffReport {
+        store: &store,
+        expr: e,
+        src: &src,
+        order: a.order,
+        derivatives: results,
+        point: &point,
+        free_names: &free_names,
+        digits: a.eval.digits,
+        precision: a.eval.precision,
+    };
+    out.stdout = report.render(style(a.eval.format));
+    Ok(out)
+}
+
+pub(super) fn run_eval(a: EvalArgs) -> Result<Output> {
+    let (mut input, mut out) = read_expression(&a.expr, &a.eval.at)?;
+    let e = input.expr;
+    out.warnings.extend(input.lookalikes().1);
+    if let Some(file) = &a.points {
+        let csv = read_text_file(file)?;
+        let conds: Vec<Id> = input.conditions.iter().map(|c| c.node).collect();
+        out.stdout =
+            crate::points::points_csv_guarded(&mut input.store, e, &conds, "value", &[], &csv)?;
+        warn_undefined_rows(&mut out);
+        return Ok(out);
+    }
+    note_digits(&a.eval, &mut out);
+    let v = evaluate_one(&input, e, &input.conditions, &a.eval, &mut out)?;
+    // In f64 the input is computed as written, as NumPy would (`0.1 + 0.2`); the evaluation
+    // above checked its domain and gives the errors with their places.
+    let v = match v {
+        Value::F64(_) => Value::F64(
+            eval::written::eval_expr_f64(&input.store, &input.src, e, &input.point)
+                .map_err(|err| locate(err, input.source()))?,
+        ),
+        v => v,
+    };
+    let ExprInput { store, src, .. } = input;
+    let report = report::EvalReport {
+        store: &store,
+        expr: e,
+        src: &src,
+        value: v,
+        digits: a.eval.digits,
+        precision: a.eval.precision,
+    };
+    out.stdout = report.render(style(a.eval.format));
+    Ok(out)
+}

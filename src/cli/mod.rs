@@ -1,0 +1,304 @@
+//! The command line: flags (clap) turned into calls of the library, results into text.
+//!
+//! Nothing here prints: [`run`] returns what to print, so the binary stays a few lines and
+//! tests can call the commands directly.
+
+mod args;
+mod expr;
+mod program;
+
+pub use args::{
+    CheckArgs, Cli, Command, DiffArgs, EvalArgs, EvalOpts, ExplainArgs, FdArgs, FloatKind, Format,
+    GradArgs, GradForm, MeasureArg, ProgramArgs, ProgramOpts, SweepArgs, argument_hint,
+};
+
+use crate::error::{Error, Request, Result};
+use crate::eval::{Mode, Point, format};
+use crate::expr::Store;
+use crate::report;
+use crate::syntax;
+use expr::{run_diff, run_eval};
+use program::{run_backprop, run_check, run_explain, run_fd, run_grad, run_sweep};
+use std::io::Read;
+
+/// What a command produced: text for stdout, and notes and warnings for stderr.
+#[derive(Debug, Default, Clone)]
+pub struct Output {
+    /// For standard output.
+    pub stdout: String,
+    /// For standard error.
+    pub warnings: Vec<String>,
+    /// The exit code when the command ran but its answer is "no" (`check` of a wrong claim: 1).
+    pub exit: u8,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<Output> {
+    run_command(cli).map_err(worded)
+}
+
+/// A library error in the words of the command line: a [`Request`] names the flag that
+/// makes it.
+fn worded(e: Error) -> Error {
+    let Error::Request(r) = e else {
+        return e;
+    };
+    Error::Usage(match r {
+        Request::NoValue { name } => no_value(&name),
+        Request::NoDefinition { name } => {
+            format!("--of {name}: the program has no definition named `{name}`")
+        }
+        Request::NotAnInput { name, output } => {
+            format!("--data {name}: `{name}` is not an input of `{output}`")
+        }
+        Request::ParameterAsData { name } => {
+            format!("--data {name}: the program's `wrt` names `{name}` as a parameter")
+        }
+        Request::NotRational => format!("{r} (use --arith f64 or mpfr:BITS)"),
+    })
+}
+
+/// A program command's result, with an input that has no value pointed at where the program
+/// first uses it (the file is read again only then; a program from standard input is not).
+fn in_program(file: &str, result: Result<Output>) -> Result<Output> {
+    let Err(Error::Request(Request::NoValue { name })) = result else {
+        return result;
+    };
+    let place = (file != "-")
+        .then(|| std::fs::read_to_string(file).ok())
+        .flatten()
+        .and_then(|src| {
+            let (_, start, end) = syntax::name_spans(&src)
+                .into_iter()
+                .find(|(n, _, _)| *n == name)?;
+            Some((src, start, end))
+        });
+    match place {
+        Some((src, start, end)) => Err(crate::error::SourceError::new(
+            file,
+            &src,
+            start,
+            end,
+            format!("no value for `{name}`"),
+            "this has no value",
+        )
+        .with_help(format!(
+            "give it one in the program's `at` line (`at {name} = 1`) or with --at {name}=1"
+        ))
+        .into()),
+        None => Err(Error::Request(Request::NoValue { name })),
+    }
+}
+
+/// The error for an input without a value.
+fn no_value(name: &str) -> String {
+    format!("no value for `{name}`: give one, e.g. --at {name}=1")
+}
+
+fn run_command(cli: Cli) -> Result<Output> {
+    // A program command's file, to point into when an input has no value.
+    let file = match (&cli.command, &cli.file) {
+        (Some(Command::Backprop(a)), _) => Some(a.file.clone()),
+        (
+            Some(
+                Command::Grad(GradArgs { program, .. })
+                | Command::Explain(ExplainArgs { program, .. })
+                | Command::Fd(FdArgs { program, .. })
+                | Command::Sweep(SweepArgs { program, .. })
+                | Command::Check(CheckArgs { program, .. }),
+            ),
+            _,
+        ) => Some(program.file.clone()),
+        (None, file) => file.clone(),
+        _ => None,
+    };
+    let result = match (cli.command, cli.file) {
+        (Some(Command::Diff(a)), _) => run_diff(a),
+        (Some(Command::Eval(a)), _) => run_eval(a),
+        (Some(Command::Backprop(a)), _) => run_backprop(a),
+        (Some(Command::Grad(a)), _) => run_grad(a),
+        (Some(Command::Explain(a)), _) => run_explain(a),
+        (Some(Command::Fd(a)), _) => run_fd(a),
+        (Some(Command::Sweep(a)), _) => run_sweep(a),
+        (Some(Command::Check(a)), _) => run_check(a),
+        (None, Some(file)) => run_backprop(ProgramArgs {
+            file,
+            opts: cli.opts,
+        }),
+        (None, None) => Err(Error::Usage(
+            "nothing to do: give a program file (e.g. `chainrule examples/hw7_relu.chain`) or a subcommand; see --help"
+                .into(),
+        )),
+    };
+    match file {
+        Some(file) => in_program(&file, result),
+        None => result,
+    }
+}
+
+fn read_program(file: &str) -> Result<(String, String)> {
+    if file == "-" {
+        let (s, n) = read_source(file)?;
+        return Ok((s, n.to_string()));
+    }
+    let bytes = std::fs::read(file).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "there is no such file".to_string(),
+            std::io::ErrorKind::IsADirectory => "it is a directory, not a file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        Error::Usage(format!("cannot read {file}: {why}"))
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok((s, file.to_string())),
+        Err(e) => {
+            // Where the first bad byte is, as a line and column a student can find.
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let text = String::from_utf8_lossy(good);
+            let line = text.matches('\n').count() + 1;
+            let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let byte = e.as_bytes()[good.len()];
+            Err(Error::Usage(format!(
+                "cannot read {file}: it is not UTF-8 text (byte 0x{byte:02X} at line {line}, column {column}); save it as UTF-8"
+            )))
+        }
+    }
+}
+
+/// Batch results are IEEE doubles, NaN or infinite outside the domain, as NumPy's would
+/// be; say how many rows are, so that no one mistakes them for values.
+fn warn_undefined_rows(out: &mut Output) {
+    let bad: Vec<usize> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .enumerate()
+        .filter(|(_, l)| {
+            l.split(',')
+                .any(|c| c.parse::<f64>().map_or(true, |x| !x.is_finite()))
+        })
+        .map(|(i, _)| i + 1)
+        .collect();
+    if let Some(first) = bad.first() {
+        out.warnings.push(format!(
+            "warning: {} of the points (the first is row {first}) are outside the domain: their values are NaN or infinite",
+            bad.len()
+        ));
+    }
+}
+
+/// A text file's contents (`-` for standard input), with the same messages as programs.
+fn read_text_file(file: &str) -> Result<String> {
+    read_program(file).map(|(text, _)| text)
+}
+
+fn style(f: Format) -> report::Style {
+    match f {
+        Format::Text => report::Style::Text,
+        Format::Latex => report::Style::Latex,
+        Format::Json => report::Style::Json,
+    }
+}
+
+fn numbers(opts: &EvalOpts) -> report::Numbers {
+    report::Numbers {
+        mode: mode(opts),
+        digits: opts.digits,
+    }
+}
+
+fn read_source(arg: &str) -> Result<(String, &'static str)> {
+    if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::Usage(format!("cannot read standard input: {e}")))?;
+        Ok((s, "<stdin>"))
+    } else {
+        Ok((arg.to_string(), "<expression>"))
+    }
+}
+
+/// Parses `--at` values (`x=1,y=3/4`) into an exact point.
+pub fn parse_point(store: &mut Store, specs: &[String]) -> Result<Point> {
+    let mut point = Point::new();
+    for spec in specs {
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some((name, value)) = item.split_once('=') else {
+                return Err(Error::Usage(format!(
+                    "--at expects NAME=VALUE pairs separated by commas, e.g. --at x=1,y=0.5; got `{item}`"
+                )));
+            };
+            let name = cli_name("--at", name)?;
+            let v = parse_value(value.trim())
+                .map_err(|msg| Error::Usage(format!("--at {name}={}: {msg}", value.trim())))?;
+            let s = store.intern(&name);
+            store.set_written_value(s, &v, value.trim());
+            if point.insert(s, v).is_some() {
+                return Err(Error::Usage(format!("--at gives `{name}` twice")));
+            }
+        }
+    }
+    Ok(point)
+}
+
+/// A name given on the command line (`--wrt`, `--at`), normalized as the parser normalizes
+/// names, when it is one by the grammar's rule.
+fn cli_name(flag: &str, raw: &str) -> Result<String> {
+    let name = syntax::normalize_name(raw.trim());
+    if syntax::is_name(&name) {
+        Ok(name)
+    } else {
+        Err(Error::Usage(format!(
+            "{flag}: `{name}` is not a variable name (a name is a letter, then letters, digits and `_`: x, w1, y_hat, ŷ)"
+        )))
+    }
+}
+
+/// A warning for each name of `point` that does not occur in `names` while a look-alike does.
+fn point_lookalikes<'a>(
+    store: &'a Store,
+    point: &Point,
+    names: impl Iterator<Item = &'a str> + Clone,
+    where_: &str,
+) -> Vec<String> {
+    point
+        .keys()
+        .filter_map(|s| syntax::lookalike_warning(store.name(*s), names.clone(), where_))
+        .collect()
+}
+
+/// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3` ([`syntax::parse_exact`]).
+pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
+    syntax::parse_exact(text).map_err(|e| e.message(text))
+}
+
+/// Says so when `--digits` asks for more digits than `--precision` carries: MPFR values print
+/// at most that many ([`format::decimal`]), not digits of noise.
+fn note_digits(opts: &EvalOpts, out: &mut Output) {
+    let most = format::digits_for_bits(opts.precision);
+    if opts.float != Some(FloatKind::F64) && opts.digits > most {
+        out.warnings.push(format!(
+            "note: {} bits carry about {most} significant digits, so values computed in MPFR print at most {most} (not the {} of --digits); raise --precision for more",
+            opts.precision, opts.digits
+        ));
+    }
+}
+
+fn mode(opts: &EvalOpts) -> Mode {
+    match opts.float {
+        Some(FloatKind::F64) => Mode::F64,
+        Some(FloatKind::Mpfr) => Mode::Mpfr(opts.precision),
+        None => Mode::Auto(opts.precision),
+    }
+}
+
+fn text_or_json(f: Format, cmd: &str) -> Result<report::Style> {
+    match f {
+        Format::Latex => Err(Error::Usage(format!(
+            "`{cmd}` prints text or JSON; for a figure use `chainrule sweep --plot FILE.svg`"
+        ))),
+        f => Ok(style(f)),
+    }
+}

@@ -1,0 +1,253 @@
+//! The program commands (`backprop`, `grad`, `explain`, `check`, `fd`, `sweep`): a program
+//! loaded with the command line's options, its report run, errors worded with the commands
+//! to use instead.
+
+use super::{
+    CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, MeasureArg, Output, ProgramArgs, SweepArgs,
+    cli_name, note_digits, numbers, parse_point, point_lookalikes, read_program, read_text_file,
+    style, text_or_json, warn_undefined_rows,
+};
+use crate::error::{Error, Result, TooLarge};
+use crate::eval::Point;
+use crate::expr::{Id, Sym};
+use crate::network::{self, Network};
+use crate::print;
+use crate::report;
+use crate::syntax;
+use crate::{fd, plot};
+
+fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
+    let (src, name) = read_program(&a.file)?;
+    let mut net = network::load(&src, &name, a.opts.of.as_deref())?;
+    net.set_data(&a.opts.data)?;
+    let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
+    // As in a file's `at` line, an intermediate's value is computed, not given.
+    if let Some(s) = extra
+        .keys()
+        .find(|s| net.defs.iter().any(|d| d.name == **s))
+    {
+        let n = net.store.name(*s);
+        return Err(Error::Usage(format!(
+            "--at {n}: `{n}` is an intermediate of the program: its value is computed, not given"
+        )));
+    }
+    let point = net.point_with(&extra);
+    let names = program_names(&net);
+    let mut out = Output {
+        warnings: std::mem::take(&mut net.warnings),
+        ..Output::default()
+    };
+    out.warnings.extend(point_lookalikes(
+        &net.store,
+        &extra,
+        names.iter().map(String::as_str),
+        "the program",
+    ));
+    Ok((net, point, out))
+}
+
+pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
+    let (mut net, point, mut out) = load_network(&a)?;
+    note_digits(&a.opts.eval, &mut out);
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::backprop(
+            &mut net,
+            &point,
+            numbers(&a.opts.eval),
+            style(a.opts.eval.format),
+        )
+    })?;
+    Ok(out)
+}
+
+pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
+    let (mut net, point, mut out) = load_network(&a.program)?;
+    if let Some(file) = &a.points {
+        let csv = read_text_file(file)?;
+        let root = net.output_def().expanded;
+        let name = net.name(net.output_def().name).to_string();
+        let params = net.params.clone();
+        let conds: Vec<Id> = net.expanded_conditions().iter().map(|c| c.node).collect();
+        out.stdout =
+            crate::points::points_csv_guarded(&mut net.store, root, &conds, &name, &params, &csv)?;
+        warn_undefined_rows(&mut out);
+        return Ok(out);
+    }
+    note_digits(&a.program.opts.eval, &mut out);
+    let output = net.output_def();
+    if net.params.is_empty() {
+        let name = net.name(output.name);
+        return Err(Error::Usage(
+            if net.store.free_symbols(output.expanded).is_empty() {
+                format!(
+                    "nothing to differentiate: `{name}` = {} is a constant",
+                    print::text(&net.store, output.expanded)
+                )
+            } else {
+                format!(
+                    "nothing to differentiate: every input of `{name}` is data, none a parameter"
+                )
+            },
+        ));
+    }
+    let form = match a.form {
+        GradForm::Intermediates => report::Form::Intermediates,
+        GradForm::Expanded => report::Form::Expanded,
+        GradForm::Both => report::Form::Both,
+    };
+    let point = if point.is_empty() { None } else { Some(&point) };
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::grad(
+            &mut net,
+            point,
+            numbers(&a.program.opts.eval),
+            form,
+            style(a.program.opts.eval.format),
+        )
+    })
+    .map_err(word_too_large)?;
+    Ok(out)
+}
+
+/// A report too large to write out, with the command or flag to use instead.
+fn word_too_large(e: Error) -> Error {
+    let Error::TooLarge(t) = e else { return e };
+    let instead = match t {
+        TooLarge::ChainForm { .. } => {
+            "use `chainrule backprop`, whose adjoints share their work and stay linear in the size of the network, \
+             or `chainrule explain --wrt W` for one parameter"
+        }
+        TooLarge::Expanded { .. } => {
+            "use `--form intermediates`, or `chainrule backprop`, which stays linear in the size of the network"
+        }
+        TooLarge::Derivation { .. } => {
+            "use `chainrule backprop`, which writes each adjoint once, in terms of the next"
+        }
+    };
+    Error::Limit(format!("{t}: {instead}"))
+}
+
+/// A variable of the program named on the command line: a parameter, an intermediate or an input.
+fn program_var(net: &Network, name: &str) -> Result<Sym> {
+    let name = cli_name("--wrt", name)?;
+    net.lookup(&name).filter(|s| net.knows(*s)).ok_or_else(|| {
+        let names = program_names(net);
+        let alike =
+            syntax::lookalike_warning(&name, names.iter().map(String::as_str), "the program")
+                .map_or(String::new(), |w| {
+                    format!(" ({})", w.trim_start_matches("warning: "))
+                });
+        Error::Usage(format!(
+            "--wrt {name}: the program has no variable named `{name}`{alike}"
+        ))
+    })
+}
+
+/// Runs a report with a program's names in play, so that in LaTeX names that would print
+/// alike are spelt out (see [`print::with_names_in_play`]).
+fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    print::with_names_in_play(&names, f)
+}
+
+/// The names of a program's inputs and intermediates.
+fn program_names(net: &Network) -> Vec<String> {
+    net.store
+        .free_symbols(net.output_def().expanded)
+        .into_iter()
+        .chain(net.defs.iter().map(|d| d.name))
+        .map(|s| net.store.name(s).to_string())
+        .collect()
+}
+
+pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
+    let (mut net, _point, mut out) = load_network(&a.program)?;
+    let v = program_var(&net, &a.wrt)?;
+    let c = crate::check::check(&mut net, v, &a.claim)?;
+    out.stdout = report::check(&mut net, &c, &a.claim, style(a.program.opts.eval.format));
+    // A wrong (or undecided) claim exits 1, so that scripts can test it.
+    out.exit = u8::from(!c.agrees());
+    Ok(out)
+}
+
+pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
+    let (mut net, point, mut out) = load_network(&a.program)?;
+    let v = program_var(&net, &a.wrt)?;
+    note_digits(&a.program.opts.eval, &mut out);
+    let point = if point.is_empty() { None } else { Some(&point) };
+    let names = program_names(&net);
+    out.stdout = in_play(&names, || {
+        report::explain(
+            &mut net,
+            v,
+            point,
+            numbers(&a.program.opts.eval),
+            style(a.program.opts.eval.format),
+        )
+    })
+    .map_err(word_too_large)?;
+    Ok(out)
+}
+
+pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
+    let fmt = text_or_json(a.program.opts.eval.format, "fd")?;
+    let (mut net, point, mut out) = load_network(&a.program)?;
+    let delta = fd::parse_step(&a.delta)?;
+    let schemes = fd::parse_schemes(&a.scheme)?;
+    let arith: fd::Arith = a.arith.parse()?;
+    let size = net.store.dag_size(net.output_def().expanded);
+    fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
+    let obj = fd::ProgramObjective::new(&mut net, &point)?;
+    let r = fd::check_gradient(&obj, &delta, &schemes, arith)?;
+    drop(obj);
+    out.stdout = report::fd(&net, &point, &r, a.program.opts.eval.digits, fmt);
+    Ok(out)
+}
+
+pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
+    let fmt = text_or_json(a.program.opts.eval.format, "sweep")?;
+    // Before any work: no output may overwrite the program or another output.
+    let writes: Vec<(&str, &str)> = [("--csv", &a.csv), ("--plot", &a.plot)]
+        .into_iter()
+        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+        .collect();
+    let files = crate::files::Outputs::plan(&[a.program.file.as_str()], &writes)?;
+    let (mut net, point, mut out) = load_network(&a.program)?;
+    let deltas = fd::parse_deltas(&a.deltas)?;
+    let schemes = fd::parse_schemes(&a.scheme)?;
+    let ariths = fd::parse_ariths(&a.arith)?;
+    let measure = match a.measure {
+        MeasureArg::Squared => fd::Measure::Squared,
+        MeasureArg::Norm => fd::Measure::Norm,
+    };
+    if let Some(path) = &a.plot {
+        plot::check_svg_path(path)?;
+    }
+    let size = net.store.dag_size(net.output_def().expanded);
+    fd::check_work(size, net.params.len(), deltas.len(), &schemes, &ariths)?;
+    let obj = fd::ProgramObjective::new(&mut net, &point)?;
+    let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
+    drop(obj);
+    // Everything rendered before anything is written.
+    let mut contents = Vec::new();
+    if let Some(path) = &a.csv {
+        contents.push((path, plot::sweep_csv(&r)));
+    }
+    if let Some(path) = &a.plot {
+        let title = format!(
+            "{}: {} at {}",
+            net.source.1,
+            net.name(net.output_def().name),
+            report::point_text(&net.store, &point)
+        );
+        contents.push((path, plot::sweep_svg(&r, &title, measure)?));
+    }
+    for (path, text) in contents {
+        files.write(path, text.as_bytes())?;
+        out.warnings.push(format!("wrote {path}"));
+    }
+    out.stdout = report::sweep(&net, &point, &r, measure, fmt);
+    Ok(out)
+}

@@ -1,0 +1,217 @@
+//! The backward pass and the other views of the chain rule over a program: the paths from
+//! the output to a variable, the sizes of their chain-rule forms, the expanded gradient.
+
+use super::{Adjoint, Backward, Edge, Network};
+use crate::diff::diff;
+use crate::expr::{Id, Sym};
+use std::collections::HashMap;
+
+impl Network {
+    /// The symbol `δ_v` for a variable.
+    fn delta_sym(&mut self, v: Sym) -> Sym {
+        let name = format!("δ_{}", self.store.name(v));
+        self.store.intern(&name)
+    }
+
+    /// The backward pass, symbolically.
+    pub fn backward(&mut self) -> Backward {
+        self.backward_for(&[])
+    }
+
+    /// The backward pass with, besides the parameters' gradients, the adjoints of the inputs
+    /// `extra` (data inputs, say) appended to [`Backward::gradient`], for reports about any
+    /// name of the program. Names already in the pass are not repeated.
+    pub fn backward_for(&mut self, extra: &[Sym]) -> Backward {
+        let live = self.live_defs();
+        let users = self.users();
+        let adjoints = live
+            .iter()
+            .rev()
+            .map(|&i| self.adjoint(self.defs[i].name, &users))
+            .collect();
+        let mut wanted = self.params.clone();
+        for v in extra {
+            if !wanted.contains(v) && !live.iter().any(|&i| self.defs[i].name == *v) {
+                wanted.push(*v);
+            }
+        }
+        let gradient = wanted.iter().map(|p| self.adjoint(*p, &users)).collect();
+        Backward { adjoints, gradient }
+    }
+
+    /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v` over the users `u` of `v`.
+    fn adjoint(&mut self, v: Sym, users: &HashMap<Sym, Vec<(Sym, Id)>>) -> Adjoint {
+        let out = self.defs[self.output].name;
+        let delta = self.delta_sym(v);
+        if v == out {
+            let one = self.store.num(1);
+            return Adjoint {
+                of: v,
+                delta,
+                terms: vec![],
+                formula: one,
+            };
+        }
+        let terms = users.get(&v).cloned().unwrap_or_default();
+        let mut f_terms = Vec::new();
+        for (u, local) in &terms {
+            // δ_E = 1: write the output's users' terms without it.
+            let du_node = if *u == out {
+                self.store.num(1)
+            } else {
+                let du = self.delta_sym(*u);
+                self.store.sym_node(du)
+            };
+            f_terms.push(self.store.mul(du_node, *local));
+        }
+        let formula = self.store.add_all(f_terms);
+        Adjoint {
+            of: v,
+            delta,
+            terms,
+            formula,
+        }
+    }
+
+    /// `∂E/∂v` in terms of intermediates and inputs: every `δ` of `bw` inlined. Each product
+    /// is flattened, so in a deep chain this costs time quadratic in the depth: it is for
+    /// display, while the backward pass itself keeps the adjoints shared.
+    pub fn inlined(&mut self, bw: &Backward, v: Sym) -> Id {
+        let by_sym: HashMap<Sym, &Adjoint> = bw
+            .adjoints
+            .iter()
+            .chain(&bw.gradient)
+            .map(|a| (a.of, a))
+            .collect();
+        let Some(target) = by_sym.get(&v) else {
+            return self.store.num(0);
+        };
+        let mut memo: HashMap<Sym, Id> = HashMap::new();
+        // The adjoints in sweep order: each depends only on earlier ones.
+        for a in bw.adjoints.iter().chain(&bw.gradient) {
+            let id = if a.terms.is_empty() {
+                self.store
+                    .num(if a.of == self.output_def().name { 1 } else { 0 })
+            } else {
+                let terms: Vec<Id> = a
+                    .terms
+                    .iter()
+                    .map(|(u, local)| {
+                        let du = memo[u];
+                        self.store.mul(du, *local)
+                    })
+                    .collect();
+                self.store.add_all(terms)
+            };
+            memo.insert(a.of, id);
+            if a.of == target.of {
+                return id;
+            }
+        }
+        memo[&v]
+    }
+
+    /// The local derivatives of the definitions the output depends on: `(user, used,
+    /// ∂user/∂used)` for each name a definition uses with a nonzero partial, users from the
+    /// output down.
+    fn local_edges(&mut self) -> Vec<Edge> {
+        let mut edges = Vec::new();
+        for i in self.live_defs().into_iter().rev() {
+            let (u, f) = (self.defs[i].name, self.defs[i].formula);
+            for w in self.store.free_symbols(f) {
+                let local = diff(&mut self.store, f, w);
+                if !self.store.is_zero(local) {
+                    edges.push((u, w, local));
+                }
+            }
+        }
+        edges
+    }
+
+    /// The users of each name: `(user, ∂user/∂name)`, users from the output down.
+    fn users(&mut self) -> HashMap<Sym, Vec<(Sym, Id)>> {
+        let mut users: HashMap<Sym, Vec<(Sym, Id)>> = HashMap::new();
+        for (u, w, local) in self.local_edges() {
+            users.entry(w).or_default().push((u, local));
+        }
+        users
+    }
+
+    /// For each variable, the number of paths from the output down to it and the number of
+    /// local factors along all of them together (saturating): the size of the chain-rule
+    /// form, computed in time linear in the program, before anyone writes it out.
+    pub fn chain_sizes(&mut self) -> HashMap<Sym, (u64, u64)> {
+        let out = self.defs[self.output].name;
+        let mut sizes: HashMap<Sym, (u64, u64)> = HashMap::from([(out, (1, 0))]);
+        // Edges come user by user from the output down, so a user's totals are final
+        // before they flow into the names it uses.
+        for (u, w, _) in self.local_edges() {
+            let Some(&(paths, factors)) = sizes.get(&u) else {
+                continue;
+            };
+            let e = sizes.entry(w).or_insert((0, 0));
+            e.0 = e.0.saturating_add(paths);
+            e.1 = e.1.saturating_add(factors.saturating_add(paths));
+        }
+        sizes
+    }
+
+    /// The paths from the output down to `v`, each a list of edges `(user, used, ∂user/∂used)`
+    /// from the output downwards; `None` when there are more than `max` paths.
+    pub fn paths(&mut self, v: Sym, max: usize) -> Option<Vec<Vec<Edge>>> {
+        let live = self.live_defs();
+        let out = self.defs[self.output].name;
+        let index: HashMap<Sym, usize> = live.iter().map(|&i| (self.defs[i].name, i)).collect();
+        let users = self.users();
+        // Walk up from v to the output, depth first. A partial path is a chain of parent
+        // links into `steps`, so extending it costs O(1) however deep the network is.
+        let mut steps: Vec<(Edge, Option<usize>)> = Vec::new();
+        let mut done: Vec<Vec<Edge>> = Vec::new();
+        let mut stack: Vec<(Sym, Option<usize>)> = vec![(v, None)];
+        while let Some((w, tail)) = stack.pop() {
+            if w == out {
+                // Follow the links from the output's end back down to v.
+                let mut path = Vec::new();
+                let mut at = tail;
+                while let Some(k) = at {
+                    path.push(steps[k].0);
+                    at = steps[k].1;
+                }
+                done.push(path);
+                if done.len() > max {
+                    return None;
+                }
+                continue;
+            }
+            for (u, local) in users.get(&w).into_iter().flatten() {
+                steps.push(((*u, w, *local), tail));
+                stack.push((*u, Some(steps.len() - 1)));
+            }
+        }
+        // A stable order: by the definitions along the path, from the output down.
+        done.sort_by_key(|p| {
+            p.iter()
+                .map(|e| std::cmp::Reverse(index[&e.0]))
+                .collect::<Vec<_>>()
+        });
+        Some(done)
+    }
+
+    /// `∂output/∂p` of the fully expanded output, by direct differentiation.
+    ///
+    /// Small programs are differentiated once per parameter, which prints each partial in its
+    /// most readable grouping; large ones by one reverse sweep ([`crate::diff::gradient`]),
+    /// linear in the program where one `diff` per parameter would be quadratic.
+    pub fn expanded_gradient(&mut self) -> Vec<Id> {
+        const PER_PARAMETER_WORK: usize = 200_000;
+        let root = self.defs[self.output].expanded;
+        let params = self.params.clone();
+        if params.len().saturating_mul(self.store.dag_size(root)) > PER_PARAMETER_WORK {
+            return crate::diff::gradient(&mut self.store, root, &params);
+        }
+        params
+            .iter()
+            .map(|p| diff(&mut self.store, root, *p))
+            .collect()
+    }
+}

@@ -1,0 +1,535 @@
+//! Loading a program: names and their versions (`c = c + 1`), lowering each statement,
+//! choosing the parameters.
+
+use super::{Def, Network};
+use crate::error::{Error, Request, Result, SourceError};
+use crate::eval::Point;
+use crate::expr::{Condition, Id, Store, Sym};
+use crate::syntax::ast::{Expr, ExprKind, Ident, Span, Stmt};
+use crate::syntax::{self, Lowerer, UserFn};
+use rug::Rational;
+use std::collections::{HashMap, HashSet};
+
+/// Names used in an expression, with their spans (iteratively: deep input is fine).
+pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Num(_) => {}
+            ExprKind::Name(n) => out.push((n.clone(), e.span)),
+            ExprKind::Neg(x) => stack.push(x),
+            ExprKind::Sum(a, rest) => {
+                stack.push(a);
+                stack.extend(rest.iter().map(|(_, t)| t));
+            }
+            ExprKind::Product(a, rest) => {
+                stack.push(a);
+                stack.extend(rest.iter().map(|(_, t)| t));
+            }
+            ExprKind::Pow(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ExprKind::Call(c) => stack.extend(c.args.iter()),
+        }
+    }
+    out
+}
+
+/// Loads a program: parses, checks names, lowers definitions, expands them.
+///
+/// `output` names the definition to treat as the loss (default: the last one).
+pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> {
+    let program = syntax::parse_program(src, src_name)?;
+    let names = Names::of(&program.stmts, src, src_name)?;
+    let mut loader = Loader::new(src, src_name);
+    for (stmt, _) in &program.stmts {
+        loader.statement(stmt, &names)?;
+    }
+    let Loader {
+        store,
+        defs,
+        point,
+        point_spans,
+        wrt,
+        warnings,
+        functions,
+        declared,
+        renames,
+        ..
+    } = loader;
+    if defs.is_empty() {
+        return Err(Error::Usage(format!(
+            "{src_name} defines nothing: write definitions such as `z1 = w1*x`, the last one being the loss"
+        )));
+    }
+    let output = match output {
+        None => defs.len() - 1,
+        Some(n) => {
+            let n = syntax::normalize_name(n);
+            let s = renames.get(&n).copied().or_else(|| store.lookup(&n));
+            defs.iter()
+                .position(|d| Some(d.name) == s)
+                .ok_or(Error::Request(Request::NoDefinition { name: n }))?
+        }
+    };
+    for (n, span) in &point_spans {
+        if names.defined_at.contains_key(n) {
+            return Err(source_error(
+                src,
+                src_name,
+                *span,
+                format!("`{n}` is an intermediate: its value is computed, not given"),
+                "an intermediate",
+            ));
+        }
+    }
+    let mut net = Network {
+        store,
+        defs,
+        output,
+        params: Vec::new(),
+        wrt_given: wrt.is_some(),
+        point,
+        warnings,
+        source: (src.to_string(), src_name.to_string()),
+        functions,
+        declared,
+        renames,
+    };
+    net.params = net.choose_params(wrt, &names.defined_at)?;
+    Ok(net)
+}
+
+/// An error at `span` of the program.
+fn source_error(src: &str, src_name: &str, span: Span, msg: String, label: &str) -> Error {
+    SourceError::new(src_name, src, span.start, span.end, msg, label).into()
+}
+
+/// Where each name of a program is defined, found before anything is lowered.
+struct Names {
+    /// Each intermediate's first definition.
+    defined_at: HashMap<String, Span>,
+    /// Each function's definition or declaration.
+    fn_at: HashMap<String, Span>,
+    /// How many versions each rebound name has (`c = a + b` then `c = c + 1`, or `c += 1`).
+    versions: HashMap<String, usize>,
+}
+
+impl Names {
+    /// The names defined by `stmts`, refusing a name defined twice (other than by
+    /// rebinding), a built-in redefined, a name both function and intermediate, and a
+    /// rebound name whose versions would clash with another name.
+    fn of(stmts: &[(Stmt, Span)], src: &str, src_name: &str) -> Result<Names> {
+        let err =
+            |span: Span, msg: String, label: &str| source_error(src, src_name, span, msg, label);
+        let mut names = Names {
+            defined_at: HashMap::new(),
+            fn_at: HashMap::new(),
+            versions: HashMap::new(),
+        };
+        for (stmt, _) in stmts {
+            let (name, is_fn) = match stmt {
+                Stmt::Def { name, .. } => (name, false),
+                Stmt::FnDef { name, .. } | Stmt::FnDecl { name, .. } => (name, true),
+                _ => continue,
+            };
+            let table = if is_fn {
+                &mut names.fn_at
+            } else {
+                &mut names.defined_at
+            };
+            if let (Some(_), Stmt::Def { value, .. }) = (table.get(&name.name), stmt)
+                && names_used(value).iter().any(|(n, _)| *n == name.name)
+            {
+                // A new version in terms of the old, as Python rebinds a name.
+                *names.versions.entry(name.name.clone()).or_insert(1) += 1;
+                continue;
+            }
+            if let Some(first) = table.get(&name.name) {
+                return Err(SourceError::new(
+                    src_name,
+                    src,
+                    name.span.start,
+                    name.span.end,
+                    format!("`{}` is defined twice", name.name),
+                    "defined again here",
+                )
+                .with_label(first.start, first.end, "first defined here")
+                .with_help(format!(
+                    "give each intermediate its own name, or write the new value in terms of the old (`{0} = {0} + …`) to make a new version",
+                    name.name
+                ))
+                .into());
+            }
+            if is_fn && syntax::is_reserved_function_name(&name.name) {
+                return Err(err(
+                    name.span,
+                    format!(
+                        "`{}` is a built-in function and cannot be redefined",
+                        name.name
+                    ),
+                    "built in",
+                ));
+            }
+            table.insert(name.name.clone(), name.span);
+        }
+        for (name, span) in &names.defined_at {
+            if let Some(f) = names.fn_at.get(name) {
+                return Err(SourceError::new(
+                    src_name,
+                    src,
+                    span.start,
+                    span.end,
+                    format!("`{name}` is both a function and an intermediate"),
+                    "defined as an intermediate here",
+                )
+                .with_label(f.start, f.end, "defined as a function here")
+                .into());
+            }
+        }
+        names.check_versions(stmts, src, src_name)?;
+        Ok(names)
+    }
+
+    /// Versions are named `c_1`, `c_2`, …: names the program must not use otherwise.
+    fn check_versions(&self, stmts: &[(Stmt, Span)], src: &str, src_name: &str) -> Result<()> {
+        if self.versions.is_empty() {
+            return Ok(());
+        }
+        let mut used: HashSet<String> = self
+            .defined_at
+            .keys()
+            .chain(self.fn_at.keys())
+            .cloned()
+            .collect();
+        for (stmt, _) in stmts {
+            match stmt {
+                Stmt::Def { value, .. } | Stmt::FnDef { body: value, .. } => {
+                    used.extend(names_used(value).into_iter().map(|(n, _)| n));
+                }
+                _ => {}
+            }
+        }
+        let mut rebound: Vec<(&String, &usize)> = self.versions.iter().collect();
+        rebound.sort();
+        for (name, &count) in rebound {
+            if let Some(clash) = (1..=count)
+                .map(|k| format!("{name}_{k}"))
+                .find(|v| used.contains(v))
+            {
+                let at = self.defined_at[name];
+                return Err(source_error(
+                    src,
+                    src_name,
+                    at,
+                    format!(
+                        "`{name}` is rebound, and its versions are named `{name}_1`, `{name}_2`, …, but `{clash}` is already a name of the program"
+                    ),
+                    "rebound later",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A program's statements lowered one by one, top to bottom, into the store.
+struct Loader<'s> {
+    src: &'s str,
+    src_name: &'s str,
+    store: Store,
+    /// The current version of each rebound name.
+    renames: HashMap<String, Sym>,
+    functions: HashMap<String, UserFn>,
+    declared: HashMap<String, Vec<String>>,
+    defs: Vec<Def>,
+    point: Point,
+    point_spans: Vec<(String, Span)>,
+    wrt: Option<Vec<(String, Span)>>,
+    warnings: Vec<String>,
+    expanded_of: HashMap<Sym, Id>,
+    /// The definitions so far as (name, formula), lent to the lowerer for `d(…)`.
+    locals: Vec<(Sym, Id)>,
+}
+
+impl<'s> Loader<'s> {
+    fn new(src: &'s str, src_name: &'s str) -> Self {
+        Loader {
+            src,
+            src_name,
+            store: Store::new(),
+            renames: HashMap::new(),
+            functions: HashMap::new(),
+            declared: HashMap::new(),
+            defs: Vec::new(),
+            point: Point::new(),
+            point_spans: Vec::new(),
+            wrt: None,
+            warnings: Vec::new(),
+            expanded_of: HashMap::new(),
+            locals: Vec::new(),
+        }
+    }
+
+    fn err(&self, span: Span, msg: String, label: &str) -> Error {
+        source_error(self.src, self.src_name, span, msg, label)
+    }
+
+    fn statement(&mut self, stmt: &Stmt, names: &Names) -> Result<()> {
+        match stmt {
+            Stmt::FnDecl { name, params } => {
+                let names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+                let f = self.store.intern(&name.name);
+                self.store.set_param_names(f, names.clone());
+                self.declared.insert(name.name.clone(), names);
+            }
+            Stmt::FnDef { name, params, body } => self.fn_def(name, params, body, names)?,
+            Stmt::Def { name, value } => self.def(name, value, names)?,
+            Stmt::At(items) => {
+                for (id, e) in items {
+                    let v = constant_value(&mut self.store, e, self.src, self.src_name)?;
+                    let s = self.store.intern(&id.name);
+                    self.store
+                        .set_written_value(s, &v, &self.src[e.span.start..e.span.end]);
+                    self.point.insert(s, v);
+                    self.point_spans.push((id.name.clone(), id.span));
+                }
+            }
+            Stmt::Wrt(names) => {
+                self.wrt = Some(names.iter().map(|n| (n.name.clone(), n.span)).collect());
+            }
+        }
+        Ok(())
+    }
+
+    /// Lowers `e` strictly, with the program's functions and declarations (and, for a
+    /// definition, the definitions so far and the rebound names) lent to the lowerer and
+    /// taken back, not copied per statement; returns the formula and its domain conditions.
+    fn lower(
+        &mut self,
+        e: &Expr,
+        defining: Option<&str>,
+        definitions: bool,
+    ) -> Result<(Id, Vec<Condition>)> {
+        let mut l = Lowerer::new(&mut self.store, self.src, self.src_name);
+        l.strict = true;
+        l.defining = defining.map(str::to_string);
+        l.functions = std::mem::take(&mut self.functions);
+        l.declared = std::mem::take(&mut self.declared);
+        if definitions {
+            l.definitions = std::mem::take(&mut self.locals);
+            l.renames = std::mem::take(&mut self.renames);
+        }
+        let id = l.expr(e);
+        self.functions = std::mem::take(&mut l.functions);
+        self.declared = std::mem::take(&mut l.declared);
+        if definitions {
+            self.renames = std::mem::take(&mut l.renames);
+            self.locals = std::mem::take(&mut l.definitions);
+        }
+        let id = id?;
+        self.warnings.append(&mut l.warnings);
+        let mut conditions = std::mem::take(&mut l.conditions);
+        crate::expr::prune_conditions(&self.store, &[id], &mut conditions);
+        Ok((id, conditions))
+    }
+
+    /// A function definition `σ(t) = …`.
+    fn fn_def(&mut self, name: &Ident, params: &[Ident], body: &Expr, names: &Names) -> Result<()> {
+        // The body may use only its parameters and global inputs, not intermediates.
+        for (n, span) in names_used(body) {
+            if names.defined_at.contains_key(&n) && !params.iter().any(|p| p.name == n) {
+                return Err(self.err(
+                    span,
+                    format!("the body of `{}` uses the intermediate `{n}`", name.name),
+                    "an intermediate",
+                ));
+            }
+        }
+        let (body_id, conditions) = self.lower(body, Some(&name.name), false)?;
+        let params = params.iter().map(|p| self.store.intern(&p.name)).collect();
+        // Interned so printers know the name is in play (LaTeX `sigmoid` is `\sigma`
+        // only when no user name σ is).
+        self.store.intern(&name.name);
+        self.functions.insert(
+            name.name.clone(),
+            UserFn {
+                params,
+                body: body_id,
+                conditions,
+            },
+        );
+        Ok(())
+    }
+
+    /// A definition `z1 = …`, or a new version of a rebound name.
+    fn def(&mut self, name: &Ident, value: &Expr, names: &Names) -> Result<()> {
+        let (src, src_name) = (self.src, self.src_name);
+        let rebinding = self.renames.contains_key(&name.name);
+        for (n, span) in names_used(value) {
+            if n == name.name && !rebinding {
+                return Err(SourceError::new(
+                    src_name,
+                    src,
+                    span.start,
+                    span.end,
+                    format!("`{n}` is defined in terms of itself"),
+                    "used in its own definition",
+                )
+                .with_help(format!(
+                    "a name can be updated (`{n} = {n} + 1`, `{n} += 1`) only after a first definition of it"
+                ))
+                .into());
+            }
+            if let Some(at) = names.defined_at.get(&n)
+                && at.start > name.span.start
+            {
+                return Err(SourceError::new(
+                    src_name,
+                    src,
+                    span.start,
+                    span.end,
+                    format!("`{n}` is used before it is defined"),
+                    "used here",
+                )
+                .with_label(at.start, at.end, "defined later here")
+                .with_help("definitions run top to bottom; a cycle of definitions is not a network")
+                .into());
+            }
+        }
+        let (formula, mut conditions) = self.lower(value, None, true)?;
+        // A defined name the formula as written uses must be defined even where simplifying
+        // cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition.
+        let mut reached: HashSet<Sym> = self.store.free_symbols(formula).into_iter().collect();
+        for c in &conditions {
+            reached.extend(self.store.free_symbols(c.node));
+        }
+        for (n, span) in names_used(value) {
+            let n = syntax::normalize_name(&n);
+            let Some(s) = self
+                .renames
+                .get(&n)
+                .copied()
+                .or_else(|| self.store.lookup(&n))
+            else {
+                continue;
+            };
+            if self.expanded_of.contains_key(&s) && reached.insert(s) {
+                let node = self.store.sym_node(s);
+                conditions.push(Condition::new(node, span));
+            }
+        }
+        let (sym, written) = match names.versions.get(&name.name) {
+            Some(_) => {
+                // The next version: `c_1`, `c_2`, …, shown as its formula, which
+                // names the versions it uses.
+                let k = self
+                    .renames
+                    .get(&name.name)
+                    .map_or(1, |s| version_number(self.store.name(*s)) + 1);
+                let sym = self.store.intern(&format!("{}_{k}", name.name));
+                self.renames.insert(name.name.clone(), sym);
+                (sym, crate::print::text(&self.store, formula))
+            }
+            None => (
+                self.store.intern(&name.name),
+                src[value.span.start..value.span.end].to_string(),
+            ),
+        };
+        self.locals.push((sym, formula));
+        let expanded = self.store.substitute(formula, &self.expanded_of);
+        self.expanded_of.insert(sym, expanded);
+        self.defs.push(Def {
+            name: sym,
+            formula,
+            expanded,
+            span: name.span,
+            written,
+            conditions,
+        });
+        Ok(())
+    }
+}
+
+impl Network {
+    /// The parameters: the `wrt` line's names (an intermediate is refused; one the output
+    /// does not use is warned about), else every input. An input whose terms cancel
+    /// (`c = a + b; e = c - a`) stays a parameter, with gradient 0 and a word on why, rather
+    /// than vanishing from the gradient.
+    fn choose_params(
+        &mut self,
+        wrt: Option<Vec<(String, Span)>>,
+        defined_at: &HashMap<String, Span>,
+    ) -> Result<Vec<Sym>> {
+        let inputs = self.inputs();
+        let out_name = self.name(self.output_def().name).to_string();
+        let params = match wrt {
+            Some(names) => {
+                let mut ps = Vec::new();
+                for (n, span) in names {
+                    if defined_at.contains_key(&n) {
+                        return Err(source_error(
+                            &self.source.0,
+                            &self.source.1,
+                            span,
+                            format!("`{n}` is an intermediate; `wrt` names parameters (inputs)"),
+                            "an intermediate",
+                        ));
+                    }
+                    let s = self.store.intern(&n);
+                    if !inputs.contains(&s) {
+                        self.warnings.push(format!(
+                            "warning: `{n}` does not occur in `{out_name}`; its gradient is 0"
+                        ));
+                    }
+                    ps.push(s);
+                }
+                ps
+            }
+            None => inputs,
+        };
+        let reached: HashSet<Sym> = self
+            .store
+            .free_symbols(self.output_def().expanded)
+            .into_iter()
+            .collect();
+        let written = self.written();
+        for p in &params {
+            if written.contains(p) && !reached.contains(p) {
+                self.warnings.push(format!(
+                    "warning: `{}` occurs in `{out_name}`, but its terms cancel: `{out_name}` does not depend on it, so its gradient is 0",
+                    self.name(*p)
+                ));
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// `k` of a version's name `c_k`.
+fn version_number(name: &str) -> usize {
+    name.rsplit('_')
+        .next()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(0)
+}
+
+/// An `at` value: an expression that must be a number.
+fn constant_value(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Result<Rational> {
+    let mut l = Lowerer::new(store, src, src_name);
+    let id = l.expr(e)?;
+    match store.as_num(id) {
+        Some(r) => Ok(r.clone()),
+        None => Err(SourceError::new(
+            src_name,
+            src,
+            e.span.start,
+            e.span.end,
+            "a value in `at` must be a number",
+            "not a number",
+        )
+        .into()),
+    }
+}

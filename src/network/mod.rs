@@ -1,0 +1,252 @@
+//! Programs of named definitions, and the forward and backward passes over them.
+//!
+//! A program (`z1 = w1*x`, `x1 = σ(z1)`, …) is kept as named nodes in definition order:
+//! each definition's *local* formula refers to earlier definitions by name (as symbols), and
+//! its *expanded* formula has them substituted. The backward pass is the reverse-mode sweep
+//! over those names: each adjoint `δ_v = ∂E/∂v` is its own formula, built from the adjoints
+//! of v's users (`δ_z2 = δ_x2·σ'(z2)`), and stays a node of its own rather than being
+//! multiplied out, so a deep network's gradient stays linear in size (DESIGN.md).
+//!
+//! [`load()`] reads a program (`load.rs`), [`Network::backward`] builds the adjoints and
+//! `backward.rs` the other views of the chain (paths, chain sizes, the expanded gradient),
+//! [`Network::trace`] evaluates both passes at a point (`trace.rs`).
+
+mod backward;
+mod load;
+mod trace;
+
+pub use load::load;
+pub(crate) use load::names_used;
+
+use crate::error::{Error, Request, Result};
+use crate::eval::{self, EvalError, Point, Value};
+use crate::expr::{Condition, Id, Store, Sym};
+use crate::syntax::ast::Span;
+use crate::syntax::{self, UserFn};
+use std::collections::{HashMap, HashSet};
+
+/// One named definition.
+#[derive(Clone, Debug)]
+pub struct Def {
+    /// The name defined.
+    pub name: Sym,
+    /// The formula as written, in terms of inputs and earlier names.
+    pub formula: Id,
+    /// The formula with every earlier name substituted: in terms of inputs only.
+    pub expanded: Id,
+    /// Where the definition's name is.
+    pub span: Span,
+    /// The right-hand side as written in the source.
+    pub written: String,
+    /// Where the formula as written is defined beyond what `formula` shows (denominators,
+    /// logarithms, roots that cancelled), in terms of inputs and earlier names.
+    pub conditions: Vec<Condition>,
+}
+
+/// A loaded program.
+#[derive(Debug)]
+pub struct Network {
+    /// Owner of every node.
+    pub store: Store,
+    /// The definitions, in order.
+    pub defs: Vec<Def>,
+    /// Index of the output (the loss) in `defs`.
+    pub output: usize,
+    /// The parameters to differentiate by, in order.
+    pub params: Vec<Sym>,
+    /// Whether the program names its parameters (`wrt`); if not, they are all its inputs.
+    pub wrt_given: bool,
+    /// The point given by `at` statements.
+    pub point: Point,
+    /// Warnings for the user.
+    pub warnings: Vec<String>,
+    /// The source text and its name, for diagnostics.
+    pub source: (String, String),
+    /// User-defined functions, for reading formulas in the program's terms.
+    pub functions: HashMap<String, UserFn>,
+    /// Declared unspecified functions with their parameter names.
+    pub declared: HashMap<String, Vec<String>>,
+    /// Rebound names (`c = c + 1`), each to its latest version (`c_2`).
+    pub renames: HashMap<String, Sym>,
+}
+
+/// One adjoint of the backward pass: `δ_v = Σ_u δ_u · ∂u/∂v`.
+#[derive(Clone, Debug)]
+pub struct Adjoint {
+    /// The variable `v` (an intermediate or a parameter).
+    pub of: Sym,
+    /// The symbol `δ_v` that stands for it in later formulas.
+    pub delta: Sym,
+    /// The users `u` of `v` with the local partial `∂u/∂v` (in terms of names).
+    pub terms: Vec<(Sym, Id)>,
+    /// `Σ_u δ_u · ∂u/∂v` with the `δ_u` as symbols.
+    pub formula: Id,
+}
+
+/// The backward pass: adjoints in sweep order (output first), then the parameters' gradients.
+#[derive(Clone, Debug)]
+pub struct Backward {
+    /// Adjoints of the intermediates, output first.
+    pub adjoints: Vec<Adjoint>,
+    /// Adjoints of the parameters: the gradient.
+    pub gradient: Vec<Adjoint>,
+}
+
+/// Values of a forward and backward pass at a point.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// Each definition's value, in definition order.
+    pub forward: Vec<Value>,
+    /// Each adjoint's value, in sweep order.
+    pub adjoints: Vec<Value>,
+    /// Each parameter's gradient.
+    pub gradient: Vec<Value>,
+    /// Notes for the user: kinks met (non-differentiable points and the convention used),
+    /// and, when exact values grew past the limit, that MPFR was used instead.
+    pub kinks: Vec<String>,
+}
+
+/// One edge of a path through the program: `(user, used, ∂user/∂used)`.
+pub type Edge = (Sym, Sym, Id);
+
+impl Network {
+    /// The name of a symbol.
+    pub fn name(&self, s: Sym) -> &str {
+        self.store.name(s)
+    }
+
+    /// Marks inputs as data, not parameters: they keep their values and get no gradient.
+    /// Names that are not inputs of the output, or that the program's `wrt` lists, are errors.
+    pub fn set_data(&mut self, names: &[String]) -> Result<()> {
+        let inputs = self.inputs();
+        for n in names {
+            let n = syntax::normalize_name(n.trim());
+            let s = self
+                .store
+                .lookup(&n)
+                .filter(|s| inputs.contains(s))
+                .ok_or_else(|| {
+                    Error::Request(Request::NotAnInput {
+                        name: n.clone(),
+                        output: self.name(self.output_def().name).to_string(),
+                    })
+                })?;
+            if self.wrt_given && self.params.contains(&s) {
+                return Err(Error::Request(Request::ParameterAsData { name: n }));
+            }
+            self.params.retain(|p| *p != s);
+        }
+        Ok(())
+    }
+
+    /// Where the output as a function of the inputs is defined beyond what its expanded
+    /// formula shows: every definition it depends on must be defined, with its conditions,
+    /// though substituting the definitions may cancel them (`u = x - 2; E = u/u`).
+    pub fn expanded_conditions(&mut self) -> Vec<Condition> {
+        let expanded: HashMap<Sym, Id> = self.defs.iter().map(|d| (d.name, d.expanded)).collect();
+        let mut out = Vec::new();
+        for i in self.live_defs() {
+            let (node, span) = (self.defs[i].expanded, self.defs[i].span);
+            out.push(Condition::new(node, span));
+            for c in self.defs[i].conditions.clone() {
+                let node = self.store.substitute(c.node, &expanded);
+                out.push(Condition { node, ..c });
+            }
+        }
+        let root = self.output_def().expanded;
+        crate::expr::prune_conditions(&self.store, &[root], &mut out);
+        out
+    }
+
+    /// An evaluation error in words, pointing into the program where it can.
+    pub fn describe_error(&self, e: EvalError) -> Error {
+        eval::describe_error_in(&self.store, e, &self.source.1, &self.source.0)
+    }
+
+    /// The inputs of the output, in natural order: the names its definitions use that are
+    /// not defined themselves (including those whose terms cancel, as `a` in `c = a + b;
+    /// e = c - a`), and those its expanded formula reaches through `d(…)`.
+    pub fn inputs(&self) -> Vec<Sym> {
+        let defined: HashSet<Sym> = self.defs.iter().map(|d| d.name).collect();
+        let mut seen = self.written();
+        seen.extend(self.store.free_symbols(self.output_def().expanded));
+        let mut inputs: Vec<Sym> = seen.into_iter().filter(|s| !defined.contains(s)).collect();
+        inputs.sort_by(|a, b| crate::expr::natural_cmp(self.name(*a), self.name(*b)));
+        inputs
+    }
+
+    /// The names written in the definitions the output depends on (inputs and names),
+    /// including those only their domain conditions keep (`E = d(sqrt(w)^2, w)` is 1 where
+    /// it is defined, but it is a function of `w`).
+    fn written(&self) -> HashSet<Sym> {
+        let roots: Vec<Id> = self
+            .live_defs()
+            .into_iter()
+            .flat_map(|i| {
+                let d = &self.defs[i];
+                std::iter::once(d.formula).chain(d.conditions.iter().map(|c| c.node))
+            })
+            .collect();
+        self.store
+            .reachable(&roots)
+            .into_iter()
+            .filter_map(|id| self.store.as_sym(id))
+            .collect()
+    }
+
+    /// Whether `s` names something of the program: a definition, an input of any definition,
+    /// a parameter or a name given a value.
+    pub fn knows(&self, s: Sym) -> bool {
+        self.params.contains(&s)
+            || self.point.contains_key(&s)
+            || self
+                .defs
+                .iter()
+                .any(|d| d.name == s || self.store.free_symbols(d.formula).contains(&s))
+            || self
+                .store
+                .free_symbols(self.output_def().expanded)
+                .contains(&s)
+    }
+
+    /// The symbol a name stands for: a rebound name's latest version, else the name itself.
+    pub fn lookup(&self, name: &str) -> Option<Sym> {
+        let name = syntax::normalize_name(name.trim());
+        self.renames
+            .get(&name)
+            .copied()
+            .or_else(|| self.store.lookup(&name))
+    }
+
+    /// The output definition.
+    pub fn output_def(&self) -> &Def {
+        &self.defs[self.output]
+    }
+
+    /// The definitions the output depends on, in definition order (output last).
+    pub fn live_defs(&self) -> Vec<usize> {
+        let mut live = vec![false; self.defs.len()];
+        live[self.output] = true;
+        let index: HashMap<Sym, usize> = self
+            .defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name, i))
+            .collect();
+        for i in (0..=self.output).rev() {
+            if !live[i] {
+                continue;
+            }
+            // The names its domain conditions use count too: `E = u/u` needs u ≠ 0.
+            let conds = self.defs[i].conditions.iter().map(|c| c.node);
+            for root in std::iter::once(self.defs[i].formula).chain(conds) {
+                for s in self.store.free_symbols(root) {
+                    if let Some(&j) = index.get(&s) {
+                        live[j] = true;
+                    }
+                }
+            }
+        }
+        (0..=self.output).filter(|i| live[*i]).collect()
+    }
+}
