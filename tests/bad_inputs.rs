@@ -77,6 +77,10 @@ const FILES: &[(&str, &[u8])] = &[
     ("update.chain", b"c = w*x\nE = (c += 1)^2\n"),
     ("no_value.chain", b"z = w*x\nE = z^2 + b\nat w = 1, x = 2\n"),
     (
+        "adjoint_name.chain",
+        "z1 = w*x\nE = z1*z1 + δ_z1*w\nat w = 2, x = 1, δ_z1 = 10\n".as_bytes(),
+    ),
+    (
         "ok.chain",
         b"z = w*x\nE = (y - z)^2\nat w = 2, x = 1, y = 10\n",
     ),
@@ -102,6 +106,16 @@ const CASES: &[Case] = &[
     case("update_operator", USAGE, &["eval", "c += 1"]),
     case("update_in_program", USAGE, &["update.chain"]),
     case("program_input_without_value", USAGE, &["no_value.chain"]),
+    case(
+        "input_named_like_an_adjoint",
+        USAGE,
+        &["adjoint_name.chain"],
+    ),
+    case(
+        "at_gives_an_adjoint",
+        USAGE,
+        &["ok.chain", "--at", "δ_z=10"],
+    ),
     case("power_of_function", USAGE, &["eval", "tanh^2(a1)"]),
     // ── names ──
     case(

@@ -31,6 +31,16 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
             "--at {n}: `{n}` is an intermediate of the program: its value is computed, not given"
         )));
     }
+    // Nor an adjoint's: `δ_z1` is computed by the backward pass.
+    if let Some(s) = extra
+        .keys()
+        .find(|s| net.store.name(**s).starts_with(network::ADJOINT_PREFIX))
+    {
+        let n = net.store.name(*s);
+        return Err(Error::Usage(format!(
+            "--at {n}: `{n}` is an adjoint of the backward pass: its value is computed, not given"
+        )));
+    }
     let point = net.point_with(&extra);
     let names = program_names(&net);
     let mut out = Output {

@@ -7,9 +7,10 @@ use crate::expr::{Id, Sym};
 use std::collections::HashMap;
 
 impl Network {
-    /// The symbol `δ_v` for a variable.
+    /// The symbol `δ_v` for a variable. No name of the program starts with
+    /// [`super::ADJOINT_PREFIX`] (`load` refuses one), so it is the adjoint's own.
     fn delta_sym(&mut self, v: Sym) -> Sym {
-        let name = format!("δ_{}", self.store.name(v));
+        let name = format!("{}{}", super::ADJOINT_PREFIX, self.store.name(v));
         self.store.intern(&name)
     }
 

@@ -42,6 +42,7 @@ pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
 /// `output` names the definition to treat as the loss (default: the last one).
 pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> {
     let program = syntax::parse_program(src, src_name)?;
+    reserved_names(src, src_name)?;
     let names = Names::of(&program.stmts, src, src_name)?;
     let mut loader = Loader::new(src, src_name);
     for (stmt, _) in &program.stmts {
@@ -531,5 +532,33 @@ fn constant_value(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Res
             "not a number",
         )
         .into()),
+    }
+}
+
+/// The prefix of the adjoints' names in the backward table (`δ_z1`), which `check` also reads
+/// in claims.
+pub const ADJOINT_PREFIX: &str = "δ_";
+
+/// A program may not name anything `δ_…`: those names are the adjoints of its backward pass,
+/// and an input `δ_z1` would be taken for the adjoint of `z1` (a wrong gradient).
+fn reserved_names(src: &str, src_name: &str) -> Result<()> {
+    match syntax::name_spans(src)
+        .into_iter()
+        .find(|(n, _, _)| n.starts_with(ADJOINT_PREFIX))
+    {
+        Some((n, start, end)) => Err(SourceError::new(
+            src_name,
+            src,
+            start,
+            end,
+            format!("`{n}` is the name of an adjoint in the backward table"),
+            "reserved",
+        )
+        .with_help(format!(
+            "names that start with `{ADJOINT_PREFIX}` stand for adjoints (δ_v = ∂E/∂v); call this one otherwise, e.g. `d_{}`",
+            &n[ADJOINT_PREFIX.len()..]
+        ))
+        .into()),
+        None => Ok(()),
     }
 }

@@ -15,8 +15,8 @@ mod backward;
 mod load;
 mod trace;
 
-pub use load::load;
 pub(crate) use load::names_used;
+pub use load::{ADJOINT_PREFIX, load};
 
 use crate::error::{Error, Request, Result};
 use crate::eval::{self, EvalError, Point, Value};
