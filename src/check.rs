@@ -10,7 +10,7 @@
 
 use crate::diff::diff;
 use crate::error::{Result, SourceError};
-use crate::eval::{Mode, Point, Value, evaluate, evaluate_guarded};
+use crate::eval::{Mode, Point, Value, evaluate_guarded};
 use crate::expr::{Condition, Func, Id, Node, Store, Sym};
 use crate::network::{Network, names_used};
 use crate::print::latex_name;
@@ -100,15 +100,19 @@ impl Check {
 pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
     let ast = syntax::parse_expr(claim_src, "<claim>")?;
     let adjoints = claim_names(net, &ast, claim_src)?;
-    let claimed = {
+    let (claimed, mut claim_conditions) = {
         let mut l = Lowerer::new(&mut net.store, claim_src, "<claim>");
         l.strict = true;
         l.functions = net.functions.clone();
         l.declared = net.declared.clone();
         l.definitions = net.defs.iter().map(|d| (d.name, d.formula)).collect();
         l.renames = net.renames.clone();
-        l.expr(&ast)?
+        let id = l.expr(&ast)?;
+        (id, std::mem::take(&mut l.conditions))
     };
+    // Where the claim as written is defined: `2*x + log(-1-x^2)*0` is `2*x` only where it
+    // is defined, which is nowhere.
+    crate::expr::prune_conditions(&net.store, &[claimed], &mut claim_conditions);
     let mut wanted: Vec<Sym> = adjoints.iter().map(|a| a.1).collect();
     wanted.push(v);
     let bw = net.backward_for(&wanted);
@@ -130,10 +134,18 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
         .collect();
     expand.extend(deltas);
     let claimed_x = net.store.substitute(claimed, &expand);
-    let verdict = if claimed_x == correct_x {
+    let claim_conditions: Vec<Condition> = claim_conditions
+        .into_iter()
+        .map(|c| Condition {
+            node: net.store.substitute(c.node, &expand),
+            ..c
+        })
+        .collect();
+    let same_formula = claimed == correct || claimed_x == correct_x;
+    let verdict = if same_formula && claim_conditions.is_empty() {
         Verdict::Identical
     } else {
-        compare(net, claimed_x, correct_x)
+        compare(net, claimed_x, correct_x, &claim_conditions)
     };
     Ok(Check {
         wrt: v,
@@ -250,7 +262,7 @@ fn nearest<'n>(name: &str, names: &'n [String]) -> Option<&'n str> {
 
 /// Compares two expanded formulas at the program's point and at pseudo-random points, only
 /// where the program as written is defined (its domain conditions hold).
-fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
+fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> Verdict {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     // Where the program is defined: its conditions and the output itself, which
     // `expanded_conditions` leaves out as part of the result (`E = w*log(x)` needs x > 0
@@ -260,15 +272,19 @@ fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
     conditions.push(Condition::new(output.expanded, output.span));
     let (a, b, stand_ins) = replace_abstract(&mut net.store, a, b, &mut rng);
     // Stand-ins replace unspecified functions in the formulas, not in the conditions.
-    let conditions = if stand_ins.is_empty() {
-        conditions
+    let (conditions, claim_conditions) = if stand_ins.is_empty() {
+        (conditions, claim_conditions.to_vec())
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     // The inputs of both formulas and of the conditions: `E = w*x + 0*log(x)` needs x
     // although its derivative by x, w, does not name it.
     let mut inputs: Vec<Sym> = net.store.free_symbols(a);
-    let condition_nodes: Vec<Id> = conditions.iter().map(|c| c.node).collect();
+    let condition_nodes: Vec<Id> = conditions
+        .iter()
+        .chain(&claim_conditions)
+        .map(|c| c.node)
+        .collect();
     for root in std::iter::once(b).chain(condition_nodes) {
         for s in net.store.free_symbols(root) {
             if !inputs.contains(&s) {
@@ -289,7 +305,7 @@ fn compare(net: &mut Network, a: Id, b: Id) -> Verdict {
             None => inputs.iter().map(|s| (*s, rng.rational())).collect(),
         };
         let (Ok((va, _)), Ok((vb, _))) = (
-            evaluate(&net.store, &[a], &p, Mode::Auto(256)),
+            evaluate_guarded(&net.store, &[a], &claim_conditions, &p, Mode::Auto(256)),
             evaluate_guarded(&net.store, &[b], &conditions, &p, Mode::Auto(256)),
         ) else {
             continue;

@@ -176,7 +176,7 @@ fn local_partial(
             product_partial(store, p.coeff(), p.factors(), slot, shared.filter(|_| many))
         }
         Node::Pow(b, e) if slot == 0 => power_base_partial(store, *b, *e),
-        Node::Pow(b, _) => power_exponent_partial(store, id, *b),
+        Node::Pow(b, e) => power_exponent_partial(store, id, *b, *e),
         Node::Call(f, args) => partial_factors(store, id, f, args, slot),
     }
 }
@@ -232,12 +232,14 @@ fn power_base_partial(store: &mut Store, b: Id, e: Id) -> Factors {
 }
 
 /// The power rule by the exponent, unbuilt: `∂(b^e)/∂e = b^e · log(b)`, where `id` is the
-/// node `b^e`. `0^e` is 0 wherever it is differentiable (`e > 0`), and so is this partial:
-/// `b^e · log(b)` would read `log(0)` there.
-fn power_exponent_partial(store: &mut Store, id: Id, b: Id) -> Factors {
+/// node `b^e`. For `0^e`, `b^e · log(b)` would read `log(0)`: the function is 0 for e > 0
+/// (derivative 0), 1 at e = 0 (a jump: no derivative) and undefined for e < 0, and
+/// `0^e · log(e)` is exactly that: 0 for e > 0, undefined for e ≤ 0.
+fn power_exponent_partial(store: &mut Store, id: Id, b: Id, e: Id) -> Factors {
     let one = || Rational::from(1);
     if store.is_zero(b) {
-        return (Rational::new(), vec![]);
+        let log_e = store.apply(Builtin::Log, e);
+        return (one(), vec![(id, one()), (log_e, one())]);
     }
     let log_b = store.apply(Builtin::Log, b);
     (one(), vec![(id, one()), (log_b, one())])
@@ -412,10 +414,8 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
                 terms.push(times(store, partial, db));
             }
             if !store.is_zero(de) {
-                let partial = power_exponent_partial(store, id, b);
-                if partial.0 != 0 {
-                    terms.push(times(store, partial, de));
-                }
+                let partial = power_exponent_partial(store, id, b, e);
+                terms.push(times(store, partial, de));
             }
             store.add_all(terms)
         }

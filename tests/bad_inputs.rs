@@ -77,6 +77,10 @@ const FILES: &[(&str, &[u8])] = &[
     ("update.chain", b"c = w*x\nE = (c += 1)^2\n"),
     ("no_value.chain", b"z = w*x\nE = z^2 + b\nat w = 1, x = 2\n"),
     (
+        "wrt_version.chain",
+        b"c = a*b\nc = c + 1\nE = c^2\nat a = 2, b = 3\nwrt c_1, a\n",
+    ),
+    (
         "adjoint_name.chain",
         "z1 = w*x\nE = z1*z1 + δ_z1*w\nat w = 2, x = 1, δ_z1 = 10\n".as_bytes(),
     ),
@@ -106,6 +110,11 @@ const CASES: &[Case] = &[
     case("update_operator", USAGE, &["eval", "c += 1"]),
     case("update_in_program", USAGE, &["update.chain"]),
     case("program_input_without_value", USAGE, &["no_value.chain"]),
+    case(
+        "wrt_a_version_of_a_rebound_name",
+        USAGE,
+        &["grad", "wrt_version.chain"],
+    ),
     case(
         "input_named_like_an_adjoint",
         USAGE,

@@ -365,8 +365,47 @@ fn a_derivative_needs_only_what_can_be_checked() {
 fn an_overflow_is_not_called_undefined() {
     let (code, _, err) = run(&["eval", "exp(x)/exp(x)", "--at", "x=1000", "--float", "f64"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("out of range here"), "{err}");
+    assert!(err.contains("overflow in exp(x)"), "{err}");
     assert!(!err.contains("undefined here"), "{err}");
+    // A condition that only overflows is no domain error: 1/x is too large in f64 at
+    // x = 1e-310, but x/x is defined there, and NumPy gives 1.0.
+    let (code, out, err) = run(&["eval", "x/x", "--at", "x=1e-310", "--float", "f64"]);
+    assert_eq!((code, out.trim()), (0, "x/x = 1 (IEEE double)"), "{err}");
     let (code, out, _) = run(&["eval", "exp(x)/exp(x)", "--at", "x=1000"]);
     assert_eq!((code, out.trim()), (0, "exp(x)/exp(x) = 1 (exact)"));
+}
+
+/// Review finding: a claim's own domain was dropped, so a claim undefined everywhere
+/// (`2*x + log(-1-x^2)*0`) was "the same formula after simplification"; and a claim written
+/// exactly as the chain-rule formula was only "right as far as 5 points can tell".
+#[test]
+fn check_keeps_the_claims_domain_and_knows_its_own_formula() {
+    let dir = common::scratch_dir(
+        "domain-claim",
+        &[
+            ("sq.chain", "E = x^2\n"),
+            (
+                "hw.chain",
+                &std::fs::read_to_string("examples/hw7_relu.chain").unwrap(),
+            ),
+        ],
+    );
+    let sq = dir.join("sq.chain");
+    let sq = sq.to_str().unwrap();
+    let (code, out, _) = run(&["check", sq, "--wrt", "x", "--claim", "2*x + log(-1-x^2)*0"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("✓"), "{out}");
+    let (code, out, _) = run(&["check", sq, "--wrt", "x", "--claim", "2*x + log(1+x^2)*0"]);
+    assert_eq!(code, 0, "{out}");
+    let hw = dir.join("hw.chain");
+    let (code, out, _) = run(&[
+        "check",
+        hw.to_str().unwrap(),
+        "--wrt",
+        "w3",
+        "--claim",
+        "(2*ŷ - 2*y) · x2",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("✓ Right: it is the same formula"), "{out}");
 }

@@ -95,15 +95,33 @@ pub fn evaluate_with_conditions<B: Backend>(
                     _ => true,
                 })
     };
-    let conditions: Vec<Condition> = conditions.iter().filter(checkable).copied().collect();
-    let mut all = roots.to_vec();
-    all.extend(conditions.iter().map(|c| c.node));
-    match evaluate_with(store, &all, env, backend) {
-        Ok(mut vs) => {
-            vs.truncate(roots.len());
-            Ok(vs)
+    let mut conditions: Vec<Condition> = conditions.iter().filter(checkable).copied().collect();
+    loop {
+        let mut all = roots.to_vec();
+        all.extend(conditions.iter().map(|c| c.node));
+        match evaluate_with(store, &all, env, backend) {
+            Ok(mut vs) => {
+                vs.truncate(roots.len());
+                return Ok(vs);
+            }
+            Err(e) => match blame(store, roots, &conditions, e) {
+                // A condition says where the input is defined; one that only overflows or
+                // underflows in this arithmetic (`x/x` at 1e-310 in f64: 1/x is too large) is
+                // defined there, so it is dropped and the rest evaluated again.
+                EvalError::Condition(c, inner) if out_of_range_error(&inner) => {
+                    conditions.retain(|d| *d != c);
+                }
+                other => return Err(other),
+            },
         }
-        Err(e) => Err(blame(store, roots, &conditions, e)),
+    }
+}
+
+/// Whether an evaluation error is an overflow or underflow of the arithmetic.
+fn out_of_range_error(e: &EvalError) -> bool {
+    match e {
+        EvalError::At(_, Fail::Domain(m)) | EvalError::Domain(_, m, _) => out_of_range(m),
+        _ => false,
     }
 }
 

@@ -470,7 +470,13 @@ impl Network {
             Some(names) => {
                 let mut ps = Vec::new();
                 for (n, span) in names {
-                    if defined_at.contains_key(&n) {
+                    // A version of a rebound name (`c_1`) is an intermediate too.
+                    let is_def = |net: &Self| {
+                        net.store
+                            .lookup(&n)
+                            .is_some_and(|s| net.defs.iter().any(|d| d.name == s))
+                    };
+                    if defined_at.contains_key(&n) || is_def(self) {
                         return Err(source_error(
                             &self.source.0,
                             &self.source.1,
