@@ -409,3 +409,33 @@ fn check_keeps_the_claims_domain_and_knows_its_own_formula() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("✓ Right: it is the same formula"), "{out}");
 }
+
+/// Review finding (issue 10.4): an input cancelled inside one definition (`z = x - x`) left
+/// the gradient without a word, and `E = x - x` was "nothing to differentiate".
+#[test]
+fn an_input_cancelled_inside_a_definition_stays_with_gradient_zero() {
+    let dir = common::scratch_dir(
+        "domain-cancel-input",
+        &[
+            ("c1.chain", "z = x - x\nE = z*w\nat x = 1, w = 2\n"),
+            ("c2.chain", "E = x - x\nat x = 1\n"),
+        ],
+    );
+    for (file, params) in [("c1.chain", &["w", "x"][..]), ("c2.chain", &["x"][..])] {
+        let path = dir.join(file);
+        let (code, out, err) = run(&["grad", path.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(code, 0, "{file}: {out}{err}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let text = j.to_string();
+        for p in params {
+            assert!(
+                text.contains(&format!("\"{p}\"")),
+                "{file}: {p} missing in {text}"
+            );
+        }
+        assert!(
+            err.contains("`x` occurs in `E`, but its terms cancel"),
+            "{file}: {err}"
+        );
+    }
+}

@@ -407,6 +407,8 @@ impl<'s> Loader<'s> {
         for c in &conditions {
             reached.extend(self.store.free_symbols(c.node));
         }
+        // Every name the formula as written uses, cancelled or not (`z = x - x` uses x).
+        let mut uses = Vec::new();
         for (n, span) in names_used(value) {
             let n = syntax::normalize_name(&n);
             let Some(s) = self
@@ -417,6 +419,9 @@ impl<'s> Loader<'s> {
             else {
                 continue;
             };
+            if !uses.contains(&s) {
+                uses.push(s);
+            }
             if self.expanded_of.contains_key(&s) && reached.insert(s) {
                 let node = self.store.sym_node(s);
                 conditions.push(Condition::new(node, span));
@@ -449,6 +454,7 @@ impl<'s> Loader<'s> {
             span: name.span,
             written,
             conditions,
+            uses,
         });
         Ok(())
     }

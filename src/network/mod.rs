@@ -41,6 +41,9 @@ pub struct Def {
     /// Where the formula as written is defined beyond what `formula` shows (denominators,
     /// logarithms, roots that cancelled), in terms of inputs and earlier names.
     pub conditions: Vec<Condition>,
+    /// The names the formula as written uses, even those simplifying cancelled (`x` in
+    /// `z = x - x`): an input stays an input, with gradient 0, rather than vanishing.
+    pub uses: Vec<Sym>,
 }
 
 /// A loaded program.
@@ -179,19 +182,22 @@ impl Network {
     /// including those only their domain conditions keep (`E = d(sqrt(w)^2, w)` is 1 where
     /// it is defined, but it is a function of `w`).
     fn written(&self) -> HashSet<Sym> {
-        let roots: Vec<Id> = self
-            .live_defs()
-            .into_iter()
-            .flat_map(|i| {
+        let live = self.live_defs();
+        let roots: Vec<Id> = live
+            .iter()
+            .flat_map(|&i| {
                 let d = &self.defs[i];
                 std::iter::once(d.formula).chain(d.conditions.iter().map(|c| c.node))
             })
             .collect();
-        self.store
+        let mut names: HashSet<Sym> = self
+            .store
             .reachable(&roots)
             .into_iter()
             .filter_map(|id| self.store.as_sym(id))
-            .collect()
+            .collect();
+        names.extend(live.iter().flat_map(|&i| self.defs[i].uses.iter().copied()));
+        names
     }
 
     /// Whether `s` names something of the program: a definition, an input of any definition,
