@@ -439,3 +439,18 @@ fn an_input_cancelled_inside_a_definition_stays_with_gradient_zero() {
         );
     }
 }
+
+/// Review finding: `d(z, q)` in a program, with `q` written nowhere else, was silently 0.
+#[test]
+fn d_by_a_name_the_program_never_uses_is_said() {
+    let dir = common::scratch_dir(
+        "domain-d-unknown",
+        &[("dq.chain", "z = w*x\nE = d(z, q)\nat w = 1, x = 2\n")],
+    );
+    let (code, _, err) = run(&["backprop", dir.join("dq.chain").to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("`q` occurs nowhere else in the program"),
+        "{err}"
+    );
+}

@@ -510,10 +510,22 @@ impl<'a> Lowerer<'a> {
                 .into());
         }
         let var = match &c.args[1].kind {
-            ExprKind::Name(v) => match self.renames.get(v) {
-                Some(&version) => version,
-                None => self.store.intern(v),
-            },
+            ExprKind::Name(v) => {
+                // A variable written nowhere else in a program is likely a typo: `d(z, q)` is 0.
+                let uses = super::name_spans(self.src)
+                    .iter()
+                    .filter(|(n, _, _)| n == v)
+                    .count();
+                if self.strict && uses <= 1 {
+                    self.warnings.push(format!(
+                        "warning: `{v}` occurs nowhere else in the program, so d(…, {v}) is 0"
+                    ));
+                }
+                match self.renames.get(v) {
+                    Some(&version) => version,
+                    None => self.store.intern(v),
+                }
+            }
             _ => {
                 return Err(self
                     .error(
