@@ -25,7 +25,10 @@ fn main() -> ExitCode {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     if let Some(hint) = chainrule::cli::argument_hint(&args) {
-        eprintln!("{:?}", miette::Report::new(chainrule::Error::Usage(hint)));
+        say(&format!(
+            "{:?}",
+            miette::Report::new(chainrule::Error::Usage(hint))
+        ));
         return ExitCode::from(2);
     }
     let cli = chainrule::cli::Cli::parse();
@@ -33,7 +36,7 @@ fn main() -> ExitCode {
     match result {
         Ok(out) => {
             for w in &out.warnings {
-                eprintln!("{}", chainrule::error::elide(w));
+                say(&chainrule::error::elide(w));
             }
             // A reader that stops early (`chainrule big.chain | head`) is not an error, and
             // `print!` would panic on the closed pipe.
@@ -44,7 +47,7 @@ fn main() -> ExitCode {
                 .and_then(|()| stdout.flush())
             {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    eprintln!("cannot write the output: {e}");
+                    say(&format!("cannot write the output: {e}"));
                     ExitCode::from(1)
                 }
                 _ => ExitCode::from(out.exit),
@@ -52,8 +55,15 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let code = e.exit_code();
-            eprintln!("{:?}", miette::Report::new(e.for_display()));
+            say(&format!("{:?}", miette::Report::new(e.for_display())));
             ExitCode::from(code as u8)
         }
     }
+}
+
+/// A line on standard error. A reader that stops early (`chainrule … 2>&1 | head -1`) is not
+/// an error: `eprintln!` would panic on the closed pipe and exit 101.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
