@@ -269,24 +269,122 @@ pub fn evaluate_guarded(
                         .collect::<Result<Vec<Value>, Fail>>()
                         .map_err(|f| EvalError::At(roots[0], f))
                 });
-            exact_or_mpfr(store, prec, result, || mpfr(prec))
+            exact_or_mpfr(store, prec, result, || {
+                checked_mpfr(prec, true, mpfr, |vs: &mut Vec<Value>| {
+                    vs.iter_mut().collect()
+                })
+            })
         }
+    }
+}
+
+/// The most bits [`checked_mpfr`] works with for a result wanted at `prec` bits: 16 times
+/// `prec`, and at least 8192.
+pub fn max_check_bits(prec: u32) -> u32 {
+    prec.saturating_mul(16).max(8192)
+}
+
+/// MPFR in [`Mode::Auto`], with its digits checked: `run` at `prec + 64` bits and at
+/// `2·prec + 64`, then at twice as many bits each time, up to [`max_check_bits`], until two
+/// successive results agree to `prec - 2` bits in every value (`values` lists them; a 0 and
+/// a non-zero disagree). The values of the more precise run are returned rounded to `prec`
+/// bits. Where cancellation leaves fewer digits even at the cap, the best values come with a
+/// note in words, for the user, of how many digits are reliable.
+///
+/// A value that is 0 in both runs may be a cancellation deeper than both precisions
+/// (`log(1 + exp(-x))·exp(x)` at x = 1000 is 0 below 1443 bits): with `settle_zeros` it is
+/// accepted only at the cap, which costs several evaluations for every true 0 (cheap for
+/// one expression); without, two zeros agree (the program trace, whose dead units give
+/// true zeros at every point).
+pub fn checked_mpfr<T>(
+    prec: u32,
+    settle_zeros: bool,
+    run: impl Fn(u32) -> Result<T, EvalError>,
+    values: impl Fn(&mut T) -> Vec<&mut Value>,
+) -> Result<(T, Option<String>), EvalError> {
+    let cap = max_check_bits(prec);
+    let mut lo_bits = prec.saturating_add(64).min(cap);
+    let mut lo = run(lo_bits)?;
+    let mut bits = prec.saturating_mul(2).saturating_add(64).min(cap);
+    loop {
+        let mut hi = run(bits)?;
+        let (agree, zeros) = {
+            let (lo_vals, hi_vals) = (values(&mut lo), values(&mut hi));
+            let agree = lo_vals
+                .iter()
+                .zip(hi_vals.iter())
+                .map(|(a, b)| agreeing_bits(a, b))
+                .min()
+                .unwrap_or(u32::MAX);
+            let zero = |v: &&mut Value| matches!(v, Value::Mpfr(f) if f.is_zero());
+            (agree, settle_zeros && hi_vals.iter().any(zero))
+        };
+        if (agree >= prec.saturating_sub(2) && !zeros) || bits >= cap {
+            for v in values(&mut hi) {
+                if let Value::Mpfr(f) = v {
+                    *f = rug::Float::with_val(prec, &*f);
+                }
+            }
+            let note = (agree < prec.saturating_sub(2)).then(|| {
+                let digits = (f64::from(agree) * std::f64::consts::LOG10_2).floor();
+                if digits < 1.0 {
+                    format!(
+                        "cancellation: MPFR at {lo_bits} and at {bits} bits give different results; not one digit is reliable (the true value may be 0)"
+                    )
+                } else {
+                    format!(
+                        "cancellation: MPFR at {lo_bits} and at {bits} bits agree to only about {digits} significant digits; the digits after those are not reliable"
+                    )
+                }
+            });
+            return Ok((hi, note));
+        }
+        (lo, lo_bits) = (hi, bits);
+        bits = bits.saturating_mul(2).min(cap);
+    }
+}
+
+/// The number of leading bits in which `a` and `b` agree: `-log2` of their relative
+/// difference, rounded down; `u32::MAX` when they are equal (two zeros, two like infinities,
+/// two NaNs), 0 when one is 0 and the other not.
+fn agreeing_bits(a: &Value, b: &Value) -> u32 {
+    let (Value::Mpfr(a), Value::Mpfr(b)) = (a, b) else {
+        return if a == b { u32::MAX } else { 0 };
+    };
+    if a == b || (a.is_nan() && b.is_nan()) {
+        return u32::MAX;
+    }
+    if a.is_zero() || b.is_zero() || !a.is_finite() || !b.is_finite() {
+        return 0;
+    }
+    let prec = a.prec().max(b.prec()) + 2;
+    let diff = rug::Float::with_val(prec, a - b).abs();
+    let (a_abs, b_abs) = (a.as_abs(), b.as_abs());
+    let size = if *a_abs >= *b_abs { a_abs } else { b_abs };
+    let size = rug::Float::with_val(prec, &*size);
+    let rel = rug::Float::with_val(64, diff / size);
+    // rel < 2^e, so -log2(rel) > -e.
+    match rel.get_exp() {
+        Some(e) if e < 0 => e.unsigned_abs(),
+        Some(_) => 0,
+        None => u32::MAX,
     }
 }
 
 /// The policy of [`Mode::Auto`], once for every caller: the `exact` result if it succeeded;
 /// where a value is not rational, or too large for the exact limit, the result of `mpfr`
-/// instead, with, for a value too large, a note in words that the caller must show the user
-/// (the numbers are then not exact, though exactness was asked for).
+/// instead (normally [`checked_mpfr`], whose note is passed on), with, for a value too large,
+/// a note in words that the caller must show the user (the numbers are then not exact, though
+/// exactness was asked for).
 pub fn exact_or_mpfr<T>(
     store: &Store,
     prec: u32,
     exact: Result<T, EvalError>,
-    mpfr: impl FnOnce() -> Result<T, EvalError>,
+    mpfr: impl FnOnce() -> Result<(T, Option<String>), EvalError>,
 ) -> Result<(T, Option<String>), EvalError> {
     match exact {
         Ok(v) => Ok((v, None)),
-        Err(EvalError::At(_, Fail::NotExact)) => Ok((mpfr()?, None)),
+        Err(EvalError::At(_, Fail::NotExact)) => mpfr(),
         Err(EvalError::At(id, Fail::TooLarge)) => {
             let note = format!(
                 "the exact value of {} has more than {} bits; evaluated with MPFR at {} bits instead",
@@ -294,7 +392,12 @@ pub fn exact_or_mpfr<T>(
                 store.limits().max_exact_bits,
                 prec
             );
-            Ok((mpfr()?, Some(note)))
+            let (v, digits) = mpfr()?;
+            let note = match digits {
+                Some(d) => format!("{note}; {d}"),
+                None => note,
+            };
+            Ok((v, Some(note)))
         }
         Err(e) => Err(e),
     }

@@ -59,9 +59,19 @@ impl Network {
             }
         };
         let result = match mode {
-            Mode::Auto(prec) => {
-                eval::exact_or_mpfr(&self.store, prec, run(mode), || run(Mode::Mpfr(prec)))
-            }
+            Mode::Auto(prec) => eval::exact_or_mpfr(&self.store, prec, run(mode), || {
+                eval::checked_mpfr(
+                    prec,
+                    false,
+                    |bits| run(Mode::Mpfr(bits)),
+                    |(f, a, g, _): &mut SweepValues| {
+                        f.iter_mut()
+                            .chain(a.iter_mut())
+                            .chain(g.iter_mut())
+                            .collect()
+                    },
+                )
+            }),
             m => run(m).map(|values| (values, None)),
         };
         let ((forward, adjoints, gradient, mut kinks), note) = match (result, written) {

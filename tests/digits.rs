@@ -1,0 +1,241 @@
+//! Digits that are true (issue 9, "trust"): in the default arithmetic an MPFR result is
+//! checked by a second evaluation at more bits, so cancellation no longer prints 0 or a
+//! number with half its digits wrong; where even the cap is not enough, a note says so.
+//! References are computed here with MPFR at 2000 bits.
+
+mod common;
+
+use common::{chainrule as run, close, json, ok};
+use rug::Float;
+use rug::ops::Pow;
+
+const REF: u32 = 2000;
+
+fn f(x: f64) -> Float {
+    Float::with_val(REF, x)
+}
+
+/// σ'(t) = e^-t / (1 + e^-t)^2 at 2000 bits.
+fn sigmoid_prime(t: &Float) -> Float {
+    let e = Float::with_val(REF, -t).exp();
+    let d = Float::with_val(REF, &e + 1u32).pow(2u32);
+    e / d
+}
+
+fn sigmoid(t: &Float) -> Float {
+    let e = Float::with_val(REF, -t).exp();
+    Float::with_val(REF, e + 1u32).recip()
+}
+
+/// A JSON value string as a 2000-bit float.
+fn value(v: &serde_json::Value) -> Float {
+    let s = v.as_str().expect("values are strings");
+    Float::with_val(REF, Float::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")))
+}
+
+/// The JSON `value` of a command: 128 bits carry 40 digits, all of them must be right.
+fn assert_value(args: &[&str], want: &Float) {
+    let j = json(args);
+    let got = value(&j["value"]);
+    assert!(
+        close(&got, want, 1e-36),
+        "{args:?}: got {got}, want {}",
+        want.to_string_radix(10, Some(40))
+    );
+    assert_eq!(j["arithmetic"], "MPFR, 128 bits", "{args:?}");
+}
+
+#[test]
+fn sigmoid_derivative_far_out_has_all_its_digits() {
+    // 1 - σ(x) cancels: at 128 bits, x = 100 gave 0 and x = 60 gave
+    // 8.7565107626963908935e-27, 13 of 20 digits right.
+    for (x, printed) in [
+        (100, "3.720075976020835963e-44"),
+        (60, "8.7565107626965203385e-27"),
+    ] {
+        let at = format!("x={x}");
+        let args = [
+            "diff",
+            "sigmoid(x)",
+            "--wrt",
+            "x",
+            "--at",
+            &at,
+            "--format",
+            "json",
+        ];
+        assert_value(&args, &sigmoid_prime(&f(f64::from(x))));
+        let out = ok(&args[..6]);
+        assert!(
+            out.contains(&format!("at x = {x}: {printed} (MPFR")),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn tanh_derivative_far_out_is_not_zero() {
+    let t = Float::with_val(REF, 50).tanh();
+    let want = Float::with_val(REF, 1 - t.square());
+    assert_value(
+        &[
+            "diff", "tanh(x)", "--wrt", "x", "--at", "x=50", "--format", "json",
+        ],
+        &want,
+    );
+}
+
+#[test]
+fn log_and_exp_near_their_fixed_points() {
+    let x = Float::with_val(REF, Float::parse("1e-50").unwrap());
+    let log = Float::with_val(REF, x.ln_1p_ref());
+    let exp = Float::with_val(REF, x.exp_m1_ref());
+    assert_value(
+        &["eval", "log(1+x)", "--at", "x=1e-50", "--format", "json"],
+        &log,
+    );
+    assert_value(
+        &["eval", "exp(x)-1", "--at", "x=1e-50", "--format", "json"],
+        &exp,
+    );
+}
+
+#[test]
+fn a_square_expanded_and_cancelled() {
+    // (a + b)^2 - a^2 - 2ab = b^2, with a = e^50 and b = sin 1; it printed -8500.77….
+    let want = Float::with_val(REF, 1).sin().square();
+    assert_value(
+        &[
+            "eval",
+            "(exp(50)+sin(1))^2 - exp(100) - 2*exp(50)*sin(1)",
+            "--format",
+            "json",
+        ],
+        &want,
+    );
+}
+
+#[test]
+fn backprop_of_saturated_sigmoids_has_true_gradients() {
+    // hw7_sigmoid at w1 = w2 = 100: both sigmoids saturate, and ∂E/∂w1, ∂E/∂w2 were 0.
+    let (w1, w2, w3, x, y) = (f(100.0), f(100.0), f(3.0), f(1.0), f(10.0));
+    let z1 = Float::with_val(REF, &w1 * &x);
+    let x1 = sigmoid(&z1);
+    let z2 = Float::with_val(REF, &w2 * &x1);
+    let x2 = sigmoid(&z2);
+    let yhat = Float::with_val(REF, &w3 * &x2);
+    let d_yhat = Float::with_val(REF, &yhat - &y) * 2u32;
+    let d_z2 = Float::with_val(REF, &d_yhat * &w3) * sigmoid_prime(&z2);
+    let d_w2 = Float::with_val(REF, &d_z2 * &x1);
+    let d_z1 = Float::with_val(REF, &d_z2 * &w2) * sigmoid_prime(&z1);
+    let d_w1 = Float::with_val(REF, &d_z1 * &x);
+    let j = json(&[
+        "backprop",
+        "examples/hw7_sigmoid.chain",
+        "--at",
+        "w1=100,w2=100,w3=3,x=1,y=10",
+        "--format",
+        "json",
+    ]);
+    let g = &j["gradient"];
+    for (name, want) in [("w1", &d_w1), ("w2", &d_w2)] {
+        let got = value(&g[name]);
+        assert!(close(&got, want, 1e-36), "∂E/∂{name}: {got} vs {want}");
+    }
+    assert_eq!(g["w3"], "-14");
+    // The checked forward values and adjoints are printed too.
+    let out = ok(&[
+        "backprop",
+        "examples/hw7_sigmoid.chain",
+        "--at",
+        "w1=100,w2=100,w3=3,x=1,y=10",
+    ]);
+    assert!(
+        out.contains("∂E/∂w1 = δ_z1 · x  = -5.8123654122942976287e-84"),
+        "{out}"
+    );
+    assert!(
+        out.contains("∂E/∂w2 = δ_z2 · x1 = -1.5624319099287511044e-42"),
+        "{out}"
+    );
+}
+
+#[test]
+fn stable_values_print_as_the_plain_arithmetic_does() {
+    // Where 128 bits are enough, the checked value prints as plain MPFR at 128 bits.
+    for args in [
+        vec!["eval", "sqrt(2)"],
+        vec!["eval", "exp(1)*sqrt(3)"],
+        vec!["eval", "log(x)/x", "--at", "x=7"],
+        vec!["diff", "sigmoid(x)", "--wrt", "x", "--at", "x=2"],
+        vec!["diff", "tanh(x)^3", "--wrt", "x", "--at", "x=0.3"],
+        vec!["backprop", "examples/hw7_sigmoid.chain"],
+    ] {
+        let auto = ok(&args);
+        let mut plain = args.clone();
+        plain.extend(["--float", "mpfr"]);
+        assert_eq!(auto, ok(&plain), "{args:?}");
+    }
+}
+
+#[test]
+fn float_mpfr_is_the_plain_arithmetic() {
+    // `--float mpfr` is exactly MPFR at the precision: its cancellation is not repaired.
+    let out = ok(&[
+        "diff",
+        "sigmoid(x)",
+        "--wrt",
+        "x",
+        "--at",
+        "x=100",
+        "--float",
+        "mpfr",
+    ]);
+    assert!(out.contains("at x = 100: 0 (MPFR, 128 bits)"), "{out}");
+}
+
+#[test]
+fn noise_that_never_settles_comes_with_a_note() {
+    // sin² + cos² - 1 is 0: every precision gives a different speck of rounding noise.
+    let (code, _out, err) = run(&["eval", "sin(x)^2+cos(x)^2-1", "--at", "x=1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("cancellation") && err.contains("not one digit is reliable"),
+        "{err}"
+    );
+    // A stable value has no such note.
+    let (code, _out, err) = run(&["eval", "sin(x)^2+cos(x)^2", "--at", "x=1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("cancellation"), "{err}");
+}
+
+#[test]
+fn a_zero_from_deep_cancellation_is_checked_further() {
+    // log(1 + e^-1000)·e^1000 is 0 below about 1443 bits; its true value is 1 - e^-1000/2.
+    let x = f(1000.0);
+    let e = Float::with_val(REF, -&x).exp();
+    let want = Float::with_val(REF, e.ln_1p_ref()) * x.exp();
+    assert_value(
+        &[
+            "eval",
+            "log(1 + exp(-x)) * exp(x)",
+            "--at",
+            "x=1000",
+            "--format",
+            "json",
+        ],
+        &want,
+    );
+}
+
+#[test]
+fn cancellation_beyond_the_cap_comes_with_a_note() {
+    // e^-4000 is about 2^-5771: 1 + e^-x is 1 up to 5120 bits and not at the cap, 8192, so the
+    // last two results disagree entirely and the note says so (exit 0: the value is printed).
+    let (code, _out, err) = run(&["eval", "log(1 + exp(-x)) * exp(x)", "--at", "x=4000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("cancellation: MPFR at 5120 and at 8192 bits give different results"),
+        "{err}"
+    );
+}
