@@ -18,7 +18,8 @@ struct Identity {
 
 impl Identity {
     fn of(path: &str) -> Identity {
-        let p = Path::new(path);
+        let resolved = resolve(Path::new(path));
+        let p = resolved.as_path();
         let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| {
             let name = p.file_name().map(PathBuf::from).unwrap_or_default();
             let parent = match p.parent() {
@@ -38,6 +39,25 @@ impl Identity {
     fn same(&self, other: &Identity) -> bool {
         self.path == other.path || (self.inode.is_some() && self.inode == other.inode)
     }
+}
+
+/// `path` through its symbolic links, dangling ones included: the path a write to `path`
+/// reaches (a link's target is taken relative to the link's folder).
+fn resolve(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    // As the system does, give up after 40 links (a loop): the write then fails on its own.
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(target) => {
+                p = match p.parent() {
+                    Some(d) if target.is_relative() => d.join(target),
+                    _ => target,
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    p
 }
 
 #[cfg(unix)]
@@ -80,6 +100,12 @@ impl Outputs {
                     "{flag} {path}: its folder does not exist"
                 )));
             }
+            if std::fs::metadata(&id.path).is_ok_and(|m| m.is_file() && m.permissions().readonly())
+            {
+                return Err(Error::Usage(format!(
+                    "{flag} {path}: the file is write-protected; make it writable or write to another file"
+                )));
+            }
             if let Some((input, _)) = inputs.iter().find(|(_, i)| i.same(&id)) {
                 return Err(Error::Usage(format!(
                     "{flag} {path}: that is the input file {input}; it would be overwritten. Write to another file"
@@ -107,14 +133,23 @@ impl Outputs {
     }
 }
 
-/// Writes `contents` to a new temporary file in the folder of `path` (through a symbolic link,
-/// the folder of its target), then renames it over `path`: the old file stays as it was unless
-/// the whole new one was written.
+/// Writes `contents` to `path` (through its symbolic links, dangling ones included): a
+/// regular file, new or old, through a new temporary file in its folder renamed over it, so
+/// the old file stays as it was unless the whole new one was written; anything else that
+/// exists (a device, a FIFO, a socket) in place, as a shell's `>` would.
 fn write_replacing(path: &str, contents: &[u8]) -> Result<()> {
     let fail = |why: String| Error::Usage(format!("cannot write {path}: {why}"));
-    let target = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+    let target = resolve(Path::new(path));
     if target.is_dir() {
         return Err(fail("it is a directory".into()));
+    }
+    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&target)
+            .and_then(|mut f| f.write_all(contents))
+            .map_err(|e| fail(io_reason(&e)));
     }
     let name = target
         .file_name()

@@ -88,6 +88,14 @@ const FILES: &[(&str, &[u8])] = &[
         "ok.chain",
         b"z = w*x\nE = (y - z)^2\nat w = 2, x = 1, y = 10\n",
     ),
+    (
+        "rebound.chain",
+        b"c = a*b\nc = c + 1\nE = c^2\nat a = 1, b = 2\n",
+    ),
+    (
+        "layers.chain",
+        b"z1 = w1*x\nE = (y - z1)^2\nat w1 = 2, x = 1, y = 10\n",
+    ),
 ];
 
 const CASES: &[Case] = &[
@@ -273,6 +281,8 @@ const CASES: &[Case] = &[
     case("defined_twice", USAGE, &["twice.chain"]),
     case("builtin_redefined", USAGE, &["builtin_redefined.chain"]),
     case("at_gives_intermediate", USAGE, &["at_intermediate.chain"]),
+    case("at_rebound_name", USAGE, &["rebound.chain", "--at", "c=5"]),
+    case("at_unused_name", 0, &["layers.chain", "--at", "wl=5"]),
     case("wrt_intermediate", USAGE, &["wrt_intermediate.chain"]),
     case(
         "at_flag_gives_intermediate",

@@ -160,3 +160,77 @@ fn a_good_write_replaces_the_old_file_whole() {
     assert_eq!(listing(&dir), ["e.csv", "e.svg", "prog.chain"]);
     program_intact(&dir);
 }
+
+/// Outputs go where the path leads: through a symbolic link (a dangling one creates its
+/// target, relative to the link's folder), and into a FIFO in place. They were replaced by
+/// regular files (`--csv /dev/stdout` replaced the link, `--csv /dev/null` as root the device).
+#[cfg(unix)]
+#[test]
+fn outputs_follow_links_and_write_special_files_in_place() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = folder("special");
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/real.csv"), "old\n").unwrap();
+    std::os::unix::fs::symlink("sub/real.csv", dir.join("link.csv")).unwrap();
+    std::os::unix::fs::symlink("target_real.csv", dir.join("sub/dang.csv")).unwrap();
+    for (out, target) in [
+        ("link.csv", "sub/real.csv"),
+        ("sub/dang.csv", "sub/target_real.csv"),
+    ] {
+        let (code, err) = run(&dir, &["sweep", "prog.chain", "--csv", out]);
+        assert_eq!(code, 0, "{err}");
+        let link = std::fs::symlink_metadata(dir.join(out)).unwrap();
+        assert!(link.file_type().is_symlink(), "{out} is no longer a link");
+        let csv = std::fs::read_to_string(dir.join(target)).unwrap();
+        assert!(csv.lines().count() > 1 && !csv.contains("old"), "{csv}");
+    }
+    // A FIFO is written in place (read from another thread), and stays a FIFO.
+    let fifo = dir.join("pipe.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let (code, err) = run(&dir, &["sweep", "prog.chain", "--csv", "pipe.csv"]);
+    assert_eq!(code, 0, "{err}");
+    let csv = reader.join().unwrap();
+    assert!(csv.lines().count() > 1, "{csv}");
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    program_intact(&dir);
+}
+
+/// A write-protected file is not overwritten (rename needs only the folder's permission);
+/// the mode is what counts, so this holds as root too. A writable file replaced keeps its mode.
+#[cfg(unix)]
+#[test]
+fn a_write_protected_output_is_refused_and_modes_are_kept() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = folder("readonly");
+    std::fs::write(dir.join("ro.csv"), "keep\n").unwrap();
+    std::fs::set_permissions(dir.join("ro.csv"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let (code, err) = run(&dir, &["sweep", "prog.chain", "--csv", "ro.csv"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--csv ro.csv: the file is write-protected"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("ro.csv")).unwrap(),
+        "keep\n"
+    );
+    std::fs::write(dir.join("rw.csv"), "old\n").unwrap();
+    std::fs::set_permissions(dir.join("rw.csv"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (code, err) = run(&dir, &["sweep", "prog.chain", "--csv", "rw.csv"]);
+    assert_eq!(code, 0, "{err}");
+    let mode = std::fs::metadata(dir.join("rw.csv"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+}

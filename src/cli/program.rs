@@ -21,10 +21,12 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
     let mut net = network::load(&src, &name, a.opts.of.as_deref())?;
     net.set_data(&a.opts.data)?;
     let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
-    // As in a file's `at` line, an intermediate's value is computed, not given.
+    // As in a file's `at` line, an intermediate's value is computed, not given; a rebound
+    // name (`c = a*b; c = c + 1`) is one too, though its versions are `c_1`, `c_2`.
+    let defined = |s: Sym| net.defs.iter().any(|d| d.name == s);
     if let Some(s) = extra
         .keys()
-        .find(|s| net.defs.iter().any(|d| d.name == **s))
+        .find(|s| defined(**s) || net.lookup(net.store.name(**s)).is_some_and(defined))
     {
         let n = net.store.name(*s);
         return Err(Error::Usage(format!(
@@ -47,12 +49,28 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
         warnings: std::mem::take(&mut net.warnings),
         ..Output::default()
     };
-    out.warnings.extend(point_lookalikes(
+    let lookalikes = point_lookalikes(
         &net.store,
         &extra,
         names.iter().map(String::as_str),
         "the program",
-    ));
+    );
+    // A name the program does not use (a typo, `wl` for `w1`) would be taken silently.
+    if lookalikes.is_empty() {
+        let inputs = net.inputs();
+        for s in extra.keys().filter(|s| !inputs.contains(s)) {
+            let n = net.store.name(*s);
+            let nearest = inputs
+                .iter()
+                .map(|i| net.store.name(*i))
+                .min_by_key(|i| syntax::edit_distance(n, i))
+                .map_or(String::new(), |i| format!("; the nearest input is `{i}`"));
+            out.warnings.push(format!(
+                "warning: --at {n}: `{n}` is not an input of the program, so its value is not used{nearest}"
+            ));
+        }
+    }
+    out.warnings.extend(lookalikes);
     Ok((net, point, out))
 }
 

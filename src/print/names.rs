@@ -5,7 +5,7 @@
 //! after one `_`. Any other name is written out character by character, `\mathrm{…}` with
 //! `\_` for underscores, `{\omega}` for Greek letters and accent commands for combining
 //! marks, which is valid LaTeX for every name and different for different names. Where two
-//! names in play would print alike (`w1` and `w_1`, `yhat` and `ŷ`), [`latex_names`] writes
+//! names in play would print alike (`w1` and `w_1`, `yhat` and `ŷ`), [`with_names_in_play`] writes
 //! both out that way, so distinct names never print the same.
 
 use std::cell::RefCell;
@@ -189,11 +189,16 @@ fn spelled(name: &str) -> String {
 /// A variable or function name as LaTeX: its textbook form when it has one, else spelt out;
 /// spelt out too when another name in play would print alike (see [`with_names_in_play`]).
 pub fn latex_name(name: &str) -> String {
-    if IN_PLAY.with(|p| p.borrow().spelled.contains(name)) {
-        spelled(name)
-    } else {
-        plain(name)
-    }
+    let in_play = IN_PLAY.with(|p| {
+        let p = p.borrow();
+        let form = p.form.get(name)?;
+        Some(if p.by_form[form].len() > 1 {
+            spelled(name)
+        } else {
+            form.clone()
+        })
+    });
+    in_play.unwrap_or_else(|| plain(name))
 }
 
 /// [`latex_name`] regardless of the names in play.
@@ -203,31 +208,19 @@ fn plain(name: &str) -> String {
 
 /// The LaTeX of each of `names`, the names in play in one output: [`latex_name`], except that
 /// names that would print alike are all spelt out, so that distinct names print differently.
-pub(super) fn latex_names(names: &[&str]) -> Vec<String> {
-    let forms: Vec<String> = names.iter().map(|n| plain(n)).collect();
-    // Per form, the distinct names that have it.
-    let mut by_form: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for (n, f) in names.iter().zip(&forms) {
-        by_form.entry(f.as_str()).or_default().insert(n);
-    }
-    names
-        .iter()
-        .zip(&forms)
-        .map(|(n, f)| {
-            if by_form[f.as_str()].len() > 1 {
-                spelled(n)
-            } else {
-                f.clone()
-            }
-        })
-        .collect()
+#[cfg(test)]
+fn latex_names(names: &[&str]) -> Vec<String> {
+    with_names_in_play(names, || names.iter().map(|n| latex_name(n)).collect())
 }
 
-/// The names in play on this thread, and those of them to spell out.
+/// The names in play on this thread: each with its textbook form (computed once, when it
+/// comes into play) and the number of [`with_names_in_play`] calls that put it there; and per
+/// form, the names in play that have it.
 #[derive(Default)]
 struct InPlay {
-    names: Vec<String>,
-    spelled: HashSet<String>,
+    form: HashMap<String, String>,
+    count: HashMap<String, usize>,
+    by_form: HashMap<String, HashSet<String>>,
 }
 
 thread_local! {
@@ -237,30 +230,57 @@ thread_local! {
 /// Runs `f` with `names` in play, besides those already in play (an output sets the names of
 /// its input; each formula adds its own): inside it, [`latex_name`] spells out the
 /// names that would print like another name in play.
+///
+/// The cost is in the number of `names`, not in the number already in play: a report puts a
+/// program's thousands of names in play once, and each formula printed in it adds its few.
 pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
-    let outer = IN_PLAY.with(|p| p.borrow().names.clone());
-    let mut all: Vec<&str> = outer
-        .iter()
-        .map(String::as_str)
-        .chain(names.iter().copied())
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    let forms = latex_names(&all);
-    let spelled: HashSet<String> = all
-        .iter()
-        .zip(&forms)
-        .filter(|(n, f)| plain(n) != **f)
-        .map(|(n, _)| n.to_string())
-        .collect();
-    let inner = InPlay {
-        names: all.iter().map(|n| n.to_string()).collect(),
-        spelled,
-    };
-    let saved = IN_PLAY.with(|p| std::mem::replace(&mut *p.borrow_mut(), inner));
-    let out = f();
-    IN_PLAY.with(|p| *p.borrow_mut() = saved);
-    out
+    let mut mine: Vec<&str> = names.to_vec();
+    mine.sort_unstable();
+    mine.dedup();
+    IN_PLAY.with(|p| {
+        let mut p = p.borrow_mut();
+        for n in &mine {
+            let count = p.count.entry(n.to_string()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                let form = plain(n);
+                p.by_form
+                    .entry(form.clone())
+                    .or_default()
+                    .insert(n.to_string());
+                p.form.insert(n.to_string(), form);
+            }
+        }
+    });
+    // Take the names out of play again even if `f` panics (a caught panic leaves the thread
+    // usable).
+    struct Leave<'a>(Vec<&'a str>);
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            IN_PLAY.with(|p| {
+                let mut p = p.borrow_mut();
+                for n in &self.0 {
+                    let Some(count) = p.count.get_mut(*n) else {
+                        continue;
+                    };
+                    *count -= 1;
+                    if *count == 0 {
+                        p.count.remove(*n);
+                        if let Some(form) = p.form.remove(*n)
+                            && let Some(set) = p.by_form.get_mut(&form)
+                        {
+                            set.remove(*n);
+                            if set.is_empty() {
+                                p.by_form.remove(&form);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+    let _leave = Leave(mine);
+    f()
 }
 
 #[cfg(test)]
