@@ -19,6 +19,24 @@ struct Source<'a> {
     name: &'a str,
 }
 
+impl Source<'_> {
+    /// An error pointing at `start..end` of this source, labelled, with an optional help.
+    fn error(
+        &self,
+        start: usize,
+        end: usize,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) -> crate::error::SourceError {
+        let e = crate::error::SourceError::new(self.name, self.text, start, end, message, label);
+        match help {
+            Some(h) => e.with_help(h),
+            None => e,
+        }
+    }
+}
+
 /// Evaluates `id` at the input's point, checking the domain conditions of the input as
 /// written (`conditions`); errors point into the source where they can.
 fn evaluate_one(
@@ -69,20 +87,13 @@ fn locate(e: Error, source: Source<'_>) -> Error {
         Some((offsets[first], end))
     });
     match place {
-        Some((start, end)) => {
-            let e = crate::error::SourceError::new(
-                source.name,
-                source.text,
-                start,
-                end,
-                message,
-                "fails here",
-            );
-            Error::DomainAt(Box::new(match help {
-                Some(h) => e.with_help(h),
-                None => e,
-            }))
-        }
+        Some((start, end)) => Error::DomainAt(Box::new(source.error(
+            start,
+            end,
+            message,
+            "fails here",
+            help,
+        ))),
         None => Error::Domain { message, help },
     }
 }
@@ -127,21 +138,9 @@ fn check_values(store: &Store, id: Id, point: &Point, source: Source<'_>) -> Res
         None
     };
     match found {
-        Some((_, start, end)) => {
-            let e = crate::error::SourceError::new(
-                source.name,
-                source.text,
-                start,
-                end,
-                message,
-                "this has no value",
-            );
-            Err(match help {
-                Some(h) => e.with_help(h),
-                None => e,
-            }
-            .into())
-        }
+        Some((_, start, end)) => Err(source
+            .error(start, end, message, "this has no value", help)
+            .into()),
         None => Err(Error::Usage(match help {
             Some(h) => format!("{message}\n{h}"),
             None => message,
