@@ -88,6 +88,7 @@ const FILES: &[(&str, &[u8])] = &[
         "ok.chain",
         b"z = w*x\nE = (y - z)^2\nat w = 2, x = 1, y = 10\n",
     ),
+    ("z_column.csv", b"w,x,y,z\n2,1,10,5\n"),
     (
         "rebound.chain",
         b"c = a*b\nc = c + 1\nE = c^2\nat a = 1, b = 2\n",
@@ -118,6 +119,11 @@ const CASES: &[Case] = &[
     case("update_operator", USAGE, &["eval", "c += 1"]),
     case("update_in_program", USAGE, &["update.chain"]),
     case("program_input_without_value", USAGE, &["no_value.chain"]),
+    case(
+        "points_column_is_an_intermediate",
+        USAGE,
+        &["grad", "ok.chain", "--points", "z_column.csv"],
+    ),
     case(
         "wrt_a_version_of_a_rebound_name",
         USAGE,

@@ -93,6 +93,21 @@ pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
     if let Some(file) = &a.points {
         let csv = read_text_file(file)?;
+        // As with --at, an intermediate's value is computed, not given: a column of one
+        // would be ignored without a word.
+        let header = csv.trim_start_matches('\u{feff}').lines().find(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#')
+        });
+        if let Some(col) = header.into_iter().flat_map(|h| h.split(',')).find(|c| {
+            net.lookup(c.trim())
+                .is_some_and(|s| net.defs.iter().any(|d| d.name == s))
+        }) {
+            let c = col.trim();
+            return Err(Error::Usage(format!(
+                "--points {file}: the column `{c}` is an intermediate of the program: its value is computed, not given"
+            )));
+        }
         let root = net.output_def().expanded;
         let name = net.name(net.output_def().name).to_string();
         let params = net.params.clone();
