@@ -120,6 +120,11 @@ const CASES: &[Case] = &[
     case("update_in_program", USAGE, &["update.chain"]),
     case("program_input_without_value", USAGE, &["no_value.chain"]),
     case(
+        "explain_the_output",
+        USAGE,
+        &["explain", "ok.chain", "--wrt", "E"],
+    ),
+    case(
         "points_column_is_an_intermediate",
         USAGE,
         &["grad", "ok.chain", "--points", "z_column.csv"],

@@ -218,6 +218,12 @@ pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
 pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
     let (mut net, point, mut out) = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
+    if v == net.output_def().name {
+        let n = net.name(v);
+        return Err(Error::Usage(format!(
+            "--wrt {n}: `{n}` is the output, and ∂{n}/∂{n} = 1 has no chain to explain; ask for a name it depends on (an input or an intermediate)"
+        )));
+    }
     note_digits(&a.program.opts.eval, &mut out);
     let point = if point.is_empty() { None } else { Some(&point) };
     let names = program_names(&net);
