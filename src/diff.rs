@@ -492,6 +492,11 @@ fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usiz
             let sq = store.powr(th, Rational::from(2));
             just(store.sum_of(one(), vec![(sq, Rational::from(-1))]))
         }
+        Builtin::Sech => {
+            let sech = store.apply(Builtin::Sech, t);
+            let th = store.apply(Builtin::Tanh, t);
+            (Rational::from(-1), vec![(sech, one()), (th, one())])
+        }
         Builtin::Abs => just(store.apply(Builtin::Sign, t)),
         Builtin::Sign | Builtin::Step => (Rational::new(), Vec::new()),
         Builtin::Sigmoid => {

@@ -211,3 +211,23 @@ fn zero_to_a_variable_power_has_derivative_zero_where_it_has_one() {
     let zero = Value::Exact(Rational::new());
     assert_eq!(t.gradient, [zero.clone(), zero]);
 }
+
+/// `sech` (issue 10.9): sech(t) = 1/cosh(t), derivative −sech(t)·tanh(t), exact at 0, and the
+/// same value in every arithmetic.
+#[test]
+fn sech_is_one_over_cosh() {
+    let mut store = Store::new();
+    let (e, d) = derive(&mut store, "sech(2*x)", "x");
+    assert_eq!(text(&store, d), "-2*sech(2*x)*tanh(2*x)");
+    let mut point = Point::new();
+    point.insert(store.intern("x"), Rational::from((1, 2)));
+    let (v, _) = evaluate(&store, &[e, d], &point, Mode::Auto(128)).unwrap();
+    let (f, df) = (v[0].to_f64(), v[1].to_f64());
+    assert!((f - 1.0 / 1f64.cosh()).abs() < 1e-15, "{f}");
+    assert!((df + 2.0 * 1f64.tanh() / 1f64.cosh()).abs() < 1e-15, "{df}");
+    let (v, _) = evaluate(&store, &[e], &point, Mode::F64).unwrap();
+    assert_eq!(v[0], Value::F64(1.0 / 1f64.cosh()));
+    point.insert(store.intern("x"), Rational::new());
+    let (v, _) = evaluate(&store, &[e], &point, Mode::Auto(128)).unwrap();
+    assert_eq!(v[0], Value::Exact(Rational::from(1)));
+}

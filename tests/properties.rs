@@ -685,6 +685,8 @@ fn f64_bound(store: &Store, root: Id, point: &Point) -> Option<(Float, f64)> {
                     Builtin::Sin | Builtin::Cos => ma + 2.0 * v,
                     Builtin::Tan => (1.0 + v * v) * ma + 2.0 * v,
                     Builtin::Tanh => ma + 2.0 * v,
+                    // |sech'(t)| = sech(t)·|tanh(t)| ≤ sech(t); 1/cosh rounds twice.
+                    Builtin::Sech => v * ma + 3.0 * v,
                     Builtin::Sigmoid => 0.25 * ma + 4.0 * v,
                     Builtin::Softplus => ma + 4.0 * v + 4.0 * (-a.abs()).exp(),
                     Builtin::Abs | Builtin::Relu | Builtin::Sign | Builtin::Step => {

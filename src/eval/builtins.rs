@@ -56,6 +56,7 @@ pub(crate) fn f64_block<const B: usize, const LIBM: bool>(
         Builtin::Cos => map1(dst, x, f64::cos),
         Builtin::Tan => map1(dst, x, f64::tan),
         Builtin::Tanh => map1(dst, x, f64::tanh),
+        Builtin::Sech => map1(dst, x, |t| 1.0 / t.cosh()),
         Builtin::Abs => map1(dst, x, f64::abs),
         Builtin::Sign => map1(dst, x, sign_f64),
         Builtin::Sigmoid => map1(dst, x, |t| 1.0 / (1.0 + exp(-t))),
@@ -142,6 +143,7 @@ pub(crate) fn mpfr_into(f: Builtin, s: &mut Float, x: &Float, y: &Float, guard: 
         Builtin::Cos => s.assign(x.cos_ref()),
         Builtin::Tan => s.assign(x.tan_ref()),
         Builtin::Tanh => s.assign(x.tanh_ref()),
+        Builtin::Sech => s.assign(x.sech_ref()),
         Builtin::Abs => s.assign(x.abs_ref()),
         Builtin::Sign => s.assign(x.cmp0().map_or(0, |o| o as i32)),
         Builtin::Sigmoid => {

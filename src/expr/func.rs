@@ -26,6 +26,8 @@ pub enum Builtin {
     Tan,
     /// `tanh(t)`
     Tanh,
+    /// `sech(t) = 1/cosh(t)`; derivative `-sech(t)·tanh(t)`
+    Sech,
     /// `abs(t)`; derivative `sign(t)`
     Abs,
     /// `sign(t)`: -1, 0 or 1; derivative 0
@@ -45,13 +47,14 @@ pub enum Builtin {
 }
 
 /// Every built-in, for lookups and suggestions.
-pub const BUILTINS: [Builtin; 14] = [
+pub const BUILTINS: [Builtin; 15] = [
     Builtin::Exp,
     Builtin::Log,
     Builtin::Sin,
     Builtin::Cos,
     Builtin::Tan,
     Builtin::Tanh,
+    Builtin::Sech,
     Builtin::Abs,
     Builtin::Sign,
     Builtin::Sigmoid,
@@ -72,6 +75,7 @@ impl Builtin {
             Builtin::Cos => "cos",
             Builtin::Tan => "tan",
             Builtin::Tanh => "tanh",
+            Builtin::Sech => "sech",
             Builtin::Abs => "abs",
             Builtin::Sign => "sign",
             Builtin::Sigmoid => "sigmoid",
@@ -120,7 +124,7 @@ impl Builtin {
         }
         Ok(match self {
             Builtin::Log if *t == 1 => Rational::new(),
-            Builtin::Exp | Builtin::Cos if zero => Rational::from(1),
+            Builtin::Exp | Builtin::Cos | Builtin::Sech if zero => Rational::from(1),
             Builtin::Sin | Builtin::Tan | Builtin::Tanh if zero => Rational::new(),
             Builtin::Sigmoid if zero => Rational::from((1, 2)),
             Builtin::Abs => t.clone().abs(),

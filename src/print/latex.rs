@@ -209,7 +209,11 @@ fn call(callee: &Callee, args: &[Disp], out: &mut Out) {
                 out.push_str(b.name());
             }
             Builtin::Sigmoid if out.sigmoid_is_sigma => out.push_str("\\sigma"),
-            Builtin::Sign | Builtin::Sigmoid | Builtin::Relu | Builtin::Softplus => {
+            Builtin::Sign
+            | Builtin::Sigmoid
+            | Builtin::Relu
+            | Builtin::Softplus
+            | Builtin::Sech => {
                 out.push_str(&format!("\\operatorname{{{}}}", b.name()));
             }
         },
