@@ -604,3 +604,29 @@ fn latex_of_a_deep_program_is_linear_and_right() {
         assert!(out.contains(row), "{row}");
     }
 }
+
+/// Review finding: a user name `c1` and the version `c_1` of a rebound `c` print differently
+/// in LaTeX, and so do their adjoints (both were `\delta_{c_{1}}`).
+#[test]
+fn adjoints_of_names_that_print_alike_print_differently() {
+    let dir = std::env::temp_dir().join(format!("chainrule-adjoint-latex-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cc.chain");
+    std::fs::write(
+        &file,
+        "c1 = a*b\nc = a + b\nc = c*2\nE = c1 + c\nat a = 2, b = 3\n",
+    )
+    .unwrap();
+    let (code, out, err) = chainrule(&["backprop", file.to_str().unwrap(), "--format", "latex"]);
+    assert_eq!(code, 0, "{err}");
+    let adjoint_rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("&= 1 = 1") || l.contains("\\cdot 2 = 2"))
+        .map(|l| l.split(" &=").next().unwrap())
+        .collect();
+    assert_eq!(adjoint_rows.len(), 3, "{out}");
+    let mut distinct = adjoint_rows.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "{out}");
+}

@@ -197,12 +197,19 @@ fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
 
 /// The names of a program's inputs and intermediates.
 fn program_names(net: &Network) -> Vec<String> {
-    net.store
+    let names: Vec<String> = net
+        .store
         .free_symbols(net.output_def().expanded)
         .into_iter()
         .chain(net.defs.iter().map(|d| d.name))
         .map(|s| net.store.name(s).to_string())
-        .collect()
+        .collect();
+    // Their adjoints too, so that `δ_c1` and `δ_c_1` print differently, as `c1` and `c_1` do.
+    let adjoints: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}{n}", network::ADJOINT_PREFIX))
+        .collect();
+    names.into_iter().chain(adjoints).collect()
 }
 
 pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
