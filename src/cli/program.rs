@@ -43,7 +43,15 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
             "--at {n}: `{n}` is an adjoint of the backward pass: its value is computed, not given"
         )));
     }
-    let point = net.point_with(&extra);
+    // Only the inputs' values are used, and only they are shown ("at w1 = 2, …"); a name the
+    // program does not use gets a warning below.
+    let inputs = net.inputs();
+    let used: Point = extra
+        .iter()
+        .filter(|(s, _)| inputs.contains(s))
+        .map(|(s, v)| (*s, v.clone()))
+        .collect();
+    let point = net.point_with(&used);
     let names = program_names(&net);
     let mut out = Output {
         warnings: std::mem::take(&mut net.warnings),
@@ -57,7 +65,6 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
     );
     // A name the program does not use (a typo, `wl` for `w1`) would be taken silently.
     if lookalikes.is_empty() {
-        let inputs = net.inputs();
         for s in extra.keys().filter(|s| !inputs.contains(s)) {
             let n = net.store.name(*s);
             let nearest = inputs
