@@ -118,7 +118,7 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
     let bw = net.backward_for(&wanted);
     let correct = net.inlined(&bw, v);
     let mut expand: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
-    let correct_x = if net.defs.iter().any(|d| d.name == v) {
+    let correct_x = if net.defines(v) {
         // Not the expanded output by `v` (where `v` no longer occurs): its adjoint, expanded.
         net.store.substitute(correct, &expand)
     } else {

@@ -9,23 +9,35 @@ use crate::eval::nearest_f64;
 use crate::eval::tape::Tape;
 use crate::expr::{Id, Store, Sym};
 
-/// Parses CSV points: a header of variable names, then one point per row.
-fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
+/// The lines of a points file that hold data (numbered from 0): its byte-order mark, blank
+/// lines and `#` comments left out; the first is the header.
+fn data_lines(csv: &str) -> impl Iterator<Item = (usize, &str)> {
     // Spreadsheets save "CSV UTF-8" with a byte-order mark first.
     let csv = csv.strip_prefix('\u{feff}').unwrap_or(csv);
-    let mut lines = csv
-        .lines()
+    csv.lines()
         .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-    let Some((_, header)) = lines.next() else {
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+}
+
+/// The column names of a points file, normalized as names are (empty for an empty file).
+pub fn columns(csv: &str) -> Vec<String> {
+    data_lines(csv).next().map_or(Vec::new(), |(_, header)| {
+        header
+            .split(',')
+            .map(|n| crate::syntax::normalize_name(n.trim()))
+            .collect()
+    })
+}
+
+/// Parses CSV points: a header of variable names, then one point per row.
+fn read_points(csv: &str) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
+    let mut lines = data_lines(csv);
+    if lines.next().is_none() {
         return Err(Error::Usage(
             "the points file is empty: its first line names the variables, e.g. `x,y,w1`".into(),
         ));
-    };
-    let names: Vec<String> = header
-        .split(',')
-        .map(|n| crate::syntax::normalize_name(n.trim()))
-        .collect();
+    }
+    let names = columns(csv);
     if let Some((i, n)) = names
         .iter()
         .enumerate()

@@ -23,10 +23,9 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
     let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
     // As in a file's `at` line, an intermediate's value is computed, not given; a rebound
     // name (`c = a*b; c = c + 1`) is one too, though its versions are `c_1`, `c_2`.
-    let defined = |s: Sym| net.defs.iter().any(|d| d.name == s);
     if let Some(s) = extra
         .keys()
-        .find(|s| defined(**s) || net.lookup(net.store.name(**s)).is_some_and(defined))
+        .find(|s| net.is_intermediate(net.store.name(**s)))
     {
         let n = net.store.name(*s);
         return Err(Error::Usage(format!(
@@ -102,15 +101,10 @@ pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
         let csv = read_text_file(file)?;
         // As with --at, an intermediate's value is computed, not given: a column of one
         // would be ignored without a word.
-        let header = csv.trim_start_matches('\u{feff}').lines().find(|l| {
-            let l = l.trim();
-            !l.is_empty() && !l.starts_with('#')
-        });
-        if let Some(col) = header.into_iter().flat_map(|h| h.split(',')).find(|c| {
-            net.lookup(c.trim())
-                .is_some_and(|s| net.defs.iter().any(|d| d.name == s))
-        }) {
-            let c = col.trim();
+        if let Some(c) = crate::points::columns(&csv)
+            .into_iter()
+            .find(|c| net.is_intermediate(c))
+        {
             return Err(Error::Usage(format!(
                 "--points {file}: the column `{c}` is an intermediate of the program: its value is computed, not given"
             )));

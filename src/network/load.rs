@@ -477,12 +477,7 @@ impl Network {
                 let mut ps = Vec::new();
                 for (n, span) in names {
                     // A version of a rebound name (`c_1`) is an intermediate too.
-                    let is_def = |net: &Self| {
-                        net.store
-                            .lookup(&n)
-                            .is_some_and(|s| net.defs.iter().any(|d| d.name == s))
-                    };
-                    if defined_at.contains_key(&n) || is_def(self) {
+                    if defined_at.contains_key(&n) || self.is_intermediate(&n) {
                         return Err(source_error(
                             &self.source.0,
                             &self.source.1,

@@ -224,6 +224,17 @@ impl Network {
             .or_else(|| self.store.lookup(&name))
     }
 
+    /// Whether `s` is defined by the program (an intermediate, a version or the output).
+    pub fn defines(&self, s: Sym) -> bool {
+        self.defs.iter().any(|d| d.name == s)
+    }
+
+    /// Whether `name` is defined by the program: an intermediate, the output, a version
+    /// (`c_1`) or a rebound name (`c`, its latest version), whose value is computed.
+    pub fn is_intermediate(&self, name: &str) -> bool {
+        self.lookup(name).is_some_and(|s| self.defines(s))
+    }
+
     /// The output definition.
     pub fn output_def(&self) -> &Def {
         &self.defs[self.output]
