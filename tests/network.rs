@@ -609,14 +609,14 @@ fn latex_of_a_deep_program_is_linear_and_right() {
 /// in LaTeX, and so do their adjoints (both were `\delta_{c_{1}}`).
 #[test]
 fn adjoints_of_names_that_print_alike_print_differently() {
-    let dir = std::env::temp_dir().join(format!("chainrule-adjoint-latex-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir(
+        "adjoint-latex",
+        &[(
+            "cc.chain",
+            "c1 = a*b\nc = a + b\nc = c*2\nE = c1 + c\nat a = 2, b = 3\n",
+        )],
+    );
     let file = dir.join("cc.chain");
-    std::fs::write(
-        &file,
-        "c1 = a*b\nc = a + b\nc = c*2\nE = c1 + c\nat a = 2, b = 3\n",
-    )
-    .unwrap();
     let (code, out, err) = chainrule(&["backprop", file.to_str().unwrap(), "--format", "latex"]);
     assert_eq!(code, 0, "{err}");
     let adjoint_rows: Vec<&str> = out
