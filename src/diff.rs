@@ -237,12 +237,8 @@ fn power_base_partial(store: &mut Store, b: Id, e: Id) -> Factors {
 /// `0^e · log(e)` is exactly that: 0 for e > 0, undefined for e ≤ 0.
 fn power_exponent_partial(store: &mut Store, id: Id, b: Id, e: Id) -> Factors {
     let one = || Rational::from(1);
-    if store.is_zero(b) {
-        let log_e = store.apply(Builtin::Log, e);
-        return (one(), vec![(id, one()), (log_e, one())]);
-    }
-    let log_b = store.apply(Builtin::Log, b);
-    (one(), vec![(id, one()), (log_b, one())])
+    let log = store.apply(Builtin::Log, if store.is_zero(b) { e } else { b });
+    (one(), vec![(id, one()), (log, one())])
 }
 
 /// The most nodes that taking higher derivatives ([`diff_n`]) may add to the store, about
@@ -330,11 +326,20 @@ pub fn total_diff_n(
     n: u32,
     defs: &[(Sym, Id)],
 ) -> crate::Result<Id> {
-    repeat_limited(store, root, n, |store, e| total_diff(store, e, var, defs))
+    // Each definition's place, once for all the orders.
+    let index: HashMap<Sym, usize> = defs.iter().enumerate().map(|(i, d)| (d.0, i)).collect();
+    repeat_limited(store, root, n, |store, e| {
+        total_diff(store, e, var, defs, &index)
+    })
 }
 
-fn total_diff(store: &mut Store, root: Id, var: Sym, defs: &[(Sym, Id)]) -> Id {
-    let index: HashMap<Sym, usize> = defs.iter().enumerate().map(|(i, d)| (d.0, i)).collect();
+fn total_diff(
+    store: &mut Store,
+    root: Id,
+    var: Sym,
+    defs: &[(Sym, Id)],
+    index: &HashMap<Sym, usize>,
+) -> Id {
     // The definitions `root` reaches, `var` a leaf.
     let mut needed = vec![false; defs.len()];
     let mut stack: Vec<Sym> = store.free_symbols(root);

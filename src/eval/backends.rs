@@ -379,7 +379,11 @@ impl Backend for Mpfr {
         let t = args[0];
         builtins::check_domain(f, t.cmp0())?;
         let mut s = Float::new(self.prec);
-        let mut guard = Float::new(self.prec + 32);
+        // Guard bits only where the built-in rounds in two steps (sigmoid, softplus).
+        let mut guard = match f {
+            Builtin::Sigmoid | Builtin::Softplus => Float::new(self.prec + 32),
+            _ => Float::new(rug::float::prec_min()),
+        };
         builtins::mpfr_into(f, &mut s, t, args.get(1).copied().unwrap_or(t), &mut guard);
         // `max` and `min` of more arguments: left to right, keeping the earlier at a tie.
         for v in args.iter().skip(2) {

@@ -84,17 +84,27 @@ pub fn evaluate_with_conditions<B: Backend>(
     // `diff 'x^2 + y' --wrt x --at x=1` needs no `y`, and `ℓ(y, p) + w*x` has a derivative
     // by w although `ℓ` has no value. (Cancelled parts of the input as written are always
     // checked: `x + log(y) - log(y)` needs `y > 0`.)
-    let checkable = |c: &&Condition| {
-        !c.derivative
-            || store
-                .reachable(&[c.node])
-                .into_iter()
-                .all(|id| match store.node(id) {
-                    Node::Sym(s) => env.contains_key(s),
-                    Node::Call(Func::Abstract(_), _) => false,
-                    _ => true,
-                })
-    };
+    // One walk over all of them, children first (deep programs share most of their nodes).
+    let derivative: Vec<Id> = conditions
+        .iter()
+        .filter(|c| c.derivative)
+        .map(|c| c.node)
+        .collect();
+    let mut unchecked: std::collections::HashSet<Id> = std::collections::HashSet::new();
+    if !derivative.is_empty() {
+        for id in store.reachable(&derivative) {
+            let node = store.node(id);
+            let here = match node {
+                Node::Sym(s) => !env.contains_key(s),
+                Node::Call(Func::Abstract(_), _) => true,
+                _ => false,
+            };
+            if here || node.children().iter().any(|c| unchecked.contains(c)) {
+                unchecked.insert(id);
+            }
+        }
+    }
+    let checkable = |c: &&Condition| !c.derivative || !unchecked.contains(&c.node);
     let mut conditions: Vec<Condition> = conditions.iter().filter(checkable).copied().collect();
     loop {
         let mut all = roots.to_vec();
