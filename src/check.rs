@@ -157,7 +157,7 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
 
 /// The name an adjoint's name stands for: `δ_a1` (or `delta_a1`) is `a1`'s.
 fn adjoint_target(name: &str) -> Option<&str> {
-    name.strip_prefix("δ_")
+    name.strip_prefix(crate::network::ADJOINT_PREFIX)
         .or_else(|| name.strip_prefix("delta_"))
         .filter(|t| !t.is_empty())
 }

@@ -16,7 +16,16 @@ use crate::report;
 use crate::syntax;
 use crate::{fd, plot};
 
-fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
+/// A program loaded for a command: the network, its point, the output so far (warnings), and
+/// the names in play for its LaTeX ([`program_names`]).
+struct Loaded {
+    net: Network,
+    point: Point,
+    out: Output,
+    names: Vec<String>,
+}
+
+fn load_network(a: &ProgramArgs) -> Result<Loaded> {
     let (src, name) = read_program(&a.file)?;
     let mut net = network::load(&src, &name, a.opts.of.as_deref())?;
     net.set_data(&a.opts.data)?;
@@ -77,14 +86,34 @@ fn load_network(a: &ProgramArgs) -> Result<(Network, Point, Output)> {
         }
     }
     out.warnings.extend(lookalikes);
-    Ok((net, point, out))
+    Ok(Loaded {
+        net,
+        point,
+        out,
+        names,
+    })
+}
+
+/// A report rendered with the program's names in play; one too large to write out says what
+/// to ask for instead.
+fn render(names: &[String], report: impl FnOnce() -> Result<String>) -> Result<String> {
+    in_play(names, report).map_err(word_too_large)
+}
+
+/// The point, if the program or `--at` gave one.
+fn given(point: &Point) -> Option<&Point> {
+    (!point.is_empty()).then_some(point)
 }
 
 pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
-    let (mut net, point, mut out) = load_network(&a)?;
+    let Loaded {
+        mut net,
+        point,
+        mut out,
+        names,
+    } = load_network(&a)?;
     note_digits(&a.opts.eval, &mut out);
-    let names = program_names(&net);
-    out.stdout = in_play(&names, || {
+    out.stdout = render(&names, || {
         report::backprop(
             &mut net,
             &point,
@@ -96,7 +125,12 @@ pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
 }
 
 pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
-    let (mut net, point, mut out) = load_network(&a.program)?;
+    let Loaded {
+        mut net,
+        point,
+        mut out,
+        names,
+    } = load_network(&a.program)?;
     if let Some(file) = &a.points {
         let csv = read_text_file(file)?;
         // As with --at, an intermediate's value is computed, not given: a column of one
@@ -140,18 +174,15 @@ pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
         GradForm::Expanded => report::Form::Expanded,
         GradForm::Both => report::Form::Both,
     };
-    let point = if point.is_empty() { None } else { Some(&point) };
-    let names = program_names(&net);
-    out.stdout = in_play(&names, || {
+    out.stdout = render(&names, || {
         report::grad(
             &mut net,
-            point,
+            given(&point),
             numbers(&a.program.opts.eval),
             form,
             style(a.program.opts.eval.format),
         )
-    })
-    .map_err(word_too_large)?;
+    })?;
     Ok(out)
 }
 
@@ -214,7 +245,9 @@ fn program_names(net: &Network) -> Vec<String> {
 }
 
 pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
-    let (mut net, _point, mut out) = load_network(&a.program)?;
+    let Loaded {
+        mut net, mut out, ..
+    } = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
     let c = crate::check::check(&mut net, v, &a.claim)?;
     out.stdout = report::check(&mut net, &c, &a.claim, style(a.program.opts.eval.format));
@@ -224,7 +257,12 @@ pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
 }
 
 pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
-    let (mut net, point, mut out) = load_network(&a.program)?;
+    let Loaded {
+        mut net,
+        point,
+        mut out,
+        names,
+    } = load_network(&a.program)?;
     let v = program_var(&net, &a.wrt)?;
     if v == net.output_def().name {
         let n = net.name(v);
@@ -233,24 +271,26 @@ pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
         )));
     }
     note_digits(&a.program.opts.eval, &mut out);
-    let point = if point.is_empty() { None } else { Some(&point) };
-    let names = program_names(&net);
-    out.stdout = in_play(&names, || {
+    out.stdout = render(&names, || {
         report::explain(
             &mut net,
             v,
-            point,
+            given(&point),
             numbers(&a.program.opts.eval),
             style(a.program.opts.eval.format),
         )
-    })
-    .map_err(word_too_large)?;
+    })?;
     Ok(out)
 }
 
 pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
     let fmt = text_or_json(a.program.opts.eval.format, "fd")?;
-    let (mut net, point, mut out) = load_network(&a.program)?;
+    let Loaded {
+        mut net,
+        point,
+        mut out,
+        ..
+    } = load_network(&a.program)?;
     let delta = fd::parse_step(&a.delta)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
     let arith: fd::Arith = a.arith.parse()?;
@@ -271,7 +311,12 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
         .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
         .collect();
     let files = crate::files::Outputs::plan(&[a.program.file.as_str()], &writes)?;
-    let (mut net, point, mut out) = load_network(&a.program)?;
+    let Loaded {
+        mut net,
+        point,
+        mut out,
+        ..
+    } = load_network(&a.program)?;
     let deltas = fd::parse_deltas(&a.deltas)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
     let ariths = fd::parse_ariths(&a.arith)?;

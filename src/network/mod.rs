@@ -208,7 +208,8 @@ impl Network {
             || self
                 .defs
                 .iter()
-                .any(|d| d.name == s || self.store.free_symbols(d.formula).contains(&s))
+                .any(|d| self.store.free_symbols(d.formula).contains(&s))
+            || self.defines(s)
             || self
                 .store
                 .free_symbols(self.output_def().expanded)

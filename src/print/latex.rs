@@ -20,8 +20,6 @@ pub fn latex(store: &Store, id: Id) -> String {
     let d = layout(store, id);
     let mut names = Vec::new();
     names_of(&d, &mut names);
-    names.sort_unstable();
-    names.dedup();
     let mut out = Out {
         text: String::new(),
         sigmoid_is_sigma: !sigma_taken,

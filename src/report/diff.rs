@@ -167,9 +167,9 @@ impl DiffReport<'_> {
             .map(String::as_str)
             .chain(self.derivatives.iter().map(|d| d.wrt.as_str()))
             .collect();
-        let input_latex = print::with_names_in_play(&in_play, || print::latex(store, self.expr));
         let mut out = String::new();
         print::with_names_in_play(&in_play, || {
+            let input_latex = print::latex(store, self.expr);
             for Derivative { wrt, id, value } in &self.derivatives {
                 let lhs = format!("{} \\left[ {} \\right]", self.op_latex(wrt), input_latex);
                 let d_text = print::text(store, *id);
