@@ -225,3 +225,20 @@ fn check_prints_latex() {
     assert_eq!(code, 0);
     assert!(out.contains("\\checkmark\\ \\text{Right"), "{out}");
 }
+
+/// Regression (found this session): on the ReLU homework, random points where a unit is off
+/// make both `x2*x2` and the true `2(ŷ - y)·x2` zero, and the claim was judged right (exit 0)
+/// after five such points; at the program's own point the two agree too (16 = 16). Agreement
+/// where the true value is 0 no longer counts as evidence while other points can be found.
+#[test]
+fn agreement_where_both_are_zero_does_not_make_a_wrong_claim_right() {
+    let (j, code) = check_code("examples/hw7_relu.chain", "w3", "x2*x2");
+    assert_eq!(j["agrees"], false, "{j}");
+    assert_eq!(code, 1);
+    let (j, _) = check_code("examples/hw7_relu.chain", "w2", "x1*x1*w3");
+    assert_eq!(j["agrees"], false, "{j}");
+    // A right claim that is not the same formula is still accepted.
+    let (j, code) = check_code("examples/hw7_relu.chain", "w3", "2*(ŷ - y)*x2");
+    assert_eq!(j["agrees"], true, "{j}");
+    assert_eq!(code, 0);
+}
