@@ -27,19 +27,21 @@
 //! 3. `print`: text and LaTeX of a DAG. Printers only read the store, so they come right
 //!    after it, and every later layer may name a subexpression in a message or a report.
 //! 4. `diff`: symbolic derivatives, built through the store's constructors.
-//! 5. `syntax`: parsing and lowering into the store (`d(…)` in programs calls `diff`).
-//! 6. `eval`: the evaluators (exact, MPFR, f64, the compiled tape, the input as written).
-//! 7. `points`: points files, CSV in and out, evaluated on the tape.
-//! 8. `network`: programs, their forward and backward passes.
-//! 9. `check`: checking a claimed derivative of a program.
-//! 10. `fd`: finite differences and step-size sweeps.
-//! 11. `report`, `plot`: what the passes, checks and sweeps look like as text, LaTeX, JSON,
+//! 5. `matrix`: vectors and matrices: the shaped DAG, its simplifying constructors,
+//!    gradients and Jacobians by the matrix adjoint rules, and its textbook printing.
+//! 6. `syntax`: parsing and lowering into the stores (`d(…)` in programs calls `diff`).
+//! 7. `eval`: the evaluators (exact, MPFR, f64, the compiled tape, the input as written).
+//! 8. `points`: points files, CSV in and out, evaluated on the tape.
+//! 9. `network`: programs, their forward and backward passes.
+//! 10. `check`: checking a claimed derivative of a program.
+//! 11. `fd`: finite differences and step-size sweeps.
+//! 12. `report`, `plot`: what the passes, checks and sweeps look like as text, LaTeX, JSON,
 //!     SVG and CSV.
-//! 12. `files`, `worker`: what a front end needs around a command: writing the files it
+//! 13. `files`, `worker`: what a front end needs around a command: writing the files it
 //!     makes without losing the ones it reads, and running it on a thread of its own with a
 //!     panic turned into an internal error. Kept up here so that no library layer writes
 //!     files or spawns its worker on its own.
-//! 13. `cli`: the command line, the one front end so far. The library returns typed values
+//! 14. `cli`: the command line, the one front end so far. The library returns typed values
 //!     and errors ([`error::Request`]); only a front end words them with its flags.
 #![warn(missing_docs)]
 
@@ -51,6 +53,7 @@ pub mod eval;
 pub mod expr;
 pub mod fd;
 pub mod files;
+pub mod matrix;
 pub mod network;
 pub mod plot;
 pub mod points;

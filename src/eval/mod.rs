@@ -306,12 +306,12 @@ pub fn max_check_bits(prec: u32) -> u32 {
 /// accepted only at the cap, which costs several evaluations for every true 0 (cheap for
 /// one expression); without, two zeros agree (the program trace, whose dead units give
 /// true zeros at every point).
-pub fn checked_mpfr<T>(
+pub fn checked_mpfr<T, E>(
     prec: u32,
     settle_zeros: bool,
-    run: impl Fn(u32) -> Result<T, EvalError>,
+    run: impl Fn(u32) -> Result<T, E>,
     values: impl Fn(&mut T) -> Vec<&mut Value>,
-) -> Result<(T, Option<String>), EvalError> {
+) -> Result<(T, Option<String>), E> {
     let cap = max_check_bits(prec);
     let mut lo_bits = prec.saturating_add(64).min(cap);
     let mut lo = run(lo_bits)?;

@@ -1,0 +1,416 @@
+//! Shaped expressions as text and LaTeX, in textbook notation: `(A + Aᵀ)*x`, `X⁻ᵀ`,
+//! `(v ⊙ sigmoid'(W*x))*xᵀ`; in LaTeX `\left(A + A^\top\right) x`, `X^{-\top}`, `\odot`.
+//!
+//! The text form is chainrule's own syntax (it reads back), with `ᵀ`, `⊙` and `⁻¹` as a
+//! textbook writes them.
+
+use super::store::{Fun, MId, MatStore, Node};
+use crate::expr::Builtin;
+use crate::print::latex_name;
+use rug::Rational;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Text,
+    Latex,
+}
+
+/// Binding strength of what was printed: a sum binds loosest, an atom tightest.
+const SUM: u8 = 1;
+const NEG: u8 = 2;
+const PROD: u8 = 3;
+const POW: u8 = 4;
+const ATOM: u8 = 5;
+
+/// Which kind of product a printed product is, so that `(a ⊙ b)c` keeps its parentheses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Other,
+    MatMul,
+    Hadamard,
+    Quot,
+}
+
+struct Out {
+    s: String,
+    prec: u8,
+    kind: Kind,
+}
+
+fn out(s: String, prec: u8) -> Out {
+    Out {
+        s,
+        prec,
+        kind: Kind::Other,
+    }
+}
+
+/// The expression in chainrule's text syntax.
+pub fn text(store: &MatStore, id: MId) -> String {
+    Printer {
+        store,
+        style: Style::Text,
+    }
+    .go(id)
+    .s
+}
+
+/// The expression in LaTeX.
+pub fn latex(store: &MatStore, id: MId) -> String {
+    Printer {
+        store,
+        style: Style::Latex,
+    }
+    .go(id)
+    .s
+}
+
+struct Printer<'a> {
+    store: &'a MatStore,
+    style: Style,
+}
+
+impl Printer<'_> {
+    fn latex(&self) -> bool {
+        self.style == Style::Latex
+    }
+
+    fn paren(&self, s: &str) -> String {
+        if self.latex() {
+            format!("\\left({s}\\right)")
+        } else {
+            format!("({s})")
+        }
+    }
+
+    /// `id` printed, in parentheses when it binds looser than `min`.
+    fn wrapped(&self, id: MId, min: u8) -> String {
+        let o = self.go(id);
+        if o.prec < min { self.paren(&o.s) } else { o.s }
+    }
+
+    /// An operand of a product of kind `kind`: parenthesised when looser than a product, or a
+    /// product of another kind (`(a ⊙ b)c`), or on the right of a quotient.
+    fn factor(&self, id: MId, kind: Kind, right: bool) -> String {
+        let o = self.go(id);
+        let mixed = o.prec == PROD && o.kind != kind && o.kind != Kind::Other;
+        let needs = o.prec < PROD || mixed || (right && o.prec == PROD && kind != Kind::MatMul);
+        if needs { self.paren(&o.s) } else { o.s }
+    }
+
+    fn number(&self, r: &Rational) -> Out {
+        let neg = *r < 0;
+        let s = if r.denom() == &1 {
+            r.numer().to_string()
+        } else if self.latex() {
+            let a = Rational::from(r.abs_ref());
+            let f = format!("\\frac{{{}}}{{{}}}", a.numer(), a.denom());
+            if neg { format!("-{f}") } else { f }
+        } else {
+            r.to_string()
+        };
+        let prec = if neg {
+            NEG
+        } else if r.denom() == &1 || self.latex() {
+            ATOM
+        } else {
+            PROD
+        };
+        out(s, prec)
+    }
+
+    fn func_name(&self, f: &Fun, order: u32) -> String {
+        let primes = "'".repeat(order as usize);
+        let base = match (self.style, f) {
+            (Style::Text, f) => f.name().to_string(),
+            (Style::Latex, Fun::Abstract(n)) => latex_name(n),
+            (Style::Latex, Fun::Builtin(b)) => match b {
+                Builtin::Sigmoid => "\\sigma".to_string(),
+                Builtin::Exp
+                | Builtin::Log
+                | Builtin::Sin
+                | Builtin::Cos
+                | Builtin::Tan
+                | Builtin::Tanh => format!("\\{}", b.name()),
+                _ => format!("\\operatorname{{{}}}", b.name()),
+            },
+        };
+        format!("{base}{primes}")
+    }
+
+    fn call(&self, name: &str, latex: &str, a: MId) -> Out {
+        let arg = self.go(a).s;
+        if self.latex() {
+            out(format!("{latex}\\left({arg}\\right)"), ATOM)
+        } else {
+            out(format!("{name}({arg})"), ATOM)
+        }
+    }
+
+    fn postfix(&self, a: MId, text: &str, latex: &str) -> Out {
+        let base = self.wrapped(a, ATOM);
+        if self.latex() {
+            out(format!("{base}^{{{latex}}}"), POW)
+        } else {
+            out(format!("{base}{text}"), POW)
+        }
+    }
+
+    /// A term of a sum without its sign, and whether it is negative.
+    fn unsigned(&self, id: MId) -> (bool, String) {
+        let st = self.store;
+        if let Some(r) = st.num(id)
+            && *r < 0
+        {
+            return (true, self.number(&Rational::from(-r)).s);
+        }
+        if let Node::Scale(k, a) = st.node(id)
+            && let Some(c) = st.num(*k)
+            && *c < 0
+        {
+            let pos = Rational::from(-c);
+            return (true, self.scaled(&pos, *a).s);
+        }
+        (false, self.go(id).s)
+    }
+
+    /// `c·a` for a number `c > 0`.
+    fn scaled(&self, c: &Rational, a: MId) -> Out {
+        if *c == 1 {
+            return self.go(a);
+        }
+        let body = self.factor(a, Kind::MatMul, true);
+        if c.numer() == &1 && !self.latex() {
+            let left = self.factor(a, Kind::Quot, false);
+            return Out {
+                s: format!("{left}/{}", c.denom()),
+                prec: PROD,
+                kind: Kind::Quot,
+            };
+        }
+        let n = self.number(c).s;
+        let s = if self.latex() {
+            format!("{n} {body}")
+        } else {
+            format!("{n}*{body}")
+        };
+        Out {
+            s,
+            prec: PROD,
+            kind: Kind::MatMul,
+        }
+    }
+
+    fn go(&self, id: MId) -> Out {
+        let st = self.store;
+        let l = self.latex();
+        match st.node(id) {
+            Node::Var(n) => out(if l { latex_name(n) } else { n.clone() }, ATOM),
+            Node::Num(r) => self.number(r),
+            Node::Identity(_) => out("I".to_string(), ATOM),
+            Node::Ones(_) => out(if l { "\\mathbf{1}" } else { "𝟏" }.to_string(), ATOM),
+            Node::Zero(_) => out("0".to_string(), ATOM),
+            Node::Add(ts) => {
+                let mut s = String::new();
+                for (i, &t) in ts.iter().enumerate() {
+                    let (neg, body) = self.unsigned(t);
+                    let body = if self.go(t).prec <= SUM && !neg {
+                        self.paren(&body)
+                    } else {
+                        body
+                    };
+                    match (i, neg) {
+                        (0, true) => s.push_str(&format!("-{body}")),
+                        (0, false) => s.push_str(&body),
+                        (_, true) => s.push_str(&format!(" - {body}")),
+                        (_, false) => s.push_str(&format!(" + {body}")),
+                    }
+                }
+                out(s, SUM)
+            }
+            Node::Scale(k, a) => {
+                if let Some(c) = st.num(*k) {
+                    if *c < 0 {
+                        let pos = Rational::from(-c);
+                        let body = self.scaled(&pos, *a);
+                        let body = if body.prec <= NEG {
+                            self.paren(&body.s)
+                        } else {
+                            body.s
+                        };
+                        return out(format!("-{body}"), NEG);
+                    }
+                    return self.scaled(c, *a);
+                }
+                // a/b for a scalar reciprocal b⁻¹.
+                if let Node::Pow(b, e) = st.node(*k)
+                    && st.num(*e).is_some_and(|e| *e == -1)
+                {
+                    if l {
+                        let (num, den) = (self.go(*a).s, self.go(*b).s);
+                        return out(format!("\\frac{{{num}}}{{{den}}}"), ATOM);
+                    }
+                    let num = self.factor(*a, Kind::Quot, false);
+                    let den = self.wrapped(*b, POW);
+                    return Out {
+                        s: format!("{num}/{den}"),
+                        prec: PROD,
+                        kind: Kind::Quot,
+                    };
+                }
+                let (x, y) = (
+                    self.factor(*k, Kind::MatMul, false),
+                    self.factor(*a, Kind::MatMul, true),
+                );
+                Out {
+                    s: if l { format!("{x} {y}") } else { format!("{x}*{y}") },
+                    prec: PROD,
+                    kind: Kind::MatMul,
+                }
+            }
+            Node::MatMul(a, b) => {
+                let (x, y) = (
+                    self.factor(*a, Kind::MatMul, false),
+                    self.factor(*b, Kind::MatMul, true),
+                );
+                Out {
+                    s: if l { format!("{x} {y}") } else { format!("{x}*{y}") },
+                    prec: PROD,
+                    kind: Kind::MatMul,
+                }
+            }
+            Node::Hadamard(a, b) => {
+                let (x, y) = (
+                    self.factor(*a, Kind::Hadamard, false),
+                    self.factor(*b, Kind::Hadamard, false),
+                );
+                Out {
+                    s: if l {
+                        format!("{x} \\odot {y}")
+                    } else {
+                        format!("{x} ⊙ {y}")
+                    },
+                    prec: PROD,
+                    kind: Kind::Hadamard,
+                }
+            }
+            Node::Quot(a, b) => {
+                let (x, y) = (
+                    self.factor(*a, Kind::Quot, false),
+                    self.factor(*b, Kind::Quot, true),
+                );
+                Out {
+                    s: if l {
+                        format!("{x} \\oslash {y}")
+                    } else {
+                        format!("{x} ./ {y}")
+                    },
+                    prec: PROD,
+                    kind: Kind::Quot,
+                }
+            }
+            Node::Pow(a, p) => {
+                let elementwise = !st.is_scalar(*a);
+                if st.num(*p).is_some_and(|e| *e == Rational::from((1, 2))) && !elementwise {
+                    return self.call("sqrt", "\\sqrt", *a);
+                }
+                let base = self.wrapped(*a, ATOM);
+                let e = self.go(*p);
+                if l {
+                    let ring = if elementwise { "\\circ " } else { "" };
+                    out(format!("{base}^{{{ring}{}}}", e.s), POW)
+                } else {
+                    let e = if e.prec < ATOM { self.paren(&e.s) } else { e.s };
+                    let op = if elementwise { ".^" } else { "^" };
+                    out(format!("{base}{op}{e}"), POW)
+                }
+            }
+            Node::Transpose(a) => {
+                if let Node::Inv(b) = st.node(*a) {
+                    return self.postfix(*b, "⁻ᵀ", "-\\top");
+                }
+                self.postfix(*a, "ᵀ", "\\top")
+            }
+            Node::Inv(a) => self.postfix(*a, "⁻¹", "-1"),
+            Node::Map(f, k, a) => {
+                let name = self.func_name(f, *k);
+                let arg = self.go(*a).s;
+                if l {
+                    out(format!("{name}\\left({arg}\\right)"), ATOM)
+                } else {
+                    out(format!("{name}({arg})"), ATOM)
+                }
+            }
+            Node::Sum(a) => self.call("sum", "\\operatorname{sum}", *a),
+            Node::Trace(a) => self.call("tr", "\\operatorname{tr}", *a),
+            Node::Det(a) => self.call("det", "\\det", *a),
+            Node::LogDet(a) => self.call("logdet", "\\log\\det", *a),
+            Node::Norm1(a) | Node::Norm2(a) => {
+                let k = if matches!(st.node(id), Node::Norm1(_)) { 1 } else { 2 };
+                if l {
+                    out(format!("\\left\\lVert {} \\right\\rVert_{k}", self.go(*a).s), ATOM)
+                } else {
+                    out(format!("norm{k}({})", self.go(*a).s), ATOM)
+                }
+            }
+            Node::DiagMat(a) | Node::DiagVec(a) => self.call("diag", "\\operatorname{diag}", *a),
+            Node::Softmax(a) => self.call("softmax", "\\operatorname{softmax}", *a),
+            Node::LogSumExp(a) => self.call("logsumexp", "\\operatorname{logsumexp}", *a),
+            Node::Apply(f, a) => {
+                let n = if l { latex_name(f) } else { f.clone() };
+                self.call(&n, &n, *a)
+            }
+            Node::Jacobian(f, a) => {
+                let n = if l {
+                    format!("\\nabla {}", latex_name(f))
+                } else {
+                    format!("∇{f}")
+                };
+                self.call(&n, &n, *a)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Dim, Shape, gradient};
+    use super::*;
+
+    fn store() -> MatStore {
+        let mut s = MatStore::new();
+        let n = Dim::Known(3);
+        s.declare("A", Shape::matrix(n.clone(), n.clone()));
+        s.declare("X", Shape::matrix(n.clone(), n.clone()));
+        s.declare("x", Shape::vector(n.clone()));
+        s.declare("v", Shape::vector(Dim::Known(2)));
+        s.declare("W", Shape::matrix(Dim::Known(2), n));
+        s
+    }
+
+    #[test]
+    fn textbook_gradients() {
+        let mut s = store();
+        let (a, x) = (s.var("A"), s.var("x"));
+        let xt = s.transpose(x).unwrap();
+        let xta = s.matmul(xt, a).unwrap();
+        let q = s.matmul(xta, x).unwrap();
+        let g = gradient(&mut s, q, "x").unwrap();
+        assert_eq!(text(&s, g), "(A + Aᵀ)*x");
+        assert_eq!(latex(&s, g), "\\left(A + A^{\\top}\\right) x");
+
+        let xx = s.var("X");
+        let d = s.det(xx).unwrap();
+        let ld = s.map(Fun::Builtin(Builtin::Log), 0, d);
+        let g = gradient(&mut s, ld, "X").unwrap();
+        assert_eq!(text(&s, g), "X⁻ᵀ");
+
+        let (v, w) = (s.var("v"), s.var("W"));
+        let wx = s.matmul(w, x).unwrap();
+        let sig = s.map(Fun::Builtin(Builtin::Sigmoid), 0, wx);
+        let vt = s.transpose(v).unwrap();
+        let phi = s.matmul(vt, sig).unwrap();
+        let g = gradient(&mut s, phi, "W").unwrap();
+        assert_eq!(text(&s, g), "(v ⊙ sigmoid'(W*x))*xᵀ");
+    }
+}
