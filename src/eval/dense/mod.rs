@@ -10,6 +10,21 @@
 //!
 //! This layer knows nothing of expressions: shapes are checked by the caller, and a mismatch
 //! reaching here is a [`Fail::Domain`] naming both shapes, never a panic.
+//!
+//! ```
+//! use chainrule::eval::{Dense, DenseBackend, Exact, ExactVal, F64};
+//! use rug::Rational;
+//! let q = |n: i32| ExactVal::Q(Rational::from(n));
+//! let a = Dense::from_rows(vec![vec![q(2), q(1)], vec![q(1), q(1)]]).unwrap();
+//! let exact = Exact::new(1 << 20);
+//! assert_eq!(exact.det(&a).unwrap(), q(1));
+//! let inv = exact.inverse(&a).unwrap();
+//! assert_eq!(inv.data(), &[q(1), q(-1), q(-1), q(2)]);
+//!
+//! let x = Dense::column(vec![1.0, -2.0]);
+//! let err = F64.apply(chainrule::expr::Builtin::Log, &[&x]).unwrap_err();
+//! assert_eq!(format!("{err:?}"), r#"Domain("log of a non-positive number at entry 2")"#);
+//! ```
 
 mod f64;
 #[cfg(test)]
@@ -102,8 +117,8 @@ impl<V> Dense<V> {
     pub fn get(&self, i: usize, j: usize) -> &V {
         assert!(
             i < self.rows && j < self.cols,
-            "({i}, {j}) outside {self:?}",
-            self = ShapeOf(self.shape())
+            "({i}, {j}) outside a {} matrix",
+            ShapeOf(self.shape())
         );
         &self.data[i * self.cols + j]
     }
@@ -290,8 +305,11 @@ pub trait DenseBackend: Backend {
         b: &Dense<Self::V>,
         transpose_b: bool,
     ) -> Result<Dense<Self::V>, Fail> {
-        let op = |m: &Dense<Self::V>, t: bool| if t { m.transposed() } else { m.clone() };
-        generic_matmul(self, &op(a, transpose_a), &op(b, transpose_b))
+        generic_matmul(
+            self,
+            &transposed_if(a, transpose_a),
+            &transposed_if(b, transpose_b),
+        )
     }
 
     /// The matrix product `a·b`.
@@ -490,6 +508,15 @@ impl DenseBackend for super::Exact {
 }
 
 impl DenseBackend for super::Mpfr {}
+
+/// `m`, or its transpose when `transpose`.
+fn transposed_if<V: Clone>(m: &Dense<V>, transpose: bool) -> std::borrow::Cow<'_, Dense<V>> {
+    if transpose {
+        std::borrow::Cow::Owned(m.transposed())
+    } else {
+        std::borrow::Cow::Borrowed(m)
+    }
+}
 
 /// The matrix product entry by entry with the backend's `product` and `sum`.
 fn generic_matmul<B: DenseBackend + ?Sized>(
