@@ -457,3 +457,54 @@ fn exact_powers_reductions_and_shapes() {
     assert_eq!(o, f64_rows(&[&[3.0, 4.0, 5.0], &[6.0, 8.0, 10.0]]));
     assert_eq!(Dense::<f64>::from_rows(vec![vec![1.0], vec![]]), None);
 }
+
+#[test]
+fn exact_identities_hold_on_random_small_matrices() {
+    // det(A·B) = det A · det B, A·A⁻¹ = I and (A⁻¹)⁻¹ = A, exactly, on random 1×1 … 5×5
+    // matrices of small fractions; and f64 and 200-bit MPFR det near the exact one.
+    let b = exact();
+    let mut seed = 7;
+    let mut small = || {
+        let n = (random(&mut seed) * 6.0).round() as i64; // -6 ..= 6
+        let d = 1 + ((random(&mut seed) + 1.0) * 2.0) as i64; // 1 ..= 5
+        q(n, d)
+    };
+    let mut singular = 0;
+    for n in 1..=5 {
+        for _ in 0..6 {
+            let a = Dense::from_fn(n, n, |_, _| ExactVal::Q(small()));
+            let c = Dense::from_fn(n, n, |_, _| ExactVal::Q(small()));
+            let (da, dc) = (
+                b.det(&a).unwrap().exact().unwrap(),
+                b.det(&c).unwrap().exact().unwrap(),
+            );
+            let dac = b.det(&b.matmul(&a, &c).unwrap()).unwrap().exact().unwrap();
+            assert_eq!(dac, Rational::from(&da * &dc));
+            let af = a.map(|v| v.clone().exact().unwrap().to_f64());
+            let scale: f64 = af
+                .data()
+                .iter()
+                .map(|x| x.abs())
+                .fold(1.0, f64::max)
+                .powi(n as i32);
+            assert!((F64.det(&af).unwrap() - da.to_f64()).abs() <= 1e-12 * scale);
+            let am = a.map(|v| Float::with_val(200, v.clone().exact().unwrap()));
+            let dm = Mpfr::new(200).det(&am).unwrap();
+            assert!(Float::with_val(200, &dm - &da).abs() <= Float::with_val(64, 1e-50) * scale);
+            if da == 0 {
+                singular += 1;
+                assert!(domain(b.inverse(&a)).starts_with("singular matrix"));
+                continue;
+            }
+            let inv = b.inverse(&a).unwrap();
+            assert_eq!(
+                rationals(b.matmul(&a, &inv).unwrap()),
+                rationals(b.identity(n).unwrap())
+            );
+            assert_eq!(b.inverse(&inv).unwrap(), a);
+            assert_eq!(b.det(&inv).unwrap(), ExactVal::Q(da.recip()));
+        }
+    }
+    // Most cases are invertible (a random matrix of fractions rarely is not).
+    assert!(singular <= 5, "{singular} of 30 singular");
+}
