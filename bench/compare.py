@@ -19,6 +19,11 @@ Workloads (the same expressions as benches/common/mod.rs builds in Rust):
   batch     value and gradient of the n = 100 sigmoid chain at 10^5 random points in f64:
             chainrule's compiled tape, SymEngine's Lambdify (LLVM backend, cse), and a
             hand-written NumPy forward and backward pass.
+  mlp       issue 12: the f64 gradient (by W1 and W2) of a 784 -> 256 -> 10 sigmoid MLP with
+            squared loss over a batch of 128 inputs, E = sum((Y - W2*sigmoid(W1*X)).^2),
+            X: 784x128, Y: 10x128; NumPy (OpenBLAS) forward and backward by hand. The
+            chainrule side is still to come (see the HOOK in mlp_section); `--mlp-only` runs this
+            workload alone, without the Rust runner, SymPy or SymEngine.
 Each peer measurement runs in a subprocess with a time limit; a peer that runs out of time
 at one size is not tried at larger ones.
 """
@@ -128,6 +133,78 @@ def numpy_chain_gradient(n, points):
     return best_of(run)
 
 
+MLP_SIZES = {"inputs": 784, "hidden": 256, "outputs": 10, "batch": 128}
+
+
+def mlp_data(inputs=784, hidden=256, outputs=10, batch=128):
+    """X, Y, W1, W2 of the MLP workload, uniform in [-1, 1) (the weights scaled by
+    1/sqrt(fan-in), so that the hidden units are not all saturated), seeded: the chainrule
+    side must evaluate at these same matrices (save them with numpy.save, or pass the seed)."""
+    import numpy as np
+
+    rng = np.random.default_rng(12)
+    X = rng.uniform(-1, 1, size=(inputs, batch))
+    Y = rng.uniform(-1, 1, size=(outputs, batch))
+    W1 = rng.uniform(-1, 1, size=(hidden, inputs)) / np.sqrt(inputs)
+    W2 = rng.uniform(-1, 1, size=(outputs, hidden)) / np.sqrt(hidden)
+    return X, Y, W1, W2
+
+
+def numpy_mlp_pass(X, Y, W1, W2):
+    """E = sum((Y - W2 @ sigmoid(W1 @ X))**2) and its gradients by W1 and W2, by hand."""
+    import numpy as np
+
+    H = 1.0 / (1.0 + np.exp(-(W1 @ X)))       # 256 x 128
+    R = Y - W2 @ H                             # 10 x 128
+    E = np.sum(R * R)
+    dOut = -2.0 * R                            # dE/d(W2 H)
+    gW2 = dOut @ H.T                           # 10 x 256
+    dZ = (W2.T @ dOut) * H * (1.0 - H)         # dE/d(W1 X), 256 x 128
+    gW1 = dZ @ X.T                             # 256 x 784
+    return E, gW1, gW2
+
+
+def numpy_mlp_gradient(sizes):
+    """Seconds for one forward and backward pass (the median of best_of); checks one
+    gradient entry of each matrix against a central difference first, so that the time is
+    of a correct gradient."""
+    import numpy as np
+
+    X, Y, W1, W2 = mlp_data(**sizes)
+    _, gW1, gW2 = numpy_mlp_pass(X, Y, W1, W2)
+    for W, g, (i, j) in [(W1, gW1, (3, 5)), (W2, gW2, (7, 11))]:
+        h = 1e-6
+        saved = W[i, j]
+        W[i, j] = saved + h
+        up = numpy_mlp_pass(X, Y, W1, W2)[0]
+        W[i, j] = saved - h
+        down = numpy_mlp_pass(X, Y, W1, W2)[0]
+        W[i, j] = saved
+        fd = (up - down) / (2 * h)
+        if not np.isclose(fd, g[i, j], rtol=1e-5, atol=1e-7):
+            raise AssertionError(f"NumPy MLP gradient {g[i, j]} but central difference {fd}")
+    return best_of(lambda: numpy_mlp_pass(X, Y, W1, W2), repeat=20)
+
+
+def mlp_section(timeout, results):
+    sizes = MLP_SIZES
+    print(f"## Gradient of a {sizes['inputs']}->{sizes['hidden']}->{sizes['outputs']} sigmoid MLP, "
+          f"squared loss, batch {sizes['batch']} (f64; issue 12)\n")
+    np_t = limited(numpy_mlp_gradient, sizes, timeout=timeout)
+    # ---------------------------------------------------------------- HOOK (issue 12)
+    # The chainrule side goes here, measured in this same run: the f64 gradient of
+    #     E = sum((Y - W2*sigmoid(W1*X)).^2)   by W1 and W2
+    # at mlp_data()'s matrices (or the same seed), timed as the runner times the other
+    # workloads (e.g. `ours = chainrule("mlp_gradient", 784, 256, 10, 128)["median"]`,
+    # once examples/bench_json.rs has that workload). Set `ours` to its median seconds.
+    ours = None
+    # ---------------------------------------------------------------- end of HOOK
+    results["mlp"] = {**sizes, "numpy": np_t, "chainrule": ours}
+    print("| | time | vs NumPy |\n|---|---|---|")
+    print(f"| NumPy, hand-written forward + backward | {fmt(np_t)} | 1.0× |")
+    print(f"| chainrule | {fmt(ours) if ours is not None else 'not measured yet'} | {ratio(np_t, ours)} |\n")
+
+
 def symengine_lambdify_gradient(n, points):
     import numpy as np
     import symengine as se
@@ -142,6 +219,7 @@ def symengine_lambdify_gradient(n, points):
 
 
 def best_of(run, repeat=5):
+    """The median time of `repeat` runs, after one run to warm up."""
     run()
     times = []
     for _ in range(repeat):
@@ -223,7 +301,21 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller sizes and time limits")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per peer measurement")
     ap.add_argument("--json", help="also write the raw numbers to this file")
+    ap.add_argument("--mlp-only", action="store_true",
+                    help="only the MLP gradient (issue 12); needs only NumPy")
     args = ap.parse_args()
+    if args.mlp_only:
+        import numpy
+
+        timeout = args.timeout or (20 if args.quick else 120)
+        results = {"machine": machine(), "versions": {"numpy": numpy.__version__}}
+        print(f"# MLP gradient, NumPy {numpy.__version__} ({results['machine']['cpu']}, "
+              f"{results['machine']['cores']} cores)\n")
+        mlp_section(timeout, results)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=2)
+        return
     if not os.path.exists(RUNNER):
         sys.exit(f"{RUNNER} is missing: run `cargo build --release --example bench_json` first")
     import numpy
@@ -308,6 +400,9 @@ def main():
         print(f"\n(SymEngine's LLVM compilation of the gradient took {fmt(se_compile)}.)")
     print(f"\nCheap-gradient ratio of the tape, time(value + gradient) / time(value), one thread: "
           f"{ours1['median'] / fun1['median']:.2f}\n")
+
+    # -- the MLP gradient (issue 12)
+    mlp_section(timeout, results)
 
     if args.json:
         with open(args.json, "w") as f:

@@ -7,12 +7,14 @@
 
 mod backends;
 mod builtins;
+pub mod dense;
 pub mod format;
 pub mod tape;
 mod value;
 pub mod written;
 
 pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr};
+pub use dense::{Dense, DenseBackend};
 pub use value::{Value, nearest_f64};
 
 use crate::error::{Error, Request, Result};
