@@ -9,6 +9,7 @@ mod backends;
 mod builtins;
 pub mod dense;
 pub mod format;
+pub mod matrix;
 pub mod tape;
 mod value;
 pub mod written;

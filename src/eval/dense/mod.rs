@@ -128,6 +128,11 @@ impl<V> Dense<V> {
         self.is_scalar().then(|| &self.data[0])
     }
 
+    /// The entries in row-major order, to change in place.
+    pub fn data_mut(&mut self) -> &mut [V] {
+        &mut self.data
+    }
+
     /// The entries, row-major.
     pub fn data(&self) -> &[V] {
         &self.data
