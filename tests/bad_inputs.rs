@@ -185,6 +185,22 @@ const CASES: &[Case] = &[
     case("shape_written_as_one_name", USAGE, &["mxn.chain"]),
     case("vector_at_in_program", USAGE, &["at_vector.chain"]),
     case("transpose_in_program", USAGE, &["transpose.chain"]),
+    case(
+        "vector_at_on_command_line",
+        USAGE,
+        &["eval", "x + y", "--at", "x=[1,2],y=3"],
+    ),
+    case(
+        "ragged_matrix_at",
+        USAGE,
+        &["eval", "A", "--at", "A=[[1,2],[3]]"],
+    ),
+    case("unclosed_list_at", USAGE, &["eval", "x", "--at", "x=[1,2"]),
+    case(
+        "list_entry_not_a_number_at",
+        USAGE,
+        &["eval", "x", "--at", "x=[1,two]"],
+    ),
     // ── names ──
     case(
         "misspelt_function",
