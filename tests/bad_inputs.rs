@@ -163,6 +163,11 @@ const CASES: &[Case] = &[
         USAGE,
         &["diff", "sigmoid(w*x)'", "--wrt", "w"],
     ),
+    case(
+        "caret_t_is_a_transpose",
+        USAGE,
+        &["diff", "e^T", "--wrt", "T"],
+    ),
     case("derivative_without_argument", USAGE, &["eval", "exp'"]),
     case("elementwise_product_of_scalars", USAGE, &["eval", "x .* y"]),
     case("hadamard_of_scalars", USAGE, &["eval", "x ⊙ y"]),

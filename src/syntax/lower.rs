@@ -370,6 +370,12 @@ impl<'a> Lowerer<'a> {
                     "{SHAPES_HELP}; a derivative of a function is written with its argument, as in `σ'(z)`"
                 ),
             ),
+            // `e^T` with a variable `T`: `x^T` is always the transpose.
+            _ if op.starts_with('^') => (
+                transpose,
+                "a transpose".to_string(),
+                format!("{SHAPES_HELP}; for a power of a variable named `T` write `^(T)`"),
+            ),
             _ => (
                 transpose,
                 "a transpose".to_string(),
