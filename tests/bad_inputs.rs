@@ -90,6 +90,13 @@ const FILES: &[(&str, &[u8])] = &[
     ),
     ("z_column.csv", b"w,x,y,z\n2,1,10,5\n"),
     (
+        "shapes.chain",
+        "x: 3\nW: 4×3\nE = x'*W'*W*x\nat x = 1, W = 2\n".as_bytes(),
+    ),
+    ("mxn.chain", b"W: mxn\nE = W\n"),
+    ("at_vector.chain", b"E = x^2\nat x = [1, 2]\n"),
+    ("transpose.chain", b"E = x'*x\nat x = 2\n"),
+    (
         "rebound.chain",
         b"c = a*b\nc = c + 1\nE = c^2\nat a = 1, b = 2\n",
     ),
@@ -145,6 +152,60 @@ const CASES: &[Case] = &[
         &["ok.chain", "--at", "δ_z=10"],
     ),
     case("power_of_function", USAGE, &["eval", "tanh^2(a1)"]),
+    // ── vector and matrix syntax, refused by the scalar commands ──
+    case(
+        "transpose_of_scalar",
+        USAGE,
+        &["eval", "x'*x", "--at", "x=2"],
+    ),
+    case(
+        "transpose_of_call",
+        USAGE,
+        &["diff", "sigmoid(w*x)'", "--wrt", "w"],
+    ),
+    case(
+        "caret_t_is_a_transpose",
+        USAGE,
+        &["diff", "e^T", "--wrt", "T"],
+    ),
+    case("derivative_without_argument", USAGE, &["eval", "exp'"]),
+    case("elementwise_product_of_scalars", USAGE, &["eval", "x .* y"]),
+    case("hadamard_of_scalars", USAGE, &["eval", "x ⊙ y"]),
+    case(
+        "elementwise_division_of_scalars",
+        USAGE,
+        &["eval", "x ./ y"],
+    ),
+    case(
+        "elementwise_power_of_scalar",
+        USAGE,
+        &["diff", "x.^2", "--wrt", "x"],
+    ),
+    case("inverse_of_scalar", USAGE, &["eval", "X⁻¹"]),
+    case("inverse_transpose_of_scalar", USAGE, &["eval", "X⁻ᵀ"]),
+    case("list_in_expression", USAGE, &["eval", "[1, 2]"]),
+    case("empty_list", USAGE, &["eval", "[]"]),
+    case("unclosed_list", USAGE, &["eval", "[1, 2"]),
+    case("shapes_in_program", USAGE, &["shapes.chain"]),
+    case("shape_written_as_one_name", USAGE, &["mxn.chain"]),
+    case("vector_at_in_program", USAGE, &["at_vector.chain"]),
+    case("transpose_in_program", USAGE, &["transpose.chain"]),
+    case(
+        "vector_at_on_command_line",
+        USAGE,
+        &["eval", "x + y", "--at", "x=[1,2],y=3"],
+    ),
+    case(
+        "ragged_matrix_at",
+        USAGE,
+        &["eval", "A", "--at", "A=[[1,2],[3]]"],
+    ),
+    case("unclosed_list_at", USAGE, &["eval", "x", "--at", "x=[1,2"]),
+    case(
+        "list_entry_not_a_number_at",
+        USAGE,
+        &["eval", "x", "--at", "x=[1,two]"],
+    ),
     // ── names ──
     case(
         "misspelt_function",

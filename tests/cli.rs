@@ -100,3 +100,59 @@ fn ln_is_the_natural_logarithm() {
     let (code, out, err) = chainrule(&["eval", "x", "--at", "x=1", "--format", "tex"]);
     assert_eq!((code, out.as_str()), (0, "x = 1\n"), "{err}");
 }
+
+/// `--at` values: commas inside brackets do not separate values; vectors and matrices are
+/// read exactly by `parse_point_literals`, and scalars by `parse_point` as before.
+#[test]
+fn at_values_split_at_top_level_commas() {
+    use chainrule::cli::{parse_point, parse_point_literals};
+    use chainrule::syntax::Literal;
+    use rug::Rational;
+
+    let specs = [
+        "A=[[1,2],[3,-4/3]], x=[1, 0.5]".to_string(),
+        "c=3".to_string(),
+    ];
+    let values = parse_point_literals(&specs).unwrap();
+    let names: Vec<&str> = values.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["A", "x", "c"]);
+    let Literal::Matrix(a) = &values[0].1 else {
+        panic!("A is a matrix: {:?}", values[0].1)
+    };
+    assert_eq!(a.len(), 2);
+    assert_eq!(a[1][1], (Rational::from((-4, 3)), "-4/3".to_string()));
+    let Literal::Vector(x) = &values[1].1 else {
+        panic!("x is a vector: {:?}", values[1].1)
+    };
+    assert_eq!(x[1], (Rational::from((1, 2)), "0.5".to_string()));
+    assert_eq!(
+        values[2].1,
+        Literal::Scalar(Rational::from(3), "3".to_string())
+    );
+
+    let twice = parse_point_literals(&["x=[1,2],x=3".to_string()]).unwrap_err();
+    assert_eq!(twice.to_string(), "--at gives `x` twice");
+    let ragged = parse_point_literals(&["W=[[1,2],[3]]".to_string()]).unwrap_err();
+    assert!(
+        ragged
+            .to_string()
+            .contains("row 2 has 1 entry but row 1 has 2"),
+        "{ragged}"
+    );
+
+    // Scalars: the same point, values and messages as before.
+    let mut store = chainrule::expr::Store::new();
+    let point = parse_point(&mut store, &["x=1,y=3/4".to_string()]).unwrap();
+    let y = store.lookup("y").unwrap();
+    assert_eq!(point[&y], Rational::from((3, 4)));
+    let error = parse_point(&mut store, &["x=abc".to_string()]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "--at x=abc: `abc` is not a number (write e.g. 2, -0.5, 3/4 or 1e-4)"
+    );
+    let error = parse_point(&mut store, &["x=[1,2]".to_string()]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "--at x: vector and matrix values are not supported by this command yet"
+    );
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use chainrule::syntax::ast::{AddOp, Expr, ExprKind, MulOp, Program, Stmt};
+use chainrule::syntax::ast::{AddOp, DimDecl, Expr, ExprKind, MulOp, Program, ShapeDecl, Stmt};
 use chainrule::syntax::{MAX_DEPTH, parse_expr, parse_program};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use proptest::prelude::*;
@@ -22,10 +22,22 @@ fn sexp(e: &Expr) -> String {
             format!("({op} {acc} {})", sexp(term))
         }),
         ExprKind::Product(first, rest) => rest.iter().fold(sexp(first), |acc, (op, factor)| {
-            let op = if *op == MulOp::Mul { "*" } else { "/" };
+            let op = match op {
+                MulOp::Mul => "*",
+                MulOp::Div => "/",
+                MulOp::Hadamard => ".*",
+                MulOp::HDiv => "./",
+            };
             format!("({op} {acc} {})", sexp(factor))
         }),
         ExprKind::Pow(base, exponent) => format!("(^ {} {})", sexp(base), sexp(exponent)),
+        ExprKind::ElemPow(base, exponent) => format!("(.^ {} {})", sexp(base), sexp(exponent)),
+        ExprKind::Transpose(x) => format!("(T {})", sexp(x)),
+        ExprKind::Inverse(x) => format!("(inv {})", sexp(x)),
+        ExprKind::List(items) => {
+            let items: Vec<String> = items.iter().map(sexp).collect();
+            format!("[{}]", items.join(" "))
+        }
         ExprKind::Call(call) => {
             let mut head = String::from("(call ");
             if !call.partials.is_empty() {
@@ -67,6 +79,27 @@ fn stmt_text(stmt: &Stmt) -> String {
             format!("(at {})", items.join(" "))
         }
         Stmt::Wrt(ids) => format!("(wrt {})", names(ids)),
+        Stmt::Shape { names: ids, shape } => {
+            format!("(shape {} {})", names(ids), shape_text(shape))
+        }
+        Stmt::FnShape { name, from, to } => format!(
+            "(fnshape {} {} {})",
+            name.name,
+            shape_text(from),
+            shape_text(to)
+        ),
+    }
+}
+
+/// A declared shape: `[3]`, `[m n]`.
+fn shape_text(shape: &ShapeDecl) -> String {
+    let dim = |d: &DimDecl| match d {
+        DimDecl::Num(n, _) => n.to_string(),
+        DimDecl::Sym(id) => id.name.clone(),
+    };
+    match &shape.cols {
+        None => format!("[{}]", dim(&shape.rows)),
+        Some(cols) => format!("[{} {}]", dim(&shape.rows), dim(cols)),
     }
 }
 
@@ -312,6 +345,194 @@ fn program_windows_line_ends_and_unicode_names() {
     );
 }
 
+// ───────────────────────────── vectors and matrices ─────────────────────────────
+
+#[test]
+fn matrix_expressions() {
+    let cases: &[(&str, &str)] = &[
+        // transposes: a prime not followed by `(`, `ᵀ`, `^T`
+        ("x'", "(T x)"),
+        ("x'*A*x", "(* (* (T x) A) x)"),
+        ("x' * y", "(* (T x) y)"),
+        ("(A*x)'", "(T (* A x))"),
+        ("X''", "(T (T X))"),
+        ("X″", "(T (T X))"),
+        ("x′", "(T x)"),
+        ("xᵀ", "(T x)"),
+        ("xᵀ*y", "(* (T x) y)"),
+        ("x^T", "(T x)"),
+        ("x^T*A", "(* (T x) A)"),
+        ("x ^ T", "(T x)"),
+        ("x^Tᵀ", "(T (T x))"),
+        ("x^T2", "(^ x T2)"),
+        ("x^Tx", "(^ x Tx)"),
+        ("x^(T)", "(^ x T)"),
+        ("X'^2", "(^ (T X) 2)"),
+        ("Xᵀ^2", "(^ (T X) 2)"),
+        ("2^x'", "(^ 2 (T x))"),
+        ("-x'", "(neg (T x))"),
+        ("2x'", "(* 2 (T x))"),
+        ("2xᵀ", "(* 2 (T x))"),
+        ("sigmoid(W*x)'", "(T (call sigmoid (* W x)))"),
+        ("σ'(z)'", "(T (call σ' z))"),
+        ("σ'(z)", "(call σ' z)"),
+        ("f''(x)", "(call f'' x)"),
+        ("f'' (x)", "(call f'' x)"),
+        ("∂_1 ℓ(y, ŷ)'", "(T (call ∂1 ℓ y ŷ))"),
+        ("[1, 2]'", "(T [1 2])"),
+        // inverses
+        ("X⁻¹", "(inv X)"),
+        ("X⁻ᵀ", "(T (inv X))"),
+        ("(A*B)⁻¹*y", "(* (inv (* A B)) y)"),
+        ("X⁻¹'", "(T (inv X))"),
+        // element-wise, at the precedence of `*` and `^`
+        ("a .* b", "(.* a b)"),
+        ("a ⊙ b", "(.* a b)"),
+        ("a ./ b", "(./ a b)"),
+        ("a .* b * c ./ d", "(./ (* (.* a b) c) d)"),
+        ("a + b .* c", "(+ a (.* b c))"),
+        ("a .^ 2", "(.^ a 2)"),
+        ("a.^b^c", "(.^ a (^ b c))"),
+        ("a .* b.^2", "(.* a (.^ b 2))"),
+        ("-a.^2", "(neg (.^ a 2))"),
+        ("2.*x", "(.* 2 x)"),
+        ("2.5./x", "(./ 2.5 x)"),
+        ("1 - y.*x", "(- 1 (.* y x))"),
+        ("exp(-y.*(X*w))", "(call exp (.* (neg y) (* X w)))"),
+        // lists
+        ("[1, 2, 3]", "[1 2 3]"),
+        ("[[1,2],[3,4]]", "[[1 2] [3 4]]"),
+        ("[-1/2, 0.5]", "[(/ (neg 1) 2) 0.5]"),
+        ("[x, 2y, f(z)]", "[x (* 2 y) (call f z)]"),
+        ("A*[1, 2]", "(* A [1 2])"),
+        ("2[1, 2]", "(* 2 [1 2])"),
+        ("[\n1,\n2\n]", "[1 2]"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(expr(src), *want, "{src}");
+    }
+}
+
+#[test]
+fn transpose_spans_cover_the_operator() {
+    let e = parse_expr("(A*x)' + 1", "<e>").unwrap();
+    let ExprKind::Sum(first, _) = &e.kind else {
+        panic!("a sum")
+    };
+    assert_eq!((first.span.start, first.span.end), (0, 6));
+    let e = parse_expr("X⁻ᵀ", "<e>").unwrap();
+    assert_eq!((e.span.start, e.span.end), (0, "X⁻ᵀ".len()));
+}
+
+#[test]
+fn matrix_juxtapositions_are_checked_as_before() {
+    assert_eq!(expr_error("x'y"), "missing operator between `x'` and `y`");
+    assert_eq!(expr_error("x' y"), "missing operator between `x'` and `y`");
+    assert_eq!(expr_error("2'x"), "missing operator between `2'` and `x`");
+    assert_eq!(
+        expr_error("x [1]"),
+        "missing operator between `x` and `[1]`"
+    );
+    assert_eq!(expr_error("[1 2]"), "missing operator between `1` and `2`");
+}
+
+#[test]
+fn matrix_programs() {
+    let src = "\
+x, b: 3
+W1: 4x3
+W2: 4×3
+W3: 4 x 3
+W: m×n
+V: m x n
+U: 4xn
+y: 1
+s: scalar
+z ∈ ℝ^3
+Z ∈ R^{4×3}
+M ∈ R^{m x n}
+v ∈ R^{n}
+f: R^{d3} → R^{d4}
+g: R^3 -> R^4
+h: R -> R
+k: ℝ^{m×n} → ℝ
+p, q: R^2 -> R
+E = x'*W1'*W1*x
+at x = [1, 2,
+        3], W = [[1,2],[3,4]]
+";
+    let program = parse_program(src, "net.chain").unwrap();
+    assert_eq!(
+        program_text(src, &program),
+        [
+            "(shape x b [3]) @ \"x, b: 3\"",
+            "(shape W1 [4 3]) @ \"W1: 4x3\"",
+            "(shape W2 [4 3]) @ \"W2: 4×3\"",
+            "(shape W3 [4 3]) @ \"W3: 4 x 3\"",
+            "(shape W [m n]) @ \"W: m×n\"",
+            "(shape V [m n]) @ \"V: m x n\"",
+            "(shape U [4 n]) @ \"U: 4xn\"",
+            "(shape y [1]) @ \"y: 1\"",
+            "(shape s [1]) @ \"s: scalar\"",
+            "(shape z [3]) @ \"z ∈ ℝ^3\"",
+            "(shape Z [4 3]) @ \"Z ∈ R^{4×3}\"",
+            "(shape M [m n]) @ \"M ∈ R^{m x n}\"",
+            "(shape v [n]) @ \"v ∈ R^{n}\"",
+            "(fnshape f [d3] [d4]) @ \"f: R^{d3} → R^{d4}\"",
+            "(fnshape g [3] [4]) @ \"g: R^3 -> R^4\"",
+            "(fnshape h [1] [1]) @ \"h: R -> R\"",
+            "(fnshape k [m n] [1]) @ \"k: ℝ^{m×n} → ℝ\"",
+            "(fnshape p [2] [1]) @ \"p, q: R^2 -> R\"",
+            "(fnshape q [2] [1]) @ \"p, q: R^2 -> R\"",
+            "(def E (* (* (* (T x) (T W1)) W1) x)) @ \"E = x'*W1'*W1*x\"",
+            "(at (x [1 2 3]) (W [[1 2] [3 4]])) @ \"at x = [1, 2,\\n        3], W = [[1,2],[3,4]]\"",
+        ]
+    );
+}
+
+#[test]
+fn shape_declarations_keep_their_spans() {
+    let src = "W1: 4x3\nx: n";
+    let program = parse_program(src, "p").unwrap();
+    let Stmt::Shape { names, shape } = &program.stmts[0].0 else {
+        panic!("a shape")
+    };
+    assert_eq!(names[0].name, "W1");
+    assert_eq!(&src[shape.span.start..shape.span.end], "4x3");
+    let (DimDecl::Num(4, rows), Some(DimDecl::Num(3, cols))) = (&shape.rows, &shape.cols) else {
+        panic!("4×3: {shape:?}")
+    };
+    assert_eq!(
+        (&src[rows.start..rows.end], &src[cols.start..cols.end]),
+        ("4", "3")
+    );
+    let Stmt::Shape { shape, .. } = &program.stmts[1].0 else {
+        panic!("a shape")
+    };
+    let DimDecl::Sym(n) = &shape.rows else {
+        panic!("n")
+    };
+    assert_eq!(
+        (n.name.as_str(), &src[n.span.start..n.span.end]),
+        ("n", "n")
+    );
+    assert_eq!(shape.cols, None);
+}
+
+#[test]
+fn declaration_characters_belong_to_declarations_only() {
+    // `{`, `->` and `→` are refused outside a declaration, as before.
+    for (src, want) in [
+        ("z = {x}", "unexpected character `{`"),
+        ("z = x -> y", "unexpected character `>`"),
+        ("z = x → y", "unexpected character `→`"),
+    ] {
+        let error = parse_program(src, "p").unwrap_err().to_string();
+        assert_eq!(error, want, "{src}");
+    }
+    assert_eq!(expr_error("x: 3"), "unexpected character `:`");
+}
+
 // ───────────────────────────── diagnostics ─────────────────────────────
 
 /// Each bad input, rendered as a student sees it, is a snapshot in `snapshots/`.
@@ -345,14 +566,19 @@ fn bad_expressions() {
         ("comma_outside_call", "x, y"),
         ("equals_in_expression", "y = 2x"),
         ("comment_in_expression", "x # note"),
-        ("prime_without_call", "σ'"),
-        ("prime_after_number", "2'"),
         ("partial_without_call", "∂_2 ℓ"),
         ("partial_slot_zero", "∂_0 ℓ(y, ŷ)"),
         ("partial_slot_too_big", "∂_3 ℓ(y, ŷ)"),
         ("partial_without_slot", "∂ℓ/∂y"),
         ("partial_without_name", "∂_1 (x)"),
         ("subscript_digit", "w₁ * x"),
+        ("empty_brackets", "[]"),
+        ("empty_row", "[[1, 2], []]"),
+        ("unclosed_bracket", "[1, 2"),
+        ("close_bracket_without_open", "x]"),
+        ("bracket_closes_paren", "f(x]"),
+        ("trailing_comma_in_list", "[1, 2, ]"),
+        ("lone_superscript_minus", "X⁻"),
         ("error_on_second_line", "x +\n  * y"),
     ];
     assert!(cases.len() >= 20);
@@ -396,6 +622,16 @@ fn bad_programs() {
         ("semicolon_inside_paren", "z = (x; y = 2"),
         ("starts_with_equals", "= 3"),
         ("error_after_comment", "# comment\nz = x +\n"),
+        ("shape_mxn", "W: mxn"),
+        ("shape_zero", "x: 0"),
+        ("shape_fraction", "x: 2.5"),
+        ("shape_half", "W: 4 x"),
+        ("shape_three_dims", "T: 2x3x4"),
+        ("shape_name_twice", "x, x: 3"),
+        ("shape_function_without_spaces", "f: 3 → 4"),
+        ("shape_two_colons", "x: 3: 4"),
+        ("shape_nothing", "x:"),
+        ("unclosed_bracket_runs_on", "at x = [1, 2\nE = x\n"),
     ];
     for (name, src) in cases {
         let error = parse_program(src, "net.chain")
@@ -436,6 +672,10 @@ fn nesting_up_to_the_limit_parses_on_a_small_stack() {
         format!("{}x", "-".repeat(MAX_DEPTH)),
         format!("{}x", "x^".repeat(MAX_DEPTH)),
         format!("{}x", "2^-".repeat(MAX_DEPTH / 2)),
+        nested("[", "]", MAX_DEPTH),
+        nested("[1, ", "]", MAX_DEPTH),
+        format!("x{}", "'".repeat(MAX_DEPTH - 1)),
+        format!("x{}", "ᵀ".repeat(MAX_DEPTH - 1)),
     ];
     for src in inputs {
         let head: String = src.chars().take(12).collect();
@@ -456,6 +696,9 @@ fn nesting_past_the_limit_is_refused() {
         (format!("{}x", "-".repeat(MAX_DEPTH + 1)), MAX_DEPTH + 1),
         (format!("{}x", "x^".repeat(MAX_DEPTH + 1)), MAX_DEPTH + 1),
         (nested("-(", ")", MAX_DEPTH), 2 * MAX_DEPTH),
+        (nested("[", "]", MAX_DEPTH + 1), MAX_DEPTH + 1),
+        (format!("x{}", "'".repeat(100_000)), 100_000),
+        (format!("X{}", "⁻¹".repeat(MAX_DEPTH + 1)), MAX_DEPTH + 1),
     ];
     for (src, depth) in cases {
         let error = on_small_stack(move || parse_expr(&src, "<e>").map(|_| ())).unwrap_err();
@@ -524,7 +767,8 @@ fn piece() -> impl Strategy<Value = &'static str> {
         "x", "y", "ŷ", "y\u{302}", "σ", "f", "at", "wrt", "fn", "2", "0.5", "1e-4", "3.", ".", "e",
         "+", "-", "−", "*", "·", "/", "^", "**", "(", ")", ",", "=", ";", "'", "′", "∂_1", "∂_{2}",
         "∂", "_", "{", "}", " ", "\n", "\r\n", "\t", "#", "# c\n", "# σ\n", "@", "²", "\u{302}",
-        "\u{feff}",
+        "\u{feff}", "[", "]", ".*", "./", ".^", "⊙", "ᵀ", "⁻¹", "⁻ᵀ", "⁻", "^T", "T", ":", "∈",
+        "→", "->", "R^", "ℝ", "x3", "×", "scalar", "″",
     ])
 }
 

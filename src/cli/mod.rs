@@ -220,27 +220,49 @@ fn read_source(arg: &str) -> Result<(String, &'static str)> {
     }
 }
 
-/// Parses `--at` values (`x=1,y=3/4`) into an exact point.
+/// Parses `--at` values (`x=1,y=3/4`) into an exact point. Vector and matrix values
+/// (`x=[1,2]`) are refused: they are read by [`parse_point_literals`].
 pub fn parse_point(store: &mut Store, specs: &[String]) -> Result<Point> {
     let mut point = Point::new();
+    for (name, value) in parse_point_literals(specs)? {
+        let syntax::Literal::Scalar(v, text) = value else {
+            return Err(Error::Usage(format!(
+                "--at {name}: vector and matrix values are not supported by this command yet"
+            )));
+        };
+        let s = store.intern(&name);
+        store.set_written_value(s, &v, &text);
+        point.insert(s, v);
+    }
+    Ok(point)
+}
+
+/// Parses `--at` values, each a number, a vector or a matrix
+/// (`A=[[1,2],[3,4]],x=[1,2],c=3`, split at the commas outside brackets), in the order
+/// given: names checked as for [`parse_point`], a name given twice refused.
+pub fn parse_point_literals(specs: &[String]) -> Result<Vec<(String, syntax::Literal)>> {
+    let mut values: Vec<(String, syntax::Literal)> = Vec::new();
     for spec in specs {
-        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for item in syntax::split_top_level(spec)
+            .into_iter()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let Some((name, value)) = item.split_once('=') else {
                 return Err(Error::Usage(format!(
                     "--at expects NAME=VALUE pairs separated by commas, e.g. --at x=1,y=0.5; got `{item}`"
                 )));
             };
             let name = cli_name("--at", name)?;
-            let v = parse_value(value.trim())
+            let v = syntax::parse_value_literal(value.trim())
                 .map_err(|msg| Error::Usage(format!("--at {name}={}: {msg}", value.trim())))?;
-            let s = store.intern(&name);
-            store.set_written_value(s, &v, value.trim());
-            if point.insert(s, v).is_some() {
+            if values.iter().any(|(n, _)| *n == name) {
                 return Err(Error::Usage(format!("--at gives `{name}` twice")));
             }
+            values.push((name, v));
         }
     }
-    Ok(point)
+    Ok(values)
 }
 
 /// A name given on the command line (`--wrt`, `--at`), normalized as the parser normalizes

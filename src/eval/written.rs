@@ -166,10 +166,16 @@ fn compile_inner(b: &mut Ctx, e: &Expr, scope: &Scope) -> std::result::Result<u3
         }
         ExprKind::Product(first, rest) => {
             let op = |op: &MulOp| match op {
-                MulOp::Mul => BuildOp::Mul,
-                MulOp::Div => BuildOp::Div,
+                MulOp::Mul => Ok(BuildOp::Mul),
+                MulOp::Div => Ok(BuildOp::Div),
+                // Element-wise: vectors and matrices, not this scalar tape.
+                MulOp::Hadamard | MulOp::HDiv => Err(Unsupported),
             };
-            chain(b, first, rest.iter().map(|(o, f)| (op(o), f)), span, scope)?
+            let rest = rest
+                .iter()
+                .map(|(o, f)| Ok((op(o)?, f)))
+                .collect::<std::result::Result<Vec<_>, Unsupported>>()?;
+            chain(b, first, rest.into_iter(), span, scope)?
         }
         ExprKind::Pow(base, exponent) => {
             // `x**2` in NumPy is C's pow, correctly rounded for squares as x*x is.
@@ -177,6 +183,11 @@ fn compile_inner(b: &mut Ctx, e: &Expr, scope: &Scope) -> std::result::Result<u3
             let exponent = compile(b, exponent, scope)?;
             b.op(BuildOp::Pow, base, Some(exponent), span)
         }
+        // Vectors and matrices: not this scalar tape.
+        ExprKind::ElemPow(..)
+        | ExprKind::Transpose(_)
+        | ExprKind::Inverse(_)
+        | ExprKind::List(_) => return Err(Unsupported),
         ExprKind::Call(c) => {
             if c.primes > 0 || !c.partials.is_empty() {
                 return Err(Unsupported);

@@ -27,10 +27,12 @@ pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
                 stack.push(a);
                 stack.extend(rest.iter().map(|(_, t)| t));
             }
-            ExprKind::Pow(a, b) => {
+            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => {
                 stack.push(a);
                 stack.push(b);
             }
+            ExprKind::Transpose(x) | ExprKind::Inverse(x) => stack.push(x),
+            ExprKind::List(items) => stack.extend(items.iter()),
             ExprKind::Call(c) => stack.extend(c.args.iter()),
         }
     }
@@ -42,6 +44,13 @@ pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
 /// `output` names the definition to treat as the loss (default: the last one).
 pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> {
     let program = syntax::parse_program(src, src_name)?;
+    if let Some((_, span)) = program
+        .stmts
+        .iter()
+        .find(|(stmt, _)| matches!(stmt, Stmt::Shape { .. } | Stmt::FnShape { .. }))
+    {
+        return Err(shapes_unsupported(src, src_name, *span));
+    }
     reserved_names(src, src_name)?;
     let names = Names::of(&program.stmts, src, src_name)?;
     let mut loader = Loader::new(src, src_name);
@@ -101,6 +110,21 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
     };
     net.params = net.choose_params(wrt, &names.defined_at)?;
     Ok(net)
+}
+
+/// The error for a shape declaration (`x: 3`, `f: R^3 → R^4`) at `span`: programs are
+/// scalar for now.
+fn shapes_unsupported(src: &str, src_name: &str, span: Span) -> Error {
+    SourceError::new(
+        src_name,
+        src,
+        span.start,
+        span.end,
+        "shape declarations are not supported by this command yet",
+        "a shape declaration",
+    )
+    .with_help("without a declaration every name is a scalar")
+    .into()
 }
 
 /// An error at `span` of the program.
@@ -300,6 +324,14 @@ impl<'s> Loader<'s> {
             }
             Stmt::Wrt(names) => {
                 self.wrt = Some(names.iter().map(|n| (n.name.clone(), n.span)).collect());
+            }
+            // Refused by `load` before anything is lowered.
+            Stmt::Shape { names, .. } => {
+                let span = names.first().map_or(Span::default(), |n| n.span);
+                return Err(shapes_unsupported(self.src, self.src_name, span));
+            }
+            Stmt::FnShape { name, .. } => {
+                return Err(shapes_unsupported(self.src, self.src_name, name.span));
             }
         }
         Ok(())
@@ -526,6 +558,22 @@ fn version_number(name: &str) -> usize {
 
 /// An `at` value: an expression that must be a number.
 fn constant_value(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Result<Rational> {
+    if let ExprKind::List(items) = &e.kind {
+        let what = if items.iter().any(|i| matches!(i.kind, ExprKind::List(_))) {
+            "a matrix"
+        } else {
+            "a vector"
+        };
+        return Err(SourceError::new(
+            src_name,
+            src,
+            e.span.start,
+            e.span.end,
+            "vector and matrix values are not supported by this command yet",
+            what,
+        )
+        .into());
+    }
     let mut l = Lowerer::new(store, src, src_name);
     let id = l.expr(e)?;
     match store.as_num(id) {

@@ -22,6 +22,10 @@ pub enum MulOp {
     Mul,
     /// `/`
     Div,
+    /// `.*` or `⊙`: the element-wise (Hadamard) product
+    Hadamard,
+    /// `./`: element-wise division
+    HDiv,
 }
 
 /// An expression with its span.
@@ -81,10 +85,12 @@ impl ExprKind {
                 out.push(take(first));
                 out.extend(rest.drain(..).map(|(_, factor)| factor));
             }
-            ExprKind::Pow(base, exponent) => {
+            ExprKind::Pow(base, exponent) | ExprKind::ElemPow(base, exponent) => {
                 out.push(take(base));
                 out.push(take(exponent));
             }
+            ExprKind::Transpose(x) | ExprKind::Inverse(x) => out.push(take(x)),
+            ExprKind::List(items) => out.append(items),
             ExprKind::Call(call) => out.append(&mut call.args),
         }
     }
@@ -108,11 +114,28 @@ pub enum ExprKind {
     /// nesting the parser checks (`MAX_DEPTH`), and every recursive walk over it
     /// (lowering, `Drop`, `Clone`, `Debug`, `PartialEq`) is safe from stack overflow.
     Sum(Box<Expr>, Vec<(AddOp, Expr)>),
-    /// A chain of `*` and `/` (and juxtaposition `2x`), left to right: `a/b*c` is
-    /// `Product(a, [(Div, b), (Mul, c)])`, meaning `(a/b)*c`; the list is never empty.
+    /// A chain of `*` and `/` (and juxtaposition `2x`, and the element-wise `.*`, `⊙`, `./`),
+    /// left to right: `a/b*c` is `Product(a, [(Div, b), (Mul, c)])`, meaning `(a/b)*c`;
+    /// the list is never empty.
     Product(Box<Expr>, Vec<(MulOp, Expr)>),
     /// A power `base ^ exponent` (or `**`); right-associative: `2^3^2` is `2^(3^2)`.
     Pow(Box<Expr>, Box<Expr>),
+    /// An element-wise power `base .^ exponent`; binds and associates as `^` (`a.^b^c` is
+    /// `a.^(b^c)`).
+    ElemPow(Box<Expr>, Box<Expr>),
+    /// A transpose: postfix `'` (or `′`) not followed by `(`, `ᵀ`, or `^T` (a caret then
+    /// exactly the name `T`: `x^T` is always the transpose, never a power of a variable `T`).
+    /// Postfix operators bind tighter than `^`, `*` and a sign: `x'*A*x` is
+    /// `Product(Transpose(x), [(Mul, A), (Mul, x)])`, `X'^2` is `(X')^2`, `-x'` is `-(x')`,
+    /// `2x'` is `2*(x')`. `X''` is two transposes; `σ'(z)` is a derivative ([`Call`]), and
+    /// `σ'(z)'` the transpose of that call. `X⁻ᵀ` is `Transpose(Inverse(X))`.
+    Transpose(Box<Expr>),
+    /// A matrix inverse, postfix `⁻¹`.
+    Inverse(Box<Expr>),
+    /// A bracket literal `[a, b, c]`; `[[1, 2], [3, 4]]` is a list of lists (rows). Never
+    /// empty. Its entries are any expressions (`[-1/2, 0.5]`); lowering decides what the
+    /// list means (a flat list is a column vector, a list of equal rows a matrix).
+    List(Vec<Expr>),
     /// A call `f(a, b)`, possibly of a derivative of `f`.
     Call(Call),
 }
@@ -172,6 +195,48 @@ pub enum Stmt {
     At(Vec<(Ident, Expr)>),
     /// `wrt w1, w2`: the parameters.
     Wrt(Vec<Ident>),
+    /// `x: 3`, `W1: 4×3`, `x, b: n`, `y: scalar`, `x ∈ ℝ^3`: the shape of names.
+    Shape {
+        /// The names declared, in order (at least one, distinct).
+        names: Vec<Ident>,
+        /// Their shape.
+        shape: ShapeDecl,
+    },
+    /// `f: R^{d3} → R^{d4}` (or `->`, `ℝ`): an abstract function's shape, from its
+    /// argument's to its value's.
+    FnShape {
+        /// The function's name.
+        name: Ident,
+        /// The argument's shape (`R` alone is a scalar).
+        from: ShapeDecl,
+        /// The value's shape.
+        to: ShapeDecl,
+    },
+}
+
+/// A declared shape: rows, and columns for a matrix.
+///
+/// `cols: None` is a column vector of `rows` entries, or a scalar when `rows` is the number
+/// 1: `y: 1`, `y: scalar` and `R` (no exponent) all give `rows: Num(1), cols: None`.
+/// `x: 3` and `R^3` give `rows: Num(3), cols: None`; `W: m×n` and `R^{m×n}` give
+/// `rows: Sym(m), cols: Some(Sym(n))`. A matrix's dimensions may be 1 (`R^{1×3}`, a row).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShapeDecl {
+    /// The number of rows (the length of a vector).
+    pub rows: DimDecl,
+    /// The number of columns, for a matrix.
+    pub cols: Option<DimDecl>,
+    /// Where the shape is written (`4×3`, `R^{m×n}`, the word `scalar`).
+    pub span: Span,
+}
+
+/// One dimension of a declared shape.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DimDecl {
+    /// A number of entries, at least 1, with where it is written.
+    Num(u64, Span),
+    /// A symbolic dimension (`n`, `d3`).
+    Sym(Ident),
 }
 
 /// A whole program file, statements in order, each with the span of the whole statement.

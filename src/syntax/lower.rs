@@ -52,6 +52,17 @@ pub(crate) struct Lowerer<'a> {
     pub renames: HashMap<String, Sym>,
 }
 
+/// The help of an error for vector or matrix syntax in a scalar expression.
+const SHAPES_HELP: &str = "Every name here is a scalar: vectors and matrices need their shapes declared in a program (`x: 3`, `W: 4×3`) or vector and matrix values (`at x = [1, 2]`)";
+
+/// `text` with its first letter in lower case, to continue a sentence.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_lowercase().chain(chars).collect())
+}
+
 /// `1 argument`, `2 arguments`.
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -216,6 +227,17 @@ impl<'a> Lowerer<'a> {
                 self.store.sum_of(Rational::new(), terms)
             }
             ExprKind::Product(first, rest) => {
+                if let Some(i) = rest
+                    .iter()
+                    .position(|(op, _)| matches!(op, MulOp::Hadamard | MulOp::HDiv))
+                {
+                    let before = if i == 0 {
+                        first.span
+                    } else {
+                        rest[i - 1].1.span
+                    };
+                    return Err(self.elementwise_error(rest[i].0, before, rest[i].1.span));
+                }
                 // Left to right, as written: a/b*c is (a/b)*c.
                 let mut factors = vec![(self.expr(first)?, Rational::from(1))];
                 for (op, f) in rest {
@@ -244,7 +266,123 @@ impl<'a> Lowerer<'a> {
                 p
             }
             ExprKind::Call(c) => self.call(c, e.span)?,
+            ExprKind::ElemPow(base, exponent) => {
+                return Err(self.elementwise_error(MulOp::Mul, base.span, exponent.span));
+            }
+            ExprKind::Transpose(x) | ExprKind::Inverse(x) => {
+                // The innermost first: in `x''` the first `'`. A name is not lowered: `σ'`
+                // alone is explained as a derivative without its argument.
+                // `X⁻ᵀ` is one operator, a transpose of an inverse ending at the same place.
+                let operand = match &x.kind {
+                    ExprKind::Inverse(y) if x.span.end == e.span.end => y,
+                    _ => x,
+                };
+                if !matches!(operand.kind, ExprKind::Name(_)) {
+                    self.expr(operand)?;
+                }
+                return Err(self.postfix_error(e, x));
+            }
+            ExprKind::List(_) => {
+                return Err(self
+                    .error(
+                        e.span,
+                        "a vector or matrix `[…]` in a scalar expression",
+                        "a list of entries",
+                    )
+                    .with_help(SHAPES_HELP)
+                    .into());
+            }
         })
+    }
+
+    /// The error for an element-wise operator between `before` and `after`: `.*`, `⊙`,
+    /// `./` (`op` Hadamard or HDiv), or `.^` (any other `op`).
+    fn elementwise_error(&self, op: MulOp, before: Span, after: Span) -> crate::error::Error {
+        let between = self.src.get(before.end..after.start).unwrap_or("");
+        let (what, written, scalar) = match op {
+            MulOp::Hadamard => ("product", [".*", "⊙"], "*"),
+            MulOp::HDiv => ("division", ["./", "./"], "/"),
+            _ => ("power", [".^", ".^"], "^"),
+        };
+        let (at, text) = written
+            .iter()
+            .find_map(|w| between.find(w).map(|i| (i, *w)))
+            .unwrap_or((0, written[0]));
+        let start = before.end + at;
+        let span = Span::new(start, (start + text.len()).min(after.start.max(start)));
+        self.error(
+            span,
+            format!("`{text}` (element-wise {what}) is for vectors and matrices"),
+            format!("element-wise {what}"),
+        )
+        .with_help(format!(
+            "between scalars write `{scalar}`; {}",
+            lowercase_first(SHAPES_HELP)
+        ))
+        .into()
+    }
+
+    /// The error for a transpose or an inverse (`e`, of `x`) in a scalar expression.
+    fn postfix_error(&self, e: &Expr, x: &Expr) -> crate::error::Error {
+        // `X⁻ᵀ` is a transpose of an inverse, both ending where `⁻ᵀ` does.
+        let inverse_transpose = match &x.kind {
+            ExprKind::Inverse(y) if x.span.end == e.span.end => Some(&**y),
+            _ => None,
+        };
+        let operand = inverse_transpose.unwrap_or(x);
+        let after = self.src.get(operand.span.end..e.span.end).unwrap_or("");
+        let op = after.trim_start_matches(|c: char| c == ')' || c.is_whitespace());
+        let span = Span::new(e.span.end - op.len(), e.span.end);
+        // `σ'` alone: a derivative without its argument.
+        if let (ExprKind::Transpose(_), ExprKind::Name(name)) = (&e.kind, &x.kind)
+            && (is_function_name(name)
+                || self.functions.contains_key(name)
+                || self.declared.contains_key(name))
+        {
+            let written = self.src.get(e.span.start..e.span.end).unwrap_or("");
+            return self
+                .error(
+                    e.span,
+                    format!("`{written}` must be applied to arguments"),
+                    "a derivative of a function, with no arguments",
+                )
+                .with_help(format!("write `{written}(z)`"))
+                .into();
+        }
+        let matrices = |what: &str| {
+            (
+                format!("`{op}` ({what}) is for matrices"),
+                what.to_string(),
+                format!(
+                    "for the reciprocal of a scalar write `1/x` or `x^-1`; {}",
+                    lowercase_first(SHAPES_HELP)
+                ),
+            )
+        };
+        let transpose = format!("`{op}` (a transpose) is for vectors and matrices");
+        let (message, label, help) = match e.kind {
+            _ if inverse_transpose.is_some() => matrices("an inverse transpose"),
+            ExprKind::Inverse(_) => matrices("a matrix inverse"),
+            _ if matches!(x.kind, ExprKind::Name(_)) && op.starts_with(['\'', '′']) => (
+                transpose,
+                "a transpose".to_string(),
+                format!(
+                    "{SHAPES_HELP}; a derivative of a function is written with its argument, as in `σ'(z)`"
+                ),
+            ),
+            // `e^T` with a variable `T`: `x^T` is always the transpose.
+            _ if op.starts_with('^') => (
+                transpose,
+                "a transpose".to_string(),
+                format!("{SHAPES_HELP}; for a power of a variable named `T` write `^(T)`"),
+            ),
+            _ => (
+                transpose,
+                "a transpose".to_string(),
+                SHAPES_HELP.to_string(),
+            ),
+        };
+        self.error(span, message, label).with_help(help).into()
     }
 
     fn name(&mut self, name: &str, span: Span) -> Result<Id> {

@@ -3,11 +3,13 @@
 //! those trees into the expression store.
 
 pub mod ast;
+mod literal;
 mod lower;
 mod names;
 mod number;
 mod parser;
 
+pub use literal::{Literal, parse_value_literal, split_top_level};
 pub(crate) use lower::{Lowerer, SQRT, edit_distance, suggest};
 pub use lower::{
     ReadExpr, UserFn, is_function_name, is_reserved_function_name, normalize_name, read_expr,

@@ -117,14 +117,20 @@ pub fn lookalike_warning<'a>(
     ))
 }
 
-/// Whether `c` may start a name: the grammar's `LETTER` (`name` in `grammar/chainrule.pest`).
+/// The superscript T, a letter to Unicode but the transpose to the grammar (`xᵀ`).
+pub(crate) const TRANSPOSE_MARK: char = 'ᵀ';
+
+/// Whether `c` may start a name: the grammar's `LETTER` (`name` in `grammar/chainrule.pest`),
+/// other than `ᵀ`.
 pub(crate) fn is_name_start(c: char) -> bool {
-    pest::unicode::LETTER(c)
+    pest::unicode::LETTER(c) && c != TRANSPOSE_MARK
 }
 
-/// Whether `c` may continue a name: the grammar's `LETTER | MARK | ASCII_DIGIT | "_"`.
+/// Whether `c` may continue a name: the grammar's `LETTER | MARK | ASCII_DIGIT | "_"`,
+/// other than `ᵀ`.
 pub(crate) fn is_name_continue(c: char) -> bool {
-    pest::unicode::LETTER(c) || pest::unicode::MARK(c) || c.is_ascii_digit() || c == '_'
+    (pest::unicode::LETTER(c) || pest::unicode::MARK(c) || c.is_ascii_digit() || c == '_')
+        && c != TRANSPOSE_MARK
 }
 
 /// Every name in `src`, in order, with its byte span: the grammar's names (a letter, then

@@ -9,7 +9,9 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use super::{BUILD_RED_ZONE, BUILD_STACK_SEGMENT, Builder, PRATT, Rule, quote};
 use crate::error::Result;
-use crate::syntax::ast::{AddOp, Call, Expr, ExprKind, Ident, MulOp, Program, Span, Stmt};
+use crate::syntax::ast::{
+    AddOp, Call, DimDecl, Expr, ExprKind, Ident, MulOp, Program, ShapeDecl, Span, Stmt,
+};
 
 /// Where an expression stands, for the hint of a juxtaposition error.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -133,6 +135,28 @@ impl Builder<'_> {
                     },
                 }))
             })
+            .map_postfix(|operand: Result<Box<Operand>>, op| {
+                let operand = operand?;
+                let span = Span::new(operand.outer.start, tight_span(&op).end);
+                let wrap = |kind: fn(Box<Expr>) -> ExprKind, expr: Expr| Expr {
+                    kind: kind(Box::new(expr)),
+                    span,
+                };
+                let expr = match op.as_rule() {
+                    Rule::inverse => wrap(ExprKind::Inverse, operand.expr),
+                    Rule::inv_transpose => {
+                        wrap(ExprKind::Transpose, wrap(ExprKind::Inverse, operand.expr))
+                    }
+                    // `'`, `′`, `ᵀ`, `^T` once; `″` twice, `‴` three times.
+                    _ => (0..prime_count(op.as_str().trim()))
+                        .fold(operand.expr, |x, _| wrap(ExprKind::Transpose, x)),
+                };
+                Ok(Box::new(Operand {
+                    expr,
+                    outer: span,
+                    grouped: false,
+                }))
+            })
             .map_infix(|lhs, op, rhs| {
                 let (lhs, rhs) = (*lhs?, *rhs?);
                 let span = lhs.outer.join(rhs.outer);
@@ -140,8 +164,14 @@ impl Builder<'_> {
                     Rule::add => chain_sum(lhs, AddOp::Add, rhs.expr, span),
                     Rule::sub => chain_sum(lhs, AddOp::Sub, rhs.expr, span),
                     Rule::div => chain_product(lhs, MulOp::Div, rhs.expr, span),
+                    Rule::hadamard => chain_product(lhs, MulOp::Hadamard, rhs.expr, span),
+                    Rule::hdiv => chain_product(lhs, MulOp::HDiv, rhs.expr, span),
                     Rule::pow => Expr {
                         kind: ExprKind::Pow(Box::new(lhs.expr), Box::new(rhs.expr)),
+                        span,
+                    },
+                    Rule::epow => Expr {
+                        kind: ExprKind::ElemPow(Box::new(lhs.expr), Box::new(rhs.expr)),
                         span,
                     },
                     // `mul` and `juxt`
@@ -173,6 +203,29 @@ impl Builder<'_> {
                 outer: span,
                 grouped: true,
             }),
+            Rule::list => {
+                let items = pair
+                    .into_inner()
+                    .map(|item| self.expr_of_pair(item, Place::Plain))
+                    .collect::<Result<Vec<Expr>>>()?;
+                if items.is_empty() {
+                    return Err(self
+                        .error_at(span, "empty brackets", "nothing inside")
+                        .with_help(
+                            "a vector lists its entries, as in `[1, 2, 3]`; a matrix lists its \
+                             rows, as in `[[1, 2], [3, 4]]`",
+                        )
+                        .into());
+                }
+                Ok(Operand {
+                    expr: Expr {
+                        kind: ExprKind::List(items),
+                        span,
+                    },
+                    outer: span,
+                    grouped: false,
+                })
+            }
             _ => {
                 let expr = self.apply_of_pair(pair)?;
                 Ok(Operand {
@@ -190,30 +243,42 @@ impl Builder<'_> {
     fn check_juxtapositions(&self, pairs: Pairs<'_, Rule>, place: Place) -> Result<()> {
         let items: Vec<Pair<'_, Rule>> = pairs.collect();
         let mut segment_start = items.first().map_or(0, |p| p.as_span().start());
-        // The operator before the current operand (signs skipped), and the last operand.
+        // The operator before the current operand (signs skipped), and the last operand with
+        // the end of its postfix operators (`x'`), if any.
         let mut before: Option<Rule> = None;
-        let mut last_operand: Option<(usize, Option<Rule>)> = None;
+        let mut last_operand: Option<(usize, Option<Rule>, Option<usize>)> = None;
         for (i, item) in items.iter().enumerate() {
             let next_start = items.get(i + 1).map_or(0, |p| p.as_span().start());
             match item.as_rule() {
                 Rule::neg | Rule::plus => {}
-                Rule::pow => before = Some(Rule::pow),
+                Rule::pow | Rule::epow => before = Some(Rule::pow),
                 rule @ (Rule::add | Rule::sub) => {
                     before = Some(rule);
                     segment_start = next_start;
                 }
-                rule @ (Rule::mul | Rule::div) => before = Some(rule),
+                rule @ (Rule::mul | Rule::div | Rule::hadamard | Rule::hdiv) => {
+                    before = Some(rule);
+                }
+                Rule::transpose | Rule::inverse | Rule::inv_transpose => {
+                    if let Some((_, _, postfix_end)) = &mut last_operand {
+                        *postfix_end = Some(tight_span(item).end);
+                    }
+                }
                 Rule::juxt => {
-                    let (Some((lhs_index, lhs_before)), Some(rhs)) =
+                    let (Some((lhs_index, lhs_before, postfix_end)), Some(rhs)) =
                         (last_operand, items.get(i + 1))
                     else {
                         continue;
                     };
-                    let lhs = &items[lhs_index];
-                    self.check_juxtaposition(lhs, lhs_before, rhs, segment_start, place)?;
+                    let lhs = Juxtaposed {
+                        pair: &items[lhs_index],
+                        before: lhs_before,
+                        postfix_end,
+                    };
+                    self.check_juxtaposition(&lhs, rhs, segment_start, place)?;
                     before = Some(Rule::juxt);
                 }
-                _ => last_operand = Some((i, before)),
+                _ => last_operand = Some((i, before, None)),
             }
         }
         Ok(())
@@ -221,16 +286,26 @@ impl Builder<'_> {
 
     fn check_juxtaposition(
         &self,
-        lhs: &Pair<'_, Rule>,
-        lhs_before: Option<Rule>,
+        juxtaposed: &Juxtaposed<'_, '_>,
         rhs: &Pair<'_, Rule>,
         segment_start: usize,
         place: Place,
     ) -> Result<()> {
-        let (lhs_span, rhs_span) = (operand_span(lhs), operand_span(rhs));
+        let Juxtaposed {
+            pair: lhs,
+            before: lhs_before,
+            postfix_end,
+        } = *juxtaposed;
+        let mut lhs_span = operand_span(lhs);
+        if let Some(end) = postfix_end {
+            lhs_span.end = end;
+        }
+        let rhs_span = operand_span(rhs);
         let both = lhs_span.join(rhs_span);
         let (l, r) = (quote(self.text(lhs_span)), quote(self.text(rhs_span)));
-        if lhs.as_rule() != Rule::number || rhs.as_rule() == Rule::number {
+        // A number juxtaposed is a product (`2x`), unless transposed (`2'x`).
+        let lhs_number = lhs.as_rule() == Rule::number && postfix_end.is_none();
+        if !lhs_number || rhs.as_rule() == Rule::number {
             let (message, label, help) = match place {
                 Place::Wrt => (
                     format!("missing `,` between `{l}` and `{r}`"),
@@ -242,11 +317,19 @@ impl Builder<'_> {
                     "two operands side by side",
                     format!("write `{l}*{r}` for a product, or `{l}, {r}` for two arguments"),
                 ),
-                Place::Plain if is_plain_name(lhs) && rhs.as_rule() != Rule::paren => (
-                    format!("missing operator between `{l}` and `{r}`"),
-                    "two operands side by side",
-                    format!("write `{l}*{r}` for a product, or `{l}({r})` to apply `{l}` to `{r}`"),
-                ),
+                Place::Plain
+                    if is_plain_name(lhs)
+                        && postfix_end.is_none()
+                        && rhs.as_rule() != Rule::paren =>
+                {
+                    (
+                        format!("missing operator between `{l}` and `{r}`"),
+                        "two operands side by side",
+                        format!(
+                            "write `{l}*{r}` for a product, or `{l}({r})` to apply `{l}` to `{r}`"
+                        ),
+                    )
+                }
                 Place::Plain => (
                     format!("missing operator between `{l}` and `{r}`"),
                     "two operands side by side",
@@ -431,6 +514,10 @@ impl Builder<'_> {
                 Rule::wrt => self.wrt_of_pair(stmt)?,
                 Rule::fn_decl => self.fn_decl_of_pair(stmt)?,
                 Rule::def => self.def_of_pair(stmt)?,
+                Rule::shape => {
+                    stmts.extend(self.shape_of_pair(stmt)?.into_iter().map(|s| (s, span)));
+                    continue;
+                }
                 _ => continue, // EOI
             };
             stmts.push((stmt, span));
@@ -676,6 +763,175 @@ impl Builder<'_> {
         Ok(Stmt::At(bindings))
     }
 
+    /// `x: 3`, `x, b: n`, `W: m×n`, `y: scalar`, `x ∈ ℝ^3`, or a function's shape
+    /// `f: R^3 → R^4` (one [`Stmt::FnShape`] per name declared).
+    fn shape_of_pair(&self, pair: Pair<'_, Rule>) -> Result<Vec<Stmt>> {
+        let mut inner = pair.into_inner();
+        let mut names: Vec<Ident> = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for name in inner.next().expect("grammar: names").into_inner() {
+            let (text, span) = (name_text(name.as_str()), span_of(&name));
+            if let Some(&first) = seen.get(&text) {
+                return Err(self
+                    .error_at(first, format!("`{text}` is listed twice"), "first here")
+                    .with_label(span.start, span.end, "again here")
+                    .into());
+            }
+            seen.insert(text.clone(), span);
+            names.push(Ident { name: text, span });
+        }
+        let rhs = inner.next().expect("grammar: a shape");
+        Ok(match rhs.as_rule() {
+            Rule::fn_shape => {
+                let mut parts = rhs.into_inner();
+                let from = self.space_of(parts.next().expect("grammar: a space"))?;
+                let _arrow = parts.next();
+                let to = self.space_of(parts.next().expect("grammar: a space"))?;
+                names
+                    .into_iter()
+                    .map(|name| Stmt::FnShape {
+                        name,
+                        from: from.clone(),
+                        to: to.clone(),
+                    })
+                    .collect()
+            }
+            Rule::space => vec![Stmt::Shape {
+                names,
+                shape: self.space_of(rhs)?,
+            }],
+            _ => {
+                let span = tight_span(&rhs);
+                vec![Stmt::Shape {
+                    names,
+                    shape: self.dims_of(rhs.into_inner().collect(), span)?,
+                }]
+            }
+        })
+    }
+
+    /// `R` (a scalar), `R^3`, `ℝ^n`, `R^{m×n}`.
+    fn space_of(&self, pair: Pair<'_, Rule>) -> Result<ShapeDecl> {
+        let span = tight_span(&pair);
+        let mut inner = pair.into_inner();
+        let _reals = inner.next();
+        match inner.next() {
+            None => Ok(ShapeDecl {
+                rows: DimDecl::Num(1, span),
+                cols: None,
+                span,
+            }),
+            Some(dims) if dims.as_rule() == Rule::dims => {
+                let span = tight_span(&dims);
+                self.dims_of(dims.into_inner().collect(), span)
+            }
+            Some(one) => {
+                let span = tight_span(&one);
+                self.dims_of(vec![one], span)
+            }
+        }
+    }
+
+    /// The dimensions of a shape, as written: `3`, `n`, `4×3`, `4x3` (the number 4 and the
+    /// name `x3`), `m x n`, `scalar`.
+    fn dims_of(&self, parts: Vec<Pair<'_, Rule>>, span: Span) -> Result<ShapeDecl> {
+        let shape = |rows, cols| Ok(ShapeDecl { rows, cols, span });
+        let is_x = |p: &Pair<'_, Rule>| {
+            p.as_rule() == Rule::dim_times || (p.as_rule() == Rule::name && p.as_str() == "x")
+        };
+        match parts.as_slice() {
+            [one] if one.as_rule() == Rule::name && one.as_str() == "scalar" => {
+                shape(DimDecl::Num(1, span), None)
+            }
+            [one] => {
+                if one.as_rule() == Rule::name
+                    && let Some((m, n)) = split_at_x(one.as_str())
+                {
+                    return Err(self
+                        .error_at(
+                            span_of(one),
+                            format!("`{}` is read as one name", one.as_str()),
+                            "one dimension named so",
+                        )
+                        .with_help(format!(
+                            "for a matrix of {m} rows and {n} columns write `{m}×{n}` or `{m} x {n}` (with spaces)"
+                        ))
+                        .into());
+                }
+                shape(self.dim_of(one)?, None)
+            }
+            [rows, x, cols] if is_x(x) && !is_x(rows) && !is_x(cols) => {
+                shape(self.dim_of(rows)?, Some(self.dim_of(cols)?))
+            }
+            // `4x3`: the number 4, then the name `x3`.
+            [rows, cols]
+                if rows.as_rule() == Rule::number
+                    && cols.as_rule() == Rule::name
+                    && cols.as_str().len() > 1
+                    && cols.as_str().starts_with('x') =>
+            {
+                let cols_span = span_of(cols);
+                let rest = Span::new(cols_span.start + 1, cols_span.end);
+                let text = &cols.as_str()[1..];
+                let cols = if text.bytes().all(|b| b.is_ascii_digit()) {
+                    self.dim_number(text, rest)?
+                } else if super::is_name(text) && split_at_x(text).is_none() {
+                    DimDecl::Sym(Ident {
+                        name: name_text(text),
+                        span: rest,
+                    })
+                } else {
+                    return Err(self.not_a_shape(span));
+                };
+                shape(self.dim_of(rows)?, Some(cols))
+            }
+            _ => Err(self.not_a_shape(span)),
+        }
+    }
+
+    fn not_a_shape(&self, span: Span) -> crate::error::Error {
+        self.error_at(span, "not a shape", "expected a shape")
+            .with_help(
+                "a shape is a length (`x: 3`, `x: n`), rows × columns (`W: 4×3`, \
+                 `W: m x n`), or `scalar`; there are no shapes of three dimensions",
+            )
+            .into()
+    }
+
+    /// One dimension: a whole number from 1, or a name.
+    fn dim_of(&self, part: &Pair<'_, Rule>) -> Result<DimDecl> {
+        let span = span_of(part);
+        match part.as_rule() {
+            Rule::number => self.dim_number(part.as_str(), span),
+            Rule::name if part.as_str() != "scalar" => Ok(DimDecl::Sym(Ident {
+                name: name_text(part.as_str()),
+                span,
+            })),
+            _ => Err(self
+                .error_at(span, "not a dimension", "expected a number or a name")
+                .with_help("a matrix's shape is rows × columns, as in `W: 4×3` or `W: m x n`")
+                .into()),
+        }
+    }
+
+    fn dim_number(&self, text: &str, span: Span) -> Result<DimDecl> {
+        match text.parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(DimDecl::Num(n, span)),
+            Ok(_) => Err(self
+                .error_at(span, "a dimension is at least 1", "no entries")
+                .with_help("a scalar is declared `y: 1` or `y: scalar`")
+                .into()),
+            Err(_) => Err(self
+                .error_at(
+                    span,
+                    format!("`{text}` is not a number of entries"),
+                    "not a dimension",
+                )
+                .with_help("a dimension is a whole number, such as `3`, or a name, such as `n`")
+                .into()),
+        }
+    }
+
     /// `wrt w1, w2`.
     fn wrt_of_pair(&self, pair: Pair<'_, Rule>) -> Result<Stmt> {
         let mut inner = pair.into_inner();
@@ -714,7 +970,37 @@ impl Builder<'_> {
     }
 }
 
-/// The span of an operand's pair (`number`, `paren` or `apply`).
+/// The left operand of a juxtaposition: its pair, the operator before it, and the end of
+/// the postfix operators after it (`x'` in `x'y`).
+#[derive(Clone, Copy)]
+struct Juxtaposed<'p, 'i> {
+    pair: &'p Pair<'i, Rule>,
+    before: Option<Rule>,
+    postfix_end: Option<usize>,
+}
+
+/// `mxn` (one name) as the dimensions `m` and `n` it was likely meant as: a short name or
+/// digits on either side of one `x`.
+fn split_at_x(name: &str) -> Option<(&str, &str)> {
+    let likely = |part: &str| {
+        !part.is_empty()
+            && part.chars().count() <= 2
+            && !part.contains('x')
+            && (part.bytes().all(|b| b.is_ascii_digit()) || super::is_name(part))
+    };
+    name.split_once('x').filter(|(m, n)| likely(m) && likely(n))
+}
+
+/// How many transposes a postfix transpose writes: `″` is two primes, `‴` three.
+fn prime_count(text: &str) -> usize {
+    match text {
+        "″" => 2,
+        "‴" => 3,
+        _ => 1,
+    }
+}
+
+/// The span of an operand's pair (`number`, `paren`, `list` or `apply`).
 fn operand_span(pair: &Pair<'_, Rule>) -> Span {
     if pair.as_rule() == Rule::apply {
         tight_span(pair)

@@ -61,8 +61,8 @@ impl Builder<'_> {
         let mut open: Vec<Token> = Vec::new();
         for t in &tokens[statement..index] {
             match t.kind {
-                Tok::Open => open.push(*t),
-                Tok::Close => {
+                Tok::Open | Tok::OpenBracket => open.push(*t),
+                Tok::Close | Tok::CloseBracket => {
                     open.pop();
                 }
                 _ => {}
@@ -92,6 +92,18 @@ impl Builder<'_> {
             && !prev.is_some_and(|p| p.kind != Tok::Open && starts_operand(Some(p.kind)))
         {
             return self.error(t.start, t.end, "unexpected `)`", "this `)` closes nothing");
+        }
+        // A `]` that closes nothing, or closes a `(`.
+        if let Some(t) = next.filter(|t| t.kind == Tok::CloseBracket)
+            && open.last().is_none_or(|o| o.kind == Tok::Open)
+            && !prev.is_some_and(|p| starts_operand(Some(p.kind)))
+        {
+            return match open.last() {
+                Some(paren) => self
+                    .error(t.start, t.end, "unexpected `]`", "expected `)` here")
+                    .with_label(paren.start, paren.end, "this parenthesis is open"),
+                None => self.error(t.start, t.end, "unexpected `]`", "this `]` closes nothing"),
+            };
         }
         if let (Some(keyword), Some(p), Some(t)) = (keyword, prev, next)
             && p.start == tokens[statement].start
@@ -157,6 +169,8 @@ impl Builder<'_> {
             let expected = match p.kind {
                 Tok::Power => "an exponent",
                 Tok::Equals => "a value",
+                Tok::Colon => "a shape",
+                Tok::Arrow => "a space, such as `R^4`",
                 _ => "an expression",
             };
             let after = quote(text(p));
@@ -184,11 +198,14 @@ impl Builder<'_> {
                 Some(t) if t.kind == Tok::Close && p.kind == Tok::Open => self
                     .error(p.start, t.end, "empty parentheses", "nothing inside")
                     .with_help("put an expression between them, or remove them"),
-                Some(t) if t.kind == Tok::Close => self.error_at(
-                    next_span,
-                    "unexpected `)`",
-                    format!("{expected} should come between `{after}` and `)`"),
-                ),
+                Some(t) if matches!(t.kind, Tok::Close | Tok::CloseBracket) => {
+                    let close = text(t);
+                    self.error_at(
+                        next_span,
+                        format!("unexpected `{close}`"),
+                        format!("{expected} should come between `{after}` and `{close}`"),
+                    )
+                }
                 _ if at_end => self.error_at(
                     here,
                     format!("expected {expected} after `{after}`"),
@@ -205,15 +222,20 @@ impl Builder<'_> {
         // An operand just ended; pest wanted an operator, `)`, `,` or the end.
         if let Some(paren) = open.last() {
             let same_line = !self.src[paren.start..pos].contains('\n');
+            let (what, close) = if paren.kind == Tok::OpenBracket {
+                ("bracket", "]")
+            } else {
+                ("parenthesis", ")")
+            };
             if at_end || !same_line {
                 let error = self.error(
                     paren.start,
                     paren.end,
-                    "unclosed parenthesis",
-                    "this parenthesis is never closed",
+                    format!("unclosed {what}"),
+                    format!("this {what} is never closed"),
                 );
                 return if next.is_none() {
-                    error.with_label(here.start, here.end, format!("`)` should {follow}"))
+                    error.with_label(here.start, here.end, format!("`{close}` should {follow}"))
                 } else if !same_line {
                     error
                         .with_label(
@@ -221,17 +243,23 @@ impl Builder<'_> {
                             next_span.end,
                             "so the statement goes on to here",
                         )
-                        .with_help(
-                            "a statement continues on the next line while a parenthesis is open",
-                        )
+                        .with_help(format!(
+                            "a statement continues on the next line while a {what} is open"
+                        ))
                 } else {
-                    error.with_label(next_span.start, next_span.start, "expected `)` before this")
+                    error.with_label(
+                        next_span.start,
+                        next_span.start,
+                        format!("expected `{close}` before this"),
+                    )
                 };
             }
         }
         let operators = [Rule::add, Rule::sub, Rule::mul, Rule::div, Rule::pow];
         let expected = if !positives.iter().any(|r| operators.contains(r)) {
             expected_in_english(positives)
+        } else if open.last().is_some_and(|o| o.kind == Tok::OpenBracket) {
+            "an operator, `,` or `]`".to_string()
         } else if !open.is_empty() {
             "an operator or `)`".to_string()
         } else if self.mode == Mode::Expr {
@@ -258,6 +286,12 @@ impl Builder<'_> {
             Some(Tok::Comma) => "commas separate the arguments of a call, as in `f(a, b)`",
             Some(Tok::Semi) => "`;` separates the statements of a program file",
             Some(Tok::Prime) => "a prime marks a derivative of a function, as in `σ'(z)`",
+            Some(Tok::Arrow) => {
+                "a function's shape goes from one space to another, as in `f: R^3 → R^4`"
+            }
+            Some(Tok::Colon) => {
+                "a shape is declared on a line of its own, as in `x: 3` or `x, b: n`"
+            }
             _ => return error,
         };
         error.with_help(help)
@@ -285,6 +319,14 @@ fn expected_in_english(positives: &[Rule]) -> String {
             Rule::kw_at => "`at`",
             Rule::kw_wrt => "`wrt`",
             Rule::kw_fn => "`fn`",
+            Rule::list => "`[`",
+            Rule::transpose | Rule::tee => "`'`",
+            Rule::inverse | Rule::inv_transpose => "`⁻¹`",
+            Rule::hadamard | Rule::hdiv | Rule::epow => "an operator",
+            Rule::shape | Rule::shape_names => "a statement",
+            Rule::fn_shape | Rule::space | Rule::reals => "`R`",
+            Rule::dims | Rule::dim_times => "a shape",
+            Rule::arrow => "`→`",
             _ => continue,
         };
         if !words.contains(&word) {

@@ -27,9 +27,11 @@ use crate::error::{Result, SourceError};
 use build::{Place, first_inner};
 use scan::scan;
 
-/// Default maximum nesting depth (parentheses, calls, unary minus, powers) accepted by the parser.
+/// Default maximum nesting depth (parentheses, brackets, calls, unary minus, powers,
+/// transposes) accepted by the parser.
 ///
-/// Each open parenthesis (a call's too), sign and `^` counts one level until an operator
+/// Each open parenthesis (a call's too) or bracket, sign, `^`, prime and postfix `ᵀ`, `⁻¹`
+/// counts one level until an operator
 /// of lower precedence ends it: `-(x^2)` is 3 levels deep, while a sum of 100 000 terms is
 /// 1 level, whatever its length. Deeper input is refused before pest runs, with an error
 /// that names the limit.
@@ -130,16 +132,20 @@ fn with_stack_for<T>(depth: usize, f: impl FnOnce() -> T) -> T {
 #[grammar = "../grammar/chainrule.pest"]
 struct Grammar;
 
-/// Precedence, lowest first. Juxtaposition (`2x`) binds like `*`, so `2x^2` is `2*(x^2)`;
-/// a sign binds tighter than `*` but looser than `^`, so `-x^2` is `-(x^2)` and `x^-2` is
-/// `x^(-2)`.
-static PRATT: ConstPrattParser<Rule, 8> = ConstPrattParser::new_const(pest::pratt_precedence![
+/// Precedence, lowest first. Juxtaposition (`2x`) and the element-wise `.*`, `⊙`, `./` bind
+/// like `*`, so `2x^2` is `2*(x^2)`; a sign binds tighter than `*` but looser than `^` (and
+/// `.^`), so `-x^2` is `-(x^2)` and `x^-2` is `x^(-2)`; the postfix transpose and inverse
+/// bind tightest, so `x'*A*x` is `(x')*A*x`, `X'^2` is `(X')^2` and `-x'` is `-(x')`.
+static PRATT: ConstPrattParser<Rule, 14> = ConstPrattParser::new_const(pest::pratt_precedence![
     Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left),
     Op::infix(Rule::mul, Assoc::Left)
         | Op::infix(Rule::div, Assoc::Left)
-        | Op::infix(Rule::juxt, Assoc::Left),
+        | Op::infix(Rule::juxt, Assoc::Left)
+        | Op::infix(Rule::hadamard, Assoc::Left)
+        | Op::infix(Rule::hdiv, Assoc::Left),
     Op::prefix(Rule::neg) | Op::prefix(Rule::plus),
-    Op::infix(Rule::pow, Assoc::Right),
+    Op::infix(Rule::pow, Assoc::Right) | Op::infix(Rule::epow, Assoc::Right),
+    Op::postfix(Rule::transpose) | Op::postfix(Rule::inverse) | Op::postfix(Rule::inv_transpose),
 ]);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -1,6 +1,7 @@
 //! The scan: reads the text once, token by token, before pest. It refuses what pest could
 //! only report as "unexpected character", measures the nesting depth (see [`MAX_DEPTH`]), and
-//! blanks newlines and comments inside parentheses so a statement may continue over lines.
+//! blanks newlines and comments inside parentheses and brackets so a statement may continue
+//! over lines.
 
 use super::{Builder, MAX_DEPTH, Mode};
 use crate::error::{Result, SourceError};
@@ -13,14 +14,26 @@ pub(super) enum Tok {
     Name,
     Plus,
     Minus,
-    /// `*`, `·`, `⋅`, `×`
+    /// `*`, `·`, `⋅`, `×`, and the element-wise `.*`, `⊙`
     Times,
-    /// `/`, `÷`
+    /// `/`, `÷`, and the element-wise `./`
     Divide,
-    /// `^`, `**`
+    /// `^`, `**`, and the element-wise `.^`
     Power,
     Open,
     Close,
+    /// `[`
+    OpenBracket,
+    /// `]`
+    CloseBracket,
+    /// `ᵀ`, `⁻¹`, `⁻ᵀ` (the transpose `'` is a [`Tok::Prime`])
+    Postfix,
+    /// `:` or `∈` (programs only): the statement declares shapes.
+    Colon,
+    /// `{`, `}` in a declaration (`R^{m×n}`)
+    Brace,
+    /// `->`, `→` in a declaration
+    Arrow,
     Comma,
     Equals,
     Semi,
@@ -76,18 +89,26 @@ impl Depth {
 
     fn track(&mut self, token: Token, prev: Option<Tok>) {
         match token.kind {
-            Tok::Open => {
+            Tok::Open | Tok::OpenBracket => {
                 self.open.push((self.current, token.start));
                 self.deeper(token.start, token.end);
             }
-            Tok::Close => {
+            Tok::Close | Tok::CloseBracket => {
                 if let Some((outside, _)) = self.open.pop() {
                     self.current = outside;
                 }
             }
             Tok::Plus | Tok::Minus if starts_operand(prev) => self.deeper(token.start, token.end),
-            Tok::Power => self.deeper(token.start, token.end),
-            Tok::Plus | Tok::Minus | Tok::Times | Tok::Divide | Tok::Comma | Tok::Equals => {
+            // A transpose or an inverse wraps what it follows: `x'''` is 3 levels deep.
+            Tok::Power | Tok::Prime | Tok::Postfix => self.deeper(token.start, token.end),
+            Tok::Plus
+            | Tok::Minus
+            | Tok::Times
+            | Tok::Divide
+            | Tok::Comma
+            | Tok::Equals
+            | Tok::Colon
+            | Tok::Arrow => {
                 self.current = self.base();
             }
             Tok::Semi | Tok::Newline if self.open.is_empty() => self.current = 0,
@@ -108,6 +129,9 @@ pub(super) fn starts_operand(prev: Option<Tok>) -> bool {
                 | Tok::Divide
                 | Tok::Power
                 | Tok::Open
+                | Tok::OpenBracket
+                | Tok::Colon
+                | Tok::Arrow
                 | Tok::Comma
                 | Tok::Equals
                 | Tok::Semi
@@ -213,6 +237,9 @@ pub(super) fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan>
     let mut blank: Vec<(usize, usize)> = Vec::new();
     let mut depth = Depth::default();
     let mut lexical: Option<(usize, SourceError)> = None;
+    // Whether the statement declares shapes (it has had a `:` or `∈`): only there are `{`,
+    // `}`, `->` and `→` part of the language.
+    let mut declaring = false;
     let mut i = 0;
     while let Some(c) = char_at(src, i) {
         let start = i;
@@ -239,7 +266,7 @@ pub(super) fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan>
             }
             '0'..='9' => {
                 end = number_end(src, start);
-                if src.as_bytes().get(end) == Some(&b'.') {
+                if src.as_bytes().get(end) == Some(&b'.') && elementwise_end(src, end).is_none() {
                     end = digits_and_points_end(src, end);
                     let text = &src[start..end];
                     let error = builder
@@ -258,6 +285,14 @@ pub(super) fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan>
                 } else {
                     Some(Tok::Number)
                 }
+            }
+            '.' if elementwise_end(src, start).is_some() => {
+                end = elementwise_end(src, start).unwrap_or(end);
+                Some(match src.as_bytes()[start + 1] {
+                    b'*' => Tok::Times,
+                    b'/' => Tok::Divide,
+                    _ => Tok::Power,
+                })
             }
             '.' => {
                 let error = if src.as_bytes().get(end).is_some_and(u8::is_ascii_digit) {
@@ -293,16 +328,33 @@ pub(super) fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan>
                 Some(Tok::Name)
             }
             '+' => Some(Tok::Plus),
+            '-' if declaring && char_at(src, end) == Some('>') => {
+                end += 1;
+                Some(Tok::Arrow)
+            }
+            '→' if declaring => Some(Tok::Arrow),
+            '{' | '}' if declaring => Some(Tok::Brace),
+            ':' | '∈' if mode == Mode::Program => {
+                declaring = true;
+                Some(Tok::Colon)
+            }
             '-' | '−' => Some(Tok::Minus),
             '*' if char_at(src, end) == Some('*') => {
                 end += 1;
                 Some(Tok::Power)
             }
-            '*' | '·' | '⋅' | '×' => Some(Tok::Times),
+            '*' | '·' | '⋅' | '×' | '⊙' => Some(Tok::Times),
             '/' | '÷' => Some(Tok::Divide),
             '^' => Some(Tok::Power),
             '(' => Some(Tok::Open),
             ')' => Some(Tok::Close),
+            '[' => Some(Tok::OpenBracket),
+            ']' => Some(Tok::CloseBracket),
+            'ᵀ' => Some(Tok::Postfix),
+            '⁻' if matches!(char_at(src, end), Some('¹' | 'ᵀ')) => {
+                end += char_at(src, end).map_or(0, char::len_utf8);
+                Some(Tok::Postfix)
+            }
             ',' => Some(Tok::Comma),
             '=' => Some(Tok::Equals),
             ';' => Some(Tok::Semi),
@@ -343,6 +395,9 @@ pub(super) fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan>
             }
         };
         if let Some(kind) = kind {
+            if matches!(kind, Tok::Newline | Tok::Semi) && depth.open.is_empty() {
+                declaring = false;
+            }
             let token = Token { kind, start, end };
             depth.track(token, tokens.last().map(|t| t.kind));
             tokens.push(token);
@@ -386,6 +441,13 @@ pub(super) fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan>
     })
 }
 
+/// The end of an element-wise operator (`.*`, `./`, `.^`) starting at `dot`, if one is there.
+fn elementwise_end(src: &str, dot: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    (bytes.get(dot) == Some(&b'.') && matches!(bytes.get(dot + 1), Some(b'*' | b'/' | b'^')))
+        .then_some(dot + 2)
+}
+
 /// The end of `_2` or `_{2}` after `∂`, if it is there.
 fn partial_end(src: &str, after: usize) -> Option<usize> {
     let bytes = src.as_bytes();
@@ -415,7 +477,12 @@ fn show_char(c: char) -> String {
 fn unknown_char_help(c: char, mode: Mode) -> Option<&'static str> {
     Some(match c {
         '#' if mode == Mode::Expr => "comments (`#`) belong in program files, not in an expression",
-        '[' | ']' | '{' | '}' => "group with round parentheses `(` and `)`",
+        '{' | '}' => "group with round parentheses `(` and `)`",
+        '⁻' => {
+            "write `X⁻¹` for an inverse, `X⁻ᵀ` for the inverse transpose, or `x^-2` for a power"
+        }
+        '∈' | ':' => "shapes are declared in a program file, as in `x: 3` or `W: 4×3`",
+        '→' => "`→` belongs in a function's shape, as in `f: R^3 → R^4`",
         '|' => "write `abs(x)` for an absolute value",
         '!' => "there is no factorial; the operators are `+ - * / ^`",
         '√' => "write `sqrt(x)` for a square root",
