@@ -779,6 +779,17 @@ proptest! {
     fn arbitrary_strings_never_panic(src in any::<String>()) {
         let _ = parse_expr(&src, "<e>");
         let _ = parse_program(&src, "p");
+        let _ = chainrule::syntax::parse_value_literal(&src);
+    }
+
+    #[test]
+    fn value_literals_never_panic(pieces in prop::collection::vec(
+        prop::sample::select(vec!["[", "]", ",", "1", "-2/3", "0.5", "1e-4", " ", "x", "/", "=", "/0"]),
+        0..30,
+    )) {
+        let src = pieces.concat();
+        let _ = chainrule::syntax::parse_value_literal(&src);
+        let _ = chainrule::cli::parse_point_literals(&[src]);
     }
 
     #[test]

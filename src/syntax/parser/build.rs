@@ -771,13 +771,7 @@ impl Builder<'_> {
         let mut seen: HashMap<String, Span> = HashMap::new();
         for name in inner.next().expect("grammar: names").into_inner() {
             let (text, span) = (name_text(name.as_str()), span_of(&name));
-            if let Some(&first) = seen.get(&text) {
-                return Err(self
-                    .error_at(first, format!("`{text}` is listed twice"), "first here")
-                    .with_label(span.start, span.end, "again here")
-                    .into());
-            }
-            seen.insert(text.clone(), span);
+            self.listed_once(&mut seen, &text, span)?;
             names.push(Ident { name: text, span });
         }
         let rhs = inner.next().expect("grammar: a shape");
@@ -932,6 +926,19 @@ impl Builder<'_> {
         }
     }
 
+    /// Records `name` at `span` in `seen`, refusing it if listed before (`wrt a, a`,
+    /// `x, x: 3`).
+    fn listed_once(&self, seen: &mut HashMap<String, Span>, name: &str, span: Span) -> Result<()> {
+        if let Some(&first) = seen.get(name) {
+            return Err(self
+                .error_at(first, format!("`{name}` is listed twice"), "first here")
+                .with_label(span.start, span.end, "again here")
+                .into());
+        }
+        seen.insert(name.to_string(), span);
+        Ok(())
+    }
+
     /// `wrt w1, w2`.
     fn wrt_of_pair(&self, pair: Pair<'_, Rule>) -> Result<Stmt> {
         let mut inner = pair.into_inner();
@@ -951,13 +958,7 @@ impl Builder<'_> {
                     .with_help("write `wrt w1, w2`")
                     .into());
             };
-            if let Some(&first) = seen.get(&name) {
-                return Err(self
-                    .error_at(first, format!("`{name}` is listed twice"), "first here")
-                    .with_label(span.start, span.end, "again here")
-                    .into());
-            }
-            seen.insert(name.clone(), span);
+            self.listed_once(&mut seen, &name, span)?;
             names.push(Ident { name, span });
         }
         if names.is_empty() {
