@@ -8,6 +8,10 @@
 //! for these, and two that differ almost surely differ at one of them (Schwartz–Zippel). A
 //! difference found is certain; an agreement found numerically is said to be numerical.
 
+mod shaped;
+
+pub use shaped::{ShapedCheck, ShapedVerdict, check_shaped};
+
 use crate::diff::diff;
 use crate::error::{Result, SourceError};
 use crate::eval::{Mode, Point, Value, evaluate_guarded};

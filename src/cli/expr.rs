@@ -2,8 +2,9 @@
 //! its inputs checked for values, and its domain errors pointed at in its text.
 
 use super::{
-    DiffArgs, EvalArgs, EvalOpts, Output, cli_name, mode, no_value, note_digits, parse_point,
-    point_lookalikes, read_source, read_text_file, style, warn_undefined_rows,
+    DiffArgs, EvalArgs, EvalOpts, Output, cli_name, matrix, mode, no_value, note_digits,
+    parse_point, parse_point_literals, point_lookalikes, read_source, read_text_file, style,
+    warn_undefined_rows,
 };
 use crate::error::{Error, Result};
 use crate::eval::{self, Point, Value};
@@ -11,6 +12,7 @@ use crate::expr::{Condition, Id, Store};
 use crate::report;
 use crate::span::Span;
 use crate::syntax;
+use crate::syntax::{Literal, ast::Expr};
 
 /// Where an expression came from: its text and the name diagnostics show for it.
 #[derive(Clone, Copy)]
@@ -186,8 +188,7 @@ impl ExprInput {
     }
 }
 
-fn read_expression(arg: &str, at: &[String]) -> Result<(ExprInput, Output)> {
-    let (src, src_name) = read_source(arg)?;
+fn read_expression(src: String, src_name: &str, at: &[String]) -> Result<(ExprInput, Output)> {
     let mut store = Store::new();
     let read = syntax::read_expr_conditions(&mut store, &src, src_name)?;
     let point = parse_point(&mut store, at)?;
@@ -206,8 +207,33 @@ fn read_expression(arg: &str, at: &[String]) -> Result<(ExprInput, Output)> {
     Ok((input, out))
 }
 
+/// The expression's text, and, when it is about vectors and matrices (its syntax, or a value
+/// given for it), its tree and values for the matrix engine.
+type Routed = (String, &'static str, Option<(Expr, Vec<(String, Literal)>)>);
+
+fn route(arg: &str, at: &[String]) -> Result<Routed> {
+    let (src, src_name) = read_source(arg)?;
+    let ast = syntax::parse_expr(&src, src_name)?;
+    if syntax::uses_matrix_syntax(&ast) {
+        let literals = parse_point_literals(at)?;
+        return Ok((src, src_name, Some((ast, literals))));
+    }
+    // Scalar syntax: the matrix engine only when a value is a vector or matrix (a value that
+    // does not read is left to the scalar path, whose messages say why).
+    match parse_point_literals(at) {
+        Ok(literals) if matrix::is_matrix_input(&ast, &literals) => {
+            Ok((src, src_name, Some((ast, literals))))
+        }
+        _ => Ok((src, src_name, None)),
+    }
+}
+
 pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
-    let (mut input, mut out) = read_expression(&a.expr, &a.eval.at)?;
+    let (src, src_name, shaped) = route(&a.expr, &a.eval.at)?;
+    if let Some((ast, literals)) = shaped {
+        return matrix::run_matrix_diff(&a, &src, src_name, &ast, &literals);
+    }
+    let (mut input, mut out) = read_expression(src, src_name, &a.eval.at)?;
     let e = input.expr;
     let (free_names, lookalikes) = input.lookalikes();
     out.warnings.extend(lookalikes);
@@ -264,7 +290,11 @@ pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
 }
 
 pub(super) fn run_eval(a: EvalArgs) -> Result<Output> {
-    let (mut input, mut out) = read_expression(&a.expr, &a.eval.at)?;
+    let (src, src_name, shaped) = route(&a.expr, &a.eval.at)?;
+    if let Some((ast, literals)) = shaped {
+        return matrix::run_matrix_eval(&a, &src, src_name, &ast, &literals);
+    }
+    let (mut input, mut out) = read_expression(src, src_name, &a.eval.at)?;
     let e = input.expr;
     out.warnings.extend(input.lookalikes().1);
     if let Some(file) = &a.points {

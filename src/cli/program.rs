@@ -2,6 +2,7 @@
 //! loaded with the command line's options, its report run, errors worded with the commands
 //! to use instead.
 
+use super::shaped;
 use super::{
     CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, MeasureArg, Output, ProgramArgs, SweepArgs,
     cli_name, note_digits, numbers, parse_point, point_lookalikes, read_program, read_text_file,
@@ -106,6 +107,9 @@ fn given(point: &Point) -> Option<&Point> {
 }
 
 pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
+    if let Some((net, point, out)) = shaped::load_if_shaped(&a)? {
+        return shaped::backprop(&a, net, point, out);
+    }
     let Loaded {
         mut net,
         point,
@@ -125,6 +129,9 @@ pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
 }
 
 pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
+    if let Some((net, point, out)) = shaped::load_if_shaped(&a.program)? {
+        return shaped::grad(&a, net, point, out);
+    }
     let Loaded {
         mut net,
         point,
@@ -245,6 +252,9 @@ fn program_names(net: &Network) -> Vec<String> {
 }
 
 pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
+    if let Some((net, point, out)) = shaped::load_if_shaped(&a.program)? {
+        return shaped::check(&a, net, point, out);
+    }
     let Loaded {
         mut net, mut out, ..
     } = load_network(&a.program)?;
@@ -257,6 +267,9 @@ pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
 }
 
 pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
+    if shaped::load_if_shaped(&a.program)?.is_some() {
+        return Err(shaped::not_yet("explain"));
+    }
     let Loaded {
         mut net,
         point,
@@ -284,6 +297,9 @@ pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
 }
 
 pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
+    if let Some((net, point, out)) = shaped::load_if_shaped(&a.program)? {
+        return shaped::fd(&a, net, point, out);
+    }
     let fmt = text_or_json(a.program.opts.eval.format, "fd")?;
     let Loaded {
         mut net,
@@ -304,6 +320,9 @@ pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
 }
 
 pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
+    if shaped::load_if_shaped(&a.program)?.is_some() {
+        return Err(shaped::not_yet("sweep"));
+    }
     let fmt = text_or_json(a.program.opts.eval.format, "sweep")?;
     // Before any work: no output may overwrite the program or another output.
     let writes: Vec<(&str, &str)> = [("--csv", &a.csv), ("--plot", &a.plot)]

@@ -62,17 +62,20 @@ impl MatEvalError {
 
 /// The sizes of the symbolic dimensions, read off the values of `vars`, after checking
 /// every value against its variable's declared shape.
-pub fn bind_dims(
+pub fn bind_dims<V>(
     store: &MatStore,
     vars: &[String],
-    point: &MatPoint,
+    point: &HashMap<String, Dense<V>>,
 ) -> Result<HashMap<String, u64>, MatEvalError> {
     let mut sizes: HashMap<String, u64> = HashMap::new();
     for name in vars {
         let Some(v) = point.get(name) else {
             return Err(MatEvalError::Unbound(name.clone()));
         };
-        let declared = store.shape_of_var(name).cloned().unwrap_or_else(Shape::scalar);
+        let declared = store
+            .shape_of_var(name)
+            .cloned()
+            .unwrap_or_else(Shape::scalar);
         let (r, c) = v.shape();
         for (d, n, what) in [(&declared.rows, r, "rows"), (&declared.cols, c, "columns")] {
             let ok = match d {
@@ -136,7 +139,9 @@ pub fn evaluate_with<B: DenseBackend>(
                 .map_err(at)?,
             Node::Zero(s) => {
                 let z = num(&Rational::new()).map_err(at)?;
-                Dense::from_fn(known(&s.rows, sizes), known(&s.cols, sizes), |_, _| z.clone())
+                Dense::from_fn(known(&s.rows, sizes), known(&s.cols, sizes), |_, _| {
+                    z.clone()
+                })
             }
             Node::Add(ts) => {
                 // Non-scalar terms first, so a scalar is added to every entry.
@@ -222,6 +227,18 @@ fn convert<V>(point: &MatPoint, f: impl Fn(&Rational) -> V) -> HashMap<String, D
         .collect()
 }
 
+/// Evaluates `roots` in IEEE double at a point given in doubles (as NumPy would hold it:
+/// a finite-difference step added in doubles, not exactly).
+pub fn evaluate_f64(
+    store: &MatStore,
+    roots: &[MId],
+    point: &HashMap<String, Dense<f64>>,
+) -> Result<Vec<Dense<f64>>, MatEvalError> {
+    let vars = store.variables_of(roots);
+    let sizes = bind_dims(store, &vars, point)?;
+    evaluate_with(&F64, store, roots, point, &sizes, &|_| false)
+}
+
 /// Evaluates `roots` at `point` in `mode`: exact where every value is rational (else MPFR
 /// with checked digits, with a note when fewer are reliable), MPFR, or f64.
 pub fn evaluate(
@@ -230,14 +247,7 @@ pub fn evaluate(
     point: &MatPoint,
     mode: Mode,
 ) -> Result<(Vec<MatValue>, Option<String>), MatEvalError> {
-    let mut vars: Vec<String> = Vec::new();
-    for id in store.reachable(roots) {
-        if let Node::Var(n) = store.node(id)
-            && !vars.contains(n)
-        {
-            vars.push(n.clone());
-        }
-    }
+    let vars = store.variables_of(roots);
     let sizes = bind_dims(store, &vars, point)?;
     let wrap = |ds: Vec<Dense<Value>>| -> Vec<MatValue> {
         ds.into_iter().map(|entries| MatValue { entries }).collect()

@@ -33,6 +33,7 @@ mod check;
 mod objective;
 mod prose;
 mod quotients;
+mod shaped;
 mod sweep;
 
 pub use args::{Arith, Scheme, parse_ariths, parse_deltas, parse_schemes, parse_step};
@@ -41,6 +42,7 @@ pub use check::{
 };
 pub use objective::{Objective, ProgramObjective};
 pub use prose::{fmt_delta, sweep_sentences};
+pub use shaped::{MAX_FD_ENTRIES, ShapedFdEntry, fd_shaped};
 pub use sweep::{ErrorNorm, Measure, Series, StepEstimate, SweepReport, sweep};
 
 /// The largest MPFR precision (bits) a finite-difference experiment accepts.

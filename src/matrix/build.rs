@@ -26,7 +26,10 @@ fn mismatch(message: String) -> ShapeError {
 impl MatStore {
     /// A variable, with its declared shape (a scalar when undeclared).
     pub fn var(&mut self, name: &str) -> MId {
-        let shape = self.shape_of_var(name).cloned().unwrap_or_else(Shape::scalar);
+        let shape = self
+            .shape_of_var(name)
+            .cloned()
+            .unwrap_or_else(Shape::scalar);
         self.intern(Node::Var(name.to_string()), shape)
     }
 
@@ -150,6 +153,27 @@ impl MatStore {
         if let Some(common) = self.factor_common(&collected, &shape)? {
             return Ok(common);
         }
+        // s·b₁ + s·b₂ is s·(b₁ + b₂) for a scalar s that is not a number.
+        if collected.len() >= 2 && constant == 0 {
+            let scaled: Option<Vec<(MId, MId)>> = collected
+                .iter()
+                .map(|(b, _)| match self.node(*b) {
+                    Node::Scale(k, x) if self.num(*k).is_none() => Some((*k, *x)),
+                    _ => None,
+                })
+                .collect();
+            if let Some(parts) = scaled
+                && parts.iter().all(|(k, _)| *k == parts[0].0)
+            {
+                let mut inner = Vec::new();
+                for ((_, x), (_, c)) in parts.iter().zip(&collected) {
+                    let c = self.number(c.clone());
+                    inner.push(self.scale(c, *x)?);
+                }
+                let sum = self.add(inner)?;
+                return self.scale(parts[0].0, sum);
+            }
+        }
         let mut out: Vec<MId> = Vec::new();
         for (base, c) in collected {
             let k = self.number(c);
@@ -167,7 +191,11 @@ impl MatStore {
 
     /// `(A + B)x` for `Ax + Bx`, and `x(A + B)` for `xA + xB`, when every term has that
     /// factor (each with its coefficient).
-    fn factor_common(&mut self, terms: &[(MId, Rational)], shape: &Shape) -> Result<Option<MId>, ShapeError> {
+    fn factor_common(
+        &mut self,
+        terms: &[(MId, Rational)],
+        shape: &Shape,
+    ) -> Result<Option<MId>, ShapeError> {
         if terms.len() < 2 {
             return Ok(None);
         }
@@ -294,6 +322,11 @@ impl MatStore {
         if let Node::Scale(s, a2) = self.node(a).clone() {
             let inner = self.matmul(a2, b)?;
             return self.scale(s, inner);
+        }
+        // diag(u)·diag(v) = diag(u ⊙ v)
+        if let (Node::DiagMat(u), Node::DiagMat(v)) = (self.node(a).clone(), self.node(b).clone()) {
+            let h = self.hadamard(u, v)?;
+            return self.diag(h);
         }
         if let Node::Scale(s, b2) = self.node(b).clone() {
             let inner = self.matmul(a, b2)?;
@@ -442,13 +475,16 @@ impl MatStore {
             }
             return Ok(self.number(r));
         }
-        // ‖r‖² = rᵀr for a vector r.
+        // ‖r‖² = rᵀr for a vector r, sum(r.^2) for a matrix (Frobenius).
         if self.is_num(p, 2)
             && let Node::Norm2(r) = self.node(a).clone()
-            && self.shape(r).cols.is_one()
         {
-            let rt = self.transpose(r)?;
-            return self.matmul(rt, r);
+            if self.shape(r).cols.is_one() {
+                let rt = self.transpose(r)?;
+                return self.matmul(rt, r);
+            }
+            let sq = self.pow(r, p)?;
+            return self.sum(sq);
         }
         Ok(self.intern(Node::Pow(a, p), shape))
     }
@@ -456,11 +492,18 @@ impl MatStore {
     /// An element-wise function, or its `order`-th derivative.
     pub fn map(&mut self, f: Fun, order: u32, a: MId) -> MId {
         let shape = self.shape(a).clone();
-        if order == 0
-            && f == Fun::Builtin(Builtin::Log)
-            && let Node::Det(x) = self.node(a).clone()
-        {
-            return self.intern(Node::LogDet(x), Shape::scalar());
+        if order == 0 && f == Fun::Builtin(Builtin::Log) {
+            match self.node(a).clone() {
+                Node::Det(x) => return self.intern(Node::LogDet(x), Shape::scalar()),
+                // log(softmax(z)) = z - logsumexp(z), entry by entry: defined everywhere.
+                Node::Softmax(z) => {
+                    let lse = self.intern(Node::LogSumExp(z), Shape::scalar());
+                    let m1 = self.int(-1);
+                    let neg = self.scale(m1, lse).expect("a scalar");
+                    return self.add(vec![z, neg]).expect("a scalar broadcast");
+                }
+                _ => {}
+            }
         }
         self.intern(Node::Map(f, order, a), shape)
     }
@@ -573,11 +616,29 @@ impl MatStore {
             return Ok(a);
         }
         if s.cols.is_one() {
+            // diag(𝟏) = I
+            if matches!(self.node(a), Node::Ones(_)) {
+                return Ok(self.identity(s.rows));
+            }
+            if let Node::Scale(k, v) = self.node(a).clone() {
+                let d = self.diag(v)?;
+                return self.scale(k, d);
+            }
             return Ok(self.intern(Node::DiagMat(a), Shape::matrix(s.rows.clone(), s.rows)));
         }
         let n = self.square("diag", a)?;
-        if let Node::DiagMat(v) = self.node(a) {
-            return Ok(*v);
+        match self.node(a).clone() {
+            Node::DiagMat(v) => return Ok(v),
+            // diag(u vᵀ) = u ⊙ v
+            Node::MatMul(u, vt) if self.shape(u).cols.is_one() && self.shape(vt).rows.is_one() => {
+                let v = self.transpose(vt)?;
+                return self.hadamard(u, v);
+            }
+            Node::Scale(k, m) => {
+                let d = self.diag(m)?;
+                return self.scale(k, d);
+            }
+            _ => {}
         }
         Ok(self.intern(Node::DiagVec(a), Shape::vector(n)))
     }
@@ -648,7 +709,10 @@ mod tests {
         s.declare("y", Shape::vector(Dim::Known(2)));
         let (a, y) = (s.var("A"), s.var("y"));
         let e = s.matmul(a, y).unwrap_err();
-        assert!(e.message.contains("3 columns but the right one has 2 rows"), "{e}");
+        assert!(
+            e.message.contains("3 columns but the right one has 2 rows"),
+            "{e}"
+        );
         let x = s.var("x");
         assert!(s.add2(x, y).is_err());
         assert!(s.hadamard(x, y).is_err());

@@ -200,10 +200,12 @@ fn adjoint_rule(store: &mut MatStore, c: MId, g: MId) -> Result<Vec<(MId, MId)>,
             vec![(a, ga), (b, gb)]
         }
         Node::Quot(a, b) => {
-            // c = a ./ b: ā = g ./ b, b̄ = -g ⊙ c ./ b
+            // c = a ./ b: ā = g ./ b, b̄ = -(g ⊙ a) ./ b.^2
             let ga = s.quot(g, b)?;
-            let gc = s.hadamard(g, c)?;
-            let q = s.quot(gc, b)?;
+            let ga_ = s.hadamard(g, a)?;
+            let two = s.int(2);
+            let b2 = s.pow(b, two)?;
+            let q = s.quot(ga_, b2)?;
             let gb = s.neg(q);
             vec![(a, ga), (b, gb)]
         }
@@ -313,10 +315,15 @@ pub fn jacobian(store: &mut MatStore, root: MId, wrt: &str) -> Res {
         if !dep[&c] {
             continue;
         }
+        // A row's Jacobian is not a matrix of ours: a product with a row takes the
+        // Jacobian of the row's transpose instead (tangent_rule).
+        if store.shape(c).is_row() {
+            continue;
+        }
         let t = if c == v {
             store.identity(n.clone())
         } else {
-            tangent_rule(store, c, &tangent, &n)?
+            tangent_rule(store, c, &tangent, &dep, &n, wrt)?
         };
         tangent.insert(c, t);
     }
@@ -328,7 +335,9 @@ fn tangent_rule(
     s: &mut MatStore,
     c: MId,
     tangent: &HashMap<MId, MId>,
+    dep: &HashMap<MId, bool>,
     n: &super::shape::Dim,
+    wrt: &str,
 ) -> Res {
     let node = s.node(c).clone();
     let rows = s.shape(c).rows.clone();
@@ -338,11 +347,20 @@ fn tangent_rule(
         ))
     };
     let zero_t = |s: &mut MatStore| s.zero(Shape::matrix(rows.clone(), n.clone()));
-    let t = |s: &mut MatStore, id: MId| -> MId {
-        tangent.get(&id).copied().unwrap_or_else(|| {
-            let r = s.shape(id).rows.clone();
-            s.zero(Shape::matrix(r, n.clone()))
-        })
+    // The tangent of a child: zero when it does not depend on the variable; a child that
+    // depends but has none (a row, a matrix) cannot be gone through.
+    let t = |s: &mut MatStore, id: MId| -> Res {
+        match tangent.get(&id) {
+            Some(t) => Ok(*t),
+            None if dep[&id] => Err(MatDiffError::Unsupported(format!(
+                "a Jacobian through {} that depends on the variable; differentiate a scalar instead to get a gradient",
+                s.shape(id).describe()
+            ))),
+            None => {
+                let r = s.shape(id).rows.clone();
+                Ok(s.zero(Shape::matrix(r, n.clone())))
+            }
+        }
     };
     // diag(d)·T, or d·T for a scalar d.
     let diag_times = |s: &mut MatStore, d: MId, tt: MId| -> Built {
@@ -350,11 +368,13 @@ fn tangent_rule(
         s.matmul(dm, tt)
     };
     Ok(match node {
-        Node::Var(_) | Node::Num(_) | Node::Identity(_) | Node::Ones(_) | Node::Zero(_) => zero_t(s),
+        Node::Var(_) | Node::Num(_) | Node::Identity(_) | Node::Ones(_) | Node::Zero(_) => {
+            zero_t(s)
+        }
         Node::Add(ts) => {
             let mut parts = Vec::new();
             for term in ts {
-                let tt = t(s, term);
+                let tt = t(s, term)?;
                 if s.is_scalar(term) && !rows.is_one() {
                     // A scalar added to every entry: its row of derivatives, on every row.
                     let ones = s.ones(Shape::vector(rows.clone()));
@@ -366,36 +386,42 @@ fn tangent_rule(
             s.add(parts)?
         }
         Node::Scale(k, a) => {
-            let ta = t(s, a);
-            let tk = t(s, k);
+            let ta = t(s, a)?;
+            let tk = t(s, k)?;
             let p1 = s.scale(k, ta)?;
             let p2 = s.matmul(a, tk)?;
             s.add2(p1, p2)?
         }
         Node::MatMul(a, b) => {
-            if *tangent.get(&a).map(|x| s.is_zero(*x)).get_or_insert(true) {
-                let tb = t(s, b);
-                s.matmul(a, tb)?
-            } else if s.shape(a).is_row() || s.shape(b).cols.is_one() && s.shape(a).rows.is_one() {
-                // c = aᵀ-row · b: a row that depends on the variable.
-                return Err(unsupported("a product with a row vector"));
+            let a_depends = dep[&a];
+            let tb = t(s, b)?;
+            let right = s.matmul(a, tb)?;
+            if !a_depends {
+                right
+            } else if s.shape(a).rows.is_one() {
+                // A row that depends on the variable, times a column: d(aᵀ-col · b) =
+                // bᵀ·T(aᵀ) + a·T(b), with T(aᵀ) the Jacobian of the column aᵀ.
+                let at = s.transpose(a)?;
+                let t_at = jacobian(s, at, wrt)?;
+                let bt = s.transpose(b)?;
+                let left = s.matmul(bt, t_at)?;
+                s.add2(left, right)?
             } else {
                 return Err(unsupported("a product"));
             }
         }
         Node::Hadamard(a, b) => {
-            let (ta, tb) = (t(s, a), t(s, b));
+            let (ta, tb) = (t(s, a)?, t(s, b)?);
             let p1 = diag_times(s, b, ta)?;
             let p2 = diag_times(s, a, tb)?;
             s.add2(p1, p2)?
         }
         Node::Quot(a, b) => {
-            let (ta, tb) = (t(s, a), t(s, b));
+            let (ta, tb) = (t(s, a)?, t(s, b)?);
             let one = s.int(1);
             let rb = s.quot(one, b)?;
             let mut p1 = if s.is_scalar(a) && !rows.is_one() {
-                let col = s.matmul(rb, ta)?;
-                col
+                s.matmul(rb, ta)?
             } else {
                 diag_times(s, rb, ta)?
             };
@@ -412,7 +438,7 @@ fn tangent_rule(
             if tangent.get(&p).is_some_and(|x| !s.is_zero(*x)) {
                 return Err(unsupported("a power with a variable exponent"));
             }
-            let ta = t(s, a);
+            let ta = t(s, a)?;
             let m1 = s.int(-1);
             let pm1 = s.add2(p, m1)?;
             let apm1 = s.pow(a, pm1)?;
@@ -420,19 +446,19 @@ fn tangent_rule(
             diag_times(s, d, ta)?
         }
         Node::Map(f, k, a) => {
-            let ta = t(s, a);
+            let ta = t(s, a)?;
             let d = map_derivative(s, &f, k, a)?;
             diag_times(s, d, ta)?
         }
-        Node::Transpose(a) if s.is_scalar(a) => t(s, a),
+        Node::Transpose(a) if s.is_scalar(a) => t(s, a)?,
         Node::Sum(a) => {
-            let ta = t(s, a);
+            let ta = t(s, a)?;
             let ones = s.ones(s.shape(a).transposed());
             s.matmul(ones, ta)?
         }
         Node::Softmax(a) => {
             // (diag(c) − c cᵀ)·T
-            let ta = t(s, a);
+            let ta = t(s, a)?;
             let dc = s.diag(c)?;
             let ct = s.transpose(c)?;
             let cct = s.matmul(c, ct)?;
@@ -440,18 +466,18 @@ fn tangent_rule(
             s.matmul(m, ta)?
         }
         Node::LogSumExp(a) => {
-            let ta = t(s, a);
+            let ta = t(s, a)?;
             let sm = s.softmax(a)?;
             let smt = s.transpose(sm)?;
             s.matmul(smt, ta)?
         }
         Node::Apply(f, a) => {
-            let ta = t(s, a);
+            let ta = t(s, a)?;
             let j = s.jacobian_of(&f, a)?;
             s.matmul(j, ta)?
         }
         Node::Norm2(a) => {
-            let ta = t(s, a);
+            let ta = t(s, a)?;
             let q = s.quot(a, c)?;
             let qt = s.transpose(q)?;
             s.matmul(qt, ta)?

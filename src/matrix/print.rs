@@ -212,6 +212,12 @@ impl Printer<'_> {
             Node::Zero(_) => out("0".to_string(), ATOM),
             Node::Add(ts) => {
                 let mut s = String::new();
+                // Lead with a term that is not negative: 1 - t^2, not -t^2 + 1.
+                let mut ts = ts.clone();
+                if let Some(p) = ts.iter().position(|&t| !self.unsigned(t).0) {
+                    let first = ts.remove(p);
+                    ts.insert(0, first);
+                }
                 for (i, &t) in ts.iter().enumerate() {
                     let (neg, body) = self.unsigned(t);
                     let body = if self.go(t).prec <= SUM && !neg {
@@ -242,20 +248,54 @@ impl Printer<'_> {
                     }
                     return self.scaled(c, *a);
                 }
-                // a/b for a scalar reciprocal b⁻¹.
+                // a/b^n for a scalar b^(-n).
                 if let Node::Pow(b, e) = st.node(*k)
-                    && st.num(*e).is_some_and(|e| *e == -1)
+                    && let Some(e) = st.num(*e).filter(|e| **e < 0)
                 {
+                    let pos = Rational::from(-e);
+                    let den = if pos == 1 {
+                        self.go(*b)
+                    } else {
+                        let base = self.wrapped(*b, ATOM);
+                        let p = self.number(&pos).s;
+                        if l {
+                            out(format!("{base}^{{{p}}}"), POW)
+                        } else if pos.denom() == &1 {
+                            out(format!("{base}^{p}"), POW)
+                        } else {
+                            out(format!("{base}^({p})"), POW)
+                        }
+                    };
                     if l {
-                        let (num, den) = (self.go(*a).s, self.go(*b).s);
-                        return out(format!("\\frac{{{num}}}{{{den}}}"), ATOM);
+                        let num = self.go(*a).s;
+                        return out(format!("\\frac{{{num}}}{{{}}}", den.s), ATOM);
                     }
                     let num = self.factor(*a, Kind::Quot, false);
-                    let den = self.wrapped(*b, POW);
+                    let den = if den.prec < ATOM && pos == 1 || den.prec < POW {
+                        self.paren(&den.s)
+                    } else {
+                        den.s
+                    };
                     return Out {
                         s: format!("{num}/{den}"),
                         prec: PROD,
                         kind: Kind::Quot,
+                    };
+                }
+                // A scalar that is itself a product (an inner product xᵀa) in parentheses
+                // before a vector or matrix: (xᵀa)·a, not xᵀ·a·a.
+                let scalar_product = self.go(*k).kind == Kind::MatMul && !st.is_scalar(*a);
+                if scalar_product {
+                    let x = self.paren(&self.go(*k).s);
+                    let y = self.factor(*a, Kind::MatMul, true);
+                    return Out {
+                        s: if l {
+                            format!("{x} {y}")
+                        } else {
+                            format!("{x}*{y}")
+                        },
+                        prec: PROD,
+                        kind: Kind::MatMul,
                     };
                 }
                 let (x, y) = (
@@ -263,7 +303,11 @@ impl Printer<'_> {
                     self.factor(*a, Kind::MatMul, true),
                 );
                 Out {
-                    s: if l { format!("{x} {y}") } else { format!("{x}*{y}") },
+                    s: if l {
+                        format!("{x} {y}")
+                    } else {
+                        format!("{x}*{y}")
+                    },
                     prec: PROD,
                     kind: Kind::MatMul,
                 }
@@ -274,7 +318,11 @@ impl Printer<'_> {
                     self.factor(*b, Kind::MatMul, true),
                 );
                 Out {
-                    s: if l { format!("{x} {y}") } else { format!("{x}*{y}") },
+                    s: if l {
+                        format!("{x} {y}")
+                    } else {
+                        format!("{x}*{y}")
+                    },
                     prec: PROD,
                     kind: Kind::MatMul,
                 }
@@ -346,9 +394,16 @@ impl Printer<'_> {
             Node::Det(a) => self.call("det", "\\det", *a),
             Node::LogDet(a) => self.call("logdet", "\\log\\det", *a),
             Node::Norm1(a) | Node::Norm2(a) => {
-                let k = if matches!(st.node(id), Node::Norm1(_)) { 1 } else { 2 };
+                let k = if matches!(st.node(id), Node::Norm1(_)) {
+                    1
+                } else {
+                    2
+                };
                 if l {
-                    out(format!("\\left\\lVert {} \\right\\rVert_{k}", self.go(*a).s), ATOM)
+                    out(
+                        format!("\\left\\lVert {} \\right\\rVert_{k}", self.go(*a).s),
+                        ATOM,
+                    )
                 } else {
                     out(format!("norm{k}({})", self.go(*a).s), ATOM)
                 }

@@ -98,7 +98,13 @@ impl Expander<'_> {
         }
     }
 
-    fn map2(&mut self, id: MId, a: MId, b: MId, f: impl Fn(&mut Store, Id, Id) -> Id) -> Result<Entries, ScalariseError> {
+    fn map2(
+        &mut self,
+        id: MId,
+        a: MId,
+        b: MId,
+        f: impl Fn(&mut Store, Id, Id) -> Id,
+    ) -> Result<Entries, ScalariseError> {
         let (r, c) = self.size(id)?;
         let mut out = Vec::with_capacity(r);
         for i in 0..r {
@@ -193,13 +199,15 @@ impl Expander<'_> {
             }
             Node::MatMul(a, b) => {
                 let (ea, eb) = (self.get(a).clone(), self.get(b).clone());
-                let inner = eb.len();
                 let mut out = Vec::with_capacity(r);
                 for row in ea.iter() {
                     let mut orow = Vec::with_capacity(c);
                     for j in 0..c {
-                        let items: Vec<Id> =
-                            (0..inner).map(|k| self.s.mul(row[k], eb[k][j])).collect();
+                        let items: Vec<Id> = row
+                            .iter()
+                            .zip(&eb)
+                            .map(|(x, brow)| self.s.mul(*x, brow[j]))
+                            .collect();
                         orow.push(self.s.add_all(items));
                     }
                     out.push(orow);
@@ -255,12 +263,18 @@ impl Expander<'_> {
                             for j in 0..n {
                                 let minor: Entries = (0..n)
                                     .filter(|&k| k != j)
-                                    .map(|k| {
-                                        (0..n).filter(|&l| l != i).map(|l| ea[k][l]).collect()
-                                    })
+                                    .map(|k| (0..n).filter(|&l| l != i).map(|l| ea[k][l]).collect())
                                     .collect();
-                                let cof = if n == 1 { self.s.num(1) } else { self.det(&minor) };
-                                let cof = if (i + j) % 2 == 1 { self.s.neg(cof) } else { cof };
+                                let cof = if n == 1 {
+                                    self.s.num(1)
+                                } else {
+                                    self.det(&minor)
+                                };
+                                let cof = if (i + j) % 2 == 1 {
+                                    self.s.neg(cof)
+                                } else {
+                                    cof
+                                };
                                 row.push(self.s.div(cof, d));
                             }
                             out.push(row);
@@ -271,7 +285,10 @@ impl Expander<'_> {
             }
             Node::Norm1(a) => {
                 let items: Vec<Id> = self.get(a).iter().flatten().copied().collect();
-                let abs: Vec<Id> = items.into_iter().map(|x| self.s.apply(Builtin::Abs, x)).collect();
+                let abs: Vec<Id> = items
+                    .into_iter()
+                    .map(|x| self.s.apply(Builtin::Abs, x))
+                    .collect();
                 vec![vec![self.s.add_all(abs)]]
             }
             Node::Norm2(a) => {
@@ -293,10 +310,15 @@ impl Expander<'_> {
             }
             Node::Softmax(a) | Node::LogSumExp(a) => {
                 let ea = self.get(a).clone();
-                let exps: Vec<Id> = ea.iter().map(|row| self.s.apply(Builtin::Exp, row[0])).collect();
+                let exps: Vec<Id> = ea
+                    .iter()
+                    .map(|row| self.s.apply(Builtin::Exp, row[0]))
+                    .collect();
                 let total = self.s.add_all(exps.clone());
                 if matches!(self.m.node(id), Node::Softmax(_)) {
-                    exps.into_iter().map(|e| vec![self.s.div(e, total)]).collect()
+                    exps.into_iter()
+                        .map(|e| vec![self.s.div(e, total)])
+                        .collect()
                 } else {
                     vec![vec![self.s.apply(Builtin::Log, total)]]
                 }
@@ -309,7 +331,11 @@ impl Expander<'_> {
                     let sym = self.s.intern(&format!("{f}_{}", l + 1));
                     let mut row = Vec::with_capacity(c);
                     for k in 0..c {
-                        let partials: Box<[u16]> = if jac { Box::new([k as u16]) } else { Box::new([]) };
+                        let partials: Box<[u16]> = if jac {
+                            Box::new([k as u16])
+                        } else {
+                            Box::new([])
+                        };
                         let g = AbstractFn {
                             name: sym,
                             partials,

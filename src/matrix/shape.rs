@@ -55,7 +55,10 @@ impl Shape {
 
     /// A column vector of `n` entries.
     pub fn vector(n: Dim) -> Shape {
-        Shape { rows: n, cols: Dim::ONE }
+        Shape {
+            rows: n,
+            cols: Dim::ONE,
+        }
     }
 
     /// A matrix of `rows` × `cols`.

@@ -97,9 +97,21 @@ impl Node {
             Var(_) | Num(_) | Identity(_) | Ones(_) | Zero(_) => vec![],
             Add(ts) => ts.clone(),
             Scale(a, b) | MatMul(a, b) | Hadamard(a, b) | Quot(a, b) | Pow(a, b) => vec![*a, *b],
-            Transpose(a) | Map(_, _, a) | Sum(a) | Trace(a) | Det(a) | LogDet(a) | Inv(a)
-            | Norm1(a) | Norm2(a) | DiagMat(a) | DiagVec(a) | Softmax(a) | LogSumExp(a)
-            | Apply(_, a) | Jacobian(_, a) => vec![*a],
+            Transpose(a)
+            | Map(_, _, a)
+            | Sum(a)
+            | Trace(a)
+            | Det(a)
+            | LogDet(a)
+            | Inv(a)
+            | Norm1(a)
+            | Norm2(a)
+            | DiagMat(a)
+            | DiagVec(a)
+            | Softmax(a)
+            | LogSumExp(a)
+            | Apply(_, a)
+            | Jacobian(_, a) => vec![*a],
         }
     }
 }
@@ -235,6 +247,19 @@ impl MatStore {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The variables reachable from any of `roots`, each once, by id.
+    pub fn variables_of(&self, roots: &[MId]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for id in self.reachable(roots) {
+            if let Node::Var(n) = self.node(id)
+                && !out.contains(n)
+            {
+                out.push(n.clone());
+            }
+        }
+        out
     }
 
     /// Number of distinct nodes reachable from `root`: the size of a formula.

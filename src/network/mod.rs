@@ -13,10 +13,12 @@
 
 mod backward;
 mod load;
+mod shaped;
 mod trace;
 
 pub(crate) use load::names_used;
 pub use load::{ADJOINT_PREFIX, load};
+pub use shaped::{MatAdjoint, MatDef, MatNetwork, WrittenPoint, is_shaped, load_shaped, shape_of};
 
 use crate::error::{Error, Request, Result};
 use crate::eval::{self, EvalError, Point, Value};

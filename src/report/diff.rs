@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 /// Short description of how a value was computed.
-fn how(v: &Value) -> String {
+pub(super) fn how(v: &Value) -> String {
     match v {
         Value::Exact(_) => "exact".into(),
         Value::Mpfr(f) => format!("MPFR, {} bits", f.prec()),
@@ -21,7 +21,7 @@ fn how(v: &Value) -> String {
 
 /// JSON fields `value` (all digits of the precision used, at least 40 but 17 for doubles)
 /// and `exact` (when rational).
-fn value_and_exact_json(v: &Value, precision: u32) -> (Json, Json) {
+pub(super) fn value_and_exact_json(v: &Value, precision: u32) -> (Json, Json) {
     let all = all_digits(v, format::digits_for_bits(precision).max(40));
     let exact = v
         .as_exact()

@@ -18,7 +18,9 @@ mod explain;
 mod fd;
 mod formulas;
 mod grad;
+mod matrix;
 mod points;
+mod shaped;
 mod sweep;
 mod tables;
 mod values;
@@ -29,7 +31,9 @@ pub use diff::{Derivative, DiffReport, EvalReport};
 pub use explain::{MAX_EXPLAIN_FACTORS, explain};
 pub use fd::fd;
 pub use grad::{Form, MAX_GRAD_FACTORS, MAX_GRAD_NODES, grad};
+pub use matrix::{MatDerivative, MatDiffReport, MatEvalReport, value_latex, value_text};
 pub use points::point_text;
+pub use shaped::{ShapedForm, shaped_backprop, shaped_check, shaped_fd};
 pub use sweep::sweep;
 
 /// Output formats of reports.

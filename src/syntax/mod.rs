@@ -5,6 +5,7 @@
 pub mod ast;
 mod literal;
 mod lower;
+mod lower_matrix;
 mod names;
 mod number;
 mod parser;
@@ -14,6 +15,9 @@ pub(crate) use lower::{Lowerer, SQRT, edit_distance, suggest};
 pub use lower::{
     ReadExpr, UserFn, is_function_name, is_reserved_function_name, normalize_name, read_expr,
     read_expr_conditions,
+};
+pub use lower_matrix::{
+    MATRIX_FUNCTIONS, MatUserFn, MatrixLowerer, literal_shape, uses_matrix_syntax,
 };
 pub use names::{lookalike_warning, name_spans};
 pub use number::{MAX_LITERAL_EXPONENT, NumberError, parse_exact, parse_number};

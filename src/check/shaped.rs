@@ -1,0 +1,446 @@
+//! Checking a claimed gradient of a program with vectors and matrices: first its shape (a
+//! claim that multiplies two column vectors is refused with the shapes named), then its
+//! values against the backward pass's at random small matrices, in exact arithmetic, with
+//! symbolic dimensions given small distinct sizes and unspecified functions replaced by
+//! random polynomials (a scalar σ entry by entry; a vector function f by `A_f z + (B_f z).^2`,
+//! whose Jacobian is `A_f + 2 diag(B_f z) B_f`).
+
+use crate::error::{Error, Result};
+use crate::eval::Mode;
+use crate::eval::dense::Dense;
+use crate::eval::matrix::{MatPoint, evaluate};
+use crate::eval::{Value, format};
+use crate::matrix::{self, Dim, Fun, MId, MatStore, Node, Shape};
+use crate::network::{ADJOINT_PREFIX, MatNetwork};
+use crate::syntax::{self, MatrixLowerer};
+use rug::Rational;
+use std::collections::HashMap;
+
+/// The verdict on a claimed gradient.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShapedVerdict {
+    /// The claim is the same formula as the backward pass's.
+    Identical,
+    /// The claim has the value of the gradient at every point tried.
+    AgreesAt(usize),
+    /// The claim cannot be computed: a product or sum of misfitting shapes (the message,
+    /// with a caret into the claim).
+    BadShape(String),
+    /// The claim is well shaped but not shaped like the gradient.
+    WrongShape {
+        /// The claim's shape.
+        claimed: Shape,
+        /// The gradient's shape.
+        correct: Shape,
+    },
+    /// The values differ at this point.
+    Differs {
+        /// The sizes chosen for symbolic dimensions (`d1 = 2`).
+        sizes: Vec<(String, u64)>,
+        /// The point, each value as written.
+        point: Vec<(String, String)>,
+        /// Where the two differ first: (row, column) from 1.
+        entry: (usize, usize),
+        /// The claim's value there.
+        claimed: String,
+        /// The gradient's.
+        correct: String,
+        /// The stand-ins for unspecified functions, as text.
+        stand_ins: Vec<String>,
+    },
+}
+
+/// A claim checked against the program's gradient.
+#[derive(Clone, Debug)]
+pub struct ShapedCheck {
+    /// The program's output.
+    pub output: String,
+    /// The variable.
+    pub wrt: String,
+    /// The claim as chainrule reads it (when well shaped).
+    pub claimed: Option<String>,
+    /// The backward pass's formula.
+    pub correct: String,
+    /// The verdict.
+    pub verdict: ShapedVerdict,
+}
+
+impl ShapedCheck {
+    /// Whether the claim was found right.
+    pub fn agrees(&self) -> bool {
+        matches!(
+            self.verdict,
+            ShapedVerdict::Identical | ShapedVerdict::AgreesAt(_)
+        )
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// A nonzero p/q, |p/q| ≤ 2, q ≤ 4 (positive when asked).
+    fn rational(&mut self, positive: bool) -> Rational {
+        loop {
+            let q = 1 + (self.next() % 4) as i64;
+            let p = (self.next() % (4 * q as u64 + 1)) as i64 - 2 * q;
+            if p != 0 {
+                let r = Rational::from((p, q));
+                return if positive { r.abs() } else { r };
+            }
+        }
+    }
+}
+
+/// Checks the claim `claim_src` for the gradient of the program's output by `wrt`.
+pub fn check_shaped(net: &mut MatNetwork, wrt: &str, claim_src: &str) -> Result<ShapedCheck> {
+    let adjoints = net.backward()?;
+    let Some(target) = adjoints.iter().find(|a| a.of == wrt).cloned() else {
+        return Err(Error::Usage(format!(
+            "`{wrt}` is neither an intermediate nor a parameter of the program (its parameters: {})",
+            net.params.join(", ")
+        )));
+    };
+    let correct_text = matrix::text(&net.store, target.formula);
+    let ast = syntax::parse_expr(claim_src, "<claim>")?;
+    // The claim in the program's terms: its names and adjoints are variables of their shapes.
+    let lowered = {
+        let mut low = MatrixLowerer::new(&mut net.store, claim_src, "<claim>");
+        for (n, f) in &net.functions {
+            low.define_fn(n, f.clone());
+        }
+        low.expr(&ast)
+    };
+    let claimed = match lowered {
+        Ok(id) => id,
+        Err(e @ Error::Source(_)) => {
+            return Ok(ShapedCheck {
+                output: net.defs[net.output].name.clone(),
+                wrt: wrt.to_string(),
+                claimed: None,
+                correct: correct_text,
+                verdict: ShapedVerdict::BadShape(format!("{:?}", miette::Report::new(e))),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    for v in net.store.variables(claimed) {
+        let known = net.inputs.contains(&v)
+            || net.params.contains(&v)
+            || net.is_intermediate(&v)
+            || v.strip_prefix(ADJOINT_PREFIX)
+                .is_some_and(|t| adjoints.iter().any(|a| a.of == t));
+        if !known {
+            let mut names: Vec<String> = net.defs.iter().map(|d| d.name.clone()).collect();
+            names.extend(net.inputs.iter().cloned());
+            return Err(Error::Usage(format!(
+                "`{v}` in the claim is not a name of the program (its names: {})",
+                names.join(", ")
+            )));
+        }
+    }
+    let claimed_text = matrix::text(&net.store, claimed);
+    let (cs, gs) = (
+        net.store.shape(claimed).clone(),
+        net.store.shape(target.formula).clone(),
+    );
+    let verdict = if cs != gs {
+        ShapedVerdict::WrongShape {
+            claimed: cs,
+            correct: gs,
+        }
+    } else if claimed == target.formula {
+        ShapedVerdict::Identical
+    } else {
+        // Both in terms of inputs only.
+        let mut vars: HashMap<String, MId> = net
+            .defs
+            .iter()
+            .map(|d| (d.name.clone(), d.expanded))
+            .collect();
+        vars.extend(
+            adjoints
+                .iter()
+                .map(|a| (format!("{ADJOINT_PREFIX}{}", a.of), a.expanded)),
+        );
+        let cx = net
+            .store
+            .substitute(claimed, &vars, &mut |_, _| None)
+            .map_err(shape_bug)?;
+        if cx == target.expanded {
+            ShapedVerdict::Identical
+        } else {
+            compare(net, cx, target.expanded)?
+        }
+    };
+    Ok(ShapedCheck {
+        output: net.defs[net.output].name.clone(),
+        wrt: wrt.to_string(),
+        claimed: Some(claimed_text),
+        correct: correct_text,
+        verdict,
+    })
+}
+
+fn shape_bug(e: matrix::ShapeError) -> Error {
+    Error::Internal(format!("rebuilding a checked formula: {e}"))
+}
+
+/// Small distinct sizes for the symbolic dimensions of `store` (2, 3, 4, …), so that a
+/// transposed factor shows.
+fn choose_sizes(store: &MatStore, roots: &[MId]) -> HashMap<String, u64> {
+    let mut sizes = HashMap::new();
+    let mut next = 2;
+    let mut see = |d: &Dim, sizes: &mut HashMap<String, u64>| {
+        if let Dim::Sym(s) = d
+            && !sizes.contains_key(s)
+        {
+            sizes.insert(s.clone(), next);
+            next = if next >= 4 { 2 } else { next + 1 };
+        }
+    };
+    for id in store.reachable(roots) {
+        let sh = store.shape(id);
+        see(&sh.rows, &mut sizes);
+        see(&sh.cols, &mut sizes);
+    }
+    sizes
+}
+
+fn known(d: &Dim, sizes: &HashMap<String, u64>) -> usize {
+    match d {
+        Dim::Known(k) => *k as usize,
+        Dim::Sym(s) => sizes[s] as usize,
+    }
+}
+
+/// Replaces unspecified functions by random polynomials; returns the new roots and the
+/// stand-ins in words.
+fn stand_ins(
+    store: &mut MatStore,
+    roots: &[MId],
+    rng: &mut Rng,
+) -> Result<(Vec<MId>, Vec<String>)> {
+    let mut polys: HashMap<String, [Rational; 4]> = HashMap::new();
+    let mut words = Vec::new();
+    let mut vec_fns: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for &r in roots {
+        let new = store
+            .substitute(r, &HashMap::new(), &mut |s, node| match node {
+                Node::Map(Fun::Abstract(name), k, a) => {
+                    let c = polys
+                        .entry(name.clone())
+                        .or_insert_with(|| std::array::from_fn(|_| rng.rational(false)))
+                        .clone();
+                    Some(poly(s, &c, *k, *a))
+                }
+                Node::Apply(f, a) | Node::Jacobian(f, a) => {
+                    if !vec_fns.contains(f) {
+                        vec_fns.push(f.clone());
+                    }
+                    let sig = s.vec_fn(f).cloned()?;
+                    let (am, bm) = (format!("A_{f}"), format!("B_{f}"));
+                    let shape = Shape::matrix(sig.to.rows.clone(), sig.from.rows.clone());
+                    s.declare(&am, shape.clone());
+                    s.declare(&bm, shape);
+                    let (av, bv) = (s.var(&am), s.var(&bm));
+                    let r = (|| {
+                        let bz = s.matmul(bv, *a)?;
+                        if matches!(node, Node::Apply(..)) {
+                            let az = s.matmul(av, *a)?;
+                            let two = s.int(2);
+                            let sq = s.pow(bz, two)?;
+                            s.add2(az, sq)
+                        } else {
+                            let d = s.diag(bz)?;
+                            let db = s.matmul(d, bv)?;
+                            let two = s.int(2);
+                            let t = s.scale(two, db)?;
+                            s.add2(av, t)
+                        }
+                    })();
+                    Some(r)
+                }
+                _ => None,
+            })
+            .map_err(shape_bug)?;
+        out.push(new);
+    }
+    let mut names: Vec<&String> = polys.keys().collect();
+    names.sort();
+    for n in names {
+        let c = &polys[n];
+        words.push(format!(
+            "{n}(t) = {} + {}·t + {}·t² + {}·t³",
+            c[0], c[1], c[2], c[3]
+        ));
+    }
+    for f in vec_fns {
+        words.push(format!(
+            "{f}(z) = A_{f}·z + (B_{f}·z).^2 with random A_{f}, B_{f}"
+        ));
+    }
+    Ok((out, words))
+}
+
+/// The `k`-th derivative of c0 + c1 t + c2 t² + c3 t³, entry by entry at `a`.
+fn poly(s: &mut MatStore, c: &[Rational; 4], k: u32, a: MId) -> matrix::Built {
+    let mut coeffs: Vec<Rational> = c.to_vec();
+    for _ in 0..k {
+        coeffs = coeffs
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, x)| Rational::from(x * i as u32))
+            .collect();
+    }
+    let mut terms = Vec::new();
+    for (i, x) in coeffs.into_iter().enumerate() {
+        let k = s.number(x);
+        let t = if i == 0 {
+            let ones = s.ones(s.shape(a).clone());
+            s.scale(k, ones)?
+        } else {
+            let e = s.int(i as i64);
+            let p = s.pow(a, e)?;
+            s.scale(k, p)?
+        };
+        terms.push(t);
+    }
+    s.add(terms)
+}
+
+fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVerdict> {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let (roots, words) = stand_ins(&mut net.store, &[claimed, correct], &mut rng)?;
+    let (a, b) = (roots[0], roots[1]);
+    let sizes = choose_sizes(&net.store, &[a, b]);
+    let mut vars: Vec<String> = net.store.variables(a);
+    for v in net.store.variables(b) {
+        if !vars.contains(&v) {
+            vars.push(v);
+        }
+    }
+    // The program's own point first, when it has one for every input and no stand-ins.
+    let own: Option<MatPoint> = (words.is_empty()
+        && vars
+            .iter()
+            .all(|v| net.point.iter().any(|(n, _, _)| n == v)))
+    .then(|| {
+        net.point
+            .iter()
+            .map(|(n, v, _)| (n.clone(), v.clone()))
+            .collect()
+    });
+    let mut agreed = 0;
+    let mut tried = 0;
+    let mut pending = own;
+    while (agreed < 5 || tried < 12) && tried < 60 {
+        tried += 1;
+        let point: MatPoint = match pending.take() {
+            Some(p) => p,
+            None => vars
+                .iter()
+                .map(|v| {
+                    let sh = net
+                        .store
+                        .shape_of_var(v)
+                        .cloned()
+                        .unwrap_or_else(Shape::scalar);
+                    let (r, c) = (known(&sh.rows, &sizes), known(&sh.cols, &sizes));
+                    let positive = tried % 2 == 0;
+                    (
+                        v.clone(),
+                        Dense::from_fn(r, c, |_, _| rng.rational(positive)),
+                    )
+                })
+                .collect(),
+        };
+        let (Ok((va, _)), Ok((vb, _))) = (
+            evaluate(&net.store, &[a], &point, Mode::Auto(256)),
+            evaluate(&net.store, &[b], &point, Mode::Auto(256)),
+        ) else {
+            continue;
+        };
+        let (x, y) = (&va[0].entries, &vb[0].entries);
+        let differs = (0..y.data().len()).find(|&k| !same(&x.data()[k], &y.data()[k]));
+        match differs {
+            None => {
+                if y.data().iter().any(|v| !is_zero(v)) {
+                    agreed += 1;
+                }
+            }
+            Some(k) => {
+                let cols = y.cols();
+                let mut sz: Vec<(String, u64)> =
+                    sizes.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                sz.sort();
+                let mut pt: Vec<(String, String)> =
+                    point.iter().map(|(n, d)| (n.clone(), show(d))).collect();
+                pt.sort_by(|p, q| crate::expr::natural_cmp(&p.0, &q.0));
+                return Ok(ShapedVerdict::Differs {
+                    sizes: sz,
+                    point: pt,
+                    entry: (k / cols + 1, k % cols + 1),
+                    claimed: format::for_people(&x.data()[k], 20),
+                    correct: format::for_people(&y.data()[k], 20),
+                    stand_ins: words,
+                });
+            }
+        }
+    }
+    Ok(ShapedVerdict::AgreesAt(agreed.max(1)))
+}
+
+fn show(d: &Dense<Rational>) -> String {
+    let row = |i: usize| {
+        (0..d.cols())
+            .map(|j| d.get(i, j).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match d.shape() {
+        (1, 1) => d.get(0, 0).to_string(),
+        (_, 1) => format!(
+            "[{}]",
+            (0..d.rows())
+                .map(|i| d.get(i, 0).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!(
+            "[{}]",
+            (0..d.rows())
+                .map(|i| format!("[{}]", row(i)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn is_zero(v: &Value) -> bool {
+    match v {
+        Value::Exact(r) => *r == 0,
+        Value::Mpfr(f) => f.is_zero(),
+        Value::F64(x) => *x == 0.0,
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Exact(x), Value::Exact(y)) => x == y,
+        _ => {
+            let (x, y) = (a.to_float(256), b.to_float(256));
+            let diff = rug::Float::with_val(256, &x - &y).abs();
+            let scale =
+                rug::Float::with_val(256, x.abs_ref()).max(&rug::Float::with_val(256, y.abs_ref()));
+            diff <= scale * rug::Float::with_val(256, 1e-60) || diff.is_zero()
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The program commands on programs with vectors and matrices (shapes declared, or lists
+//! given as values): `backprop`, `grad`, `check` and `fd`, over the shaped network.
+
+use super::{
+    CheckArgs, FdArgs, GradArgs, GradForm, Output, ProgramArgs, numbers, parse_point_literals,
+    read_program, style, text_or_json,
+};
+use crate::error::{Error, Result};
+use crate::eval::dense::Dense;
+use crate::network::{self, MatNetwork, WrittenPoint};
+use crate::report;
+use crate::syntax::{self, Literal};
+
+/// The program of `file` if it is about vectors and matrices, loaded, with its point
+/// (`--at` values over the file's).
+pub(super) fn load_if_shaped(
+    a: &ProgramArgs,
+) -> Result<Option<(MatNetwork, WrittenPoint, Output)>> {
+    let (src, name) = read_program(&a.file)?;
+    let program = match syntax::parse_program(&src, &name) {
+        Ok(p) => p,
+        // The scalar loader gives the same error, with its context.
+        Err(_) => return Ok(None),
+    };
+    if !network::is_shaped(&program) {
+        return Ok(None);
+    }
+    let mut net = network::load_shaped(&src, &name, a.opts.of.as_deref())?;
+    for d in &a.opts.data {
+        if !net.params.iter().any(|p| p == d) {
+            return Err(Error::Usage(format!(
+                "--data {d}: `{d}` is not a parameter of the program (its parameters: {})",
+                net.params.join(", ")
+            )));
+        }
+        net.params.retain(|p| p != d);
+    }
+    let mut extra = Vec::new();
+    for (n, lit) in parse_point_literals(&a.opts.eval.at)? {
+        if net.is_intermediate(&n) {
+            return Err(Error::Usage(format!(
+                "--at {n}: `{n}` is an intermediate of the program: its value is computed, not given"
+            )));
+        }
+        let (d, text) = match lit {
+            Literal::Scalar(r, t) => (Dense::scalar(r), t),
+            Literal::Vector(v) => {
+                let t = format!(
+                    "[{}]",
+                    v.iter()
+                        .map(|(_, t)| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                (Dense::column(v.into_iter().map(|(r, _)| r).collect()), t)
+            }
+            Literal::Matrix(rows) => {
+                let t = format!(
+                    "[{}]",
+                    rows.iter()
+                        .map(|r| format!(
+                            "[{}]",
+                            r.iter()
+                                .map(|(_, t)| t.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let d = Dense::from_rows(
+                    rows.into_iter()
+                        .map(|r| r.into_iter().map(|(q, _)| q).collect())
+                        .collect(),
+                )
+                .expect("rows of equal length");
+                (d, t)
+            }
+        };
+        extra.push((n, d, text));
+    }
+    let point = net.point_with(&extra);
+    let out = Output {
+        warnings: std::mem::take(&mut net.warnings),
+        ..Output::default()
+    };
+    Ok(Some((net, point, out)))
+}
+
+pub(super) fn backprop(
+    a: &ProgramArgs,
+    mut net: MatNetwork,
+    point: WrittenPoint,
+    mut out: Output,
+) -> Result<Output> {
+    out.stdout = report::shaped_backprop(
+        &mut net,
+        &point,
+        numbers(&a.opts.eval),
+        None,
+        style(a.opts.eval.format),
+    )?;
+    Ok(out)
+}
+
+pub(super) fn grad(
+    a: &GradArgs,
+    mut net: MatNetwork,
+    point: WrittenPoint,
+    mut out: Output,
+) -> Result<Output> {
+    if a.points.is_some() {
+        return Err(Error::Usage(
+            "--points evaluates programs of scalars only; give vector and matrix values with --at or the program's `at`".into(),
+        ));
+    }
+    if net.params.is_empty() {
+        return Err(Error::Usage(
+            "nothing to differentiate: every input is data, none a parameter".into(),
+        ));
+    }
+    let form = match a.form {
+        GradForm::Intermediates => report::ShapedForm::Intermediates,
+        GradForm::Expanded => report::ShapedForm::Expanded,
+        GradForm::Both => report::ShapedForm::Both,
+    };
+    let o = &a.program.opts.eval;
+    out.stdout =
+        report::shaped_backprop(&mut net, &point, numbers(o), Some(form), style(o.format))?;
+    Ok(out)
+}
+
+pub(super) fn check(
+    a: &CheckArgs,
+    mut net: MatNetwork,
+    point: WrittenPoint,
+    mut out: Output,
+) -> Result<Output> {
+    net.point = point;
+    let wrt = syntax::normalize_name(&a.wrt);
+    let c = crate::check::check_shaped(&mut net, &wrt, &a.claim)?;
+    out.stdout = report::shaped_check(&c, &a.claim, style(a.program.opts.eval.format));
+    out.exit = u8::from(!c.agrees());
+    Ok(out)
+}
+
+pub(super) fn fd(
+    a: &FdArgs,
+    mut net: MatNetwork,
+    point: WrittenPoint,
+    mut out: Output,
+) -> Result<Output> {
+    let fmt = text_or_json(a.program.opts.eval.format, "fd")?;
+    let delta = crate::fd::parse_step(&a.delta)?;
+    let arith: crate::fd::Arith = a.arith.parse()?;
+    let mp = point
+        .iter()
+        .map(|(n, v, _)| (n.clone(), v.clone()))
+        .collect();
+    for v in &net.inputs {
+        if !point.iter().any(|(n, _, _)| n == v) {
+            return Err(Error::Request(crate::error::Request::NoValue {
+                name: v.clone(),
+            }));
+        }
+    }
+    let rows = crate::fd::fd_shaped(&mut net, &mp, &delta, arith)?;
+    out.stdout = report::shaped_fd(&rows, a.program.opts.eval.digits, fmt);
+    Ok(out)
+}
+
+/// The commands not yet written for vectors and matrices say so.
+pub(super) fn not_yet(command: &str) -> Error {
+    Error::Usage(format!(
+        "`chainrule {command}` does not yet work on programs with vectors and matrices; use `backprop`, `grad`, `check` or `fd`"
+    ))
+}
