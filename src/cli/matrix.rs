@@ -153,11 +153,17 @@ pub(super) fn run_matrix_diff(
         // inexact).
         meval::evaluate(&input.store, &[e], &input.point, mode(&a.eval))
             .map_err(|err| err.describe(&input.store))?;
-        let (vals, note) = meval::evaluate(&input.store, &ids, &input.point, mode(&a.eval))
+        let kinks = meval::kink_arguments(&input.store, &ids);
+        let mut roots = ids.clone();
+        roots.extend(&kinks);
+        let (mut vals, note) = meval::evaluate(&input.store, &roots, &input.point, mode(&a.eval))
             .map_err(|err| err.describe(&input.store))?;
         if let Some(n) = note {
             out.warnings.push(format!("note: {n}"));
         }
+        let kink_values = vals.split_off(ids.len());
+        out.warnings
+            .extend(meval::kinks_met(&input.store, &kinks, &kink_values));
         vals.into_iter().map(Some).collect()
     } else {
         vec![None; ids.len()]

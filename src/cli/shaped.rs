@@ -99,6 +99,7 @@ pub(super) fn backprop(
         numbers(&a.opts.eval),
         None,
         style(a.opts.eval.format),
+        &mut out.warnings,
     )?;
     Ok(out)
 }
@@ -125,8 +126,14 @@ pub(super) fn grad(
         GradForm::Both => report::ShapedForm::Both,
     };
     let o = &a.program.opts.eval;
-    out.stdout =
-        report::shaped_backprop(&mut net, &point, numbers(o), Some(form), style(o.format))?;
+    out.stdout = report::shaped_backprop(
+        &mut net,
+        &point,
+        numbers(o),
+        Some(form),
+        style(o.format),
+        &mut out.warnings,
+    )?;
     Ok(out)
 }
 

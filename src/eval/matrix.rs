@@ -313,3 +313,51 @@ pub fn evaluate(
         }
     }
 }
+
+/// The arguments of the step and sign functions in `roots` (the derivatives of relu and abs):
+/// where one of their entries is 0 the derivative is a convention (step(0) = sign(0) = 0),
+/// a kink the user should be told about.
+pub fn kink_arguments(store: &MatStore, roots: &[MId]) -> Vec<MId> {
+    store
+        .reachable(roots)
+        .into_iter()
+        .filter_map(|id| match store.node(id) {
+            Node::Map(Fun::Builtin(Builtin::Step | Builtin::Sign), 0, a) => Some(*a),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A warning for each kink argument with an entry exactly 0 (`values` are the arguments'
+/// values, in the order of `args`).
+pub fn kinks_met(store: &MatStore, args: &[MId], values: &[MatValue]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (a, v) in args.iter().zip(values) {
+        let d = &v.entries;
+        let zeros: Vec<String> = (0..d.data().len())
+            .filter(|&k| match &d.data()[k] {
+                Value::Exact(r) => *r == 0,
+                Value::Mpfr(f) => f.is_zero(),
+                Value::F64(x) => *x == 0.0,
+            })
+            .map(|k| match d.shape() {
+                (1, 1) => String::new(),
+                (_, 1) => format!("entry {}", k + 1),
+                (_, c) => format!("entry ({}, {})", k / c + 1, k % c + 1),
+            })
+            .collect();
+        if zeros.is_empty() {
+            continue;
+        }
+        let place = if zeros.iter().all(String::is_empty) {
+            String::new()
+        } else {
+            format!(" at {}", zeros.join(", "))
+        };
+        out.push(format!(
+            "warning: kink: {} is 0{place}, where relu and abs have no derivative; step(0) = sign(0) = 0 is used there (one of the one-sided values)",
+            crate::matrix::text(store, *a)
+        ));
+    }
+    out
+}

@@ -499,16 +499,20 @@ impl MatNetwork {
         p
     }
 
-    /// Evaluates the forward pass (every live definition) and the adjoints at `point`.
+    /// Evaluates the forward pass (every live definition) and the adjoints at `point`, with the
+    /// notes and warnings for the user (digits lost to cancellation, kinks met).
     pub fn trace(
         &self,
         adjoints: &[MatAdjoint],
         point: &[(String, Dense<Rational>, String)],
         mode: Mode,
-    ) -> Result<(Vec<MatValue>, Vec<MatValue>, Option<String>)> {
+    ) -> Result<(Vec<MatValue>, Vec<MatValue>, Vec<String>)> {
         let live = self.live_defs();
         let mut roots: Vec<MId> = live.iter().map(|&i| self.defs[i].expanded).collect();
         roots.extend(adjoints.iter().map(|a| a.expanded));
+        let kinks = meval::kink_arguments(&self.store, &roots);
+        let n_roots = roots.len();
+        roots.extend(&kinks);
         let mp: MatPoint = point
             .iter()
             .map(|(n, v, _)| (n.clone(), v.clone()))
@@ -522,8 +526,11 @@ impl MatNetwork {
         }
         let (mut vals, note) =
             meval::evaluate(&self.store, &roots, &mp, mode).map_err(|e| e.describe(&self.store))?;
+        let kink_values = vals.split_off(n_roots);
+        let mut notes: Vec<String> = note.into_iter().map(|n| format!("note: {n}")).collect();
+        notes.extend(meval::kinks_met(&self.store, &kinks, &kink_values));
         let back = vals.split_off(live.len());
-        Ok((vals, back, note))
+        Ok((vals, back, notes))
     }
 }
 

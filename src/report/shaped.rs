@@ -157,13 +157,15 @@ fn text_row(out: &mut String, name: &str, formula: &str, value: Option<(&MatValu
     }
 }
 
-/// `chainrule backprop` (and `grad`) of a program with vectors and matrices.
+/// `chainrule backprop` (and `grad`) of a program with vectors and matrices; notes and
+/// warnings (kinks met, digits lost) go to `warnings`.
 pub fn shaped_backprop(
     net: &mut MatNetwork,
     point: &[(String, Dense<Rational>, String)],
     numbers: Numbers,
     form: Option<ShapedForm>,
     style: Style,
+    warnings: &mut Vec<String>,
 ) -> Result<String> {
     let adjoints = net.backward()?;
     let expanded = match form {
@@ -174,7 +176,9 @@ pub fn shaped_backprop(
     let values = if point.is_empty() {
         None
     } else {
-        Some(net.trace(&adjoints, point, numbers.mode)?)
+        let (f, b, notes) = net.trace(&adjoints, point, numbers.mode)?;
+        warnings.extend(notes);
+        Some((f, b))
     };
     let nparams = net.params.len();
     let (inner, params) = adjoints.split_at(adjoints.len() - nparams);
