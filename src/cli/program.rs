@@ -267,8 +267,8 @@ pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
 }
 
 pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
-    if shaped::load_if_shaped(&a.program)?.is_some() {
-        return Err(shaped::not_yet("explain"));
+    if let Some((net, point, out)) = shaped::load_if_shaped(&a.program)? {
+        return shaped::explain(&a, net, point, out);
     }
     let Loaded {
         mut net,

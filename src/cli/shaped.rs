@@ -2,8 +2,8 @@
 //! given as values): `backprop`, `grad`, `check` and `fd`, over the shaped network.
 
 use super::{
-    CheckArgs, FdArgs, GradArgs, GradForm, Output, ProgramArgs, numbers, parse_point_literals,
-    read_program, style, text_or_json,
+    CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, Output, ProgramArgs, numbers,
+    parse_point_literals, read_program, style, text_or_json,
 };
 use crate::error::{Error, Result};
 use crate::eval::dense::Dense;
@@ -176,9 +176,33 @@ pub(super) fn fd(
     Ok(out)
 }
 
+pub(super) fn explain(
+    a: &ExplainArgs,
+    mut net: MatNetwork,
+    point: WrittenPoint,
+    mut out: Output,
+) -> Result<Output> {
+    let wrt = syntax::normalize_name(&a.wrt);
+    if wrt == net.defs[net.output].name {
+        return Err(Error::Usage(format!(
+            "--wrt {wrt}: `{wrt}` is the output, and its adjoint is 1: ask for a name it depends on"
+        )));
+    }
+    let o = &a.program.opts.eval;
+    out.stdout = report::shaped_explain(
+        &mut net,
+        &wrt,
+        &point,
+        numbers(o),
+        style(o.format),
+        &mut out.warnings,
+    )?;
+    Ok(out)
+}
+
 /// The commands not yet written for vectors and matrices say so.
 pub(super) fn not_yet(command: &str) -> Error {
     Error::Usage(format!(
-        "`chainrule {command}` does not yet work on programs with vectors and matrices; use `backprop`, `grad`, `check` or `fd`"
+        "`chainrule {command}` does not yet work on programs with vectors and matrices; use `backprop`, `grad`, `explain`, `check` or `fd`"
     ))
 }

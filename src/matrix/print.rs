@@ -380,6 +380,10 @@ impl Printer<'_> {
                 self.postfix(*a, "ᵀ", "\\top")
             }
             Node::Inv(a) => self.postfix(*a, "⁻¹", "-1"),
+            Node::Map(Fun::Builtin(Builtin::Step), 0, a) if l => out(
+                format!("\\mathbb{{1}}\\left\\{{{} > 0\\right\\}}", self.go(*a).s),
+                ATOM,
+            ),
             Node::Map(f, k, a) => {
                 let name = self.func_name(f, *k);
                 let arg = self.go(*a).s;

@@ -33,7 +33,7 @@ pub use fd::fd;
 pub use grad::{Form, MAX_GRAD_FACTORS, MAX_GRAD_NODES, grad};
 pub use matrix::{MatDerivative, MatDiffReport, MatEvalReport, value_latex, value_text};
 pub use points::point_text;
-pub use shaped::{ShapedForm, shaped_backprop, shaped_check, shaped_fd};
+pub use shaped::{ShapedForm, shaped_backprop, shaped_check, shaped_explain, shaped_fd};
 pub use sweep::sweep;
 
 /// Output formats of reports.

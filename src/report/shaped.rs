@@ -477,3 +477,158 @@ pub fn shaped_fd(rows: &[crate::fd::ShapedFdEntry], digits: usize, style: Style)
         }
     }
 }
+
+/// `chainrule explain` of a program with vectors and matrices: the adjoints from the output
+/// down to `wrt`, each from the ones above it (the matrix chain rule, one step at a time),
+/// then the gradient with them substituted, in terms of the program's names.
+pub fn shaped_explain(
+    net: &mut MatNetwork,
+    wrt: &str,
+    point: &[(String, Dense<Rational>, String)],
+    numbers: Numbers,
+    style: Style,
+    warnings: &mut Vec<String>,
+) -> Result<String> {
+    use std::collections::HashMap;
+    let adjoints = net.backward()?;
+    let Some(k_target) = adjoints.iter().position(|a| a.of == wrt) else {
+        return Err(crate::Error::Usage(format!(
+            "`{wrt}` is neither an intermediate nor a parameter of the program; its parameters are {}",
+            net.params.join(", ")
+        )));
+    };
+    // The adjoints the gradient is built from, transitively.
+    let index: HashMap<String, usize> = adjoints
+        .iter()
+        .enumerate()
+        .map(|(k, a)| (format!("{ADJOINT_PREFIX}{}", a.of), k))
+        .collect();
+    let mut needed = vec![false; adjoints.len()];
+    let mut stack = vec![k_target];
+    while let Some(k) = stack.pop() {
+        if std::mem::replace(&mut needed[k], true) {
+            continue;
+        }
+        for v in net.store.variables(adjoints[k].formula) {
+            if let Some(&j) = index.get(&v) {
+                stack.push(j);
+            }
+        }
+    }
+    // Each adjoint with those above it substituted: in terms of the program's names.
+    let mut substituted: HashMap<String, MId> = HashMap::new();
+    for (k, a) in adjoints.iter().enumerate() {
+        if !needed[k] {
+            continue;
+        }
+        let s = net
+            .store
+            .substitute(a.formula, &substituted, &mut |_, _| None)
+            .map_err(|e| crate::Error::Internal(e.message))?;
+        substituted.insert(format!("{ADJOINT_PREFIX}{}", a.of), s);
+    }
+    let whole = substituted[&format!("{ADJOINT_PREFIX}{wrt}")];
+    let values = if point.is_empty() {
+        None
+    } else {
+        let (_, back, notes) = net.trace(&adjoints, point, numbers.mode)?;
+        warnings.extend(notes);
+        Some(back)
+    };
+    let out_name = net.defs[net.output].name.clone();
+    let is_param = net.params.iter().any(|p| p == wrt);
+    let target_name = |latex: bool| {
+        if is_param {
+            grad_name(net, wrt, latex)
+        } else {
+            adjoint_name(wrt, latex)
+        }
+    };
+    let steps: Vec<usize> = (0..adjoints.len())
+        .filter(|&k| needed[k] && adjoints[k].of != out_name)
+        .collect();
+    let digits = numbers.digits;
+    match style {
+        Style::Text => {
+            let mut s = format!(
+                "{} by the chain rule, from {out_name} down to {wrt}, each adjoint from those above it:\n",
+                target_name(false)
+            );
+            for &k in &steps {
+                let a = &adjoints[k];
+                let name = if k == k_target {
+                    target_name(false)
+                } else {
+                    adjoint_name(&a.of, false)
+                };
+                text_row(
+                    &mut s,
+                    &name,
+                    &matrix::text(&net.store, a.formula),
+                    values.as_ref().map(|v| (&v[k], digits)),
+                );
+            }
+            if steps.len() > 1 {
+                s.push_str(&format!(
+                    "\nSubstituted, in terms of the program's names:\n  {} = {}\n",
+                    target_name(false),
+                    matrix::text(&net.store, whole)
+                ));
+            }
+            Ok(s)
+        }
+        Style::Latex => {
+            let mut s = String::from("\\begin{aligned}\n");
+            for &k in &steps {
+                let a = &adjoints[k];
+                let name = if k == k_target {
+                    target_name(true)
+                } else {
+                    adjoint_name(&a.of, true)
+                };
+                match values.as_ref() {
+                    Some(v) => s.push_str(&format!(
+                        "{name} &= {} = {} \\\\\n",
+                        matrix::latex(&net.store, a.formula),
+                        value_latex(&v[k], digits)
+                    )),
+                    None => s.push_str(&format!(
+                        "{name} &= {} \\\\\n",
+                        matrix::latex(&net.store, a.formula)
+                    )),
+                }
+            }
+            s.push_str(&format!(
+                "{} &= {}\n\\end{{aligned}}\n",
+                target_name(true),
+                matrix::latex(&net.store, whole)
+            ));
+            Ok(s)
+        }
+        Style::Json => {
+            let chain: Vec<RowJson> = steps
+                .iter()
+                .map(|&k| {
+                    let a = &adjoints[k];
+                    RowJson {
+                        name: adjoint_name(&a.of, false),
+                        formula: matrix::text(&net.store, a.formula),
+                        latex: matrix::latex(&net.store, a.formula),
+                        shape: shape_json(net, a.formula, values.as_ref().map(|v| &v[k])),
+                        value: values
+                            .as_ref()
+                            .map(|v| value_json(&v[k], net, a.formula, digits)),
+                    }
+                })
+                .collect();
+            Ok(json_text(&serde_json::json!({
+                "wrt": wrt,
+                "output": out_name,
+                "chain": chain,
+                "substituted": matrix::text(&net.store, whole),
+                "latex": matrix::latex(&net.store, whole),
+                "value": values.as_ref().map(|v| value_json(&v[k_target], net, adjoints[k_target].formula, digits)),
+            })))
+        }
+    }
+}
