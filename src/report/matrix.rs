@@ -100,20 +100,32 @@ fn value_json(v: &MatValue, shape: &Shape, precision: u32) -> (Json, Json) {
     (value, exact)
 }
 
+/// One entry of a vector or matrix for people, short enough to align in columns: an integer,
+/// a terminating decimal (`0.25`), a fraction that does not terminate (`5/3`), or a float's
+/// digits. A 1×1 value is shown as scalars are (`1/4 = 0.25`).
+fn entry_text(v: &Value, digits: usize) -> String {
+    match v {
+        Value::Exact(r) if *r.denom() != 1 => {
+            format::terminating_decimal(r, digits).unwrap_or_else(|| r.to_string())
+        }
+        _ => v.to_decimal(digits),
+    }
+}
+
 /// The value's entries for people: a number, a vector on one line (`[1, 2, 3]`), or a matrix
 /// aligned in columns, one row a line, the lines after the first indented by `indent`.
 pub fn value_text(v: &MatValue, digits: usize, indent: &str) -> String {
     let d = &v.entries;
+    if d.shape() == (1, 1) {
+        return format::for_people(d.get(0, 0), digits);
+    }
     let cells: Vec<Vec<String>> = (0..d.rows())
         .map(|i| {
             (0..d.cols())
-                .map(|j| format::for_people(d.get(i, j), digits))
+                .map(|j| entry_text(d.get(i, j), digits))
                 .collect()
         })
         .collect();
-    if d.shape() == (1, 1) {
-        return cells[0][0].clone();
-    }
     // A (column) vector on one line, as it is written: [1, 2, 3].
     if d.cols() == 1 {
         let items: Vec<&str> = cells.iter().map(|r| r[0].as_str()).collect();
