@@ -8,8 +8,10 @@
 //! for these, and two that differ almost surely differ at one of them (Schwartz–Zippel). A
 //! difference found is certain; an agreement found numerically is said to be numerical.
 
+mod grade;
 mod shaped;
 
+pub use grade::{GradedChain, GradedSide, GradedStep, StepVerdict, grade};
 pub use shaped::{ShapedCheck, ShapedVerdict, check_shaped};
 
 use crate::diff::diff;
@@ -104,25 +106,10 @@ impl Check {
 /// and `d(…)`, which differentiates through the definitions; any other name is an error.
 pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
     let ast = syntax::parse_expr(claim_src, "<claim>")?;
-    let adjoints = claim_names(net, &ast, claim_src)?;
-    let (claimed, mut claim_conditions) = {
-        let mut l = Lowerer::new(&mut net.store, claim_src, "<claim>");
-        l.strict = true;
-        l.functions = net.functions.clone();
-        l.declared = net.declared.clone();
-        l.definitions = net.defs.iter().map(|d| (d.name, d.formula)).collect();
-        l.renames = net.renames.clone();
-        let id = l.expr(&ast)?;
-        (id, std::mem::take(&mut l.conditions))
-    };
-    // Where the claim as written is defined: `2*x + log(-1-x^2)*0` is `2*x` only where it
-    // is defined, which is nowhere.
-    crate::expr::prune_conditions(&net.store, &[claimed], &mut claim_conditions);
-    let mut wanted: Vec<Sym> = adjoints.iter().map(|a| a.1).collect();
-    wanted.push(v);
-    let bw = net.backward_for(&wanted);
+    let claim = read_claim(net, &ast, claim_src, "<claim>")?;
+    let bw = net.backward_for(&[v]);
     let correct = net.inlined(&bw, v);
-    let mut expand: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
+    let expand: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
     let correct_x = if net.defines(v) {
         // Not the expanded output by `v` (where `v` no longer occurs): its adjoint, expanded.
         net.store.substitute(correct, &expand)
@@ -130,6 +117,53 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
         let root = net.output_def().expanded;
         diff(&mut net.store, root, v)
     };
+    let same_formula = claim.claimed == correct || claim.expanded == correct_x;
+    let verdict = if same_formula && claim.conditions.is_empty() {
+        Verdict::Identical
+    } else {
+        compare(net, claim.expanded, correct_x, &claim.conditions)
+    };
+    Ok(Check {
+        wrt: v,
+        claimed: claim.claimed,
+        correct,
+        verdict,
+    })
+}
+
+/// A formula read in a program's context: as written (in the program's names), and in terms
+/// of the program's inputs only, with where it is defined.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    /// The formula in the program's names.
+    pub claimed: Id,
+    /// The same with every name and adjoint expanded down to the inputs.
+    pub expanded: Id,
+    /// Where the formula as written is defined (in terms of inputs).
+    pub conditions: Vec<Condition>,
+}
+
+/// Reads `ast` (the text `src`, named `src_name` in messages) in the program's context: its
+/// names, its adjoints `δ_u` (or `delta_u`), its functions, and `d(a, b)`, the derivative of
+/// one name by another through the definitions; any other name is an error with a caret.
+pub fn read_claim(net: &mut Network, ast: &Expr, src: &str, src_name: &str) -> Result<Claim> {
+    let adjoints = claim_names(net, ast, src, src_name)?;
+    let (claimed, mut conditions) = {
+        let mut l = Lowerer::new(&mut net.store, src, src_name);
+        l.strict = true;
+        l.functions = net.functions.clone();
+        l.declared = net.declared.clone();
+        l.definitions = net.defs.iter().map(|d| (d.name, d.formula)).collect();
+        l.renames = net.renames.clone();
+        let id = l.expr(ast)?;
+        (id, std::mem::take(&mut l.conditions))
+    };
+    // Where the claim as written is defined: `2*x + log(-1-x^2)*0` is `2*x` only where it
+    // is defined, which is nowhere.
+    crate::expr::prune_conditions(&net.store, &[claimed], &mut conditions);
+    let wanted: Vec<Sym> = adjoints.iter().map(|a| a.1).collect();
+    let bw = net.backward_for(&wanted);
+    let mut expand: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
     let deltas: Vec<(Sym, Id)> = adjoints
         .iter()
         .map(|&(delta, of)| {
@@ -138,26 +172,82 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
         })
         .collect();
     expand.extend(deltas);
-    let claimed_x = net.store.substitute(claimed, &expand);
-    let claim_conditions: Vec<Condition> = claim_conditions
+    let expanded = net.store.substitute(claimed, &expand);
+    let conditions: Vec<Condition> = conditions
         .into_iter()
         .map(|c| Condition {
             node: net.store.substitute(c.node, &expand),
             ..c
         })
         .collect();
-    let same_formula = claimed == correct || claimed_x == correct_x;
-    let verdict = if same_formula && claim_conditions.is_empty() {
-        Verdict::Identical
-    } else {
-        compare(net, claimed_x, correct_x, &claim_conditions)
-    };
-    Ok(Check {
-        wrt: v,
+    Ok(Claim {
         claimed,
-        correct,
-        verdict,
+        expanded,
+        conditions,
     })
+}
+
+/// Whether two formulas read in the program's context are equal: the same node, or equal at
+/// the program's point and at random points (see [`check`]). When one side is a number (a
+/// numeric step, `= 24`), only the program's point is used.
+pub fn compare_claims(net: &mut Network, a: &Claim, b: &Claim) -> Verdict {
+    let numeric = |net: &Network, c: &Claim| net.store.as_num(c.expanded).is_some();
+    if a.expanded == b.expanded && a.conditions.is_empty() && b.conditions.is_empty() {
+        return Verdict::Identical;
+    }
+    if numeric(net, a) || numeric(net, b) {
+        return compare_at_point(net, a.expanded, b.expanded);
+    }
+    let mut conditions = a.conditions.clone();
+    conditions.extend(b.conditions.iter().cloned());
+    compare(net, a.expanded, b.expanded, &conditions)
+}
+
+/// Compares two formulas at the program's point only (a numeric step).
+fn compare_at_point(net: &mut Network, a: Id, b: Id) -> Verdict {
+    let point = net.point.clone();
+    let missing: Vec<String> = net
+        .store
+        .free_symbols(a)
+        .into_iter()
+        .chain(net.store.free_symbols(b))
+        .filter(|s| !point.contains_key(s))
+        .map(|s| net.name(s).to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Verdict::Undecided(format!(
+            "a number is compared at the program's point, which gives no value for {}",
+            missing.join(", ")
+        ));
+    }
+    match (
+        evaluate_guarded(&net.store, &[a], &[], &point, Mode::Auto(256)),
+        evaluate_guarded(&net.store, &[b], &[], &point, Mode::Auto(256)),
+    ) {
+        (Ok((va, _)), Ok((vb, _))) => {
+            if same(&va[0], &vb[0]) {
+                Verdict::AgreesAt {
+                    trials: 1,
+                    stand_ins: false,
+                }
+            } else {
+                let mut pt: Vec<(String, Rational)> = point
+                    .iter()
+                    .map(|(s, r)| (net.name(*s).to_string(), r.clone()))
+                    .collect();
+                pt.sort_by(|x, y| crate::expr::natural_cmp(&x.0, &y.0));
+                Verdict::Differs {
+                    point: pt,
+                    stand_ins: Vec::new(),
+                    claimed: va[0].clone(),
+                    correct: vb[0].clone(),
+                }
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            Verdict::Undecided(format!("{}", crate::eval::describe_error(&net.store, e)))
+        }
+    }
 }
 
 /// The name an adjoint's name stands for: `δ_a1` (or `delta_a1`) is `a1`'s.
@@ -170,7 +260,12 @@ fn adjoint_target(name: &str) -> Option<&str> {
 /// Checks that every name in the claim is the program's or an adjoint of one of its names;
 /// returns the adjoints used as `(δ_v, v)`. An unknown name is an error pointing at it, with
 /// the nearest name of the program (`hl` for `h1`, `ŷ` for `yhat`).
-fn claim_names(net: &mut Network, ast: &Expr, claim_src: &str) -> Result<Vec<(Sym, Sym)>> {
+fn claim_names(
+    net: &mut Network,
+    ast: &Expr,
+    claim_src: &str,
+    src_name: &str,
+) -> Result<Vec<(Sym, Sym)>> {
     let mut adjoints = Vec::new();
     for (name, span) in names_used(ast) {
         let known = |net: &Network, n: &str| net.lookup(n).filter(|s| net.knows(*s));
@@ -203,7 +298,7 @@ fn claim_names(net: &mut Network, ast: &Expr, claim_src: &str) -> Result<Vec<(Sy
             )
         });
         return Err(SourceError::new(
-            "<claim>",
+            src_name,
             claim_src,
             span.start,
             span.end,

@@ -77,6 +77,17 @@ pub enum Command {
         "  chainrule grad examples/hw7_relu.chain --form expanded --format latex\n"
     ))]
     Grad(GradArgs),
+    /// Grade a derivation: every `=` of every chain of equalities in a LaTeX solution.
+    #[command(after_help = concat!(
+        "Example:\n",
+        "  chainrule grade examples/hw7_relu.chain examples/hw7_solution.tex\n",
+        "\nEach chain a = b = c in display math ($$…$$, \\[…\\], align, aligned; `&= d` on the next\n",
+        "line continues it) is checked step by step: two formulas are equal when they agree as\n",
+        "functions of the program's inputs (exactly, at random points, unspecified functions\n",
+        "replaced by random polynomials); a number is checked at the program's point. The exit\n",
+        "code is 0 when grading ran, whatever the verdicts."
+    ))]
+    Grade(GradeArgs),
     /// The chain-rule derivation of one partial derivative, path by path.
     #[command(after_help = concat!(
         "Example:\n",
@@ -130,6 +141,16 @@ pub struct CheckArgs {
     /// The claimed formula for the derivative.
     #[arg(long, required = true, allow_hyphen_values = true)]
     pub claim: String,
+}
+
+/// `chainrule grade`
+#[derive(Args, Debug)]
+pub struct GradeArgs {
+    /// Program options.
+    #[command(flatten)]
+    pub program: ProgramArgs,
+    /// The solution: a LaTeX file (`-` reads standard input).
+    pub solution: String,
 }
 
 /// `chainrule fd`
@@ -329,8 +350,8 @@ pub struct EvalArgs {
 }
 
 /// The subcommands' names, for hints.
-const COMMANDS: [&str; 8] = [
-    "diff", "eval", "backprop", "grad", "explain", "fd", "sweep", "check",
+const COMMANDS: [&str; 9] = [
+    "diff", "eval", "backprop", "grad", "explain", "fd", "sweep", "check", "grade",
 ];
 
 /// Hints for command lines that clap would answer misleadingly, checked before clap parses

@@ -11,7 +11,7 @@ mod shaped;
 
 pub use args::{
     CheckArgs, Cli, Command, DiffArgs, EvalArgs, EvalOpts, ExplainArgs, FdArgs, FloatKind, Format,
-    GradArgs, GradForm, MeasureArg, ProgramArgs, ProgramOpts, SweepArgs, argument_hint,
+    GradArgs, GradForm, GradeArgs, MeasureArg, ProgramArgs, ProgramOpts, SweepArgs, argument_hint,
 };
 
 use crate::error::{Error, Request, Result};
@@ -20,7 +20,7 @@ use crate::expr::Store;
 use crate::report;
 use crate::syntax;
 use expr::{run_diff, run_eval};
-use program::{run_backprop, run_check, run_explain, run_fd, run_grad, run_sweep};
+use program::{run_backprop, run_check, run_explain, run_fd, run_grad, run_grade, run_sweep};
 use std::io::Read;
 
 /// What a command produced: text for stdout, and notes and warnings for stderr.
@@ -107,7 +107,8 @@ fn run_command(cli: Cli) -> Result<Output> {
                 | Command::Explain(ExplainArgs { program, .. })
                 | Command::Fd(FdArgs { program, .. })
                 | Command::Sweep(SweepArgs { program, .. })
-                | Command::Check(CheckArgs { program, .. }),
+                | Command::Check(CheckArgs { program, .. })
+                | Command::Grade(GradeArgs { program, .. }),
             ),
             _,
         ) => Some(program.file.clone()),
@@ -123,6 +124,7 @@ fn run_command(cli: Cli) -> Result<Output> {
         (Some(Command::Fd(a)), _) => run_fd(a),
         (Some(Command::Sweep(a)), _) => run_sweep(a),
         (Some(Command::Check(a)), _) => run_check(a),
+        (Some(Command::Grade(a)), _) => run_grade(a),
         (None, Some(file)) => run_backprop(ProgramArgs {
             file,
             opts: cli.opts,

@@ -4,9 +4,9 @@
 
 use super::shaped;
 use super::{
-    CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, MeasureArg, Output, ProgramArgs, SweepArgs,
-    cli_name, note_digits, numbers, parse_point, point_lookalikes, read_program, read_text_file,
-    style, text_or_json, warn_undefined_rows,
+    CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, GradeArgs, MeasureArg, Output, ProgramArgs,
+    SweepArgs, cli_name, note_digits, numbers, parse_point, point_lookalikes, read_program,
+    read_text_file, style, text_or_json, warn_undefined_rows,
 };
 use crate::error::{Error, Result, TooLarge};
 use crate::eval::Point;
@@ -263,6 +263,17 @@ pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
     out.stdout = report::check(&mut net, &c, &a.claim, style(a.program.opts.eval.format));
     // A wrong (or undecided) claim exits 1, so that scripts can test it.
     out.exit = u8::from(!c.agrees());
+    Ok(out)
+}
+
+pub(super) fn run_grade(a: GradeArgs) -> Result<Output> {
+    let Loaded {
+        mut net, mut out, ..
+    } = load_network(&a.program)?;
+    let fmt = text_or_json(a.program.opts.eval.format, "grade")?;
+    let (tex, tex_name) = read_program(&a.solution)?;
+    let chains = crate::check::grade(&mut net, &tex, &tex_name);
+    out.stdout = report::grade(&chains, &net.source.1, &tex_name, fmt);
     Ok(out)
 }
 

@@ -3,6 +3,7 @@
 //! those trees into the expression store.
 
 pub mod ast;
+mod chains;
 mod literal;
 mod lower;
 mod lower_matrix;
@@ -10,6 +11,7 @@ mod names;
 mod number;
 mod parser;
 
+pub use chains::{Chain, Side, chains};
 pub use literal::{Literal, parse_value_literal, split_top_level};
 pub(crate) use lower::{Lowerer, SQRT, edit_distance, suggest};
 pub use lower::{

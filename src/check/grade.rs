@@ -1,0 +1,135 @@
+//! Grading a derivation: every `=` of every chain of equalities in a student's solution is a
+//! claim that two formulas are equal as functions of the program's inputs (or, for a number,
+//! equal at the program's point). Each step is judged on its own, and a step that is right
+//! but whose sides differ from the chain's first side is marked as carrying an earlier
+//! mistake.
+
+use super::{Claim, Verdict, compare_claims, read_claim};
+use crate::error::Error;
+use crate::network::Network;
+use crate::syntax::{self, Chain};
+
+/// One side of a chain, read or not.
+#[derive(Debug)]
+pub struct GradedSide {
+    /// The side as written.
+    pub text: String,
+    /// The line of the file it starts on (from 1).
+    pub line: usize,
+    /// The formula, or why it could not be read.
+    pub read: Result<Claim, Error>,
+}
+
+/// The verdict on one `=`.
+#[derive(Debug)]
+pub enum StepVerdict {
+    /// The two sides are equal.
+    Right(Verdict),
+    /// The two sides differ (the verdict has the counterexample).
+    Wrong(Verdict),
+    /// A side could not be read, or no point decided.
+    Unreadable(String),
+}
+
+/// One step `sides[k] = sides[k + 1]`.
+#[derive(Debug)]
+pub struct GradedStep {
+    /// The verdict.
+    pub verdict: StepVerdict,
+    /// Right, but the right side is not equal to the chain's first side: it carries a mistake
+    /// made in an earlier step.
+    pub inherits: bool,
+}
+
+/// A graded chain.
+#[derive(Debug)]
+pub struct GradedChain {
+    /// Its sides.
+    pub sides: Vec<GradedSide>,
+    /// Its steps: one per `=`.
+    pub steps: Vec<GradedStep>,
+}
+
+impl GradedChain {
+    /// The first wrong step, if any.
+    pub fn first_wrong(&self) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| matches!(s.verdict, StepVerdict::Wrong(_)))
+    }
+}
+
+fn line_of(tex: &str, offset: usize) -> usize {
+    tex[..offset.min(tex.len())].matches('\n').count() + 1
+}
+
+fn equal(v: &Verdict) -> bool {
+    matches!(v, Verdict::Identical | Verdict::AgreesAt { .. })
+}
+
+/// Grades every chain of equalities of the LaTeX solution `tex` (named `tex_name`) against
+/// the program.
+pub fn grade(net: &mut Network, tex: &str, tex_name: &str) -> Vec<GradedChain> {
+    syntax::chains(tex)
+        .into_iter()
+        .map(|chain| grade_chain(net, tex, tex_name, &chain))
+        .collect()
+}
+
+fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> GradedChain {
+    let sides: Vec<GradedSide> = chain
+        .iter()
+        .map(|side| {
+            let line = line_of(tex, side.offset);
+            let name = format!("{tex_name}:{line}");
+            let read = syntax::parse_expr(&side.text, &name)
+                .and_then(|ast| read_claim(net, &ast, &side.text, &name));
+            GradedSide {
+                text: side.text.clone(),
+                line,
+                read,
+            }
+        })
+        .collect();
+    let mut steps = Vec::new();
+    let mut earlier_mistake = false;
+    for k in 0..sides.len() - 1 {
+        let (a, b) = (&sides[k].read, &sides[k + 1].read);
+        let step = match (a, b) {
+            (Ok(a), Ok(b)) => {
+                let v = compare_claims(net, a, b);
+                match v {
+                    Verdict::Undecided(why) => GradedStep {
+                        verdict: StepVerdict::Unreadable(why),
+                        inherits: false,
+                    },
+                    v if equal(&v) => {
+                        // Right, but is it still the chain's first side?
+                        let inherits = earlier_mistake
+                            && match &sides[0].read {
+                                Ok(first) => !equal(&compare_claims(net, first, b)),
+                                Err(_) => false,
+                            };
+                        GradedStep {
+                            verdict: StepVerdict::Right(v),
+                            inherits,
+                        }
+                    }
+                    v => {
+                        earlier_mistake = true;
+                        GradedStep {
+                            verdict: StepVerdict::Wrong(v),
+                            inherits: false,
+                        }
+                    }
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => GradedStep {
+                verdict: StepVerdict::Unreadable(format!("{e}")),
+                inherits: false,
+            },
+        };
+        steps.push(step);
+    }
+    GradedChain { sides, steps }
+}

@@ -1,0 +1,212 @@
+//! The chains of equalities in a LaTeX solution: `a = b = c` on a line, continued on the next
+//! lines of an `aligned` (or `align`) environment by `&= d`. Each side keeps its place in the
+//! file, so that a side that does not read gets a caret where it is.
+
+/// One side of a chain: its text and where it starts (a byte offset into the file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Side {
+    /// The LaTeX of the side, trimmed.
+    pub text: String,
+    /// Where it starts in the file.
+    pub offset: usize,
+}
+
+/// A chain `s0 = s1 = … = sn`: at least two sides.
+pub type Chain = Vec<Side>;
+
+/// The display-math blocks of `tex`: `$$…$$`, `\[…\]`, and the `align`, `align*`, `aligned`,
+/// `equation`, `equation*`, `gather` environments (an `aligned` inside `$$` is read once), each
+/// as (start offset, body).
+fn blocks(tex: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let b = tex.as_bytes();
+    while i < b.len() {
+        let rest = &tex[i..];
+        let (open, close): (&str, &str) = if rest.starts_with("$$") {
+            ("$$", "$$")
+        } else if rest.starts_with("\\[") {
+            ("\\[", "\\]")
+        } else if let Some(env) = [
+            "align*",
+            "align",
+            "equation*",
+            "equation",
+            "gather*",
+            "gather",
+        ]
+        .iter()
+        .find(|e| rest.starts_with(&format!("\\begin{{{e}}}")))
+        {
+            let open = format!("\\begin{{{env}}}");
+            let close = format!("\\end{{{env}}}");
+            let start = i + open.len();
+            match tex[start..].find(&close) {
+                Some(end) => {
+                    out.push((start, &tex[start..start + end]));
+                    i = start + end + close.len();
+                }
+                None => i = start,
+            }
+            continue;
+        } else if rest.starts_with('%') {
+            // A comment runs to the end of its line.
+            i += rest.find('\n').unwrap_or(rest.len());
+            continue;
+        } else {
+            i += rest.chars().next().map_or(1, char::len_utf8);
+            continue;
+        };
+        let start = i + open.len();
+        match tex[start..].find(close) {
+            Some(end) => {
+                out.push((start, &tex[start..start + end]));
+                i = start + end + close.len();
+            }
+            None => i = start,
+        }
+    }
+    out
+}
+
+/// Splits `s` at top-level occurrences of `sep` (outside `{}`, `()`, `[]`), with offsets.
+fn split_top<'a>(s: &'a str, sep: &str) -> Vec<(usize, &'a str)> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut last = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let rest = &s[i..];
+        let c = rest.chars().next().expect("in bounds");
+        if c == '\\' && !rest.starts_with(sep) {
+            // A command; the set braces `\{ … \}` nest as groups do.
+            let next = rest[1..].chars().next();
+            match next {
+                Some('{') => depth += 1,
+                Some('}') => depth -= 1,
+                _ => {}
+            }
+            i += 1 + next.map_or(0, char::len_utf8);
+            continue;
+        }
+        match c {
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 && rest.starts_with(sep) {
+            out.push((last, &s[last..i]));
+            i += sep.len();
+            last = i;
+            continue;
+        }
+        i += c.len_utf8();
+    }
+    out.push((last, &s[last..]));
+    out
+}
+
+fn strip_environment_markers(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with("\\begin{") || t.starts_with("\\end{")
+}
+
+/// The chains of equalities of a LaTeX solution, in reading order. A line (`\\`-separated, in
+/// a block) whose text before its first `=` is empty or only `&` continues the chain above it.
+pub fn chains(tex: &str) -> Vec<Chain> {
+    let mut out: Vec<Chain> = Vec::new();
+    for (start, body) in blocks(tex) {
+        // `\begin{aligned}` inside `$$`: its markers are not sides.
+        let body_clean_offsets = split_top(body, "\\\\");
+        let mut current: Option<Chain> = None;
+        for (line_off, line) in body_clean_offsets {
+            let mut line_off = line_off;
+            let mut line = line;
+            for marker in [
+                "\\begin{aligned}",
+                "\\end{aligned}",
+                "\\begin{split}",
+                "\\end{split}",
+            ] {
+                if let Some(p) = line.find(marker) {
+                    if p == line.len() - line.trim_start().len() {
+                        line_off += p + marker.len();
+                        line = &line[p + marker.len()..];
+                    } else if let Some(q) = line.rfind(marker) {
+                        line = &line[..q];
+                    }
+                }
+            }
+            if strip_environment_markers(line) {
+                continue;
+            }
+            let parts = split_top(line, "=");
+            let sides: Vec<Side> = parts
+                .iter()
+                .map(|(o, t)| {
+                    let lead = t.len()
+                        - t.trim_start_matches(|c: char| c.is_whitespace() || c == '&')
+                            .len();
+                    let text = t.trim_matches(|c: char| {
+                        c.is_whitespace() || c == '&' || c == ',' || c == '.'
+                    });
+                    Side {
+                        text: text.to_string(),
+                        offset: start + line_off + o + lead,
+                    }
+                })
+                .collect();
+            if sides.len() < 2 {
+                continue;
+            }
+            if sides[0].text.is_empty() {
+                // `&= …` continues the chain above.
+                if let Some(c) = current.as_mut() {
+                    c.extend(sides.into_iter().skip(1));
+                    continue;
+                }
+                continue;
+            }
+            if let Some(c) = current.take() {
+                out.push(c);
+            }
+            current = Some(sides);
+        }
+        if let Some(c) = current.take() {
+            out.push(c);
+        }
+    }
+    out.retain(|c| c.len() >= 2 && c.iter().all(|s| !s.text.is_empty()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(c: &Chain) -> Vec<&str> {
+        c.iter().map(|s| s.text.as_str()).collect()
+    }
+
+    #[test]
+    fn lines_and_continuations() {
+        let tex = "Intro $x$.\n$$\\begin{aligned}a &= b = c \\\\ &= d \\\\ e &= f\\end{aligned}$$\nand \\[ g = \\frac{h}{2} \\]";
+        let cs = chains(tex);
+        assert_eq!(cs.len(), 3);
+        assert_eq!(texts(&cs[0]), ["a", "b", "c", "d"]);
+        assert_eq!(texts(&cs[1]), ["e", "f"]);
+        assert_eq!(texts(&cs[2]), ["g", "\\frac{h}{2}"]);
+        for c in &cs {
+            for s in c {
+                assert_eq!(&tex[s.offset..s.offset + s.text.len()], s.text);
+            }
+        }
+    }
+
+    #[test]
+    fn equals_inside_braces_do_not_split() {
+        let cs = chains("$$ \\mathbb{1}\\{z = 0\\} = 0 $$");
+        assert_eq!(cs.len(), 1);
+        assert_eq!(cs[0].len(), 2);
+    }
+}
