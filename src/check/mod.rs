@@ -269,7 +269,11 @@ fn claim_names(
     let mut adjoints = Vec::new();
     for (name, span) in names_used(ast) {
         let known = |net: &Network, n: &str| net.lookup(n).filter(|s| net.knows(*s));
-        if known(net, &name).is_some() {
+        // A function of the program (as in `d(ℓ, ŷ)`, the partial of ℓ by its parameter ŷ).
+        if known(net, &name).is_some()
+            || net.functions.contains_key(&name)
+            || net.declared.contains_key(&name)
+        {
             continue;
         }
         if let Some(of) = adjoint_target(&name).and_then(|t| known(net, t)) {

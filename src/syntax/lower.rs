@@ -641,6 +641,19 @@ impl<'a> Lowerer<'a> {
             .into())
     }
 
+    /// The parameter names of a function of the program (defined or declared), by name.
+    fn parameter_names(&self, f: &str) -> Option<Vec<String>> {
+        if let Some(params) = self.declared.get(f) {
+            return Some(params.clone());
+        }
+        self.functions.get(f).map(|u| {
+            u.params
+                .iter()
+                .map(|p| self.store.name(*p).to_string())
+                .collect()
+        })
+    }
+
     fn derivative_call(&mut self, c: &Call, span: Span) -> Result<Id> {
         if !(2..=3).contains(&c.args.len()) {
             return Err(self
@@ -691,6 +704,39 @@ impl<'a> Lowerer<'a> {
                     "here",
                 )
                 .into());
+        }
+        // `d(ℓ, ŷ)`, the homework's ∂ℓ/∂ŷ: the partial of a function by its parameter named
+        // ŷ, at its parameters (`∂_2 ℓ(y, ŷ)` for `ℓ(y, ŷ)`).
+        if let ExprKind::Name(f) = &c.args[0].kind
+            && let Some(params) = self.parameter_names(f)
+        {
+            let wrt = self.store.name(var).to_string();
+            let Some(slot) = params.iter().position(|p| *p == wrt) else {
+                return Err(self
+                    .error(
+                        c.args[1].span,
+                        format!(
+                            "`{wrt}` is not a parameter of `{f}` (its parameters: {})",
+                            params.join(", ")
+                        ),
+                        "not a parameter",
+                    )
+                    .into());
+            };
+            let call = Call {
+                name: f.clone(),
+                name_span: c.args[0].span,
+                primes: 0,
+                partials: vec![slot as u32 + 1; order as usize],
+                args: params
+                    .iter()
+                    .map(|p| Expr {
+                        kind: ExprKind::Name(p.clone()),
+                        span: c.args[0].span,
+                    })
+                    .collect(),
+            };
+            return self.call(&call, span);
         }
         let e = self.expr(&c.args[0])?;
         // A derivative is defined where its function is.

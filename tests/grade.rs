@@ -1,0 +1,112 @@
+//! `chainrule grade`: every `=` of a derivation, step by step.
+
+mod common;
+
+fn grade_json(program: &str, tex: &str) -> serde_json::Value {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = common::scratch_dir(&format!("grade{n}"), &[("solution.tex", tex)]);
+    let path = dir.join("solution.tex");
+    let (code, out, err) =
+        common::chainrule(&["grade", program, path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+fn verdicts(j: &serde_json::Value, chain: usize) -> Vec<(String, bool)> {
+    j["chains"][chain]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["verdict"].as_str().unwrap().to_string(),
+                s["inherits_earlier_mistake"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_homework_mistakes_are_found_step_by_step() {
+    // The homework's Q1 derivation, in chainrule's syntax: x2 counted twice for ∂z3/∂w3, and
+    // the last step right only as a rewriting of the wrong one.
+    let tex = r"
+$$\begin{aligned}d(E, w3) &= d(E, ŷ) * d(ŷ, w3) = d(ℓ, ŷ)*d(ŷ, z3)*d(z3, w3) = d(ℓ, ŷ)*x2*x2 = d(ℓ, ŷ)*x2^2 \\
+d(E, w1) &= d(E, ŷ)*w3*d(x2, z2)*w2*d(x1, z1)*x \\
+&= 2*(ŷ - y)*w3*step(z2)*w2*step(z1)*x = 24 \\
+d(E, w2) &= 2*(ŷ - y)*w3*x1 = 24
+\end{aligned}$$";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let chains = j["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 3, "{j}");
+    let right = |s: &str| (s.to_string(), false);
+    assert_eq!(
+        verdicts(&j, 0),
+        [
+            right("right"),
+            right("right"),
+            right("wrong"),
+            ("right".to_string(), true)
+        ]
+    );
+    // The wrong step's counterexample is at the homework's point: 16 against 64.
+    let detail = j["chains"][0]["steps"][2]["detail"].as_str().unwrap();
+    assert!(detail.contains("16") && detail.contains("64"), "{detail}");
+    assert_eq!(
+        verdicts(&j, 1),
+        [right("right"), right("right"), right("right")]
+    );
+    // ∂E/∂w2 without σ'(z2): right in value at the point (24), not as a formula.
+    assert_eq!(verdicts(&j, 2), [right("wrong"), right("right")]);
+}
+
+#[test]
+fn a_correct_solution_grades_all_right() {
+    let tex = r"\[ d(E, w3) = d(ℓ, ŷ)*x2 = 2*(ŷ - y)*x2 = 16 \]
+\begin{align}
+d(E, w2) &= d(ℓ, ŷ)*w3*step(z2)*x1 \\
+         &= 24
+\end{align}";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    assert_eq!(j["chains"].as_array().unwrap().len(), 2, "{j}");
+    for k in 0..2 {
+        for (v, inherits) in verdicts(&j, k) {
+            assert_eq!((v.as_str(), inherits), ("right", false), "{j}");
+        }
+    }
+}
+
+#[test]
+fn a_side_that_does_not_read_is_not_graded_and_nothing_panics() {
+    let j = grade_json("examples/hw7_relu.chain", "$$ d(E, w3) = x2 * (( $$");
+    assert_eq!(verdicts(&j, 0)[0].0, "unreadable", "{j}");
+    let j = grade_json("examples/hw7_relu.chain", "$$ d(E, w3) = q*x2 $$");
+    let detail = j["chains"][0]["steps"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("not a name of the program"), "{detail}");
+}
+
+#[test]
+fn the_partial_of_a_function_by_its_parameter() {
+    // d(ℓ, ŷ) is ∂_2 ℓ(y, ŷ): for the abstract ℓ, the same formula as the chain rule's.
+    let (code, out, _) = common::chainrule(&[
+        "check",
+        "examples/hw7_abstract.chain",
+        "--wrt",
+        "w3",
+        "--claim",
+        "d(ℓ, ŷ)*x2",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("same formula"), "{out}");
+    let (code, _, err) = common::chainrule(&[
+        "check",
+        "examples/hw7_abstract.chain",
+        "--wrt",
+        "w3",
+        "--claim",
+        "d(ℓ, z3)*x2",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a parameter of `ℓ`"), "{err}");
+}
