@@ -242,3 +242,43 @@ fn agreement_where_both_are_zero_does_not_make_a_wrong_claim_right() {
     assert_eq!(j["agrees"], true, "{j}");
     assert_eq!(code, 0);
 }
+
+/// Issue 13: a wrong claim says what is wrong when it is one simple thing.
+#[test]
+fn a_wrong_claim_says_what_is_wrong() {
+    let verdict = |file: &str, wrt: &str, claim: &str| -> String {
+        let (j, code) = check_code(file, wrt, claim);
+        assert_eq!(code, 1, "{j}");
+        j["verdict"].as_str().unwrap().to_string()
+    };
+    let v = verdict("examples/hw7_abstract.chain", "w3", "∂_2 ℓ(y, ŷ) · x2 · x2");
+    assert!(
+        v.ends_with("In short: yours has the extra factor x2."),
+        "{v}"
+    );
+    let v = verdict(
+        "examples/hw7_abstract.chain",
+        "w2",
+        "∂_2 ℓ(y, ŷ) · w3 · σ'(x2) · x1",
+    );
+    assert!(
+        v.ends_with("In short: yours has σ'(x2) where the chain rule has σ'(z2)."),
+        "{v}"
+    );
+    let v = verdict(
+        "examples/hw7_relu.chain",
+        "w1",
+        "-2*(y - ŷ)*w3*w2*step(z1)*x",
+    );
+    assert!(
+        v.ends_with("In short: yours lacks the factor step(z2)."),
+        "{v}"
+    );
+    let v = verdict("examples/hw7_relu.chain", "w3", "2*(y - ŷ)*x2");
+    assert!(v.ends_with("In short: yours has the opposite sign."), "{v}");
+    let v = verdict("examples/hw7_relu.chain", "w3", "4*(ŷ - y)*x2");
+    assert!(
+        v.ends_with("In short: yours is 2 times the chain rule's."),
+        "{v}"
+    );
+}

@@ -39,6 +39,8 @@ pub struct GradedStep {
     /// Right, but the right side is not equal to the chain's first side: it carries a mistake
     /// made in an earlier step.
     pub inherits: bool,
+    /// For a wrong step, what is wrong when it is one simple thing (a sign, a factor, a name).
+    pub hint: Option<String>,
 }
 
 /// A graded chain.
@@ -102,6 +104,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                     Verdict::Undecided(why) => GradedStep {
                         verdict: StepVerdict::Unreadable(why),
                         inherits: false,
+                        hint: None,
                     },
                     v if equal(&v) => {
                         // Right, but is it still the chain's first side?
@@ -113,13 +116,30 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                         GradedStep {
                             verdict: StepVerdict::Right(v),
                             inherits,
+                            hint: None,
                         }
                     }
                     v => {
                         earlier_mistake = true;
+                        let numeric = net.store.as_num(a.expanded).is_some()
+                            || net.store.as_num(b.expanded).is_some();
+                        let hint = if numeric {
+                            None
+                        } else {
+                            super::hint::difference(
+                                net,
+                                b.claimed,
+                                b.expanded,
+                                a.claimed,
+                                a.expanded,
+                                "the left side",
+                            )
+                            .map(|(t, _)| t)
+                        };
                         GradedStep {
                             verdict: StepVerdict::Wrong(v),
                             inherits: false,
+                            hint,
                         }
                     }
                 }
@@ -127,6 +147,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
             (Err(e), _) | (_, Err(e)) => GradedStep {
                 verdict: StepVerdict::Unreadable(format!("{e}")),
                 inherits: false,
+                hint: None,
             },
         };
         steps.push(step);

@@ -9,6 +9,7 @@
 //! difference found is certain; an agreement found numerically is said to be numerical.
 
 mod grade;
+mod hint;
 mod shaped;
 
 pub use grade::{GradedChain, GradedSide, GradedStep, StepVerdict, grade};
@@ -63,6 +64,9 @@ pub struct Check {
     pub correct: Id,
     /// The verdict.
     pub verdict: Verdict,
+    /// What is wrong, when it is one simple thing (a sign, a factor, a name), as text and
+    /// as LaTeX.
+    pub hint: Option<(String, String)>,
 }
 
 /// A small deterministic generator (xorshift), so checks and their output are reproducible.
@@ -123,11 +127,23 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
     } else {
         compare(net, claim.expanded, correct_x, &claim.conditions)
     };
+    let hint = match verdict {
+        Verdict::Differs { .. } => hint::difference(
+            net,
+            claim.claimed,
+            claim.expanded,
+            correct,
+            correct_x,
+            "the chain rule",
+        ),
+        _ => None,
+    };
     Ok(Check {
         wrt: v,
         claimed: claim.claimed,
         correct,
         verdict,
+        hint,
     })
 }
 

@@ -14,7 +14,12 @@ pub fn check(net: &mut Network, c: &Check, claim_src: &str, style: Style) -> Str
     let lhs_latex = partial_latex(net, c.wrt);
     let (chain, chain_latex) = chain_form(net, c.wrt)
         .unwrap_or_else(|| (text(&net.store, c.correct), latex(&net.store, c.correct)));
-    let (verdict, verdict_latex) = verdict(c, &lhs, &lhs_latex);
+    let (mut verdict, mut verdict_latex) = verdict(c, &lhs, &lhs_latex);
+    if let Some((h, h_latex)) = &c.hint {
+        // "✗ Not the same: …." then what is wrong, when it is one simple thing.
+        verdict = format!("{verdict} In short: {h}.");
+        verdict_latex = format!("{verdict_latex} \\\\ \\text{{In short: }} {h_latex}");
+    }
     match style {
         Style::Json => json_text(&CheckJson {
             program: &net.source.1,

@@ -67,7 +67,15 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
             .enumerate()
             .map(|(k, s)| match &s.verdict {
                 StepVerdict::Right(v) => (k, "right", counterexample(v), s.inherits),
-                StepVerdict::Wrong(v) => (k, "wrong", counterexample(v), false),
+                StepVerdict::Wrong(v) => (
+                    k,
+                    "wrong",
+                    match &s.hint {
+                        Some(h) => format!("{h}; {}", counterexample(v)),
+                        None => counterexample(v),
+                    },
+                    false,
+                ),
                 StepVerdict::Unreadable(why) => (k, "unreadable", why.clone(), false),
             })
             .collect()
