@@ -110,3 +110,31 @@ fn the_partial_of_a_function_by_its_parameter() {
     assert_eq!(code, 2);
     assert!(err.contains("not a parameter of `ℓ`"), "{err}");
 }
+
+#[test]
+fn partial_derivatives_of_names_read_as_textbooks_write_them() {
+    // ∂a/∂b in chainrule's syntax is d(a, b): through the definitions; ∂ℓ/∂ŷ the partial of ℓ
+    // by its parameter ŷ.
+    for (file, wrt, claim) in [
+        ("examples/hw7_relu.chain", "w3", "∂E/∂ŷ · ∂ŷ/∂z3 · ∂z3/∂w3"),
+        ("examples/hw7_abstract.chain", "w3", "∂ℓ/∂ŷ · x2"),
+        (
+            "examples/hw7_abstract.chain",
+            "w1",
+            "∂ℓ/∂ŷ · w3 · ∂x2/∂z2 · w2 · ∂x1/∂z1 · x",
+        ),
+    ] {
+        let (code, out, err) = common::chainrule(&["check", file, "--wrt", wrt, "--claim", claim]);
+        assert_eq!(code, 0, "{claim}: {out}{err}");
+    }
+    let (code, out, _) = common::chainrule(&[
+        "check",
+        "examples/hw7_abstract.chain",
+        "--wrt",
+        "w3",
+        "--claim",
+        "∂ℓ/∂ŷ · ∂z3/∂w3 · x2",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("extra factor x2"), "{out}");
+}

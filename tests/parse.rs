@@ -569,7 +569,7 @@ fn bad_expressions() {
         ("partial_without_call", "∂_2 ℓ"),
         ("partial_slot_zero", "∂_0 ℓ(y, ŷ)"),
         ("partial_slot_too_big", "∂_3 ℓ(y, ŷ)"),
-        ("partial_without_slot", "∂ℓ/∂y"),
+        ("partial_without_slot", "∂/∂y"),
         ("partial_without_name", "∂_1 (x)"),
         ("subscript_digit", "w₁ * x"),
         ("empty_brackets", "[]"),

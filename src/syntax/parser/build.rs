@@ -226,6 +226,30 @@ impl Builder<'_> {
                     grouped: false,
                 })
             }
+            Rule::partial_frac => {
+                // `∂a/∂b` is `d(a, b)`.
+                let args: Vec<Expr> = pair
+                    .into_inner()
+                    .map(|n| Expr {
+                        kind: ExprKind::Name(name_text(n.as_str())),
+                        span: span_of(&n),
+                    })
+                    .collect();
+                Ok(Operand {
+                    expr: Expr {
+                        kind: ExprKind::Call(Call {
+                            name: "d".to_string(),
+                            name_span: span,
+                            primes: 0,
+                            partials: Vec::new(),
+                            args,
+                        }),
+                        span,
+                    },
+                    outer: span,
+                    grouped: false,
+                })
+            }
             _ => {
                 let expr = self.apply_of_pair(pair)?;
                 Ok(Operand {

@@ -364,16 +364,23 @@ pub(super) fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan>
                     end = partial;
                     Some(Tok::Partial)
                 }
+                // `∂z3/∂w3`: a name's derivative by another (the grammar's partial_frac).
+                None if char_at(src, end).is_some_and(is_name_start) => {
+                    while let Some(next) = char_at(src, end).filter(|&n| is_name_continue(n)) {
+                        end += next.len_utf8();
+                    }
+                    Some(Tok::Name)
+                }
                 None => {
                     let error = builder
                         .error(
                             start,
                             end,
-                            "`∂` must be followed by `_` and an argument number",
-                            "a partial derivative names its argument by number",
+                            "`∂` must be followed by `_` and an argument number, or by a name",
+                            "a partial derivative names its argument by number, or a name",
                         )
                         .with_help(
-                            "write `∂_2 ℓ(y, ŷ)` for the derivative of ℓ by its second argument",
+                            "write `∂_2 ℓ(y, ŷ)` for the derivative of ℓ by its second argument, or `∂z3/∂w3` for the derivative of z3 by w3",
                         );
                     lexical.get_or_insert((start, error));
                     None
