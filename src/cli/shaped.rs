@@ -77,6 +77,10 @@ pub(super) fn load_if_shaped(
                 (d, t)
             }
         };
+        if let Some((msg, help)) = network::misfit(&net.store, &n, &d) {
+            let help = help.map(|h| format!("; {h}")).unwrap_or_default();
+            return Err(Error::Usage(format!("--at {n}={text}: {msg}{help}")));
+        }
         extra.push((n, d, text));
     }
     let point = net.point_with(&extra);
