@@ -227,8 +227,15 @@ pub fn shaped_backprop(
                         text_row(&mut s, &name, &matrix::text(&net.store, e[k]), v)
                     }
                     (Some(ShapedForm::Both), Some(e)) => {
-                        text_row(&mut s, &name, &matrix::text(&net.store, a.formula), None);
-                        text_row(&mut s, &name, &matrix::text(&net.store, e[k]), v);
+                        let (local, full) = (
+                            matrix::text(&net.store, a.formula),
+                            matrix::text(&net.store, e[k]),
+                        );
+                        // The same formula twice (no intermediate in it) is printed once.
+                        if local != full {
+                            text_row(&mut s, &name, &local, None);
+                        }
+                        text_row(&mut s, &name, &full, v);
                     }
                     _ => text_row(&mut s, &name, &matrix::text(&net.store, a.formula), v),
                 }
@@ -275,6 +282,17 @@ pub fn shaped_backprop(
             for (k, a) in params.iter().enumerate() {
                 let f = match (&expanded, form) {
                     (Some(e), Some(ShapedForm::Expanded)) => matrix::latex(&net.store, e[k]),
+                    (Some(e), Some(ShapedForm::Both)) => {
+                        let (local, full) = (
+                            matrix::latex(&net.store, a.formula),
+                            matrix::latex(&net.store, e[k]),
+                        );
+                        if local == full {
+                            full
+                        } else {
+                            format!("{local} \\\\\n  &= {full}")
+                        }
+                    }
                     _ => matrix::latex(&net.store, a.formula),
                 };
                 row(
