@@ -328,3 +328,19 @@ fn diff_json_contract_with_matrix_values() {
         "{out}"
     );
 }
+
+/// `fd` of the Q2 network, entry by entry, next to the gradient; a gradient entry that is
+/// −8·0 in f64 prints as 0, not `-0`.
+#[test]
+fn fd_of_the_matrix_network_agrees_entry_by_entry() {
+    let out = ok(&["fd", "examples/hw7_matrix.chain"]);
+    assert!(out.contains("W3[1,2]  -40"), "{out}");
+    assert!(!out.contains(" -0 "), "{out}");
+    let j = json(&["fd", "examples/hw7_matrix.chain", "--format", "json"]);
+    let rows = j.as_array().unwrap();
+    assert_eq!(rows.len(), 12 + 8 + 2);
+    for r in rows {
+        let (g, c) = (common::num(&r["gradient"]), common::num(&r["central"]));
+        assert!((g - c).abs() < 1e-9, "{r}");
+    }
+}
