@@ -316,6 +316,20 @@ const CASES: &[Case] = &[
         &["explain", "matrix.chain", "--wrt", "W"],
     ),
     case("sweep_matrix_program", USAGE, &["sweep", "matrix.chain"]),
+    case(
+        "check_matrix_program_in_latex",
+        USAGE,
+        &[
+            "check",
+            "matrix.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            "-2*(y - yhat)*x'",
+            "--format",
+            "latex",
+        ],
+    ),
     // ── vectors and matrices: programs ──
     case(
         "value_does_not_fit_declaration",

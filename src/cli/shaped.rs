@@ -140,6 +140,12 @@ pub(super) fn check(
     point: WrittenPoint,
     mut out: Output,
 ) -> Result<Output> {
+    if a.program.opts.eval.format == super::Format::Latex {
+        return Err(Error::Usage(
+            "`check` of a program with vectors and matrices prints text or JSON, not yet LaTeX"
+                .into(),
+        ));
+    }
     net.point = point;
     let wrt = syntax::normalize_name(&a.wrt);
     let c = crate::check::check_shaped(&mut net, &wrt, &a.claim)?;
