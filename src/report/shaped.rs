@@ -249,12 +249,12 @@ pub fn shaped_backprop(
         }
         Style::Latex => {
             let mut s = String::new();
-            let row = |s: &mut String, name: String, f: String, v: Option<&MatValue>| match v {
-                Some(v) => s.push_str(&format!(
-                    "{name} &= {f} = {} \\\\\n",
-                    value_latex(v, digits)
-                )),
-                None => s.push_str(&format!("{name} &= {f} \\\\\n")),
+            let row = |s: &mut String, name: String, f: String, v: Option<&MatValue>| {
+                // A value that is the formula itself (`δ_E = 1`) is not repeated.
+                match v.map(|v| value_latex(v, digits)).filter(|v| *v != f) {
+                    Some(v) => s.push_str(&format!("{name} &= {f} = {v} \\\\\n")),
+                    None => s.push_str(&format!("{name} &= {f} \\\\\n")),
+                }
             };
             if show_passes {
                 s.push_str("% Forward pass\n\\begin{aligned}\n");
