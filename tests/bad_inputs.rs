@@ -95,7 +95,23 @@ const FILES: &[(&str, &[u8])] = &[
     ),
     ("mxn.chain", b"W: mxn\nE = W\n"),
     ("at_vector.chain", b"E = x^2\nat x = [1, 2]\n"),
-    ("transpose.chain", b"E = x'*x\nat x = 2\n"),
+    ("caret_t.chain", b"# W^T is a transpose\nE = 2^T*w\nat T = 3, w = 1\n"),
+    (
+        "value_shape.chain",
+        b"x: 3\nW: 2x3\nE = sum(W*x)\nat x = [1, 2], W = [[1, 2, 3], [4, 5, 6]]\n",
+    ),
+    (
+        "declared_formula.chain",
+        b"x: 3\nW: 2x3\nh: 3\nh = W*x\nE = sum(h)\nat x = [1, 2, 3], W = [[1, 2, 3], [4, 5, 6]]\n",
+    ),
+    (
+        "vector_output.chain",
+        b"x: 3\nW: 2x3\nh = W*x\nat x = [1, 2, 3], W = [[1, 2, 3], [4, 5, 6]]\nwrt W\n",
+    ),
+    (
+        "matrix.chain",
+        b"x: 3\nW: 1x3\nyhat = W*x\nE = (y - yhat)^2\nat x = [1, 2, 3], W = [[1, 0, -1]], y = 2\nwrt W\n",
+    ),
     (
         "rebound.chain",
         b"c = a*b\nc = c + 1\nE = c^2\nat a = 1, b = 2\n",
@@ -152,49 +168,14 @@ const CASES: &[Case] = &[
         &["ok.chain", "--at", "δ_z=10"],
     ),
     case("power_of_function", USAGE, &["eval", "tanh^2(a1)"]),
-    // ── vector and matrix syntax, refused by the scalar commands ──
-    case(
-        "transpose_of_scalar",
-        USAGE,
-        &["eval", "x'*x", "--at", "x=2"],
-    ),
-    case(
-        "transpose_of_call",
-        USAGE,
-        &["diff", "sigmoid(w*x)'", "--wrt", "w"],
-    ),
-    case(
-        "caret_t_is_a_transpose",
-        USAGE,
-        &["diff", "e^T", "--wrt", "T"],
-    ),
+    // ── vector and matrix syntax, still wrong ──
     case("derivative_without_argument", USAGE, &["eval", "exp'"]),
-    case("elementwise_product_of_scalars", USAGE, &["eval", "x .* y"]),
-    case("hadamard_of_scalars", USAGE, &["eval", "x ⊙ y"]),
-    case(
-        "elementwise_division_of_scalars",
-        USAGE,
-        &["eval", "x ./ y"],
-    ),
-    case(
-        "elementwise_power_of_scalar",
-        USAGE,
-        &["diff", "x.^2", "--wrt", "x"],
-    ),
-    case("inverse_of_scalar", USAGE, &["eval", "X⁻¹"]),
-    case("inverse_transpose_of_scalar", USAGE, &["eval", "X⁻ᵀ"]),
     case("list_in_expression", USAGE, &["eval", "[1, 2]"]),
     case("empty_list", USAGE, &["eval", "[]"]),
     case("unclosed_list", USAGE, &["eval", "[1, 2"]),
-    case("shapes_in_program", USAGE, &["shapes.chain"]),
+    case("number_for_a_declared_vector", USAGE, &["shapes.chain"]),
     case("shape_written_as_one_name", USAGE, &["mxn.chain"]),
-    case("vector_at_in_program", USAGE, &["at_vector.chain"]),
-    case("transpose_in_program", USAGE, &["transpose.chain"]),
-    case(
-        "vector_at_on_command_line",
-        USAGE,
-        &["eval", "x + y", "--at", "x=[1,2],y=3"],
-    ),
+    case("vector_for_an_undeclared_name", USAGE, &["at_vector.chain"]),
     case(
         "ragged_matrix_at",
         USAGE,
@@ -205,6 +186,177 @@ const CASES: &[Case] = &[
         "list_entry_not_a_number_at",
         USAGE,
         &["eval", "x", "--at", "x=[1,two]"],
+    ),
+    // `x^T` is a transpose, and a scalar's transpose is itself: with a value for `T`, or
+    // differentiated by `T`, the user meant a power (the answer would silently ignore `T`).
+    case(
+        "caret_t_with_a_value_for_t",
+        USAGE,
+        &["eval", "2^T", "--at", "T=3"],
+    ),
+    case("caret_t_by_t", USAGE, &["diff", "e^T", "--wrt", "T"]),
+    case("caret_t_in_program", USAGE, &["caret_t.chain"]),
+    // ── vectors and matrices: shapes that do not fit ──
+    case(
+        "matrix_product_shapes",
+        USAGE,
+        &[
+            "diff",
+            "W*x",
+            "--wrt",
+            "x",
+            "--at",
+            "W=[[1,2,3],[4,5,6]],x=[1,2]",
+        ],
+    ),
+    case(
+        "column_vectors_multiplied",
+        USAGE,
+        &["diff", "x*y", "--wrt", "x", "--at", "x=[1,2],y=[3,4]"],
+    ),
+    case(
+        "sum_of_different_shapes",
+        USAGE,
+        &["eval", "x + A", "--at", "A=[[1,2],[3,4]],x=[1,2]"],
+    ),
+    case(
+        "elementwise_of_different_shapes",
+        USAGE,
+        &["eval", "x .* y", "--at", "x=[1,2],y=[1,2,3]"],
+    ),
+    case(
+        "power_of_matrix",
+        USAGE,
+        &["diff", "sum(A^2)", "--wrt", "A", "--at", "A=[[1,2],[3,4]]"],
+    ),
+    case(
+        "division_by_matrix",
+        USAGE,
+        &[
+            "diff",
+            "sum(x/A)",
+            "--wrt",
+            "x",
+            "--at",
+            "A=[[1,2],[3,4]],x=[1,2]",
+        ],
+    ),
+    case(
+        "det_of_non_square",
+        USAGE,
+        &["eval", "det(A)", "--at", "A=[[1,2,3],[4,5,6]]"],
+    ),
+    case(
+        "inv_of_non_square",
+        USAGE,
+        &["eval", "inv(A)", "--at", "A=[[1,2,3],[4,5,6]]"],
+    ),
+    case(
+        "tr_of_non_square",
+        USAGE,
+        &["diff", "tr(A)", "--wrt", "A", "--at", "A=[[1,2,3],[4,5,6]]"],
+    ),
+    case(
+        "softmax_of_matrix",
+        USAGE,
+        &["eval", "softmax(A)", "--at", "A=[[1,2],[3,4]]"],
+    ),
+    case(
+        "logsumexp_of_matrix",
+        USAGE,
+        &[
+            "diff",
+            "logsumexp(A)",
+            "--wrt",
+            "A",
+            "--at",
+            "A=[[1,2],[3,4]]",
+        ],
+    ),
+    case(
+        "unknown_function_in_matrix_expression",
+        USAGE,
+        &["diff", "sum(sigmiod(x))", "--wrt", "x", "--at", "x=[1,2]"],
+    ),
+    // ── vectors and matrices: what is not computed (yet) ──
+    case(
+        "matrix_by_matrix",
+        USAGE,
+        &[
+            "diff",
+            "A*X",
+            "--wrt",
+            "X",
+            "--at",
+            "A=[[1,2],[3,4]],X=[[1,2],[3,4]]",
+        ],
+    ),
+    case(
+        "second_order_of_matrix_expression",
+        USAGE,
+        &[
+            "diff",
+            "x'*A*x",
+            "--wrt",
+            "x",
+            "--order",
+            "2",
+            "--at",
+            "A=[[1,2],[3,4]],x=[1,2]",
+        ],
+    ),
+    case(
+        "backprop_of_vector_output",
+        USAGE,
+        &["backprop", "vector_output.chain"],
+    ),
+    case(
+        "explain_matrix_program",
+        USAGE,
+        &["explain", "matrix.chain", "--wrt", "W"],
+    ),
+    case("sweep_matrix_program", USAGE, &["sweep", "matrix.chain"]),
+    case(
+        "check_matrix_program_in_latex",
+        USAGE,
+        &[
+            "check",
+            "matrix.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            "-2*(y - yhat)*x'",
+            "--format",
+            "latex",
+        ],
+    ),
+    // ── vectors and matrices: programs ──
+    case(
+        "value_does_not_fit_declaration",
+        USAGE,
+        &["value_shape.chain"],
+    ),
+    case(
+        "at_flag_value_does_not_fit_declaration",
+        USAGE,
+        &["matrix.chain", "--at", "x=[1,2]"],
+    ),
+    case(
+        "declaration_does_not_fit_formula",
+        USAGE,
+        &["declared_formula.chain"],
+    ),
+    case(
+        "claim_unknown_name_in_matrix_program",
+        USAGE,
+        &[
+            "check",
+            "matrix.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            "(y - ŷ)*x'",
+        ],
     ),
     // ── names ──
     case(

@@ -170,6 +170,96 @@ fn every_latex_output_renders_in_katex() {
     );
 }
 
+/// The LaTeX of vectors and matrices: every identity of the matrix table (its snapshot keeps
+/// each derivative's LaTeX on a line `  $ …`), `diff` and `eval` with matrix values
+/// (`\begin{bmatrix}`), and the reports of the two matrix examples.
+fn matrix_latex() -> Vec<String> {
+    let snap = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/matrix_identities.snap"),
+    )
+    .unwrap();
+    let mut out: Vec<String> = snap
+        .lines()
+        .filter_map(|l| l.strip_prefix("  $ "))
+        .map(String::from)
+        .collect();
+    assert!(out.len() >= 55, "{} identities", out.len());
+    let cli = |args: &[&str]| -> String {
+        let mut full = vec!["chainrule"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--format", "latex"]);
+        let parsed = <chainrule::cli::Cli as clap::Parser>::try_parse_from(&full).unwrap();
+        match chainrule::cli::run(parsed) {
+            Ok(o) => o.stdout,
+            Err(e) => panic!("{full:?}: {e:?}"),
+        }
+    };
+    let at = "A=[[1,2],[3,4]],X=[[2,1],[1,3]],x=[1,2],b=[1,1],y=[0,1],c=3";
+    for (expr, wrt) in [
+        ("x'*A*x", "x"),
+        ("x'*A*x", "A"),
+        ("log(det(X))", "X"),
+        ("det(X)", "X"),
+        ("tr(A*X'*X)", "X"),
+        ("norm2(A*x-b)^2", "x"),
+        ("norm2(x)", "x"),
+        ("norm1(x)", "x"),
+        ("x.^2", "x"),
+        ("x./(1 + exp(-x))", "x"),
+        ("A*x", "x"),
+        ("softmax(A*x)", "x"),
+        ("-y'*log(softmax(A*x))", "A"),
+        ("logsumexp(A*x)", "x"),
+        ("sum(inv(X)*x)", "x"),
+        ("x'*inv(X)*x", "X"),
+        ("sum(diag(x)*A*x)", "x"),
+        ("sum(diag(X))", "X"),
+        ("c*x", "c"),
+    ] {
+        out.push(cli(&["diff", expr, "--wrt", wrt, "--at", at]));
+        out.push(cli(&["diff", expr, "--wrt", wrt]));
+    }
+    for expr in ["inv(X)", "X'", "x*x'", "x'*x", "softmax(x)", "exp(A/7)"] {
+        out.push(cli(&["eval", expr, "--at", at]));
+    }
+    for file in ["hw7_matrix", "hw7_phi"] {
+        let path = format!("examples/{file}.chain");
+        out.push(cli(&["backprop", &path]));
+        for form in ["intermediates", "expanded", "both"] {
+            out.push(cli(&["grad", &path, "--form", form]));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_matrix_latex_output_renders_in_katex() {
+    let items = matrix_latex();
+    let text = items.concat();
+    for needed in [
+        "^{\\top}",
+        "\\odot",
+        "\\oslash",
+        "^{\\circ 2}",
+        "\\operatorname{diag}",
+        "\\nabla f",
+        "\\begin{bmatrix}",
+        "^{-\\top}",
+        "\\left\\lVert",
+        "\\right\\rVert_2",
+    ] {
+        assert!(text.contains(needed), "no {needed} in the matrix LaTeX");
+    }
+    let Some(errors) = katex_errors("every_matrix_latex_output_renders_in_katex", &items) else {
+        return;
+    };
+    assert!(
+        errors.is_empty(),
+        "KaTeX errors:\n{}",
+        serde_json::to_string_pretty(&errors).unwrap()
+    );
+}
+
 /// Random names (ASCII, underscores, digits, Greek, combining marks), seeded: a few xorshift
 /// draws per name, always a letter first.
 fn random_names(seed: u64, count: usize) -> Vec<String> {

@@ -46,7 +46,13 @@ pub enum Command {
         "  chainrule diff '(y - w3*relu(w2*relu(w1*x)))^2' --wrt w1,w2,w3 --at x=1,y=10,w1=2,w2=2,w3=3\n",
         "  chainrule diff 'x^3' --wrt x --order 2 --format latex\n",
         "  chainrule diff --wrt p -- '-y*log(p)'\n",
+        "  chainrule diff \"x'*A*x\" --wrt x --at 'A=[[1,2],[3,4]],x=[1,2]'\n",
+        "      ∇_x xᵀ*A*x = (A + Aᵀ)*x\n",
         "\nThe expression may start with '-'; '-' alone reads it from standard input.\n",
+        "Vectors and matrices: a value in --at as a list is a column vector (x=[1,2]), a list of\n",
+        "rows a matrix (A=[[1,2],[3,4]]); other names are scalars. The gradient of a scalar by a\n",
+        "vector or matrix has that variable's shape (∇_W E is shaped like W, as in PyTorch); the\n",
+        "derivative of a vector by a vector (or scalar) is its Jacobian, one row per output.\n",
         "Conventions at kinks: relu'(0) = step(0) = 0; abs'(0) = sign(0) = 0."
     ))]
     Diff(DiffArgs),
@@ -293,7 +299,8 @@ pub enum FloatKind {
 /// Options shared by commands that evaluate.
 #[derive(Args, Debug, Clone)]
 pub struct EvalOpts {
-    /// The point: `x=1,y=10,w1=2` (integers, decimals, fractions like 3/4, 1e-4). Repeatable.
+    /// The point: `x=1,y=10,w1=2` (integers, decimals, fractions like 3/4, 1e-4); a vector
+    /// as `x=[1,2]` (a column), a matrix as its rows `A=[[1,2],[3,4]]`. Repeatable.
     #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
     pub at: Vec<String>,
     /// MPFR precision in bits, used when the value is not rational.

@@ -211,9 +211,10 @@ fn read_expression(src: String, src_name: &str, at: &[String]) -> Result<(ExprIn
 /// given for it), its tree and values for the matrix engine.
 type Routed = (String, &'static str, Option<(Expr, Vec<(String, Literal)>)>);
 
-fn route(arg: &str, at: &[String]) -> Result<Routed> {
+fn route(arg: &str, at: &[String], wrt: &[String]) -> Result<Routed> {
     let (src, src_name) = read_source(arg)?;
     let ast = syntax::parse_expr(&src, src_name)?;
+    caret_t_is_not_a_power(&src, src_name, at, wrt)?;
     if syntax::uses_matrix_syntax(&ast) {
         let literals = parse_point_literals(at)?;
         return Ok((src, src_name, Some((ast, literals))));
@@ -228,8 +229,19 @@ fn route(arg: &str, at: &[String]) -> Result<Routed> {
     }
 }
 
+/// `x^T` is always a transpose (as on matrixcalculus.org): refused when `T` is also a variable
+/// the user gives a value or differentiates by, who meant a power.
+fn caret_t_is_not_a_power(src: &str, src_name: &str, at: &[String], wrt: &[String]) -> Result<()> {
+    let t_is_a_variable = wrt.iter().any(|w| w.trim() == "T")
+        || parse_point_literals(at).is_ok_and(|l| l.iter().any(|(n, _)| n == "T"));
+    match syntax::caret_t_meant_as_power(src, src_name) {
+        Some(e) if t_is_a_variable => Err(e),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
-    let (src, src_name, shaped) = route(&a.expr, &a.eval.at)?;
+    let (src, src_name, shaped) = route(&a.expr, &a.eval.at, &a.wrt)?;
     if let Some((ast, literals)) = shaped {
         return matrix::run_matrix_diff(&a, &src, src_name, &ast, &literals);
     }
@@ -290,7 +302,7 @@ pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
 }
 
 pub(super) fn run_eval(a: EvalArgs) -> Result<Output> {
-    let (src, src_name, shaped) = route(&a.expr, &a.eval.at)?;
+    let (src, src_name, shaped) = route(&a.expr, &a.eval.at, &[])?;
     if let Some((ast, literals)) = shaped {
         return matrix::run_matrix_eval(&a, &src, src_name, &ast, &literals);
     }

@@ -77,6 +77,10 @@ pub(super) fn load_if_shaped(
                 (d, t)
             }
         };
+        if let Some((msg, help)) = network::misfit(&net.store, &n, &d) {
+            let help = help.map(|h| format!("; {h}")).unwrap_or_default();
+            return Err(Error::Usage(format!("--at {n}={text}: {msg}{help}")));
+        }
         extra.push((n, d, text));
     }
     let point = net.point_with(&extra);
@@ -143,6 +147,12 @@ pub(super) fn check(
     point: WrittenPoint,
     mut out: Output,
 ) -> Result<Output> {
+    if a.program.opts.eval.format == super::Format::Latex {
+        return Err(Error::Usage(
+            "`check` of a program with vectors and matrices prints text or JSON, not yet LaTeX"
+                .into(),
+        ));
+    }
     net.point = point;
     let wrt = syntax::normalize_name(&a.wrt);
     let c = crate::check::check_shaped(&mut net, &wrt, &a.claim)?;

@@ -84,7 +84,9 @@ pub fn fd_shaped(
                     rows.push(ShapedFdEntry {
                         param: p.clone(),
                         entry: (idx / g.cols() + 1, idx % g.cols() + 1),
-                        gradient: Value::F64(g.data()[idx]),
+                        // `+ 0.0` turns −0 (from −8·0) into 0: a gradient of `-0` reads
+                        // as a sign that is not there.
+                        gradient: Value::F64(g.data()[idx] + 0.0),
                         forward: Value::F64((fp - f0) / h),
                         backward: Value::F64((f0 - fm) / h),
                         central: Value::F64((fp - fm) / (2.0 * h)),

@@ -18,7 +18,9 @@ mod trace;
 
 pub(crate) use load::names_used;
 pub use load::{ADJOINT_PREFIX, load};
-pub use shaped::{MatAdjoint, MatDef, MatNetwork, WrittenPoint, is_shaped, load_shaped, shape_of};
+pub use shaped::{
+    MatAdjoint, MatDef, MatNetwork, WrittenPoint, is_shaped, load_shaped, misfit, shape_of,
+};
 
 use crate::error::{Error, Request, Result};
 use crate::eval::{self, EvalError, Point, Value};

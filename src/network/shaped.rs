@@ -117,6 +117,48 @@ fn exact_number(src: &str, src_name: &str, e: &Expr) -> Result<Rational> {
     })
 }
 
+/// Why `value` does not fit the shape declared for `name` (a scalar when undeclared), with a
+/// hint when the name is undeclared. Dimensions that are numbers are checked here; symbolic
+/// ones (`W: m×n`) when the point is evaluated, where their sizes are bound.
+pub fn misfit(
+    store: &MatStore,
+    name: &str,
+    value: &Dense<Rational>,
+) -> Option<(String, Option<String>)> {
+    let declared = store.shape_of_var(name);
+    let shape = declared.cloned().unwrap_or_else(Shape::scalar);
+    let (r, c) = value.shape();
+    let fits = |d: &Dim, n: usize| match d {
+        Dim::Known(k) => *k as usize == n,
+        Dim::Sym(_) => true,
+    };
+    if fits(&shape.rows, r) && fits(&shape.cols, c) {
+        return None;
+    }
+    let what = match (r, c) {
+        (1, 1) => "a number".to_string(),
+        (r, 1) => format!("a vector of {r} entries"),
+        (r, c) => format!("a {r}×{c} matrix"),
+    };
+    Some(match declared {
+        Some(s) => (
+            format!(
+                "`{name}` is declared {} but its value is {what}",
+                s.describe()
+            ),
+            None,
+        ),
+        None => (
+            format!("`{name}` is not declared, so it is a scalar, but its value is {what}"),
+            Some(if c == 1 {
+                format!("declare its shape in the program: `{name}: {r}`")
+            } else {
+                format!("declare its shape in the program: `{name}: {r}x{c}`")
+            }),
+        ),
+    })
+}
+
 /// The value of a point's binding: a number, a list (a column vector) or a list of rows.
 fn literal_value(src: &str, src_name: &str, e: &Expr) -> Result<Dense<Rational>> {
     let ExprKind::List(items) = &e.kind else {
@@ -283,6 +325,21 @@ pub fn load_shaped(src: &str, src_name: &str, output: Option<&str>) -> Result<Ma
             Stmt::At(bindings) => {
                 for (id, e) in bindings {
                     let v = literal_value(src, src_name, e)?;
+                    if let Some((msg, help)) = misfit(&store, &id.name, &v) {
+                        let e = SourceError::new(
+                            src_name,
+                            src,
+                            e.span.start,
+                            e.span.end,
+                            msg,
+                            "this value",
+                        );
+                        return Err(match help {
+                            Some(h) => e.with_help(h),
+                            None => e,
+                        }
+                        .into());
+                    }
                     let text = src[e.span.start..e.span.end]
                         .split_whitespace()
                         .collect::<Vec<_>>()
@@ -295,6 +352,11 @@ pub fn load_shaped(src: &str, src_name: &str, output: Option<&str>) -> Result<Ma
             }
             _ => {}
         }
+    }
+    let t_is_a_variable = point.iter().any(|(n, _, _)| n == "T")
+        || wrt.as_ref().is_some_and(|w| w.iter().any(|n| n == "T"));
+    if t_is_a_variable && let Some(e) = syntax::caret_t_meant_as_power(src, src_name) {
+        return Err(e);
     }
     if defs.is_empty() {
         return Err(Error::Usage(format!(

@@ -231,8 +231,15 @@ pub fn shaped_backprop(
                         text_row(&mut s, &name, &matrix::text(&net.store, e[k]), v)
                     }
                     (Some(ShapedForm::Both), Some(e)) => {
-                        text_row(&mut s, &name, &matrix::text(&net.store, a.formula), None);
-                        text_row(&mut s, &name, &matrix::text(&net.store, e[k]), v);
+                        let (local, full) = (
+                            matrix::text(&net.store, a.formula),
+                            matrix::text(&net.store, e[k]),
+                        );
+                        // The same formula twice (no intermediate in it) is printed once.
+                        if local != full {
+                            text_row(&mut s, &name, &local, None);
+                        }
+                        text_row(&mut s, &name, &full, v);
                     }
                     _ => text_row(&mut s, &name, &matrix::text(&net.store, a.formula), v),
                 }
@@ -246,12 +253,12 @@ pub fn shaped_backprop(
         }
         Style::Latex => {
             let mut s = String::new();
-            let row = |s: &mut String, name: String, f: String, v: Option<&MatValue>| match v {
-                Some(v) => s.push_str(&format!(
-                    "{name} &= {f} = {} \\\\\n",
-                    value_latex(v, digits)
-                )),
-                None => s.push_str(&format!("{name} &= {f} \\\\\n")),
+            let row = |s: &mut String, name: String, f: String, v: Option<&MatValue>| {
+                // A value that is the formula itself (`δ_E = 1`) is not repeated.
+                match v.map(|v| value_latex(v, digits)).filter(|v| *v != f) {
+                    Some(v) => s.push_str(&format!("{name} &= {f} = {v} \\\\\n")),
+                    None => s.push_str(&format!("{name} &= {f} \\\\\n")),
+                }
             };
             if show_passes {
                 s.push_str("% Forward pass\n\\begin{aligned}\n");
@@ -279,6 +286,17 @@ pub fn shaped_backprop(
             for (k, a) in params.iter().enumerate() {
                 let f = match (&expanded, form) {
                     (Some(e), Some(ShapedForm::Expanded)) => matrix::latex(&net.store, e[k]),
+                    (Some(e), Some(ShapedForm::Both)) => {
+                        let (local, full) = (
+                            matrix::latex(&net.store, a.formula),
+                            matrix::latex(&net.store, e[k]),
+                        );
+                        if local == full {
+                            full
+                        } else {
+                            format!("{local} \\\\\n  &= {full}")
+                        }
+                    }
                     _ => matrix::latex(&net.store, a.formula),
                 };
                 row(

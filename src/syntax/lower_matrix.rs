@@ -263,8 +263,9 @@ impl<'a> MatrixLowerer<'a> {
                                 "shapes do not fit this product",
                             );
                             let e = if both_columns {
+                                let (u, v) = (operand(&lt), operand(&rt));
                                 e.with_help(format!(
-                                    "both are column vectors: their outer product is `u*v'` ({} × {}), their inner product `u'*v` (a scalar, when their lengths agree)",
+                                    "both are column vectors: their outer product is `{u}*{v}'` ({} × {}), their inner product `{u}'*{v}` (a scalar, when their lengths agree)",
                                     ls.rows, rs.rows
                                 ))
                             } else {
@@ -343,6 +344,25 @@ impl<'a> MatrixLowerer<'a> {
                     .map_err(|m| self.error(span, m.message, "this power"))?
             }
             ExprKind::Transpose(x) => {
+                // `σ'` alone: a derivative without its argument.
+                if let ExprKind::Name(name) = &x.kind
+                    && (Builtin::from_name(name).is_some()
+                        || self.functions.contains_key(name)
+                        || self.store.is_scalar_fn(name)
+                        || self.store.vec_fn(name).is_some())
+                {
+                    let written = self.src.get(e.span.start..e.span.end).unwrap_or("");
+                    return Err(SourceError::new(
+                        self.src_name,
+                        self.src,
+                        e.span.start,
+                        e.span.end,
+                        format!("`{written}` must be applied to arguments"),
+                        "a derivative of a function, with no arguments",
+                    )
+                    .with_help(format!("write `{written}(z)`"))
+                    .into());
+                }
                 let v = self.expr(x)?;
                 self.store
                     .transpose(v)
@@ -455,7 +475,13 @@ impl<'a> MatrixLowerer<'a> {
             Ok(args[0])
         };
         let shape_err = |this: &Self, m: crate::matrix::ShapeError| {
-            this.error(span, format!("{name}: {}", m.message), "this call")
+            // The message may already start with the function's name (`det of a 2×3 matrix`).
+            let msg = if m.message.starts_with(&format!("{name} ")) {
+                m.message
+            } else {
+                format!("{name}: {}", m.message)
+            };
+            this.error(span, msg, "this call")
         };
         if c.primes > 0 && Builtin::from_name(name).is_none_or(|b| b != Builtin::Sigmoid) {
             if self.store.is_scalar_fn(name) {
@@ -593,4 +619,60 @@ pub fn literal_shape(rows: usize, cols: Option<usize>) -> Shape {
         None => Shape::vector(Dim::Known(rows as u64)),
         Some(c) => Shape::matrix(Dim::Known(rows as u64), Dim::Known(c as u64)),
     }
+}
+
+/// `text` as a factor that a transpose or product may follow: parenthesized unless it is a
+/// name, a call or already in parentheses (`x`, `g(x)`, `(a + b)`; but `(a*b)`).
+fn operand(text: &str) -> String {
+    let mut depth = 0i32;
+    let mut top_level_operator = false;
+    for ch in text.chars() {
+        match ch {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            c if depth == 0 && !(c.is_alphanumeric() || c == '_' || c == '\'' || c == 'ᵀ') => {
+                top_level_operator = true;
+            }
+            _ => {}
+        }
+    }
+    if top_level_operator {
+        format!("({text})")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The first `^T` in `src` (a transpose: `x^T` is never a power of a variable `T`), as the
+/// error that the user, who also gave `T` a value or differentiates by it, meant a power: a
+/// scalar's transpose is itself, so the answer would silently ignore `T`.
+pub fn caret_t_meant_as_power(src: &str, src_name: &str) -> Option<Error> {
+    for (i, _) in src.match_indices('^') {
+        let line_start = src[..i].rfind('\n').map_or(0, |k| k + 1);
+        if src[line_start..i].contains('#') {
+            continue; // a comment
+        }
+        let rest = &src[i + 1..];
+        let trimmed = rest.trim_start();
+        let Some(after) = trimmed.strip_prefix('T') else {
+            continue;
+        };
+        if after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let end = i + 1 + (rest.len() - trimmed.len()) + 1;
+        return Some(
+            SourceError::new(
+                src_name,
+                src,
+                i,
+                end,
+                "`^T` is a transpose, not a power of the variable `T`",
+                "a transpose",
+            )
+            .with_help("for a power of a variable named `T` write `^(T)`")
+            .into(),
+        );
+    }
+    None
 }

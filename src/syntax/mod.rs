@@ -19,7 +19,8 @@ pub use lower::{
     read_expr_conditions,
 };
 pub use lower_matrix::{
-    MATRIX_FUNCTIONS, MatUserFn, MatrixLowerer, literal_shape, uses_matrix_syntax,
+    MATRIX_FUNCTIONS, MatUserFn, MatrixLowerer, caret_t_meant_as_power, literal_shape,
+    uses_matrix_syntax,
 };
 pub use names::{lookalike_warning, name_spans};
 pub use number::{MAX_LITERAL_EXPONENT, NumberError, parse_exact, parse_number};
