@@ -310,11 +310,6 @@ const CASES: &[Case] = &[
         USAGE,
         &["backprop", "vector_output.chain"],
     ),
-    case(
-        "explain_matrix_program",
-        USAGE,
-        &["explain", "matrix.chain", "--wrt", "W"],
-    ),
     case("sweep_matrix_program", USAGE, &["sweep", "matrix.chain"]),
     case(
         "check_matrix_program_in_latex",
