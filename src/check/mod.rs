@@ -469,7 +469,8 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
     }
 }
 
-fn is_zero(v: &Value) -> bool {
+/// Whether a value is 0.
+pub(crate) fn is_zero(v: &Value) -> bool {
     match v {
         Value::Exact(r) => *r == 0,
         Value::Mpfr(f) => f.is_zero(),
@@ -477,7 +478,8 @@ fn is_zero(v: &Value) -> bool {
     }
 }
 
-fn same(a: &Value, b: &Value) -> bool {
+/// Whether two values are equal: exactly when both are exact, else to 1e-60 relative.
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Exact(x), Value::Exact(y)) => x == y,
         _ => {

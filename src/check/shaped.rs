@@ -5,11 +5,12 @@
 //! random polynomials (a scalar σ entry by entry; a vector function f by `A_f z + (B_f z).^2`,
 //! whose Jacobian is `A_f + 2 diag(B_f z) B_f`).
 
+use super::{is_zero, same};
 use crate::error::{Error, Result};
 use crate::eval::Mode;
 use crate::eval::dense::Dense;
+use crate::eval::format;
 use crate::eval::matrix::{MatPoint, evaluate};
-use crate::eval::{Value, format};
 use crate::matrix::{self, Dim, Fun, MId, MatStore, Node, Shape};
 use crate::network::{ADJOINT_PREFIX, MatNetwork};
 use crate::syntax::{self, MatrixLowerer};
@@ -421,26 +422,5 @@ fn show(d: &Dense<Rational>) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    }
-}
-
-fn is_zero(v: &Value) -> bool {
-    match v {
-        Value::Exact(r) => *r == 0,
-        Value::Mpfr(f) => f.is_zero(),
-        Value::F64(x) => *x == 0.0,
-    }
-}
-
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Exact(x), Value::Exact(y)) => x == y,
-        _ => {
-            let (x, y) = (a.to_float(256), b.to_float(256));
-            let diff = rug::Float::with_val(256, &x - &y).abs();
-            let scale =
-                rug::Float::with_val(256, x.abs_ref()).max(&rug::Float::with_val(256, y.abs_ref()));
-            diff <= scale * rug::Float::with_val(256, 1e-60) || diff.is_zero()
-        }
     }
 }

@@ -6,10 +6,9 @@ use super::{
     parse_point_literals, read_program, style, text_or_json,
 };
 use crate::error::{Error, Result};
-use crate::eval::dense::Dense;
 use crate::network::{self, MatNetwork, WrittenPoint};
 use crate::report;
-use crate::syntax::{self, Literal};
+use crate::syntax;
 
 /// The program of `file` if it is about vectors and matrices, loaded, with its point
 /// (`--at` values over the file's).
@@ -42,41 +41,7 @@ pub(super) fn load_if_shaped(
                 "--at {n}: `{n}` is an intermediate of the program: its value is computed, not given"
             )));
         }
-        let (d, text) = match lit {
-            Literal::Scalar(r, t) => (Dense::scalar(r), t),
-            Literal::Vector(v) => {
-                let t = format!(
-                    "[{}]",
-                    v.iter()
-                        .map(|(_, t)| t.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                (Dense::column(v.into_iter().map(|(r, _)| r).collect()), t)
-            }
-            Literal::Matrix(rows) => {
-                let t = format!(
-                    "[{}]",
-                    rows.iter()
-                        .map(|r| format!(
-                            "[{}]",
-                            r.iter()
-                                .map(|(_, t)| t.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                let d = Dense::from_rows(
-                    rows.into_iter()
-                        .map(|r| r.into_iter().map(|(q, _)| q).collect())
-                        .collect(),
-                )
-                .expect("rows of equal length");
-                (d, t)
-            }
-        };
+        let (d, _, text) = super::matrix::literal_value(&lit);
         if let Some((msg, help)) = network::misfit(&net.store, &n, &d) {
             let help = help.map(|h| format!("; {h}")).unwrap_or_default();
             return Err(Error::Usage(format!("--at {n}={text}: {msg}{help}")));

@@ -59,7 +59,7 @@ struct MatDerivativeJson<'a> {
 }
 
 /// `[]`, `[n]` or `[r, c]`, numbers where the sizes are known.
-fn shape_json(shape: &Shape, value: Option<&MatValue>) -> Vec<Json> {
+pub(super) fn shape_json(shape: &Shape, value: Option<&MatValue>) -> Vec<Json> {
     let dims = shape.json_dims();
     let known = value.map(|v| v.entries.shape());
     dims.into_iter()

@@ -68,16 +68,7 @@ struct PointJson {
 }
 
 fn shape_json(net: &MatNetwork, id: MId, v: Option<&MatValue>) -> Vec<Json> {
-    let dims = net.store.shape(id).json_dims();
-    let known = v.map(|v| v.entries.shape());
-    dims.into_iter()
-        .enumerate()
-        .map(|(i, d)| match (d.parse::<u64>(), known) {
-            (Ok(n), _) => Json::from(n),
-            (Err(_), Some((r, c))) => Json::from(if i == 0 { r } else { c }),
-            (Err(_), None) => Json::String(d),
-        })
-        .collect()
+    super::matrix::shape_json(net.store.shape(id), v)
 }
 
 fn value_json(v: &MatValue, net: &MatNetwork, id: MId, digits: usize) -> Json {
