@@ -79,6 +79,8 @@ fn declare_point(
 struct MatInput {
     store: MatStore,
     expr: MId,
+    /// The subexpressions as written, simplified, with their places.
+    parts: Vec<(MId, crate::syntax::ast::Span)>,
     point: MatPoint,
     written: Vec<(String, String)>,
 }
@@ -86,13 +88,54 @@ struct MatInput {
 fn read(src: &str, src_name: &str, ast: &Expr, literals: &[(String, Literal)]) -> Result<MatInput> {
     let mut store = MatStore::new();
     let (point, written) = declare_point(&mut store, literals);
-    let expr = syntax::MatrixLowerer::new(&mut store, src, src_name).expr(ast)?;
+    let mut low = syntax::MatrixLowerer::new(&mut store, src, src_name);
+    let expr = low.expr(ast)?;
+    let parts = low.take_parts();
     Ok(MatInput {
         store,
         expr,
+        parts,
         point,
         written,
     })
+}
+
+/// Evaluates the input: its value, after checking that every part of it as written is
+/// defined at the point (simplifying may have cancelled a part that is not: `0*sum(log(x))`,
+/// `inv(inv(A))` at a singular A).
+fn evaluate_input(
+    input: &MatInput,
+    src: &str,
+    src_name: &str,
+    mode: crate::eval::Mode,
+) -> Result<(Vec<meval::MatValue>, Option<String>)> {
+    let value = meval::evaluate(&input.store, &[input.expr], &input.point, mode)
+        .map_err(|err| err.describe(&input.store))?;
+    let ids: Vec<MId> = input.parts.iter().map(|(id, _)| *id).collect();
+    if meval::evaluate(&input.store, &ids, &input.point, mode).is_ok() {
+        return Ok(value);
+    }
+    // The innermost part that fails, with a caret.
+    for (id, span) in &input.parts {
+        if let Err(err) = meval::evaluate(&input.store, &[*id], &input.point, mode) {
+            let Error::Domain { message, .. } = err.describe(&input.store) else {
+                return Err(err.describe(&input.store));
+            };
+            let e = crate::error::SourceError::new(
+                src_name,
+                src,
+                span.start,
+                span.end,
+                message,
+                "undefined here",
+            )
+            .with_help(
+                "as written, the input is undefined here, even though simplifying cancels this part",
+            );
+            return Err(Error::DomainAt(Box::new(e)));
+        }
+    }
+    Ok(value)
 }
 
 /// Every variable of `roots` has a value, or an error naming the first without one.
@@ -151,8 +194,7 @@ pub(super) fn run_matrix_diff(
         // A derivative is defined only where its function is: the function is evaluated
         // first (on its own, so that an irrational value does not make exact derivatives
         // inexact).
-        meval::evaluate(&input.store, &[e], &input.point, mode(&a.eval))
-            .map_err(|err| err.describe(&input.store))?;
+        evaluate_input(&input, src, src_name, mode(&a.eval))?;
         let (vals, note) = meval::evaluate(&input.store, &ids, &input.point, mode(&a.eval))
             .map_err(|err| err.describe(&input.store))?;
         if let Some(n) = note {
@@ -204,9 +246,7 @@ pub(super) fn run_matrix_eval(
     let input = read(src, src_name, ast, literals)?;
     check_values(&input.store, input.expr, &input.point)?;
     note_digits(&a.eval, &mut out);
-    let (mut vals, note) =
-        meval::evaluate(&input.store, &[input.expr], &input.point, mode(&a.eval))
-            .map_err(|err| err.describe(&input.store))?;
+    let (mut vals, note) = evaluate_input(&input, src, src_name, mode(&a.eval))?;
     if let Some(n) = note {
         out.warnings.push(format!("note: {n}"));
     }

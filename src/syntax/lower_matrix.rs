@@ -93,6 +93,9 @@ pub struct MatrixLowerer<'a> {
     elementwise: bool,
     /// User functions being lowered, to refuse recursion.
     calling: Vec<String>,
+    /// Every subexpression lowered, as simplified, with its place: simplifying may cancel a
+    /// part that is undefined as written (`0*sum(log(x))`), whose domain is still the input's.
+    parts: Vec<(MId, Span)>,
 }
 
 impl<'a> MatrixLowerer<'a> {
@@ -106,7 +109,14 @@ impl<'a> MatrixLowerer<'a> {
             bound: Vec::new(),
             elementwise: false,
             calling: Vec::new(),
+            parts: Vec::new(),
         }
+    }
+
+    /// The subexpressions lowered so far (inner ones first), each with its place in the
+    /// source: evaluating them checks the domain of the input as written.
+    pub fn take_parts(&mut self) -> Vec<(MId, Span)> {
+        std::mem::take(&mut self.parts)
     }
 
     /// Defines a function for the calls that follow.
@@ -181,7 +191,11 @@ impl<'a> MatrixLowerer<'a> {
 
     /// Lowers an expression.
     pub fn expr(&mut self, e: &Expr) -> Result<MId> {
-        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_inner(e))
+        let id = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_inner(e))?;
+        if self.calling.is_empty() {
+            self.parts.push((id, e.span));
+        }
+        Ok(id)
     }
 
     fn expr_inner(&mut self, e: &Expr) -> Result<MId> {
