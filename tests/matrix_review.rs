@@ -51,7 +51,10 @@ fn fails(args: &[&str], stdin: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).to_string(),
     );
     assert!(code != 0, "{args:?} succeeded: {o}");
-    assert!(!e.contains("panicked") && !e.contains("internal error"), "{e}");
+    assert!(
+        !e.contains("panicked") && !e.contains("internal error"),
+        "{e}"
+    );
     (code, o, e)
 }
 
@@ -120,7 +123,11 @@ fn a_symbolic_size_comes_from_any_value_of_the_point() {
     // `sum(x - x + 1)` with x: n is n, not 1; and ∇_x is a vector of n zeros, not `[]`.
     let prog = "x: n\nE = sum(x - x + 1)\nat x = [1, 2, 3]\nwrt x\n";
     let out = run(&["backprop", "-", "--format", "json"], prog);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["forward"][0]["value"], json(r#""3""#));
     assert_eq!(j["gradient"][0]["value"], json(r#"["0", "0", "0"]"#));
@@ -131,7 +138,11 @@ fn a_symbolic_size_comes_from_any_value_of_the_point() {
     // With V's value, its gradient is its shape of zeros.
     let prog = "x: n\nV: p x q\nE = sum(x)\nat x = [1, 2, 3]\nat V = [[1, 2]]\nwrt x, V\n";
     let out = run(&["backprop", "-", "--format", "json"], prog);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["gradient"][1]["value"], json(r#"[["0", "0"]]"#));
 }
@@ -148,8 +159,15 @@ fn a_claim_defined_nowhere_is_not_judged_right() {
         assert!(err.contains("cannot check the claim"), "{err}");
     }
     // The right claim is still right.
-    let out = run(&["check", "-", "--wrt", "W", "--claim", "(x - x + 1)*x'"], NET);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &["check", "-", "--wrt", "W", "--claim", "(x - x + 1)*x'"],
+        NET,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -168,4 +186,32 @@ fn fd_of_a_parameter_without_a_value_is_an_error() {
     let (code, _, err) = fails(&["fd", "-"], &prog);
     assert_eq!(code, 2);
     assert!(err.contains("no value for `V`"), "{err}");
+}
+
+#[test]
+fn a_part_cancelled_by_simplifying_keeps_its_domain() {
+    // Each printed a value with exit 0, though the input as written is undefined there.
+    for (expr, at, what) in [
+        ("0*sum(log(x))", "x=[-1,2]", "log of a non-positive number"),
+        (
+            "sum(log(x) - log(x)) + sum(x)",
+            "x=[-1,2]",
+            "log of a non-positive number",
+        ),
+        ("inv(inv(A))", "A=[[1,2],[2,4]]", "singular matrix"),
+    ] {
+        let (code, _, err) = fails(&["eval", expr, "--at", at], "");
+        assert_eq!(code, 1, "{expr}");
+        assert!(
+            err.contains(what) && err.contains("simplifying cancels"),
+            "{err}"
+        );
+        let (code, _, _) = fails(&["diff", expr, "--wrt", "x", "--at", at], "");
+        assert_eq!(code, 1, "{expr}");
+    }
+    // Where it is defined, nothing changes.
+    assert_eq!(
+        value(&["eval", "0*sum(log(x)) + sum(x)", "--at", "x=[1,2]"], ""),
+        json(r#""3""#)
+    );
 }

@@ -46,7 +46,9 @@ pub fn fd_shaped(
 ) -> Result<Vec<ShapedFdEntry>> {
     // A parameter the output does not use still needs a value to be shifted.
     if let Some(p) = net.params.iter().find(|p| !point.contains_key(*p)) {
-        return Err(Error::Request(crate::error::Request::NoValue { name: p.clone() }));
+        return Err(Error::Request(crate::error::Request::NoValue {
+            name: p.clone(),
+        }));
     }
     let entries: usize = net
         .params
