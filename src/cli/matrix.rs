@@ -101,8 +101,7 @@ fn read(src: &str, src_name: &str, ast: &Expr, literals: &[(String, Literal)]) -
 }
 
 /// Evaluates the input: its value, after checking that every part of it as written is
-/// defined at the point (simplifying may have cancelled a part that is not: `0*sum(log(x))`,
-/// `inv(inv(A))` at a singular A).
+/// defined at the point (simplifying may have cancelled a part that is not).
 fn evaluate_input(
     input: &MatInput,
     src: &str,
@@ -111,30 +110,13 @@ fn evaluate_input(
 ) -> Result<(Vec<meval::MatValue>, Option<String>)> {
     let value = meval::evaluate(&input.store, &[input.expr], &input.point, mode)
         .map_err(|err| err.describe(&input.store))?;
-    let ids: Vec<MId> = input.parts.iter().map(|(id, _)| *id).collect();
-    if meval::evaluate(&input.store, &ids, &input.point, mode).is_ok() {
-        return Ok(value);
-    }
-    // The innermost part that fails, with a caret.
-    for (id, span) in &input.parts {
-        if let Err(err) = meval::evaluate(&input.store, &[*id], &input.point, mode) {
-            let Error::Domain { message, .. } = err.describe(&input.store) else {
-                return Err(err.describe(&input.store));
-            };
-            let e = crate::error::SourceError::new(
-                src_name,
-                src,
-                span.start,
-                span.end,
-                message,
-                "undefined here",
-            )
-            .with_help(
-                "as written, the input is undefined here, even though simplifying cancels this part",
-            );
-            return Err(Error::DomainAt(Box::new(e)));
-        }
-    }
+    meval::check_written(
+        &input.store,
+        &input.parts,
+        &input.point,
+        mode,
+        (src, src_name),
+    )?;
     Ok(value)
 }
 

@@ -334,3 +334,40 @@ pub fn evaluate(
         }
     }
 }
+
+/// Checks that every part of an input as written is defined at `point`: `parts` are its
+/// subexpressions as lowered (simplified, inner ones first, with their places in `src`), and
+/// simplifying may have cancelled one that is not (`0*sum(log(x))`, `inv(inv(A))` at a
+/// singular A). The innermost failing part is the error, with a caret.
+pub fn check_written(
+    store: &MatStore,
+    parts: &[(MId, crate::syntax::ast::Span)],
+    point: &MatPoint,
+    mode: Mode,
+    (src, src_name): (&str, &str),
+) -> Result<(), crate::Error> {
+    let ids: Vec<MId> = parts.iter().map(|(id, _)| *id).collect();
+    if ids.is_empty() || evaluate(store, &ids, point, mode).is_ok() {
+        return Ok(());
+    }
+    for (id, span) in parts {
+        if let Err(err) = evaluate(store, &[*id], point, mode) {
+            let crate::Error::Domain { message, .. } = err.describe(store) else {
+                return Err(err.describe(store));
+            };
+            let e = crate::error::SourceError::new(
+                src_name,
+                src,
+                span.start,
+                span.end,
+                message,
+                "undefined here",
+            )
+            .with_help(
+                "as written, the input is undefined here, even though simplifying cancels this part",
+            );
+            return Err(crate::Error::DomainAt(Box::new(e)));
+        }
+    }
+    Ok(())
+}
