@@ -226,3 +226,41 @@ fn a_part_cancelled_by_simplifying_keeps_its_domain() {
         json(r#""3""#)
     );
 }
+
+#[test]
+fn a_program_part_cancelled_by_simplifying_keeps_its_domain() {
+    // backprop printed E = 1 and fd its quotients, exit 0.
+    let prog = "x: 2\nE = 0*sum(log(x)) + sum(x)\nat x = [-1, 2]\n";
+    for cmd in ["backprop", "grad", "fd"] {
+        let (code, _, err) = fails(&[cmd, "-"], prog);
+        assert_eq!(code, 1, "{cmd}");
+        assert!(err.contains("log of a non-positive number"), "{cmd}: {err}");
+    }
+    let prog = "x: 2\nE = 0*sum(log(x)) + sum(x)\nat x = [1, 2]\n";
+    let out = run(&["backprop", "-", "--format", "json"], prog);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["forward"][0]["value"], json(r#""3""#));
+}
+
+#[test]
+fn a_jacobian_through_a_matrix_is_refused_in_words() {
+    // Was "a product of 2×1 and 2×2: the left factor has 1 columns …", a rule's shape error.
+    let (code, _, err) = fails(
+        &[
+            "diff",
+            "exp(A + sum(x))*y",
+            "--wrt",
+            "x",
+            "--at",
+            "A=[[1,2],[3,4]],x=[1,2],y=[1,-1]",
+        ],
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("a Jacobian through a 2×2 matrix"), "{err}");
+}
