@@ -264,3 +264,23 @@ fn a_jacobian_through_a_matrix_is_refused_in_words() {
     assert_eq!(code, 2);
     assert!(err.contains("a Jacobian through a 2×2 matrix"), "{err}");
 }
+
+#[test]
+fn a_negated_sum_is_printed_in_parentheses() {
+    // `z - (x - 2z)` was printed `z - x - 2*z` (value [2, 1], printed formula's [-2, -5]).
+    let out = run(
+        &[
+            "eval",
+            "z - (x - 2*z)",
+            "--at",
+            "x=[1,2],z=[1,1]",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["parsed"], json(r#""z - (x - 2*z)""#));
+    assert_eq!(j["latex"], json(r#""z - \\left(x - 2 z\\right)""#));
+    assert_eq!(j["value"], json(r#"["2", "1"]"#));
+}
