@@ -284,3 +284,36 @@ fn a_negated_sum_is_printed_in_parentheses() {
     assert_eq!(j["latex"], json(r#""z - \\left(x - 2 z\\right)""#));
     assert_eq!(j["value"], json(r#"["2", "1"]"#));
 }
+
+#[test]
+fn a_claim_in_the_homeworks_own_sigma_prime_is_understood() {
+    // `σ'(Z2)` with the program's σ(t) = relu(t) was refused ("`σ` with 1 primes is not
+    // supported") and the right claim judged "Not a formula: its shapes do not fit", exit 1.
+    let out = run(
+        &[
+            "check",
+            "examples/hw7_matrix.chain",
+            "--wrt",
+            "W2",
+            "--claim",
+            "(W3'*δ_ŷ ⊙ σ'(Z2))*H1'",
+        ],
+        "",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("✓ Right"), "{text}");
+    // A function with a product of entries: f'(t) = sigmoid(t) + t·sigmoid'(t) + t².
+    let prog = "x: 3\nw: 3\nf(t) = t * sigmoid(t) + t^3/3\nh = f(w .* x)\nE = sum(h)\nat x = [1, -2, 1/2]\nat w = [1/2, 1, -1]\nwrt w\n";
+    let out = run(
+        &["check", "-", "--wrt", "w", "--claim", "f'(w .* x) .* x"],
+        prog,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run(&["check", "-", "--wrt", "w", "--claim", "f'(w .* x)"], prog);
+    assert_eq!(out.status.code(), Some(1));
+}
