@@ -36,6 +36,11 @@ const MATH: i32 = 1;
 const FILES: &[(&str, &[u8])] = &[
     ("empty.chain", b""),
     (
+        "shaped_sum.chain",
+        b"x: 2\nW: 2x2\nE = sum(W*x)\nat x = [1, 2]\nat W = [[1, 2], [3, 4]]\n",
+    ),
+    ("huge.chain", b"W: 100000x100000\nx: 100000\nE = sum(W*x)\n"),
+    (
         "only_comments.chain",
         b"# a network\n# with nothing in it\n",
     ),
@@ -182,6 +187,33 @@ const CASES: &[Case] = &[
         &["eval", "A", "--at", "A=[[1,2],[3]]"],
     ),
     case("unclosed_list_at", USAGE, &["eval", "x", "--at", "x=[1,2"]),
+    case(
+        "matrix_cancelled_log",
+        MATH,
+        &["eval", "0*sum(log(x))", "--at", "x=[-1,2]"],
+    ),
+    case(
+        "matrix_cancelled_inverse",
+        MATH,
+        &["eval", "inv(inv(A))", "--at", "A=[[1,2],[2,4]]"],
+    ),
+    case(
+        "check_claim_undefined_everywhere",
+        MATH,
+        &[
+            "check",
+            "shaped_sum.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            "log(-(x'*x))*W",
+        ],
+    ),
+    case(
+        "check_huge_declared_sizes",
+        MATH,
+        &["check", "huge.chain", "--wrt", "W", "--claim", "x*x'"],
+    ),
     case(
         "list_entry_not_a_number_at",
         USAGE,

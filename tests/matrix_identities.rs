@@ -422,8 +422,18 @@ fn check_case(case: &Case, seed: u64) -> (String, String) {
             }
             point.insert(v, val);
         }
-        let (vals, _) = mat_evaluate(&m, &[d], &point, Mode::Auto(256))
-            .unwrap_or_else(|err| panic!("{}: {err:?}", case.expr));
+        let (vals, _) = match mat_evaluate(&m, &[d], &point, Mode::Auto(256)) {
+            Ok(v) => v,
+            // A random expression may leave even MPFR's exponent range (exp of exp …):
+            // nothing to compare there.
+            Err(chainrule::eval::matrix::MatEvalError::At(
+                _,
+                chainrule::eval::Fail::Domain(msg),
+            )) if msg.contains("overflow") || msg.contains("underflow") => {
+                continue;
+            }
+            Err(err) => panic!("{}: {err:?}", case.expr),
+        };
         let got = &vals[0].entries;
         // Expected: gradient entry (i, j) = ∂e/∂w_ij; Jacobian entry (i, k) = ∂e_i/∂w_k.
         let mut expected_ids = Vec::new();

@@ -317,11 +317,26 @@ fn poly(s: &mut MatStore, c: &[Rational; 4], k: u32, a: MId) -> matrix::Built {
     s.add(terms)
 }
 
+/// The most entries of any value `check` computes at its random exact points: declared sizes
+/// beyond it (`W: 100000x100000`) would need more memory and time than a check is worth.
+pub const CHECK_MAX_ENTRIES: usize = 10_000;
+
 fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVerdict> {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let (roots, words) = stand_ins(&mut net.store, &[claimed, correct], &mut rng)?;
     let (a, b) = (roots[0], roots[1]);
     let sizes = choose_sizes(&net.store, &[a, b]);
+    for id in net.store.reachable(&[a, b]) {
+        let sh = net.store.shape(id);
+        let entries = known(&sh.rows, &sizes).saturating_mul(known(&sh.cols, &sizes));
+        if entries > CHECK_MAX_ENTRIES {
+            return Err(Error::Limit(format!(
+                "checking at random matrices would compute `{}`, which has {} entries (at most {CHECK_MAX_ENTRIES}): declare smaller sizes, or symbolic ones (`W: m x n`), which the check gives small values",
+                crate::matrix::text(&net.store, id),
+                entries
+            )));
+        }
+    }
     let mut vars: Vec<String> = net.store.variables(a);
     for v in net.store.variables(b) {
         if !vars.contains(&v) {
@@ -340,6 +355,8 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
             .collect()
     });
     let mut agreed = 0;
+    let mut evaluated = 0;
+    let mut first_failure: Option<Error> = None;
     let mut tried = 0;
     let mut pending = own;
     while (agreed < 5 || tried < 12) && tried < 60 {
@@ -363,12 +380,17 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
                 })
                 .collect(),
         };
-        let (Ok((va, _)), Ok((vb, _))) = (
+        let (va, vb) = match (
             evaluate(&net.store, &[a], &point, Mode::Auto(256)),
             evaluate(&net.store, &[b], &point, Mode::Auto(256)),
-        ) else {
-            continue;
+        ) {
+            (Ok((va, _)), Ok((vb, _))) => (va, vb),
+            (Err(e), _) | (_, Err(e)) => {
+                first_failure.get_or_insert_with(|| e.describe(&net.store));
+                continue;
+            }
         };
+        evaluated += 1;
         let (x, y) = (&va[0].entries, &vb[0].entries);
         let differs = (0..y.data().len()).find(|&k| !same(&x.data()[k], &y.data()[k]));
         match differs {
@@ -396,7 +418,21 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
             }
         }
     }
-    Ok(ShapedVerdict::AgreesAt(agreed.max(1)))
+    if evaluated == 0 {
+        // Not one point to compare at: the claim is not shown right (nor wrong).
+        return Err(Error::Domain {
+            message: format!(
+                "cannot check the claim: at none of the {tried} random points tried could both it and the gradient be evaluated"
+            ),
+            help: first_failure.map(|e| format!("at the first point: {e}")),
+        });
+    }
+    // Where every value compared was 0, the points still count: the two agree at each.
+    Ok(ShapedVerdict::AgreesAt(if agreed == 0 {
+        evaluated
+    } else {
+        agreed
+    }))
 }
 
 fn show(d: &Dense<Rational>) -> String {

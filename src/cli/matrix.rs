@@ -73,6 +73,8 @@ fn declare_point(
 struct MatInput {
     store: MatStore,
     expr: MId,
+    /// The subexpressions as written, simplified, with their places.
+    parts: Vec<(MId, crate::syntax::ast::Span)>,
     point: MatPoint,
     written: Vec<(String, String)>,
 }
@@ -80,13 +82,36 @@ struct MatInput {
 fn read(src: &str, src_name: &str, ast: &Expr, literals: &[(String, Literal)]) -> Result<MatInput> {
     let mut store = MatStore::new();
     let (point, written) = declare_point(&mut store, literals);
-    let expr = syntax::MatrixLowerer::new(&mut store, src, src_name).expr(ast)?;
+    let mut low = syntax::MatrixLowerer::new(&mut store, src, src_name);
+    let expr = low.expr(ast)?;
+    let parts = low.take_parts();
     Ok(MatInput {
         store,
         expr,
+        parts,
         point,
         written,
     })
+}
+
+/// Evaluates the input: its value, after checking that every part of it as written is
+/// defined at the point (simplifying may have cancelled a part that is not).
+fn evaluate_input(
+    input: &MatInput,
+    src: &str,
+    src_name: &str,
+    mode: crate::eval::Mode,
+) -> Result<(Vec<meval::MatValue>, Option<String>)> {
+    let value = meval::evaluate(&input.store, &[input.expr], &input.point, mode)
+        .map_err(|err| err.describe(&input.store))?;
+    meval::check_written(
+        &input.store,
+        &input.parts,
+        &input.point,
+        mode,
+        (src, src_name),
+    )?;
+    Ok(value)
 }
 
 /// Every variable of `roots` has a value, or an error naming the first without one.
@@ -145,8 +170,7 @@ pub(super) fn run_matrix_diff(
         // A derivative is defined only where its function is: the function is evaluated
         // first (on its own, so that an irrational value does not make exact derivatives
         // inexact).
-        meval::evaluate(&input.store, &[e], &input.point, mode(&a.eval))
-            .map_err(|err| err.describe(&input.store))?;
+        evaluate_input(&input, src, src_name, mode(&a.eval))?;
         let kinks = meval::kink_arguments(&input.store, &ids);
         let mut roots = ids.clone();
         roots.extend(&kinks);
@@ -204,9 +228,7 @@ pub(super) fn run_matrix_eval(
     let input = read(src, src_name, ast, literals)?;
     check_values(&input.store, input.expr, &input.point)?;
     note_digits(&a.eval, &mut out);
-    let (mut vals, note) =
-        meval::evaluate(&input.store, &[input.expr], &input.point, mode(&a.eval))
-            .map_err(|err| err.describe(&input.store))?;
+    let (mut vals, note) = evaluate_input(&input, src, src_name, mode(&a.eval))?;
     if let Some(n) = note {
         out.warnings.push(format!("note: {n}"));
     }

@@ -103,10 +103,33 @@ pub fn bind_dims<V>(
     Ok(sizes)
 }
 
-fn known(d: &Dim, sizes: &HashMap<String, u64>) -> usize {
+/// The sizes of the symbolic dimensions for evaluating `roots`: from the values of their
+/// variables, then from the other values of the point whose names have declared shapes (a
+/// gradient `𝟏` by `x: n` has no variable, but `n` is the length of x's value).
+fn sizes_for<V>(
+    store: &MatStore,
+    roots: &[MId],
+    point: &HashMap<String, Dense<V>>,
+) -> Result<HashMap<String, u64>, MatEvalError> {
+    let mut vars = store.variables_of(roots);
+    let mut others: Vec<&String> = point
+        .keys()
+        .filter(|n| !vars.contains(n) && store.shape_of_var(n).is_some())
+        .collect();
+    others.sort();
+    vars.extend(others.into_iter().cloned());
+    bind_dims(store, &vars, point)
+}
+
+/// A dimension's size; a symbol no value gives a size to is an error, never an empty matrix.
+fn known(d: &Dim, sizes: &HashMap<String, u64>) -> Result<usize, MatEvalError> {
     match d {
-        Dim::Known(k) => *k as usize,
-        Dim::Sym(s) => sizes.get(s).copied().unwrap_or(0) as usize,
+        Dim::Known(k) => Ok(*k as usize),
+        Dim::Sym(s) => sizes.get(s).map(|&k| k as usize).ok_or_else(|| {
+            MatEvalError::Shape(format!(
+                "the size `{s}` is not known: no value in the point has a dimension `{s}`"
+            ))
+        }),
     }
 }
 
@@ -133,13 +156,13 @@ pub fn evaluate_with<B: DenseBackend>(
                 None => return Err(MatEvalError::Unbound(n.clone())),
             },
             Node::Num(r) => Dense::scalar(num(r).map_err(at)?),
-            Node::Identity(n) => b.identity(known(n, sizes)).map_err(at)?,
+            Node::Identity(n) => b.identity(known(n, sizes)?).map_err(at)?,
             Node::Ones(s) => b
-                .ones(known(&s.rows, sizes), known(&s.cols, sizes))
+                .ones(known(&s.rows, sizes)?, known(&s.cols, sizes)?)
                 .map_err(at)?,
             Node::Zero(s) => {
                 let z = num(&Rational::new()).map_err(at)?;
-                Dense::from_fn(known(&s.rows, sizes), known(&s.cols, sizes), |_, _| {
+                Dense::from_fn(known(&s.rows, sizes)?, known(&s.cols, sizes)?, |_, _| {
                     z.clone()
                 })
             }
@@ -234,8 +257,7 @@ pub fn evaluate_f64(
     roots: &[MId],
     point: &HashMap<String, Dense<f64>>,
 ) -> Result<Vec<Dense<f64>>, MatEvalError> {
-    let vars = store.variables_of(roots);
-    let sizes = bind_dims(store, &vars, point)?;
+    let sizes = sizes_for(store, roots, point)?;
     evaluate_with(&F64, store, roots, point, &sizes, &|_| false)
 }
 
@@ -247,8 +269,7 @@ pub fn evaluate(
     point: &MatPoint,
     mode: Mode,
 ) -> Result<(Vec<MatValue>, Option<String>), MatEvalError> {
-    let vars = store.variables_of(roots);
-    let sizes = bind_dims(store, &vars, point)?;
+    let sizes = sizes_for(store, roots, point)?;
     let wrap = |ds: Vec<Dense<Value>>| -> Vec<MatValue> {
         ds.into_iter().map(|entries| MatValue { entries }).collect()
     };
@@ -360,4 +381,41 @@ pub fn kinks_met(store: &MatStore, args: &[MId], values: &[MatValue]) -> Vec<Str
         ));
     }
     out
+}
+
+/// Checks that every part of an input as written is defined at `point`: `parts` are its
+/// subexpressions as lowered (simplified, inner ones first, with their places in `src`), and
+/// simplifying may have cancelled one that is not (`0*sum(log(x))`, `inv(inv(A))` at a
+/// singular A). The innermost failing part is the error, with a caret.
+pub fn check_written(
+    store: &MatStore,
+    parts: &[(MId, crate::syntax::ast::Span)],
+    point: &MatPoint,
+    mode: Mode,
+    (src, src_name): (&str, &str),
+) -> Result<(), crate::Error> {
+    let ids: Vec<MId> = parts.iter().map(|(id, _)| *id).collect();
+    if ids.is_empty() || evaluate(store, &ids, point, mode).is_ok() {
+        return Ok(());
+    }
+    for (id, span) in parts {
+        if let Err(err) = evaluate(store, &[*id], point, mode) {
+            let crate::Error::Domain { message, .. } = err.describe(store) else {
+                return Err(err.describe(store));
+            };
+            let e = crate::error::SourceError::new(
+                src_name,
+                src,
+                span.start,
+                span.end,
+                message,
+                "undefined here",
+            )
+            .with_help(
+                "as written, the input is undefined here, even though simplifying cancels this part",
+            );
+            return Err(crate::Error::DomainAt(Box::new(e)));
+        }
+    }
+    Ok(())
 }

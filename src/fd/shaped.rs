@@ -44,6 +44,12 @@ pub fn fd_shaped(
     delta: &Rational,
     arith: Arith,
 ) -> Result<Vec<ShapedFdEntry>> {
+    // A parameter the output does not use still needs a value to be shifted.
+    if let Some(p) = net.params.iter().find(|p| !point.contains_key(*p)) {
+        return Err(Error::Request(crate::error::Request::NoValue {
+            name: p.clone(),
+        }));
+    }
     let entries: usize = net
         .params
         .iter()
@@ -54,6 +60,13 @@ pub fn fd_shaped(
             "finite differences of {entries} entries (at most {MAX_FD_ENTRIES}): each needs two evaluations of the whole program; check a smaller network, or fewer parameters with `wrt`"
         )));
     }
+    // The program as written must be defined at the point (simplifying may cancel a part).
+    let mode = match arith {
+        Arith::F64 => Mode::F64,
+        Arith::Mpfr(bits) => Mode::Mpfr(bits),
+        Arith::Exact => Mode::Auto(256),
+    };
+    net.check_written(point, mode)?;
     let grads = net.expanded_gradient()?;
     let out = net.defs[net.output].expanded;
     let describe = |e: crate::eval::matrix::MatEvalError, net: &MatNetwork| e.describe(&net.store);

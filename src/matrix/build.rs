@@ -151,7 +151,11 @@ impl MatStore {
         // Variables and simple terms first, then larger ones; numbers last (`x - 1`).
         collected.sort_by_key(|(b, _)| *b);
         if let Some(common) = self.factor_common(&collected, &shape)? {
-            return Ok(common);
+            if constant == 0 {
+                return Ok(common);
+            }
+            let c = self.number(constant);
+            return self.add(vec![common, c]);
         }
         // s·b₁ + s·b₂ is s·(b₁ + b₂) for a scalar s that is not a number.
         if collected.len() >= 2 && constant == 0 {
@@ -182,6 +186,13 @@ impl MatStore {
         if constant != 0 {
             out.push(self.number(constant));
         }
+        // Only scalars left in a sum of vectors or matrices (`x - x + a`): their sum on every
+        // entry, `(a)·𝟏`, so that the node keeps its shape (an `Add` of scalars is a scalar).
+        if !shape.is_scalar() && !out.is_empty() && out.iter().all(|&t| self.is_scalar(t)) {
+            let s = self.add(out)?;
+            let ones = self.ones(shape);
+            return self.scale(s, ones);
+        }
         Ok(match out.len() {
             0 => self.zero(shape),
             1 if self.shape(out[0]) == &shape => out[0],
@@ -209,6 +220,11 @@ impl MatStore {
         let Some(parts) = parts else {
             return Ok(None);
         };
+        // A scalar term of a sum of vectors (`A*y + xᵀy`) is added to every entry: it has
+        // no factor in common with the others.
+        if terms.iter().any(|(b, _)| self.shape(*b) != shape) {
+            return Ok(None);
+        }
         let right = parts[0].1;
         let left = parts[0].0;
         if parts.iter().all(|(_, r)| *r == right) {

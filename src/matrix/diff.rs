@@ -320,6 +320,13 @@ pub fn jacobian(store: &mut MatStore, root: MId, wrt: &str) -> Res {
         if store.shape(c).is_row() {
             continue;
         }
+        // A matrix's Jacobian is a tensor: its tangent would not be a matrix of ours.
+        if !store.shape(c).cols.is_one() {
+            return Err(MatDiffError::Unsupported(format!(
+                "a Jacobian through {} that depends on the variable; differentiate a scalar instead to get a gradient",
+                store.shape(c).describe()
+            )));
+        }
         let t = if c == v {
             store.identity(n.clone())
         } else {

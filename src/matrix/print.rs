@@ -169,7 +169,12 @@ impl Printer<'_> {
             && *c < 0
         {
             let pos = Rational::from(-c);
-            return (true, self.scaled(&pos, *a).s);
+            let body = self.scaled(&pos, *a);
+            // -(u - 2v) is not -u - 2v.
+            if body.prec <= SUM {
+                return (true, self.paren(&body.s));
+            }
+            return (true, body.s);
         }
         (false, self.go(id).s)
     }

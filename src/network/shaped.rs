@@ -36,6 +36,10 @@ pub struct MatDef {
     pub written: String,
     /// Where the name is.
     pub span: Span,
+    /// Every subexpression of the right-hand side as written (expanded, simplified), with
+    /// its place: the forward pass checks that each is defined, though simplifying may have
+    /// cancelled it.
+    pub parts: Vec<(MId, Span)>,
 }
 
 /// One adjoint: `δ_v` (or, for a parameter, the gradient) in terms of names and adjoints.
@@ -291,10 +295,12 @@ pub fn load_shaped(src: &str, src_name: &str, output: Option<&str>) -> Result<Ma
                     low.define_fn(f, body.clone());
                 }
                 let local = low.expr(value)?;
+                low.take_parts();
                 for (k, v) in &expanded_of {
                     low.bind(k, Some(*v));
                 }
                 let expanded = low.expr(value)?;
+                let parts = low.take_parts();
                 let shape = store.shape(local).clone();
                 if let Some(decl) = store.shape_of_var(&n).cloned()
                     && declared.contains_key(&n)
@@ -320,6 +326,7 @@ pub fn load_shaped(src: &str, src_name: &str, output: Option<&str>) -> Result<Ma
                     expanded,
                     written: src[value.span.start..value.span.end].to_string(),
                     span: name.span,
+                    parts,
                 });
             }
             Stmt::At(bindings) => {
@@ -561,6 +568,23 @@ impl MatNetwork {
         p
     }
 
+    /// Checks that every part of the live definitions as written is defined at `point`
+    /// (simplifying may have cancelled one that is not: `0*sum(log(x))`).
+    pub fn check_written(&self, point: &MatPoint, mode: Mode) -> Result<()> {
+        let parts: Vec<(MId, Span)> = self
+            .live_defs()
+            .into_iter()
+            .flat_map(|i| self.defs[i].parts.iter().copied())
+            .collect();
+        meval::check_written(
+            &self.store,
+            &parts,
+            point,
+            mode,
+            (&self.source.0, &self.source.1),
+        )
+    }
+
     /// Evaluates the forward pass (every live definition) and the adjoints at `point`, with the
     /// notes and warnings for the user (digits lost to cancellation, kinks met).
     pub fn trace(
@@ -588,6 +612,7 @@ impl MatNetwork {
         }
         let (mut vals, note) =
             meval::evaluate(&self.store, &roots, &mp, mode).map_err(|e| e.describe(&self.store))?;
+        self.check_written(&mp, mode)?;
         let kink_values = vals.split_off(n_roots);
         let mut notes: Vec<String> = note.into_iter().map(|n| format!("note: {n}")).collect();
         notes.extend(meval::kinks_met(&self.store, &kinks, &kink_values));

@@ -93,6 +93,9 @@ pub struct MatrixLowerer<'a> {
     elementwise: bool,
     /// User functions being lowered, to refuse recursion.
     calling: Vec<String>,
+    /// Every subexpression lowered, as simplified, with its place: simplifying may cancel a
+    /// part that is undefined as written (`0*sum(log(x))`), whose domain is still the input's.
+    parts: Vec<(MId, Span)>,
 }
 
 impl<'a> MatrixLowerer<'a> {
@@ -106,7 +109,14 @@ impl<'a> MatrixLowerer<'a> {
             bound: Vec::new(),
             elementwise: false,
             calling: Vec::new(),
+            parts: Vec::new(),
         }
+    }
+
+    /// The subexpressions lowered so far (inner ones first), each with its place in the
+    /// source: evaluating them checks the domain of the input as written.
+    pub fn take_parts(&mut self) -> Vec<(MId, Span)> {
+        std::mem::take(&mut self.parts)
     }
 
     /// Defines a function for the calls that follow.
@@ -181,7 +191,11 @@ impl<'a> MatrixLowerer<'a> {
 
     /// Lowers an expression.
     pub fn expr(&mut self, e: &Expr) -> Result<MId> {
-        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_inner(e))
+        let id = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_inner(e))?;
+        if self.calling.is_empty() {
+            self.parts.push((id, e.span));
+        }
+        Ok(id)
     }
 
     fn expr_inner(&mut self, e: &Expr) -> Result<MId> {
@@ -438,6 +452,36 @@ impl<'a> MatrixLowerer<'a> {
         r
     }
 
+    /// `f'(a)` for a function `f(t) = …` of the program, applied entry by entry: the body's
+    /// derivative by its scalar parameter, with the argument put in for the parameter (a
+    /// product of two entries' formulas becoming ⊙).
+    fn user_derivative(
+        &mut self,
+        name: &str,
+        f: &MatUserFn,
+        a: MId,
+        c: &Call,
+        span: Span,
+    ) -> Result<MId> {
+        // A name no program can write: the parameter as a scalar variable.
+        let t = format!("\u{0}{name}");
+        let tv = self.store.var(&t);
+        let body = self.user_call(name, f, &[tv], c)?;
+        let fail =
+            |this: &Self, m: String| this.error(span, format!("{name}': {m}"), "this derivative");
+        let d =
+            crate::matrix::gradient(self.store, body, &t).map_err(|e| fail(self, e.to_string()))?;
+        let vars: HashMap<String, MId> = [(t, a)].into_iter().collect();
+        self.store
+            .substitute(d, &vars, &mut |s, node| match node {
+                crate::matrix::Node::Scale(k, x) if !s.is_scalar(*k) && !s.is_scalar(*x) => {
+                    Some(s.hadamard(*k, *x))
+                }
+                _ => None,
+            })
+            .map_err(|e| fail(self, e.message))
+    }
+
     fn call(&mut self, c: &Call, span: Span) -> Result<MId> {
         let name = if c.name == "ln" {
             "log"
@@ -483,6 +527,14 @@ impl<'a> MatrixLowerer<'a> {
             };
             this.error(span, msg, "this call")
         };
+        // σ'(z) for the program's own σ(t) = …: its derivative, entry by entry.
+        if c.primes == 1
+            && let Some(f) = self.functions.get(name).cloned()
+            && f.params.len() == 1
+        {
+            let a = one_arg(self)?;
+            return self.user_derivative(name, &f, a, c, span);
+        }
         if c.primes > 0 && Builtin::from_name(name).is_none_or(|b| b != Builtin::Sigmoid) {
             if self.store.is_scalar_fn(name) {
                 let a = one_arg(self)?;

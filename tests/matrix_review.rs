@@ -1,0 +1,319 @@
+//! Wrong answers, crashes and false verdicts found by an adversarial review of the vector and
+//! matrix engine, each checked against values worked out by hand (and NumPy): every test failed
+//! before its fix.
+
+use serde_json::Value as Json;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs chainrule with `args`, the program `stdin` on standard input.
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The JSON `value` of a successful command, as nested lists of strings.
+fn value(args: &[&str], stdin: &str) -> Json {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = run(&all, stdin);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
+    j["value"].clone()
+}
+
+fn json(text: &str) -> Json {
+    serde_json::from_str(text).unwrap()
+}
+
+/// The exit code and both outputs of a command that must fail cleanly: no panic, no abort.
+fn fails(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let out = run(args, stdin);
+    let code = out.status.code().expect("an exit code, not a signal");
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(code != 0, "{args:?} succeeded: {o}");
+    assert!(
+        !e.contains("panicked") && !e.contains("internal error"),
+        "{e}"
+    );
+    (code, o, e)
+}
+
+const AB: &str = "A=[[1,2],[3,4]],B=[[0,1],[1,0]],x=[1,2]";
+
+#[test]
+fn a_constant_beside_a_common_factor_is_kept() {
+    // `Ax + 1 + Bx` was simplified to `(A + B)x`, the 1 lost: [7, 12].
+    assert_eq!(
+        value(&["eval", "A*x + 1 + B*x", "--at", AB], ""),
+        json(r#"["8", "13"]"#)
+    );
+    assert_eq!(
+        value(
+            &["eval", "x'*y + 1 + x'*z", "--at", "x=[1,2],y=[1,1],z=[0,1]"],
+            ""
+        ),
+        json(r#""6""#)
+    );
+    // ∇_x (xᵀAx + 1 + xᵀBx) = (A + Aᵀ + B + Bᵀ)x
+    assert_eq!(
+        value(
+            &["diff", "x'*A*x + 1 + x'*B*x", "--wrt", "x", "--at", AB],
+            ""
+        ),
+        json(r#"["16", "23"]"#)
+    );
+}
+
+#[test]
+fn a_scalar_term_shares_no_factor_with_vector_terms() {
+    // `Ay + xᵀy` was refused as a sum of a 2×2 and a 1×2 matrix.
+    let at = "A=[[1,2],[3,4]],x=[1,2],y=[1,1]";
+    assert_eq!(
+        value(&["eval", "A*y + x'*y", "--at", at], ""),
+        json(r#"["6", "10"]"#)
+    );
+    // ∇_y sum(Ay + (xᵀy)𝟏) = Aᵀ𝟏 + 2x
+    assert_eq!(
+        value(&["diff", "sum(A*y + x'*y)", "--wrt", "y", "--at", at], ""),
+        json(r#"["6", "10"]"#)
+    );
+}
+
+#[test]
+fn scalars_left_in_a_sum_of_vectors_stay_a_vector() {
+    let at = "x=[1,2,3],y=[1,2],a=1,b=2";
+    // Was the scalar 1.
+    assert_eq!(
+        value(&["eval", "x - x + a", "--at", at], ""),
+        json(r#"["1", "1", "1"]"#)
+    );
+    // Was 6: `a + b` shared one node with the vector `x - x + a + b`.
+    assert_eq!(
+        value(&["eval", "sum(x - x + a + b) + (a + b)", "--at", at], ""),
+        json(r#""12""#)
+    );
+    // Was 2: a 2-vector and a 3-vector added.
+    let (code, _, err) = fails(&["eval", "y - y + a + (x - x + a)", "--at", at], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("a vector of 2 entries"), "{err}");
+}
+
+#[test]
+fn a_symbolic_size_comes_from_any_value_of_the_point() {
+    // `sum(x - x + 1)` with x: n is n, not 1; and ∇_x is a vector of n zeros, not `[]`.
+    let prog = "x: n\nE = sum(x - x + 1)\nat x = [1, 2, 3]\nwrt x\n";
+    let out = run(&["backprop", "-", "--format", "json"], prog);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["forward"][0]["value"], json(r#""3""#));
+    assert_eq!(j["gradient"][0]["value"], json(r#"["0", "0", "0"]"#));
+    // A size no value gives is an error, not an empty matrix.
+    let prog = "x: n\nV: p x q\nE = sum(x)\nat x = [1, 2, 3]\nwrt x, V\n";
+    let (_, _, err) = fails(&["backprop", "-"], prog);
+    assert!(err.contains("the size `p` is not known"), "{err}");
+    // With V's value, its gradient is its shape of zeros.
+    let prog = "x: n\nV: p x q\nE = sum(x)\nat x = [1, 2, 3]\nat V = [[1, 2]]\nwrt x, V\n";
+    let out = run(&["backprop", "-", "--format", "json"], prog);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["gradient"][1]["value"], json(r#"[["0", "0"]]"#));
+}
+
+const NET: &str = "x: 2\nW: 2x2\nE = sum(W*x)\nat x = [1, 2]\nat W = [[1, 2], [3, 4]]\n";
+
+#[test]
+fn a_claim_defined_nowhere_is_not_judged_right() {
+    // Was "✓ Right, as far as 1 random points can tell", exit 0.
+    for claim in ["log(-(x'*x))*W", "sqrt(-(x'*x))*W"] {
+        let (code, out, err) = fails(&["check", "-", "--wrt", "W", "--claim", claim], NET);
+        assert_eq!(code, 1);
+        assert!(!out.contains("Right"), "{out}");
+        assert!(err.contains("cannot check the claim"), "{err}");
+    }
+    // The right claim is still right.
+    let out = run(
+        &["check", "-", "--wrt", "W", "--claim", "(x - x + 1)*x'"],
+        NET,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn check_refuses_huge_declared_sizes_instead_of_aborting() {
+    // Was an allocation of 400 GB and an abort (exit 134).
+    let prog = "W: 100000x100000\nx: 100000\nE = sum(W*x)\n";
+    let (code, _, err) = fails(&["check", "-", "--wrt", "W", "--claim", "x*x'"], prog);
+    assert_eq!(code, 1);
+    assert!(err.contains("at most 10000"), "{err}");
+}
+
+#[test]
+fn fd_of_a_parameter_without_a_value_is_an_error() {
+    // `wrt V` with V unused and without a value panicked.
+    let prog = format!("{NET}V: 2x2\nwrt W, V\n");
+    let (code, _, err) = fails(&["fd", "-"], &prog);
+    assert_eq!(code, 2);
+    assert!(err.contains("no value for `V`"), "{err}");
+}
+
+#[test]
+fn a_part_cancelled_by_simplifying_keeps_its_domain() {
+    // Each printed a value with exit 0, though the input as written is undefined there.
+    for (expr, wrt, at, what) in [
+        (
+            "0*sum(log(x))",
+            "x",
+            "x=[-1,2]",
+            "log of a non-positive number",
+        ),
+        (
+            "sum(log(x) - log(x)) + sum(x)",
+            "x",
+            "x=[-1,2]",
+            "log of a non-positive number",
+        ),
+        (
+            "sum(inv(inv(A)))",
+            "A",
+            "A=[[1,2],[2,4]]",
+            "singular matrix",
+        ),
+    ] {
+        let (code, _, err) = fails(&["eval", expr, "--at", at], "");
+        assert_eq!(code, 1, "{expr}");
+        assert!(
+            err.contains(what) && err.contains("undefined here"),
+            "{err}"
+        );
+        let (code, _, _) = fails(&["diff", expr, "--wrt", wrt, "--at", at], "");
+        assert_eq!(code, 1, "{expr}");
+    }
+    // Where it is defined, nothing changes.
+    assert_eq!(
+        value(&["eval", "0*sum(log(x)) + sum(x)", "--at", "x=[1,2]"], ""),
+        json(r#""3""#)
+    );
+}
+
+#[test]
+fn a_program_part_cancelled_by_simplifying_keeps_its_domain() {
+    // backprop printed E = 1 and fd its quotients, exit 0.
+    let prog = "x: 2\nE = 0*sum(log(x)) + sum(x)\nat x = [-1, 2]\n";
+    for cmd in ["backprop", "grad", "fd"] {
+        let (code, _, err) = fails(&[cmd, "-"], prog);
+        assert_eq!(code, 1, "{cmd}");
+        assert!(err.contains("log of a non-positive number"), "{cmd}: {err}");
+    }
+    let prog = "x: 2\nE = 0*sum(log(x)) + sum(x)\nat x = [1, 2]\n";
+    let out = run(&["backprop", "-", "--format", "json"], prog);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["forward"][0]["value"], json(r#""3""#));
+}
+
+#[test]
+fn a_jacobian_through_a_matrix_is_refused_in_words() {
+    // Was "a product of 2×1 and 2×2: the left factor has 1 columns …", a rule's shape error.
+    let (code, _, err) = fails(
+        &[
+            "diff",
+            "exp(A + sum(x))*y",
+            "--wrt",
+            "x",
+            "--at",
+            "A=[[1,2],[3,4]],x=[1,2],y=[1,-1]",
+        ],
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("a Jacobian through a 2×2 matrix"), "{err}");
+}
+
+#[test]
+fn a_negated_sum_is_printed_in_parentheses() {
+    // `z - (x - 2z)` was printed `z - x - 2*z` (value [2, 1], printed formula's [-2, -5]).
+    let out = run(
+        &[
+            "eval",
+            "z - (x - 2*z)",
+            "--at",
+            "x=[1,2],z=[1,1]",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["parsed"], json(r#""z - (x - 2*z)""#));
+    assert_eq!(j["latex"], json(r#""z - \\left(x - 2 z\\right)""#));
+    assert_eq!(j["value"], json(r#"["2", "1"]"#));
+}
+
+#[test]
+fn a_claim_in_the_homeworks_own_sigma_prime_is_understood() {
+    // `σ'(Z2)` with the program's σ(t) = relu(t) was refused ("`σ` with 1 primes is not
+    // supported") and the right claim judged "Not a formula: its shapes do not fit", exit 1.
+    let out = run(
+        &[
+            "check",
+            "examples/hw7_matrix.chain",
+            "--wrt",
+            "W2",
+            "--claim",
+            "(W3'*δ_ŷ ⊙ σ'(Z2))*H1'",
+        ],
+        "",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("✓ Right"), "{text}");
+    // A function with a product of entries: f'(t) = sigmoid(t) + t·sigmoid'(t) + t².
+    let prog = "x: 3\nw: 3\nf(t) = t * sigmoid(t) + t^3/3\nh = f(w .* x)\nE = sum(h)\nat x = [1, -2, 1/2]\nat w = [1/2, 1, -1]\nwrt w\n";
+    let out = run(
+        &["check", "-", "--wrt", "w", "--claim", "f'(w .* x) .* x"],
+        prog,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run(&["check", "-", "--wrt", "w", "--claim", "f'(w .* x)"], prog);
+    assert_eq!(out.status.code(), Some(1));
+}
