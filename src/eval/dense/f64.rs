@@ -1,5 +1,6 @@
 //! [`F64`]'s dense operations: matrix products by `ndarray`'s gemm (`matrixmultiply`, on every
-//! core), and element-wise loops over plain slices, with the same domain checks and the same
+//! core, with its AVX-512 kernel where the processor has one: `Cargo.toml` turns that feature
+//! on, which ndarray leaves off), and element-wise loops over plain slices, with the same domain checks and the same
 //! results entry by entry as the scalar backend (`exp` and `sigmoid` through the C library,
 //! as [`F64::call`](super::super::Backend::call)).
 
