@@ -21,9 +21,10 @@ Workloads (the same expressions as benches/common/mod.rs builds in Rust):
             hand-written NumPy forward and backward pass.
   mlp       issue 12: the f64 gradient (by W1 and W2) of a 784 -> 256 -> 10 sigmoid MLP with
             squared loss over a batch of 128 inputs, E = sum((Y - W2*sigmoid(W1*X)).^2),
-            X: 784x128, Y: 10x128; NumPy (OpenBLAS) forward and backward by hand. The
-            chainrule side is still to come (see the HOOK in mlp_section); `--mlp-only` runs this
-            workload alone, without the Rust runner, SymPy or SymEngine.
+            X: 784x128, Y: 10x128; NumPy (OpenBLAS) forward and backward by hand, against
+            chainrule's f64 evaluation of its symbolic gradients (see chainrule_mlp) at the
+            same matrices, checked against NumPy's first. `--mlp-only` runs this workload
+            alone (NumPy and the Rust runner; no SymPy or SymEngine).
 Each peer measurement runs in a subprocess with a time limit; a peer that runs out of time
 at one size is not tried at larger ones.
 """
@@ -186,23 +187,65 @@ def numpy_mlp_gradient(sizes):
     return best_of(lambda: numpy_mlp_pass(X, Y, W1, W2), repeat=20)
 
 
+def chainrule_mlp(sizes):
+    """chainrule's side of the MLP workload, at mlp_data()'s matrices: the runner reads them
+    from a temporary folder, builds the symbolic gradients by W1 and W2 (parse, lower,
+    matrix::gradient; timed apart as `mlp_symbolic`), writes the gradients it evaluates
+    before timing, and times eval::matrix::evaluate_f64 of both (the DAG built, the matrices
+    in memory: the evaluation alone, as NumPy's pass is timed). The gradients are checked
+    against NumPy's here: max |ours - NumPy| / max |NumPy| must be at most 1e-10 for each,
+    else the time is not reported. Returns a dict of times and differences."""
+    import tempfile
+
+    import numpy as np
+
+    X, Y, W1, W2 = mlp_data(**sizes)
+    _, gW1, gW2 = numpy_mlp_pass(X, Y, W1, W2)
+    dims = [sizes["inputs"], sizes["hidden"], sizes["outputs"], sizes["batch"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, m in [("X", X), ("Y", Y), ("W1", W1), ("W2", W2)]:
+            np.ascontiguousarray(m, dtype="<f8").tofile(os.path.join(tmp, f"{name}.f64"))
+        run = chainrule("mlp_gradient", *dims, tmp)
+        ours = {}
+        for name, want in [("W1", gW1), ("W2", gW2)]:
+            got = np.fromfile(os.path.join(tmp, f"g{name}.f64"), dtype="<f8").reshape(want.shape)
+            ours[name] = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
+        by_hand = chainrule("mlp_by_hand", *dims, tmp)["median"]
+    symbolic = chainrule("mlp_symbolic", *dims)["median"]
+    wrong = {n: d for n, d in ours.items() if not d <= 1e-10}
+    if wrong:
+        print(f"  (chainrule's MLP gradient differs from NumPy's: {wrong}; its time is not reported)",
+              file=sys.stderr)
+    return {"evaluate": None if wrong else run["median"], "symbolic": symbolic,
+            "kernels_by_hand": by_hand, "relative_difference": ours}
+
+
 def mlp_section(timeout, results):
     sizes = MLP_SIZES
     print(f"## Gradient of a {sizes['inputs']}->{sizes['hidden']}->{sizes['outputs']} sigmoid MLP, "
           f"squared loss, batch {sizes['batch']} (f64; issue 12)\n")
     np_t = limited(numpy_mlp_gradient, sizes, timeout=timeout)
-    # ---------------------------------------------------------------- HOOK (issue 12)
-    # The chainrule side goes here, measured in this same run: the f64 gradient of
-    #     E = sum((Y - W2*sigmoid(W1*X)).^2)   by W1 and W2
-    # at mlp_data()'s matrices (or the same seed), timed as the runner times the other
-    # workloads (e.g. `ours = chainrule("mlp_gradient", 784, 256, 10, 128)["median"]`,
-    # once examples/bench_json.rs has that workload). Set `ours` to its median seconds.
-    ours = None
-    # ---------------------------------------------------------------- end of HOOK
+    # ---------------------------------------------------------------- issue 12
+    # chainrule's side, in this same run, at the same matrices (chainrule_mlp).
+    if os.path.exists(RUNNER):
+        ours = chainrule_mlp(sizes)
+    else:
+        print(f"  ({RUNNER} is missing: `cargo build --release --example bench_json`)", file=sys.stderr)
+        ours = {"evaluate": None, "symbolic": None, "kernels_by_hand": None, "relative_difference": None}
     results["mlp"] = {**sizes, "numpy": np_t, "chainrule": ours}
-    print("| | time | vs NumPy |\n|---|---|---|")
+    print("| | time | NumPy / this |\n|---|---|---|")
     print(f"| NumPy, hand-written forward + backward | {fmt(np_t)} | 1.0× |")
-    print(f"| chainrule | {fmt(ours) if ours is not None else 'not measured yet'} | {ratio(np_t, ours)} |\n")
+    ev = ours["evaluate"]
+    print(f"| chainrule, f64 evaluation of the symbolic ∇W1, ∇W2 | "
+          f"{fmt(ev) if ev is not None else 'not measured'} | {ratio(np_t, ev)} |")
+    kh = ours["kernels_by_hand"]
+    print(f"| chainrule's dense kernels, pass written by hand | "
+          f"{fmt(kh) if kh is not None else 'not measured'} | {ratio(np_t, kh)} |")
+    if ours["symbolic"] is not None:
+        d = ours["relative_difference"]
+        print(f"\nBuilding the symbolic gradients (parse, lower, ∇ by W1 and W2): {fmt(ours['symbolic'])}. "
+              f"Largest difference from NumPy's gradient, relative to its largest entry: "
+              f"∇W1 {d['W1']:.1e}, ∇W2 {d['W2']:.1e}.\n")
 
 
 def symengine_lambdify_gradient(n, points):
@@ -302,7 +345,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=None, help="seconds per peer measurement")
     ap.add_argument("--json", help="also write the raw numbers to this file")
     ap.add_argument("--mlp-only", action="store_true",
-                    help="only the MLP gradient (issue 12); needs only NumPy")
+                    help="only the MLP gradient (issue 12); needs NumPy and the runner")
     args = ap.parse_args()
     if args.mlp_only:
         import numpy

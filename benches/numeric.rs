@@ -3,16 +3,16 @@
 //! the n = 30 gradient in MPFR at 256 and 1024 bits, and the dense f64 kernels of
 //! `eval::dense`: the 256×784·784×128 matrix product, and issue 12's 784→256→10 sigmoid MLP
 //! gradient (batch 128, squared loss) written by hand with those kernels, the workload
-//! `bench/compare.py` times in NumPy.
+//! `bench/compare.py` times in NumPy (the same gradient through the symbolic path:
+//! `benches/matrix.rs`).
 //! Run with `cargo bench --bench numeric`; see BENCHMARKS.md for numbers and peers.
 
 mod common;
 
 use chainrule::eval::tape::Tape;
-use chainrule::eval::{Dense, DenseBackend, F64, evaluate_with};
-use chainrule::expr::Builtin;
+use chainrule::eval::{DenseBackend, F64, evaluate_with};
 use chainrule::expr::Store;
-use common::{Act, chain, random_columns};
+use common::{Act, MLP_SIZES, chain, dense_random, mlp_by_hand, mlp_point, random_columns};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rug::Float;
 use std::collections::HashMap;
@@ -103,54 +103,19 @@ fn mpfr_chain(c: &mut Criterion) {
     group.finish();
 }
 
-/// A deterministic r×c matrix with entries in [-1, 1).
-fn dense_random(rows: usize, cols: usize, seed: u64) -> Dense<f64> {
-    let mut s = seed;
-    Dense::from_fn(rows, cols, |_, _| {
-        s = s
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    })
-}
-
-/// ∇W1 and ∇W2 of E = sum((Y - W2·σ(W1·X)).^2), forward and backward by hand.
-fn mlp_gradient(
-    x: &Dense<f64>,
-    y: &Dense<f64>,
-    w1: &Dense<f64>,
-    w2: &Dense<f64>,
-) -> (Dense<f64>, Dense<f64>) {
-    let b = F64;
-    let h = b
-        .apply(Builtin::Sigmoid, &[&b.matmul(w1, x).unwrap()])
-        .unwrap();
-    let r = b.sub(y, &b.matmul(w2, &h).unwrap()).unwrap();
-    let d_out = b.scale(&-2.0, &r).unwrap();
-    let grad_w2 = b.matmul_t(&d_out, false, &h, true).unwrap();
-    let d_h = b.matmul_t(w2, true, &d_out, false).unwrap();
-    let one_minus_h = b.sub(&Dense::scalar(1.0), &h).unwrap();
-    let d_z = b
-        .hadamard(&b.hadamard(&d_h, &h).unwrap(), &one_minus_h)
-        .unwrap();
-    let grad_w1 = b.matmul_t(&d_z, false, x, true).unwrap();
-    (grad_w1, grad_w2)
-}
-
 fn f64_dense(c: &mut Criterion) {
     let mut group = c.benchmark_group("f64_dense");
     group
         .sample_size(30)
         .measurement_time(Duration::from_secs(2));
-    let a = dense_random(256, 784, 1);
-    let b = dense_random(784, 128, 2);
+    let a = dense_random(256, 784, 1, 1.0);
+    let b = dense_random(784, 128, 2, 1.0);
     group.bench_function("matmul_256x784x128", |bench| {
         bench.iter(|| black_box(F64.matmul(black_box(&a), black_box(&b)).unwrap()))
     });
-    let (x, y) = (dense_random(784, 128, 3), dense_random(10, 128, 4));
-    let (w1, w2) = (dense_random(256, 784, 5), dense_random(10, 256, 6));
+    let point = mlp_point(MLP_SIZES);
     group.bench_function("mlp_784_256_10_batch128_gradient_by_hand", |bench| {
-        bench.iter(|| black_box(mlp_gradient(&x, &y, &w1, &w2)))
+        bench.iter(|| black_box(mlp_by_hand(&point)))
     });
     group.finish();
 }

@@ -9,7 +9,18 @@
 //! cargo run --release --example bench_json -- f64_batch 100 100000 2
 //! cargo run --release --example bench_json -- f64_point 100
 //! cargo run --release --example bench_json -- mpfr_gradient 30 256
+//! cargo run --release --example bench_json -- mlp_gradient 784 256 10 128 [DIR]
+//! cargo run --release --example bench_json -- mlp_by_hand 784 256 10 128 [DIR]
+//! cargo run --release --example bench_json -- mlp_symbolic 784 256 10 128
 //! ```
+//!
+//! `mlp_gradient` times the f64 evaluation of the symbolic gradients of issue 12's MLP
+//! (`eval::matrix::evaluate_f64` of ∇W1 and ∇W2 of `sum((Y - W2*sigmoid(W1*X)).^2)`, the DAG
+//! built beforehand, untimed; `mlp_symbolic` times that build: parse, lower, both gradients).
+//! The matrices are read from DIR (`X.f64`, `Y.f64`, `W1.f64`, `W2.f64`: raw little-endian
+//! doubles, row-major, as NumPy's `tofile` writes them), or seeded here without DIR; with DIR,
+//! the gradients computed before timing are written to `gW1.f64` and `gW2.f64` there, for the
+//! caller to check. `mlp_by_hand` times the same pass written by hand with the dense kernels.
 //!
 //! Each workload runs until at least 3 runs and 1 s have passed (at most 30 runs; one run
 //! with `BENCH_ONCE=1`); the JSON gives the median and the fastest run in seconds, and the
@@ -18,11 +29,18 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
+use chainrule::eval::Dense;
+use chainrule::eval::matrix::evaluate_f64;
 use chainrule::eval::tape::Tape;
 use chainrule::expr::Store;
-use common::{Act, chain, nested, parse_diff_print, random_columns};
+use common::{
+    Act, MlpSizes, chain, mlp_by_hand, mlp_point, mlp_symbolic, nested, parse_diff_print,
+    random_columns,
+};
 use rug::Float;
+use std::collections::HashMap;
 use std::hint::black_box;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Runs `setup` then times `run` on its result, repeatedly; returns the sorted times.
@@ -79,6 +97,43 @@ fn act(name: &str) -> Act {
         "tanh" => Act::Tanh,
         _ => panic!("activation: sigmoid or tanh"),
     }
+}
+
+/// The MLP's matrices from `dir` (raw little-endian f64, row-major), or seeded.
+fn mlp_matrices(sizes: MlpSizes, dir: Option<&Path>) -> HashMap<String, Dense<f64>> {
+    let Some(dir) = dir else {
+        return mlp_point(sizes);
+    };
+    let (inputs, hidden, outputs, batch) = sizes;
+    [
+        ("X", inputs, batch),
+        ("Y", outputs, batch),
+        ("W1", hidden, inputs),
+        ("W2", outputs, hidden),
+    ]
+    .into_iter()
+    .map(|(name, r, c)| {
+        let path = dir.join(format!("{name}.f64"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            bytes.len(),
+            r * c * 8,
+            "{}: not {r}×{c} doubles",
+            path.display()
+        );
+        let data = bytes
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        (name.to_string(), Dense::new(r, c, data))
+    })
+    .collect()
+}
+
+/// Writes `m` to `path` as raw little-endian f64, row-major.
+fn write_f64(path: &Path, m: &Dense<f64>) {
+    let bytes: Vec<u8> = m.data().iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
 fn main() {
@@ -183,6 +238,30 @@ fn main() {
             let mut eval = tape.mpfr_eval(prec);
             let mut out = vec![Float::new(prec); tape.outputs()];
             per_call(100, || eval.eval(black_box(&point), &mut out))
+        }
+        "mlp_symbolic" => {
+            let sizes = (num(1), num(2), num(3), num(4));
+            per_call(100, || drop(black_box(mlp_symbolic(sizes))))
+        }
+        "mlp_gradient" | "mlp_by_hand" => {
+            let sizes = (num(1), num(2), num(3), num(4));
+            let dir = args.get(5).map(Path::new);
+            let point = mlp_matrices(sizes, dir);
+            let (store, roots) = mlp_symbolic(sizes);
+            let run = || match arg(0) {
+                "mlp_gradient" => {
+                    let mut g = evaluate_f64(&store, &roots, black_box(&point)).unwrap();
+                    let g2 = g.pop().unwrap();
+                    (g.pop().unwrap(), g2)
+                }
+                _ => mlp_by_hand(black_box(&point)),
+            };
+            if let Some(dir) = dir {
+                let (g1, g2) = run();
+                write_f64(&dir.join("gW1.f64"), &g1);
+                write_f64(&dir.join("gW2.f64"), &g2);
+            }
+            time(|| (), |()| run())
         }
         other => {
             eprintln!("unknown workload `{other}`: see the top of examples/bench_json.rs");

@@ -2,7 +2,8 @@
 //! into its entries (`matrix::scalarise`), differentiated entry by entry by the scalar engine,
 //! and compared with chainrule's matrix gradient or Jacobian evaluated on dense matrices, at
 //! random exact points, in exact arithmetic where the values are rational (else MPFR at 256
-//! bits, relative tolerance 1e-60). The printed forms of all identities are one snapshot.
+//! bits, relative tolerance 1e-60), and in f64 against that value. The printed forms of all
+//! identities are one snapshot.
 
 mod common;
 
@@ -383,6 +384,31 @@ fn close(a: &Value, b: &Value) -> bool {
     diff <= size * Float::with_val(300, 1e-60) || diff < 1e-70
 }
 
+/// The same derivative evaluated in f64 (its own kernels: products folded with their factor,
+/// values reused in place, σ' from σ's values) agrees with the exact or MPFR value `want`
+/// to 1e-12 relative to its largest entry (the points' entries are at most 3 in size, so
+/// no case cancels more than that).
+fn check_f64(m: &MatStore, d: matrix::MId, point: &MatPoint, want: &Dense<Value>, case: &Case) {
+    let (vals, _) = mat_evaluate(m, &[d, d], point, Mode::F64)
+        .unwrap_or_else(|err| panic!("{} in f64: {err:?}", case.expr));
+    assert_eq!(vals[0], vals[1], "{}: a root listed twice", case.expr);
+    let got = &vals[0].entries;
+    assert_eq!(got.shape(), want.shape(), "{} in f64", case.expr);
+    let want: Vec<f64> = want.data().iter().map(|v| to_float(v).to_f64()).collect();
+    let largest = want.iter().fold(1.0f64, |a, w| a.max(w.abs()));
+    for (k, (have, w)) in got.data().iter().zip(&want).enumerate() {
+        let Value::F64(h) = have else {
+            panic!("{}: f64 evaluation gave {have:?}", case.expr)
+        };
+        assert!(
+            (h - w).abs() <= 1e-12 * largest,
+            "{} by {} in f64: entry {k} is {h}, exactly {w}",
+            case.expr,
+            case.wrt
+        );
+    }
+}
+
 /// Checks one identity at `points` random points; returns the derivative's text and LaTeX.
 fn check_case(case: &Case, seed: u64) -> (String, String) {
     let mut m = MatStore::new();
@@ -450,6 +476,7 @@ fn check_case(case: &Case, seed: u64) -> (String, String) {
                 expected_ids.push(chainrule::diff::diff(&mut s, f, sym));
             }
         }
+        check_f64(&m, d, &point, got, case);
         let (expected, _) = evaluate(&s, &expected_ids, &spoint, Mode::Auto(256)).unwrap();
         let cols = got.cols();
         assert_eq!(

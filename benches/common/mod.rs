@@ -4,7 +4,10 @@
 //! SymEngine.
 #![allow(dead_code)]
 
+use chainrule::eval::{Dense, DenseBackend, F64};
 use chainrule::expr::{Builtin, Id, Store, Sym};
+use chainrule::matrix::{Dim, MId, MatStore, Shape};
+use std::collections::HashMap;
 
 /// The activation of the deep chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,4 +106,93 @@ pub fn parse_diff_print(src: &str, var: &str) -> String {
     let x = store.intern(var);
     let d = chainrule::diff::diff(&mut store, e, x);
     chainrule::print::text(&store, d)
+}
+
+/// Issue 12's MLP workload: E = sum((Y - W2·σ(W1·X)).^2) over a batch, as written.
+pub const MLP_SRC: &str = "sum((Y - W2*sigmoid(W1*X)).^2)";
+
+/// The MLP's sizes: inputs, hidden units, outputs, batch (784, 256, 10, 128 in the issue).
+pub type MlpSizes = (usize, usize, usize, usize);
+
+/// The issue's sizes.
+pub const MLP_SIZES: MlpSizes = (784, 256, 10, 128);
+
+/// [`MLP_SRC`] parsed and lowered through the library with X, Y, W1, W2 declared at `sizes`,
+/// and its symbolic gradients by W1 and W2 (`matrix::gradient`): the store and the two roots.
+pub fn mlp_symbolic(sizes: MlpSizes) -> (MatStore, [MId; 2]) {
+    let (inputs, hidden, outputs, batch) = sizes;
+    let mut store = MatStore::new();
+    let m = |r: usize, c: usize| Shape::matrix(Dim::Known(r as u64), Dim::Known(c as u64));
+    store.declare("X", m(inputs, batch));
+    store.declare("Y", m(outputs, batch));
+    store.declare("W1", m(hidden, inputs));
+    store.declare("W2", m(outputs, hidden));
+    let ast = chainrule::syntax::parse_expr(MLP_SRC, "<bench>").unwrap();
+    let e = chainrule::syntax::MatrixLowerer::new(&mut store, MLP_SRC, "<bench>")
+        .expr(&ast)
+        .unwrap();
+    let g1 = chainrule::matrix::gradient(&mut store, e, "W1").unwrap();
+    let g2 = chainrule::matrix::gradient(&mut store, e, "W2").unwrap();
+    (store, [g1, g2])
+}
+
+/// A deterministic r×c matrix with entries in [-1, 1) times `scale`.
+pub fn dense_random(rows: usize, cols: usize, seed: u64, scale: f64) -> Dense<f64> {
+    let mut s = seed;
+    Dense::from_fn(rows, cols, |_, _| {
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0) * scale
+    })
+}
+
+/// X, Y, W1, W2 at `sizes`, seeded, the weights scaled by 1/√fan-in as `bench/compare.py`'s
+/// `mlp_data` does (same distribution, not the same values).
+pub fn mlp_point(sizes: MlpSizes) -> HashMap<String, Dense<f64>> {
+    let (inputs, hidden, outputs, batch) = sizes;
+    let fan = |n: usize| 1.0 / (n as f64).sqrt();
+    [
+        ("X", dense_random(inputs, batch, 3, 1.0)),
+        ("Y", dense_random(outputs, batch, 4, 1.0)),
+        ("W1", dense_random(hidden, inputs, 5, fan(inputs))),
+        ("W2", dense_random(outputs, hidden, 6, fan(hidden))),
+    ]
+    .into_iter()
+    .map(|(n, d)| (n.to_string(), d))
+    .collect()
+}
+
+/// ∇W1 and ∇W2 of the MLP at `p`, forward and backward written by hand with the dense f64
+/// kernels (as NumPy's pass in `bench/compare.py`).
+pub fn mlp_by_hand(p: &HashMap<String, Dense<f64>>) -> (Dense<f64>, Dense<f64>) {
+    let (x, y, w1, w2) = (&p["X"], &p["Y"], &p["W1"], &p["W2"]);
+    let b = F64;
+    let h = b
+        .apply(Builtin::Sigmoid, &[&b.matmul(w1, x).unwrap()])
+        .unwrap();
+    let r = b.sub(y, &b.matmul(w2, &h).unwrap()).unwrap();
+    let d_out = b.scale(&-2.0, &r).unwrap();
+    let grad_w2 = b.matmul_t(&d_out, false, &h, true).unwrap();
+    let d_h = b.matmul_t(w2, true, &d_out, false).unwrap();
+    let one_minus_h = b.sub(&Dense::scalar(1.0), &h).unwrap();
+    let d_z = b
+        .hadamard(&b.hadamard(&d_h, &h).unwrap(), &one_minus_h)
+        .unwrap();
+    let grad_w1 = b.matmul_t(&d_z, false, x, true).unwrap();
+    (grad_w1, grad_w2)
+}
+
+/// max |a - b| / max |b| over the entries: `a`'s difference from `b` relative to `b`'s
+/// largest entry (entry by entry it would be dominated by entries that cancel to nearly 0,
+/// where any two summation orders differ).
+pub fn relative_difference(a: &Dense<f64>, b: &Dense<f64>) -> f64 {
+    assert_eq!(a.shape(), b.shape());
+    let largest = b.data().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let diff = a
+        .data()
+        .iter()
+        .zip(b.data())
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    diff / largest
 }

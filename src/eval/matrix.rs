@@ -10,6 +10,7 @@ use super::{Exact, ExactVal, F64, Fail, Mode, Mpfr, Value, checked_mpfr};
 use crate::expr::Builtin;
 use crate::matrix::{Dim, Fun, MId, MatStore, Node, Shape};
 use rug::{Float, Rational};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A point: each variable's exact value, a scalar as 1×1.
@@ -133,114 +134,305 @@ fn known(d: &Dim, sizes: &HashMap<String, u64>) -> Result<usize, MatEvalError> {
     }
 }
 
+/// The node a [`Node::MatMul`] reads for operand `x`: the transposed matrix itself when `x`
+/// is a transpose (the product reads it transposed in place), and whether it did.
+fn through_transpose(store: &MatStore, x: MId) -> (MId, bool) {
+    match store.node(x) {
+        Node::Transpose(inner) => (*inner, true),
+        _ => (x, false),
+    }
+}
+
+/// The order of an evaluation and what each node reads: worked out once before any number,
+/// so that every value is dropped after its last reader, and the last reader may write into
+/// it instead of allocating.
+struct Plan {
+    /// The nodes to compute, children before parents.
+    order: Vec<MId>,
+    /// For each node (by id), how many reads of its value are still to come, the roots'
+    /// included; 0 for a node not computed (a transpose only ever read in place).
+    reads: Vec<u32>,
+    /// For `x`, the node `σ(x)` when it comes before a node `σ'(x)` or `σ''(x)`, which
+    /// then read its values instead of computing them again.
+    sigmoid_of: HashMap<MId, MId>,
+    /// The nodes `k·(AB)` that compute their product themselves, in one call
+    /// ([`DenseBackend::scaled_matmul_t`]): the product has no other reader, and is not
+    /// computed on its own.
+    fused: Vec<bool>,
+}
+
+impl Plan {
+    fn new(store: &MatStore, roots: &[MId], fold_scale: bool) -> Plan {
+        let reachable = store.reachable(roots);
+        let mut sigmoid_of = HashMap::new();
+        for &id in &reachable {
+            if let Node::Map(Fun::Builtin(Builtin::Sigmoid), 0, x) = store.node(id) {
+                sigmoid_of.entry(*x).or_insert(id);
+            }
+        }
+        let mut plan = Plan {
+            order: Vec::with_capacity(reachable.len()),
+            reads: vec![0; store.len()],
+            sigmoid_of,
+            fused: vec![false; store.len()],
+        };
+        for r in roots {
+            plan.reads[r.0 as usize] += 1;
+        }
+        // Parents before children: a node's readers are all counted when it is reached.
+        for &id in reachable.iter().rev() {
+            if plan.reads[id.0 as usize] > 0 {
+                for c in plan.operands(store, id) {
+                    plan.reads[c.0 as usize] += 1;
+                }
+            }
+        }
+        if fold_scale {
+            // The product's reads become the scaling's: the counts stay as they are.
+            for &id in &reachable {
+                if let Node::Scale(_, m) = store.node(id)
+                    && plan.reads[id.0 as usize] > 0
+                    && matches!(store.node(*m), Node::MatMul(..))
+                    && plan.reads[m.0 as usize] == 1
+                {
+                    plan.fused[id.0 as usize] = true;
+                    plan.reads[m.0 as usize] = 0;
+                }
+            }
+        }
+        plan.order = reachable
+            .into_iter()
+            .filter(|id| plan.reads[id.0 as usize] > 0)
+            .collect();
+        plan
+    }
+
+    /// The nodes whose values `id` reads, once per read.
+    fn operands(&self, store: &MatStore, id: MId) -> Vec<MId> {
+        match store.node(id) {
+            Node::MatMul(x, y) => vec![
+                through_transpose(store, *x).0,
+                through_transpose(store, *y).0,
+            ],
+            Node::Scale(k, m) if self.fused[id.0 as usize] => {
+                let mut ops = self.operands(store, *m);
+                ops.insert(0, *k);
+                ops
+            }
+            Node::Map(Fun::Builtin(Builtin::Sigmoid), 1 | 2, x) => match self.sigmoid_of.get(x) {
+                Some(&s) if s < id => vec![s],
+                _ => vec![*x],
+            },
+            n => n.children(),
+        }
+    }
+}
+
+/// The values of an evaluation: borrowed from the point for variables, computed for the rest.
+struct Values<'p, V: Clone> {
+    slots: Vec<Option<Cow<'p, Dense<V>>>>,
+}
+
+impl<'p, V: Clone> Values<'p, V> {
+    fn get(&self, id: MId) -> &Dense<V> {
+        self.slots[id.0 as usize]
+            .as_deref()
+            .expect("a value computed before its readers")
+    }
+
+    /// The value for its last reader to take (a computed one: a variable's stays borrowed).
+    fn take_last(&mut self, plan: &Plan, id: MId) -> Option<Dense<V>> {
+        let slot = &mut self.slots[id.0 as usize];
+        if plan.reads[id.0 as usize] == 1 && matches!(slot, Some(Cow::Owned(_))) {
+            slot.take().map(Cow::into_owned)
+        } else {
+            None
+        }
+    }
+
+    /// `id`'s value, handed over when this is its last read.
+    fn arg(&mut self, plan: &Plan, id: MId) -> Cow<'_, Dense<V>> {
+        match self.take_last(plan, id) {
+            Some(d) => Cow::Owned(d),
+            None => Cow::Borrowed(self.get(id)),
+        }
+    }
+
+    /// Two values, each handed over on its last read.
+    fn args2(&mut self, plan: &Plan, x: MId, y: MId) -> (Cow<'_, Dense<V>>, Cow<'_, Dense<V>>) {
+        let (tx, ty) = (self.take_last(plan, x), self.take_last(plan, y));
+        let pick = |t: Option<Dense<V>>, id: MId| match t {
+            Some(d) => Cow::Owned(d),
+            None => Cow::Borrowed(self.get(id)),
+        };
+        (pick(tx, x), pick(ty, y))
+    }
+}
+
 /// Evaluates `roots` with the backend `b`; `give_up` stops the evaluation (as not exact) when
 /// a value is one it cannot finish with.
-pub fn evaluate_with<B: DenseBackend>(
+///
+/// Variables are read from `point` in place; each computed value is dropped after its last
+/// reader, which may write its result into it ([`DenseBackend::add_reusing`] and the like);
+/// a transposed operand of a product is read in place, never built.
+pub fn evaluate_with<'p, B: DenseBackend>(
     b: &B,
     store: &MatStore,
     roots: &[MId],
-    point: &HashMap<String, Dense<B::V>>,
+    point: &'p HashMap<String, Dense<B::V>>,
     sizes: &HashMap<String, u64>,
     give_up: &dyn Fn(&Dense<B::V>) -> bool,
 ) -> Result<Vec<Dense<B::V>>, MatEvalError> {
-    let order = store.reachable(roots);
-    let mut vals: HashMap<MId, Dense<B::V>> = HashMap::with_capacity(order.len());
+    let mut plan = Plan::new(store, roots, b.folds_scale_into_product());
+    let mut vals: Values<'p, B::V> = Values {
+        slots: (0..store.len()).map(|_| None).collect(),
+    };
     let num = |r: &Rational| b.num(r);
+    let order = std::mem::take(&mut plan.order);
     for &id in &order {
         let at = |f: Fail| MatEvalError::At(id, f);
-        let v = |i: &MId| &vals[i];
         let scalar = |d: &Dense<B::V>| d.get(0, 0).clone();
-        let value: Dense<B::V> = match store.node(id) {
+        let value: Cow<'p, Dense<B::V>> = match store.node(id) {
             Node::Var(n) => match point.get(n) {
-                Some(v) => v.clone(),
+                Some(v) => Cow::Borrowed(v),
                 None => return Err(MatEvalError::Unbound(n.clone())),
             },
-            Node::Num(r) => Dense::scalar(num(r).map_err(at)?),
-            Node::Identity(n) => b.identity(known(n, sizes)?).map_err(at)?,
-            Node::Ones(s) => b
-                .ones(known(&s.rows, sizes)?, known(&s.cols, sizes)?)
-                .map_err(at)?,
-            Node::Zero(s) => {
-                let z = num(&Rational::new()).map_err(at)?;
-                Dense::from_fn(known(&s.rows, sizes)?, known(&s.cols, sizes)?, |_, _| {
-                    z.clone()
-                })
-            }
-            Node::Add(ts) => {
-                // Non-scalar terms first, so a scalar is added to every entry.
-                let mut sorted: Vec<&MId> = ts.iter().collect();
-                sorted.sort_by_key(|t| v(t).shape() == (1, 1));
-                let mut acc = v(sorted[0]).clone();
-                for t in &sorted[1..] {
-                    acc = b.add(&acc, v(t)).map_err(at)?;
+            node => Cow::Owned(match node {
+                Node::Var(_) => unreachable!("a variable is read from the point"),
+                Node::Num(r) => Dense::scalar(num(r).map_err(at)?),
+                Node::Identity(n) => b.identity(known(n, sizes)?).map_err(at)?,
+                Node::Ones(s) => b
+                    .ones(known(&s.rows, sizes)?, known(&s.cols, sizes)?)
+                    .map_err(at)?,
+                Node::Zero(s) => {
+                    let z = num(&Rational::new()).map_err(at)?;
+                    Dense::from_fn(known(&s.rows, sizes)?, known(&s.cols, sizes)?, |_, _| {
+                        z.clone()
+                    })
                 }
-                acc
-            }
-            Node::Scale(k, a) => b.scale(&scalar(v(k)), v(a)).map_err(at)?,
-            Node::MatMul(x, y) => {
-                // A transposed operand is read transposed, not built.
-                let (xt, x) = match store.node(*x) {
-                    Node::Transpose(inner) => (true, inner),
-                    _ => (false, x),
-                };
-                let (yt, y) = match store.node(*y) {
-                    Node::Transpose(inner) => (true, inner),
-                    _ => (false, y),
-                };
-                b.matmul_t(v(x), xt, v(y), yt).map_err(at)?
-            }
-            Node::Hadamard(x, y) => b.hadamard(v(x), v(y)).map_err(at)?,
-            Node::Quot(x, y) => b.divide(v(x), v(y)).map_err(at)?,
-            Node::Pow(x, p) => match store.num(*p) {
-                Some(e) => b.power_const(v(x), e).map_err(at)?,
-                None => b.power(v(x), v(p)).map_err(at)?,
-            },
-            Node::Transpose(x) => b.transpose(v(x)).map_err(at)?,
-            Node::Map(Fun::Abstract(name), _, _) => {
-                return Err(MatEvalError::Abstract(name.clone()));
-            }
-            Node::Map(Fun::Builtin(f), 0, x) => b.apply(*f, &[v(x)]).map_err(at)?,
-            Node::Map(Fun::Builtin(Builtin::Sigmoid), k @ (1 | 2), x) => {
-                // σ' = σ(1 − σ), σ'' = σ(1 − σ)(1 − 2σ)
-                let s = b.apply(Builtin::Sigmoid, &[v(x)]).map_err(at)?;
-                let one = Dense::scalar(num(&Rational::from(1)).map_err(at)?);
-                let om = b.sub(&one, &s).map_err(at)?;
-                let d1 = b.hadamard(&s, &om).map_err(at)?;
-                if *k == 1 {
-                    d1
-                } else {
-                    let two = num(&Rational::from(2)).map_err(at)?;
-                    let s2 = b.scale(&two, &s).map_err(at)?;
-                    let o2 = b.sub(&one, &s2).map_err(at)?;
-                    b.hadamard(&d1, &o2).map_err(at)?
+                Node::Add(ts) => {
+                    // Non-scalar terms first, so a scalar is added to every entry.
+                    let mut sorted: Vec<MId> = ts.clone();
+                    sorted.sort_by_key(|t| vals.get(*t).shape() == (1, 1));
+                    let mut acc = match sorted[..] {
+                        [only] => vals.get(only).clone(),
+                        _ => {
+                            let (x, y) = vals.args2(&plan, sorted[0], sorted[1]);
+                            b.add_reusing(x, y).map_err(at)?
+                        }
+                    };
+                    for t in sorted.iter().skip(2) {
+                        let y = vals.arg(&plan, *t);
+                        acc = b.add_reusing(Cow::Owned(acc), y).map_err(at)?;
+                    }
+                    acc
                 }
-            }
-            Node::Map(Fun::Builtin(f), k, _) => {
-                return Err(at(Fail::Domain(format!(
-                    "no value for the derivative of order {k} of {}",
-                    f.name()
-                ))));
-            }
-            Node::Sum(x) => Dense::scalar(b.sum_entries(v(x)).map_err(at)?),
-            Node::Trace(x) => Dense::scalar(b.trace(v(x)).map_err(at)?),
-            Node::Det(x) => Dense::scalar(b.det(v(x)).map_err(at)?),
-            Node::LogDet(x) => Dense::scalar(b.logdet(v(x)).map_err(at)?),
-            Node::Inv(x) => b.inverse(v(x)).map_err(at)?,
-            Node::Norm1(x) => Dense::scalar(b.norm1(v(x)).map_err(at)?),
-            Node::Norm2(x) => Dense::scalar(b.norm2(v(x)).map_err(at)?),
-            Node::DiagMat(x) | Node::DiagVec(x) => b.diag(v(x)).map_err(at)?,
-            Node::Softmax(x) => b.softmax(v(x)).map_err(at)?,
-            Node::LogSumExp(x) => Dense::scalar(b.logsumexp(v(x)).map_err(at)?),
-            Node::Apply(f, _) | Node::Jacobian(f, _) => {
-                return Err(MatEvalError::Abstract(f.clone()));
-            }
+                Node::Scale(k, m) if plan.fused[id.0 as usize] => {
+                    let Node::MatMul(x, y) = store.node(*m) else {
+                        unreachable!("only a scaled product is fused")
+                    };
+                    let (x, xt) = through_transpose(store, *x);
+                    let (y, yt) = through_transpose(store, *y);
+                    let (k, x, y) = (scalar(vals.get(*k)), vals.get(x), vals.get(y));
+                    match b.scaled_matmul_t(&k, x, xt, y, yt) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            // The product alone, to name it when it is what failed.
+                            b.matmul_t(x, xt, y, yt)
+                                .map_err(|f| MatEvalError::At(*m, f))?;
+                            return Err(at(e));
+                        }
+                    }
+                }
+                Node::Scale(k, a) => {
+                    let k = scalar(vals.get(*k));
+                    b.scale_reusing(&k, vals.arg(&plan, *a)).map_err(at)?
+                }
+                Node::MatMul(x, y) => {
+                    // A transposed operand is read transposed, not built.
+                    let (x, xt) = through_transpose(store, *x);
+                    let (y, yt) = through_transpose(store, *y);
+                    b.matmul_t(vals.get(x), xt, vals.get(y), yt).map_err(at)?
+                }
+                Node::Hadamard(x, y) => {
+                    let (x, y) = vals.args2(&plan, *x, *y);
+                    b.hadamard_reusing(x, y).map_err(at)?
+                }
+                Node::Quot(x, y) => b.divide(vals.get(*x), vals.get(*y)).map_err(at)?,
+                Node::Pow(x, p) => match store.num(*p) {
+                    Some(e) => b.power_const(vals.get(*x), e).map_err(at)?,
+                    None => b.power(vals.get(*x), vals.get(*p)).map_err(at)?,
+                },
+                Node::Transpose(x) => b.transpose(vals.get(*x)).map_err(at)?,
+                Node::Map(Fun::Abstract(name), _, _) => {
+                    return Err(MatEvalError::Abstract(name.clone()));
+                }
+                Node::Map(Fun::Builtin(f), 0, x) => {
+                    b.apply_reusing(*f, vals.arg(&plan, *x)).map_err(at)?
+                }
+                Node::Map(Fun::Builtin(Builtin::Sigmoid), k @ (1 | 2), x) => {
+                    // σ' = σ(1 − σ), σ'' = σ(1 − σ)(1 − 2σ), from σ's values when they are
+                    // computed already.
+                    let s = match plan.operands(store, id)[..] {
+                        [s] if s != *x => Cow::Borrowed(vals.get(s)),
+                        _ => Cow::Owned(b.apply(Builtin::Sigmoid, &[vals.get(*x)]).map_err(at)?),
+                    };
+                    let d1 = b.sigmoid_derivative(&s).map_err(at)?;
+                    if *k == 1 {
+                        d1
+                    } else {
+                        let one = Dense::scalar(num(&Rational::from(1)).map_err(at)?);
+                        let two = num(&Rational::from(2)).map_err(at)?;
+                        let s2 = b.scale(&two, &s).map_err(at)?;
+                        let o2 = b.sub(&one, &s2).map_err(at)?;
+                        b.hadamard(&d1, &o2).map_err(at)?
+                    }
+                }
+                Node::Map(Fun::Builtin(f), k, _) => {
+                    return Err(at(Fail::Domain(format!(
+                        "no value for the derivative of order {k} of {}",
+                        f.name()
+                    ))));
+                }
+                Node::Sum(x) => Dense::scalar(b.sum_entries(vals.get(*x)).map_err(at)?),
+                Node::Trace(x) => Dense::scalar(b.trace(vals.get(*x)).map_err(at)?),
+                Node::Det(x) => Dense::scalar(b.det(vals.get(*x)).map_err(at)?),
+                Node::LogDet(x) => Dense::scalar(b.logdet(vals.get(*x)).map_err(at)?),
+                Node::Inv(x) => b.inverse(vals.get(*x)).map_err(at)?,
+                Node::Norm1(x) => Dense::scalar(b.norm1(vals.get(*x)).map_err(at)?),
+                Node::Norm2(x) => Dense::scalar(b.norm2(vals.get(*x)).map_err(at)?),
+                Node::DiagMat(x) | Node::DiagVec(x) => b.diag(vals.get(*x)).map_err(at)?,
+                Node::Softmax(x) => b.softmax(vals.get(*x)).map_err(at)?,
+                Node::LogSumExp(x) => Dense::scalar(b.logsumexp(vals.get(*x)).map_err(at)?),
+                Node::Apply(f, _) | Node::Jacobian(f, _) => {
+                    return Err(MatEvalError::Abstract(f.clone()));
+                }
+            }),
         };
         if give_up(&value) {
             return Err(MatEvalError::At(id, Fail::NotExact));
         }
-        vals.insert(id, value);
+        // This node's reads are done: a value read for the last time is dropped.
+        for c in plan.operands(store, id) {
+            let r = &mut plan.reads[c.0 as usize];
+            *r -= 1;
+            if *r == 0 {
+                vals.slots[c.0 as usize] = None;
+            }
+        }
+        vals.slots[id.0 as usize] = Some(value);
     }
-    Ok(roots.iter().map(|r| vals[r].clone()).collect())
+    // The roots' values, handed over (cloned for a root listed again later).
+    let mut out = Vec::with_capacity(roots.len());
+    for (i, r) in roots.iter().enumerate() {
+        let slot = &mut vals.slots[r.0 as usize];
+        out.push(if roots[i + 1..].contains(r) {
+            slot.as_deref().expect("a root's value").clone()
+        } else {
+            slot.take().expect("a root's value").into_owned()
+        });
+    }
+    Ok(out)
 }
 
 fn convert<V>(point: &MatPoint, f: impl Fn(&Rational) -> V) -> HashMap<String, Dense<V>> {
@@ -418,4 +610,85 @@ pub fn check_written(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{MatrixLowerer, parse_expr};
+
+    fn store_2x2(names: &[&str]) -> MatStore {
+        let mut store = MatStore::new();
+        for n in names {
+            store.declare(n, Shape::matrix(Dim::Known(2), Dim::Known(2)));
+        }
+        store
+    }
+
+    fn lower(store: &mut MatStore, src: &str) -> MId {
+        let ast = parse_expr(src, "<test>").unwrap();
+        MatrixLowerer::new(store, src, "<test>").expr(&ast).unwrap()
+    }
+
+    fn point(values: &[(&str, [f64; 4])]) -> HashMap<String, Dense<f64>> {
+        values
+            .iter()
+            .map(|(n, v)| (n.to_string(), Dense::new(2, 2, v.to_vec())))
+            .collect()
+    }
+
+    /// Where `At` points, and its message.
+    fn failure(store: &MatStore, r: Result<Vec<Dense<f64>>, MatEvalError>) -> (String, String) {
+        match r {
+            Err(MatEvalError::At(id, Fail::Domain(m))) => (crate::matrix::text(store, id), m),
+            other => panic!("expected a domain error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_product_folded_with_its_factor_names_whichever_overflowed() {
+        let mut store = store_2x2(&["A", "B"]);
+        let e = lower(&mut store, "2*(A*B)");
+        let big = point(&[("A", [1e300, 0.0, 0.0, 1.0]), ("B", [1e300, 0.0, 0.0, 1.0])]);
+        let (at, msg) = failure(&store, evaluate_f64(&store, &[e], &big));
+        assert_eq!(
+            (at.as_str(), msg.as_str()),
+            ("A*B", "overflow at entry (1, 1)")
+        );
+        // The product is finite (1e308), twice it is not.
+        let near = point(&[("A", [1e308, 0.0, 0.0, 1.0]), ("B", [1.0, 0.0, 0.0, 1.0])]);
+        let (at, msg) = failure(&store, evaluate_f64(&store, &[e], &near));
+        assert_eq!(
+            (at.as_str(), msg.as_str()),
+            ("2*A*B", "overflow at entry (1, 1)")
+        );
+    }
+
+    #[test]
+    fn values_read_again_are_not_overwritten_by_an_earlier_reader() {
+        // A*B is a root and read by 2*(A*B) and σ(A*B), σ' reads σ's values, Bᵀ is read in
+        // place by a product and as a value by a sum: every value as computed on its own.
+        let mut store = store_2x2(&["A", "B"]);
+        let p = lower(&mut store, "A*B");
+        let twice = lower(&mut store, "2*(A*B)");
+        let s = lower(&mut store, "sigmoid(A*B)");
+        let e = lower(&mut store, "sum(sigmoid(A*B))");
+        let d = crate::matrix::gradient(&mut store, e, "A").unwrap();
+        let t = lower(&mut store, "A*B' + B'");
+        let at = point(&[("A", [1.0, 2.0, 3.0, 4.0]), ("B", [0.5, -1.0, 2.0, 0.25])]);
+        let roots = [twice, p, s, d, t, p];
+        let got = evaluate_f64(&store, &roots, &at).unwrap();
+        let alone: Vec<Dense<f64>> = roots
+            .iter()
+            .map(|r| evaluate_f64(&store, &[*r], &at).unwrap().remove(0))
+            .collect();
+        assert_eq!(got, alone);
+        assert_eq!(got[1].data(), &[4.5, -0.5, 9.5, -2.0]);
+        assert_eq!(got[0].data(), &[9.0, -1.0, 19.0, -4.0]);
+        // A·Bᵀ + Bᵀ = [[-1.5, 2.5], [-2.5, 7]] + [[0.5, 2], [-1, 0.25]]
+        assert_eq!(got[4].data(), &[-1.0, 4.5, -3.5, 7.25]);
+        let sigma = |z: f64| 1.0 / (1.0 + (-z).exp());
+        let want: Vec<f64> = [4.5, -0.5, 9.5, -2.0].iter().map(|z| sigma(*z)).collect();
+        assert_eq!(got[2].data(), &want[..]);
+    }
 }

@@ -1,5 +1,6 @@
 //! [`F64`]'s dense operations: matrix products by `ndarray`'s gemm (`matrixmultiply`, on every
-//! core), and element-wise loops over plain slices, with the same domain checks and the same
+//! core, with its AVX-512 kernel where the processor has one: `Cargo.toml` turns that feature
+//! on, which ndarray leaves off), and element-wise loops over plain slices, with the same domain checks and the same
 //! results entry by entry as the scalar backend (`exp` and `sigmoid` through the C library,
 //! as [`F64::call`](super::super::Backend::call)).
 
@@ -10,20 +11,33 @@ use crate::eval::builtins::{check_domain, f64_block};
 use crate::eval::{F64, Fail};
 use crate::expr::Builtin;
 use ndarray::{ArrayView2, ArrayViewMut2};
+use std::borrow::Cow;
 
 /// The first entry that is not finite, as the scalar backend words it.
 fn finite(m: Dense<f64>) -> Result<Dense<f64>, Fail> {
-    match m.data.iter().position(|x| !x.is_finite()) {
-        None => Ok(m),
-        Some(k) => {
-            let what = if m.data[k].is_nan() {
-                "undefined result (NaN)"
-            } else {
-                "overflow"
-            };
-            Err(entry_fail(Fail::Domain(what.into()), m.shape(), k))
-        }
+    // A count of entries whose exponent bits are all ones (∞ and NaN), without an early exit
+    // or a float comparison, vectorises; the entry is searched only on failure.
+    const EXP: u64 = 0x7ff0_0000_0000_0000;
+    let all_finite = m.data.chunks(256).all(|c| {
+        c.iter()
+            .map(|x| u64::from(x.to_bits() & EXP == EXP))
+            .sum::<u64>()
+            == 0
+    });
+    if all_finite {
+        return Ok(m);
     }
+    let k = m
+        .data
+        .iter()
+        .position(|x| !x.is_finite())
+        .expect("a non-finite entry");
+    let what = if m.data[k].is_nan() {
+        "undefined result (NaN)"
+    } else {
+        "overflow"
+    };
+    Err(entry_fail(Fail::Domain(what.into()), m.shape(), k))
 }
 
 /// `op` of the entries of `a` and `b` pairwise, a 1×1 broadcast.
@@ -44,6 +58,41 @@ fn zip(a: &Dense<f64>, b: &Dense<f64>, op: impl Fn(f64, f64) -> f64) -> Result<D
     finite(Dense::new(r, c, data))
 }
 
+/// [`zip`], written into an operand handed over that has the result's shape (in place:
+/// no allocation), else into a new matrix.
+fn zip_reusing(
+    a: Cow<'_, Dense<f64>>,
+    b: Cow<'_, Dense<f64>>,
+    op: impl Fn(f64, f64) -> f64,
+) -> Result<Dense<f64>, Fail> {
+    let shape = broadcast_shape(a.shape(), b.shape())?;
+    match (a, b) {
+        (Cow::Owned(mut a), b) if a.shape() == shape => {
+            if let [y] = b.data[..] {
+                a.data.iter_mut().for_each(|x| *x = op(*x, y));
+            } else {
+                a.data
+                    .iter_mut()
+                    .zip(&b.data)
+                    .for_each(|(x, y)| *x = op(*x, *y));
+            }
+            finite(a)
+        }
+        (a, Cow::Owned(mut b)) if b.shape() == shape => {
+            if let [x] = a.data[..] {
+                b.data.iter_mut().for_each(|y| *y = op(x, *y));
+            } else {
+                b.data
+                    .iter_mut()
+                    .zip(&a.data)
+                    .for_each(|(y, x)| *y = op(*x, *y));
+            }
+            finite(b)
+        }
+        (a, b) => zip(&a, &b, op),
+    }
+}
+
 fn view(m: &Dense<f64>, transpose: bool) -> ArrayView2<'_, f64> {
     let v = ArrayView2::from_shape(m.shape(), &m.data).expect("the shape fits the data");
     if transpose { v.reversed_axes() } else { v }
@@ -52,6 +101,22 @@ fn view(m: &Dense<f64>, transpose: bool) -> ArrayView2<'_, f64> {
 impl DenseBackend for F64 {
     fn matmul_t(
         &self,
+        a: &Dense<f64>,
+        transpose_a: bool,
+        b: &Dense<f64>,
+        transpose_b: bool,
+    ) -> Result<Dense<f64>, Fail> {
+        self.scaled_matmul_t(&1.0, a, transpose_a, b, transpose_b)
+    }
+
+    fn folds_scale_into_product(&self) -> bool {
+        true
+    }
+
+    /// One gemm with `k` as its α: no second pass over the product.
+    fn scaled_matmul_t(
+        &self,
+        k: &f64,
         a: &Dense<f64>,
         transpose_a: bool,
         b: &Dense<f64>,
@@ -69,7 +134,7 @@ impl DenseBackend for F64 {
         let mut data = vec![0.0; r * c];
         let mut out =
             ArrayViewMut2::from_shape((r, c), &mut data).expect("the shape fits the data");
-        ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut out);
+        ndarray::linalg::general_mat_mul(*k, &a, &b, 0.0, &mut out);
         finite(Dense::new(r, c, data))
     }
 
@@ -83,6 +148,37 @@ impl DenseBackend for F64 {
 
     fn scale(&self, k: &f64, a: &Dense<f64>) -> Result<Dense<f64>, Fail> {
         finite(a.map(|x| k * x))
+    }
+
+    fn scale_reusing(&self, k: &f64, a: Cow<'_, Dense<f64>>) -> Result<Dense<f64>, Fail> {
+        match a {
+            Cow::Owned(mut a) => {
+                a.data.iter_mut().for_each(|x| *x *= k);
+                finite(a)
+            }
+            Cow::Borrowed(a) => self.scale(k, a),
+        }
+    }
+
+    fn add_reusing(
+        &self,
+        a: Cow<'_, Dense<f64>>,
+        b: Cow<'_, Dense<f64>>,
+    ) -> Result<Dense<f64>, Fail> {
+        zip_reusing(a, b, |x, y| x + y)
+    }
+
+    fn hadamard_reusing(
+        &self,
+        a: Cow<'_, Dense<f64>>,
+        b: Cow<'_, Dense<f64>>,
+    ) -> Result<Dense<f64>, Fail> {
+        zip_reusing(a, b, |x, y| x * y)
+    }
+
+    fn sigmoid_derivative(&self, sigma: &Dense<f64>) -> Result<Dense<f64>, Fail> {
+        // As `sub` then `hadamard` compute it, in one pass.
+        finite(sigma.map(|s| s * (1.0 - s)))
     }
 
     fn hadamard(&self, a: &Dense<f64>, b: &Dense<f64>) -> Result<Dense<f64>, Fail> {
@@ -106,26 +202,34 @@ impl DenseBackend for F64 {
         let [a] = args else {
             return generic_apply(self, f, args);
         };
+        self.apply_reusing(f, Cow::Borrowed(*a))
+    }
+
+    fn apply_reusing(&self, f: Builtin, a: Cow<'_, Dense<f64>>) -> Result<Dense<f64>, Fail> {
         for (k, x) in a.data.iter().enumerate() {
             check_domain(f, x.partial_cmp(&0.0)).map_err(|e| entry_fail(e, a.shape(), k))?;
         }
         const BLOCK: usize = 8;
-        let mut data = vec![0.0; a.data.len()];
-        let mut src = a.data.chunks_exact(BLOCK);
-        let mut dst = data.chunks_exact_mut(BLOCK);
-        for (d, x) in (&mut dst).zip(&mut src) {
-            let (d, x): (&mut [f64; BLOCK], &[f64; BLOCK]) = (
-                d.try_into().expect("a block"),
-                x.try_into().expect("a block"),
-            );
-            f64_block::<BLOCK, true>(f, d, x, x);
+        let (src, mut out) = match a {
+            Cow::Owned(a) => (None, a),
+            Cow::Borrowed(a) => (Some(a), Dense::new(a.rows, a.cols, vec![0.0; a.data.len()])),
+        };
+        let n = out.data.len();
+        let whole = n - n % BLOCK;
+        let mut x = [0.0; BLOCK];
+        for start in (0..whole).step_by(BLOCK) {
+            let end = start + BLOCK;
+            x.copy_from_slice(src.map_or(&out.data[start..end], |a| &a.data[start..end]));
+            let d: &mut [f64; BLOCK] = (&mut out.data[start..end]).try_into().expect("a block");
+            f64_block::<BLOCK, true>(f, d, &x, &x);
         }
-        for (d, x) in dst.into_remainder().iter_mut().zip(src.remainder()) {
+        for k in whole..n {
+            let x = [src.map_or(out.data[k], |a| a.data[k])];
             let mut r = [0.0];
-            f64_block::<1, true>(f, &mut r, &[*x], &[*x]);
-            *d = r[0];
+            f64_block::<1, true>(f, &mut r, &x, &x);
+            out.data[k] = r[0];
         }
-        finite(Dense::new(a.rows, a.cols, data))
+        finite(out)
     }
 
     fn sum_entries(&self, a: &Dense<f64>) -> Result<f64, Fail> {

@@ -5,8 +5,9 @@
 //! `sum`, `product`, `pow`, `call` and `sign`, so exactness, domain errors and MPFR precision
 //! are those of scalar evaluation entry by entry: [`Exact`](super::Exact) and
 //! [`Mpfr`](super::Mpfr) use the defaults as they are. [`F64`](super::F64) overrides the heavy
-//! ones (matrix products through `ndarray`'s gemm, element-wise loops without per-entry
-//! dispatch; `f64.rs`).
+//! ones (matrix products through `ndarray`'s gemm with a scalar factor folded in, element-wise
+//! loops without per-entry dispatch, written into an operand the caller hands over as
+//! [`Cow::Owned`] instead of a new matrix; `f64.rs`).
 //!
 //! This layer knows nothing of expressions: shapes are checked by the caller, and a mismatch
 //! reaching here is a [`Fail::Domain`] naming both shapes, never a panic.
@@ -33,6 +34,7 @@ mod tests;
 use super::{Backend, Fail};
 use crate::expr::Builtin;
 use rug::Rational;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -317,6 +319,25 @@ pub trait DenseBackend: Backend {
         )
     }
 
+    /// Whether [`scaled_matmul_t`](Self::scaled_matmul_t) folds its factor into the product
+    /// (so that an evaluation computes `k·(AB)` as one call rather than two).
+    fn folds_scale_into_product(&self) -> bool {
+        false
+    }
+
+    /// `k·op(a)·op(b)`: [`matmul_t`](Self::matmul_t) then [`scale`](Self::scale).
+    fn scaled_matmul_t(
+        &self,
+        k: &Self::V,
+        a: &Dense<Self::V>,
+        transpose_a: bool,
+        b: &Dense<Self::V>,
+        transpose_b: bool,
+    ) -> Result<Dense<Self::V>, Fail> {
+        let p = self.matmul_t(a, transpose_a, b, transpose_b)?;
+        self.scale_reusing(k, Cow::Owned(p))
+    }
+
     /// The matrix product `a·b`.
     fn matmul(&self, a: &Dense<Self::V>, b: &Dense<Self::V>) -> Result<Dense<Self::V>, Fail> {
         self.matmul_t(a, false, b, false)
@@ -360,6 +381,51 @@ pub trait DenseBackend: Backend {
     fn divide(&self, a: &Dense<Self::V>, b: &Dense<Self::V>) -> Result<Dense<Self::V>, Fail> {
         let (one, minus) = (Rational::from(1), Rational::from(-1));
         zip_with(a, b, |x, y| self.product(&one, &[(x, &one), (y, &minus)]))
+    }
+
+    /// [`scale`](Self::scale), free to write the result into `a`'s storage when the caller
+    /// hands it over ([`Cow::Owned`]): the default computes a new matrix.
+    fn scale_reusing(
+        &self,
+        k: &Self::V,
+        a: Cow<'_, Dense<Self::V>>,
+    ) -> Result<Dense<Self::V>, Fail> {
+        self.scale(k, &a)
+    }
+
+    /// [`add`](Self::add), free to write the result into an operand handed over.
+    fn add_reusing(
+        &self,
+        a: Cow<'_, Dense<Self::V>>,
+        b: Cow<'_, Dense<Self::V>>,
+    ) -> Result<Dense<Self::V>, Fail> {
+        self.add(&a, &b)
+    }
+
+    /// [`hadamard`](Self::hadamard), free to write the result into an operand handed over.
+    fn hadamard_reusing(
+        &self,
+        a: Cow<'_, Dense<Self::V>>,
+        b: Cow<'_, Dense<Self::V>>,
+    ) -> Result<Dense<Self::V>, Fail> {
+        self.hadamard(&a, &b)
+    }
+
+    /// [`apply`](Self::apply) of a one-argument built-in, free to write the result into `a`
+    /// when it is handed over.
+    fn apply_reusing(
+        &self,
+        f: Builtin,
+        a: Cow<'_, Dense<Self::V>>,
+    ) -> Result<Dense<Self::V>, Fail> {
+        self.apply(f, &[&a])
+    }
+
+    /// `σ ⊙ (1 − σ)` given `σ` (the sigmoid's derivative from its values), as
+    /// [`sub`](Self::sub) and [`hadamard`](Self::hadamard) compute it.
+    fn sigmoid_derivative(&self, sigma: &Dense<Self::V>) -> Result<Dense<Self::V>, Fail> {
+        let one = Dense::scalar(self.num(&Rational::from(1))?);
+        self.hadamard(sigma, &self.sub(&one, sigma)?)
     }
 
     /// `a .^ e` for a constant exponent: each entry as the scalar `x^e` (exact for integer
@@ -515,11 +581,11 @@ impl DenseBackend for super::Exact {
 impl DenseBackend for super::Mpfr {}
 
 /// `m`, or its transpose when `transpose`.
-fn transposed_if<V: Clone>(m: &Dense<V>, transpose: bool) -> std::borrow::Cow<'_, Dense<V>> {
+fn transposed_if<V: Clone>(m: &Dense<V>, transpose: bool) -> Cow<'_, Dense<V>> {
     if transpose {
-        std::borrow::Cow::Owned(m.transposed())
+        Cow::Owned(m.transposed())
     } else {
-        std::borrow::Cow::Borrowed(m)
+        Cow::Borrowed(m)
     }
 }
 
