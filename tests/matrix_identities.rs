@@ -11,7 +11,7 @@ use chainrule::eval::matrix::{MatPoint, evaluate as mat_evaluate};
 use chainrule::eval::{Mode, Point, Value, evaluate};
 use chainrule::expr::Store;
 use chainrule::matrix::{self, Dim, MatStore, Shape};
-use chainrule::syntax::{MatrixLowerer, parse_expr};
+use chainrule::syntax::{MatrixLowerer, parse_expr, parse_latex};
 use proptest::prelude::*;
 use rug::{Float, Rational};
 use std::collections::HashMap;
@@ -397,6 +397,7 @@ fn check_case(case: &Case, seed: u64) -> (String, String) {
         matrix::jacobian(&mut m, e, case.wrt).unwrap()
     };
     let printed = (matrix::text(&m, d), matrix::latex(&m, d));
+    latex_reads_back(&mut m, d, &printed.0, &printed.1);
     // The scalar side: the expression's entries, differentiated entry by entry.
     let mut s = Store::new();
     let sizes = HashMap::new();
@@ -461,6 +462,31 @@ fn check_case(case: &Case, seed: u64) -> (String, String) {
         }
     }
     printed
+}
+
+/// The derivative's LaTeX reads back (as LaTeX, `syntax::parse_latex`) to the node its text
+/// form reads back to, which is the node printed unless the printer dropped the grouping of
+/// a chain of matrix products (`Bᵀ*X*Aᵀ*Cᵀ` reads left to right). Skipped where the printed
+/// LaTeX is not chainrule's: the identity matrix `I` (a name when read) and `\sigma` for
+/// `sigmoid` (the user's σ when read, as in homework). Returns whether it was checked.
+fn latex_reads_back(m: &mut MatStore, d: matrix::MId, text: &str, tex: &str) -> bool {
+    let standalone_i = tex
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| w == "I");
+    if standalone_i || tex.contains("\\sigma") {
+        return false;
+    }
+    let ast = parse_latex(tex, "<printed>").unwrap_or_else(|e| panic!("{tex}: {e:?}"));
+    let back = MatrixLowerer::new(m, tex, "<printed>")
+        .expr(&ast)
+        .unwrap_or_else(|e| panic!("{tex}: {e:?}"));
+    let ast = parse_expr(text, "<printed>").unwrap();
+    let from_text = MatrixLowerer::new(m, text, "<printed>").expr(&ast).unwrap();
+    assert_eq!(back, from_text, "{tex} does not read as {text}");
+    if !text.contains('*') {
+        assert_eq!(back, d, "{tex} does not read back to the node printed");
+    }
+    true
 }
 
 #[test]

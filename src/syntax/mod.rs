@@ -3,6 +3,7 @@
 //! those trees into the expression store.
 
 pub mod ast;
+mod latex;
 mod literal;
 mod lower;
 mod lower_matrix;
@@ -10,11 +11,12 @@ mod names;
 mod number;
 mod parser;
 
+pub use latex::{looks_like_latex, parse_latex};
 pub use literal::{Literal, parse_value_literal, split_top_level};
 pub(crate) use lower::{Lowerer, SQRT, edit_distance, suggest};
 pub use lower::{
     ReadExpr, UserFn, is_function_name, is_reserved_function_name, normalize_name, read_expr,
-    read_expr_conditions,
+    read_expr_conditions, read_latex,
 };
 pub use lower_matrix::{
     MATRIX_FUNCTIONS, MatUserFn, MatrixLowerer, literal_shape, uses_matrix_syntax,

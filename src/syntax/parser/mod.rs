@@ -57,7 +57,9 @@ pub fn is_name(text: &str) -> bool {
         .is_some_and(|p| p.as_str().len() == text.len())
 }
 
-/// Parses one expression, such as `w3·σ(w2*x + b)^2`; newlines count as spaces.
+/// Parses one expression, such as `w3·σ(w2*x + b)^2`; newlines count as spaces. Text that
+/// [looks like LaTeX](super::looks_like_latex) (`w_3 \sigma(w_2 x)`) is read as LaTeX
+/// ([`parse_latex`](super::parse_latex)), into the same trees.
 ///
 /// `src_name` is the name that diagnostics show for the text (`"<expression>"`, a file's
 /// path); spans in the result are byte offsets into `src`.
@@ -66,6 +68,9 @@ pub fn is_name(text: &str) -> bool {
 /// Any syntax error, or nesting deeper than [`MAX_DEPTH`], as an
 /// [`Error::Source`](crate::error::Error::Source) that points at the place.
 pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
+    if super::latex::looks_like_latex(src) {
+        return super::latex::parse_latex(src, src_name);
+    }
     let builder = Builder::new(src, src_name, Mode::Expr);
     let scan = scan(src, Mode::Expr, &builder)?;
     if scan.tokens.is_empty() {
@@ -123,7 +128,7 @@ const BUILD_STACK_SEGMENT: usize = 2 * 1024 * 1024;
 /// cannot grow the stack as it goes (the builder's can), so it is sized up front; without
 /// this, pest would stop at its own guard with "stack limit reached" long before
 /// MAX_DEPTH on a small thread stack.
-fn with_stack_for<T>(depth: usize, f: impl FnOnce() -> T) -> T {
+pub(super) fn with_stack_for<T>(depth: usize, f: impl FnOnce() -> T) -> T {
     let needed = PEST_STACK_BASE + depth * PEST_STACK_PER_LEVEL;
     stacker::maybe_grow(needed, needed, f)
 }

@@ -1,0 +1,373 @@
+//! LaTeX math as input: `w_3 \sigma(w_2 \sigma(w_1 x))`, `(y - \hat{y})^2`,
+//! `\frac{1}{2}\left\lVert A x - b \right\rVert_2`, read into the same [`ast`](super::ast)
+//! trees as chainrule's own syntax, with spans into the LaTeX, so that lowering and both
+//! engines work on them unchanged.
+//!
+//! The grammar is `grammar/latex.pest` (its comments list what is read and how); this file
+//! holds the entry point, the rule that decides when text is LaTeX ([`looks_like_latex`]),
+//! and the checks made before pest runs: unknown commands (with the nearest known one),
+//! unbalanced braces, nesting depth. [`build`] makes the trees.
+
+use pest::Parser as _;
+
+mod build;
+
+use super::ast::Expr;
+use crate::error::{Result, SourceError};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/latex.pest"]
+struct Grammar;
+
+/// Whether an expression is read as LaTeX: it contains a backslash (a command such as
+/// `\frac`, `\sigma`, `\cdot`) or a braced sub- or superscript (`w_{3}`, `x^{2}`), none of
+/// which chainrule's own syntax has. Anything else is chainrule's syntax (`w_3 x` there is
+/// the name `w_3` beside `x`, an error; write `w_{3} x` or `w_3 \cdot x` for LaTeX).
+pub fn looks_like_latex(src: &str) -> bool {
+    src.contains('\\') || src.contains("_{") || src.contains("^{")
+}
+
+/// The commands the grammar reads; anything else is an unknown command.
+const KNOWN: &[&str] = &[
+    "cdot",
+    "times",
+    "ast",
+    "div",
+    "odot",
+    "oslash",
+    "top",
+    "intercal",
+    "circ",
+    "frac",
+    "dfrac",
+    "tfrac",
+    "sqrt",
+    "left",
+    "right",
+    "bigl",
+    "Bigl",
+    "biggl",
+    "Biggl",
+    "bigr",
+    "Bigr",
+    "biggr",
+    "Biggr",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "lbrace",
+    "rbrace",
+    "lvert",
+    "rvert",
+    "vert",
+    "lVert",
+    "rVert",
+    "Vert",
+    "mathbb",
+    "mathbf",
+    "partial",
+    "operatorname",
+    "exp",
+    "log",
+    "ln",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "det",
+    "max",
+    "min",
+    "sech",
+    "sgn",
+    "tr",
+    "relu",
+    "sigmoid",
+    "hat",
+    "widehat",
+    "bar",
+    "overline",
+    "tilde",
+    "widetilde",
+    "dot",
+    "ddot",
+    "vec",
+    "check",
+    "breve",
+    "acute",
+    "grave",
+    "mathring",
+    "mathrm",
+    "text",
+    "textrm",
+    "mathit",
+    "boldsymbol",
+    "bm",
+    "mathsf",
+    "gt",
+    "quad",
+    "qquad",
+    "displaystyle",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Sigma",
+    "Upsilon",
+    "Phi",
+    "Psi",
+    "Omega",
+    "varepsilon",
+    "vartheta",
+    "varphi",
+    "varsigma",
+    "varrho",
+    "varpi",
+    "ell",
+];
+
+/// Commands homework uses that chainrule does not read (yet), with why.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "nabla",
+        "gradients are asked for with `grad`, not written in the expression",
+    ),
+    (
+        "sum",
+        "sums over an index are not supported; write the terms out",
+    ),
+    (
+        "prod",
+        "products over an index are not supported; write the factors out",
+    ),
+    ("int", "integrals are not supported"),
+    ("lim", "limits are not supported"),
+];
+
+/// Characters that may follow a backslash: spacing, escaped braces, `\|`, `\_`.
+const ESCAPES: &str = ",;:! {}|_";
+
+/// Parses `src` as LaTeX math into a syntax tree (see the module's documentation).
+///
+/// # Errors
+/// Unknown commands, unbalanced braces, anything the grammar does not read, and what
+/// chainrule does not support yet (partial derivatives of a program's names), each as an
+/// [`Error::Source`](crate::error::Error::Source) pointing into `src`.
+pub fn parse_latex(src: &str, src_name: &str) -> Result<Expr> {
+    let err = |start: usize, end: usize, message: String, label: &str| {
+        SourceError::new(src_name, src, start, end, message, label)
+    };
+    if src.trim().is_empty() {
+        return Err(err(
+            0,
+            src.len(),
+            "empty expression".into(),
+            "an expression is expected here",
+        )
+        .with_help("write an expression, such as `w*x + b`")
+        .into());
+    }
+    let depth = check_text(src, &err)?;
+    super::parser::with_stack_for(depth, || {
+        let mut pairs = Grammar::parse(Rule::latex, src).map_err(|e| pest_error(src, &e, &err))?;
+        let top = pairs.next().expect("grammar: one `latex`");
+        let sum = top.into_inner().next().expect("grammar: a sum");
+        build::Builder { err: &err }.sum(sum)
+    })
+}
+
+type ErrFn<'a> = dyn Fn(usize, usize, String, &str) -> SourceError + 'a;
+
+/// The checks before pest: commands known, braces balanced, nesting within
+/// [`MAX_DEPTH`](super::MAX_DEPTH). Returns a bound on the depth pest will recurse to.
+fn check_text(src: &str, err: &ErrFn) -> Result<usize> {
+    let mut open: Vec<usize> = Vec::new();
+    let (mut depth, mut max_depth, mut commands) = (0usize, 0usize, 0usize);
+    let mut it = src.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        match c {
+            '\\' => {
+                let rest = &src[i + 1..];
+                let word: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+                if word.is_empty() {
+                    match rest.chars().next() {
+                        Some(e) if ESCAPES.contains(e) => {
+                            it.next();
+                            continue;
+                        }
+                        _ => {
+                            let end = i + 1 + rest.chars().next().map_or(0, char::len_utf8);
+                            return Err(err(
+                                i,
+                                end,
+                                format!("unknown LaTeX command `{}`", &src[i..end]),
+                                "not a command chainrule reads",
+                            )
+                            .into());
+                        }
+                    }
+                }
+                let end = i + 1 + word.len();
+                for _ in 0..word.len() {
+                    it.next();
+                }
+                commands += 1;
+                if matches!(word.as_str(), "left" | "bigl" | "Bigl" | "biggl" | "Biggl") {
+                    depth += 1;
+                    max_depth = max_depth.max(depth);
+                } else if matches!(word.as_str(), "right" | "bigr" | "Bigr" | "biggr" | "Biggr") {
+                    depth = depth.saturating_sub(1);
+                }
+                if KNOWN.contains(&word.as_str()) {
+                    continue;
+                }
+                if let Some((_, why)) = UNSUPPORTED.iter().find(|(w, _)| *w == word) {
+                    return Err(err(
+                        i,
+                        end,
+                        format!("the LaTeX command `\\{word}` is not supported"),
+                        "here",
+                    )
+                    .with_help(*why)
+                    .into());
+                }
+                let mut e = err(
+                    i,
+                    end,
+                    format!("unknown LaTeX command `\\{word}`"),
+                    "not a command chainrule reads",
+                );
+                if let Some(near) = nearest(&word) {
+                    e = e.with_help(format!("the nearest known command is `\\{near}`"));
+                }
+                return Err(e.into());
+            }
+            '{' | '(' | '[' => {
+                if c == '{' {
+                    open.push(i);
+                }
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            '}' | ')' | ']' => {
+                if c == '}' && open.pop().is_none() {
+                    return Err(err(
+                        i,
+                        i + 1,
+                        "`}` without a matching `{`".into(),
+                        "nothing to close here",
+                    )
+                    .into());
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+        if max_depth > super::MAX_DEPTH {
+            return Err(err(
+                i,
+                i + c.len_utf8(),
+                format!("LaTeX nested more than {} levels deep", super::MAX_DEPTH),
+                "too deep here",
+            )
+            .into());
+        }
+    }
+    if let Some(&i) = open.last() {
+        return Err(err(i, i + 1, "`{` is never closed".into(), "opened here")
+            .with_help("close it with `}`")
+            .into());
+    }
+    // Each level costs pest a few rules; a command without braces (`\log \log x`) one more.
+    Ok(max_depth + commands)
+}
+
+/// The known command nearest to `word`, when near enough to be a typo.
+fn nearest(word: &str) -> Option<&'static str> {
+    KNOWN
+        .iter()
+        .map(|k| (super::edit_distance(word, k), *k))
+        .filter(|(d, _)| *d <= if word.len() <= 4 { 1 } else { 2 })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// pest's failure, in words: the place and what stands there.
+fn pest_error(src: &str, e: &pest::error::Error<Rule>, err: &ErrFn) -> crate::Error {
+    use pest::error::InputLocation;
+    let mut pos = match e.location {
+        InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
+    }
+    .min(src.len());
+    while !src.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    let rest = &src[pos..];
+    let Some(c) = rest.chars().next() else {
+        return err(
+            pos,
+            pos,
+            "the LaTeX ends too early".into(),
+            "something is missing here",
+        )
+        .with_help("a bracket may be left open, or an operator lack its right side")
+        .into();
+    };
+    let end = pos + c.len_utf8();
+    let (message, help) = match c {
+        '=' => (
+            "unexpected `=`".to_string(),
+            "an expression has no `=`; definitions belong in a program file".to_string(),
+        ),
+        '<' | '>' => (
+            format!("unexpected `{c}`"),
+            "a comparison is read only in an indicator, `\\mathbb{1}\\{z > 0\\}`".to_string(),
+        ),
+        '\'' | '′' => (
+            "unexpected prime".to_string(),
+            "a prime marks a derivative of a function and needs its argument, as in `\\sigma'(z)`; write a transpose as `x^\\top`".to_string(),
+        ),
+        _ => (
+            format!("cannot read the LaTeX at `{}`", quote(rest)),
+            "chainrule reads the LaTeX of formulas: \\frac, \\cdot, ^{…}, _{…}, \\left( \\right), Greek letters, \\exp, \\log, \\max, \\sqrt, …".to_string(),
+        ),
+    };
+    err(pos, end, message, "unexpected here")
+        .with_help(help)
+        .into()
+}
+
+/// The start of `text` for a message.
+fn quote(text: &str) -> String {
+    let first: String = text.chars().take(12).collect();
+    if first.len() < text.len() {
+        format!("{first}…")
+    } else {
+        first
+    }
+}
