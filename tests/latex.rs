@@ -296,15 +296,64 @@ fn sigma_as_printed_for_sigmoid_reads_as_the_users_sigma() {
     assert_eq!(back, sigma);
 }
 
+/// A program whose definitions are the homework's LaTeX gives the homework's numbers
+/// (∂E/∂w1 = 24, ∂E/∂w2 = 24, ∂E/∂w3 = 16) and the same gradient as chainrule's syntax.
 #[test]
-fn debug_print() {
-    for t in std::env::var("DBG")
-        .unwrap_or_default()
-        .split(';')
-        .filter(|s| !s.is_empty())
-    {
-        let mut store = Store::new();
-        let (a, _) = read_latex(&mut store, t, "<latex>").unwrap();
-        eprintln!("{t} => {}", chainrule::print::text(&store, a));
+fn programs_take_latex_definitions() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("latex");
+    std::fs::create_dir_all(&dir).unwrap();
+    let latex = dir.join("hw7_latex.chain");
+    std::fs::write(
+        &latex,
+        "# the homework's LaTeX\n\
+         \\sigma(t) = \\max\\{t, 0\\}\n\
+         z_{1} = w_{1} x\n\
+         x_{1} = \\sigma(z_1)\n\
+         z_{2} = w_2 x_1\n\
+         x_{2} = \\sigma(z_2)   # a comment\n\
+         z_{3} = w_3 x_2\n\
+         \\hat{y} = z_3\n\
+         E = (y - \\hat{y})^2\n\
+         at x = 1, y = 10, w1 = 2, w2 = 2, w3 = 3\n\
+         wrt w1, w2, w3\n",
+    )
+    .unwrap();
+    let plain = dir.join("hw7_plain.chain");
+    std::fs::write(
+        &plain,
+        "σ(t) = max(t, 0)\nz1 = w1*x\nx1 = σ(z1)\nz2 = w2*x1\nx2 = σ(z2)\nz3 = w3*x2\n\
+         ŷ = z3\nE = (y - ŷ)^2\nat x = 1, y = 10, w1 = 2, w2 = 2, w3 = 3\nwrt w1, w2, w3\n",
+    )
+    .unwrap();
+    let a = common::json(&["grad", latex.to_str().unwrap(), "--format", "json"]);
+    let b = common::json(&["grad", plain.to_str().unwrap(), "--format", "json"]);
+    let out = common::ok(&["backprop", latex.to_str().unwrap()]);
+    for want in [
+        "∂E/∂w1 = δ_z1 · x  = 24",
+        "∂E/∂w2 = δ_z2 · x1 = 24",
+        "∂E/∂w3 = δ_z3 · x2 = 16",
+    ] {
+        assert!(out.contains(want), "{want} not in\n{out}");
     }
+    assert_eq!(a["gradient"], b["gradient"]);
+    // A claim in LaTeX: the homework's x2·x2 for ∂z3/∂w3 is caught.
+    let p = latex.to_str().unwrap();
+    let right = common::ok(&[
+        "check",
+        p,
+        "--wrt",
+        "w3",
+        "--claim",
+        "-2(y - \\hat{y}) \\cdot x_2",
+    ]);
+    assert!(right.contains("✓ Right"), "{right}");
+    let (_, wrong, _) = common::chainrule(&[
+        "check",
+        p,
+        "--wrt",
+        "w3",
+        "--claim",
+        "-2(y - \\hat{y}) \\cdot x_2 \\cdot x_2",
+    ]);
+    assert!(wrong.contains("yours is 64 but ∂E/∂w3 is 16"), "{wrong}");
 }

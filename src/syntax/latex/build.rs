@@ -14,11 +14,10 @@ const RED_ZONE: usize = 128 * 1024;
 const SEGMENT: usize = 2 * 1024 * 1024;
 
 pub(super) struct Builder<'a> {
+    /// Errors, at places in the text parsed.
     pub(super) err: &'a ErrFn<'a>,
-}
-
-fn span_of(p: &Pair<Rule>) -> Span {
-    Span::new(p.as_span().start(), p.as_span().end())
+    /// Where the text parsed starts in the source: spans are in the source.
+    pub(super) offset: usize,
 }
 
 fn node(kind: ExprKind, span: Span) -> Expr {
@@ -26,14 +25,22 @@ fn node(kind: ExprKind, span: Span) -> Expr {
 }
 
 impl Builder<'_> {
+    fn span_of(&self, p: &Pair<Rule>) -> Span {
+        Span::new(
+            self.offset + p.as_span().start(),
+            self.offset + p.as_span().end(),
+        )
+    }
+
     fn fail<T>(&self, span: Span, message: impl Into<String>, label: &str) -> Result<T> {
-        Err((self.err)(span.start, span.end, message.into(), label).into())
+        let (start, end) = (span.start - self.offset, span.end - self.offset);
+        Err((self.err)(start, end, message.into(), label).into())
     }
 
     /// `a + b - c`: a flat [`ExprKind::Sum`], or the one term.
     pub(super) fn sum(&self, p: Pair<Rule>) -> Result<Expr> {
         stacker::maybe_grow(RED_ZONE, SEGMENT, || {
-            let span = span_of(&p);
+            let span = self.span_of(&p);
             let mut inner = p.into_inner();
             let first = self.term(inner.next().expect("grammar: a term"))?;
             let mut rest = Vec::new();
@@ -55,7 +62,7 @@ impl Builder<'_> {
 
     /// Factors joined by `\cdot`, `\times`, `/`, `\odot`, `\oslash` or side by side.
     fn term(&self, p: Pair<Rule>) -> Result<Expr> {
-        let span = span_of(&p);
+        let span = self.span_of(&p);
         let mut inner = p.into_inner();
         let first = self.factor(inner.next().expect("grammar: a factor"))?;
         let mut rest = Vec::new();
@@ -82,7 +89,7 @@ impl Builder<'_> {
 
     /// A power with its signs: `-x^2` is `-(x^2)`, as in chainrule's syntax.
     fn factor(&self, p: Pair<Rule>) -> Result<Expr> {
-        let span = span_of(&p);
+        let span = self.span_of(&p);
         let mut signs = Vec::new();
         let mut body = None;
         for q in p.into_inner() {
@@ -104,10 +111,10 @@ impl Builder<'_> {
     fn power(&self, p: Pair<Rule>) -> Result<Expr> {
         let mut inner = p.into_inner();
         let atom = inner.next().expect("grammar: an atom");
-        let start = atom.as_span().start();
+        let start = self.offset + atom.as_span().start();
         let mut e = self.atom(atom)?;
         for sup in inner {
-            let span = Span::new(start, sup.as_span().end());
+            let span = Span::new(start, self.offset + sup.as_span().end());
             let body = sup.into_inner().next().expect("grammar: a superscript");
             e = match body.as_rule() {
                 Rule::top => node(ExprKind::Transpose(Box::new(e)), span),
@@ -132,7 +139,7 @@ impl Builder<'_> {
     /// One token: a digit or a letter (`x^2`, `\frac12`).
     fn single(&self, p: Pair<Rule>) -> Result<Expr> {
         let q = p.into_inner().next().expect("grammar: a token");
-        let span = span_of(&q);
+        let span = self.span_of(&q);
         Ok(match q.as_rule() {
             Rule::digit => node(ExprKind::Num(q.as_str().to_string()), span),
             _ => node(ExprKind::Name(normalize_name(&self.letter(q)?)), span),
@@ -162,7 +169,7 @@ impl Builder<'_> {
     }
 
     fn atom(&self, p: Pair<Rule>) -> Result<Expr> {
-        let span = span_of(&p);
+        let span = self.span_of(&p);
         match p.as_rule() {
             Rule::number => Ok(node(ExprKind::Num(p.as_str().to_string()), span)),
             Rule::group => self.sum(p.into_inner().next().expect("grammar: a sum")),
@@ -237,7 +244,7 @@ impl Builder<'_> {
                         let k: u32 = s.as_str().parse().unwrap_or(0);
                         if k == 0 {
                             return self.fail(
-                                span_of(&s),
+                                self.span_of(&s),
                                 "argument slots are numbered from 1",
                                 "not a slot",
                             );
@@ -263,11 +270,33 @@ impl Builder<'_> {
             }
             Rule::fn_call => self.fn_call(p),
             Rule::name_call => self.name_call(p),
-            Rule::unknown => self.fail(
-                span,
-                format!("the LaTeX command `{}` cannot stand here", p.as_str()),
-                "unexpected here",
-            ),
+            Rule::unknown => {
+                let cmd = p.as_str();
+                let usage = match cmd {
+                    "\\frac" | "\\dfrac" | "\\tfrac" => Some("\\frac{a}{b}"),
+                    "\\sqrt" => Some("\\sqrt{x}"),
+                    "\\operatorname" => Some("\\operatorname{relu}(x)"),
+                    "\\mathbb" => Some("\\mathbb{1}\\{z > 0\\}"),
+                    "\\left" => Some("\\left( x + 1 \\right)"),
+                    "\\mathrm" | "\\text" | "\\mathbf" => Some("\\mathrm{loss}"),
+                    _ => None,
+                };
+                match usage {
+                    Some(u) => Err((self.err)(
+                        span.start - self.offset,
+                        span.end - self.offset,
+                        format!("`{cmd}` is not complete here"),
+                        "incomplete",
+                    )
+                    .with_help(format!("write it as in `{u}`"))
+                    .into()),
+                    None => self.fail(
+                        span,
+                        format!("the LaTeX command `{cmd}` cannot stand here"),
+                        "unexpected here",
+                    ),
+                }
+            }
             r => unreachable!("grammar: atom {r:?}"),
         }
     }
@@ -282,10 +311,10 @@ impl Builder<'_> {
 
     /// `\exp(x)`, `\log x`, `\max\{x, 0\}`, `\operatorname{relu}(x)`, `\log\det X`.
     fn fn_call(&self, p: Pair<Rule>) -> Result<Expr> {
-        let span = span_of(&p);
+        let span = self.span_of(&p);
         let mut inner = p.into_inner();
         let head = inner.next().expect("grammar: a function");
-        let name_span = span_of(&head);
+        let name_span = self.span_of(&head);
         let name = if head.as_str().starts_with("\\log") && head.as_str().contains("\\det") {
             "logdet".to_string()
         } else {
@@ -318,7 +347,7 @@ impl Builder<'_> {
 
     /// The number of derivatives a mark asks for: primes, or `^{(4)}`.
     fn marks(&self, p: Pair<Rule>) -> Result<u32> {
-        let span = span_of(&p);
+        let span = self.span_of(&p);
         let q = p.into_inner().next().expect("grammar: a mark");
         if q.as_rule() == Rule::primes {
             return Ok(q.as_str().chars().count() as u32);
@@ -332,10 +361,10 @@ impl Builder<'_> {
 
     /// A name, or a call when arguments follow it directly (`\sigma'(z_2)`, `f\left(x\right)`).
     fn name_call(&self, p: Pair<Rule>) -> Result<Expr> {
-        let span = span_of(&p);
+        let span = self.span_of(&p);
         let mut inner = p.into_inner();
         let name_pair = inner.next().expect("grammar: a name");
-        let name_span = span_of(&name_pair);
+        let name_span = self.span_of(&name_pair);
         let name = self.name(name_pair)?;
         let mut primes = 0;
         let mut args = None;
@@ -399,7 +428,7 @@ impl Builder<'_> {
             Rule::accent => {
                 let mut inner = q.into_inner();
                 let cmd = inner.next().expect("grammar: an accent");
-                let span = span_of(&cmd);
+                let span = self.span_of(&cmd);
                 let base = self.letter(inner.next().expect("grammar: a letter"))?;
                 let Some(mark) = mark_of_accent(cmd.as_str().trim_start_matches('\\')) else {
                     return self.fail(span, "this accent is not supported", "here");

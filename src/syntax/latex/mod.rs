@@ -9,6 +9,7 @@
 //! unbalanced braces, nesting depth. [`build`] makes the trees.
 
 use pest::Parser as _;
+use std::ops::Range;
 
 mod build;
 
@@ -21,10 +22,65 @@ struct Grammar;
 
 /// Whether an expression is read as LaTeX: it contains a backslash (a command such as
 /// `\frac`, `\sigma`, `\cdot`) or a braced sub- or superscript (`w_{3}`, `x^{2}`), none of
-/// which chainrule's own syntax has. Anything else is chainrule's syntax (`w_3 x` there is
-/// the name `w_3` beside `x`, an error; write `w_{3} x` or `w_3 \cdot x` for LaTeX).
+/// which chainrule's own syntax has, or it is wrapped in `$…$` (also `$$…$$`, `\(…\)`,
+/// `\[…\]`). Anything else is chainrule's syntax: `w_3 x` there is the name `w_3` beside
+/// `x`, an error; `$w_3 x$` is LaTeX, the product of `w3` and `x`.
 pub fn looks_like_latex(src: &str) -> bool {
-    src.contains('\\') || src.contains("_{") || src.contains("^{")
+    src.contains('\\') || src.contains("_{") || src.contains("^{") || math_delimiters(src).is_some()
+}
+
+/// Where the math is in text wrapped in `$…$`, `$$…$$`, `\(…\)` or `\[…\]`, as pasted from
+/// a LaTeX document: the range inside the delimiters. Wrapping says "this is LaTeX", so
+/// `$w_3 x_2$` is read as LaTeX although it has no command.
+fn math_delimiters(src: &str) -> Option<Range<usize>> {
+    let lead = src.len() - src.trim_start().len();
+    let t = src.trim();
+    for (open, close) in [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")] {
+        if t.len() >= open.len() + close.len() && t.starts_with(open) && t.ends_with(close) {
+            return Some(lead + open.len()..lead + t.len() - close.len());
+        }
+    }
+    None
+}
+
+/// A definition in a program written in LaTeX: the statement's bytes, and where its `=` is.
+pub(crate) struct LatexDef {
+    pub(crate) stmt: Range<usize>,
+    pub(crate) equals: usize,
+}
+
+/// The lines of a program that are LaTeX definitions (`z_{1} = w_{1} x`,
+/// `\hat{y} = w_3 \cdot x_2`, `\sigma(t) = \max\{t, 0\}`): a line (up to a `#` comment) that
+/// [looks like LaTeX](looks_like_latex) and has an `=`, unless it is a point, parameters, a
+/// declaration or a shape (`at`, `wrt`, `fn`, `:`, `∈`), which are chainrule's syntax. One
+/// statement per line (`;` does not separate LaTeX statements).
+pub(crate) fn program_definitions(src: &str) -> Vec<LatexDef> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in src.split_inclusive('\n') {
+        let code = line.split('#').next().unwrap_or("");
+        let code = code.trim_end_matches(['\n', '\r']);
+        let lead = code.len() - code.trim_start().len();
+        let trimmed = code.trim();
+        let keyword = ["at", "wrt", "fn"].iter().any(|k| {
+            trimmed
+                .strip_prefix(k)
+                .is_some_and(|r| r.is_empty() || r.starts_with(char::is_whitespace))
+        });
+        if looks_like_latex(trimmed)
+            && !keyword
+            && !trimmed.contains([':', '∈'])
+            && let Some(eq) = trimmed.find('=')
+        {
+            let s = start + lead;
+            out.push(LatexDef {
+                stmt: s..s + trimmed.len(),
+                equals: s + eq,
+            });
+        }
+        start += line.len();
+    }
+    out
 }
 
 /// The commands the grammar reads; anything else is an unknown command.
@@ -179,25 +235,38 @@ const ESCAPES: &str = ",;:! {}|_";
 /// chainrule does not support yet (partial derivatives of a program's names), each as an
 /// [`Error::Source`](crate::error::Error::Source) pointing into `src`.
 pub fn parse_latex(src: &str, src_name: &str) -> Result<Expr> {
-    let err = |start: usize, end: usize, message: String, label: &str| {
-        SourceError::new(src_name, src, start, end, message, label)
+    parse_latex_range(src, 0..src.len(), src_name)
+}
+
+/// [`parse_latex`] of the part `range` of `src` (a definition's side in a program), with
+/// spans and errors placed in the whole of `src`.
+pub(crate) fn parse_latex_range(src: &str, range: Range<usize>, src_name: &str) -> Result<Expr> {
+    let range = match math_delimiters(&src[range.clone()]) {
+        Some(inner) => range.start + inner.start..range.start + inner.end,
+        None => range,
     };
-    if src.trim().is_empty() {
+    let offset = range.start;
+    let text = &src[range];
+    let err = |start: usize, end: usize, message: String, label: &str| {
+        SourceError::new(src_name, src, start + offset, end + offset, message, label)
+    };
+    if text.trim().is_empty() {
         return Err(err(
             0,
-            src.len(),
+            text.len(),
             "empty expression".into(),
             "an expression is expected here",
         )
         .with_help("write an expression, such as `w*x + b`")
         .into());
     }
-    let depth = check_text(src, &err)?;
+    let depth = check_text(text, &err)?;
     super::parser::with_stack_for(depth, || {
-        let mut pairs = Grammar::parse(Rule::latex, src).map_err(|e| pest_error(src, &e, &err))?;
+        let mut pairs =
+            Grammar::parse(Rule::latex, text).map_err(|e| pest_error(text, &e, &err))?;
         let top = pairs.next().expect("grammar: one `latex`");
         let sum = top.into_inner().next().expect("grammar: a sum");
-        build::Builder { err: &err }.sum(sum)
+        build::Builder { err: &err, offset }.sum(sum)
     })
 }
 

@@ -98,19 +98,49 @@ pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
 /// over newlines while a parenthesis is open.
 ///
 /// `src_name` is the name that diagnostics show for the text; each statement comes with
-/// the span of the whole statement, in bytes.
+/// the span of the whole statement, in bytes. A definition may be written in LaTeX
+/// (`z_{1} = w_{1} x`, `\sigma(t) = \max\{t, 0\}`): see
+/// [`program_definitions`](super::latex::program_definitions) for which lines are.
 ///
 /// # Errors
 /// The first syntax error, or nesting deeper than [`MAX_DEPTH`], as an
 /// [`Error::Source`](crate::error::Error::Source) that points at the place.
 pub fn parse_program(src: &str, src_name: &str) -> Result<Program> {
     let builder = Builder::new(src, src_name, Mode::Program);
-    let scan = scan(src, Mode::Program, &builder)?;
-    with_stack_for(scan.depth, || {
+    // Definitions written in LaTeX are read by the LaTeX reader, the rest with them blanked.
+    let latex = super::latex::program_definitions(src);
+    let blanked;
+    let text = if latex.is_empty() {
+        src
+    } else {
+        let mut bytes = src.as_bytes().to_vec();
+        for d in &latex {
+            // Whole characters become spaces: the text stays UTF-8, offsets unchanged.
+            bytes[d.stmt.clone()].fill(b' ');
+        }
+        blanked = String::from_utf8(bytes).expect("characters replaced whole");
+        &blanked
+    };
+    let scan = scan(text, Mode::Program, &builder)?;
+    let mut program = with_stack_for(scan.depth, || {
         let mut pairs = Grammar::parse(Rule::program, &scan.text)
             .map_err(|e| builder.error_of_pest(&e, &scan.tokens))?;
         builder.program_of_pair(pairs.next().expect("grammar: one `program`"))
-    })
+    })?;
+    if latex.is_empty() {
+        return Ok(program);
+    }
+    for d in latex {
+        let lhs = super::latex::parse_latex_range(src, d.stmt.start..d.equals, src_name)?;
+        let stmt = builder.def_of(lhs, || {
+            super::latex::parse_latex_range(src, d.equals + 1..d.stmt.end, src_name)
+        })?;
+        program
+            .stmts
+            .push((stmt, Span::new(d.stmt.start, d.stmt.end)));
+    }
+    program.stmts.sort_by_key(|(_, span)| span.start);
+    Ok(program)
 }
 
 /// Stack that pest needs per level of nesting: measured at most 6.4 KiB in a debug build
