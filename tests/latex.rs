@@ -6,7 +6,7 @@ mod common;
 
 use chainrule::diff::diff;
 use chainrule::expr::Store;
-use chainrule::matrix::{self, Dim, MatStore, Shape};
+use chainrule::matrix::{Dim, MatStore, Shape};
 use chainrule::syntax::{MatrixLowerer, parse_expr, parse_latex, read_expr, read_latex};
 
 /// LaTeX and the same formula in chainrule's syntax: they must lower to the same node.
@@ -356,4 +356,120 @@ fn programs_take_latex_definitions() {
         "-2(y - \\hat{y}) \\cdot x_2 \\cdot x_2",
     ]);
     assert!(wrong.contains("yours is 64 but ∂E/∂w3 is 16"), "{wrong}");
+}
+
+/// Random strings of LaTeX pieces: an answer or an error, never a panic.
+#[test]
+fn random_latex_never_panics() {
+    const PIECES: &[&str] = &[
+        "\\frac",
+        "\\sqrt",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "\\{",
+        "\\}",
+        "\\left(",
+        "\\right)",
+        "\\left\\{",
+        "\\right\\}",
+        "|",
+        "\\|",
+        "\\lVert",
+        "\\rVert",
+        "_",
+        "^",
+        "'",
+        "x",
+        "y",
+        "2",
+        "0",
+        "1",
+        "3.5",
+        "\\sigma",
+        "\\hat",
+        "\\mathrm",
+        "\\text",
+        "\\operatorname",
+        "\\mathbb",
+        "\\partial",
+        "\\cdot",
+        "\\times",
+        "\\odot",
+        "+",
+        "-",
+        "/",
+        ",",
+        " ",
+        "\\top",
+        "T",
+        "\\max",
+        "\\exp",
+        "\\log",
+        "\\det",
+        ">",
+        "=",
+        "\\circ",
+        "\\,",
+        "\\mathbf",
+        "σ",
+        "\\ell",
+        "$",
+        "\\foo",
+        "\\",
+        "\\(",
+        "\\)",
+        "\\_",
+        "w_3",
+        "^{(4)}",
+        "\\tanh",
+    ];
+    let mut rng = common::Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..3000 {
+        let n = 1 + (rng.next() % 12) as usize;
+        let text: String = (0..n)
+            .map(|_| PIECES[(rng.next() % PIECES.len() as u64) as usize])
+            .collect();
+        let mut store = Store::new();
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = read_latex(&mut store, &text, "<random>");
+        }));
+        assert!(read.is_ok(), "{text:?} panicked");
+    }
+}
+
+/// Deep LaTeX is read, or refused with a message past the nesting limit; bars, which open
+/// and close alike, are paired before pest so that nesting them costs linear time.
+#[test]
+fn deep_latex_is_read_or_refused() {
+    // As deep as allowed, on a small thread stack: the parser sizes its own stack.
+    let n = chainrule::syntax::MAX_DEPTH - 1;
+    let deep = [
+        format!("${}x{}$", "|".repeat(n), "|".repeat(n)),
+        format!("{}x{}", "\\exp(".repeat(n), ")".repeat(n)),
+        format!("{}x{}", "\\left(".repeat(n), "\\right)".repeat(n)),
+        format!("{}x{}", "\\hat{".repeat(n), "}".repeat(n)),
+        format!("{}x", "\\exp ".repeat(n)),
+        format!("{}x{}", "\\frac{1}{".repeat(n), "}".repeat(n)),
+    ];
+    for text in deep {
+        let start = std::time::Instant::now();
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                chainrule::syntax::parse_latex(&text, "<deep>")
+                    .unwrap_or_else(|e| panic!("{}…: {e}", &text[..20]));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(start.elapsed().as_secs() < 30);
+    }
+    let limit = chainrule::syntax::MAX_DEPTH + 1;
+    let too_deep = format!("{}x{}", "\\sqrt{".repeat(limit), "}".repeat(limit));
+    let err = read_latex(&mut Store::new(), &too_deep, "<deep>").unwrap_err();
+    assert!(format!("{err}").contains("nested more than"), "{err}");
 }

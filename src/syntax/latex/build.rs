@@ -169,6 +169,11 @@ impl Builder<'_> {
     }
 
     fn atom(&self, p: Pair<Rule>) -> Result<Expr> {
+        // `\exp \exp x` nests without a sum between.
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || self.atom_here(p))
+    }
+
+    fn atom_here(&self, p: Pair<Rule>) -> Result<Expr> {
         let span = self.span_of(&p);
         match p.as_rule() {
             Rule::number => Ok(node(ExprKind::Num(p.as_str().to_string()), span)),
@@ -414,6 +419,11 @@ impl Builder<'_> {
     /// One letter as chainrule writes it: `\sigma` → `σ`, `\hat{y}` → `ŷ`,
     /// `\mathrm{loss}` → `loss`, `\mathrm{w\_1}` → `w_1`.
     fn letter(&self, p: Pair<Rule>) -> Result<String> {
+        // `\hat{\hat{y}}` nests letters in letters.
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || self.letter_here(p))
+    }
+
+    fn letter_here(&self, p: Pair<Rule>) -> Result<String> {
         let q = match p.as_rule() {
             Rule::letter => p.into_inner().next().expect("grammar: a letter"),
             _ => p,

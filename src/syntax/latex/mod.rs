@@ -116,10 +116,8 @@ const KNOWN: &[&str] = &[
     "rbrace",
     "lvert",
     "rvert",
-    "vert",
     "lVert",
     "rVert",
-    "Vert",
     "mathbb",
     "mathbf",
     "partial",
@@ -207,6 +205,12 @@ const KNOWN: &[&str] = &[
     "ell",
 ];
 
+/// The commands of functions that take their argument without brackets (`\\log x`).
+const FUNCTION_COMMANDS: &[&str] = &[
+    "exp", "log", "ln", "sin", "cos", "tan", "tanh", "det", "max", "min", "sech", "sgn", "tr",
+    "relu", "sigmoid",
+];
+
 /// Commands homework uses that chainrule does not read (yet), with why.
 const UNSUPPORTED: &[(&str, &str)] = &[
     (
@@ -260,10 +264,11 @@ pub(crate) fn parse_latex_range(src: &str, range: Range<usize>, src_name: &str) 
         .with_help("write an expression, such as `w*x + b`")
         .into());
     }
-    let depth = check_text(text, &err)?;
+    let (depth, bars) = check_text(text, &err)?;
+    let marked = mark_bars(text, &bars);
     super::parser::with_stack_for(depth, || {
         let mut pairs =
-            Grammar::parse(Rule::latex, text).map_err(|e| pest_error(text, &e, &err))?;
+            Grammar::parse(Rule::latex, &marked).map_err(|e| pest_error(text, &e, &err))?;
         let top = pairs.next().expect("grammar: one `latex`");
         let sum = top.into_inner().next().expect("grammar: a sum");
         build::Builder { err: &err, offset }.sum(sum)
@@ -273,10 +278,11 @@ pub(crate) fn parse_latex_range(src: &str, range: Range<usize>, src_name: &str) 
 type ErrFn<'a> = dyn Fn(usize, usize, String, &str) -> SourceError + 'a;
 
 /// The checks before pest: commands known, braces balanced, nesting within
-/// [`MAX_DEPTH`](super::MAX_DEPTH). Returns a bound on the depth pest will recurse to.
-fn check_text(src: &str, err: &ErrFn) -> Result<usize> {
+/// [`MAX_DEPTH`](super::MAX_DEPTH). Returns a bound on the depth pest will recurse to, and
+/// the bars paired.
+fn check_text(src: &str, err: &ErrFn) -> Result<(usize, Vec<Bar>)> {
     let mut open: Vec<usize> = Vec::new();
-    let (mut depth, mut max_depth, mut commands) = (0usize, 0usize, 0usize);
+    let mut depth = Depth::default();
     let mut it = src.char_indices().peekable();
     while let Some((i, c)) = it.next() {
         match c {
@@ -287,7 +293,12 @@ fn check_text(src: &str, err: &ErrFn) -> Result<usize> {
                     match rest.chars().next() {
                         Some(e) if ESCAPES.contains(e) => {
                             it.next();
-                            continue;
+                            match e {
+                                '{' => depth.open(),
+                                '}' => depth.close(),
+                                '|' => depth.bar(i, true),
+                                _ => {}
+                            }
                         }
                         _ => {
                             let end = i + 1 + rest.chars().next().map_or(0, char::len_utf8);
@@ -300,48 +311,20 @@ fn check_text(src: &str, err: &ErrFn) -> Result<usize> {
                             .into());
                         }
                     }
+                } else {
+                    let end = i + 1 + word.len();
+                    for _ in 0..word.len() {
+                        it.next();
+                    }
+                    check_command(&word, i, end, err)?;
+                    depth.command(&word);
                 }
-                let end = i + 1 + word.len();
-                for _ in 0..word.len() {
-                    it.next();
-                }
-                commands += 1;
-                if matches!(word.as_str(), "left" | "bigl" | "Bigl" | "biggl" | "Biggl") {
-                    depth += 1;
-                    max_depth = max_depth.max(depth);
-                } else if matches!(word.as_str(), "right" | "bigr" | "Bigr" | "biggr" | "Biggr") {
-                    depth = depth.saturating_sub(1);
-                }
-                if KNOWN.contains(&word.as_str()) {
-                    continue;
-                }
-                if let Some((_, why)) = UNSUPPORTED.iter().find(|(w, _)| *w == word) {
-                    return Err(err(
-                        i,
-                        end,
-                        format!("the LaTeX command `\\{word}` is not supported"),
-                        "here",
-                    )
-                    .with_help(*why)
-                    .into());
-                }
-                let mut e = err(
-                    i,
-                    end,
-                    format!("unknown LaTeX command `\\{word}`"),
-                    "not a command chainrule reads",
-                );
-                if let Some(near) = nearest(&word) {
-                    e = e.with_help(format!("the nearest known command is `\\{near}`"));
-                }
-                return Err(e.into());
             }
             '{' | '(' | '[' => {
                 if c == '{' {
                     open.push(i);
                 }
-                depth += 1;
-                max_depth = max_depth.max(depth);
+                depth.open();
             }
             '}' | ')' | ']' => {
                 if c == '}' && open.pop().is_none() {
@@ -353,11 +336,22 @@ fn check_text(src: &str, err: &ErrFn) -> Result<usize> {
                     )
                     .into());
                 }
-                depth = depth.saturating_sub(1);
+                depth.close();
             }
-            _ => {}
+            '|' => depth.bar(i, false),
+            '\u{1}'..='\u{4}' => {
+                return Err(err(
+                    i,
+                    i + 1,
+                    "unexpected control character".into(),
+                    "not part of the language",
+                )
+                .into());
+            }
+            c if c.is_whitespace() => {}
+            c => depth.other(c),
         }
-        if max_depth > super::MAX_DEPTH {
+        if depth.max > super::MAX_DEPTH {
             return Err(err(
                 i,
                 i + c.len_utf8(),
@@ -372,8 +366,183 @@ fn check_text(src: &str, err: &ErrFn) -> Result<usize> {
             .with_help("close it with `}`")
             .into());
     }
-    // Each level costs pest a few rules; a command without braces (`\log \log x`) one more.
-    Ok(max_depth + commands)
+    Ok((depth.max, depth.paired))
+}
+
+/// `src` with its bars marked as paired (see `grammar/latex.pest`, `abs`): the same length,
+/// so that pest's places are the source's.
+fn mark_bars(src: &str, paired: &[Bar]) -> String {
+    let mut bytes = src.as_bytes().to_vec();
+    for &(at, open, double) in paired {
+        if double {
+            bytes[at] = if open { 3 } else { 4 };
+            bytes[at + 1] = b' ';
+        } else {
+            bytes[at] = if open { 1 } else { 2 };
+        }
+    }
+    String::from_utf8(bytes).expect("ASCII replaced by ASCII")
+}
+
+/// Refuses a command the grammar does not read, with the nearest known one.
+fn check_command(word: &str, start: usize, end: usize, err: &ErrFn) -> Result<()> {
+    if KNOWN.contains(&word) {
+        return Ok(());
+    }
+    if let Some((_, why)) = UNSUPPORTED.iter().find(|(w, _)| *w == word) {
+        return Err(err(
+            start,
+            end,
+            format!("the LaTeX command `\\{word}` is not supported"),
+            "here",
+        )
+        .with_help(*why)
+        .into());
+    }
+    let mut e = err(
+        start,
+        end,
+        format!("unknown LaTeX command `\\{word}`"),
+        "not a command chainrule reads",
+    );
+    if let Some(near) = nearest(word) {
+        e = e.with_help(format!("the nearest known command is `\\{near}`"));
+    }
+    Err(e.into())
+}
+
+/// A bar `|` or `\\|` paired: where, whether it opens, whether it is `\\|`.
+type Bar = (usize, bool, bool);
+
+/// How deep pest recurses, measured along the text: each bracket is a level, and so is each
+/// command that takes an argument (`\\exp \\exp x`, `\\hat{\\hat{y}}`) or bar (`||x||`),
+/// which nest without a bracket of their own. A chain of such commands ends at its operand.
+#[derive(Default)]
+struct Depth {
+    level: usize,
+    max: usize,
+    /// Commands in the chain being read, at the current bracket.
+    run: usize,
+    /// The chains of the brackets around, and whether each bracket is a level of its own.
+    saved: Vec<(usize, bool)>,
+    /// Whether the last thing read is a command that takes an argument.
+    after_command: bool,
+    /// Bars open, and whether the last thing read opened one (`||x||`).
+    bars: usize,
+    /// What `\\left` or `\\right` just said the next bar does.
+    forced: Option<bool>,
+    /// Each bar read: where, whether it opens, whether it is `\\|`.
+    paired: Vec<Bar>,
+    after_opener: bool,
+}
+
+impl Depth {
+    fn bump(&mut self) {
+        self.max = self.max.max(self.level);
+    }
+
+    fn command(&mut self, word: &str) {
+        let nests = matches!(
+            word,
+            "frac" | "dfrac" | "tfrac" | "sqrt" | "operatorname" | "mathbb" | "partial"
+        ) || FUNCTION_COMMANDS.contains(&word)
+            || crate::print::mark_of_accent(word).is_some();
+        let neutral = matches!(
+            word,
+            "left"
+                | "right"
+                | "bigl"
+                | "Bigl"
+                | "biggl"
+                | "Biggl"
+                | "bigr"
+                | "Bigr"
+                | "biggr"
+                | "Biggr"
+                | "big"
+                | "Big"
+                | "bigg"
+                | "Bigg"
+                | "quad"
+                | "qquad"
+                | "displaystyle"
+        );
+        match word {
+            "lvert" | "lVert" => self.open_bar(),
+            "rvert" | "rVert" => self.close_bar(),
+            "left" | "bigl" | "Bigl" | "biggl" | "Biggl" => self.forced = Some(true),
+            "right" | "bigr" | "Bigr" | "biggr" | "Biggr" => self.forced = Some(false),
+            _ if nests => {
+                self.run += 1;
+                self.level += 1;
+                self.after_opener = true;
+                self.after_command = true;
+                self.bump();
+            }
+            _ if neutral => {}
+            _ => self.other('x'),
+        }
+    }
+
+    /// An opening bracket: a level, unless it is the argument's bracket of the command just
+    /// read (`\\exp(`, `\\hat{`), which is one level with it, as a call `exp(` is one level
+    /// of chainrule's syntax.
+    fn open(&mut self) {
+        self.forced = None;
+        let own = !self.after_command;
+        self.saved.push((self.run, own));
+        self.run = 0;
+        self.level += usize::from(own);
+        self.after_opener = true;
+        self.after_command = false;
+        self.bump();
+    }
+
+    fn close(&mut self) {
+        self.forced = None;
+        let (outer, own) = self.saved.pop().unwrap_or((0, true));
+        // The chain that led into the bracket is complete with it.
+        self.level = self
+            .level
+            .saturating_sub(usize::from(own) + self.run + outer);
+        self.run = 0;
+        self.after_opener = false;
+        self.after_command = false;
+    }
+
+    /// A bar `|` (or `\\|`, `double`) at byte `at`: it opens at the start, after an opening
+    /// bracket or bar, an operator or `\\left`, and closes after an operand or `\\right`.
+    fn bar(&mut self, at: usize, double: bool) {
+        let open = match self.forced.take() {
+            Some(open) => open,
+            None => self.bars == 0 || self.after_opener,
+        };
+        self.paired.push((at, open, double));
+        if open {
+            self.open_bar();
+        } else {
+            self.close_bar();
+        }
+    }
+
+    fn open_bar(&mut self) {
+        self.bars += 1;
+        self.open();
+    }
+
+    fn close_bar(&mut self) {
+        self.bars = self.bars.saturating_sub(1);
+        self.close();
+    }
+
+    /// An operand or an operator: ends a chain; after an operator a bar opens.
+    fn other(&mut self, c: char) {
+        self.forced = None;
+        self.level = self.level.saturating_sub(self.run);
+        self.run = 0;
+        self.after_command = false;
+        self.after_opener = "+-−*/,=<>·×".contains(c);
+    }
 }
 
 /// The known command nearest to `word`, when near enough to be a typo.
