@@ -88,6 +88,8 @@ const SCALAR: &[(&str, &str)] = &[
     ("w_{\\mathrm{in}} x", "w_in*x"),
     // Functions and derivatives.
     ("\\sigma'(z_2)", "σ'(z2)"),
+    // chainrule's own `∂_{2}` has a braced subscript, so it is read as LaTeX: the same node.
+    ("∂_{2} ℓ(y, ŷ)", "∂_2 ℓ(y, ŷ)"),
     ("\\sigma''(z)", "σ''(z)"),
     ("f^{(4)}\\left(x\\right)", "f''''(x)"),
     (

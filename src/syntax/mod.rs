@@ -1,6 +1,7 @@
 //! Source text to syntax trees: the pest grammar (`grammar/chainrule.pest`), the parser that
-//! builds [`ast`] trees with a span on every node, and its diagnostics; then lowering of
-//! those trees into the expression store.
+//! builds [`ast`] trees with a span on every node, and its diagnostics; LaTeX math read into
+//! the same trees (`grammar/latex.pest`, [`parse_latex`]); then lowering of those trees into
+//! the expression store.
 
 pub mod ast;
 mod latex;
