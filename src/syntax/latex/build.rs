@@ -24,6 +24,32 @@ fn node(kind: ExprKind, span: Span) -> Expr {
     Expr { kind, span }
 }
 
+/// A denominator `4 (w + x)` as the divisors `4` and `w + x`: `a/4/(w + x)`, as chainrule
+/// prints it, since `4*(w + x)` alone lowers to `4*w + 4*x`, another node. Only a leading
+/// number is split off, which is safe for vectors and matrices too (`b^\top x` stays whole).
+fn split_number(den: Expr) -> Vec<Expr> {
+    let span = den.span;
+    let splits = matches!(&den.kind, ExprKind::Product(first, rest)
+        if matches!(first.kind, ExprKind::Num(_)) && rest.iter().all(|(op, _)| *op == MulOp::Mul));
+    if !splits {
+        return vec![den];
+    }
+    let ExprKind::Product(first, mut rest) = den.into_kind() else {
+        unreachable!("checked above")
+    };
+    let rest_expr = if rest.len() == 1 {
+        rest.pop().expect("one factor").1
+    } else {
+        let (_, head) = rest.remove(0);
+        let start = head.span.start;
+        node(
+            ExprKind::Product(Box::new(head), rest),
+            Span::new(start, span.end),
+        )
+    };
+    vec![*first, rest_expr]
+}
+
 impl Builder<'_> {
     fn span_of(&self, p: &Pair<Rule>) -> Span {
         Span::new(
@@ -205,20 +231,19 @@ impl Builder<'_> {
                 let mut inner = p.into_inner();
                 let num = self.arg(inner.next().expect("grammar: a numerator"))?;
                 let den = self.arg(inner.next().expect("grammar: a denominator"))?;
+                let dens = split_number(den);
                 // `\frac{2 (a - b)}{c}` is `2*(a - b)/c`, one chain, as chainrule's syntax
                 // reads it (a chain of its own in the numerator would lower differently).
                 let num_span = num.span;
+                let divs = dens.into_iter().map(|d| (MulOp::Div, d));
                 Ok(match num.into_kind() {
                     ExprKind::Product(first, mut rest) if !rest.is_empty() => {
-                        rest.push((MulOp::Div, den));
+                        rest.extend(divs);
                         node(ExprKind::Product(first, rest), span)
                     }
                     kind => {
                         let num = node(kind, num_span);
-                        node(
-                            ExprKind::Product(Box::new(num), vec![(MulOp::Div, den)]),
-                            span,
-                        )
+                        node(ExprKind::Product(Box::new(num), divs.collect()), span)
                     }
                 })
             }
