@@ -82,6 +82,7 @@ const SCALAR: &[(&str, &str)] = &[
     ("\\hat{y}", "ŷ"),
     ("\\hat y + \\bar{x}", "ŷ + x\u{304}"),
     ("W_{ij}", "W_ij"),
+    ("\\delta_{z_3} \\cdot x_2", "δ_z3*x2"),
     ("\\mathrm{loss} \\cdot 2", "loss*2"),
     ("\\text{lr} \\, g", "lr*g"),
     ("\\mathrm{w\\_1}", "w_1"),

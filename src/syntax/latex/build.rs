@@ -417,7 +417,7 @@ impl Builder<'_> {
     }
 
     /// A letter and its subscript: `w_3` and `w_{3}` are `w3`, `W_{ij}` is `W_ij`,
-    /// `\delta_{\hat{y}}` is `δ_ŷ`.
+    /// `\delta_{\hat{y}}` is `δ_ŷ`, `\delta_{z_3}` is `δ_z3`.
     fn name(&self, p: Pair<Rule>) -> Result<String> {
         let mut inner = p.into_inner();
         let mut name = self.letter(inner.next().expect("grammar: a letter"))?;
@@ -427,6 +427,11 @@ impl Builder<'_> {
             for piece in sub.into_inner() {
                 match piece.as_rule() {
                     Rule::sub_digits | Rule::sub_digit => text.push_str(piece.as_str()),
+                    // A subscript with its own: `\delta_{z_3}` is `δ_z3`, an adjoint's name.
+                    Rule::name => {
+                        digits_only = false;
+                        text.push_str(&self.name(piece)?);
+                    }
                     _ => {
                         digits_only = false;
                         text.push_str(&self.letter(piece)?);
