@@ -85,6 +85,8 @@ const SCALAR: &[(&str, &str)] = &[
     ("\\delta_{z_3} \\cdot x_2", "δ_z3*x2"),
     ("\\mathrm{loss} \\cdot 2", "loss*2"),
     ("\\text{lr} \\, g", "lr*g"),
+    // The markup of an aligned derivation means nothing.
+    ("& w_3 x_2 \\\\", "w3*x2"),
     ("\\mathrm{w\\_1}", "w_1"),
     ("w_{\\mathrm{in}} x", "w_in*x"),
     // Functions and derivatives.
@@ -314,7 +316,7 @@ fn programs_take_latex_definitions() {
          x_{1} = \\sigma(z_1)\n\
          z_{2} = w_2 x_1\n\
          x_{2} = \\sigma(z_2)   # a comment\n\
-         z_{3} = w_3 x_2\n\
+         z_{3} &= w_3 x_2 \\\\\n\
          \\hat{y} = z_3\n\
          E = (y - \\hat{y})^2\n\
          at x = 1, y = 10, w1 = 2, w2 = 2, w3 = 3\n\

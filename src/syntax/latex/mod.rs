@@ -229,8 +229,9 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("lim", "limits are not supported"),
 ];
 
-/// Characters that may follow a backslash: spacing, escaped braces, `\|`, `\_`.
-const ESCAPES: &str = ",;:! {}|_";
+/// Characters that may follow a backslash: spacing, escaped braces, `\|`, `\_`, and a
+/// second backslash (a line break).
+const ESCAPES: &str = ",;:! {}|_\\";
 
 /// Parses `src` as LaTeX math into a syntax tree (see the module's documentation).
 ///
