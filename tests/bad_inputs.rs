@@ -34,6 +34,14 @@ const MATH: i32 = 1;
 
 /// Program files written for the table, by name (the tests run in a scratch folder).
 const FILES: &[(&str, &[u8])] = &[
+    (
+        "latex_lhs.chain",
+        b"z_{1} = w_{1} x\n\\frac{a}{b} = z_1\nat x = 1, w1 = 2\n",
+    ),
+    (
+        "latex_bad_line.chain",
+        b"z = w*x\nx_{1} = \\sigma(z\nE = x1^2\nat x = 1, w = 2\n",
+    ),
     ("empty.chain", b""),
     (
         "shaped_sum.chain",
@@ -681,6 +689,64 @@ const CASES: &[Case] = &[
         stdin: Some(b""),
         code: USAGE,
     },
+    // ── LaTeX input ──
+    case(
+        "latex_unknown_command",
+        USAGE,
+        &["diff", "\\sigam(x)", "--wrt", "x"],
+    ),
+    case("latex_unknown_command_far", USAGE, &["eval", "\\foo{x}"]),
+    case(
+        "latex_partial_fraction",
+        USAGE,
+        &[
+            "diff",
+            "\\frac{\\partial \\ell}{\\partial \\hat{y}} \\cdot x_2",
+            "--wrt",
+            "x2",
+        ],
+    ),
+    case(
+        "latex_partial_by_name",
+        USAGE,
+        &[
+            "diff",
+            "\\partial_{\\hat{y}} \\ell \\cdot x_2^2",
+            "--wrt",
+            "x2",
+        ],
+    ),
+    case(
+        "latex_slot_zero",
+        USAGE,
+        &["diff", "\\partial_{0} f(x)", "--wrt", "x"],
+    ),
+    case(
+        "latex_unclosed_brace",
+        USAGE,
+        &["diff", "\\frac{1}{2 x", "--wrt", "x"],
+    ),
+    case("latex_close_without_open", USAGE, &["eval", "x^{2}}"]),
+    case(
+        "latex_ends_early",
+        USAGE,
+        &["diff", "\\frac{1}", "--wrt", "x"],
+    ),
+    case("latex_equals", USAGE, &["eval", "E = (y - \\hat{y})^2"]),
+    case(
+        "latex_not_supported",
+        USAGE,
+        &["diff", "\\nabla_W E", "--wrt", "W"],
+    ),
+    case(
+        "latex_prime_without_argument",
+        USAGE,
+        &["diff", "\\sigma' \\cdot x", "--wrt", "x"],
+    ),
+    case("latex_comparison", USAGE, &["eval", "\\max\\{x, 0\\} > 1"]),
+    case("latex_ones", USAGE, &["eval", "\\mathbf{1}"]),
+    case("latex_program_lhs", USAGE, &["latex_lhs.chain"]),
+    case("latex_program_bad_line", USAGE, &["latex_bad_line.chain"]),
 ];
 
 /// The scratch folder with the table's files, and a folder where a file is expected.
@@ -722,7 +788,7 @@ fn run(dir: &Path, c: &Case) -> (i32, String, String) {
         .args
         .iter()
         .map(|a| {
-            if a.is_empty() || a.contains([' ', '(', ')', '*', '|', '^', '\'', '@']) {
+            if a.is_empty() || a.contains([' ', '(', ')', '*', '|', '^', '\'', '@', '\\', '{']) {
                 format!("'{a}'")
             } else {
                 a.to_string()

@@ -12,7 +12,7 @@ use chainrule::eval::matrix::{MatPoint, evaluate as mat_evaluate};
 use chainrule::eval::{Mode, Point, Value, evaluate};
 use chainrule::expr::Store;
 use chainrule::matrix::{self, Dim, MatStore, Shape};
-use chainrule::syntax::{MatrixLowerer, parse_expr};
+use chainrule::syntax::{MatrixLowerer, parse_expr, parse_latex};
 use proptest::prelude::*;
 use rug::{Float, Rational};
 use std::collections::HashMap;
@@ -417,8 +417,9 @@ fn check_f64(m: &MatStore, d: matrix::MId, point: &MatPoint, want: &Dense<Value>
     }
 }
 
-/// Checks one identity at `points` random points; returns the derivative's text and LaTeX.
-fn check_case(case: &Case, seed: u64) -> (String, String) {
+/// Checks one identity at `points` random points; returns the derivative's text and LaTeX,
+/// and whether the LaTeX reads back to the very node printed.
+fn check_case(case: &Case, seed: u64) -> (String, String, bool) {
     let mut m = MatStore::new();
     let kinds = declare(&mut m, case.shapes);
     let ast = parse_expr(case.expr, "<identity>").unwrap();
@@ -431,6 +432,7 @@ fn check_case(case: &Case, seed: u64) -> (String, String) {
         matrix::jacobian(&mut m, e, case.wrt).unwrap()
     };
     let printed = (matrix::text(&m, d), matrix::latex(&m, d));
+    let latex_back = latex_reads_back(&mut m, &printed.0, &printed.1) == Some(d);
     // The scalar side: the expression's entries, differentiated entry by entry.
     let mut s = Store::new();
     let sizes = HashMap::new();
@@ -505,21 +507,49 @@ fn check_case(case: &Case, seed: u64) -> (String, String) {
             );
         }
     }
-    printed
+    (printed.0, printed.1, latex_back)
+}
+
+/// The derivative's LaTeX reads back (as LaTeX, `syntax::parse_latex`) to the node its text
+/// form reads back to: the node printed, unless the printer dropped the grouping of a chain of
+/// matrix products (`Bᵀ*X*Aᵀ*Cᵀ` reads left to right) or printed what chainrule's syntax has
+/// no words for (a zero matrix as `0`, the identity as `I`, ones as `𝟏`, `\mathbf{1}`), which
+/// neither form reads back. Skipped where the text does not read back at all, and for
+/// `\sigma`, which LaTeX prints for `sigmoid` and reads as the user's σ, as in homework.
+/// Returns the node the LaTeX reads as, where checked.
+fn latex_reads_back(m: &mut MatStore, text: &str, tex: &str) -> Option<matrix::MId> {
+    if tex.contains("\\sigma") {
+        return None;
+    }
+    let ast = parse_expr(text, "<printed>").ok()?;
+    let from_text = MatrixLowerer::new(m, text, "<printed>").expr(&ast).ok()?;
+    let ast = parse_latex(tex, "<printed>").unwrap_or_else(|e| panic!("{tex}: {e:?}"));
+    let back = MatrixLowerer::new(m, tex, "<printed>")
+        .expr(&ast)
+        .unwrap_or_else(|e| panic!("{tex}: {e:?}"));
+    assert_eq!(back, from_text, "{tex} does not read as {text}");
+    Some(back)
 }
 
 #[test]
 fn identities_agree_with_the_scalar_engine() {
     assert!(CASES.len() >= 40);
     let mut table = String::new();
+    let mut latex_back = 0;
     for (k, case) in CASES.iter().enumerate() {
-        let (text, latex) = check_case(case, k as u64 + 1);
+        let (text, latex, back) = check_case(case, k as u64 + 1);
+        latex_back += usize::from(back);
         table.push_str(&format!(
             "{} by {}\n  = {text}\n  $ {latex}\n",
             case.expr, case.wrt
         ));
     }
     common::snapshot_settings().bind(|| insta::assert_snapshot!("matrix_identities", table));
+    // The rest print `\sigma` for sigmoid, the identity `I`, or a product chain regrouped.
+    assert!(
+        latex_back >= 43,
+        "{latex_back} LaTeX forms read back to the node printed"
+    );
 }
 
 /// Random well-shaped expressions over `x: 3`, `y: 3`, `A: 3x3`, `B: 2x3`, built from the

@@ -6,7 +6,7 @@
 //! * Simplification keeps the value: the canonical constructors are the simplifier, so the DAG
 //!   built from the text must have the value of the tree as written.
 //! * Text printing round-trips to the same node; LaTeX has balanced braces and `\left`/`\right`
-//!   and every name is spelt in LaTeX, never raw.
+//!   and every name is spelt in LaTeX, never raw; LaTeX reads back to the same node.
 //! * Exact and MPFR evaluation agree; f64 agrees with MPFR within a running error bound.
 //!
 //! The seed is fixed (see [`config`]), so the suite is deterministic; set
@@ -21,7 +21,7 @@ use chainrule::diff::diff;
 use chainrule::eval::{self, Mode, Mpfr, Point, Value, evaluate};
 use chainrule::expr::{Builtin, Func, Id, Node, Store, Sym};
 use chainrule::print::{latex, text};
-use chainrule::syntax::read_expr;
+use chainrule::syntax::{read_expr, read_latex};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use rug::ops::Pow;
@@ -443,6 +443,37 @@ proptest! {
 }
 
 // ───────────────────────────── LaTeX ─────────────────────────────
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Printing as LaTeX and reading the LaTeX back gives the same node, for expressions with
+    /// an abstract function and for their first and second derivatives. σ is put in the store
+    /// first, so that `sigmoid` prints as `\operatorname{sigmoid}`: the `\sigma` it prints
+    /// otherwise reads as the user's σ, as in homework.
+    #[test]
+    fn latex_round_trips(
+        e in expr(3, 3),
+        f in proptest::sample::select(&["f", "σ", "ℓ", "g"][..]),
+        var in 0usize..3,
+    ) {
+        let e = with_abstract(e, f);
+        let mut store = Store::new();
+        store.intern("σ");
+        let src = source(&e, &names());
+        let (id, _) = read_expr(&mut store, &src, "<property>").unwrap();
+        let v = store.intern(VARS[var]);
+        let d = diff(&mut store, id, v);
+        let d2 = diff(&mut store, d, v);
+        for node in [id, d, d2] {
+            let tex = latex(&store, node);
+            let back = read_latex(&mut store, &tex, "<printed>");
+            prop_assert!(back.is_ok(), "`{}` does not read: {:?}", tex, back.err().map(|e| e.to_string()));
+            let back = back.unwrap().0;
+            prop_assert_eq!(back, node, "`{}` reads back as `{}`, not `{}`", tex, text(&store, back), text(&store, node));
+        }
+    }
+}
 
 /// Names as students write them: Greek, hats, subscripts, several letters.
 fn name() -> impl Strategy<Value = String> {

@@ -86,6 +86,27 @@ fn greek_char(c: char) -> Option<&'static str> {
     GREEK.iter().find(|(_, g)| *g == c).map(|(w, _)| *w)
 }
 
+/// The letter a Greek command names (`sigma` → `σ`, `ell` → `ℓ`): what the LaTeX reader
+/// (`syntax::latex`) makes of `\sigma`, the inverse of how names print.
+pub fn greek_of_command(word: &str) -> Option<char> {
+    if word == "ell" {
+        return Some('ℓ');
+    }
+    GREEK.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
+}
+
+/// The combining mark an accent command puts on a letter (`hat` → U+0302): what the LaTeX
+/// reader makes of `\hat{y}`, the inverse of how accented names print.
+pub fn mark_of_accent(cmd: &str) -> Option<char> {
+    let cmd = match cmd {
+        "widehat" => "hat",
+        "overline" => "bar",
+        "widetilde" => "tilde",
+        c => c,
+    };
+    MARKS.iter().find(|(_, c)| *c == cmd).map(|(m, _)| *m)
+}
+
 /// A letter as LaTeX, when it is one textbook names use: an ASCII letter, a Greek letter
 /// (character or word, `α` or `alpha`), `ℓ`.
 fn letter(s: &str) -> Option<String> {

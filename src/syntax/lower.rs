@@ -762,6 +762,14 @@ pub fn read_expr(store: &mut Store, src: &str, src_name: &str) -> Result<(Id, Ve
     lower_expr(store, &ast, src, src_name)
 }
 
+/// Parses LaTeX math (`w_3 \sigma(w_2 x)`, see [`parse_latex`](super::parse_latex)) and
+/// lowers it in one step, whatever the text looks like: `w x` is read as the product of `w`
+/// and `x`, as LaTeX means it, where [`read_expr`] would read chainrule's syntax.
+pub fn read_latex(store: &mut Store, src: &str, src_name: &str) -> Result<(Id, Vec<String>)> {
+    let ast = super::parse_latex(src, src_name)?;
+    lower_expr(store, &ast, src, src_name)
+}
+
 /// An expression as read: its node, where it is defined beyond what the node shows, and
 /// warnings for the user.
 #[derive(Clone, Debug)]

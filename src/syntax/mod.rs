@@ -1,9 +1,11 @@
 //! Source text to syntax trees: the pest grammar (`grammar/chainrule.pest`), the parser that
-//! builds [`ast`] trees with a span on every node, and its diagnostics; then lowering of
-//! those trees into the expression store.
+//! builds [`ast`] trees with a span on every node, and its diagnostics; LaTeX math read into
+//! the same trees (`grammar/latex.pest`, [`parse_latex`]); then lowering of those trees into
+//! the expression store.
 
 pub mod ast;
 mod chains;
+mod latex;
 mod literal;
 mod lower;
 mod lower_matrix;
@@ -12,11 +14,12 @@ mod number;
 mod parser;
 
 pub use chains::{Chain, Side, chains};
+pub use latex::{looks_like_latex, parse_latex};
 pub use literal::{Literal, parse_value_literal, split_top_level};
 pub(crate) use lower::{Lowerer, SQRT, edit_distance, suggest};
 pub use lower::{
     ReadExpr, UserFn, is_function_name, is_reserved_function_name, normalize_name, read_expr,
-    read_expr_conditions,
+    read_expr_conditions, read_latex,
 };
 pub use lower_matrix::{
     MATRIX_FUNCTIONS, MatUserFn, MatrixLowerer, caret_t_meant_as_power, literal_shape,

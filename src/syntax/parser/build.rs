@@ -566,7 +566,6 @@ impl Builder<'_> {
                 .with_help("a program defines names, as in `E = (y - ŷ)^2`")
                 .into());
         };
-        let lhs_span = lhs.span;
         if rhs.as_rule() == Rule::update {
             return self.update_of(
                 lhs,
@@ -574,13 +573,20 @@ impl Builder<'_> {
                 inner.next().expect("grammar: an update has a value"),
             );
         }
+        self.def_of(lhs, || self.expr_of_pair(rhs, Place::Plain))
+    }
+
+    /// `lhs = rhs`: a named value or a function with its parameters. The right side is
+    /// built after the left is checked. Shared with LaTeX definitions (`z_{1} = w_{1} x`).
+    pub(super) fn def_of(&self, lhs: Expr, rhs: impl FnOnce() -> Result<Expr>) -> Result<Stmt> {
+        let lhs_span = lhs.span;
         match lhs.into_kind() {
             ExprKind::Name(name) => Ok(Stmt::Def {
                 name: Ident {
                     name,
                     span: lhs_span,
                 },
-                value: self.expr_of_pair(rhs, Place::Plain)?,
+                value: rhs()?,
             }),
             ExprKind::Call(call) if call.primes == 0 && call.partials.is_empty() => {
                 let params = self.params_of(call.args, "σ(t) = relu(t)")?;
@@ -590,7 +596,7 @@ impl Builder<'_> {
                         span: call.name_span,
                     },
                     params,
-                    body: self.expr_of_pair(rhs, Place::Plain)?,
+                    body: rhs()?,
                 })
             }
             ExprKind::Call(call) => Err(self

@@ -57,7 +57,9 @@ pub fn is_name(text: &str) -> bool {
         .is_some_and(|p| p.as_str().len() == text.len())
 }
 
-/// Parses one expression, such as `w3·σ(w2*x + b)^2`; newlines count as spaces.
+/// Parses one expression, such as `w3·σ(w2*x + b)^2`; newlines count as spaces. Text that
+/// [looks like LaTeX](super::looks_like_latex) (`w_3 \sigma(w_2 x)`) is read as LaTeX
+/// ([`parse_latex`](super::parse_latex)), into the same trees.
 ///
 /// `src_name` is the name that diagnostics show for the text (`"<expression>"`, a file's
 /// path); spans in the result are byte offsets into `src`.
@@ -66,6 +68,9 @@ pub fn is_name(text: &str) -> bool {
 /// Any syntax error, or nesting deeper than [`MAX_DEPTH`], as an
 /// [`Error::Source`](crate::error::Error::Source) that points at the place.
 pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
+    if super::latex::looks_like_latex(src) {
+        return super::latex::parse_latex(src, src_name);
+    }
     let builder = Builder::new(src, src_name, Mode::Expr);
     let scan = scan(src, Mode::Expr, &builder)?;
     if scan.tokens.is_empty() {
@@ -93,19 +98,49 @@ pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
 /// over newlines while a parenthesis is open.
 ///
 /// `src_name` is the name that diagnostics show for the text; each statement comes with
-/// the span of the whole statement, in bytes.
+/// the span of the whole statement, in bytes. A definition may be written in LaTeX
+/// (`z_{1} = w_{1} x`, `\sigma(t) = \max\{t, 0\}`): see
+/// [`program_definitions`](super::latex::program_definitions) for which lines are.
 ///
 /// # Errors
 /// The first syntax error, or nesting deeper than [`MAX_DEPTH`], as an
 /// [`Error::Source`](crate::error::Error::Source) that points at the place.
 pub fn parse_program(src: &str, src_name: &str) -> Result<Program> {
     let builder = Builder::new(src, src_name, Mode::Program);
-    let scan = scan(src, Mode::Program, &builder)?;
-    with_stack_for(scan.depth, || {
+    // Definitions written in LaTeX are read by the LaTeX reader, the rest with them blanked.
+    let latex = super::latex::program_definitions(src);
+    let blanked;
+    let text = if latex.is_empty() {
+        src
+    } else {
+        let mut bytes = src.as_bytes().to_vec();
+        for d in &latex {
+            // Whole characters become spaces: the text stays UTF-8, offsets unchanged.
+            bytes[d.stmt.clone()].fill(b' ');
+        }
+        blanked = String::from_utf8(bytes).expect("characters replaced whole");
+        &blanked
+    };
+    let scan = scan(text, Mode::Program, &builder)?;
+    let mut program = with_stack_for(scan.depth, || {
         let mut pairs = Grammar::parse(Rule::program, &scan.text)
             .map_err(|e| builder.error_of_pest(&e, &scan.tokens))?;
         builder.program_of_pair(pairs.next().expect("grammar: one `program`"))
-    })
+    })?;
+    if latex.is_empty() {
+        return Ok(program);
+    }
+    for d in latex {
+        let lhs = super::latex::parse_latex_range(src, d.stmt.start..d.equals, src_name)?;
+        let stmt = builder.def_of(lhs, || {
+            super::latex::parse_latex_range(src, d.equals + 1..d.stmt.end, src_name)
+        })?;
+        program
+            .stmts
+            .push((stmt, Span::new(d.stmt.start, d.stmt.end)));
+    }
+    program.stmts.sort_by_key(|(_, span)| span.start);
+    Ok(program)
 }
 
 /// Stack that pest needs per level of nesting: measured at most 6.4 KiB in a debug build
@@ -123,7 +158,7 @@ const BUILD_STACK_SEGMENT: usize = 2 * 1024 * 1024;
 /// cannot grow the stack as it goes (the builder's can), so it is sized up front; without
 /// this, pest would stop at its own guard with "stack limit reached" long before
 /// MAX_DEPTH on a small thread stack.
-fn with_stack_for<T>(depth: usize, f: impl FnOnce() -> T) -> T {
+pub(super) fn with_stack_for<T>(depth: usize, f: impl FnOnce() -> T) -> T {
     let needed = PEST_STACK_BASE + depth * PEST_STACK_PER_LEVEL;
     stacker::maybe_grow(needed, needed, f)
 }

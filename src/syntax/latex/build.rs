@@ -1,0 +1,492 @@
+//! pest's pairs of `grammar/latex.pest` to [`ast`](crate::syntax::ast) trees: the trees
+//! chainrule's own syntax gives for the same formula, with spans into the LaTeX.
+
+use super::{ErrFn, Rule};
+use crate::error::Result;
+use crate::print::{greek_of_command, mark_of_accent};
+use crate::syntax::ast::{AddOp, Call, Expr, ExprKind, MulOp, Span};
+use crate::syntax::normalize_name;
+use pest::iterators::Pair;
+
+/// The builder recurses once per bracket: below this much stack left, it continues on a new
+/// segment.
+const RED_ZONE: usize = 128 * 1024;
+const SEGMENT: usize = 2 * 1024 * 1024;
+
+pub(super) struct Builder<'a> {
+    /// Errors, at places in the text parsed.
+    pub(super) err: &'a ErrFn<'a>,
+    /// Where the text parsed starts in the source: spans are in the source.
+    pub(super) offset: usize,
+}
+
+fn node(kind: ExprKind, span: Span) -> Expr {
+    Expr { kind, span }
+}
+
+/// A denominator `4 (w + x)` as the divisors `4` and `w + x`: `a/4/(w + x)`, as chainrule
+/// prints it, since `4*(w + x)` alone lowers to `4*w + 4*x`, another node. Only a leading
+/// number is split off, which is safe for vectors and matrices too (`b^\top x` stays whole).
+fn split_number(den: Expr) -> Vec<Expr> {
+    let span = den.span;
+    let splits = matches!(&den.kind, ExprKind::Product(first, rest)
+        if matches!(first.kind, ExprKind::Num(_)) && rest.iter().all(|(op, _)| *op == MulOp::Mul));
+    if !splits {
+        return vec![den];
+    }
+    let ExprKind::Product(first, mut rest) = den.into_kind() else {
+        unreachable!("checked above")
+    };
+    let rest_expr = if rest.len() == 1 {
+        rest.pop().expect("one factor").1
+    } else {
+        let (_, head) = rest.remove(0);
+        let start = head.span.start;
+        node(
+            ExprKind::Product(Box::new(head), rest),
+            Span::new(start, span.end),
+        )
+    };
+    vec![*first, rest_expr]
+}
+
+impl Builder<'_> {
+    fn span_of(&self, p: &Pair<Rule>) -> Span {
+        Span::new(
+            self.offset + p.as_span().start(),
+            self.offset + p.as_span().end(),
+        )
+    }
+
+    fn fail<T>(&self, span: Span, message: impl Into<String>, label: &str) -> Result<T> {
+        let (start, end) = (span.start - self.offset, span.end - self.offset);
+        Err((self.err)(start, end, message.into(), label).into())
+    }
+
+    /// `a + b - c`: a flat [`ExprKind::Sum`], or the one term.
+    pub(super) fn sum(&self, p: Pair<Rule>) -> Result<Expr> {
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+            let span = self.span_of(&p);
+            let mut inner = p.into_inner();
+            let first = self.term(inner.next().expect("grammar: a term"))?;
+            let mut rest = Vec::new();
+            while let Some(op) = inner.next() {
+                let op = if op.as_str() == "+" {
+                    AddOp::Add
+                } else {
+                    AddOp::Sub
+                };
+                rest.push((op, self.term(inner.next().expect("grammar: a term"))?));
+            }
+            Ok(if rest.is_empty() {
+                first
+            } else {
+                node(ExprKind::Sum(Box::new(first), rest), span)
+            })
+        })
+    }
+
+    /// Factors joined by `\cdot`, `\times`, `/`, `\odot`, `\oslash` or side by side.
+    fn term(&self, p: Pair<Rule>) -> Result<Expr> {
+        let span = self.span_of(&p);
+        let mut inner = p.into_inner();
+        let first = self.factor(inner.next().expect("grammar: a factor"))?;
+        let mut rest = Vec::new();
+        while let Some(q) = inner.next() {
+            if q.as_rule() == Rule::mulop {
+                let op = match q.into_inner().next().map(|o| o.as_rule()) {
+                    Some(Rule::divop) => MulOp::Div,
+                    Some(Rule::odot) => MulOp::Hadamard,
+                    Some(Rule::oslash) => MulOp::HDiv,
+                    _ => MulOp::Mul,
+                };
+                rest.push((op, self.factor(inner.next().expect("grammar: a factor"))?));
+            } else {
+                // Side by side: a product, as LaTeX reads `2x`, `w_3 x_2`, `W_1 x`.
+                rest.push((MulOp::Mul, self.power(q)?));
+            }
+        }
+        Ok(if rest.is_empty() {
+            first
+        } else {
+            node(ExprKind::Product(Box::new(first), rest), span)
+        })
+    }
+
+    /// A power with its signs: `-x^2` is `-(x^2)`, as in chainrule's syntax.
+    fn factor(&self, p: Pair<Rule>) -> Result<Expr> {
+        let span = self.span_of(&p);
+        let mut signs = Vec::new();
+        let mut body = None;
+        for q in p.into_inner() {
+            if q.as_rule() == Rule::neg {
+                signs.push(q.as_str() != "+");
+            } else {
+                body = Some(self.power(q)?);
+            }
+        }
+        let mut e = body.expect("grammar: a power");
+        let negs = signs.iter().filter(|n| **n).count();
+        for _ in 0..negs {
+            e = node(ExprKind::Neg(Box::new(e)), span);
+        }
+        Ok(e)
+    }
+
+    /// A base and its superscripts, applied left to right.
+    fn power(&self, p: Pair<Rule>) -> Result<Expr> {
+        let mut inner = p.into_inner();
+        let atom = inner.next().expect("grammar: an atom");
+        let start = self.offset + atom.as_span().start();
+        let mut e = self.atom(atom)?;
+        for sup in inner {
+            let span = Span::new(start, self.offset + sup.as_span().end());
+            let body = sup.into_inner().next().expect("grammar: a superscript");
+            e = match body.as_rule() {
+                Rule::top => node(ExprKind::Transpose(Box::new(e)), span),
+                Rule::inv_top => node(
+                    ExprKind::Transpose(Box::new(node(ExprKind::Inverse(Box::new(e)), span))),
+                    span,
+                ),
+                Rule::circ => {
+                    let k = self.sum(body.into_inner().next().expect("grammar: a sum"))?;
+                    node(ExprKind::ElemPow(Box::new(e), Box::new(k)), span)
+                }
+                Rule::single => node(
+                    ExprKind::Pow(Box::new(e), Box::new(self.single(body)?)),
+                    span,
+                ),
+                _ => node(ExprKind::Pow(Box::new(e), Box::new(self.sum(body)?)), span),
+            };
+        }
+        Ok(e)
+    }
+
+    /// One token: a digit or a letter (`x^2`, `\frac12`).
+    fn single(&self, p: Pair<Rule>) -> Result<Expr> {
+        let q = p.into_inner().next().expect("grammar: a token");
+        let span = self.span_of(&q);
+        Ok(match q.as_rule() {
+            Rule::digit => node(ExprKind::Num(q.as_str().to_string()), span),
+            _ => node(ExprKind::Name(normalize_name(&self.letter(q)?)), span),
+        })
+    }
+
+    /// A braced expression or one token.
+    fn arg(&self, p: Pair<Rule>) -> Result<Expr> {
+        if p.as_rule() == Rule::single {
+            self.single(p)
+        } else {
+            self.sum(p)
+        }
+    }
+
+    fn call(&self, name: &str, name_span: Span, args: Vec<Expr>, span: Span) -> Expr {
+        node(
+            ExprKind::Call(Call {
+                name: name.to_string(),
+                name_span,
+                primes: 0,
+                partials: Vec::new(),
+                args,
+            }),
+            span,
+        )
+    }
+
+    fn atom(&self, p: Pair<Rule>) -> Result<Expr> {
+        // `\exp \exp x` nests without a sum between.
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || self.atom_here(p))
+    }
+
+    fn atom_here(&self, p: Pair<Rule>) -> Result<Expr> {
+        let span = self.span_of(&p);
+        match p.as_rule() {
+            Rule::number => Ok(node(ExprKind::Num(p.as_str().to_string()), span)),
+            Rule::group => self.sum(p.into_inner().next().expect("grammar: a sum")),
+            Rule::abs => {
+                let a = self.sum(p.into_inner().next().expect("grammar: a sum"))?;
+                Ok(self.call("abs", span, vec![a], span))
+            }
+            Rule::norm => {
+                let mut inner = p.into_inner();
+                let a = self.sum(inner.next().expect("grammar: a sum"))?;
+                let name = match inner.next().map(|d| d.as_str().to_string()) {
+                    None => "norm2".to_string(),
+                    Some(k) if k == "1" || k == "2" => format!("norm{k}"),
+                    Some(k) => {
+                        return self.fail(
+                            span,
+                            format!("the {k}-norm is not supported"),
+                            "only the 1-norm and the 2-norm are",
+                        );
+                    }
+                };
+                Ok(self.call(&name, span, vec![a], span))
+            }
+            Rule::frac => {
+                if let Some(why) = self.partial_fraction(&p) {
+                    return self.fail(span, why, "a partial derivative");
+                }
+                let mut inner = p.into_inner();
+                let num = self.arg(inner.next().expect("grammar: a numerator"))?;
+                let den = self.arg(inner.next().expect("grammar: a denominator"))?;
+                let dens = split_number(den);
+                // `\frac{2 (a - b)}{c}` is `2*(a - b)/c`, one chain, as chainrule's syntax
+                // reads it (a chain of its own in the numerator would lower differently).
+                let num_span = num.span;
+                let divs = dens.into_iter().map(|d| (MulOp::Div, d));
+                Ok(match num.into_kind() {
+                    ExprKind::Product(first, mut rest) if !rest.is_empty() => {
+                        rest.extend(divs);
+                        node(ExprKind::Product(first, rest), span)
+                    }
+                    kind => {
+                        let num = node(kind, num_span);
+                        node(ExprKind::Product(Box::new(num), divs.collect()), span)
+                    }
+                })
+            }
+            Rule::sqrt => {
+                let a = self.arg(p.into_inner().next().expect("grammar: an argument"))?;
+                Ok(self.call(crate::syntax::SQRT, span, vec![a], span))
+            }
+            Rule::indicator => {
+                let a = self.sum(p.into_inner().next().expect("grammar: a condition"))?;
+                Ok(self.call("step", span, vec![a], span))
+            }
+            Rule::ones => self.fail(
+                span,
+                "the vector of ones `\\mathbf{1}` is not supported",
+                "here",
+            ),
+            Rule::partial => self.fail(
+                span,
+                "partial derivatives of a program's names are not supported yet",
+                "a partial derivative",
+            ),
+            Rule::slot_partial => {
+                let mut slots = Vec::new();
+                let mut call = None;
+                for q in p.into_inner() {
+                    if q.as_rule() == Rule::slot_mark {
+                        let s = q.into_inner().next().expect("grammar: a slot");
+                        let k: u32 = s.as_str().parse().unwrap_or(0);
+                        if k == 0 {
+                            return self.fail(
+                                self.span_of(&s),
+                                "argument slots are numbered from 1",
+                                "not a slot",
+                            );
+                        }
+                        slots.push(k);
+                    } else {
+                        call = Some(self.name_call(q)?);
+                    }
+                }
+                let mut e = call.expect("grammar: a called name");
+                match &mut e.kind {
+                    ExprKind::Call(c) => {
+                        c.partials = slots;
+                        e.span = span;
+                        Ok(e)
+                    }
+                    _ => self.fail(
+                        span,
+                        "a partial derivative by slot needs the function's arguments",
+                        "as in `\\partial_{2} f(x, y)`",
+                    ),
+                }
+            }
+            Rule::fn_call => self.fn_call(p),
+            Rule::name_call => self.name_call(p),
+            Rule::unknown => {
+                let cmd = p.as_str();
+                let usage = match cmd {
+                    "\\frac" | "\\dfrac" | "\\tfrac" => Some("\\frac{a}{b}"),
+                    "\\sqrt" => Some("\\sqrt{x}"),
+                    "\\operatorname" => Some("\\operatorname{relu}(x)"),
+                    "\\mathbb" => Some("\\mathbb{1}\\{z > 0\\}"),
+                    "\\left" => Some("\\left( x + 1 \\right)"),
+                    "\\mathrm" | "\\text" | "\\mathbf" => Some("\\mathrm{loss}"),
+                    _ => None,
+                };
+                match usage {
+                    Some(u) => Err((self.err)(
+                        span.start - self.offset,
+                        span.end - self.offset,
+                        format!("`{cmd}` is not complete here"),
+                        "incomplete",
+                    )
+                    .with_help(format!("write it as in `{u}`"))
+                    .into()),
+                    None => self.fail(
+                        span,
+                        format!("the LaTeX command `{cmd}` cannot stand here"),
+                        "unexpected here",
+                    ),
+                }
+            }
+            r => unreachable!("grammar: atom {r:?}"),
+        }
+    }
+
+    /// Why a `\frac` is a partial derivative (`\frac{\partial E}{\partial w_3}`), if it is one.
+    fn partial_fraction(&self, p: &Pair<Rule>) -> Option<&'static str> {
+        let text = p.as_str();
+        let num = text.split_once('{').map(|(_, r)| r.trim_start())?;
+        (num.starts_with("\\partial") || num.starts_with("d}") || num.starts_with("d "))
+            .then_some("partial derivatives of a program's names are not supported yet")
+    }
+
+    /// `\exp(x)`, `\log x`, `\max\{x, 0\}`, `\operatorname{relu}(x)`, `\log\det X`.
+    fn fn_call(&self, p: Pair<Rule>) -> Result<Expr> {
+        let span = self.span_of(&p);
+        let mut inner = p.into_inner();
+        let head = inner.next().expect("grammar: a function");
+        let name_span = self.span_of(&head);
+        let name = if head.as_str().starts_with("\\log") && head.as_str().contains("\\det") {
+            "logdet".to_string()
+        } else {
+            let q = head.into_inner().next().expect("grammar: a function name");
+            let word = q.as_str().trim_start_matches('\\').replace("\\_", "_");
+            match word.as_str() {
+                "sgn" => "sign".to_string(),
+                _ => normalize_name(&word),
+            }
+        };
+        let mut primes = 0;
+        let mut args = Vec::new();
+        for q in inner {
+            match q.as_rule() {
+                Rule::marks => primes = self.marks(q)?,
+                Rule::fn_args => args = self.args(q)?,
+                _ => args = vec![self.power(q)?],
+            }
+        }
+        let mut e = self.call(&name, name_span, args, span);
+        if let ExprKind::Call(c) = &mut e.kind {
+            c.primes = primes;
+        }
+        Ok(e)
+    }
+
+    fn args(&self, p: Pair<Rule>) -> Result<Vec<Expr>> {
+        p.into_inner().map(|a| self.sum(a)).collect()
+    }
+
+    /// The number of derivatives a mark asks for: primes, or `^{(4)}`.
+    fn marks(&self, p: Pair<Rule>) -> Result<u32> {
+        let span = self.span_of(&p);
+        let q = p.into_inner().next().expect("grammar: a mark");
+        if q.as_rule() == Rule::primes {
+            return Ok(q.as_str().chars().count() as u32);
+        }
+        let digits = q.into_inner().next().expect("grammar: an order");
+        match digits.as_str().parse::<u32>() {
+            Ok(k) if k <= 1000 => Ok(k),
+            _ => self.fail(span, "derivative order too large", "here"),
+        }
+    }
+
+    /// A name, or a call when arguments follow it directly (`\sigma'(z_2)`, `f\left(x\right)`).
+    fn name_call(&self, p: Pair<Rule>) -> Result<Expr> {
+        let span = self.span_of(&p);
+        let mut inner = p.into_inner();
+        let name_pair = inner.next().expect("grammar: a name");
+        let name_span = self.span_of(&name_pair);
+        let name = self.name(name_pair)?;
+        let mut primes = 0;
+        let mut args = None;
+        for q in inner {
+            match q.as_rule() {
+                Rule::marks => primes = self.marks(q)?,
+                _ => args = Some(self.args(q.into_inner().next().expect("grammar: arguments"))?),
+            }
+        }
+        Ok(match args {
+            None => node(ExprKind::Name(name), span),
+            Some(args) => {
+                let mut e = self.call(&name, name_span, args, span);
+                if let ExprKind::Call(c) = &mut e.kind {
+                    c.primes = primes;
+                }
+                e
+            }
+        })
+    }
+
+    /// A letter and its subscript: `w_3` and `w_{3}` are `w3`, `W_{ij}` is `W_ij`,
+    /// `\delta_{\hat{y}}` is `δ_ŷ`, `\delta_{z_3}` is `δ_z3`.
+    fn name(&self, p: Pair<Rule>) -> Result<String> {
+        let mut inner = p.into_inner();
+        let mut name = self.letter(inner.next().expect("grammar: a letter"))?;
+        if let Some(sub) = inner.next() {
+            let mut text = String::new();
+            let mut digits_only = true;
+            for piece in sub.into_inner() {
+                match piece.as_rule() {
+                    Rule::sub_digits | Rule::sub_digit => text.push_str(piece.as_str()),
+                    // A subscript with its own: `\delta_{z_3}` is `δ_z3`, an adjoint's name.
+                    Rule::name => {
+                        digits_only = false;
+                        text.push_str(&self.name(piece)?);
+                    }
+                    _ => {
+                        digits_only = false;
+                        text.push_str(&self.letter(piece)?);
+                    }
+                }
+            }
+            if !digits_only {
+                name.push('_');
+            }
+            name.push_str(&text);
+        }
+        Ok(normalize_name(&name))
+    }
+
+    /// One letter as chainrule writes it: `\sigma` → `σ`, `\hat{y}` → `ŷ`,
+    /// `\mathrm{loss}` → `loss`, `\mathrm{w\_1}` → `w_1`.
+    fn letter(&self, p: Pair<Rule>) -> Result<String> {
+        // `\hat{\hat{y}}` nests letters in letters.
+        stacker::maybe_grow(RED_ZONE, SEGMENT, || self.letter_here(p))
+    }
+
+    fn letter_here(&self, p: Pair<Rule>) -> Result<String> {
+        let q = match p.as_rule() {
+            Rule::letter => p.into_inner().next().expect("grammar: a letter"),
+            _ => p,
+        };
+        Ok(match q.as_rule() {
+            Rule::greek => {
+                let word = q.as_str().trim_start_matches('\\');
+                greek_of_command(word)
+                    .expect("grammar: Greek letters are the printer's")
+                    .to_string()
+            }
+            Rule::accent => {
+                let mut inner = q.into_inner();
+                let cmd = inner.next().expect("grammar: an accent");
+                let span = self.span_of(&cmd);
+                let base = self.letter(inner.next().expect("grammar: a letter"))?;
+                let Some(mark) = mark_of_accent(cmd.as_str().trim_start_matches('\\')) else {
+                    return self.fail(span, "this accent is not supported", "here");
+                };
+                normalize_name(&format!("{base}{mark}"))
+            }
+            Rule::word => {
+                let mut out = String::new();
+                for piece in q.into_inner().skip(1) {
+                    match piece.as_rule() {
+                        Rule::underscore => out.push('_'),
+                        Rule::word_char => out.push_str(piece.as_str()),
+                        _ => out.push_str(&self.letter(piece)?),
+                    }
+                }
+                out
+            }
+            _ => q.as_str().to_string(),
+        })
+    }
+}
