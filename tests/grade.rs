@@ -138,3 +138,75 @@ fn partial_derivatives_of_names_read_as_textbooks_write_them() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("extra factor x2"), "{out}");
 }
+
+/// Issue 13's example: the homework's Q1 derivation as handed in, in LaTeX, graded against
+/// the ReLU program (numbers checked at the homework's point) and against the abstract one.
+#[test]
+fn the_homework_solution_in_latex() {
+    let (code, out, err) = common::chainrule(&[
+        "grade",
+        "examples/hw7_relu.chain",
+        "examples/hw7_solution.tex",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = |c: usize| verdicts(&j, c);
+    let r = |s: &str| (s.to_string(), false);
+    // ∂E/∂w3: x2·x2 caught, the rewriting after it carries the mistake.
+    assert_eq!(
+        v(0),
+        [r("right"), r("right"), r("wrong"), ("right".into(), true)]
+    );
+    // ∂E/∂w2: x1·x1·x1 caught, and σ'(x2) too.
+    assert_eq!(v(1), [r("right"), r("right"), r("wrong"), r("wrong")]);
+    // ∂E/∂w1: right.
+    assert_eq!(v(2), [r("right"), r("right"), r("right")]);
+    // ∂E/∂ŷ = -2(y - ŷ) = -2(10 - 12) = 4, and the numbers 16 and 24 at the point.
+    assert_eq!(v(3), [r("right"), r("right"), r("right")]);
+    assert_eq!(v(4), [r("right"), r("right")]);
+    assert_eq!(v(5), [r("right"), r("right")]);
+    // The numeric chain for w1 leaves out ∂x2/∂z2: wrong as a formula, though its 24 is right.
+    assert_eq!(v(6), [r("wrong"), r("right")]);
+    let detail = j["chains"][6]["steps"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("yours lacks the factor step(z2)"),
+        "{detail}"
+    );
+    let text = common::chainrule(&[
+        "grade",
+        "examples/hw7_relu.chain",
+        "examples/hw7_solution.tex",
+    ])
+    .1;
+    common::snapshot_settings().bind(|| insta::assert_snapshot!("grade_hw7_solution", text));
+    // A correct solution: every step right.
+    let (code, out, _) = common::chainrule(&[
+        "grade",
+        "examples/hw7_relu.chain",
+        "examples/hw7_solution_correct.tex",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for c in j["chains"].as_array().unwrap() {
+        for s in c["steps"].as_array().unwrap() {
+            assert_eq!(s["verdict"], "right", "{s}");
+        }
+    }
+    // Against the abstract program: the formula mistakes are caught the same way; numbers
+    // cannot be checked without values, and say so.
+    let text = common::chainrule(&[
+        "grade",
+        "examples/hw7_abstract.chain",
+        "examples/hw7_solution.tex",
+    ])
+    .1;
+    assert!(text.contains("yours lacks the factor σ'(z2)"), "{text}");
+    assert!(
+        text.contains("not graded: a number is compared at the program's point"),
+        "{text}"
+    );
+}

@@ -110,7 +110,9 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                         // Right, but is it still the chain's first side?
                         let inherits = earlier_mistake
                             && match &sides[0].read {
-                                Ok(first) => !equal(&compare_claims(net, first, b)),
+                                Ok(first) => {
+                                    matches!(compare_claims(net, first, b), Verdict::Differs { .. })
+                                }
                                 Err(_) => false,
                             };
                         GradedStep {

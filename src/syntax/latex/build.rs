@@ -20,6 +20,86 @@ pub(super) struct Builder<'a> {
     pub(super) offset: usize,
 }
 
+/// The name of the mark a `\partial` leaves until it is joined ([`join_partials`]).
+pub(super) const PARTIAL: &str = "∂";
+
+/// `∂x` (a `\partial` mark joined to a name): the name.
+fn partial_of(e: &Expr) -> Option<Expr> {
+    match &e.kind {
+        ExprKind::Call(c) if c.name == PARTIAL && c.args.len() == 1 && c.partials.is_empty() => {
+            match &c.args[0].kind {
+                ExprKind::Name(_) => Some(c.args[0].clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Joins each `\partial` mark to the factor after it: `\partial E` is the mark `∂(E)` (read by
+/// a `\frac`), and `\partial_{\hat{y}} \ell` is `d(ℓ, ŷ)`, the partial of ℓ by its parameter ŷ.
+fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Expr)>) {
+    let is_mark = |e: &Expr| matches!(&e.kind, ExprKind::Call(c) if c.name == PARTIAL);
+    let mut items: Vec<(MulOp, Expr)> = Vec::with_capacity(rest.len() + 1);
+    items.push((MulOp::Mul, first));
+    items.extend(rest);
+    if !items.iter().any(|(_, e)| is_mark(e)) {
+        let mut it = items.into_iter();
+        let first = it.next().expect("one factor").1;
+        return (first, it.collect());
+    }
+    let mut out: Vec<(MulOp, Expr)> = Vec::new();
+    let mut it = items.into_iter().peekable();
+    while let Some((op, e)) = it.next() {
+        let mark = is_mark(&e);
+        let followed = matches!(it.peek(), Some((MulOp::Mul, next)) if matches!(next.kind, ExprKind::Name(_) | ExprKind::Call(_)));
+        if mark && followed {
+            let (_, next) = it.next().expect("peeked");
+            let ExprKind::Call(c) = e.kind.clone() else {
+                unreachable!()
+            };
+            let target = match &next.kind {
+                ExprKind::Call(f) => Expr {
+                    kind: ExprKind::Name(f.name.clone()),
+                    span: f.name_span,
+                },
+                _ => next.clone(),
+            };
+            let span = Span::new(e.span.start, next.span.end);
+            let joined = match c.args.into_iter().next() {
+                // `\partial_{b} f`: d(f, b).
+                Some(by) => Expr {
+                    kind: ExprKind::Call(Call {
+                        name: "d".to_string(),
+                        name_span: e.span,
+                        primes: 0,
+                        partials: Vec::new(),
+                        args: vec![target, by],
+                    }),
+                    span,
+                },
+                // `\partial E`: the mark ∂(E), for a \frac to read.
+                None => Expr {
+                    kind: ExprKind::Call(Call {
+                        name: PARTIAL.to_string(),
+                        name_span: e.span,
+                        primes: 0,
+                        partials: Vec::new(),
+                        args: vec![target],
+                    }),
+                    span,
+                },
+            };
+            out.push((op, joined));
+        } else {
+            out.push((op, e));
+        }
+    }
+    let mut it = out.into_iter();
+    let first = it.next().expect("one factor").1;
+    (first, it.collect())
+}
+
 fn node(kind: ExprKind, span: Span) -> Expr {
     Expr { kind, span }
 }
@@ -106,6 +186,7 @@ impl Builder<'_> {
                 rest.push((MulOp::Mul, self.power(q)?));
             }
         }
+        let (first, rest) = join_partials(first, rest);
         Ok(if rest.is_empty() {
             first
         } else {
@@ -225,12 +306,17 @@ impl Builder<'_> {
                 Ok(self.call(&name, span, vec![a], span))
             }
             Rule::frac => {
+                let mut inner = p.clone().into_inner();
+                let num = self.arg(inner.next().expect("grammar: a numerator"))?;
+                let den = self.arg(inner.next().expect("grammar: a denominator"))?;
+                // `\frac{\partial E}{\partial w_3}`: the derivative of a name by another,
+                // `d(E, w3)` (through the program's definitions).
+                if let (Some(a), Some(b)) = (partial_of(&num), partial_of(&den)) {
+                    return Ok(self.call("d", span, vec![a, b], span));
+                }
                 if let Some(why) = self.partial_fraction(&p) {
                     return self.fail(span, why, "a partial derivative");
                 }
-                let mut inner = p.into_inner();
-                let num = self.arg(inner.next().expect("grammar: a numerator"))?;
-                let den = self.arg(inner.next().expect("grammar: a denominator"))?;
                 let dens = split_number(den);
                 // `\frac{2 (a - b)}{c}` is `2*(a - b)/c`, one chain, as chainrule's syntax
                 // reads it (a chain of its own in the numerator would lower differently).
@@ -260,11 +346,24 @@ impl Builder<'_> {
                 "the vector of ones `\\mathbf{1}` is not supported",
                 "here",
             ),
-            Rule::partial => self.fail(
-                span,
-                "partial derivatives of a program's names are not supported yet",
-                "a partial derivative",
-            ),
+            // `\partial` alone, or `\partial_{\hat{y}}`: a mark joined to what follows it by
+            // `join_partials`, and read by a `\frac` (`\frac{\partial E}{\partial w_3}`).
+            Rule::partial => {
+                let args = match p.into_inner().next() {
+                    Some(sub) => vec![self.arg(sub)?],
+                    None => Vec::new(),
+                };
+                Ok(node(
+                    ExprKind::Call(Call {
+                        name: PARTIAL.to_string(),
+                        name_span: span,
+                        primes: 0,
+                        partials: Vec::new(),
+                        args,
+                    }),
+                    span,
+                ))
+            }
             Rule::slot_partial => {
                 let mut slots = Vec::new();
                 let mut call = None;
@@ -336,7 +435,9 @@ impl Builder<'_> {
         let text = p.as_str();
         let num = text.split_once('{').map(|(_, r)| r.trim_start())?;
         (num.starts_with("\\partial") || num.starts_with("d}") || num.starts_with("d "))
-            .then_some("partial derivatives of a program's names are not supported yet")
+            .then_some(
+                "a partial derivative is written `\\frac{\\partial a}{\\partial b}` with a name on each side",
+            )
     }
 
     /// `\exp(x)`, `\log x`, `\max\{x, 0\}`, `\operatorname{relu}(x)`, `\log\det X`.

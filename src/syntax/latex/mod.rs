@@ -8,6 +8,7 @@
 //! and the checks made before pest runs: unknown commands (with the nearest known one),
 //! unbalanced braces, nesting depth. [`build`] makes the trees.
 
+use crate::syntax::ast::{ExprKind, Span};
 use pest::Parser as _;
 use std::ops::Range;
 
@@ -272,8 +273,46 @@ pub(crate) fn parse_latex_range(src: &str, range: Range<usize>, src_name: &str) 
             Grammar::parse(Rule::latex, &marked).map_err(|e| pest_error(text, &e, &err))?;
         let top = pairs.next().expect("grammar: one `latex`");
         let sum = top.into_inner().next().expect("grammar: a sum");
-        build::Builder { err: &err, offset }.sum(sum)
+        let e = build::Builder { err: &err, offset }.sum(sum)?;
+        // A `\partial` that no `\frac` read and no name followed.
+        if let Some(span) = leftover_partial(&e) {
+            return Err(err(
+                span.start - offset,
+                span.end - offset,
+                "a partial derivative is written `\\frac{\\partial a}{\\partial b}` (a name on each side) or `\\partial_{b} f` (a function's parameter)".into(),
+                "a partial derivative",
+            )
+            .into());
+        }
+        Ok(e)
     })
+}
+
+/// Where a `\partial` mark is left in `e` (see `build::PARTIAL`).
+fn leftover_partial(e: &Expr) -> Option<Span> {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Call(c) if c.name == build::PARTIAL => return Some(e.span),
+            ExprKind::Call(c) => stack.extend(c.args.iter()),
+            ExprKind::Num(_) | ExprKind::Name(_) => {}
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Inverse(x) => stack.push(x),
+            ExprKind::Sum(a, rest) => {
+                stack.push(a);
+                stack.extend(rest.iter().map(|(_, t)| t));
+            }
+            ExprKind::Product(a, rest) => {
+                stack.push(a);
+                stack.extend(rest.iter().map(|(_, t)| t));
+            }
+            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ExprKind::List(items) => stack.extend(items.iter()),
+        }
+    }
+    None
 }
 
 type ErrFn<'a> = dyn Fn(usize, usize, String, &str) -> SourceError + 'a;
