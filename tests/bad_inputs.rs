@@ -747,6 +747,19 @@ const CASES: &[Case] = &[
     case("latex_ones", USAGE, &["eval", "\\mathbf{1}"]),
     case("latex_program_lhs", USAGE, &["latex_lhs.chain"]),
     case("latex_program_bad_line", USAGE, &["latex_bad_line.chain"]),
+    // ── grade ──
+    case(
+        "grade_missing_solution",
+        USAGE,
+        &["grade", "ok.chain", "missing.tex"],
+    ),
+    case(
+        "grade_in_latex",
+        USAGE,
+        &["grade", "ok.chain", "ok.chain", "--format", "latex"],
+    ),
+    case("grade_without_solution", USAGE, &["grade", "ok.chain"]),
+    case("leftover_partial", USAGE, &["eval", "\\partial x"]),
 ];
 
 /// The scratch folder with the table's files, and a folder where a file is expected.

@@ -332,6 +332,9 @@ fn mode(opts: &EvalOpts) -> Mode {
 
 fn text_or_json(f: Format, cmd: &str) -> Result<report::Style> {
     match f {
+        Format::Latex if cmd == "grade" => Err(Error::Usage(
+            "`grade` prints text or JSON (the solution it grades is the LaTeX)".to_string(),
+        )),
         Format::Latex => Err(Error::Usage(format!(
             "`{cmd}` prints text or JSON; for a figure use `chainrule sweep --plot FILE.svg`"
         ))),

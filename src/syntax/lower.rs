@@ -738,6 +738,26 @@ impl<'a> Lowerer<'a> {
             };
             return self.call(&call, span);
         }
+        // `∂ℓ/∂ŷ` of two names outside a program: no definition links them, and 0 would be
+        // an answer to a question nobody asked.
+        if let ExprKind::Name(a) = &c.args[0].kind
+            && self.definitions.is_empty()
+            && *a != self.store.name(var)
+        {
+            return Err(self
+                .error(
+                    span,
+                    format!(
+                        "the derivative of the name `{a}` by `{}` means something only in a program, through its definitions",
+                        self.store.name(var)
+                    ),
+                    "a derivative of one name by another",
+                )
+                .with_help(
+                    "use it in a program's claim (`chainrule check FILE --claim …`, `chainrule grade`), or write the formula to differentiate: d(x^2, x)",
+                )
+                .into());
+        }
         let e = self.expr(&c.args[0])?;
         // A derivative is defined where its function is.
         self.conditions.push(Condition::function(e, c.args[0].span));
