@@ -105,6 +105,21 @@ fn point_text(point: &[(String, Dense<Rational>, String)]) -> String {
         .join(", ")
 }
 
+/// A definition that calls the program's own functions as written, then as computed:
+/// `σ(Z1) = relu(Z1)` for `σ(t) = relu(t)`.
+fn as_written(net: &MatNetwork, written: &str, computed: &str) -> String {
+    let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
+    let calls_own = net
+        .functions
+        .iter()
+        .any(|(f, _)| written.contains(&format!("{f}(")));
+    if calls_own && !written.contains('\\') {
+        format!("{written} = {computed}")
+    } else {
+        computed.to_string()
+    }
+}
+
 /// `δ_v` as text, `\delta_{v}` in LaTeX.
 fn adjoint_name(v: &str, latex: bool) -> String {
     if latex {
@@ -192,7 +207,7 @@ pub fn shaped_backprop(
                     text_row(
                         &mut s,
                         &d.name,
-                        &matrix::text(&net.store, d.local),
+                        &as_written(net, &d.written, &matrix::text(&net.store, d.local)),
                         fwd_vals.map(|v| (&v[k], digits)),
                     );
                 }
