@@ -180,7 +180,9 @@ fn arithmetic(v: &MatValue) -> String {
 
 impl MatDiffReport<'_> {
     fn heading_text(&self, d: &MatDerivative) -> String {
-        let e = matrix::text(self.store, self.expr);
+        // The expression as the user wrote it (simplifying may have changed its form:
+        // norm2(r)^2 is rᵀr).
+        let e = written(self.src);
         let wrt_shape = self
             .store
             .shape_of_var(&d.wrt)
