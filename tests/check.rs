@@ -282,3 +282,28 @@ fn a_wrong_claim_says_what_is_wrong() {
         "{v}"
     );
 }
+
+/// Issue 13: a counterexample gives a log-loss label a value the data could have (0 or 1).
+#[test]
+fn a_label_of_a_log_loss_is_0_or_1_in_a_counterexample() {
+    let dir = std::env::temp_dir().join(format!("chainrule-labels-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("logreg.chain");
+    std::fs::write(
+        &file,
+        "z = w1*x1 + w2*x2 + b\np = sigmoid(z)\nL = -(y*log(p) + (1-y)*log(1-p))\nwrt w1, w2, b\n",
+    )
+    .unwrap();
+    let (j, code) = check_code(file.to_str().unwrap(), "w1", "(p - y)*x2");
+    assert_eq!(code, 1, "{j}");
+    let v = j["verdict"].as_str().unwrap();
+    assert!(v.contains("y = 1,") || v.contains("y = 0,"), "{v}");
+    assert!(
+        v.contains("yours has x2 where the chain rule has x1"),
+        "{v}"
+    );
+    // Labels restricted to 0 and 1 only in the first trials: a claim right only for such
+    // labels (y² = y) is still not the gradient as a function.
+    let (j, code) = check_code(file.to_str().unwrap(), "w1", "(p - y*y)*x1");
+    assert_eq!(code, 1, "{j}");
+}

@@ -412,6 +412,7 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
             }
         }
     }
+    let labels = log_loss_labels(net);
     let mut points: Vec<Point> = Vec::new();
     if inputs.iter().all(|s| net.point.contains_key(s)) && stand_ins.is_empty() {
         points.push(net.point.clone());
@@ -426,10 +427,24 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
     // dropped step(z); random signs find it.
     while (agreed < 5 || tried < 24) && tried < 200 {
         tried += 1;
-        let p = match points.pop() {
+        let p: Point = match points.pop() {
             Some(p) => p,
-            None if tried % 2 == 0 => inputs.iter().map(|s| (*s, rng.rational().abs())).collect(),
-            None => inputs.iter().map(|s| (*s, rng.rational())).collect(),
+            None => inputs
+                .iter()
+                .map(|s| {
+                    // A label of a log-loss is 0 or 1 in the first trials, so that a
+                    // counterexample reads as the data would (y = 1, not y = -3/2); later
+                    // trials take any value, as equality as functions needs.
+                    let r = if tried <= 12 && labels.contains(s) {
+                        Rational::from(rng.next() % 2)
+                    } else if tried % 2 == 0 {
+                        rng.rational().abs()
+                    } else {
+                        rng.rational()
+                    };
+                    (*s, r)
+                })
+                .collect(),
         };
         let (Ok((va, _)), Ok((vb, _))) = (
             evaluate_guarded(&net.store, &[a], &claim_conditions, &p, Mode::Auto(256)),
@@ -467,6 +482,43 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
             stand_ins: !stand_ins.is_empty(),
         }
     }
+}
+
+/// The data inputs of the program that are labels of a log-loss: an input that is not a
+/// parameter and multiplies a logarithm (`y*log(p)`, `(1 - y)*log(1 - p)`).
+fn log_loss_labels(net: &Network) -> Vec<Sym> {
+    let store = &net.store;
+    let is_log = |id: Id| {
+        matches!(
+            store.node(id),
+            Node::Call(Func::Builtin(crate::expr::Builtin::Log), _)
+        )
+    };
+    let mut out = Vec::new();
+    for id in store.reachable(&[net.output_def().expanded]) {
+        let Node::Mul(p) = store.node(id) else {
+            continue;
+        };
+        if !p.factors().iter().any(|(f, _)| is_log(*f)) {
+            continue;
+        }
+        for (f, _) in p.factors() {
+            let syms: Vec<Sym> = match store.node(*f) {
+                Node::Sym(s) => vec![*s],
+                // 1 - y
+                Node::Add(sum) if *sum.constant() != 0 && sum.terms().len() == 1 => {
+                    store.as_sym(sum.terms()[0].0).into_iter().collect()
+                }
+                _ => Vec::new(),
+            };
+            for s in syms {
+                if !net.params.contains(&s) && !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether a value is 0.
