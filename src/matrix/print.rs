@@ -206,6 +206,21 @@ impl Printer<'_> {
         }
     }
 
+    /// `a op b` for a product of kind `kind`, its right operand parenthesised as
+    /// [`factor`](Self::factor) says (`right_strict`); `ops` are the text and LaTeX operators.
+    fn product(&self, a: MId, b: MId, kind: Kind, right_strict: bool, ops: (&str, &str)) -> Out {
+        let (x, y) = (
+            self.factor(a, kind, false),
+            self.factor(b, kind, right_strict),
+        );
+        let op = if self.latex() { ops.1 } else { ops.0 };
+        Out {
+            s: format!("{x}{op}{y}"),
+            prec: PROD,
+            kind,
+        }
+    }
+
     fn go(&self, id: MId) -> Out {
         let st = self.store;
         let l = self.latex();
@@ -303,65 +318,13 @@ impl Printer<'_> {
                         kind: Kind::MatMul,
                     };
                 }
-                let (x, y) = (
-                    self.factor(*k, Kind::MatMul, false),
-                    self.factor(*a, Kind::MatMul, true),
-                );
-                Out {
-                    s: if l {
-                        format!("{x} {y}")
-                    } else {
-                        format!("{x}*{y}")
-                    },
-                    prec: PROD,
-                    kind: Kind::MatMul,
-                }
+                self.product(*k, *a, Kind::MatMul, true, ("*", " "))
             }
-            Node::MatMul(a, b) => {
-                let (x, y) = (
-                    self.factor(*a, Kind::MatMul, false),
-                    self.factor(*b, Kind::MatMul, true),
-                );
-                Out {
-                    s: if l {
-                        format!("{x} {y}")
-                    } else {
-                        format!("{x}*{y}")
-                    },
-                    prec: PROD,
-                    kind: Kind::MatMul,
-                }
-            }
+            Node::MatMul(a, b) => self.product(*a, *b, Kind::MatMul, true, ("*", " ")),
             Node::Hadamard(a, b) => {
-                let (x, y) = (
-                    self.factor(*a, Kind::Hadamard, false),
-                    self.factor(*b, Kind::Hadamard, false),
-                );
-                Out {
-                    s: if l {
-                        format!("{x} \\odot {y}")
-                    } else {
-                        format!("{x} ⊙ {y}")
-                    },
-                    prec: PROD,
-                    kind: Kind::Hadamard,
-                }
+                self.product(*a, *b, Kind::Hadamard, false, (" ⊙ ", " \\odot "))
             }
-            Node::Quot(a, b) => {
-                let (x, y) = (
-                    self.factor(*a, Kind::Quot, false),
-                    self.factor(*b, Kind::Quot, true),
-                );
-                Out {
-                    s: if l {
-                        format!("{x} \\oslash {y}")
-                    } else {
-                        format!("{x} ./ {y}")
-                    },
-                    prec: PROD,
-                    kind: Kind::Quot,
-                }
-            }
+            Node::Quot(a, b) => self.product(*a, *b, Kind::Quot, true, (" ./ ", " \\oslash ")),
             Node::Pow(a, p) => {
                 let elementwise = !st.is_scalar(*a);
                 if st.num(*p).is_some_and(|e| *e == Rational::from((1, 2))) && !elementwise {

@@ -15,26 +15,10 @@ pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
-        match &e.kind {
-            ExprKind::Num(_) => {}
-            ExprKind::Name(n) => out.push((n.clone(), e.span)),
-            ExprKind::Neg(x) => stack.push(x),
-            ExprKind::Sum(a, rest) => {
-                stack.push(a);
-                stack.extend(rest.iter().map(|(_, t)| t));
-            }
-            ExprKind::Product(a, rest) => {
-                stack.push(a);
-                stack.extend(rest.iter().map(|(_, t)| t));
-            }
-            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => {
-                stack.push(a);
-                stack.push(b);
-            }
-            ExprKind::Transpose(x) | ExprKind::Inverse(x) => stack.push(x),
-            ExprKind::List(items) => stack.extend(items.iter()),
-            ExprKind::Call(c) => stack.extend(c.args.iter()),
+        if let ExprKind::Name(n) = &e.kind {
+            out.push((n.clone(), e.span));
         }
+        stack.extend(e.children());
     }
     out
 }

@@ -47,6 +47,23 @@ impl Expr {
     pub fn into_kind(mut self) -> ExprKind {
         std::mem::replace(&mut self.kind, ExprKind::Num(String::new()))
     }
+
+    /// The direct subexpressions, in order (walk deep trees with a stack of these).
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Num(_) | ExprKind::Name(_) => Vec::new(),
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Inverse(x) => vec![x],
+            ExprKind::Sum(a, rest) => std::iter::once(&**a)
+                .chain(rest.iter().map(|(_, t)| t))
+                .collect(),
+            ExprKind::Product(a, rest) => std::iter::once(&**a)
+                .chain(rest.iter().map(|(_, t)| t))
+                .collect(),
+            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => vec![a, b],
+            ExprKind::List(items) => items.iter().collect(),
+            ExprKind::Call(c) => c.args.iter().collect(),
+        }
+    }
 }
 
 impl Drop for Expr {

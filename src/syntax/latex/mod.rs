@@ -292,25 +292,12 @@ pub(crate) fn parse_latex_range(src: &str, range: Range<usize>, src_name: &str) 
 fn leftover_partial(e: &Expr) -> Option<Span> {
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
-        match &e.kind {
-            ExprKind::Call(c) if c.name == build::PARTIAL => return Some(e.span),
-            ExprKind::Call(c) => stack.extend(c.args.iter()),
-            ExprKind::Num(_) | ExprKind::Name(_) => {}
-            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Inverse(x) => stack.push(x),
-            ExprKind::Sum(a, rest) => {
-                stack.push(a);
-                stack.extend(rest.iter().map(|(_, t)| t));
-            }
-            ExprKind::Product(a, rest) => {
-                stack.push(a);
-                stack.extend(rest.iter().map(|(_, t)| t));
-            }
-            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => {
-                stack.push(a);
-                stack.push(b);
-            }
-            ExprKind::List(items) => stack.extend(items.iter()),
+        if let ExprKind::Call(c) = &e.kind
+            && c.name == build::PARTIAL
+        {
+            return Some(e.span);
         }
+        stack.extend(e.children());
     }
     None
 }
