@@ -18,6 +18,8 @@ pub(super) struct Builder<'a> {
     pub(super) err: &'a ErrFn<'a>,
     /// Where the text parsed starts in the source: spans are in the source.
     pub(super) offset: usize,
+    /// The text parsed.
+    pub(super) text: &'a str,
 }
 
 /// The name of the mark a `\partial` leaves until it is joined ([`join_partials`]).
@@ -138,6 +140,13 @@ impl Builder<'_> {
         )
     }
 
+    fn fail_help<T>(&self, span: Span, message: &str, label: &str, help: &str) -> Result<T> {
+        let (start, end) = (span.start - self.offset, span.end - self.offset);
+        Err((self.err)(start, end, message.into(), label)
+            .with_help(help.to_string())
+            .into())
+    }
+
     fn fail<T>(&self, span: Span, message: impl Into<String>, label: &str) -> Result<T> {
         let (start, end) = (span.start - self.offset, span.end - self.offset);
         Err((self.err)(start, end, message.into(), label).into())
@@ -171,7 +180,7 @@ impl Builder<'_> {
         let span = self.span_of(&p);
         let mut inner = p.into_inner();
         let first = self.factor(inner.next().expect("grammar: a factor"))?;
-        let mut rest = Vec::new();
+        let mut rest: Vec<(MulOp, Expr)> = Vec::new();
         while let Some(q) = inner.next() {
             if q.as_rule() == Rule::mulop {
                 let op = match q.into_inner().next().map(|o| o.as_rule()) {
@@ -183,7 +192,13 @@ impl Builder<'_> {
                 rest.push((op, self.factor(inner.next().expect("grammar: a factor"))?));
             } else {
                 // Side by side: a product, as LaTeX reads `2x`, `w_3 x_2`, `W_1 x`.
-                rest.push((MulOp::Mul, self.power(q)?));
+                let next = self.power(q)?;
+                let (last_op, last) = match rest.last() {
+                    Some((op, e)) => (*op, e),
+                    None => (MulOp::Mul, &first),
+                };
+                self.juxtaposable(last_op, last, &next)?;
+                rest.push((MulOp::Mul, next));
             }
         }
         let (first, rest) = join_partials(first, rest);
@@ -192,6 +207,57 @@ impl Builder<'_> {
         } else {
             node(ExprKind::Product(Box::new(first), rest), span)
         })
+    }
+
+    /// Refuses side-by-side factors that LaTeX renders as another formula or that readers
+    /// read two ways: `x/2y` (x/(2y) or (x/2)·y?), `\\sin 2x` (sin(2x), not sin(2)·x),
+    /// `2 3` and `x 2` (rendered `23` and `x2`), `x^23` (x²·3, though meant as x²³).
+    fn juxtaposable(&self, last_op: MulOp, last: &Expr, next: &Expr) -> Result<()> {
+        let span = Span::new(last.span.start, next.span.end);
+        if matches!(last_op, MulOp::Div | MulOp::HDiv) {
+            return self.fail_help(
+                span,
+                "a product after `/` is ambiguous",
+                "is the product divided, or only its first factor?",
+                "write `\\frac{x}{2y}`, or `\\frac{x}{2} y`",
+            );
+        }
+        let mut bare = last;
+        while let ExprKind::Neg(x) = &bare.kind {
+            bare = x;
+        }
+        if let ExprKind::Call(c) = &bare.kind {
+            // A function command with its argument unbracketed (`\log x`, `\sin 2`): the call
+            // ends where its argument does.
+            let unbracketed = c.args.last().is_some_and(|a| {
+                let after = self
+                    .text
+                    .get(a.span.end - self.offset..bare.span.end - self.offset);
+                after.is_some_and(|t| t.trim().is_empty())
+            });
+            if unbracketed && !matches!(next.kind, ExprKind::Call(_)) {
+                return self.fail_help(
+                    span,
+                    "a function's argument without brackets followed by a factor is ambiguous",
+                    "is the factor part of the argument?",
+                    "write the argument in brackets: `\\sin(2x)`, or `\\sin(2) x`",
+                );
+            }
+        }
+        if matches!(next.kind, ExprKind::Num(_))
+            && matches!(
+                bare.kind,
+                ExprKind::Num(_) | ExprKind::Name(_) | ExprKind::Pow(..)
+            )
+        {
+            return self.fail_help(
+                span,
+                "a number written after a number, a name or a power reads as another formula",
+                "missing operator",
+                "write the product with `\\cdot` (`x^2 \\cdot 3`), or braces for an exponent (`x^{23}`)",
+            );
+        }
+        Ok(())
     }
 
     /// A power with its signs: `-x^2` is `-(x^2)`, as in chainrule's syntax.
