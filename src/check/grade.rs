@@ -79,13 +79,24 @@ pub fn grade(net: &mut Network, tex: &str, tex_name: &str) -> Vec<GradedChain> {
 }
 
 fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> GradedChain {
+    // A chain with one side in LaTeX is LaTeX throughout: `x_2 = 4 = 2 \cdot 2` and
+    // `… = 2 (12 - 10) 4` have sides without a command, which chainrule's own syntax would
+    // read otherwise (`x_2` a name of its own, `x^23` the power 23, `2 (12 - 10) 4` refused).
+    // A subscript `x_2` says LaTeX too: the file is a LaTeX solution.
+    let latex = chain
+        .iter()
+        .any(|s| syntax::looks_like_latex(&s.text) || s.text.contains('_'));
     let sides: Vec<GradedSide> = chain
         .iter()
         .map(|side| {
             let line = line_of(tex, side.offset);
             let name = format!("{tex_name}:{line}");
-            let read = syntax::parse_expr(&side.text, &name)
-                .and_then(|ast| read_claim(net, &ast, &side.text, &name));
+            let parsed = if latex {
+                syntax::parse_latex(&side.text, &name)
+            } else {
+                syntax::parse_expr(&side.text, &name)
+            };
+            let read = parsed.and_then(|ast| read_claim(net, &ast, &side.text, &name));
             GradedSide {
                 text: side.text.clone(),
                 line,

@@ -49,6 +49,10 @@ fn blocks(tex: &str) -> Vec<(usize, &str)> {
                 None => i = start,
             }
             continue;
+        } else if rest.starts_with("\\%") || rest.starts_with("\\$") {
+            // A percent or dollar sign, not a comment or math.
+            i += 2;
+            continue;
         } else if rest.starts_with('%') {
             // A comment runs to the end of its line.
             i += rest.find('\n').unwrap_or(rest.len());
@@ -106,6 +110,28 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Vec<(usize, &'a str)> {
     out
 }
 
+/// `body` with each `%` comment (to the end of its line) blanked out, byte for byte, so
+/// that offsets stay those of the file; `\%` is a percent sign, not a comment.
+fn without_comments(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut in_comment = false;
+    let mut escaped = false;
+    for c in body.chars() {
+        if c == '\n' {
+            in_comment = false;
+        } else if !in_comment && !escaped && c == '%' {
+            in_comment = true;
+        }
+        if in_comment {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+        escaped = !escaped && c == '\\';
+    }
+    out
+}
+
 fn strip_environment_markers(line: &str) -> bool {
     let t = line.trim();
     t.is_empty() || t.starts_with("\\begin{") || t.starts_with("\\end{")
@@ -116,12 +142,27 @@ fn strip_environment_markers(line: &str) -> bool {
 pub fn chains(tex: &str) -> Vec<Chain> {
     let mut out: Vec<Chain> = Vec::new();
     for (start, body) in blocks(tex) {
+        let body = &without_comments(body);
         // `\begin{aligned}` inside `$$`: its markers are not sides.
         let body_clean_offsets = split_top(body, "\\\\");
         let mut current: Option<Chain> = None;
         for (line_off, line) in body_clean_offsets {
             let mut line_off = line_off;
             let mut line = line;
+            // `\\[2pt]`: the line break's spacing is not part of the next line.
+            if let Some(r) = line.strip_prefix('[')
+                && let Some(close) = r.find(']')
+                && r[..close]
+                    .trim()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && r[..close]
+                    .trim()
+                    .ends_with(|c: char| c.is_ascii_alphabetic())
+            {
+                line_off += close + 2;
+                line = &line[close + 2..];
+            }
             for marker in [
                 "\\begin{aligned}",
                 "\\end{aligned}",
@@ -147,6 +188,8 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                     let lead = t.len()
                         - t.trim_start_matches(|c: char| c.is_whitespace() || c == '&')
                             .len();
+                    // `E := …` defines E as equal to what follows.
+                    let t = t.trim_end().strip_suffix(':').unwrap_or(t);
                     let text = t.trim_matches(|c: char| {
                         c.is_whitespace() || c == '&' || c == ',' || c == '.'
                     });

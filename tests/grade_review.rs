@@ -1,0 +1,83 @@
+//! Review of `chainrule grade`: chains split where they should be, sides read as the LaTeX
+//! they are, verdicts and hints that are true.
+
+mod common;
+
+fn grade_json(program: &str, tex: &str) -> serde_json::Value {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = common::scratch_dir(&format!("grade_review{n}"), &[("solution.tex", tex)]);
+    let path = dir.join("solution.tex");
+    let (code, out, err) =
+        common::chainrule(&["grade", program, path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// Each chain as its sides' texts and its verdicts.
+fn summary(j: &serde_json::Value) -> Vec<(Vec<String>, Vec<String>)> {
+    j["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let steps = c["steps"].as_array().unwrap();
+            let mut sides = vec![steps[0]["left"].as_str().unwrap().to_string()];
+            sides.extend(
+                steps
+                    .iter()
+                    .map(|s| s["right"].as_str().unwrap().to_string()),
+            );
+            let verdicts = steps
+                .iter()
+                .map(|s| s["verdict"].as_str().unwrap().to_string())
+                .collect();
+            (sides, verdicts)
+        })
+        .collect()
+}
+
+/// `\\[2pt]` began a new chain whose first side was `[2pt]`; a `%` comment inside a block was
+/// part of a side; `\%` in prose hid the math after it; `E :=` was a side `E :`.
+#[test]
+fn chains_split_at_line_breaks_with_spacing_comments_and_definitions() {
+    let tex = "\\begin{align*}\n\\frac{\\partial E}{\\partial w_3} &= 2(\\hat{y} - y) x_2 \\\\[2pt]\n&= 16\n\\end{align*}\n\
+               $$ \\hat{y} = w_3 x_2 % = 13\n = 12 $$\n\
+               Half: 50\\% of $$ x_2 = 4 $$\n\
+               $$ E := (y - \\hat{y})^2 = 4 $$\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    assert_eq!(s.len(), 4, "{j}");
+    assert_eq!(
+        s[0].0,
+        [
+            "\\frac{\\partial E}{\\partial w_3}",
+            "2(\\hat{y} - y) x_2",
+            "16"
+        ]
+    );
+    assert_eq!(s[0].1, ["right", "right"]);
+    assert_eq!(s[1].0, ["\\hat{y}", "w_3 x_2", "12"]);
+    assert_eq!(s[1].1, ["right", "right"]);
+    assert_eq!(s[2].0, ["x_2", "4"]);
+    assert_eq!(s[2].1, ["right"]);
+    assert_eq!(s[3].0, ["E", "(y - \\hat{y})^2", "4"]);
+    assert_eq!(s[3].1, ["right", "right"]);
+}
+
+/// A chain with LaTeX in it is LaTeX throughout: `x_2 = 4` was read in chainrule's syntax
+/// (`x_2` not a name), `(y - w_3 x_2)^2` and `2 (12 - 10) 4` refused as missing operators.
+#[test]
+fn sides_without_a_command_are_read_as_latex_in_a_latex_chain() {
+    let tex = "$$ x_2 = 4 = 2 \\cdot 2 $$\n\
+               $$ E = (y - \\hat y)^2 = (y - w_3 x_2)^2 $$\n\
+               $$ \\frac{\\partial E}{\\partial w_3} = 2(\\hat{y} - y) x_2 = 2 (12 - 10) 4 = 16 $$\n\
+               $$ \\hat{y} = 12 = x^23 $$\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    assert_eq!(s[0].1, ["right", "right"], "{j}");
+    assert_eq!(s[1].1, ["right", "right"], "{j}");
+    assert_eq!(s[2].1, ["right", "right", "right"], "{j}");
+    // `x^23` renders as x²3: not read as x to the 23rd (which is 1 at x = 1, "wrong").
+    assert_eq!(s[3].1, ["right", "unreadable"], "{j}");
+}
