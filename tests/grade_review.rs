@@ -81,3 +81,40 @@ fn sides_without_a_command_are_read_as_latex_in_a_latex_chain() {
     // `x^23` renders as x²3: not read as x to the 23rd (which is 1 at x = 1, "wrong").
     assert_eq!(s[3].1, ["right", "unreadable"], "{j}");
 }
+
+/// `-\partial_{\hat{y}} \ell` was refused (the sign hid the mark from the name after it).
+#[test]
+fn a_signed_partial_of_a_function_reads() {
+    let tex = "$$ \\frac{\\partial E}{\\partial w_3} = -\\partial_{\\hat{y}} \\ell \\cdot (-x_2) = \\partial_{\\hat{y}} \\ell \\cdot x_2 = -\\partial_{\\hat{y}} \\ell \\cdot x_2 $$";
+    let j = grade_json("examples/hw7_abstract.chain", tex);
+    let s = summary(&j);
+    assert_eq!(s[0].1, ["right", "right", "wrong"], "{j}");
+    let detail = j["chains"][0]["steps"][2]["detail"].as_str().unwrap();
+    assert!(detail.contains("yours has the opposite sign"), "{detail}");
+}
+
+/// A name swapped everywhere it stands: the hint named one call of it (`σ'(a)`), though
+/// changing that call alone does not make the claim right (`a` is a factor too).
+#[test]
+fn a_swapped_name_hint_is_true_when_the_name_stands_twice() {
+    let dir = common::scratch_dir(
+        "grade_review_swap",
+        &[("p.chain", "fn σ(t)\nz = w*x\na = σ(z)\nE = a*z\nwrt w\n")],
+    );
+    let p = dir.join("p.chain");
+    let p = p.to_str().unwrap();
+    // `check` exits 1 on a wrong claim.
+    let (code, out, err) =
+        common::chainrule(&["check", p, "--wrt", "w", "--claim", "σ'(a)*x*a + σ(z)*x"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("yours has a where the chain rule has z"),
+        "{out}"
+    );
+    let (_, out, _) =
+        common::chainrule(&["check", p, "--wrt", "w", "--claim", "σ'(a)*x*z + σ(z)*x"]);
+    assert!(
+        out.contains("yours has σ'(a) where the chain rule has σ'(z)"),
+        "{out}"
+    );
+}

@@ -41,7 +41,14 @@ fn partial_of(e: &Expr) -> Option<Expr> {
 /// Joins each `\partial` mark to the factor after it: `\partial E` is the mark `∂(E)` (read by
 /// a `\frac`), and `\partial_{\hat{y}} \ell` is `d(ℓ, ŷ)`, the partial of ℓ by its parameter ŷ.
 fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Expr)>) {
-    let is_mark = |e: &Expr| matches!(&e.kind, ExprKind::Call(c) if c.name == PARTIAL);
+    // `-\partial_{\hat{y}} \ell`: the sign wraps the mark, and goes on what it joins.
+    fn peel(mut e: &Expr) -> &Expr {
+        while let ExprKind::Neg(x) = &e.kind {
+            e = x;
+        }
+        e
+    }
+    let is_mark = |e: &Expr| matches!(&peel(e).kind, ExprKind::Call(c) if c.name == PARTIAL);
     let mut items: Vec<(MulOp, Expr)> = Vec::with_capacity(rest.len() + 1);
     items.push((MulOp::Mul, first));
     items.extend(rest);
@@ -57,7 +64,17 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
         let followed = matches!(it.peek(), Some((MulOp::Mul, next)) if matches!(next.kind, ExprKind::Name(_) | ExprKind::Call(_)));
         if mark && followed {
             let (_, next) = it.next().expect("peeked");
-            let ExprKind::Call(c) = e.kind.clone() else {
+            let mut signs = Vec::new();
+            let mut inner = e.clone();
+            while matches!(inner.kind, ExprKind::Neg(_)) {
+                signs.push(inner.span);
+                let ExprKind::Neg(x) = inner.into_kind() else {
+                    unreachable!()
+                };
+                inner = *x;
+            }
+            let mark_span = inner.span;
+            let ExprKind::Call(c) = inner.into_kind() else {
                 unreachable!()
             };
             let target = match &next.kind {
@@ -67,13 +84,13 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
                 },
                 _ => next.clone(),
             };
-            let span = Span::new(e.span.start, next.span.end);
+            let span = Span::new(mark_span.start, next.span.end);
             let joined = match c.args.into_iter().next() {
                 // `\partial_{b} f`: d(f, b).
                 Some(by) => Expr {
                     kind: ExprKind::Call(Call {
                         name: "d".to_string(),
-                        name_span: e.span,
+                        name_span: mark_span,
                         primes: 0,
                         partials: Vec::new(),
                         args: vec![target, by],
@@ -84,7 +101,7 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
                 None => Expr {
                     kind: ExprKind::Call(Call {
                         name: PARTIAL.to_string(),
-                        name_span: e.span,
+                        name_span: mark_span,
                         primes: 0,
                         partials: Vec::new(),
                         args: vec![target],
@@ -92,6 +109,10 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
                     span,
                 },
             };
+            let joined = signs.into_iter().rev().fold(joined, |j, sign| {
+                let span = Span::new(sign.start, j.span.end);
+                node(ExprKind::Neg(Box::new(j)), span)
+            });
             out.push((op, joined));
         } else {
             out.push((op, e));
