@@ -760,6 +760,17 @@ const CASES: &[Case] = &[
     ),
     case("grade_without_solution", USAGE, &["grade", "ok.chain"]),
     case("leftover_partial", USAGE, &["eval", "\\partial x"]),
+    case("latex_product_after_division", USAGE, &["eval", "$x/2y$"]),
+    case(
+        "latex_unbracketed_argument_then_factor",
+        USAGE,
+        &["diff", "\\sin 2x", "--wrt", "x"],
+    ),
+    case(
+        "latex_number_after_power",
+        USAGE,
+        &["diff", "$x^23$", "--wrt", "x"],
+    ),
 ];
 
 /// The scratch folder with the table's files, and a folder where a file is expected.

@@ -118,3 +118,18 @@ fn a_swapped_name_hint_is_true_when_the_name_stands_twice() {
         "{out}"
     );
 }
+
+/// 10^5 `=` signs: grading each wrong step costs tens of comparisons, so a huge solution is
+/// refused up front (exit 1, a limit) instead of running for minutes.
+#[test]
+fn a_huge_solution_is_refused_up_front() {
+    let tex = format!("$$ {} $$", vec!["x_2"; 100_001].join(" = "));
+    let dir = common::scratch_dir("grade_review_huge", &[("huge.tex", &tex)]);
+    let path = dir.join("huge.tex");
+    let start = std::time::Instant::now();
+    let (code, _, err) =
+        common::chainrule(&["grade", "examples/hw7_relu.chain", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("100000 steps"), "{err}");
+    assert!(start.elapsed().as_secs() < 20);
+}

@@ -69,13 +69,28 @@ fn equal(v: &Verdict) -> bool {
     matches!(v, Verdict::Identical | Verdict::AgreesAt { .. })
 }
 
+/// The most steps (`=` signs) one solution may have: a wrong step costs tens of comparisons
+/// at 24 or more points each (its hint tries factors and names), so a file of tens of
+/// thousands of steps would run for many minutes. A homework solution has tens.
+pub const MAX_STEPS: usize = 1000;
+
 /// Grades every chain of equalities of the LaTeX solution `tex` (named `tex_name`) against
 /// the program.
-pub fn grade(net: &mut Network, tex: &str, tex_name: &str) -> Vec<GradedChain> {
-    syntax::chains(tex)
+///
+/// # Errors
+/// [`Error::Limit`] when the solution has more than [`MAX_STEPS`] steps, before any is graded.
+pub fn grade(net: &mut Network, tex: &str, tex_name: &str) -> Result<Vec<GradedChain>, Error> {
+    let chains = syntax::chains(tex);
+    let steps: usize = chains.iter().map(|c| c.len() - 1).sum();
+    if steps > MAX_STEPS {
+        return Err(Error::Limit(format!(
+            "{tex_name} has {steps} steps (`=` signs in chains of equalities); grading takes at most {MAX_STEPS}: split the solution into smaller files"
+        )));
+    }
+    Ok(chains
         .into_iter()
         .map(|chain| grade_chain(net, tex, tex_name, &chain))
-        .collect()
+        .collect())
 }
 
 fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> GradedChain {
