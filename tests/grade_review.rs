@@ -133,3 +133,23 @@ fn a_huge_solution_is_refused_up_front() {
     assert!(err.contains("100000 steps"), "{err}");
     assert!(start.elapsed().as_secs() < 20);
 }
+
+/// A random point on a kink: `max(w, x)` at w = x, where chainrule's derivative is 1/2 and
+/// the student's 1{w > x} is 0, both fair. The right claim was judged wrong there ("at w = 1,
+/// x = 1, yours is 0 but ∂E/∂w is 1/2"); a wrong one is still caught.
+#[test]
+fn a_random_point_on_a_kink_does_not_make_a_right_claim_wrong() {
+    let dir = common::scratch_dir(
+        "grade_review_kink",
+        &[("max.chain", "E = max(w, x)\nat w = 2, x = 1\nwrt w\n")],
+    );
+    let p = dir.join("max.chain");
+    let p = p.to_str().unwrap();
+    let (code, out, err) = common::chainrule(&["check", p, "--wrt", "w", "--claim", "step(w - x)"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("✓ Right"), "{out}");
+    let (code, out, _) = common::chainrule(&["check", p, "--wrt", "w", "--claim", "1"]);
+    assert_eq!(code, 1, "{out}");
+    let (code, out, _) = common::chainrule(&["check", p, "--wrt", "w", "--claim", "step(x - w)"]);
+    assert_eq!(code, 1, "{out}");
+}

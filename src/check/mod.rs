@@ -426,10 +426,13 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
     // dropped step(z); random signs find it.
     while (agreed < 5 || tried < 24) && tried < 200 {
         tried += 1;
-        let p = match points.pop() {
-            Some(p) => p,
-            None if tried % 2 == 0 => inputs.iter().map(|s| (*s, rng.rational().abs())).collect(),
-            None => inputs.iter().map(|s| (*s, rng.rational())).collect(),
+        let (p, at_program) = match points.pop() {
+            Some(p) => (p, true),
+            None if tried % 2 == 0 => (
+                inputs.iter().map(|s| (*s, rng.rational().abs())).collect(),
+                false,
+            ),
+            None => (inputs.iter().map(|s| (*s, rng.rational())).collect(), false),
         };
         let (Ok((va, _)), Ok((vb, _))) = (
             evaluate_guarded(&net.store, &[a], &claim_conditions, &p, Mode::Auto(256)),
@@ -444,6 +447,11 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
             } else {
                 agreed += 1;
             }
+            continue;
+        }
+        // A random point on a kink (`max(w, x)` at w = x, where 1/2 and 1{w > x} are both
+        // fair derivatives) proves nothing when the formulas agree all around it.
+        if !at_program && agrees_around(net, a, b, &claim_conditions, &conditions, &p) {
             continue;
         }
         let mut point: Vec<(String, Rational)> = p
@@ -467,6 +475,37 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
             stand_ins: !stand_ins.is_empty(),
         }
     }
+}
+
+/// Whether `a` and `b` agree at two points near `p` (each input moved by its own small
+/// amount, one way and then the other), so that a difference at `p` is one of a kink's.
+fn agrees_around(
+    net: &Network,
+    a: Id,
+    b: Id,
+    a_conditions: &[Condition],
+    b_conditions: &[Condition],
+    p: &Point,
+) -> bool {
+    let mut syms: Vec<Sym> = p.keys().copied().collect();
+    syms.sort();
+    [1i32, -1].iter().all(|&dir| {
+        let near: Point = syms
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let step = Rational::from((dir * (k as i32 % 7 + 1), 7919));
+                (*s, Rational::from(&p[s] + &step))
+            })
+            .collect();
+        match (
+            evaluate_guarded(&net.store, &[a], a_conditions, &near, Mode::Auto(256)),
+            evaluate_guarded(&net.store, &[b], b_conditions, &near, Mode::Auto(256)),
+        ) {
+            (Ok((va, _)), Ok((vb, _))) => same(&va[0], &vb[0]),
+            _ => false,
+        }
+    })
 }
 
 /// Whether a value is 0.
