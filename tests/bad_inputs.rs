@@ -771,6 +771,11 @@ const CASES: &[Case] = &[
         USAGE,
         &["diff", "$x^23$", "--wrt", "x"],
     ),
+    case(
+        "euler_e_is_a_name",
+        USAGE,
+        &["eval", "\\frac{1}{1 + e^{-x}}", "--at", "x=1"],
+    ),
 ];
 
 /// The scratch folder with the table's files, and a folder where a file is expected.
