@@ -153,3 +153,27 @@ fn a_random_point_on_a_kink_does_not_make_a_right_claim_wrong() {
     let (code, out, _) = common::chainrule(&["check", p, "--wrt", "w", "--claim", "step(x - w)"]);
     assert_eq!(code, 1, "{out}");
 }
+
+/// Values of the program's point put into part of a formula (`2(12 - 10) x_2` for
+/// `2(\hat{y} - y) x_2`) are right at that point only, as is a factor left out that is 1
+/// there (`w_2 x` for ∂z2/∂w1, without step(z1)): the formulas cannot tell which, so the step
+/// stays wrong (never a wrong step graded right), and says it is right at the point.
+#[test]
+fn a_step_right_only_at_the_point_is_wrong_and_says_so() {
+    let tex = "$$ \\frac{\\partial E}{\\partial w_3} = 2(\\hat{y} - y) x_2 = 2(12 - 10) x_2 = 4 \\cdot 4 = 16 $$\n\
+               $$ \\frac{\\partial z_2}{\\partial w_1} = w_2 x $$\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    assert_eq!(s[0].1, ["right", "wrong", "right", "right"], "{j}");
+    assert_eq!(s[1].1, ["wrong"], "{j}");
+    let detail = j["chains"][0]["steps"][1]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("equal at the program's point but not as formulas"),
+        "{detail}"
+    );
+    let detail = j["chains"][1]["steps"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("yours lacks the factor step(z1)"),
+        "{detail}"
+    );
+}

@@ -164,6 +164,20 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                             )
                             .map(|(t, _)| t)
                         };
+                        // `2(\hat{y} - y) x_2 = 2(12 - 10) x_2`: values of the program's point
+                        // put in are right there only; so is a factor left out that is 1
+                        // there (`w_2 x` for `w_2 \mathbb{1}\{z_1 > 0\} x`). Which one it is,
+                        // the formulas cannot tell: say both.
+                        let hint = hint.or_else(|| {
+                            (!numeric
+                                && matches!(
+                                    super::compare_at_point(net, a.expanded, b.expanded),
+                                    Verdict::AgreesAt { .. }
+                                ))
+                            .then(|| {
+                                "the two sides are equal at the program's point but not as formulas (a value put in, or a factor left out that is 1 there)".to_string()
+                            })
+                        });
                         GradedStep {
                             verdict: StepVerdict::Wrong(v),
                             inherits: false,
