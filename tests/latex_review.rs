@@ -30,6 +30,15 @@ fn ambiguous_juxtapositions_are_refused_not_guessed() {
         ("$x 2$", "a number written after a number"),
         ("$x^23$", "a number written after a number"),
         ("$-2 3 x$", "a number written after a number"),
+        // Read as σ²·x and σ⁻¹·x: textbooks mean σ(x)² (or the inverse function).
+        (
+            "$\\sigma^2(x)$",
+            "a power of a name directly followed by `(`",
+        ),
+        (
+            "$\\sigma^{-1}(x)$",
+            "a power of a name directly followed by `(`",
+        ),
     ] {
         let (code, out, err) = diff(latex);
         assert_ne!(code, 0, "{latex}: {out}");
@@ -52,6 +61,8 @@ fn unambiguous_neighbours_still_read() {
         ("$2 (12 - 10) 4 x$", "16"),
         ("$x^{23}$", "23*x^22"),
         ("$x^2 \\cdot 3$", "6*x"),
+        ("$x^2 (x + 1)$", "2*x*(x + 1) + x^2"),
+        ("$\\sigma(x)^2$", "2*σ(x)*σ'(x)"),
     ] {
         let (code, out, err) = diff(latex);
         assert_eq!(code, 0, "{latex}: {err}");

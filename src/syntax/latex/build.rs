@@ -265,6 +265,21 @@ impl Builder<'_> {
                 );
             }
         }
+        // `\\sigma^2(x)`: σ(x)² as textbooks write it, not σ²·x; `x^2 (x + 1)`, with a space,
+        // is a product, as `x (y + 1)` is.
+        if let ExprKind::Pow(base, _) = &bare.kind
+            && matches!(base.kind, ExprKind::Name(_))
+        {
+            let after = self.text.get(bare.span.end - self.offset..).unwrap_or("");
+            if after.starts_with('(') || after.starts_with("\\left(") {
+                return self.fail_help(
+                    span,
+                    "a power of a name directly followed by `(` is ambiguous",
+                    "a power of a call, or a product?",
+                    "write `\\sigma(x)^2` for the square of σ(x), or `\\sigma^2 \\cdot (x)` for a product",
+                );
+            }
+        }
         if matches!(next.kind, ExprKind::Num(_))
             && matches!(
                 bare.kind,
