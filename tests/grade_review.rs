@@ -177,3 +177,26 @@ fn a_step_right_only_at_the_point_is_wrong_and_says_so() {
         "{detail}"
     );
 }
+
+/// Two equations on one line: `\hat{y} = 12 \quad x_2 = 4` was the one chain ŷ = 12·x2 = 4
+/// (spacing means nothing in a formula), a wrong step the student never wrote; labels and
+/// prose in `\text{…}` made sides unreadable.
+#[test]
+fn equations_side_by_side_on_a_line_are_chains_of_their_own() {
+    let tex = "$$ \\hat{y} = 12 \\quad x_2 = 4 $$\n\
+               $$ \\hat{y} = 12, \\qquad x_2 = 4 $$\n\
+               $$\\hat{y}=12\\text{ and }x_2=4$$\n\
+               \\begin{align}\n\\hat{y} &= w_3 x_2 \\label{eq:1} \\\\\n&= 12 \\nonumber\n\\end{align}\n\
+               $$ \\max\\{x, 0\\} = x_1 = \\text{relu}(z_1) $$\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    for k in 0..3 {
+        assert_eq!(s[2 * k].0, ["\\hat{y}", "12"], "{j}");
+        assert_eq!(s[2 * k].1, ["right"], "{j}");
+        assert_eq!(s[2 * k + 1].0, ["x_2", "4"], "{j}");
+        assert_eq!(s[2 * k + 1].1, ["right"], "{j}");
+    }
+    assert_eq!(s[6].0, ["\\hat{y}", "w_3 x_2", "12"], "{j}");
+    assert_eq!(s[6].1, ["right", "right"], "{j}");
+    assert_eq!(s[7].0.len(), 3, "{j}");
+}
