@@ -760,6 +760,22 @@ const CASES: &[Case] = &[
     ),
     case("grade_without_solution", USAGE, &["grade", "ok.chain"]),
     case("leftover_partial", USAGE, &["eval", "\\partial x"]),
+    case("latex_product_after_division", USAGE, &["eval", "$x/2y$"]),
+    case(
+        "latex_unbracketed_argument_then_factor",
+        USAGE,
+        &["diff", "\\sin 2x", "--wrt", "x"],
+    ),
+    case(
+        "latex_number_after_power",
+        USAGE,
+        &["diff", "$x^23$", "--wrt", "x"],
+    ),
+    case(
+        "euler_e_is_a_name",
+        USAGE,
+        &["eval", "\\frac{1}{1 + e^{-x}}", "--at", "x=1"],
+    ),
 ];
 
 /// The scratch folder with the table's files, and a folder where a file is expected.

@@ -69,23 +69,49 @@ fn equal(v: &Verdict) -> bool {
     matches!(v, Verdict::Identical | Verdict::AgreesAt { .. })
 }
 
+/// The most steps (`=` signs) one solution may have: a wrong step costs tens of comparisons
+/// at 24 or more points each (its hint tries factors and names), so a file of tens of
+/// thousands of steps would run for many minutes. A homework solution has tens.
+pub const MAX_STEPS: usize = 1000;
+
 /// Grades every chain of equalities of the LaTeX solution `tex` (named `tex_name`) against
 /// the program.
-pub fn grade(net: &mut Network, tex: &str, tex_name: &str) -> Vec<GradedChain> {
-    syntax::chains(tex)
+///
+/// # Errors
+/// [`Error::Limit`] when the solution has more than [`MAX_STEPS`] steps, before any is graded.
+pub fn grade(net: &mut Network, tex: &str, tex_name: &str) -> Result<Vec<GradedChain>, Error> {
+    let chains = syntax::chains(tex);
+    let steps: usize = chains.iter().map(|c| c.len() - 1).sum();
+    if steps > MAX_STEPS {
+        return Err(Error::Limit(format!(
+            "{tex_name} has {steps} steps (`=` signs in chains of equalities); grading takes at most {MAX_STEPS}: split the solution into smaller files"
+        )));
+    }
+    Ok(chains
         .into_iter()
         .map(|chain| grade_chain(net, tex, tex_name, &chain))
-        .collect()
+        .collect())
 }
 
 fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> GradedChain {
+    // A chain with one side in LaTeX is LaTeX throughout: `x_2 = 4 = 2 \cdot 2` and
+    // `… = 2 (12 - 10) 4` have sides without a command, which chainrule's own syntax would
+    // read otherwise (`x_2` a name of its own, `x^23` the power 23, `2 (12 - 10) 4` refused).
+    // A subscript `x_2` says LaTeX too: the file is a LaTeX solution.
+    let latex = chain
+        .iter()
+        .any(|s| syntax::looks_like_latex(&s.text) || s.text.contains('_'));
     let sides: Vec<GradedSide> = chain
         .iter()
         .map(|side| {
             let line = line_of(tex, side.offset);
             let name = format!("{tex_name}:{line}");
-            let read = syntax::parse_expr(&side.text, &name)
-                .and_then(|ast| read_claim(net, &ast, &side.text, &name));
+            let parsed = if latex {
+                syntax::parse_latex(&side.text, &name)
+            } else {
+                syntax::parse_expr(&side.text, &name)
+            };
+            let read = parsed.and_then(|ast| read_claim(net, &ast, &side.text, &name));
             GradedSide {
                 text: side.text.clone(),
                 line,
@@ -138,6 +164,20 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                             )
                             .map(|(t, _)| t)
                         };
+                        // `2(\hat{y} - y) x_2 = 2(12 - 10) x_2`: values of the program's point
+                        // put in are right there only; so is a factor left out that is 1
+                        // there (`w_2 x` for `w_2 \mathbb{1}\{z_1 > 0\} x`). Which one it is,
+                        // the formulas cannot tell: say both.
+                        let hint = hint.or_else(|| {
+                            (!numeric
+                                && matches!(
+                                    super::compare_at_point(net, a.expanded, b.expanded),
+                                    Verdict::AgreesAt { .. }
+                                ))
+                            .then(|| {
+                                "the two sides are equal at the program's point but not as formulas (a value put in, or a factor left out that is 1 there)".to_string()
+                            })
+                        });
                         GradedStep {
                             verdict: StepVerdict::Wrong(v),
                             inherits: false,

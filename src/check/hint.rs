@@ -134,11 +134,20 @@ fn swapped_name(
             if !equal(&compare(net, swapped_x, correct_x, &[])) {
                 continue;
             }
-            // The smallest part of the claim that names `s`: a call taking it, or `s` itself.
-            let part = net.store.reachable(&[claimed]).into_iter().find(|&id| {
-                matches!(net.store.node(id), Node::Call(_, args)
-                    if args.iter().any(|a| net.store.as_sym(*a) == Some(s)))
-            });
+            // The smallest part of the claim that names `s`: a call taking it, when `s`
+            // stands nowhere else (`σ'(a)·a` needs both changed: the hint names `a`), or `s`
+            // itself.
+            let s_node = net.store.sym_node(s);
+            let parents: Vec<Id> = net
+                .store
+                .reachable(&[claimed])
+                .into_iter()
+                .filter(|&id| net.store.node(id).children().contains(&s_node))
+                .collect();
+            let part = match parents.as_slice() {
+                [p] if matches!(net.store.node(*p), Node::Call(..)) => Some(*p),
+                _ => None,
+            };
             let (p, q) = match part {
                 Some(p) => (p, net.store.substitute(p, &swap)),
                 None => (net.store.sym_node(s), t_node),

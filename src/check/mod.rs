@@ -427,24 +427,27 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
     // dropped step(z); random signs find it.
     while (agreed < 5 || tried < 24) && tried < 200 {
         tried += 1;
-        let p: Point = match points.pop() {
-            Some(p) => p,
-            None => inputs
-                .iter()
-                .map(|s| {
-                    // A label of a log-loss is 0 or 1 in the first trials, so that a
-                    // counterexample reads as the data would (y = 1, not y = -3/2); later
-                    // trials take any value, as equality as functions needs.
-                    let r = if tried <= 12 && labels.contains(s) {
-                        Rational::from(rng.next() % 2)
-                    } else if tried % 2 == 0 {
-                        rng.rational().abs()
-                    } else {
-                        rng.rational()
-                    };
-                    (*s, r)
-                })
-                .collect(),
+        let (p, at_program): (Point, bool) = match points.pop() {
+            Some(p) => (p, true),
+            None => (
+                inputs
+                    .iter()
+                    .map(|s| {
+                        // A label of a log-loss is 0 or 1 in the first trials, so that a
+                        // counterexample reads as the data would (y = 1, not y = -3/2); later
+                        // trials take any value, as equality as functions needs.
+                        let r = if tried <= 12 && labels.contains(s) {
+                            Rational::from(rng.next() % 2)
+                        } else if tried % 2 == 0 {
+                            rng.rational().abs()
+                        } else {
+                            rng.rational()
+                        };
+                        (*s, r)
+                    })
+                    .collect(),
+                false,
+            ),
         };
         let (Ok((va, _)), Ok((vb, _))) = (
             evaluate_guarded(&net.store, &[a], &claim_conditions, &p, Mode::Auto(256)),
@@ -459,6 +462,11 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
             } else {
                 agreed += 1;
             }
+            continue;
+        }
+        // A random point on a kink (`max(w, x)` at w = x, where 1/2 and 1{w > x} are both
+        // fair derivatives) proves nothing when the formulas agree all around it.
+        if !at_program && agrees_around(net, a, b, &claim_conditions, &conditions, &p) {
             continue;
         }
         let mut point: Vec<(String, Rational)> = p
@@ -519,6 +527,37 @@ fn log_loss_labels(net: &Network) -> Vec<Sym> {
         }
     }
     out
+}
+
+/// Whether `a` and `b` agree at two points near `p` (each input moved by its own small
+/// amount, one way and then the other), so that a difference at `p` is one of a kink's.
+fn agrees_around(
+    net: &Network,
+    a: Id,
+    b: Id,
+    a_conditions: &[Condition],
+    b_conditions: &[Condition],
+    p: &Point,
+) -> bool {
+    let mut syms: Vec<Sym> = p.keys().copied().collect();
+    syms.sort();
+    [1i32, -1].iter().all(|&dir| {
+        let near: Point = syms
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let step = Rational::from((dir * (k as i32 % 7 + 1), 7919));
+                (*s, Rational::from(&p[s] + &step))
+            })
+            .collect();
+        match (
+            evaluate_guarded(&net.store, &[a], a_conditions, &near, Mode::Auto(256)),
+            evaluate_guarded(&net.store, &[b], b_conditions, &near, Mode::Auto(256)),
+        ) {
+            (Ok((va, _)), Ok((vb, _))) => same(&va[0], &vb[0]),
+            _ => false,
+        }
+    })
 }
 
 /// Whether a value is 0.

@@ -84,9 +84,13 @@ fn in_program(file: &str, result: Result<Output>) -> Result<Output> {
             format!("no value for `{name}`"),
             "this has no value",
         )
-        .with_help(format!(
-            "give it one in the program's `at` line (`at {name} = 1`) or with --at {name}=1"
-        ))
+        .with_help(if name == "e" {
+            "here `e` is a name, not Euler's number: write e^x as exp(x) (`\\exp(x)` in LaTeX), or give the name e a value in the program's `at` line".to_string()
+        } else {
+            format!(
+                "give it one in the program's `at` line (`at {name} = 1`) or with --at {name}=1"
+            )
+        })
         .into()),
         None => Err(Error::Request(Request::NoValue { name })),
     }
@@ -94,6 +98,10 @@ fn in_program(file: &str, result: Result<Output>) -> Result<Output> {
 
 /// The error for an input without a value.
 fn no_value(name: &str) -> String {
+    if name == "e" {
+        // `e^{-x}` pasted from LaTeX: a value of 1 would be a wrong number, not Euler's.
+        return "no value for `e`: here `e` is a name, not Euler's number; write e^x as exp(x) (`\\exp(x)` in LaTeX), or give the name e a value with --at e=…".to_string();
+    }
     format!("no value for `{name}`: give one, e.g. --at {name}=1")
 }
 

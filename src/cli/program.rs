@@ -272,7 +272,7 @@ pub(super) fn run_grade(a: GradeArgs) -> Result<Output> {
     } = load_network(&a.program)?;
     let fmt = text_or_json(a.program.opts.eval.format, "grade")?;
     let (tex, tex_name) = read_program(&a.solution)?;
-    let chains = crate::check::grade(&mut net, &tex, &tex_name);
+    let chains = crate::check::grade(&mut net, &tex, &tex_name)?;
     out.stdout = report::grade(&chains, &net.source.1, &tex_name, fmt);
     Ok(out)
 }

@@ -54,6 +54,8 @@ fn counterexample(v: &Verdict) -> String {
             )
         }
         Verdict::Identical => "the same formula".to_string(),
+        // One point: a numeric step, or values put in, compared at the program's point.
+        Verdict::AgreesAt { trials: 1, .. } => "equal at the one point tried".to_string(),
         Verdict::AgreesAt { trials, .. } => format!("equal at the {trials} points tried"),
         Verdict::Undecided(why) => why.clone(),
     }

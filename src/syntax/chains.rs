@@ -49,6 +49,10 @@ fn blocks(tex: &str) -> Vec<(usize, &str)> {
                 None => i = start,
             }
             continue;
+        } else if rest.starts_with("\\%") || rest.starts_with("\\$") {
+            // A percent or dollar sign, not a comment or math.
+            i += 2;
+            continue;
         } else if rest.starts_with('%') {
             // A comment runs to the end of its line.
             i += rest.find('\n').unwrap_or(rest.len());
@@ -106,6 +110,111 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Vec<(usize, &'a str)> {
     out
 }
 
+/// `body` with each `%` comment (to the end of its line) blanked out, byte for byte, so
+/// that offsets stay those of the file; `\%` is a percent sign, not a comment.
+fn without_comments(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut in_comment = false;
+    let mut escaped = false;
+    for c in body.chars() {
+        if c == '\n' {
+            in_comment = false;
+        } else if !in_comment && !escaped && c == '%' {
+            in_comment = true;
+        }
+        if in_comment {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+        escaped = !escaped && c == '\\';
+    }
+    out
+}
+
+/// Words of prose between two equations on one line: `\text{ and }`, `\text{where }`.
+const PROSE: &[&str] = &[
+    "and", "where", "for", "with", "so", "if", "since", "then", "hence", "thus", "i.e.", "or",
+];
+
+/// The statements of a line: the line cut at what separates two equations on one line (`,`
+/// or `;` outside brackets, `\quad`, `\qquad`, prose in `\text{…}`) and at equation labels
+/// (`\label{…}`, `\tag{…}`, `\nonumber`, `\notag`), each with its offset. Without the cuts,
+/// `\hat{y} = 12 \quad x_2 = 4` was the chain ŷ = 12·x2 = 4 (spacing means nothing in a
+/// formula), a wrong step that the student never wrote.
+fn statements(line: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut last = 0;
+    let mut i = 0;
+    while i < line.len() {
+        let rest = &line[i..];
+        let c = rest.chars().next().expect("in bounds");
+        // The length of a separator starting here, at the top level.
+        let mut cut = 0;
+        if depth == 0 {
+            if c == ',' || c == ';' {
+                cut = 1;
+            } else if c == '\\' {
+                let word: String = rest[1..]
+                    .chars()
+                    .take_while(char::is_ascii_alphabetic)
+                    .collect();
+                let after = &rest[1 + word.len()..];
+                match word.as_str() {
+                    "quad" | "qquad" | "nonumber" | "notag" => cut = 1 + word.len(),
+                    "label" | "tag" | "text" | "textrm" | "mbox" | "textnormal"
+                        if after.starts_with('{') =>
+                    {
+                        if let Some(close) = after.find('}') {
+                            let inside = after[1..close].trim();
+                            let prose = inside.contains(' ')
+                                || inside.is_empty()
+                                || PROSE.contains(&inside);
+                            if prose || word == "label" || word == "tag" {
+                                cut = 1 + word.len() + close + 1;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                if cut == 0 {
+                    // A command (or `\{`, `\}`): the set braces nest as groups do.
+                    match rest[1..].chars().next() {
+                        Some('{') => depth += 1,
+                        Some('}') => depth -= 1,
+                        _ => {}
+                    }
+                    i += 1 + rest[1..].chars().next().map_or(0, char::len_utf8);
+                    continue;
+                }
+            }
+        } else if c == '\\' {
+            match rest[1..].chars().next() {
+                Some('{') => depth += 1,
+                Some('}') => depth -= 1,
+                _ => {}
+            }
+            i += 1 + rest[1..].chars().next().map_or(0, char::len_utf8);
+            continue;
+        }
+        if cut > 0 {
+            out.push((last, &line[last..i]));
+            i += cut;
+            last = i;
+            continue;
+        }
+        match c {
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth -= 1,
+            _ => {}
+        }
+        i += c.len_utf8();
+    }
+    out.push((last, &line[last..]));
+    out
+}
+
 fn strip_environment_markers(line: &str) -> bool {
     let t = line.trim();
     t.is_empty() || t.starts_with("\\begin{") || t.starts_with("\\end{")
@@ -116,12 +225,27 @@ fn strip_environment_markers(line: &str) -> bool {
 pub fn chains(tex: &str) -> Vec<Chain> {
     let mut out: Vec<Chain> = Vec::new();
     for (start, body) in blocks(tex) {
+        let body = &without_comments(body);
         // `\begin{aligned}` inside `$$`: its markers are not sides.
         let body_clean_offsets = split_top(body, "\\\\");
         let mut current: Option<Chain> = None;
         for (line_off, line) in body_clean_offsets {
             let mut line_off = line_off;
             let mut line = line;
+            // `\\[2pt]`: the line break's spacing is not part of the next line.
+            if let Some(r) = line.strip_prefix('[')
+                && let Some(close) = r.find(']')
+                && r[..close]
+                    .trim()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && r[..close]
+                    .trim()
+                    .ends_with(|c: char| c.is_ascii_alphabetic())
+            {
+                line_off += close + 2;
+                line = &line[close + 2..];
+            }
             for marker in [
                 "\\begin{aligned}",
                 "\\end{aligned}",
@@ -140,37 +264,40 @@ pub fn chains(tex: &str) -> Vec<Chain> {
             if strip_environment_markers(line) {
                 continue;
             }
-            let parts = split_top(line, "=");
-            let sides: Vec<Side> = parts
-                .iter()
-                .map(|(o, t)| {
-                    let lead = t.len()
-                        - t.trim_start_matches(|c: char| c.is_whitespace() || c == '&')
-                            .len();
-                    let text = t.trim_matches(|c: char| {
-                        c.is_whitespace() || c == '&' || c == ',' || c == '.'
-                    });
-                    Side {
-                        text: text.to_string(),
-                        offset: start + line_off + o + lead,
-                    }
-                })
-                .collect();
-            if sides.len() < 2 {
-                continue;
-            }
-            if sides[0].text.is_empty() {
-                // `&= …` continues the chain above.
-                if let Some(c) = current.as_mut() {
-                    c.extend(sides.into_iter().skip(1));
+            for (k, (stmt_off, stmt)) in statements(line).into_iter().enumerate() {
+                let parts = split_top(stmt, "=");
+                let sides: Vec<Side> = parts
+                    .iter()
+                    .map(|(o, t)| {
+                        let lead = t.len()
+                            - t.trim_start_matches(|c: char| c.is_whitespace() || c == '&')
+                                .len();
+                        // `E := …` defines E as equal to what follows.
+                        let t = t.trim_end().strip_suffix(':').unwrap_or(t);
+                        let text = t.trim_matches(|c: char| {
+                            c.is_whitespace() || c == '&' || c == ',' || c == '.' || c == ';'
+                        });
+                        Side {
+                            text: text.to_string(),
+                            offset: start + line_off + stmt_off + o + lead,
+                        }
+                    })
+                    .collect();
+                if sides.len() < 2 {
                     continue;
                 }
-                continue;
+                if k == 0 && sides[0].text.is_empty() {
+                    // `&= …` continues the chain above.
+                    if let Some(c) = current.as_mut() {
+                        c.extend(sides.into_iter().skip(1));
+                    }
+                    continue;
+                }
+                if let Some(c) = current.take() {
+                    out.push(c);
+                }
+                current = Some(sides);
             }
-            if let Some(c) = current.take() {
-                out.push(c);
-            }
-            current = Some(sides);
         }
         if let Some(c) = current.take() {
             out.push(c);

@@ -18,6 +18,8 @@ pub(super) struct Builder<'a> {
     pub(super) err: &'a ErrFn<'a>,
     /// Where the text parsed starts in the source: spans are in the source.
     pub(super) offset: usize,
+    /// The text parsed.
+    pub(super) text: &'a str,
 }
 
 /// The name of the mark a `\partial` leaves until it is joined ([`join_partials`]).
@@ -39,7 +41,14 @@ fn partial_of(e: &Expr) -> Option<Expr> {
 /// Joins each `\partial` mark to the factor after it: `\partial E` is the mark `∂(E)` (read by
 /// a `\frac`), and `\partial_{\hat{y}} \ell` is `d(ℓ, ŷ)`, the partial of ℓ by its parameter ŷ.
 fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Expr)>) {
-    let is_mark = |e: &Expr| matches!(&e.kind, ExprKind::Call(c) if c.name == PARTIAL);
+    // `-\partial_{\hat{y}} \ell`: the sign wraps the mark, and goes on what it joins.
+    fn peel(mut e: &Expr) -> &Expr {
+        while let ExprKind::Neg(x) = &e.kind {
+            e = x;
+        }
+        e
+    }
+    let is_mark = |e: &Expr| matches!(&peel(e).kind, ExprKind::Call(c) if c.name == PARTIAL);
     let mut items: Vec<(MulOp, Expr)> = Vec::with_capacity(rest.len() + 1);
     items.push((MulOp::Mul, first));
     items.extend(rest);
@@ -55,7 +64,17 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
         let followed = matches!(it.peek(), Some((MulOp::Mul, next)) if matches!(next.kind, ExprKind::Name(_) | ExprKind::Call(_)));
         if mark && followed {
             let (_, next) = it.next().expect("peeked");
-            let ExprKind::Call(c) = e.kind.clone() else {
+            let mut signs = Vec::new();
+            let mut inner = e.clone();
+            while matches!(inner.kind, ExprKind::Neg(_)) {
+                signs.push(inner.span);
+                let ExprKind::Neg(x) = inner.into_kind() else {
+                    unreachable!()
+                };
+                inner = *x;
+            }
+            let mark_span = inner.span;
+            let ExprKind::Call(c) = inner.into_kind() else {
                 unreachable!()
             };
             let target = match &next.kind {
@@ -65,13 +84,13 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
                 },
                 _ => next.clone(),
             };
-            let span = Span::new(e.span.start, next.span.end);
+            let span = Span::new(mark_span.start, next.span.end);
             let joined = match c.args.into_iter().next() {
                 // `\partial_{b} f`: d(f, b).
                 Some(by) => Expr {
                     kind: ExprKind::Call(Call {
                         name: "d".to_string(),
-                        name_span: e.span,
+                        name_span: mark_span,
                         primes: 0,
                         partials: Vec::new(),
                         args: vec![target, by],
@@ -82,7 +101,7 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
                 None => Expr {
                     kind: ExprKind::Call(Call {
                         name: PARTIAL.to_string(),
-                        name_span: e.span,
+                        name_span: mark_span,
                         primes: 0,
                         partials: Vec::new(),
                         args: vec![target],
@@ -90,6 +109,10 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
                     span,
                 },
             };
+            let joined = signs.into_iter().rev().fold(joined, |j, sign| {
+                let span = Span::new(sign.start, j.span.end);
+                node(ExprKind::Neg(Box::new(j)), span)
+            });
             out.push((op, joined));
         } else {
             out.push((op, e));
@@ -138,6 +161,13 @@ impl Builder<'_> {
         )
     }
 
+    fn fail_help<T>(&self, span: Span, message: &str, label: &str, help: &str) -> Result<T> {
+        let (start, end) = (span.start - self.offset, span.end - self.offset);
+        Err((self.err)(start, end, message.into(), label)
+            .with_help(help.to_string())
+            .into())
+    }
+
     fn fail<T>(&self, span: Span, message: impl Into<String>, label: &str) -> Result<T> {
         let (start, end) = (span.start - self.offset, span.end - self.offset);
         Err((self.err)(start, end, message.into(), label).into())
@@ -171,7 +201,7 @@ impl Builder<'_> {
         let span = self.span_of(&p);
         let mut inner = p.into_inner();
         let first = self.factor(inner.next().expect("grammar: a factor"))?;
-        let mut rest = Vec::new();
+        let mut rest: Vec<(MulOp, Expr)> = Vec::new();
         while let Some(q) = inner.next() {
             if q.as_rule() == Rule::mulop {
                 let op = match q.into_inner().next().map(|o| o.as_rule()) {
@@ -183,7 +213,13 @@ impl Builder<'_> {
                 rest.push((op, self.factor(inner.next().expect("grammar: a factor"))?));
             } else {
                 // Side by side: a product, as LaTeX reads `2x`, `w_3 x_2`, `W_1 x`.
-                rest.push((MulOp::Mul, self.power(q)?));
+                let next = self.power(q)?;
+                let (last_op, last) = match rest.last() {
+                    Some((op, e)) => (*op, e),
+                    None => (MulOp::Mul, &first),
+                };
+                self.juxtaposable(last_op, last, &next)?;
+                rest.push((MulOp::Mul, next));
             }
         }
         let (first, rest) = join_partials(first, rest);
@@ -192,6 +228,72 @@ impl Builder<'_> {
         } else {
             node(ExprKind::Product(Box::new(first), rest), span)
         })
+    }
+
+    /// Refuses side-by-side factors that LaTeX renders as another formula or that readers
+    /// read two ways: `x/2y` (x/(2y) or (x/2)·y?), `\\sin 2x` (sin(2x), not sin(2)·x),
+    /// `2 3` and `x 2` (rendered `23` and `x2`), `x^23` (x²·3, though meant as x²³).
+    fn juxtaposable(&self, last_op: MulOp, last: &Expr, next: &Expr) -> Result<()> {
+        let span = Span::new(last.span.start, next.span.end);
+        if matches!(last_op, MulOp::Div | MulOp::HDiv) {
+            return self.fail_help(
+                span,
+                "a product after `/` is ambiguous",
+                "is the product divided, or only its first factor?",
+                "write `\\frac{x}{2y}`, or `\\frac{x}{2} y`",
+            );
+        }
+        let mut bare = last;
+        while let ExprKind::Neg(x) = &bare.kind {
+            bare = x;
+        }
+        if let ExprKind::Call(c) = &bare.kind {
+            // A function command with its argument unbracketed (`\log x`, `\sin 2`): the call
+            // ends where its argument does.
+            let unbracketed = c.args.last().is_some_and(|a| {
+                let after = self
+                    .text
+                    .get(a.span.end - self.offset..bare.span.end - self.offset);
+                after.is_some_and(|t| t.trim().is_empty())
+            });
+            if unbracketed && !matches!(next.kind, ExprKind::Call(_)) {
+                return self.fail_help(
+                    span,
+                    "a function's argument without brackets followed by a factor is ambiguous",
+                    "is the factor part of the argument?",
+                    "write the argument in brackets: `\\sin(2x)`, or `\\sin(2) x`",
+                );
+            }
+        }
+        // `\\sigma^2(x)`: σ(x)² as textbooks write it, not σ²·x; `x^2 (x + 1)`, with a space,
+        // is a product, as `x (y + 1)` is.
+        if let ExprKind::Pow(base, _) = &bare.kind
+            && matches!(base.kind, ExprKind::Name(_))
+        {
+            let after = self.text.get(bare.span.end - self.offset..).unwrap_or("");
+            if after.starts_with('(') || after.starts_with("\\left(") {
+                return self.fail_help(
+                    span,
+                    "a power of a name directly followed by `(` is ambiguous",
+                    "a power of a call, or a product?",
+                    "write `\\sigma(x)^2` for the square of σ(x), or `\\sigma^2 \\cdot (x)` for a product",
+                );
+            }
+        }
+        if matches!(next.kind, ExprKind::Num(_))
+            && matches!(
+                bare.kind,
+                ExprKind::Num(_) | ExprKind::Name(_) | ExprKind::Pow(..)
+            )
+        {
+            return self.fail_help(
+                span,
+                "a number written after a number, a name or a power reads as another formula",
+                "missing operator",
+                "write the product with `\\cdot` (`x^2 \\cdot 3`), or braces for an exponent (`x^{23}`)",
+            );
+        }
+        Ok(())
     }
 
     /// A power with its signs: `-x^2` is `-(x^2)`, as in chainrule's syntax.

@@ -273,7 +273,12 @@ pub(crate) fn parse_latex_range(src: &str, range: Range<usize>, src_name: &str) 
             Grammar::parse(Rule::latex, &marked).map_err(|e| pest_error(text, &e, &err))?;
         let top = pairs.next().expect("grammar: one `latex`");
         let sum = top.into_inner().next().expect("grammar: a sum");
-        let e = build::Builder { err: &err, offset }.sum(sum)?;
+        let e = build::Builder {
+            err: &err,
+            offset,
+            text: &marked,
+        }
+        .sum(sum)?;
         // A `\partial` that no `\frac` read and no name followed.
         if let Some(span) = leftover_partial(&e) {
             return Err(err(

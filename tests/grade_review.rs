@@ -1,0 +1,202 @@
+//! Review of `chainrule grade`: chains split where they should be, sides read as the LaTeX
+//! they are, verdicts and hints that are true.
+
+mod common;
+
+fn grade_json(program: &str, tex: &str) -> serde_json::Value {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = common::scratch_dir(&format!("grade_review{n}"), &[("solution.tex", tex)]);
+    let path = dir.join("solution.tex");
+    let (code, out, err) =
+        common::chainrule(&["grade", program, path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// Each chain as its sides' texts and its verdicts.
+fn summary(j: &serde_json::Value) -> Vec<(Vec<String>, Vec<String>)> {
+    j["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let steps = c["steps"].as_array().unwrap();
+            let mut sides = vec![steps[0]["left"].as_str().unwrap().to_string()];
+            sides.extend(
+                steps
+                    .iter()
+                    .map(|s| s["right"].as_str().unwrap().to_string()),
+            );
+            let verdicts = steps
+                .iter()
+                .map(|s| s["verdict"].as_str().unwrap().to_string())
+                .collect();
+            (sides, verdicts)
+        })
+        .collect()
+}
+
+/// `\\[2pt]` began a new chain whose first side was `[2pt]`; a `%` comment inside a block was
+/// part of a side; `\%` in prose hid the math after it; `E :=` was a side `E :`.
+#[test]
+fn chains_split_at_line_breaks_with_spacing_comments_and_definitions() {
+    let tex = "\\begin{align*}\n\\frac{\\partial E}{\\partial w_3} &= 2(\\hat{y} - y) x_2 \\\\[2pt]\n&= 16\n\\end{align*}\n\
+               $$ \\hat{y} = w_3 x_2 % = 13\n = 12 $$\n\
+               Half: 50\\% of $$ x_2 = 4 $$\n\
+               $$ E := (y - \\hat{y})^2 = 4 $$\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    assert_eq!(s.len(), 4, "{j}");
+    assert_eq!(
+        s[0].0,
+        [
+            "\\frac{\\partial E}{\\partial w_3}",
+            "2(\\hat{y} - y) x_2",
+            "16"
+        ]
+    );
+    assert_eq!(s[0].1, ["right", "right"]);
+    assert_eq!(s[1].0, ["\\hat{y}", "w_3 x_2", "12"]);
+    assert_eq!(s[1].1, ["right", "right"]);
+    assert_eq!(s[2].0, ["x_2", "4"]);
+    assert_eq!(s[2].1, ["right"]);
+    assert_eq!(s[3].0, ["E", "(y - \\hat{y})^2", "4"]);
+    assert_eq!(s[3].1, ["right", "right"]);
+}
+
+/// A chain with LaTeX in it is LaTeX throughout: `x_2 = 4` was read in chainrule's syntax
+/// (`x_2` not a name), `(y - w_3 x_2)^2` and `2 (12 - 10) 4` refused as missing operators.
+#[test]
+fn sides_without_a_command_are_read_as_latex_in_a_latex_chain() {
+    let tex = "$$ x_2 = 4 = 2 \\cdot 2 $$\n\
+               $$ E = (y - \\hat y)^2 = (y - w_3 x_2)^2 $$\n\
+               $$ \\frac{\\partial E}{\\partial w_3} = 2(\\hat{y} - y) x_2 = 2 (12 - 10) 4 = 16 $$\n\
+               $$ \\hat{y} = 12 = x^23 $$\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    assert_eq!(s[0].1, ["right", "right"], "{j}");
+    assert_eq!(s[1].1, ["right", "right"], "{j}");
+    assert_eq!(s[2].1, ["right", "right", "right"], "{j}");
+    // `x^23` renders as x²3: not read as x to the 23rd (which is 1 at x = 1, "wrong").
+    assert_eq!(s[3].1, ["right", "unreadable"], "{j}");
+}
+
+/// `-\partial_{\hat{y}} \ell` was refused (the sign hid the mark from the name after it).
+#[test]
+fn a_signed_partial_of_a_function_reads() {
+    let tex = "$$ \\frac{\\partial E}{\\partial w_3} = -\\partial_{\\hat{y}} \\ell \\cdot (-x_2) = \\partial_{\\hat{y}} \\ell \\cdot x_2 = -\\partial_{\\hat{y}} \\ell \\cdot x_2 $$";
+    let j = grade_json("examples/hw7_abstract.chain", tex);
+    let s = summary(&j);
+    assert_eq!(s[0].1, ["right", "right", "wrong"], "{j}");
+    let detail = j["chains"][0]["steps"][2]["detail"].as_str().unwrap();
+    assert!(detail.contains("yours has the opposite sign"), "{detail}");
+}
+
+/// A name swapped everywhere it stands: the hint named one call of it (`σ'(a)`), though
+/// changing that call alone does not make the claim right (`a` is a factor too).
+#[test]
+fn a_swapped_name_hint_is_true_when_the_name_stands_twice() {
+    let dir = common::scratch_dir(
+        "grade_review_swap",
+        &[("p.chain", "fn σ(t)\nz = w*x\na = σ(z)\nE = a*z\nwrt w\n")],
+    );
+    let p = dir.join("p.chain");
+    let p = p.to_str().unwrap();
+    // `check` exits 1 on a wrong claim.
+    let (code, out, err) =
+        common::chainrule(&["check", p, "--wrt", "w", "--claim", "σ'(a)*x*a + σ(z)*x"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("yours has a where the chain rule has z"),
+        "{out}"
+    );
+    let (_, out, _) =
+        common::chainrule(&["check", p, "--wrt", "w", "--claim", "σ'(a)*x*z + σ(z)*x"]);
+    assert!(
+        out.contains("yours has σ'(a) where the chain rule has σ'(z)"),
+        "{out}"
+    );
+}
+
+/// 10^5 `=` signs: grading each wrong step costs tens of comparisons, so a huge solution is
+/// refused up front (exit 1, a limit) instead of running for minutes.
+#[test]
+fn a_huge_solution_is_refused_up_front() {
+    let tex = format!("$$ {} $$", vec!["x_2"; 100_001].join(" = "));
+    let dir = common::scratch_dir("grade_review_huge", &[("huge.tex", &tex)]);
+    let path = dir.join("huge.tex");
+    let start = std::time::Instant::now();
+    let (code, _, err) =
+        common::chainrule(&["grade", "examples/hw7_relu.chain", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("100000 steps"), "{err}");
+    assert!(start.elapsed().as_secs() < 20);
+}
+
+/// A random point on a kink: `max(w, x)` at w = x, where chainrule's derivative is 1/2 and
+/// the student's 1{w > x} is 0, both fair. The right claim was judged wrong there ("at w = 1,
+/// x = 1, yours is 0 but ∂E/∂w is 1/2"); a wrong one is still caught.
+#[test]
+fn a_random_point_on_a_kink_does_not_make_a_right_claim_wrong() {
+    let dir = common::scratch_dir(
+        "grade_review_kink",
+        &[("max.chain", "E = max(w, x)\nat w = 2, x = 1\nwrt w\n")],
+    );
+    let p = dir.join("max.chain");
+    let p = p.to_str().unwrap();
+    let (code, out, err) = common::chainrule(&["check", p, "--wrt", "w", "--claim", "step(w - x)"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("✓ Right"), "{out}");
+    let (code, out, _) = common::chainrule(&["check", p, "--wrt", "w", "--claim", "1"]);
+    assert_eq!(code, 1, "{out}");
+    let (code, out, _) = common::chainrule(&["check", p, "--wrt", "w", "--claim", "step(x - w)"]);
+    assert_eq!(code, 1, "{out}");
+}
+
+/// Values of the program's point put into part of a formula (`2(12 - 10) x_2` for
+/// `2(\hat{y} - y) x_2`) are right at that point only, as is a factor left out that is 1
+/// there (`w_2 x` for ∂z2/∂w1, without step(z1)): the formulas cannot tell which, so the step
+/// stays wrong (never a wrong step graded right), and says it is right at the point.
+#[test]
+fn a_step_right_only_at_the_point_is_wrong_and_says_so() {
+    let tex = "$$ \\frac{\\partial E}{\\partial w_3} = 2(\\hat{y} - y) x_2 = 2(12 - 10) x_2 = 4 \\cdot 4 = 16 $$\n\
+               $$ \\frac{\\partial z_2}{\\partial w_1} = w_2 x $$\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    assert_eq!(s[0].1, ["right", "wrong", "right", "right"], "{j}");
+    assert_eq!(s[1].1, ["wrong"], "{j}");
+    let detail = j["chains"][0]["steps"][1]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("equal at the program's point but not as formulas"),
+        "{detail}"
+    );
+    let detail = j["chains"][1]["steps"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("yours lacks the factor step(z1)"),
+        "{detail}"
+    );
+}
+
+/// Two equations on one line: `\hat{y} = 12 \quad x_2 = 4` was the one chain ŷ = 12·x2 = 4
+/// (spacing means nothing in a formula), a wrong step the student never wrote; labels and
+/// prose in `\text{…}` made sides unreadable.
+#[test]
+fn equations_side_by_side_on_a_line_are_chains_of_their_own() {
+    let tex = "$$ \\hat{y} = 12 \\quad x_2 = 4 $$\n\
+               $$ \\hat{y} = 12, \\qquad x_2 = 4 $$\n\
+               $$\\hat{y}=12\\text{ and }x_2=4$$\n\
+               \\begin{align}\n\\hat{y} &= w_3 x_2 \\label{eq:1} \\\\\n&= 12 \\nonumber\n\\end{align}\n\
+               $$ \\max\\{x, 0\\} = x_1 = \\text{relu}(z_1) $$\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    for k in 0..3 {
+        assert_eq!(s[2 * k].0, ["\\hat{y}", "12"], "{j}");
+        assert_eq!(s[2 * k].1, ["right"], "{j}");
+        assert_eq!(s[2 * k + 1].0, ["x_2", "4"], "{j}");
+        assert_eq!(s[2 * k + 1].1, ["right"], "{j}");
+    }
+    assert_eq!(s[6].0, ["\\hat{y}", "w_3 x_2", "12"], "{j}");
+    assert_eq!(s[6].1, ["right", "right"], "{j}");
+    assert_eq!(s[7].0.len(), 3, "{j}");
+}

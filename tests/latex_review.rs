@@ -1,0 +1,78 @@
+//! Review of the LaTeX reader: formulas that were silently read as another formula.
+
+mod common;
+
+fn diff(latex: &str) -> (i32, String, String) {
+    common::chainrule(&["diff", latex, "--wrt", "x"])
+}
+
+/// Each of these was read, exit 0, as a formula its reader does not mean: `x/2y` as
+/// (x/2)·y, `\sin 2x` as sin(2)·x, `\exp x y` as exp(x)·y, `2 3` (rendered 23) as 6,
+/// `x 2` (rendered x2) as 2x, `x^23` as 3x². Now each is refused with a caret.
+#[test]
+fn ambiguous_juxtapositions_are_refused_not_guessed() {
+    for (latex, message) in [
+        ("$x/2y$", "a product after `/` is ambiguous"),
+        ("$1/2 x$", "a product after `/` is ambiguous"),
+        (
+            "$\\sin 2x$",
+            "argument without brackets followed by a factor",
+        ),
+        (
+            "$\\log 2x$",
+            "argument without brackets followed by a factor",
+        ),
+        (
+            "$\\exp x y$",
+            "argument without brackets followed by a factor",
+        ),
+        ("$2 3$", "a number written after a number"),
+        ("$x 2$", "a number written after a number"),
+        ("$x^23$", "a number written after a number"),
+        ("$-2 3 x$", "a number written after a number"),
+        // Read as σ²·x and σ⁻¹·x: textbooks mean σ(x)² (or the inverse function).
+        (
+            "$\\sigma^2(x)$",
+            "a power of a name directly followed by `(`",
+        ),
+        (
+            "$\\sigma^{-1}(x)$",
+            "a power of a name directly followed by `(`",
+        ),
+    ] {
+        let (code, out, err) = diff(latex);
+        assert_ne!(code, 0, "{latex}: {out}");
+        assert!(err.contains(message), "{latex}: {err}");
+        assert!(!err.contains("panicked"), "{latex}: {err}");
+    }
+}
+
+/// What stays readable: explicit operators, brackets, a function after a function.
+#[test]
+fn unambiguous_neighbours_still_read() {
+    for (latex, want) in [
+        ("$x/2 \\cdot y$", "y/2"),
+        ("$\\frac{x}{2y}$", "1/(2*y)"),
+        ("$\\sin(2x)$", "2*cos(2*x)"),
+        ("$\\sin(2) x$", "sin(2)"),
+        ("$\\sin x \\cos x$", "cos(x)^2 - sin(x)^2"),
+        ("$\\log x^2$", "2/x"),
+        ("$\\exp(x) y$", "y*exp(x)"),
+        ("$2 (12 - 10) 4 x$", "16"),
+        ("$x^{23}$", "23*x^22"),
+        ("$x^2 \\cdot 3$", "6*x"),
+        ("$x^2 (x + 1)$", "2*x*(x + 1) + x^2"),
+        ("$\\sigma(x)^2$", "2*σ(x)*σ'(x)"),
+    ] {
+        let (code, out, err) = diff(latex);
+        assert_eq!(code, 0, "{latex}: {err}");
+        let got = out
+            .lines()
+            .next()
+            .unwrap_or("")
+            .rsplit(" = ")
+            .next()
+            .unwrap_or("");
+        assert_eq!(got, want, "{latex}: {out}");
+    }
+}
