@@ -303,11 +303,7 @@ impl MatDiffReport<'_> {
                         }
                     })
                     .collect();
-                if objs.len() == 1 {
-                    json_text(&objs[0])
-                } else {
-                    json_text(&objs)
-                }
+                super::json_one_or_many(&objs)
             }
         }
     }

@@ -63,6 +63,16 @@ fn json_text(data: &impl Serialize) -> String {
     serde_json::to_string_pretty(data).expect("JSON") + "\n"
 }
 
+/// One object as itself, several as an array (the JSON of a command asked for one or more
+/// derivatives).
+fn json_one_or_many<T: Serialize>(objs: &[T]) -> String {
+    if objs.len() == 1 {
+        json_text(&objs[0])
+    } else {
+        json_text(&objs)
+    }
+}
+
 /// A report's data, drawn as text, LaTeX or JSON.
 trait Render {
     fn text(&self) -> String;
