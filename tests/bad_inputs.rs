@@ -760,6 +760,23 @@ const CASES: &[Case] = &[
     ),
     case("grade_without_solution", USAGE, &["grade", "ok.chain"]),
     case("leftover_partial", USAGE, &["eval", "\\partial x"]),
+    // ── graph ──
+    case(
+        "graph_missing_folder",
+        USAGE,
+        &["graph", "ok.chain", "-o", "no_such_folder/graph.svg"],
+    ),
+    case("graph_matrix_program", USAGE, &["graph", "matrix.chain"]),
+    case(
+        "graph_format_latex",
+        USAGE,
+        &["graph", "ok.chain", "--format", "latex"],
+    ),
+    case(
+        "graph_not_svg",
+        USAGE,
+        &["graph", "ok.chain", "-o", "graph.png"],
+    ),
 ];
 
 /// The scratch folder with the table's files, and a folder where a file is expected.
