@@ -269,3 +269,22 @@ fn a_large_program_is_refused_with_its_size() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A tie of max's arguments that are different functions of the inputs is a kink, marked on
+/// its node; `max(u, v)` with u and v both x is no kink, and is not marked.
+#[test]
+fn a_tie_of_max_is_marked_only_when_it_is_a_kink() {
+    let dir = std::env::temp_dir().join(format!("chainrule-graph-tie-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kink = dir.join("kink.chain");
+    std::fs::write(&kink, "c = a*b + 1\nE = max(c, a)\nat a = 1, b = 0\n").unwrap();
+    let (nodes, _) = parse(&ok(&["graph", kink.to_str().unwrap()]));
+    assert_eq!(nodes["E"].lines["kink"], ["kink: a tie in max(c, a)"]);
+    assert_eq!(nodes["E"].lines["adjoint"], ["δ_E = 1"]);
+    assert_eq!(nodes["a"].lines["adjoint"], ["δ_a = 1/2 = 0.5"]);
+    let same = dir.join("same.chain");
+    std::fs::write(&same, "u = x\nv = x\nE = max(u, v)\nat x = 2\n").unwrap();
+    let (nodes, _) = parse(&ok(&["graph", same.to_str().unwrap()]));
+    assert!(nodes.values().all(|n| !n.lines.contains_key("kink")));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -141,8 +141,9 @@ pub enum Command {
         "\nA node per input, intermediate and the output, in columns from the inputs (left) to the\n",
         "output (right): its formula, its forward value at the program's point and its adjoint\n",
         "δ_v = ∂E/∂v (in red); an edge per use, with the local partial (∂z2/∂x1 = w2) and its value.\n",
-        "Kinks met (relu or abs of exactly 0) are marked on their node. Programs of more than\n",
-        "60 nodes are refused: use backprop's tables. Scalar programs only, so far."
+        "Kinks met (relu or abs of exactly 0, ties in max or min) are marked on their node.\n",
+        "Programs of more than 60 nodes are refused: use backprop's tables. Scalar programs\n",
+        "only, so far."
     ))]
     Graph(GraphArgs),
 }

@@ -3,7 +3,8 @@
 //! A node per input, intermediate and the output, each with its local formula (`z2 = w2*x1`),
 //! its forward value at the program's point and its adjoint `δ = ∂E/∂v` (in a second colour);
 //! an edge per use, with the local partial (`∂z2/∂x1 = w2`) and its value. Kinks met (a
-//! `relu` or `abs` of exactly 0) are marked on their node.
+//! `relu` or `abs` of exactly 0, a tie of different arguments in `max` or `min`) are marked
+//! on their node.
 //!
 //! The layout is our own, for these small DAGs: definitions in columns by longest path from
 //! the inputs (so every edge runs left to right and the output is the rightmost column),
@@ -54,7 +55,8 @@ pub struct GraphNode {
     pub value: Option<String>,
     /// The adjoint: `δ_z1 = 24` at a point, else its formula (`δ_z1 = δ_x1*step(z1)`).
     pub adjoint: Option<String>,
-    /// Kinks met at the point in its formula (`relu(z1) at z1 = 0`).
+    /// Kinks met at the point in its formula (`kink: relu(z1) at z1 = 0`, `kink: a tie in
+    /// max(c, a)`).
     pub kinks: Vec<String>,
     /// The column, from 0 (left).
     pub layer: usize,
@@ -206,11 +208,37 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
             let def_formula = net.defs[i].formula;
             let n = index[&net.defs[i].name];
             for id in net.store.reachable(&[def_formula]) {
-                let Node::Call(Func::Builtin(b @ (Builtin::Relu | Builtin::Abs)), args) =
-                    net.store.node(id).clone()
-                else {
+                let Node::Call(Func::Builtin(b), args) = net.store.node(id).clone() else {
                     continue;
                 };
+                if let Builtin::Max | Builtin::Min = b {
+                    // A tie of arguments that are different functions of the inputs.
+                    let args: Vec<Id> = args
+                        .iter()
+                        .map(|&a| net.store.substitute(a, &expanded))
+                        .collect();
+                    let call = net.store.substitute(id, &expanded);
+                    let mut roots = args.clone();
+                    roots.push(call);
+                    let (v, _) = eval::evaluate(&net.store, &roots, p, numbers.mode)?;
+                    let (m, vs) = v.split_last().expect("the call");
+                    let mut tied: Vec<Id> = Vec::new();
+                    for (a, v) in args.iter().zip(vs) {
+                        if same(v, m) && !tied.contains(a) {
+                            tied.push(*a);
+                        }
+                    }
+                    if tied.len() > 1 {
+                        let t = text(&net.store, id);
+                        nodes[index[&net.defs[i].name]]
+                            .kinks
+                            .push(format!("kink: a tie in {t}"));
+                    }
+                    continue;
+                }
+                if !matches!(b, Builtin::Relu | Builtin::Abs) {
+                    continue;
+                }
                 let arg = net.store.substitute(args[0], &expanded);
                 let (v, _) = eval::evaluate(&net.store, &[arg], p, numbers.mode)?;
                 if is_zero(&v[0]) {
@@ -243,6 +271,14 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
         edges,
         notes: trace.map(|t| t.kinks).unwrap_or_default(),
     })
+}
+
+/// Whether two values are equal (exactly, when both are exact).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Exact(x), Value::Exact(y)) => x == y,
+        _ => a.to_float(1024) == b.to_float(1024),
+    }
 }
 
 fn is_zero(v: &Value) -> bool {
