@@ -288,3 +288,77 @@ fn a_tie_of_max_is_marked_only_when_it_is_a_kink() {
     assert!(nodes.values().all(|n| !n.lines.contains_key("kink")));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The boxes of the nodes and of the edge labels of an SVG graph: (x, y, width, height).
+fn boxes(svg: &str) -> Vec<(String, [f64; 4])> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let mut out = Vec::new();
+    for g in doc.descendants().filter(|n| n.has_tag_name("g")) {
+        let Some(rect) = g.children().find(|n| n.has_tag_name("rect")) else {
+            continue;
+        };
+        let f = |a: &str| rect.attribute(a).unwrap().parse::<f64>().unwrap();
+        let what = format!(
+            "{} {}",
+            g.attribute("class").unwrap(),
+            g.attribute("data-name")
+                .or(g.attribute("data-to"))
+                .unwrap_or_default()
+        );
+        out.push((what, [f("x"), f("y"), f("width"), f("height")]));
+    }
+    out
+}
+
+/// No two boxes (nodes, edge labels) overlap, on the homework's graphs, a kink's and a DAG
+/// with fan-out and an edge across two columns: the pictures stay readable.
+#[test]
+fn no_label_overlaps_another_or_a_node() {
+    let dir = std::env::temp_dir().join(format!("chainrule-graph-dag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dag = dir.join("dag.chain");
+    std::fs::write(
+        &dag,
+        "a = w*x\nb = a^2\nc = sin(a)\nd = b*c + a\nE = (y - d)^2 + abs(u)\nat w = 1, x = 2, y = 1, u = 0\n",
+    )
+    .unwrap();
+    let dag = dag.to_str().unwrap().to_string();
+    for args in [
+        vec!["graph", "examples/hw7_relu.chain"],
+        vec!["graph", "examples/hw7_sigmoid.chain"],
+        vec!["graph", "examples/hw7_abstract.chain"],
+        vec!["graph", "examples/hw7_relu.chain", "--at", "x=0"],
+        vec!["graph", dag.as_str()],
+    ] {
+        let svg = ok(&args);
+        let b = boxes(&svg);
+        assert!(b.len() > 5, "{args:?}");
+        for (i, (p, [x1, y1, w1, h1])) in b.iter().enumerate() {
+            for (q, [x2, y2, w2, h2]) in &b[i + 1..] {
+                let apart = x1 + w1 <= *x2 || x2 + w2 <= *x1 || y1 + h1 <= *y2 || y2 + h2 <= *y1;
+                assert!(apart, "{args:?}: {p} overlaps {q}");
+            }
+        }
+        // rsvg-convert, where installed, renders it without a complaint.
+        let svg_file = dir.join("g.svg");
+        std::fs::write(&svg_file, &svg).unwrap();
+        if let Ok(out) = std::process::Command::new("rsvg-convert")
+            .arg(&svg_file)
+            .arg("-o")
+            .arg(dir.join("g.png"))
+            .output()
+        {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
