@@ -419,7 +419,7 @@ fn edge_label(e: &GraphEdge) -> String {
     s
 }
 
-/// A node's value line: `= 2` (none when it would repeat the formula, as `c = 3`).
+/// A node's value line, `= 2`, when the program has a point.
 fn value_line(n: &GraphNode) -> Option<String> {
     let v = n.value.as_ref()?;
     Some(format!("= {v}"))
