@@ -776,6 +776,23 @@ const CASES: &[Case] = &[
         USAGE,
         &["eval", "\\frac{1}{1 + e^{-x}}", "--at", "x=1"],
     ),
+    // ── graph ──
+    case(
+        "graph_missing_folder",
+        USAGE,
+        &["graph", "ok.chain", "-o", "no_such_folder/graph.svg"],
+    ),
+    case("graph_matrix_program", USAGE, &["graph", "matrix.chain"]),
+    case(
+        "graph_format_latex",
+        USAGE,
+        &["graph", "ok.chain", "--format", "latex"],
+    ),
+    case(
+        "graph_not_svg",
+        USAGE,
+        &["graph", "ok.chain", "-o", "graph.png"],
+    ),
 ];
 
 /// The scratch folder with the table's files, and a folder where a file is expected.

@@ -133,6 +133,84 @@ pub enum Command {
         "claim is wrong or cannot be decided."
     ))]
     Check(CheckArgs),
+    /// Draw a program's computation graph: values, local partials and adjoints (SVG or DOT).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  chainrule graph examples/hw7_relu.chain -o graph.svg\n",
+        "  chainrule graph examples/hw7_abstract.chain --format dot | dot -Tpng -o graph.png\n",
+        "\nA node per input, intermediate and the output, in columns from the inputs (left) to the\n",
+        "output (right): its formula, its forward value at the program's point and its adjoint\n",
+        "δ_v = ∂E/∂v (in red); an edge per use, with the local partial (∂z2/∂x1 = w2) and its value.\n",
+        "Kinks met (relu or abs of exactly 0, ties in max or min) are marked on their node.\n",
+        "Programs of more than 60 nodes are refused: use backprop's tables. Scalar programs\n",
+        "only, so far."
+    ))]
+    Graph(GraphArgs),
+}
+
+/// `chainrule graph`
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// The program file (`-` reads standard input).
+    pub file: String,
+    /// Write the graph to this file (.svg, or .dot/.gv with --format dot) instead of
+    /// standard output; never the program itself.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<String>,
+    /// SVG, a picture; or DOT, for graphviz (`dot -Tsvg`).
+    #[arg(long, value_enum, default_value_t = GraphFormat::Svg)]
+    pub format: GraphFormat,
+    /// The definition to treat as the output (default: the last one).
+    #[arg(long, value_name = "NAME")]
+    pub of: Option<String>,
+    /// Inputs that are data, not parameters (`--data x,y`).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub data: Vec<String>,
+    /// The point: `x=1,y=10,w1=2`; overrides the program's `at`. Repeatable.
+    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
+    pub at: Vec<String>,
+    /// MPFR precision in bits, used when the value is not rational.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub precision: u32,
+    /// Significant digits shown for inexact values: 6 keep the picture readable (`chainrule
+    /// backprop` shows 20, and JSON all).
+    #[arg(long, default_value_t = GRAPH_DIGITS, value_parser = parse_digits)]
+    pub digits: usize,
+    /// Evaluate in IEEE double (`f64`), or force MPFR (`mpfr`) instead of exact arithmetic.
+    #[arg(long, value_enum)]
+    pub float: Option<FloatKind>,
+}
+
+/// Significant digits of inexact values on the graph, by default.
+const GRAPH_DIGITS: usize = 6;
+
+impl GraphArgs {
+    /// The program options, as the other program commands take them.
+    pub fn program(&self) -> ProgramArgs {
+        ProgramArgs {
+            file: self.file.clone(),
+            opts: ProgramOpts {
+                of: self.of.clone(),
+                data: self.data.clone(),
+                eval: EvalOpts {
+                    at: self.at.clone(),
+                    precision: self.precision,
+                    digits: self.digits,
+                    float: self.float,
+                    format: Format::Text,
+                },
+            },
+        }
+    }
+}
+
+/// Formats of the computation graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// An SVG picture.
+    Svg,
+    /// graphviz's DOT language.
+    Dot,
 }
 
 /// `chainrule check`
@@ -357,8 +435,8 @@ pub struct EvalArgs {
 }
 
 /// The subcommands' names, for hints.
-const COMMANDS: [&str; 9] = [
-    "diff", "eval", "backprop", "grad", "explain", "fd", "sweep", "check", "grade",
+const COMMANDS: [&str; 10] = [
+    "diff", "eval", "backprop", "grad", "explain", "fd", "sweep", "check", "grade", "graph",
 ];
 
 /// Hints for command lines that clap would answer misleadingly, checked before clap parses

@@ -11,7 +11,8 @@ mod shaped;
 
 pub use args::{
     CheckArgs, Cli, Command, DiffArgs, EvalArgs, EvalOpts, ExplainArgs, FdArgs, FloatKind, Format,
-    GradArgs, GradForm, GradeArgs, MeasureArg, ProgramArgs, ProgramOpts, SweepArgs, argument_hint,
+    GradArgs, GradForm, GradeArgs, GraphArgs, GraphFormat, MeasureArg, ProgramArgs, ProgramOpts,
+    SweepArgs, argument_hint,
 };
 
 use crate::error::{Error, Request, Result};
@@ -20,7 +21,9 @@ use crate::expr::Store;
 use crate::report;
 use crate::syntax;
 use expr::{run_diff, run_eval};
-use program::{run_backprop, run_check, run_explain, run_fd, run_grad, run_grade, run_sweep};
+use program::{
+    run_backprop, run_check, run_explain, run_fd, run_grad, run_grade, run_graph, run_sweep,
+};
 use std::io::Read;
 
 /// What a command produced: text for stdout, and notes and warnings for stderr.
@@ -109,6 +112,7 @@ fn run_command(cli: Cli) -> Result<Output> {
     // A program command's file, to point into when an input has no value.
     let file = match (&cli.command, &cli.file) {
         (Some(Command::Backprop(a)), _) => Some(a.file.clone()),
+        (Some(Command::Graph(a)), _) => Some(a.file.clone()),
         (
             Some(
                 Command::Grad(GradArgs { program, .. })
@@ -133,6 +137,7 @@ fn run_command(cli: Cli) -> Result<Output> {
         (Some(Command::Sweep(a)), _) => run_sweep(a),
         (Some(Command::Check(a)), _) => run_check(a),
         (Some(Command::Grade(a)), _) => run_grade(a),
+        (Some(Command::Graph(a)), _) => run_graph(a),
         (None, Some(file)) => run_backprop(ProgramArgs {
             file,
             opts: cli.opts,

@@ -4,9 +4,9 @@
 
 use super::shaped;
 use super::{
-    CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, GradeArgs, MeasureArg, Output, ProgramArgs,
-    SweepArgs, cli_name, note_digits, numbers, parse_point, point_lookalikes, read_program,
-    read_text_file, style, text_or_json, warn_undefined_rows,
+    CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, GradeArgs, GraphArgs, GraphFormat,
+    MeasureArg, Output, ProgramArgs, SweepArgs, cli_name, note_digits, numbers, parse_point,
+    point_lookalikes, read_program, read_text_file, style, text_or_json, warn_undefined_rows,
 };
 use crate::error::{Error, Result, TooLarge};
 use crate::eval::Point;
@@ -382,4 +382,71 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
     }
     out.stdout = report::sweep(&net, &point, &r, measure, fmt);
     Ok(out)
+}
+
+pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
+    let program = a.program();
+    if shaped::load_if_shaped(&program)?.is_some() {
+        return Err(shaped::not_yet("graph"));
+    }
+    // Before any work: the file is named for its format, and is not the program.
+    let files = match &a.output {
+        Some(path) => {
+            check_graph_path(path, a.format)?;
+            Some(crate::files::Outputs::plan(
+                &[a.file.as_str()],
+                &[("-o", path)],
+            )?)
+        }
+        None => None,
+    };
+    let Loaded {
+        mut net,
+        point,
+        mut out,
+        names,
+    } = load_network(&program)?;
+    note_digits(&program.opts.eval, &mut out);
+    let g = in_play(&names, || {
+        report::graph(&mut net, given(&point), numbers(&program.opts.eval))
+    })
+    .map_err(|e| match e {
+        Error::Limit(m) if m.starts_with("the computation graph") => Error::Limit(format!(
+            "{m}: `chainrule backprop` shows every value and adjoint of a program of any size as tables"
+        )),
+        e => e,
+    })?;
+    let text = match a.format {
+        GraphFormat::Svg => report::graph_svg(&g),
+        GraphFormat::Dot => report::graph_dot(&g),
+    };
+    match (&a.output, files) {
+        (Some(path), Some(files)) => {
+            files.write(path, text.as_bytes())?;
+            out.warnings.push(format!("wrote {path}"));
+        }
+        _ => out.stdout = text,
+    }
+    Ok(out)
+}
+
+/// An output file named for what it holds: `.svg` for a picture, `.dot` or `.gv` for DOT.
+fn check_graph_path(path: &str, format: GraphFormat) -> Result<()> {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase());
+    let (ok, want): (&[&str], &str) = match format {
+        GraphFormat::Svg => (&["svg"], ".svg (or give --format dot for a .dot file)"),
+        GraphFormat::Dot => (&["dot", "gv"], ".dot or .gv"),
+    };
+    if ext.as_deref().is_some_and(|e| ok.contains(&e)) {
+        return Ok(());
+    }
+    let what = match format {
+        GraphFormat::Svg => "SVG",
+        GraphFormat::Dot => "DOT",
+    };
+    Err(Error::Usage(format!(
+        "-o {path}: the graph is written as {what}, so name the file with {want}"
+    )))
 }

@@ -1,6 +1,7 @@
 //! Reports on a network: the backward pass, gradients, chain-rule derivations, gradient checks
 //! and step sweeps, and the derivative and value of one expression, as text tables, LaTeX and
-//! JSON. They read the network and its DAG; they never change a value.
+//! JSON; and the computation graph, as SVG and DOT (`graph`). They read the network and its
+//! DAG; they never change a value.
 //!
 //! Each report has its own file, which gathers the report's data in a plain struct; its text,
 //! LaTeX and JSON renderers draw that struct (JSON through serde, in the struct's field order).
@@ -19,6 +20,7 @@ mod fd;
 mod formulas;
 mod grad;
 mod grade;
+mod graph;
 mod matrix;
 mod points;
 mod shaped;
@@ -33,6 +35,7 @@ pub use explain::{MAX_EXPLAIN_FACTORS, explain};
 pub use fd::fd;
 pub use grad::{Form, MAX_GRAD_FACTORS, MAX_GRAD_NODES, grad};
 pub use grade::grade;
+pub use graph::{Graph, GraphEdge, GraphNode, MAX_GRAPH_NODES, Role, graph, graph_dot, graph_svg};
 pub use matrix::{MatDerivative, MatDiffReport, MatEvalReport, value_latex, value_text};
 pub use points::point_text;
 pub use shaped::{ShapedForm, shaped_backprop, shaped_check, shaped_explain, shaped_fd};

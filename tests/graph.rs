@@ -1,0 +1,364 @@
+//! `chainrule graph`: the SVG is parsed and every node and edge checked against the JSON
+//! backward-pass report; the DOT output is snapshotted.
+
+mod common;
+
+use common::{chainrule as run, json, num, ok};
+use std::collections::HashMap;
+
+/// One node as drawn: its role and the text of each of its lines, by class.
+struct Drawn {
+    role: String,
+    lines: HashMap<String, Vec<String>>,
+}
+
+/// The nodes (by name) and edges (`(from, to)` → label) of an SVG graph.
+fn parse(svg: &str) -> (HashMap<String, Drawn>, HashMap<(String, String), String>) {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
+    let mut nodes = HashMap::new();
+    let mut edges = HashMap::new();
+    let text = |n: roxmltree::Node| -> String {
+        n.descendants()
+            .filter(|d| d.is_text())
+            .map(|d| d.text().unwrap())
+            .collect()
+    };
+    for g in doc.descendants().filter(|n| n.has_tag_name("g")) {
+        match g.attribute("class") {
+            Some("node") => {
+                let mut lines: HashMap<String, Vec<String>> = HashMap::new();
+                for t in g.children().filter(|n| n.has_tag_name("text")) {
+                    lines
+                        .entry(t.attribute("class").unwrap().to_string())
+                        .or_default()
+                        .push(text(t));
+                }
+                let name = g.attribute("data-name").unwrap().to_string();
+                let role = g.attribute("data-role").unwrap().to_string();
+                assert!(
+                    nodes.insert(name.clone(), Drawn { role, lines }).is_none(),
+                    "node {name} drawn twice"
+                );
+            }
+            Some("edge") => {
+                let key = (
+                    g.attribute("data-from").unwrap().to_string(),
+                    g.attribute("data-to").unwrap().to_string(),
+                );
+                let label = g
+                    .children()
+                    .find(|n| n.has_tag_name("text"))
+                    .map(text)
+                    .unwrap();
+                assert!(edges.insert(key.clone(), label).is_none(), "{key:?} twice");
+            }
+            _ => {}
+        }
+    }
+    (nodes, edges)
+}
+
+/// The last `= value` of a line, as a double (`δ_z1 = 24` → 24, `= -9/2500` → -0.0036).
+fn last_value(line: &str) -> f64 {
+    let v = line.rsplit(" = ").next().unwrap().trim_start_matches("= ");
+    num(&serde_json::Value::String(v.to_string()))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-5 * b.abs().max(1e-300)
+}
+
+/// Every node and edge of the SVG graph of `file`, with the values of its JSON backprop.
+fn check_against_backprop(file: &str) {
+    let svg = ok(&["graph", file]);
+    let (nodes, edges) = parse(&svg);
+    let j = json(&["backprop", file, "--format", "json"]);
+    // Inputs: the point's values; definitions: the forward pass.
+    let mut want: Vec<(String, f64)> = j["point"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), num(v)))
+        .collect();
+    for f in j["forward"].as_array().unwrap() {
+        want.push((f["name"].as_str().unwrap().to_string(), num(&f["value"])));
+        let drawn = &nodes[f["name"].as_str().unwrap()];
+        let head = &drawn.lines["formula"][0];
+        assert!(
+            head.contains(f["written"].as_str().unwrap())
+                || head.contains(f["formula"].as_str().unwrap()),
+            "{head} shows neither {} nor {}",
+            f["written"],
+            f["formula"]
+        );
+    }
+    assert_eq!(nodes.len(), want.len(), "one node per input and definition");
+    for (name, v) in &want {
+        let drawn = nodes.get(name).unwrap_or_else(|| panic!("no node {name}"));
+        let got = last_value(&drawn.lines["value"][0]);
+        assert!(close(got, *v), "{name}: drawn {got}, backprop {v}");
+    }
+    // Adjoints: every one of the backward pass, on its node, in the second colour.
+    let mut delta: HashMap<String, f64> = HashMap::new();
+    for a in j["backward"].as_array().unwrap() {
+        let of = a["of"].as_str().unwrap();
+        let line = &nodes[of].lines["adjoint"][0];
+        assert!(line.starts_with(a["name"].as_str().unwrap()), "{line}");
+        let got = last_value(line);
+        assert!(
+            close(got, num(&a["value"])),
+            "{of}: drawn {line}, backprop {}",
+            a["value"]
+        );
+        delta.insert(of.to_string(), got);
+    }
+    for p in j["gradient"].as_object().unwrap().keys() {
+        assert_eq!(nodes[p].role, "parameter");
+    }
+    // Edges: each adjoint is the sum over the edges out of its node of δ(user) × the edge's
+    // value, so the edges' values are the local partials the backward pass used.
+    let out = j["output"].as_str().unwrap();
+    for (v, d) in &delta {
+        if v == out {
+            continue;
+        }
+        let sum: f64 = edges
+            .iter()
+            .filter(|((from, _), _)| from == v)
+            .map(|((_, to), label)| delta[to] * last_value(label))
+            .sum();
+        assert!(
+            close(sum, *d),
+            "δ_{v} = {d}, but the edges out of {v} give {sum}"
+        );
+    }
+    for ((from, to), label) in &edges {
+        assert!(label.starts_with(&format!("∂{to}/∂{from} = ")), "{label}");
+    }
+    assert!(svg.contains("#b03a2e"), "adjoints in their own colour");
+}
+
+#[test]
+fn relu_graph_has_the_backprop_values() {
+    check_against_backprop("examples/hw7_relu.chain");
+    let (nodes, edges) = parse(&ok(&["graph", "examples/hw7_relu.chain"]));
+    assert_eq!(nodes["w1"].lines["adjoint"], ["δ_w1 = 24"]);
+    assert_eq!(nodes["w3"].lines["adjoint"], ["δ_w3 = 16"]);
+    assert_eq!(nodes["z2"].lines["formula"], ["z2 = w2*x1"]);
+    assert_eq!(
+        edges[&("x1".to_string(), "z2".to_string())],
+        "∂z2/∂x1 = w2 = 2"
+    );
+    assert_eq!(edges.len(), 11);
+}
+
+#[test]
+fn sigmoid_graph_has_the_backprop_values() {
+    check_against_backprop("examples/hw7_sigmoid.chain");
+}
+
+#[test]
+fn abstract_graph_has_formulas_only() {
+    let (nodes, edges) = parse(&ok(&["graph", "examples/hw7_abstract.chain"]));
+    assert_eq!(nodes.len(), 12);
+    assert!(nodes.values().all(|n| !n.lines.contains_key("value")));
+    assert_eq!(nodes["x1"].lines["formula"], ["x1 = σ(z1)"]);
+    assert_eq!(nodes["z1"].lines["adjoint"], ["δ_z1 = δ_x1 · σ'(z1)"]);
+    assert_eq!(nodes["w1"].lines["adjoint"], ["δ_w1 = δ_z1 · x"]);
+    assert_eq!(
+        edges[&("z1".to_string(), "x1".to_string())],
+        "∂x1/∂z1 = σ'(z1)"
+    );
+    let want = [
+        ("w1", "z1"),
+        ("x", "z1"),
+        ("z1", "x1"),
+        ("w2", "z2"),
+        ("x1", "z2"),
+        ("z2", "x2"),
+        ("w3", "z3"),
+        ("x2", "z3"),
+        ("z3", "ŷ"),
+        ("y", "E"),
+        ("ŷ", "E"),
+    ];
+    let mut got: Vec<(String, String)> = edges.keys().cloned().collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+/// At x = 0 both relus' arguments (z1 = w1*x, and so z2 = w2*x1) are exactly 0, kinks
+/// marked on x1 and x2 (whose formulas are relu(z1) and relu(z2)) and noted under the graph.
+#[test]
+fn a_kink_met_is_marked_on_its_node() {
+    let svg = ok(&["graph", "examples/hw7_relu.chain", "--at", "x=0"]);
+    let (nodes, _) = parse(&svg);
+    assert_eq!(nodes["x1"].lines["kink"], ["kink: relu(z1) at z1 = 0"]);
+    assert_eq!(nodes["x2"].lines["kink"], ["kink: relu(z2) at z2 = 0"]);
+    assert!(!nodes["z3"].lines.contains_key("kink"));
+    assert!(svg.contains("note: z1 = 0 here, a kink"), "{svg}");
+}
+
+#[test]
+fn dot_output_snapshot() {
+    let dot = ok(&["graph", "examples/hw7_relu.chain", "--format", "dot"]);
+    common::snapshot_settings().bind(|| insta::assert_snapshot!("graph_relu_dot", dot));
+}
+
+#[test]
+fn the_graph_is_written_with_dash_o_and_not_over_the_program() {
+    let dir = std::env::temp_dir().join(format!("chainrule-graph-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("g.svg");
+    let (code, out, err) = run(&[
+        "graph",
+        "examples/hw7_relu.chain",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("wrote"));
+    let written = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(written, ok(&["graph", "examples/hw7_relu.chain"]));
+    let prog = dir.join("p.svg");
+    std::fs::copy("examples/hw7_relu.chain", &prog)
+        .or_else(|_| {
+            std::fs::copy(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hw7_relu.chain"),
+                &prog,
+            )
+        })
+        .unwrap();
+    let before = std::fs::read(&prog).unwrap();
+    let p = prog.to_str().unwrap();
+    let (code, _, err) = run(&["graph", p, "-o", p]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(std::fs::read(&prog).unwrap(), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_large_program_is_refused_with_its_size() {
+    let dir = std::env::temp_dir().join(format!("chainrule-graph-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut src = String::from("h0 = w0*x\n");
+    for i in 1..70 {
+        src.push_str(&format!("h{i} = relu(w{i}*h{})\n", i - 1));
+    }
+    src.push_str("E = h69^2\n");
+    let file = dir.join("big.chain");
+    std::fs::write(&file, src).unwrap();
+    let (code, out, err) = run(&["graph", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    let flat: Vec<&str> = err.split_whitespace().filter(|w| *w != "│").collect();
+    let flat = flat.join(" ");
+    assert!(
+        flat.contains("has 142 nodes (71 inputs, 71 definitions), more than the 60"),
+        "{err}"
+    );
+    assert!(
+        flat.contains("`chainrule backprop` shows every value"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A tie of max's arguments that are different functions of the inputs is a kink, marked on
+/// its node; `max(u, v)` with u and v both x is no kink, and is not marked.
+#[test]
+fn a_tie_of_max_is_marked_only_when_it_is_a_kink() {
+    let dir = std::env::temp_dir().join(format!("chainrule-graph-tie-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kink = dir.join("kink.chain");
+    std::fs::write(&kink, "c = a*b + 1\nE = max(c, a)\nat a = 1, b = 0\n").unwrap();
+    let (nodes, _) = parse(&ok(&["graph", kink.to_str().unwrap()]));
+    assert_eq!(nodes["E"].lines["kink"], ["kink: a tie in max(c, a)"]);
+    assert_eq!(nodes["E"].lines["adjoint"], ["δ_E = 1"]);
+    assert_eq!(nodes["a"].lines["adjoint"], ["δ_a = 1/2 = 0.5"]);
+    let same = dir.join("same.chain");
+    std::fs::write(&same, "u = x\nv = x\nE = max(u, v)\nat x = 2\n").unwrap();
+    let (nodes, _) = parse(&ok(&["graph", same.to_str().unwrap()]));
+    assert!(nodes.values().all(|n| !n.lines.contains_key("kink")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The boxes of the nodes and of the edge labels of an SVG graph: (x, y, width, height).
+fn boxes(svg: &str) -> Vec<(String, [f64; 4])> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let mut out = Vec::new();
+    for g in doc.descendants().filter(|n| n.has_tag_name("g")) {
+        let Some(rect) = g.children().find(|n| n.has_tag_name("rect")) else {
+            continue;
+        };
+        let f = |a: &str| rect.attribute(a).unwrap().parse::<f64>().unwrap();
+        let what = format!(
+            "{} {}",
+            g.attribute("class").unwrap(),
+            g.attribute("data-name")
+                .or(g.attribute("data-to"))
+                .unwrap_or_default()
+        );
+        out.push((what, [f("x"), f("y"), f("width"), f("height")]));
+    }
+    out
+}
+
+/// No two boxes (nodes, edge labels) overlap, on the homework's graphs, a kink's and a DAG
+/// with fan-out and an edge across two columns: the pictures stay readable.
+#[test]
+fn no_label_overlaps_another_or_a_node() {
+    let dir = std::env::temp_dir().join(format!("chainrule-graph-dag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dag = dir.join("dag.chain");
+    std::fs::write(
+        &dag,
+        "a = w*x\nb = a^2\nc = sin(a)\nd = b*c + a\nE = (y - d)^2 + abs(u)\nat w = 1, x = 2, y = 1, u = 0\n",
+    )
+    .unwrap();
+    let dag = dag.to_str().unwrap().to_string();
+    for args in [
+        vec!["graph", "examples/hw7_relu.chain"],
+        vec!["graph", "examples/hw7_sigmoid.chain"],
+        vec!["graph", "examples/hw7_abstract.chain"],
+        vec!["graph", "examples/hw7_relu.chain", "--at", "x=0"],
+        vec!["graph", dag.as_str()],
+    ] {
+        let svg = ok(&args);
+        let b = boxes(&svg);
+        assert!(b.len() > 5, "{args:?}");
+        for (i, (p, [x1, y1, w1, h1])) in b.iter().enumerate() {
+            for (q, [x2, y2, w2, h2]) in &b[i + 1..] {
+                let apart = x1 + w1 <= *x2 || x2 + w2 <= *x1 || y1 + h1 <= *y2 || y2 + h2 <= *y1;
+                assert!(apart, "{args:?}: {p} overlaps {q}");
+            }
+        }
+        // rsvg-convert, where installed, renders it without a complaint.
+        let svg_file = dir.join("g.svg");
+        std::fs::write(&svg_file, &svg).unwrap();
+        if let Ok(out) = std::process::Command::new("rsvg-convert")
+            .arg(&svg_file)
+            .arg("-o")
+            .arg(dir.join("g.png"))
+            .output()
+        {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
