@@ -495,7 +495,14 @@ fn check_case(case: &Case, seed: u64) -> (String, String, bool) {
                 expected_ids.push(chainrule::diff::diff(&mut s, f, sym));
             }
         }
-        let (expected, _) = evaluate(&s, &expected_ids, &spoint, Mode::Auto(256)).unwrap();
+        let (expected, note) = evaluate(&s, &expected_ids, &spoint, Mode::Auto(256)).unwrap();
+        // The scalar expansion may cancel where the matrix form does not (A11·y1·e^1378 +
+        // A11·e^1378 at y1 = -1): where MPFR says its digits cannot be trusted, the oracle
+        // has nothing to say.
+        if note.is_some() {
+            continue;
+        }
+
         // The scalar engine's own f64 error on the same derivative measures how badly the
         // point conditions it (exp of a large square against its neighbours).
         let scalar_f64 = evaluate(&s, &expected_ids, &spoint, Mode::F64)
@@ -520,12 +527,31 @@ fn check_case(case: &Case, seed: u64) -> (String, String, bool) {
         );
         for (k, want) in expected.iter().enumerate() {
             let have = got.get(k / cols, k % cols);
+            // The oracle checked against itself: where the scalar expansion's value at 256
+            // bits disagrees, it is recomputed at 4096 bits (found: a sum of terms near e^1372
+            // that cancel in the expansion, not in the matrix form, read wrongly at 256 bits
+            // without a note; see the closing note of this change).
+            let want = if close(have, want) {
+                want.clone()
+            } else {
+                let (again, _) =
+                    evaluate(&s, &expected_ids[k..=k], &spoint, Mode::Mpfr(4096)).unwrap();
+                again[0].clone()
+            };
+            let want = &want;
             assert!(
                 close(have, want),
-                "{} by {}: entry {k}: matrix engine {have:?}, scalar engine {want:?}\nderivative: {}",
+                "{} by {}: entry {k}: matrix engine {have:?}, scalar engine {want:?}\nderivative: {}\nat {:?}",
                 case.expr,
                 case.wrt,
-                printed.0
+                printed.0,
+                point
+                    .iter()
+                    .map(|(n, v)| (
+                        n.clone(),
+                        v.data().iter().map(|r| r.to_string()).collect::<Vec<_>>()
+                    ))
+                    .collect::<Vec<_>>()
             );
         }
     }
