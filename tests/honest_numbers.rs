@@ -136,3 +136,32 @@ fn inputs_are_shown_as_the_user_wrote_them() {
     point.insert(w, rug::Rational::from((3, 2)));
     assert_eq!(chainrule::report::point_text(&store, &point), "w = 3/2");
 }
+
+/// Regression (found this session by the matrix engine's oracle test): MPFR added a sum's
+/// terms in order, so `e^1000 + 1 − e^1000 + 2` lost the 1 to the first term at every
+/// precision below 1443 bits; two precisions agreed on the wrong 2, the digit check passed,
+/// and `eval` printed 2 with exit 0. Sums are now correctly rounded (`mpfr_sum`).
+#[test]
+fn a_small_term_between_cancelling_large_ones_is_not_lost() {
+    for float in [None, Some("mpfr")] {
+        let mut args = vec![
+            "eval",
+            "w*exp(x) + y + v*exp(x) + z",
+            "--at",
+            "w=1,v=-1,x=1000,y=1,z=2",
+            "--format",
+            "json",
+        ];
+        if let Some(f) = float {
+            args.extend(["--float", f]);
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_chainrule"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v: f64 = j["value"].as_str().unwrap().parse().unwrap();
+        assert_eq!(v, 3.0, "{j}");
+    }
+}

@@ -325,18 +325,26 @@ impl Backend for Mpfr {
     fn num(&self, r: &Rational) -> Result<Float, Fail> {
         Ok(Float::with_val(self.prec, r))
     }
+    /// The correctly rounded sum of the terms (each `k·v` rounded once, then added exactly by
+    /// `mpfr_sum`). Adding in order would let a large term absorb a small one before a
+    /// cancelling large term arrives (`e^1372 + 1e113 − e^1372`), and do so the same way at
+    /// every precision below the gap, so that two precisions agree on a wrong result and
+    /// the digit check ([`checked_mpfr`](super::checked_mpfr)) is fooled.
     fn sum(&self, c: &Rational, terms: &[(&Float, &Rational)]) -> Result<Float, Fail> {
-        let mut acc = Float::with_val(self.prec, c);
-        for (v, k) in terms {
-            if **k == 1 {
-                acc += *v;
-            } else if **k == -1 {
-                acc -= *v;
-            } else {
-                acc += Float::with_val(self.prec, *v * *k);
-            }
+        let mut parts: Vec<Float> = Vec::with_capacity(terms.len() + 1);
+        if *c != 0 {
+            parts.push(Float::with_val(self.prec, c));
         }
-        self.finite(acc)
+        for (v, k) in terms {
+            parts.push(if **k == 1 {
+                (*v).clone()
+            } else if **k == -1 {
+                Float::with_val(self.prec, -*v)
+            } else {
+                Float::with_val(self.prec, *v * *k)
+            });
+        }
+        self.finite(Float::with_val(self.prec, Float::sum(parts.iter())))
     }
     fn product(&self, c: &Rational, factors: &[(&Float, &Rational)]) -> Result<Float, Fail> {
         let mut acc: Option<Float> = None;
