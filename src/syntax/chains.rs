@@ -215,6 +215,62 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
     out
 }
 
+/// Where the first relation other than `=` outside brackets is (`\approx`, `\le`, `\ne`,
+/// `<`, `>`, …), or the end: what follows it is not part of a chain of equalities.
+fn before_relation(s: &str) -> usize {
+    const RELATIONS: &[&str] = &[
+        "approx",
+        "le",
+        "leq",
+        "ge",
+        "geq",
+        "ne",
+        "neq",
+        "lt",
+        "gt",
+        "sim",
+        "simeq",
+        "propto",
+        "equiv",
+        "to",
+        "rightarrow",
+        "Rightarrow",
+        "implies",
+    ];
+    let mut depth = 0i32;
+    let mut i = 0;
+    while i < s.len() {
+        let rest = &s[i..];
+        let c = rest.chars().next().expect("in bounds");
+        if c == '\\' {
+            let word: String = rest[1..]
+                .chars()
+                .take_while(char::is_ascii_alphabetic)
+                .collect();
+            if depth == 0 && RELATIONS.contains(&word.as_str()) {
+                return i;
+            }
+            match rest[1..].chars().next() {
+                Some('{') | Some('(') | Some('[') if word.is_empty() => depth += 1,
+                Some('}') | Some(')') | Some(']') if word.is_empty() => depth -= 1,
+                _ => {}
+            }
+            i += 1 + word
+                .len()
+                .max(rest[1..].chars().next().map_or(0, char::len_utf8));
+            continue;
+        }
+        match c {
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth -= 1,
+            '<' | '>' | '≈' | '≤' | '≥' | '≠' if depth == 0 => return i,
+            _ => {}
+        }
+        i += c.len_utf8();
+    }
+    s.len()
+}
+
 fn strip_environment_markers(line: &str) -> bool {
     let t = line.trim();
     t.is_empty() || t.starts_with("\\begin{") || t.starts_with("\\end{")
@@ -265,6 +321,8 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                 continue;
             }
             for (k, (stmt_off, stmt)) in statements(line).into_iter().enumerate() {
+                // A relation other than `=` ends the chain: `a = b \approx 3.14` grades a = b.
+                let stmt = &stmt[..before_relation(stmt)];
                 let parts = split_top(stmt, "=");
                 let sides: Vec<Side> = parts
                     .iter()
@@ -328,6 +386,17 @@ mod tests {
                 assert_eq!(&tex[s.offset..s.offset + s.text.len()], s.text);
             }
         }
+    }
+
+    #[test]
+    fn a_relation_other_than_equality_ends_the_chain() {
+        let cs = chains(
+            "$$ a = b \\approx 3.14 $$ and $$ c = d \\le e $$ and $$ \\mathbb{1}\\{z > 0\\} = s = t < 1 $$",
+        );
+        assert_eq!(cs.len(), 3);
+        assert_eq!(texts(&cs[0]), ["a", "b"]);
+        assert_eq!(texts(&cs[1]), ["c", "d"]);
+        assert_eq!(texts(&cs[2]), ["\\mathbb{1}\\{z > 0\\}", "s", "t"]);
     }
 
     #[test]
