@@ -446,17 +446,14 @@ fn check_case(case: &Case, seed: u64) -> (String, String, bool) {
     let mut s = Store::new();
     let sizes = HashMap::new();
     let entries = matrix::scalarise(&m, e, &sizes, &mut s).unwrap();
-    let wshape = m
-        .shape_of_var(case.wrt)
-        .cloned()
-        .unwrap_or_else(Shape::scalar);
+    let wshape = m.var_shape(case.wrt);
     let (wr, wc) = wshape.known().unwrap();
     let mut rng = TestRng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     for _ in 0..3 {
         let mut point = MatPoint::new();
         let mut spoint = Point::new();
         for v in m.variables(e) {
-            let shape = m.shape_of_var(&v).cloned().unwrap_or_else(Shape::scalar);
+            let shape = m.var_shape(&v);
             let val = random_value(&mut rng, &shape, *kinds.get(&v).unwrap_or(&' '));
             let (r, c) = val.shape();
             for i in 0..r {

@@ -366,11 +366,7 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
             None => vars
                 .iter()
                 .map(|v| {
-                    let sh = net
-                        .store
-                        .shape_of_var(v)
-                        .cloned()
-                        .unwrap_or_else(Shape::scalar);
+                    let sh = net.store.var_shape(v);
                     let (r, c) = (known(&sh.rows, &sizes), known(&sh.cols, &sizes));
                     let positive = tried % 2 == 0;
                     (

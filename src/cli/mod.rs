@@ -225,23 +225,13 @@ fn numbers(opts: &EvalOpts) -> report::Numbers {
     }
 }
 
-/// Standard input, read once: a command may look at its program twice (is it about vectors
-/// and matrices? then load it), and a second read would find it empty.
-static STDIN: std::sync::OnceLock<std::result::Result<String, String>> = std::sync::OnceLock::new();
-
 fn read_source(arg: &str) -> Result<(String, &'static str)> {
     if arg == "-" {
-        let read = STDIN.get_or_init(|| {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map(|_| s)
-                .map_err(|e| format!("cannot read standard input: {e}"))
-        });
-        match read {
-            Ok(s) => Ok((s.clone(), "<stdin>")),
-            Err(e) => Err(Error::Usage(e.clone())),
-        }
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::Usage(format!("cannot read standard input: {e}")))?;
+        Ok((s, "<stdin>"))
     } else {
         Ok((arg.to_string(), "<expression>"))
     }

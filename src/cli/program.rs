@@ -11,10 +11,11 @@ use super::{
 use crate::error::{Error, Result, TooLarge};
 use crate::eval::Point;
 use crate::expr::{Id, Sym};
-use crate::network::{self, Network};
+use crate::network::{self, MatNetwork, Network, WrittenPoint};
 use crate::print;
 use crate::report;
 use crate::syntax;
+use crate::syntax::ast;
 use crate::{fd, plot};
 
 /// A program loaded for a command: the network, its point, the output so far (warnings), and
@@ -26,9 +27,40 @@ struct Loaded {
     names: Vec<String>,
 }
 
-fn load_network(a: &ProgramArgs) -> Result<Loaded> {
+/// A program file as read and parsed, once for a command.
+struct Source {
+    src: String,
+    name: String,
+    program: ast::Program,
+}
+
+fn read_parsed(a: &ProgramArgs) -> Result<Source> {
     let (src, name) = read_program(&a.file)?;
-    let mut net = network::load(&src, &name, a.opts.of.as_deref())?;
+    let program = syntax::parse_program(&src, &name)?;
+    Ok(Source { src, name, program })
+}
+
+/// A command on a program: done by `shaped` when the program is about vectors and matrices,
+/// else the scalar program loaded for the caller to go on with.
+enum Program {
+    Done(Output),
+    Scalar(Box<Loaded>),
+}
+
+fn load_program(
+    a: &ProgramArgs,
+    shaped: impl FnOnce(MatNetwork, WrittenPoint, Output) -> Result<Output>,
+) -> Result<Program> {
+    let s = read_parsed(a)?;
+    if network::is_shaped(&s.program) {
+        let (net, point, out) = shaped::load(a, &s.program, &s.src, &s.name)?;
+        return shaped(net, point, out).map(Program::Done);
+    }
+    load_network(a, &s).map(|l| Program::Scalar(Box::new(l)))
+}
+
+fn load_network(a: &ProgramArgs, s: &Source) -> Result<Loaded> {
+    let mut net = network::load_parsed(&s.program, &s.src, &s.name, a.opts.of.as_deref())?;
     net.set_data(&a.opts.data)?;
     let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
     // As in a file's `at` line, an intermediate's value is computed, not given; a rebound
@@ -107,15 +139,15 @@ fn given(point: &Point) -> Option<&Point> {
 }
 
 pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
-    if let Some((net, point, out)) = shaped::load_if_shaped(&a)? {
-        return shaped::backprop(&a, net, point, out);
-    }
     let Loaded {
         mut net,
         point,
         mut out,
         names,
-    } = load_network(&a)?;
+    } = match load_program(&a, |n, p, o| shaped::backprop(&a, n, p, o))? {
+        Program::Done(out) => return Ok(out),
+        Program::Scalar(l) => *l,
+    };
     note_digits(&a.opts.eval, &mut out);
     out.stdout = render(&names, || {
         report::backprop(
@@ -129,15 +161,15 @@ pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
 }
 
 pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
-    if let Some((net, point, out)) = shaped::load_if_shaped(&a.program)? {
-        return shaped::grad(&a, net, point, out);
-    }
     let Loaded {
         mut net,
         point,
         mut out,
         names,
-    } = load_network(&a.program)?;
+    } = match load_program(&a.program, |n, p, o| shaped::grad(&a, n, p, o))? {
+        Program::Done(out) => return Ok(out),
+        Program::Scalar(l) => *l,
+    };
     if let Some(file) = &a.points {
         let csv = read_text_file(file)?;
         // As with --at, an intermediate's value is computed, not given: a column of one
@@ -252,12 +284,12 @@ fn program_names(net: &Network) -> Vec<String> {
 }
 
 pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
-    if let Some((net, point, out)) = shaped::load_if_shaped(&a.program)? {
-        return shaped::check(&a, net, point, out);
-    }
     let Loaded {
         mut net, mut out, ..
-    } = load_network(&a.program)?;
+    } = match load_program(&a.program, |n, p, o| shaped::check(&a, n, p, o))? {
+        Program::Done(out) => return Ok(out),
+        Program::Scalar(l) => *l,
+    };
     let v = program_var(&net, &a.wrt)?;
     let c = crate::check::check(&mut net, v, &a.claim)?;
     out.stdout = report::check(&mut net, &c, &a.claim, style(a.program.opts.eval.format));
@@ -269,7 +301,7 @@ pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
 pub(super) fn run_grade(a: GradeArgs) -> Result<Output> {
     let Loaded {
         mut net, mut out, ..
-    } = load_network(&a.program)?;
+    } = load_network(&a.program, &read_parsed(&a.program)?)?;
     let fmt = text_or_json(a.program.opts.eval.format, "grade")?;
     let (tex, tex_name) = read_program(&a.solution)?;
     let chains = crate::check::grade(&mut net, &tex, &tex_name)?;
@@ -278,15 +310,15 @@ pub(super) fn run_grade(a: GradeArgs) -> Result<Output> {
 }
 
 pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
-    if let Some((net, point, out)) = shaped::load_if_shaped(&a.program)? {
-        return shaped::explain(&a, net, point, out);
-    }
     let Loaded {
         mut net,
         point,
         mut out,
         names,
-    } = load_network(&a.program)?;
+    } = match load_program(&a.program, |n, p, o| shaped::explain(&a, n, p, o))? {
+        Program::Done(out) => return Ok(out),
+        Program::Scalar(l) => *l,
+    };
     let v = program_var(&net, &a.wrt)?;
     if v == net.output_def().name {
         let n = net.name(v);
@@ -308,16 +340,16 @@ pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
 }
 
 pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
-    if let Some((net, point, out)) = shaped::load_if_shaped(&a.program)? {
-        return shaped::fd(&a, net, point, out);
-    }
-    let fmt = text_or_json(a.program.opts.eval.format, "fd")?;
     let Loaded {
         mut net,
         point,
         mut out,
         ..
-    } = load_network(&a.program)?;
+    } = match load_program(&a.program, |n, p, o| shaped::fd(&a, n, p, o))? {
+        Program::Done(out) => return Ok(out),
+        Program::Scalar(l) => *l,
+    };
+    let fmt = text_or_json(a.program.opts.eval.format, "fd")?;
     let delta = fd::parse_step(&a.delta)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
     let arith: fd::Arith = a.arith.parse()?;
@@ -331,7 +363,8 @@ pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
 }
 
 pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
-    if shaped::load_if_shaped(&a.program)?.is_some() {
+    let source = read_parsed(&a.program)?;
+    if network::is_shaped(&source.program) {
         return Err(shaped::not_yet("sweep"));
     }
     let fmt = text_or_json(a.program.opts.eval.format, "sweep")?;
@@ -346,7 +379,7 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
         point,
         mut out,
         ..
-    } = load_network(&a.program)?;
+    } = load_network(&a.program, &source)?;
     let deltas = fd::parse_deltas(&a.deltas)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
     let ariths = fd::parse_ariths(&a.arith)?;
@@ -386,7 +419,8 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
 
 pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
     let program = a.program();
-    if shaped::load_if_shaped(&program)?.is_some() {
+    let source = read_parsed(&program)?;
+    if network::is_shaped(&source.program) {
         return Err(shaped::not_yet("graph"));
     }
     // Before any work: the file is named for its format, and is not the program.
@@ -405,7 +439,7 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
         point,
         mut out,
         names,
-    } = load_network(&program)?;
+    } = load_network(&program, &source)?;
     note_digits(&program.opts.eval, &mut out);
     let g = in_play(&names, || {
         report::graph(&mut net, given(&point), numbers(&program.opts.eval))

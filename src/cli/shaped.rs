@@ -3,28 +3,23 @@
 
 use super::{
     CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, Output, ProgramArgs, numbers,
-    parse_point_literals, read_program, style, text_or_json,
+    parse_point_literals, style, text_or_json,
 };
 use crate::error::{Error, Result};
 use crate::network::{self, MatNetwork, WrittenPoint};
 use crate::report;
 use crate::syntax;
+use crate::syntax::ast::Program;
 
-/// The program of `file` if it is about vectors and matrices, loaded, with its point
-/// (`--at` values over the file's).
-pub(super) fn load_if_shaped(
+/// A program about vectors and matrices (`network::is_shaped`), already read and parsed,
+/// loaded with its point (`--at` values over the file's).
+pub(super) fn load(
     a: &ProgramArgs,
-) -> Result<Option<(MatNetwork, WrittenPoint, Output)>> {
-    let (src, name) = read_program(&a.file)?;
-    let program = match syntax::parse_program(&src, &name) {
-        Ok(p) => p,
-        // The scalar loader gives the same error, with its context.
-        Err(_) => return Ok(None),
-    };
-    if !network::is_shaped(&program) {
-        return Ok(None);
-    }
-    let mut net = network::load_shaped(&src, &name, a.opts.of.as_deref())?;
+    program: &Program,
+    src: &str,
+    name: &str,
+) -> Result<(MatNetwork, WrittenPoint, Output)> {
+    let mut net = network::load_shaped_parsed(program, src, name, a.opts.of.as_deref())?;
     for d in &a.opts.data {
         if !net.params.iter().any(|p| p == d) {
             return Err(Error::Usage(format!(
@@ -53,7 +48,7 @@ pub(super) fn load_if_shaped(
         warnings: std::mem::take(&mut net.warnings),
         ..Output::default()
     };
-    Ok(Some((net, point, out)))
+    Ok((net, point, out))
 }
 
 pub(super) fn backprop(

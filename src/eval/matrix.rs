@@ -8,7 +8,7 @@
 use super::dense::{Dense, DenseBackend};
 use super::{Exact, ExactVal, F64, Fail, Mode, Mpfr, Value, checked_mpfr};
 use crate::expr::Builtin;
-use crate::matrix::{Dim, Fun, MId, MatStore, Node, Shape};
+use crate::matrix::{Dim, Fun, MId, MatStore, Node};
 use rug::{Float, Rational};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -73,10 +73,7 @@ pub fn bind_dims<V>(
         let Some(v) = point.get(name) else {
             return Err(MatEvalError::Unbound(name.clone()));
         };
-        let declared = store
-            .shape_of_var(name)
-            .cloned()
-            .unwrap_or_else(Shape::scalar);
+        let declared = store.var_shape(name);
         let (r, c) = v.shape();
         for (d, n, what) in [(&declared.rows, r, "rows"), (&declared.cols, c, "columns")] {
             let ok = match d {
@@ -615,6 +612,7 @@ pub fn check_written(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::Shape;
     use crate::syntax::{MatrixLowerer, parse_expr};
 
     fn store_2x2(names: &[&str]) -> MatStore {

@@ -26,10 +26,7 @@ fn mismatch(message: String) -> ShapeError {
 impl MatStore {
     /// A variable, with its declared shape (a scalar when undeclared).
     pub fn var(&mut self, name: &str) -> MId {
-        let shape = self
-            .shape_of_var(name)
-            .cloned()
-            .unwrap_or_else(Shape::scalar);
+        let shape = self.var_shape(name);
         self.intern(Node::Var(name.to_string()), shape)
     }
 

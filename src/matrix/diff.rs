@@ -136,10 +136,7 @@ pub fn gradient(store: &mut MatStore, root: MId, wrt: &str) -> Res {
         )));
     }
     let Some(v) = find_var(store, root, wrt) else {
-        let shape = store
-            .shape_of_var(wrt)
-            .cloned()
-            .unwrap_or_else(Shape::scalar);
+        let shape = store.var_shape(wrt);
         return Ok(store.zero(shape));
     };
     let order = store.reachable(&[root]);
@@ -292,10 +289,7 @@ fn adjoint_rule(store: &mut MatStore, c: MId, g: MId) -> Result<Vec<(MId, MId)>,
 /// entry of `root`, a column per entry of `wrt`. A scalar's Jacobian is a row (the transposed
 /// gradient).
 pub fn jacobian(store: &mut MatStore, root: MId, wrt: &str) -> Res {
-    let wshape = store
-        .shape_of_var(wrt)
-        .cloned()
-        .unwrap_or_else(Shape::scalar);
+    let wshape = store.var_shape(wrt);
     if !wshape.cols.is_one() || !store.shape(root).cols.is_one() {
         return Err(MatDiffError::Unsupported(format!(
             "the derivative of {} by {} is a tensor of order 3 or 4, which chainrule does not print; differentiate a scalar (e.g. sum(…) or vᵀ…) to get a gradient",

@@ -151,6 +151,11 @@ impl MatStore {
         self.vars.get(name)
     }
 
+    /// A variable's shape: as declared, else a scalar's (names are scalars unless declared).
+    pub fn var_shape(&self, name: &str) -> Shape {
+        self.vars.get(name).cloned().unwrap_or_else(Shape::scalar)
+    }
+
     /// Declares an unspecified vector function `f: from → to`.
     pub fn declare_vec_fn(&mut self, name: &str, from: Shape, to: Shape) {
         self.vec_fns.insert(name.to_string(), VecFn { from, to });

@@ -5,7 +5,7 @@ use super::{Def, Network};
 use crate::error::{Error, Request, Result, SourceError};
 use crate::eval::Point;
 use crate::expr::{Condition, Id, Store, Sym};
-use crate::syntax::ast::{Expr, ExprKind, Ident, Span, Stmt};
+use crate::syntax::ast::{Expr, ExprKind, Ident, Program, Span, Stmt};
 use crate::syntax::{self, Lowerer, UserFn};
 use rug::Rational;
 use std::collections::{HashMap, HashSet};
@@ -28,6 +28,16 @@ pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
 /// `output` names the definition to treat as the loss (default: the last one).
 pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> {
     let program = syntax::parse_program(src, src_name)?;
+    load_parsed(&program, src, src_name, output)
+}
+
+/// [`load`] of a program already parsed from `src`.
+pub fn load_parsed(
+    program: &Program,
+    src: &str,
+    src_name: &str,
+    output: Option<&str>,
+) -> Result<Network> {
     if let Some((_, span)) = program
         .stmts
         .iter()

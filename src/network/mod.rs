@@ -17,9 +17,10 @@ mod shaped;
 mod trace;
 
 pub(crate) use load::names_used;
-pub use load::{ADJOINT_PREFIX, load};
+pub use load::{ADJOINT_PREFIX, load, load_parsed};
 pub use shaped::{
-    MatAdjoint, MatDef, MatNetwork, WrittenPoint, is_shaped, load_shaped, misfit, shape_of,
+    MatAdjoint, MatDef, MatNetwork, WrittenPoint, is_shaped, load_shaped, load_shaped_parsed,
+    misfit, shape_of,
 };
 
 use crate::error::{Error, Request, Result};

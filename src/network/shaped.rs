@@ -40,6 +40,8 @@ pub struct MatDef {
     /// its place: the forward pass checks that each is defined, though simplifying may have
     /// cancelled it.
     pub parts: Vec<(MId, Span)>,
+    /// The names the local formula uses (inputs and earlier definitions), found once.
+    pub uses: Vec<String>,
 }
 
 /// One adjoint: `δ_v` (or, for a parameter, the gradient) in terms of names and adjoints.
@@ -208,6 +210,16 @@ fn literal_value(src: &str, src_name: &str, e: &Expr) -> Result<Dense<Rational>>
 /// (the last one by default).
 pub fn load_shaped(src: &str, src_name: &str, output: Option<&str>) -> Result<MatNetwork> {
     let program = syntax::parse_program(src, src_name)?;
+    load_shaped_parsed(&program, src, src_name, output)
+}
+
+/// [`load_shaped`] of a program already parsed from `src`.
+pub fn load_shaped_parsed(
+    program: &Program,
+    src: &str,
+    src_name: &str,
+    output: Option<&str>,
+) -> Result<MatNetwork> {
     let mut store = MatStore::new();
     let mut functions: Vec<(String, MatUserFn)> = Vec::new();
     let mut defs: Vec<MatDef> = Vec::new();
@@ -327,6 +339,7 @@ pub fn load_shaped(src: &str, src_name: &str, output: Option<&str>) -> Result<Ma
                     written: src[value.span.start..value.span.end].to_string(),
                     span: name.span,
                     parts,
+                    uses: store.variables(local),
                 });
             }
             Stmt::At(bindings) => {
@@ -425,14 +438,11 @@ impl MatNetwork {
 
     /// The definitions the output depends on, in order.
     pub fn live_defs(&self) -> Vec<usize> {
-        let reach = self.store.reachable(&[self.defs[self.output].expanded]);
-        let _ = reach;
         let mut live = vec![false; self.defs.len()];
         live[self.output] = true;
         for i in (0..self.output).rev() {
             let name = &self.defs[i].name;
-            live[i] = (i + 1..=self.output)
-                .any(|u| live[u] && self.store.variables(self.defs[u].local).contains(name));
+            live[i] = (i + 1..=self.output).any(|u| live[u] && self.defs[u].uses.contains(name));
         }
         (0..=self.output).filter(|&i| live[i]).collect()
     }
@@ -487,7 +497,7 @@ impl MatNetwork {
                 let mut parts = Vec::new();
                 for &u in live.iter().rev() {
                     let d = &self.defs[u];
-                    if !self.store.variables(d.local).contains(&v) {
+                    if !d.uses.contains(&v) {
                         continue;
                     }
                     let (uname, local) = (d.name.clone(), d.local);
@@ -498,11 +508,7 @@ impl MatNetwork {
                             .map_err(|e| Error::Usage(e.to_string()))?,
                     );
                 }
-                let shape = self
-                    .store
-                    .shape_of_var(&v)
-                    .cloned()
-                    .unwrap_or_else(Shape::scalar);
+                let shape = self.store.var_shape(&v);
                 if parts.is_empty() {
                     self.store.zero(shape)
                 } else {

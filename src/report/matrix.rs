@@ -183,11 +183,7 @@ impl MatDiffReport<'_> {
         // The expression as the user wrote it (simplifying may have changed its form:
         // norm2(r)^2 is rᵀr).
         let e = written(self.src);
-        let wrt_shape = self
-            .store
-            .shape_of_var(&d.wrt)
-            .cloned()
-            .unwrap_or_else(Shape::scalar);
+        let wrt_shape = self.store.var_shape(&d.wrt);
         if d.kind == "jacobian" {
             format!("∂({e})/∂{}", d.wrt)
         } else if wrt_shape.is_scalar() {
@@ -200,11 +196,7 @@ impl MatDiffReport<'_> {
     fn heading_latex(&self, d: &MatDerivative) -> String {
         let e = matrix::latex(self.store, self.expr);
         let w = crate::print::latex_name(&d.wrt);
-        let wrt_shape = self
-            .store
-            .shape_of_var(&d.wrt)
-            .cloned()
-            .unwrap_or_else(Shape::scalar);
+        let wrt_shape = self.store.var_shape(&d.wrt);
         if d.kind == "jacobian" {
             format!("\\frac{{\\partial \\left({e}\\right)}}{{\\partial {w}}}")
         } else if wrt_shape.is_scalar() {

@@ -131,11 +131,7 @@ fn adjoint_name(v: &str, latex: bool) -> String {
 
 fn grad_name(net: &MatNetwork, p: &str, latex: bool) -> String {
     let out = &net.defs[net.output].name;
-    let shape = net
-        .store
-        .shape_of_var(p)
-        .cloned()
-        .unwrap_or_else(crate::matrix::Shape::scalar);
+    let shape = net.store.var_shape(p);
     match (latex, shape.is_scalar()) {
         (false, true) => format!("∂{out}/∂{p}"),
         (false, false) => format!("∇_{p} {out}"),
