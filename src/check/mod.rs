@@ -70,25 +70,29 @@ pub struct Check {
 }
 
 /// A small deterministic generator (xorshift), so checks and their output are reproducible.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    /// A nonzero rational p/q with |p/q| ≤ 3, q ≤ 7: varied enough that two different
-    /// formulas rarely agree by accident.
-    fn rational(&mut self) -> Rational {
+    /// A nonzero rational p/q with q ≤ `max_q` and |p/q| ≤ `bound`.
+    pub(crate) fn rational_in(&mut self, max_q: u64, bound: i64) -> Rational {
         loop {
-            let q = 1 + (self.next() % 7) as i64;
-            let p = (self.next() % (6 * q as u64 + 1)) as i64 - 3 * q;
+            let q = 1 + (self.next() % max_q) as i64;
+            let p = (self.next() % (2 * bound as u64 * q as u64 + 1)) as i64 - bound * q;
             if p != 0 {
                 return Rational::from((p, q));
             }
         }
+    }
+    /// A nonzero rational p/q with |p/q| ≤ 3, q ≤ 7: varied enough that two different
+    /// formulas rarely agree by accident.
+    fn rational(&mut self) -> Rational {
+        self.rational_in(7, 3)
     }
     fn small_int(&mut self) -> i64 {
         (self.next() % 5) as i64 - 2

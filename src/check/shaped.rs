@@ -5,7 +5,7 @@
 //! random polynomials (a scalar σ entry by entry; a vector function f by `A_f z + (B_f z).^2`,
 //! whose Jacobian is `A_f + 2 diag(B_f z) B_f`).
 
-use super::{is_zero, same};
+use super::{Rng, is_zero, same};
 use crate::error::{Error, Result};
 use crate::eval::Mode;
 use crate::eval::dense::Dense;
@@ -76,26 +76,10 @@ impl ShapedCheck {
     }
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// A nonzero p/q, |p/q| ≤ 2, q ≤ 4 (positive when asked).
-    fn rational(&mut self, positive: bool) -> Rational {
-        loop {
-            let q = 1 + (self.next() % 4) as i64;
-            let p = (self.next() % (4 * q as u64 + 1)) as i64 - 2 * q;
-            if p != 0 {
-                let r = Rational::from((p, q));
-                return if positive { r.abs() } else { r };
-            }
-        }
-    }
+/// A nonzero p/q, |p/q| ≤ 2, q ≤ 4 (positive when asked): small matrix entries.
+fn entry(rng: &mut Rng, positive: bool) -> Rational {
+    let r = rng.rational_in(4, 2);
+    if positive { r.abs() } else { r }
 }
 
 /// Checks the claim `claim_src` for the gradient of the program's output by `wrt`.
@@ -237,7 +221,7 @@ fn stand_ins(
                 Node::Map(Fun::Abstract(name), k, a) => {
                     let c = polys
                         .entry(name.clone())
-                        .or_insert_with(|| std::array::from_fn(|_| rng.rational(false)))
+                        .or_insert_with(|| std::array::from_fn(|_| entry(rng, false)))
                         .clone();
                     Some(poly(s, &c, *k, *a))
                 }
@@ -371,7 +355,7 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
                     let positive = tried % 2 == 0;
                     (
                         v.clone(),
-                        Dense::from_fn(r, c, |_, _| rng.rational(positive)),
+                        Dense::from_fn(r, c, |_, _| entry(&mut rng, positive)),
                     )
                 })
                 .collect(),
