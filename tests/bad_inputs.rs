@@ -793,6 +793,39 @@ const CASES: &[Case] = &[
         USAGE,
         &["graph", "ok.chain", "-o", "graph.png"],
     ),
+    // ── sheet ──
+    case("sheet_syntax_error", USAGE, &["sheet", "syntax.chain"]),
+    case("sheet_domain_error", MATH, &["sheet", "domain.chain"]),
+    case(
+        "sheet_missing_folder",
+        USAGE,
+        &["sheet", "ok.chain", "-o", "no_such_folder/sheet.html"],
+    ),
+    case(
+        "sheet_not_html",
+        USAGE,
+        &["sheet", "ok.chain", "-o", "sheet.svg"],
+    ),
+    case(
+        "sheet_latex_not_tex",
+        USAGE,
+        &["sheet", "ok.chain", "--format", "latex", "-o", "sheet.html"],
+    ),
+    case(
+        "sheet_format_json",
+        USAGE,
+        &["sheet", "ok.chain", "--format", "json"],
+    ),
+    case(
+        "standalone_without_latex",
+        USAGE,
+        &["backprop", "ok.chain", "--standalone"],
+    ),
+    case(
+        "standalone_fd",
+        USAGE,
+        &["fd", "ok.chain", "--format", "latex", "--standalone"],
+    ),
 ];
 
 /// The scratch folder with the table's files, and a folder where a file is expected.

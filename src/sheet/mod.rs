@@ -294,7 +294,25 @@ pub fn shaped(
             )],
         ),
     ];
-    let passes = report::shaped_backprop(
+    if complete {
+        let passes = report::shaped_backprop(net, point, numbers, None, Style::Latex, warnings)?;
+        sections.extend(passes_sections(
+            &passes,
+            &["forward", "backward", "gradient-values"],
+        ));
+    } else {
+        sections.push(section(
+            "forward",
+            "Forward and backward passes",
+            vec![Block::Note(
+                "The program gives no values for all its inputs (its functions may be \
+                 unspecified), so there are no forward or backward values: the gradient and \
+                 the chain rule below are formulas."
+                    .into(),
+            )],
+        ));
+    }
+    let grad = report::shaped_backprop(
         net,
         point,
         numbers,
@@ -302,21 +320,19 @@ pub fn shaped(
         Style::Latex,
         warnings,
     )?;
-    sections.extend(passes_sections(
-        &passes,
-        &["forward", "backward", "gradient"],
+    let grad: Vec<Block> = report::pieces(&grad)
+        .into_iter()
+        .filter_map(|p| match p {
+            report::Piece::Display(d) => Some(Block::Latex(d)),
+            report::Piece::Note(n) => Some(Block::Note(n)),
+            report::Piece::Heading(_) => None,
+        })
+        .collect();
+    sections.push(section(
+        "gradient",
+        "The gradient, along the chain and expanded",
+        grad,
     ));
-    if !complete {
-        sections.push(section(
-            "values",
-            "Values",
-            vec![Block::Note(
-                "The program gives no values for all its inputs, so the passes above are \
-                 formulas only."
-                    .into(),
-            )],
-        ));
-    }
     let mut explains = Vec::new();
     for p in net.params.clone() {
         let e = report::shaped_explain(net, &p, point, numbers, Style::Latex, warnings)?;
