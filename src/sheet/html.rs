@@ -146,7 +146,7 @@ pub fn html(sheet: &Sheet) -> Result<String> {
     let title = format!("Solution sheet: {}", sheet.file);
     let _ = writeln!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"generator\" content=\"chainrule sheet\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n<meta name=\"generator\" content=\"chainrule sheet\" />\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>",
         esc(&title)
     );
     let _ = writeln!(s, "<h1>{}</h1>", esc(&title));
