@@ -58,12 +58,14 @@ fn esc(s: &str) -> String {
 /// LaTeX text (math in `$…$`, `\texttt{…}`, `\_` and the other escapes of
 /// [`report::latex_text`]) as HTML, the math as inline MathML.
 fn text(latex_text: &str) -> Result<String> {
+    // `\$` is a dollar sign, not math: kept aside while the text is split at the others.
+    const DOLLAR: &str = "\u{0}";
     let mut out = String::new();
-    for (k, part) in latex_text.split('$').enumerate() {
+    for (k, part) in latex_text.replace("\\$", DOLLAR).split('$').enumerate() {
         if k % 2 == 1 {
-            out.push_str(&mathml(part, false)?);
+            out.push_str(&mathml(&part.replace(DOLLAR, "\\$"), false)?);
         } else {
-            out.push_str(&plain(part));
+            out.push_str(&plain(part).replace(DOLLAR, "$"));
         }
     }
     Ok(out)
@@ -102,7 +104,7 @@ fn unescape(s: &str) -> String {
     while let Some(c) = chars.next() {
         if c == '\\'
             && let Some(&n) = chars.peek()
-            && "{}_#%&$".contains(n)
+            && "{}_#%&".contains(n)
         {
             out.push(n);
             chars.next();
@@ -235,4 +237,22 @@ pub fn html(sheet: &Sheet) -> Result<String> {
     }
     s.push_str("</body>\n</html>\n");
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn latex_text_as_html() {
+        let h =
+            super::text("costs \\$5 at $x_{1} = 2$ in \\texttt{hw7\\_relu.chain} & <b>").unwrap();
+        assert!(
+            h.starts_with("costs $5 at <math display=\"inline\">"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<mn>2</mn></math> in <code>hw7_relu.chain</code> &amp; &lt;b&gt;"),
+            "{h}"
+        );
+        assert!(super::mathml("\\frac{1}{", true).is_err());
+    }
 }

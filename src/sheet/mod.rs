@@ -171,7 +171,10 @@ pub fn scalar(net: &mut Network, point: &Point, source: &str, numbers: Numbers) 
     ));
 
     let checks = match given {
-        Some(p) => or_note(fd_blocks(net, p, numbers), "use fewer parameters")?,
+        Some(p) => or_note(
+            fd_blocks(net, p, numbers),
+            "so the sheet leaves them out (\\texttt{chainrule fd} runs them for fewer parameters, with \\texttt{--data})",
+        )?,
         None => vec![Block::Note(
             "Finite differences need a point, and this program gives none (its functions may \
              be unspecified): there is nothing to compute."
@@ -183,27 +186,10 @@ pub fn scalar(net: &mut Network, point: &Point, source: &str, numbers: Numbers) 
     Ok(Sheet {
         file,
         output: out_name,
-        point: given.map(|p| report_point_latex(net, p)),
+        point: given.map(|p| report::point_latex(&net.store, p)),
         source: source.to_string(),
         sections,
     })
-}
-
-/// The point as LaTeX.
-fn report_point_latex(net: &Network, p: &Point) -> String {
-    let mut names: Vec<_> = p.keys().collect();
-    names.sort_by_key(|s| net.store.name(**s).to_string());
-    names
-        .iter()
-        .map(|s| {
-            format!(
-                "{} = {}",
-                latex_name(net.store.name(**s)),
-                crate::eval::format::latex(&crate::Value::Exact(p[s].clone()), 20)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", \\; ")
 }
 
 /// The passes of `backprop --format latex`, a section for each of its headings (ids in
