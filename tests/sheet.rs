@@ -240,6 +240,13 @@ fn sheet_snapshots() {
         "--standalone",
     ]);
     settings.bind(|| insta::assert_snapshot!("standalone_backprop_hw7_relu", standalone));
+    // Every other report as a document, one after another.
+    let all: Vec<String> = documents::documents()
+        .into_iter()
+        .filter(|(what, _)| !what.starts_with("sheet "))
+        .map(|(what, doc)| format!("=== chainrule {what}\n{doc}"))
+        .collect();
+    settings.bind(|| insta::assert_snapshot!("standalone_reports", all.join("\n")));
 }
 
 #[test]
