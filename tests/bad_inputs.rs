@@ -782,7 +782,11 @@ const CASES: &[Case] = &[
         USAGE,
         &["graph", "ok.chain", "-o", "no_such_folder/graph.svg"],
     ),
-    case("graph_matrix_program", USAGE, &["graph", "matrix.chain"]),
+    case(
+        "graph_of_vector_output",
+        USAGE,
+        &["graph", "vector_output.chain"],
+    ),
     case(
         "graph_format_latex",
         USAGE,

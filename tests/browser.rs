@@ -162,15 +162,13 @@ fn sheets_render_in_chromium_without_mathml_or_svg_errors() {
         assert_eq!(r["mathElements"], mathml_in_page, "{name}: {report}");
         assert_eq!(r["svgNodes"], count(&html, "class=\"node\""), "{name}");
         assert_eq!(r["svgEdges"], count(&html, "class=\"edge\""), "{name}");
+        // The graph, and the sweep's plot where there is one.
         let pictures = match name {
             "hw7_relu" | "hw7_sigmoid" => 2,
-            "hw7_abstract" => 1,
-            _ => 0,
+            _ => 1,
         };
         assert_eq!(r["svg"], pictures, "{name}: {report}");
-        if pictures > 0 {
-            assert!(r["svgTexts"].as_u64().unwrap() > 20, "{name}: {report}");
-        }
+        assert!(r["svgTexts"].as_u64().unwrap() > 10, "{name}: {report}");
         // And a screenshot of the page itself, for people.
         let png = dir.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&png);

@@ -235,3 +235,139 @@ fn no_label_overlaps_another_or_a_node() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The entries of a drawn value or adjoint, a line per row (`= [ 1  1 ]`, `  [ 0  1 ]`, or
+/// `δ_W1 = [ -8  -16 ]` then `       [ 8  16 ]`), in row order.
+fn entries(lines: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, l) in lines.iter().enumerate() {
+        let l = if k == 0 {
+            l.split_once("= ").map_or(l.as_str(), |(_, r)| r)
+        } else {
+            l.as_str()
+        };
+        out.extend(
+            l.split(|c: char| c.is_whitespace() || "[],".contains(c))
+                .filter(|t| !t.is_empty())
+                .map(String::from),
+        );
+    }
+    out
+}
+
+/// A JSON value (a number, a vector, a matrix as rows) as its entries in row order.
+fn flat(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().flat_map(flat).collect(),
+        serde_json::Value::String(s) => vec![s.clone()],
+        other => vec![other.to_string()],
+    }
+}
+
+/// The shape line a node shows for a JSON shape (`[4]` is 4×1, `[]` a scalar: none).
+fn shape_line(shape: &serde_json::Value) -> Option<String> {
+    let dims: Vec<String> = shape
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            d.as_u64()
+                .map_or_else(|| d.as_str().unwrap().to_string(), |n| n.to_string())
+        })
+        .collect();
+    match dims.as_slice() {
+        [] => None,
+        [r] => Some(format!("shape {r}×1")),
+        [r, c] => Some(format!("shape {r}×{c}")),
+        _ => panic!("{shape}"),
+    }
+}
+
+/// The graph of a program of matrices: every node with its shape, its value (a small matrix)
+/// and its adjoint's, entry by entry as in the JSON backward pass; an edge per use.
+#[test]
+fn matrix_graph_has_shapes_and_the_backprop_values() {
+    let file = "examples/hw7_matrix.chain";
+    let (nodes, edges) = parse(&ok(&["graph", file]));
+    let j = common::json(&["backprop", file, "--format", "json"]);
+    let mut names: Vec<String> = j["point"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    for f in j["forward"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        names.push(name.to_string());
+        let n = &nodes[name];
+        assert_eq!(entries(&n.lines["value"]), flat(&f["value"]), "{name}");
+        assert_eq!(
+            n.lines.get("shape").map(|s| s[0].clone()),
+            shape_line(&f["shape"]),
+            "{name}"
+        );
+    }
+    assert_eq!(nodes.len(), names.len());
+    for p in j["point"].as_array().unwrap() {
+        let n = &nodes[p["name"].as_str().unwrap()];
+        let written = p["value"].as_str().unwrap();
+        let want: Vec<String> = written
+            .split(|c: char| c.is_whitespace() || "[],".contains(c))
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect();
+        assert_eq!(entries(&n.lines["value"]), want, "{written}");
+    }
+    for a in j["backward"].as_array().unwrap() {
+        let name = a["name"].as_str().unwrap().trim_start_matches("δ_");
+        let lines = &nodes[name].lines["adjoint"];
+        assert!(lines[0].starts_with(&format!("δ_{name} = ")), "{lines:?}");
+        assert_eq!(entries(lines), flat(&a["value"]), "δ_{name}");
+    }
+    for g in j["gradient"].as_array().unwrap() {
+        let name = g["wrt"].as_str().unwrap();
+        assert_eq!(nodes[name].role, "parameter");
+        assert_eq!(
+            nodes[name].lines["shape"][0],
+            shape_line(&g["shape"]).unwrap()
+        );
+        assert_eq!(
+            entries(&nodes[name].lines["adjoint"]),
+            flat(&g["value"]),
+            "∇_{name}"
+        );
+    }
+    let mut got: Vec<(String, String)> = edges.keys().cloned().collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = [
+        ("W1", "Z1"),
+        ("x", "Z1"),
+        ("Z1", "H1"),
+        ("W2", "Z2"),
+        ("H1", "Z2"),
+        ("Z2", "H2"),
+        ("W3", "ŷ"),
+        ("H2", "ŷ"),
+        ("y", "E"),
+        ("ŷ", "E"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(edges[&("W1".to_string(), "Z1".to_string())], "∂Z1/∂W1");
+}
+
+/// Without values (φ = vᵀ f(W g(x)), f and g unspecified): shapes, formulas and the adjoints'
+/// formulas.
+#[test]
+fn phi_graph_has_symbolic_shapes_and_formulas() {
+    let (nodes, edges) = parse(&ok(&["graph", "examples/hw7_phi.chain"]));
+    assert_eq!(nodes["W"].lines["shape"], ["shape d3×d2"]);
+    assert_eq!(nodes["x"].lines["shape"], ["shape d1×1"]);
+    assert!(nodes.values().all(|n| !n.lines.contains_key("value")));
+    assert_eq!(nodes["W"].role, "parameter");
+    assert!(nodes["W"].lines["adjoint"][0].starts_with("δ_W = "));
+    assert_eq!(edges.len(), 3);
+}

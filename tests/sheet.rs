@@ -140,6 +140,16 @@ fn the_graph_on_the_page_is_the_backward_pass() {
         check_svg_against_backprop(svgs[0], &file);
         assert!(svgs[1].contains("step size"), "{name}: the sweep's plot");
     }
+    // The picture is the one `chainrule graph` draws, for every example (its own tests check
+    // the matrices and shapes of hw7_matrix and hw7_phi).
+    for name in EXAMPLES {
+        let file = format!("examples/{name}.chain");
+        let html = sheet(name);
+        assert_eq!(svgs(&html)[0], ok(&["graph", &file]).trim_end(), "{name}");
+    }
+    let (nodes, edges) = common::graph_svg::parse(svgs(&sheet("hw7_matrix"))[0]);
+    assert_eq!((nodes.len(), edges.len()), (11, 10));
+    assert_eq!(nodes["W1"].lines["shape"], ["shape 4×3"]);
     // The abstract program has a graph of formulas and no sweep.
     let html = sheet("hw7_abstract");
     let svgs = svgs(&html);

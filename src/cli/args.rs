@@ -142,8 +142,9 @@ pub enum Command {
         "output (right): its formula, its forward value at the program's point and its adjoint\n",
         "δ_v = ∂E/∂v (in red); an edge per use, with the local partial (∂z2/∂x1 = w2) and its value.\n",
         "Kinks met (relu or abs of exactly 0, ties in max or min) are marked on their node.\n",
-        "Programs of more than 60 nodes are refused: use backprop's tables. Scalar programs\n",
-        "only, so far."
+        "Programs of more than 60 nodes are refused: use backprop's tables. With vectors and\n",
+        "matrices, each node shows its shape and its value as a small matrix, and the edges the\n",
+        "partial alone (the local derivative of a matrix operation is a linear map)."
     ))]
     Graph(GraphArgs),
     /// A solution sheet: one HTML page (or LaTeX document) with the program, its graph, the
@@ -156,8 +157,8 @@ pub enum Command {
         "passes, the gradient along the chain and expanded, `explain` for each parameter, and the\n",
         "finite-difference check (Δ = 1e-4 in IEEE double) with the step-size sweep's plot. The\n",
         "page is self-contained: math as MathML, pictures as inline SVG, no script, nothing\n",
-        "loaded. What does not apply (no point, no values; vectors and matrices: no graph or\n",
-        "sweep drawn yet) is said where it would be."
+        "loaded. What does not apply (no point, no values; vectors and matrices: no sweep yet)\n",
+        "is said where it would be."
     ))]
     Sheet(SheetArgs),
 }

@@ -421,9 +421,6 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
 pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
     let program = a.program();
     let source = read_parsed(&program)?;
-    if network::is_shaped(&source.program) {
-        return Err(shaped::not_yet("graph"));
-    }
     // Before any work: the file is named for its format, and is not the program.
     let files = match &a.output {
         Some(path) => {
@@ -435,17 +432,27 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
         }
         None => None,
     };
-    let Loaded {
-        mut net,
-        point,
-        mut out,
-        names,
-    } = load_network(&program, &source)?;
-    note_digits(&program.opts.eval, &mut out);
-    let g = in_play(&names, || {
-        report::graph(&mut net, given(&point), numbers(&program.opts.eval))
-    })
-    .map_err(|e| match e {
+    let (g, mut out) = if network::is_shaped(&source.program) {
+        let (mut net, point, out) =
+            shaped::load(&program, &source.program, &source.src, &source.name)?;
+        (
+            report::shaped_graph(&mut net, &point, numbers(&program.opts.eval)),
+            out,
+        )
+    } else {
+        let Loaded {
+            mut net,
+            point,
+            mut out,
+            names,
+        } = load_network(&program, &source)?;
+        note_digits(&program.opts.eval, &mut out);
+        let g = in_play(&names, || {
+            report::graph(&mut net, given(&point), numbers(&program.opts.eval))
+        });
+        (g, out)
+    };
+    let g = g.map_err(|e| match e {
         Error::Limit(m) if m.starts_with("the computation graph") => Error::Limit(format!(
             "{m}: `chainrule backprop` shows every value and adjoint of a program of any size as tables"
         )),

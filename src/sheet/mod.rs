@@ -7,8 +7,8 @@
 //! A sheet is gathered from the reports' own LaTeX, so that the page, the document and
 //! `backprop --format latex` cannot disagree; [`html`] turns that LaTeX into MathML.
 //! What does not apply to a program (a point-free program has no values and no finite
-//! differences; a program of vectors and matrices has no drawn graph or sweep yet) is said
-//! in the sheet, where it would have been.
+//! differences; a program of vectors and matrices has no step-size sweep yet) is said in the
+//! sheet, where it would have been.
 
 mod html;
 mod latex;
@@ -253,8 +253,9 @@ fn fd_blocks(net: &mut Network, point: &Point, numbers: Numbers) -> Result<Vec<B
     ])
 }
 
-/// The sheet of a program of vectors and matrices: the passes and gradients with values as
-/// matrices; its graph and sweep are not drawn yet, and the sheet says so.
+/// The sheet of a program of vectors and matrices: the graph with shapes on the nodes, the
+/// passes and gradients with values as matrices; its sweep is not drawn yet, and the sheet
+/// says so.
 pub fn shaped(
     net: &mut MatNetwork,
     point: &WrittenPoint,
@@ -268,18 +269,17 @@ pub fn shaped(
         .inputs
         .iter()
         .all(|i| point.iter().any(|(n, _, _)| n == i));
-    let mut sections = vec![
-        section("program", "The program", vec![Block::Source]),
-        section(
-            "graph",
-            "The computation graph",
-            vec![Block::Note(
-                "The graph of a program of vectors and matrices is not drawn yet: the tables \
-                 below give each value and adjoint, with its shape."
-                    .into(),
-            )],
-        ),
-    ];
+    let mut sections = vec![section("program", "The program", vec![Block::Source])];
+    let graph = or_note(
+        report::shaped_graph(net, point, numbers).map(|g| {
+            vec![Block::Svg {
+                svg: report::graph_svg(&g),
+                command: format!("chainrule graph {file} -o graph.svg"),
+            }]
+        }),
+        "the tables below show every value and adjoint",
+    )?;
+    sections.push(section("graph", "The computation graph", graph));
     if complete {
         let passes = report::shaped_backprop(net, point, numbers, None, Style::Latex, warnings)?;
         sections.extend(passes_sections(
