@@ -800,6 +800,7 @@ const CASES: &[Case] = &[
     // ── sheet ──
     case("sheet_syntax_error", USAGE, &["sheet", "syntax.chain"]),
     case("sheet_domain_error", MATH, &["sheet", "domain.chain"]),
+    case("sheet_of_a_constant", USAGE, &["sheet", "constant.chain"]),
     case(
         "sheet_missing_folder",
         USAGE,

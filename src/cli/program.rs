@@ -193,21 +193,8 @@ pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
         return Ok(out);
     }
     note_digits(&a.program.opts.eval, &mut out);
-    let output = net.output_def();
     if net.params.is_empty() {
-        let name = net.name(output.name);
-        return Err(Error::Usage(
-            if net.store.free_symbols(output.expanded).is_empty() {
-                format!(
-                    "nothing to differentiate: `{name}` = {} is a constant",
-                    print::text(&net.store, output.expanded)
-                )
-            } else {
-                format!(
-                    "nothing to differentiate: every input of `{name}` is data, none a parameter"
-                )
-            },
-        ));
+        return Err(no_parameters(&net));
     }
     let form = match a.form {
         GradForm::Intermediates => report::Form::Intermediates,
@@ -224,6 +211,21 @@ pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
         )
     })?;
     Ok(out)
+}
+
+/// The error for a program with nothing to differentiate: a constant output, or every input
+/// data.
+fn no_parameters(net: &Network) -> Error {
+    let output = net.output_def();
+    let name = net.name(output.name);
+    Error::Usage(if net.store.free_symbols(output.expanded).is_empty() {
+        format!(
+            "nothing to differentiate: `{name}` = {} is a constant",
+            print::text(&net.store, output.expanded)
+        )
+    } else {
+        format!("nothing to differentiate: every input of `{name}` is data, none a parameter")
+    })
 }
 
 /// A report too large to write out, with the command or flag to use instead.
@@ -522,6 +524,9 @@ pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
             names,
         } = load_network(&program, &source)?;
         note_digits(&program.opts.eval, &mut out);
+        if net.params.is_empty() {
+            return Err(no_parameters(&net));
+        }
         let sheet = in_play(&names, || {
             crate::sheet::scalar(&mut net, &point, &source.src, numbers)
         })
