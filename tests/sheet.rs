@@ -321,3 +321,39 @@ fn sheet_writes_its_file() {
             .contains("\\section{The program}")
     );
 }
+
+/// `--at` gives the sheet its point, as for the other commands: every section is at it.
+#[test]
+fn the_point_of_the_command_line_is_the_sheets() {
+    let file = "examples/hw7_relu.chain";
+    let html = ok(&["sheet", file, "--at", "w1=1"]);
+    let j = json(&["backprop", file, "--at", "w1=1", "--format", "json"]);
+    let want: Vec<(String, f64)> = j["gradient"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(w, v)| (w.clone(), num(v)))
+        .collect();
+    assert_eq!(
+        want,
+        [
+            ("w1".to_string(), -48.0),
+            ("w2".to_string(), -24.0),
+            ("w3".to_string(), -16.0)
+        ]
+    );
+    for (w, v) in want {
+        // `= -48` in MathML: the sign, then the number.
+        let abs = v.abs();
+        assert!(
+            html.contains(&format!("<mo>=</mo><mo>−</mo><mn>{abs}</mn>"))
+                || html.contains(&format!("<mo>=</mo><mi>−</mi><mn>{abs}</mn>")),
+            "∂E/∂{w} = {v}"
+        );
+    }
+    assert!(html.contains("E at w1 = 1, w2 = 2"), "the graph's title");
+    assert!(
+        html.contains("Finite differences of E at w1 = 1"),
+        "the check's table"
+    );
+}
