@@ -37,11 +37,13 @@
 //! 11. `fd`: finite differences and step-size sweeps.
 //! 12. `report`, `plot`: what the passes, checks and sweeps look like as text, LaTeX, JSON,
 //!     SVG and CSV.
-//! 13. `files`, `worker`: what a front end needs around a command: writing the files it
+//! 13. `sheet`: solution sheets, one HTML page or LaTeX document gathering a program's
+//!     reports and pictures (its MathML made from the reports' LaTeX).
+//! 14. `files`, `worker`: what a front end needs around a command: writing the files it
 //!     makes without losing the ones it reads, and running it on a thread of its own with a
 //!     panic turned into an internal error. Kept up here so that no library layer writes
 //!     files or spawns its worker on its own.
-//! 14. `cli`: the command line, the one front end so far. The library returns typed values
+//! 15. `cli`: the command line, the one front end so far. The library returns typed values
 //!     and errors ([`error::Request`]); only a front end words them with its flags.
 #![warn(missing_docs)]
 
@@ -59,6 +61,7 @@ pub mod plot;
 pub mod points;
 pub mod print;
 pub mod report;
+pub mod sheet;
 pub mod span;
 pub mod syntax;
 pub mod worker;

@@ -782,7 +782,11 @@ const CASES: &[Case] = &[
         USAGE,
         &["graph", "ok.chain", "-o", "no_such_folder/graph.svg"],
     ),
-    case("graph_matrix_program", USAGE, &["graph", "matrix.chain"]),
+    case(
+        "graph_of_vector_output",
+        USAGE,
+        &["graph", "vector_output.chain"],
+    ),
     case(
         "graph_format_latex",
         USAGE,
@@ -792,6 +796,40 @@ const CASES: &[Case] = &[
         "graph_not_svg",
         USAGE,
         &["graph", "ok.chain", "-o", "graph.png"],
+    ),
+    // ── sheet ──
+    case("sheet_syntax_error", USAGE, &["sheet", "syntax.chain"]),
+    case("sheet_domain_error", MATH, &["sheet", "domain.chain"]),
+    case("sheet_of_a_constant", USAGE, &["sheet", "constant.chain"]),
+    case(
+        "sheet_missing_folder",
+        USAGE,
+        &["sheet", "ok.chain", "-o", "no_such_folder/sheet.html"],
+    ),
+    case(
+        "sheet_not_html",
+        USAGE,
+        &["sheet", "ok.chain", "-o", "sheet.svg"],
+    ),
+    case(
+        "sheet_latex_not_tex",
+        USAGE,
+        &["sheet", "ok.chain", "--format", "latex", "-o", "sheet.html"],
+    ),
+    case(
+        "sheet_format_json",
+        USAGE,
+        &["sheet", "ok.chain", "--format", "json"],
+    ),
+    case(
+        "standalone_without_latex",
+        USAGE,
+        &["backprop", "ok.chain", "--standalone"],
+    ),
+    case(
+        "standalone_fd",
+        USAGE,
+        &["fd", "ok.chain", "--format", "latex", "--standalone"],
     ),
 ];
 

@@ -3,139 +3,12 @@
 
 mod common;
 
-use common::{chainrule as run, json, num, ok};
-use std::collections::HashMap;
-
-/// One node as drawn: its role and the text of each of its lines, by class.
-struct Drawn {
-    role: String,
-    lines: HashMap<String, Vec<String>>,
-}
-
-/// The nodes (by name) and edges (`(from, to)` → label) of an SVG graph.
-fn parse(svg: &str) -> (HashMap<String, Drawn>, HashMap<(String, String), String>) {
-    let doc = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
-    let mut nodes = HashMap::new();
-    let mut edges = HashMap::new();
-    let text = |n: roxmltree::Node| -> String {
-        n.descendants()
-            .filter(|d| d.is_text())
-            .map(|d| d.text().unwrap())
-            .collect()
-    };
-    for g in doc.descendants().filter(|n| n.has_tag_name("g")) {
-        match g.attribute("class") {
-            Some("node") => {
-                let mut lines: HashMap<String, Vec<String>> = HashMap::new();
-                for t in g.children().filter(|n| n.has_tag_name("text")) {
-                    lines
-                        .entry(t.attribute("class").unwrap().to_string())
-                        .or_default()
-                        .push(text(t));
-                }
-                let name = g.attribute("data-name").unwrap().to_string();
-                let role = g.attribute("data-role").unwrap().to_string();
-                assert!(
-                    nodes.insert(name.clone(), Drawn { role, lines }).is_none(),
-                    "node {name} drawn twice"
-                );
-            }
-            Some("edge") => {
-                let key = (
-                    g.attribute("data-from").unwrap().to_string(),
-                    g.attribute("data-to").unwrap().to_string(),
-                );
-                let label = g
-                    .children()
-                    .find(|n| n.has_tag_name("text"))
-                    .map(text)
-                    .unwrap();
-                assert!(edges.insert(key.clone(), label).is_none(), "{key:?} twice");
-            }
-            _ => {}
-        }
-    }
-    (nodes, edges)
-}
-
-/// The last `= value` of a line, as a double (`δ_z1 = 24` → 24, `= -9/2500` → -0.0036).
-fn last_value(line: &str) -> f64 {
-    let v = line.rsplit(" = ").next().unwrap().trim_start_matches("= ");
-    num(&serde_json::Value::String(v.to_string()))
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-5 * b.abs().max(1e-300)
-}
+use common::graph_svg::{check_svg_against_backprop, parse};
+use common::{chainrule as run, ok};
 
 /// Every node and edge of the SVG graph of `file`, with the values of its JSON backprop.
 fn check_against_backprop(file: &str) {
-    let svg = ok(&["graph", file]);
-    let (nodes, edges) = parse(&svg);
-    let j = json(&["backprop", file, "--format", "json"]);
-    // Inputs: the point's values; definitions: the forward pass.
-    let mut want: Vec<(String, f64)> = j["point"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), num(v)))
-        .collect();
-    for f in j["forward"].as_array().unwrap() {
-        want.push((f["name"].as_str().unwrap().to_string(), num(&f["value"])));
-        let drawn = &nodes[f["name"].as_str().unwrap()];
-        let head = &drawn.lines["formula"][0];
-        assert!(
-            head.contains(f["written"].as_str().unwrap())
-                || head.contains(f["formula"].as_str().unwrap()),
-            "{head} shows neither {} nor {}",
-            f["written"],
-            f["formula"]
-        );
-    }
-    assert_eq!(nodes.len(), want.len(), "one node per input and definition");
-    for (name, v) in &want {
-        let drawn = nodes.get(name).unwrap_or_else(|| panic!("no node {name}"));
-        let got = last_value(&drawn.lines["value"][0]);
-        assert!(close(got, *v), "{name}: drawn {got}, backprop {v}");
-    }
-    // Adjoints: every one of the backward pass, on its node, in the second colour.
-    let mut delta: HashMap<String, f64> = HashMap::new();
-    for a in j["backward"].as_array().unwrap() {
-        let of = a["of"].as_str().unwrap();
-        let line = &nodes[of].lines["adjoint"][0];
-        assert!(line.starts_with(a["name"].as_str().unwrap()), "{line}");
-        let got = last_value(line);
-        assert!(
-            close(got, num(&a["value"])),
-            "{of}: drawn {line}, backprop {}",
-            a["value"]
-        );
-        delta.insert(of.to_string(), got);
-    }
-    for p in j["gradient"].as_object().unwrap().keys() {
-        assert_eq!(nodes[p].role, "parameter");
-    }
-    // Edges: each adjoint is the sum over the edges out of its node of δ(user) × the edge's
-    // value, so the edges' values are the local partials the backward pass used.
-    let out = j["output"].as_str().unwrap();
-    for (v, d) in &delta {
-        if v == out {
-            continue;
-        }
-        let sum: f64 = edges
-            .iter()
-            .filter(|((from, _), _)| from == v)
-            .map(|((_, to), label)| delta[to] * last_value(label))
-            .sum();
-        assert!(
-            close(sum, *d),
-            "δ_{v} = {d}, but the edges out of {v} give {sum}"
-        );
-    }
-    for ((from, to), label) in &edges {
-        assert!(label.starts_with(&format!("∂{to}/∂{from} = ")), "{label}");
-    }
-    assert!(svg.contains("#b03a2e"), "adjoints in their own colour");
+    check_svg_against_backprop(&ok(&["graph", file]), file);
 }
 
 #[test]
@@ -361,4 +234,140 @@ fn no_label_overlaps_another_or_a_node() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The entries of a drawn value or adjoint, a line per row (`= [ 1  1 ]`, `  [ 0  1 ]`, or
+/// `δ_W1 = [ -8  -16 ]` then `       [ 8  16 ]`), in row order.
+fn entries(lines: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, l) in lines.iter().enumerate() {
+        let l = if k == 0 {
+            l.split_once("= ").map_or(l.as_str(), |(_, r)| r)
+        } else {
+            l.as_str()
+        };
+        out.extend(
+            l.split(|c: char| c.is_whitespace() || "[],".contains(c))
+                .filter(|t| !t.is_empty())
+                .map(String::from),
+        );
+    }
+    out
+}
+
+/// A JSON value (a number, a vector, a matrix as rows) as its entries in row order.
+fn flat(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().flat_map(flat).collect(),
+        serde_json::Value::String(s) => vec![s.clone()],
+        other => vec![other.to_string()],
+    }
+}
+
+/// The shape line a node shows for a JSON shape (`[4]` is 4×1, `[]` a scalar: none).
+fn shape_line(shape: &serde_json::Value) -> Option<String> {
+    let dims: Vec<String> = shape
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            d.as_u64()
+                .map_or_else(|| d.as_str().unwrap().to_string(), |n| n.to_string())
+        })
+        .collect();
+    match dims.as_slice() {
+        [] => None,
+        [r] => Some(format!("shape {r}×1")),
+        [r, c] => Some(format!("shape {r}×{c}")),
+        _ => panic!("{shape}"),
+    }
+}
+
+/// The graph of a program of matrices: every node with its shape, its value (a small matrix)
+/// and its adjoint's, entry by entry as in the JSON backward pass; an edge per use.
+#[test]
+fn matrix_graph_has_shapes_and_the_backprop_values() {
+    let file = "examples/hw7_matrix.chain";
+    let (nodes, edges) = parse(&ok(&["graph", file]));
+    let j = common::json(&["backprop", file, "--format", "json"]);
+    let mut names: Vec<String> = j["point"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    for f in j["forward"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        names.push(name.to_string());
+        let n = &nodes[name];
+        assert_eq!(entries(&n.lines["value"]), flat(&f["value"]), "{name}");
+        assert_eq!(
+            n.lines.get("shape").map(|s| s[0].clone()),
+            shape_line(&f["shape"]),
+            "{name}"
+        );
+    }
+    assert_eq!(nodes.len(), names.len());
+    for p in j["point"].as_array().unwrap() {
+        let n = &nodes[p["name"].as_str().unwrap()];
+        let written = p["value"].as_str().unwrap();
+        let want: Vec<String> = written
+            .split(|c: char| c.is_whitespace() || "[],".contains(c))
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect();
+        assert_eq!(entries(&n.lines["value"]), want, "{written}");
+    }
+    for a in j["backward"].as_array().unwrap() {
+        let name = a["name"].as_str().unwrap().trim_start_matches("δ_");
+        let lines = &nodes[name].lines["adjoint"];
+        assert!(lines[0].starts_with(&format!("δ_{name} = ")), "{lines:?}");
+        assert_eq!(entries(lines), flat(&a["value"]), "δ_{name}");
+    }
+    for g in j["gradient"].as_array().unwrap() {
+        let name = g["wrt"].as_str().unwrap();
+        assert_eq!(nodes[name].role, "parameter");
+        assert_eq!(
+            nodes[name].lines["shape"][0],
+            shape_line(&g["shape"]).unwrap()
+        );
+        assert_eq!(
+            entries(&nodes[name].lines["adjoint"]),
+            flat(&g["value"]),
+            "∇_{name}"
+        );
+    }
+    let mut got: Vec<(String, String)> = edges.keys().cloned().collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = [
+        ("W1", "Z1"),
+        ("x", "Z1"),
+        ("Z1", "H1"),
+        ("W2", "Z2"),
+        ("H1", "Z2"),
+        ("Z2", "H2"),
+        ("W3", "ŷ"),
+        ("H2", "ŷ"),
+        ("y", "E"),
+        ("ŷ", "E"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(edges[&("W1".to_string(), "Z1".to_string())], "∂Z1/∂W1");
+}
+
+/// Without values (φ = vᵀ f(W g(x)), f and g unspecified): shapes, formulas and the adjoints'
+/// formulas.
+#[test]
+fn phi_graph_has_symbolic_shapes_and_formulas() {
+    let (nodes, edges) = parse(&ok(&["graph", "examples/hw7_phi.chain"]));
+    assert_eq!(nodes["W"].lines["shape"], ["shape d3×d2"]);
+    assert_eq!(nodes["x"].lines["shape"], ["shape d1×1"]);
+    assert!(nodes.values().all(|n| !n.lines.contains_key("value")));
+    assert_eq!(nodes["W"].role, "parameter");
+    assert!(nodes["W"].lines["adjoint"][0].starts_with("δ_W = "));
+    assert_eq!(edges.len(), 3);
 }

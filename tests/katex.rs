@@ -7,6 +7,8 @@
 
 #[path = "common/cases.rs"]
 mod cases;
+#[path = "common/documents.rs"]
+mod documents;
 
 use chainrule::diff::diff;
 use chainrule::eval::Mode;
@@ -352,6 +354,27 @@ fn every_name_renders_in_katex_and_distinct_names_print_differently() {
     }
     assert!(same.is_empty(), "names printed alike:\n{}", same.join("\n"));
     let Some(errors) = katex_errors("every_name_renders_in_katex", &items) else {
+        return;
+    };
+    assert!(
+        errors.is_empty(),
+        "KaTeX errors:\n{}",
+        serde_json::to_string_pretty(&errors).unwrap()
+    );
+}
+
+/// Every LaTeX document (the sheets of the examples, each report with `--standalone`): its
+/// displays and the math of its headings and notes still render.
+#[test]
+fn every_latex_document_renders_in_katex() {
+    let mut items = Vec::new();
+    for (what, doc) in documents::documents() {
+        let math = documents::math_of(&doc);
+        assert!(!math.is_empty(), "{what}: no math");
+        items.extend(math);
+    }
+    assert!(items.len() > 50, "{} pieces of math", items.len());
+    let Some(errors) = katex_errors("every_latex_document_renders_in_katex", &items) else {
         return;
     };
     assert!(

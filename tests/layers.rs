@@ -341,7 +341,7 @@ fn a_use_of_a_later_layer_is_found() {
     let bad = violations(&tmp);
     std::fs::remove_dir_all(&tmp).unwrap();
     let want = format!(
-        "src/expr/func.rs:{}: `expr` (layer 2) uses `crate::cli`, of a later layer (14)",
+        "src/expr/func.rs:{}: `expr` (layer 2) uses `crate::cli`, of a later layer (15)",
         lines + 1
     );
     assert_eq!(bad, vec![want]);

@@ -344,3 +344,32 @@ fn fd_of_the_matrix_network_agrees_entry_by_entry() {
         assert!((g - c).abs() < 1e-9, "{r}");
     }
 }
+
+/// `explain` of a one-step chain (∇_W φ of hw7_phi) prints that step once, in LaTeX as in
+/// text: the "substituted" form of a one-step chain is the step itself (it was printed twice,
+/// and showed twice in the solution sheet).
+#[test]
+fn explain_of_a_one_step_chain_prints_it_once() {
+    let l = ok(&[
+        "explain",
+        "examples/hw7_phi.chain",
+        "--wrt",
+        "W",
+        "--format",
+        "latex",
+    ]);
+    assert_eq!(l.matches("\\nabla_{W} \\phi &=").count(), 1, "{l}");
+    assert!(l.ends_with("^{\\top}\n\\end{aligned}\n"), "{l}");
+    let t = ok(&["explain", "examples/hw7_phi.chain", "--wrt", "W"]);
+    assert_eq!(t.matches("∇_W φ =").count(), 1, "{t}");
+    // A longer chain keeps its substituted form, in both.
+    let l = ok(&[
+        "explain",
+        "examples/hw7_matrix.chain",
+        "--wrt",
+        "W3",
+        "--format",
+        "latex",
+    ]);
+    assert_eq!(l.matches("\\nabla_{W_{3}} E &=").count(), 2, "{l}");
+}

@@ -505,7 +505,7 @@ fn the_backward_table_names_its_output_and_says_delta_e_once() {
     assert!(t.contains("\n  δ_L = 1\n"), "{t}");
     let l = ok(&["backprop", &p, "--format", "latex"]);
     assert!(
-        l.contains("% Backward pass: \\delta_v = \\partial L / \\partial v\n"),
+        l.contains("% Backward pass: $\\delta_v = \\partial L / \\partial v$\n"),
         "{l}"
     );
     assert!(l.contains("\\delta_{L} &= 1 \\\\\n"), "{l}");

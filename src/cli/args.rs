@@ -142,10 +142,89 @@ pub enum Command {
         "output (right): its formula, its forward value at the program's point and its adjoint\n",
         "δ_v = ∂E/∂v (in red); an edge per use, with the local partial (∂z2/∂x1 = w2) and its value.\n",
         "Kinks met (relu or abs of exactly 0, ties in max or min) are marked on their node.\n",
-        "Programs of more than 60 nodes are refused: use backprop's tables. Scalar programs\n",
-        "only, so far."
+        "Programs of more than 60 nodes are refused: use backprop's tables. With vectors and\n",
+        "matrices, each node shows its shape and its value as a small matrix, and the edges the\n",
+        "partial alone (the local derivative of a matrix operation is a linear map)."
     ))]
     Graph(GraphArgs),
+    /// A solution sheet: one HTML page (or LaTeX document) with the program, its graph, the
+    /// passes, the gradient, the chain rule for each parameter and the gradient check.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  chainrule sheet examples/hw7_relu.chain -o sheet.html\n",
+        "  chainrule sheet examples/hw7_matrix.chain --format latex -o sheet.tex\n",
+        "\nIn order: the program as written, the computation graph (SVG), the forward and backward\n",
+        "passes, the gradient along the chain and expanded, `explain` for each parameter, and the\n",
+        "finite-difference check (Δ = 1e-4 in IEEE double) with the step-size sweep's plot. The\n",
+        "page is self-contained: math as MathML, pictures as inline SVG, no script, nothing\n",
+        "loaded. What does not apply (no point, no values; vectors and matrices: no sweep yet)\n",
+        "is said where it would be."
+    ))]
+    Sheet(SheetArgs),
+}
+
+/// `chainrule sheet`
+#[derive(Args, Debug)]
+pub struct SheetArgs {
+    /// The program file (`-` reads standard input).
+    pub file: String,
+    /// Write the sheet to this file (.html or .htm, or .tex with --format latex) instead of
+    /// standard output; never the program itself.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<String>,
+    /// An HTML page (MathML and SVG), or a LaTeX document.
+    #[arg(long, value_enum, default_value_t = SheetFormat::Html)]
+    pub format: SheetFormat,
+    /// The definition to treat as the output (default: the last one).
+    #[arg(long, value_name = "NAME")]
+    pub of: Option<String>,
+    /// Inputs that are data, not parameters (`--data x,y`).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub data: Vec<String>,
+    /// The point: `x=1,y=10,w1=2`; overrides the program's `at`. Repeatable.
+    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
+    pub at: Vec<String>,
+    /// MPFR precision in bits, used when the value is not rational.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub precision: u32,
+    /// Significant digits shown for inexact values (6 keep the tables and the graph
+    /// readable).
+    #[arg(long, default_value_t = GRAPH_DIGITS, value_parser = parse_digits)]
+    pub digits: usize,
+    /// Evaluate in IEEE double (`f64`), or force MPFR (`mpfr`) instead of exact arithmetic.
+    #[arg(long, value_enum)]
+    pub float: Option<FloatKind>,
+}
+
+impl SheetArgs {
+    /// The program options, as the other program commands take them.
+    pub fn program(&self) -> ProgramArgs {
+        ProgramArgs {
+            file: self.file.clone(),
+            opts: ProgramOpts {
+                of: self.of.clone(),
+                data: self.data.clone(),
+                eval: EvalOpts {
+                    at: self.at.clone(),
+                    precision: self.precision,
+                    digits: self.digits,
+                    float: self.float,
+                    format: Format::Latex,
+                    standalone: false,
+                },
+            },
+        }
+    }
+}
+
+/// Formats of a sheet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SheetFormat {
+    /// One HTML page.
+    Html,
+    /// One LaTeX document.
+    #[value(alias = "tex")]
+    Latex,
 }
 
 /// `chainrule graph`
@@ -198,6 +277,7 @@ impl GraphArgs {
                     digits: self.digits,
                     float: self.float,
                     format: Format::Text,
+                    standalone: false,
                 },
             },
         }
@@ -393,6 +473,10 @@ pub struct EvalOpts {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// With `--format latex`: a complete LaTeX document (amsmath, amssymb) with section
+    /// headings, instead of a fragment to paste.
+    #[arg(long)]
+    pub standalone: bool,
 }
 
 fn parse_digits(s: &str) -> std::result::Result<usize, String> {
@@ -435,8 +519,9 @@ pub struct EvalArgs {
 }
 
 /// The subcommands' names, for hints.
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "diff", "eval", "backprop", "grad", "explain", "fd", "sweep", "check", "grade", "graph",
+    "sheet",
 ];
 
 /// Hints for command lines that clap would answer misleadingly, checked before clap parses

@@ -12,7 +12,7 @@ mod shaped;
 pub use args::{
     CheckArgs, Cli, Command, DiffArgs, EvalArgs, EvalOpts, ExplainArgs, FdArgs, FloatKind, Format,
     GradArgs, GradForm, GradeArgs, GraphArgs, GraphFormat, MeasureArg, ProgramArgs, ProgramOpts,
-    SweepArgs, argument_hint,
+    SheetArgs, SheetFormat, SweepArgs, argument_hint,
 };
 
 use crate::error::{Error, Request, Result};
@@ -22,7 +22,8 @@ use crate::report;
 use crate::syntax;
 use expr::{run_diff, run_eval};
 use program::{
-    run_backprop, run_check, run_explain, run_fd, run_grad, run_grade, run_graph, run_sweep,
+    run_backprop, run_check, run_explain, run_fd, run_grad, run_grade, run_graph, run_sheet,
+    run_sweep,
 };
 use std::io::Read;
 
@@ -113,6 +114,7 @@ fn run_command(cli: Cli) -> Result<Output> {
     let file = match (&cli.command, &cli.file) {
         (Some(Command::Backprop(a)), _) => Some(a.file.clone()),
         (Some(Command::Graph(a)), _) => Some(a.file.clone()),
+        (Some(Command::Sheet(a)), _) => Some(a.file.clone()),
         (
             Some(
                 Command::Grad(GradArgs { program, .. })
@@ -127,6 +129,8 @@ fn run_command(cli: Cli) -> Result<Output> {
         (None, file) => file.clone(),
         _ => None,
     };
+    // `--standalone`: the command's LaTeX as a document, titled with the command.
+    let standalone = standalone_title(&cli)?;
     let result = match (cli.command, cli.file) {
         (Some(Command::Diff(a)), _) => run_diff(a),
         (Some(Command::Eval(a)), _) => run_eval(a),
@@ -138,6 +142,7 @@ fn run_command(cli: Cli) -> Result<Output> {
         (Some(Command::Check(a)), _) => run_check(a),
         (Some(Command::Grade(a)), _) => run_grade(a),
         (Some(Command::Graph(a)), _) => run_graph(a),
+        (Some(Command::Sheet(a)), _) => run_sheet(a),
         (None, Some(file)) => run_backprop(ProgramArgs {
             file,
             opts: cli.opts,
@@ -147,10 +152,48 @@ fn run_command(cli: Cli) -> Result<Output> {
                 .into(),
         )),
     };
-    match file {
+    let result = match file {
         Some(file) => in_program(&file, result),
         None => result,
+    };
+    match standalone {
+        Some(title) => result.map(|mut out| {
+            out.stdout = report::standalone(&title, &out.stdout);
+            out
+        }),
+        None => result,
     }
+}
+
+/// The title of the LaTeX document `--standalone` asks for (LaTeX text), or `None` without
+/// it; `--standalone` without `--format latex` is refused.
+fn standalone_title(cli: &Cli) -> Result<Option<String>> {
+    let (name, eval, file) = match (&cli.command, &cli.file) {
+        (Some(Command::Diff(a)), _) => ("diff", &a.eval, None),
+        (Some(Command::Eval(a)), _) => ("eval", &a.eval, None),
+        (Some(Command::Backprop(a)), _) => ("backprop", &a.opts.eval, Some(&a.file)),
+        (Some(Command::Grad(a)), _) => ("grad", &a.program.opts.eval, Some(&a.program.file)),
+        (Some(Command::Explain(a)), _) => ("explain", &a.program.opts.eval, Some(&a.program.file)),
+        (Some(Command::Check(a)), _) => ("check", &a.program.opts.eval, Some(&a.program.file)),
+        (Some(Command::Fd(a)), _) => ("fd", &a.program.opts.eval, None),
+        (Some(Command::Sweep(a)), _) => ("sweep", &a.program.opts.eval, None),
+        (Some(Command::Grade(a)), _) => ("grade", &a.program.opts.eval, None),
+        (None, file) => ("backprop", &cli.opts.eval, file.as_ref()),
+        (Some(Command::Graph(_) | Command::Sheet(_)), _) => return Ok(None),
+    };
+    if !eval.standalone {
+        return Ok(None);
+    }
+    if eval.format != Format::Latex {
+        return Err(Error::Usage(format!(
+            "--standalone makes a LaTeX document: give it with --format latex (`chainrule {name} … --format latex --standalone`)"
+        )));
+    }
+    let mut title = format!("chainrule {name}");
+    if let Some(file) = file.filter(|f| *f != "-") {
+        title.push_str(&format!(": \\texttt{{{}}}", report::latex_text(file)));
+    }
+    Ok(Some(title))
 }
 
 fn read_program(file: &str) -> Result<(String, String)> {

@@ -5,8 +5,9 @@
 use super::shaped;
 use super::{
     CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, GradeArgs, GraphArgs, GraphFormat,
-    MeasureArg, Output, ProgramArgs, SweepArgs, cli_name, note_digits, numbers, parse_point,
-    point_lookalikes, read_program, read_text_file, style, text_or_json, warn_undefined_rows,
+    MeasureArg, Output, ProgramArgs, SheetArgs, SheetFormat, SweepArgs, cli_name, note_digits,
+    numbers, parse_point, point_lookalikes, read_program, read_text_file, style, text_or_json,
+    warn_undefined_rows,
 };
 use crate::error::{Error, Result, TooLarge};
 use crate::eval::Point;
@@ -192,21 +193,8 @@ pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
         return Ok(out);
     }
     note_digits(&a.program.opts.eval, &mut out);
-    let output = net.output_def();
     if net.params.is_empty() {
-        let name = net.name(output.name);
-        return Err(Error::Usage(
-            if net.store.free_symbols(output.expanded).is_empty() {
-                format!(
-                    "nothing to differentiate: `{name}` = {} is a constant",
-                    print::text(&net.store, output.expanded)
-                )
-            } else {
-                format!(
-                    "nothing to differentiate: every input of `{name}` is data, none a parameter"
-                )
-            },
-        ));
+        return Err(no_parameters(&net));
     }
     let form = match a.form {
         GradForm::Intermediates => report::Form::Intermediates,
@@ -223,6 +211,21 @@ pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
         )
     })?;
     Ok(out)
+}
+
+/// The error for a program with nothing to differentiate: a constant output, or every input
+/// data.
+fn no_parameters(net: &Network) -> Error {
+    let output = net.output_def();
+    let name = net.name(output.name);
+    Error::Usage(if net.store.free_symbols(output.expanded).is_empty() {
+        format!(
+            "nothing to differentiate: `{name}` = {} is a constant",
+            print::text(&net.store, output.expanded)
+        )
+    } else {
+        format!("nothing to differentiate: every input of `{name}` is data, none a parameter")
+    })
 }
 
 /// A report too large to write out, with the command or flag to use instead.
@@ -420,9 +423,6 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
 pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
     let program = a.program();
     let source = read_parsed(&program)?;
-    if network::is_shaped(&source.program) {
-        return Err(shaped::not_yet("graph"));
-    }
     // Before any work: the file is named for its format, and is not the program.
     let files = match &a.output {
         Some(path) => {
@@ -434,17 +434,27 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
         }
         None => None,
     };
-    let Loaded {
-        mut net,
-        point,
-        mut out,
-        names,
-    } = load_network(&program, &source)?;
-    note_digits(&program.opts.eval, &mut out);
-    let g = in_play(&names, || {
-        report::graph(&mut net, given(&point), numbers(&program.opts.eval))
-    })
-    .map_err(|e| match e {
+    let (g, mut out) = if network::is_shaped(&source.program) {
+        let (mut net, point, out) =
+            shaped::load(&program, &source.program, &source.src, &source.name)?;
+        (
+            report::shaped_graph(&mut net, &point, numbers(&program.opts.eval)),
+            out,
+        )
+    } else {
+        let Loaded {
+            mut net,
+            point,
+            mut out,
+            names,
+        } = load_network(&program, &source)?;
+        note_digits(&program.opts.eval, &mut out);
+        let g = in_play(&names, || {
+            report::graph(&mut net, given(&point), numbers(&program.opts.eval))
+        });
+        (g, out)
+    };
+    let g = g.map_err(|e| match e {
         Error::Limit(m) if m.starts_with("the computation graph") => Error::Limit(format!(
             "{m}: `chainrule backprop` shows every value and adjoint of a program of any size as tables"
         )),
@@ -482,5 +492,78 @@ fn check_graph_path(path: &str, format: GraphFormat) -> Result<()> {
     };
     Err(Error::Usage(format!(
         "-o {path}: the graph is written as {what}, so name the file with {want}"
+    )))
+}
+
+pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
+    let program = a.program();
+    // Before any work: the file is named for its format, and is not the program.
+    let files = match &a.output {
+        Some(path) => {
+            check_sheet_path(path, a.format)?;
+            Some(crate::files::Outputs::plan(
+                &[a.file.as_str()],
+                &[("-o", path)],
+            )?)
+        }
+        None => None,
+    };
+    let source = read_parsed(&program)?;
+    let numbers = numbers(&program.opts.eval);
+    let (sheet, mut out) = if network::is_shaped(&source.program) {
+        let (mut net, point, mut out) =
+            shaped::load(&program, &source.program, &source.src, &source.name)?;
+        let sheet =
+            crate::sheet::shaped(&mut net, &point, &source.src, numbers, &mut out.warnings)?;
+        (sheet, out)
+    } else {
+        let Loaded {
+            mut net,
+            point,
+            mut out,
+            names,
+        } = load_network(&program, &source)?;
+        note_digits(&program.opts.eval, &mut out);
+        if net.params.is_empty() {
+            return Err(no_parameters(&net));
+        }
+        let sheet = in_play(&names, || {
+            crate::sheet::scalar(&mut net, &point, &source.src, numbers)
+        })
+        .map_err(word_too_large)?;
+        (sheet, out)
+    };
+    let text = match a.format {
+        SheetFormat::Html => crate::sheet::html(&sheet)?,
+        SheetFormat::Latex => crate::sheet::latex(&sheet),
+    };
+    match (&a.output, files) {
+        (Some(path), Some(files)) => {
+            files.write(path, text.as_bytes())?;
+            out.warnings.push(format!("wrote {path}"));
+        }
+        _ => out.stdout = text,
+    }
+    Ok(out)
+}
+
+/// A sheet's file named for what it holds: `.html` or `.htm` for the page, `.tex` for LaTeX.
+fn check_sheet_path(path: &str, format: SheetFormat) -> Result<()> {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase());
+    let (ok, want, what): (&[&str], &str, &str) = match format {
+        SheetFormat::Html => (
+            &["html", "htm"],
+            ".html (or give --format latex for a .tex file)",
+            "an HTML page",
+        ),
+        SheetFormat::Latex => (&["tex"], ".tex", "a LaTeX document"),
+    };
+    if ext.as_deref().is_some_and(|e| ok.contains(&e)) {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "-o {path}: the sheet is written as {what}, so name the file with {want}"
     )))
 }

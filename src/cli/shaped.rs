@@ -173,6 +173,6 @@ pub(super) fn explain(
 /// The commands not yet written for vectors and matrices say so.
 pub(super) fn not_yet(command: &str) -> Error {
     Error::Usage(format!(
-        "`chainrule {command}` does not yet work on programs with vectors and matrices; use `backprop`, `grad`, `explain`, `check` or `fd`"
+        "`chainrule {command}` does not yet work on programs with vectors and matrices; use `backprop`, `grad`, `explain`, `check`, `fd`, `graph` or `sheet`"
     ))
 }

@@ -95,6 +95,19 @@ pub fn greek_of_command(word: &str) -> Option<char> {
     GREEK.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
 }
 
+/// The LaTeX command word of a Greek letter or of `ℓ` (`σ` → `sigma`), or of a combining
+/// accent (U+0302 → `hat`): how to spell such a character in ASCII.
+pub fn command_of_char(c: char) -> Option<&'static str> {
+    if c == 'ℓ' {
+        return Some("ell");
+    }
+    GREEK
+        .iter()
+        .find(|(_, g)| *g == c)
+        .map(|(w, _)| *w)
+        .or_else(|| MARKS.iter().find(|(m, _)| *m == c).map(|(_, w)| *w))
+}
+
 /// The combining mark an accent command puts on a letter (`hat` → U+0302): what the LaTeX
 /// reader makes of `\hat{y}`, the inverse of how accented names print.
 pub fn mark_of_accent(cmd: &str) -> Option<char> {

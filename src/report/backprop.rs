@@ -195,8 +195,8 @@ impl Render for Backprop<'_> {
         let (net, bw, trace) = (self.net, &self.bw, &self.trace);
         let (live, point, d) = (&self.live, self.point, self.digits);
         let mut s = format!(
-            "% Forward pass at {}\n\\begin{{aligned}}\n",
-            point_text(&net.store, point)
+            "% Forward pass at ${}$\n\\begin{{aligned}}\n",
+            point_latex(&net.store, point)
         );
         let rows: Vec<String> = live
             .iter()
@@ -220,7 +220,7 @@ impl Render for Backprop<'_> {
             .collect();
         s.push_str(&rows.join(" \\\\\n"));
         s.push_str(&format!(
-            "\n\\end{{aligned}}\n\n% Backward pass: \\delta_v = \\partial {} / \\partial v\n\\begin{{aligned}}\n",
+            "\n\\end{{aligned}}\n\n% Backward pass: $\\delta_v = \\partial {} / \\partial v$\n\\begin{{aligned}}\n",
             latex_name(net.name(net.output_def().name))
         ));
         let rows: Vec<String> = bw
@@ -250,7 +250,7 @@ impl Render for Backprop<'_> {
             .collect();
         s.push_str(&rows.join(" \\\\\n"));
         s.push_str(&format!(
-            "\n\\end{{aligned}}\n% at {}\n",
+            "\n\\end{{aligned}}\n% at ${}$\n",
             point_latex(&net.store, point)
         ));
         s

@@ -1,10 +1,12 @@
-//! The computation graph of a scalar program, drawn as SVG or written for graphviz (DOT).
+//! The computation graph of a program, drawn as SVG or written for graphviz (DOT).
 //!
 //! A node per input, intermediate and the output, each with its local formula (`z2 = w2*x1`),
 //! its forward value at the program's point and its adjoint `δ = ∂E/∂v` (in a second colour);
 //! an edge per use, with the local partial (`∂z2/∂x1 = w2`) and its value. Kinks met (a
 //! `relu` or `abs` of exactly 0, a tie of different arguments in `max` or `min`) are marked
-//! on their node.
+//! on their node. In a program of vectors and matrices ([`shaped_graph`]) each node also
+//! shows its shape, and its value and adjoint as small matrices, a line per row; its edges
+//! show the partial alone.
 //!
 //! The layout is our own, for these small DAGs: definitions in columns by longest path from
 //! the inputs (so every edge runs left to right and the output is the rightmost column),
@@ -18,9 +20,10 @@ use super::Numbers;
 use super::formulas::adjoint_formula;
 use super::points::point_text;
 use crate::error::{Error, Result};
+use crate::eval::matrix::MatValue;
 use crate::eval::{self, Point, Value, format};
 use crate::expr::{Builtin, Func, Id, Node, Sym};
-use crate::network::Network;
+use crate::network::{MatNetwork, Network, WrittenPoint};
 use crate::print::text;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -58,6 +61,8 @@ pub struct GraphNode {
     /// Kinks met at the point in its formula (`kink: relu(z1) at z1 = 0`, `kink: a tie in
     /// max(c, a)`).
     pub kinks: Vec<String>,
+    /// The shape of a vector or matrix (`4×3`); `None` for a scalar of a scalar program.
+    pub shape: Option<String>,
     /// The column, from 0 (left).
     pub layer: usize,
 }
@@ -130,6 +135,7 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
                 .map(|r| show(&Value::Exact(r.clone()))),
             adjoint: None,
             kinks: Vec::new(),
+            shape: None,
             layer: 0,
         });
     }
@@ -154,6 +160,7 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
             value: trace.as_ref().map(|t| show(&t.forward[k])),
             adjoint: None,
             kinks: Vec::new(),
+            shape: None,
             layer: 0,
         });
     }
@@ -270,6 +277,145 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
         nodes,
         edges,
         notes: trace.map(|t| t.kinks).unwrap_or_default(),
+    })
+}
+
+/// The computation graph of a program of vectors and matrices: a node per input and
+/// definition with its shape, its value (a small matrix, a line per row) and its adjoint's,
+/// when the program gives every input a value; an edge per use. The local derivative of a
+/// matrix operation is a linear map, not a number, so the edges are labelled with the partial
+/// alone (`∂Z1/∂W1`); the backward table has the adjoint rules.
+///
+/// Errors: [`Error::Limit`] past [`MAX_GRAPH_NODES`]; a scalar output is needed, as for the
+/// backward pass.
+pub fn shaped_graph(net: &mut MatNetwork, point: &WrittenPoint, numbers: Numbers) -> Result<Graph> {
+    let live = net.live_defs();
+    let out = net.defs[net.output].name.clone();
+    let mut inputs: Vec<String> = Vec::new();
+    for &i in &live {
+        for v in net.store.variables(net.defs[i].local) {
+            let is_def = live.iter().any(|&j| net.defs[j].name == v);
+            if !is_def && !inputs.contains(&v) {
+                inputs.push(v);
+            }
+        }
+    }
+    inputs.sort();
+    let count = live.len() + inputs.len();
+    if count > MAX_GRAPH_NODES {
+        return Err(Error::Limit(format!(
+            "the computation graph of {} has {count} nodes ({} inputs, {} definitions), more than the {MAX_GRAPH_NODES} that can be drawn readably",
+            net.source.1,
+            inputs.len(),
+            live.len()
+        )));
+    }
+    let adjoints = net.backward()?;
+    let complete = net
+        .inputs
+        .iter()
+        .all(|i| point.iter().any(|(n, _, _)| n == i));
+    let (values, notes) = if complete {
+        let (f, b, notes) = net.trace(&adjoints, point, numbers.mode)?;
+        (Some((f, b)), notes)
+    } else {
+        (None, Vec::new())
+    };
+    let d = numbers.digits;
+    let show = |v: &MatValue| super::matrix::value_text(v, d, "  ");
+    let shape = |s: &crate::matrix::Shape| (!s.is_scalar()).then(|| s.to_string());
+    let mut nodes = Vec::new();
+    for v in &inputs {
+        let value = point.iter().find(|(n, _, _)| n == v).map(|(_, r, _)| {
+            show(&MatValue {
+                entries: r.map(|x| Value::Exact(x.clone())),
+            })
+        });
+        nodes.push(GraphNode {
+            name: v.clone(),
+            role: if net.params.contains(v) {
+                Role::Parameter
+            } else {
+                Role::Data
+            },
+            formula: None,
+            value,
+            adjoint: None,
+            kinks: Vec::new(),
+            shape: shape(&net.store.var_shape(v)),
+            layer: 0,
+        });
+    }
+    let index_of = |nodes: &[GraphNode], name: &str| nodes.iter().position(|n| n.name == name);
+    let mut edges = Vec::new();
+    for (k, &i) in live.iter().enumerate() {
+        let def = &net.defs[i];
+        let to = nodes.len();
+        for v in net.store.variables(def.local) {
+            if let Some(from) = index_of(&nodes, &v) {
+                edges.push(GraphEdge {
+                    from,
+                    to,
+                    partial: format!("∂{}/∂{v}", def.name),
+                    formula: String::new(),
+                    value: None,
+                });
+            }
+        }
+        nodes.push(GraphNode {
+            name: def.name.clone(),
+            role: if def.name == out {
+                Role::Output
+            } else {
+                Role::Intermediate
+            },
+            formula: Some(crate::matrix::text(&net.store, def.local)),
+            value: values.as_ref().map(|(f, _)| show(&f[k])),
+            adjoint: None,
+            kinks: Vec::new(),
+            shape: shape(net.store.shape(def.local)),
+            layer: 0,
+        });
+    }
+    for (k, a) in adjoints.iter().enumerate() {
+        let Some(n) = index_of(&nodes, &a.of) else {
+            continue;
+        };
+        let delta = format!("{}{}", crate::network::ADJOINT_PREFIX, a.of);
+        nodes[n].adjoint = Some(match &values {
+            // Rows of a matrix below the first line up under its first.
+            Some((_, b)) => {
+                let pad = " ".repeat(delta.chars().count() + 3);
+                let v = super::matrix::value_text(&b[k], d, &pad);
+                format!("{delta} = {v}")
+            }
+            None => format!("{delta} = {}", crate::matrix::text(&net.store, a.formula)),
+        });
+    }
+    // The output's adjoint is 1.
+    if let Some(n) = index_of(&nodes, &out)
+        && nodes[n].adjoint.is_none()
+    {
+        nodes[n].adjoint = Some(format!("{}{out} = 1", crate::network::ADJOINT_PREFIX));
+    }
+    edges.sort_by_key(|e| (e.to, e.from));
+    layer(&mut nodes, &edges);
+    let title = if complete {
+        let at: Vec<String> = point
+            .iter()
+            .filter(|(n, _, _)| inputs.contains(n))
+            .map(|(n, _, t)| format!("{n} = {t}"))
+            .collect();
+        format!("{}: {out} at {}", net.source.1, at.join(", "))
+    } else {
+        format!("{}: {out} (no point: formulas only)", net.source.1)
+    };
+    Ok(Graph {
+        title,
+        output: out,
+        nodes,
+        edges,
+        notes,
     })
 }
 
@@ -410,6 +556,9 @@ fn head(n: &GraphNode) -> String {
 
 /// An edge's label: `∂z2/∂x1 = w2 = 2`.
 fn edge_label(e: &GraphEdge) -> String {
+    if e.formula.is_empty() {
+        return e.partial.clone();
+    }
     let mut s = format!("{} = {}", e.partial, e.formula);
     if let Some(v) = &e.value
         && *v != e.formula
@@ -428,11 +577,15 @@ fn value_line(n: &GraphNode) -> Option<String> {
 /// The lines of a node, each with its class.
 fn node_lines(n: &GraphNode) -> Vec<(&'static str, String)> {
     let mut lines = vec![("formula", head(n))];
+    if let Some(shape) = &n.shape {
+        lines.push(("shape", format!("shape {shape}")));
+    }
+    // A matrix's value and adjoint take a line per row.
     if let Some(v) = value_line(n) {
-        lines.push(("value", v));
+        lines.extend(v.lines().map(|l| ("value", l.to_string())));
     }
     if let Some(a) = &n.adjoint {
-        lines.push(("adjoint", a.clone()));
+        lines.extend(a.lines().map(|l| ("adjoint", l.to_string())));
     }
     for k in &n.kinks {
         lines.push(("kink", k.clone()));
@@ -667,6 +820,7 @@ pub fn graph_svg(g: &Graph) -> String {
             let style = match *class {
                 "adjoint" => format!(r#" fill="{ADJOINT_COLOUR}""#),
                 "kink" => format!(r#" fill="{KINK_COLOUR}""#),
+                "shape" => r##" fill="#666""##.to_string(),
                 _ => String::new(),
             };
             let body = if *class == "formula" {
@@ -681,7 +835,7 @@ pub fn graph_svg(g: &Graph) -> String {
             };
             let _ = writeln!(
                 s,
-                r#"<text class="{class}" x="{:.1}" y="{ty:.1}"{style}>{body}</text>"#,
+                r#"<text class="{class}" x="{:.1}" y="{ty:.1}" xml:space="preserve"{style}>{body}</text>"#,
                 nx + PAD
             );
         }

@@ -15,6 +15,7 @@ use serde::Serialize;
 mod backprop;
 mod check;
 mod diff;
+mod document;
 mod explain;
 mod fd;
 mod formulas;
@@ -31,13 +32,16 @@ mod values;
 pub use backprop::backprop;
 pub use check::check;
 pub use diff::{Derivative, DiffReport, EvalReport};
+pub use document::{Piece, document_body, document_start, latex_text, pieces, standalone};
 pub use explain::{MAX_EXPLAIN_FACTORS, explain};
 pub use fd::fd;
 pub use grad::{Form, MAX_GRAD_FACTORS, MAX_GRAD_NODES, grad};
 pub use grade::grade;
-pub use graph::{Graph, GraphEdge, GraphNode, MAX_GRAPH_NODES, Role, graph, graph_dot, graph_svg};
+pub use graph::{
+    Graph, GraphEdge, GraphNode, MAX_GRAPH_NODES, Role, graph, graph_dot, graph_svg, shaped_graph,
+};
 pub use matrix::{MatDerivative, MatDiffReport, MatEvalReport, value_latex, value_text};
-pub use points::point_text;
+pub use points::{point_latex, point_text};
 pub use shaped::{ShapedForm, shaped_backprop, shaped_check, shaped_explain, shaped_fd};
 pub use sweep::sweep;
 

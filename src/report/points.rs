@@ -26,7 +26,7 @@ pub fn point_text(store: &Store, point: &Point) -> String {
 }
 
 /// The point in LaTeX: `w_{1} = 2, \; x = 1`.
-pub(crate) fn point_latex(store: &Store, point: &Point) -> String {
+pub fn point_latex(store: &Store, point: &Point) -> String {
     sorted_point(store, point)
         .iter()
         .map(|(s, v)| {

@@ -618,11 +618,18 @@ pub fn shaped_explain(
                     )),
                 }
             }
-            s.push_str(&format!(
-                "{} &= {}\n\\end{{aligned}}\n",
-                target_name(true),
-                matrix::latex(&net.store, whole)
-            ));
+            // As in the text: the substituted form only when there is a chain to substitute
+            // (one step is already it, and would be printed twice).
+            if steps.len() > 1 {
+                s.push_str(&format!(
+                    "{} &= {}\n",
+                    target_name(true),
+                    matrix::latex(&net.store, whole)
+                ));
+            } else if let Some(rows) = s.strip_suffix(" \\\\\n") {
+                s = format!("{rows}\n");
+            }
+            s.push_str("\\end{aligned}\n");
             Ok(s)
         }
         Style::Json => {

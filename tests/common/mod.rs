@@ -6,6 +6,8 @@ use chainrule::expr::{Id, Store};
 use rug::{Float, Rational};
 use serde_json::Value as Json;
 
+pub mod graph_svg;
+
 /// One line of the SymPy oracle (tests/data/derivatives.jsonl).
 pub struct OracleCase {
     pub id: String,
