@@ -125,6 +125,7 @@ pre { background: #f6f6f6; border: 1px solid #ddd; padding: 0.7rem 1rem; overflo
 .display { overflow-x: auto; margin: 0.8rem 0; }
 .picture { overflow-x: auto; margin: 0.8rem 0; }
 .picture svg { max-width: none; }
+@media print { .picture { overflow: visible; } .picture svg { max-width: 100%; height: auto; } }
 .command { font-size: 0.85rem; color: #555; }
 .note { color: #333; }
 math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", math; font-size: 1.1em; }
