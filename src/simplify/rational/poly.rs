@@ -167,10 +167,6 @@ impl Poly {
         out.check()
     }
 
-    pub(super) fn add(&self, other: &Poly, b: &mut Budget) -> Res<Poly> {
-        self.add_scaled(other, &Rational::from(1), b)
-    }
-
     pub(super) fn sub(&self, other: &Poly, b: &mut Budget) -> Res<Poly> {
         self.add_scaled(other, &Rational::from(-1), b)
     }
