@@ -129,3 +129,111 @@ fn cross_entropy_times_sigmoid_slope() {
     let v = evaluate_guarded(&store, &[n.expr], &conditions, &at, Mode::Auto(64)).unwrap();
     assert_eq!(v.0[0], Value::Exact(Rational::from((-3, 4))));
 }
+
+// ───────────────────────────── cases, one by one ─────────────────────────────
+
+/// `src` normalised, as text (`None`: left as it is).
+fn norm(src: &str) -> Option<String> {
+    let mut store = Store::new();
+    let e = read_expr(&mut store, src, "<test>").unwrap().0;
+    normal(&mut store, e).map(|n| text(&store, n.expr))
+}
+
+#[test]
+fn cancels_common_factors() {
+    assert_eq!(norm("(x^2 - 1)/(x - 1)").as_deref(), Some("x + 1"));
+    assert_eq!(norm("(x^2 - y^2)/(x + y)").as_deref(), Some("x - y"));
+    assert_eq!(
+        norm("(x^2 + 2*x*y + y^2)/(x^2 - y^2)").as_deref(),
+        Some("(x + y)/(x - y)")
+    );
+}
+
+#[test]
+fn combines_fractions_over_a_common_denominator() {
+    assert_eq!(
+        norm("1/x - 1/(x + 1) - 1/(x*(x + 1))").as_deref(),
+        Some("0")
+    );
+    assert_eq!(norm("a/(a + b) + b/(a + b)").as_deref(), Some("1"));
+}
+
+#[test]
+fn treats_calls_as_atoms() {
+    assert_eq!(
+        norm("(exp(x)^2 - 1)/(exp(x) + 1)").as_deref(),
+        Some("exp(x) - 1")
+    );
+    assert_eq!(
+        norm("((1 - y)/(1 - sigmoid(z)) - y/sigmoid(z))*sigmoid(z)*(1 - sigmoid(z))").as_deref(),
+        Some("sigmoid(z) - y")
+    );
+    // Roots are atoms: sqrt(x)^3/x is sqrt(x) where x > 0.
+    assert_eq!(
+        norm("(x*sqrt(x) + sqrt(x))/(x + 1)").as_deref(),
+        Some("sqrt(x)")
+    );
+}
+
+#[test]
+fn keeps_what_is_not_shorter() {
+    // Already one fraction in lowest terms, or longer when expanded.
+    assert_eq!(norm("x/(x + 1)"), None);
+    assert_eq!(norm("x1*(p - y)"), None);
+    assert_eq!(norm("(x + 1)^2"), None);
+    assert_eq!(norm("2*ŷ - 2*y"), None);
+}
+
+#[test]
+fn pulls_out_the_monomial_content() {
+    assert_eq!(
+        norm("(x^2*y + x*y^2)/(x + y) + x*y*z").as_deref(),
+        Some("x*y*(z + 1)")
+    );
+}
+
+#[test]
+fn refuses_large_inputs_and_zero_denominators() {
+    // A power of a sum past MAX_POWER is not expanded.
+    assert_eq!(norm("((x + 1)^20 - 1)/x"), None);
+    // Zero everywhere: not a rational function to simplify.
+    assert_eq!(norm("(x + 1)/((x + 1)^2 - x^2 - 2*x - 1)"), None);
+    // Many variables: the budget stops the expansion.
+    assert_eq!(
+        norm("((a + b + c + d + e + f)^8 - 1)/((a + b + c + d + e + f) - 1)"),
+        None
+    );
+}
+
+#[test]
+fn keeps_the_conditions_it_cancels() {
+    let mut store = Store::new();
+    let e = read_expr(&mut store, "(x^2 - 1)/(x - 1) + 1/y", "<t>")
+        .unwrap()
+        .0;
+    let n = normal(&mut store, e).unwrap();
+    assert_eq!(text(&store, n.expr), "(y + x*y + 1)/y");
+    let c: Vec<String> = n.conditions.iter().map(|c| text(&store, *c)).collect();
+    // 1/y is still in the result; 1/(x - 1) is not.
+    assert_eq!(c, ["1/(x - 1)"]);
+}
+
+#[test]
+fn size_counts_operations_as_count_ops() {
+    let mut store = Store::new();
+    let mut ops = |src: &str| {
+        let e = read_expr(&mut store, src, "<t>").unwrap().0;
+        size(&store, e)
+    };
+    assert_eq!(ops("x"), 0);
+    assert_eq!(ops("x + y"), 1);
+    assert_eq!(ops("x - y"), 1);
+    assert_eq!(ops("-x"), 1);
+    assert_eq!(ops("2*x"), 1);
+    assert_eq!(ops("x/y"), 1);
+    assert_eq!(ops("1/x"), 1);
+    assert_eq!(ops("x^2"), 1);
+    assert_eq!(ops("sigmoid(z)*(1 - sigmoid(z))"), 4);
+    assert_eq!(ops("(1 - y)/(1 - p) - y/p"), 5);
+    assert_eq!(ops("2*x/3 + 1"), 3);
+}

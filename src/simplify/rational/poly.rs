@@ -129,10 +129,9 @@ impl Poly {
 
     fn check(self) -> Res<Poly> {
         if self.0.len() > MAX_TERMS
-            || self
-                .0
-                .values()
-                .any(|c| c.numer().significant_bits() + c.denom().significant_bits() > MAX_COEFF_BITS)
+            || self.0.values().any(|c| {
+                c.numer().significant_bits() + c.denom().significant_bits() > MAX_COEFF_BITS
+            })
         {
             return Err(TooBig);
         }
