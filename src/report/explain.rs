@@ -1,7 +1,7 @@
 //! The derivation report: `∂E/∂v` path by path by the chain rule, then simplified, with its
 //! value when a point is given.
 
-use super::formulas::{Factored, chain_factor, chains_text, grouped};
+use super::formulas::{Factored, Grouping, chain_factor, chains_text};
 use super::points::point_text;
 use super::values::value_json;
 use super::{Numbers, Render, Style};
@@ -44,11 +44,12 @@ pub fn explain(
     let inlined = net.inlined(&bw, v);
     // Each path's factors, neighbours that cancel multiplied together: shown as the
     // simplified form when that shortened a chain.
+    let mut grouping = Grouping::default();
     let mut grouped_paths = Vec::new();
     let mut shortened = false;
     for p in paths.iter().flatten() {
         let fs: Vec<Id> = p.iter().map(|e| e.2).collect();
-        let g = grouped(&mut net.store, &fs);
+        let g = grouping.grouped(&mut net.store, &fs);
         let shown = fs
             .iter()
             .filter(|f| net.store.as_num(**f).is_none_or(|r| *r != 1));

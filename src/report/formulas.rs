@@ -202,30 +202,46 @@ fn chain_text(net: &Network, fac: &Factored, factors: &[Id], latex_mode: bool) -
 /// lecture writes it. Factors 1 are left out. The product keeps the value wherever the chain
 /// is defined; the values shown beside it are those of the backward pass, which checks the
 /// cancelled denominators.
-pub(super) fn grouped(store: &mut Store, factors: &[Id]) -> Vec<Id> {
-    let mut out: Vec<Id> = Vec::new();
-    for &f in factors {
-        if store.as_num(f).is_some_and(|r| *r == 1) {
-            continue;
-        }
-        if let Some(&last) = out.last() {
-            let product = store.mul(last, f);
-            if let Some(n) = normal(store, product)
-                && size(store, n.expr) < size(store, last) + size(store, f)
-            {
-                *out.last_mut().expect("a last factor") = n.expr;
+///
+/// Each pair tried is remembered: the paths to all the parameters start at the output with
+/// the same factors, so a report's paths share most of their pairs, and a deep chain's
+/// gradient tries a number of pairs linear in its depth, not quadratic.
+#[derive(Default)]
+pub(super) struct Grouping(HashMap<(Id, Id), Option<Id>>);
+
+impl Grouping {
+    pub(super) fn grouped(&mut self, store: &mut Store, factors: &[Id]) -> Vec<Id> {
+        let mut out: Vec<Id> = Vec::new();
+        for &f in factors {
+            if store.as_num(f).is_some_and(|r| *r == 1) {
                 continue;
             }
+            if let Some(&last) = out.last() {
+                let joined = *self.0.entry((last, f)).or_insert_with(|| {
+                    let product = store.mul(last, f);
+                    normal(store, product)
+                        .map(|n| n.expr)
+                        .filter(|&n| size(store, n) < size(store, last) + size(store, f))
+                });
+                if let Some(n) = joined {
+                    *out.last_mut().expect("a last factor") = n;
+                    continue;
+                }
+            }
+            out.push(f);
         }
-        out.push(f);
+        out
     }
-    out
 }
 
 /// The chain-rule form of `∂E/∂v`, as text and as LaTeX: a sum over paths of products of
-/// local partials, neighbours that cancel multiplied together ([`grouped`]), and `None` past
+/// local partials, neighbours that cancel multiplied together ([`Grouping`]), and `None` past
 /// 64 paths.
-pub(super) fn chain_form(net: &mut Network, v: Sym) -> Option<(String, String)> {
+pub(super) fn chain_form(
+    net: &mut Network,
+    grouping: &mut Grouping,
+    v: Sym,
+) -> Option<(String, String)> {
     let paths = net.paths(v, 64)?;
     if paths.is_empty() {
         return Some(("0".into(), "0".into()));
@@ -234,7 +250,7 @@ pub(super) fn chain_form(net: &mut Network, v: Sym) -> Option<(String, String)> 
         .iter()
         .map(|p| {
             let fs: Vec<Id> = p.iter().map(|e| e.2).collect();
-            grouped(&mut net.store, &fs)
+            grouping.grouped(&mut net.store, &fs)
         })
         .collect();
     let fac = Factored::of(&mut net.store, chains.iter().flatten().copied());
