@@ -1,7 +1,7 @@
 //! The derivation report: `∂E/∂v` path by path by the chain rule, then simplified, with its
 //! value when a point is given.
 
-use super::formulas::{Factored, Grouping, chain_factor, chains_text};
+use super::formulas::{Factored, Grouping, chain_factor, chains_text, content_first};
 use super::points::point_text;
 use super::values::value_json;
 use super::{Numbers, Render, Style};
@@ -42,6 +42,7 @@ pub fn explain(
     let bw = net.backward_for(&[v]);
     let k = bw.gradient.iter().position(|a| a.of == v);
     let inlined = net.inlined(&bw, v);
+    let inlined = content_first(&mut net.store, inlined);
     // Each path's factors, neighbours that cancel multiplied together: shown as the
     // simplified form when that shortened a chain.
     let mut grouping = Grouping::default();
@@ -62,6 +63,7 @@ pub fn explain(
         &mut net.store,
         locals
             .chain(grouped_paths.iter().flatten().flatten().copied())
+            .chain([inlined])
             .collect::<Vec<_>>(),
     );
     let value = match point {
@@ -169,8 +171,11 @@ impl Explain<'_> {
         let net = self.net;
         match &self.grouped {
             Some(chains) => chains_text(net, &self.fac, chains, latex_mode),
-            None if latex_mode => latex(&net.store, self.inlined),
-            None => text(&net.store, self.inlined),
+            None => match self.fac.show(&net.store, self.inlined, latex_mode) {
+                Some(shown) => shown,
+                None if latex_mode => latex(&net.store, self.inlined),
+                None => text(&net.store, self.inlined),
+            },
         }
     }
 }

@@ -29,42 +29,86 @@ pub(super) fn partial_latex(net: &Network, v: Sym) -> String {
 #[derive(Default)]
 pub(super) struct Factored(HashMap<Id, (Integer, Id)>);
 
+/// The integer common factor of the sum `id` and the sum divided by it, when there is one
+/// other than ±1 (negative when every term is).
+fn integer_content(store: &mut Store, id: Id) -> Option<(Integer, Id)> {
+    let Node::Add(sum) = store.node(id) else {
+        return None;
+    };
+    let mut g = Integer::new();
+    let mut all_negative = true;
+    let whole = std::iter::once(sum.constant())
+        .filter(|c| **c != 0)
+        .chain(sum.terms().iter().map(|(_, k)| k));
+    for k in whole {
+        if *k.denom() != 1 {
+            return None;
+        }
+        g.gcd_mut(k.numer());
+        all_negative &= *k < 0;
+    }
+    if g <= 1 {
+        return None;
+    }
+    if all_negative {
+        g = -g;
+    }
+    let k = Rational::from((Integer::from(1), g.clone()));
+    let rest = store.scale(id, &k);
+    Some((g, rest))
+}
+
+/// `id` with the integer common factors of the sums it multiplies moved into the product's
+/// coefficient (`w*x*(2*ŷ - 2*y)` is `2*w*x*(ŷ - y)`), in each term of a sum too: the same
+/// value wherever either is defined, shorter, and the loss factor reads as the homework
+/// writes it.
+pub(super) fn content_first(store: &mut Store, id: Id) -> Id {
+    match store.node(id).clone() {
+        Node::Mul(p) => {
+            let mut coeff = p.coeff().clone();
+            let mut factors = Vec::new();
+            for (b, e) in p.factors() {
+                // A small whole power: (2*ŷ - 2*y)^2 is 4*(ŷ - y)^2.
+                let k = e
+                    .numer()
+                    .to_u32()
+                    .filter(|k| e.denom() == &1 && (1..=8).contains(k));
+                match k.and_then(|k| Some((k, integer_content(store, *b)?))) {
+                    Some((k, (g, rest))) => {
+                        coeff *= rug::ops::Pow::pow(Rational::from(g), k);
+                        factors.push((rest, e.clone()));
+                    }
+                    None => factors.push((*b, e.clone())),
+                }
+            }
+            store.product_of(coeff, factors)
+        }
+        Node::Add(s) => {
+            let terms = s
+                .terms()
+                .iter()
+                .map(|(t, k)| (content_first(store, *t), k.clone()))
+                .collect();
+            store.sum_of(s.constant().clone(), terms)
+        }
+        _ => id,
+    }
+}
+
 impl Factored {
     /// The common factors of the sums among `ids` (the quotients are built in `store`).
     pub(super) fn of(store: &mut Store, ids: impl IntoIterator<Item = Id>) -> Factored {
         let mut out = HashMap::new();
         for id in ids {
-            let Node::Add(sum) = store.node(id) else {
-                continue;
-            };
-            let mut g = Integer::new();
-            let mut all_negative = true;
-            let whole = std::iter::once(sum.constant())
-                .filter(|c| **c != 0)
-                .chain(sum.terms().iter().map(|(_, k)| k));
-            for k in whole {
-                if *k.denom() != 1 {
-                    g = Integer::new();
-                    break;
-                }
-                g.gcd_mut(k.numer());
-                all_negative &= *k < 0;
+            if let Some(found) = integer_content(store, id) {
+                out.insert(id, found);
             }
-            if g <= 1 {
-                continue;
-            }
-            if all_negative {
-                g = -g;
-            }
-            let k = Rational::from((Integer::from(1), g.clone()));
-            let rest = store.scale(id, &k);
-            out.insert(id, (g, rest));
         }
         Factored(out)
     }
 
     /// `f` as text or LaTeX, with its common factor pulled out.
-    fn show(&self, store: &Store, f: Id, latex_mode: bool) -> Option<String> {
+    pub(super) fn show(&self, store: &Store, f: Id, latex_mode: bool) -> Option<String> {
         let (k, rest) = self.0.get(&f)?;
         Some(if latex_mode {
             format!("{k} \\left({}\\right)", latex(store, *rest))
