@@ -237,3 +237,21 @@ fn size_counts_operations_as_count_ops() {
     assert_eq!(ops("(1 - y)/(1 - p) - y/p"), 5);
     assert_eq!(ops("2*x/3 + 1"), 3);
 }
+
+#[test]
+fn keeps_the_sums_of_the_input_as_factors() {
+    // 1/(x + 1) - x/(x + 1)^2 is 1/(x + 1)^2, not 1/(x^2 + 2*x + 1).
+    assert_eq!(
+        norm("1/(x + 1) - x/(x + 1)^2").as_deref(),
+        Some("1/(x + 1)^2")
+    );
+    assert_eq!(
+        norm("(1/(h + 1) - h/(h + 1)^2)*exp(h)").as_deref(),
+        Some("exp(h)/(h + 1)^2")
+    );
+    // Only the input's own sums are tried: x^2 - 1 is not factored into (x - 1)*(x + 1).
+    assert_eq!(
+        norm("1/(x - 1) - 1/(x + 1)").as_deref(),
+        Some("2/(x^2 - 1)")
+    );
+}

@@ -262,10 +262,10 @@ impl Grouping {
             }
             if let Some(&last) = out.last() {
                 let joined = *self.0.entry((last, f)).or_insert_with(|| {
+                    // The product itself may cancel (-1/h times h*(1 - h) is h - 1).
                     let product = store.mul(last, f);
-                    normal(store, product)
-                        .map(|n| n.expr)
-                        .filter(|&n| size(store, n) < size(store, last) + size(store, f))
+                    let n = normal(store, product).map_or(product, |n| n.expr);
+                    Some(n).filter(|&n| size(store, n) < size(store, last) + size(store, f))
                 });
                 if let Some(n) = joined {
                     *out.last_mut().expect("a last factor") = n;

@@ -61,6 +61,7 @@ pub fn normal(store: &mut Store, e: Id) -> Option<Normal> {
         index: HashMap::new(),
         memo: HashMap::new(),
         conditions: Vec::new(),
+        factors: Vec::new(),
         budget: Budget::new(WORK),
     };
     let f = reader.read(store, e).ok()?;
@@ -252,6 +253,9 @@ struct Reader {
     memo: HashMap<Id, Frac>,
     /// Nodes that must be defined: the input's factors with negative exponents.
     conditions: Vec<Id>,
+    /// The sums of the input as polynomials (unit numeric content): tried as factors of the
+    /// result.
+    factors: Vec<Poly>,
     budget: Budget,
 }
 
@@ -277,6 +281,12 @@ impl Reader {
                 for (t, k) in s.terms() {
                     let f = self.read(store, *t)?;
                     acc = acc.add(&f, k, &mut self.budget)?;
+                }
+                if acc.den.as_constant().is_some() && acc.num.len() > 1 {
+                    let factor = acc.num.numeric_content().1;
+                    if !self.factors.contains(&factor) {
+                        self.factors.push(factor);
+                    }
                 }
                 acc
             }
@@ -336,7 +346,7 @@ impl Reader {
 
     /// A polynomial as its numeric and monomial content times the rest, or written out,
     /// whichever is shorter.
-    fn polynomial(&self, store: &mut Store, p: &Poly) -> Id {
+    fn content_form(&self, store: &mut Store, p: &Poly) -> Id {
         let flat = self.expanded(store, p);
         let m = p.monomial_content();
         let (c, rest) = p.numeric_content();
@@ -351,6 +361,46 @@ impl Reader {
             factored
         } else {
             flat
+        }
+    }
+
+    /// A polynomial written with the sums of the input that divide it as factors (`(h + 1)^2`
+    /// rather than `h^2 + 2*h + 1`), when that is shorter than [`Self::content_form`]. No
+    /// factorisation: only the input's own sums are tried, so the result keeps the forms the
+    /// reader wrote.
+    fn polynomial(&mut self, store: &mut Store, p: &Poly) -> Id {
+        let plain = self.content_form(store, p);
+        if p.as_constant().is_some() {
+            return plain;
+        }
+        let mut rest = p.clone();
+        let mut found: Vec<(usize, u32)> = Vec::new();
+        for (i, c) in self.factors.iter().enumerate() {
+            let mut k = 0;
+            // rest is never constant here, so each division lowers its degree.
+            while rest.as_constant().is_none()
+                && let Ok(Some(q)) = rest.div_exact(c, &mut self.budget)
+            {
+                rest = q;
+                k += 1;
+            }
+            if k > 0 {
+                found.push((i, k));
+            }
+        }
+        if found.is_empty() {
+            return plain;
+        }
+        let mut items = vec![(self.content_form(store, &rest), Rational::from(1))];
+        for (i, k) in found {
+            let c = self.factors[i].clone();
+            items.push((self.content_form(store, &c), Rational::from(k)));
+        }
+        let factored = store.product_of(Rational::from(1), items);
+        if size(store, factored) < size(store, plain) {
+            factored
+        } else {
+            plain
         }
     }
 
