@@ -1,7 +1,9 @@
 //! The gradient report: each parameter's partial in chain-rule form and expanded, with its
 //! value when a point is given.
 
-use super::formulas::{Grouping, chain_form, partial_latex, partial_text, shared_form};
+use super::formulas::{
+    Grouping, chain_form, content_first, partial_latex, partial_text, shared_form,
+};
 use super::points::{point_json, point_text};
 use super::values::value_json;
 use super::{Numbers, Render, Style};
@@ -135,6 +137,7 @@ fn partials(
                 None => {
                     // More than 64 paths: the backward recursion, inlined.
                     let inlined = net.inlined(bw, *p);
+                    let inlined = content_first(&mut net.store, inlined);
                     (text(&net.store, inlined), latex(&net.store, inlined))
                 }
             }
