@@ -26,7 +26,8 @@
 //!    table with each built-in's exact values, domain conditions.
 //! 3. `print`: text and LaTeX of a DAG. Printers only read the store, so they come right
 //!    after it, and every later layer may name a subexpression in a message or a report.
-//! 4. `diff`: symbolic derivatives, built through the store's constructors.
+//! 4. `diff`, `simplify`: symbolic derivatives, built through the store's constructors, and
+//!    rewrites beyond canonical construction (rational-function normalisation).
 //! 5. `matrix`: vectors and matrices: the shaped DAG, its simplifying constructors,
 //!    gradients and Jacobians by the matrix adjoint rules, and its textbook printing.
 //! 6. `syntax`: parsing and lowering into the stores (`d(…)` in programs calls `diff`).
@@ -62,6 +63,7 @@ pub mod points;
 pub mod print;
 pub mod report;
 pub mod sheet;
+pub mod simplify;
 pub mod span;
 pub mod syntax;
 pub mod worker;

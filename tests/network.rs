@@ -266,7 +266,7 @@ fn explain_lists_the_path() {
 
 #[test]
 fn snapshots_of_the_examples() {
-    for file in ["hw7_relu", "hw7_sigmoid", "hw7_abstract"] {
+    for file in ["hw7_relu", "hw7_sigmoid", "hw7_abstract", "logistic"] {
         let path = format!("examples/{file}.chain");
         for (fmt, ext) in [("text", "txt"), ("latex", "tex"), ("json", "json")] {
             let _ = ext;
@@ -471,7 +471,7 @@ fn explain_by_a_data_input_gives_its_derivative() {
         "--format",
         "json",
     ]);
-    assert_eq!(j["simplified"], "w1*w2*w3*step(z1)*step(z2)*(2*ŷ - 2*y)");
+    assert_eq!(j["simplified"], "2*w1*w2*w3*step(z1)*step(z2)*(ŷ - y)");
     assert_eq!(j["value"], "48");
     let j = json(&[
         "explain",
@@ -483,7 +483,7 @@ fn explain_by_a_data_input_gives_its_derivative() {
     ]);
     assert_eq!(
         (j["simplified"].as_str(), j["value"].as_str()),
-        (Some("2*y - 2*ŷ"), Some("-4"))
+        (Some("2*(y - ŷ)"), Some("-4"))
     );
     // --data does the same to an input that would be a parameter.
     let p = program_file(
@@ -491,7 +491,7 @@ fn explain_by_a_data_input_gives_its_derivative() {
         "z = w*x + b\nE = (y - z)^2\nat x = 3, y = 0, w = 1, b = 0\n",
     );
     let out = ok(&["explain", &p, "--wrt", "x", "--data", "x"]);
-    assert!(out.contains("= w*(2*z - 2*y)    (simplified)"), "{out}");
+    assert!(out.contains("= 2*w*(z - y)    (simplified)"), "{out}");
     assert!(out.contains("∂E/∂x = 6"), "{out}");
 }
 
@@ -599,7 +599,7 @@ fn latex_of_a_deep_program_is_linear_and_right() {
         "z_{5000} &= w_{5000} x_{4999} = 0.28543966082676642231 \\\\",
         "x_{5000} &= \\sigma\\left(z_{5000}\\right) = 0.57087932165353284461 \\\\",
         "E &= \\left(y - x_{5000}\\right)^{2} = 0.18414455658453212537",
-        "\\delta_{x_{5000}} &= 2 x_{5000} - 2 y = -0.85824135669293431077 \\\\",
+        "\\delta_{x_{5000}} &= 2 \\left(x_{5000} - y\\right) = -0.85824135669293431077 \\\\",
     ] {
         assert!(out.contains(row), "{row}");
     }
@@ -629,4 +629,169 @@ fn adjoints_of_names_that_print_alike_print_differently() {
     distinct.sort();
     distinct.dedup();
     assert_eq!(distinct.len(), 3, "{out}");
+}
+
+/// The logistic regression of every course reads as the lecture writes it: the local
+/// derivative σ'(z) in the intermediate's name, p*(1 - p), and the cross-entropy's fractions
+/// cancelled against it, ∂L/∂w1 = (p − y)·x1.
+#[test]
+fn logistic_regression_gradient_is_p_minus_y_times_the_input() {
+    let out = ok(&["grad", "examples/logistic.chain", "--form", "intermediates"]);
+    for line in [
+        "∂L/∂w1 = (p - y) · x1",
+        "∂L/∂w2 = (p - y) · x2",
+        "∂L/∂b = p - y",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line} in\n{out}");
+    }
+    let out = ok(&["explain", "examples/logistic.chain", "--wrt", "w1"]);
+    assert!(
+        out.contains("= ((1 - y)/(1 - p) - y/p) · (p*(1 - p)) · x1\n"),
+        "{out}"
+    );
+    assert!(out.contains("= (p - y) · x1    (simplified)\n"), "{out}");
+    // The backward pass writes σ'(z) in p, and tanh' and exp' in their own names.
+    let out = ok(&["backprop", "examples/logistic.chain"]);
+    assert!(out.contains("δ_z = δ_p · (p*(1 - p))"), "{out}");
+    let dir = common::scratch_dir(
+        "local_names",
+        &[(
+            "t.chain",
+            "a = w*x\nh = tanh(a)\ne = exp(h)\nE = e*y\nat w = 1/2, x = 1, y = 2\n",
+        )],
+    );
+    let out = ok(&["backprop", dir.join("t.chain").to_str().unwrap()]);
+    assert!(out.contains("δ_h = δ_e · e "), "{out}");
+    assert!(out.contains("δ_a = δ_h · (1 - h^2) "), "{out}");
+}
+
+/// The chain-rule forms `grad` and `explain` print for the program `src` (its own point),
+/// read back as formulas in the program's names and evaluated at 256 bits with the forward
+/// pass's values: `Err` with what differs, `Ok(false)` when the program is not defined at
+/// its point.
+fn chain_forms_evaluate_to_the_gradient(src: &str, name: &str) -> Result<bool, String> {
+    use chainrule::eval::{Mode, Value, evaluate};
+    use chainrule::report::{Form, Numbers, Style, explain, grad};
+    use chainrule::syntax::read_expr;
+    let numbers = Numbers {
+        mode: Mode::Mpfr(256),
+        digits: 20,
+    };
+    let mut net = chainrule::network::load(src, name, None).map_err(|e| e.to_string())?;
+    let point = net.point.clone();
+    let bw = net.backward();
+    let Ok(trace) = net.trace(&bw, &point, numbers.mode) else {
+        return Ok(false);
+    };
+    // The point and every intermediate's value, exactly as the pass computed it.
+    let mut env = point.clone();
+    for (&i, v) in net.live_defs().iter().zip(&trace.forward) {
+        let r = match v {
+            Value::Exact(r) => r.clone(),
+            Value::Mpfr(f) => f.to_rational().ok_or("not finite")?,
+            Value::F64(_) => unreachable!("256 bits"),
+        };
+        env.insert(net.defs[i].name, r);
+    }
+    let report = grad(
+        &mut net,
+        Some(&point),
+        numbers,
+        Form::Intermediates,
+        Style::Json,
+    )
+    .map_err(|e| e.to_string())?;
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let params = net.params.clone();
+    for (k, (g, p)) in report["gradient"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&params)
+        .enumerate()
+    {
+        let want = trace.gradient[k].to_float(256);
+        let mut forms = vec![g["chain"].as_str().unwrap().to_string()];
+        let e =
+            explain(&mut net, *p, Some(&point), numbers, Style::Json).map_err(|e| e.to_string())?;
+        let e: serde_json::Value = serde_json::from_str(&e).unwrap();
+        forms.push(e["simplified"].as_str().unwrap().to_string());
+        for form in forms {
+            let f = read_expr(&mut net.store, &form, "<chain>")
+                .map_err(|e| format!("{form}: {e}"))?
+                .0;
+            let got = evaluate(&net.store, &[f], &env, Mode::Mpfr(256))
+                .map_err(|e| format!("{form}: {e}"))?
+                .0;
+            let got = got[0].to_float(256);
+            let diff = rug::Float::with_val(256, &got - &want).abs().to_f64();
+            if diff > want.to_f64().abs() * 1e-60 {
+                return Err(format!(
+                    "{name}: ∂/∂{} printed as {form} is {} at the point, the gradient {}",
+                    net.name(*p),
+                    got.to_f64(),
+                    want.to_f64()
+                ));
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The examples' chain forms evaluate to their gradients.
+#[test]
+fn printed_chain_forms_evaluate_to_the_gradient() {
+    for file in ["logistic", "hw7_sigmoid", "hw7_relu"] {
+        let path = format!("examples/{file}.chain");
+        let src = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(chain_forms_evaluate_to_the_gradient(&src, &path), Ok(true));
+    }
+}
+
+/// A one-unit network: activations and losses of the courses, including those whose
+/// chain factors cancel (the cross-entropy of a sigmoid) and those whose do not.
+const ACTIVATIONS: [&str; 6] = [
+    "sigmoid(z)",
+    "tanh(z)",
+    "exp(z)",
+    "z^2",
+    "1/(1 + exp(-z))",
+    "softplus(z)",
+];
+const LOSSES: [&str; 7] = [
+    "-(y*log(h) + (1-y)*log(1-h))",
+    "(y - h)^2",
+    "-log(h)",
+    "h/(1 + h)",
+    "(h - y)^2/(2*h)",
+    "log(1 + h^2)",
+    "y/h - (1 - y)/(1 - h)",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 96,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(14),
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Whatever the activation and the loss, the chain forms printed (their local
+    /// derivatives in the intermediates' names, neighbours multiplied out where they cancel)
+    /// have the gradient's value at the point.
+    #[test]
+    fn chain_forms_of_random_units_evaluate_to_the_gradient(
+        act in proptest::sample::select(&ACTIVATIONS[..]),
+        loss in proptest::sample::select(&LOSSES[..]),
+        ws in proptest::array::uniform4((-4i32..=4, 1u32..=4)),
+    ) {
+        let [w1, w2, b, y] = ws.map(|(p, q)| format!("{p}/{q}"));
+        let src = format!(
+            "z = w1*x1 + w2*x2 + b\nh = {act}\nL = {loss}\n\
+             at x1 = 1/2, x2 = -3/2, y = ({y})^2/(1 + ({y})^2), w1 = {w1}, w2 = {w2}, b = {b}\n\
+             wrt w1, w2, b\n"
+        );
+        let r = chain_forms_evaluate_to_the_gradient(&src, "<unit>");
+        proptest::prop_assert!(r.is_ok(), "{}\n{}", src, r.unwrap_err());
+    }
 }

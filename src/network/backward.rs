@@ -3,8 +3,37 @@
 
 use super::{Adjoint, Backward, Edge, Network};
 use crate::diff::diff;
-use crate::expr::{Id, Sym};
+use crate::expr::{Id, Node, Store, Sym};
 use std::collections::HashMap;
+
+/// `local` (a partial of the definition `name = formula`) with `formula` written as `name`,
+/// as every backprop lecture writes the local derivatives: with `p = sigmoid(z)`, σ'(z) is
+/// `p*(1 - p)`; with `h = tanh(a)`, tanh'(a) is `1 - h^2`; with `e = exp(a)`, it is `e`.
+/// The value is the same (`name` is bound to the value of `formula` in the backward pass),
+/// and `name` is defined wherever `formula` is.
+fn in_own_name(store: &mut Store, local: Id, formula: Id, name: Sym) -> Id {
+    if matches!(store.node(formula), Node::Sym(_) | Node::Num(_)) {
+        return local;
+    }
+    let order = store.reachable(&[local]);
+    if order.binary_search(&formula).is_err() {
+        return local;
+    }
+    let mut new: HashMap<Id, Id> = HashMap::with_capacity(order.len());
+    for id in order {
+        let r = if id == formula {
+            store.sym_node(name)
+        } else {
+            let node = store.node(id).clone();
+            match node {
+                Node::Sym(_) | Node::Num(_) => id,
+                other => store.rebuild(&other, &|c| new[&c]),
+            }
+        };
+        new.insert(id, r);
+    }
+    new[&local]
+}
 
 impl Network {
     /// The symbol `δ_v` for a variable. No name of the program starts with
@@ -121,6 +150,7 @@ impl Network {
             let (u, f) = (self.defs[i].name, self.defs[i].formula);
             for w in self.store.free_symbols(f) {
                 let local = diff(&mut self.store, f, w);
+                let local = in_own_name(&mut self.store, local, f, u);
                 if !self.store.is_zero(local) {
                     edges.push((u, w, local));
                 }

@@ -1,6 +1,6 @@
 //! The backward-pass report: the forward pass, every adjoint and the gradient at a point.
 
-use super::formulas::{adjoint_formula, partial_latex, partial_text};
+use super::formulas::{Factored, adjoint_formula, partial_latex, partial_text};
 use super::points::{point_json, point_latex, point_text};
 use super::tables::table;
 use super::values::{arithmetic, value_json};
@@ -21,7 +21,15 @@ pub fn backprop(
 ) -> Result<String> {
     let bw = net.backward();
     let trace = net.trace(&bw, point, numbers.mode)?;
+    let locals: Vec<_> = bw
+        .adjoints
+        .iter()
+        .chain(&bw.gradient)
+        .flat_map(|a| a.terms.iter().map(|t| t.1))
+        .collect();
+    let fac = Factored::of(&mut net.store, locals);
     let report = Backprop {
+        fac,
         live: net.live_defs(),
         net,
         bw,
@@ -42,6 +50,8 @@ struct Backprop<'a> {
     point: &'a Point,
     /// Significant digits of inexact values in text and LaTeX.
     digits: usize,
+    /// Common factors of sums, pulled out when shown.
+    fac: Factored,
 }
 
 /// The report as JSON.
@@ -104,8 +114,8 @@ impl Render for Backprop<'_> {
             .map(|(a, v)| AdjointJson {
                 name: net.name(a.delta),
                 of: net.name(a.of),
-                formula: adjoint_formula(net, a, false),
-                latex: adjoint_formula(net, a, true),
+                formula: adjoint_formula(net, &self.fac, a, false),
+                latex: adjoint_formula(net, &self.fac, a, true),
                 simplified: text(&net.store, a.formula),
                 value: value_json(v),
             })
@@ -160,7 +170,7 @@ impl Render for Backprop<'_> {
             let mut row = vec![
                 net.name(a.delta).to_string(),
                 " = ".into(),
-                adjoint_formula(net, a, false),
+                adjoint_formula(net, &self.fac, a, false),
             ];
             // `δ_E = 1`, not `δ_E = 1 = 1`.
             if a.of != net.output_def().name {
@@ -175,7 +185,7 @@ impl Render for Backprop<'_> {
             rows.push(vec![
                 partial_text(net, a.of),
                 " = ".into(),
-                adjoint_formula(net, a, false),
+                adjoint_formula(net, &self.fac, a, false),
                 " = ".into(),
                 format::for_people(v, d),
             ]);
@@ -231,11 +241,11 @@ impl Render for Backprop<'_> {
                 let lhs = latex_name(net.name(a.delta));
                 if a.of == net.output_def().name {
                     // `\delta_E = 1`, once.
-                    return format!("{lhs} &= {}", adjoint_formula(net, a, true));
+                    return format!("{lhs} &= {}", adjoint_formula(net, &self.fac, a, true));
                 }
                 format!(
                     "{lhs} &= {} = {}",
-                    adjoint_formula(net, a, true),
+                    adjoint_formula(net, &self.fac, a, true),
                     format::latex(v, d)
                 )
             })
@@ -243,7 +253,7 @@ impl Render for Backprop<'_> {
                 format!(
                     "{} &= {} = {}",
                     partial_latex(net, a.of),
-                    adjoint_formula(net, a, true),
+                    adjoint_formula(net, &self.fac, a, true),
                     format::latex(v, d)
                 )
             }))

@@ -1,6 +1,6 @@
 //! The check report: the verdict on a claimed derivative, beside the chain rule's.
 
-use super::formulas::{chain_form, partial_latex, partial_text};
+use super::formulas::{Grouping, chain_form, partial_latex, partial_text};
 use super::{Style, json_text};
 use crate::check::{Check, Verdict};
 use crate::eval::format;
@@ -12,7 +12,7 @@ use serde::Serialize;
 pub fn check(net: &mut Network, c: &Check, claim_src: &str, style: Style) -> String {
     let lhs = partial_text(net, c.wrt);
     let lhs_latex = partial_latex(net, c.wrt);
-    let (chain, chain_latex) = chain_form(net, c.wrt)
+    let (chain, chain_latex) = chain_form(net, &mut Grouping::default(), c.wrt)
         .unwrap_or_else(|| (text(&net.store, c.correct), latex(&net.store, c.correct)));
     let (mut verdict, mut verdict_latex) = verdict(c, &lhs, &lhs_latex);
     if let Some((h, h_latex)) = &c.hint {

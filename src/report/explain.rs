@@ -1,7 +1,7 @@
 //! The derivation report: `∂E/∂v` path by path by the chain rule, then simplified, with its
 //! value when a point is given.
 
-use super::formulas::chain_factor;
+use super::formulas::{Factored, Grouping, chain_factor, chains_text, content_first};
 use super::points::point_text;
 use super::values::value_json;
 use super::{Numbers, Render, Style};
@@ -42,6 +42,30 @@ pub fn explain(
     let bw = net.backward_for(&[v]);
     let k = bw.gradient.iter().position(|a| a.of == v);
     let inlined = net.inlined(&bw, v);
+    let inlined = content_first(&mut net.store, inlined);
+    // Each path's factors, neighbours that cancel multiplied together: shown as the
+    // simplified form when that shortened a chain.
+    let mut grouping = Grouping::default();
+    let mut grouped_paths = Vec::new();
+    let mut shortened = false;
+    for p in paths.iter().flatten() {
+        let fs: Vec<Id> = p.iter().map(|e| e.2).collect();
+        let g = grouping.grouped(&mut net.store, &fs);
+        let shown = fs
+            .iter()
+            .filter(|f| net.store.as_num(**f).is_none_or(|r| *r != 1));
+        shortened |= g.len() < shown.count();
+        grouped_paths.push(g);
+    }
+    let grouped_paths = shortened.then_some(grouped_paths);
+    let locals = paths.iter().flatten().flatten().map(|e| e.2);
+    let fac = Factored::of(
+        &mut net.store,
+        locals
+            .chain(grouped_paths.iter().flatten().flatten().copied())
+            .chain([inlined])
+            .collect::<Vec<_>>(),
+    );
     let value = match point {
         Some(p) => {
             let t = net.trace(&bw, p, numbers.mode)?;
@@ -62,6 +86,8 @@ pub fn explain(
         name_v: net.name(v).to_string(),
         paths,
         inlined,
+        grouped: grouped_paths,
+        fac,
         value,
         point,
         digits: numbers.digits,
@@ -79,6 +105,11 @@ struct Explain<'a> {
     paths: Option<Vec<Vec<Edge>>>,
     /// `∂E/∂v` simplified.
     inlined: Id,
+    /// The chains with neighbours that cancel multiplied together, when that shortened one:
+    /// the simplified form then.
+    grouped: Option<Vec<Vec<Id>>>,
+    /// Common factors of sums, pulled out when shown.
+    fac: Factored,
     value: Option<Value>,
     point: Option<&'a Point>,
     /// Significant digits of inexact values in text and LaTeX.
@@ -126,12 +157,27 @@ fn leibniz(net: &Network, path: &[Edge], latex_mode: bool) -> String {
 }
 
 /// The local derivatives along a path, as formulas.
-fn local(net: &Network, path: &[Edge], latex_mode: bool) -> String {
+fn local(net: &Network, fac: &Factored, path: &[Edge], latex_mode: bool) -> String {
     let shown: Vec<String> = path
         .iter()
-        .map(|e| chain_factor(net, e.2, latex_mode))
+        .map(|e| chain_factor(net, fac, e.2, latex_mode))
         .collect();
     shown.join(if latex_mode { " \\cdot " } else { " · " })
+}
+
+impl Explain<'_> {
+    /// `∂E/∂v` simplified: the grouped chains, or the inlined formula.
+    fn simplified(&self, latex_mode: bool) -> String {
+        let net = self.net;
+        match &self.grouped {
+            Some(chains) => chains_text(net, &self.fac, chains, latex_mode),
+            None => match self.fac.show(&net.store, self.inlined, latex_mode) {
+                Some(shown) => shown,
+                None if latex_mode => latex(&net.store, self.inlined),
+                None => text(&net.store, self.inlined),
+            },
+        }
+    }
 }
 
 impl Render for Explain<'_> {
@@ -147,6 +193,8 @@ impl Render for Explain<'_> {
             value,
             point,
             digits,
+            fac,
+            ..
         } = self;
         let inlined = *inlined;
         let mut s = format!("∂{name_e}/∂{name_v} by the chain rule");
@@ -163,12 +211,12 @@ impl Render for Explain<'_> {
                 let lhs = format!("∂{name_e}/∂{name_v}");
                 let pad = " ".repeat(UnicodeWidthStr::width(lhs.as_str()));
                 let sum_l: Vec<String> = ps.iter().map(|p| leibniz(net, p, false)).collect();
-                let sum_f: Vec<String> = ps.iter().map(|p| local(net, p, false)).collect();
+                let sum_f: Vec<String> = ps.iter().map(|p| local(net, fac, p, false)).collect();
                 s.push_str(&format!("  {lhs} = {}\n", sum_l.join(" + ")));
                 s.push_str(&format!("  {pad} = {}\n", sum_f.join(" + ")));
                 s.push_str(&format!(
                     "  {pad} = {}    (simplified)\n",
-                    text(&net.store, inlined)
+                    self.simplified(false)
                 ));
             }
             None => s.push_str(&format!(
@@ -200,10 +248,10 @@ impl Render for Explain<'_> {
             && !ps.is_empty()
         {
             let sum_l: Vec<String> = ps.iter().map(|p| leibniz(net, p, true)).collect();
-            let sum_f: Vec<String> = ps.iter().map(|p| local(net, p, true)).collect();
+            let sum_f: Vec<String> = ps.iter().map(|p| local(net, &self.fac, p, true)).collect();
             rows.push(format!("{lhs} &= {}", sum_l.join(" + ")));
             rows.push(format!("&= {}", sum_f.join(" + ")));
-            rows.push(format!("&= {}", latex(&net.store, self.inlined)));
+            rows.push(format!("&= {}", self.simplified(true)));
         } else {
             rows.push(format!("{lhs} &= {}", latex(&net.store, self.inlined)));
         }
@@ -222,8 +270,8 @@ impl Render for Explain<'_> {
             program: &net.source.1,
             output: &self.name_e,
             wrt: &self.name_v,
-            simplified: text(&net.store, self.inlined),
-            latex: latex(&net.store, self.inlined),
+            simplified: self.simplified(false),
+            latex: self.simplified(true),
             paths: self.paths.as_ref().map(|ps| {
                 ps.iter()
                     .map(|p| PathJson {

@@ -1,7 +1,9 @@
 //! The gradient report: each parameter's partial in chain-rule form and expanded, with its
 //! value when a point is given.
 
-use super::formulas::{chain_form, partial_latex, partial_text, shared_form};
+use super::formulas::{
+    Grouping, chain_form, content_first, partial_latex, partial_text, shared_form,
+};
 use super::points::{point_json, point_text};
 use super::values::value_json;
 use super::{Numbers, Render, Style};
@@ -127,13 +129,15 @@ fn partials(
 ) -> Vec<Partial> {
     let params = net.params.clone();
     let mut items = Vec::new();
+    let mut grouping = Grouping::default();
     for (k, p) in params.iter().enumerate() {
         let (chain, chain_latex) = if form.chain() {
-            match chain_form(net, *p) {
+            match chain_form(net, &mut grouping, *p) {
                 Some(forms) => forms,
                 None => {
                     // More than 64 paths: the backward recursion, inlined.
                     let inlined = net.inlined(bw, *p);
+                    let inlined = content_first(&mut net.store, inlined);
                     (text(&net.store, inlined), latex(&net.store, inlined))
                 }
             }

@@ -17,7 +17,7 @@
 //! target, which is as wide as its widest label, and are pushed apart where two would meet.
 
 use super::Numbers;
-use super::formulas::adjoint_formula;
+use super::formulas::{Factored, adjoint_formula};
 use super::points::point_text;
 use crate::error::{Error, Result};
 use crate::eval::matrix::MatValue;
@@ -179,7 +179,10 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
         let delta = net.name(a.delta);
         nodes[n].adjoint = Some(match v {
             Some(v) => format!("{delta} = {}", show(v)),
-            None => format!("{delta} = {}", adjoint_formula(net, a, false)),
+            None => format!(
+                "{delta} = {}",
+                adjoint_formula(net, &Factored::default(), a, false)
+            ),
         });
         for (u, local) in &a.terms {
             let Some(&to) = index.get(u) else { continue };

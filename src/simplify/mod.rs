@@ -1,0 +1,3 @@
+//! Rewrites beyond canonical construction.
+
+pub mod rational;

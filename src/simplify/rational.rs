@@ -1,0 +1,417 @@
+//! Rational-function normalisation: one fraction, common factors cancelled.
+//!
+//! [`normal`] treats every subterm that is not a sum, a product or an integer power (a call,
+//! a symbolic power, a root) as an atom, reads the expression as a quotient of two
+//! polynomials in those atoms over Q, combines fractions over a common denominator and
+//! cancels the gcd of numerator and denominator (`poly.rs`), as SymPy's `cancel` does. It
+//! returns the result only when it is shorter than the input, and gives up on inputs past a
+//! budget of work, so it can be tried on anything a report prints.
+//!
+//! Cancelling may make defined what was not: `x/x` is 1, but not at 0. Every factor of the
+//! input with a negative exponent is returned as a condition beside the result (its node must
+//! be defined), unless the result still contains it (DESIGN.md, "Domain conditions").
+
+mod poly;
+
+use crate::expr::{Id, Node, Store};
+use poly::{Budget, Mono, Poly, Res, TooBig, gcd};
+use rug::Rational;
+use std::collections::HashMap;
+
+/// Most nodes of an input [`normal`] looks at.
+pub const MAX_NODES: usize = 200;
+
+/// Units of work (terms touched) [`normal`] spends before it gives up.
+const WORK: u64 = 200_000;
+
+/// Most an integer power of a sum is expanded to.
+const MAX_POWER: u32 = 8;
+
+/// The result of [`normal`]: the expression and the domain conditions it dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Normal {
+    /// The normalised expression.
+    pub expr: Id,
+    /// Nodes of the input that must be defined (each a factor with a negative exponent, a
+    /// denominator, possibly cancelled) for the result to stand for the input; those the
+    /// result still contains are left out.
+    pub conditions: Vec<Id>,
+}
+
+/// `e` as one fraction with common factors cancelled, when that is shorter than `e` by
+/// [`size`]; `None` when it is not, when `e` is larger than [`MAX_NODES`] or the work would
+/// pass its budget, or when a denominator is zero everywhere.
+///
+/// ```
+/// use chainrule::{expr::Store, print::text, simplify::rational::normal, syntax::read_expr};
+/// let mut store = Store::new();
+/// let (e, _) = read_expr(&mut store, "((1 - y)/(1 - p) - y/p) * p*(1 - p)", "<expr>").unwrap();
+/// let n = normal(&mut store, e).unwrap();
+/// assert_eq!(text(&store, n.expr), "p - y");
+/// // p and 1 - p were denominators: the result stands for the input only where p ≠ 0, 1.
+/// let c: Vec<String> = n.conditions.iter().map(|c| text(&store, *c)).collect();
+/// assert_eq!(c, ["1/(1 - p)", "1/p"]);
+/// ```
+pub fn normal(store: &mut Store, e: Id) -> Option<Normal> {
+    if store.dag_size(e) > MAX_NODES {
+        return None;
+    }
+    let mut reader = Reader {
+        atoms: Vec::new(),
+        index: HashMap::new(),
+        memo: HashMap::new(),
+        conditions: Vec::new(),
+        factors: Vec::new(),
+        budget: Budget::new(WORK),
+    };
+    let f = reader.read(store, e).ok()?;
+    let out = reader.write(store, &f).ok()?;
+    if size(store, out) >= size(store, e) {
+        return None;
+    }
+    let kept = Kept::new(store, out);
+    let mut conditions = Vec::new();
+    for c in reader.conditions {
+        if !kept.covers(store, c) && !conditions.contains(&c) {
+            conditions.push(c);
+        }
+    }
+    Some(Normal {
+        expr: out,
+        conditions,
+    })
+}
+
+/// What a result still divides by: its nodes, and the bases of negative powers in its
+/// products with their exponents.
+struct Kept {
+    reach: Vec<Id>,
+    negative: HashMap<Id, Vec<Rational>>,
+}
+
+impl Kept {
+    fn new(store: &Store, root: Id) -> Kept {
+        let reach = store.reachable(&[root]);
+        let mut negative: HashMap<Id, Vec<Rational>> = HashMap::new();
+        for id in &reach {
+            if let Node::Mul(p) = store.node(*id) {
+                for (b, x) in p.factors() {
+                    if *x < 0 {
+                        negative.entry(*b).or_default().push(x.clone());
+                    }
+                }
+            }
+        }
+        Kept { reach, negative }
+    }
+
+    /// Whether evaluating the result checks the condition `c` (a power `b^e`, `e < 0`)
+    /// anyway: it contains `c`, or a negative power of `b` where `e` is an integer (both
+    /// need only `b ≠ 0`), or `b^e` itself inside a product.
+    fn covers(&self, store: &Store, c: Id) -> bool {
+        if self.reach.binary_search(&c).is_ok() {
+            return true;
+        }
+        let Node::Mul(p) = store.node(c) else {
+            return false;
+        };
+        *p.coeff() == 1
+            && p.factors().iter().all(|(b, e)| {
+                self.negative
+                    .get(b)
+                    .is_some_and(|xs| xs.iter().any(|x| e.denom() == &1 || x == e))
+            })
+    }
+}
+
+/// The number of operations of `e` written out as a tree, counted as SymPy's `count_ops`
+/// counts them: each `+`, `-`, `*`, `/`, `^`, negation and call is one. Saturating.
+pub fn size(store: &Store, e: Id) -> u64 {
+    let mut memo: HashMap<Id, u64> = HashMap::new();
+    for id in store.reachable(&[e]) {
+        let s = |c: &Id| memo[c];
+        let n = match store.node(id) {
+            Node::Num(r) => u64::from(*r < 0) + u64::from(*r.denom() != 1),
+            Node::Sym(_) => 0,
+            Node::Add(sum) => {
+                let k = sum.terms().len() + usize::from(*sum.constant() != 0);
+                let mut n = (k as u64).saturating_sub(1);
+                for (t, c) in sum.terms() {
+                    n = n
+                        .saturating_add(s(t))
+                        .saturating_add(coeff_ops(&Rational::from(c.abs_ref())));
+                }
+                // A leading minus is a negation, the others are subtractions.
+                n + u64::from(*sum.constant() == 0 && sum.terms().iter().all(|(_, c)| *c < 0))
+            }
+            Node::Mul(p) => {
+                let fs = p.factors();
+                let mut n = (fs.len() as u64).saturating_sub(1);
+                n += coeff_ops(&Rational::from(p.coeff().abs_ref()));
+                n += u64::from(*p.coeff() < 0);
+                if fs.iter().all(|(_, x)| *x < 0) {
+                    n += 1; // 1/x
+                }
+                for (b, x) in fs {
+                    let plain = *x == 1 || *x == -1;
+                    n = n.saturating_add(s(b)).saturating_add(u64::from(!plain));
+                }
+                n
+            }
+            Node::Pow(b, x) => 1 + s(b).saturating_add(s(x)),
+            Node::Call(_, args) => args.iter().fold(1u64, |n, a| n.saturating_add(s(a))),
+        };
+        memo.insert(id, n);
+    }
+    memo[&e]
+}
+
+/// Operations a coefficient (taken positive) adds to a term: `2*x` one, `x/2` one,
+/// `2*x/3` two.
+fn coeff_ops(c: &Rational) -> u64 {
+    u64::from(*c.numer() != 1) + u64::from(*c.denom() != 1)
+}
+
+/// A quotient of polynomials in lowest terms: the denominator has unit numeric content and a
+/// positive leading coefficient, and is never zero.
+#[derive(Clone, Debug)]
+struct Frac {
+    num: Poly,
+    den: Poly,
+}
+
+impl Frac {
+    fn poly(p: Poly) -> Frac {
+        Frac {
+            num: p,
+            den: Poly::one(),
+        }
+    }
+
+    /// `num/den` in lowest terms; a zero denominator is refused.
+    fn new(num: Poly, den: Poly, b: &mut Budget) -> Res<Frac> {
+        if den.is_zero() {
+            return Err(TooBig);
+        }
+        let g = gcd(&num, &den, b)?;
+        let (num, den) = if g.as_constant().is_some() {
+            (num, den)
+        } else {
+            (
+                num.div_exact(&g, b)?.ok_or(TooBig)?,
+                den.div_exact(&g, b)?.ok_or(TooBig)?,
+            )
+        };
+        let (c, den) = den.numeric_content();
+        Ok(Frac {
+            num: num.scale(&(Rational::from(1) / c)),
+            den,
+        })
+    }
+
+    fn add(&self, other: &Frac, k: &Rational, b: &mut Budget) -> Res<Frac> {
+        if self.den == other.den {
+            let num = self.num.add_scaled(&other.num, k, b)?;
+            return Frac::new(num, self.den.clone(), b);
+        }
+        let g = gcd(&self.den, &other.den, b)?;
+        let a_co = other.den.div_exact(&g, b)?.ok_or(TooBig)?;
+        let b_co = self.den.div_exact(&g, b)?.ok_or(TooBig)?;
+        let num = self
+            .num
+            .mul(&a_co, b)?
+            .add_scaled(&other.num.mul(&b_co, b)?, k, b)?;
+        let den = self.den.mul(&a_co, b)?;
+        Frac::new(num, den, b)
+    }
+
+    fn mul(&self, other: &Frac, b: &mut Budget) -> Res<Frac> {
+        let num = self.num.mul(&other.num, b)?;
+        let den = self.den.mul(&other.den, b)?;
+        Frac::new(num, den, b)
+    }
+
+    fn powi(&self, e: i64, b: &mut Budget) -> Res<Frac> {
+        let k = u32::try_from(e.unsigned_abs()).map_err(|_| TooBig)?;
+        if k > MAX_POWER && (self.num.len() > 1 || self.den.len() > 1) {
+            return Err(TooBig);
+        }
+        let (num, den) = (self.num.pow(k, b)?, self.den.pow(k, b)?);
+        if e < 0 {
+            Frac::new(den, num, b)
+        } else {
+            Frac::new(num, den, b)
+        }
+    }
+}
+
+/// Reads expressions as fractions over atoms and writes fractions back.
+struct Reader {
+    /// The atoms, by variable number.
+    atoms: Vec<Id>,
+    index: HashMap<Id, usize>,
+    memo: HashMap<Id, Frac>,
+    /// Nodes that must be defined: the input's factors with negative exponents.
+    conditions: Vec<Id>,
+    /// The sums of the input as polynomials (unit numeric content): tried as factors of the
+    /// result.
+    factors: Vec<Poly>,
+    budget: Budget,
+}
+
+impl Reader {
+    fn atom(&mut self, id: Id) -> Frac {
+        let n = self.atoms.len();
+        let i = *self.index.entry(id).or_insert(n);
+        if i == n {
+            self.atoms.push(id);
+        }
+        Frac::poly(Poly::var(i))
+    }
+
+    fn read(&mut self, store: &mut Store, id: Id) -> Res<Frac> {
+        if let Some(f) = self.memo.get(&id) {
+            return Ok(f.clone());
+        }
+        let f = match store.node(id).clone() {
+            Node::Num(r) => Frac::poly(Poly::constant(r)),
+            Node::Sym(_) | Node::Pow(..) | Node::Call(..) => self.atom(id),
+            Node::Add(s) => {
+                let mut acc = Frac::poly(Poly::constant(s.constant().clone()));
+                for (t, k) in s.terms() {
+                    let f = self.read(store, *t)?;
+                    acc = acc.add(&f, k, &mut self.budget)?;
+                }
+                if acc.den.as_constant().is_some() && acc.num.len() > 1 {
+                    let factor = acc.num.numeric_content().1;
+                    if !self.factors.contains(&factor) {
+                        self.factors.push(factor);
+                    }
+                }
+                acc
+            }
+            Node::Mul(p) => {
+                let mut acc = Frac::poly(Poly::constant(p.coeff().clone()));
+                for (base, x) in p.factors() {
+                    if *x < 0 {
+                        let factor = store.powr(*base, x.clone());
+                        self.conditions.push(factor);
+                    }
+                    let f = if x.denom() == &1 {
+                        let e = x.numer().to_i64().ok_or(TooBig)?;
+                        self.read(store, *base)?.powi(e, &mut self.budget)?
+                    } else {
+                        // base^(i + f) is base^i · base^f with an integer i and 0 < f < 1,
+                        // so that x^(3/2) and x share x: the fractional power is the atom.
+                        let i = x.clone().floor();
+                        let f = Rational::from(x - &i);
+                        let root = store.powr(*base, f);
+                        let e = i.numer().to_i64().ok_or(TooBig)?;
+                        let whole = self.read(store, *base)?.powi(e, &mut self.budget)?;
+                        self.atom(root).mul(&whole, &mut self.budget)?
+                    };
+                    acc = acc.mul(&f, &mut self.budget)?;
+                }
+                acc
+            }
+        };
+        self.memo.insert(id, f.clone());
+        Ok(f)
+    }
+
+    /// A monomial as a product of atoms.
+    fn monomial(&self, store: &mut Store, coeff: Rational, m: &Mono) -> Id {
+        let factors = m
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| **e > 0)
+            .map(|(i, e)| (self.atoms[i], Rational::from(*e)))
+            .collect();
+        store.product_of(coeff, factors)
+    }
+
+    /// A polynomial written out, term by term.
+    fn expanded(&self, store: &mut Store, p: &Poly) -> Id {
+        let mut constant = Rational::new();
+        let mut terms = Vec::new();
+        for (m, c) in p.terms() {
+            if m.is_empty() {
+                constant = c.clone();
+            } else {
+                terms.push((self.monomial(store, Rational::from(1), m), c.clone()));
+            }
+        }
+        store.sum_of(constant, terms)
+    }
+
+    /// A polynomial as its numeric and monomial content times the rest, or written out,
+    /// whichever is shorter.
+    fn content_form(&self, store: &mut Store, p: &Poly) -> Id {
+        let flat = self.expanded(store, p);
+        let m = p.monomial_content();
+        let (c, rest) = p.numeric_content();
+        if m.is_empty() && c.numer().clone().abs() == 1 && *c.denom() == 1 {
+            return flat;
+        }
+        let rest = rest.div_mono(&m);
+        let rest = self.expanded(store, &rest);
+        let mono = self.monomial(store, c, &m);
+        let factored = store.mul(mono, rest);
+        if size(store, factored) < size(store, flat) {
+            factored
+        } else {
+            flat
+        }
+    }
+
+    /// A polynomial written with the sums of the input that divide it as factors (`(h + 1)^2`
+    /// rather than `h^2 + 2*h + 1`), when that is shorter than [`Self::content_form`]. No
+    /// factorisation: only the input's own sums are tried, so the result keeps the forms the
+    /// reader wrote.
+    fn polynomial(&mut self, store: &mut Store, p: &Poly) -> Id {
+        let plain = self.content_form(store, p);
+        if p.as_constant().is_some() {
+            return plain;
+        }
+        let mut rest = p.clone();
+        let mut found: Vec<(usize, u32)> = Vec::new();
+        for (i, c) in self.factors.iter().enumerate() {
+            let mut k = 0;
+            // rest is never constant here, so each division lowers its degree.
+            while rest.as_constant().is_none()
+                && let Ok(Some(q)) = rest.div_exact(c, &mut self.budget)
+            {
+                rest = q;
+                k += 1;
+            }
+            if k > 0 {
+                found.push((i, k));
+            }
+        }
+        if found.is_empty() {
+            return plain;
+        }
+        let mut items = vec![(self.content_form(store, &rest), Rational::from(1))];
+        for (i, k) in found {
+            let c = self.factors[i].clone();
+            items.push((self.content_form(store, &c), Rational::from(k)));
+        }
+        let factored = store.product_of(Rational::from(1), items);
+        if size(store, factored) < size(store, plain) {
+            factored
+        } else {
+            plain
+        }
+    }
+
+    fn write(&mut self, store: &mut Store, f: &Frac) -> Res<Id> {
+        let num = self.polynomial(store, &f.num);
+        if let Some(c) = f.den.as_constant() {
+            // Lowest terms: a constant denominator is 1.
+            debug_assert_eq!(c, 1);
+            return Ok(num);
+        }
+        let den = self.polynomial(store, &f.den);
+        Ok(store.div(num, den))
+    }
+}
