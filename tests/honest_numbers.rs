@@ -165,3 +165,31 @@ fn a_small_term_between_cancelling_large_ones_is_not_lost() {
         assert_eq!(v, 3.0, "{j}");
     }
 }
+
+#[test]
+fn json_values_in_mpfr_are_the_shortest_decimal_that_reads_back() {
+    // z = 0.5·1 + 0.1 is 3/5; the program is evaluated in MPFR (sigmoid is not rational),
+    // and the JSON printed the binary value's own expansion 0.6000…0012, wrong in its
+    // 39th digit.
+    let file = scratch(
+        "shortest.chain",
+        "z = w1*x1 + b\np = sigmoid(z)\nat w1 = 0.5, x1 = 1, b = 0.1\nwrt w1\n",
+    );
+    let j = json(&["backprop", &file, "--format", "json"]);
+    assert_eq!(j["arithmetic"], "mpfr", "{j}");
+    assert_eq!(j["forward"][0]["name"], "z");
+    assert_eq!(j["forward"][0]["value"], "0.6", "{j}");
+    // σ(3/5) = 0.6456563062257954529…: as many digits as identify its binary value, and
+    // right to within a few units of the last (against a 1000-bit value).
+    let p = j["forward"][1]["value"].as_str().unwrap();
+    assert!(p.starts_with("0.6456563062257954529"), "{p}");
+    let digits = p.trim_start_matches("0.").len();
+    assert!((36..=41).contains(&digits), "{p}");
+    use rug::Float;
+    let three_fifths = Float::with_val(1000, 3) / 5u32;
+    let truth: Float =
+        Float::with_val(1000, 1) / (Float::with_val(1000, 1) + (-three_fifths).exp());
+    let shown = Float::with_val(1000, Float::parse(p).unwrap());
+    let rel = Float::with_val(1000, (shown - &truth) / &truth).abs();
+    assert!(rel < 1e-36, "{p}: relative error {rel}");
+}

@@ -122,6 +122,48 @@ pub fn float_decimal(f: &Float, digits: usize) -> String {
     format!("{sign}{body}")
 }
 
+/// The shortest decimal, of at most `max_digits` significant digits, that reads back as `f`
+/// at its precision (rounding to nearest), as Python prints a double: `0.6` for the MPFR
+/// value nearest 0.6, not that binary value's own expansion `0.6000…0012`, whose last digits
+/// come from the rounding to binary and are not the value's. Where no string of `max_digits`
+/// digits reads back (`max_digits` below what the precision carries), `max_digits` digits.
+pub fn shortest_float_decimal(f: &Float, max_digits: usize) -> String {
+    let max = max_digits.max(1);
+    if f.is_zero() || !f.is_finite() {
+        return float_decimal(f, max);
+    }
+    let reads_back = |d: usize| -> bool {
+        let (neg, mantissa, exp) = f.to_sign_string_exp(10, Some(d));
+        let text = format!(
+            "{}0.{mantissa}e{}",
+            if neg { "-" } else { "" },
+            exp.unwrap_or(0)
+        );
+        Float::parse(&text).is_ok_and(|p| Float::with_val(f.prec(), p) == *f)
+    };
+    // Most values need all digits, or all but one: two tries. Round trips are monotone in
+    // the number of digits, so a value that reads back from fewer is found by bisection.
+    let fewest = if max <= 2 || !reads_back(max - 2) {
+        if max >= 2 && reads_back(max - 1) {
+            max - 1
+        } else {
+            max
+        }
+    } else {
+        let (mut lo, mut hi) = (0, max - 2); // lo does not read back (or is 0); hi does
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if reads_back(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
+    };
+    float_decimal(f, fewest)
+}
+
 /// A float in scientific notation with exactly `digits` significant digits, whatever its
 /// size (`3.60e-3`, `4.84e-11`, `1.27e-25`): for columns of errors that line up.
 pub fn scientific(f: &Float, digits: usize) -> String {

@@ -4,11 +4,17 @@ use crate::eval::{Value, format};
 use serde_json::Value as Json;
 
 /// All the digits of a value as a decimal: doubles to 17 significant digits (enough to read
-/// back), exact and MPFR values to `digits`.
+/// back), exact values to `digits`, MPFR values as the shortest decimal of at most `digits`
+/// (and at most what the precision carries) that reads back as the same binary value: the
+/// digits past those would show the rounding to binary, not the value (z = 0.6 computed in
+/// MPFR printed as 0.6000000000000000000000000000000000000012).
 pub(crate) fn all_digits(v: &Value, digits: usize) -> String {
     match v {
         Value::F64(_) => v.to_decimal(17),
-        _ => v.to_decimal(digits),
+        Value::Mpfr(f) => {
+            format::shortest_float_decimal(f, digits.min(format::digits_for_bits(f.prec())))
+        }
+        Value::Exact(_) => v.to_decimal(digits),
     }
 }
 
