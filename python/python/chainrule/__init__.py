@@ -1,0 +1,368 @@
+"""chainrule: symbolic differentiation and back-propagation, exact, in Python and Jupyter.
+
+A thin skin over the chainrule library (Rust): the compiled module ``chainrule._native``
+does the work; this layer gives its results Python shapes (``Fraction``, ``Decimal``, NumPy
+arrays, objects that Jupyter displays).
+
+>>> from chainrule import Expr
+>>> e = Expr("(y - w*x)^2")
+>>> d = e.diff("w")
+>>> str(d)
+'-2*x*(y - w*x)'
+>>> d.eval(w=2, x=1, y=10)
+Fraction(-16, 1)
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _native
+from ._native import (
+    ChainruleError,
+    DomainError,
+    Expr,
+    InternalError,
+    LimitError,
+    ParseError,
+    UsageError,
+)
+
+__version__ = _native.__version__
+
+__all__ = [
+    "Expr",
+    "Program",
+    "Report",
+    "Backprop",
+    "Check",
+    "Sweep",
+    "Svg",
+    "Lambdified",
+    "lambdify",
+    "ChainruleError",
+    "ParseError",
+    "DomainError",
+    "UsageError",
+    "LimitError",
+    "InternalError",
+]
+
+Number = Union[int, Fraction, Decimal, float, str]
+Value = Union[Fraction, Decimal, float]
+
+
+class Svg:
+    """An SVG picture (a plot, a graph); Jupyter displays it, ``str()`` is its text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_svg_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<Svg, {len(self.text)} characters>"
+
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Writes the SVG to ``path``."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.text)
+
+
+class Report:
+    """A report of the library: ``.text`` (the command line's table), ``.latex()`` where it
+    has one, ``.data`` (its JSON, as Python values). Jupyter shows the LaTeX, else the text.
+    """
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.text: str = raw["text"]
+        self._latex: Optional[str] = raw["latex"]
+        self.data: Any = json.loads(raw["json"])
+
+    def latex(self) -> str:
+        """The report in LaTeX."""
+        if self._latex is None:
+            raise UsageError(f"{type(self).__name__} reports have no LaTeX form; use .text")
+        return self._latex
+
+    def _repr_latex_(self) -> Optional[str]:
+        if self._latex is None:
+            return None
+        return f"$$\n{self._latex.strip()}\n$$"
+
+    def _repr_html_(self) -> Optional[str]:
+        if self._latex is not None:
+            return None
+        return f"<pre>{html.escape(self.text)}</pre>"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class Backprop(Report):
+    """The forward and backward passes at a point: ``.forward`` (each definition's value),
+    ``.adjoints`` (each δ_v = ∂E/∂v), ``.gradient`` (parameter → ∂E/∂parameter), values as
+    ``Fraction`` when exact, ``Decimal`` in MPFR, ``float`` in f64."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        super().__init__(raw)
+        self.forward: dict[str, Value] = dict(raw["forward"])
+        self.adjoints: dict[str, Value] = dict(raw["adjoints"])
+        self.gradient: dict[str, Value] = dict(raw["gradient"])
+        self.kinks: list[str] = list(raw["kinks"])
+
+
+class Check(Report):
+    """The verdict on a claimed derivative: ``.agrees`` (also its truth value)."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        super().__init__(raw)
+        self.agrees: bool = raw["agrees"]
+
+    def __bool__(self) -> bool:
+        return self.agrees
+
+
+class Sweep(Report):
+    """Finite-difference errors over many steps: ``.deltas`` (the steps, floats),
+    ``.errors`` ({series label: NumPy array of errors, NaN where none}), ``.plot()`` (SVG)."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        super().__init__(raw)
+        self._svg: str = raw["svg"]
+
+    def plot(self) -> Svg:
+        """The log-log plot of the errors against the step, as SVG."""
+        return Svg(self._svg)
+
+    def _repr_svg_(self) -> str:
+        return self._svg
+
+
+def _text_of_number(x: Number) -> str:
+    if isinstance(x, bool):
+        raise UsageError("a bool is not a step")
+    if isinstance(x, float):
+        # The shortest decimal that reads back as the float: 1e-4 is the step 1/10000.
+        return repr(x)
+    return str(x)
+
+
+def _steps(deltas: Union[str, Number, Iterable[Number]]) -> str:
+    if isinstance(deltas, str):
+        return deltas
+    if isinstance(deltas, Iterable):
+        return ",".join(_text_of_number(d) for d in deltas)
+    return _text_of_number(deltas)
+
+
+class Program:
+    """A program of named definitions (``z1 = w1*x``, ``x1 = σ(z1)``, …, ``at …``, ``wrt …``),
+    read from a file path or from its text.
+
+    ``output`` names the definition to take as the output (default: the last), ``data`` the
+    inputs that are data, not parameters.
+    """
+
+    def __init__(
+        self,
+        path_or_text: Union[str, os.PathLike],
+        *,
+        output: Optional[str] = None,
+        data: Sequence[str] = (),
+    ) -> None:
+        if isinstance(path_or_text, os.PathLike) or (
+            isinstance(path_or_text, str)
+            and "\n" not in path_or_text
+            and os.path.isfile(path_or_text)
+        ):
+            path = os.fspath(path_or_text)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    src = f.read()
+            except (OSError, UnicodeDecodeError) as e:
+                raise UsageError(f"cannot read {path}: {e}") from None
+            name = str(path)
+        else:
+            src, name = str(path_or_text), "<program>"
+        self._native = _native.Program(src, name, output, list(data))
+
+    @property
+    def params(self) -> list[str]:
+        """The parameters (the program's ``wrt``, else its inputs), in order."""
+        return self._native.params
+
+    @property
+    def inputs(self) -> list[str]:
+        """The inputs of the output, in natural order."""
+        return self._native.inputs
+
+    @property
+    def output(self) -> str:
+        """The output's name."""
+        return self._native.output
+
+    @property
+    def source(self) -> str:
+        """The program's text."""
+        return self._native.source
+
+    def backprop(
+        self,
+        at: Optional[Mapping[str, Number]] = None,
+        *,
+        arith: str = "auto",
+        precision: int = 128,
+        digits: Optional[int] = None,
+    ) -> Backprop:
+        """The forward and backward passes at the program's point, with ``at`` values taking
+        precedence. ``arith``: "auto" (exact when rational, else MPFR), "exact", "mpfr",
+        "f64"; ``precision`` in bits for MPFR."""
+        return Backprop(self._native.backprop(_point(at), arith, precision, digits))
+
+    @property
+    def gradient(self) -> dict[str, Value]:
+        """The gradient at the program's point (``backprop().gradient``)."""
+        return self.backprop().gradient
+
+    def grad(
+        self,
+        form: str = "intermediates",
+        at: Optional[Mapping[str, Number]] = None,
+        *,
+        arith: str = "auto",
+        precision: int = 128,
+        digits: Optional[int] = None,
+    ) -> Report:
+        """The gradient's formulas: ``form`` "intermediates" (∂E/∂w1 = ∂_2 ℓ(y, ŷ) · w3 · …),
+        "expanded" (in the inputs only) or "both"; values too when there is a point."""
+        return Report(self._native.grad(form, _point(at), arith, precision, digits))
+
+    def explain(
+        self,
+        name: str,
+        at: Optional[Mapping[str, Number]] = None,
+        *,
+        arith: str = "auto",
+        precision: int = 128,
+        digits: Optional[int] = None,
+    ) -> Report:
+        """The chain rule for ∂output/∂name, step by step."""
+        return Report(self._native.explain(name, _point(at), arith, precision, digits))
+
+    def check(self, name: str, claim: str) -> Check:
+        """Checks a claimed ∂output/∂name (chainrule's syntax or LaTeX)."""
+        return Check(self._native.check(name, claim))
+
+    def fd(
+        self,
+        delta: Number = "1e-4",
+        scheme: str = "all",
+        arith: str = "f64",
+        at: Optional[Mapping[str, Number]] = None,
+        *,
+        digits: Optional[int] = None,
+    ) -> Report:
+        """Finite-difference quotients (forward, backward, central) at the step ``delta``
+        against the symbolic gradient; ``arith`` "f64" (as NumPy), "mpfr:BITS" or "exact"."""
+        return Report(
+            self._native.fd(_text_of_number(delta), scheme, arith, _point(at), digits)
+        )
+
+    def sweep(
+        self,
+        deltas: Union[str, Iterable[Number]] = "1e-10:1e-1:10",
+        scheme: str = "all",
+        arith: str = "f64",
+        measure: str = "squared",
+        at: Optional[Mapping[str, Number]] = None,
+    ) -> Sweep:
+        """The error of finite-difference gradients over the steps ``deltas``
+        ("FROM:TO:COUNT" log-spaced like numpy.logspace, or a list), with ``.plot()``."""
+        return Sweep(
+            self._native.sweep(_steps(deltas), scheme, arith, measure, _point(at))
+        )
+
+    def graph(
+        self,
+        at: Optional[Mapping[str, Number]] = None,
+        *,
+        arith: str = "auto",
+        precision: int = 128,
+        digits: Optional[int] = None,
+    ) -> Svg:
+        """The computation graph as SVG, with values when there is a point."""
+        return Svg(self._native.graph(_point(at), arith, precision, digits))
+
+    def __repr__(self) -> str:
+        return f"Program(output={self.output!r}, params={self.params!r})"
+
+
+def _point(at: Optional[Mapping[str, Number]]) -> Optional[dict[str, Number]]:
+    if at is None:
+        return None
+    if not isinstance(at, Mapping):
+        raise UsageError("at: give a mapping from input names to values, e.g. {'x': 1}")
+    return dict(at)
+
+
+class Lambdified:
+    """An expression compiled to chainrule's tape, called on NumPy arrays (broadcast
+    together, computed in float64). Returns the values as an array of the broadcast shape;
+    with ``gradient=True``, ``(values, gradient)`` where ``gradient[i]`` is the partial
+    derivative by ``names[i]``. Points outside the domain give NaN (or ±inf), as NumPy."""
+
+    def __init__(self, tape: _native.Tape, gradient: bool) -> None:
+        self._tape = tape
+        self._gradient = gradient
+
+    @property
+    def names(self) -> list[str]:
+        return self._tape.names
+
+    def __call__(self, *arrays: Any) -> Any:
+        names = self._tape.names
+        if len(arrays) != len(names):
+            raise UsageError(
+                f"expected {len(names)} arguments (for {names}), got {len(arrays)}"
+            )
+        columns = [np.asarray(a, dtype=np.float64) for a in arrays]
+        columns = list(np.broadcast_arrays(*columns)) if columns else []
+        shape = columns[0].shape if columns else ()
+        flat = [np.ascontiguousarray(c).reshape(-1) for c in columns]
+        outs = [o.reshape(shape) for o in self._tape.eval_columns(flat)]
+        if not self._gradient:
+            return outs[0]
+        return outs[0], np.stack(outs[1:]) if len(outs) > 1 else np.empty((0,) + shape)
+
+    def __repr__(self) -> str:
+        kind = "value and gradient" if self._gradient else "value"
+        return f"<Lambdified {kind} of {self.names}, {len(self._tape)} instructions>"
+
+
+def lambdify(
+    expr: Union[Expr, str], names: Union[str, Sequence[str]], *, gradient: bool = False
+) -> Lambdified:
+    """Compiles ``expr`` as a function of ``names`` (in that order) for NumPy arrays:
+    ``lambdify("x*sin(y)", ["x", "y"])(xs, ys)``. With ``gradient=True`` it returns the value
+    and the gradient by ``names``, from one pass over the tape."""
+    if isinstance(expr, str):
+        expr = Expr(expr)
+    if isinstance(names, str):
+        names = [names]
+    return Lambdified(_native.Tape(expr, list(names), gradient), gradient)

@@ -1,0 +1,566 @@
+//! `chainrule._native.Program`: a program of named definitions and the library's commands on
+//! it (backprop, grad, explain, check, fd, sweep, graph). Each method returns a dict of
+//! Python values and the report's text, LaTeX and JSON; `chainrule.Program` (Python) wraps
+//! them in result objects for notebooks.
+
+use crate::errors::{run, usage};
+use crate::expr::warn;
+use crate::values;
+use chainrule::error::{Request, SourceError};
+use chainrule::eval::{Point, Value};
+use chainrule::expr::Sym;
+use chainrule::network::{self, Network};
+use chainrule::report::{self, Numbers, Style};
+use chainrule::{Error, Result, fd, plot, print, syntax};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use std::sync::{Arc, Mutex};
+
+/// A loaded scalar program.
+#[pyclass(module = "chainrule._native", frozen)]
+pub struct Program {
+    net: Arc<Mutex<Network>>,
+}
+
+/// The point asked for: names and exact values, as given.
+type Given = Vec<(String, rug::Rational)>;
+
+fn given(at: Option<&Bound<'_, PyDict>>) -> PyResult<Given> {
+    let mut out = Vec::new();
+    if let Some(at) = at {
+        for (k, v) in at.iter() {
+            let raw: String = k.extract()?;
+            let name = values::name(&raw)?;
+            out.push((name.clone(), values::exact(&name, &v)?));
+        }
+    }
+    Ok(out)
+}
+
+fn numbers(arith: &str, precision: u32, digits: Option<usize>) -> PyResult<Numbers> {
+    Ok(Numbers {
+        mode: values::mode(arith, precision)?,
+        digits: digits.unwrap_or(chainrule::eval::format::DEFAULT_DIGITS),
+    })
+}
+
+/// The program's point with the values asked for: only inputs may be given (an
+/// intermediate's value is computed); a name the program does not use is a warning.
+fn point(net: &mut Network, at: Given, warnings: &mut Vec<String>) -> Result<Point> {
+    let inputs = net.inputs();
+    let mut extra = Point::new();
+    for (name, v) in at {
+        if net.is_intermediate(&name) {
+            return Err(Error::Usage(format!(
+                "at: `{name}` is an intermediate of the program: its value is computed, not given"
+            )));
+        }
+        if name.starts_with(network::ADJOINT_PREFIX) {
+            return Err(Error::Usage(format!(
+                "at: `{name}` is an adjoint of the backward pass: its value is computed, not given"
+            )));
+        }
+        let s = net.store.intern(&name);
+        if !inputs.contains(&s) {
+            let names: Vec<String> = inputs
+                .iter()
+                .map(|i| format!("`{}`", net.store.name(*i)))
+                .collect();
+            warnings.push(format!(
+                "at: `{name}` is not an input of the program, so its value is not used (the inputs are {})",
+                names.join(", ")
+            ));
+            continue;
+        }
+        extra.insert(s, v);
+    }
+    Ok(net.point_with(&extra))
+}
+
+/// The names of a program's inputs, intermediates and their adjoints: in LaTeX, names that
+/// would print alike are spelt out ([`print::with_names_in_play`]).
+fn names_in_play(net: &Network) -> Vec<String> {
+    let names: Vec<String> = net
+        .store
+        .free_symbols(net.output_def().expanded)
+        .into_iter()
+        .chain(net.defs.iter().map(|d| d.name))
+        .map(|s| net.store.name(s).to_string())
+        .collect();
+    let adjoints: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}{n}", network::ADJOINT_PREFIX))
+        .collect();
+    names.into_iter().chain(adjoints).collect()
+}
+
+fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    print::with_names_in_play(&names, f)
+}
+
+/// An input without a value, pointed at where the program first uses it.
+fn placed(net: &Network, e: Error) -> Error {
+    let Error::Request(Request::NoValue { name }) = e else {
+        return e;
+    };
+    let (src, src_name) = (&net.source.0, &net.source.1);
+    match syntax::name_spans(src)
+        .into_iter()
+        .find(|(n, _, _)| *n == name)
+    {
+        Some((_, start, end)) => SourceError::new(
+            src_name,
+            src,
+            start,
+            end,
+            format!("no value for `{name}`"),
+            "this has no value",
+        )
+        .with_help(format!(
+            "give it one in the program's `at` line (`at {name} = 1`) or with at={{\"{name}\": 1}}"
+        ))
+        .into(),
+        None => Error::Request(Request::NoValue { name }),
+    }
+}
+
+/// A variable of the program: a parameter, an intermediate or an input.
+fn variable(net: &Network, name: &str) -> Result<Sym> {
+    net.lookup(name)
+        .filter(|s| net.knows(*s))
+        .ok_or_else(|| Error::Usage(format!("the program has no variable named `{name}`")))
+}
+
+/// A text, LaTeX and JSON report and the warnings met, as a dict for the Python layer.
+struct Rendered {
+    text: String,
+    latex: Option<String>,
+    json: String,
+    warnings: Vec<String>,
+}
+
+impl Rendered {
+    fn into_dict<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        warn(py, &self.warnings)?;
+        let d = PyDict::new(py);
+        d.set_item("text", self.text)?;
+        d.set_item("latex", self.latex)?;
+        d.set_item("json", self.json)?;
+        Ok(d)
+    }
+}
+
+/// A report in each of the styles it has.
+fn styles(
+    latex: bool,
+    mut render: impl FnMut(Style) -> Result<String>,
+) -> Result<(String, Option<String>, String)> {
+    let text = render(Style::Text)?;
+    let latex = if latex {
+        Some(render(Style::Latex)?)
+    } else {
+        None
+    };
+    let json = render(Style::Json)?;
+    Ok((text, latex, json))
+}
+
+fn too_large(e: Error) -> Error {
+    match e {
+        Error::TooLarge(t) => Error::Limit(format!(
+            "{t}: use Program.backprop(), whose adjoints share their work and stay linear in the size of the network"
+        )),
+        e => e,
+    }
+}
+
+impl Program {
+    /// Runs `work` on the network, on the worker thread.
+    fn with<T, F>(&self, py: Python<'_>, work: F) -> PyResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Network) -> Result<T> + Send + 'static,
+    {
+        let net = self.net.clone();
+        run(py, move || {
+            let mut net = net.lock().unwrap_or_else(|p| p.into_inner());
+            let r = work(&mut net);
+            r.map_err(|e| placed(&net, e))
+        })
+    }
+}
+
+fn values_list<'py>(py: Python<'py>, items: Vec<(String, Value)>) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (name, v) in items {
+        list.append((name, values::to_py(py, &v)?))?;
+    }
+    Ok(list)
+}
+
+#[pymethods]
+impl Program {
+    /// Reads the program `src` (named `name` in diagnostics); `output` is the definition to
+    /// take as the output (default: the last), `data` inputs that are data, not parameters.
+    #[new]
+    #[pyo3(signature = (src, name = "<program>".to_string(), output = None, data = Vec::new()))]
+    fn new(
+        py: Python<'_>,
+        src: String,
+        name: String,
+        output: Option<String>,
+        data: Vec<String>,
+    ) -> PyResult<Self> {
+        let mut net = run(py, move || {
+            let program = syntax::parse_program(&src, &name)?;
+            if network::is_shaped(&program) {
+                return Err(Error::Usage(
+                    "vector and matrix programs are not in the Python package yet; use the command line (`chainrule FILE`)".to_string(),
+                ));
+            }
+            let mut net = network::load_parsed(&program, &src, &name, output.as_deref())?;
+            net.set_data(&data)?;
+            Ok(net)
+        })?;
+        warn(py, &std::mem::take(&mut net.warnings))?;
+        Ok(Program {
+            net: Arc::new(Mutex::new(net)),
+        })
+    }
+
+    /// The parameters (the program's `wrt`, else its inputs), in order.
+    #[getter]
+    fn params(&self) -> Vec<String> {
+        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
+        net.params
+            .iter()
+            .map(|s| net.name(*s).to_string())
+            .collect()
+    }
+
+    /// The inputs of the output, in natural order.
+    #[getter]
+    fn inputs(&self) -> Vec<String> {
+        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
+        net.inputs()
+            .iter()
+            .map(|s| net.name(*s).to_string())
+            .collect()
+    }
+
+    /// The output's name.
+    #[getter]
+    fn output(&self) -> String {
+        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
+        net.name(net.output_def().name).to_string()
+    }
+
+    /// The program's source text.
+    #[getter]
+    fn source(&self) -> String {
+        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
+        net.source.0.clone()
+    }
+
+    /// The forward and backward passes at the point: values of every definition, adjoint and
+    /// gradient entry, with the report.
+    #[pyo3(signature = (at = None, arith = "auto", precision = values::DEFAULT_PRECISION, digits = None))]
+    fn backprop<'py>(
+        &self,
+        py: Python<'py>,
+        at: Option<&Bound<'py, PyDict>>,
+        arith: &str,
+        precision: u32,
+        digits: Option<usize>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let at = given(at)?;
+        let numbers = numbers(arith, precision, digits)?;
+        type Values = Vec<(String, Value)>;
+        let (rendered, forward, adjoints, gradient, kinks): (
+            Rendered,
+            Values,
+            Values,
+            Values,
+            Vec<String>,
+        ) = self.with(py, move |net| {
+            let mut warnings = Vec::new();
+            let p = point(net, at, &mut warnings)?;
+            let bw = net.backward();
+            let trace = net.trace(&bw, &p, numbers.mode)?;
+            let live = net.live_defs();
+            let forward = live
+                .iter()
+                .zip(&trace.forward)
+                .map(|(&i, v)| (net.name(net.defs[i].name).to_string(), v.clone()))
+                .collect();
+            let adjoints = bw
+                .adjoints
+                .iter()
+                .zip(&trace.adjoints)
+                .map(|(a, v)| (net.name(a.of).to_string(), v.clone()))
+                .collect();
+            let gradient = bw
+                .gradient
+                .iter()
+                .zip(&trace.gradient)
+                .map(|(a, v)| (net.name(a.of).to_string(), v.clone()))
+                .collect();
+            let names = names_in_play(net);
+            let (text, latex, json) = styles(true, |style| {
+                in_play(&names, || report::backprop(net, &p, numbers, style))
+            })?;
+            Ok((
+                Rendered {
+                    text,
+                    latex,
+                    json,
+                    warnings,
+                },
+                forward,
+                adjoints,
+                gradient,
+                trace.kinks,
+            ))
+        })?;
+        if let Some((_, v)) = gradient.iter().find(|(_, v)| v.as_exact().is_none()) {
+            values::require_exact(arith, v)?;
+        }
+        let d = rendered.into_dict(py)?;
+        d.set_item("forward", values_list(py, forward)?)?;
+        d.set_item("adjoints", values_list(py, adjoints)?)?;
+        d.set_item("gradient", values_list(py, gradient)?)?;
+        d.set_item("kinks", kinks)?;
+        Ok(d)
+    }
+
+    /// The gradient's formulas (`form`: "intermediates", "expanded" or "both"), with values
+    /// when a point is given or the program has one.
+    #[pyo3(signature = (form = "intermediates", at = None, arith = "auto", precision = values::DEFAULT_PRECISION, digits = None))]
+    fn grad<'py>(
+        &self,
+        py: Python<'py>,
+        form: &str,
+        at: Option<&Bound<'py, PyDict>>,
+        arith: &str,
+        precision: u32,
+        digits: Option<usize>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let form = match form {
+            "intermediates" => report::Form::Intermediates,
+            "expanded" => report::Form::Expanded,
+            "both" => report::Form::Both,
+            other => {
+                return Err(usage(format!(
+                    "form={other:?}: expected \"intermediates\", \"expanded\" or \"both\""
+                )));
+            }
+        };
+        let at = given(at)?;
+        let numbers = numbers(arith, precision, digits)?;
+        let rendered = self.with(py, move |net| {
+            if net.params.is_empty() {
+                return Err(Error::Usage(format!(
+                    "nothing to differentiate: `{}` has no parameter",
+                    net.name(net.output_def().name)
+                )));
+            }
+            let mut warnings = Vec::new();
+            let p = point(net, at, &mut warnings)?;
+            let p = (!p.is_empty()).then_some(p);
+            let names = names_in_play(net);
+            let (text, latex, json) = styles(true, |style| {
+                in_play(&names, || {
+                    report::grad(net, p.as_ref(), numbers, form, style)
+                })
+                .map_err(too_large)
+            })?;
+            Ok(Rendered {
+                text,
+                latex,
+                json,
+                warnings,
+            })
+        })?;
+        rendered.into_dict(py)
+    }
+
+    /// The chain rule for ∂output/∂name, step by step.
+    #[pyo3(signature = (name, at = None, arith = "auto", precision = values::DEFAULT_PRECISION, digits = None))]
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        at: Option<&Bound<'py, PyDict>>,
+        arith: &str,
+        precision: u32,
+        digits: Option<usize>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let name = values::name(name)?;
+        let at = given(at)?;
+        let numbers = numbers(arith, precision, digits)?;
+        let rendered = self.with(py, move |net| {
+            let v = variable(net, &name)?;
+            if v == net.output_def().name {
+                return Err(Error::Usage(format!(
+                    "`{name}` is the output, and ∂{name}/∂{name} = 1 has no chain to explain; ask for a name it depends on"
+                )));
+            }
+            let mut warnings = Vec::new();
+            let p = point(net, at, &mut warnings)?;
+            let p = (!p.is_empty()).then_some(p);
+            let names = names_in_play(net);
+            let (text, latex, json) = styles(true, |style| {
+                in_play(&names, || report::explain(net, v, p.as_ref(), numbers, style))
+                    .map_err(too_large)
+            })?;
+            Ok(Rendered { text, latex, json, warnings })
+        })?;
+        rendered.into_dict(py)
+    }
+
+    /// Checks the claim (text or LaTeX) for ∂output/∂name.
+    fn check<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        claim: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let name = values::name(name)?;
+        let (rendered, agrees) = self.with(py, move |net| {
+            let v = variable(net, &name)?;
+            let c = chainrule::check::check(net, v, &claim)?;
+            let (text, latex, json) =
+                styles(true, |style| Ok(report::check(net, &c, &claim, style)))?;
+            Ok((
+                Rendered {
+                    text,
+                    latex,
+                    json,
+                    warnings: Vec::new(),
+                },
+                c.agrees(),
+            ))
+        })?;
+        let d = rendered.into_dict(py)?;
+        d.set_item("agrees", agrees)?;
+        Ok(d)
+    }
+
+    /// Finite-difference quotients against the symbolic gradient at one step.
+    #[pyo3(signature = (delta = "1e-4".to_string(), scheme = "all".to_string(), arith = "f64".to_string(), at = None, digits = None))]
+    fn fd<'py>(
+        &self,
+        py: Python<'py>,
+        delta: String,
+        scheme: String,
+        arith: String,
+        at: Option<&Bound<'py, PyDict>>,
+        digits: Option<usize>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let at = given(at)?;
+        let digits = digits.unwrap_or(chainrule::eval::format::DEFAULT_DIGITS);
+        let rendered = self.with(py, move |net| {
+            let delta = fd::parse_step(&delta)?;
+            let schemes = fd::parse_schemes(&scheme)?;
+            let arith: fd::Arith = arith.parse()?;
+            let mut warnings = Vec::new();
+            let p = point(net, at, &mut warnings)?;
+            let size = net.store.dag_size(net.output_def().expanded);
+            fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
+            let obj = fd::ProgramObjective::new(net, &p)?;
+            let r = fd::check_gradient(&obj, &delta, &schemes, arith)?;
+            drop(obj);
+            let (text, _, json) =
+                styles(false, |style| Ok(report::fd(net, &p, &r, digits, style)))?;
+            Ok(Rendered {
+                text,
+                latex: None,
+                json,
+                warnings,
+            })
+        })?;
+        rendered.into_dict(py)
+    }
+
+    /// The error of finite-difference gradients over many steps, with its log-log plot (SVG).
+    #[pyo3(signature = (deltas = "1e-10:1e-1:10".to_string(), scheme = "all".to_string(), arith = "f64".to_string(), measure = "squared", at = None))]
+    fn sweep<'py>(
+        &self,
+        py: Python<'py>,
+        deltas: String,
+        scheme: String,
+        arith: String,
+        measure: &str,
+        at: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let measure = match measure {
+            "squared" => fd::Measure::Squared,
+            "norm" => fd::Measure::Norm,
+            other => {
+                return Err(usage(format!(
+                    "measure={other:?}: expected \"squared\" (the homework's) or \"norm\""
+                )));
+            }
+        };
+        let at = given(at)?;
+        let (rendered, svg) = self.with(py, move |net| {
+            let deltas = fd::parse_deltas(&deltas)?;
+            let schemes = fd::parse_schemes(&scheme)?;
+            let ariths = fd::parse_ariths(&arith)?;
+            let mut warnings = Vec::new();
+            let p = point(net, at, &mut warnings)?;
+            let size = net.store.dag_size(net.output_def().expanded);
+            fd::check_work(size, net.params.len(), deltas.len(), &schemes, &ariths)?;
+            let obj = fd::ProgramObjective::new(net, &p)?;
+            let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
+            drop(obj);
+            let (text, _, json) = styles(false, |style| {
+                Ok(report::sweep(net, &p, &r, measure, style))
+            })?;
+            let title = format!(
+                "{}: {} at {}",
+                net.source.1,
+                net.name(net.output_def().name),
+                report::point_text(&net.store, &p)
+            );
+            let svg = plot::sweep_svg(&r, &title, measure)?;
+            Ok((
+                Rendered {
+                    text,
+                    latex: None,
+                    json,
+                    warnings,
+                },
+                svg,
+            ))
+        })?;
+        let d = rendered.into_dict(py)?;
+        d.set_item("svg", svg)?;
+        Ok(d)
+    }
+
+    /// The computation graph as SVG (with values when a point is given or the program has one).
+    #[pyo3(signature = (at = None, arith = "auto", precision = values::DEFAULT_PRECISION, digits = None))]
+    fn graph(
+        &self,
+        py: Python<'_>,
+        at: Option<&Bound<'_, PyDict>>,
+        arith: &str,
+        precision: u32,
+        digits: Option<usize>,
+    ) -> PyResult<String> {
+        let at = given(at)?;
+        let numbers = numbers(arith, precision, digits)?;
+        let (svg, warnings) = self.with(py, move |net| {
+            let mut warnings = Vec::new();
+            let p = point(net, at, &mut warnings)?;
+            let p = (!p.is_empty()).then_some(p);
+            let names = names_in_play(net);
+            let g = in_play(&names, || report::graph(net, p.as_ref(), numbers))?;
+            Ok((report::graph_svg(&g), warnings))
+        })?;
+        warn(py, &warnings)?;
+        Ok(svg)
+    }
+}

@@ -1,0 +1,133 @@
+//! `chainrule._native.Tape`: an expression (and, if asked, its gradient) compiled to the
+//! library's tape, run over NumPy columns in place: `chainrule.lambdify` broadcasts its
+//! arguments and calls [`Tape::eval_columns`].
+
+use crate::errors::{run, usage};
+use crate::expr::Expr;
+use chainrule::Error;
+use chainrule::eval::tape;
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+/// A compiled expression: outputs are its value, then (with `gradient`) its partial
+/// derivatives by each of `names`, in that order.
+#[pyclass(module = "chainrule._native", frozen)]
+pub struct Tape {
+    tape: tape::Tape,
+    names: Vec<String>,
+}
+
+#[pymethods]
+impl Tape {
+    /// Compiles `expr` as a function of `names` (in that order), with its gradient by them
+    /// when `gradient` is true.
+    #[new]
+    #[pyo3(signature = (expr, names, gradient = false))]
+    fn new(py: Python<'_>, expr: &Expr, names: Vec<String>, gradient: bool) -> PyResult<Self> {
+        let names = names
+            .iter()
+            .map(|n| crate::values::name(n))
+            .collect::<PyResult<Vec<String>>>()?;
+        if let Some(n) = names
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| names[..i].contains(n).then_some(n))
+        {
+            return Err(usage(format!("lambdify: `{n}` is named twice")));
+        }
+        let (shared, root) = (expr.shared.clone(), expr.id);
+        let given = names.clone();
+        let tape = run(py, move || {
+            let mut store = shared.store();
+            let inputs: Vec<_> = given.iter().map(|n| store.intern(n)).collect();
+            if let Some(s) = store
+                .free_symbols(root)
+                .into_iter()
+                .find(|s| !inputs.contains(s))
+            {
+                return Err(Error::Usage(format!(
+                    "lambdify: `{}` is a variable of the expression but not among the names {:?}",
+                    store.name(s),
+                    given
+                )));
+            }
+            let mut roots = vec![root];
+            if gradient {
+                roots.extend(chainrule::diff::gradient(&mut store, root, &inputs));
+            }
+            tape::Tape::compile(&store, &roots, &inputs)
+        })?;
+        Ok(Tape { tape, names })
+    }
+
+    /// The input names, in order.
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// How many outputs: 1, or 1 + the number of names with the gradient.
+    #[getter]
+    fn outputs(&self) -> usize {
+        self.tape.outputs()
+    }
+
+    /// Instructions in the tape.
+    fn __len__(&self) -> usize {
+        self.tape.len()
+    }
+
+    /// Runs the tape over one contiguous float64 column per name (all of one length); returns
+    /// one new column per output. NaN where a point is outside the domain, as NumPy.
+    fn eval_columns<'py>(
+        &self,
+        py: Python<'py>,
+        columns: Vec<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
+        if columns.len() != self.names.len() {
+            return Err(usage(format!(
+                "expected {} arrays (for {:?}), got {}",
+                self.names.len(),
+                self.names,
+                columns.len()
+            )));
+        }
+        let n = columns.first().map_or(1, |c| c.len());
+        if columns.iter().any(|c| c.len() != n) {
+            return Err(usage("the arrays differ in length"));
+        }
+        let slices = columns
+            .iter()
+            .map(|c| c.as_slice())
+            .collect::<Result<Vec<&[f64]>, _>>()
+            .map_err(|_| usage("the arrays must be contiguous"))?;
+        let outs: Vec<Bound<'py, PyArray1<f64>>> = (0..self.tape.outputs())
+            .map(|_| PyArray1::<f64>::zeros(py, n, false))
+            .collect();
+        let mut writers = outs.iter().map(|o| o.readwrite()).collect::<Vec<_>>();
+        let mut out_slices = writers
+            .iter_mut()
+            .map(|w| w.as_slice_mut())
+            .collect::<Result<Vec<&mut [f64]>, _>>()
+            .map_err(|_| usage("output arrays must be contiguous"))?;
+        let tape = &self.tape;
+        py.detach(|| tape.eval_batch_into(&slices, &mut out_slices));
+        drop(out_slices);
+        drop(writers);
+        Ok(outs)
+    }
+
+    /// Runs the tape at one point (one value per name), one point at a time: the reference
+    /// for the batch.
+    fn eval_point(&self, point: Vec<f64>) -> PyResult<Vec<f64>> {
+        if point.len() != self.names.len() {
+            return Err(usage(format!(
+                "expected {} values (for {:?}), got {}",
+                self.names.len(),
+                self.names,
+                point.len()
+            )));
+        }
+        Ok(self.tape.eval_f64(&point))
+    }
+}
