@@ -99,30 +99,31 @@ fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
     print::with_names_in_play(&names, f)
 }
 
-/// An input without a value, pointed at where the program first uses it.
+/// An input without a value, pointed at where the program first uses it (a usage error: the
+/// program is fine, the point is not).
 fn placed(net: &Network, e: Error) -> Error {
     let Error::Request(Request::NoValue { name }) = e else {
         return e;
     };
     let (src, src_name) = (&net.source.0, &net.source.1);
-    match syntax::name_spans(src)
+    let found = syntax::name_spans(src)
         .into_iter()
-        .find(|(n, _, _)| *n == name)
-    {
-        Some((_, start, end)) => SourceError::new(
-            src_name,
-            src,
-            start,
-            end,
-            format!("no value for `{name}`"),
-            "this has no value",
-        )
-        .with_help(format!(
-            "give it one in the program's `at` line (`at {name} = 1`) or with at={{\"{name}\": 1}}"
-        ))
-        .into(),
-        None => Error::Request(Request::NoValue { name }),
-    }
+        .find(|(n, _, _)| *n == name);
+    let Some((_, start, end)) = found else {
+        return Error::Request(Request::NoValue { name });
+    };
+    let e = SourceError::new(
+        src_name,
+        src,
+        start,
+        end,
+        format!("no value for `{name}`"),
+        "this has no value",
+    )
+    .with_help(format!(
+        "give it one in the program's `at` line (`at {name} = 1`) or with at={{\"{name}\": 1}}"
+    ));
+    Error::Usage(crate::errors::render(e.into()))
 }
 
 /// A variable of the program: a parameter, an intermediate or an input.

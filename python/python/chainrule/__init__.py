@@ -139,12 +139,25 @@ class Check(Report):
 
 
 class Sweep(Report):
-    """Finite-difference errors over many steps: ``.deltas`` (the steps, floats),
-    ``.errors`` ({series label: NumPy array of errors, NaN where none}), ``.plot()`` (SVG)."""
+    """Finite-difference errors over many steps: ``.deltas`` (the steps, as ``Fraction``:
+    1e-4 is exactly 1/10000), ``.errors`` ({"forward, f64": NumPy array of the squared
+    errors ‖∇̂ − ∇‖², one per step, NaN where there is none}, and ``.norms`` the same for
+    ‖∇̂ − ∇‖), ``.plot()`` (the log-log plot, SVG)."""
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         super().__init__(raw)
         self._svg: str = raw["svg"]
+        self.deltas: list[Fraction] = [_fraction(d) for d in self.data["deltas"]]
+
+        def column(values: list[Any]) -> np.ndarray:
+            return np.array([np.nan if v is None else float(v) for v in values])
+
+        self.errors: dict[str, np.ndarray] = {
+            f"{s['scheme']}, {s['arith']}": column(s["errors"]) for s in self.data["series"]
+        }
+        self.norms: dict[str, np.ndarray] = {
+            f"{s['scheme']}, {s['arith']}": column(s["norms"]) for s in self.data["series"]
+        }
 
     def plot(self) -> Svg:
         """The log-log plot of the errors against the step, as SVG."""
@@ -152,6 +165,13 @@ class Sweep(Report):
 
     def _repr_svg_(self) -> str:
         return self._svg
+
+
+def _fraction(text: str) -> Fraction:
+    # The steps print as 1e-4 or 3/4: both exact.
+    if "/" in text:
+        return Fraction(text)
+    return Fraction(Decimal(text))
 
 
 def _text_of_number(x: Number) -> str:
