@@ -100,7 +100,7 @@ class Report:
     def _repr_latex_(self) -> Optional[str]:
         if self._latex is None:
             return None
-        return f"$$\n{self._latex.strip()}\n$$"
+        return _displayed(self._latex)
 
     def _repr_html_(self) -> Optional[str]:
         if self._latex is not None:
@@ -112,6 +112,23 @@ class Report:
 
     def __repr__(self) -> str:
         return self.text
+
+
+def _displayed(latex: str) -> str:
+    """A report's LaTeX (``aligned`` environments after ``%`` comments) as display math for a
+    notebook: one ``$$ … $$`` per environment, so that they stack instead of standing side
+    by side; the comments stay inside, where MathJax and KaTeX skip them."""
+    blocks: list[list[str]] = [[]]
+    for line in latex.strip().splitlines():
+        blocks[-1].append(line)
+        if line.strip() == r"\end{aligned}":
+            blocks.append([])
+    if not blocks[-1]:
+        blocks.pop()
+    elif len(blocks) > 1:
+        # Comments after the last environment (the point) go with it.
+        blocks[-2].extend(blocks.pop())
+    return "\n".join("$$\n" + "\n".join(b) + "\n$$" for b in blocks)
 
 
 class Backprop(Report):
