@@ -9,32 +9,80 @@ use crate::values;
 use chainrule::error::{Request, SourceError};
 use chainrule::eval::{Point, Value};
 use chainrule::expr::Sym;
-use chainrule::network::{self, Network};
+use chainrule::network::{self, MatNetwork, Network, WrittenPoint};
 use chainrule::report::{self, Numbers, Style};
+use chainrule::syntax::Literal;
 use chainrule::{Error, Result, fd, plot, print, syntax};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::sync::{Arc, Mutex};
 
-/// A loaded scalar program.
+/// A loaded program: of scalars, or with vectors and matrices.
 #[pyclass(module = "chainrule._native", frozen)]
 pub struct Program {
-    net: Arc<Mutex<Network>>,
+    net: Net,
 }
 
-/// The point asked for: names and exact values, as given.
-type Given = Vec<(String, rug::Rational)>;
+enum Net {
+    Scalar(Arc<Mutex<Network>>),
+    Shaped(Arc<Mutex<MatNetwork>>),
+}
 
+/// The point asked for: names and exact values (numbers, vectors, matrices), as given.
+type Given = Vec<(String, Literal)>;
+
+/// The values of `at`: a number exactly as [`values::exact`] takes it, or a string in
+/// chainrule's syntax (`"3/4"`, `"[1, 2]"`, `"[[1, 2], [3, 4]]"`; the Python layer writes
+/// NumPy arrays and lists so).
 fn given(at: Option<&Bound<'_, PyDict>>) -> PyResult<Given> {
     let mut out = Vec::new();
     if let Some(at) = at {
         for (k, v) in at.iter() {
             let raw: String = k.extract()?;
             let name = values::name(&raw)?;
-            out.push((name.clone(), values::exact(&name, &v)?));
+            let literal = match v.cast::<pyo3::types::PyString>() {
+                Ok(text) => {
+                    let text = text.to_str()?;
+                    syntax::parse_value_literal(text.trim())
+                        .map_err(|m| usage(format!("at {name}={text}: {m}")))?
+                }
+                Err(_) => {
+                    let r = values::exact(&name, &v)?;
+                    let text = r.to_string();
+                    Literal::Scalar(r, text)
+                }
+            };
+            out.push((name, literal));
         }
     }
     Ok(out)
+}
+
+/// The program's point with the vector and matrix values asked for (checked against the
+/// declared shapes).
+fn shaped_point(net: &MatNetwork, at: Given) -> Result<WrittenPoint> {
+    let mut extra = Vec::new();
+    for (n, lit) in at {
+        if net.is_intermediate(&n) {
+            return Err(Error::Usage(format!(
+                "at: `{n}` is an intermediate of the program: its value is computed, not given"
+            )));
+        }
+        let (d, _, text) = network::given_value(&lit);
+        if let Some((msg, help)) = network::misfit(&net.store, &n, &d) {
+            let help = help.map(|h| format!("; {h}")).unwrap_or_default();
+            return Err(Error::Usage(format!("at {n}={text}: {msg}{help}")));
+        }
+        extra.push((n, d, text));
+    }
+    Ok(net.point_with(&extra))
+}
+
+/// What the commands not yet written for vectors and matrices say.
+fn not_yet(what: &str) -> Error {
+    Error::Usage(format!(
+        "{what} does not yet work on programs with vectors and matrices; use backprop, grad, explain, check or fd"
+    ))
 }
 
 fn numbers(arith: &str, precision: u32, digits: Option<usize>) -> PyResult<Numbers> {
@@ -50,6 +98,11 @@ fn point(net: &mut Network, at: Given, warnings: &mut Vec<String>) -> Result<Poi
     let inputs = net.inputs();
     let mut extra = Point::new();
     for (name, v) in at {
+        let Literal::Scalar(v, _) = v else {
+            return Err(Error::Usage(format!(
+                "at: `{name}` is given a vector or matrix, but the program is about scalars"
+            )));
+        };
         if net.is_intermediate(&name) {
             return Err(Error::Usage(format!(
                 "at: `{name}` is an intermediate of the program: its value is computed, not given"
@@ -177,18 +230,52 @@ fn too_large(e: Error) -> Error {
 }
 
 impl Program {
-    /// Runs `work` on the network, on the worker thread.
-    fn with<T, F>(&self, py: Python<'_>, work: F) -> PyResult<T>
+    /// Runs `scalar` or `shaped` on the network, on the worker thread.
+    fn on<T, F, G>(&self, py: Python<'_>, scalar: F, shaped: G) -> PyResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Network) -> Result<T> + Send + 'static,
+        G: FnOnce(&mut MatNetwork) -> Result<T> + Send + 'static,
+    {
+        match &self.net {
+            Net::Scalar(net) => {
+                let net = net.clone();
+                run(py, move || {
+                    let mut net = net.lock().unwrap_or_else(|p| p.into_inner());
+                    let r = scalar(&mut net);
+                    r.map_err(|e| placed(&net, e))
+                })
+            }
+            Net::Shaped(net) => {
+                let net = net.clone();
+                run(py, move || {
+                    let mut net = net.lock().unwrap_or_else(|p| p.into_inner());
+                    shaped(&mut net)
+                })
+            }
+        }
+    }
+
+    /// Runs `scalar` on a program of scalars; a program with vectors and matrices is
+    /// refused with `what` not yet done for it.
+    fn scalar<T, F>(&self, py: Python<'_>, what: &'static str, scalar: F) -> PyResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Network) -> Result<T> + Send + 'static,
     {
-        let net = self.net.clone();
-        run(py, move || {
-            let mut net = net.lock().unwrap_or_else(|p| p.into_inner());
-            let r = work(&mut net);
-            r.map_err(|e| placed(&net, e))
-        })
+        self.on(py, scalar, move |_| Err(not_yet(what)))
+    }
+
+    /// Reads something of either kind of network.
+    fn read<T>(
+        &self,
+        scalar: impl FnOnce(&Network) -> T,
+        shaped: impl FnOnce(&MatNetwork) -> T,
+    ) -> T {
+        match &self.net {
+            Net::Scalar(n) => scalar(&n.lock().unwrap_or_else(|p| p.into_inner())),
+            Net::Shaped(n) => shaped(&n.lock().unwrap_or_else(|p| p.into_inner())),
+        }
     }
 }
 
@@ -213,55 +300,80 @@ impl Program {
         output: Option<String>,
         data: Vec<String>,
     ) -> PyResult<Self> {
-        let mut net = run(py, move || {
+        let (net, warnings) = run(py, move || {
             let program = syntax::parse_program(&src, &name)?;
             if network::is_shaped(&program) {
-                return Err(Error::Usage(
-                    "vector and matrix programs are not in the Python package yet; use the command line (`chainrule FILE`)".to_string(),
-                ));
+                let mut net =
+                    network::load_shaped_parsed(&program, &src, &name, output.as_deref())?;
+                for d in &data {
+                    if !net.params.iter().any(|p| p == d) {
+                        return Err(Error::Usage(format!(
+                            "data: `{d}` is not a parameter of the program (its parameters: {})",
+                            net.params.join(", ")
+                        )));
+                    }
+                    net.params.retain(|p| p != d);
+                }
+                let warnings = std::mem::take(&mut net.warnings);
+                return Ok((Net::Shaped(Arc::new(Mutex::new(net))), warnings));
             }
             let mut net = network::load_parsed(&program, &src, &name, output.as_deref())?;
             net.set_data(&data)?;
-            Ok(net)
+            let warnings = std::mem::take(&mut net.warnings);
+            Ok((Net::Scalar(Arc::new(Mutex::new(net))), warnings))
         })?;
-        warn(py, &std::mem::take(&mut net.warnings))?;
-        Ok(Program {
-            net: Arc::new(Mutex::new(net)),
-        })
+        warn(py, &warnings)?;
+        Ok(Program { net })
     }
 
     /// The parameters (the program's `wrt`, else its inputs), in order.
     #[getter]
     fn params(&self) -> Vec<String> {
-        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
-        net.params
-            .iter()
-            .map(|s| net.name(*s).to_string())
-            .collect()
+        self.read(
+            |net| {
+                net.params
+                    .iter()
+                    .map(|s| net.name(*s).to_string())
+                    .collect()
+            },
+            |net| net.params.clone(),
+        )
     }
 
-    /// The inputs of the output, in natural order.
+    /// Whether the program is about vectors and matrices.
+    #[getter]
+    fn shaped(&self) -> bool {
+        matches!(self.net, Net::Shaped(_))
+    }
+
+    /// The inputs of the output (in natural order; with vectors and matrices, in order of
+    /// first use).
     #[getter]
     fn inputs(&self) -> Vec<String> {
-        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
-        net.inputs()
-            .iter()
-            .map(|s| net.name(*s).to_string())
-            .collect()
+        self.read(
+            |net| {
+                net.inputs()
+                    .iter()
+                    .map(|s| net.name(*s).to_string())
+                    .collect()
+            },
+            |net| net.inputs.clone(),
+        )
     }
 
     /// The output's name.
     #[getter]
     fn output(&self) -> String {
-        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
-        net.name(net.output_def().name).to_string()
+        self.read(
+            |net| net.name(net.output_def().name).to_string(),
+            |net| net.defs[net.output].name.clone(),
+        )
     }
 
     /// The program's source text.
     #[getter]
     fn source(&self) -> String {
-        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
-        net.source.0.clone()
+        self.read(|net| net.source.0.clone(), |net| net.source.0.clone())
     }
 
     /// The forward and backward passes at the point: values of every definition, adjoint and
@@ -284,46 +396,68 @@ impl Program {
             Values,
             Values,
             Vec<String>,
-        ) = self.with(py, move |net| {
-            let mut warnings = Vec::new();
-            let p = point(net, at, &mut warnings)?;
-            let bw = net.backward();
-            let trace = net.trace(&bw, &p, numbers.mode)?;
-            let live = net.live_defs();
-            let forward = live
-                .iter()
-                .zip(&trace.forward)
-                .map(|(&i, v)| (net.name(net.defs[i].name).to_string(), v.clone()))
-                .collect();
-            let adjoints = bw
-                .adjoints
-                .iter()
-                .zip(&trace.adjoints)
-                .map(|(a, v)| (net.name(a.of).to_string(), v.clone()))
-                .collect();
-            let gradient = bw
-                .gradient
-                .iter()
-                .zip(&trace.gradient)
-                .map(|(a, v)| (net.name(a.of).to_string(), v.clone()))
-                .collect();
-            let names = names_in_play(net);
-            let (text, latex, json) = styles(true, |style| {
-                in_play(&names, || report::backprop(net, &p, numbers, style))
-            })?;
-            Ok((
-                Rendered {
+        ) = self.on(
+            py,
+            {
+                let at = at.clone();
+                move |net: &mut Network| {
+                    let mut warnings = Vec::new();
+                    let p = point(net, at, &mut warnings)?;
+                    let bw = net.backward();
+                    let trace = net.trace(&bw, &p, numbers.mode)?;
+                    let live = net.live_defs();
+                    let forward = live
+                        .iter()
+                        .zip(&trace.forward)
+                        .map(|(&i, v)| (net.name(net.defs[i].name).to_string(), v.clone()))
+                        .collect();
+                    let adjoints = bw
+                        .adjoints
+                        .iter()
+                        .zip(&trace.adjoints)
+                        .map(|(a, v)| (net.name(a.of).to_string(), v.clone()))
+                        .collect();
+                    let gradient = bw
+                        .gradient
+                        .iter()
+                        .zip(&trace.gradient)
+                        .map(|(a, v)| (net.name(a.of).to_string(), v.clone()))
+                        .collect();
+                    let names = names_in_play(net);
+                    let (text, latex, json) = styles(true, |style| {
+                        in_play(&names, || report::backprop(net, &p, numbers, style))
+                    })?;
+                    Ok((
+                        Rendered {
+                            text,
+                            latex,
+                            json,
+                            warnings,
+                        },
+                        forward,
+                        adjoints,
+                        gradient,
+                        trace.kinks,
+                    ))
+                }
+            },
+            move |net: &mut MatNetwork| {
+                // The values are in the report's JSON, which the Python layer reads.
+                let p = shaped_point(net, at)?;
+                let mut warnings = Vec::new();
+                let (text, latex, json) = styles(true, |style| {
+                    report::shaped_backprop(net, &p, numbers, None, style, &mut warnings)
+                })?;
+                warnings.dedup();
+                let r = Rendered {
                     text,
                     latex,
                     json,
                     warnings,
-                },
-                forward,
-                adjoints,
-                gradient,
-                trace.kinks,
-            ))
-        })?;
+                };
+                Ok((r, Vec::new(), Vec::new(), Vec::new(), Vec::new()))
+            },
+        )?;
         if let Some((_, v)) = gradient.iter().find(|(_, v)| v.as_exact().is_none()) {
             values::require_exact(arith, v)?;
         }
@@ -332,6 +466,7 @@ impl Program {
         d.set_item("adjoints", values_list(py, adjoints)?)?;
         d.set_item("gradient", values_list(py, gradient)?)?;
         d.set_item("kinks", kinks)?;
+        d.set_item("shaped", self.shaped())?;
         Ok(d)
     }
 
@@ -357,32 +492,70 @@ impl Program {
                 )));
             }
         };
+        let shaped_form = match form {
+            report::Form::Intermediates => report::ShapedForm::Intermediates,
+            report::Form::Expanded => report::ShapedForm::Expanded,
+            report::Form::Both => report::ShapedForm::Both,
+        };
         let at = given(at)?;
         let numbers = numbers(arith, precision, digits)?;
-        let rendered = self.with(py, move |net| {
-            if net.params.is_empty() {
-                return Err(Error::Usage(format!(
-                    "nothing to differentiate: `{}` has no parameter",
-                    net.name(net.output_def().name)
-                )));
-            }
-            let mut warnings = Vec::new();
-            let p = point(net, at, &mut warnings)?;
-            let p = (!p.is_empty()).then_some(p);
-            let names = names_in_play(net);
-            let (text, latex, json) = styles(true, |style| {
-                in_play(&names, || {
-                    report::grad(net, p.as_ref(), numbers, form, style)
+        let shaped = {
+            let at = at.clone();
+            move |net: &mut MatNetwork| {
+                if net.params.is_empty() {
+                    return Err(Error::Usage(
+                        "nothing to differentiate: every input is data, none a parameter".into(),
+                    ));
+                }
+                let p = shaped_point(net, at)?;
+                let mut warnings = Vec::new();
+                let (text, latex, json) = styles(true, |style| {
+                    report::shaped_backprop(
+                        net,
+                        &p,
+                        numbers,
+                        Some(shaped_form),
+                        style,
+                        &mut warnings,
+                    )
+                })?;
+                warnings.dedup();
+                Ok(Rendered {
+                    text,
+                    latex,
+                    json,
+                    warnings,
                 })
-                .map_err(too_large)
-            })?;
-            Ok(Rendered {
-                text,
-                latex,
-                json,
-                warnings,
-            })
-        })?;
+            }
+        };
+        let rendered = self.on(
+            py,
+            move |net: &mut Network| {
+                if net.params.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "nothing to differentiate: `{}` has no parameter",
+                        net.name(net.output_def().name)
+                    )));
+                }
+                let mut warnings = Vec::new();
+                let p = point(net, at, &mut warnings)?;
+                let p = (!p.is_empty()).then_some(p);
+                let names = names_in_play(net);
+                let (text, latex, json) = styles(true, |style| {
+                    in_play(&names, || {
+                        report::grad(net, p.as_ref(), numbers, form, style)
+                    })
+                    .map_err(too_large)
+                })?;
+                Ok(Rendered {
+                    text,
+                    latex,
+                    json,
+                    warnings,
+                })
+            },
+            shaped,
+        )?;
         rendered.into_dict(py)
     }
 
@@ -400,7 +573,29 @@ impl Program {
         let name = values::name(name)?;
         let at = given(at)?;
         let numbers = numbers(arith, precision, digits)?;
-        let rendered = self.with(py, move |net| {
+        let shaped = {
+            let (at, name) = (at.clone(), name.clone());
+            move |net: &mut MatNetwork| {
+                if name == net.defs[net.output].name {
+                    return Err(Error::Usage(format!(
+                        "`{name}` is the output, and its adjoint is 1: ask for a name it depends on"
+                    )));
+                }
+                let p = shaped_point(net, at)?;
+                let mut warnings = Vec::new();
+                let (text, latex, json) = styles(true, |style| {
+                    report::shaped_explain(net, &name, &p, numbers, style, &mut warnings)
+                })?;
+                warnings.dedup();
+                Ok(Rendered {
+                    text,
+                    latex,
+                    json,
+                    warnings,
+                })
+            }
+        };
+        let rendered = self.on(py, move |net: &mut Network| {
             let v = variable(net, &name)?;
             if v == net.output_def().name {
                 return Err(Error::Usage(format!(
@@ -416,7 +611,7 @@ impl Program {
                     .map_err(too_large)
             })?;
             Ok(Rendered { text, latex, json, warnings })
-        })?;
+        }, shaped)?;
         rendered.into_dict(py)
     }
 
@@ -428,21 +623,40 @@ impl Program {
         claim: String,
     ) -> PyResult<Bound<'py, PyDict>> {
         let name = values::name(name)?;
-        let (rendered, agrees) = self.with(py, move |net| {
-            let v = variable(net, &name)?;
-            let c = chainrule::check::check(net, v, &claim)?;
-            let (text, latex, json) =
-                styles(true, |style| Ok(report::check(net, &c, &claim, style)))?;
-            Ok((
-                Rendered {
+        let shaped = {
+            let (name, claim) = (name.clone(), claim.clone());
+            move |net: &mut MatNetwork| {
+                let c = chainrule::check::check_shaped(net, &name, &claim)?;
+                let (text, _, json) =
+                    styles(false, |style| Ok(report::shaped_check(&c, &claim, style)))?;
+                let r = Rendered {
                     text,
-                    latex,
+                    latex: None,
                     json,
                     warnings: Vec::new(),
-                },
-                c.agrees(),
-            ))
-        })?;
+                };
+                Ok((r, c.agrees()))
+            }
+        };
+        let (rendered, agrees) = self.on(
+            py,
+            move |net: &mut Network| {
+                let v = variable(net, &name)?;
+                let c = chainrule::check::check(net, v, &claim)?;
+                let (text, latex, json) =
+                    styles(true, |style| Ok(report::check(net, &c, &claim, style)))?;
+                Ok((
+                    Rendered {
+                        text,
+                        latex,
+                        json,
+                        warnings: Vec::new(),
+                    },
+                    c.agrees(),
+                ))
+            },
+            shaped,
+        )?;
         let d = rendered.into_dict(py)?;
         d.set_item("agrees", agrees)?;
         Ok(d)
@@ -461,26 +675,59 @@ impl Program {
     ) -> PyResult<Bound<'py, PyDict>> {
         let at = given(at)?;
         let digits = digits.unwrap_or(chainrule::eval::format::DEFAULT_DIGITS);
-        let rendered = self.with(py, move |net| {
-            let delta = fd::parse_step(&delta)?;
-            let schemes = fd::parse_schemes(&scheme)?;
-            let arith: fd::Arith = arith.parse()?;
-            let mut warnings = Vec::new();
-            let p = point(net, at, &mut warnings)?;
-            let size = net.store.dag_size(net.output_def().expanded);
-            fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
-            let obj = fd::ProgramObjective::new(net, &p)?;
-            let r = fd::check_gradient(&obj, &delta, &schemes, arith)?;
-            drop(obj);
-            let (text, _, json) =
-                styles(false, |style| Ok(report::fd(net, &p, &r, digits, style)))?;
-            Ok(Rendered {
-                text,
-                latex: None,
-                json,
-                warnings,
-            })
-        })?;
+        let shaped = {
+            let (at, delta, scheme, arith) =
+                (at.clone(), delta.clone(), scheme.clone(), arith.clone());
+            move |net: &mut MatNetwork| {
+                if scheme != "all" {
+                    return Err(Error::Usage(format!(
+                        "scheme={scheme:?}: with vectors and matrices every scheme is computed; leave scheme=\"all\""
+                    )));
+                }
+                let delta = fd::parse_step(&delta)?;
+                let arith: fd::Arith = arith.parse()?;
+                let p = shaped_point(net, at)?;
+                for v in &net.inputs {
+                    if !p.iter().any(|(n, _, _)| n == v) {
+                        return Err(Error::Request(Request::NoValue { name: v.clone() }));
+                    }
+                }
+                let mp = p.iter().map(|(n, v, _)| (n.clone(), v.clone())).collect();
+                let rows = fd::fd_shaped(net, &mp, &delta, arith)?;
+                let (text, _, json) =
+                    styles(false, |style| Ok(report::shaped_fd(&rows, digits, style)))?;
+                Ok(Rendered {
+                    text,
+                    latex: None,
+                    json,
+                    warnings: Vec::new(),
+                })
+            }
+        };
+        let rendered = self.on(
+            py,
+            move |net: &mut Network| {
+                let delta = fd::parse_step(&delta)?;
+                let schemes = fd::parse_schemes(&scheme)?;
+                let arith: fd::Arith = arith.parse()?;
+                let mut warnings = Vec::new();
+                let p = point(net, at, &mut warnings)?;
+                let size = net.store.dag_size(net.output_def().expanded);
+                fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
+                let obj = fd::ProgramObjective::new(net, &p)?;
+                let r = fd::check_gradient(&obj, &delta, &schemes, arith)?;
+                drop(obj);
+                let (text, _, json) =
+                    styles(false, |style| Ok(report::fd(net, &p, &r, digits, style)))?;
+                Ok(Rendered {
+                    text,
+                    latex: None,
+                    json,
+                    warnings,
+                })
+            },
+            shaped,
+        )?;
         rendered.into_dict(py)
     }
 
@@ -505,7 +752,7 @@ impl Program {
             }
         };
         let at = given(at)?;
-        let (rendered, svg) = self.with(py, move |net| {
+        let (rendered, svg) = self.scalar(py, "sweep", move |net| {
             let deltas = fd::parse_deltas(&deltas)?;
             let schemes = fd::parse_schemes(&scheme)?;
             let ariths = fd::parse_ariths(&arith)?;
@@ -553,7 +800,7 @@ impl Program {
     ) -> PyResult<String> {
         let at = given(at)?;
         let numbers = numbers(arith, precision, digits)?;
-        let (svg, warnings) = self.with(py, move |net| {
+        let (svg, warnings) = self.scalar(py, "graph", move |net| {
             let mut warnings = Vec::new();
             let p = point(net, at, &mut warnings)?;
             let p = (!p.is_empty()).then_some(p);

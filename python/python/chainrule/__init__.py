@@ -133,15 +133,47 @@ def _displayed(latex: str) -> str:
 
 class Backprop(Report):
     """The forward and backward passes at a point: ``.forward`` (each definition's value),
-    ``.adjoints`` (each δ_v = ∂E/∂v), ``.gradient`` (parameter → ∂E/∂parameter), values as
-    ``Fraction`` when exact, ``Decimal`` in MPFR, ``float`` in f64."""
+    ``.adjoints`` (each δ_v = ∂E/∂v, by v), ``.gradient`` (parameter → ∂E/∂parameter), values
+    as ``Fraction`` when exact, ``Decimal`` in MPFR, ``float`` in f64; vectors and matrices as
+    NumPy arrays of those (``float64`` arrays in f64, a vector as a 1-D array)."""
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         super().__init__(raw)
-        self.forward: dict[str, Value] = dict(raw["forward"])
-        self.adjoints: dict[str, Value] = dict(raw["adjoints"])
-        self.gradient: dict[str, Value] = dict(raw["gradient"])
-        self.kinks: list[str] = list(raw["kinks"])
+        if raw["shaped"]:
+            number = _reader(self.data["arithmetic"])
+            self.forward = {f["name"]: _array(f["value"], number) for f in self.data["forward"]}
+            self.adjoints = {
+                a["name"].removeprefix("δ_"): _array(a["value"], number)
+                for a in self.data["backward"]
+            }
+            self.gradient = {g["wrt"]: _array(g["value"], number) for g in self.data["gradient"]}
+            self.kinks = []
+        else:
+            self.forward: dict[str, Any] = dict(raw["forward"])
+            self.adjoints: dict[str, Any] = dict(raw["adjoints"])
+            self.gradient: dict[str, Any] = dict(raw["gradient"])
+            self.kinks: list[str] = list(raw["kinks"])
+
+
+def _reader(arithmetic: str) -> Any:
+    """How the JSON's values (strings: ``"-3/4"``, ``"0.25"``) read in an arithmetic."""
+    if arithmetic == "exact":
+        return Fraction
+    if arithmetic == "IEEE double":
+        return float
+    return Decimal
+
+
+def _array(value: Any, number: Any) -> Any:
+    """A value of the JSON: a number, or a vector or matrix (lists) as a NumPy array."""
+    if isinstance(value, str):
+        return number(value)
+    dtype = np.float64 if number is float else object
+
+    def read(v: Any) -> Any:
+        return [read(x) for x in v] if isinstance(v, list) else number(v)
+
+    return np.array(read(value), dtype=dtype)
 
 
 class Check(Report):
@@ -243,6 +275,11 @@ class Program:
     def params(self) -> list[str]:
         """The parameters (the program's ``wrt``, else its inputs), in order."""
         return self._native.params
+
+    @property
+    def shaped(self) -> bool:
+        """Whether the program is about vectors and matrices."""
+        return self._native.shaped
 
     @property
     def inputs(self) -> list[str]:
@@ -350,12 +387,39 @@ class Program:
         return f"Program(output={self.output!r}, params={self.params!r})"
 
 
-def _point(at: Optional[Mapping[str, Number]]) -> Optional[dict[str, Number]]:
+def _point(at: Optional[Mapping[str, Any]]) -> Optional[dict[str, Any]]:
     if at is None:
         return None
     if not isinstance(at, Mapping):
         raise UsageError("at: give a mapping from input names to values, e.g. {'x': 1}")
-    return dict(at)
+    return {k: _literal(v) if _is_array(v) else v for k, v in at.items()}
+
+
+def _is_array(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim > 0)
+
+
+def _exact_text(x: Any) -> str:
+    """An entry of a vector or matrix, exactly: ``3``, ``-3/4``; a float is the binary
+    fraction it holds, as for numbers."""
+    if isinstance(x, (bool, np.bool_)):
+        raise UsageError("a bool is not a number")
+    if isinstance(x, str):
+        return x
+    try:
+        return str(Fraction(x))
+    except (TypeError, ValueError, OverflowError) as e:
+        raise UsageError(f"not a number: {x!r} ({e})") from None
+
+
+def _literal(v: Any) -> str:
+    """A vector (1-D) or matrix (2-D) in chainrule's syntax: ``[1, 2]``, ``[[1, 2], [3, 4]]``."""
+    a = np.asarray(v, dtype=object)
+    if a.ndim == 1:
+        return "[" + ", ".join(_exact_text(x) for x in a) + "]"
+    if a.ndim == 2:
+        return "[" + ", ".join("[" + ", ".join(_exact_text(x) for x in r) + "]" for r in a) + "]"
+    raise UsageError(f"a value is a number, a vector or a matrix, not an array of shape {a.shape}")
 
 
 class Lambdified:
