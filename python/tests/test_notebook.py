@@ -73,3 +73,18 @@ def test_finite_differences_and_the_sweep(outputs):
     assert "24.00360000008206" in stream(outputs, "fd")
     svg = data(outputs, "sweep-plot", "image/svg+xml")
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+
+
+def test_q2_matrix_calculus(outputs):
+    tex = data(outputs, "phi-grad", "text/latex")
+    assert (
+        r"\nabla_{W} \phi &= \nabla f\left(W g\left(x\right)\right)^{\top} v"
+        r" g\left(x\right)^{\top}" in tex
+    )
+    assert "its shapes do not fit" in stream(outputs, "phi-check")
+    assert data(outputs, "phi-check", "text/plain") == "True"
+    assert data(outputs, "q2-gradient", "text/plain").startswith(
+        "array([[Fraction(-8, 1), Fraction(-16, 1), Fraction(8, 1)],"
+    )
+    assert "its shapes do not fit" in stream(outputs, "q2-check")
+    assert data(outputs, "q2-check", "text/plain") == "True"
