@@ -258,7 +258,7 @@ impl Program {
 
     /// Runs `scalar` on a program of scalars; a program with vectors and matrices is
     /// refused with `what` not yet done for it.
-    fn scalar<T, F>(&self, py: Python<'_>, what: &'static str, scalar: F) -> PyResult<T>
+    pub(crate) fn scalar<T, F>(&self, py: Python<'_>, what: &'static str, scalar: F) -> PyResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Network) -> Result<T> + Send + 'static,
@@ -349,7 +349,7 @@ impl Program {
     /// The inputs of the output (in natural order; with vectors and matrices, in order of
     /// first use).
     #[getter]
-    fn inputs(&self) -> Vec<String> {
+    pub(crate) fn inputs(&self) -> Vec<String> {
         self.read(
             |net| {
                 net.inputs()

@@ -4,8 +4,10 @@
 
 use crate::errors::{run, usage};
 use crate::expr::Expr;
+use crate::program::Program;
 use chainrule::Error;
 use chainrule::eval::tape;
+use chainrule::expr::{Id, Store};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
@@ -24,38 +26,34 @@ impl Tape {
     #[new]
     #[pyo3(signature = (expr, names, gradient = false))]
     fn new(py: Python<'_>, expr: &Expr, names: Vec<String>, gradient: bool) -> PyResult<Self> {
-        let names = names
-            .iter()
-            .map(|n| crate::values::name(n))
-            .collect::<PyResult<Vec<String>>>()?;
-        if let Some(n) = names
-            .iter()
-            .enumerate()
-            .find_map(|(i, n)| names[..i].contains(n).then_some(n))
-        {
-            return Err(usage(format!("lambdify: `{n}` is named twice")));
-        }
+        let names = checked(names)?;
         let (shared, root) = (expr.shared.clone(), expr.id);
         let given = names.clone();
         let tape = run(py, move || {
             let mut store = shared.store();
-            let inputs: Vec<_> = given.iter().map(|n| store.intern(n)).collect();
-            if let Some(s) = store
-                .free_symbols(root)
-                .into_iter()
-                .find(|s| !inputs.contains(s))
-            {
-                return Err(Error::Usage(format!(
-                    "lambdify: `{}` is a variable of the expression but not among the names {:?}",
-                    store.name(s),
-                    given
-                )));
-            }
-            let mut roots = vec![root];
-            if gradient {
-                roots.extend(chainrule::diff::gradient(&mut store, root, &inputs));
-            }
-            tape::Tape::compile(&store, &roots, &inputs)
+            compile(&mut store, root, &given, gradient)
+        })?;
+        Ok(Tape { tape, names })
+    }
+
+    /// Compiles a program's output, as a function of `names` (default: its inputs), with
+    /// its gradient by them when `gradient` is true.
+    #[staticmethod]
+    #[pyo3(signature = (program, names = None, gradient = false))]
+    fn of_program(
+        py: Python<'_>,
+        program: &Program,
+        names: Option<Vec<String>>,
+        gradient: bool,
+    ) -> PyResult<Self> {
+        let names = match names {
+            Some(n) => checked(n)?,
+            None => program.inputs(),
+        };
+        let given = names.clone();
+        let tape = program.scalar(py, "lambdify", move |net| {
+            let root = net.output_def().expanded;
+            compile(&mut net.store, root, &given, gradient)
         })?;
         Ok(Tape { tape, names })
     }
@@ -130,4 +128,47 @@ impl Tape {
         }
         Ok(self.tape.eval_f64(&point))
     }
+}
+
+/// Names as the parser normalizes them, each once.
+fn checked(names: Vec<String>) -> PyResult<Vec<String>> {
+    let names = names
+        .iter()
+        .map(|n| crate::values::name(n))
+        .collect::<PyResult<Vec<String>>>()?;
+    if let Some(n) = names
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| names[..i].contains(n).then_some(n))
+    {
+        return Err(usage(format!("lambdify: `{n}` is named twice")));
+    }
+    Ok(names)
+}
+
+/// `root` (and its gradient by `names`) compiled as a function of `names`, every variable of
+/// `root` among them.
+fn compile(
+    store: &mut Store,
+    root: Id,
+    names: &[String],
+    gradient: bool,
+) -> chainrule::Result<tape::Tape> {
+    let inputs: Vec<_> = names.iter().map(|n| store.intern(n)).collect();
+    if let Some(s) = store
+        .free_symbols(root)
+        .into_iter()
+        .find(|s| !inputs.contains(s))
+    {
+        return Err(Error::Usage(format!(
+            "lambdify: `{}` is a variable of the expression but not among the names {:?}",
+            store.name(s),
+            names
+        )));
+    }
+    let mut roots = vec![root];
+    if gradient {
+        roots.extend(chainrule::diff::gradient(store, root, &inputs));
+    }
+    tape::Tape::compile(store, &roots, &inputs)
 }

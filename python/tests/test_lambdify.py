@@ -115,3 +115,26 @@ def test_errors():
     # An unspecified function has no values.
     with pytest.raises(chainrule.ChainruleError):
         lambdify("σ(x)", ["x"])
+
+
+def test_a_programs_output_and_gradient(examples):
+    hw7 = chainrule.Program(examples / "hw7_relu.chain")
+    f = lambdify(hw7, gradient=True)
+    assert f.names == ["w1", "w2", "w3", "x", "y"]
+    value, grad = f(2, 2, 3, 1, 10)
+    assert float(value) == 4
+    assert grad.tolist()[:3] == [24.0, 24.0, 16.0]
+    # Over many points, the same numbers as the program's own backward pass, one at a time.
+    w1 = np.linspace(-1, 3, 9)
+    value, grad = f(w1, 2, 3, 1, 10)
+    for i, w in enumerate(w1):
+        b = hw7.backprop(at={"w1": w}, arith="f64")
+        assert value[i] == b.forward["E"]
+        assert [grad[k, i] for k in range(3)] == [b.gradient[p] for p in ("w1", "w2", "w3")]
+    g = lambdify(hw7, ["w3", "w2", "w1", "x", "y"])
+    assert float(g(3, 2, 2, 1, 10)) == 4
+    with pytest.raises(chainrule.UsageError, match="give the names"):
+        lambdify("x")
+    q2 = chainrule.Program(examples / "hw7_matrix.chain")
+    with pytest.raises(chainrule.UsageError, match="lambdify does not yet work"):
+        lambdify(q2)

@@ -457,13 +457,26 @@ class Lambdified:
 
 
 def lambdify(
-    expr: Union[Expr, str], names: Union[str, Sequence[str]], *, gradient: bool = False
+    expr: Union[Expr, str, Program],
+    names: Union[str, Sequence[str], None] = None,
+    *,
+    gradient: bool = False,
 ) -> Lambdified:
     """Compiles ``expr`` as a function of ``names`` (in that order) for NumPy arrays:
     ``lambdify("x*sin(y)", ["x", "y"])(xs, ys)``. With ``gradient=True`` it returns the value
-    and the gradient by ``names``, from one pass over the tape."""
-    if isinstance(expr, str):
-        expr = Expr(expr)
+    and the gradient by ``names``, from one pass over the tape.
+
+    ``expr`` may be a ``Program`` (of scalars): its output, every definition substituted, as
+    a function of ``names`` (default: its inputs, ``Program.inputs``)."""
     if isinstance(names, str):
         names = [names]
+    if isinstance(expr, Program):
+        tape = _native.Tape.of_program(
+            expr._native, None if names is None else list(names), gradient
+        )
+        return Lambdified(tape, gradient)
+    if names is None:
+        raise UsageError("lambdify: give the names of the arguments, e.g. lambdify(e, ['x', 'y'])")
+    if isinstance(expr, str):
+        expr = Expr(expr)
     return Lambdified(_native.Tape(expr, list(names), gradient), gradient)

@@ -126,6 +126,12 @@ class Tape:
     chainrule's tape; use ``chainrule.lambdify``."""
 
     def __init__(self, expr: Expr, names: Sequence[str], gradient: bool = False) -> None: ...
+    @staticmethod
+    def of_program(
+        program: Program, names: Optional[Sequence[str]] = None, gradient: bool = False
+    ) -> Tape:
+        """A program's output (definitions substituted) as a function of ``names``
+        (default: its inputs)."""
     @property
     def names(self) -> list[str]: ...
     @property
