@@ -6,7 +6,7 @@
 use crate::errors::{run, usage};
 use crate::expr::warn;
 use crate::values;
-use chainrule::error::{Request, SourceError};
+use chainrule::error::{Request, SourceError, TooLarge};
 use chainrule::eval::{Point, Value};
 use chainrule::expr::Sym;
 use chainrule::network::{self, MatNetwork, Network, WrittenPoint};
@@ -220,13 +220,21 @@ fn styles(
     Ok((text, latex, json))
 }
 
+/// A report too large to write out, with what to ask for instead (in Python's words).
 fn too_large(e: Error) -> Error {
-    match e {
-        Error::TooLarge(t) => Error::Limit(format!(
-            "{t}: use Program.backprop(), whose adjoints share their work and stay linear in the size of the network"
-        )),
-        e => e,
-    }
+    let Error::TooLarge(t) = e else { return e };
+    let instead = match t {
+        TooLarge::ChainForm { .. } => {
+            "use Program.backprop(), whose adjoints share their work and stay linear in the size of the network, or Program.explain(name) for one parameter"
+        }
+        TooLarge::Expanded { .. } => {
+            "use form=\"intermediates\", or Program.backprop(), which stays linear in the size of the network"
+        }
+        TooLarge::Derivation { .. } => {
+            "use Program.backprop(), which writes each adjoint once, in terms of the next"
+        }
+    };
+    Error::Limit(format!("{t}: {instead}"))
 }
 
 impl Program {

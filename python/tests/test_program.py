@@ -166,3 +166,17 @@ def test_data_and_output(examples):
     p = Program(examples / "hw7_relu.chain", output="z3")
     assert p.output == "z3"
     assert p.backprop().gradient == {"w1": 6, "w2": 6, "w3": 4}
+
+
+def test_a_report_too_large_is_a_limit_error_saying_what_to_use():
+    # 400 layers: the chain-rule form of the gradient has about 400²/2 · 2 factors.
+    lines = ["z1 = w1*x"] + [f"z{k} = w{k}*sigmoid(z{k - 1})" for k in range(2, 401)]
+    p = Program("\n".join(lines) + "\nE = (y - z400)^2\n")
+    with pytest.raises(chainrule.LimitError) as e:
+        p.grad()
+    assert "the chain-rule form of this gradient has" in str(e.value)
+    assert "use Program.backprop()" in str(e.value)
+    # The backward pass has no such limit: one adjoint per definition, and a gradient entry
+    # per input (no `wrt`: the 400 weights, x and y).
+    b = p.backprop(at={**{f"w{k}": 1 for k in range(1, 401)}, "x": 0, "y": 1}, arith="f64")
+    assert len(b.gradient) == 402
