@@ -160,6 +160,8 @@ def test_program_errors(examples):
         hw7.backprop(at={"q": 3})
     with pytest.raises(chainrule.UsageError, match="cannot read"):
         Program(examples)
+    with pytest.raises(chainrule.UsageError, match="cannot read hw7.chain: there is no such file"):
+        Program("hw7.chain")
 
 
 def test_data_and_output(examples):

@@ -267,6 +267,13 @@ class Program:
             except (OSError, UnicodeDecodeError) as e:
                 raise UsageError(f"cannot read {path}: {e}") from None
             name = str(path)
+        elif (
+            isinstance(path_or_text, str)
+            and "\n" not in path_or_text
+            and path_or_text.strip().endswith(".chain")
+        ):
+            # A file name, not a program: say so rather than parse it.
+            raise UsageError(f"cannot read {path_or_text}: there is no such file")
         else:
             src, name = str(path_or_text), "<program>"
         self._native = _native.Program(src, name, output, list(data))
