@@ -8,7 +8,7 @@ use crate::program::Program;
 use chainrule::Error;
 use chainrule::eval::tape;
 use chainrule::expr::{Id, Store};
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
+use numpy::{PyArray2, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 /// A compiled expression: outputs are its value, then (with `gradient`) its partial
@@ -75,13 +75,15 @@ impl Tape {
         self.tape.len()
     }
 
-    /// Runs the tape over one contiguous float64 column per name (all of one length); returns
-    /// one new column per output. NaN where a point is outside the domain, as NumPy.
+    /// Runs the tape over one contiguous float64 column per name (all of one length);
+    /// returns one new array of shape (outputs, points), a row per output, so that the
+    /// value and the gradient are views of it, not copies. NaN where a point is outside the
+    /// domain, as NumPy.
     fn eval_columns<'py>(
         &self,
         py: Python<'py>,
         columns: Vec<PyReadonlyArray1<'py, f64>>,
-    ) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         if columns.len() != self.names.len() {
             return Err(usage(format!(
                 "expected {} arrays (for {:?}), got {}",
@@ -99,20 +101,17 @@ impl Tape {
             .map(|c| c.as_slice())
             .collect::<Result<Vec<&[f64]>, _>>()
             .map_err(|_| usage("the arrays must be contiguous"))?;
-        let outs: Vec<Bound<'py, PyArray1<f64>>> = (0..self.tape.outputs())
-            .map(|_| PyArray1::<f64>::zeros(py, n, false))
-            .collect();
-        let mut writers = outs.iter().map(|o| o.readwrite()).collect::<Vec<_>>();
-        let mut out_slices = writers
-            .iter_mut()
-            .map(|w| w.as_slice_mut())
-            .collect::<Result<Vec<&mut [f64]>, _>>()
-            .map_err(|_| usage("output arrays must be contiguous"))?;
-        let tape = &self.tape;
-        py.detach(|| tape.eval_batch_into(&slices, &mut out_slices));
-        drop(out_slices);
-        drop(writers);
-        Ok(outs)
+        let out = PyArray2::<f64>::zeros(py, [self.tape.outputs(), n], false);
+        if n > 0 {
+            let mut writer = out.readwrite();
+            let all = writer
+                .as_slice_mut()
+                .map_err(|_| usage("the output array is not contiguous"))?;
+            let mut rows: Vec<&mut [f64]> = all.chunks_mut(n).collect();
+            let tape = &self.tape;
+            py.detach(|| tape.eval_batch_into(&slices, &mut rows));
+        }
+        Ok(out)
     }
 
     /// Runs the tape at one point (one value per name), one point at a time: the reference

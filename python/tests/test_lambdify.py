@@ -138,3 +138,17 @@ def test_a_programs_output_and_gradient(examples):
     q2 = chainrule.Program(examples / "hw7_matrix.chain")
     with pytest.raises(chainrule.UsageError, match="lambdify does not yet work"):
         lambdify(q2)
+
+
+def test_empty_arrays_and_no_arguments():
+    assert lambdify("x^2", ["x"])(np.array([])).shape == (0,)
+    value, grad = lambdify("x*y", ["x", "y"], gradient=True)(np.zeros((0, 3)), 1)
+    assert value.shape == (0, 3) and grad.shape == (2, 0, 3)
+    assert float(lambdify("3/4", [])()) == 0.75
+
+
+def test_value_and_gradient_are_views_of_one_array():
+    value, grad = lambdify("x*y", ["x", "y"], gradient=True)(np.arange(4.0), 2)
+    assert value.tolist() == [0, 2, 4, 6]
+    assert grad.tolist() == [[2, 2, 2, 2], [0, 1, 2, 3]]
+    assert value.base is not None and value.base is grad.base

@@ -453,10 +453,12 @@ class Lambdified:
         columns = list(np.broadcast_arrays(*columns)) if columns else []
         shape = columns[0].shape if columns else ()
         flat = [np.ascontiguousarray(c).reshape(-1) for c in columns]
-        outs = [o.reshape(shape) for o in self._tape.eval_columns(flat)]
+        # One row per output: the value and the gradient are views of it, not copies.
+        out = self._tape.eval_columns(flat)
+        value = out[0].reshape(shape)
         if not self._gradient:
-            return outs[0]
-        return outs[0], np.stack(outs[1:]) if len(outs) > 1 else np.empty((0,) + shape)
+            return value
+        return value, out[1:].reshape((out.shape[0] - 1,) + shape)
 
     def __repr__(self) -> str:
         kind = "value and gradient" if self._gradient else "value"

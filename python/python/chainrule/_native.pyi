@@ -139,7 +139,8 @@ class Tape:
     def __len__(self) -> int: ...
     def eval_columns(
         self, columns: Sequence[npt.NDArray[np.float64]]
-    ) -> list[npt.NDArray[np.float64]]:
-        """One contiguous float64 column per name, all of one length; one column per output."""
+    ) -> npt.NDArray[np.float64]:
+        """One contiguous float64 column per name, all of one length; an array of shape
+        (outputs, points), a row per output."""
     def eval_point(self, point: Sequence[float]) -> list[float]:
         """The tape at one point, one point at a time."""
