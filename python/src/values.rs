@@ -26,20 +26,23 @@ pub fn exact(name: &str, v: &Bound<'_, PyAny>) -> PyResult<Rational> {
         return chainrule::syntax::parse_exact(text.trim())
             .map_err(|e| usage(format!("{name}={text:?}: {}", e.message(text.trim()))));
     }
-    // int, Fraction, Decimal, float and NumPy's scalars all say what they are exactly.
-    let ratio = v.call_method0("as_integer_ratio").map_err(|e| {
-        if e.is_instance_of::<pyo3::exceptions::PyAttributeError>(v.py()) {
-            usage(format!(
-                "{name}: expected a number (int, Fraction, float, Decimal or a string like \"3/4\"), got {}",
-                v.get_type()
-                    .name()
-                    .map_or_else(|_| "?".to_string(), |n| n.to_string())
-            ))
-        } else {
+    // int, Fraction, Decimal, float and NumPy's floats say what they are exactly; NumPy's
+    // integers are integers (`__index__`).
+    let ratio = if v.hasattr("as_integer_ratio")? {
+        v.call_method0("as_integer_ratio")
             // inf and NaN: `cannot convert Infinity to integer ratio`.
-            usage(format!("{name}: {e}"))
-        }
-    })?;
+            .map_err(|e| usage(format!("{name}: {e}")))?
+    } else if v.hasattr("__index__")? {
+        let i = v.py().import("operator")?.call_method1("index", (v,))?;
+        (i, 1).into_pyobject(v.py())?.into_any()
+    } else {
+        return Err(usage(format!(
+            "{name}: expected a number (int, Fraction, float, Decimal or a string like \"3/4\"), got {}",
+            v.get_type()
+                .name()
+                .map_or_else(|_| "?".to_string(), |n| n.to_string())
+        )));
+    };
     let (p, q): (Bound<'_, PyAny>, Bound<'_, PyAny>) = ratio.extract()?;
     let int = |x: Bound<'_, PyAny>| -> PyResult<Integer> {
         let text = x.str()?.to_string();

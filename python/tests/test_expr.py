@@ -139,3 +139,13 @@ def test_bad_requests_are_usage_errors(call, message):
 def test_warnings_become_python_warnings():
     with pytest.warns(UserWarning, match="sigmoid"):
         Expr("sigmiod(x)")
+
+
+def test_numpy_scalars_are_numbers():
+    import numpy as np
+
+    assert Expr("x").eval(x=np.int64(3)) == Fraction(3)
+    assert Expr("x").eval(x=np.int32(-2)) == Fraction(-2)
+    assert Expr("x").eval(x=np.float32(0.5)) == Fraction(1, 2)
+    assert Expr("x").eval(x=np.float64(0.1)) == Fraction(0.1)
+    assert Expr("x").eval(x=np.uint64(2**64 - 1)) == Fraction(2**64 - 1)
