@@ -139,6 +139,10 @@ class Backprop(Report):
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         super().__init__(raw)
+        self.forward: dict[str, Any]
+        self.adjoints: dict[str, Any]
+        self.gradient: dict[str, Any]
+        self.kinks: list[str]
         if raw["shaped"]:
             number = _reader(self.data["arithmetic"])
             self.forward = {f["name"]: _array(f["value"], number) for f in self.data["forward"]}
@@ -149,10 +153,10 @@ class Backprop(Report):
             self.gradient = {g["wrt"]: _array(g["value"], number) for g in self.data["gradient"]}
             self.kinks = []
         else:
-            self.forward: dict[str, Any] = dict(raw["forward"])
-            self.adjoints: dict[str, Any] = dict(raw["adjoints"])
-            self.gradient: dict[str, Any] = dict(raw["gradient"])
-            self.kinks: list[str] = list(raw["kinks"])
+            self.forward = dict(raw["forward"])
+            self.adjoints = dict(raw["adjoints"])
+            self.gradient = dict(raw["gradient"])
+            self.kinks = list(raw["kinks"])
 
 
 def _reader(arithmetic: str) -> Any:

@@ -2,15 +2,28 @@
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self, TypeAlias
 
+__all__ = [
+    "ChainruleError",
+    "DomainError",
+    "Expr",
+    "InternalError",
+    "LimitError",
+    "ParseError",
+    "Program",
+    "Tape",
+    "UsageError",
+    "__version__",
+]
 __version__: str
 
-Number = Union[int, Fraction, Decimal, float, str]
-Value = Union[Fraction, Decimal, float]
+_Number: TypeAlias = Union[int, Fraction, Decimal, float, str]
+_Value: TypeAlias = Union[Fraction, Decimal, float]
 
 class ChainruleError(ValueError):
     """An error in what chainrule was asked to do; the message is the diagnostic."""
@@ -30,13 +43,14 @@ class LimitError(ChainruleError):
 class InternalError(RuntimeError):
     """A bug in chainrule (the computation panicked), never an answer about the input."""
 
+@final
 class Expr:
     """A symbolic expression, read from chainrule's syntax or LaTeX: ``Expr("(y - w*x)^2")``."""
 
-    def __init__(self, text: str) -> None: ...
+    def __new__(cls, text: str) -> Self: ...
     def diff(self, name: str, order: int = 1) -> Expr:
         """The derivative by the variable ``name``, ``order`` times."""
-    def eval(self, arith: str = "auto", precision: int = 128, **point: Number) -> Value:
+    def eval(self, arith: str = "auto", precision: int = ..., **point: _Number) -> _Value:
         """The value at the point given by keywords (``e.eval(w=2, x=1)``).
 
         ``arith``: "auto" (a ``Fraction`` when every operation stays rational, else a
@@ -53,16 +67,17 @@ class Expr:
     def __str__(self) -> str:
         """chainrule's syntax; ``Expr(str(e))`` reads back the same expression."""
 
+@final
 class Program:
     """A program as the compiled module has it; use ``chainrule.Program``."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         src: str,
-        name: str = "<program>",
+        name: str = ...,
         output: Optional[str] = None,
-        data: Sequence[str] = (),
-    ) -> None: ...
+        data: Sequence[str] = ...,
+    ) -> Self: ...
     @property
     def params(self) -> list[str]: ...
     @property
@@ -77,7 +92,7 @@ class Program:
         self,
         at: Optional[Mapping[str, Any]] = None,
         arith: str = "auto",
-        precision: int = 128,
+        precision: int = ...,
         digits: Optional[int] = None,
     ) -> dict[str, Any]: ...
     def grad(
@@ -85,7 +100,7 @@ class Program:
         form: str = "intermediates",
         at: Optional[Mapping[str, Any]] = None,
         arith: str = "auto",
-        precision: int = 128,
+        precision: int = ...,
         digits: Optional[int] = None,
     ) -> dict[str, Any]: ...
     def explain(
@@ -93,23 +108,23 @@ class Program:
         name: str,
         at: Optional[Mapping[str, Any]] = None,
         arith: str = "auto",
-        precision: int = 128,
+        precision: int = ...,
         digits: Optional[int] = None,
     ) -> dict[str, Any]: ...
     def check(self, name: str, claim: str) -> dict[str, Any]: ...
     def fd(
         self,
-        delta: str = "1e-4",
-        scheme: str = "all",
-        arith: str = "f64",
+        delta: str = ...,
+        scheme: str = ...,
+        arith: str = ...,
         at: Optional[Mapping[str, Any]] = None,
         digits: Optional[int] = None,
     ) -> dict[str, Any]: ...
     def sweep(
         self,
-        deltas: str = "1e-10:1e-1:10",
-        scheme: str = "all",
-        arith: str = "f64",
+        deltas: str = ...,
+        scheme: str = ...,
+        arith: str = ...,
         measure: str = "squared",
         at: Optional[Mapping[str, Any]] = None,
     ) -> dict[str, Any]: ...
@@ -117,15 +132,16 @@ class Program:
         self,
         at: Optional[Mapping[str, Any]] = None,
         arith: str = "auto",
-        precision: int = 128,
+        precision: int = ...,
         digits: Optional[int] = None,
     ) -> str: ...
 
+@final
 class Tape:
     """An expression (and, with ``gradient``, its gradient by ``names``) compiled to
     chainrule's tape; use ``chainrule.lambdify``."""
 
-    def __init__(self, expr: Expr, names: Sequence[str], gradient: bool = False) -> None: ...
+    def __new__(cls, expr: Expr, names: Sequence[str], gradient: bool = False) -> Self: ...
     @staticmethod
     def of_program(
         program: Program, names: Optional[Sequence[str]] = None, gradient: bool = False
