@@ -189,22 +189,25 @@ impl Expr {
     }
 
     /// The expression in LaTeX (`\frac{1}{2} x^{2}`).
-    fn latex(&self) -> String {
-        print::latex(&self.shared.store(), self.id)
+    fn latex(&self, py: Python<'_>) -> PyResult<String> {
+        // On the worker, as every printing: its large stack is there for deep input.
+        let (shared, id) = (self.shared.clone(), self.id);
+        run(py, move || Ok(print::latex(&shared.store(), id)))
     }
 
     /// For Jupyter: the formula, displayed.
-    fn _repr_latex_(&self) -> String {
-        format!("$\\displaystyle {}$", self.latex())
+    fn _repr_latex_(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("$\\displaystyle {}$", self.latex(py)?))
     }
 
     /// The expression in chainrule's syntax; `Expr(str(e))` reads back the same expression.
-    fn __str__(&self) -> String {
-        print::text(&self.shared.store(), self.id)
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        let (shared, id) = (self.shared.clone(), self.id);
+        run(py, move || Ok(print::text(&shared.store(), id)))
     }
 
-    fn __repr__(&self) -> String {
-        format!("Expr({:?})", self.__str__())
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("Expr({:?})", self.__str__(py)?))
     }
 }
 

@@ -149,3 +149,18 @@ def test_numpy_scalars_are_numbers():
     assert Expr("x").eval(x=np.float32(0.5)) == Fraction(1, 2)
     assert Expr("x").eval(x=np.float64(0.1)) == Fraction(0.1)
     assert Expr("x").eval(x=np.uint64(2**64 - 1)) == Fraction(2**64 - 1)
+
+
+def test_deep_input_runs_on_the_workers_stack():
+    # 9000 nested calls: read, printed, differentiated and evaluated (the library's worker
+    # has the large stack; Python's main thread would not).
+    n = 9000
+    e = Expr("sin(" * n + "x" + ")" * n)
+    assert len(str(e)) == len("sin()") * n + 1
+    d = e.diff("x")
+    # d/dx sin(sin(…(x))) at 0 is cos(0)^n = 1, sin(…(0)) = 0, exactly.
+    assert d.eval(x=0) == Fraction(1)
+    assert e.eval(x=0) == Fraction(0)
+    assert e.latex().count(r"\sin") == n
+    with pytest.raises(chainrule.ParseError, match="nested 20000 levels deep; the limit is 10000"):
+        Expr("(" * 20000 + "x" + ")" * 20000)
