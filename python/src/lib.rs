@@ -22,5 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<program::Program>()?;
     m.add_class::<tape::Tape>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The Python layer's words for arith="exact" on vectors and matrices, the same.
+    m.add("_NOT_EXACT", values::NOT_EXACT)?;
     Ok(())
 }

@@ -220,6 +220,18 @@ fn styles(
     Ok((text, latex, json))
 }
 
+/// For `arith="exact"`: every value of the passes at `p` is rational, or the error saying
+/// exact arithmetic cannot give them (`Mode::Auto` would fall back to MPFR).
+fn exact_at(net: &mut Network, p: &Point, numbers: Numbers) -> Result<()> {
+    let bw = net.backward();
+    let t = net.trace(&bw, p, numbers.mode)?;
+    let mut all = t.forward.iter().chain(&t.adjoints).chain(&t.gradient);
+    if all.any(|v| v.as_exact().is_none()) {
+        return Err(Error::Usage(values::NOT_EXACT.to_string()));
+    }
+    Ok(())
+}
+
 /// A report too large to write out, with what to ask for instead (in Python's words).
 fn too_large(e: Error) -> Error {
     let Error::TooLarge(t) = e else { return e };
@@ -397,6 +409,7 @@ impl Program {
     ) -> PyResult<Bound<'py, PyDict>> {
         let at = given(at)?;
         let numbers = numbers(arith, precision, digits)?;
+        let exact = arith == "exact";
         type Values = Vec<(String, Value)>;
         let (rendered, forward, adjoints, gradient, kinks): (
             Rendered,
@@ -411,6 +424,9 @@ impl Program {
                 move |net: &mut Network| {
                     let mut warnings = Vec::new();
                     let p = point(net, at, &mut warnings)?;
+                    if exact {
+                        exact_at(net, &p, numbers)?;
+                    }
                     let bw = net.backward();
                     let trace = net.trace(&bw, &p, numbers.mode)?;
                     let live = net.live_defs();
@@ -466,9 +482,6 @@ impl Program {
                 Ok((r, Vec::new(), Vec::new(), Vec::new(), Vec::new()))
             },
         )?;
-        if let Some((_, v)) = gradient.iter().find(|(_, v)| v.as_exact().is_none()) {
-            values::require_exact(arith, v)?;
-        }
         let d = rendered.into_dict(py)?;
         d.set_item("forward", values_list(py, forward)?)?;
         d.set_item("adjoints", values_list(py, adjoints)?)?;
@@ -507,6 +520,7 @@ impl Program {
         };
         let at = given(at)?;
         let numbers = numbers(arith, precision, digits)?;
+        let exact = arith == "exact";
         let shaped = {
             let at = at.clone();
             move |net: &mut MatNetwork| {
@@ -547,6 +561,9 @@ impl Program {
                 }
                 let mut warnings = Vec::new();
                 let p = point(net, at, &mut warnings)?;
+                if exact && !p.is_empty() {
+                    exact_at(net, &p, numbers)?;
+                }
                 let p = (!p.is_empty()).then_some(p);
                 let names = names_in_play(net);
                 let (text, latex, json) = styles(true, |style| {
@@ -581,6 +598,7 @@ impl Program {
         let name = values::name(name)?;
         let at = given(at)?;
         let numbers = numbers(arith, precision, digits)?;
+        let exact = arith == "exact";
         let shaped = {
             let (at, name) = (at.clone(), name.clone());
             move |net: &mut MatNetwork| {
@@ -612,6 +630,9 @@ impl Program {
             }
             let mut warnings = Vec::new();
             let p = point(net, at, &mut warnings)?;
+            if exact && !p.is_empty() {
+                exact_at(net, &p, numbers)?;
+            }
             let p = (!p.is_empty()).then_some(p);
             let names = names_in_play(net);
             let (text, latex, json) = styles(true, |style| {

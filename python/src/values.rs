@@ -108,12 +108,13 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     }
 }
 
+/// What `arith="exact"` says when a value is not rational.
+pub const NOT_EXACT: &str = "arith=\"exact\": this value is not rational (an irrational function, or exact numbers grown past the size limit); use arith=\"auto\", \"mpfr\" or \"f64\"";
+
 /// For `arith="exact"`: the value, or the error saying exact arithmetic cannot give it.
 pub fn require_exact(arith: &str, v: &Value) -> PyResult<()> {
     if arith == "exact" && v.as_exact().is_none() {
-        return Err(usage(
-            "arith=\"exact\": this value is not rational (an irrational function, or exact numbers grown past the size limit); use arith=\"auto\", \"mpfr\" or \"f64\"",
-        ));
+        return Err(usage(NOT_EXACT));
     }
     Ok(())
 }

@@ -182,3 +182,24 @@ def test_a_report_too_large_is_a_limit_error_saying_what_to_use():
     # per input (no `wrt`: the 400 weights, x and y).
     b = p.backprop(at={**{f"w{k}": 1 for k in range(1, 401)}, "x": 0, "y": 1}, arith="f64")
     assert len(b.gradient) == 402
+
+
+def test_exact_means_exact_in_every_report(examples):
+    sig = Program(examples / "hw7_sigmoid.chain")
+    for call in (
+        lambda: sig.backprop(arith="exact"),
+        lambda: sig.grad(arith="exact"),
+        lambda: sig.explain("w1", arith="exact"),
+    ):
+        with pytest.raises(chainrule.UsageError, match='arith="exact": this value is not rational'):
+            call()
+    # Without a point there is nothing to evaluate: the formulas alone.
+    assert "∂E/∂w1" in Program(examples / "hw7_abstract.chain").grad(arith="exact").text
+    hw7 = Program(examples / "hw7_relu.chain")
+    assert hw7.backprop(arith="exact").gradient == {"w1": 24, "w2": 24, "w3": 16}
+    assert "= 24" in hw7.explain("w1", arith="exact").text
+    q2 = Program(examples / "hw7_matrix.chain")
+    assert q2.backprop(arith="exact").gradient["W3"].tolist() == [[-32, -40]]
+    sig2 = Program("x: 2\nE = sum(sigmoid(x))\nat x = [1, 2]\n")
+    with pytest.raises(chainrule.UsageError, match='arith="exact"'):
+        sig2.backprop(arith="exact")

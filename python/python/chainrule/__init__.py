@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, TypeVar, Union
 
 import numpy as np
 
@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 Number = Union[int, Fraction, Decimal, float, str]
+R = TypeVar("R", bound="Report")
 Value = Union[Fraction, Decimal, float]
 
 
@@ -318,7 +319,9 @@ class Program:
         """The forward and backward passes at the program's point, with ``at`` values taking
         precedence. ``arith``: "auto" (exact when rational, else MPFR), "exact", "mpfr",
         "f64"; ``precision`` in bits for MPFR."""
-        return Backprop(self._native.backprop(_point(at), arith, precision, digits))
+        return self._exact(
+            Backprop(self._native.backprop(_point(at), arith, precision, digits)), arith
+        )
 
     @property
     def gradient(self) -> dict[str, Value]:
@@ -336,7 +339,9 @@ class Program:
     ) -> Report:
         """The gradient's formulas: ``form`` "intermediates" (∂E/∂w1 = ∂_2 ℓ(y, ŷ) · w3 · …),
         "expanded" (in the inputs only) or "both"; values too when there is a point."""
-        return Report(self._native.grad(form, _point(at), arith, precision, digits))
+        return self._exact(
+            Report(self._native.grad(form, _point(at), arith, precision, digits)), arith
+        )
 
     def explain(
         self,
@@ -348,7 +353,9 @@ class Program:
         digits: Optional[int] = None,
     ) -> Report:
         """The chain rule for ∂output/∂name, step by step."""
-        return Report(self._native.explain(name, _point(at), arith, precision, digits))
+        return self._exact(
+            Report(self._native.explain(name, _point(at), arith, precision, digits)), arith
+        )
 
     def check(self, name: str, claim: str) -> Check:
         """Checks a claimed ∂output/∂name (chainrule's syntax or LaTeX)."""
@@ -393,6 +400,14 @@ class Program:
     ) -> Svg:
         """The computation graph as SVG, with values when there is a point."""
         return Svg(self._native.graph(_point(at), arith, precision, digits))
+
+    def _exact(self, report: R, arith: str) -> R:
+        # Programs of scalars check arith="exact" in the library's terms; with vectors and
+        # matrices the report says which arithmetic it used.
+        if arith == "exact" and self.shaped:
+            if isinstance(report.data, dict) and report.data.get("arithmetic", "exact") != "exact":
+                raise UsageError(_native._NOT_EXACT)
+        return report
 
     def __repr__(self) -> str:
         return f"Program(output={self.output!r}, params={self.params!r})"

@@ -21,6 +21,7 @@ __all__ = [
     "__version__",
 ]
 __version__: str
+_NOT_EXACT: str
 
 _Number: TypeAlias = Union[int, Fraction, Decimal, float, str]
 _Value: TypeAlias = Union[Fraction, Decimal, float]
