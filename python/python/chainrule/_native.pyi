@@ -18,6 +18,7 @@ __all__ = [
     "Program",
     "Tape",
     "UsageError",
+    "_NOT_EXACT",
     "__version__",
 ]
 __version__: str
