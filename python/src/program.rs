@@ -98,7 +98,7 @@ fn point(net: &mut Network, at: Given, warnings: &mut Vec<String>) -> Result<Poi
     let inputs = net.inputs();
     let mut extra = Point::new();
     for (name, v) in at {
-        let Literal::Scalar(v, _) = v else {
+        let Literal::Scalar(v, text) = v else {
             return Err(Error::Usage(format!(
                 "at: `{name}` is given a vector or matrix, but the program is about scalars"
             )));
@@ -114,6 +114,8 @@ fn point(net: &mut Network, at: Given, warnings: &mut Vec<String>) -> Result<Poi
             )));
         }
         let s = net.store.intern(&name);
+        // Reports show the value as it was written (`0.1`, not 1/10).
+        net.store.set_written_value(s, &v, &text);
         if !inputs.contains(&s) {
             let names: Vec<String> = inputs
                 .iter()

@@ -45,6 +45,10 @@ def test_another_point(hw7):
     b = hw7.backprop(at={"x": 2})
     assert b.forward["E"] == 196
     assert b.gradient == {"w1": 336, "w2": 336, "w3": 224}
+    # A value written as a string reads as the command line reads it, and shows so.
+    half = hw7.backprop(at={"x": "0.5"})
+    assert half.text.startswith("Forward pass at w1 = 2, w2 = 2, w3 = 3, x = 0.5, y = 10\n")
+    assert half.gradient == hw7.backprop(at={"x": Fraction(1, 2)}).gradient
     # The program itself is unchanged.
     assert hw7.backprop().gradient == {"w1": 24, "w2": 24, "w3": 16}
 
