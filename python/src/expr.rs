@@ -28,9 +28,21 @@ impl Shared {
     }
 }
 
-/// A symbolic expression: `Expr("(y - w*x)^2")`.
+/// A symbolic expression: `Expr("(y - w*x)^2")`, or with vectors and matrices
+/// (`Expr("x'*A*x", shapes={"x": 3, "A": (3, 3)})`).
 #[pyclass(module = "chainrule._native", frozen)]
 pub struct Expr {
+    pub kind: Kind,
+}
+
+/// A scalar expression, or one with vectors and matrices.
+pub enum Kind {
+    Scalar(Scalar),
+    Shaped(crate::matexpr::Shaped),
+}
+
+/// A scalar expression in its store.
+pub struct Scalar {
     pub shared: Arc<Shared>,
     pub id: Id,
     /// Where the expression as written is defined beyond what `id` shows (and, for a
@@ -56,31 +68,43 @@ pub fn warn(py: Python<'_>, warnings: &[String]) -> PyResult<()> {
 
 #[pymethods]
 impl Expr {
-    /// Reads `text` (chainrule's syntax or LaTeX).
+    /// Reads `text` (chainrule's syntax or LaTeX). With vectors and matrices, `shapes`
+    /// gives each one's shape: a length for a vector (`"x": 3`), `(rows, cols)` for a matrix.
     #[new]
-    fn new(py: Python<'_>, text: String) -> PyResult<Self> {
+    #[pyo3(signature = (text, shapes = None))]
+    fn new(py: Python<'_>, text: String, shapes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let shapes = crate::matexpr::shapes(shapes)?;
         let src_name = "<expression>".to_string();
+        let probe = text.clone();
+        let matrix = run(py, move || {
+            Ok(syntax::uses_matrix_syntax(&syntax::parse_expr(
+                &probe,
+                "<expression>",
+            )?))
+        })?;
+        if matrix || !shapes.is_empty() {
+            let shaped = crate::matexpr::Shaped::read(py, text, shapes)?;
+            return Ok(Expr {
+                kind: Kind::Shaped(shaped),
+            });
+        }
         let (store, read, text) = run(py, move || {
-            let ast = syntax::parse_expr(&text, "<expression>")?;
-            if syntax::uses_matrix_syntax(&ast) {
-                return Err(Error::Usage(
-                    "vector and matrix expressions are not in the Python package yet; use the command line (`chainrule diff`)".to_string(),
-                ));
-            }
             let mut store = Store::new();
             let read = syntax::read_expr_conditions(&mut store, &text, "<expression>")?;
             Ok((store, read, text))
         })?;
         warn(py, &read.warnings)?;
         Ok(Expr {
-            shared: Arc::new(Shared {
-                store: Mutex::new(store),
-                src: text,
-                src_name,
+            kind: Kind::Scalar(Scalar {
+                shared: Arc::new(Shared {
+                    store: Mutex::new(store),
+                    src: text,
+                    src_name,
+                }),
+                id: read.id,
+                conditions: read.conditions,
+                as_read: true,
             }),
-            id: read.id,
-            conditions: read.conditions,
-            as_read: true,
         })
     }
 
@@ -96,8 +120,16 @@ impl Expr {
         if order == 0 {
             return Err(usage("order=0: the order of a derivative is 1 or more"));
         }
-        let shared = self.shared.clone();
-        let (id, root) = (self.id, self.id);
+        let this = match &self.kind {
+            Kind::Scalar(s) => s,
+            Kind::Shaped(m) => {
+                return Ok(Expr {
+                    kind: Kind::Shaped(m.diff(py, &name, order)?),
+                });
+            }
+        };
+        let shared = this.shared.clone();
+        let (id, root) = (this.id, this.id);
         let d = run(py, move || {
             let mut store = shared.store();
             let var = store.intern(&name);
@@ -105,18 +137,20 @@ impl Expr {
         })?;
         // A derivative is defined where its function is: the function's conditions, and the
         // function itself.
-        let mut conditions = self.conditions.clone();
-        if self.as_read {
+        let mut conditions = this.conditions.clone();
+        if this.as_read {
             conditions.push(Condition::function(
                 root,
-                Span::new(0, self.shared.src.len()),
+                Span::new(0, this.shared.src.len()),
             ));
         }
         Ok(Expr {
-            shared: self.shared.clone(),
-            id: d,
-            conditions,
-            as_read: false,
+            kind: Kind::Scalar(Scalar {
+                shared: this.shared.clone(),
+                id: d,
+                conditions,
+                as_read: false,
+            }),
         })
     }
 
@@ -131,6 +165,10 @@ impl Expr {
         point: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mode = values::mode(arith, precision)?;
+        let this = match &self.kind {
+            Kind::Scalar(s) => s,
+            Kind::Shaped(m) => return m.eval(py, arith, mode, point),
+        };
         let mut given: Vec<(String, rug::Rational)> = Vec::new();
         if let Some(p) = point {
             for (k, v) in p.iter() {
@@ -140,10 +178,10 @@ impl Expr {
             }
         }
         let (shared, id, conditions, as_read) = (
-            self.shared.clone(),
-            self.id,
-            self.conditions.clone(),
-            self.as_read,
+            this.shared.clone(),
+            this.id,
+            this.conditions.clone(),
+            this.as_read,
         );
         let (value, note) = run(py, move || {
             let mut store = shared.store();
@@ -180,19 +218,29 @@ impl Expr {
     /// The variables of the expression, in natural order (`w2` before `w10`).
     #[getter]
     fn variables(&self) -> Vec<String> {
-        let store = self.shared.store();
-        store
-            .free_symbols(self.id)
-            .into_iter()
-            .map(|s| store.name(s).to_string())
-            .collect()
+        match &self.kind {
+            Kind::Scalar(s) => {
+                let store = s.shared.store();
+                store
+                    .free_symbols(s.id)
+                    .into_iter()
+                    .map(|v| store.name(v).to_string())
+                    .collect()
+            }
+            Kind::Shaped(m) => m.variables(),
+        }
     }
 
     /// The expression in LaTeX (`\frac{1}{2} x^{2}`).
     fn latex(&self, py: Python<'_>) -> PyResult<String> {
         // On the worker, as every printing: its large stack is there for deep input.
-        let (shared, id) = (self.shared.clone(), self.id);
-        run(py, move || Ok(print::latex(&shared.store(), id)))
+        match &self.kind {
+            Kind::Scalar(s) => {
+                let (shared, id) = (s.shared.clone(), s.id);
+                run(py, move || Ok(print::latex(&shared.store(), id)))
+            }
+            Kind::Shaped(m) => m.print(py, true),
+        }
     }
 
     /// For Jupyter: the formula, displayed.
@@ -202,8 +250,13 @@ impl Expr {
 
     /// The expression in chainrule's syntax; `Expr(str(e))` reads back the same expression.
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        let (shared, id) = (self.shared.clone(), self.id);
-        run(py, move || Ok(print::text(&shared.store(), id)))
+        match &self.kind {
+            Kind::Scalar(s) => {
+                let (shared, id) = (s.shared.clone(), s.id);
+                run(py, move || Ok(print::text(&shared.store(), id)))
+            }
+            Kind::Shaped(m) => m.print(py, false),
+        }
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

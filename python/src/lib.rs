@@ -8,6 +8,7 @@
 
 mod errors;
 mod expr;
+mod matexpr;
 mod program;
 mod tape;
 mod values;

@@ -27,6 +27,11 @@ impl Tape {
     #[pyo3(signature = (expr, names, gradient = false))]
     fn new(py: Python<'_>, expr: &Expr, names: Vec<String>, gradient: bool) -> PyResult<Self> {
         let names = checked(names)?;
+        let crate::expr::Kind::Scalar(expr) = &expr.kind else {
+            return Err(usage(
+                "lambdify: the expression has vectors or matrices; lambdify takes scalar expressions",
+            ));
+        };
         let (shared, root) = (expr.shared.clone(), expr.id);
         let given = names.clone();
         let tape = run(py, move || {

@@ -127,7 +127,8 @@ def test_missing_value_points_at_the_name():
         (lambda: Expr("sin(x)").diff("sin"), "is a function, not a variable"),
         (lambda: Expr("x").diff("2x"), "not a variable name"),
         (lambda: Expr("x").diff("x", order=0), "order=0"),
-        (lambda: Expr("[1, 2]"), "not in the Python package yet"),
+        (lambda: Expr("x", shapes={"x": 0}), "give a length for a vector"),
+        (lambda: Expr("x", shapes={"x": (2, "a")}), "(rows, cols) for a matrix"),
     ],
 )
 def test_bad_requests_are_usage_errors(call, message):

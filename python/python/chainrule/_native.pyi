@@ -47,19 +47,28 @@ class InternalError(RuntimeError):
 
 @final
 class Expr:
-    """A symbolic expression, read from chainrule's syntax or LaTeX: ``Expr("(y - w*x)^2")``."""
+    """A symbolic expression, read from chainrule's syntax or LaTeX: ``Expr("(y - w*x)^2")``.
 
-    def __new__(cls, text: str) -> Self: ...
+    With vectors and matrices, ``shapes`` gives each one's shape (a length for a vector,
+    ``(rows, cols)`` for a matrix; other names are scalars):
+    ``Expr("x'*A*x", shapes={"x": 3, "A": (3, 3)})``; its derivative by a vector or matrix
+    is the gradient (shaped like it), of a vector the Jacobian."""
+
+    def __new__(
+        cls, text: str, shapes: Optional[Mapping[str, Union[int, tuple[int, int]]]] = None
+    ) -> Self: ...
     def diff(self, name: str, order: int = 1) -> Expr:
         """The derivative by the variable ``name``, ``order`` times."""
-    def eval(self, arith: str = "auto", precision: int = ..., **point: _Number) -> _Value:
+    def eval(self, arith: str = "auto", precision: int = ..., **point: Any) -> Any:
         """The value at the point given by keywords (``e.eval(w=2, x=1)``).
 
         ``arith``: "auto" (a ``Fraction`` when every operation stays rational, else a
         ``Decimal`` computed in MPFR at ``precision`` bits), "exact" (a ``Fraction`` or
         ``UsageError``), "mpfr" (a ``Decimal``), "f64" (a ``float``, computed as written, as
         NumPy would). Values: ``int``, ``Fraction``, ``Decimal``, ``float`` (its exact binary
-        value) or a string read exactly (``"0.1"`` is 1/10, ``"3/4"``)."""
+        value) or a string read exactly (``"0.1"`` is 1/10, ``"3/4"``); with vectors and
+        matrices, lists or NumPy arrays, and the value is a NumPy array (a vector 1-D, a
+        matrix 2-D) of those."""
     @property
     def variables(self) -> list[str]:
         """The variables, in natural order (``w2`` before ``w10``)."""
