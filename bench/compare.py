@@ -8,6 +8,7 @@ Usage (see BENCHMARKS.md):
     .venv/bin/python bench/compare.py                 # the full comparison, about 10 minutes
     .venv/bin/python bench/compare.py --quick         # smaller sizes, about 1 minute
     .venv/bin/python bench/compare.py --json out.json # also keep the raw numbers
+    .venv/bin/pip install ./python && .venv/bin/python bench/compare.py --lambdify-only
 
 Workloads (the same expressions as benches/common/mod.rs builds in Rust):
   chain     the full symbolic gradient of E = (y - w_n*s(w_{n-1}*s(... s(w_1*x))))^2,
@@ -25,6 +26,11 @@ Workloads (the same expressions as benches/common/mod.rs builds in Rust):
             chainrule's f64 evaluation of its symbolic gradients (see chainrule_mlp) at the
             same matrices, checked against NumPy's first. `--mlp-only` runs this workload
             alone (NumPy and the Rust runner; no SymPy or SymEngine).
+  lambdify  issue 17: the Python package's lambdify (the compiled tape, called from Python on
+            NumPy arrays) against sympy.lambdify (NumPy backend, cse) and the hand-written
+            NumPy pass, for the value and gradient of the n = 10 and n = 100 sigmoid chains
+            at 10^5 points. Needs the package built in release (`pip install ./python`).
+            `--lambdify-only` runs this workload alone (chainrule, SymPy and NumPy).
 Each peer measurement runs in a subprocess with a time limit; a peer that runs out of time
 at one size is not tried at larger ones.
 """
@@ -311,6 +317,75 @@ def limited(fn, *args, timeout):
     return value
 
 
+# ----------------------------------------------------------------------------- lambdify (issue 17)
+
+def chain_text(n):
+    """The sigmoid chain in chainrule's syntax, the same function as chain_expr builds."""
+    a = "x"
+    for k in range(1, n + 1):
+        z = f"w{k}*{a}" if k == 1 else f"w{k}*({a})"
+        a = f"sigmoid({z})" if k < n else z
+    return f"(y - {a})^2"
+
+
+def chainrule_lambdify_gradient(n, points):
+    """chainrule.lambdify(…, gradient=True) of the chain, called on NumPy rows x, y, w1 .. wn;
+    (median seconds per call, seconds to compile, the result for the cross-check)."""
+    import chainrule
+
+    data = random_points(n, points)
+    names = ["x", "y"] + [f"w{k}" for k in range(1, n + 1)]
+    t = time.perf_counter()
+    f = chainrule.lambdify(chain_text(n), names, gradient=True)
+    compile_s = time.perf_counter() - t
+    value, grad = f(*data)
+    return best_of(lambda: f(*data)), compile_s, value, grad[2:]
+
+
+def sympy_lambdify_gradient(n, points):
+    """sympy.diff by each weight, then sympy.lambdify (NumPy backend, cse) of the value and
+    the n partials; (median seconds per call, seconds to differentiate and compile)."""
+    import sympy
+
+    e, ws, (x, y) = chain_expr(sympy, n, "sigmoid")
+    t = time.perf_counter()
+    grads = [sympy.diff(e, w) for w in ws]
+    f = sympy.lambdify([x, y, *ws], [e, *grads], "numpy", cse=True)
+    compile_s = time.perf_counter() - t
+    data = random_points(n, points)
+    return best_of(lambda: f(*data)), compile_s
+
+
+def lambdify_section(timeout, results):
+    import numpy as np
+
+    points = 100_000
+    print(f"## lambdify: value and gradient of the sigmoid chain at {points:,} points (f64, issue 17)\n")
+    print("| n | chainrule.lambdify | compile | sympy.lambdify (cse) | differentiate + compile "
+          "| NumPy by hand | SymPy / chainrule | NumPy / chainrule |")
+    print("|---|---|---|---|---|---|---|---|")
+    results["lambdify"] = []
+    for n in (10, 100):
+        ours, ours_compile, value, grad = chainrule_lambdify_gradient(n, points)
+        # The same numbers as the hand-written pass (up to rounding: different exp, order).
+        data = random_points(n, points)
+        x, y, W = data[0], data[1], data[2:]
+        a = [x]
+        for k in range(n - 1):
+            a.append(1.0 / (1.0 + np.exp(-(W[k] * a[-1]))))
+        ref = (y - W[n - 1] * a[-1]) ** 2
+        assert np.allclose(value, ref, rtol=1e-12, atol=1e-300), "lambdify disagrees with NumPy"
+        np_t = limited(numpy_chain_gradient, n, points, timeout=timeout)
+        sp = limited(sympy_lambdify_gradient, n, points, timeout=timeout)
+        sp_t, sp_compile = sp if sp else (None, None)
+        results["lambdify"].append({"n": n, "points": points, "chainrule": ours,
+                                    "chainrule_compile": ours_compile, "sympy": sp_t,
+                                    "sympy_diff_compile": sp_compile, "numpy": np_t})
+        print(f"| {n} | {fmt(ours)} | {fmt(ours_compile)} | {fmt(sp_t)} | {fmt(sp_compile)} "
+              f"| {fmt(np_t)} | {ratio(sp_t, ours)} | {ratio(np_t, ours)} |")
+    print()
+
+
 # ----------------------------------------------------------------------------- report
 
 def fmt(s):
@@ -346,7 +421,25 @@ def main():
     ap.add_argument("--json", help="also write the raw numbers to this file")
     ap.add_argument("--mlp-only", action="store_true",
                     help="only the MLP gradient (issue 12); needs NumPy and the runner")
+    ap.add_argument("--lambdify-only", action="store_true",
+                    help="only lambdify (issue 17); needs the chainrule package, SymPy and NumPy")
     args = ap.parse_args()
+    if args.lambdify_only:
+        import numpy
+        import sympy
+
+        import chainrule
+
+        timeout = args.timeout or (20 if args.quick else 120)
+        results = {"machine": machine(), "versions": {
+            "sympy": sympy.__version__, "numpy": numpy.__version__, "chainrule": chainrule.__version__}}
+        print(f"# lambdify, SymPy {sympy.__version__}, NumPy {numpy.__version__} "
+              f"({results['machine']['cpu']}, {results['machine']['cores']} cores)\n")
+        lambdify_section(timeout, results)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=2)
+        return
     if args.mlp_only:
         import numpy
 
@@ -446,6 +539,14 @@ def main():
 
     # -- the MLP gradient (issue 12)
     mlp_section(timeout, results)
+
+    # -- lambdify from Python (issue 17), when the package is installed
+    try:
+        import chainrule  # noqa: F401
+    except ImportError:
+        print("(chainrule's Python package is not installed: `pip install ./python` for lambdify)\n")
+    else:
+        lambdify_section(timeout, results)
 
     if args.json:
         with open(args.json, "w") as f:

@@ -335,6 +335,42 @@ impl From<SourceError> for Error {
 }
 
 impl Error {
+    /// A domain error that names its subexpression (`log of zero in log(x - 1)`), pointed at in
+    /// the source `src` when the subexpression is written there (spaces aside); any other
+    /// error as it is. For the front ends, which know the text they read.
+    pub fn located(self, src_name: &str, src: &str) -> Error {
+        let Error::Domain { message, help } = self else {
+            return self;
+        };
+        let place = message.rsplit_once(" in ").and_then(|(_, sub)| {
+            // Byte offsets of the source's non-space characters, to map a match back.
+            let (squeezed, offsets): (String, Vec<usize>) = src
+                .char_indices()
+                .filter(|(_, c)| !c.is_whitespace())
+                .map(|(i, c)| (c, i))
+                .unzip();
+            let wanted: String = sub.chars().filter(|c| !c.is_whitespace()).collect();
+            if wanted.is_empty() {
+                return None;
+            }
+            let at = squeezed.find(&wanted)?;
+            let first = squeezed[..at].chars().count();
+            let last = first + wanted.chars().count() - 1;
+            let end = offsets[last] + src[offsets[last]..].chars().next()?.len_utf8();
+            Some((offsets[first], end))
+        });
+        match place {
+            Some((start, end)) => {
+                let e = SourceError::new(src_name, src, start, end, message, "fails here");
+                Error::DomainAt(Box::new(match help {
+                    Some(h) => e.with_help(h),
+                    None => e,
+                }))
+            }
+            None => Error::Domain { message, help },
+        }
+    }
+
     /// The process exit code for this error: 2 for usage and parse errors, 1 for math errors.
     pub fn exit_code(&self) -> i32 {
         match self {

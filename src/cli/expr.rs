@@ -64,40 +64,10 @@ fn evaluate_one(
     Ok(vals.into_iter().next().expect("one root, one value"))
 }
 
-/// A domain error that names its subexpression (`log of zero in log(x - 1)`), pointed at in
-/// the source when the subexpression is written there (spaces aside).
+/// A domain error pointed at in the source where its subexpression is written there
+/// ([`Error::located`]).
 fn locate(e: Error, source: Source<'_>) -> Error {
-    let Error::Domain { message, help } = e else {
-        return e;
-    };
-    let place = message.rsplit_once(" in ").and_then(|(_, sub)| {
-        // Byte offsets of the source's non-space characters, to map a match back.
-        let (squeezed, offsets): (String, Vec<usize>) = source
-            .text
-            .char_indices()
-            .filter(|(_, c)| !c.is_whitespace())
-            .map(|(i, c)| (c, i))
-            .unzip();
-        let wanted: String = sub.chars().filter(|c| !c.is_whitespace()).collect();
-        if wanted.is_empty() {
-            return None;
-        }
-        let at = squeezed.find(&wanted)?;
-        let first = squeezed[..at].chars().count();
-        let last = first + wanted.chars().count() - 1;
-        let end = offsets[last] + source.text[offsets[last]..].chars().next()?.len_utf8();
-        Some((offsets[first], end))
-    });
-    match place {
-        Some((start, end)) => Error::DomainAt(Box::new(source.error(
-            start,
-            end,
-            message,
-            "fails here",
-            help,
-        ))),
-        None => Error::Domain { message, help },
-    }
+    e.located(source.name, source.text)
 }
 
 /// Before evaluating `id`: every variable it needs has a value, or an error that points at

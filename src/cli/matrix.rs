@@ -5,12 +5,10 @@
 
 use super::{DiffArgs, EvalArgs, Output, cli_name, mode, note_digits, style};
 use crate::error::{Error, Result};
-use crate::eval::dense::Dense;
 use crate::eval::matrix::{self as meval, MatPoint};
-use crate::matrix::{self, MId, MatStore, Shape};
+use crate::matrix::{self, MId, MatStore};
 use crate::report;
 use crate::syntax::{self, Literal, ast::Expr};
-use rug::Rational;
 
 /// Whether an expression goes to the matrix engine: it uses vector or matrix syntax, or a
 /// value given for it is a vector or matrix.
@@ -19,38 +17,6 @@ pub(super) fn is_matrix_input(ast: &Expr, literals: &[(String, Literal)]) -> boo
         || literals
             .iter()
             .any(|(_, l)| !matches!(l, Literal::Scalar(..)))
-}
-
-/// A value given on the command line as an exact matrix, with its shape and its text as
-/// written (`[1, 2]`, `[[1, 2], [3, 4]]`).
-pub(super) fn literal_value(lit: &Literal) -> (Dense<Rational>, Shape, String) {
-    let list = |items: &[(Rational, String)]| {
-        let texts: Vec<&str> = items.iter().map(|(_, t)| t.as_str()).collect();
-        format!("[{}]", texts.join(", "))
-    };
-    match lit {
-        Literal::Scalar(r, t) => (Dense::scalar(r.clone()), Shape::scalar(), t.clone()),
-        Literal::Vector(v) => (
-            Dense::column(v.iter().map(|(r, _)| r.clone()).collect()),
-            syntax::literal_shape(v.len(), None),
-            list(v),
-        ),
-        Literal::Matrix(rows) => {
-            let cols = rows.first().map_or(0, Vec::len);
-            let text: Vec<String> = rows.iter().map(|r| list(r)).collect();
-            let dense = Dense::from_rows(
-                rows.iter()
-                    .map(|r| r.iter().map(|(q, _)| q.clone()).collect())
-                    .collect(),
-            )
-            .expect("rows of equal length");
-            (
-                dense,
-                syntax::literal_shape(rows.len(), Some(cols)),
-                format!("[{}]", text.join(", ")),
-            )
-        }
-    }
 }
 
 /// The values as exact matrices, with their shapes declared in `store`, and the point as
@@ -62,7 +28,7 @@ fn declare_point(
     let mut point = MatPoint::new();
     let mut written = Vec::new();
     for (name, lit) in literals {
-        let (dense, shape, text) = literal_value(lit);
+        let (dense, shape, text) = crate::network::given_value(lit);
         store.declare(name, shape);
         point.insert(name.clone(), dense);
         written.push((name.clone(), text));

@@ -36,7 +36,7 @@ pub(super) fn load(
                 "--at {n}: `{n}` is an intermediate of the program: its value is computed, not given"
             )));
         }
-        let (d, _, text) = super::matrix::literal_value(&lit);
+        let (d, _, text) = network::given_value(&lit);
         if let Some((msg, help)) = network::misfit(&net.store, &n, &d) {
             let help = help.map(|h| format!("; {h}")).unwrap_or_default();
             return Err(Error::Usage(format!("--at {n}={text}: {msg}{help}")));

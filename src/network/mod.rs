@@ -19,8 +19,8 @@ mod trace;
 pub(crate) use load::names_used;
 pub use load::{ADJOINT_PREFIX, load, load_parsed};
 pub use shaped::{
-    MatAdjoint, MatDef, MatNetwork, WrittenPoint, is_shaped, load_shaped, load_shaped_parsed,
-    misfit, shape_of,
+    MatAdjoint, MatDef, MatNetwork, WrittenPoint, given_value, is_shaped, load_shaped,
+    load_shaped_parsed, misfit, shape_of,
 };
 
 use crate::error::{Error, Request, Result};

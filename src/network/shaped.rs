@@ -23,6 +23,38 @@ use std::collections::HashMap;
 /// text as written (`[1, 2]`).
 pub type WrittenPoint = Vec<(String, Dense<Rational>, String)>;
 
+/// A value given by a front end (the command line's `--at`, Python's `at=`) as an exact
+/// matrix, with its shape and its text as written (`[1, 2]`, `[[1, 2], [3, 4]]`).
+pub fn given_value(lit: &syntax::Literal) -> (Dense<Rational>, Shape, String) {
+    let list = |items: &[(Rational, String)]| {
+        let texts: Vec<&str> = items.iter().map(|(_, t)| t.as_str()).collect();
+        format!("[{}]", texts.join(", "))
+    };
+    match lit {
+        syntax::Literal::Scalar(r, t) => (Dense::scalar(r.clone()), Shape::scalar(), t.clone()),
+        syntax::Literal::Vector(v) => (
+            Dense::column(v.iter().map(|(r, _)| r.clone()).collect()),
+            syntax::literal_shape(v.len(), None),
+            list(v),
+        ),
+        syntax::Literal::Matrix(rows) => {
+            let cols = rows.first().map_or(0, Vec::len);
+            let text: Vec<String> = rows.iter().map(|r| list(r)).collect();
+            let dense = Dense::from_rows(
+                rows.iter()
+                    .map(|r| r.iter().map(|(q, _)| q.clone()).collect())
+                    .collect(),
+            )
+            .expect("rows of equal length");
+            (
+                dense,
+                syntax::literal_shape(rows.len(), Some(cols)),
+                format!("[{}]", text.join(", ")),
+            )
+        }
+    }
+}
+
 /// One definition of a shaped program.
 #[derive(Clone, Debug)]
 pub struct MatDef {
