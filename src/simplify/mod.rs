@@ -60,7 +60,8 @@ pub struct Simplified {
 /// use chainrule::{expr::Store, print::text, simplify::simplify, syntax::read_expr};
 /// let mut store = Store::new();
 /// let (e, _) = read_expr(&mut store, "s*(1 - y) - y*(1 - s)", "<expr>").unwrap();
-/// assert_eq!(text(&store, simplify(&mut store, e).id), "s - y");
+/// let s = simplify(&mut store, e);
+/// assert_eq!(text(&store, s.id), "s - y");
 /// ```
 pub fn simplify(store: &mut Store, root: Id) -> Simplified {
     if crate::print::printed_size(store, root) > NODE_BUDGET {
@@ -76,7 +77,7 @@ pub fn simplify(store: &mut Store, root: Id) -> Simplified {
         start,
     };
     let found = s.run(root);
-    let id = if size::ops(store, found) < size::ops(store, root) {
+    let id = if key(store, found) < key(store, root) {
         found
     } else {
         root
@@ -85,6 +86,20 @@ pub fn simplify(store: &mut Store, root: Id) -> Simplified {
         id,
         conditions: lost_conditions(store, root, id),
     }
+}
+
+/// The candidates the rule called `name` ([`rules::RULES`]) makes of `id` alone, each with
+/// its subexpressions searched as the rule does; `None` for an unknown name. For showing
+/// and testing one rule at a time.
+pub fn candidates(store: &mut Store, name: &str, id: Id) -> Option<Vec<Id>> {
+    let rule = rules::rule(name)?;
+    let start = store.len();
+    let mut s = Search {
+        store,
+        memo: HashMap::new(),
+        start,
+    };
+    Some(rule(&mut s, id))
 }
 
 /// The search state: the store, the shortest form found per node, and where the store
@@ -102,9 +117,9 @@ impl Search<'_> {
         self.store.len() - self.start > BUILD_BUDGET
     }
 
-    /// `count_ops` of `id` as printed.
-    pub fn ops(&self, id: Id) -> u64 {
-        size::ops(self.store, id)
+    /// What the search minimises: `count_ops` of `id` as printed, then its nested negations.
+    pub fn key(&self, id: Id) -> (u64, u64) {
+        key(self.store, id)
     }
 
     /// The shortest form of `id` found: its children's shortest forms first, then the
@@ -134,7 +149,7 @@ impl Search<'_> {
     /// The shortest of `id` and what the rules make of it, in up to [`ROUNDS`] rounds.
     fn best_of(&mut self, id: Id) -> Id {
         let mut best = id;
-        let mut best_ops = self.ops(id);
+        let mut best_key = self.key(id);
         for _ in 0..ROUNDS {
             let mut improved = false;
             for (_, rule) in rules::RULES {
@@ -142,9 +157,9 @@ impl Search<'_> {
                     return best;
                 }
                 for c in rule(self, best) {
-                    let n = self.ops(c);
-                    if n < best_ops {
-                        (best, best_ops, improved) = (c, n, true);
+                    let k = self.key(c);
+                    if k < best_key {
+                        (best, best_key, improved) = (c, k, true);
                     }
                 }
             }
@@ -154,6 +169,11 @@ impl Search<'_> {
         }
         best
     }
+}
+
+/// Size first (SymPy's `count_ops`), then fewer nested negations.
+fn key(store: &Store, id: Id) -> (u64, u64) {
+    (size::ops(store, id), size::nested_negations(store, id))
 }
 
 /// Rounds of rules on one node.

@@ -11,12 +11,13 @@ use rug::{Integer, Rational};
 pub type Rule = fn(&mut Search<'_>, Id) -> Vec<Id>;
 
 /// The rules, in the order they are tried.
-pub const RULES: [(&str, Rule); 9] = [
+pub const RULES: [(&str, Rule); 10] = [
     ("abs-from-sign", abs_from_sign),
     ("integer-sum-in-power", integer_sum_in_power),
     ("merge-exp", merge_exp),
     ("sign-into-sum", sign_into_sum),
     ("collect-common-factors", collect_common_factors),
+    ("abs-as-sign-in-sum", abs_as_sign_in_sum),
     ("expand", expand),
     ("sigmoid-complement", sigmoid_complement),
     ("log-of-sigmoid", log_of_sigmoid),
@@ -413,4 +414,51 @@ fn merge_exp(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let merged = s.store.apply(Builtin::Exp, sum);
     rest.push((merged, one()));
     vec![s.store.product_of(coeff, rest)]
+}
+
+/// In a sum whose terms hold both `|u|` and `sign(u)`, `|u|` is `u·sign(u)` (for every real
+/// u), so that `sign(u)` can be pulled out: `t*sign(u) + 4*|u|` with `u = t/2 + 2` is
+/// `sign(u)*(3*t + 8)`. Offers the forms with common factors pulled out.
+fn abs_as_sign_in_sum(s: &mut Search<'_>, id: Id) -> Vec<Id> {
+    let Some(items) = items(s.store, id) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let bases: Vec<Id> = items
+        .iter()
+        .flat_map(|(_, f)| f.iter().map(|x| x.0))
+        .collect();
+    for &b in &bases {
+        let Node::Call(Func::Builtin(Builtin::Abs), args) = s.store.node(b) else {
+            continue;
+        };
+        let u = args[0];
+        let sign = s.store.apply(Builtin::Sign, u);
+        if !bases.contains(&sign) {
+            continue;
+        }
+        let replaced = s.store.mul(u, sign);
+        let map: std::collections::HashMap<Id, Id> = [(b, replaced)].into();
+        let terms: Vec<(Id, Rational)> = items
+            .iter()
+            .map(|(k, f)| {
+                let f: Vec<(Id, Rational)> = f
+                    .iter()
+                    .map(|(x, e)| {
+                        if *x == b && *e == 1 {
+                            (map[x], e.clone())
+                        } else {
+                            (*x, e.clone())
+                        }
+                    })
+                    .collect();
+                (s.store.product_of(k.clone(), f), one())
+            })
+            .collect();
+        let e = s.store.sum_of(Rational::new(), terms);
+        if e != id {
+            out.extend(collect_common_factors(s, e));
+        }
+    }
+    out
 }

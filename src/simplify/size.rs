@@ -45,3 +45,28 @@ fn disp_ops(d: &Disp) -> u64 {
         Disp::Call(_, args) => 1 + args.iter().map(disp_ops).sum::<u64>(),
     }
 }
+
+/// How many negations `id` shows below its top (`-x` and `-a - b` inside a sum, a product
+/// or a call): among forms of one size, the one with fewer reads more like a textbook
+/// (`-(2*u + 1)^3` rather than `(-2*u - 1)^3`).
+pub fn nested_negations(store: &Store, id: Id) -> u64 {
+    fn count(d: &Disp, top: bool) -> u64 {
+        let own = match d {
+            Disp::Neg(_) => 1,
+            Disp::Sum(terms) if terms.iter().all(|(neg, _)| *neg) => 1,
+            _ => 0,
+        };
+        let own = if top { 0 } else { own };
+        own + match d {
+            Disp::Num(_) | Disp::Sym(_) => 0,
+            Disp::Sum(terms) => terms.iter().map(|(_, t)| count(t, false)).sum(),
+            // A negated product keeps its factors at the top: `-2*x*(y - w*x)`.
+            Disp::Neg(x) => count(x, top),
+            Disp::Product(num, den) => num.iter().chain(den.iter()).map(|f| count(f, false)).sum(),
+            Disp::Pow(b, e) => count(b, false) + count(e, false),
+            Disp::Sqrt(x) => count(x, false),
+            Disp::Call(_, args) => args.iter().map(|a| count(a, false)).sum(),
+        }
+    }
+    count(&layout(store, id), true)
+}
