@@ -39,7 +39,11 @@ pub const NODE_BUDGET: u64 = 2_000;
 
 /// The most new nodes one simplification may build in the store before it stops searching
 /// and returns the shortest form found so far.
-pub const BUILD_BUDGET: usize = 100_000;
+pub const BUILD_BUDGET: usize = 20_000;
+
+/// How deep a rule may search a part it has made (the sum left once a factor is pulled out):
+/// each level multiplies the work by the candidates of the level above.
+pub const NESTED_MAX: usize = 3;
 
 /// A simplified expression and the parts of the input it no longer contains that can be
 /// undefined (a logarithm, a denominator, a root): the result equals the input wherever the
@@ -75,6 +79,7 @@ pub fn simplify(store: &mut Store, root: Id) -> Simplified {
         store,
         memo: HashMap::new(),
         start,
+        depth: 0,
     };
     let found = s.run(root);
     let id = if key(store, found) < key(store, root) {
@@ -98,6 +103,7 @@ pub fn candidates(store: &mut Store, name: &str, id: Id) -> Option<Vec<Id>> {
         store,
         memo: HashMap::new(),
         start,
+        depth: 0,
     };
     Some(rule(&mut s, id))
 }
@@ -109,6 +115,8 @@ pub struct Search<'a> {
     pub store: &'a mut Store,
     memo: HashMap<Id, Id>,
     start: usize,
+    /// How many rules deep the search is in parts rules made.
+    depth: usize,
 }
 
 impl Search<'_> {
@@ -120,6 +128,18 @@ impl Search<'_> {
     /// What the search minimises: `count_ops` of `id` as printed, then its nested negations.
     pub fn key(&self, id: Id) -> (u64, u64) {
         key(self.store, id)
+    }
+
+    /// The shortest form found of a part a rule has made, searched only [`NESTED_MAX`] rules
+    /// deep (deeper, the part as made).
+    pub fn run_nested(&mut self, id: Id) -> Id {
+        if self.depth >= NESTED_MAX {
+            return id;
+        }
+        self.depth += 1;
+        let r = self.run(id);
+        self.depth -= 1;
+        r
     }
 
     /// The shortest form of `id` found: its children's shortest forms first, then the

@@ -159,6 +159,9 @@ fn collect_common_factors(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let Some(items) = items(s.store, id) else {
         return Vec::new();
     };
+    if univariate_polynomial(s.store, &items) {
+        return Vec::new();
+    }
     let mut bases: Vec<Id> = items
         .iter()
         .flat_map(|(_, f)| f.iter().map(|x| x.0))
@@ -179,6 +182,9 @@ fn collect_common_factors(s: &mut Search<'_>, id: Id) -> Vec<Id> {
             }
         }
     }
+    // The largest groups first, and only so many: a long sum has many small ones.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    groups.truncate(GROUPS_MAX);
     let all: Vec<usize> = (0..items.len()).collect();
     if !groups.contains(&all) {
         groups.push(all);
@@ -230,7 +236,7 @@ fn collect_common_factors(s: &mut Search<'_>, id: Id) -> Vec<Id> {
                 })
                 .collect();
             let inner = s.store.sum_of(Rational::new(), inner);
-            let inner = s.run(inner);
+            let inner = s.run_nested(inner);
             let mut fs = common.clone();
             fs.push((inner, one()));
             let factored = s.store.product_of(g, fs);
@@ -247,8 +253,27 @@ fn collect_common_factors(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     out
 }
 
+/// Whether a sum of three or more items is a polynomial in one variable (`2 - 8*z + 6*z^2`):
+/// a textbook writes it expanded, not in Horner's form `z*(z*(6 - 8*z) - 8) + 2`, though that
+/// is shorter.
+fn univariate_polynomial(store: &Store, items: &[Item]) -> bool {
+    let mut var = None;
+    items.len() >= 3
+        && items.iter().all(|(_, f)| {
+            f.iter().all(|(b, e)| {
+                store.as_sym(*b).is_some()
+                    && e.denom() == &1
+                    && *e > 0
+                    && *var.get_or_insert(*b) == *b
+            })
+        })
+}
+
+/// The most groups of terms [`collect_common_factors`] tries on one sum.
+const GROUPS_MAX: usize = 12;
+
 /// The most terms an expansion may make.
-const EXPAND_MAX: usize = 64;
+const EXPAND_MAX: usize = 16;
 
 /// Multiplies out sums that are factors (to the first power) of a product or of a sum's
 /// terms, and collects: `σ(t)*(1 - y) - y*(1 - σ(t))` is `σ(t) - y`. Distributivity: equal
@@ -410,7 +435,7 @@ fn merge_exp(s: &mut Search<'_>, id: Id) -> Vec<Id> {
         return Vec::new();
     }
     let sum = s.store.sum_of(Rational::new(), exponent);
-    let sum = s.run(sum);
+    let sum = s.run_nested(sum);
     let merged = s.store.apply(Builtin::Exp, sum);
     rest.push((merged, one()));
     vec![s.store.product_of(coeff, rest)]

@@ -56,7 +56,10 @@ pub fn nested_negations(store: &Store, id: Id) -> u64 {
             Disp::Sum(terms) if terms.iter().all(|(neg, _)| *neg) => 1,
             _ => 0,
         };
-        let own = if top { 0 } else { own };
+        // `-(8*u + 6)/v` prints as `-1*(8*u + 6)/v` (see the text printer): count it.
+        let spelt_out = matches!(d, Disp::Neg(x) if matches!(&**x,
+            Disp::Product(num, _) if num.first().is_some_and(|f| matches!(f, Disp::Sum(_)))));
+        let own = if top && !spelt_out { 0 } else { own };
         own + match d {
             Disp::Num(_) | Disp::Sym(_) => 0,
             Disp::Sum(terms) => terms.iter().map(|(_, t)| count(t, false)).sum(),
