@@ -326,7 +326,7 @@ fn config(cases: u32) -> Config {
 }
 
 /// Factors the simplifier's rules act on.
-const RULE_ATOMS: [&str; 14] = [
+const RULE_ATOMS: [&str; 15] = [
     "x",
     "y",
     "w",
@@ -341,6 +341,7 @@ const RULE_ATOMS: [&str; 14] = [
     "log(y)",
     "(x + 3/2)",
     "1/(w - 1/2)",
+    "(tan(x)^2 + 1)",
 ];
 
 /// A sum of 2 to 4 terms, each a small integer times 1 to 3 atoms.

@@ -11,7 +11,7 @@ use rug::{Integer, Rational};
 pub type Rule = fn(&mut Search<'_>, Id) -> Vec<Id>;
 
 /// The rules, in the order they are tried.
-pub const RULES: [(&str, Rule); 10] = [
+pub const RULES: [(&str, Rule); 11] = [
     ("abs-from-sign", abs_from_sign),
     ("integer-sum-in-power", integer_sum_in_power),
     ("merge-exp", merge_exp),
@@ -20,6 +20,7 @@ pub const RULES: [(&str, Rule); 10] = [
     ("abs-as-sign-in-sum", abs_as_sign_in_sum),
     ("expand", expand),
     ("sigmoid-complement", sigmoid_complement),
+    ("tan-squared-plus-one", tan_squared_plus_one),
     ("log-of-sigmoid", log_of_sigmoid),
     // MERGE (wip-rational): the rational normaliser goes here, as
     // ("rational", |s, id| rational::normal(s.store, id).into_iter().collect()),
@@ -484,6 +485,46 @@ fn abs_as_sign_in_sum(s: &mut Search<'_>, id: Id) -> Vec<Id> {
         if e != id {
             out.extend(collect_common_factors(s, e));
         }
+    }
+    out
+}
+
+/// A factor `(tan(u)^2 + 1)^k` of a product is `cos(u)^(-2k)`: 1 + tan²u = 1/cos²u wherever
+/// tan u is defined (cos u ≠ 0), and both sides are undefined where cos u = 0. Shorter in a
+/// product: `v*(tan(u)^2 + 1)` is `v/cos(u)^2`, `2*x*(tan(x^2)^2 + 1)/y` is
+/// `2*x/(y*cos(x^2)^2)`.
+fn tan_squared_plus_one(s: &mut Search<'_>, id: Id) -> Vec<Id> {
+    let Node::Mul(p) = s.store.node(id) else {
+        return Vec::new();
+    };
+    let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+    let mut out = Vec::new();
+    for (i, (b, e)) in factors.iter().enumerate() {
+        let Node::Add(sum) = s.store.node(*b) else {
+            continue;
+        };
+        let [(t, k)] = sum.terms() else {
+            continue;
+        };
+        if *k != 1 || *sum.constant() != 1 {
+            continue;
+        }
+        let Node::Mul(sq) = s.store.node(*t) else {
+            continue;
+        };
+        let [(tan, two)] = sq.factors() else {
+            continue;
+        };
+        if *two != 2 || *sq.coeff() != 1 {
+            continue;
+        }
+        let Node::Call(Func::Builtin(Builtin::Tan), args) = s.store.node(*tan) else {
+            continue;
+        };
+        let cos = s.store.apply(Builtin::Cos, args[0]);
+        let mut fs = factors.clone();
+        fs[i] = (cos, Rational::from(e * -2));
+        out.push(s.store.product_of(coeff.clone(), fs));
     }
     out
 }
