@@ -363,6 +363,14 @@ fn check_simplified(store: &mut Store, root: Id, p: &Point) -> Result<(), TestCa
         chainrule::simplify::size::ops(store, root),
         chainrule::simplify::size::ops(store, s.id),
     );
+    for id in [root, s.id] {
+        prop_assert_eq!(
+            chainrule::simplify::size::ops(store, id),
+            chainrule::simplify::size::ops_of_layout(store, id),
+            "{}",
+            text(store, id)
+        );
+    }
     prop_assert!(
         after <= before,
         "{} [{before}] became {} [{after}]",

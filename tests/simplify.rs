@@ -22,6 +22,7 @@ fn size_is_sympys_count_ops() {
         let mut store = Store::new();
         let (e, _) = read_expr(&mut store, d, "<sympy>").unwrap();
         let got = size::ops(&store, e);
+        assert_eq!(got, size::ops_of_layout(&store, e), "{}", case.id);
         compared += 1;
         if got != want {
             differ.push(format!(
@@ -58,6 +59,14 @@ fn printed_derivatives_are_about_as_short_as_sympys() {
         let before = size::ops(&store, d);
         let s = simplify(&mut store, d);
         let got = size::ops(&store, s.id);
+        for id in [d, s.id] {
+            assert_eq!(
+                size::ops(&store, id),
+                size::ops_of_layout(&store, id),
+                "{}",
+                case.id
+            );
+        }
         compared += 1;
         if got <= want {
             no_larger += 1;

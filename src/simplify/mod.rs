@@ -78,15 +78,12 @@ pub fn simplify(store: &mut Store, root: Id) -> Simplified {
     let mut s = Search {
         store,
         memo: HashMap::new(),
+        ops: size::Ops::default(),
         start,
         depth: 0,
     };
     let found = s.run(root);
-    let id = if key(store, found) < key(store, root) {
-        found
-    } else {
-        root
-    };
+    let id = if s.better(found, root) { found } else { root };
     Simplified {
         id,
         conditions: lost_conditions(store, root, id),
@@ -102,6 +99,7 @@ pub fn candidates(store: &mut Store, name: &str, id: Id) -> Option<Vec<Id>> {
     let mut s = Search {
         store,
         memo: HashMap::new(),
+        ops: size::Ops::default(),
         start,
         depth: 0,
     };
@@ -114,6 +112,7 @@ pub struct Search<'a> {
     /// The store every candidate is built in.
     pub store: &'a mut Store,
     memo: HashMap<Id, Id>,
+    ops: size::Ops,
     start: usize,
     /// How many rules deep the search is in parts rules made.
     depth: usize,
@@ -125,9 +124,21 @@ impl Search<'_> {
         self.store.len() - self.start > BUILD_BUDGET
     }
 
-    /// What the search minimises: `count_ops` of `id` as printed, then its nested negations.
-    pub fn key(&self, id: Id) -> (u64, u64) {
-        key(self.store, id)
+    /// `count_ops` of `id` as printed.
+    pub fn ops(&mut self, id: Id) -> u64 {
+        self.ops.of(self.store, id)
+    }
+
+    /// Whether `a` is better than `b`: shorter, or as short with fewer nested negations.
+    fn better(&mut self, a: Id, b: Id) -> bool {
+        match self.ops(a).cmp(&self.ops(b)) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => {
+                a != b
+                    && size::nested_negations(self.store, a) < size::nested_negations(self.store, b)
+            }
+        }
     }
 
     /// The shortest form found of a part a rule has made, searched only [`NESTED_MAX`] rules
@@ -169,7 +180,6 @@ impl Search<'_> {
     /// The shortest of `id` and what the rules make of it, in up to [`ROUNDS`] rounds.
     fn best_of(&mut self, id: Id) -> Id {
         let mut best = id;
-        let mut best_key = self.key(id);
         for _ in 0..ROUNDS {
             let mut improved = false;
             for (_, rule) in rules::RULES {
@@ -177,9 +187,8 @@ impl Search<'_> {
                     return best;
                 }
                 for c in rule(self, best) {
-                    let k = self.key(c);
-                    if k < best_key {
-                        (best, best_key, improved) = (c, k, true);
+                    if self.better(c, best) {
+                        (best, improved) = (c, true);
                     }
                 }
             }
@@ -189,11 +198,6 @@ impl Search<'_> {
         }
         best
     }
-}
-
-/// Size first (SymPy's `count_ops`), then fewer nested negations.
-fn key(store: &Store, id: Id) -> (u64, u64) {
-    (size::ops(store, id), size::nested_negations(store, id))
 }
 
 /// Rounds of rules on one node.
