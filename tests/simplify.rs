@@ -264,6 +264,13 @@ fn textbook_forms() {
         ("(y - w*x)^2", "w", "2*x*(w*x - y)"),
         ("u*abs(u)^3", "u", "4*abs(u)^3"),
         ("abs(u)^2", "u", "2*u"),
+        // The example: u*sign(u) is |u|, and the common power is collected (it
+        // printed `9*u*sign(u)*(-2*u - 1)^3/10 + 9*abs(u)*(-2*u - 1)^3/10 - …`).
+        (
+            "9*u*abs(u)*(-2*u - 1)^3/10",
+            "u",
+            "-abs(u)*(2*u + 1)^2*(9*u + 9/5)",
+        ),
     ] {
         let mut store = Store::new();
         let (e, _) = read_expr(&mut store, src, "<expr>").unwrap();
