@@ -26,8 +26,9 @@
 //!    table with each built-in's exact values, domain conditions.
 //! 3. `print`: text and LaTeX of a DAG. Printers only read the store, so they come right
 //!    after it, and every later layer may name a subexpression in a message or a report.
-//! 4. `diff`, `simplify`: symbolic derivatives, built through the store's constructors, and
-//!    rewrites beyond canonical construction (rational-function normalisation).
+//! 4. `diff`, `simplify`: symbolic derivatives, built through the store's constructors; and
+//!    shorter equal forms of what is printed, by named rules (rational-function
+//!    normalisation among them), bounded by size. Neither uses the other.
 //! 5. `matrix`: vectors and matrices: the shaped DAG, its simplifying constructors,
 //!    gradients and Jacobians by the matrix adjoint rules, and its textbook printing.
 //! 6. `syntax`: parsing and lowering into the stores (`d(…)` in programs calls `diff`).

@@ -33,7 +33,7 @@ fn diff_json_gives_the_homework_gradient_exactly() {
     );
     assert_eq!(
         rows[2]["derivative"],
-        "-2*relu(w2*relu(w1*x))*(y - w3*relu(w2*relu(w1*x)))"
+        "2*relu(w2*relu(w1*x))*(w3*relu(w2*relu(w1*x)) - y)"
     );
 }
 

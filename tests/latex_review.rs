@@ -61,7 +61,7 @@ fn unambiguous_neighbours_still_read() {
         ("$2 (12 - 10) 4 x$", "16"),
         ("$x^{23}$", "23*x^22"),
         ("$x^2 \\cdot 3$", "6*x"),
-        ("$x^2 (x + 1)$", "2*x*(x + 1) + x^2"),
+        ("$x^2 (x + 1)$", "x*(3*x + 2)"),
         ("$\\sigma(x)^2$", "2*σ(x)*σ'(x)"),
     ] {
         let (code, out, err) = diff(latex);

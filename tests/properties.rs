@@ -325,6 +325,94 @@ fn config(cases: u32) -> Config {
     }
 }
 
+/// Factors the simplifier's rules act on.
+const RULE_ATOMS: [&str; 15] = [
+    "x",
+    "y",
+    "w",
+    "sigmoid(x)",
+    "(1 - sigmoid(x))",
+    "sigmoid(-x)",
+    "abs(x - y)",
+    "sign(x - y)",
+    "(y - x)",
+    "exp(w)",
+    "exp(x)",
+    "log(y)",
+    "(x + 3/2)",
+    "1/(w - 1/2)",
+    "(tan(x)^2 + 1)",
+];
+
+/// A sum of 2 to 4 terms, each a small integer times 1 to 3 atoms.
+fn rule_food() -> impl Strategy<Value = String> {
+    let term = (
+        -3i64..=3,
+        proptest::collection::vec(proptest::sample::select(&RULE_ATOMS[..]), 1..=3),
+    )
+        .prop_map(|(k, fs)| format!("({k})*{}", fs.join("*")));
+    proptest::collection::vec(term, 2..=4).prop_map(|ts| ts.join(" + "))
+}
+
+/// `simplify(root)` is never longer than `root`, has its value at 1024 bits where `root` is
+/// defined, and with its conditions is undefined where `root` is.
+fn check_simplified(store: &mut Store, root: Id, p: &Point) -> Result<(), TestCaseError> {
+    let s = chainrule::simplify::simplify(store, root);
+    let store = &*store;
+    let (before, after) = (
+        chainrule::simplify::size::ops(store, root),
+        chainrule::simplify::size::ops(store, s.id),
+    );
+    for id in [root, s.id] {
+        prop_assert_eq!(
+            chainrule::simplify::size::ops(store, id),
+            chainrule::simplify::size::ops_of_layout(store, id),
+            "{}",
+            text(store, id)
+        );
+    }
+    prop_assert!(
+        after <= before,
+        "{} [{before}] became {} [{after}]",
+        text(store, root),
+        text(store, s.id)
+    );
+    let conditions: Vec<chainrule::expr::Condition> = s
+        .conditions
+        .iter()
+        .map(|c| chainrule::expr::Condition::new(*c, chainrule::span::Span::new(0, 0)))
+        .collect();
+    let want = eval::evaluate_guarded(store, &[root], &[], p, Mode::Mpfr(1024));
+    let got = eval::evaluate_guarded(store, &[s.id], &conditions, p, Mode::Mpfr(1024));
+    match (want, got) {
+        (Ok((mut w, _)), Ok((mut g, _))) => {
+            let (w, g) = (w.remove(0).to_float(1024), g.remove(0).to_float(1024));
+            prop_assert!(
+                close(&g, &w, 1e-100),
+                "{} = {} simplified to {} = {}",
+                text(store, root),
+                w.to_f64(),
+                text(store, s.id),
+                g.to_f64()
+            );
+        }
+        (Ok(_), Err(err)) => prop_assert!(
+            false,
+            "{} is defined, {} is not: {err:?}",
+            text(store, root),
+            text(store, s.id)
+        ),
+        (Err(_), Ok(_)) => prop_assert!(
+            false,
+            "{} is undefined, {} (with its conditions) is not",
+            text(store, root),
+            text(store, s.id)
+        ),
+        (Err(_), Err(_)) => {}
+    }
+    Ok(())
+}
+
 // ───────────────────────────── derivatives ─────────────────────────────
 
 /// Working precision and step of the central differences.
@@ -424,6 +512,48 @@ proptest! {
             got.to_f64(),
             want.to_f64()
         );
+    }
+
+    /// `simplify` never changes a value and never lengthens: on random expressions and their
+    /// derivatives, at random points, the shortest form found has the input's value at 1024
+    /// bits where the input is defined, and where it is not, the result with the conditions
+    /// `simplify` returns is not defined either; and it is never longer by `count_ops`.
+    ///
+    /// Tolerance 1e-100 relative: each side rounds at 2^-1024 ≈ 1e-308 per operation, and
+    /// regrouping (a factor pulled out, a product multiplied out) can cancel terms of at most
+    /// about 1e40 at these depths, while a rule that changes a value changes it by far more.
+    #[test]
+    fn simplify_keeps_the_value_and_never_lengthens(
+        e in expr(3, 4),
+        var in 0usize..3,
+        point in point_strategy(),
+    ) {
+        let (mut store, id) = build(&e);
+        let v = store.intern(VARS[var]);
+        let d = diff(&mut store, id, v);
+        let p = engine_point(&mut store, &point);
+        for root in [id, d] {
+            check_simplified(&mut store, root, &p)?;
+        }
+    }
+
+    /// The same on sums of products made to meet the rules: shared factors, sums as factors,
+    /// sigmoids and their complements, `|u|` with `sign(u)`, exponentials, logarithms and
+    /// denominators.
+    #[test]
+    fn simplify_keeps_the_value_of_what_the_rules_meet(
+        src in rule_food(),
+        var in 0usize..3,
+        point in point_strategy(),
+    ) {
+        let mut store = Store::new();
+        let (id, _) = read_expr(&mut store, &src, "<property>").unwrap();
+        let v = store.intern(VARS[var]);
+        let d = diff(&mut store, id, v);
+        let p = engine_point(&mut store, &point);
+        for root in [id, d] {
+            check_simplified(&mut store, root, &p)?;
+        }
     }
 
     /// Printing as text and reading back gives the same node, for expressions and for their

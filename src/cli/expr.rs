@@ -247,9 +247,12 @@ pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
         } else {
             None
         };
+        // Printed in the shortest form the simplifier finds (bounded by size); the value is
+        // the derivative's as differentiated, and its conditions are the function's.
+        let shown = crate::simplify::simplify(&mut input.store, d).id;
         results.push(report::Derivative {
             wrt: name,
-            id: d,
+            id: shown,
             value,
         });
     }

@@ -148,7 +148,13 @@ fn partials(
             param: *p,
             chain,
             chain_latex,
-            expanded: expanded[k],
+            // Printed in the shortest form the simplifier finds (bounded by size: a large
+            // gradient prints as it is); values come from the backward pass.
+            expanded: if form.expanded() {
+                crate::simplify::simplify(&mut net.store, expanded[k]).id
+            } else {
+                expanded[k]
+            },
             value: values.map(|t| t.gradient[k].clone()),
         });
     }

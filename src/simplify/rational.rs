@@ -124,46 +124,10 @@ impl Kept {
     }
 }
 
-/// The number of operations of `e` written out as a tree, counted as SymPy's `count_ops`
-/// counts them: each `+`, `-`, `*`, `/`, `^`, negation and call is one. Saturating.
+/// The number of operations of `e` as printed: SymPy's `count_ops`, the simplifier's one
+/// measure of length ([`super::size::ops`]).
 pub fn size(store: &Store, e: Id) -> u64 {
-    let mut memo: HashMap<Id, u64> = HashMap::new();
-    for id in store.reachable(&[e]) {
-        let s = |c: &Id| memo[c];
-        let n = match store.node(id) {
-            Node::Num(r) => u64::from(*r < 0) + u64::from(*r.denom() != 1),
-            Node::Sym(_) => 0,
-            Node::Add(sum) => {
-                let k = sum.terms().len() + usize::from(*sum.constant() != 0);
-                let mut n = (k as u64).saturating_sub(1);
-                for (t, c) in sum.terms() {
-                    n = n
-                        .saturating_add(s(t))
-                        .saturating_add(coeff_ops(&Rational::from(c.abs_ref())));
-                }
-                // A leading minus is a negation, the others are subtractions.
-                n + u64::from(*sum.constant() == 0 && sum.terms().iter().all(|(_, c)| *c < 0))
-            }
-            Node::Mul(p) => {
-                let fs = p.factors();
-                let mut n = (fs.len() as u64).saturating_sub(1);
-                n += coeff_ops(&Rational::from(p.coeff().abs_ref()));
-                n += u64::from(*p.coeff() < 0);
-                if fs.iter().all(|(_, x)| *x < 0) {
-                    n += 1; // 1/x
-                }
-                for (b, x) in fs {
-                    let plain = *x == 1 || *x == -1;
-                    n = n.saturating_add(s(b)).saturating_add(u64::from(!plain));
-                }
-                n
-            }
-            Node::Pow(b, x) => 1 + s(b).saturating_add(s(x)),
-            Node::Call(_, args) => args.iter().fold(1u64, |n, a| n.saturating_add(s(a))),
-        };
-        memo.insert(id, n);
-    }
-    memo[&e]
+    super::size::ops(store, e)
 }
 
 /// Operations a coefficient (taken positive) adds to a term: `2*x` one, `x/2` one,
