@@ -130,12 +130,6 @@ pub fn size(store: &Store, e: Id) -> u64 {
     super::size::ops(store, e)
 }
 
-/// Operations a coefficient (taken positive) adds to a term: `2*x` one, `x/2` one,
-/// `2*x/3` two.
-fn coeff_ops(c: &Rational) -> u64 {
-    u64::from(*c.numer() != 1) + u64::from(*c.denom() != 1)
-}
-
 /// A quotient of polynomials in lowest terms: the denominator has unit numeric content and a
 /// positive leading coefficient, and is never zero.
 #[derive(Clone, Debug)]
