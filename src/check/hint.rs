@@ -26,7 +26,7 @@ pub fn difference(
 ) -> Option<(String, String)> {
     // The opposite sign.
     let neg = net.store.neg(correct_x);
-    if equal(&compare(net, claimed_x, neg, &[])) {
+    if equal(&compare(net, claimed_x, neg, &[], &[])) {
         return Some(words(&net.store, "yours has the opposite sign", &[]));
     }
     // One factor of the other's product missing, or one of yours extra.
@@ -34,21 +34,21 @@ pub fn difference(
     for f in factors(&net.store, correct) {
         let fx = net.store.substitute(f, &expand);
         let with = net.store.mul(claimed_x, fx);
-        if equal(&compare(net, with, correct_x, &[])) {
+        if equal(&compare(net, with, correct_x, &[], &[])) {
             return Some(words(&net.store, "yours lacks the factor {}", &[f]));
         }
     }
     for f in factors(&net.store, claimed) {
         let fx = net.store.substitute(f, &expand);
         let without = net.store.div(claimed_x, fx);
-        if equal(&compare(net, without, correct_x, &[])) {
+        if equal(&compare(net, without, correct_x, &[], &[])) {
             return Some(words(&net.store, "yours has the extra factor {}", &[f]));
         }
     }
     // A number too many or too few: the ratio at the program's point, tried everywhere.
     if let Some(k) = ratio_at_point(net, claimed_x, correct_x) {
         let scaled = net.store.scale(correct_x, &k);
-        if equal(&compare(net, claimed_x, scaled, &[])) {
+        if equal(&compare(net, claimed_x, scaled, &[], &[])) {
             let t = format!("yours is {k} times {theirs}'s");
             return Some((t.clone(), format!("\\text{{{t}}}")));
         }
@@ -131,7 +131,7 @@ fn swapped_name(
             let swap = HashMap::from([(s, t_node)]);
             let swapped = net.store.substitute(claimed, &swap);
             let swapped_x = net.store.substitute(swapped, &expand);
-            if !equal(&compare(net, swapped_x, correct_x, &[])) {
+            if !equal(&compare(net, swapped_x, correct_x, &[], &[])) {
                 continue;
             }
             // The smallest part of the claim that names `s`: a call taking it, when `s`
