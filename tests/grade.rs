@@ -159,8 +159,19 @@ fn the_homework_solution_in_latex() {
         v(0),
         [r("right"), r("right"), r("wrong"), ("right".into(), true)]
     );
-    // ∂E/∂w2: x1·x1·x1 caught, and σ'(x2) too.
+    // ∂E/∂w2: x1·x1·x1 caught. For relu, σ'(x2) = step(relu(z2)) is σ'(z2): the last step
+    // is wrong only as following from the wrong one before it, and says so.
     assert_eq!(v(1), [r("right"), r("right"), r("wrong"), r("wrong")]);
+    let detail = j["chains"][1]["steps"][2]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("yours has x1^3 where the left side has x1;"),
+        "{detail}"
+    );
+    let detail = j["chains"][1]["steps"][3]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("the right side equals the first side: it undoes the earlier mistake"),
+        "{detail}"
+    );
     // ∂E/∂w1: right.
     assert_eq!(v(2), [r("right"), r("right"), r("right")]);
     // ∂E/∂ŷ = -2(y - ŷ) = -2(10 - 12) = 4, and the numbers 16 and 24 at the point.
@@ -250,8 +261,21 @@ fn the_homework_solution_against_the_abstract_program_and_its_instance() {
         detail.starts_with("yours has the extra factor x2"),
         "{detail}"
     );
-    // ∂E/∂w2: x1·x1·x1 and σ'(x2) caught.
+    // ∂E/∂w2: x1·x1·x1 and σ'(x2) caught, each said for what it is; σ'(x2) compared with
+    // the first side, since the left side is wrong already.
     assert_eq!(v(1), [r("right"), r("right"), r("wrong"), r("wrong")]);
+    let detail = j["chains"][1]["steps"][2]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("yours has x1^3 where the left side has x1;"),
+        "{detail}"
+    );
+    let detail = j["chains"][1]["steps"][3]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(
+            "compared with the first side, yours has σ'(x2) where the first side has σ'(z2);"
+        ),
+        "{detail}"
+    );
     // ∂E/∂w1: right for every σ and ℓ.
     assert_eq!(v(2), [r("right"), r("right"), r("right")]);
     for (c, chain) in chains.iter().enumerate().take(3) {

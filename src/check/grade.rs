@@ -203,6 +203,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                         }
                     }
                     v => {
+                        let after_a_mistake = earlier_mistake;
                         earlier_mistake = true;
                         let hint = if numeric {
                             None
@@ -216,6 +217,35 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                                 "the left side",
                             )
                             .map(|(t, _)| t)
+                        };
+                        // After a mistake, a right side equal to the chain's first side is no
+                        // new mistake: it undoes the earlier one (σ'(x2) is σ'(z2) for relu).
+                        let undoes = after_a_mistake
+                            && !numeric
+                            && match &sides[0].read {
+                                // For every function: σ'(x2) undoes nothing for every σ.
+                                Ok(first) => equal(&compare_claims(net, first, b)),
+                                Err(_) => false,
+                            };
+                        let hint = if undoes {
+                            Some("the right side equals the first side: it undoes the earlier mistake rather than following from the left side".to_string())
+                        } else {
+                            hint
+                        };
+                        // After a mistake the left side is wrong itself: what differs from
+                        // the chain's first side is what the student should hear of
+                        // (`x1·x1·x1`, then σ'(x2) for σ'(z2) with x1 once).
+                        let hint = match (&hint, after_a_mistake, &sides[0].read) {
+                            (None, true, Ok(first)) if !numeric => super::hint::difference(
+                                net,
+                                b.claimed,
+                                b.expanded,
+                                first.claimed,
+                                first.expanded,
+                                "the first side",
+                            )
+                            .map(|(t, _)| format!("compared with the first side, {t}")),
+                            _ => hint,
                         };
                         // `2(\hat{y} - y) x_2 = 2(12 - 10) x_2`: values of the program's point
                         // put in are right there only; so is a factor left out that is 1
