@@ -132,7 +132,19 @@ const FILES: &[(&str, &[u8])] = &[
     (
         "layers.chain",
         b"z1 = w1*x\nE = (y - z1)^2\nat w1 = 2, x = 1, y = 10\n",
-    ),
+    ),    // `take`: an instance of a program's unspecified functions, for `grade`.
+    ("take_undeclared.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake ρ(t) = relu(t)\n".as_bytes()),
+    ("take_no_formula.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake σ(t), y = 1\n".as_bytes()),
+    ("take_other_name.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake σ(t) = relu(w*t)\n".as_bytes()),
+    ("take_arity.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake ℓ(p) = p^2\n".as_bytes()),
+    ("take_abstract_body.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake σ(t) = ℓ(t, t)\n".as_bytes()),
+    ("take_intermediate.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake σ(t) = relu(t), z = 1\n".as_bytes()),
+    ("take_twice.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake σ(t) = relu(t), σ(u) = u\n".as_bytes()),
+    ("take_nothing.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake\n".as_bytes()),
+    ("take_not_a_name.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake 2*x = 1\n".as_bytes()),
+    ("take_defined.chain", "σ(t) = relu(t)\nz = w*x\nE = σ(z)^2\ntake σ(t) = t\n".as_bytes()),
+    ("take_values.chain", "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake σ(t) = relu(t), ℓ(y, p) = (y - p)^2, w = 1, x = 2, y = 3\n".as_bytes()),
+    ("take_shaped.chain", b"x: 2\nE = sum(x)\ntake x = 1\n"),
 ];
 
 const CASES: &[Case] = &[
@@ -525,6 +537,47 @@ const CASES: &[Case] = &[
         &["eval", "x*y", "--at", "x=1"],
     ),
     case("at_missing_in_program", USAGE, &["missing_value.chain"]),
+    // ── `take` ──
+    case("take_undeclared", USAGE, &["grad", "take_undeclared.chain"]),
+    case(
+        "take_without_formula",
+        USAGE,
+        &["grad", "take_no_formula.chain"],
+    ),
+    case(
+        "take_uses_other_name",
+        USAGE,
+        &["grad", "take_other_name.chain"],
+    ),
+    case("take_arity", USAGE, &["grad", "take_arity.chain"]),
+    case(
+        "take_abstract_body",
+        USAGE,
+        &["grad", "take_abstract_body.chain"],
+    ),
+    case(
+        "take_intermediate",
+        USAGE,
+        &["grad", "take_intermediate.chain"],
+    ),
+    case("take_twice", USAGE, &["grad", "take_twice.chain"]),
+    case("take_nothing", USAGE, &["grad", "take_nothing.chain"]),
+    case("take_not_a_name", USAGE, &["grad", "take_not_a_name.chain"]),
+    case(
+        "take_defined_function",
+        USAGE,
+        &["grad", "take_defined.chain"],
+    ),
+    case(
+        "take_values_are_for_grade",
+        USAGE,
+        &["backprop", "take_values.chain"],
+    ),
+    case(
+        "take_in_matrix_program",
+        USAGE,
+        &["grad", "take_shaped.chain"],
+    ),
     // ── files ──
     case("missing_file", USAGE, &["backprop", "missing.chain"]),
     case("directory", USAGE, &["backprop", "a_directory"]),

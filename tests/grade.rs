@@ -159,8 +159,19 @@ fn the_homework_solution_in_latex() {
         v(0),
         [r("right"), r("right"), r("wrong"), ("right".into(), true)]
     );
-    // ∂E/∂w2: x1·x1·x1 caught, and σ'(x2) too.
+    // ∂E/∂w2: x1·x1·x1 caught. For relu, σ'(x2) = step(relu(z2)) is σ'(z2): the last step
+    // is wrong only as following from the wrong one before it, and says so.
     assert_eq!(v(1), [r("right"), r("right"), r("wrong"), r("wrong")]);
+    let detail = j["chains"][1]["steps"][2]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("yours has x1^3 where the left side has x1;"),
+        "{detail}"
+    );
+    let detail = j["chains"][1]["steps"][3]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("the right side equals the first side: it undoes the earlier mistake"),
+        "{detail}"
+    );
     // ∂E/∂w1: right.
     assert_eq!(v(2), [r("right"), r("right"), r("right")]);
     // ∂E/∂ŷ = -2(y - ŷ) = -2(10 - 12) = 4, and the numbers 16 and 24 at the point.
@@ -196,17 +207,176 @@ fn the_homework_solution_in_latex() {
             assert_eq!(s["verdict"], "right", "{s}");
         }
     }
-    // Against the abstract program: the formula mistakes are caught the same way; numbers
-    // cannot be checked without values, and say so.
-    let text = common::chainrule(&[
+}
+
+/// Issue 13's snapshot: `chainrule grade examples/hw7_abstract.chain
+/// examples/hw7_solution.tex`, σ and ℓ unspecified but taken as the homework takes them
+/// (`take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1, …`): every formula mistake caught for
+/// every σ and ℓ, `-2(y - ŷ)` right for the homework's ℓ only (and saying so), and the
+/// numbers 4, 16, 24, 24 right at the homework's point under its σ and ℓ.
+#[test]
+fn the_homework_solution_against_the_abstract_program_and_its_instance() {
+    let args = [
         "grade",
         "examples/hw7_abstract.chain",
         "examples/hw7_solution.tex",
-    ])
-    .1;
-    assert!(text.contains("yours lacks the factor σ'(z2)"), "{text}");
+    ];
+    let (code, text, err) = common::chainrule(&args);
+    assert_eq!(code, 0, "{err}");
+    common::snapshot_settings()
+        .bind(|| insta::assert_snapshot!("grade_hw7_abstract_solution", text));
+    let j = grade_json(
+        "examples/hw7_abstract.chain",
+        &std::fs::read_to_string("examples/hw7_solution.tex").unwrap(),
+    );
+    let chains = j["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 7, "{j}");
+    let v = |c: usize| verdicts(&j, c);
+    let r = |s: &str| (s.to_string(), false);
+    // The verdicts are the issue's two kinds only.
+    for c in chains {
+        for st in c["steps"].as_array().unwrap() {
+            assert!(st["verdict"] == "right" || st["verdict"] == "wrong", "{st}");
+        }
+    }
+    // What each step needed of the instance: nothing (true for every σ and ℓ), or the
+    // functions taken.
+    let assumes = |c: usize, k: usize| -> Vec<String> {
+        j["chains"][c]["steps"][k]["assumes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no assumes: {j}"))
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    const SIGMA: &str = "σ(t) = relu(t)";
+    const ELL: &str = "ℓ(y, ŷ) = (y - ŷ)^2";
+    // ∂E/∂w3: x2·x2 for ∂z3/∂w3 caught, for every σ and ℓ.
+    assert_eq!(
+        v(0),
+        [r("right"), r("right"), r("wrong"), ("right".into(), true)]
+    );
+    let detail = j["chains"][0]["steps"][2]["detail"].as_str().unwrap();
     assert!(
-        text.contains("not graded: a number is compared at the program's point"),
+        detail.starts_with("yours has the extra factor x2"),
+        "{detail}"
+    );
+    // ∂E/∂w2: x1·x1·x1 and σ'(x2) caught, each said for what it is; σ'(x2) compared with
+    // the first side, since the left side is wrong already.
+    assert_eq!(v(1), [r("right"), r("right"), r("wrong"), r("wrong")]);
+    let detail = j["chains"][1]["steps"][2]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("yours has x1^3 where the left side has x1;"),
+        "{detail}"
+    );
+    let detail = j["chains"][1]["steps"][3]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(
+            "compared with the first side, yours has σ'(x2) where the first side has σ'(z2);"
+        ),
+        "{detail}"
+    );
+    // ∂E/∂w1: right for every σ and ℓ.
+    assert_eq!(v(2), [r("right"), r("right"), r("right")]);
+    for (c, chain) in chains.iter().enumerate().take(3) {
+        for k in 0..chain["steps"].as_array().unwrap().len() {
+            assert!(assumes(c, k).is_empty(), "chain {c} step {k}: {j}");
+        }
+    }
+    // ∂E/∂ŷ = -2(y - ŷ): right for the homework's ℓ, not for every ℓ; -2(10 - 12) needs ŷ
+    // = 12, which needs σ; 4 is -2(10 - 12).
+    assert_eq!(v(3), [r("right"), r("right"), r("right")]);
+    assert_eq!(assumes(3, 0), [ELL]);
+    assert_eq!(assumes(3, 1), [SIGMA]);
+    assert!(assumes(3, 2).is_empty());
+    // 16 and 24: right at the homework's point, with its σ and ℓ.
+    assert_eq!(v(4), [r("right"), r("right")]);
+    assert_eq!(v(5), [r("right"), r("right")]);
+    for c in [4, 5] {
+        assert!(assumes(c, 0).is_empty());
+        assert_eq!(assumes(c, 1), [SIGMA, ELL]);
+    }
+    // The numeric chain for w1 leaves out ∂x2/∂z2: wrong as a formula though equal at the
+    // homework's point (relu'(z2) = 1 there), and its 24 right.
+    assert_eq!(v(6), [r("wrong"), r("right")]);
+    let detail = j["chains"][6]["steps"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("yours lacks the factor σ'(z2); with σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, the two sides are equal at the program's point but not as formulas"),
+        "{detail}"
+    );
+    assert_eq!(assumes(6, 1), [SIGMA, ELL]);
+    // The text says which steps needed the instance.
+    assert!(
+        text.contains("= -2(y - \\hat{y})   right for ℓ(y, ŷ) = (y - ŷ)^2, not for every ℓ\n"),
         "{text}"
     );
+    assert!(
+        text.ends_with("16 steps right (5 of them only for the program's `take`), 4 wrong\n"),
+        "{text}"
+    );
+}
+
+/// Without a `take`, an abstract program has no values: a number is not graded, and the
+/// step true for one ℓ only is wrong (for every ℓ it is not right).
+#[test]
+fn without_an_instance_numbers_are_not_graded() {
+    let src = std::fs::read_to_string("examples/hw7_abstract.chain").unwrap();
+    let without: String = src
+        .lines()
+        .filter(|l| !l.starts_with("take "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(src, without, "the example has a take line");
+    let dir = common::scratch_dir("grade_no_take", &[("abstract.chain", &without)]);
+    let program = dir.join("abstract.chain");
+    let tex = "$$\\frac{\\partial E}{\\partial \\hat{y}} = -2(y - \\hat{y}) = -2(10 - 12) = 4$$";
+    let j = grade_json(program.to_str().unwrap(), tex);
+    assert_eq!(
+        j["chains"][0]["steps"][0]["verdict"], "wrong",
+        "-2(y - ŷ) is ∂ℓ/∂ŷ for one ℓ only: {j}"
+    );
+    assert_eq!(j["chains"][0]["steps"][1]["verdict"], "unreadable", "{j}");
+    let detail = j["chains"][0]["steps"][1]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("a number is compared at the program's point"),
+        "{detail}"
+    );
+}
+
+/// A step true only for the instance is right for it; one false for it is wrong, with the
+/// instance's numbers; a number false at its point is wrong.
+#[test]
+fn steps_right_only_for_the_instance_and_numbers_wrong_under_it() {
+    let program = "fn σ(t)\nfn ℓ(y, p)\nz = w*x\nh = σ(z)\nE = ℓ(y, h)\ntake σ(t) = t^2, ℓ(y, p) = y*p, w = 2, x = 3, y = 5\n";
+    let dir = common::scratch_dir("grade_take", &[("p.chain", program)]);
+    let path = dir.join("p.chain");
+    let tex = r"
+$$\frac{\partial E}{\partial w} = y \cdot 2 z \cdot x = 180$$
+$$\frac{\partial E}{\partial w} = y \cdot 2 z = 181$$
+$$\frac{\partial E}{\partial w} = \partial_{2} \ell(y, h) \cdot \sigma'(z) \cdot x$$
+";
+    let j = grade_json(path.to_str().unwrap(), tex);
+    let step = |c: usize, k: usize| &j["chains"][c]["steps"][k];
+    // y·2z·x is ∂E/∂w for σ(t) = t², ℓ(y, p) = y·p: both needed.
+    assert_eq!(step(0, 0)["verdict"], "right", "{j}");
+    assert_eq!(
+        step(0, 0)["assumes"],
+        serde_json::json!(["σ(t) = t^2", "ℓ(y, p) = y*p"])
+    );
+    // 5·2·6·3 = 180 at w = 2, x = 3, y = 5.
+    assert_eq!(step(0, 1)["verdict"], "right", "{j}");
+    // Without the factor x: wrong for every σ and ℓ, and for these too.
+    assert_eq!(step(1, 0)["verdict"], "wrong", "{j}");
+    // 181 is not y·2z at the instance's point (it is 60): wrong there.
+    assert_eq!(step(1, 1)["verdict"], "wrong", "{j}");
+    let detail = step(1, 1)["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("w = 2, x = 3, y = 5")
+            && detail.contains("is 60")
+            && detail.contains("is 181"),
+        "{detail}"
+    );
+    // The general formula needs nothing of the instance.
+    assert_eq!(step(2, 0)["verdict"], "right", "{j}");
+    assert_eq!(step(2, 0)["assumes"], serde_json::json!([]), "{j}");
 }

@@ -265,15 +265,12 @@ fn diff_reads_latex() {
 }
 
 /// Every derivative the scalar oracle knows, and its function, printed as LaTeX, reads back
-/// to the same node. The printer writes `sigmoid` as `\sigma` when no σ of the user's is
-/// around, which reads back as the user's σ (an unspecified function), as the homework
-/// means it; so σ is put in the store first, and `sigmoid` prints `\operatorname{sigmoid}`.
+/// to the same node, `sigmoid` (printed `\operatorname{sigmoid}`) included.
 #[test]
 fn printed_latex_reads_back_to_the_same_node() {
     let mut checked = 0;
     for case in common::oracle() {
         let mut store = Store::new();
-        store.intern("σ");
         let Ok((e, _)) = read_expr(&mut store, &case.expr, "<oracle>") else {
             continue;
         };
@@ -290,15 +287,63 @@ fn printed_latex_reads_back_to_the_same_node() {
     assert!(checked >= 200, "{checked}");
 }
 
+/// `\sigma` is the homework's σ (an unspecified function), so the built-in `sigmoid` prints
+/// as `\operatorname{sigmoid}`, whether or not a σ is around, and reads back as itself.
 #[test]
-fn sigma_as_printed_for_sigmoid_reads_as_the_users_sigma() {
+fn sigmoid_prints_as_itself_and_sigma_reads_as_the_users_sigma() {
     let mut store = Store::new();
     let (e, _) = read_expr(&mut store, "sigmoid(x)", "<e>").unwrap();
     let tex = chainrule::print::latex(&store, e);
-    assert_eq!(tex, "\\sigma\\left(x\\right)");
+    assert_eq!(tex, "\\operatorname{sigmoid}\\left(x\\right)");
     let (back, _) = read_latex(&mut store, &tex, "<printed>").unwrap();
-    let (sigma, _) = read_expr(&mut store, "σ(x)", "<e>").unwrap();
-    assert_eq!(back, sigma);
+    assert_eq!(back, e);
+    let (sigma, _) = read_latex(&mut store, "\\sigma(x)", "<e>").unwrap();
+    let (user, _) = read_expr(&mut store, "σ(x)", "<e>").unwrap();
+    assert_eq!(sigma, user);
+    assert_ne!(sigma, e);
+}
+
+/// The identity and ones print with their size and read back (`\mathbf{I}_{3}`,
+/// `\mathbf{1}_{n}`, `\mathbf{1}_{2 \times 3}`); without a size, `\mathbf{1}` is refused and
+/// `\mathbf{I}` is the bold name I.
+#[test]
+fn identity_and_ones_read_with_their_size() {
+    let mut m = mat_store();
+    for (tex, want) in [
+        ("\\mathbf{I}_{3}", "3×3"),
+        ("\\mathbf{I}_{n}", "n×n"),
+        ("\\mathbf{1}_{3}", "3×1"),
+        ("\\mathbf{1}_{2 \\times 3}", "2×3"),
+        ("\\mathbf{1}_{d_{3}}", "d3×1"),
+    ] {
+        let ast = parse_latex(tex, "<latex>").unwrap_or_else(|e| panic!("{tex}: {e:?}"));
+        let id = MatrixLowerer::new(&mut m, tex, "<latex>")
+            .expr(&ast)
+            .unwrap_or_else(|e| panic!("{tex}: {e:?}"));
+        let shape = m.shape(id);
+        assert_eq!(format!("{}×{}", shape.rows, shape.cols), want, "{tex}");
+        assert_eq!(chainrule::matrix::latex(&m, id), tex, "{tex} prints back");
+    }
+    assert!(parse_latex("\\mathbf{1}", "<latex>").is_err());
+    let ast = parse_latex("\\mathbf{I} x", "<latex>").unwrap();
+    let bold = MatrixLowerer::new(&mut m, "\\mathbf{I} x", "<latex>")
+        .expr(&ast)
+        .unwrap();
+    let ast = parse_expr("I*x", "<expr>").unwrap();
+    let name = MatrixLowerer::new(&mut m, "I*x", "<expr>")
+        .expr(&ast)
+        .unwrap();
+    assert_eq!(bold, name);
+    assert!(
+        parse_latex("\\mathbf{I}_{0}", "<latex>")
+            .ok()
+            .and_then(
+                |ast| MatrixLowerer::new(&mut m, "\\mathbf{I}_{0}", "<latex>")
+                    .expr(&ast)
+                    .ok()
+            )
+            .is_none()
+    );
 }
 
 /// A program whose definitions are the homework's LaTeX gives the homework's numbers

@@ -509,9 +509,12 @@ fn the_backward_table_names_its_output_and_says_delta_e_once() {
         "{l}"
     );
     assert!(l.contains("\\delta_{L} &= 1 \\\\\n"), "{l}");
-    // No user σ: sigmoid is written σ, as textbooks do.
-    assert!(l.contains("L &= \\sigma\\left(z\\right)^{2}"), "{l}");
-    // With the user's own σ, sigmoid keeps its name.
+    // sigmoid keeps its name: `\sigma` reads back as an unspecified σ, not as sigmoid.
+    assert!(
+        l.contains("L &= \\operatorname{sigmoid}\\left(z\\right)^{2}"),
+        "{l}"
+    );
+    // With the user's own σ too.
     let p = program_file(
         "loss_sigma.chain",
         "σ(t) = relu(t)\nz = w*x\nL = sigmoid(z) + σ(z)\nat w = 1, x = 1\n",
@@ -597,7 +600,7 @@ fn latex_of_a_deep_program_is_linear_and_right() {
     let out = ok(&["backprop", path.to_str().unwrap(), "--format", "latex"]);
     for row in [
         "z_{5000} &= w_{5000} x_{4999} = 0.28543966082676642231 \\\\",
-        "x_{5000} &= \\sigma\\left(z_{5000}\\right) = 0.57087932165353284461 \\\\",
+        "x_{5000} &= \\operatorname{sigmoid}\\left(z_{5000}\\right) = 0.57087932165353284461 \\\\",
         "E &= \\left(y - x_{5000}\\right)^{2} = 0.18414455658453212537",
         "\\delta_{x_{5000}} &= 2 \\left(x_{5000} - y\\right) = -0.85824135669293431077 \\\\",
     ] {

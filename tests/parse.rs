@@ -3,7 +3,9 @@
 
 mod common;
 
-use chainrule::syntax::ast::{AddOp, DimDecl, Expr, ExprKind, MulOp, Program, ShapeDecl, Stmt};
+use chainrule::syntax::ast::{
+    AddOp, DimDecl, Expr, ExprKind, MulOp, Program, ShapeDecl, Stmt, TakeItem,
+};
 use chainrule::syntax::{MAX_DEPTH, parse_expr, parse_program};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use proptest::prelude::*;
@@ -79,6 +81,18 @@ fn stmt_text(stmt: &Stmt) -> String {
             format!("(at {})", items.join(" "))
         }
         Stmt::Wrt(ids) => format!("(wrt {})", names(ids)),
+        Stmt::Take(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| match item {
+                    TakeItem::Function { name, params, body } => {
+                        format!("(fn {} ({}) {})", name.name, names(params), sexp(body))
+                    }
+                    TakeItem::Value(id, value) => format!("({} {})", id.name, sexp(value)),
+                })
+                .collect();
+            format!("(take {})", items.join(" "))
+        }
         Stmt::Shape { names: ids, shape } => {
             format!("(shape {} {})", names(ids), shape_text(shape))
         }
@@ -330,6 +344,25 @@ fn program_keywords_only_at_the_start() {
             "(def y (+ at (* wrt fn))) @ \"y = at + wrt*fn\"",
             "(def atx 1) @ \"atx = 1\"",
             "(fn fnord (t) t) @ \"fnord(t) = t\"",
+        ]
+    );
+}
+
+/// `take` gives functions their formulas and inputs their values; as a name, `take` is
+/// still a name (`take = 3`, `take += 1`, `y = take*2`).
+#[test]
+fn program_take_statements() {
+    let src = "take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1\ntake = 3\ntake += 1\ny = take*2\ntakes = 1";
+    let program = parse_program(src, "p").unwrap();
+    assert_eq!(
+        program_text(src, &program),
+        [
+            "(take (fn σ (t) (call relu t)) (fn ℓ (y ŷ) (^ (- y ŷ) 2)) (x 1)) @ \
+             \"take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1\"",
+            "(def take 3) @ \"take = 3\"",
+            "(def take (+ take 1)) @ \"take += 1\"",
+            "(def y (* take 2)) @ \"y = take*2\"",
+            "(def takes 1) @ \"takes = 1\"",
         ]
     );
 }

@@ -3,8 +3,13 @@
 //! equal at the program's point). Each step is judged on its own, and a step that is right
 //! but whose sides differ from the chain's first side is marked as carrying an earlier
 //! mistake.
+//!
+//! A program that leaves σ and ℓ unspecified may fix one instance of them (`take σ(t) =
+//! relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1, …`, as the homework does). A step is judged for
+//! every σ and ℓ first; one that holds only for the instance's (`∂E/∂ŷ = -2(y - ŷ)`) is
+//! right *for those*, and says which it needed; a number is checked at the instance's point.
 
-use super::{Claim, Verdict, compare_claims, read_claim};
+use super::{Claim, Verdict, compare_claims, compare_claims_taking, read_claim};
 use crate::error::Error;
 use crate::network::Network;
 use crate::syntax::{self, Chain};
@@ -41,6 +46,12 @@ pub struct GradedStep {
     pub inherits: bool,
     /// For a wrong step, what is wrong when it is one simple thing (a sign, a factor, a name).
     pub hint: Option<String>,
+    /// For a right step that holds only for the program's instance (its `take`), the
+    /// functions it needed, as taken (`ℓ(y, ŷ) = (y - ŷ)^2`); empty when it holds for every
+    /// function.
+    pub assumes: Vec<String>,
+    /// Whether a side is a number (the step is checked at the program's point only).
+    pub numeric: bool,
 }
 
 /// A graded chain.
@@ -58,6 +69,36 @@ impl GradedChain {
         self.steps
             .iter()
             .position(|s| matches!(s.verdict, StepVerdict::Wrong(_)))
+    }
+}
+
+/// The verdict on `a = b`: for every unspecified function first; if not right so and the
+/// program has an instance, under it, with each one function the two sides call taken alone,
+/// then all of them. Returns the verdict and the functions taken (indices into the
+/// instance's) when only the instance makes the step right, or makes a number wrong.
+fn judge(net: &mut Network, a: &Claim, b: &Claim) -> (Verdict, Vec<usize>) {
+    let general = compare_claims(net, a, b);
+    if equal(&general) || net.instance.is_none() {
+        return (general, Vec::new());
+    }
+    let used = net.taken_functions_in(&[a.expanded, b.expanded]);
+    let mut tries: Vec<Vec<usize>> = used.iter().map(|&i| vec![i]).collect();
+    if used.len() != 1 {
+        tries.push(used.clone());
+    }
+    let mut last = None;
+    for taken in tries {
+        let v = compare_claims_taking(net, a, b, &taken);
+        if equal(&v) {
+            return (v, taken);
+        }
+        last = Some((v, taken));
+    }
+    match (general, last) {
+        // A number that no function decides (`= 16` without values) is wrong when the
+        // instance decides it otherwise.
+        (Verdict::Undecided(_), Some((v @ Verdict::Differs { .. }, taken))) => (v, taken),
+        (general, _) => (general, Vec::new()),
     }
 }
 
@@ -125,19 +166,31 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
         let (a, b) = (&sides[k].read, &sides[k + 1].read);
         let step = match (a, b) {
             (Ok(a), Ok(b)) => {
-                let v = compare_claims(net, a, b);
+                let numeric = net.store.as_num(a.expanded).is_some()
+                    || net.store.as_num(b.expanded).is_some();
+                let (v, taken) = judge(net, a, b);
+                let assumes: Vec<String> = taken
+                    .iter()
+                    .filter_map(|&i| {
+                        net.instance
+                            .as_ref()
+                            .map(|inst| inst.functions[i].text.clone())
+                    })
+                    .collect();
                 match v {
                     Verdict::Undecided(why) => GradedStep {
                         verdict: StepVerdict::Unreadable(why),
                         inherits: false,
                         hint: None,
+                        assumes: Vec::new(),
+                        numeric,
                     },
                     v if equal(&v) => {
                         // Right, but is it still the chain's first side?
                         let inherits = earlier_mistake
                             && match &sides[0].read {
                                 Ok(first) => {
-                                    matches!(compare_claims(net, first, b), Verdict::Differs { .. })
+                                    matches!(judge(net, first, b).0, Verdict::Differs { .. })
                                 }
                                 Err(_) => false,
                             };
@@ -145,12 +198,13 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                             verdict: StepVerdict::Right(v),
                             inherits,
                             hint: None,
+                            assumes,
+                            numeric,
                         }
                     }
                     v => {
+                        let after_a_mistake = earlier_mistake;
                         earlier_mistake = true;
-                        let numeric = net.store.as_num(a.expanded).is_some()
-                            || net.store.as_num(b.expanded).is_some();
                         let hint = if numeric {
                             None
                         } else {
@@ -164,24 +218,70 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                             )
                             .map(|(t, _)| t)
                         };
+                        // After a mistake, a right side equal to the chain's first side is no
+                        // new mistake: it undoes the earlier one (σ'(x2) is σ'(z2) for relu).
+                        let undoes = after_a_mistake
+                            && !numeric
+                            && match &sides[0].read {
+                                // For every function: σ'(x2) undoes nothing for every σ.
+                                Ok(first) => equal(&compare_claims(net, first, b)),
+                                Err(_) => false,
+                            };
+                        let hint = if undoes {
+                            Some("the right side equals the first side: it undoes the earlier mistake rather than following from the left side".to_string())
+                        } else {
+                            hint
+                        };
+                        // After a mistake the left side is wrong itself: what differs from
+                        // the chain's first side is what the student should hear of
+                        // (`x1·x1·x1`, then σ'(x2) for σ'(z2) with x1 once).
+                        let hint = match (&hint, after_a_mistake, &sides[0].read) {
+                            (None, true, Ok(first)) if !numeric => super::hint::difference(
+                                net,
+                                b.claimed,
+                                b.expanded,
+                                first.claimed,
+                                first.expanded,
+                                "the first side",
+                            )
+                            .map(|(t, _)| format!("compared with the first side, {t}")),
+                            _ => hint,
+                        };
                         // `2(\hat{y} - y) x_2 = 2(12 - 10) x_2`: values of the program's point
                         // put in are right there only; so is a factor left out that is 1
                         // there (`w_2 x` for `w_2 \mathbb{1}\{z_1 > 0\} x`). Which one it is,
-                        // the formulas cannot tell: say both.
-                        let hint = hint.or_else(|| {
-                            (!numeric
-                                && matches!(
-                                    super::compare_at_point(net, a.expanded, b.expanded),
-                                    Verdict::AgreesAt { .. }
-                                ))
-                            .then(|| {
-                                "the two sides are equal at the program's point but not as formulas (a value put in, or a factor left out that is 1 there)".to_string()
-                            })
+                        // the formulas cannot tell: say both, after what else is wrong.
+                        let at_point =
+                            !numeric && super::agree_at_instance_point(net, a.expanded, b.expanded);
+                        // With a hint, it says what is left out or put in.
+                        let why = if hint.is_some() {
+                            ""
+                        } else {
+                            " (a value put in, or a factor left out that is 1 there)"
+                        };
+                        let point_note = at_point.then(|| match &net.instance {
+                            Some(inst) if !inst.functions.is_empty() => {
+                                let fs: Vec<&str> =
+                                    inst.functions.iter().map(|f| f.text.as_str()).collect();
+                                format!(
+                                    "with {}, the two sides are equal at the program's point but not as formulas{why}",
+                                    fs.join(", ")
+                                )
+                            }
+                            _ => format!(
+                                "the two sides are equal at the program's point but not as formulas{why}"
+                            ),
                         });
+                        let hint = match (hint, point_note) {
+                            (Some(h), Some(n)) => Some(format!("{h}; {n}")),
+                            (h, n) => h.or(n),
+                        };
                         GradedStep {
                             verdict: StepVerdict::Wrong(v),
                             inherits: false,
                             hint,
+                            assumes,
+                            numeric,
                         }
                     }
                 }
@@ -190,6 +290,8 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                 verdict: StepVerdict::Unreadable(format!("{e}")),
                 inherits: false,
                 hint: None,
+                assumes: Vec::new(),
+                numeric: false,
             },
         };
         steps.push(step);

@@ -26,7 +26,7 @@ pub fn difference(
 ) -> Option<(String, String)> {
     // The opposite sign.
     let neg = net.store.neg(correct_x);
-    if equal(&compare(net, claimed_x, neg, &[])) {
+    if equal(&compare(net, claimed_x, neg, &[], &[])) {
         return Some(words(&net.store, "yours has the opposite sign", &[]));
     }
     // One factor of the other's product missing, or one of yours extra.
@@ -34,21 +34,41 @@ pub fn difference(
     for f in factors(&net.store, correct) {
         let fx = net.store.substitute(f, &expand);
         let with = net.store.mul(claimed_x, fx);
-        if equal(&compare(net, with, correct_x, &[])) {
+        if equal(&compare(net, with, correct_x, &[], &[])) {
             return Some(words(&net.store, "yours lacks the factor {}", &[f]));
         }
     }
     for f in factors(&net.store, claimed) {
         let fx = net.store.substitute(f, &expand);
         let without = net.store.div(claimed_x, fx);
-        if equal(&compare(net, without, correct_x, &[])) {
+        if equal(&compare(net, without, correct_x, &[], &[])) {
             return Some(words(&net.store, "yours has the extra factor {}", &[f]));
+        }
+    }
+    // A factor to another power than the other's (`x1·x1·x1` for `x1`).
+    let theirs_powers = powers(&net.store, correct);
+    for (f, e) in powers(&net.store, claimed) {
+        let Some((_, e2)) = theirs_powers.iter().find(|(g, _)| *g == f) else {
+            continue;
+        };
+        if *e2 == e {
+            continue;
+        }
+        let fx = net.store.substitute(f, &expand);
+        let k = net.store.num(Rational::from(e2 - &e));
+        let adjust = net.store.pow(fx, k);
+        let with = net.store.mul(claimed_x, adjust);
+        if equal(&compare(net, with, correct_x, &[], &[])) {
+            let (ke, ke2) = (net.store.num(e), net.store.num(e2.clone()));
+            let (mine, other) = (net.store.pow(f, ke), net.store.pow(f, ke2));
+            let pattern = format!("yours has {{}} where {theirs} has {{}}");
+            return Some(words(&net.store, &pattern, &[mine, other]));
         }
     }
     // A number too many or too few: the ratio at the program's point, tried everywhere.
     if let Some(k) = ratio_at_point(net, claimed_x, correct_x) {
         let scaled = net.store.scale(correct_x, &k);
-        if equal(&compare(net, claimed_x, scaled, &[])) {
+        if equal(&compare(net, claimed_x, scaled, &[], &[])) {
             let t = format!("yours is {k} times {theirs}'s");
             return Some((t.clone(), format!("\\text{{{t}}}")));
         }
@@ -82,6 +102,21 @@ fn factors(store: &Store, id: Id) -> Vec<Id> {
             .collect(),
         Node::Num(_) => Vec::new(),
         _ => vec![id],
+    }
+}
+
+/// The factors of a product with their whole exponents (`x1^3` is `(x1, 3)`), or the formula
+/// itself to the power 1.
+fn powers(store: &Store, id: Id) -> Vec<(Id, Rational)> {
+    match store.node(id) {
+        Node::Mul(p) => p
+            .factors()
+            .iter()
+            .filter(|(_, e)| e.denom() == &1)
+            .map(|(b, e)| (*b, e.clone()))
+            .collect(),
+        Node::Num(_) => Vec::new(),
+        _ => vec![(id, Rational::from(1))],
     }
 }
 
@@ -131,7 +166,7 @@ fn swapped_name(
             let swap = HashMap::from([(s, t_node)]);
             let swapped = net.store.substitute(claimed, &swap);
             let swapped_x = net.store.substitute(swapped, &expand);
-            if !equal(&compare(net, swapped_x, correct_x, &[])) {
+            if !equal(&compare(net, swapped_x, correct_x, &[], &[])) {
                 continue;
             }
             // The smallest part of the claim that names `s`: a call taking it, when `s`

@@ -129,7 +129,7 @@ pub fn check(net: &mut Network, v: Sym, claim_src: &str) -> Result<Check> {
     let verdict = if same_formula && claim.conditions.is_empty() {
         Verdict::Identical
     } else {
-        compare(net, claim.expanded, correct_x, &claim.conditions)
+        compare(net, claim.expanded, correct_x, &claim.conditions, &[])
     };
     let hint = match verdict {
         Verdict::Differs { .. } => hint::difference(
@@ -220,7 +220,60 @@ pub fn compare_claims(net: &mut Network, a: &Claim, b: &Claim) -> Verdict {
     }
     let mut conditions = a.conditions.clone();
     conditions.extend(b.conditions.iter().cloned());
-    compare(net, a.expanded, b.expanded, &conditions)
+    compare(net, a.expanded, b.expanded, &conditions, &[])
+}
+
+/// [`compare_claims`] under the program's instance (its `take` statements): the functions
+/// `taken` (indices into the instance's functions) replaced by the formulas taken for them,
+/// in both claims and in the program's domain conditions, and the instance's point for the
+/// program's. Without an instance, [`compare_claims`].
+pub fn compare_claims_taking(net: &mut Network, a: &Claim, b: &Claim, taken: &[usize]) -> Verdict {
+    let Some(point) = net.instance.as_ref().map(|i| i.point.clone()) else {
+        return compare_claims(net, a, b);
+    };
+    let under = |net: &mut Network, c: &Claim| {
+        let mut roots = vec![c.expanded];
+        roots.extend(c.conditions.iter().map(|c| c.node));
+        let new = net.instantiate(&roots, taken);
+        Claim {
+            claimed: c.claimed,
+            expanded: new[0],
+            conditions: c
+                .conditions
+                .iter()
+                .zip(&new[1..])
+                .map(|(c, n)| Condition { node: *n, ..*c })
+                .collect(),
+        }
+    };
+    let (a, b) = (under(net, a), under(net, b));
+    let saved = std::mem::replace(&mut net.point, point);
+    let numeric = |net: &Network, c: &Claim| net.store.as_num(c.expanded).is_some();
+    let v = if a.expanded == b.expanded && a.conditions.is_empty() && b.conditions.is_empty() {
+        Verdict::Identical
+    } else if numeric(net, &a) || numeric(net, &b) {
+        compare_at_point(net, a.expanded, b.expanded)
+    } else {
+        let mut conditions = a.conditions.clone();
+        conditions.extend(b.conditions.iter().cloned());
+        compare(net, a.expanded, b.expanded, &conditions, taken)
+    };
+    net.point = saved;
+    v
+}
+
+/// Whether two formulas are equal at the program's point under its instance, with every
+/// function the instance takes (`false` without an instance or a value).
+pub(crate) fn agree_at_instance_point(net: &mut Network, a: Id, b: Id) -> bool {
+    let Some(point) = net.instance.as_ref().map(|i| i.point.clone()) else {
+        return matches!(compare_at_point(net, a, b), Verdict::AgreesAt { .. });
+    };
+    let all: Vec<usize> = (0..net.instance.as_ref().map_or(0, |i| i.functions.len())).collect();
+    let ab = net.instantiate(&[a, b], &all);
+    let saved = std::mem::replace(&mut net.point, point);
+    let v = compare_at_point(net, ab[0], ab[1]);
+    net.point = saved;
+    matches!(v, Verdict::AgreesAt { .. })
 }
 
 /// Compares two formulas at the program's point only (a numeric step).
@@ -386,7 +439,13 @@ fn nearest<'n>(name: &str, names: &'n [String]) -> Option<&'n str> {
 
 /// Compares two expanded formulas at the program's point and at pseudo-random points, only
 /// where the program as written is defined (its domain conditions hold).
-fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> Verdict {
+fn compare(
+    net: &mut Network,
+    a: Id,
+    b: Id,
+    claim_conditions: &[Condition],
+    taken: &[usize],
+) -> Verdict {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     // Where the program is defined: its conditions and the output itself, which
     // `expanded_conditions` leaves out as part of the result (`E = w*log(x)` needs x > 0
@@ -394,6 +453,14 @@ fn compare(net: &mut Network, a: Id, b: Id, claim_conditions: &[Condition]) -> V
     let mut conditions = net.expanded_conditions();
     let output = net.output_def();
     conditions.push(Condition::new(output.expanded, output.span));
+    // Under the program's instance, the program's conditions are too.
+    if !taken.is_empty() {
+        let nodes: Vec<Id> = conditions.iter().map(|c| c.node).collect();
+        let new = net.instantiate(&nodes, taken);
+        for (c, n) in conditions.iter_mut().zip(new) {
+            c.node = n;
+        }
+    }
     let (a, b, stand_ins) = replace_abstract(&mut net.store, a, b, &mut rng);
     // Stand-ins replace unspecified functions in the formulas, not in the conditions.
     let (conditions, claim_conditions) = if stand_ins.is_empty() {

@@ -90,6 +90,11 @@ fn in_program(file: &str, result: Result<Output>) -> Result<Output> {
         )
         .with_help(if name == "e" {
             "here `e` is a name, not Euler's number: write e^x as exp(x) (`\\exp(x)` in LaTeX), or give the name e a value in the program's `at` line".to_string()
+        } else if has_take(&src, file) {
+            // The values of `take` go with its functions, which only `grade` puts in.
+            format!(
+                "the program's `take` gives values to `grade` only, with the functions it takes; here its unspecified functions stay unspecified, so numbers need a program that defines them (`σ(t) = relu(t)`) and an `at` line (`at {name} = 1`)"
+            )
         } else {
             format!(
                 "give it one in the program's `at` line (`at {name} = 1`) or with --at {name}=1"
@@ -98,6 +103,15 @@ fn in_program(file: &str, result: Result<Output>) -> Result<Output> {
         .into()),
         None => Err(Error::Request(Request::NoValue { name })),
     }
+}
+
+/// Whether the program `src` has a `take` statement.
+fn has_take(src: &str, file: &str) -> bool {
+    syntax::parse_program(src, file).is_ok_and(|p| {
+        p.stmts
+            .iter()
+            .any(|(s, _)| matches!(s, syntax::ast::Stmt::Take(_)))
+    })
 }
 
 /// The error for an input without a value.

@@ -125,7 +125,6 @@ impl Printer<'_> {
             (Style::Text, f) => f.name().to_string(),
             (Style::Latex, Fun::Abstract(n)) => latex_name(n),
             (Style::Latex, Fun::Builtin(b)) => match b {
-                Builtin::Sigmoid => "\\sigma".to_string(),
                 Builtin::Exp
                 | Builtin::Log
                 | Builtin::Sin
@@ -227,8 +226,22 @@ impl Printer<'_> {
         match st.node(id) {
             Node::Var(n) => out(if l { latex_name(n) } else { n.clone() }, ATOM),
             Node::Num(r) => self.number(r),
+            // In LaTeX with their size, which the reader needs to make the same node.
+            Node::Identity(n) if l => out(format!("\\mathbf{{I}}_{{{}}}", dim_latex(n)), ATOM),
             Node::Identity(_) => out("I".to_string(), ATOM),
-            Node::Ones(_) => out(if l { "\\mathbf{1}" } else { "𝟏" }.to_string(), ATOM),
+            Node::Ones(shape) if l => {
+                let size = if shape.cols.is_one() {
+                    dim_latex(&shape.rows)
+                } else {
+                    format!(
+                        "{} \\times {}",
+                        dim_latex(&shape.rows),
+                        dim_latex(&shape.cols)
+                    )
+                };
+                out(format!("\\mathbf{{1}}_{{{size}}}"), ATOM)
+            }
+            Node::Ones(_) => out("𝟏".to_string(), ATOM),
             Node::Zero(_) => out("0".to_string(), ATOM),
             Node::Add(ts) => {
                 let mut s = String::new();
@@ -320,6 +333,22 @@ impl Printer<'_> {
                 }
                 self.product(*k, *a, Kind::MatMul, true, ("*", " "))
             }
+            // A matrix product on the right of another keeps its parentheses, `A (B C)`:
+            // read left to right, `A B C` is `(A B) C`, another node (and another cost).
+            // (A scalar on the left moves inwards when read: `2 A B` is the node `2 (A B)`.)
+            Node::MatMul(a, b) if matches!(st.node(*b), Node::MatMul(..)) && !st.is_scalar(*a) => {
+                let x = self.factor(*a, Kind::MatMul, false);
+                let y = self.paren(&self.go(*b).s);
+                Out {
+                    s: if l {
+                        format!("{x} {y}")
+                    } else {
+                        format!("{x}*{y}")
+                    },
+                    prec: PROD,
+                    kind: Kind::MatMul,
+                }
+            }
             Node::MatMul(a, b) => self.product(*a, *b, Kind::MatMul, true, ("*", " ")),
             Node::Hadamard(a, b) => {
                 self.product(*a, *b, Kind::Hadamard, false, (" ⊙ ", " \\odot "))
@@ -396,6 +425,14 @@ impl Printer<'_> {
                 self.call(&n, &n, *a)
             }
         }
+    }
+}
+
+/// A size in LaTeX: `3`, `n`, `d_{3}`.
+fn dim_latex(d: &super::Dim) -> String {
+    match d {
+        super::Dim::Known(k) => k.to_string(),
+        super::Dim::Sym(s) => latex_name(s),
     }
 }
 

@@ -1,11 +1,11 @@
 //! Loading a program: names and their versions (`c = c + 1`), lowering each statement,
 //! choosing the parameters.
 
-use super::{Def, Network};
+use super::{Def, Instance, Network, TakenFn};
 use crate::error::{Error, Request, Result, SourceError};
 use crate::eval::Point;
 use crate::expr::{Condition, Id, Store, Sym};
-use crate::syntax::ast::{Expr, ExprKind, Ident, Program, Span, Stmt};
+use crate::syntax::ast::{Expr, ExprKind, Ident, Program, Span, Stmt, TakeItem};
 use crate::syntax::{self, Lowerer, UserFn};
 use rug::Rational;
 use std::collections::{HashMap, HashSet};
@@ -61,6 +61,7 @@ pub fn load_parsed(
         functions,
         declared,
         renames,
+        takes,
         ..
     } = loader;
     if defs.is_empty() {
@@ -101,8 +102,12 @@ pub fn load_parsed(
         functions,
         declared,
         renames,
+        instance: None,
     };
     net.params = net.choose_params(wrt, &names.defined_at)?;
+    if !takes.is_empty() {
+        net.instance = Some(net.instance_of(&takes, &names)?);
+    }
     Ok(net)
 }
 
@@ -271,6 +276,8 @@ struct Loader<'s> {
     expanded_of: HashMap<Sym, Id>,
     /// The definitions so far as (name, formula), lent to the lowerer for `d(…)`.
     locals: Vec<(Sym, Id)>,
+    /// The items of the `take` statements, read once the whole program is.
+    takes: Vec<TakeItem>,
 }
 
 impl<'s> Loader<'s> {
@@ -289,6 +296,7 @@ impl<'s> Loader<'s> {
             warnings: Vec::new(),
             expanded_of: HashMap::new(),
             locals: Vec::new(),
+            takes: Vec::new(),
         }
     }
 
@@ -316,6 +324,7 @@ impl<'s> Loader<'s> {
                     self.point_spans.push((id.name.clone(), id.span));
                 }
             }
+            Stmt::Take(items) => self.takes.extend(items.iter().cloned()),
             Stmt::Wrt(names) => {
                 self.wrt = Some(names.iter().map(|n| (n.name.clone(), n.span)).collect());
             }
@@ -539,6 +548,140 @@ impl Network {
             }
         }
         Ok(params)
+    }
+}
+
+impl Network {
+    /// The instance the `take` statements give: each function one the program declares with
+    /// `fn`, with as many parameters, and a formula of them and of built-in functions only;
+    /// each value one of an input, not given by `at` too.
+    fn instance_of(&mut self, takes: &[TakeItem], names: &Names) -> Result<Instance> {
+        let (src, src_name) = (self.source.0.clone(), self.source.1.clone());
+        let err =
+            |span: Span, msg: String, label: &str| source_error(&src, &src_name, span, msg, label);
+        let mut instance = Instance {
+            functions: Vec::new(),
+            point: self.point.clone(),
+        };
+        let inputs = self.inputs();
+        for item in takes {
+            match item {
+                TakeItem::Function { name, params, body } => {
+                    let Some(declared) = self.declared.get(&name.name) else {
+                        let why = if self.functions.contains_key(&name.name) {
+                            format!(
+                                "`{}` is defined by the program already; `take` gives a formula to a function the program leaves unspecified (`fn {}(…)`)",
+                                name.name, name.name
+                            )
+                        } else {
+                            format!(
+                                "`{}` is not an unspecified function of the program; `take` gives a formula to one declared with `fn`",
+                                name.name
+                            )
+                        };
+                        return Err(err(name.span, why, "not declared with `fn`"));
+                    };
+                    if declared.len() != params.len() {
+                        return Err(err(
+                            name.span,
+                            format!(
+                                "`{}` is declared with {} parameter{} (`fn {}({})`), but taken with {}",
+                                name.name,
+                                declared.len(),
+                                if declared.len() == 1 { "" } else { "s" },
+                                name.name,
+                                declared.join(", "),
+                                params.len()
+                            ),
+                            "wrong number of parameters",
+                        ));
+                    }
+                    if let Some((n, span)) = names_used(body)
+                        .into_iter()
+                        .find(|(n, _)| !params.iter().any(|p| p.name == *n))
+                    {
+                        let ps: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                        return Err(err(
+                            span,
+                            format!(
+                                "the formula taken for `{}` uses `{n}`, which is not one of its parameters ({})",
+                                name.name,
+                                ps.join(", ")
+                            ),
+                            "not a parameter",
+                        ));
+                    }
+                    let body_id = {
+                        let mut l = Lowerer::new(&mut self.store, &src, &src_name);
+                        l.strict = true;
+                        l.functions = self.functions.clone();
+                        l.declared = self.declared.clone();
+                        l.expr(body)?
+                    };
+                    if let Some(f) = self.store.reachable(&[body_id]).into_iter().find_map(|id| {
+                        match self.store.node(id) {
+                            crate::expr::Node::Call(crate::expr::Func::Abstract(f), _) => {
+                                Some(self.store.name(f.name).to_string())
+                            }
+                            _ => None,
+                        }
+                    }) {
+                        return Err(err(
+                            body.span,
+                            format!(
+                                "the formula taken for `{}` calls `{f}`, which the program leaves unspecified; take a formula of built-in functions",
+                                name.name
+                            ),
+                            "not a formula of built-in functions",
+                        ));
+                    }
+                    let ps: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                    instance.functions.push(TakenFn {
+                        name: name.name.clone(),
+                        params: params.iter().map(|p| self.store.intern(&p.name)).collect(),
+                        body: body_id,
+                        text: format!(
+                            "{}({}) = {}",
+                            name.name,
+                            ps.join(", "),
+                            src[body.span.start..body.span.end].trim()
+                        ),
+                    });
+                }
+                TakeItem::Value(id, e) => {
+                    if names.defined_at.contains_key(&id.name) {
+                        return Err(err(
+                            id.span,
+                            format!(
+                                "`{}` is an intermediate: its value is computed, not given",
+                                id.name
+                            ),
+                            "an intermediate",
+                        ));
+                    }
+                    let v = constant_value(&mut self.store, e, &src, &src_name)?;
+                    let s = self.store.intern(&id.name);
+                    if !inputs.contains(&s) {
+                        return Err(err(
+                            id.span,
+                            format!("`{}` is not an input of the program", id.name),
+                            "not an input",
+                        ));
+                    }
+                    if self.point.contains_key(&s) {
+                        return Err(err(
+                            id.span,
+                            format!("`{}` has a value in the program's `at` already", id.name),
+                            "given twice",
+                        ));
+                    }
+                    self.store
+                        .set_written_value(s, &v, &src[e.span.start..e.span.end]);
+                    instance.point.insert(s, v);
+                }
+            }
+        }
+        Ok(instance)
     }
 }
 

@@ -76,6 +76,37 @@ pub struct Network {
     pub declared: HashMap<String, Vec<String>>,
     /// Rebound names (`c = c + 1`), each to its latest version (`c_2`).
     pub renames: HashMap<String, Sym>,
+    /// The `take` statements: one instance of the unspecified functions, with values.
+    pub instance: Option<Instance>,
+}
+
+/// A program's `take` statements (`take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1`): the
+/// homework's own σ and ℓ, and its values, for a program that leaves them unspecified.
+///
+/// A formula of the abstract program holds for every σ and ℓ; a student's step may hold only
+/// for the homework's (`∂E/∂ŷ = -2(y - ŷ)`), and a number only at its point under its
+/// functions. `grade` judges a step for every function first, then under the instance, and
+/// says which. The other commands keep the functions unspecified: their formulas are the
+/// general ones, and the values of `take` are not a point of theirs.
+#[derive(Clone, Debug, Default)]
+pub struct Instance {
+    /// The functions taken, in the order written.
+    pub functions: Vec<TakenFn>,
+    /// The point: the program's `at` values with those of `take`.
+    pub point: Point,
+}
+
+/// One function of an [`Instance`].
+#[derive(Clone, Debug)]
+pub struct TakenFn {
+    /// The unspecified function's name (`ℓ`).
+    pub name: String,
+    /// Its parameters, as symbols of the body.
+    pub params: Vec<Sym>,
+    /// The formula taken for it, in its parameters.
+    pub body: Id,
+    /// The definition as text (`ℓ(y, ŷ) = (y - ŷ)^2`).
+    pub text: String,
 }
 
 /// One adjoint of the backward pass: `δ_v = Σ_u δ_u · ∂u/∂v`.
@@ -118,6 +149,68 @@ pub struct Trace {
 pub type Edge = (Sym, Sym, Id);
 
 impl Network {
+    /// `roots` with the functions `which` (indices into the instance's functions) replaced
+    /// by the formulas taken for them, their derivatives (`σ'(z)`, `∂_2 ℓ(y, ŷ)`) by the
+    /// formulas' derivatives. Without an instance, `roots` unchanged.
+    pub fn instantiate(&mut self, roots: &[Id], which: &[usize]) -> Vec<Id> {
+        let Some(inst) = &self.instance else {
+            return roots.to_vec();
+        };
+        let taken: HashMap<String, TakenFn> = which
+            .iter()
+            .map(|&i| (inst.functions[i].name.clone(), inst.functions[i].clone()))
+            .collect();
+        let store = &mut self.store;
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        for id in store.reachable(roots) {
+            let node = store.node(id).clone();
+            let new = match &node {
+                crate::expr::Node::Call(crate::expr::Func::Abstract(f), args)
+                    if taken.contains_key(store.name(f.name)) =>
+                {
+                    let t = &taken[store.name(f.name)];
+                    let mut g = t.body;
+                    for slot in f.partials.iter() {
+                        g = crate::diff::diff(store, g, t.params[*slot as usize]);
+                    }
+                    // All at once: `ℓ(y, ŷ)` called as `ℓ(ŷ, y)` swaps them.
+                    let subst: HashMap<Sym, Id> = t
+                        .params
+                        .iter()
+                        .copied()
+                        .zip(args.iter().map(|x| map[x]))
+                        .collect();
+                    store.substitute(g, &subst)
+                }
+                crate::expr::Node::Num(_) | crate::expr::Node::Sym(_) => id,
+                other => store.rebuild(other, &|c| map[&c]),
+            };
+            map.insert(id, new);
+        }
+        roots.iter().map(|r| map[r]).collect()
+    }
+
+    /// The instance's functions (indices) that `roots` call, in the instance's order.
+    pub fn taken_functions_in(&self, roots: &[Id]) -> Vec<usize> {
+        let Some(inst) = &self.instance else {
+            return Vec::new();
+        };
+        let called: HashSet<&str> = self
+            .store
+            .reachable(roots)
+            .into_iter()
+            .filter_map(|id| match self.store.node(id) {
+                crate::expr::Node::Call(crate::expr::Func::Abstract(f), _) => {
+                    Some(self.store.name(f.name))
+                }
+                _ => None,
+            })
+            .collect();
+        (0..inst.functions.len())
+            .filter(|&i| called.contains(inst.functions[i].name.as_str()))
+            .collect()
+    }
+
     /// The name of a symbol.
     pub fn name(&self, s: Sym) -> &str {
         self.store.name(s)

@@ -306,6 +306,15 @@ pub fn load_shaped_parsed(
                     body: body.clone(),
                 },
             )),
+            Stmt::Take(_) => {
+                return Err(err(
+                    src,
+                    src_name,
+                    *span,
+                    "`take` (an instance of the unspecified functions, for `grade`) is not supported in programs with vectors and matrices yet",
+                    "a `take` statement",
+                ));
+            }
             _ => {}
         }
     }

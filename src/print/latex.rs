@@ -15,14 +15,11 @@ pub fn latex(store: &Store, id: Id) -> String {
     if let Some(why) = super::too_large(store, id) {
         return format!("\\text{{⟨{why}⟩}}");
     }
-    // `sigmoid` is written `\sigma`, as textbooks do, unless the user's own σ is in play.
-    let sigma_taken = ["σ", "sigma"].iter().any(|n| store.lookup(n).is_some());
     let d = layout(store, id);
     let mut names = Vec::new();
     names_of(&d, &mut names);
     let mut out = Out {
         text: String::new(),
-        sigmoid_is_sigma: !sigma_taken,
     };
     with_names_in_play(&names, || render(&d, &mut out));
     out.text
@@ -50,11 +47,11 @@ fn names_of<'a>(d: &'a Disp, out: &mut Vec<&'a str>) {
     });
 }
 
-/// LaTeX being written, with what the whole expression decides about its names.
+/// LaTeX being written. (`sigmoid` is `\operatorname{sigmoid}`, never `\sigma`, which
+/// the reader takes for the homework's unspecified σ: every LaTeX printed reads back to the
+/// node printed.)
 struct Out {
     text: String,
-    /// Whether `sigmoid` prints as `\sigma` (no user name σ around).
-    sigmoid_is_sigma: bool,
 }
 
 impl std::ops::Deref for Out {
@@ -206,7 +203,6 @@ fn call(callee: &Callee, args: &[Disp], out: &mut Out) {
                 out.push('\\');
                 out.push_str(b.name());
             }
-            Builtin::Sigmoid if out.sigmoid_is_sigma => out.push_str("\\sigma"),
             Builtin::Sign
             | Builtin::Sigmoid
             | Builtin::Relu

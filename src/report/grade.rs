@@ -15,6 +15,9 @@ struct StepJson<'a> {
     verdict: &'static str,
     detail: String,
     inherits_earlier_mistake: bool,
+    /// The functions of the program's `take` the verdict needed (`ℓ(y, ŷ) = (y - ŷ)^2`):
+    /// a right step with some holds for those, not for every function. Empty otherwise.
+    assumes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -69,18 +72,42 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
             .enumerate()
             .map(|(k, s)| match &s.verdict {
                 StepVerdict::Right(v) => (k, "right", counterexample(v), s.inherits),
-                StepVerdict::Wrong(v) => (
-                    k,
-                    "wrong",
-                    match &s.hint {
-                        Some(h) => format!("{h}; {}", counterexample(v)),
-                        None => counterexample(v),
-                    },
-                    false,
-                ),
+                StepVerdict::Wrong(v) => {
+                    let with = if s.assumes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("with {}, ", s.assumes.join(", "))
+                    };
+                    let detail = match &s.hint {
+                        Some(h) => format!("{h}; {with}{}", counterexample(v)),
+                        None => format!("{with}{}", counterexample(v)),
+                    };
+                    (k, "wrong", detail, false)
+                }
                 StepVerdict::Unreadable(why) => (k, "unreadable", why.clone(), false),
             })
             .collect()
+    };
+    // A right step that needed the instance: for which functions (and, for a number, at
+    // the program's point).
+    let only_for = |s: &crate::check::GradedStep| -> Option<String> {
+        if s.assumes.is_empty() || !matches!(s.verdict, StepVerdict::Right(_)) {
+            return None;
+        }
+        let names: Vec<&str> = s
+            .assumes
+            .iter()
+            .map(|a| a.split('(').next().unwrap_or(a))
+            .collect();
+        Some(if s.numeric {
+            format!("at the program's point, with {}", s.assumes.join(", "))
+        } else {
+            format!(
+                "for {}, not for every {}",
+                s.assumes.join(", "),
+                names.join(" and every ")
+            )
+        })
     };
     match style {
         Style::Json => json_text(&GradeJson {
@@ -99,6 +126,7 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
                             verdict,
                             detail,
                             inherits_earlier_mistake: inherits,
+                            assumes: &c.steps[k].assumes,
                         })
                         .collect(),
                 })
@@ -111,7 +139,7 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
                     "{solution} has no chain of equalities in display math ($$…$$, \\[…\\], align or aligned)\n"
                 ));
             }
-            let (mut right, mut wrong, mut other) = (0, 0, 0);
+            let (mut right, mut wrong, mut other, mut instance_only) = (0, 0, 0, 0);
             for (n, c) in chains.iter().enumerate() {
                 out.push_str(&format!(
                     "Chain {} (line {}): {}\n",
@@ -120,14 +148,25 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
                     c.sides[0].text
                 ));
                 for (k, verdict, detail, inherits) in steps_of(c) {
+                    let only = only_for(&c.steps[k]);
+                    let right_words = match &only {
+                        Some(o) => {
+                            instance_only += 1;
+                            format!("right {o}")
+                        }
+                        None => "right".to_string(),
+                    };
                     let (mark, words) = match (verdict, inherits) {
                         ("right", false) => {
                             right += 1;
-                            ("✓", "right".to_string())
+                            ("✓", right_words)
                         }
                         ("right", true) => {
                             right += 1;
-                            ("~", "right, but it carries the earlier mistake".to_string())
+                            (
+                                "~",
+                                format!("{right_words}, but it carries the earlier mistake"),
+                            )
                         }
                         ("wrong", _) => {
                             wrong += 1;
@@ -146,8 +185,13 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
                 }
             }
             out.push_str(&format!(
-                "\n{right} step{} right, {wrong} wrong{}\n",
+                "\n{right} step{} right{}, {wrong} wrong{}\n",
                 if right == 1 { "" } else { "s" },
+                if instance_only > 0 {
+                    format!(" ({instance_only} of them only for the program's `take`)")
+                } else {
+                    String::new()
+                },
                 if other > 0 {
                     format!(", {other} not graded")
                 } else {

@@ -182,6 +182,22 @@ pub struct Ident {
     pub span: Span,
 }
 
+/// One item of a `take` statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TakeItem {
+    /// `σ(t) = relu(t)`: what an unspecified function is, in this instance.
+    Function {
+        /// The function's name.
+        name: Ident,
+        /// Its parameters.
+        params: Vec<Ident>,
+        /// Its body, in terms of the parameters.
+        body: Expr,
+    },
+    /// `x = 1`: an input's value.
+    Value(Ident, Expr),
+}
+
 /// One statement of a program file.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stmt {
@@ -210,6 +226,10 @@ pub enum Stmt {
     },
     /// `at x = 1, y = 10`: the point.
     At(Vec<(Ident, Expr)>),
+    /// `take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1`: one instance of the program's
+    /// unspecified functions, and values of its inputs, as a homework fixes them (used by
+    /// `grade`).
+    Take(Vec<TakeItem>),
     /// `wrt w1, w2`: the parameters.
     Wrt(Vec<Ident>),
     /// `x: 3`, `W1: 4×3`, `x, b: n`, `y: scalar`, `x ∈ ℝ^3`: the shape of names.

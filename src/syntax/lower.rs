@@ -412,6 +412,23 @@ impl<'a> Lowerer<'a> {
             "ln" if !user("ln") => "log",
             n => n,
         };
+        if name == super::latex::IDENTITY || name == super::latex::ONES {
+            let what = if name == super::latex::IDENTITY {
+                "the identity matrix"
+            } else {
+                "a vector of ones"
+            };
+            return Err(self
+                .error(
+                    span,
+                    format!("`{name}_{{…}}` is {what}: it needs vectors and matrices"),
+                    "a matrix",
+                )
+                .with_help(
+                    "give the names it meets their shapes (`--at x=[1,2]`, or `x: 3` in a program)",
+                )
+                .into());
+        }
         let is_derivative = c.primes > 0 || !c.partials.is_empty();
         if self.defining.as_deref() == Some(name) {
             return Err(self

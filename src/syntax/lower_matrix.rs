@@ -482,7 +482,46 @@ impl<'a> MatrixLowerer<'a> {
             .map_err(|e| fail(self, e.message))
     }
 
+    /// `\mathbf{I}_{n}` (the n×n identity) or `\mathbf{1}_{n}`, `\mathbf{1}_{m \times n}`
+    /// (ones), as the LaTeX reader gives them: sizes are numbers or names.
+    fn constant_matrix(&mut self, c: &Call) -> Result<MId> {
+        let mut dims = Vec::new();
+        for a in &c.args {
+            dims.push(match &a.kind {
+                ExprKind::Num(n) => match n.parse::<u64>() {
+                    Ok(k) if k >= 1 => crate::matrix::Dim::Known(k),
+                    _ => {
+                        return Err(self.error(
+                            a.span,
+                            "a size must be a whole number from 1",
+                            "this size",
+                        ));
+                    }
+                },
+                ExprKind::Name(n) => crate::matrix::Dim::Sym(n.clone()),
+                _ => return Err(self.error(a.span, "a size is a number or a name", "this size")),
+            });
+        }
+        let identity = c.name == super::latex::IDENTITY;
+        Ok(match (identity, dims.as_slice()) {
+            (true, [n]) => self.store.identity(n.clone()),
+            (true, [r, k]) if r == k => self.store.identity(r.clone()),
+            (false, [n]) => self.store.ones(Shape::vector(n.clone())),
+            (false, [r, k]) => self.store.ones(Shape::matrix(r.clone(), k.clone())),
+            _ => {
+                return Err(self.error(
+                    c.name_span,
+                    "the identity is square: `\\mathbf{I}_{n}`",
+                    "not square",
+                ));
+            }
+        })
+    }
+
     fn call(&mut self, c: &Call, span: Span) -> Result<MId> {
+        if c.name == super::latex::IDENTITY || c.name == super::latex::ONES {
+            return self.constant_matrix(c);
+        }
         let name = if c.name == "ln" {
             "log"
         } else {

@@ -25,6 +25,12 @@ pub(super) struct Builder<'a> {
 /// The name of the mark a `\partial` leaves until it is joined ([`join_partials`]).
 pub(super) const PARTIAL: &str = "∂";
 
+/// The call `\mathbf{I}_{n}` reads as: the n×n identity (its argument the size, a number or
+/// a name). Not a name one can write, so only the LaTeX reader makes it.
+pub const IDENTITY: &str = "\\mathbf{I}";
+/// The call `\mathbf{1}_{n}` (one size) or `\mathbf{1}_{m \times n}` (two) reads as.
+pub const ONES: &str = "\\mathbf{1}";
+
 /// `∂x` (a `\partial` mark joined to a name): the name.
 fn partial_of(e: &Expr) -> Option<Expr> {
     match &e.kind {
@@ -443,11 +449,37 @@ impl Builder<'_> {
                 let a = self.sum(p.into_inner().next().expect("grammar: a condition"))?;
                 Ok(self.call("step", span, vec![a], span))
             }
-            Rule::ones => self.fail(
-                span,
-                "the vector of ones `\\mathbf{1}` is not supported",
-                "here",
-            ),
+            Rule::ones | Rule::identity => {
+                let identity = p.as_rule() == Rule::identity;
+                let Some(size) = p.into_inner().next() else {
+                    return self.fail(
+                        span,
+                        "the vector of ones `\\mathbf{1}` needs its size: `\\mathbf{1}_{n}`, or `\\mathbf{1}_{m \\times n}` for a matrix",
+                        "no size",
+                    );
+                };
+                let mut args = Vec::new();
+                for d in size.into_inner() {
+                    let dspan = self.span_of(&d);
+                    let q = d.into_inner().next().expect("grammar: a size");
+                    let kind = match q.as_rule() {
+                        Rule::sub_digits => ExprKind::Num(q.as_str().to_string()),
+                        _ => ExprKind::Name(self.name(q)?),
+                    };
+                    args.push(node(kind, dspan));
+                }
+                let name = if identity { IDENTITY } else { ONES };
+                Ok(node(
+                    ExprKind::Call(Call {
+                        name: name.to_string(),
+                        name_span: span,
+                        primes: 0,
+                        partials: Vec::new(),
+                        args,
+                    }),
+                    span,
+                ))
+            }
             // `\partial` alone, or `\partial_{\hat{y}}`: a mark joined to what follows it by
             // `join_partials`, and read by a `\frac` (`\frac{\partial E}{\partial w_3}`).
             Rule::partial => {

@@ -14,6 +14,8 @@ use std::ops::Range;
 
 mod build;
 
+pub(crate) use build::{IDENTITY, ONES};
+
 use super::ast::Expr;
 use crate::error::{Result, SourceError};
 

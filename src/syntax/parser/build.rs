@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization as _;
 use super::{BUILD_RED_ZONE, BUILD_STACK_SEGMENT, Builder, PRATT, Rule, quote};
 use crate::error::Result;
 use crate::syntax::ast::{
-    AddOp, Call, DimDecl, Expr, ExprKind, Ident, MulOp, Program, ShapeDecl, Span, Stmt,
+    AddOp, Call, DimDecl, Expr, ExprKind, Ident, MulOp, Program, ShapeDecl, Span, Stmt, TakeItem,
 };
 
 /// Where an expression stands, for the hint of a juxtaposition error.
@@ -537,6 +537,7 @@ impl Builder<'_> {
                 Rule::at => self.at_of_pair(stmt)?,
                 Rule::wrt => self.wrt_of_pair(stmt)?,
                 Rule::fn_decl => self.fn_decl_of_pair(stmt)?,
+                Rule::take => self.take_of_pair(stmt)?,
                 Rule::def => self.def_of_pair(stmt)?,
                 Rule::shape => {
                     stmts.extend(self.shape_of_pair(stmt)?.into_iter().map(|s| (s, span)));
@@ -791,6 +792,86 @@ impl Builder<'_> {
                 .into());
         }
         Ok(Stmt::At(bindings))
+    }
+
+    /// `take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1`: functions with their bodies
+    /// and inputs with their values (each is checked against the program when loaded).
+    fn take_of_pair(&self, pair: Pair<'_, Rule>) -> Result<Stmt> {
+        const EXAMPLE: &str = "write `take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1`";
+        let mut inner = pair.into_inner();
+        let keyword = span_of(&inner.next().expect("grammar: `take` keyword"));
+        let mut items = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for binding in inner {
+            let mut parts = binding.into_inner();
+            let lhs = self.expr_of_pair(parts.next().expect("grammar: binding"), Place::Plain)?;
+            let lhs_span = lhs.span;
+            let Some(value) = parts.next() else {
+                return Err(self
+                    .error_at(
+                        lhs_span,
+                        format!(
+                            "expected `=` after `{}`: `take` gives a function its formula or an input its value",
+                            quote(self.text(lhs_span))
+                        ),
+                        "nothing given",
+                    )
+                    .with_help(EXAMPLE)
+                    .into());
+            };
+            let (name, item) = match lhs.into_kind() {
+                ExprKind::Name(name) => {
+                    let value = self.expr_of_pair(value, Place::Plain)?;
+                    let ident = Ident {
+                        name: name.clone(),
+                        span: lhs_span,
+                    };
+                    (ident.clone(), TakeItem::Value(ident, value))
+                }
+                ExprKind::Call(call) if call.primes == 0 && call.partials.is_empty() => {
+                    let params = self.params_of(call.args, "σ(t) = relu(t)")?;
+                    let name = Ident {
+                        name: call.name,
+                        span: call.name_span,
+                    };
+                    let body = self.expr_of_pair(value, Place::Plain)?;
+                    (name.clone(), TakeItem::Function { name, params, body })
+                }
+                _ => {
+                    return Err(self
+                        .error_at(
+                            lhs_span,
+                            "`take` gives a function (`σ(t) = …`) or an input (`x = 1`)",
+                            "neither a function with its parameters nor a name",
+                        )
+                        .with_help(EXAMPLE)
+                        .into());
+                }
+            };
+            if let Some(&first) = seen.get(&name.name) {
+                return Err(self
+                    .error_at(
+                        first,
+                        format!("`take` gives `{}` twice", name.name),
+                        "first here",
+                    )
+                    .with_label(name.span.start, name.span.end, "again here")
+                    .into());
+            }
+            seen.insert(name.name, name.span);
+            items.push(item);
+        }
+        if items.is_empty() {
+            return Err(self
+                .error_at(
+                    keyword,
+                    "`take` needs at least one function or value",
+                    "nothing taken",
+                )
+                .with_help(EXAMPLE)
+                .into());
+        }
+        Ok(Stmt::Take(items))
     }
 
     /// `x: 3`, `x, b: n`, `W: m×n`, `y: scalar`, `x ∈ ℝ^3`, or a function's shape

@@ -313,12 +313,17 @@ fn expected_in_english(positives: &[Rule]) -> String {
             Rule::args => "`(`",
             Rule::prime => "`'`",
             Rule::partial | Rule::slot => "`∂_1`",
-            Rule::program | Rule::at | Rule::wrt | Rule::fn_decl | Rule::def | Rule::binding => {
-                "a statement"
-            }
+            Rule::program
+            | Rule::at
+            | Rule::wrt
+            | Rule::fn_decl
+            | Rule::take
+            | Rule::def
+            | Rule::binding => "a statement",
             Rule::kw_at => "`at`",
             Rule::kw_wrt => "`wrt`",
             Rule::kw_fn => "`fn`",
+            Rule::kw_take => "`take`",
             Rule::list => "`[`",
             Rule::transpose | Rule::tee => "`'`",
             Rule::inverse | Rule::inv_transpose => "`⁻¹`",
