@@ -355,7 +355,9 @@ impl Reader {
             items.push((self.content_form(store, &c), Rational::from(k)));
         }
         let factored = store.product_of(Rational::from(1), items);
-        if size(store, factored) < size(store, plain) {
+        // On a tie the input's own sums win: `p*(1 - p)` reads as the input did, `p - p^2`
+        // does not.
+        if size(store, factored) <= size(store, plain) {
             factored
         } else {
             plain
