@@ -143,6 +143,18 @@ fn accented(s: &str) -> Option<String> {
 
 /// The textbook form of a name, when it has one (see the module's documentation).
 fn textbook(name: &str) -> Option<String> {
+    // The common case first, without the general rules' allocations: an ASCII letter and
+    // digits (`x`, `w12`), which those rules make `x` and `w_{12}`.
+    if let [c, digits @ ..] = name.as_bytes()
+        && c.is_ascii_alphabetic()
+        && digits.iter().all(u8::is_ascii_digit)
+    {
+        return Some(if digits.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}_{{{}}}", *c as char, &name[1..])
+        });
+    }
     if let Some(l) = accented(name) {
         return Some(l);
     }
