@@ -699,4 +699,57 @@ fn expanded_gradient_of_a_deep_chain_shares_its_parts() {
     // Linear: about as many lines per layer at 600 layers as at 150.
     let (a, b) = (lines_per_layer[0], lines_per_layer[1]);
     assert!(b < a * 1.1 && a < 6.0, "{lines_per_layer:?}");
+    // JSON and LaTeX have the same parts and partials: JSON's `shared` list, each partial's
+    // `expanded` in terms of it; LaTeX's rows `t_{k} &= …` before the partials.
+    let src = chain_program(150);
+    let mut net = network::load(&src, "chain.chain", None).expect("loads");
+    let text = report::grad(&mut net, None, numbers, report::Form::Expanded, Style::Text).unwrap();
+    let json = report::grad(&mut net, None, numbers, report::Form::Expanded, Style::Json).unwrap();
+    let latex = report::grad(
+        &mut net,
+        None,
+        numbers,
+        report::Form::Expanded,
+        Style::Latex,
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let parts: Vec<String> = text
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.trim().to_string())
+        .collect();
+    let shared = json["shared"].as_array().expect("a shared list");
+    assert_eq!(shared.len(), parts.len());
+    for (part, line) in shared.iter().zip(&parts) {
+        assert_eq!(
+            format!(
+                "{} = {}",
+                part["name"].as_str().unwrap(),
+                part["expanded"].as_str().unwrap()
+            ),
+            *line
+        );
+    }
+    let w1 = &json["gradient"][0];
+    assert_eq!(w1["param"], "w1");
+    assert!(text.contains(&format!("∂E/∂w1 = {}\n", w1["expanded"].as_str().unwrap())));
+    assert!(
+        latex.starts_with("\\begin{aligned}\nt_{1} &= \\sigma\\left(w_{1} x\\right) \\\\\n"),
+        "{}",
+        &latex[..200]
+    );
+    assert_eq!(latex.matches(" &= ").count(), parts.len() + 152);
+    // A small program prints as before: no shared list.
+    let mut small = network::load(&chain_program(3), "chain.chain", None).expect("loads");
+    let json = report::grad(
+        &mut small,
+        None,
+        numbers,
+        report::Form::Expanded,
+        Style::Json,
+    )
+    .unwrap();
+    assert!(!json.contains("\"shared\""), "{json}");
 }
