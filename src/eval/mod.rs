@@ -185,11 +185,28 @@ impl<V> Slot<'_, V> {
     }
 }
 
+/// Values of nodes already computed with the same variables, for [`evaluate_known`].
+pub(crate) type Known<V> = HashMap<Id, V, std::hash::BuildHasherDefault<crate::expr::FxHasher>>;
+
 /// Evaluates `roots` with `backend`, variables taken from `env`.
 pub fn evaluate_with<B: Backend>(
     store: &Store,
     roots: &[Id],
     env: &HashMap<Sym, B::V>,
+    backend: &B,
+) -> Result<Vec<B::V>, EvalError> {
+    evaluate_known(store, roots, env, &Known::default(), backend)
+}
+
+/// [`evaluate_with`], taking the value of any node in `known` from there rather than
+/// computing it again: the caller's promise is that each was computed by this backend with
+/// the same values of the variables (a program's backward pass reads `sigmoid(z1)`, the value
+/// of `x1`, in `δ_z1`'s formula).
+pub(crate) fn evaluate_known<B: Backend>(
+    store: &Store,
+    roots: &[Id],
+    env: &HashMap<Sym, B::V>,
+    known: &Known<B::V>,
     backend: &B,
 ) -> Result<Vec<B::V>, EvalError> {
     // Values by position in `order` (ids increasing, children first): no hashing.
@@ -198,6 +215,10 @@ pub fn evaluate_with<B: Backend>(
     let pos = |id: Id| index.get(&order, id).expect("a child is reachable");
     let mut vals: Vec<Slot<'_, B::V>> = Vec::with_capacity(order.len());
     for &id in &order {
+        if let Some(v) = known.get(&id) {
+            vals.push(Slot::Env(v));
+            continue;
+        }
         let val = |c: Id| vals[pos(c)].get();
         let at = |f: Fail| match f {
             Fail::Domain(what) => {
