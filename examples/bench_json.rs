@@ -12,7 +12,12 @@
 //! cargo run --release --example bench_json -- mlp_gradient 784 256 10 128 [DIR]
 //! cargo run --release --example bench_json -- mlp_by_hand 784 256 10 128 [DIR]
 //! cargo run --release --example bench_json -- mlp_symbolic 784 256 10 128
+//! cargo run --release --example bench_json -- chain_program 10000 > chain10000.chain
 //! ```
+//!
+//! `chain_program N` times nothing: it prints the N-layer sigmoid chain as a program with its
+//! point (`common::chain_program_at`), the file the command-line timings of BENCHMARKS.md
+//! run on (`chainrule backprop chain10000.chain --format json`).
 //!
 //! `mlp_gradient` times the f64 evaluation of the symbolic gradients of issue 12's MLP
 //! (`eval::matrix::evaluate_f64` of ∇W1 and ∇W2 of `sum((Y - W2*sigmoid(W1*X)).^2)`, the DAG
@@ -34,8 +39,8 @@ use chainrule::eval::matrix::evaluate_f64;
 use chainrule::eval::tape::Tape;
 use chainrule::expr::Store;
 use common::{
-    Act, MlpSizes, chain, mlp_by_hand, mlp_point, mlp_symbolic, nested, parse_diff_print,
-    random_columns,
+    Act, MlpSizes, chain, chain_program_at, mlp_by_hand, mlp_point, mlp_symbolic, nested,
+    parse_diff_print, random_columns,
 };
 use rug::Float;
 use std::collections::HashMap;
@@ -141,6 +146,10 @@ fn main() {
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
     let num = |i: usize| arg(i).parse::<usize>().expect("a number argument");
     let mut extra = String::new();
+    if arg(0) == "chain_program" {
+        print!("{}", chain_program_at(num(1)));
+        return;
+    }
     let times = match arg(0) {
         "chain_gradient" => {
             let (a, n) = (act(arg(1)), num(2));

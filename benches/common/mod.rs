@@ -69,6 +69,30 @@ pub fn chain_program(n: usize, act: Act) -> String {
     s
 }
 
+/// The deep chain as a program of `2n` definitions with a point, as issue 16 times the
+/// command line on it: `z_k = w_k*x_{k-1}`, `x_k = sigmoid(z_k)` for k = 1 … n (x_0 is the
+/// input `x0`), the loss `E = (y - x_n)^2`, and an `at` line giving every input a rational
+/// value (`w_k = ±(k mod 7 + 1)/4`, nonzero, alternating in sign; `x0 = 1`, `y = 1/2`).
+/// `bench_json chain_program N` prints it, for timing the binary on it.
+pub fn chain_program_at(n: usize) -> String {
+    let mut s = String::with_capacity(n * 64);
+    s.push_str(&format!(
+        "# The {n}-layer sigmoid chain (benches/common/mod.rs, chain_program_at)\n"
+    ));
+    for k in 1..=n {
+        s.push_str(&format!("z{k} = w{k}*x{}\n", k - 1));
+        s.push_str(&format!("x{k} = sigmoid(z{k})\n"));
+    }
+    s.push_str(&format!("E = (y - x{n})^2\n"));
+    s.push_str("at x0 = 1, y = 1/2");
+    for k in 1..=n {
+        let sign = if k % 2 == 0 { "-" } else { "" };
+        s.push_str(&format!(", w{k} = {sign}{}/4", k % 7 + 1));
+    }
+    s.push('\n');
+    s
+}
+
 /// `e ← e^2 + e`, `depth` times, starting from `x`.
 pub fn nested(store: &mut Store, depth: usize) -> (Id, Sym) {
     let x = store.sym("x");

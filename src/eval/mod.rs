@@ -169,6 +169,25 @@ fn blame(store: &Store, roots: &[Id], conditions: &[Condition], e: EvalError) ->
     }
 }
 
+/// A node's value during [`evaluate_with`]: computed, or a variable's, read in place from the
+/// environment rather than copied (an MPFR value is a heap allocation).
+enum Slot<'e, V> {
+    Own(V),
+    Env(&'e V),
+}
+
+impl<V> Slot<'_, V> {
+    fn get(&self) -> &V {
+        match self {
+            Slot::Own(v) => v,
+            Slot::Env(v) => v,
+        }
+    }
+}
+
+/// Values of nodes already computed with the same variables, for [`evaluate_known`].
+pub(crate) type Known<V> = HashMap<Id, V, std::hash::BuildHasherDefault<crate::expr::FxHasher>>;
+
 /// Evaluates `roots` with `backend`, variables taken from `env`.
 pub fn evaluate_with<B: Backend>(
     store: &Store,
@@ -176,9 +195,31 @@ pub fn evaluate_with<B: Backend>(
     env: &HashMap<Sym, B::V>,
     backend: &B,
 ) -> Result<Vec<B::V>, EvalError> {
+    evaluate_known(store, roots, env, &Known::default(), backend)
+}
+
+/// [`evaluate_with`], taking the value of any node in `known` from there rather than
+/// computing it again: the caller's promise is that each was computed by this backend with
+/// the same values of the variables (a program's backward pass reads `sigmoid(z1)`, the value
+/// of `x1`, in `δ_z1`'s formula).
+pub(crate) fn evaluate_known<B: Backend>(
+    store: &Store,
+    roots: &[Id],
+    env: &HashMap<Sym, B::V>,
+    known: &Known<B::V>,
+    backend: &B,
+) -> Result<Vec<B::V>, EvalError> {
+    // Values by position in `order` (ids increasing, children first): no hashing.
     let order = store.reachable(roots);
-    let mut vals: HashMap<Id, B::V> = HashMap::with_capacity(order.len());
-    for id in order {
+    let index = crate::expr::Positions::new(&order);
+    let pos = |id: Id| index.get(&order, id).expect("a child is reachable");
+    let mut vals: Vec<Slot<'_, B::V>> = Vec::with_capacity(order.len());
+    for &id in &order {
+        if let Some(v) = known.get(&id) {
+            vals.push(Slot::Env(v));
+            continue;
+        }
+        let val = |c: Id| vals[pos(c)].get();
         let at = |f: Fail| match f {
             Fail::Domain(what) => {
                 let args = store
@@ -186,7 +227,7 @@ pub fn evaluate_with<B: Backend>(
                     .children()
                     .into_iter()
                     .filter(|c| store.as_num(*c).is_none())
-                    .filter_map(|c| vals.get(&c).map(|v| (c, backend.show(v))))
+                    .map(|c| (c, backend.show(val(c))))
                     .collect();
                 EvalError::Domain(id, what, args)
             }
@@ -194,27 +235,31 @@ pub fn evaluate_with<B: Backend>(
         };
         let v = match store.node(id) {
             Node::Num(r) => backend.num(r).map_err(at)?,
-            Node::Sym(s) => env.get(s).cloned().ok_or(EvalError::Unbound(*s))?,
+            Node::Sym(s) => {
+                let v = env.get(s).ok_or(EvalError::Unbound(*s))?;
+                vals.push(Slot::Env(v));
+                continue;
+            }
             Node::Add(s) => {
                 let terms: Vec<(&B::V, &Rational)> =
-                    s.terms().iter().map(|(t, k)| (&vals[t], k)).collect();
+                    s.terms().iter().map(|(t, k)| (val(*t), k)).collect();
                 backend.sum(s.constant(), &terms).map_err(at)?
             }
             Node::Mul(p) => {
                 let factors: Vec<(&B::V, &Rational)> =
-                    p.factors().iter().map(|(b, e)| (&vals[b], e)).collect();
+                    p.factors().iter().map(|(b, e)| (val(*b), e)).collect();
                 backend.product(p.coeff(), &factors).map_err(at)?
             }
-            Node::Pow(b, e) => backend.pow(&vals[b], &vals[e]).map_err(at)?,
+            Node::Pow(b, e) => backend.pow(val(*b), val(*e)).map_err(at)?,
             Node::Call(Func::Builtin(f), args) => {
-                let args: Vec<&B::V> = args.iter().map(|a| &vals[a]).collect();
+                let args: Vec<&B::V> = args.iter().map(|a| val(*a)).collect();
                 backend.call(*f, &args).map_err(at)?
             }
             Node::Call(Func::Abstract(_), _) => return Err(EvalError::Abstract(id)),
         };
-        vals.insert(id, v);
+        vals.push(Slot::Own(v));
     }
-    Ok(roots.iter().map(|r| vals[r].clone()).collect())
+    Ok(roots.iter().map(|r| vals[pos(*r)].get().clone()).collect())
 }
 
 /// How to evaluate.

@@ -426,19 +426,33 @@ impl Store {
         // definitions) stay cheap. A walk that reaches more than one id in 128 of those
         // below its highest root switches to a bitmap of them, which needs no sort and no
         // hashing: a deep gradient's walk over a million nodes is then several times faster.
+        // The smallest walks (a definition's formula, a local derivative: a few nodes, made
+        // by the hundred thousand for a large program) keep their ids in a short list
+        // searched linearly, which allocates once and hashes nothing.
+        const SHORT: usize = 32;
         let top = roots.iter().map(|r| r.index() + 1).max().unwrap_or(0);
+        let mut short: Vec<Id> = Vec::new();
         let mut seen: std::collections::HashSet<Id, std::hash::BuildHasherDefault<FxHasher>> =
             Default::default();
         let mut bits: Vec<u64> = Vec::new();
         let mut stack: Vec<Id> = roots.to_vec();
         while let Some(id) = stack.pop() {
             if bits.is_empty() {
-                if !seen.insert(id) {
+                let new = if seen.is_empty() && short.len() < SHORT {
+                    !short.contains(&id) && {
+                        short.push(id);
+                        true
+                    }
+                } else {
+                    seen.extend(short.drain(..));
+                    seen.insert(id)
+                };
+                if !new {
                     continue;
                 }
-                if seen.len() * 128 > top {
+                if (short.len() + seen.len()) * 128 > top {
                     bits = vec![0; top.div_ceil(64)];
-                    for s in seen.drain() {
+                    for s in short.drain(..).chain(seen.drain()) {
                         bits[s.index() / 64] |= 1 << (s.index() % 64);
                     }
                 }
@@ -452,7 +466,11 @@ impl Store {
             self.node(id).for_each_child(|c| stack.push(c));
         }
         if bits.is_empty() {
-            let mut out: Vec<Id> = seen.into_iter().collect();
+            let mut out: Vec<Id> = if seen.is_empty() {
+                short
+            } else {
+                seen.into_iter().collect()
+            };
             out.sort_unstable();
             return out;
         }

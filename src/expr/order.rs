@@ -21,24 +21,26 @@ fn rank(node: &Node) -> u8 {
 
 /// Compares names so that embedded numbers compare by value: `w2 < w10`.
 pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (mut ai, mut bi) = (a.chars().peekable(), b.chars().peekable());
+    // Byte by byte, without allocating: digits are ASCII, and UTF-8's byte order is the
+    // order of the characters, so this is the character-by-character comparison.
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
     loop {
-        match (ai.peek().copied(), bi.peek().copied()) {
+        match (ab.get(i).copied(), bb.get(j).copied()) {
             (None, None) => return a.cmp(b),
             (None, Some(_)) => return Ordering::Less,
             (Some(_), None) => return Ordering::Greater,
             (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
-                let mut na = String::new();
-                while let Some(c) = ai.peek().copied().filter(char::is_ascii_digit) {
-                    na.push(c);
-                    ai.next();
+                let (si, sj) = (i, j);
+                while ab.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
                 }
-                let mut nb = String::new();
-                while let Some(c) = bi.peek().copied().filter(char::is_ascii_digit) {
-                    nb.push(c);
-                    bi.next();
+                while bb.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
                 }
-                let (ta, tb) = (na.trim_start_matches('0'), nb.trim_start_matches('0'));
+                let trim = |d: &'_ [u8]| -> usize { d.iter().take_while(|c| **c == b'0').count() };
+                let (na, nb) = (&ab[si..i], &bb[sj..j]);
+                let (ta, tb) = (&na[trim(na)..], &nb[trim(nb)..]);
                 let o = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
                 if o != Ordering::Equal {
                     return o;
@@ -48,8 +50,8 @@ pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
                 if x != y {
                     return x.cmp(&y);
                 }
-                ai.next();
-                bi.next();
+                i += 1;
+                j += 1;
             }
         }
     }
@@ -143,5 +145,66 @@ impl Cmp<'_> {
             }
         }
         xs.len().cmp(&ys.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering;
+
+    /// The character-by-character comparison `natural_cmp` was written as first (it allocated
+    /// a string per run of digits): the byte-wise one must agree with it everywhere.
+    fn by_chars(a: &str, b: &str) -> Ordering {
+        let (mut ai, mut bi) = (a.chars().peekable(), b.chars().peekable());
+        loop {
+            match (ai.peek().copied(), bi.peek().copied()) {
+                (None, None) => return a.cmp(b),
+                (None, Some(_)) => return Ordering::Less,
+                (Some(_), None) => return Ordering::Greater,
+                (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                    let mut na = String::new();
+                    while let Some(c) = ai.peek().copied().filter(char::is_ascii_digit) {
+                        na.push(c);
+                        ai.next();
+                    }
+                    let mut nb = String::new();
+                    while let Some(c) = bi.peek().copied().filter(char::is_ascii_digit) {
+                        nb.push(c);
+                        bi.next();
+                    }
+                    let (ta, tb) = (na.trim_start_matches('0'), nb.trim_start_matches('0'));
+                    let o = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                (Some(x), Some(y)) => {
+                    if x != y {
+                        return x.cmp(&y);
+                    }
+                    ai.next();
+                    bi.next();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn natural_order_of_names() {
+        assert_eq!(natural_cmp("w2", "w10"), Ordering::Less);
+        assert_eq!(natural_cmp("w10", "w2"), Ordering::Greater);
+        assert_eq!(natural_cmp("w02", "w2"), Ordering::Less); // equal numbers: by bytes
+        assert_eq!(natural_cmp("x_1", "x1"), Ordering::Greater);
+        let names = [
+            "", "w", "w0", "w00", "w1", "w01", "w2", "w10", "w10a", "w10b", "w9z", "x", "x1",
+            "x_1", "x1_2", "x1_10", "σ", "σ1", "σ10", "σ2", "ŷ", "ŷ2", "y\u{302}", "δ_z1", "δ_z10",
+            "α", "a1b2", "a1b10", "a01b3", "z", "Z9", "é", "e\u{301}", "ℓ", "ℓ1",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(natural_cmp(a, b), by_chars(a, b), "{a:?} vs {b:?}");
+            }
+        }
     }
 }

@@ -219,6 +219,9 @@ impl Network {
     /// Marks inputs as data, not parameters: they keep their values and get no gradient.
     /// Names that are not inputs of the output, or that the program's `wrt` lists, are errors.
     pub fn set_data(&mut self, names: &[String]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
         let inputs = self.inputs();
         for n in names {
             let n = syntax::normalize_name(n.trim());
@@ -355,11 +358,10 @@ impl Network {
             }
             // The names its domain conditions use count too: `E = u/u` needs u ≠ 0.
             let conds = self.defs[i].conditions.iter().map(|c| c.node);
-            for root in std::iter::once(self.defs[i].formula).chain(conds) {
-                for s in self.store.free_symbols(root) {
-                    if let Some(&j) = index.get(&s) {
-                        live[j] = true;
-                    }
+            let roots: Vec<Id> = std::iter::once(self.defs[i].formula).chain(conds).collect();
+            for id in self.store.reachable(&roots) {
+                if let Some(&j) = self.store.as_sym(id).and_then(|s| index.get(&s)) {
+                    live[j] = true;
                 }
             }
         }

@@ -118,18 +118,28 @@ impl Network {
         wrap: impl Fn(B::V) -> std::result::Result<Value, Fail>,
     ) -> std::result::Result<SweepValues, EvalError> {
         let mut forward = Vec::new();
+        // Each definition's formula with the value computed for it (not one given as
+        // written): the backward pass's formulas contain them (`δ_z1 = δ_x1·sigmoid(z1)·(1 -
+        // sigmoid(z1))` reads x1's `sigmoid(z1)`), and each value is computed once.
+        let mut known: eval::Known<B::V> = eval::Known::default();
         for (k, &i) in live.iter().enumerate() {
             let d = &self.defs[i];
             let v = match &given {
                 Some(vals) => vals[k].clone(),
-                None => eval::evaluate_with_conditions(
-                    &self.store,
-                    &[d.formula],
-                    &d.conditions,
-                    &env,
-                    backend,
-                )?
-                .remove(0),
+                None => {
+                    let v = eval::evaluate_with_conditions(
+                        &self.store,
+                        &[d.formula],
+                        &d.conditions,
+                        &env,
+                        backend,
+                    )?
+                    .remove(0);
+                    if !matches!(self.store.node(d.formula), Node::Num(_) | Node::Sym(_)) {
+                        known.insert(d.formula, v.clone());
+                    }
+                    v
+                }
             };
             env.insert(d.name, v.clone());
             forward.push(wrap(v).map_err(|f| EvalError::At(d.formula, f))?);
@@ -142,7 +152,8 @@ impl Network {
                 for (user, _) in &a.terms {
                     self.find_kinks(&defs, *user, a.of, env, backend, &mut kinks)?;
                 }
-                let v = eval::evaluate_with(&self.store, &[a.formula], env, backend)?.remove(0);
+                let v = eval::evaluate_known(&self.store, &[a.formula], env, &known, backend)?
+                    .remove(0);
                 env.insert(a.delta, v.clone());
                 wrap(v).map_err(|f| EvalError::At(a.formula, f))
             };

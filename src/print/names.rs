@@ -9,7 +9,7 @@
 //! both out that way, so distinct names never print the same.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 const GREEK: [(&str, char); 40] = [
     ("alpha", 'α'),
@@ -156,6 +156,18 @@ fn accented(s: &str) -> Option<String> {
 
 /// The textbook form of a name, when it has one (see the module's documentation).
 fn textbook(name: &str) -> Option<String> {
+    // The common case first, without the general rules' allocations: an ASCII letter and
+    // digits (`x`, `w12`), which those rules make `x` and `w_{12}`.
+    if let [c, digits @ ..] = name.as_bytes()
+        && c.is_ascii_alphabetic()
+        && digits.iter().all(u8::is_ascii_digit)
+    {
+        return Some(if digits.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}_{{{}}}", *c as char, &name[1..])
+        });
+    }
     if let Some(l) = accented(name) {
         return Some(l);
     }
@@ -225,8 +237,8 @@ fn spelled(name: &str) -> String {
 pub fn latex_name(name: &str) -> String {
     let in_play = IN_PLAY.with(|p| {
         let p = p.borrow();
-        let form = p.form.get(name)?;
-        Some(if p.by_form[form].len() > 1 {
+        let (_, form) = p.names.get(name)?;
+        Some(if p.by_form[form] > 1 {
             spelled(name)
         } else {
             form.clone()
@@ -247,14 +259,14 @@ fn latex_names(names: &[&str]) -> Vec<String> {
     with_names_in_play(names, || names.iter().map(|n| latex_name(n)).collect())
 }
 
-/// The names in play on this thread: each with its textbook form (computed once, when it
-/// comes into play) and the number of [`with_names_in_play`] calls that put it there; and per
-/// form, the names in play that have it.
+/// The names in play on this thread: each with the number of [`with_names_in_play`] calls
+/// that put it there and its textbook form (computed once, when it comes into play); and per
+/// form, how many names in play have it. (A large program puts hundreds of thousands of names
+/// in play: each is kept once, with its form.)
 #[derive(Default)]
 struct InPlay {
-    form: HashMap<String, String>,
-    count: HashMap<String, usize>,
-    by_form: HashMap<String, HashSet<String>>,
+    names: HashMap<String, (usize, String)>,
+    by_form: HashMap<String, usize>,
 }
 
 thread_local! {
@@ -274,16 +286,13 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
     IN_PLAY.with(|p| {
         let mut p = p.borrow_mut();
         for n in &mine {
-            let count = p.count.entry(n.to_string()).or_insert(0);
-            *count += 1;
-            if *count == 1 {
-                let form = plain(n);
-                p.by_form
-                    .entry(form.clone())
-                    .or_default()
-                    .insert(n.to_string());
-                p.form.insert(n.to_string(), form);
+            if let Some((count, _)) = p.names.get_mut(*n) {
+                *count += 1;
+                continue;
             }
+            let form = plain(n);
+            *p.by_form.entry(form.clone()).or_insert(0) += 1;
+            p.names.insert(n.to_string(), (1, form));
         }
     });
     // Take the names out of play again even if `f` panics (a caught panic leaves the thread
@@ -294,19 +303,17 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
             IN_PLAY.with(|p| {
                 let mut p = p.borrow_mut();
                 for n in &self.0 {
-                    let Some(count) = p.count.get_mut(*n) else {
+                    let Some((count, _)) = p.names.get_mut(*n) else {
                         continue;
                     };
                     *count -= 1;
-                    if *count == 0 {
-                        p.count.remove(*n);
-                        if let Some(form) = p.form.remove(*n)
-                            && let Some(set) = p.by_form.get_mut(&form)
-                        {
-                            set.remove(*n);
-                            if set.is_empty() {
-                                p.by_form.remove(&form);
-                            }
+                    if *count == 0
+                        && let Some((_, form)) = p.names.remove(*n)
+                        && let Some(k) = p.by_form.get_mut(&form)
+                    {
+                        *k -= 1;
+                        if *k == 0 {
+                            p.by_form.remove(&form);
                         }
                     }
                 }

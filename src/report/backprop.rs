@@ -61,8 +61,8 @@ struct BackpropJson<'a> {
     output: &'a str,
     point: Json,
     arithmetic: &'static str,
-    forward: Vec<ForwardJson<'a>>,
-    backward: Vec<AdjointJson<'a>>,
+    forward: ForwardRows<'a>,
+    backward: AdjointRows<'a>,
     gradient: serde_json::Map<String, Json>,
     kinks: &'a [String],
 }
@@ -88,38 +88,62 @@ struct AdjointJson<'a> {
     value: Json,
 }
 
-impl Render for Backprop<'_> {
-    fn json(&self) -> impl Serialize + '_ {
-        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
-        let (live, point) = (&self.live, self.point);
-        let forward = live
-            .iter()
-            .zip(&trace.forward)
-            .map(|(&i, v)| {
-                let def = &net.defs[i];
-                ForwardJson {
-                    name: net.name(def.name),
-                    formula: text(&net.store, def.formula),
-                    written: &def.written,
-                    latex: latex(&net.store, def.formula),
-                    value: value_json(v),
-                }
-            })
-            .collect();
-        let backward = bw
+/// The forward pass's rows, each made as it is written out: a large program's report is
+/// never held twice, as rows and as JSON text.
+struct ForwardRows<'a>(&'a Backprop<'a>);
+
+impl Serialize for ForwardRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let (net, trace) = (self.0.net, &self.0.trace);
+        let mut seq = s.serialize_seq(Some(self.0.live.len()))?;
+        for (&i, v) in self.0.live.iter().zip(&trace.forward) {
+            let def = &net.defs[i];
+            seq.serialize_element(&ForwardJson {
+                name: net.name(def.name),
+                formula: text(&net.store, def.formula),
+                written: &def.written,
+                latex: latex(&net.store, def.formula),
+                value: value_json(v),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// The backward pass's rows, adjoints then the gradient, each made as it is written out.
+struct AdjointRows<'a>(&'a Backprop<'a>);
+
+impl Serialize for AdjointRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let (net, bw, trace) = (self.0.net, &self.0.bw, &self.0.trace);
+        let mut seq = s.serialize_seq(Some(bw.adjoints.len() + bw.gradient.len()))?;
+        let rows = bw
             .adjoints
             .iter()
             .zip(&trace.adjoints)
-            .chain(bw.gradient.iter().zip(&trace.gradient))
-            .map(|(a, v)| AdjointJson {
+            .chain(bw.gradient.iter().zip(&trace.gradient));
+        for (a, v) in rows {
+            seq.serialize_element(&AdjointJson {
                 name: net.name(a.delta),
                 of: net.name(a.of),
                 formula: adjoint_formula(net, &self.fac, a, false),
                 latex: adjoint_formula(net, &self.fac, a, true),
                 simplified: text(&net.store, a.formula),
                 value: value_json(v),
-            })
-            .collect();
+            })?;
+        }
+        seq.end()
+    }
+}
+
+impl Render for Backprop<'_> {
+    fn json(&self) -> impl Serialize + '_ {
+        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
+        let point = self.point;
+        let forward = ForwardRows(self);
+        let backward = AdjointRows(self);
         let mut gradient = serde_json::Map::new();
         for (a, v) in bw.gradient.iter().zip(&trace.gradient) {
             gradient.insert(net.name(a.of).to_string(), value_json(v));

@@ -11,7 +11,7 @@ use crate::error::{Error, Result, TooLarge};
 use crate::eval::{Point, Value, format};
 use crate::expr::{Id, Sym};
 use crate::network::{Backward, Network, Trace};
-use crate::print::{latex, text};
+use crate::print::{LetBound, latex, latex_let_bound, let_bound, text};
 use serde::Serialize;
 use serde_json::Value as Json;
 use unicode_width::UnicodeWidthStr;
@@ -19,8 +19,19 @@ use unicode_width::UnicodeWidthStr;
 /// Most factors `grad` writes out in chain-rule form, over all parameters.
 pub const MAX_GRAD_FACTORS: u64 = 50_000;
 
-/// Most distinct nodes `grad` writes out in expanded form, over all parameters.
+/// Most distinct nodes `grad` writes out in expanded form, over all parameters: counted
+/// partial by partial when each is printed on its own, counted once over all partials when
+/// they are printed with one block of shared parts ([`MAX_SEPARATE_NODES`]). Past it the
+/// output is hundreds of thousands of lines, more than a person reads.
 pub const MAX_GRAD_NODES: usize = 200_000;
+
+/// Most distinct nodes, added partial by partial, for which `grad` prints each expanded
+/// partial on its own (with its own shared parts named when it is long). Past it the
+/// partials are printed with one block of named parts shared by all of them: a deep
+/// network's partials share most of their nodes (the n-layer chain's n partials have O(n)
+/// nodes each, O(n) in all), so printed one by one they would be quadratic in its size, and
+/// with one block they are linear.
+pub const MAX_SEPARATE_NODES: usize = 10_000;
 
 /// Which forms of the gradient to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,19 +65,22 @@ pub fn grad(
     style: Style,
 ) -> Result<String> {
     check_chain_size(net, form)?;
-    let bw = net.backward();
+    // The backward pass is needed for the chain-rule form and for values; the expanded form
+    // alone is the reverse sweep over the expanded output.
+    let bw = (form.chain() || point.is_some()).then(|| net.backward());
     let expanded = net.expanded_gradient();
-    check_expanded_size(net, form, &expanded)?;
-    let values = match point {
-        Some(p) => Some(net.trace(&bw, p, numbers.mode)?),
-        None => None,
+    let shared = check_expanded_size(net, form, &expanded)?;
+    let values = match (point, &bw) {
+        (Some(p), Some(bw)) => Some(net.trace(bw, p, numbers.mode)?),
+        _ => None,
     };
-    let partials = partials(net, &bw, form, &expanded, values.as_ref());
+    let partials = partials(net, bw.as_ref(), form, &expanded, values.as_ref());
     let report = Grad {
         net,
         point,
         form,
         partials,
+        shared,
         values,
         digits: numbers.digits,
     };
@@ -76,6 +90,9 @@ pub fn grad(
 /// Written out, a deep network's gradient is quadratic in its depth (each ∂E/∂w_i is a chain
 /// of O(i) factors): measure before writing, and refuse past a budget.
 fn check_chain_size(net: &mut Network, form: Form) -> Result<()> {
+    if !form.chain() {
+        return Ok(());
+    }
     let sizes = net.chain_sizes();
     let factors: u64 = net
         .params
@@ -91,22 +108,30 @@ fn check_chain_size(net: &mut Network, form: Form) -> Result<()> {
     Ok(())
 }
 
-/// Each partial is printed on its own: add their sizes, stopping once over the limit.
-fn check_expanded_size(net: &Network, form: Form, expanded: &[Id]) -> Result<()> {
+/// Whether the expanded partials are printed with one block of shared parts (`true`) or each
+/// on its own: on their own while their sizes added stay within [`MAX_SEPARATE_NODES`]; with
+/// one block, counted once, up to [`MAX_GRAD_NODES`]; past that, too large.
+fn check_expanded_size(net: &Network, form: Form, expanded: &[Id]) -> Result<bool> {
     if !form.expanded() {
-        return Ok(());
+        return Ok(false);
     }
     let mut total = 0usize;
     for e in expanded {
         total += net.store.dag_size(*e);
-        if total > MAX_GRAD_NODES {
-            return Err(Error::TooLarge(TooLarge::Expanded {
-                limit: MAX_GRAD_NODES,
-                partials: expanded.len(),
-            }));
+        if total > MAX_SEPARATE_NODES {
+            break;
         }
     }
-    Ok(())
+    if total <= MAX_SEPARATE_NODES {
+        return Ok(false);
+    }
+    if net.store.reachable(expanded).len() > MAX_GRAD_NODES {
+        return Err(Error::TooLarge(TooLarge::Expanded {
+            limit: MAX_GRAD_NODES,
+            partials: expanded.len(),
+        }));
+    }
+    Ok(true)
 }
 
 /// One parameter's partial derivative.
@@ -122,7 +147,7 @@ struct Partial {
 /// Each parameter's partial: the chain-rule form when asked for, expanded, and valued.
 fn partials(
     net: &mut Network,
-    bw: &Backward,
+    bw: Option<&Backward>,
     form: Form,
     expanded: &[Id],
     values: Option<&Trace>,
@@ -136,6 +161,7 @@ fn partials(
                 Some(forms) => forms,
                 None => {
                     // More than 64 paths: the backward recursion, inlined.
+                    let bw = bw.expect("the backward pass, made for the chain-rule form");
                     let inlined = net.inlined(bw, *p);
                     let inlined = content_first(&mut net.store, inlined);
                     (text(&net.store, inlined), latex(&net.store, inlined))
@@ -167,6 +193,8 @@ struct Grad<'a> {
     point: Option<&'a Point>,
     form: Form,
     partials: Vec<Partial>,
+    /// Whether the expanded partials are printed with one block of shared parts.
+    shared: bool,
     /// The backward pass's values, when a point is given (for its notes on kinks).
     values: Option<Trace>,
     /// Significant digits of inexact values in text and LaTeX.
@@ -178,9 +206,21 @@ struct Grad<'a> {
 struct GradJson<'a> {
     program: &'a str,
     output: &'a str,
+    /// The parts the expanded partials share, each written once (`t1 = …`), when the
+    /// partials are printed in terms of them; absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    shared: Vec<SharedJson>,
     gradient: Vec<PartialJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     point: Option<Json>,
+}
+
+/// One named part shared by the expanded partials, as JSON.
+#[derive(Serialize)]
+struct SharedJson {
+    name: String,
+    expanded: String,
+    expanded_latex: String,
 }
 
 /// One partial derivative, as JSON.
@@ -195,6 +235,22 @@ struct PartialJson<'a> {
     value: Option<Json>,
 }
 
+impl Grad<'_> {
+    /// The expanded partials in terms of the parts they share, as text or LaTeX, when they
+    /// are printed so ([`check_expanded_size`]).
+    fn shared_parts(&self, latex_mode: bool) -> Option<LetBound> {
+        if !self.shared {
+            return None;
+        }
+        let roots: Vec<Id> = self.partials.iter().map(|p| p.expanded).collect();
+        Some(if latex_mode {
+            latex_let_bound(&self.net.store, &roots)
+        } else {
+            let_bound(&self.net.store, &roots)
+        })
+    }
+}
+
 impl Render for Grad<'_> {
     /// Each partial as `∂E/∂w = chain`, then its expanded form and value on lines below.
     fn text(&self) -> String {
@@ -204,13 +260,24 @@ impl Render for Grad<'_> {
         if let Some(p) = self.point {
             s.push_str(&format!("Gradient at {}\n", point_text(&net.store, p)));
         }
-        for Partial {
-            param,
-            chain,
-            expanded,
-            value,
-            ..
-        } in &self.partials
+        let shared = self.shared_parts(false);
+        if let Some(b) = &shared {
+            s.push_str("Parts the expanded partials share, each written once:\n");
+            for (n, def) in &b.bindings {
+                s.push_str(&format!("  {n} = {def}\n"));
+            }
+            s.push('\n');
+        }
+        for (
+            k,
+            Partial {
+                param,
+                chain,
+                expanded,
+                value,
+                ..
+            },
+        ) in self.partials.iter().enumerate()
         {
             let lhs = partial_text(net, *param);
             let pad = " ".repeat(UnicodeWidthStr::width(lhs.as_str()));
@@ -222,6 +289,18 @@ impl Render for Grad<'_> {
             };
             if show_chain {
                 line(&mut s, chain.clone(), "");
+            }
+            if let Some(b) = &shared {
+                line(
+                    &mut s,
+                    b.roots[k].clone(),
+                    if show_chain { "    (expanded)" } else { "" },
+                );
+                if let Some(v) = value {
+                    line(&mut s, format::for_people(v, self.digits), "");
+                }
+                s.push('\n');
+                continue;
             }
             let exp_text = if show_expanded {
                 text(&net.store, *expanded)
@@ -257,13 +336,26 @@ impl Render for Grad<'_> {
     /// One LaTeX `aligned` environment, a block of rows per partial.
     fn latex(&self) -> String {
         let net = self.net;
+        let shared = self.shared_parts(true);
         let mut rows = Vec::new();
-        for p in &self.partials {
+        if let Some(b) = &shared {
+            let defs: Vec<String> = b
+                .bindings
+                .iter()
+                .map(|(n, def)| format!("{n} &= {def}"))
+                .collect();
+            if !defs.is_empty() {
+                rows.push(defs.join(" \\\\\n"));
+            }
+        }
+        for (k, p) in self.partials.iter().enumerate() {
             let mut parts = Vec::new();
             if self.form.chain() {
                 parts.push(p.chain_latex.clone());
             }
-            if self.form.expanded() {
+            if let Some(b) = &shared {
+                parts.push(b.roots[k].clone());
+            } else if self.form.expanded() {
                 parts.push(latex(&net.store, p.expanded));
             }
             if let Some(v) = &p.value {
@@ -283,21 +375,43 @@ impl Render for Grad<'_> {
 
     fn json(&self) -> impl Serialize + '_ {
         let net = self.net;
+        let (shared_text, shared_latex) = (self.shared_parts(false), self.shared_parts(true));
         let gradient = self
             .partials
             .iter()
-            .map(|p| PartialJson {
-                param: net.name(p.param),
-                chain: &p.chain,
-                chain_latex: &p.chain_latex,
-                expanded: text(&net.store, p.expanded),
-                expanded_latex: latex(&net.store, p.expanded),
-                value: p.value.as_ref().map(value_json),
+            .enumerate()
+            .map(|(k, p)| {
+                let (expanded, expanded_latex) = match (&shared_text, &shared_latex) {
+                    (Some(t), Some(l)) => (t.roots[k].clone(), l.roots[k].clone()),
+                    _ => (text(&net.store, p.expanded), latex(&net.store, p.expanded)),
+                };
+                PartialJson {
+                    param: net.name(p.param),
+                    chain: &p.chain,
+                    chain_latex: &p.chain_latex,
+                    expanded,
+                    expanded_latex,
+                    value: p.value.as_ref().map(value_json),
+                }
             })
             .collect();
+        let shared = match (shared_text, shared_latex) {
+            (Some(t), Some(l)) => t
+                .bindings
+                .into_iter()
+                .zip(l.bindings)
+                .map(|((name, expanded), (_, expanded_latex))| SharedJson {
+                    name,
+                    expanded,
+                    expanded_latex,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         GradJson {
             program: &net.source.1,
             output: net.name(net.output_def().name),
+            shared,
             gradient,
             point: self.point.map(|p| point_json(&net.store, p)),
         }

@@ -67,7 +67,9 @@ pub struct Numbers {
 
 /// A report's data as pretty-printed JSON, with a final newline.
 fn json_text(data: &impl Serialize) -> String {
-    serde_json::to_string_pretty(data).expect("JSON") + "\n"
+    let mut out = serde_json::to_vec_pretty(data).expect("JSON");
+    out.push(b'\n');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// One object as itself, several as an array (the JSON of a command asked for one or more
