@@ -736,7 +736,9 @@ fn expanded_gradient_of_a_deep_chain_shares_its_parts() {
     assert_eq!(w1["param"], "w1");
     assert!(text.contains(&format!("∂E/∂w1 = {}\n", w1["expanded"].as_str().unwrap())));
     assert!(
-        latex.starts_with("\\begin{aligned}\nt_{1} &= \\sigma\\left(w_{1} x\\right) \\\\\n"),
+        latex.starts_with(
+            "\\begin{aligned}\nt_{1} &= \\operatorname{sigmoid}\\left(w_{1} x\\right) \\\\\n"
+        ),
         "{}",
         &latex[..200]
     );

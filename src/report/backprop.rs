@@ -128,8 +128,8 @@ impl Serialize for AdjointRows<'_> {
             seq.serialize_element(&AdjointJson {
                 name: net.name(a.delta),
                 of: net.name(a.of),
-                formula: adjoint_formula(net, &self.fac, a, false),
-                latex: adjoint_formula(net, &self.fac, a, true),
+                formula: adjoint_formula(net, &self.0.fac, a, false),
+                latex: adjoint_formula(net, &self.0.fac, a, true),
                 simplified: text(&net.store, a.formula),
                 value: value_json(v),
             })?;
