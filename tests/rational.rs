@@ -14,7 +14,7 @@ use chainrule::span::Span;
 use chainrule::syntax::read_expr;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
-use rug::Rational;
+use rug::{Float, Rational};
 
 fn config(cases: u32) -> Config {
     Config {
@@ -254,4 +254,141 @@ fn keeps_the_sums_of_the_input_as_factors() {
         norm("1/(x - 1) - 1/(x + 1)").as_deref(),
         Some("2/(x^2 - 1)")
     );
+}
+
+// ───────────────────────────── square roots of polynomials ─────────────────────────────
+
+/// The derivative of asinh written as a logarithm: the root's relation `s² = z² + 1` and the
+/// conjugate of the denominator make it `1/sqrt(z^2 + 1)`, as SymPy prints it (table-0004
+/// and table-0031 of the oracle).
+#[test]
+fn rationalises_a_denominator_linear_in_a_root() {
+    assert_eq!(
+        norm("(z/sqrt(z^2 + 1) + 1)/(z + sqrt(z^2 + 1))").as_deref(),
+        Some("1/sqrt(z^2 + 1)")
+    );
+    // (1 + s)(1 - s) = 1 - x: the conjugate cancels.
+    assert_eq!(
+        norm("(1 - x)/(1 + sqrt(x))").as_deref(),
+        Some("1 - sqrt(x)")
+    );
+    // Odd multiples u^(k/2): x^(3/2) is x·sqrt(x), and squares of roots are their radicands.
+    assert_eq!(
+        norm("(x^(3/2) - sqrt(x))/(sqrt(x) + 1)").as_deref(),
+        Some("x - sqrt(x)")
+    );
+    assert_eq!(
+        norm("(sqrt(x) + 1)^2 - 2*sqrt(x)").as_deref(),
+        Some("x + 1")
+    );
+}
+
+#[test]
+fn keeps_a_root_form_that_is_not_shorter() {
+    // (1 - sqrt(x))/(1 - x) is longer, and undefined at x = 1 where the input is 1/2.
+    assert_eq!(norm("1/(1 + sqrt(x))"), None);
+    assert_eq!(norm("sqrt(x^2 + 1)"), None);
+}
+
+/// sqrt(x^2) is |x|, not x: `x - sqrt(x^2)` is zero for x ≥ 0, so its conjugate `x + sqrt(x^2)`
+/// is zero for x ≤ 0 and `a² − b²u` is zero everywhere. Nothing may come of it.
+#[test]
+fn refuses_a_conjugate_that_is_zero() {
+    assert_eq!(norm("1/(x - sqrt(x^2))"), None);
+    assert_eq!(norm("x/(x + sqrt(x^2)) + 1"), None);
+}
+
+/// Where the root of the input is lost, its condition stays: `(sqrt(x) + 1)^2 - 2*sqrt(x)` is
+/// `x + 1` only where x ≥ 0.
+#[test]
+fn keeps_the_root_as_a_condition() {
+    let mut store = Store::new();
+    let e = read_expr(&mut store, "(sqrt(x) + 1)^2 - 2*sqrt(x)", "<t>")
+        .unwrap()
+        .0;
+    let n = normal(&mut store, e).unwrap();
+    assert_eq!(text(&store, n.expr), "x + 1");
+    let c: Vec<String> = n.conditions.iter().map(|c| text(&store, *c)).collect();
+    assert_eq!(c, ["sqrt(x)"]);
+    // And a kept 1/sqrt(u) covers sqrt(u): no condition repeats it.
+    let e = read_expr(
+        &mut store,
+        "(z/sqrt(z^2 + 1) + 1)/(z + sqrt(z^2 + 1))",
+        "<t>",
+    )
+    .unwrap()
+    .0;
+    let n = normal(&mut store, e).unwrap();
+    let c: Vec<String> = n.conditions.iter().map(|c| text(&store, *c)).collect();
+    assert_eq!(c, ["1/(z + sqrt(z^2 + 1))"]);
+}
+
+/// A radicand: a random term, or a square (where `sqrt(u^2) = |u|` and conjugates vanish on
+/// half the line).
+fn radicand() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => term(),
+        1 => term().prop_map(|a| format!("({a})^2")),
+        1 => Just("x^2 + 1".to_string()),
+    ]
+}
+
+/// Quotients with a root `s` of a random radicand: over denominators linear in `s`, with
+/// the conjugate or the denominator itself put in the numerator on purpose.
+fn root_expr() -> impl Strategy<Value = String> {
+    (radicand(), term(), term(), term(), term(), 0..7usize).prop_map(|(u, a, b, c, d, k)| {
+        let s = format!("sqrt({u})");
+        match k {
+            0 => format!("(({a}) + ({b})*{s})/(({c}) + ({d})*{s})"),
+            1 => format!("(({c}) - ({d})*{s})*({a})/(({c}) + ({d})*{s})"),
+            2 => format!("({a})/(({c}) + {s}) + ({b})*{s}^3/({u})"),
+            3 => format!("(({a})*{s} + ({u}))/(({c})*({u}) + ({u})^(3/2))"),
+            // (c + d·s)(c − d·s)·a over c + d·s: zero where the conjugate is.
+            4 => format!("(({c})^2 - ({d})^2*({u}))*({a})/(({c}) + ({d})*{s})"),
+            // sqrt(c^2) is |c|: the conjugate c − |c| vanishes on half the line.
+            5 => format!("({a})/(({c}) + sqrt(({c})^2)) + ({b})"),
+            _ => format!("(({c})*{s}/({u}) + ({d}))/(({c}) + ({d})*{s})"),
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// With roots: the same value at 1024 bits where the input is defined, undefined (with
+    /// the conditions) where it is not, and always shorter.
+    #[test]
+    fn normal_with_roots_keeps_the_value_where_defined(src in root_expr(), at in point()) {
+        let mut store = Store::new();
+        let e = read_expr(&mut store, &src, "<random>").unwrap().0;
+        let Some(n) = normal(&mut store, e) else {
+            return Ok(());
+        };
+        prop_assert!(size(&store, n.expr) < size(&store, e));
+        let mut p = Point::new();
+        for (name, (num, den)) in ["x", "y", "z"].iter().zip(at) {
+            p.insert(store.intern(name), Rational::from((num, den)));
+        }
+        let conditions: Vec<Condition> = n
+            .conditions
+            .iter()
+            .map(|c| Condition::new(*c, Span::new(0, 0)))
+            .collect();
+        let before = evaluate(&store, &[e], &p, Mode::Mpfr(1024));
+        let after = evaluate_guarded(&store, &[n.expr], &conditions, &p, Mode::Mpfr(1024));
+        match before {
+            Ok((mut v, _)) => {
+                prop_assert!(after.is_ok(), "{} = {} is defined at {:?} but {} is not",
+                    src, text(&store, e), at, text(&store, n.expr));
+                let want = v.remove(0).to_float(1024);
+                let got = after.unwrap().0.remove(0).to_float(1024);
+                let err = Float::with_val(1024, &got - &want).abs();
+                let scale = Float::with_val(1024, want.abs_ref()).max(&Float::with_val(1024, 1));
+                prop_assert!(err <= scale * 1e-100, "{} = {} became {} at {:?}: {} vs {}",
+                    src, text(&store, e), text(&store, n.expr), at, want.to_f64(), got.to_f64());
+            }
+            Err(_) => prop_assert!(after.is_err(), "{} = {} is undefined at {:?} but {} is defined there",
+                src, text(&store, e), at, text(&store, n.expr)),
+        }
+    }
 }

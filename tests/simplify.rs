@@ -48,6 +48,7 @@ fn size_is_sympys_count_ops() {
 fn printed_derivatives_are_about_as_short_as_sympys() {
     let (mut compared, mut no_larger, mut worst) = (0, 0, 0.0f64);
     let (mut no_larger_before, mut worst_before) = (0, 0.0f64);
+    let mut worst_but_cot = 0.0f64;
     for case in oracle() {
         let Some(want) = case.sympy_size else {
             continue;
@@ -77,6 +78,9 @@ fn printed_derivatives_are_about_as_short_as_sympys() {
         worst_before = worst_before.max(before as f64 / want.max(1) as f64);
         let ratio = got as f64 / want.max(1) as f64;
         worst = worst.max(ratio);
+        if case.id != "random-0026" {
+            worst_but_cot = worst_but_cot.max(ratio);
+        }
         println!(
             "{} {got} (was {before}) vs {want} {}: {}",
             case.id,
@@ -93,15 +97,18 @@ fn printed_derivatives_are_about_as_short_as_sympys() {
         "no larger than SymPy's in {no_larger} of {compared} ({:.1}%), at worst {worst:.2}x; target 90%, 1.5x",
         100.0 * share
     );
-    // Issue 14 asks for 90% and 1.5x. Reached: 115 of 122 (94.3%), with the rational
-    // normaliser among the rules (112 without it); the worst cases (2.4x) are
-    // `(u/sqrt(u^2 + 1) + 1)/(u + sqrt(u^2 + 1))`, which is `1/sqrt(u^2 + 1)`, and
-    // `cos(u)/sin(u)` for SymPy's `1/tan(u)`, which is not defined where cos(u) = 0 and so is
-    // no rule.
+    // Issue 14 asks for 90% and 1.5x. Reached: 117 of 122 (95.9%), with the rational
+    // normaliser among the rules (112 without it) and knowing square roots of polynomials
+    // (115 without that: `(u/sqrt(u^2 + 1) + 1)/(u + sqrt(u^2 + 1))`, 2.4x, is now
+    // `1/sqrt(u^2 + 1)`). Every case is within 1.5x (at worst 1.4x) but random-0026, 1.86x:
+    // `q*r*cos(w)/sin(w)` for SymPy's `q*r/tan(w)`, which is not defined where cos(w) = 0 and
+    // so is no honest rule.
+    println!("at worst {worst_but_cot:.2}x without random-0026");
     assert_eq!(compared, 122);
     assert!(share >= 0.9, "{no_larger} of {compared}");
-    assert!(no_larger >= 115, "{no_larger} of {compared}");
-    assert!(worst <= 2.4 + 1e-9, "at worst {worst:.2}x");
+    assert!(no_larger >= 117, "{no_larger} of {compared}");
+    assert!(worst_but_cot <= 1.5, "at worst {worst_but_cot:.2}x");
+    assert!(worst <= 13.0 / 7.0 + 1e-9, "at worst {worst:.2}x");
 }
 
 fn settings() -> insta::Settings {
@@ -196,6 +203,9 @@ const RULE_EXAMPLES: &[(&str, &[&str])] = &[
             "((1 - y)/(1 - p) - y/p)*p*(1 - p)",
             "1/x - 1/(x + 1)",
             "(x^2 - 1)/(x - 1)",
+            "(z/sqrt(z^2 + 1) + 1)/(z + sqrt(z^2 + 1))",
+            "(1 - x)/(1 + sqrt(x))",
+            "(sqrt(x) + 1)^2 - 2*sqrt(x)",
         ],
     ),
 ];

@@ -3,7 +3,10 @@
 //! [`normal`] treats every subterm that is not a sum, a product or an integer power (a call,
 //! a symbolic power, a root) as an atom, reads the expression as a quotient of two
 //! polynomials in those atoms over Q, combines fractions over a common denominator and
-//! cancels the gcd of numerator and denominator (`poly.rs`), as SymPy's `cancel` does. It
+//! cancels the gcd of numerator and denominator (`poly.rs`), as SymPy's `cancel` does. A
+//! square root `s = u^(1/2)` of a polynomial is an atom with its relation `s² = u`: squares of
+//! roots become radicands and a denominator linear in `s` is rationalised by its conjugate,
+//! each such result checked to equal the input wherever the input is defined. It
 //! returns the result only when it is shorter than the input, and gives up on inputs past a
 //! budget of work, so it can be tried on anything a report prints.
 //!
@@ -65,7 +68,16 @@ pub fn normal(store: &mut Store, e: Id) -> Option<Normal> {
         budget: Budget::new(WORK),
     };
     let f = reader.read(store, e).ok()?;
-    let out = reader.write(store, &f).ok()?;
+    let mut out = reader.write(store, &f).ok()?;
+    if let Ok(Some((g, roots))) = reader.radical(store, &f)
+        && let Ok(forms) = reader.write_radical(store, &g, &roots)
+    {
+        for form in forms {
+            if size(store, form) < size(store, out) {
+                out = form;
+            }
+        }
+    }
     if size(store, out) >= size(store, e) {
         return None;
     }
@@ -105,9 +117,10 @@ impl Kept {
         Kept { reach, negative }
     }
 
-    /// Whether evaluating the result checks the condition `c` (a power `b^e`, `e < 0`)
-    /// anyway: it contains `c`, or a negative power of `b` where `e` is an integer (both
-    /// need only `b ≠ 0`), or `b^e` itself inside a product.
+    /// Whether evaluating the result checks the condition `c` (a power `b^e`, `e < 0`, or a
+    /// root `b^(1/2)`) anyway: it contains `c`, or a negative power of `b` where `e` is an
+    /// integer (both need only `b ≠ 0`), or `b^e` itself inside a product, or for a root a
+    /// negative power of `b` with the same denominator (`b^(-1/2)` needs `b > 0`).
     fn covers(&self, store: &Store, c: Id) -> bool {
         if self.reach.binary_search(&c).is_ok() {
             return true;
@@ -117,9 +130,11 @@ impl Kept {
         };
         *p.coeff() == 1
             && p.factors().iter().all(|(b, e)| {
-                self.negative
-                    .get(b)
-                    .is_some_and(|xs| xs.iter().any(|x| e.denom() == &1 || x == e))
+                // A root u^(1/2) needs u ≥ 0, as does the kept u^(-1/2).
+                self.negative.get(b).is_some_and(|xs| {
+                    xs.iter()
+                        .any(|x| e.denom() == &1 || x == e || (*e > 0 && x.denom() == e.denom()))
+                })
             })
     }
 }
@@ -203,6 +218,10 @@ impl Frac {
     }
 }
 
+/// The atoms that are square roots of polynomials: variable number `i` and radicand `u`,
+/// for the relation `x_i^2 = u`.
+type Roots = Vec<(usize, Poly)>;
+
 /// Reads expressions as fractions over atoms and writes fractions back.
 struct Reader {
     /// The atoms, by variable number.
@@ -275,6 +294,146 @@ impl Reader {
         };
         self.memo.insert(id, f.clone());
         Ok(f)
+    }
+
+    /// The atoms that are square roots `u^(1/2)` of polynomials `u` (variable number and
+    /// `u`), each also a condition (the root must be defined). Reading a radicand may add
+    /// atoms, roots among them: those are looked at too. A root is never part of its own
+    /// radicand, so the relations `x_i^2 = u` are acyclic.
+    fn roots(&mut self, store: &mut Store) -> Res<Roots> {
+        let half = Rational::from((1, 2));
+        let mut roots = Vec::new();
+        let mut i = 0;
+        while i < self.atoms.len() {
+            let id = self.atoms[i];
+            let base = match store.node(id) {
+                Node::Mul(p)
+                    if *p.coeff() == 1 && p.factors().len() == 1 && p.factors()[0].1 == half =>
+                {
+                    Some(p.factors()[0].0)
+                }
+                _ => None,
+            };
+            if let Some(base) = base {
+                let u = self.read(store, base)?;
+                // In lowest terms a polynomial has the denominator 1.
+                if u.den.as_constant().is_some() {
+                    roots.push((i, u.num));
+                    self.conditions.push(id);
+                }
+            }
+            i += 1;
+        }
+        Ok(roots)
+    }
+
+    /// `p` with every square of a root replaced by its radicand, until none is left (the
+    /// relations are acyclic, and the budget bounds the work).
+    fn reduce(&mut self, p: &Poly, roots: &[(usize, Poly)]) -> Res<Poly> {
+        let mut p = p.clone();
+        loop {
+            let mut changed = false;
+            for (i, u) in roots {
+                if let Some(q) = p.reduce_square(*i, u, &mut self.budget)? {
+                    p = q;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return Ok(p);
+            }
+        }
+    }
+
+    /// `f` with the square roots of polynomials among its atoms known as such: squares of
+    /// roots replaced by their radicands, and a denominator linear in a root `s`, `a + b·s`,
+    /// rationalised by its conjugate, `(a + b·s)(a − b·s) = a² − b²·u`; then in lowest
+    /// terms. With the roots' relations `s² = u` (the roots found by [`Self::roots`]), or
+    /// `None` when there is no root or nothing changed.
+    ///
+    /// Multiplying by the conjugate is valid only where it is not zero, and `s² = u` has
+    /// zero divisors when `u` is a square. So the result `g` is kept only when it is checked:
+    /// `g.num·f.den = f.num·g.den` modulo the relations (an identity in the atoms, true at
+    /// every point where the atoms are defined and real), and `g.den` a product of factors of
+    /// `f.den` (so `g.den ≠ 0` wherever `f.den ≠ 0`, that is wherever the input is defined).
+    /// Then `g = f` wherever the input is defined.
+    fn radical(&mut self, store: &mut Store, f: &Frac) -> Res<Option<(Frac, Roots)>> {
+        let roots = self.roots(store)?;
+        if roots.is_empty() {
+            return Ok(None);
+        }
+        let mut num = self.reduce(&f.num, &roots)?;
+        let mut den = self.reduce(&f.den, &roots)?;
+        for (i, _) in &roots {
+            let Some((a, b)) = den.split_linear(*i) else {
+                continue;
+            };
+            if b.is_zero() {
+                continue;
+            }
+            let g = gcd(&a, &b, &mut self.budget)?;
+            let a = a.div_exact(&g, &mut self.budget)?.ok_or(TooBig)?;
+            let b = b.div_exact(&g, &mut self.budget)?.ok_or(TooBig)?;
+            let conj = a.sub(&b.mul(&Poly::var(*i), &mut self.budget)?, &mut self.budget)?;
+            let n = num.mul(&conj, &mut self.budget)?;
+            let d = den.mul(&conj, &mut self.budget)?;
+            num = self.reduce(&n, &roots)?;
+            den = self.reduce(&d, &roots)?;
+        }
+        let g = Frac::new(num, den, &mut self.budget)?;
+        if g.num == f.num && g.den == f.den {
+            return Ok(None);
+        }
+        let cross = g
+            .num
+            .mul(&f.den, &mut self.budget)?
+            .sub(&f.num.mul(&g.den, &mut self.budget)?, &mut self.budget)?;
+        if !self.reduce(&cross, &roots)?.is_zero() {
+            return Ok(None);
+        }
+        let mut rest = g.den.clone();
+        while rest.as_constant().is_none() {
+            let h = gcd(&rest, &f.den, &mut self.budget)?;
+            if h.as_constant().is_some() {
+                return Ok(None);
+            }
+            rest = rest.div_exact(&h, &mut self.budget)?.ok_or(TooBig)?;
+        }
+        Ok(Some((g, roots)))
+    }
+
+    /// `g` from [`Self::radical`] written out: as it is, and with each root `s` that divides
+    /// the numerator while its radicand `u` divides the denominator moved down, `s/u = 1/s`
+    /// (`1/sqrt(u)` rather than `sqrt(u)/u`; both are zero-free exactly where `u ≠ 0`).
+    fn write_radical(
+        &mut self,
+        store: &mut Store,
+        g: &Frac,
+        roots: &[(usize, Poly)],
+    ) -> Res<Vec<Id>> {
+        let mut forms = vec![self.write(store, g)?];
+        let (mut num, mut den) = (g.num.clone(), g.den.clone());
+        let mut down = Vec::new();
+        for (i, u) in roots {
+            if num.monomial_content().get(*i).copied().unwrap_or(0) == 0 {
+                continue;
+            }
+            if let Some(q) = den.div_exact(u, &mut self.budget)? {
+                let mut m = vec![0; i + 1];
+                m[*i] = 1;
+                num = num.div_mono(&m);
+                den = q;
+                down.push(self.atoms[*i]);
+            }
+        }
+        if !down.is_empty() {
+            let n = self.polynomial(store, &num);
+            let d = self.polynomial(store, &den);
+            let mut items = vec![(n, Rational::from(1)), (d, Rational::from(-1))];
+            items.extend(down.into_iter().map(|s| (s, Rational::from(-1))));
+            forms.push(store.product_of(Rational::from(1), items));
+        }
+        Ok(forms)
     }
 
     /// A monomial as a product of atoms.

@@ -201,6 +201,47 @@ impl Poly {
         Ok(out)
     }
 
+    /// `(a, b)` with `self = a + b·x_i` and neither containing `x_i`, when `self` has degree
+    /// at most 1 in `x_i`.
+    pub(super) fn split_linear(&self, i: usize) -> Option<(Poly, Poly)> {
+        let (mut a, mut b) = (Poly::zero(), Poly::zero());
+        for (m, c) in &self.0 {
+            match m.get(i).copied().unwrap_or(0) {
+                0 => a.add_term(m.clone(), c.clone()),
+                1 => {
+                    let mut n = m.clone();
+                    n[i] = 0;
+                    b.add_term(trim(n), c.clone());
+                }
+                _ => return None,
+            }
+        }
+        Some((a, b))
+    }
+
+    /// With `x_i` standing for a square root of `u`: every `x_i^k`, `k ≥ 2`, replaced by
+    /// `x_i^(k mod 2)·u^(k div 2)`; `None` when no term has `x_i^2`.
+    pub(super) fn reduce_square(&self, i: usize, u: &Poly, b: &mut Budget) -> Res<Option<Poly>> {
+        if self.degree_in(i) < 2 {
+            return Ok(None);
+        }
+        let mut out = Poly::zero();
+        for (m, c) in &self.0 {
+            let k = m.get(i).copied().unwrap_or(0);
+            let mut n = m.clone();
+            if k > 0 {
+                n[i] = k % 2;
+            }
+            let mut t = Poly::zero();
+            t.0.insert(trim(n), c.clone());
+            if k >= 2 {
+                t = t.mul(&u.pow(k / 2, b)?, b)?;
+            }
+            out = out.add_scaled(&t, &Rational::from(1), b)?;
+        }
+        Ok(Some(out))
+    }
+
     /// The leading term in lexicographic order.
     fn leading(&self) -> Option<(&Mono, &Rational)> {
         self.0.last_key_value()
@@ -276,7 +317,8 @@ impl Poly {
             .min()
     }
 
-    fn degree_in(&self, k: usize) -> u32 {
+    /// The highest exponent of variable `k` (0 for zero).
+    pub(super) fn degree_in(&self, k: usize) -> u32 {
         self.0
             .keys()
             .map(|m| m.get(k).copied().unwrap_or(0))
