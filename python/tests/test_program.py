@@ -80,11 +80,11 @@ def test_irrational_gradients_are_decimals():
 
 def test_grad_formulas(hw7):
     r = hw7.grad()
-    assert "∂E/∂w1 = (2*ŷ - 2*y) · w3 · step(z2) · w2 · step(z1) · x\n       = 24" in r.text
-    assert "∂E/∂w3 = (2*ŷ - 2*y) · x2\n       = 16" in r.text
+    assert "∂E/∂w1 = 2*(ŷ - y) · w3 · step(z2) · w2 · step(z1) · x\n       = 24" in r.text
+    assert "∂E/∂w3 = 2*(ŷ - y) · x2\n       = 16" in r.text
     assert r.latex().count(r"\frac{\partial E}{\partial w_{") == 3
     assert (
-        "∂E/∂w3 = -2*relu(w2*relu(w1*x))*(y - w3*relu(w2*relu(w1*x)))\n       = 16"
+        "∂E/∂w3 = 2*relu(w2*relu(w1*x))*(w3*relu(w2*relu(w1*x)) - y)\n       = 16"
         in hw7.grad(form="expanded").text
     )
     with pytest.raises(chainrule.UsageError, match="form="):
