@@ -46,7 +46,7 @@ impl Network {
                         .map(|(s, r)| (*s, ExactVal::Q(r.clone())))
                         .collect();
                     let exact = Exact::new(self.store.limits().max_exact_bits);
-                    self.sweep(bw, &live, env, None, &exact, locals, |v: ExactVal| {
+                    self.sweep(bw, &live, env, (None, locals), &exact, |v: ExactVal| {
                         v.exact().map(Value::Exact)
                     })
                 }
@@ -55,7 +55,7 @@ impl Network {
                         .iter()
                         .map(|(s, r)| (*s, Float::with_val(prec, r)))
                         .collect();
-                    self.sweep(bw, &live, env, None, &Mpfr::new(prec), locals, |v| {
+                    self.sweep(bw, &live, env, (None, locals), &Mpfr::new(prec), |v| {
                         Ok(Value::Mpfr(v))
                     })
                 }
@@ -65,7 +65,7 @@ impl Network {
                         .map(|(s, r)| (*s, eval::nearest_f64(r)))
                         .collect();
                     let given = written.as_ref().and_then(|w| w.as_ref().ok().cloned());
-                    self.sweep(bw, &live, env, given, &F64, locals, |v| Ok(Value::F64(v)))
+                    self.sweep(bw, &live, env, (given, locals), &F64, |v| Ok(Value::F64(v)))
                 }
             }
         };
@@ -120,15 +120,14 @@ impl Network {
 
     /// One sweep in one arithmetic: forward through the definitions (or with the `given`
     /// forward values), backward through the adjoints, each formula evaluated with the names
-    /// before it bound.
+    /// before it bound; with `locals`, each adjoint's local partials too.
     fn sweep<B: Backend>(
         &self,
         bw: &Backward,
         live: &[usize],
         mut env: HashMap<Sym, B::V>,
-        given: Option<Vec<B::V>>,
+        (given, locals): (Option<Vec<B::V>>, bool),
         backend: &B,
-        locals: bool,
         wrap: impl Fn(B::V) -> std::result::Result<Value, Fail>,
     ) -> std::result::Result<SweepValues, EvalError> {
         let mut forward = Vec::new();
