@@ -128,6 +128,11 @@ type Factors = (Rational, Vec<(Id, Rational)>);
 /// An adjoint handed on unbuilt is built once it has this many factors.
 const PENDING_MAX: usize = 8;
 
+/// Most arguments of `max` or `min` whose derivative compares them pairwise (`O(n²)` nodes,
+/// each comparison exact in sign where the arguments differ); past it, each against the
+/// call's value (`O(n)` nodes).
+const PAIRWISE_TIES: usize = 16;
+
 /// Products with more factors than this get their partials from shared prefix and suffix
 /// products, so a node with `k` factors costs `O(k)` rather than `O(k²)`.
 const PREFIX_PRODUCTS_FROM: usize = 8;
@@ -530,8 +535,33 @@ fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usiz
             // argument written twice counts twice), with [a_j = m] = 1 - step(m - a_j), as
             // m ≥ a_j. The count is one node shared by every partial, so the n partials take
             // O(n) nodes in all, not O(n²). For min, [a_j = m] = 1 - step(a_j - m).
+            //
+            // Up to PAIRWISE_TIES arguments, m - a_j is written max_k(a_k - a_j) over the other
+            // arguments (for min, max_k(a_j - a_k)): the same value, but each difference is one
+            // sum of the arguments' terms, whose sign evaluation gets right wherever they
+            // differ. m - a_j itself subtracts a_j from m, a rounded a_j when a_j wins: with
+            // a_j = sqrt(w) + exp(w) its rounding error, above 0 as often as not, made the
+            // winner lose, no argument win, and the count 0 (a division by zero in backprop).
+            let pairwise = args.len() <= PAIRWISE_TIES;
             let wins = |store: &mut Store, a: Id| {
-                let gap = if b == Builtin::Max {
+                let gap = if pairwise {
+                    let others: Vec<Id> = args
+                        .iter()
+                        .filter(|&&o| o != a)
+                        .map(|&o| {
+                            if b == Builtin::Max {
+                                store.sub(o, a)
+                            } else {
+                                store.sub(a, o)
+                            }
+                        })
+                        .collect();
+                    match others[..] {
+                        [] => store.num(Rational::new()),
+                        [g] => g,
+                        _ => store.call(Func::Builtin(Builtin::Max), others),
+                    }
+                } else if b == Builtin::Max {
                     store.sub(call, a)
                 } else {
                     store.sub(a, call)

@@ -163,3 +163,26 @@ fn at_values_split_at_top_level_commas() {
         "--at x: vector and matrix values are not supported by this command yet"
     );
 }
+
+/// A derivative by a name the expression does not have is 0, and says why, as the matrix
+/// engine and the program commands do: in LaTeX `x_in` is x_i times n, so
+/// `diff 'x_in^2 + \frac{a}{b}' --wrt x_in` printed `= 0` with exit 0 and nothing else, under
+/// a heading that shows x_in^2 as written.
+#[test]
+fn a_derivative_by_an_absent_name_warns_with_the_expression_as_read() {
+    let (code, out, err) = chainrule(&["diff", "x_in^2 + \\frac{a}{b}", "--wrt", "x_in"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim_end().ends_with("= 0"), "{out}");
+    assert!(
+        err.contains(
+            "warning: `x_in` does not occur in the expression (read as `a/b + n^2*x_i`), so its derivative is 0"
+        ),
+        "{err}"
+    );
+    // A name that is there: no warning.
+    let (code, out, err) = chainrule(&["diff", "x^2", "--wrt", "y,x"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("∂/∂x x^2 = 2*x"), "{out}");
+    assert!(err.contains("`y` does not occur"), "{err}");
+    assert!(!err.contains("`x` does not occur"), "{err}");
+}

@@ -162,6 +162,32 @@ fn a_tie_of_max_is_marked_only_when_it_is_a_kink() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The edges' values are the backward pass's local partials, evaluated with the names bound
+/// to their forward values. They were the partials with each name's expanded formula put in,
+/// which rounds differently: here ∂k/∂α divides by the number of arguments of max tied at the
+/// maximum, 3 - step(max(h, tan(α), 1/2) - h) - …, and with h = abs(α) + sign(α)*sech(α) +
+/// sqrt(1 + α^2) expanded, max(…) - h was a rounding error above 0 in MPFR instead of 0: the
+/// graph (and the sheet that draws it) failed with a division by zero, though backprop ran.
+#[test]
+fn edge_values_are_the_backward_passs_where_expanding_would_round_differently() {
+    let src = "α = w*x + β\nh = abs(α) + sign(α)*sech(α) + sqrt(1 + α^2)\n\
+               k = max(h, tan(α), 0.5) - min(sin(α), cos(α))\nE = (y - k)^2/2\n\
+               at w = 0.3, x = 2, β = -0.1, y = 1\nwrt w, β\n";
+    let dir = common::scratch_dir("graph-max3", &[("max3.chain", src)]);
+    let file = dir.join("max3.chain");
+    let file = file.to_str().unwrap();
+    let svg = ok(&["graph", file]);
+    check_svg_against_backprop(&svg, file);
+    let (_, edges) = parse(&svg);
+    // h is the largest of the three, alone: all of ∂k/∂h goes to it.
+    assert!(
+        edges[&("h".to_string(), "k".to_string())].ends_with(" = 1"),
+        "{}",
+        edges[&("h".to_string(), "k".to_string())]
+    );
+    ok(&["sheet", file]);
+}
+
 /// The boxes of the nodes and of the edge labels of an SVG graph: (x, y, width, height).
 fn boxes(svg: &str) -> Vec<(String, [f64; 4])> {
     let doc = roxmltree::Document::parse(svg).unwrap();

@@ -270,3 +270,45 @@ fn the_derivative_of_a_long_max_is_linear() {
         }
     }
 }
+
+/// A maximum of three whose winner is a sum of irrational terms: k = max(sqrt(w) + exp(w),
+/// tan(w), 1/2). Its derivative tested the winner with step(k - sqrt(w) - exp(w)), k the
+/// rounded value of sqrt(w) + exp(w), so the step saw the rounding error: above 0 at most
+/// points, the winner lost, no argument won, and backprop failed with a division by zero
+/// (exit 1) at w = 0.7, 1.1, 0.2 and 0.55. The arguments are now compared with each other.
+/// dE/dw = 2k·(1/(2√w) + e^w), by mpmath at 30 digits.
+#[test]
+fn the_winner_of_three_is_found_whatever_the_rounding() {
+    let dir = common::scratch_dir("maxmin-rounding", &[]);
+    // mpmath: 14.8869475691132875569040…, 28.2159787291581688998109…
+    for (w, want) in [
+        ("0.7", "14.886947569113287557"),
+        ("1.1", "28.2159787291581689"),
+    ] {
+        let path = dir.join(format!("max3-{w}.chain"));
+        std::fs::write(
+            &path,
+            format!("k = max(sqrt(w) + exp(w), tan(w), 0.5)\nE = k^2\nat w = {w}\n"),
+        )
+        .unwrap();
+        let j = json(&["backprop", path.to_str().unwrap(), "--format", "json"]);
+        let got = j["gradient"]["w"].as_str().unwrap();
+        assert!(
+            got.starts_with(&want[..17]),
+            "at w = {w}: {got}, want {want}"
+        );
+        // The same rule in diff, exact to 20 digits.
+        let out = ok(&[
+            "diff",
+            "max(sqrt(w) + exp(w), tan(w), 0.5)^2",
+            "--wrt",
+            "w",
+            "--at",
+            &format!("w={w}"),
+        ]);
+        assert!(out.contains(&format!("at w = {w}: {want} (MPFR")), "{out}");
+    }
+    // A tie of three still shares: max(x, 2x - 1, 3x - 2) at x = 1 is (1 + 2 + 3)/3.
+    check("max(x, 2*x - 1, 3*x - 2)", "x", "x=1", (1.0, 2.0));
+    check("min(x, 2*x - 1, 3*x - 2)", "x", "x=2", (2.0, 1.0));
+}

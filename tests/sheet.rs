@@ -357,3 +357,49 @@ fn the_point_of_the_command_line_is_the_sheets() {
         "the check's table"
     );
 }
+
+/// The finite differences are computed in IEEE double and at shifted points, so they can
+/// leave the domain where the backward pass does not: `log(w)` at w = 0.05 is fine, but the
+/// sweep's largest step Δ = 1e-1 evaluates log(-0.05); logistic regression at w1 = 40 has
+/// p = 1 in double, so log(1 - p) fails at the point itself. The sheet failed whole (exit 1,
+/// no page); now it has every other section and says there why the check is missing.
+#[test]
+fn finite_differences_that_leave_the_domain_are_a_note_not_a_failed_sheet() {
+    let dir = common::scratch_dir(
+        "sheet-domain",
+        &[("lg.chain", "E = log(w)*x\nat w = 0.05, x = 2\nwrt w\n")],
+    );
+    let lg = dir.join("lg.chain");
+    let lg = lg.to_str().unwrap();
+    let html = ok(&["sheet", lg]);
+    // The check at Δ = 1e-4 is there, with its quotients (fd's own); the sweep is a note.
+    let fd = json(&["fd", lg, "--format", "json"]);
+    let central = fd["rows"][0]["central"].as_str().unwrap().to_string();
+    assert!(html.contains(&central), "{central}");
+    assert!(html.contains("leaves the domain"), "the sweep's note");
+    assert!(html.contains("log of a non-positive number in log(w)"));
+    let tex = ok(&["sheet", lg, "--format", "latex"]);
+    assert!(tex.is_ascii());
+    assert!(tex.contains("at w - Delta, Delta = 1e-1, in f64"), "{tex}");
+    assert!(tex.contains("--deltas FROM:TO:COUNT"));
+
+    // The point itself out of the domain in double: the gradient is still on the page, in
+    // MPFR as the JSON report has it (-6.3377998023733788e-18 to 17 digits).
+    let logistic = "examples/logistic.chain";
+    let j = json(&["backprop", logistic, "--at", "w1=40", "--format", "json"]);
+    assert!(
+        j["gradient"]["w1"]
+            .as_str()
+            .unwrap()
+            .starts_with("-6.3377998023733788")
+    );
+    for format in ["html", "latex"] {
+        let page = ok(&["sheet", logistic, "--at", "w1=40", "--format", format]);
+        assert!(page.contains("cannot be computed here"), "{format}");
+        assert!(page.contains("Backward pass"), "{format}");
+        assert!(
+            page.contains("6.3378"),
+            "the gradient, to the sheet's 6 digits: {format}"
+        );
+    }
+}

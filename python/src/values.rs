@@ -1,6 +1,7 @@
 //! Numbers and names between Python and the library: exact inputs from `int`, `Fraction`,
-//! `float`, `Decimal` and strings; results as `Fraction` (exact), `Decimal` (MPFR, every
-//! digit its precision carries) or `float` (IEEE double).
+//! `float`, `Decimal` and strings; results as `Fraction` (exact), `Decimal` (MPFR, the
+//! shortest decimal that reads back as the binary value, as the reports' JSON) or `float`
+//! (IEEE double).
 
 use crate::errors::usage;
 use chainrule::eval::{Mode, Value, format};
@@ -100,7 +101,10 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
                 }
                 .to_string()
             } else {
-                format::float_decimal(f, digits)
+                // The shortest decimal that reads back as the binary value, as the JSON of
+                // the reports has it (`.data`): 0.6, not the binary value's own expansion
+                // 0.6000…0012.
+                format::shortest_float_decimal(f, digits)
             };
             py.import("decimal")?.getattr("Decimal")?.call1((text,))
         }

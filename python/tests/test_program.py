@@ -62,6 +62,22 @@ def test_arithmetics(hw7):
     assert all(type(v) is Decimal for v in m.values())
 
 
+def test_mpfr_values_are_the_shortest_decimals_that_read_back():
+    # z = 0.5*1 + 0.1 is computed in MPFR at 128 bits: Decimal("0.6"), as the report's JSON
+    # (.data) and a program of vectors have it, not the binary value's own expansion
+    # 0.6000000000000000000000000000000000000012, whose last digits are not the value's.
+    p = Program("z = w*x + b\nE = sigmoid(z)\nat w = 0.5, x = 1, b = 0.1\nwrt w, b\n")
+    b = p.backprop()
+    assert b.data["arithmetic"] == "mpfr"
+    assert b.forward["z"] == Decimal("0.6")
+    assert str(b.forward["z"]) == "0.6"
+    for f in b.data["forward"]:
+        assert str(b.forward[f["name"]]) == f["value"]
+    for w, v in b.data["gradient"].items():
+        assert type(b.gradient[w]) is Decimal
+        assert str(b.gradient[w]) == v
+
+
 def test_a_program_from_text():
     p = Program("E = (y - w*x)^2\nat x = 1, y = 10, w = 2\n")
     assert p.params == ["w", "x", "y"]

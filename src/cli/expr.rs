@@ -239,6 +239,14 @@ pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
             "the expression",
         ) {
             out.warnings.push(w);
+        } else if !free_names.contains(&name) {
+            // As the matrix engine and the program commands say it: a 0 for a name that is
+            // not there is more often a misread input (LaTeX's `x_in` is x_i times n) than a
+            // question.
+            out.warnings.push(format!(
+                "warning: `{name}` does not occur in the expression (read as `{}`), so its derivative is 0",
+                crate::print::text(&input.store, e)
+            ));
         }
         let var = input.store.intern(&name);
         let d = crate::diff::diff_n(&mut input.store, e, var, a.order)?;

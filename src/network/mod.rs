@@ -143,6 +143,10 @@ pub struct Trace {
     /// Notes for the user: kinks met (non-differentiable points and the convention used),
     /// and, when exact values grew past the limit, that MPFR was used instead.
     pub kinks: Vec<String>,
+    /// The local partials of the adjoints' terms (`∂u/∂v` of each user `u`), the adjoints'
+    /// then the gradient's, each adjoint's terms in order; empty unless asked for
+    /// ([`Network::trace_with_locals`]).
+    pub locals: Vec<Value>,
 }
 
 /// One edge of a path through the program: `(user, used, ∂user/∂used)`.

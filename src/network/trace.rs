@@ -7,8 +7,8 @@ use crate::expr::{Builtin, Func, Id, Node, Sym};
 use rug::{Float, Rational};
 use std::collections::HashMap;
 
-/// Forward values, adjoint values, gradient values and kink notes of one sweep.
-type SweepValues = (Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>);
+/// Forward values, adjoints, gradient, kink notes, and the local partials when asked for.
+type SweepValues = (Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>, Vec<Value>);
 
 impl Network {
     /// The point with `extra` values taking precedence over the program's `at`.
@@ -20,6 +20,17 @@ impl Network {
 
     /// Evaluates the forward and backward passes at `point`.
     pub fn trace(&self, bw: &Backward, point: &Point, mode: Mode) -> Result<Trace> {
+        self.trace_of(bw, point, mode, false)
+    }
+
+    /// As [`Self::trace`], with the value of each local partial of the backward pass too
+    /// ([`Trace::locals`]), evaluated as the adjoints are, with the names before it bound:
+    /// the values of the computation graph's edges.
+    pub fn trace_with_locals(&self, bw: &Backward, point: &Point, mode: Mode) -> Result<Trace> {
+        self.trace_of(bw, point, mode, true)
+    }
+
+    fn trace_of(&self, bw: &Backward, point: &Point, mode: Mode, locals: bool) -> Result<Trace> {
         let live = self.live_defs();
         // In f64 the forward pass is the program as written, as NumPy computes it; the
         // backward pass evaluates chainrule's formulas with those values.
@@ -35,7 +46,7 @@ impl Network {
                         .map(|(s, r)| (*s, ExactVal::Q(r.clone())))
                         .collect();
                     let exact = Exact::new(self.store.limits().max_exact_bits);
-                    self.sweep(bw, &live, env, None, &exact, |v: ExactVal| {
+                    self.sweep(bw, &live, env, (None, locals), &exact, |v: ExactVal| {
                         v.exact().map(Value::Exact)
                     })
                 }
@@ -44,7 +55,7 @@ impl Network {
                         .iter()
                         .map(|(s, r)| (*s, Float::with_val(prec, r)))
                         .collect();
-                    self.sweep(bw, &live, env, None, &Mpfr::new(prec), |v| {
+                    self.sweep(bw, &live, env, (None, locals), &Mpfr::new(prec), |v| {
                         Ok(Value::Mpfr(v))
                     })
                 }
@@ -54,7 +65,7 @@ impl Network {
                         .map(|(s, r)| (*s, eval::nearest_f64(r)))
                         .collect();
                     let given = written.as_ref().and_then(|w| w.as_ref().ok().cloned());
-                    self.sweep(bw, &live, env, given, &F64, |v| Ok(Value::F64(v)))
+                    self.sweep(bw, &live, env, (given, locals), &F64, |v| Ok(Value::F64(v)))
                 }
             }
         };
@@ -64,17 +75,18 @@ impl Network {
                     prec,
                     false,
                     |bits| run(Mode::Mpfr(bits)),
-                    |(f, a, g, _): &mut SweepValues| {
+                    |(f, a, g, _, l): &mut SweepValues| {
                         f.iter_mut()
                             .chain(a.iter_mut())
                             .chain(g.iter_mut())
+                            .chain(l.iter_mut())
                             .collect()
                     },
                 )
             }),
             m => run(m).map(|values| (values, None)),
         };
-        let ((forward, adjoints, gradient, mut kinks), note) = match (result, written) {
+        let ((forward, adjoints, gradient, mut kinks, locals), note) = match (result, written) {
             // Only the written order failed (`exp(1000)*0`): its error.
             (Ok(_), Some(Err(e))) => return Err(e),
             (result, _) => result.map_err(|e| self.describe_error(e))?,
@@ -87,6 +99,7 @@ impl Network {
             adjoints,
             gradient,
             kinks,
+            locals,
         })
     }
 
@@ -107,13 +120,13 @@ impl Network {
 
     /// One sweep in one arithmetic: forward through the definitions (or with the `given`
     /// forward values), backward through the adjoints, each formula evaluated with the names
-    /// before it bound.
+    /// before it bound; with `locals`, each adjoint's local partials too.
     fn sweep<B: Backend>(
         &self,
         bw: &Backward,
         live: &[usize],
         mut env: HashMap<Sym, B::V>,
-        given: Option<Vec<B::V>>,
+        (given, locals): (Option<Vec<B::V>>, bool),
         backend: &B,
         wrap: impl Fn(B::V) -> std::result::Result<Value, Fail>,
     ) -> std::result::Result<SweepValues, EvalError> {
@@ -146,17 +159,23 @@ impl Network {
         }
         let mut kinks = Vec::new();
         let mut adjoint_vals = Vec::new();
+        let mut local_vals = Vec::new();
         let defs: HashMap<Sym, &Def> = self.defs.iter().map(|d| (d.name, d)).collect();
-        let mut eval_adjoint =
-            |a: &Adjoint, env: &mut HashMap<Sym, B::V>| -> std::result::Result<Value, EvalError> {
-                for (user, _) in &a.terms {
-                    self.find_kinks(&defs, *user, a.of, env, backend, &mut kinks)?;
+        let mut eval_adjoint = |a: &Adjoint,
+                                env: &mut HashMap<Sym, B::V>|
+         -> std::result::Result<Value, EvalError> {
+            for (user, local) in &a.terms {
+                self.find_kinks(&defs, *user, a.of, env, backend, &mut kinks)?;
+                if locals {
+                    let v = eval::evaluate_with(&self.store, &[*local], env, backend)?.remove(0);
+                    local_vals.push(wrap(v).map_err(|f| EvalError::At(*local, f))?);
                 }
-                let v = eval::evaluate_known(&self.store, &[a.formula], env, &known, backend)?
-                    .remove(0);
-                env.insert(a.delta, v.clone());
-                wrap(v).map_err(|f| EvalError::At(a.formula, f))
-            };
+            }
+            let v =
+                eval::evaluate_known(&self.store, &[a.formula], env, &known, backend)?.remove(0);
+            env.insert(a.delta, v.clone());
+            wrap(v).map_err(|f| EvalError::At(a.formula, f))
+        };
         for a in &bw.adjoints {
             adjoint_vals.push(eval_adjoint(a, &mut env)?);
         }
@@ -166,7 +185,7 @@ impl Network {
         }
         kinks.sort();
         kinks.dedup();
-        Ok((forward, adjoint_vals, grads, kinks))
+        Ok((forward, adjoint_vals, grads, kinks, local_vals))
     }
 
     /// Notes for the kinks met at the point on the way from `user` to `of` (a name its

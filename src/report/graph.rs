@@ -114,7 +114,9 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
         )));
     }
     let bw = net.backward_for(&inputs);
-    let trace = point.map(|p| net.trace(&bw, p, numbers.mode)).transpose()?;
+    let trace = point
+        .map(|p| net.trace_with_locals(&bw, p, numbers.mode))
+        .transpose()?;
     let show = |v: &Value| format::for_people(v, numbers.digits);
     let out = net.output_def().name;
 
@@ -173,8 +175,12 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
         None => vec![None; adjoints.len()],
     };
     let mut edges = Vec::new();
-    let mut partials: Vec<Id> = Vec::new();
+    // Each edge's place among the terms of the backward pass (its value in `trace.locals`).
+    let mut term_index: Vec<usize> = Vec::new();
+    let mut terms_seen = 0;
     for (a, v) in adjoints.iter().zip(values) {
+        let first_term = terms_seen;
+        terms_seen += a.terms.len();
         let Some(&n) = index.get(&a.of) else { continue };
         let delta = net.name(a.delta);
         nodes[n].adjoint = Some(match v {
@@ -184,7 +190,7 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
                 adjoint_formula(net, &Factored::default(), a, false)
             ),
         });
-        for (u, local) in &a.terms {
+        for (k, (u, local)) in a.terms.iter().enumerate() {
             let Some(&to) = index.get(u) else { continue };
             edges.push(GraphEdge {
                 from: n,
@@ -193,27 +199,26 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
                 formula: text(&net.store, *local),
                 value: None,
             });
-            partials.push(*local);
+            term_index.push(first_term + k);
         }
     }
     // Edges in a stable order: by user, then by the name used.
     let mut order: Vec<usize> = (0..edges.len()).collect();
     order.sort_by_key(|&e| (edges[e].to, edges[e].from));
     let mut edges: Vec<GraphEdge> = order.iter().map(|&e| edges[e].clone()).collect();
-    let partials: Vec<Id> = order.iter().map(|&e| partials[e]).collect();
+    let term_index: Vec<usize> = order.iter().map(|&e| term_index[e]).collect();
 
-    if let Some(p) = point {
-        // Local partials and kink arguments are in terms of names: substitute each name's
-        // expanded formula and evaluate at the point, as the forward pass does.
-        let expanded: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
-        let roots: Vec<Id> = partials
-            .iter()
-            .map(|&l| net.store.substitute(l, &expanded))
-            .collect();
-        let (vals, _) = eval::evaluate(&net.store, &roots, p, numbers.mode)?;
-        for (e, v) in edges.iter_mut().zip(&vals) {
-            e.value = Some(show(v));
+    if let (Some(p), Some(t)) = (point, &trace) {
+        // The local partials' values are the backward pass's, computed with the names bound
+        // to their forward values (not the partials with each name's expanded formula put
+        // in, whose rounding differs: max(h, tan(α), 1/2) - h with h = abs(α) + … expanded
+        // was not 0 in MPFR, and the graph failed with a division by zero).
+        for (e, &k) in edges.iter_mut().zip(&term_index) {
+            e.value = Some(show(&t.locals[k]));
         }
+        // Kink arguments are in terms of names: substitute each name's expanded formula and
+        // evaluate at the point, as the forward pass does.
+        let expanded: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();
         for &i in &live {
             let def_formula = net.defs[i].formula;
             let n = index[&net.defs[i].name];

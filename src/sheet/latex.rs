@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization as _;
 /// Text spelt in ASCII for a `verbatim` block: Greek letters and `ℓ` by name (`σ` → `sigma`),
 /// accents after their letter (`ŷ` → `y^hat`), a few symbols of the homework's comments as
 /// their ASCII look-alikes, anything else as `?`.
-fn ascii(s: &str) -> String {
+pub(super) fn ascii(s: &str) -> String {
     let mut out = String::new();
     for c in s.nfd() {
         if c.is_ascii() {

@@ -217,7 +217,28 @@ fn passes_sections(latex: &str, ids: &[&str]) -> Vec<Section> {
     out
 }
 
-/// The gradient check at Δ = 1e-4 in IEEE double, and the step sweep's plot.
+/// A domain error (a logarithm of a non-positive number, a division by zero) as a sentence
+/// for the sheet, with its help; any other error as it is. The finite differences are
+/// computed in IEEE double and at shifted points, so they may fail where the backward pass
+/// (exact or MPFR, at the point) does not: the sheet then says so instead of failing whole.
+fn domain_note(e: Error) -> Result<String> {
+    use miette::Diagnostic;
+    if !matches!(e, Error::Domain { .. } | Error::DomainAt(_)) {
+        return Err(e);
+    }
+    // ASCII, as the LaTeX document is (`w − Δ` as `w - Delta`).
+    let text = |t: &str| report::latex_text(&latex::ascii(t));
+    let mut s = text(&e.to_string());
+    if let Some(h) = e.help() {
+        let h = h.to_string();
+        let lines: Vec<&str> = h.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        s.push_str(&format!("; {}", text(&lines.join("; "))));
+    }
+    Ok(s)
+}
+
+/// The gradient check at Δ = 1e-4 in IEEE double, and the step sweep's plot; a domain error
+/// in either is a note where it would be.
 fn fd_blocks(net: &mut Network, point: &Point, numbers: Numbers) -> Result<Vec<Block>> {
     let delta = fd::parse_step(FD_STEP)?;
     let deltas = fd::parse_deltas(SWEEP_STEPS)?;
@@ -231,26 +252,55 @@ fn fd_blocks(net: &mut Network, point: &Point, numbers: Numbers) -> Result<Vec<B
         net.name(net.output_def().name),
         report::point_text(&net.store, point)
     );
-    let obj = fd::ProgramObjective::new(net, point)?;
-    let r = fd::check_gradient(&obj, &delta, &schemes, arith)?;
-    let sw = fd::sweep(&obj, &deltas, &schemes, &[arith])?;
+    let file = net.source.1.clone();
+    let obj = match fd::ProgramObjective::new(net, point) {
+        Ok(obj) => obj,
+        Err(e) => {
+            let why = domain_note(e)?;
+            return Ok(vec![Block::Note(format!(
+                "The finite differences in IEEE double cannot be computed here: {why}."
+            ))]);
+        }
+    };
+    let r = match fd::check_gradient(&obj, &delta, &schemes, arith) {
+        Ok(r) => r,
+        Err(e) => {
+            let why = domain_note(e)?;
+            return Ok(vec![Block::Note(format!(
+                "The finite differences in IEEE double at $\\Delta = {FD_STEP}$ cannot be \
+                 computed here: {why}."
+            ))]);
+        }
+    };
+    let sw = fd::sweep(&obj, &deltas, &schemes, &[arith]);
     drop(obj);
     let table = report::fd(net, point, &r, numbers.digits, Style::Text);
-    let svg = plot::sweep_svg(&sw, &title, fd::Measure::Squared)?;
-    let file = &net.source.1;
-    Ok(vec![
-        Block::Table(table),
-        Block::Note(
-            "The step-size sweep: the squared error $\\lVert \\hat{\\nabla} - \\nabla \\rVert^2$ \
-             of each difference quotient against the step, in IEEE double. Truncation error \
-             falls with the step until rounding error takes over."
-                .into(),
-        ),
-        Block::Svg {
-            svg,
-            command: format!("chainrule sweep {file} --plot sweep.svg"),
-        },
-    ])
+    let mut blocks = vec![Block::Table(table)];
+    match sw {
+        Ok(sw) => {
+            let svg = plot::sweep_svg(&sw, &title, fd::Measure::Squared)?;
+            blocks.push(Block::Note(
+                "The step-size sweep: the squared error $\\lVert \\hat{\\nabla} - \\nabla \\rVert^2$ \
+                 of each difference quotient against the step, in IEEE double. Truncation error \
+                 falls with the step until rounding error takes over."
+                    .into(),
+            ));
+            blocks.push(Block::Svg {
+                svg,
+                command: format!("chainrule sweep {file} --plot sweep.svg"),
+            });
+        }
+        Err(e) => {
+            let why = domain_note(e)?;
+            blocks.push(Block::Note(format!(
+                "The step-size sweep over $\\Delta$ from 1e-10 to 1e-1 leaves the domain: \
+                 {why}. \\texttt{{chainrule sweep {} --deltas FROM:TO:COUNT}} sweeps the steps \
+                 that stay in it.",
+                report::latex_text(&file)
+            )));
+        }
+    }
+    Ok(blocks)
 }
 
 /// The sheet of a program of vectors and matrices: the graph with shapes on the nodes, the
@@ -335,12 +385,18 @@ pub fn shaped(
             .iter()
             .map(|(n, v, _)| (n.clone(), v.clone()))
             .collect();
-        let rows = fd::fd_shaped(net, &mp, &fd::parse_step(FD_STEP)?, fd::Arith::F64)?;
-        checks.push(Block::Table(report::shaped_fd(
-            &rows,
-            numbers.digits,
-            Style::Text,
-        )));
+        match fd::fd_shaped(net, &mp, &fd::parse_step(FD_STEP)?, fd::Arith::F64) {
+            Ok(rows) => checks.push(Block::Table(report::shaped_fd(
+                &rows,
+                numbers.digits,
+                Style::Text,
+            ))),
+            Err(e) => checks.push(Block::Note(format!(
+                "The finite differences in IEEE double at $\\Delta = {FD_STEP}$ cannot be \
+                 computed here: {}.",
+                domain_note(e)?
+            ))),
+        }
         checks.push(Block::Note(
             "The step-size sweep of a program of vectors and matrices is not drawn yet \
              (\\texttt{chainrule sweep} takes programs of scalars)."
