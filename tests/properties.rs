@@ -332,7 +332,7 @@ fn config(cases: u32) -> Config {
 }
 
 /// Factors the simplifier's rules act on.
-const RULE_ATOMS: [&str; 15] = [
+const RULE_ATOMS: [&str; 17] = [
     "x",
     "y",
     "w",
@@ -348,6 +348,8 @@ const RULE_ATOMS: [&str; 15] = [
     "(x + 3/2)",
     "1/(w - 1/2)",
     "(tan(x)^2 + 1)",
+    "cos(y)",
+    "(1/sin(y))",
 ];
 
 /// A sum of 2 to 4 terms, each a small integer times 1 to 3 atoms.
