@@ -497,6 +497,13 @@ fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usiz
             let sq = store.powr(tan, Rational::from(2));
             just(store.sum_of(one(), vec![(sq, one())]))
         }
+        Builtin::Cot => {
+            // d cot(t)/dt = -(1 + cot(t)^2), defined exactly where cot(t) is.
+            let cot = store.apply(Builtin::Cot, t);
+            let sq = store.powr(cot, Rational::from(2));
+            let s = store.sum_of(one(), vec![(sq, one())]);
+            (Rational::from(-1), vec![(s, one())])
+        }
         Builtin::Tanh => {
             let th = store.apply(Builtin::Tanh, t);
             let sq = store.powr(th, Rational::from(2));

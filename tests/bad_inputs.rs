@@ -474,6 +474,11 @@ const CASES: &[Case] = &[
     ),
     case("cube_root_of_negative", MATH, &["eval", "(-8)^(1/3)"]),
     case(
+        "cot_at_zero",
+        MATH,
+        &["diff", "x*cot(x - 1)", "--wrt", "x", "--at", "x=1"],
+    ),
+    case(
         "log_of_zero_inside",
         MATH,
         &["eval", "x^2 + 3*log(x-2)", "--at", "x=2"],

@@ -76,3 +76,56 @@ fn the_mpfr_backend_and_the_mpfr_tape_give_the_same_bits() {
         }
     }
 }
+
+/// `cot`: no rational value (and none at 0, where sin is 0); in MPFR the correctly rounded
+/// cotangent at every precision; in f64 `1/tan(t)`, as NumPy users write it; refused at 0 in
+/// every arithmetic, with the call named.
+#[test]
+fn cot_values_in_each_arithmetic() {
+    use chainrule::eval::{Mode, Point, Value, evaluate};
+    use chainrule::expr::NoExactValue;
+    use rug::Rational;
+    assert_eq!(Builtin::from_name("cot"), Some(Builtin::Cot));
+    assert_eq!(
+        Builtin::Cot.exact(&[&Rational::from(1)]),
+        Err(NoExactValue::NotRational)
+    );
+    assert!(matches!(
+        Builtin::Cot.exact(&[&Rational::new()]),
+        Err(NoExactValue::Domain(_))
+    ));
+    let mut store = Store::new();
+    let (e, inputs) = call(&mut store, Builtin::Cot);
+    for (p, q) in [(1, 1), (-13, 4), (1, 1000), (22, 7)] {
+        let mut point = Point::new();
+        point.insert(inputs[0], Rational::from((p, q)));
+        for prec in [53, 200] {
+            let (v, _) = evaluate(&store, &[e], &point, Mode::Auto(prec)).unwrap();
+            // Against the cotangent at 400 bits: within a few units in the last place.
+            let want = Float::with_val(400, Float::with_val(400, p) / q).cot();
+            match &v[0] {
+                Value::Mpfr(f) => {
+                    assert_eq!(f.prec(), prec);
+                    let rel = Float::with_val(400, f - &want).abs() / want.clone().abs();
+                    assert!(
+                        rel < Float::with_val(400, Float::i_exp(1, 3 - prec as i32)),
+                        "cot({p}/{q}) at {prec} bits: {f} vs {want}"
+                    );
+                }
+                other => panic!("cot({p}/{q}): {other:?}"),
+            }
+        }
+        let (v, _) = evaluate(&store, &[e], &point, Mode::F64).unwrap();
+        let t = p as f64 / q as f64;
+        assert_eq!(v[0], Value::F64(1.0 / t.tan()), "cot({p}/{q}) in f64");
+        // Within a few ulps of the correctly rounded cotangent.
+        let exact = Float::with_val(53, t).cot().to_f64();
+        assert!((v[0].to_f64() - exact).abs() <= 4.0 * f64::EPSILON * exact.abs());
+    }
+    let mut zero = Point::new();
+    zero.insert(inputs[0], Rational::new());
+    for mode in [Mode::Auto(64), Mode::Mpfr(64), Mode::F64] {
+        let err = evaluate(&store, &[e], &zero, mode).unwrap_err().to_string();
+        assert!(err.contains("cot of 0"), "{mode:?}: {err}");
+    }
+}

@@ -231,3 +231,39 @@ fn sech_is_one_over_cosh() {
     let (v, _) = evaluate(&store, &[e], &point, Mode::Auto(128)).unwrap();
     assert_eq!(v[0], Value::Exact(Rational::from(1)));
 }
+
+/// `cot`: derivative −(1 + cot(t)²), which agrees with a central difference of the MPFR
+/// cotangent, prints as `\cot` in LaTeX and reads back from it.
+#[test]
+fn cot_derivative_and_latex() {
+    let mut store = Store::new();
+    let (e, d) = derive(&mut store, "cot(x^2)", "x");
+    assert_eq!(text(&store, d), "2*x*(-cot(x^2)^2 - 1)");
+    let s = chainrule::simplify::simplify(&mut store, d).id;
+    assert_eq!(text(&store, s), "-2*x*(cot(x^2)^2 + 1)");
+    assert_eq!(latex(&store, e), "\\cot\\left(x^{2}\\right)");
+    let printed = latex(&store, e);
+    let (back, _) = read_expr(&mut store, &printed, "<latex>").unwrap();
+    assert_eq!(back, e);
+    let (back, _) = read_expr(&mut store, "\\cot x^2", "<latex>").unwrap();
+    assert_eq!(back, e);
+    for x0 in [(1, 2), (-7, 5), (3, 1)] {
+        let mut point = Point::new();
+        point.insert(store.intern("x"), Rational::from(x0));
+        let (v, _) = evaluate(&store, &[d], &point, Mode::Auto(256)).unwrap();
+        let prec = 256;
+        let x = Float::with_val(prec, &Rational::from(x0));
+        let h = Float::with_val(prec, Float::i_exp(1, -80));
+        let f = |t: Float| Float::with_val(prec, t.square()).cot();
+        let diff = Float::with_val(
+            prec,
+            f(Float::with_val(prec, &x + &h)) - f(Float::with_val(prec, &x - &h)),
+        );
+        let fd = Float::with_val(prec, diff / Float::with_val(prec, 2 * h));
+        let got = v[0].to_f64();
+        assert!(
+            (got - fd.to_f64()).abs() < 1e-12 * got.abs().max(1.0),
+            "{x0:?}: {got} vs {fd}"
+        );
+    }
+}

@@ -373,3 +373,34 @@ fn explain_of_a_one_step_chain_prints_it_once() {
     ]);
     assert_eq!(l.matches("\\nabla_{W_{3}} E &=").count(), 2, "{l}");
 }
+
+/// `cot` element-wise: ∇_W sum(cot(Wx)) = −(1 + cot(Wx)^∘2) xᵀ, against the closed form in f64
+/// (`1/tan`, as NumPy users write cot).
+#[test]
+fn cot_is_element_wise_with_its_derivative() {
+    let j = json(&[
+        "diff",
+        "sum(cot(W*x))",
+        "--wrt",
+        "W",
+        "--at",
+        "W=[[1,0.5],[0.25,-1]],x=[0.5,0.25]",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["derivative"], "-(cot(W*x).^2 + 1)*xᵀ");
+    let x = [0.5, 0.25];
+    let wx = [0.625f64, -0.125];
+    let rows = j["value"].as_array().unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        for (k, e) in row.as_array().unwrap().iter().enumerate() {
+            let c = 1.0 / wx[i].tan();
+            let want = -(1.0 + c * c) * x[k];
+            let got = common::num(e);
+            assert!(
+                (got - want).abs() < 1e-13 * want.abs(),
+                "[{i},{k}] {got} vs {want}"
+            );
+        }
+    }
+}

@@ -48,8 +48,8 @@ enum E {
     Call(&'static str, Vec<E>),
 }
 
-const UNARY: [&str; 13] = [
-    "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sign", "sigmoid", "relu",
+const UNARY: [&str; 14] = [
+    "exp", "log", "sin", "cos", "tan", "cot", "tanh", "sqrt", "abs", "sign", "sigmoid", "relu",
     "softplus", "step",
 ];
 /// The functions whose values at rational points are rational.
@@ -156,7 +156,7 @@ fn near(x: &Float, limit: f64) -> bool {
 /// Evaluates the tree as written, at `prec` bits, refusing points near kinks and poles:
 /// the argument of relu/abs/step/sign (or `a - b` of max/min) within 1e-3 of 0, log/sqrt
 /// and fractional-power arguments below 1e-3, a divisor or negative-power base within 1e-3
-/// of 0, `|cos|` below 1e-2 for tan, and any value above 1e6.
+/// of 0, `|cos|` below 1e-2 for tan, `|sin|` below 1e-2 for cot, and any value above 1e6.
 fn naive(e: &E, env: &[Float], prec: u32) -> Result<Float, Skip> {
     let f = |x: Float| -> Result<Float, Skip> {
         if x.is_finite() && x.clone().abs() <= BIG {
@@ -219,6 +219,12 @@ fn naive(e: &E, env: &[Float], prec: u32) -> Result<Float, Skip> {
                         return Err(Skip);
                     }
                     v!(x.tan_ref())
+                }
+                "cot" => {
+                    if near(&v!(x.sin_ref()), 1e-2) {
+                        return Err(Skip);
+                    }
+                    v!(x.cot_ref())
                 }
                 "tanh" => v!(x.tanh_ref()),
                 "abs" => {
@@ -326,7 +332,7 @@ fn config(cases: u32) -> Config {
 }
 
 /// Factors the simplifier's rules act on.
-const RULE_ATOMS: [&str; 15] = [
+const RULE_ATOMS: [&str; 17] = [
     "x",
     "y",
     "w",
@@ -342,6 +348,8 @@ const RULE_ATOMS: [&str; 15] = [
     "(x + 3/2)",
     "1/(w - 1/2)",
     "(tan(x)^2 + 1)",
+    "cos(y)",
+    "(1/sin(y))",
 ];
 
 /// A sum of 2 to 4 terms, each a small integer times 1 to 3 atoms.
@@ -424,7 +432,7 @@ const FD_STEP_LOG2: i32 = -100;
 /// Tolerance 1e-15 relative (to max(1, |f'|)). With h = 2^-100 the truncation error of the
 /// first difference is h²·|f'''|/6 ≈ 1e-61·|f'''|, of the second h²·|f''''|/12; the rounding
 /// error at 1024 bits is about 2^-1024·|f|/h² < 1e-240 (|f| ≤ 1e6). Points are at least 1e-3
-/// from every kink and pole (1e-2 in |cos| for tan) and the trees are at most 4 deep, so the
+/// from every kink and pole (1e-2 in |cos| for tan, in |sin| for cot) and the trees are at most 4 deep, so the
 /// higher derivatives stay far below the 1e45 that would make 1e-15 too tight, while a wrong
 /// derivative rule is off by O(1).
 fn check_derivatives(e: &E, point: &[Rational]) -> Result<(), TestCaseError> {
@@ -845,6 +853,8 @@ fn f64_bound(store: &Store, root: Id, point: &Point) -> Option<(Float, f64)> {
                     Builtin::Log => ma / a.abs() + 2.0 * v,
                     Builtin::Sin | Builtin::Cos => ma + 2.0 * v,
                     Builtin::Tan => (1.0 + v * v) * ma + 2.0 * v,
+                    // |cot'(t)| = 1 + cot(t)^2; 1/tan(t) rounds twice.
+                    Builtin::Cot => (1.0 + v * v) * ma + 3.0 * v,
                     Builtin::Tanh => ma + 2.0 * v,
                     // |sech'(t)| = sech(t)·|tanh(t)| ≤ sech(t); 1/cosh rounds twice.
                     Builtin::Sech => v * ma + 3.0 * v,

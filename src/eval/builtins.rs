@@ -14,7 +14,7 @@ use rug::{Assign, Float};
 use std::cmp::Ordering;
 
 /// The domain rule of built-in `f` given the sign of its first argument (`None` for NaN):
-/// only `log` has one. The other built-ins are defined everywhere; results that overflow are
+/// `log`'s and `cot`'s at 0. The other built-ins are defined everywhere; results that overflow are
 /// caught by each arithmetic's own check.
 pub(crate) fn check_domain(f: Builtin, sign: Option<Ordering>) -> Result<(), Fail> {
     match f.domain_error(sign) {
@@ -55,6 +55,8 @@ pub(crate) fn f64_block<const B: usize, const LIBM: bool>(
         Builtin::Sin => map1(dst, x, f64::sin),
         Builtin::Cos => map1(dst, x, f64::cos),
         Builtin::Tan => map1(dst, x, f64::tan),
+        // As NumPy users write it (NumPy has no cot): 1/tan(t).
+        Builtin::Cot => map1(dst, x, |t| 1.0 / t.tan()),
         Builtin::Tanh => map1(dst, x, f64::tanh),
         Builtin::Sech => map1(dst, x, |t| 1.0 / t.cosh()),
         Builtin::Abs => map1(dst, x, f64::abs),
@@ -142,6 +144,7 @@ pub(crate) fn mpfr_into(f: Builtin, s: &mut Float, x: &Float, y: &Float, guard: 
         Builtin::Sin => s.assign(x.sin_ref()),
         Builtin::Cos => s.assign(x.cos_ref()),
         Builtin::Tan => s.assign(x.tan_ref()),
+        Builtin::Cot => s.assign(x.cot_ref()),
         Builtin::Tanh => s.assign(x.tanh_ref()),
         Builtin::Sech => s.assign(x.sech_ref()),
         Builtin::Abs => s.assign(x.abs_ref()),

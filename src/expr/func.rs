@@ -24,6 +24,8 @@ pub enum Builtin {
     Cos,
     /// `tan(t)`
     Tan,
+    /// `cot(t) = cos(t)/sin(t)`, `sin t ≠ 0`; derivative `-(1 + cot(t)^2)`
+    Cot,
     /// `tanh(t)`
     Tanh,
     /// `sech(t) = 1/cosh(t)`; derivative `-sech(t)·tanh(t)`
@@ -47,12 +49,13 @@ pub enum Builtin {
 }
 
 /// Every built-in, for lookups and suggestions.
-pub const BUILTINS: [Builtin; 15] = [
+pub const BUILTINS: [Builtin; 16] = [
     Builtin::Exp,
     Builtin::Log,
     Builtin::Sin,
     Builtin::Cos,
     Builtin::Tan,
+    Builtin::Cot,
     Builtin::Tanh,
     Builtin::Sech,
     Builtin::Abs,
@@ -74,6 +77,7 @@ impl Builtin {
             Builtin::Sin => "sin",
             Builtin::Cos => "cos",
             Builtin::Tan => "tan",
+            Builtin::Cot => "cot",
             Builtin::Tanh => "tanh",
             Builtin::Sech => "sech",
             Builtin::Abs => "abs",
@@ -144,12 +148,14 @@ impl Builtin {
     }
 
     /// Its domain rule, given the sign of its first argument: why it is undefined there, or
-    /// `None`. Only `log` has one. A NaN argument (`None`) is left to the arithmetic's own
-    /// check of non-finite results.
+    /// `None`. `log` has one, and `cot` is undefined at 0 (its other poles, the nonzero
+    /// multiples of π, are neither rational nor floats, as `tan`'s are not). A NaN argument
+    /// (`None`) is left to the arithmetic's own check of non-finite results.
     pub fn domain_error(self, sign: Option<std::cmp::Ordering>) -> Option<&'static str> {
         use std::cmp::Ordering::{Equal, Less};
         match (self, sign) {
             (Builtin::Log, Some(Less | Equal)) => Some("log of a non-positive number"),
+            (Builtin::Cot, Some(Equal)) => Some("cot of 0 (sin 0 = 0)"),
             _ => None,
         }
     }

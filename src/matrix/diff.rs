@@ -83,6 +83,13 @@ pub fn map_derivative(store: &mut MatStore, f: &Fun, order: u32, a: MId) -> Buil
                 store.sub(one, t2)?
             }
         }
+        Builtin::Cot => {
+            let c = builtin(store, Builtin::Cot);
+            let two = store.int(2);
+            let c2 = store.pow(c, two)?;
+            let s = store.add2(one, c2)?;
+            store.neg(s)
+        }
         Builtin::Sech => {
             let s = builtin(store, Builtin::Sech);
             let t = builtin(store, Builtin::Tanh);

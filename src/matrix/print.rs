@@ -130,6 +130,7 @@ impl Printer<'_> {
                 | Builtin::Sin
                 | Builtin::Cos
                 | Builtin::Tan
+                | Builtin::Cot
                 | Builtin::Tanh => format!("\\{}", b.name()),
                 _ => format!("\\operatorname{{{}}}", b.name()),
             },

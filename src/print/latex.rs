@@ -197,6 +197,7 @@ fn call(callee: &Callee, args: &[Disp], out: &mut Out) {
             | Builtin::Sin
             | Builtin::Cos
             | Builtin::Tan
+            | Builtin::Cot
             | Builtin::Tanh
             | Builtin::Max
             | Builtin::Min => {

@@ -211,7 +211,7 @@ fn partial(store: &Store, id: Id) -> bool {
         Node::Num(_) | Node::Sym(_) | Node::Add(_) => false,
         Node::Mul(p) => p.factors().iter().any(|(_, e)| e.denom() != &1 || *e < 0),
         Node::Pow(..) => true,
-        Node::Call(Func::Builtin(b), _) => matches!(b, Builtin::Log | Builtin::Tan),
+        Node::Call(Func::Builtin(b), _) => matches!(b, Builtin::Log | Builtin::Tan | Builtin::Cot),
         Node::Call(Func::Abstract(_), _) => true,
     }
 }

@@ -11,7 +11,7 @@ use rug::{Integer, Rational};
 pub type Rule = fn(&mut Search<'_>, Id) -> Vec<Id>;
 
 /// The rules, in the order they are tried.
-pub const RULES: [(&str, Rule); 11] = [
+pub const RULES: [(&str, Rule); 12] = [
     ("abs-from-sign", abs_from_sign),
     ("integer-sum-in-power", integer_sum_in_power),
     ("merge-exp", merge_exp),
@@ -21,6 +21,7 @@ pub const RULES: [(&str, Rule); 11] = [
     ("expand", expand),
     ("sigmoid-complement", sigmoid_complement),
     ("tan-squared-plus-one", tan_squared_plus_one),
+    ("cos-over-sin", cos_over_sin),
     ("log-of-sigmoid", log_of_sigmoid),
     ("rational", rational),
 ];
@@ -492,6 +493,50 @@ fn abs_as_sign_in_sum(s: &mut Search<'_>, id: Id) -> Vec<Id> {
         if e != id {
             out.extend(collect_common_factors(s, e));
         }
+    }
+    out
+}
+
+/// Factors `cos(u)^a·sin(u)^b` of a product, integers `a ≥ 1` and `b ≤ -1`, are
+/// `cot(u)^k·cos(u)^(a-k)·sin(u)^(b+k)` with `k = min(a, -b)`: cot u = cos u / sin u wherever
+/// sin u ≠ 0, and both sides are undefined where sin u = 0 (the input divides by sin u, and
+/// cot u is undefined there), so equal wherever either is defined. Not `1/tan(u)`, which is
+/// undefined where cos u = 0 too. `q*cos(u)/sin(u)` is `q*cot(u)`, `cos(u)^2/sin(u)^3` is
+/// `cot(u)^2/sin(u)`.
+fn cos_over_sin(s: &mut Search<'_>, id: Id) -> Vec<Id> {
+    let Node::Mul(p) = s.store.node(id) else {
+        return Vec::new();
+    };
+    let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+    let mut out = Vec::new();
+    for (i, (c, a)) in factors.iter().enumerate() {
+        if a.denom() != &1 || *a < 1 {
+            continue;
+        }
+        let Node::Call(Func::Builtin(Builtin::Cos), args) = s.store.node(*c) else {
+            continue;
+        };
+        let u = args[0];
+        let sin = s.store.apply(Builtin::Sin, u);
+        let Some(j) = factors
+            .iter()
+            .position(|(b, e)| *b == sin && e.denom() == &1 && *e < 0)
+        else {
+            continue;
+        };
+        let b = factors[j].1.clone();
+        let k = a.clone().min(-b.clone());
+        let cot = s.store.apply(Builtin::Cot, u);
+        let mut fs: Vec<(Id, Rational)> = factors
+            .iter()
+            .enumerate()
+            .filter(|(m, _)| *m != i && *m != j)
+            .map(|(_, f)| f.clone())
+            .collect();
+        fs.push((*c, a.clone() - &k));
+        fs.push((sin, b + &k));
+        fs.push((cot, k));
+        out.push(s.store.product_of(coeff.clone(), fs));
     }
     out
 }

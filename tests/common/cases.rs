@@ -14,6 +14,7 @@ pub const DERIVATIVES: &[(&str, &str, &str)] = &[
     ("x^y", "y", "x=2,y=3"),
     ("sin(x)*cos(x)", "x", "x=0.3"),
     ("tan(x)", "x", "x=0.3"),
+    ("cot(x)", "x", "x=0.3"),
     ("sqrt(x)", "x", "x=4"),
     ("sqrt(x^2 + 1)", "x", "x=0.75"),
     ("abs(x)", "x", "x=-2"),

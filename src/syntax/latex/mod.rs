@@ -131,6 +131,7 @@ const KNOWN: &[&str] = &[
     "sin",
     "cos",
     "tan",
+    "cot",
     "tanh",
     "det",
     "max",
@@ -210,8 +211,8 @@ const KNOWN: &[&str] = &[
 
 /// The commands of functions that take their argument without brackets (`\\log x`).
 const FUNCTION_COMMANDS: &[&str] = &[
-    "exp", "log", "ln", "sin", "cos", "tan", "tanh", "det", "max", "min", "sech", "sgn", "tr",
-    "relu", "sigmoid",
+    "exp", "log", "ln", "sin", "cos", "tan", "cot", "tanh", "det", "max", "min", "sech", "sgn",
+    "tr", "relu", "sigmoid",
 ];
 
 /// Commands homework uses that chainrule does not read (yet), with why.
