@@ -196,6 +196,8 @@ const CASES: &[Case] = &[
     // ── vector and matrix syntax, still wrong ──
     case("derivative_without_argument", USAGE, &["eval", "exp'"]),
     case("list_in_expression", USAGE, &["eval", "[1, 2]"]),
+    case("simplify_syntax_error", USAGE, &["simplify", "x +* 2"]),
+    case("simplify_matrix", USAGE, &["simplify", "x'*A*x"]),
     case("empty_list", USAGE, &["eval", "[]"]),
     case("unclosed_list", USAGE, &["eval", "[1, 2"]),
     case("number_for_a_declared_vector", USAGE, &["shapes.chain"]),

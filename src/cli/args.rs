@@ -65,6 +65,17 @@ pub enum Command {
         "  chainrule eval 'exp(1)' --float f64\n"
     ))]
     Eval(EvalArgs),
+    /// Print an expression in the shortest equal form the simplifier's rules find.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  chainrule simplify 'sigmoid(o)*(1 - y) - y*(1 - sigmoid(o))'\n",
+        "      sigmoid(o)*(1 - y) - y*(1 - sigmoid(o)) = sigmoid(o) - y\n",
+        "  chainrule simplify '((1 - y)/(1 - p) - y/p)*p*(1 - p)' --format json\n",
+        "\nThe same rules shorten the derivatives `diff` prints. When the short form is defined\n",
+        "where the input is not (a cancelled 1/p), the parts that must stay defined are named.\n",
+        "Scalar expressions only; '-' reads the expression from standard input."
+    ))]
+    Simplify(SimplifyArgs),
     /// The forward and backward passes of a program at a point, step by step.
     #[command(after_help = concat!(
         "Example:\n",
@@ -518,10 +529,21 @@ pub struct EvalArgs {
     pub eval: EvalOpts,
 }
 
+/// `chainrule simplify`
+#[derive(Args, Debug)]
+pub struct SimplifyArgs {
+    /// The expression (`-` reads standard input).
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 /// The subcommands' names, for hints.
-const COMMANDS: [&str; 11] = [
-    "diff", "eval", "backprop", "grad", "explain", "fd", "sweep", "check", "grade", "graph",
-    "sheet",
+const COMMANDS: [&str; 12] = [
+    "diff", "eval", "simplify", "backprop", "grad", "explain", "fd", "sweep", "check", "grade",
+    "graph", "sheet",
 ];
 
 /// Hints for command lines that clap would answer misleadingly, checked before clap parses

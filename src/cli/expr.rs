@@ -2,9 +2,9 @@
 //! its inputs checked for values, and its domain errors pointed at in its text.
 
 use super::{
-    DiffArgs, EvalArgs, EvalOpts, Output, cli_name, matrix, mode, no_value, note_digits,
-    parse_point, parse_point_literals, point_lookalikes, read_source, read_text_file, style,
-    warn_undefined_rows,
+    DiffArgs, EvalArgs, EvalOpts, Output, SimplifyArgs, cli_name, matrix, mode, no_value,
+    note_digits, parse_point, parse_point_literals, point_lookalikes, read_source, read_text_file,
+    style, warn_undefined_rows,
 };
 use crate::error::{Error, Result};
 use crate::eval::{self, Point, Value};
@@ -320,4 +320,41 @@ pub(super) fn run_eval(a: EvalArgs) -> Result<Output> {
     };
     out.stdout = report.render(style(a.eval.format));
     Ok(out)
+}
+
+pub(super) fn run_simplify(a: SimplifyArgs) -> Result<Output> {
+    let (src, src_name, shaped) = route(&a.expr, &[], &[])?;
+    if shaped.is_some() {
+        return Err(Error::Usage(
+            "simplify takes scalar expressions only: this one uses vector or matrix syntax (a transpose, an element-wise operator, a matrix function or a list), which the simplifier does not rewrite".into(),
+        ));
+    }
+    let (mut input, out) = read_expression(src, src_name, &[])?;
+    let e = input.expr;
+    let simplified = crate::simplify::simplify(&mut input.store, e);
+    // The parts that must be defined: those reading the input cancelled, then those the
+    // simplifier did, each once.
+    let mut conditions: Vec<Id> = Vec::new();
+    for c in input
+        .conditions
+        .iter()
+        .map(|c| c.node)
+        .chain(simplified.conditions.iter().copied())
+    {
+        if !conditions.contains(&c) {
+            conditions.push(c);
+        }
+    }
+    let ExprInput { store, src, .. } = input;
+    let report = report::SimplifyReport {
+        store: &store,
+        expr: e,
+        src: &src,
+        simplified: simplified.id,
+        conditions,
+    };
+    Ok(Output {
+        stdout: report.render(style(a.format)),
+        ..out
+    })
 }

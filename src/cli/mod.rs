@@ -12,7 +12,7 @@ mod shaped;
 pub use args::{
     CheckArgs, Cli, Command, DiffArgs, EvalArgs, EvalOpts, ExplainArgs, FdArgs, FloatKind, Format,
     GradArgs, GradForm, GradeArgs, GraphArgs, GraphFormat, MeasureArg, ProgramArgs, ProgramOpts,
-    SheetArgs, SheetFormat, SweepArgs, argument_hint,
+    SheetArgs, SheetFormat, SimplifyArgs, SweepArgs, argument_hint,
 };
 
 use crate::error::{Error, Request, Result};
@@ -20,7 +20,7 @@ use crate::eval::{Mode, Point, format};
 use crate::expr::Store;
 use crate::report;
 use crate::syntax;
-use expr::{run_diff, run_eval};
+use expr::{run_diff, run_eval, run_simplify};
 use program::{
     run_backprop, run_check, run_explain, run_fd, run_grad, run_grade, run_graph, run_sheet,
     run_sweep,
@@ -148,6 +148,7 @@ fn run_command(cli: Cli) -> Result<Output> {
     let result = match (cli.command, cli.file) {
         (Some(Command::Diff(a)), _) => run_diff(a),
         (Some(Command::Eval(a)), _) => run_eval(a),
+        (Some(Command::Simplify(a)), _) => run_simplify(a),
         (Some(Command::Backprop(a)), _) => run_backprop(a),
         (Some(Command::Grad(a)), _) => run_grad(a),
         (Some(Command::Explain(a)), _) => run_explain(a),
@@ -193,7 +194,7 @@ fn standalone_title(cli: &Cli) -> Result<Option<String>> {
         (Some(Command::Sweep(a)), _) => ("sweep", &a.program.opts.eval, None),
         (Some(Command::Grade(a)), _) => ("grade", &a.program.opts.eval, None),
         (None, file) => ("backprop", &cli.opts.eval, file.as_ref()),
-        (Some(Command::Graph(_) | Command::Sheet(_)), _) => return Ok(None),
+        (Some(Command::Graph(_) | Command::Sheet(_) | Command::Simplify(_)), _) => return Ok(None),
     };
     if !eval.standalone {
         return Ok(None);

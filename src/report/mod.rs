@@ -25,6 +25,7 @@ mod graph;
 mod matrix;
 mod points;
 mod shaped;
+mod simplify;
 mod sweep;
 mod tables;
 mod values;
@@ -43,6 +44,7 @@ pub use graph::{
 pub use matrix::{MatDerivative, MatDiffReport, MatEvalReport, value_latex, value_text};
 pub use points::{point_latex, point_text};
 pub use shaped::{ShapedForm, shaped_backprop, shaped_check, shaped_explain, shaped_fd};
+pub use simplify::SimplifyReport;
 pub use sweep::sweep;
 
 /// Output formats of reports.
