@@ -132,23 +132,6 @@ fn point(net: &mut Network, at: Given, warnings: &mut Vec<String>) -> Result<Poi
     Ok(net.point_with(&extra))
 }
 
-/// The names of a program's inputs, intermediates and their adjoints: in LaTeX, names that
-/// would print alike are spelt out ([`print::with_names_in_play`]).
-fn names_in_play(net: &Network) -> Vec<String> {
-    let names: Vec<String> = net
-        .store
-        .free_symbols(net.output_def().expanded)
-        .into_iter()
-        .chain(net.defs.iter().map(|d| d.name))
-        .map(|s| net.store.name(s).to_string())
-        .collect();
-    let adjoints: Vec<String> = names
-        .iter()
-        .map(|n| format!("{}{n}", network::ADJOINT_PREFIX))
-        .collect();
-    names.into_iter().chain(adjoints).collect()
-}
-
 fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     print::with_names_in_play(&names, f)
@@ -449,7 +432,7 @@ impl Program {
                         .zip(&trace.gradient)
                         .map(|(a, v)| (net.name(a.of).to_string(), v.clone()))
                         .collect();
-                    let names = names_in_play(net);
+                    let names = net.names_in_play();
                     let (text, latex, json) = styles(true, |style| {
                         in_play(&names, || report::backprop(net, &p, numbers, style))
                     })?;
@@ -567,7 +550,7 @@ impl Program {
                     exact_at(net, &p, numbers)?;
                 }
                 let p = (!p.is_empty()).then_some(p);
-                let names = names_in_play(net);
+                let names = net.names_in_play();
                 let (text, latex, json) = styles(true, |style| {
                     in_play(&names, || {
                         report::grad(net, p.as_ref(), numbers, form, style)
@@ -636,7 +619,7 @@ impl Program {
                 exact_at(net, &p, numbers)?;
             }
             let p = (!p.is_empty()).then_some(p);
-            let names = names_in_play(net);
+            let names = net.names_in_play();
             let (text, latex, json) = styles(true, |style| {
                 in_play(&names, || report::explain(net, v, p.as_ref(), numbers, style))
                     .map_err(too_large)
@@ -835,7 +818,7 @@ impl Program {
             let mut warnings = Vec::new();
             let p = point(net, at, &mut warnings)?;
             let p = (!p.is_empty()).then_some(p);
-            let names = names_in_play(net);
+            let names = net.names_in_play();
             let g = in_play(&names, || report::graph(net, p.as_ref(), numbers))?;
             Ok((report::graph_svg(&g), warnings))
         })?;

@@ -20,7 +20,7 @@ use crate::syntax::ast;
 use crate::{fd, plot};
 
 /// A program loaded for a command: the network, its point, the output so far (warnings), and
-/// the names in play for its LaTeX ([`program_names`]).
+/// the names in play for its LaTeX ([`Network::names_in_play`]).
 struct Loaded {
     net: Network,
     point: Point,
@@ -94,7 +94,7 @@ fn load_network(a: &ProgramArgs, s: &Source) -> Result<Loaded> {
         .map(|(s, v)| (*s, v.clone()))
         .collect();
     let point = net.point_with(&used);
-    let names = program_names(&net);
+    let names = net.names_in_play();
     let mut out = Output {
         warnings: std::mem::take(&mut net.warnings),
         ..Output::default()
@@ -250,7 +250,7 @@ fn word_too_large(e: Error) -> Error {
 fn program_var(net: &Network, name: &str) -> Result<Sym> {
     let name = cli_name("--wrt", name)?;
     net.lookup(&name).filter(|s| net.knows(*s)).ok_or_else(|| {
-        let names = program_names(net);
+        let names = net.names_in_play();
         let alike =
             syntax::lookalike_warning(&name, names.iter().map(String::as_str), "the program")
                 .map_or(String::new(), |w| {
@@ -267,23 +267,6 @@ fn program_var(net: &Network, name: &str) -> Result<Sym> {
 fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     print::with_names_in_play(&names, f)
-}
-
-/// The names of a program's inputs and intermediates.
-fn program_names(net: &Network) -> Vec<String> {
-    let names: Vec<String> = net
-        .store
-        .free_symbols(net.output_def().expanded)
-        .into_iter()
-        .chain(net.defs.iter().map(|d| d.name))
-        .map(|s| net.store.name(s).to_string())
-        .collect();
-    // Their adjoints too, so that `δ_c1` and `δ_c_1` print differently, as `c1` and `c_1` do.
-    let adjoints: Vec<String> = names
-        .iter()
-        .map(|n| format!("{}{n}", network::ADJOINT_PREFIX))
-        .collect();
-    names.into_iter().chain(adjoints).collect()
 }
 
 pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
@@ -424,16 +407,9 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
     let program = a.program();
     let source = read_parsed(&program)?;
     // Before any work: the file is named for its format, and is not the program.
-    let files = match &a.output {
-        Some(path) => {
-            check_graph_path(path, a.format)?;
-            Some(crate::files::Outputs::plan(
-                &[a.file.as_str()],
-                &[("-o", path)],
-            )?)
-        }
-        None => None,
-    };
+    let files = plan_output(&a.file, a.output.as_deref(), |path| {
+        check_graph_path(path, a.format)
+    })?;
     let (g, mut out) = if network::is_shaped(&source.program) {
         let (mut net, point, out) =
             shaped::load(&program, &source.program, &source.src, &source.name)?;
@@ -464,13 +440,7 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
         GraphFormat::Svg => report::graph_svg(&g),
         GraphFormat::Dot => report::graph_dot(&g),
     };
-    match (&a.output, files) {
-        (Some(path), Some(files)) => {
-            files.write(path, text.as_bytes())?;
-            out.warnings.push(format!("wrote {path}"));
-        }
-        _ => out.stdout = text,
-    }
+    deliver(&mut out, a.output.as_deref(), files, text)?;
     Ok(out)
 }
 
@@ -495,19 +465,46 @@ fn check_graph_path(path: &str, format: GraphFormat) -> Result<()> {
     )))
 }
 
+/// The `-o` file of a command that writes one, planned before any work: its name fits
+/// the format (`check`), and it is not the program.
+fn plan_output(
+    program: &str,
+    output: Option<&str>,
+    check: impl FnOnce(&str) -> Result<()>,
+) -> Result<Option<crate::files::Outputs>> {
+    let Some(path) = output else {
+        return Ok(None);
+    };
+    check(path)?;
+    Ok(Some(crate::files::Outputs::plan(
+        &[program],
+        &[("-o", path)],
+    )?))
+}
+
+/// `text` into the file planned by [`plan_output`], or to standard output without one.
+fn deliver(
+    out: &mut Output,
+    output: Option<&str>,
+    files: Option<crate::files::Outputs>,
+    text: String,
+) -> Result<()> {
+    match (output, files) {
+        (Some(path), Some(files)) => {
+            files.write(path, text.as_bytes())?;
+            out.warnings.push(format!("wrote {path}"));
+        }
+        _ => out.stdout = text,
+    }
+    Ok(())
+}
+
 pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
     let program = a.program();
     // Before any work: the file is named for its format, and is not the program.
-    let files = match &a.output {
-        Some(path) => {
-            check_sheet_path(path, a.format)?;
-            Some(crate::files::Outputs::plan(
-                &[a.file.as_str()],
-                &[("-o", path)],
-            )?)
-        }
-        None => None,
-    };
+    let files = plan_output(&a.file, a.output.as_deref(), |path| {
+        check_sheet_path(path, a.format)
+    })?;
     let source = read_parsed(&program)?;
     let numbers = numbers(&program.opts.eval);
     let (sheet, mut out) = if network::is_shaped(&source.program) {
@@ -537,13 +534,7 @@ pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
         SheetFormat::Html => crate::sheet::html(&sheet)?,
         SheetFormat::Latex => crate::sheet::latex(&sheet),
     };
-    match (&a.output, files) {
-        (Some(path), Some(files)) => {
-            files.write(path, text.as_bytes())?;
-            out.warnings.push(format!("wrote {path}"));
-        }
-        _ => out.stdout = text,
-    }
+    deliver(&mut out, a.output.as_deref(), files, text)?;
     Ok(out)
 }
 

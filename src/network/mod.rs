@@ -346,6 +346,24 @@ impl Network {
         &self.defs[self.output]
     }
 
+    /// The names of the program's inputs and intermediates, and of their adjoints, so that
+    /// `δ_c1` and `δ_c_1` print differently as `c1` and `c_1` do: the names in play for its
+    /// LaTeX ([`crate::print::with_names_in_play`]).
+    pub fn names_in_play(&self) -> Vec<String> {
+        let names: Vec<String> = self
+            .store
+            .free_symbols(self.output_def().expanded)
+            .into_iter()
+            .chain(self.defs.iter().map(|d| d.name))
+            .map(|s| self.store.name(s).to_string())
+            .collect();
+        let adjoints: Vec<String> = names
+            .iter()
+            .map(|n| format!("{ADJOINT_PREFIX}{n}"))
+            .collect();
+        names.into_iter().chain(adjoints).collect()
+    }
+
     /// The definitions the output depends on, in definition order (output last).
     pub fn live_defs(&self) -> Vec<usize> {
         let mut live = vec![false; self.defs.len()];

@@ -97,6 +97,17 @@ pub struct Graph {
     pub notes: Vec<String>,
 }
 
+/// Refused up front: a graph of more than [`MAX_GRAPH_NODES`] nodes is not readable.
+fn drawable(file: &str, inputs: usize, defs: usize) -> Result<()> {
+    let count = inputs + defs;
+    if count > MAX_GRAPH_NODES {
+        return Err(Error::Limit(format!(
+            "the computation graph of {file} has {count} nodes ({inputs} inputs, {defs} definitions), more than the {MAX_GRAPH_NODES} that can be drawn readably"
+        )));
+    }
+    Ok(())
+}
+
 /// The computation graph of a scalar program, with values when `point` is given.
 ///
 /// Errors: [`Error::Limit`] when it has more than [`MAX_GRAPH_NODES`] nodes; evaluation
@@ -104,15 +115,7 @@ pub struct Graph {
 pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Result<Graph> {
     let live = net.live_defs();
     let inputs = net.inputs();
-    let count = live.len() + inputs.len();
-    if count > MAX_GRAPH_NODES {
-        return Err(Error::Limit(format!(
-            "the computation graph of {} has {count} nodes ({} inputs, {} definitions), more than the {MAX_GRAPH_NODES} that can be drawn readably",
-            net.source.1,
-            inputs.len(),
-            live.len()
-        )));
-    }
+    drawable(&net.source.1, inputs.len(), live.len())?;
     let bw = net.backward_for(&inputs);
     let trace = point
         .map(|p| net.trace_with_locals(&bw, p, numbers.mode))
@@ -309,15 +312,7 @@ pub fn shaped_graph(net: &mut MatNetwork, point: &WrittenPoint, numbers: Numbers
         }
     }
     inputs.sort();
-    let count = live.len() + inputs.len();
-    if count > MAX_GRAPH_NODES {
-        return Err(Error::Limit(format!(
-            "the computation graph of {} has {count} nodes ({} inputs, {} definitions), more than the {MAX_GRAPH_NODES} that can be drawn readably",
-            net.source.1,
-            inputs.len(),
-            live.len()
-        )));
-    }
+    drawable(&net.source.1, inputs.len(), live.len())?;
     let adjoints = net.backward()?;
     let complete = net
         .inputs

@@ -156,14 +156,18 @@ pub fn value_text(v: &MatValue, digits: usize, indent: &str) -> String {
 
 /// The value in LaTeX: a number, or a `bmatrix`.
 pub fn value_latex(v: &MatValue, digits: usize) -> String {
-    let d = &v.entries;
+    bmatrix(&v.entries, |x| format::latex(x, digits))
+}
+
+/// Entries in LaTeX, each by `entry`: a number for a 1×1 value, else a `bmatrix`.
+pub fn bmatrix<V>(d: &crate::eval::dense::Dense<V>, entry: impl Fn(&V) -> String) -> String {
     if d.shape() == (1, 1) {
-        return format::latex(d.get(0, 0), digits);
+        return entry(d.get(0, 0));
     }
     let rows: Vec<String> = (0..d.rows())
         .map(|i| {
             (0..d.cols())
-                .map(|j| format::latex(d.get(i, j), digits))
+                .map(|j| entry(d.get(i, j)))
                 .collect::<Vec<_>>()
                 .join(" & ")
         })

@@ -41,7 +41,7 @@ pub use grade::grade;
 pub use graph::{
     Graph, GraphEdge, GraphNode, MAX_GRAPH_NODES, Role, graph, graph_dot, graph_svg, shaped_graph,
 };
-pub use matrix::{MatDerivative, MatDiffReport, MatEvalReport, value_latex, value_text};
+pub use matrix::{MatDerivative, MatDiffReport, MatEvalReport, bmatrix, value_latex, value_text};
 pub use points::{point_latex, point_text};
 pub use shaped::{ShapedForm, shaped_backprop, shaped_check, shaped_explain, shaped_fd};
 pub use simplify::SimplifyReport;

@@ -94,6 +94,20 @@ fn or_note(r: Result<Vec<Block>>, instead: &str) -> Result<Vec<Block>> {
     }
 }
 
+/// The computation graph's picture, with the command that draws it on its own; a graph too
+/// large to draw is a note instead.
+fn graph_blocks(g: Result<report::Graph>, file: &str) -> Result<Vec<Block>> {
+    or_note(
+        g.map(|g| {
+            vec![Block::Svg {
+                svg: report::graph_svg(&g),
+                command: format!("chainrule graph {file} -o graph.svg"),
+            }]
+        }),
+        "the tables below show every value and adjoint",
+    )
+}
+
 /// The step of the finite-difference check, and the sweep's steps (`chainrule fd` and
 /// `chainrule sweep` with their defaults).
 const FD_STEP: &str = "1e-4";
@@ -107,15 +121,7 @@ pub fn scalar(net: &mut Network, point: &Point, source: &str, numbers: Numbers) 
     let given = (!point.is_empty()).then_some(point);
     let mut sections = vec![section("program", "The program", vec![Block::Source])];
 
-    let graph = or_note(
-        report::graph(net, given, numbers).map(|g| {
-            vec![Block::Svg {
-                svg: report::graph_svg(&g),
-                command: format!("chainrule graph {file} -o graph.svg"),
-            }]
-        }),
-        "the tables below show every value and adjoint",
-    )?;
+    let graph = graph_blocks(report::graph(net, given, numbers), &file)?;
     sections.push(section("graph", "The computation graph", graph));
 
     let params: Vec<_> = net.params.clone();
@@ -320,15 +326,7 @@ pub fn shaped(
         .iter()
         .all(|i| point.iter().any(|(n, _, _)| n == i));
     let mut sections = vec![section("program", "The program", vec![Block::Source])];
-    let graph = or_note(
-        report::shaped_graph(net, point, numbers).map(|g| {
-            vec![Block::Svg {
-                svg: report::graph_svg(&g),
-                command: format!("chainrule graph {file} -o graph.svg"),
-            }]
-        }),
-        "the tables below show every value and adjoint",
-    )?;
+    let graph = graph_blocks(report::shaped_graph(net, point, numbers), &file)?;
     sections.push(section("graph", "The computation graph", graph));
     if complete {
         let passes = report::shaped_backprop(net, point, numbers, None, Style::Latex, warnings)?;
@@ -428,20 +426,5 @@ pub fn shaped(
 
 /// An exact value of a point as LaTeX: a number, or a `bmatrix`.
 fn dense_latex(d: &crate::eval::dense::Dense<rug::Rational>) -> String {
-    use crate::eval::format::latex_rational;
-    if d.shape() == (1, 1) {
-        return latex_rational(d.get(0, 0));
-    }
-    let rows: Vec<String> = (0..d.rows())
-        .map(|i| {
-            (0..d.cols())
-                .map(|j| latex_rational(d.get(i, j)))
-                .collect::<Vec<_>>()
-                .join(" & ")
-        })
-        .collect();
-    format!(
-        "\\begin{{bmatrix}} {} \\end{{bmatrix}}",
-        rows.join(" \\\\ ")
-    )
+    report::bmatrix(d, crate::eval::format::latex_rational)
 }

@@ -75,14 +75,7 @@ pub fn simplify(store: &mut Store, root: Id) -> Simplified {
             conditions: Vec::new(),
         };
     }
-    let start = store.len();
-    let mut s = Search {
-        store,
-        memo: HashMap::new(),
-        ops: size::Ops::default(),
-        start,
-        depth: 0,
-    };
+    let mut s = Search::new(store);
     let found = s.run(root);
     let id = if s.better(found, root) { found } else { root };
     Simplified {
@@ -96,14 +89,7 @@ pub fn simplify(store: &mut Store, root: Id) -> Simplified {
 /// and testing one rule at a time.
 pub fn candidates(store: &mut Store, name: &str, id: Id) -> Option<Vec<Id>> {
     let rule = rules::rule(name)?;
-    let start = store.len();
-    let mut s = Search {
-        store,
-        memo: HashMap::new(),
-        ops: size::Ops::default(),
-        start,
-        depth: 0,
-    };
+    let mut s = Search::new(store);
     Some(rule(&mut s, id))
 }
 
@@ -119,7 +105,19 @@ pub struct Search<'a> {
     depth: usize,
 }
 
-impl Search<'_> {
+impl<'a> Search<'a> {
+    /// A search in `store`, its build budget counted from the store's size now.
+    fn new(store: &'a mut Store) -> Search<'a> {
+        let start = store.len();
+        Search {
+            store,
+            memo: HashMap::new(),
+            ops: size::Ops::default(),
+            start,
+            depth: 0,
+        }
+    }
+
     /// Whether the search has built as many nodes as it may.
     pub fn exhausted(&self) -> bool {
         self.store.len() - self.start > BUILD_BUDGET
