@@ -17,6 +17,38 @@ use rug::ops::Pow;
 use rug::{Integer, Rational};
 use std::collections::BTreeMap;
 
+/// Like terms or bases being collected: `(id, rational)` pairs kept sorted by id, with the
+/// operations of a `BTreeMap` the constructors use. Sums and products have a few entries,
+/// where a sorted vector costs one allocation instead of a tree's node per entry.
+struct Collected(Vec<(Id, Rational)>);
+
+impl Collected {
+    fn with_capacity(n: usize) -> Collected {
+        Collected(Vec::with_capacity(n))
+    }
+    /// Adds `k` to the entry of `id` (made 0 first if absent).
+    fn add(&mut self, id: Id, k: Rational) {
+        match self.0.binary_search_by_key(&id, |(i, _)| *i) {
+            Ok(p) => self.0[p].1 += k,
+            Err(p) => self.0.insert(p, (id, k)),
+        }
+    }
+    fn get(&self, id: Id) -> Option<&Rational> {
+        let p = self.0.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        Some(&self.0[p].1)
+    }
+    fn remove(&mut self, id: Id) -> Option<Rational> {
+        let p = self.0.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        Some(self.0.remove(p).1)
+    }
+    /// The entries with a nonzero value, in id order.
+    fn nonzero(self) -> Vec<(Id, Rational)> {
+        let mut v = self.0;
+        v.retain(|(_, k)| *k != 0);
+        v
+    }
+}
+
 /// The exact `p/q`-th power of a non-negative rational, when it is rational.
 fn exact_root(r: &Rational, q: u32) -> Option<Rational> {
     let (n, d) = (r.numer(), r.denom());
@@ -103,7 +135,7 @@ impl Store {
     /// The canonical form of `constant + Σ k·t`.
     pub fn sum_of(&mut self, constant: Rational, items: Vec<(Id, Rational)>) -> Id {
         let mut constant = constant;
-        let mut acc: BTreeMap<Id, Rational> = BTreeMap::new();
+        let mut acc = Collected::with_capacity(items.len());
         for (t, k) in items {
             if k == 0 {
                 continue;
@@ -113,19 +145,19 @@ impl Store {
                 Node::Add(s) if self.mergeable(t) => {
                     constant += Rational::from(&s.constant * &k);
                     for (u, j) in s.terms.iter() {
-                        *acc.entry(*u).or_default() += Rational::from(j * &k);
+                        acc.add(*u, Rational::from(j * &k));
                     }
                 }
                 Node::Mul(p) if p.coeff != 1 => {
                     let c = Rational::from(&p.coeff * &k);
                     let factors = p.factors.to_vec();
                     let unit = self.unit_product(factors);
-                    *acc.entry(unit).or_default() += c;
+                    acc.add(unit, c);
                 }
-                _ => *acc.entry(t).or_default() += k,
+                _ => acc.add(t, k),
             }
         }
-        let terms: Vec<(Id, Rational)> = acc.into_iter().filter(|(_, k)| *k != 0).collect();
+        let terms: Vec<(Id, Rational)> = acc.nonzero();
         match terms.len() {
             0 => self.num(constant),
             1 if constant == 0 => {
@@ -200,7 +232,7 @@ impl Store {
     pub fn product_of(&mut self, coeff: Rational, items: Vec<(Id, Rational)>) -> Id {
         let max_bits = self.limits().max_exact_bits;
         let mut coeff = coeff;
-        let mut acc: BTreeMap<Id, Rational> = BTreeMap::new();
+        let mut acc = Collected::with_capacity(items.len());
         let mut work = items;
         while !work.is_empty() {
             for (b, e) in std::mem::take(&mut work) {
@@ -212,7 +244,7 @@ impl Store {
                         if let Some(v) = self.num_power(r, &e, max_bits) {
                             coeff *= v;
                         } else if *r != 1 {
-                            *acc.entry(b).or_default() += e;
+                            acc.add(b, e);
                         }
                     }
                     Node::Mul(p) if e.denom() == &1 && self.mergeable(b) => {
@@ -224,7 +256,7 @@ impl Store {
                                     work.push((*u, Rational::from(j * &e)));
                                 }
                             }
-                            None => *acc.entry(b).or_default() += e,
+                            None => acc.add(b, e),
                         }
                     }
                     Node::Mul(p) if p.coeff > 0 && p.coeff != 1 => {
@@ -235,26 +267,27 @@ impl Store {
                         work.push((c, e.clone()));
                         work.push((unit, e));
                     }
-                    _ => *acc.entry(b).or_default() += e,
+                    _ => acc.add(b, e),
                 }
             }
             // Merged exponents may have become integers: x^(1/2)·x^(1/2), (x·y)^(1/2) squared.
             let redo: Vec<Id> = acc
+                .0
                 .iter()
                 .filter(|(b, e)| {
                     e.denom() == &1
                         && *e.numer() != 0
-                        && match self.node(**b) {
+                        && match self.node(*b) {
                             Node::Num(_) => true,
-                            Node::Mul(_) => self.mergeable(**b),
+                            Node::Mul(_) => self.mergeable(*b),
                             _ => false,
                         }
-                        && !self.stuck_power(**b, e)
+                        && !self.stuck_power(*b, e)
                 })
                 .map(|(b, _)| *b)
                 .collect();
             for b in redo {
-                let e = acc.remove(&b).unwrap();
+                let e = acc.remove(b).unwrap();
                 work.push((b, e));
             }
             // b^s · b^t · b^r = b^(s + t + r) for symbolic s, t and a rational r
@@ -264,7 +297,7 @@ impl Store {
             // `n·n^s` would merge while `n^-1·(n^s)^-1` would not, and `1/(n*n^s)` would read
             // back as another node than the one printed.
             let mut by_base: BTreeMap<Id, Vec<(Id, Id, Rational)>> = BTreeMap::new();
-            for (p, k) in &acc {
+            for (p, k) in &acc.0 {
                 if let Node::Pow(b, s) = self.node(*p)
                     && k.denom() == &1
                 {
@@ -272,14 +305,14 @@ impl Store {
                 }
             }
             for (b, pows) in by_base {
-                let r = acc.get(&b).cloned().unwrap_or_default();
+                let r = acc.get(b).cloned().unwrap_or_default();
                 if pows.len() + usize::from(r != 0) < 2 {
                     continue;
                 }
-                acc.remove(&b);
+                acc.remove(b);
                 let mut exps = Vec::new();
                 for (p, s, k) in pows {
-                    acc.remove(&p);
+                    acc.remove(p);
                     exps.push((s, k));
                 }
                 let exponent = self.sum_of(r, exps);
@@ -290,7 +323,7 @@ impl Store {
         if coeff == 0 {
             return self.num(0);
         }
-        let factors: Vec<(Id, Rational)> = acc.into_iter().filter(|(_, e)| *e != 0).collect();
+        let factors: Vec<(Id, Rational)> = acc.nonzero();
         if factors.is_empty() {
             return self.num(coeff);
         }

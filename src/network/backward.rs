@@ -15,24 +15,16 @@ fn in_own_name(store: &mut Store, local: Id, formula: Id, name: Sym) -> Id {
     if matches!(store.node(formula), Node::Sym(_) | Node::Num(_)) {
         return local;
     }
-    let order = store.reachable(&[local]);
-    if order.binary_search(&formula).is_err() {
+    if store.reachable(&[local]).binary_search(&formula).is_err() {
         return local;
     }
-    let mut new: HashMap<Id, Id> = HashMap::with_capacity(order.len());
-    for id in order {
-        let r = if id == formula {
-            store.sym_node(name)
+    store.map_nodes(local, |store, id| {
+        if id == formula {
+            Some(store.sym_node(name))
         } else {
-            let node = store.node(id).clone();
-            match node {
-                Node::Sym(_) | Node::Num(_) => id,
-                other => store.rebuild(&other, &|c| new[&c]),
-            }
-        };
-        new.insert(id, r);
-    }
-    new[&local]
+            None
+        }
+    })
 }
 
 impl Network {

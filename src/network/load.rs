@@ -5,8 +5,8 @@ use super::{Def, Instance, Network, TakenFn};
 use crate::error::{Error, Request, Result, SourceError};
 use crate::eval::Point;
 use crate::expr::{Condition, Id, Store, Sym};
-use crate::syntax::ast::{Expr, ExprKind, Ident, Program, Span, Stmt, TakeItem};
-use crate::syntax::{self, Lowerer, UserFn};
+use crate::syntax::ast::{Expr, ExprKind, Ident, MulOp, Program, Span, Stmt, TakeItem};
+use crate::syntax::{self, Lowerer, UserFn, parse_number};
 use rug::Rational;
 use std::collections::{HashMap, HashSet};
 
@@ -540,7 +540,7 @@ impl Network {
             .collect();
         let written = self.written();
         for p in &params {
-            if written.contains(p) && !reached.contains(p) {
+            if written.binary_search(p).is_ok() && !reached.contains(p) {
                 self.warnings.push(format!(
                     "warning: `{}` occurs in `{out_name}`, but its terms cancel: `{out_name}` does not depend on it, so its gradient is 0",
                     self.name(*p)
@@ -711,6 +711,9 @@ fn constant_value(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Res
         )
         .into());
     }
+    if let Some(r) = literal_value(e) {
+        return Ok(r);
+    }
     let mut l = Lowerer::new(store, src, src_name);
     let id = l.expr(e)?;
     match store.as_num(id) {
@@ -724,6 +727,26 @@ fn constant_value(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Res
             "not a number",
         )
         .into()),
+    }
+}
+
+/// The value of a number as `at` lines write them (`2`, `0.5`, `-3/4`, `1e-3`): a literal, or
+/// `-a` or `a/b` of such, computed directly rather than built in the store (an `at` line of a
+/// large program has one per parameter). `None` for anything else, and where lowering could
+/// answer otherwise (a number that does not parse, a zero or large denominator): those take
+/// the general path, with its errors and limits.
+fn literal_value(e: &Expr) -> Option<Rational> {
+    match &e.kind {
+        ExprKind::Num(text) => parse_number(text)?.ok(),
+        ExprKind::Neg(x) => literal_value(x).map(|r| -r),
+        ExprKind::Product(first, rest) if matches!(rest.as_slice(), [(MulOp::Div, _)]) => {
+            let (a, b) = (literal_value(first)?, literal_value(&rest[0].1)?);
+            let small = |r: &Rational| {
+                r.numer().significant_bits() <= 64 && r.denom().significant_bits() <= 64
+            };
+            (b != 0 && small(&a) && small(&b)).then(|| a / b)
+        }
+        _ => None,
     }
 }
 
