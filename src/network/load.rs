@@ -782,3 +782,62 @@ fn reserved_names(src: &str, src_name: &str) -> Result<()> {
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value lowering gives an `at` value (the general path of [`constant_value`]).
+    fn lowered(text: &str) -> Option<Rational> {
+        let e = syntax::parse_expr(text, "<at>").unwrap();
+        let mut store = Store::new();
+        let id = Lowerer::new(&mut store, text, "<at>").expr(&e).ok()?;
+        store.as_num(id).cloned()
+    }
+
+    #[test]
+    fn literal_at_values_are_the_values_lowering_gives() {
+        let cases = [
+            "2",
+            "-3/4",
+            "0.5",
+            "-0.5",
+            "1e-3",
+            "-1.5E3",
+            "--2",
+            "-(3/4)",
+            "6/4",
+            "0.1/3",
+            "-7/-2",
+            "3/0.5",
+            "1/3",
+            "123456789012345678901234567890",
+        ];
+        for text in cases {
+            let e = syntax::parse_expr(text, "<at>").unwrap();
+            let fast = literal_value(&e);
+            assert!(fast.is_some(), "{text} should take the direct path");
+            assert_eq!(fast, lowered(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn other_at_values_take_the_general_path() {
+        // A zero denominator, numbers beyond 64 bits in a quotient, anything else: lowering
+        // decides (and reports the error, for 1/0).
+        for text in [
+            "1/0",
+            "-2/0.0",
+            "1e30/1e30",
+            "1e30/7",
+            "2*3",
+            "1/2/3",
+            "2^3",
+            "x",
+            "sqrt(4)",
+        ] {
+            let e = syntax::parse_expr(text, "<at>").unwrap();
+            assert_eq!(literal_value(&e), None, "{text}");
+        }
+    }
+}
