@@ -77,7 +77,11 @@ pub(crate) fn rational_powi(r: &Rational, e: &Integer, max_bits: u64) -> Option<
             std::cmp::Ordering::Less => None,
         };
     }
-    if r.numer().clone().abs() == 1 && *r.denom() == 1 {
+    // The commonest case, a factor or coefficient taken once: no arithmetic.
+    if *e == 1 && rational_bits(r) <= max_bits {
+        return Some(r.clone());
+    }
+    if r.numer().significant_bits() == 1 && *r.denom() == 1 {
         // ±1: no growth whatever the exponent
         return Some(if *r == 1 || e.is_even() {
             Rational::from(1)
@@ -253,7 +257,12 @@ impl Store {
                             Some(c) => {
                                 coeff *= c;
                                 for (u, j) in p.factors.iter() {
-                                    work.push((*u, Rational::from(j * &e)));
+                                    let j = if e == 1 {
+                                        j.clone()
+                                    } else {
+                                        Rational::from(j * &e)
+                                    };
+                                    work.push((*u, j));
                                 }
                             }
                             None => acc.add(b, e),
