@@ -504,6 +504,23 @@ impl Store {
         out
     }
 
+    /// Whether `root` written out as a tree (each shared node counted at each use, as
+    /// [`crate::print::printed_size`] counts) has at most `max` nodes. The walk stops at the
+    /// first node over `max`, so asking it of every part of a large shared DAG (each partial
+    /// of a deep network's gradient) costs at most `max` steps per part, not the DAG's size.
+    pub fn tree_size_at_most(&self, root: Id, max: u64) -> bool {
+        let mut count = 0u64;
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            count += 1;
+            if count > max {
+                return false;
+            }
+            self.node(id).for_each_child(|c| stack.push(c));
+        }
+        true
+    }
+
     /// The free symbols of `root`, sorted by name in natural order (`w2` before `w10`).
     pub fn free_symbols(&self, root: Id) -> Vec<Sym> {
         let mut syms: Vec<Sym> = self
