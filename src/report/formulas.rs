@@ -158,35 +158,40 @@ pub(super) fn adjoint_formula(
         };
     }
     let out = net.output_def().name;
-    let terms: Vec<String> = a
-        .terms
-        .iter()
-        .map(|(u, local)| {
-            let mut fs = Vec::new();
-            if *u != out {
-                let d = format!("δ_{}", net.name(*u));
-                fs.push(if latex_mode { latex_name(&d) } else { d });
+    let mut text_out = String::with_capacity(48);
+    for (i, (u, local)) in a.terms.iter().enumerate() {
+        if i > 0 {
+            text_out.push_str(" + ");
+        }
+        let has_delta = *u != out;
+        if has_delta {
+            let d = format!("δ_{}", net.name(*u));
+            if latex_mode {
+                text_out.push_str(&latex_name(&d));
+            } else {
+                text_out.push_str(&d);
             }
-            let is_one = net.store.as_num(*local).is_some_and(|r| *r == 1);
-            if !is_one || fs.is_empty() {
-                fs.push(
-                    if let Some(shown) = fac.show(&net.store, *local, latex_mode) {
-                        shown
-                    } else if fs.is_empty() {
-                        if latex_mode {
-                            latex(&net.store, *local)
-                        } else {
-                            text(&net.store, *local)
-                        }
-                    } else {
-                        chain_factor(net, fac, *local, latex_mode)
-                    },
-                );
+        }
+        let is_one = net.store.as_num(*local).is_some_and(|r| *r == 1);
+        if !is_one || !has_delta {
+            if has_delta {
+                text_out.push_str(if latex_mode { " \\cdot " } else { " · " });
             }
-            fs.join(if latex_mode { " \\cdot " } else { " · " })
-        })
-        .collect();
-    terms.join(" + ")
+            let f = if let Some(shown) = fac.show(&net.store, *local, latex_mode) {
+                shown
+            } else if !has_delta {
+                if latex_mode {
+                    latex(&net.store, *local)
+                } else {
+                    text(&net.store, *local)
+                }
+            } else {
+                chain_factor(net, fac, *local, latex_mode)
+            };
+            text_out.push_str(&f);
+        }
+    }
+    text_out
 }
 
 /// Above this many characters of text, a formula is printed with let-bindings of its shared
