@@ -259,10 +259,12 @@ fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> D
     let mut out = Vec::new();
     let push_terms = |out: &mut Vec<(bool, Disp)>, group: Vec<&(Id, Rational)>| {
         for (t, k) in group {
-            let k_abs = Rational::from(k.abs_ref());
+            // The term's magnitude: `layout_product` writes `|k|` (its sign is the term's).
             let d = match store.node(*t) {
-                Node::Mul(p) => layout_product(store, &k_abs, p.factors()).1,
-                _ => layout_product(store, &k_abs, &[(*t, Rational::from(1))]).1,
+                Node::Mul(p) => layout_product(store, k, p.factors()).1,
+                // `1*t` is `t`, as `layout_product` would write it.
+                _ if *k.numer().as_abs() == 1 && *k.denom() == 1 => layout(store, *t),
+                _ => layout_product(store, k, &[(*t, Rational::from(1))]).1,
             };
             out.push((*k < 0, d));
         }
@@ -282,7 +284,7 @@ fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> D
 fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -> (bool, Disp) {
     let mut sorted: Vec<&(Id, Rational)> = factors.iter().collect();
     sorted.sort_by(|a, b| order_cmp(store, a.0, b.0));
-    let mut num = Vec::new();
+    let mut num = Vec::with_capacity(factors.len() + 1);
     let mut den = Vec::new();
     if *coeff.numer().as_abs() != 1 || sorted.iter().all(|f| f.1 < 0 && !store.is_zero(f.0)) {
         num.push(Disp::Num(Rational::from(coeff.numer().clone().abs())));

@@ -185,7 +185,7 @@ impl Render for Backprop<'_> {
             let def = &net.defs[i];
             let f = text(&net.store, def.formula);
             let written = def.written.trim().to_string();
-            let simplified = written.replace(' ', "") != f.replace(' ', "");
+            let simplified = !same_but_spaces(&written, &f);
             let formula = if simplified {
                 format!("{written} = {f}")
             } else {
@@ -251,8 +251,7 @@ impl Render for Backprop<'_> {
             .zip(&trace.forward)
             .map(|(&i, v)| {
                 let def = &net.defs[i];
-                let simplified =
-                    def.written.replace(' ', "") != text(&net.store, def.formula).replace(' ', "");
+                let simplified = !same_but_spaces(&def.written, &text(&net.store, def.formula));
                 format!(
                     "{} &= {} {} {}",
                     latex_name(net.name(def.name)),
@@ -303,6 +302,13 @@ impl Render for Backprop<'_> {
         ));
         s
     }
+}
+
+/// Whether two texts are the same once their spaces are left out.
+fn same_but_spaces(a: &str, b: &str) -> bool {
+    a.chars()
+        .filter(|c| *c != ' ')
+        .eq(b.chars().filter(|c| *c != ' '))
 }
 
 /// How a forward value relates to the formula before it. In IEEE double the value is the
