@@ -20,7 +20,7 @@ pub fn latex(store: &Store, id: Id) -> String {
         Some(super::Small::Var(x)) if super::names::all_in_play(&[x]) => return latex_name(x),
         Some(super::Small::Product(x, y)) if super::names::all_in_play(&[x, y]) => {
             // Two variables are juxtaposed, as [`factors`] writes them.
-            return format!("{} {}", latex_name(x), latex_name(y));
+            return super::text::concat(&[&latex_name(x), " ", &latex_name(y)]);
         }
         _ => {}
     }

@@ -9,10 +9,11 @@ use crate::expr::{Builtin, Id, Store};
 /// printed as a marker, `⟨too large to print: …⟩`, instead.
 pub fn text(store: &Store, id: Id) -> String {
     if let Some(f) = super::small(store, id) {
+        // Built with `push_str`: `format!` costs more than the rest of these.
         return match f {
             Small::Var(x) => x.to_string(),
-            Small::Call(b, x) => format!("{}({x})", builtin_name(b)),
-            Small::Product(x, y) => format!("{x}*{y}"),
+            Small::Call(b, x) => concat(&[builtin_name(b), "(", x, ")"]),
+            Small::Product(x, y) => concat(&[x, "*", y]),
         };
     }
     if let Some(why) = super::too_large(store, id) {
@@ -20,6 +21,15 @@ pub fn text(store: &Store, id: Id) -> String {
     }
     let mut out = String::new();
     render(&layout(store, id), &mut out);
+    out
+}
+
+/// The pieces, one after another.
+pub(crate) fn concat(pieces: &[&str]) -> String {
+    let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for p in pieces {
+        out.push_str(p);
+    }
     out
 }
 

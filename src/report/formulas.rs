@@ -135,11 +135,16 @@ pub(super) fn chain_factor(net: &Network, fac: &Factored, f: Id, latex_mode: boo
         Node::Mul(p) => p.factors().len() > 1 || *p.coeff() != 1,
         _ => false,
     } || body.starts_with('-');
-    match (wrap, latex_mode) {
-        (true, true) => format!("\\left({body}\\right)"),
-        (true, false) => format!("({body})"),
-        _ => body,
-    }
+    let (open, close) = match (wrap, latex_mode) {
+        (true, true) => ("\\left(", "\\right)"),
+        (true, false) => ("(", ")"),
+        _ => return body,
+    };
+    let mut s = String::with_capacity(open.len() + body.len() + close.len());
+    s.push_str(open);
+    s.push_str(&body);
+    s.push_str(close);
+    s
 }
 
 /// An adjoint's formula in sweep form, `δ_u · ∂u/∂v` summed over the users `u` of `v`,
@@ -165,7 +170,10 @@ pub(super) fn adjoint_formula(
         }
         let has_delta = *u != out;
         if has_delta {
-            let d = format!("δ_{}", net.name(*u));
+            let name = net.name(*u);
+            let mut d = String::with_capacity(name.len() + 3);
+            d.push_str("δ_");
+            d.push_str(name);
             if latex_mode {
                 text_out.push_str(&latex_name(&d));
             } else {
