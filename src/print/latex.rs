@@ -22,13 +22,20 @@ pub fn latex(store: &Store, id: Id) -> String {
             // Two variables are juxtaposed, as [`factors`] writes them.
             return super::text::concat(&[&latex_name(x), " ", &latex_name(y)]);
         }
+        Some(super::Small::Call(b, x)) if super::names::all_in_play(&[x]) => {
+            let mut out = Out {
+                text: String::with_capacity(48),
+            };
+            call(&Callee::Builtin(b), &[Disp::Sym(x.to_string())], &mut out);
+            return out.text;
+        }
         _ => {}
     }
     let d = layout(store, id);
     let mut names = Vec::new();
     names_of(&d, &mut names);
     let mut out = Out {
-        text: String::new(),
+        text: String::with_capacity(64),
     };
     // Names in play already (a program's, put in play for its whole report) need not be put
     // in play again for each formula: that changes no name's LaTeX.
