@@ -105,12 +105,26 @@ fn written_decimal(neg: bool, mantissa: &str, exp: i32) -> String {
     let mantissa = mantissa.trim_end_matches('0');
     let mantissa = if mantissa.is_empty() { "0" } else { mantissa };
     let n = mantissa.len() as i32;
-    let mut out = String::with_capacity(mantissa.len() + 8);
+    let plain = (-5..=21).contains(&exp);
+    // The exact length, so that a report holding many values holds no spare room.
+    let len = usize::from(neg)
+        + if !plain {
+            let e = exp - 1;
+            let e_digits = e.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1;
+            mantissa.len() + usize::from(n > 1) + 1 + usize::from(e < 0) + e_digits
+        } else if exp <= 0 {
+            2 + (-exp) as usize + mantissa.len()
+        } else if exp >= n {
+            exp as usize
+        } else {
+            mantissa.len() + 1
+        };
+    let mut out = String::with_capacity(len);
     if neg {
         out.push('-');
     }
     let zeros = |out: &mut String, k: i32| out.extend(std::iter::repeat_n('0', k as usize));
-    if (-5..=21).contains(&exp) {
+    if plain {
         if exp <= 0 {
             out.push_str("0.");
             zeros(&mut out, -exp);
@@ -134,6 +148,7 @@ fn written_decimal(neg: bool, mantissa: &str, exp: i32) -> String {
         out.push('e');
         out.push_str(&(exp - 1).to_string());
     }
+    debug_assert_eq!(out.len(), len);
     out
 }
 

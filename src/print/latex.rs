@@ -24,7 +24,7 @@ pub fn latex(store: &Store, id: Id) -> String {
         }
         Some(super::Small::Call(b, x)) if super::names::all_in_play(&[x]) => {
             let mut out = Out {
-                text: String::with_capacity(48),
+                text: String::new(),
             };
             call(&Callee::Builtin(b), &[Disp::Sym(x.to_string())], &mut out);
             return out.text;
@@ -35,7 +35,7 @@ pub fn latex(store: &Store, id: Id) -> String {
     let mut names = Vec::new();
     names_of(&d, &mut names);
     let mut out = Out {
-        text: String::with_capacity(64),
+        text: String::new(),
     };
     // Names in play already (a program's, put in play for its whole report) need not be put
     // in play again for each formula: that changes no name's LaTeX.

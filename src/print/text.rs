@@ -19,7 +19,7 @@ pub fn text(store: &Store, id: Id) -> String {
     if let Some(why) = super::too_large(store, id) {
         return format!("⟨{why}⟩");
     }
-    let mut out = String::with_capacity(64);
+    let mut out = String::new();
     render(&layout(store, id), &mut out);
     out
 }

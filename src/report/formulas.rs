@@ -163,7 +163,7 @@ pub(super) fn adjoint_formula(
         };
     }
     let out = net.output_def().name;
-    let mut text_out = String::with_capacity(48);
+    let mut text_out = String::new();
     for (i, (u, local)) in a.terms.iter().enumerate() {
         if i > 0 {
             text_out.push_str(" + ");

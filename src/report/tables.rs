@@ -6,14 +6,25 @@ use unicode_width::UnicodeWidthStr;
 pub(super) fn table(rows: &[Vec<String>], indent: &str, gap: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; cols];
-    let mut size = 0;
     for r in rows {
         for (c, cell) in r.iter().enumerate() {
             widths[c] = widths[c].max(width(cell));
         }
-        size += indent.len() + r.iter().map(String::len).sum::<usize>() + 1;
     }
-    let mut out = String::with_capacity(size + rows.len() * gap * cols);
+    // The size of the table, padding included: one allocation for a table of any length.
+    let size: usize = rows
+        .iter()
+        .map(|r| {
+            let pads: usize = r
+                .iter()
+                .zip(&widths)
+                .take(r.len().saturating_sub(1))
+                .map(|(cell, w)| w - width(cell) + gap)
+                .sum();
+            indent.len() + r.iter().map(String::len).sum::<usize>() + pads + 1
+        })
+        .sum();
+    let mut out = String::with_capacity(size);
     for r in rows {
         let start = out.len();
         out.push_str(indent);
