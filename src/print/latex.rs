@@ -34,8 +34,9 @@ pub fn latex(store: &Store, id: Id) -> String {
     let d = layout(store, id);
     let mut names = Vec::new();
     names_of(&d, &mut names);
+    // Room for a short formula from the start, as in `text`.
     let mut out = Out {
-        text: String::new(),
+        text: String::with_capacity(32),
     };
     // Names in play already (a program's, put in play for its whole report) need not be put
     // in play again for each formula: that changes no name's LaTeX.

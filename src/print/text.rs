@@ -19,7 +19,9 @@ pub fn text(store: &Store, id: Id) -> String {
     if let Some(why) = super::too_large(store, id) {
         return format!("⟨{why}⟩");
     }
-    let mut out = String::new();
+    // Room for a short formula from the start (where an empty string would have grown to
+    // it anyway), without growing step by step.
+    let mut out = String::with_capacity(32);
     render(&layout(store, id), &mut out);
     out
 }

@@ -163,7 +163,7 @@ pub(super) fn adjoint_formula(
         };
     }
     let out = net.output_def().name;
-    let mut text_out = String::new();
+    let mut text_out = String::with_capacity(64);
     for (i, (u, local)) in a.terms.iter().enumerate() {
         if i > 0 {
             text_out.push_str(" + ");
@@ -199,6 +199,9 @@ pub(super) fn adjoint_formula(
             text_out.push_str(&f);
         }
     }
+    // Room was made for most adjoints; what is left over is given back (a text report keeps
+    // every row until its table is drawn).
+    text_out.shrink_to_fit();
     text_out
 }
 
