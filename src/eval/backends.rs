@@ -331,32 +331,50 @@ impl Backend for Mpfr {
     /// every precision below the gap, so that two precisions agree on a wrong result and
     /// the digit check ([`checked_mpfr`](super::checked_mpfr)) is fooled.
     fn sum(&self, c: &Rational, terms: &[(&Float, &Rational)]) -> Result<Float, Fail> {
-        let mut parts: Vec<Float> = Vec::with_capacity(terms.len() + 1);
+        // The terms with coefficient 1 are summed in place, the others rounded into new
+        // floats: `mpfr_sum`'s result does not depend on the order of its terms.
+        let mut parts: Vec<Float> = Vec::new();
         if *c != 0 {
             parts.push(Float::with_val(self.prec, c));
         }
         for (v, k) in terms {
-            parts.push(if **k == 1 {
-                (*v).clone()
-            } else if **k == -1 {
-                Float::with_val(self.prec, -*v)
-            } else {
-                Float::with_val(self.prec, *v * *k)
-            });
+            if **k == -1 {
+                parts.push(Float::with_val(self.prec, -*v));
+            } else if **k != 1 {
+                parts.push(Float::with_val(self.prec, *v * *k));
+            }
         }
-        self.finite(Float::with_val(self.prec, Float::sum(parts.iter())))
+        let units = terms.iter().filter(|(_, k)| **k == 1).map(|(v, _)| *v);
+        self.finite(Float::with_val(
+            self.prec,
+            Float::sum(parts.iter().chain(units)),
+        ))
     }
     fn product(&self, c: &Rational, factors: &[(&Float, &Rational)]) -> Result<Float, Fail> {
+        // Left to right, each product rounded to the precision. A product of floats of that
+        // precision is formed in place (`a *= b` rounds as `Float::with_val(prec, a * b)`).
         let mut acc: Option<Float> = None;
         for (v, e) in factors {
-            let pv = if **e == 1 {
-                (*v).clone()
-            } else {
-                self.power(v, e)?
-            };
+            let unit = **e == 1;
             acc = Some(match acc {
-                None => pv,
-                Some(a) => Float::with_val(self.prec, a * pv),
+                None if unit => (*v).clone(),
+                None => self.power(v, e)?,
+                Some(mut a) if a.prec() == self.prec => {
+                    if unit {
+                        a *= *v;
+                    } else {
+                        a *= self.power(v, e)?;
+                    }
+                    a
+                }
+                Some(a) => {
+                    let pv = if unit {
+                        (*v).clone()
+                    } else {
+                        self.power(v, e)?
+                    };
+                    Float::with_val(self.prec, a * pv)
+                }
             });
         }
         let acc = acc.unwrap_or_else(|| Float::with_val(self.prec, 1));
@@ -364,6 +382,8 @@ impl Backend for Mpfr {
             acc
         } else if *c == -1 {
             -acc
+        } else if acc.prec() == self.prec {
+            acc * c
         } else {
             Float::with_val(self.prec, acc * c)
         };
@@ -516,5 +536,51 @@ impl Backend for F64 {
             builtins::f64_block::<1, true>(f, &mut r, &acc, &[**v]);
         }
         Self::finite(r[0])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Backend;
+
+    fn q(n: i64, d: i64) -> Rational {
+        Rational::from((n, d))
+    }
+
+    /// MPFR products and sums round as written out step by step: each product of two
+    /// rounded to the precision, left to right; a sum's terms `k·v` rounded, then summed
+    /// exactly and rounded once. Operands of the backend's precision and of more bits.
+    #[test]
+    fn mpfr_products_and_sums_round_step_by_step() {
+        let p = 64;
+        let m = Mpfr::new(p);
+        for extra in [0, 40] {
+            let a = Float::with_val(p + extra, Float::with_val(200, 2).sqrt());
+            let b = Float::with_val(p + extra, Float::with_val(200, 3).ln());
+            let c = Float::with_val(p + extra, Float::with_val(200, -7).exp());
+            let (one, half, minus) = (q(1, 1), q(1, 2), q(-1, 1));
+            let k = q(3, 7);
+            let got = m
+                .product(&k, &[(&a, &one), (&b, &one), (&c, &minus), (&a, &half)])
+                .unwrap();
+            let ab = Float::with_val(p, a.clone() * b.clone());
+            let abc = Float::with_val(p, ab * Float::with_val(p, (&c).pow(&Integer::from(-1))));
+            let abca = Float::with_val(p, abc * Float::with_val(p, a.sqrt_ref()));
+            let want = Float::with_val(p, abca * &k);
+            assert_eq!((got.prec(), &got), (p, &want));
+
+            let got = m
+                .sum(&q(1, 3), &[(&a, &one), (&b, &minus), (&c, &q(5, 2))])
+                .unwrap();
+            let parts = [
+                Float::with_val(p, &q(1, 3)),
+                a.clone(),
+                Float::with_val(p, -&b),
+                Float::with_val(p, &c * &q(5, 2)),
+            ];
+            let want = Float::with_val(p, Float::sum(parts.iter()));
+            assert_eq!((got.prec(), &got), (p, &want));
+        }
     }
 }
