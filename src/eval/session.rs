@@ -190,21 +190,36 @@ impl<'s, B: Backend> Session<'s, B> {
         let v = match node {
             Node::Num(r) => backend.num(r).map_err(at)?,
             Node::Sym(_) => unreachable!("handled above"),
-            Node::Add(s) => {
-                let terms: Vec<(&B::V, &Rational)> =
-                    s.terms().iter().map(|(t, k)| (val(*t), k)).collect();
-                backend.sum(s.constant(), &terms).map_err(at)?
+            // Operands of one or two children (most nodes) in an array, not a vector.
+            Node::Add(s) => match s.terms() {
+                [(a, j), (b, k)] => backend.sum(s.constant(), &[(val(*a), j), (val(*b), k)]),
+                [(a, j)] => backend.sum(s.constant(), &[(val(*a), j)]),
+                terms => {
+                    let terms: Vec<(&B::V, &Rational)> =
+                        terms.iter().map(|(t, k)| (val(*t), k)).collect();
+                    backend.sum(s.constant(), &terms)
+                }
             }
-            Node::Mul(p) => {
-                let factors: Vec<(&B::V, &Rational)> =
-                    p.factors().iter().map(|(b, e)| (val(*b), e)).collect();
-                backend.product(p.coeff(), &factors).map_err(at)?
+            .map_err(at)?,
+            Node::Mul(p) => match p.factors() {
+                [(a, j), (b, k)] => backend.product(p.coeff(), &[(val(*a), j), (val(*b), k)]),
+                [(a, j)] => backend.product(p.coeff(), &[(val(*a), j)]),
+                factors => {
+                    let factors: Vec<(&B::V, &Rational)> =
+                        factors.iter().map(|(b, e)| (val(*b), e)).collect();
+                    backend.product(p.coeff(), &factors)
+                }
             }
+            .map_err(at)?,
             Node::Pow(b, e) => backend.pow(val(*b), val(*e)).map_err(at)?,
-            Node::Call(Func::Builtin(f), args) => {
-                let args: Vec<&B::V> = args.iter().map(|a| val(*a)).collect();
-                backend.call(*f, &args).map_err(at)?
+            Node::Call(Func::Builtin(f), args) => match &args[..] {
+                [a] => backend.call(*f, &[val(*a)]),
+                args => {
+                    let args: Vec<&B::V> = args.iter().map(|a| val(*a)).collect();
+                    backend.call(*f, &args)
+                }
             }
+            .map_err(at)?,
             Node::Call(Func::Abstract(_), _) => return Err(EvalError::Abstract(id)),
         };
         Ok(self.push(v))
