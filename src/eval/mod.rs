@@ -10,12 +10,14 @@ mod builtins;
 pub mod dense;
 pub mod format;
 pub mod matrix;
+mod session;
 pub mod tape;
 mod value;
 pub mod written;
 
 pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr};
 pub use dense::{Dense, DenseBackend};
+pub(crate) use session::Session;
 pub use value::{Value, nearest_f64};
 
 use crate::error::{Error, Request, Result};
@@ -185,28 +187,11 @@ impl<V> Slot<'_, V> {
     }
 }
 
-/// Values of nodes already computed with the same variables, for [`evaluate_known`].
-pub(crate) type Known<V> = HashMap<Id, V, std::hash::BuildHasherDefault<crate::expr::FxHasher>>;
-
 /// Evaluates `roots` with `backend`, variables taken from `env`.
 pub fn evaluate_with<B: Backend>(
     store: &Store,
     roots: &[Id],
     env: &HashMap<Sym, B::V>,
-    backend: &B,
-) -> Result<Vec<B::V>, EvalError> {
-    evaluate_known(store, roots, env, &Known::default(), backend)
-}
-
-/// [`evaluate_with`], taking the value of any node in `known` from there rather than
-/// computing it again: the caller's promise is that each was computed by this backend with
-/// the same values of the variables (a program's backward pass reads `sigmoid(z1)`, the value
-/// of `x1`, in `δ_z1`'s formula).
-pub(crate) fn evaluate_known<B: Backend>(
-    store: &Store,
-    roots: &[Id],
-    env: &HashMap<Sym, B::V>,
-    known: &Known<B::V>,
     backend: &B,
 ) -> Result<Vec<B::V>, EvalError> {
     // Values by position in `order` (ids increasing, children first): no hashing.
@@ -215,10 +200,6 @@ pub(crate) fn evaluate_known<B: Backend>(
     let pos = |id: Id| index.get(&order, id).expect("a child is reachable");
     let mut vals: Vec<Slot<'_, B::V>> = Vec::with_capacity(order.len());
     for &id in &order {
-        if let Some(v) = known.get(&id) {
-            vals.push(Slot::Env(v));
-            continue;
-        }
         let val = |c: Id| vals[pos(c)].get();
         let at = |f: Fail| match f {
             Fail::Domain(what) => {
@@ -419,8 +400,9 @@ fn agreeing_bits(a: &Value, b: &Value) -> u32 {
     let diff = rug::Float::with_val(prec, a - b).abs();
     let (a_abs, b_abs) = (a.as_abs(), b.as_abs());
     let size = if *a_abs >= *b_abs { a_abs } else { b_abs };
-    let size = rug::Float::with_val(prec, &*size);
-    let rel = rug::Float::with_val(64, diff / size);
+    // The quotient rounded once to 64 bits (`size` is divided as it is: a copy at more bits
+    // would be the same number).
+    let rel = rug::Float::with_val(64, &diff / &*size);
     // rel < 2^e, so -log2(rel) > -e.
     match rel.get_exp() {
         Some(e) if e < 0 => e.unsigned_abs(),
