@@ -103,6 +103,7 @@ pub fn load_parsed(
         declared,
         renames,
         instance: None,
+        live_cache: Default::default(),
     };
     net.params = net.choose_params(wrt, &names.defined_at)?;
     if !takes.is_empty() {

@@ -78,6 +78,10 @@ pub struct Network {
     pub renames: HashMap<String, Sym>,
     /// The `take` statements: one instance of the unspecified functions, with values.
     pub instance: Option<Instance>,
+    /// [`Network::live_defs`] once computed, with the output and the number of definitions
+    /// it was computed for (a command asks for it several times; on a program of 10^5
+    /// layers each walk costs a few milliseconds).
+    live_cache: std::sync::Mutex<Option<(usize, usize, Vec<usize>)>>,
 }
 
 /// A program's `take` statements (`take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1`): the
@@ -382,6 +386,19 @@ impl Network {
 
     /// The definitions the output depends on, in definition order (output last).
     pub fn live_defs(&self) -> Vec<usize> {
+        let key = (self.output, self.defs.len());
+        let mut cache = self.live_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((output, n, live)) = &*cache
+            && (*output, *n) == key
+        {
+            return live.clone();
+        }
+        let live = self.find_live_defs();
+        *cache = Some((key.0, key.1, live.clone()));
+        live
+    }
+
+    fn find_live_defs(&self) -> Vec<usize> {
         let mut live = vec![false; self.defs.len()];
         live[self.output] = true;
         // Symbols are small dense numbers: a table by symbol finds a name's definition
