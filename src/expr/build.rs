@@ -17,6 +17,17 @@ use rug::ops::Pow;
 use rug::{Integer, Rational};
 use std::collections::BTreeMap;
 
+/// Whether `r` is 0, without GMP's general comparison (the sign of the numerator).
+fn is_zero(r: &Rational) -> bool {
+    r.cmp0() == std::cmp::Ordering::Equal
+}
+
+/// Whether `r` is the integer `n`, without GMP's general comparison (a rational is kept in
+/// lowest terms, so it is an integer exactly when its denominator is 1).
+fn is_int(r: &Rational, n: i32) -> bool {
+    *r.denom() == 1 && *r.numer() == n
+}
+
 /// Like terms or bases being collected: `(id, rational)` pairs kept sorted by id, with the
 /// operations of a `BTreeMap` the constructors use. Sums and products have a few entries,
 /// where a sorted vector costs one allocation instead of a tree's node per entry.
@@ -44,7 +55,7 @@ impl Collected {
     /// The entries with a nonzero value, in id order.
     fn nonzero(self) -> Vec<(Id, Rational)> {
         let mut v = self.0;
-        v.retain(|(_, k)| *k != 0);
+        v.retain(|(_, k)| !is_zero(k));
         v
     }
 }
@@ -70,7 +81,7 @@ pub(crate) fn rational_bits(r: &Rational) -> u64 {
 
 /// `r^e` for an integer `e`, if it is defined and within `max_bits`.
 pub(crate) fn rational_powi(r: &Rational, e: &Integer, max_bits: u64) -> Option<Rational> {
-    if *r == 0 {
+    if is_zero(r) {
         return match e.cmp0() {
             std::cmp::Ordering::Greater => Some(Rational::new()),
             std::cmp::Ordering::Equal => Some(Rational::from(1)),
@@ -83,7 +94,7 @@ pub(crate) fn rational_powi(r: &Rational, e: &Integer, max_bits: u64) -> Option<
     }
     if r.numer().significant_bits() == 1 && *r.denom() == 1 {
         // ±1: no growth whatever the exponent
-        return Some(if *r == 1 || e.is_even() {
+        return Some(if is_int(r, 1) || e.is_even() {
             Rational::from(1)
         } else {
             Rational::from(-1)
@@ -141,7 +152,7 @@ impl Store {
         let mut constant = constant;
         let mut acc = Collected::with_capacity(items.len());
         for (t, k) in items {
-            if k == 0 {
+            if is_zero(&k) {
                 continue;
             }
             match self.node(t) {
@@ -152,7 +163,7 @@ impl Store {
                         acc.add(*u, Rational::from(j * &k));
                     }
                 }
-                Node::Mul(p) if p.coeff != 1 => {
+                Node::Mul(p) if !is_int(&p.coeff, 1) => {
                     let c = Rational::from(&p.coeff * &k);
                     let factors = p.factors.to_vec();
                     let unit = self.unit_product(factors);
@@ -164,9 +175,13 @@ impl Store {
         let terms: Vec<(Id, Rational)> = acc.nonzero();
         match terms.len() {
             0 => self.num(constant),
-            1 if constant == 0 => {
+            1 if is_zero(&constant) => {
                 let (t, k) = terms.into_iter().next().unwrap();
-                if k == 1 { t } else { self.scale_term(t, k) }
+                if is_int(&k, 1) {
+                    t
+                } else {
+                    self.scale_term(t, k)
+                }
             }
             _ => self.insert(Node::Add(Sum {
                 constant,
@@ -177,7 +192,7 @@ impl Store {
 
     /// A product of factors with coefficient 1 (or the lone base).
     fn unit_product(&mut self, factors: Vec<(Id, Rational)>) -> Id {
-        if factors.len() == 1 && factors[0].1 == 1 {
+        if factors.len() == 1 && is_int(&factors[0].1, 1) {
             return factors[0].0;
         }
         self.insert(Node::Mul(Product {
@@ -240,14 +255,14 @@ impl Store {
         let mut work = items;
         while !work.is_empty() {
             for (b, e) in std::mem::take(&mut work) {
-                if e == 0 || coeff == 0 {
+                if is_zero(&e) || is_zero(&coeff) {
                     continue;
                 }
                 match self.node(b) {
                     Node::Num(r) => {
                         if let Some(v) = self.num_power(r, &e, max_bits) {
                             coeff *= v;
-                        } else if *r != 1 {
+                        } else if !is_int(r, 1) {
                             acc.add(b, e);
                         }
                     }
@@ -257,7 +272,7 @@ impl Store {
                             Some(c) => {
                                 coeff *= c;
                                 for (u, j) in p.factors.iter() {
-                                    let j = if e == 1 {
+                                    let j = if is_int(&e, 1) {
                                         j.clone()
                                     } else {
                                         Rational::from(j * &e)
@@ -268,7 +283,7 @@ impl Store {
                             None => acc.add(b, e),
                         }
                     }
-                    Node::Mul(p) if p.coeff > 0 && p.coeff != 1 => {
+                    Node::Mul(p) if p.coeff > 0 && !is_int(&p.coeff, 1) => {
                         // (c·X)^e = c^e · X^e for c > 0: both sides are defined exactly when X > 0.
                         let (coeff, factors) = (p.coeff.clone(), p.factors.to_vec());
                         let c = self.num(coeff);
@@ -315,7 +330,7 @@ impl Store {
             }
             for (b, pows) in by_base {
                 let r = acc.get(b).cloned().unwrap_or_default();
-                if pows.len() + usize::from(r != 0) < 2 {
+                if pows.len() + usize::from(!is_zero(&r)) < 2 {
                     continue;
                 }
                 acc.remove(b);
@@ -329,16 +344,16 @@ impl Store {
                 work.push((merged, Rational::from(1)));
             }
         }
-        if coeff == 0 {
+        if is_zero(&coeff) {
             return self.num(0);
         }
         let factors: Vec<(Id, Rational)> = acc.nonzero();
         if factors.is_empty() {
             return self.num(coeff);
         }
-        if factors.len() == 1 && factors[0].1 == 1 {
+        if factors.len() == 1 && is_int(&factors[0].1, 1) {
             let b = factors[0].0;
-            if coeff == 1 {
+            if is_int(&coeff, 1) {
                 return b;
             }
             if let Node::Add(s) = self.node(b)
