@@ -299,9 +299,13 @@ fn latex_names(names: &[&str]) -> Vec<String> {
 /// in play: each is kept once, with its form.)
 #[derive(Default)]
 struct InPlay {
-    names: HashMap<String, (usize, String)>,
-    by_form: HashMap<String, usize>,
+    names: HashMap<String, (usize, String), Fx>,
+    by_form: HashMap<String, usize, Fx>,
 }
+
+/// The store's hasher: names are the user's own, not chosen to collide, and a large program's
+/// report looks up hundreds of thousands of them.
+type Fx = std::hash::BuildHasherDefault<crate::expr::FxHasher>;
 
 thread_local! {
     static IN_PLAY: RefCell<InPlay> = RefCell::default();
