@@ -35,7 +35,10 @@ impl Users {
         self.0.get(s.index()).map_or(&[], Vec::as_slice)
     }
     fn take(&mut self, s: Sym) -> Vec<(Sym, Id)> {
-        self.0.get_mut(s.index()).map(std::mem::take).unwrap_or_default()
+        self.0
+            .get_mut(s.index())
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 }
 
