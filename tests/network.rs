@@ -804,16 +804,13 @@ fn warnings_about_at_names_come_in_the_same_order_every_run() {
     // The `--at` point is a hash map with a random seed: its names were warned about in the
     // map's order, which changed from run to run (the same command, different bytes). They
     // come in the order of their names.
-    let src = "z = w*x\nE = z^2\nat w = 1, x = 2\n";
-    let path =
-        std::env::temp_dir().join(format!("chainrule_at_order_{}.chain", std::process::id()));
-    let src2 = "E = a*x + c\nat a = 1, x = 2, c = 3\n";
-    let path2 =
-        std::env::temp_dir().join(format!("chainrule_at_order2_{}.chain", std::process::id()));
-    std::fs::write(&path2, src2).unwrap();
-    let p2 = path2.to_str().unwrap();
-    std::fs::write(&path, src).unwrap();
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("chainrule_at_order_{}.chain", std::process::id()));
+    std::fs::write(&path, "z = w*x\nE = z^2\nat w = 1, x = 2\n").unwrap();
     let p = path.to_str().unwrap();
+    let path2 = dir.join(format!("chainrule_at_order2_{}.chain", std::process::id()));
+    std::fs::write(&path2, "E = a*x + c\nat a = 1, x = 2, c = 3\n").unwrap();
+    let p2 = path2.to_str().unwrap();
     let unused = [
         "warning: --at a: `a` is not an input of the program, so its value is not used; the nearest input is `w`",
         "warning: --at b: `b` is not an input of the program, so its value is not used; the nearest input is `w`",
@@ -837,4 +834,6 @@ fn warnings_about_at_names_come_in_the_same_order_every_run() {
         let got: Vec<&str> = err.lines().collect();
         assert_eq!(got, lookalikes, "{err}");
     }
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&path2).unwrap();
 }
