@@ -440,9 +440,10 @@ def program_section(sizes, results):
             runs = [run_measured([BINARY, "backprop", path, "--format", "json"])
                     for _ in range(3 if n <= 10_000 else 1)]
             wall, cpu, rss = min(runs)
-            size = os.path.getsize(path) / 1e6
+            size = os.path.getsize(path)
+            size = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
             rows.append({"n": n, "wall": wall, "cpu": cpu, "peak_rss_mb": rss})
-            print(f"| {n:,} | {size:.1f} MB | {fmt(wall)} | {fmt(cpu)} | {rss:.0f} MB | "
+            print(f"| {n:,} | {size} | {fmt(wall)} | {fmt(cpu)} | {rss:.0f} MB | "
                   f"{se / wall:.2f} |", flush=True)
     print()
     results["program"] = {"symengine_chain_100": se, "chainrule_backprop_json": rows}
