@@ -85,32 +85,7 @@ pub fn evaluate_with_conditions<B: Backend>(
     if conditions.is_empty() {
         return evaluate_with(store, roots, env, backend);
     }
-    // A function kept as the condition of its derivative is checked only where it can be:
-    // `diff 'x^2 + y' --wrt x --at x=1` needs no `y`, and `ℓ(y, p) + w*x` has a derivative
-    // by w although `ℓ` has no value. (Cancelled parts of the input as written are always
-    // checked: `x + log(y) - log(y)` needs `y > 0`.)
-    // One walk over all of them, children first (deep programs share most of their nodes).
-    let derivative: Vec<Id> = conditions
-        .iter()
-        .filter(|c| c.derivative)
-        .map(|c| c.node)
-        .collect();
-    let mut unchecked: std::collections::HashSet<Id> = std::collections::HashSet::new();
-    if !derivative.is_empty() {
-        for id in store.reachable(&derivative) {
-            let node = store.node(id);
-            let here = match node {
-                Node::Sym(s) => !env.contains_key(s),
-                Node::Call(Func::Abstract(_), _) => true,
-                _ => false,
-            };
-            if here || node.children().iter().any(|c| unchecked.contains(c)) {
-                unchecked.insert(id);
-            }
-        }
-    }
-    let checkable = |c: &&Condition| !c.derivative || !unchecked.contains(&c.node);
-    let mut conditions: Vec<Condition> = conditions.iter().filter(checkable).copied().collect();
+    let mut conditions = checkable_conditions(store, conditions, |s| env.contains_key(&s));
     loop {
         let mut all = roots.to_vec();
         all.extend(conditions.iter().map(|c| c.node));
@@ -129,6 +104,71 @@ pub fn evaluate_with_conditions<B: Backend>(
                 other => return Err(other),
             },
         }
+    }
+}
+
+/// The conditions that can be checked where the names `bound` says have values.
+///
+/// A function kept as the condition of its derivative is checked only where it can be:
+/// `diff 'x^2 + y' --wrt x --at x=1` needs no `y`, and `ℓ(y, p) + w*x` has a derivative by w
+/// although `ℓ` has no value. (Cancelled parts of the input as written are always checked:
+/// `x + log(y) - log(y)` needs `y > 0`.) One walk over all of them, children first (deep
+/// programs share most of their nodes).
+pub(crate) fn checkable_conditions(
+    store: &Store,
+    conditions: &[Condition],
+    bound: impl Fn(Sym) -> bool,
+) -> Vec<Condition> {
+    let derivative: Vec<Id> = conditions
+        .iter()
+        .filter(|c| c.derivative)
+        .map(|c| c.node)
+        .collect();
+    let mut unchecked: std::collections::HashSet<Id> = std::collections::HashSet::new();
+    if !derivative.is_empty() {
+        for id in store.reachable(&derivative) {
+            let node = store.node(id);
+            let here = match node {
+                Node::Sym(s) => !bound(*s),
+                Node::Call(Func::Abstract(_), _) => true,
+                _ => false,
+            };
+            if here || node.children().iter().any(|c| unchecked.contains(c)) {
+                unchecked.insert(id);
+            }
+        }
+    }
+    conditions
+        .iter()
+        .filter(|c| !c.derivative || !unchecked.contains(&c.node))
+        .copied()
+        .collect()
+}
+
+/// The error of node `id` failing with `f`: a domain error names the values of the node's
+/// operands that are not numbers (`log(x - 2)` at `x = 1`: `x - 2 = -1`), read by `val`.
+pub(crate) fn failure<'v, B: Backend>(
+    store: &Store,
+    id: Id,
+    f: Fail,
+    backend: &B,
+    val: impl Fn(Id) -> &'v B::V,
+) -> EvalError
+where
+    B::V: 'v,
+{
+    match f {
+        Fail::Domain(what) => {
+            let args = store
+                .node(id)
+                .children()
+                .into_iter()
+                .filter(|c| store.as_num(*c).is_none())
+                .map(|c| (c, backend.show(val(c))))
+                .collect();
+            EvalError::Domain(id, what, args)
+        }
+        f => EvalError::At(id, f),
     }
 }
 
@@ -201,19 +241,7 @@ pub fn evaluate_with<B: Backend>(
     let mut vals: Vec<Slot<'_, B::V>> = Vec::with_capacity(order.len());
     for &id in &order {
         let val = |c: Id| vals[pos(c)].get();
-        let at = |f: Fail| match f {
-            Fail::Domain(what) => {
-                let args = store
-                    .node(id)
-                    .children()
-                    .into_iter()
-                    .filter(|c| store.as_num(*c).is_none())
-                    .map(|c| (c, backend.show(val(c))))
-                    .collect();
-                EvalError::Domain(id, what, args)
-            }
-            f => EvalError::At(id, f),
-        };
+        let at = |f: Fail| failure(store, id, f, backend, val);
         let v = match store.node(id) {
             Node::Num(r) => backend.num(r).map_err(at)?,
             Node::Sym(s) => {

@@ -17,7 +17,7 @@
 use super::{Backend, EvalError, Fail, blame, out_of_range_error};
 use crate::expr::{Condition, Func, FxHasher, Id, Node, Store, Sym};
 use rug::Rational;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 /// A node not computed (in [`Session::slot`]).
@@ -175,18 +175,7 @@ impl<'s, B: Backend> Session<'s, B> {
         }
         let (slot, vals) = (&self.slot, &self.vals);
         let val = |c: Id| &vals[slot[c.index()] as usize];
-        let at = |f: Fail| match f {
-            Fail::Domain(what) => {
-                let args = node
-                    .children()
-                    .into_iter()
-                    .filter(|c| store.as_num(*c).is_none())
-                    .map(|c| (c, backend.show(val(c))))
-                    .collect();
-                EvalError::Domain(id, what, args)
-            }
-            f => EvalError::At(id, f),
-        };
+        let at = |f: Fail| super::failure(store, id, f, backend, val);
         let v = match node {
             Node::Num(r) => backend.num(r).map_err(at)?,
             Node::Sym(_) => unreachable!("handled above"),
@@ -236,29 +225,7 @@ impl<'s, B: Backend> Session<'s, B> {
             return self.eval(roots);
         }
         let store = self.store;
-        // As in `evaluate_with_conditions`: a derivative's condition is checked only where
-        // every name it reaches has a value and it calls no unspecified function.
-        let derivative: Vec<Id> = conditions
-            .iter()
-            .filter(|c| c.derivative)
-            .map(|c| c.node)
-            .collect();
-        let mut unchecked: HashSet<Id> = HashSet::new();
-        if !derivative.is_empty() {
-            for id in store.reachable(&derivative) {
-                let node = store.node(id);
-                let here = match node {
-                    Node::Sym(s) => !self.is_bound(*s),
-                    Node::Call(Func::Abstract(_), _) => true,
-                    _ => false,
-                };
-                if here || node.children().iter().any(|c| unchecked.contains(c)) {
-                    unchecked.insert(id);
-                }
-            }
-        }
-        let checkable = |c: &&Condition| !c.derivative || !unchecked.contains(&c.node);
-        let mut conditions: Vec<Condition> = conditions.iter().filter(checkable).copied().collect();
+        let mut conditions = super::checkable_conditions(store, conditions, |s| self.is_bound(s));
         loop {
             let mut all = roots.to_vec();
             all.extend(conditions.iter().map(|c| c.node));

@@ -303,13 +303,7 @@ impl<'t> Fast<'t> {
                 self.pos += 1;
                 let span = Span::new(start, self.pos);
                 Some(leaf(
-                    ExprKind::Call(Call {
-                        name: name.to_string(),
-                        name_span,
-                        primes: 0,
-                        partials: Vec::new(),
-                        args,
-                    }),
+                    ExprKind::Call(Call::plain(name, name_span, args)),
                     span,
                 ))
             }
