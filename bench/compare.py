@@ -31,6 +31,13 @@ Workloads (the same expressions as benches/common/mod.rs builds in Rust):
             NumPy pass, for the value and gradient of the n = 10 and n = 100 sigmoid chains
             at 10^5 points. Needs the package built in release (`pip install ./python`).
             `--lambdify-only` runs this workload alone (chainrule, SymPy and NumPy).
+  program   issue 16: the command line on a program file, `chainrule backprop FILE --format
+            json` on the n-layer sigmoid chain as a program of 2n definitions with its point
+            (values in MPFR, checked at two precisions, every formula printed in text and
+            LaTeX), n = 10^3, 10^4, 10^5: wall time, CPU time and peak memory of the process,
+            against SymEngine's bare symbolic gradient of the 100-layer chain (no parsing, no
+            values, no printing) in the same run. `--program-only` runs this workload alone
+            (needs `cargo build --release` and the runner; SymEngine).
 Each peer measurement runs in a subprocess with a time limit; a peer that runs out of time
 at one size is not tried at larger ones.
 """
@@ -398,6 +405,50 @@ def fmt(s):
     return f"{s * 1e6:.1f} µs"
 
 
+BINARY = os.path.join(ROOT, "target", "release", "chainrule")
+
+
+def run_measured(argv):
+    """Runs argv with its output discarded; (wall seconds, CPU seconds, peak RSS in MB)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(argv)} failed: {p.stderr.read().decode()}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def program_section(sizes, results):
+    """Issue 16: `chainrule backprop FILE --format json` against SymEngine's n = 100 gradient."""
+    import tempfile
+
+    if not os.path.exists(BINARY):
+        sys.exit(f"{BINARY} is missing: run `cargo build --release` first")
+    se = min(peer_chain("symengine", 100, "sigmoid") for _ in range(3))
+    print("## Programs on the command line (issue 16)\n")
+    print(f"SymEngine's symbolic gradient of the 100-layer sigmoid chain by its 100 weights, "
+          f"best of 3: {fmt(se)}\n")
+    print("| n | file | wall (best of 3) | CPU | peak RSS | SymEngine n = 100 / chainrule |")
+    print("|---|---|---|---|---|---|")
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        for n in sizes:
+            path = os.path.join(d, f"chain{n}.chain")
+            with open(path, "w") as f:
+                subprocess.run([RUNNER, "chain_program", str(n)], stdout=f, check=True)
+            runs = [run_measured([BINARY, "backprop", path, "--format", "json"])
+                    for _ in range(3 if n <= 10_000 else 1)]
+            wall, cpu, rss = min(runs)
+            size = os.path.getsize(path)
+            size = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+            rows.append({"n": n, "wall": wall, "cpu": cpu, "peak_rss_mb": rss})
+            print(f"| {n:,} | {size} | {fmt(wall)} | {fmt(cpu)} | {rss:.0f} MB | "
+                  f"{se / wall:.2f} |", flush=True)
+    print()
+    results["program"] = {"symengine_chain_100": se, "chainrule_backprop_json": rows}
+
+
 def ratio(peer, ours):
     if peer is None or ours is None:
         return "–"
@@ -423,7 +474,23 @@ def main():
                     help="only the MLP gradient (issue 12); needs NumPy and the runner")
     ap.add_argument("--lambdify-only", action="store_true",
                     help="only lambdify (issue 17); needs the chainrule package, SymPy and NumPy")
+    ap.add_argument("--program-only", action="store_true",
+                    help="only programs on the command line (issue 16); needs the release "
+                         "binary, the runner and SymEngine")
     args = ap.parse_args()
+    if args.program_only:
+        import symengine
+
+        if not os.path.exists(RUNNER):
+            sys.exit(f"{RUNNER} is missing: run `cargo build --release --example bench_json` first")
+        results = {"machine": machine(), "versions": {"symengine": symengine.__version__}}
+        print(f"# chainrule backprop vs SymEngine {symengine.__version__} "
+              f"({results['machine']['cpu']}, {results['machine']['cores']} cores)\n")
+        program_section([1000, 10_000] if args.quick else [1000, 10_000, 100_000], results)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=2)
+        return
     if args.lambdify_only:
         import numpy
         import sympy
@@ -539,6 +606,12 @@ def main():
 
     # -- the MLP gradient (issue 12)
     mlp_section(timeout, results)
+
+    # -- programs on the command line (issue 16), when the binary is built
+    if os.path.exists(BINARY):
+        program_section([1000, 10_000] if args.quick else [1000, 10_000, 100_000], results)
+    else:
+        print(f"({BINARY} is missing: `cargo build --release` for the program workload)\n")
 
     # -- lambdify from Python (issue 17), when the package is installed
     try:

@@ -798,3 +798,42 @@ proptest::proptest! {
         proptest::prop_assert!(r.is_ok(), "{}\n{}", src, r.unwrap_err());
     }
 }
+
+#[test]
+fn warnings_about_at_names_come_in_the_same_order_every_run() {
+    // The `--at` point is a hash map with a random seed: its names were warned about in the
+    // map's order, which changed from run to run (the same command, different bytes). They
+    // come in the order of their names.
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("chainrule_at_order_{}.chain", std::process::id()));
+    std::fs::write(&path, "z = w*x\nE = z^2\nat w = 1, x = 2\n").unwrap();
+    let p = path.to_str().unwrap();
+    let path2 = dir.join(format!("chainrule_at_order2_{}.chain", std::process::id()));
+    std::fs::write(&path2, "E = a*x + c\nat a = 1, x = 2, c = 3\n").unwrap();
+    let p2 = path2.to_str().unwrap();
+    let unused = [
+        "warning: --at a: `a` is not an input of the program, so its value is not used; the nearest input is `w`",
+        "warning: --at b: `b` is not an input of the program, so its value is not used; the nearest input is `w`",
+        "warning: --at c: `c` is not an input of the program, so its value is not used; the nearest input is `w`",
+        "warning: --at d: `d` is not an input of the program, so its value is not used; the nearest input is `w`",
+        "warning: --at e: `e` is not an input of the program, so its value is not used; the nearest input is `w`",
+    ];
+    // Cyrillic а, с and х; the program's are Latin.
+    let lookalikes = [
+        "warning: `а` (Cyrillic) does not occur in the program, but `a` (Latin) does: they look alike and are different names",
+        "warning: `с` (Cyrillic) does not occur in the program, but `c` (Latin) does: they look alike and are different names",
+        "warning: `х` (Cyrillic) does not occur in the program, but `x` (Latin) does: they look alike and are different names",
+    ];
+    for _ in 0..8 {
+        let (code, _, err) = chainrule(&["backprop", p, "--at", "d=1,b=2,e=3,a=4,c=5"]);
+        assert_eq!(code, 0, "{err}");
+        let got: Vec<&str> = err.lines().collect();
+        assert_eq!(got, unused, "{err}");
+        let (code, _, err) = chainrule(&["backprop", p2, "--at", "х=1,а=2,с=3"]);
+        assert_eq!(code, 0, "{err}");
+        let got: Vec<&str> = err.lines().collect();
+        assert_eq!(got, lookalikes, "{err}");
+    }
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&path2).unwrap();
+}

@@ -403,3 +403,53 @@ fn finite_differences_that_leave_the_domain_are_a_note_not_a_failed_sheet() {
         );
     }
 }
+
+/// The n-layer sigmoid chain as a program with its point.
+fn chain_program(n: usize) -> String {
+    let mut s = String::new();
+    for k in 1..=n {
+        s += &format!("z{k} = w{k}*x{}\nx{k} = sigmoid(z{k})\n", k - 1);
+    }
+    s += &format!("E = (y - x{n})^2\nat x0 = 1/2, y = 1");
+    for k in 1..=n {
+        s += &format!(", w{k} = {}/4", 1 + k % 7);
+    }
+    s + "\n"
+}
+
+/// The chain rule parameter by parameter grows with the square of the depth: the 200-layer
+/// chain's would write 40 802 local derivatives (2(200 - k) + 3 for w_k, 401 for x0, 1 for
+/// y), and the 1000-layer chain's sheet ran for minutes into a page of half a gigabyte. Past
+/// the sheet's limit the section is a note that says what to run instead; the rest of the
+/// sheet (the passes, the gradient, the checks) is there, and below the limit every
+/// parameter has its derivation.
+#[test]
+fn the_chain_rule_section_of_a_deep_network_is_bounded() {
+    let dir = common::scratch_dir(
+        "sheet-deep",
+        &[
+            ("c200.chain", &chain_program(200)),
+            ("c20.chain", &chain_program(20)),
+        ],
+    );
+    let deep = dir.join("c200.chain");
+    let html = ok(&["sheet", deep.to_str().unwrap()]);
+    assert!(
+        html.contains("the chain rule would take 40802 local derivatives in all"),
+        "the note"
+    );
+    assert!(html.contains("--wrt NAME</code> writes one parameter"));
+    assert!(html.contains("Backward pass") && html.contains("Finite differences"));
+
+    let shallow = dir.join("c20.chain");
+    let shallow = shallow.to_str().unwrap();
+    let tex = ok(&["sheet", shallow, "--format", "latex"]);
+    assert!(!tex.contains("local derivatives in all"));
+    // Every parameter's derivation is there, as `explain` writes it at the sheet's digits.
+    for w in ["w1", "w7", "w20", "x0", "y"] {
+        let explain = ok(&[
+            "explain", shallow, "--wrt", w, "--format", "latex", "--digits", "6",
+        ]);
+        assert!(tex.contains(explain.trim()), "{w}");
+    }
+}

@@ -395,3 +395,31 @@ fn a_cancelled_part_is_kept_as_a_condition() {
     let conds: Vec<String> = s.conditions.iter().map(|c| text(&store, *c)).collect();
     assert_eq!(conds, ["log(x)"]);
 }
+
+/// The simplifier's size gate walks a derivative as a tree and stops past its budget: it must
+/// agree with `printed_size` on every oracle derivative (shared parts counted at each use),
+/// at budgets below, at and above the size.
+#[test]
+fn tree_size_gate_agrees_with_printed_size() {
+    let mut checked = 0;
+    for case in oracle() {
+        let mut store = Store::new();
+        let Ok((e, _)) = read_expr(&mut store, &case.expr, "<oracle>") else {
+            continue;
+        };
+        let var = store.intern(&case.wrt);
+        for root in [e, diff(&mut store, e, var)] {
+            let n = chainrule::print::printed_size(&store, root);
+            for budget in [0, 1, n.saturating_sub(1), n, n + 1, 2000] {
+                assert_eq!(
+                    store.tree_size_at_most(root, budget),
+                    n <= budget,
+                    "{}: size {n}, budget {budget}",
+                    case.id
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked}");
+}

@@ -17,7 +17,7 @@ pub use args::{
 
 use crate::error::{Error, Request, Result};
 use crate::eval::{Mode, Point, format};
-use crate::expr::Store;
+use crate::expr::{Store, Sym};
 use crate::report;
 use crate::syntax;
 use expr::{run_diff, run_eval, run_simplify};
@@ -360,10 +360,18 @@ fn point_lookalikes<'a>(
     names: impl Iterator<Item = &'a str> + Clone,
     where_: &str,
 ) -> Vec<String> {
-    point
-        .keys()
-        .filter_map(|s| syntax::lookalike_warning(store.name(*s), names.clone(), where_))
+    point_names(store, point)
+        .into_iter()
+        .filter_map(|s| syntax::lookalike_warning(store.name(s), names.clone(), where_))
         .collect()
+}
+
+/// The names of a point in the order of their text: a [`Point`]'s own order is its hash
+/// map's, which changes from run to run, and what is said about its names must not.
+fn point_names(store: &Store, point: &Point) -> Vec<Sym> {
+    let mut names: Vec<Sym> = point.keys().copied().collect();
+    names.sort_by(|a, b| store.name(*a).cmp(store.name(*b)));
+    names
 }
 
 /// An exact value from `2`, `-0.5`, `3/4`, `1e-4`, `-1.5E3` ([`syntax::parse_exact`]).

@@ -12,6 +12,12 @@ use rug::ops::Pow;
 use rug::{Float, Integer, Rational};
 use std::cmp::Ordering;
 
+/// Whether `r` is the integer `n`: `r == n` without GMP's general comparison (a rational is
+/// kept in lowest terms, so it is an integer exactly when its denominator is 1).
+fn is_int(r: &Rational, n: i32) -> bool {
+    *r.denom() == 1 && *r.numer() == n
+}
+
 fn domain(s: &str) -> Fail {
     Fail::Domain(s.to_string())
 }
@@ -278,6 +284,16 @@ impl Mpfr {
         Mpfr { prec }
     }
 
+    /// `r` rounded to the precision; an integer through `mpfr_set_z`, several times faster
+    /// than `mpfr_set_q` and the same correctly rounded number.
+    fn constant(&self, r: &Rational) -> Float {
+        if *r.denom() == 1 {
+            Float::with_val(self.prec, r.numer())
+        } else {
+            Float::with_val(self.prec, r)
+        }
+    }
+
     fn finite(&self, x: Float) -> Result<Float, Fail> {
         if x.is_nan() {
             Err(domain("undefined result (NaN)"))
@@ -323,7 +339,7 @@ fn underflow() -> Fail {
 impl Backend for Mpfr {
     type V = Float;
     fn num(&self, r: &Rational) -> Result<Float, Fail> {
-        Ok(Float::with_val(self.prec, r))
+        Ok(self.constant(r))
     }
     /// The correctly rounded sum of the terms (each `k·v` rounded once, then added exactly by
     /// `mpfr_sum`). Adding in order would let a large term absorb a small one before a
@@ -331,39 +347,59 @@ impl Backend for Mpfr {
     /// every precision below the gap, so that two precisions agree on a wrong result and
     /// the digit check ([`checked_mpfr`](super::checked_mpfr)) is fooled.
     fn sum(&self, c: &Rational, terms: &[(&Float, &Rational)]) -> Result<Float, Fail> {
-        let mut parts: Vec<Float> = Vec::with_capacity(terms.len() + 1);
-        if *c != 0 {
-            parts.push(Float::with_val(self.prec, c));
+        // The terms with coefficient 1 are summed in place, the others rounded into new
+        // floats: `mpfr_sum`'s result does not depend on the order of its terms.
+        let mut parts: Vec<Float> = Vec::new();
+        if !is_int(c, 0) {
+            parts.push(self.constant(c));
         }
         for (v, k) in terms {
-            parts.push(if **k == 1 {
-                (*v).clone()
-            } else if **k == -1 {
-                Float::with_val(self.prec, -*v)
-            } else {
-                Float::with_val(self.prec, *v * *k)
-            });
+            if is_int(k, -1) {
+                parts.push(Float::with_val(self.prec, -*v));
+            } else if !is_int(k, 1) {
+                parts.push(Float::with_val(self.prec, *v * *k));
+            }
         }
-        self.finite(Float::with_val(self.prec, Float::sum(parts.iter())))
+        let units = terms.iter().filter(|(_, k)| is_int(k, 1)).map(|(v, _)| *v);
+        self.finite(Float::with_val(
+            self.prec,
+            Float::sum(parts.iter().chain(units)),
+        ))
     }
     fn product(&self, c: &Rational, factors: &[(&Float, &Rational)]) -> Result<Float, Fail> {
+        // Left to right, each product rounded to the precision. A product of floats of that
+        // precision is formed in place (`a *= b` rounds as `Float::with_val(prec, a * b)`).
         let mut acc: Option<Float> = None;
         for (v, e) in factors {
-            let pv = if **e == 1 {
-                (*v).clone()
-            } else {
-                self.power(v, e)?
-            };
+            let unit = is_int(e, 1);
             acc = Some(match acc {
-                None => pv,
-                Some(a) => Float::with_val(self.prec, a * pv),
+                None if unit => (*v).clone(),
+                None => self.power(v, e)?,
+                Some(mut a) if a.prec() == self.prec => {
+                    if unit {
+                        a *= *v;
+                    } else {
+                        a *= self.power(v, e)?;
+                    }
+                    a
+                }
+                Some(a) => {
+                    let pv = if unit {
+                        (*v).clone()
+                    } else {
+                        self.power(v, e)?
+                    };
+                    Float::with_val(self.prec, a * pv)
+                }
             });
         }
         let acc = acc.unwrap_or_else(|| Float::with_val(self.prec, 1));
-        let r = if *c == 1 {
+        let r = if is_int(c, 1) {
             acc
-        } else if *c == -1 {
+        } else if is_int(c, -1) {
             -acc
+        } else if acc.prec() == self.prec {
+            acc * c
         } else {
             Float::with_val(self.prec, acc * c)
         };
@@ -461,9 +497,9 @@ impl Backend for F64 {
         // Terms first, the constant last: `y - w*x` and `(w*x) - 10` round as NumPy would.
         let mut acc: Option<f64> = None;
         for (v, k) in terms {
-            let t = if **k == 1 {
+            let t = if is_int(k, 1) {
                 **v
-            } else if **k == -1 {
+            } else if is_int(k, -1) {
                 -**v
             } else {
                 nearest_f64(k) * **v
@@ -480,9 +516,9 @@ impl Backend for F64 {
             acc = Some(acc.map_or(pv, |a| a * pv));
         }
         let acc = acc.unwrap_or(1.0);
-        let r = if *c == 1 {
+        let r = if is_int(c, 1) {
             acc
-        } else if *c == -1 {
+        } else if is_int(c, -1) {
             -acc
         } else if *c.denom() == 1 {
             nearest_f64(c) * acc
@@ -516,5 +552,59 @@ impl Backend for F64 {
             builtins::f64_block::<1, true>(f, &mut r, &acc, &[**v]);
         }
         Self::finite(r[0])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Backend;
+
+    fn q(n: i64, d: i64) -> Rational {
+        Rational::from((n, d))
+    }
+
+    /// MPFR products and sums round as written out step by step: each product of two
+    /// rounded to the precision, left to right; a sum's terms `k·v` rounded, then summed
+    /// exactly and rounded once. Operands of the backend's precision and of more bits.
+    #[test]
+    fn mpfr_products_and_sums_round_step_by_step() {
+        let p = 64;
+        let m = Mpfr::new(p);
+        for extra in [0, 40] {
+            let a = Float::with_val(p + extra, Float::with_val(200, 2).sqrt());
+            let b = Float::with_val(p + extra, Float::with_val(200, 3).ln());
+            let c = Float::with_val(p + extra, Float::with_val(200, -7).exp());
+            let (one, half, minus) = (q(1, 1), q(1, 2), q(-1, 1));
+            let k = q(3, 7);
+            let got = m
+                .product(&k, &[(&a, &one), (&b, &one), (&c, &minus), (&a, &half)])
+                .unwrap();
+            let ab = Float::with_val(p, a.clone() * b.clone());
+            let abc = Float::with_val(p, ab * Float::with_val(p, (&c).pow(&Integer::from(-1))));
+            let abca = Float::with_val(p, abc * Float::with_val(p, a.sqrt_ref()));
+            let want = Float::with_val(p, abca * &k);
+            assert_eq!((got.prec(), &got), (p, &want));
+
+            let got = m
+                .sum(&q(1, 3), &[(&a, &one), (&b, &minus), (&c, &q(5, 2))])
+                .unwrap();
+            let parts = [
+                Float::with_val(p, &q(1, 3)),
+                a.clone(),
+                Float::with_val(p, -&b),
+                Float::with_val(p, &c * &q(5, 2)),
+            ];
+            let want = Float::with_val(p, Float::sum(parts.iter()));
+            assert_eq!((got.prec(), &got), (p, &want));
+        }
+        // Constants, integers among them, rounded once to the precision.
+        let m = Mpfr::new(8);
+        for r in [q(1, 1), q(-257, 1), q(12_345_678, 1), q(1, 3), q(0, 1)] {
+            let got = m.num(&r).unwrap();
+            assert_eq!((got.prec(), &got), (8, &Float::with_val(8, &r)));
+            let got = m.sum(&r, &[]).unwrap();
+            assert_eq!(got, Float::with_val(8, &r));
+        }
     }
 }

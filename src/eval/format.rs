@@ -96,30 +96,60 @@ pub fn float_decimal(f: &Float, digits: usize) -> String {
         return f.to_string();
     }
     let (neg, mantissa, exp) = f.to_sign_string_exp(10, Some(digits.max(1)));
-    let exp = exp.unwrap_or(0); // value = 0.mantissa × 10^exp
+    written_decimal(neg, &mantissa, exp.unwrap_or(0))
+}
+
+/// The decimal `±0.mantissa × 10^exp` as [`float_decimal`] writes it (trailing zeros of the
+/// mantissa dropped).
+fn written_decimal(neg: bool, mantissa: &str, exp: i32) -> String {
     let mantissa = mantissa.trim_end_matches('0');
     let mantissa = if mantissa.is_empty() { "0" } else { mantissa };
-    let sign = if neg { "-" } else { "" };
     let n = mantissa.len() as i32;
-    let body = if (-5..=21).contains(&exp) {
-        if exp <= 0 {
-            format!("0.{}{}", "0".repeat((-exp) as usize), mantissa)
+    let plain = (-5..=21).contains(&exp);
+    // The exact length, so that a report holding many values holds no spare room.
+    let len = usize::from(neg)
+        + if !plain {
+            let e = exp - 1;
+            let e_digits = e.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1;
+            mantissa.len() + usize::from(n > 1) + 1 + usize::from(e < 0) + e_digits
+        } else if exp <= 0 {
+            2 + (-exp) as usize + mantissa.len()
         } else if exp >= n {
-            format!("{}{}", mantissa, "0".repeat((exp - n) as usize))
+            exp as usize
+        } else {
+            mantissa.len() + 1
+        };
+    let mut out = String::with_capacity(len);
+    if neg {
+        out.push('-');
+    }
+    let zeros = |out: &mut String, k: i32| out.extend(std::iter::repeat_n('0', k as usize));
+    if plain {
+        if exp <= 0 {
+            out.push_str("0.");
+            zeros(&mut out, -exp);
+            out.push_str(mantissa);
+        } else if exp >= n {
+            out.push_str(mantissa);
+            zeros(&mut out, exp - n);
         } else {
             let (a, b) = mantissa.split_at(exp as usize);
-            format!("{a}.{b}")
+            out.push_str(a);
+            out.push('.');
+            out.push_str(b);
         }
     } else {
         let (a, b) = mantissa.split_at(1);
-        let e = exp - 1;
-        if b.is_empty() {
-            format!("{a}e{e}")
-        } else {
-            format!("{a}.{b}e{e}")
+        out.push_str(a);
+        if !b.is_empty() {
+            out.push('.');
+            out.push_str(b);
         }
-    };
-    format!("{sign}{body}")
+        out.push('e');
+        out.push_str(&(exp - 1).to_string());
+    }
+    debug_assert_eq!(out.len(), len);
+    out
 }
 
 /// The shortest decimal, of at most `max_digits` significant digits, that reads back as `f`
@@ -127,23 +157,31 @@ pub fn float_decimal(f: &Float, digits: usize) -> String {
 /// value nearest 0.6, not that binary value's own expansion `0.6000…0012`, whose last digits
 /// come from the rounding to binary and are not the value's. Where no string of `max_digits`
 /// digits reads back (`max_digits` below what the precision carries), `max_digits` digits.
+///
+/// One conversion to decimal, with [`EXTRA_DIGITS`] more digits than asked, gives every
+/// shorter rounding and how far it lies from `f`; whether it reads back is decided by that
+/// distance against half the gap to `f`'s neighbours. Only where either is too close to call
+/// (a rounding tie, a distance within a hair of the half gap) is the value converted again
+/// at that length, or the decimal read back, as [`shortest_by_reading_back`] does.
 pub fn shortest_float_decimal(f: &Float, max_digits: usize) -> String {
     let max = max_digits.max(1);
     if f.is_zero() || !f.is_finite() {
         return float_decimal(f, max);
     }
-    let reads_back = |d: usize| -> bool {
-        let (neg, mantissa, exp) = f.to_sign_string_exp(10, Some(d));
-        let text = format!(
-            "{}0.{mantissa}e{}",
-            if neg { "-" } else { "" },
-            exp.unwrap_or(0)
-        );
-        Float::parse(&text).is_ok_and(|p| Float::with_val(f.prec(), p) == *f)
-    };
-    // Most values need all digits, or all but one: two tries. Round trips are monotone in
-    // the number of digits, so a value that reads back from fewer is found by bisection.
-    let fewest = if max <= 2 || !reads_back(max - 2) {
+    let digits = Expansion::of(f, max + EXTRA_DIGITS);
+    let fewest = fewest_digits(max, |d| digits.reads_back(f, d));
+    match digits.rounded(fewest) {
+        Some((mantissa, exp)) => written_decimal(digits.neg, &mantissa, exp),
+        None => float_decimal(f, fewest),
+    }
+}
+
+/// The fewest digits, at most `max`, whose rounding of a value reads back (`reads_back(d)`),
+/// found as [`shortest_float_decimal`] always has: most values need all digits, or all but
+/// one: two tries. Round trips are monotone in the number of digits, so a value that reads
+/// back from fewer is found by bisection.
+fn fewest_digits(max: usize, mut reads_back: impl FnMut(usize) -> bool) -> usize {
+    if max <= 2 || !reads_back(max - 2) {
         if max >= 2 && reads_back(max - 1) {
             max - 1
         } else {
@@ -160,8 +198,142 @@ pub fn shortest_float_decimal(f: &Float, max_digits: usize) -> String {
             }
         }
         hi
-    };
-    float_decimal(f, fewest)
+    }
+}
+
+/// Whether `f` rounded to `d` significant digits reads back as `f` at its precision: by
+/// converting and parsing (the definition [`Expansion::reads_back`] follows).
+fn reads_back_by_parsing(f: &Float, d: usize) -> bool {
+    let (neg, mantissa, exp) = f.to_sign_string_exp(10, Some(d));
+    let text = format!(
+        "{}0.{mantissa}e{}",
+        if neg { "-" } else { "" },
+        exp.unwrap_or(0)
+    );
+    Float::parse(&text).is_ok_and(|p| Float::with_val(f.prec(), p) == *f)
+}
+
+/// [`shortest_float_decimal`] by its definition: each length tried converted and read back.
+/// (What the one-conversion version must agree with; kept for the cases too close to call.)
+#[cfg(test)]
+fn shortest_by_reading_back(f: &Float, max_digits: usize) -> String {
+    let max = max_digits.max(1);
+    if f.is_zero() || !f.is_finite() {
+        return float_decimal(f, max);
+    }
+    float_decimal(f, fewest_digits(max, |d| reads_back_by_parsing(f, d)))
+}
+
+/// Digits converted beyond those asked for: the distance of each shorter rounding from the
+/// value is then known to within half a unit in the last of them, about 10^-5 of the half gap
+/// to the value's neighbours.
+const EXTRA_DIGITS: usize = 5;
+
+/// A nonzero finite value rounded to nearest at `n` significant digits: `±0.digits × 10^exp`.
+struct Expansion {
+    neg: bool,
+    digits: Vec<u8>,
+    exp: i32,
+}
+
+impl Expansion {
+    fn of(f: &Float, n: usize) -> Expansion {
+        let (neg, s, exp) = f.to_sign_string_exp(10, Some(n));
+        Expansion {
+            neg,
+            digits: s.into_bytes(),
+            exp: exp.unwrap_or(0),
+        }
+    }
+
+    /// How the value rounds to nearest at `d` digits, as MPFR rounds it: whether up (away
+    /// from zero), and the distance from the expansion in units of its last digit. Taken from
+    /// the expansion unless what `d` digits drop of it is exactly a half (`5000…`), where the
+    /// expansion cannot tell which way the value itself rounds: `None` then, and for `d`
+    /// below 2 or not below the expansion's length.
+    fn rounding(&self, d: usize) -> Option<(bool, f64)> {
+        if d < 2 || d >= self.digits.len() {
+            return None;
+        }
+        let tail = &self.digits[d..];
+        if tail[0] == b'5' && tail[1..].iter().all(|&c| c == b'0') {
+            return None;
+        }
+        let up = tail[0] >= b'5';
+        let units = if up {
+            // 10^len(tail) - tail = (99…9 - tail) + 1.
+            tail.iter()
+                .fold(0.0, |acc, &c| acc * 10.0 + f64::from(b'9' - c))
+                + 1.0
+        } else {
+            tail.iter()
+                .fold(0.0, |acc, &c| acc * 10.0 + f64::from(c - b'0'))
+        };
+        Some((up, units))
+    }
+
+    /// The digits and exponent of the value rounded to `d` digits ([`Expansion::rounding`]).
+    fn rounded(&self, d: usize) -> Option<(String, i32)> {
+        let (up, _) = self.rounding(d)?;
+        let mut mantissa = self.digits[..d].to_vec();
+        let mut exp = self.exp;
+        if up {
+            match mantissa.iter().rposition(|&c| c != b'9') {
+                Some(i) => {
+                    mantissa[i] += 1;
+                    mantissa[i + 1..].fill(b'0');
+                }
+                None => {
+                    // 99…9 rounds up to 100…0, one place further.
+                    mantissa.fill(b'0');
+                    mantissa[0] = b'1';
+                    exp += 1;
+                }
+            }
+        }
+        Some((String::from_utf8(mantissa).expect("ASCII digits"), exp))
+    }
+
+    /// Whether `f` (the value expanded) rounded to `d` digits reads back as `f`: whether that
+    /// rounding lies within half the gap to `f`'s neighbour on its side (the gap below a power
+    /// of two is half the gap above). The distance is known to within half a unit of the
+    /// expansion's last digit; where that, or the rounding itself, leaves the answer open, it
+    /// is found by converting and parsing.
+    fn reads_back(&self, f: &Float, d: usize) -> bool {
+        self.decided(f, d)
+            .unwrap_or_else(|| reads_back_by_parsing(f, d))
+    }
+
+    fn decided(&self, f: &Float, d: usize) -> Option<bool> {
+        let (up, units) = self.rounding(d)?;
+        let e2 = f.get_exp()?;
+        let prec = i64::from(f.prec());
+        // log2 of half the gap above |f|: the gap is 2^(e2 - prec).
+        let half_gap_above = (i64::from(e2) - prec - 1) as f64;
+        let power_of_two = || f.get_significand().is_some_and(|m| m.is_power_of_two());
+        let half_gap = if units == 0.0 {
+            // The rounding is the expansion itself: within half a unit, on either side.
+            half_gap_above - 1.0
+        } else if up || !power_of_two() {
+            half_gap_above
+        } else {
+            half_gap_above - 1.0
+        };
+        // log2 of one unit of the expansion's last digit: 10^(exp - n).
+        let unit = f64::from(self.exp - self.digits.len() as i32) * std::f64::consts::LOG2_10;
+        // The distance lies within units ± 1/2 (the expansion is within half a unit of f).
+        let far = (units + 0.5).log2() + unit;
+        let near = (units - 0.5).max(0.0).log2() + unit;
+        // Margin for the rounding of these logarithms (the exponents reach ~10^9).
+        const MARGIN: f64 = 1e-4;
+        if far < half_gap - MARGIN {
+            Some(true)
+        } else if near > half_gap + MARGIN {
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 /// A float in scientific notation with exactly `digits` significant digits, whatever its
@@ -220,6 +392,122 @@ pub fn latex(v: &Value, digits: usize) -> String {
             match s.split_once('e') {
                 Some((m, e)) => format!("{m} \\times 10^{{{e}}}"),
                 None => s,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{digits_for_bits, shortest_by_reading_back, shortest_float_decimal};
+    use proptest::prelude::*;
+    use rug::{Float, Integer, Rational};
+
+    /// The lengths asked for at precision `prec`: all it carries, and fewer.
+    fn lengths(prec: u32) -> Vec<usize> {
+        let all = digits_for_bits(prec);
+        let mut ls = vec![1, 2, 3, 5, 17, 20, all - 2, all - 1, all, all + 3];
+        ls.retain(|&d| d >= 1);
+        ls
+    }
+
+    fn agree(f: &Float) {
+        for d in lengths(f.prec()) {
+            assert_eq!(
+                shortest_float_decimal(f, d),
+                shortest_by_reading_back(f, d),
+                "{f:?} at {} bits, {d} digits",
+                f.prec()
+            );
+        }
+    }
+
+    const PRECS: [u32; 8] = [2, 11, 24, 53, 64, 113, 128, 200];
+
+    #[test]
+    fn powers_of_two_and_their_neighbours() {
+        for prec in PRECS {
+            for k in (-1200..1200).step_by(7) {
+                let p = Float::with_val(prec, Float::i_exp(1, k));
+                let (mut up, mut down) = (p.clone(), p.clone());
+                up.next_up();
+                down.next_down();
+                for f in [p, up, down] {
+                    agree(&f);
+                    agree(&(-f));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn values_with_few_digits() {
+        for prec in PRECS {
+            for (n, d) in [
+                (1, 2),
+                (1, 10),
+                (3, 5),
+                (6, 10),
+                (1, 8),
+                (125, 1000),
+                (15, 100),
+                (25, 100),
+                (45, 1),
+                (95, 10),
+                (999, 1000),
+                (9995, 10000),
+                (1, 3),
+                (2, 3),
+                (123_456_789, 1),
+                (1, 1_000_000_000),
+                (35, 1000),
+            ] {
+                let r = Rational::from((n, d));
+                for scale in [-400i32, -30, -5, 0, 3, 21, 22, 300] {
+                    let ten =
+                        Rational::from(Integer::from(Integer::u_pow_u(10, scale.unsigned_abs())));
+                    let r = if scale < 0 {
+                        r.clone() / ten
+                    } else {
+                        r.clone() * ten
+                    };
+                    let f = Float::with_val(prec, &r);
+                    agree(&f);
+                    agree(&(-f));
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Random significands and exponents, at each precision: the one-conversion search
+        /// gives what converting and reading back each length gives.
+        #[test]
+        fn one_conversion_reads_back_as_parsing_does(
+            bits in any::<u128>(),
+            more in any::<u64>(),
+            exp in -3000i32..3000,
+            which in 0usize..8,
+            neg in any::<bool>(),
+        ) {
+            let prec = PRECS[which];
+            let m = (Integer::from(bits) << 64u32) + more;
+            let f = Float::with_val(prec, &m) >> (exp + 192);
+            let f = if neg { -f } else { f };
+            if !f.is_zero() {
+                agree(&f);
+            }
+        }
+
+        /// Values computed the way reports compute them: quotients of small integers, at the
+        /// precisions of `--precision`.
+        #[test]
+        fn quotients_agree(n in -100_000i64..100_000, d in 1i64..100_000, prec in 2u32..300) {
+            let f = Float::with_val(prec, Rational::from((n, d)));
+            if !f.is_zero() {
+                agree(&f);
             }
         }
     }

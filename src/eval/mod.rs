@@ -10,12 +10,14 @@ mod builtins;
 pub mod dense;
 pub mod format;
 pub mod matrix;
+mod session;
 pub mod tape;
 mod value;
 pub mod written;
 
 pub use backends::{Exact, ExactVal, F64, GUARD_PREC, Mpfr};
 pub use dense::{Dense, DenseBackend};
+pub(crate) use session::Session;
 pub use value::{Value, nearest_f64};
 
 use crate::error::{Error, Request, Result};
@@ -83,32 +85,7 @@ pub fn evaluate_with_conditions<B: Backend>(
     if conditions.is_empty() {
         return evaluate_with(store, roots, env, backend);
     }
-    // A function kept as the condition of its derivative is checked only where it can be:
-    // `diff 'x^2 + y' --wrt x --at x=1` needs no `y`, and `ℓ(y, p) + w*x` has a derivative
-    // by w although `ℓ` has no value. (Cancelled parts of the input as written are always
-    // checked: `x + log(y) - log(y)` needs `y > 0`.)
-    // One walk over all of them, children first (deep programs share most of their nodes).
-    let derivative: Vec<Id> = conditions
-        .iter()
-        .filter(|c| c.derivative)
-        .map(|c| c.node)
-        .collect();
-    let mut unchecked: std::collections::HashSet<Id> = std::collections::HashSet::new();
-    if !derivative.is_empty() {
-        for id in store.reachable(&derivative) {
-            let node = store.node(id);
-            let here = match node {
-                Node::Sym(s) => !env.contains_key(s),
-                Node::Call(Func::Abstract(_), _) => true,
-                _ => false,
-            };
-            if here || node.children().iter().any(|c| unchecked.contains(c)) {
-                unchecked.insert(id);
-            }
-        }
-    }
-    let checkable = |c: &&Condition| !c.derivative || !unchecked.contains(&c.node);
-    let mut conditions: Vec<Condition> = conditions.iter().filter(checkable).copied().collect();
+    let mut conditions = checkable_conditions(store, conditions, |s| env.contains_key(&s));
     loop {
         let mut all = roots.to_vec();
         all.extend(conditions.iter().map(|c| c.node));
@@ -127,6 +104,71 @@ pub fn evaluate_with_conditions<B: Backend>(
                 other => return Err(other),
             },
         }
+    }
+}
+
+/// The conditions that can be checked where the names `bound` says have values.
+///
+/// A function kept as the condition of its derivative is checked only where it can be:
+/// `diff 'x^2 + y' --wrt x --at x=1` needs no `y`, and `ℓ(y, p) + w*x` has a derivative by w
+/// although `ℓ` has no value. (Cancelled parts of the input as written are always checked:
+/// `x + log(y) - log(y)` needs `y > 0`.) One walk over all of them, children first (deep
+/// programs share most of their nodes).
+pub(crate) fn checkable_conditions(
+    store: &Store,
+    conditions: &[Condition],
+    bound: impl Fn(Sym) -> bool,
+) -> Vec<Condition> {
+    let derivative: Vec<Id> = conditions
+        .iter()
+        .filter(|c| c.derivative)
+        .map(|c| c.node)
+        .collect();
+    let mut unchecked: std::collections::HashSet<Id> = std::collections::HashSet::new();
+    if !derivative.is_empty() {
+        for id in store.reachable(&derivative) {
+            let node = store.node(id);
+            let here = match node {
+                Node::Sym(s) => !bound(*s),
+                Node::Call(Func::Abstract(_), _) => true,
+                _ => false,
+            };
+            if here || node.children().iter().any(|c| unchecked.contains(c)) {
+                unchecked.insert(id);
+            }
+        }
+    }
+    conditions
+        .iter()
+        .filter(|c| !c.derivative || !unchecked.contains(&c.node))
+        .copied()
+        .collect()
+}
+
+/// The error of node `id` failing with `f`: a domain error names the values of the node's
+/// operands that are not numbers (`log(x - 2)` at `x = 1`: `x - 2 = -1`), read by `val`.
+pub(crate) fn failure<'v, B: Backend>(
+    store: &Store,
+    id: Id,
+    f: Fail,
+    backend: &B,
+    val: impl Fn(Id) -> &'v B::V,
+) -> EvalError
+where
+    B::V: 'v,
+{
+    match f {
+        Fail::Domain(what) => {
+            let args = store
+                .node(id)
+                .children()
+                .into_iter()
+                .filter(|c| store.as_num(*c).is_none())
+                .map(|c| (c, backend.show(val(c))))
+                .collect();
+            EvalError::Domain(id, what, args)
+        }
+        f => EvalError::At(id, f),
     }
 }
 
@@ -185,28 +227,11 @@ impl<V> Slot<'_, V> {
     }
 }
 
-/// Values of nodes already computed with the same variables, for [`evaluate_known`].
-pub(crate) type Known<V> = HashMap<Id, V, std::hash::BuildHasherDefault<crate::expr::FxHasher>>;
-
 /// Evaluates `roots` with `backend`, variables taken from `env`.
 pub fn evaluate_with<B: Backend>(
     store: &Store,
     roots: &[Id],
     env: &HashMap<Sym, B::V>,
-    backend: &B,
-) -> Result<Vec<B::V>, EvalError> {
-    evaluate_known(store, roots, env, &Known::default(), backend)
-}
-
-/// [`evaluate_with`], taking the value of any node in `known` from there rather than
-/// computing it again: the caller's promise is that each was computed by this backend with
-/// the same values of the variables (a program's backward pass reads `sigmoid(z1)`, the value
-/// of `x1`, in `δ_z1`'s formula).
-pub(crate) fn evaluate_known<B: Backend>(
-    store: &Store,
-    roots: &[Id],
-    env: &HashMap<Sym, B::V>,
-    known: &Known<B::V>,
     backend: &B,
 ) -> Result<Vec<B::V>, EvalError> {
     // Values by position in `order` (ids increasing, children first): no hashing.
@@ -215,24 +240,8 @@ pub(crate) fn evaluate_known<B: Backend>(
     let pos = |id: Id| index.get(&order, id).expect("a child is reachable");
     let mut vals: Vec<Slot<'_, B::V>> = Vec::with_capacity(order.len());
     for &id in &order {
-        if let Some(v) = known.get(&id) {
-            vals.push(Slot::Env(v));
-            continue;
-        }
         let val = |c: Id| vals[pos(c)].get();
-        let at = |f: Fail| match f {
-            Fail::Domain(what) => {
-                let args = store
-                    .node(id)
-                    .children()
-                    .into_iter()
-                    .filter(|c| store.as_num(*c).is_none())
-                    .map(|c| (c, backend.show(val(c))))
-                    .collect();
-                EvalError::Domain(id, what, args)
-            }
-            f => EvalError::At(id, f),
-        };
+        let at = |f: Fail| failure(store, id, f, backend, val);
         let v = match store.node(id) {
             Node::Num(r) => backend.num(r).map_err(at)?,
             Node::Sym(s) => {
@@ -419,8 +428,9 @@ fn agreeing_bits(a: &Value, b: &Value) -> u32 {
     let diff = rug::Float::with_val(prec, a - b).abs();
     let (a_abs, b_abs) = (a.as_abs(), b.as_abs());
     let size = if *a_abs >= *b_abs { a_abs } else { b_abs };
-    let size = rug::Float::with_val(prec, &*size);
-    let rel = rug::Float::with_val(64, diff / size);
+    // The quotient rounded once to 64 bits (`size` is divided as it is: a copy at more bits
+    // would be the same number).
+    let rel = rug::Float::with_val(64, &diff / &*size);
     // rel < 2^e, so -log2(rel) > -e.
     match rel.get_exp() {
         Some(e) if e < 0 => e.unsigned_abs(),

@@ -17,6 +17,49 @@ use rug::ops::Pow;
 use rug::{Integer, Rational};
 use std::collections::BTreeMap;
 
+/// Whether `r` is 0, without GMP's general comparison (the sign of the numerator).
+fn is_zero(r: &Rational) -> bool {
+    r.cmp0() == std::cmp::Ordering::Equal
+}
+
+/// Whether `r` is the integer `n`, without GMP's general comparison (a rational is kept in
+/// lowest terms, so it is an integer exactly when its denominator is 1).
+fn is_int(r: &Rational, n: i32) -> bool {
+    *r.denom() == 1 && *r.numer() == n
+}
+
+/// Like terms or bases being collected: `(id, rational)` pairs kept sorted by id, with the
+/// operations of a `BTreeMap` the constructors use. Sums and products have a few entries,
+/// where a sorted vector costs one allocation instead of a tree's node per entry.
+struct Collected(Vec<(Id, Rational)>);
+
+impl Collected {
+    fn with_capacity(n: usize) -> Collected {
+        Collected(Vec::with_capacity(n))
+    }
+    /// Adds `k` to the entry of `id` (made 0 first if absent).
+    fn add(&mut self, id: Id, k: Rational) {
+        match self.0.binary_search_by_key(&id, |(i, _)| *i) {
+            Ok(p) => self.0[p].1 += k,
+            Err(p) => self.0.insert(p, (id, k)),
+        }
+    }
+    fn get(&self, id: Id) -> Option<&Rational> {
+        let p = self.0.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        Some(&self.0[p].1)
+    }
+    fn remove(&mut self, id: Id) -> Option<Rational> {
+        let p = self.0.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        Some(self.0.remove(p).1)
+    }
+    /// The entries with a nonzero value, in id order.
+    fn nonzero(self) -> Vec<(Id, Rational)> {
+        let mut v = self.0;
+        v.retain(|(_, k)| !is_zero(k));
+        v
+    }
+}
+
 /// The exact `p/q`-th power of a non-negative rational, when it is rational.
 fn exact_root(r: &Rational, q: u32) -> Option<Rational> {
     let (n, d) = (r.numer(), r.denom());
@@ -38,16 +81,20 @@ pub(crate) fn rational_bits(r: &Rational) -> u64 {
 
 /// `r^e` for an integer `e`, if it is defined and within `max_bits`.
 pub(crate) fn rational_powi(r: &Rational, e: &Integer, max_bits: u64) -> Option<Rational> {
-    if *r == 0 {
+    if is_zero(r) {
         return match e.cmp0() {
             std::cmp::Ordering::Greater => Some(Rational::new()),
             std::cmp::Ordering::Equal => Some(Rational::from(1)),
             std::cmp::Ordering::Less => None,
         };
     }
-    if r.numer().clone().abs() == 1 && *r.denom() == 1 {
+    // The commonest case, a factor or coefficient taken once: no arithmetic.
+    if *e == 1 && rational_bits(r) <= max_bits {
+        return Some(r.clone());
+    }
+    if r.numer().significant_bits() == 1 && *r.denom() == 1 {
         // ±1: no growth whatever the exponent
-        return Some(if *r == 1 || e.is_even() {
+        return Some(if is_int(r, 1) || e.is_even() {
             Rational::from(1)
         } else {
             Rational::from(-1)
@@ -103,9 +150,9 @@ impl Store {
     /// The canonical form of `constant + Σ k·t`.
     pub fn sum_of(&mut self, constant: Rational, items: Vec<(Id, Rational)>) -> Id {
         let mut constant = constant;
-        let mut acc: BTreeMap<Id, Rational> = BTreeMap::new();
+        let mut acc = Collected::with_capacity(items.len());
         for (t, k) in items {
-            if k == 0 {
+            if is_zero(&k) {
                 continue;
             }
             match self.node(t) {
@@ -113,24 +160,28 @@ impl Store {
                 Node::Add(s) if self.mergeable(t) => {
                     constant += Rational::from(&s.constant * &k);
                     for (u, j) in s.terms.iter() {
-                        *acc.entry(*u).or_default() += Rational::from(j * &k);
+                        acc.add(*u, Rational::from(j * &k));
                     }
                 }
-                Node::Mul(p) if p.coeff != 1 => {
+                Node::Mul(p) if !is_int(&p.coeff, 1) => {
                     let c = Rational::from(&p.coeff * &k);
                     let factors = p.factors.to_vec();
                     let unit = self.unit_product(factors);
-                    *acc.entry(unit).or_default() += c;
+                    acc.add(unit, c);
                 }
-                _ => *acc.entry(t).or_default() += k,
+                _ => acc.add(t, k),
             }
         }
-        let terms: Vec<(Id, Rational)> = acc.into_iter().filter(|(_, k)| *k != 0).collect();
+        let terms: Vec<(Id, Rational)> = acc.nonzero();
         match terms.len() {
             0 => self.num(constant),
-            1 if constant == 0 => {
+            1 if is_zero(&constant) => {
                 let (t, k) = terms.into_iter().next().unwrap();
-                if k == 1 { t } else { self.scale_term(t, k) }
+                if is_int(&k, 1) {
+                    t
+                } else {
+                    self.scale_term(t, k)
+                }
             }
             _ => self.insert(Node::Add(Sum {
                 constant,
@@ -141,7 +192,7 @@ impl Store {
 
     /// A product of factors with coefficient 1 (or the lone base).
     fn unit_product(&mut self, factors: Vec<(Id, Rational)>) -> Id {
-        if factors.len() == 1 && factors[0].1 == 1 {
+        if factors.len() == 1 && is_int(&factors[0].1, 1) {
             return factors[0].0;
         }
         self.insert(Node::Mul(Product {
@@ -200,19 +251,19 @@ impl Store {
     pub fn product_of(&mut self, coeff: Rational, items: Vec<(Id, Rational)>) -> Id {
         let max_bits = self.limits().max_exact_bits;
         let mut coeff = coeff;
-        let mut acc: BTreeMap<Id, Rational> = BTreeMap::new();
+        let mut acc = Collected::with_capacity(items.len());
         let mut work = items;
         while !work.is_empty() {
             for (b, e) in std::mem::take(&mut work) {
-                if e == 0 || coeff == 0 {
+                if is_zero(&e) || is_zero(&coeff) {
                     continue;
                 }
                 match self.node(b) {
                     Node::Num(r) => {
                         if let Some(v) = self.num_power(r, &e, max_bits) {
                             coeff *= v;
-                        } else if *r != 1 {
-                            *acc.entry(b).or_default() += e;
+                        } else if !is_int(r, 1) {
+                            acc.add(b, e);
                         }
                     }
                     Node::Mul(p) if e.denom() == &1 && self.mergeable(b) => {
@@ -221,13 +272,18 @@ impl Store {
                             Some(c) => {
                                 coeff *= c;
                                 for (u, j) in p.factors.iter() {
-                                    work.push((*u, Rational::from(j * &e)));
+                                    let j = if is_int(&e, 1) {
+                                        j.clone()
+                                    } else {
+                                        Rational::from(j * &e)
+                                    };
+                                    work.push((*u, j));
                                 }
                             }
-                            None => *acc.entry(b).or_default() += e,
+                            None => acc.add(b, e),
                         }
                     }
-                    Node::Mul(p) if p.coeff > 0 && p.coeff != 1 => {
+                    Node::Mul(p) if p.coeff > 0 && !is_int(&p.coeff, 1) => {
                         // (c·X)^e = c^e · X^e for c > 0: both sides are defined exactly when X > 0.
                         let (coeff, factors) = (p.coeff.clone(), p.factors.to_vec());
                         let c = self.num(coeff);
@@ -235,26 +291,27 @@ impl Store {
                         work.push((c, e.clone()));
                         work.push((unit, e));
                     }
-                    _ => *acc.entry(b).or_default() += e,
+                    _ => acc.add(b, e),
                 }
             }
             // Merged exponents may have become integers: x^(1/2)·x^(1/2), (x·y)^(1/2) squared.
             let redo: Vec<Id> = acc
+                .0
                 .iter()
                 .filter(|(b, e)| {
                     e.denom() == &1
                         && *e.numer() != 0
-                        && match self.node(**b) {
+                        && match self.node(*b) {
                             Node::Num(_) => true,
-                            Node::Mul(_) => self.mergeable(**b),
+                            Node::Mul(_) => self.mergeable(*b),
                             _ => false,
                         }
-                        && !self.stuck_power(**b, e)
+                        && !self.stuck_power(*b, e)
                 })
                 .map(|(b, _)| *b)
                 .collect();
             for b in redo {
-                let e = acc.remove(&b).unwrap();
+                let e = acc.remove(b).unwrap();
                 work.push((b, e));
             }
             // b^s · b^t · b^r = b^(s + t + r) for symbolic s, t and a rational r
@@ -264,7 +321,7 @@ impl Store {
             // `n·n^s` would merge while `n^-1·(n^s)^-1` would not, and `1/(n*n^s)` would read
             // back as another node than the one printed.
             let mut by_base: BTreeMap<Id, Vec<(Id, Id, Rational)>> = BTreeMap::new();
-            for (p, k) in &acc {
+            for (p, k) in &acc.0 {
                 if let Node::Pow(b, s) = self.node(*p)
                     && k.denom() == &1
                 {
@@ -272,14 +329,14 @@ impl Store {
                 }
             }
             for (b, pows) in by_base {
-                let r = acc.get(&b).cloned().unwrap_or_default();
-                if pows.len() + usize::from(r != 0) < 2 {
+                let r = acc.get(b).cloned().unwrap_or_default();
+                if pows.len() + usize::from(!is_zero(&r)) < 2 {
                     continue;
                 }
-                acc.remove(&b);
+                acc.remove(b);
                 let mut exps = Vec::new();
                 for (p, s, k) in pows {
-                    acc.remove(&p);
+                    acc.remove(p);
                     exps.push((s, k));
                 }
                 let exponent = self.sum_of(r, exps);
@@ -287,16 +344,16 @@ impl Store {
                 work.push((merged, Rational::from(1)));
             }
         }
-        if coeff == 0 {
+        if is_zero(&coeff) {
             return self.num(0);
         }
-        let factors: Vec<(Id, Rational)> = acc.into_iter().filter(|(_, e)| *e != 0).collect();
+        let factors: Vec<(Id, Rational)> = acc.nonzero();
         if factors.is_empty() {
             return self.num(coeff);
         }
-        if factors.len() == 1 && factors[0].1 == 1 {
+        if factors.len() == 1 && is_int(&factors[0].1, 1) {
             let b = factors[0].0;
-            if coeff == 1 {
+            if is_int(&coeff, 1) {
                 return b;
             }
             if let Node::Add(s) = self.node(b)

@@ -111,6 +111,14 @@ impl fmt::Debug for Id {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct Sym(u32);
 
+impl Sym {
+    /// The symbol's number in its store: symbols are numbered 0, 1, 2, … as they are
+    /// interned, so tables by symbol can be vectors.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// A sum in canonical form: a rational constant plus a list of `(term, coefficient)` pairs,
 /// sorted by term id, with no zero coefficient, no term that is a number or a sum, and no term
 /// that is a product with a coefficient other than 1 — except that a sum larger than
@@ -303,6 +311,17 @@ impl Store {
         s
     }
 
+    /// The symbol numbered `k` ([`Sym::index`]); `k` must be below [`Self::symbol_count`].
+    pub fn sym_at(&self, k: usize) -> Sym {
+        assert!(k < self.names.len(), "no symbol numbered {k}");
+        Sym(k as u32)
+    }
+
+    /// How many symbols were interned: every [`Sym::index`] is below it.
+    pub fn symbol_count(&self) -> usize {
+        self.names.len()
+    }
+
     /// The symbol with this name, if it was ever interned.
     pub fn lookup(&self, name: &str) -> Option<Sym> {
         let names = &self.names;
@@ -485,6 +504,23 @@ impl Store {
         out
     }
 
+    /// Whether `root` written out as a tree (each shared node counted at each use, as
+    /// [`crate::print::printed_size`] counts) has at most `max` nodes. The walk stops at the
+    /// first node over `max`, so asking it of every part of a large shared DAG (each partial
+    /// of a deep network's gradient) costs at most `max` steps per part, not the DAG's size.
+    pub fn tree_size_at_most(&self, root: Id, max: u64) -> bool {
+        let mut count = 0u64;
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            count += 1;
+            if count > max {
+                return false;
+            }
+            self.node(id).for_each_child(|c| stack.push(c));
+        }
+        true
+    }
+
     /// The free symbols of `root`, sorted by name in natural order (`w2` before `w10`).
     pub fn free_symbols(&self, root: Id) -> Vec<Sym> {
         let mut syms: Vec<Sym> = self
@@ -506,18 +542,43 @@ impl Store {
         if map.is_empty() {
             return root;
         }
+        self.map_nodes(root, |store, id| match store.node(id) {
+            Node::Sym(s) => Some(map.get(s).copied().unwrap_or(id)),
+            _ => None,
+        })
+    }
+
+    /// `root` rebuilt bottom-up through the canonical constructors, with the nodes for which
+    /// `leaf` says so replaced (`leaf` returns their replacement, or `None` to keep the node
+    /// and map its children). A node whose children all stay is itself (the constructors
+    /// give a canonical node back unchanged), so only the part above a replacement is built
+    /// again.
+    pub(crate) fn map_nodes(
+        &mut self,
+        root: Id,
+        mut leaf: impl FnMut(&mut Store, Id) -> Option<Id>,
+    ) -> Id {
         let order = self.reachable(&[root]);
-        let mut new: HashMap<Id, Id> = HashMap::with_capacity(order.len());
-        for id in order {
-            let node = self.node(id).clone();
-            let r = match node {
-                Node::Sym(s) => map.get(&s).copied().unwrap_or(id),
-                Node::Num(_) => id,
-                other => self.rebuild(&other, &|c| new[&c]),
+        let at = Positions::new(&order);
+        let mut new: Vec<Id> = Vec::with_capacity(order.len());
+        for &id in &order {
+            if let Some(r) = leaf(self, id) {
+                new.push(r);
+                continue;
+            }
+            let mapped = |c: Id| new[at.get(&order, c).expect("a child is reachable")];
+            let mut same = true;
+            self.node(id).for_each_child(|c| same &= mapped(c) == c);
+            let r = if same {
+                id
+            } else {
+                let node = self.node(id).clone();
+                self.rebuild(&node, &mapped)
             };
-            new.insert(id, r);
+            new.push(r);
         }
-        new[&root]
+        // The root is the highest id reached.
+        *new.last().expect("the root is reachable")
     }
 
     /// Rebuilds a node with its children mapped, through the canonical constructors.

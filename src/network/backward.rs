@@ -15,24 +15,31 @@ fn in_own_name(store: &mut Store, local: Id, formula: Id, name: Sym) -> Id {
     if matches!(store.node(formula), Node::Sym(_) | Node::Num(_)) {
         return local;
     }
-    let order = store.reachable(&[local]);
-    if order.binary_search(&formula).is_err() {
+    if store.reachable(&[local]).binary_search(&formula).is_err() {
         return local;
     }
-    let mut new: HashMap<Id, Id> = HashMap::with_capacity(order.len());
-    for id in order {
-        let r = if id == formula {
-            store.sym_node(name)
+    store.map_nodes(local, |store, id| {
+        if id == formula {
+            Some(store.sym_node(name))
         } else {
-            let node = store.node(id).clone();
-            match node {
-                Node::Sym(_) | Node::Num(_) => id,
-                other => store.rebuild(&other, &|c| new[&c]),
-            }
-        };
-        new.insert(id, r);
+            None
+        }
+    })
+}
+
+/// The users of each name, `(user, ∂user/∂name)`, in a table by symbol number.
+struct Users(Vec<Vec<(Sym, Id)>>);
+
+impl Users {
+    fn get(&self, s: Sym) -> &[(Sym, Id)] {
+        self.0.get(s.index()).map_or(&[], Vec::as_slice)
     }
-    new[&local]
+    fn take(&mut self, s: Sym) -> Vec<(Sym, Id)> {
+        self.0
+            .get_mut(s.index())
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
 }
 
 impl Network {
@@ -53,11 +60,11 @@ impl Network {
     /// name of the program. Names already in the pass are not repeated.
     pub fn backward_for(&mut self, extra: &[Sym]) -> Backward {
         let live = self.live_defs();
-        let users = self.users();
+        let mut users = self.users();
         let adjoints = live
             .iter()
             .rev()
-            .map(|&i| self.adjoint(self.defs[i].name, &users))
+            .map(|&i| self.adjoint(self.defs[i].name, &mut users))
             .collect();
         let mut wanted = self.params.clone();
         for v in extra {
@@ -65,12 +72,16 @@ impl Network {
                 wanted.push(*v);
             }
         }
-        let gradient = wanted.iter().map(|p| self.adjoint(*p, &users)).collect();
+        let gradient = wanted
+            .iter()
+            .map(|p| self.adjoint(*p, &mut users))
+            .collect();
         Backward { adjoints, gradient }
     }
 
-    /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v` over the users `u` of `v`.
-    fn adjoint(&mut self, v: Sym, users: &HashMap<Sym, Vec<(Sym, Id)>>) -> Adjoint {
+    /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v` over the users `u` of `v` (taken from `users`:
+    /// each name's adjoint is made once).
+    fn adjoint(&mut self, v: Sym, users: &mut Users) -> Adjoint {
         let out = self.defs[self.output].name;
         let delta = self.delta_sym(v);
         if v == out {
@@ -82,7 +93,7 @@ impl Network {
                 formula: one,
             };
         }
-        let terms = users.get(&v).cloned().unwrap_or_default();
+        let terms = users.take(v);
         let mut f_terms = Vec::new();
         for (u, local) in &terms {
             // δ_E = 1: write the output's users' terms without it.
@@ -160,10 +171,10 @@ impl Network {
     }
 
     /// The users of each name: `(user, ∂user/∂name)`, users from the output down.
-    fn users(&mut self) -> HashMap<Sym, Vec<(Sym, Id)>> {
-        let mut users: HashMap<Sym, Vec<(Sym, Id)>> = HashMap::new();
+    fn users(&mut self) -> Users {
+        let mut users = Users(vec![Vec::new(); self.store.symbol_count()]);
         for (u, w, local) in self.local_edges() {
-            users.entry(w).or_default().push((u, local));
+            users.0[w.index()].push((u, local));
         }
         users
     }
@@ -214,7 +225,7 @@ impl Network {
                 }
                 continue;
             }
-            for (u, local) in users.get(&w).into_iter().flatten() {
+            for (u, local) in users.get(w) {
                 steps.push(((*u, w, *local), tail));
                 stack.push((*u, Some(steps.len() - 1)));
             }

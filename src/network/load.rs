@@ -5,8 +5,8 @@ use super::{Def, Instance, Network, TakenFn};
 use crate::error::{Error, Request, Result, SourceError};
 use crate::eval::Point;
 use crate::expr::{Condition, Id, Store, Sym};
-use crate::syntax::ast::{Expr, ExprKind, Ident, Program, Span, Stmt, TakeItem};
-use crate::syntax::{self, Lowerer, UserFn};
+use crate::syntax::ast::{Expr, ExprKind, Ident, MulOp, Program, Span, Stmt, TakeItem};
+use crate::syntax::{self, Lowerer, UserFn, parse_number};
 use rug::Rational;
 use std::collections::{HashMap, HashSet};
 
@@ -103,6 +103,7 @@ pub fn load_parsed(
         declared,
         renames,
         instance: None,
+        live_cache: Default::default(),
     };
     net.params = net.choose_params(wrt, &names.defined_at)?;
     if !takes.is_empty() {
@@ -540,7 +541,7 @@ impl Network {
             .collect();
         let written = self.written();
         for p in &params {
-            if written.contains(p) && !reached.contains(p) {
+            if written.binary_search(p).is_ok() && !reached.contains(p) {
                 self.warnings.push(format!(
                     "warning: `{}` occurs in `{out_name}`, but its terms cancel: `{out_name}` does not depend on it, so its gradient is 0",
                     self.name(*p)
@@ -711,6 +712,9 @@ fn constant_value(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Res
         )
         .into());
     }
+    if let Some(r) = literal_value(e) {
+        return Ok(r);
+    }
     let mut l = Lowerer::new(store, src, src_name);
     let id = l.expr(e)?;
     match store.as_num(id) {
@@ -724,6 +728,26 @@ fn constant_value(store: &mut Store, e: &Expr, src: &str, src_name: &str) -> Res
             "not a number",
         )
         .into()),
+    }
+}
+
+/// The value of a number as `at` lines write them (`2`, `0.5`, `-3/4`, `1e-3`): a literal, or
+/// `-a` or `a/b` of such, computed directly rather than built in the store (an `at` line of a
+/// large program has one per parameter). `None` for anything else, and where lowering could
+/// answer otherwise (a number that does not parse, a zero or large denominator): those take
+/// the general path, with its errors and limits.
+fn literal_value(e: &Expr) -> Option<Rational> {
+    match &e.kind {
+        ExprKind::Num(text) => parse_number(text)?.ok(),
+        ExprKind::Neg(x) => literal_value(x).map(|r| -r),
+        ExprKind::Product(first, rest) if matches!(rest.as_slice(), [(MulOp::Div, _)]) => {
+            let (a, b) = (literal_value(first)?, literal_value(&rest[0].1)?);
+            let small = |r: &Rational| {
+                r.numer().significant_bits() <= 64 && r.denom().significant_bits() <= 64
+            };
+            (b != 0 && small(&a) && small(&b)).then(|| a / b)
+        }
+        _ => None,
     }
 }
 
@@ -757,5 +781,64 @@ fn reserved_names(src: &str, src_name: &str) -> Result<()> {
         ))
         .into()),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value lowering gives an `at` value (the general path of [`constant_value`]).
+    fn lowered(text: &str) -> Option<Rational> {
+        let e = syntax::parse_expr(text, "<at>").unwrap();
+        let mut store = Store::new();
+        let id = Lowerer::new(&mut store, text, "<at>").expr(&e).ok()?;
+        store.as_num(id).cloned()
+    }
+
+    #[test]
+    fn literal_at_values_are_the_values_lowering_gives() {
+        let cases = [
+            "2",
+            "-3/4",
+            "0.5",
+            "-0.5",
+            "1e-3",
+            "-1.5E3",
+            "--2",
+            "-(3/4)",
+            "6/4",
+            "0.1/3",
+            "-7/-2",
+            "3/0.5",
+            "1/3",
+            "123456789012345678901234567890",
+        ];
+        for text in cases {
+            let e = syntax::parse_expr(text, "<at>").unwrap();
+            let fast = literal_value(&e);
+            assert!(fast.is_some(), "{text} should take the direct path");
+            assert_eq!(fast, lowered(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn other_at_values_take_the_general_path() {
+        // A zero denominator, numbers beyond 64 bits in a quotient, anything else: lowering
+        // decides (and reports the error, for 1/0).
+        for text in [
+            "1/0",
+            "-2/0.0",
+            "1e30/1e30",
+            "1e30/7",
+            "2*3",
+            "1/2/3",
+            "2^3",
+            "x",
+            "sqrt(4)",
+        ] {
+            let e = syntax::parse_expr(text, "<at>").unwrap();
+            assert_eq!(literal_value(&e), None, "{text}");
+        }
     }
 }

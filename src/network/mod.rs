@@ -78,6 +78,10 @@ pub struct Network {
     pub renames: HashMap<String, Sym>,
     /// The `take` statements: one instance of the unspecified functions, with values.
     pub instance: Option<Instance>,
+    /// [`Network::live_defs`] once computed, with the output and the number of definitions
+    /// it was computed for (a command asks for it several times; on a program of 10^5
+    /// layers each walk costs a few milliseconds).
+    live_cache: std::sync::Mutex<Option<(usize, usize, Vec<usize>)>>,
 }
 
 /// A program's `take` statements (`take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1`): the
@@ -275,18 +279,31 @@ impl Network {
     /// not defined themselves (including those whose terms cancel, as `a` in `c = a + b;
     /// e = c - a`), and those its expanded formula reaches through `d(…)`.
     pub fn inputs(&self) -> Vec<Sym> {
-        let defined: HashSet<Sym> = self.defs.iter().map(|d| d.name).collect();
-        let mut seen = self.written();
-        seen.extend(self.store.free_symbols(self.output_def().expanded));
-        let mut inputs: Vec<Sym> = seen.into_iter().filter(|s| !defined.contains(s)).collect();
+        // Marks by symbol number: 1 seen, 2 defined.
+        let mut mark = vec![0u8; self.store.symbol_count()];
+        for s in self.written() {
+            mark[s.index()] = 1;
+        }
+        for s in self.store.free_symbols(self.output_def().expanded) {
+            mark[s.index()] = 1;
+        }
+        for d in &self.defs {
+            mark[d.name.index()] = 2;
+        }
+        let mut inputs: Vec<Sym> = (0..mark.len())
+            .filter(|&k| mark[k] == 1)
+            .map(|k| self.store.sym_at(k))
+            .collect();
+        // Symbols are numbered as the program first mentions them, which is close to the
+        // natural order of its inputs' names (w1, w2, …): the sort finds the runs.
         inputs.sort_by(|a, b| crate::expr::natural_cmp(self.name(*a), self.name(*b)));
         inputs
     }
 
     /// The names written in the definitions the output depends on (inputs and names),
     /// including those only their domain conditions keep (`E = d(sqrt(w)^2, w)` is 1 where
-    /// it is defined, but it is a function of `w`).
-    fn written(&self) -> HashSet<Sym> {
+    /// it is defined, but it is a function of `w`); sorted by symbol, each once.
+    fn written(&self) -> Vec<Sym> {
         let live = self.live_defs();
         let roots: Vec<Id> = live
             .iter()
@@ -295,13 +312,16 @@ impl Network {
                 std::iter::once(d.formula).chain(d.conditions.iter().map(|c| c.node))
             })
             .collect();
-        let mut names: HashSet<Sym> = self
+        let mut names: Vec<Sym> = self
             .store
             .reachable(&roots)
             .into_iter()
             .filter_map(|id| self.store.as_sym(id))
             .collect();
         names.extend(live.iter().flat_map(|&i| self.defs[i].uses.iter().copied()));
+        let mut mark = vec![false; self.store.symbol_count()];
+        names.retain(|s| !std::mem::replace(&mut mark[s.index()], true));
+        names.sort_unstable();
         names
     }
 
@@ -366,14 +386,31 @@ impl Network {
 
     /// The definitions the output depends on, in definition order (output last).
     pub fn live_defs(&self) -> Vec<usize> {
+        let key = (self.output, self.defs.len());
+        let mut cache = self.live_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((output, n, live)) = &*cache
+            && (*output, *n) == key
+        {
+            return live.clone();
+        }
+        let live = self.find_live_defs();
+        *cache = Some((key.0, key.1, live.clone()));
+        live
+    }
+
+    fn find_live_defs(&self) -> Vec<usize> {
         let mut live = vec![false; self.defs.len()];
         live[self.output] = true;
-        let index: HashMap<Sym, usize> = self
-            .defs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.name, i))
-            .collect();
+        // Symbols are small dense numbers: a table by symbol finds a name's definition
+        // without hashing (this runs several times per command on programs of 10^5 lines).
+        let mut index: Vec<usize> = Vec::new();
+        for (i, d) in self.defs.iter().enumerate() {
+            let k = d.name.index();
+            if k >= index.len() {
+                index.resize(k + 1, usize::MAX);
+            }
+            index[k] = i;
+        }
         for i in (0..=self.output).rev() {
             if !live[i] {
                 continue;
@@ -382,7 +419,9 @@ impl Network {
             let conds = self.defs[i].conditions.iter().map(|c| c.node);
             let roots: Vec<Id> = std::iter::once(self.defs[i].formula).chain(conds).collect();
             for id in self.store.reachable(&roots) {
-                if let Some(&j) = self.store.as_sym(id).and_then(|s| index.get(&s)) {
+                if let Some(&j) = self.store.as_sym(id).and_then(|s| index.get(s.index()))
+                    && j != usize::MAX
+                {
                     live[j] = true;
                 }
             }

@@ -7,6 +7,20 @@ use crate::expr::{Builtin, Func, Id, Node, Sym};
 use rug::{Float, Rational};
 use std::collections::HashMap;
 
+/// What every sweep of a trace needs, worked out once: the live definitions, those whose
+/// formula calls `relu`, `abs`, `max` or `min` (only there can a kink be met) by name, and
+/// when there is one, every definition by name.
+struct Plan<'n> {
+    live: Vec<usize>,
+    kinky: HashMap<Sym, &'n Def>,
+    all: HashMap<Sym, &'n Def>,
+}
+
+/// Every value is accepted (MPFR, f64).
+fn any<V>(_: &V) -> std::result::Result<(), Fail> {
+    Ok(())
+}
+
 /// Forward values, adjoints, gradient, kink notes, and the local partials when asked for.
 type SweepValues = (Vec<Value>, Vec<Value>, Vec<Value>, Vec<String>, Vec<Value>);
 
@@ -38,34 +52,36 @@ impl Network {
             Mode::F64 => self.written_forward(&live, point),
             _ => None,
         };
+        let plan = self.plan(live);
         let run = |m: Mode| -> std::result::Result<SweepValues, EvalError> {
             match m {
                 Mode::Auto(_) => {
-                    let env = point
-                        .iter()
-                        .map(|(s, r)| (*s, ExactVal::Q(r.clone())))
-                        .collect();
+                    let env = point.iter().map(|(s, r)| (*s, ExactVal::Q(r.clone())));
                     let exact = Exact::new(self.store.limits().max_exact_bits);
-                    self.sweep(bw, &live, env, (None, locals), &exact, |v: ExactVal| {
-                        v.exact().map(Value::Exact)
-                    })
+                    let rational = |v: &ExactVal| match v {
+                        ExactVal::Q(_) => Ok(()),
+                        ExactVal::Approx(_) => Err(Fail::NotExact),
+                    };
+                    let wrap = |v: ExactVal| v.exact().map(Value::Exact);
+                    self.sweep(bw, &plan, env, (None, locals), &exact, (rational, wrap))
                 }
                 Mode::Mpfr(prec) => {
-                    let env = point
-                        .iter()
-                        .map(|(s, r)| (*s, Float::with_val(prec, r)))
-                        .collect();
-                    self.sweep(bw, &live, env, (None, locals), &Mpfr::new(prec), |v| {
-                        Ok(Value::Mpfr(v))
-                    })
+                    let env = point.iter().map(|(s, r)| (*s, Float::with_val(prec, r)));
+                    let wrap = |v| Ok(Value::Mpfr(v));
+                    self.sweep(
+                        bw,
+                        &plan,
+                        env,
+                        (None, locals),
+                        &Mpfr::new(prec),
+                        (any, wrap),
+                    )
                 }
                 Mode::F64 => {
-                    let env = point
-                        .iter()
-                        .map(|(s, r)| (*s, eval::nearest_f64(r)))
-                        .collect();
+                    let env = point.iter().map(|(s, r)| (*s, eval::nearest_f64(r)));
                     let given = written.as_ref().and_then(|w| w.as_ref().ok().cloned());
-                    self.sweep(bw, &live, env, (given, locals), &F64, |v| Ok(Value::F64(v)))
+                    let wrap = |v| Ok(Value::F64(v));
+                    self.sweep(bw, &plan, env, (given, locals), &F64, (any, wrap))
                 }
             }
         };
@@ -103,6 +119,41 @@ impl Network {
         })
     }
 
+    /// The [`Plan`] of a trace: which definitions can meet a kink is one walk over the
+    /// formulas' nodes, children first (most programs have none, and then the backward pass
+    /// looks for no kink).
+    fn plan(&self, live: Vec<usize>) -> Plan<'_> {
+        let formulas: Vec<Id> = self.defs.iter().map(|d| d.formula).collect();
+        let top = formulas.iter().map(|f| f.index() + 1).max().unwrap_or(0);
+        let mut calls = vec![false; top];
+        for id in self.store.reachable(&formulas) {
+            let node = self.store.node(id);
+            calls[id.index()] = matches!(
+                node,
+                Node::Call(
+                    Func::Builtin(Builtin::Relu | Builtin::Abs | Builtin::Max | Builtin::Min),
+                    _
+                )
+            ) || {
+                let mut any = false;
+                node.for_each_child(|c| any |= calls[c.index()]);
+                any
+            };
+        }
+        let kinky: HashMap<Sym, &Def> = self
+            .defs
+            .iter()
+            .filter(|d| calls[d.formula.index()])
+            .map(|d| (d.name, d))
+            .collect();
+        let all = if kinky.is_empty() {
+            HashMap::new()
+        } else {
+            self.defs.iter().map(|d| (d.name, d)).collect()
+        };
+        Plan { live, kinky, all }
+    }
+
     /// The live definitions' values in f64, computed as written ([`eval::written`]); `None`
     /// when the program has no as-written form.
     fn written_forward(&self, live: &[usize], point: &Point) -> Option<Result<Vec<f64>>> {
@@ -120,95 +171,130 @@ impl Network {
 
     /// One sweep in one arithmetic: forward through the definitions (or with the `given`
     /// forward values), backward through the adjoints, each formula evaluated with the names
-    /// before it bound; with `locals`, each adjoint's local partials too.
+    /// before it bound; with `locals`, each adjoint's local partials too. `exact` refuses a
+    /// value as soon as it is computed (a value not rational, in exact arithmetic); `wrap`
+    /// makes the values returned.
     fn sweep<B: Backend>(
         &self,
         bw: &Backward,
-        live: &[usize],
-        mut env: HashMap<Sym, B::V>,
+        plan: &Plan<'_>,
+        env: impl IntoIterator<Item = (Sym, B::V)>,
         (given, locals): (Option<Vec<B::V>>, bool),
         backend: &B,
-        wrap: impl Fn(B::V) -> std::result::Result<Value, Fail>,
+        (exact, wrap): (
+            impl Fn(&B::V) -> std::result::Result<(), Fail>,
+            impl Fn(B::V) -> std::result::Result<Value, Fail>,
+        ),
     ) -> std::result::Result<SweepValues, EvalError> {
-        let mut forward = Vec::new();
-        // Each definition's formula with the value computed for it (not one given as
-        // written): the backward pass's formulas contain them (`δ_z1 = δ_x1·sigmoid(z1)·(1 -
-        // sigmoid(z1))` reads x1's `sigmoid(z1)`), and each value is computed once.
-        let mut known: eval::Known<B::V> = eval::Known::default();
-        for (k, &i) in live.iter().enumerate() {
+        // One session for the whole sweep: each node is computed once, and each definition's
+        // formula keeps the value computed for it (not one given as written), which the
+        // backward pass's formulas read (`δ_z1 = δ_x1·sigmoid(z1)·(1 - sigmoid(z1))` reads
+        // x1's `sigmoid(z1)`). Values are kept by index; the outputs record (index, node).
+        let mut s = eval::Session::new(&self.store, backend);
+        let env = env.into_iter();
+        let live = &plan.live;
+        let names = env.size_hint().0 + live.len() + bw.adjoints.len() + bw.gradient.len();
+        // About two values a name (a name's, and a node or two between names).
+        s.reserve(2 * names, names);
+        for (name, v) in env {
+            let i = s.push(v);
+            s.bind(name, i);
+        }
+        let mut given = given.map(Vec::into_iter);
+        let mut forward = Vec::with_capacity(live.len());
+        for &i in live {
             let d = &self.defs[i];
-            let v = match &given {
-                Some(vals) => vals[k].clone(),
+            let v = match given.as_mut().and_then(Iterator::next) {
+                Some(v) => s.push(v),
                 None => {
-                    let v = eval::evaluate_with_conditions(
-                        &self.store,
-                        &[d.formula],
-                        &d.conditions,
-                        &env,
-                        backend,
-                    )?
-                    .remove(0);
-                    if !matches!(self.store.node(d.formula), Node::Num(_) | Node::Sym(_)) {
-                        known.insert(d.formula, v.clone());
-                    }
-                    v
+                    s.eval_with_conditions(&[d.formula], &d.conditions)?;
+                    s.index_of(d.formula).expect("computed")
                 }
             };
-            env.insert(d.name, v.clone());
-            forward.push(wrap(v).map_err(|f| EvalError::At(d.formula, f))?);
+            s.bind(d.name, v);
+            exact(s.get(v)).map_err(|f| EvalError::At(d.formula, f))?;
+            forward.push((v, d.formula));
         }
         let mut kinks = Vec::new();
-        let mut adjoint_vals = Vec::new();
         let mut local_vals = Vec::new();
-        let defs: HashMap<Sym, &Def> = self.defs.iter().map(|d| (d.name, d)).collect();
         let mut eval_adjoint = |a: &Adjoint,
-                                env: &mut HashMap<Sym, B::V>|
-         -> std::result::Result<Value, EvalError> {
+                                s: &mut eval::Session<'_, B>|
+         -> std::result::Result<(u32, Id), EvalError> {
             for (user, local) in &a.terms {
-                self.find_kinks(&defs, *user, a.of, env, backend, &mut kinks)?;
+                if let Some(def) = plan.kinky.get(user) {
+                    self.find_kinks(plan, def, a.of, s, &mut kinks)?;
+                }
                 if locals {
-                    let v = eval::evaluate_with(&self.store, &[*local], env, backend)?.remove(0);
-                    local_vals.push(wrap(v).map_err(|f| EvalError::At(*local, f))?);
+                    let v = s.value(*local)?;
+                    exact(s.get(v)).map_err(|f| EvalError::At(*local, f))?;
+                    local_vals.push((v, *local));
                 }
             }
-            let v =
-                eval::evaluate_known(&self.store, &[a.formula], env, &known, backend)?.remove(0);
-            env.insert(a.delta, v.clone());
-            wrap(v).map_err(|f| EvalError::At(a.formula, f))
+            let v = s.value(a.formula)?;
+            s.bind(a.delta, v);
+            exact(s.get(v)).map_err(|f| EvalError::At(a.formula, f))?;
+            Ok((v, a.formula))
         };
+        let mut adjoint_vals = Vec::with_capacity(bw.adjoints.len());
         for a in &bw.adjoints {
-            adjoint_vals.push(eval_adjoint(a, &mut env)?);
+            adjoint_vals.push(eval_adjoint(a, &mut s)?);
         }
-        let mut grads = Vec::new();
+        let mut grads = Vec::with_capacity(bw.gradient.len());
         for a in &bw.gradient {
-            grads.push(eval_adjoint(a, &mut env)?);
+            grads.push(eval_adjoint(a, &mut s)?);
         }
         kinks.sort();
         kinks.dedup();
-        Ok((forward, adjoint_vals, grads, kinks, local_vals))
+        // The values move out of the session; one that several outputs share (`u = x;
+        // v = x`) is copied for all but its last.
+        let mut vals: Vec<Option<B::V>> = s.into_values().into_iter().map(Some).collect();
+        let mut last = vec![u32::MAX; vals.len()];
+        let outputs = [&forward, &adjoint_vals, &grads, &local_vals];
+        for (k, &(v, _)) in outputs.iter().flat_map(|o| o.iter()).enumerate() {
+            last[v as usize] = k as u32;
+        }
+        let mut k = 0u32;
+        let mut out = |list: &[(u32, Id)]| -> std::result::Result<Vec<Value>, EvalError> {
+            let mut values = Vec::with_capacity(list.len());
+            for &(v, id) in list {
+                let slot = &mut vals[v as usize];
+                let value = if last[v as usize] == k {
+                    slot.take()
+                } else {
+                    slot.clone()
+                };
+                k += 1;
+                let value = value.expect("taken at its last use only");
+                values.push(wrap(value).map_err(|f| EvalError::At(id, f))?);
+            }
+            Ok(values)
+        };
+        Ok((
+            out(&forward)?,
+            out(&adjoint_vals)?,
+            out(&grads)?,
+            kinks,
+            out(&local_vals)?,
+        ))
     }
 
-    /// Notes for the kinks met at the point on the way from `user` to `of` (a name its
-    /// formula uses), where the derivative does not exist and a convention is used: `relu`
-    /// or `abs` of exactly 0, and `max` or `min` reached by several arguments (one note per
-    /// tie). Arguments that are the same function of the inputs (`u = x; v = x; max(u, v)`)
-    /// tie everywhere: that is no kink, and the note says so.
+    /// Notes for the kinks met at the point on the way from `def`'s name to `of` (a name
+    /// its formula uses), where the derivative does not exist and a convention is used:
+    /// `relu` or `abs` of exactly 0, and `max` or `min` reached by several arguments (one
+    /// note per tie). Arguments that are the same function of the inputs (`u = x; v = x;
+    /// max(u, v)`) tie everywhere: that is no kink, and the note says so.
     fn find_kinks<B: Backend>(
         &self,
-        defs: &HashMap<Sym, &Def>,
-        user: Sym,
+        plan: &Plan<'_>,
+        def: &Def,
         of: Sym,
-        env: &HashMap<Sym, B::V>,
-        backend: &B,
+        s: &mut eval::Session<'_, B>,
         notes: &mut Vec<String>,
     ) -> std::result::Result<(), EvalError> {
-        let Some(def) = defs.get(&user) else {
-            return Ok(());
-        };
-        let value =
-            |id: Id| eval::evaluate_with(&self.store, &[id], env, backend).map(|mut v| v.remove(0));
+        let backend = s.backend();
         let text = |id: Id| crate::print::text(&self.store, id);
         let zero = |v: &B::V| backend.sign(v) == Some(std::cmp::Ordering::Equal);
+        let defs = &plan.all;
         for n in self.store.reachable(&[def.formula]) {
             let Node::Call(Func::Builtin(b), args) = self.store.node(n) else {
                 continue;
@@ -221,7 +307,8 @@ impl Network {
                 continue;
             }
             if let Builtin::Relu | Builtin::Abs = b {
-                if zero(&value(args[0])?) {
+                let v = s.value(args[0])?;
+                if zero(s.get(v)) {
                     let rule = if *b == Builtin::Relu {
                         "step(0) = 0: relu'(0) is taken as 0"
                     } else {
@@ -234,12 +321,13 @@ impl Network {
                 }
                 continue;
             }
-            let m = value(n)?;
+            let m = s.value(n)?;
             let (one, minus) = (Rational::from(1), Rational::from(-1));
             let mut tied: Vec<Id> = Vec::new();
             for &a in args.iter() {
+                let v = s.value(a)?;
                 let gap = backend
-                    .sum(&Rational::new(), &[(&value(a)?, &one), (&m, &minus)])
+                    .sum(&Rational::new(), &[(s.get(v), &one), (s.get(m), &minus)])
                     .map_err(|f| EvalError::At(n, f))?;
                 if zero(&gap) && !tied.contains(&a) {
                     tied.push(a);

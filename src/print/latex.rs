@@ -15,13 +15,36 @@ pub fn latex(store: &Store, id: Id) -> String {
     if let Some(why) = super::too_large(store, id) {
         return format!("\\text{{⟨{why}⟩}}");
     }
+    // A variable or a product of two, with names in play already: no layout needed.
+    match super::small(store, id) {
+        Some(super::Small::Var(x)) if super::names::all_in_play(&[x]) => return latex_name(x),
+        Some(super::Small::Product(x, y)) if super::names::all_in_play(&[x, y]) => {
+            // Two variables are juxtaposed, as [`factors`] writes them.
+            return super::text::concat(&[&latex_name(x), " ", &latex_name(y)]);
+        }
+        Some(super::Small::Call(b, x)) if super::names::all_in_play(&[x]) => {
+            let mut out = Out {
+                text: String::new(),
+            };
+            call(&Callee::Builtin(b), &[Disp::Sym(x.to_string())], &mut out);
+            return out.text;
+        }
+        _ => {}
+    }
     let d = layout(store, id);
     let mut names = Vec::new();
     names_of(&d, &mut names);
+    // Room for a short formula from the start, as in `text`.
     let mut out = Out {
-        text: String::new(),
+        text: String::with_capacity(32),
     };
-    with_names_in_play(&names, || render(&d, &mut out));
+    // Names in play already (a program's, put in play for its whole report) need not be put
+    // in play again for each formula: that changes no name's LaTeX.
+    if super::names::all_in_play(&names) {
+        render(&d, &mut out);
+    } else {
+        with_names_in_play(&names, || render(&d, &mut out));
+    }
     out.text
 }
 

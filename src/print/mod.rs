@@ -16,8 +16,9 @@ pub(crate) use shared::latex_let_bound;
 pub use shared::{LetBound, let_bound, text_let};
 pub use text::text;
 
-use crate::expr::{Func, Id, Node, Store, structural_cmp};
+use crate::expr::{Func, Id, Node, Store, natural_cmp, structural_cmp};
 use rug::Rational;
+use std::cmp::Ordering;
 
 /// The most nodes an expression may have *written out* (a shared subexpression counted once
 /// per appearance) to be printed in full: about a megabyte of text.
@@ -50,6 +51,11 @@ pub fn printed_size(store: &Store, id: Id) -> u64 {
 
 /// The marker printed instead of an expression over [`MAX_PRINT_NODES`], if `id` is one.
 pub(crate) fn too_large(store: &Store, id: Id) -> Option<String> {
+    // Most formulas a report prints are a few nodes: counting their tree directly (a few
+    // steps, no allocation) shows they are far below the limit.
+    if small_tree(store, id, &mut 1024, 0) {
+        return None;
+    }
     let n = printed_size(store, id);
     if n <= MAX_PRINT_NODES {
         return None;
@@ -64,6 +70,55 @@ pub(crate) fn too_large(store: &Store, id: Id) -> Option<String> {
          {} distinct",
         store.dag_size(id)
     ))
+}
+
+/// Whether `id` written out as a tree has at most `budget` nodes (each use of a child counted,
+/// as [`printed_size`] counts), found without allocating; `false` also when it is more than
+/// 64 levels deep, where the count is left to [`printed_size`].
+fn small_tree(store: &Store, id: Id, budget: &mut u32, depth: u32) -> bool {
+    if *budget == 0 || depth > 64 {
+        return false;
+    }
+    *budget -= 1;
+    let mut ok = true;
+    store.node(id).for_each_child(|c| {
+        ok = ok && small_tree(store, c, budget, depth + 1);
+    });
+    ok
+}
+
+/// The formulas most reports print many of, in the shapes [`layout`] would give them: a
+/// variable, a built-in applied to a variable, the product of two variables (in
+/// [`structural_cmp`] order). Their printers need no layout.
+pub(crate) enum Small<'s> {
+    Var(&'s str),
+    Call(crate::expr::Builtin, &'s str),
+    Product(&'s str, &'s str),
+}
+
+/// `id` as a [`Small`] formula, if it is one.
+pub(crate) fn small(store: &Store, id: Id) -> Option<Small<'_>> {
+    let var = |id: Id| match store.node(id) {
+        Node::Sym(s) => Some(store.name(*s)),
+        _ => None,
+    };
+    match store.node(id) {
+        Node::Sym(s) => Some(Small::Var(store.name(*s))),
+        Node::Call(Func::Builtin(b), args) if args.len() == 1 => {
+            Some(Small::Call(*b, var(args[0])?))
+        }
+        Node::Mul(p) if *p.coeff() == 1 => match p.factors() {
+            [(a, ea), (b, eb)] if *ea == 1 && *eb == 1 => {
+                let (x, y) = (var(*a)?, var(*b)?);
+                Some(match order_cmp(store, *a, *b) {
+                    Ordering::Greater => Small::Product(y, x),
+                    _ => Small::Product(x, y),
+                })
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Precedence levels, lowest first.
@@ -177,6 +232,20 @@ fn signed(r: Rational, f: impl Fn(Rational) -> Disp) -> Disp {
     }
 }
 
+/// [`structural_cmp`], without building its memo where the answer is at hand: two variables
+/// compare by name (then id), a variable comes after numbers and before everything else.
+fn order_cmp(store: &Store, a: Id, b: Id) -> Ordering {
+    let compound = |n: &Node| !matches!(n, Node::Num(_) | Node::Sym(_));
+    match (store.node(a), store.node(b)) {
+        (Node::Sym(x), Node::Sym(y)) if a != b => {
+            natural_cmp(store.name(*x), store.name(*y)).then_with(|| a.cmp(&b))
+        }
+        (Node::Sym(_), n) if compound(n) => Ordering::Less,
+        (n, Node::Sym(_)) if compound(n) => Ordering::Greater,
+        _ => structural_cmp(store, a, b),
+    }
+}
+
 /// Sum terms: positive ones first, then negative ones, each group in structural order with
 /// the constant last (`y - w*x`, `1 - sigmoid(x)`, `x + 1`).
 fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> Disp {
@@ -184,16 +253,18 @@ fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> D
     sorted.sort_by(|a, b| {
         (a.1 < 0)
             .cmp(&(b.1 < 0))
-            .then_with(|| structural_cmp(store, a.0, b.0))
+            .then_with(|| order_cmp(store, a.0, b.0))
     });
     let (pos, neg): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|t| t.1 > 0);
     let mut out = Vec::new();
     let push_terms = |out: &mut Vec<(bool, Disp)>, group: Vec<&(Id, Rational)>| {
         for (t, k) in group {
-            let k_abs = Rational::from(k.abs_ref());
+            // The term's magnitude: `layout_product` writes `|k|` (its sign is the term's).
             let d = match store.node(*t) {
-                Node::Mul(p) => layout_product(store, &k_abs, p.factors()).1,
-                _ => layout_product(store, &k_abs, &[(*t, Rational::from(1))]).1,
+                Node::Mul(p) => layout_product(store, k, p.factors()).1,
+                // `1*t` is `t`, as `layout_product` would write it.
+                _ if *k.numer().as_abs() == 1 && *k.denom() == 1 => layout(store, *t),
+                _ => layout_product(store, k, &[(*t, Rational::from(1))]).1,
             };
             out.push((*k < 0, d));
         }
@@ -212,12 +283,11 @@ fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> D
 /// A product `coeff · Π b^e` as numerator and denominator; returns whether it is negative.
 fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -> (bool, Disp) {
     let mut sorted: Vec<&(Id, Rational)> = factors.iter().collect();
-    sorted.sort_by(|a, b| structural_cmp(store, a.0, b.0));
-    let mut num = Vec::new();
+    sorted.sort_by(|a, b| order_cmp(store, a.0, b.0));
+    let mut num = Vec::with_capacity(factors.len() + 1);
     let mut den = Vec::new();
-    let p = Rational::from(coeff.numer().clone().abs());
-    if p != 1 || sorted.iter().all(|f| f.1 < 0 && !store.is_zero(f.0)) {
-        num.push(Disp::Num(p));
+    if *coeff.numer().as_abs() != 1 || sorted.iter().all(|f| f.1 < 0 && !store.is_zero(f.0)) {
+        num.push(Disp::Num(Rational::from(coeff.numer().clone().abs())));
     }
     if *coeff.denom() != 1 {
         den.push(Disp::Num(Rational::from(coeff.denom().clone())));
@@ -233,8 +303,7 @@ fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -
             ));
             continue;
         }
-        let e_abs = Rational::from(e.abs_ref());
-        let d = power(base, e_abs);
+        let d = power(base, e);
         if *e > 0 {
             num.push(d);
         } else {
@@ -248,12 +317,17 @@ fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -
     (neg, Disp::Product(num, den))
 }
 
-fn power(base: Disp, e: Rational) -> Disp {
-    if e == 1 {
+/// `base^|e|`: the base itself for 1, `sqrt` for 1/2.
+fn power(base: Disp, e: &Rational) -> Disp {
+    let (n, d) = (e.numer().as_abs(), e.denom());
+    if *n == 1 && *d == 1 {
         base
-    } else if e == Rational::from((1, 2)) {
+    } else if *n == 1 && *d == 2 {
         Disp::Sqrt(Box::new(base))
     } else {
-        Disp::Pow(Box::new(base), Box::new(Disp::Num(e)))
+        Disp::Pow(
+            Box::new(base),
+            Box::new(Disp::Num(Rational::from(e.abs_ref()))),
+        )
     }
 }

@@ -168,6 +168,31 @@ fn textbook(name: &str) -> Option<String> {
             format!("{}_{{{}}}", *c as char, &name[1..])
         });
     }
+    // Next, a letter, `_` and such a name (`δ_x1`, `δ_w12`, the adjoints' names), which the
+    // rules below make `\delta_{x_{1}}`: neither an accented letter nor a word, so it is
+    // the base and subscript rule's.
+    if let Some((b, sub)) = name.split_once('_')
+        && let [s0, sub_digits @ ..] = sub.as_bytes()
+        && s0.is_ascii_alphabetic()
+        && sub_digits.iter().all(u8::is_ascii_digit)
+    {
+        let mut bs = b.chars();
+        if let (Some(c), None) = (bs.next(), bs.next()) {
+            let base = if c.is_ascii_alphabetic() {
+                Some(c.to_string())
+            } else {
+                greek_char(c).map(|w| format!("\\{w}"))
+            };
+            if let Some(base) = base {
+                let sub_tex = if sub_digits.is_empty() {
+                    sub.to_string()
+                } else {
+                    format!("{}_{{{}}}", *s0 as char, &sub[1..])
+                };
+                return Some(format!("{base}_{{{sub_tex}}}"));
+            }
+        }
+    }
     if let Some(l) = accented(name) {
         return Some(l);
     }
@@ -247,6 +272,15 @@ pub fn latex_name(name: &str) -> String {
     in_play.unwrap_or_else(|| plain(name))
 }
 
+/// Whether every one of `names` is in play already: then putting them in play changes no
+/// name's LaTeX, and [`with_names_in_play`] may be skipped.
+pub(super) fn all_in_play(names: &[&str]) -> bool {
+    IN_PLAY.with(|p| {
+        let p = p.borrow();
+        names.iter().all(|n| p.names.contains_key(*n))
+    })
+}
+
 /// [`latex_name`] regardless of the names in play.
 fn plain(name: &str) -> String {
     textbook(name).unwrap_or_else(|| spelled(name))
@@ -265,9 +299,13 @@ fn latex_names(names: &[&str]) -> Vec<String> {
 /// in play: each is kept once, with its form.)
 #[derive(Default)]
 struct InPlay {
-    names: HashMap<String, (usize, String)>,
-    by_form: HashMap<String, usize>,
+    names: HashMap<String, (usize, String), Fx>,
+    by_form: HashMap<String, usize, Fx>,
 }
+
+/// The store's hasher: names are the user's own, not chosen to collide, and a large program's
+/// report looks up hundreds of thousands of them.
+type Fx = std::hash::BuildHasherDefault<crate::expr::FxHasher>;
 
 thread_local! {
     static IN_PLAY: RefCell<InPlay> = RefCell::default();
@@ -349,6 +387,25 @@ mod tests {
             ("αβ", "\\mathrm{{\\alpha}{\\beta}}"),
             ("ωx", "\\mathrm{{\\omega}x}"),
             ("ŷ\u{302}", "\\mathrm{\\hat{\\hat{y}}}"),
+        ] {
+            assert_eq!(latex_name(name), tex, "{name}");
+        }
+    }
+
+    /// The shortcut for a letter, `_` and a letter with digits gives what the general rules
+    /// give.
+    #[test]
+    fn subscripted_names_as_the_rules_make_them() {
+        for (name, tex) in [
+            ("δ_x1", "\\delta_{x_{1}}"),
+            ("δ_z10000", "\\delta_{z_{10000}}"),
+            ("δ_E", "\\delta_{E}"),
+            ("a_x12", "a_{x_{12}}"),
+            ("ℓ_y", "\\ell_{y}"),
+            ("δ_x_1", "\\delta_{x_{1}}"),
+            ("ŷ_x1", "\\hat{y}_{x_{1}}"),
+            ("δ_yhat", "\\delta_{\\hat{y}}"),
+            ("ab_x1", "\\mathrm{ab\\_x1}"),
         ] {
             assert_eq!(latex_name(name), tex, "{name}");
         }

@@ -1,6 +1,6 @@
 //! Text in the input syntax: minimal parentheses, parses back to the same node.
 
-use super::{Callee, Disp, Prec, layout};
+use super::{Callee, Disp, Prec, Small, layout};
 use crate::expr::{Builtin, Id, Store};
 
 /// `id` as text in the input syntax (`-2*x*(y - w*x)`, `1/(2*sqrt(x))`, `σ'(z2)`).
@@ -8,12 +8,36 @@ use crate::expr::{Builtin, Id, Store};
 /// An expression larger than [`MAX_PRINT_NODES`](super::MAX_PRINT_NODES) written out is
 /// printed as a marker, `⟨too large to print: …⟩`, instead.
 pub fn text(store: &Store, id: Id) -> String {
+    if let Some(f) = super::small(store, id) {
+        // Built with `push_str`: `format!` costs more than the rest of these.
+        return match f {
+            Small::Var(x) => x.to_string(),
+            Small::Call(b, x) => concat(&[builtin_name(b), "(", x, ")"]),
+            Small::Product(x, y) => concat(&[x, "*", y]),
+        };
+    }
     if let Some(why) = super::too_large(store, id) {
         return format!("⟨{why}⟩");
     }
-    let mut out = String::new();
+    // Room for a short formula from the start (where an empty string would have grown to
+    // it anyway), without growing step by step.
+    let mut out = String::with_capacity(32);
     render(&layout(store, id), &mut out);
     out
+}
+
+/// The pieces, one after another.
+pub(crate) fn concat(pieces: &[&str]) -> String {
+    let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for p in pieces {
+        out.push_str(p);
+    }
+    out
+}
+
+/// A built-in's name in the input syntax.
+fn builtin_name(b: Builtin) -> &'static str {
+    if b == Builtin::Step { "step" } else { b.name() }
 }
 
 /// Renders `d`, in parentheses when its precedence is below `min`.
@@ -108,11 +132,7 @@ pub(super) fn render(d: &Disp, out: &mut String) {
         }
         Disp::Call(callee, args) => {
             match callee {
-                Callee::Builtin(b) => out.push_str(if *b == Builtin::Step {
-                    "step"
-                } else {
-                    b.name()
-                }),
+                Callee::Builtin(b) => out.push_str(builtin_name(*b)),
                 Callee::Abstract {
                     name,
                     primes,

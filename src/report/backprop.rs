@@ -7,10 +7,11 @@ use super::values::{arithmetic, value_json};
 use super::{Numbers, Render, Style};
 use crate::error::Result;
 use crate::eval::{Point, Value, format};
-use crate::network::{Backward, Network, Trace};
+use crate::network::{Adjoint, Backward, Network, Trace};
 use crate::print::{latex, latex_name, text};
 use serde::Serialize;
 use serde_json::Value as Json;
+use std::rc::Rc;
 
 /// The forward and backward passes at a point, step by step.
 pub fn backprop(
@@ -63,7 +64,7 @@ struct BackpropJson<'a> {
     arithmetic: &'static str,
     forward: ForwardRows<'a>,
     backward: AdjointRows<'a>,
-    gradient: serde_json::Map<String, Json>,
+    gradient: GradientJson<'a>,
     kinks: &'a [String],
 }
 
@@ -111,43 +112,62 @@ impl Serialize for ForwardRows<'_> {
     }
 }
 
-/// The backward pass's rows, adjoints then the gradient, each made as it is written out.
-struct AdjointRows<'a>(&'a Backprop<'a>);
+/// The backward pass's rows, adjoints then the gradient, each made as it is written out; the
+/// gradient's values, written twice (as rows and as the `gradient` object), are made once.
+struct AdjointRows<'a>(&'a Backprop<'a>, Rc<[Json]>);
+
+/// The gradient as an object, parameter name to value.
+struct GradientJson<'a>(&'a Backprop<'a>, Rc<[Json]>);
+
+impl Serialize for GradientJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (net, bw) = (self.0.net, &self.0.bw);
+        let mut map = s.serialize_map(Some(bw.gradient.len()))?;
+        for (a, v) in bw.gradient.iter().zip(self.1.iter()) {
+            map.serialize_entry(net.name(a.of), v)?;
+        }
+        map.end()
+    }
+}
 
 impl Serialize for AdjointRows<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let (net, bw, trace) = (self.0.net, &self.0.bw, &self.0.trace);
         let mut seq = s.serialize_seq(Some(bw.adjoints.len() + bw.gradient.len()))?;
-        let rows = bw
-            .adjoints
-            .iter()
-            .zip(&trace.adjoints)
-            .chain(bw.gradient.iter().zip(&trace.gradient));
-        for (a, v) in rows {
-            seq.serialize_element(&AdjointJson {
-                name: net.name(a.delta),
-                of: net.name(a.of),
-                formula: adjoint_formula(net, &self.0.fac, a, false),
-                latex: adjoint_formula(net, &self.0.fac, a, true),
-                simplified: text(&net.store, a.formula),
-                value: value_json(v),
-            })?;
+        let row = |a: &Adjoint, value: Json| AdjointJson {
+            name: net.name(a.delta),
+            of: net.name(a.of),
+            formula: adjoint_formula(net, &self.0.fac, a, false),
+            latex: adjoint_formula(net, &self.0.fac, a, true),
+            simplified: text(&net.store, a.formula),
+            value,
+        };
+        for (a, v) in bw.adjoints.iter().zip(&trace.adjoints) {
+            seq.serialize_element(&row(a, value_json(v)))?;
+        }
+        for (a, v) in bw.gradient.iter().zip(self.1.iter()) {
+            seq.serialize_element(&row(a, v.clone()))?;
         }
         seq.end()
     }
 }
 
 impl Render for Backprop<'_> {
+    /// A row of the 10^5-layer chain's report takes about 275 bytes.
+    fn json_bytes(&self) -> usize {
+        let rows = self.live.len() + self.bw.adjoints.len() + self.bw.gradient.len();
+        rows.saturating_mul(320)
+    }
+
     fn json(&self) -> impl Serialize + '_ {
-        let (net, bw, trace) = (self.net, &self.bw, &self.trace);
+        let (net, trace) = (self.net, &self.trace);
         let point = self.point;
         let forward = ForwardRows(self);
-        let backward = AdjointRows(self);
-        let mut gradient = serde_json::Map::new();
-        for (a, v) in bw.gradient.iter().zip(&trace.gradient) {
-            gradient.insert(net.name(a.of).to_string(), value_json(v));
-        }
+        let values: Rc<[Json]> = trace.gradient.iter().map(value_json).collect();
+        let backward = AdjointRows(self, values.clone());
+        let gradient = GradientJson(self, values);
         BackpropJson {
             program: &net.source.1,
             output: net.name(net.output_def().name),
@@ -171,7 +191,7 @@ impl Render for Backprop<'_> {
             let def = &net.defs[i];
             let f = text(&net.store, def.formula);
             let written = def.written.trim().to_string();
-            let simplified = written.replace(' ', "") != f.replace(' ', "");
+            let simplified = !same_but_spaces(&written, &f);
             let formula = if simplified {
                 format!("{written} = {f}")
             } else {
@@ -237,8 +257,7 @@ impl Render for Backprop<'_> {
             .zip(&trace.forward)
             .map(|(&i, v)| {
                 let def = &net.defs[i];
-                let simplified =
-                    def.written.replace(' ', "") != text(&net.store, def.formula).replace(' ', "");
+                let simplified = !same_but_spaces(&def.written, &text(&net.store, def.formula));
                 format!(
                     "{} &= {} {} {}",
                     latex_name(net.name(def.name)),
@@ -289,6 +308,13 @@ impl Render for Backprop<'_> {
         ));
         s
     }
+}
+
+/// Whether two texts are the same once their spaces are left out.
+fn same_but_spaces(a: &str, b: &str) -> bool {
+    a.chars()
+        .filter(|c| *c != ' ')
+        .eq(b.chars().filter(|c| *c != ' '))
 }
 
 /// How a forward value relates to the formula before it. In IEEE double the value is the

@@ -135,11 +135,16 @@ pub(super) fn chain_factor(net: &Network, fac: &Factored, f: Id, latex_mode: boo
         Node::Mul(p) => p.factors().len() > 1 || *p.coeff() != 1,
         _ => false,
     } || body.starts_with('-');
-    match (wrap, latex_mode) {
-        (true, true) => format!("\\left({body}\\right)"),
-        (true, false) => format!("({body})"),
-        _ => body,
-    }
+    let (open, close) = match (wrap, latex_mode) {
+        (true, true) => ("\\left(", "\\right)"),
+        (true, false) => ("(", ")"),
+        _ => return body,
+    };
+    let mut s = String::with_capacity(open.len() + body.len() + close.len());
+    s.push_str(open);
+    s.push_str(&body);
+    s.push_str(close);
+    s
 }
 
 /// An adjoint's formula in sweep form, `δ_u · ∂u/∂v` summed over the users `u` of `v`,
@@ -158,35 +163,46 @@ pub(super) fn adjoint_formula(
         };
     }
     let out = net.output_def().name;
-    let terms: Vec<String> = a
-        .terms
-        .iter()
-        .map(|(u, local)| {
-            let mut fs = Vec::new();
-            if *u != out {
-                let d = format!("δ_{}", net.name(*u));
-                fs.push(if latex_mode { latex_name(&d) } else { d });
+    let mut text_out = String::with_capacity(64);
+    for (i, (u, local)) in a.terms.iter().enumerate() {
+        if i > 0 {
+            text_out.push_str(" + ");
+        }
+        let has_delta = *u != out;
+        if has_delta {
+            let name = net.name(*u);
+            let mut d = String::with_capacity(name.len() + 3);
+            d.push_str("δ_");
+            d.push_str(name);
+            if latex_mode {
+                text_out.push_str(&latex_name(&d));
+            } else {
+                text_out.push_str(&d);
             }
-            let is_one = net.store.as_num(*local).is_some_and(|r| *r == 1);
-            if !is_one || fs.is_empty() {
-                fs.push(
-                    if let Some(shown) = fac.show(&net.store, *local, latex_mode) {
-                        shown
-                    } else if fs.is_empty() {
-                        if latex_mode {
-                            latex(&net.store, *local)
-                        } else {
-                            text(&net.store, *local)
-                        }
-                    } else {
-                        chain_factor(net, fac, *local, latex_mode)
-                    },
-                );
+        }
+        let is_one = net.store.as_num(*local).is_some_and(|r| *r == 1);
+        if !is_one || !has_delta {
+            if has_delta {
+                text_out.push_str(if latex_mode { " \\cdot " } else { " · " });
             }
-            fs.join(if latex_mode { " \\cdot " } else { " · " })
-        })
-        .collect();
-    terms.join(" + ")
+            let f = if let Some(shown) = fac.show(&net.store, *local, latex_mode) {
+                shown
+            } else if !has_delta {
+                if latex_mode {
+                    latex(&net.store, *local)
+                } else {
+                    text(&net.store, *local)
+                }
+            } else {
+                chain_factor(net, fac, *local, latex_mode)
+            };
+            text_out.push_str(&f);
+        }
+    }
+    // Room was made for most adjoints; what is left over is given back (a text report keeps
+    // every row until its table is drawn).
+    text_out.shrink_to_fit();
+    text_out
 }
 
 /// Above this many characters of text, a formula is printed with let-bindings of its shared

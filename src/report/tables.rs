@@ -5,27 +5,49 @@ use unicode_width::UnicodeWidthStr;
 /// Rows of cells, aligned in columns by display width, `gap` spaces between columns.
 pub(super) fn table(rows: &[Vec<String>], indent: &str, gap: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| UnicodeWidthStr::width(s.as_str()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
+    let mut widths = vec![0; cols];
     for r in rows {
-        let mut line = indent.to_string();
         for (c, cell) in r.iter().enumerate() {
-            line.push_str(cell);
+            widths[c] = widths[c].max(width(cell));
+        }
+    }
+    // The size of the table, padding included: one allocation for a table of any length.
+    let size: usize = rows
+        .iter()
+        .map(|r| {
+            let pads: usize = r
+                .iter()
+                .zip(&widths)
+                .take(r.len().saturating_sub(1))
+                .map(|(cell, w)| w - width(cell) + gap)
+                .sum();
+            indent.len() + r.iter().map(String::len).sum::<usize>() + pads + 1
+        })
+        .sum();
+    let mut out = String::with_capacity(size);
+    for r in rows {
+        let start = out.len();
+        out.push_str(indent);
+        for (c, cell) in r.iter().enumerate() {
+            out.push_str(cell);
             if c + 1 < r.len() {
-                let pad = widths[c] - UnicodeWidthStr::width(cell.as_str()) + gap;
-                line.push_str(&" ".repeat(pad));
+                let pad = widths[c] - width(cell) + gap;
+                out.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(line.trim_end());
+        // The line without its trailing whitespace.
+        let kept = out[start..].trim_end().len();
+        out.truncate(start + kept);
         out.push('\n');
     }
     out
+}
+
+/// The display width of a cell: its length when it is printable ASCII (the common case).
+fn width(cell: &str) -> usize {
+    if cell.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        cell.len()
+    } else {
+        UnicodeWidthStr::width(cell)
+    }
 }

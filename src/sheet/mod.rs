@@ -108,6 +108,13 @@ fn graph_blocks(g: Result<report::Graph>, file: &str) -> Result<Vec<Block>> {
     )
 }
 
+/// The most local derivatives the chain-rule section writes for all parameters together
+/// (each one's own limit is [`report::MAX_EXPLAIN_FACTORS`]). In a deep network the paths
+/// to the early weights grow with the depth, and all of them together with its square: the
+/// 1000-layer chain's section alone would be half a gigabyte of page, written for minutes.
+/// The 100-layer chain's (about 10 000) is within.
+pub const MAX_SHEET_EXPLAIN_FACTORS: u64 = 20_000;
+
 /// The step of the finite-difference check, and the sweep's steps (`chainrule fd` and
 /// `chainrule sweep` with their defaults).
 const FD_STEP: &str = "1e-4";
@@ -162,13 +169,29 @@ pub fn scalar(net: &mut Network, point: &Point, source: &str, numbers: Numbers) 
         grad,
     ));
 
+    let sizes = net.chain_sizes();
+    let factors = params
+        .iter()
+        .map(|p| sizes.get(p).map_or(0, |s| s.1))
+        .fold(0u64, u64::saturating_add);
     let mut explains = Vec::new();
-    for &w in &params {
-        let one = or_note(
-            report::explain(net, w, given, numbers, Style::Latex).map(|e| vec![Block::Latex(e)]),
-            "use \\texttt{chainrule backprop}",
-        )?;
-        explains.extend(one);
+    if factors > MAX_SHEET_EXPLAIN_FACTORS {
+        explains.push(Block::Note(format!(
+            "Written parameter by parameter, the chain rule would take {factors} local \
+             derivatives in all (a sheet writes at most {MAX_SHEET_EXPLAIN_FACTORS}): the paths \
+             to the early parameters of a deep network grow with its depth, and all of them \
+             together with its square. \\texttt{{chainrule explain {file} --wrt NAME}} writes \
+             one parameter's; the backward pass above writes each adjoint once."
+        )));
+    } else {
+        for &w in &params {
+            let one = or_note(
+                report::explain(net, w, given, numbers, Style::Latex)
+                    .map(|e| vec![Block::Latex(e)]),
+                "use \\texttt{chainrule backprop}",
+            )?;
+            explains.extend(one);
+        }
     }
     sections.push(section(
         "explain",

@@ -69,7 +69,9 @@ pub struct Simplified {
 /// assert_eq!(text(&store, s.id), "s - y");
 /// ```
 pub fn simplify(store: &mut Store, root: Id) -> Simplified {
-    if crate::print::printed_size(store, root) > NODE_BUDGET {
+    // The size as a tree, by a walk that stops past the budget: a part of a large shared DAG
+    // (one partial of a deep network's gradient) costs the budget, not the DAG's size.
+    if !store.tree_size_at_most(root, NODE_BUDGET) {
         return Simplified {
             id: root,
             conditions: Vec::new(),

@@ -173,6 +173,19 @@ pub struct Call {
     pub args: Vec<Expr>,
 }
 
+impl Call {
+    /// A call written without primes or partials: `f(a, b)`.
+    pub fn plain(name: &str, name_span: Span, args: Vec<Expr>) -> Call {
+        Call {
+            name: name.to_string(),
+            name_span,
+            primes: 0,
+            partials: Vec::new(),
+            args,
+        }
+    }
+}
+
 /// A name with its span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ident {

@@ -123,12 +123,20 @@ pub(crate) const TRANSPOSE_MARK: char = 'ᵀ';
 /// Whether `c` may start a name: the grammar's `LETTER` (`name` in `grammar/chainrule.pest`),
 /// other than `ᵀ`.
 pub(crate) fn is_name_start(c: char) -> bool {
+    // The ASCII letters are ASCII's only `LETTER`s; the table lookup is for the rest.
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
     pest::unicode::LETTER(c) && c != TRANSPOSE_MARK
 }
 
 /// Whether `c` may continue a name: the grammar's `LETTER | MARK | ASCII_DIGIT | "_"`,
 /// other than `ᵀ`.
 pub(crate) fn is_name_continue(c: char) -> bool {
+    // ASCII has no `MARK`.
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
     (pest::unicode::LETTER(c) || pest::unicode::MARK(c) || c.is_ascii_digit() || c == '_')
         && c != TRANSPOSE_MARK
 }
@@ -169,6 +177,17 @@ pub fn name_spans(src: &str) -> Vec<(String, usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ascii_shortcuts_are_the_grammars_classes() {
+        for c in (0..128u8).map(char::from) {
+            let letter = pest::unicode::LETTER(c);
+            assert_eq!(super::is_name_start(c), letter, "{c:?}");
+            let digit_or_underscore = c.is_ascii_digit() || c == '_';
+            let continues = letter || pest::unicode::MARK(c) || digit_or_underscore;
+            assert_eq!(super::is_name_continue(c), continues, "{c:?}");
+        }
+    }
+
     #[test]
     fn names_are_found_with_their_spans() {
         let got = super::name_spans("2*x + 1e-4*w1 + 1e # y\n+ ŷ");

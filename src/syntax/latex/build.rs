@@ -371,16 +371,7 @@ impl Builder<'_> {
     }
 
     fn call(&self, name: &str, name_span: Span, args: Vec<Expr>, span: Span) -> Expr {
-        node(
-            ExprKind::Call(Call {
-                name: name.to_string(),
-                name_span,
-                primes: 0,
-                partials: Vec::new(),
-                args,
-            }),
-            span,
-        )
+        node(ExprKind::Call(Call::plain(name, name_span, args)), span)
     }
 
     fn atom(&self, p: Pair<Rule>) -> Result<Expr> {

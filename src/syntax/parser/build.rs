@@ -26,14 +26,14 @@ pub(super) enum Place {
 /// An operand during Pratt parsing: the tree, its span with any parentheses around it,
 /// and whether it was parenthesised (then a chain does not absorb it: `(a + b) + c` keeps
 /// `(a + b)` as one term).
-struct Operand {
-    expr: Expr,
-    outer: Span,
-    grouped: bool,
+pub(super) struct Operand {
+    pub(super) expr: Expr,
+    pub(super) outer: Span,
+    pub(super) grouped: bool,
 }
 
 /// `lhs + term`: extends `lhs` if it is a sum written without parentheses.
-fn chain_sum(lhs: Operand, op: AddOp, term: Expr, span: Span) -> Expr {
+pub(super) fn chain_sum(lhs: Operand, op: AddOp, term: Expr, span: Span) -> Expr {
     let Operand {
         mut expr, grouped, ..
     } = lhs;
@@ -50,7 +50,7 @@ fn chain_sum(lhs: Operand, op: AddOp, term: Expr, span: Span) -> Expr {
 }
 
 /// `lhs * factor`: extends `lhs` if it is a product written without parentheses.
-fn chain_product(lhs: Operand, op: MulOp, factor: Expr, span: Span) -> Expr {
+pub(super) fn chain_product(lhs: Operand, op: MulOp, factor: Expr, span: Span) -> Expr {
     let Operand {
         mut expr, grouped, ..
     } = lhs;

@@ -246,7 +246,8 @@ pub(super) fn scan(src: &str, mode: Mode, builder: &Builder<'_>) -> Result<Scan>
         let mut end = i + c.len_utf8();
         let kind = match c {
             ' ' | '\t' | '\r' | '\u{feff}' => None,
-            c if pest::unicode::SPACE_SEPARATOR(c) => None,
+            // (The only ASCII space separator is the space.)
+            c if !c.is_ascii() && pest::unicode::SPACE_SEPARATOR(c) => None,
             '\n' => {
                 if mode == Mode::Expr || !depth.open.is_empty() {
                     blank.push((start, end));
@@ -503,4 +504,14 @@ fn unknown_char_help(c: char, mode: Mode) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_space_is_asciis_only_space_separator() {
+        for c in (0..128u8).map(char::from) {
+            assert_eq!(pest::unicode::SPACE_SEPARATOR(c), c == ' ', "{c:?}");
+        }
+    }
 }
