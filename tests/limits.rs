@@ -8,6 +8,8 @@
 //! printing grow theirs as they recurse, differentiation and evaluation do not recurse), so
 //! no test needs a big-stack thread. The binary runs its work on a 256 MiB thread anyway.
 
+mod common;
+
 use chainrule::diff::diff;
 use chainrule::eval::{Mode, Point, Value, evaluate};
 use chainrule::expr::Store;
@@ -15,6 +17,7 @@ use chainrule::network;
 use chainrule::print::{MAX_PRINT_NODES, latex, printed_size, text};
 use chainrule::report::{self, Numbers, Style};
 use chainrule::syntax::{MAX_DEPTH, parse_expr, parse_program, read_expr};
+use common::{chainrule, chainrule_with_input};
 use rug::Rational;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -36,33 +39,6 @@ fn point(store: &mut Store, items: &[(&str, (i64, i64))]) -> Point {
         .iter()
         .map(|(n, (p, q))| (store.intern(n), Rational::from((*p, *q))))
         .collect()
-}
-
-fn chainrule(args: &[&str]) -> (i32, String, String) {
-    chainrule_with_input(args, "")
-}
-
-/// Runs the binary with `input` on standard input (an argument is limited to 128 KiB).
-fn chainrule_with_input(args: &[&str], input: &str) -> (i32, String, String) {
-    use std::io::Write as _;
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run chainrule");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 // ───────────────────────────── depth ─────────────────────────────

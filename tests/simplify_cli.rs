@@ -99,25 +99,9 @@ fn latex_input() {
 
 #[test]
 fn standard_input() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(["simplify", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"u*sign(u)\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "u*sign(u) = abs(u)\n"
-    );
+    let (code, out, err) = chainrule_with_input(&["simplify", "-"], "u*sign(u)\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "u*sign(u) = abs(u)\n");
 }
 
 #[test]

@@ -7,16 +7,10 @@
 //! exponent is negative). Results that overflow to infinity or NaN are errors too.
 
 use super::{Backend, Fail, builtins, nearest_f64};
-use crate::expr::{Builtin, NoExactValue};
+use crate::expr::{Builtin, NoExactValue, is_int};
 use rug::ops::Pow;
 use rug::{Float, Integer, Rational};
 use std::cmp::Ordering;
-
-/// Whether `r` is the integer `n`: `r == n` without GMP's general comparison (a rational is
-/// kept in lowest terms, so it is an integer exactly when its denominator is 1).
-fn is_int(r: &Rational, n: i32) -> bool {
-    *r.denom() == 1 && *r.numer() == n
-}
 
 fn domain(s: &str) -> Fail {
     Fail::Domain(s.to_string())

@@ -85,15 +85,28 @@ pub fn evaluate_with_conditions<B: Backend>(
     if conditions.is_empty() {
         return evaluate_with(store, roots, env, backend);
     }
-    let mut conditions = checkable_conditions(store, conditions, |s| env.contains_key(&s));
+    let conditions = checkable_conditions(store, conditions, |s| env.contains_key(&s));
+    let mut vs = with_conditions(store, roots, conditions, |all| {
+        evaluate_with(store, all, env, backend)
+    })?;
+    vs.truncate(roots.len());
+    Ok(vs)
+}
+
+/// `run` on the roots and the conditions' nodes together (roots first), until it succeeds
+/// or fails for a reason to report: a failure is blamed on the roots or on a condition
+/// ([`blame`]).
+pub(crate) fn with_conditions<T>(
+    store: &Store,
+    roots: &[Id],
+    mut conditions: Vec<Condition>,
+    mut run: impl FnMut(&[Id]) -> Result<T, EvalError>,
+) -> Result<T, EvalError> {
     loop {
         let mut all = roots.to_vec();
         all.extend(conditions.iter().map(|c| c.node));
-        match evaluate_with(store, &all, env, backend) {
-            Ok(mut vs) => {
-                vs.truncate(roots.len());
-                return Ok(vs);
-            }
+        match run(&all) {
+            Ok(v) => return Ok(v),
             Err(e) => match blame(store, roots, &conditions, e) {
                 // A condition says where the input is defined; one that only overflows or
                 // underflows in this arithmetic (`x/x` at 1e-310 in f64: 1/x is too large) is

@@ -14,7 +14,7 @@
 //! computed in increasing id order, so a failure is the one [`super::evaluate_with`] reports
 //! (the first failing node of the call, children first, by id).
 
-use super::{Backend, EvalError, Fail, blame, out_of_range_error};
+use super::{Backend, EvalError, Fail};
 use crate::expr::{Condition, Func, FxHasher, Id, Node, Store, Sym};
 use rug::Rational;
 use std::collections::HashMap;
@@ -225,20 +225,8 @@ impl<'s, B: Backend> Session<'s, B> {
             return self.eval(roots);
         }
         let store = self.store;
-        let mut conditions = super::checkable_conditions(store, conditions, |s| self.is_bound(s));
-        loop {
-            let mut all = roots.to_vec();
-            all.extend(conditions.iter().map(|c| c.node));
-            match self.eval(&all) {
-                Ok(()) => return Ok(()),
-                Err(e) => match blame(store, roots, &conditions, e) {
-                    EvalError::Condition(c, inner) if out_of_range_error(&inner) => {
-                        conditions.retain(|d| *d != c);
-                    }
-                    other => return Err(other),
-                },
-            }
-        }
+        let conditions = super::checkable_conditions(store, conditions, |s| self.is_bound(s));
+        super::with_conditions(store, roots, conditions, |all| self.eval(all))
     }
 }
 

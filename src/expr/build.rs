@@ -24,7 +24,7 @@ fn is_zero(r: &Rational) -> bool {
 
 /// Whether `r` is the integer `n`, without GMP's general comparison (a rational is kept in
 /// lowest terms, so it is an integer exactly when its denominator is 1).
-fn is_int(r: &Rational, n: i32) -> bool {
+pub(crate) fn is_int(r: &Rational, n: i32) -> bool {
     *r.denom() == 1 && *r.numer() == n
 }
 

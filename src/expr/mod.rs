@@ -12,7 +12,7 @@ mod memo;
 mod order;
 mod rules;
 
-pub(crate) use build::{rational_bits, rational_powi};
+pub(crate) use build::{is_int, rational_bits, rational_powi};
 pub use condition::Condition;
 pub(crate) use condition::prune_conditions;
 pub use func::{AbstractFn, BUILTINS, Builtin, Func, NoExactValue};

@@ -15,9 +15,7 @@ fn in_own_name(store: &mut Store, local: Id, formula: Id, name: Sym) -> Id {
     if matches!(store.node(formula), Node::Sym(_) | Node::Num(_)) {
         return local;
     }
-    if store.reachable(&[local]).binary_search(&formula).is_err() {
-        return local;
-    }
+    // Where `formula` is not reached, nothing is replaced and `local` comes back as it is.
     store.map_nodes(local, |store, id| {
         if id == formula {
             Some(store.sym_node(name))

@@ -12,10 +12,8 @@ use super::names::with_names_in_play;
 /// An expression larger than [`MAX_PRINT_NODES`](super::MAX_PRINT_NODES) written out is
 /// printed as a marker, `\text{⟨too large to print: …⟩}`, instead.
 pub fn latex(store: &Store, id: Id) -> String {
-    if let Some(why) = super::too_large(store, id) {
-        return format!("\\text{{⟨{why}⟩}}");
-    }
-    // A variable or a product of two, with names in play already: no layout needed.
+    // A variable or a product of two, with names in play already: no layout needed (nor a
+    // size check: they are a few nodes).
     match super::small(store, id) {
         Some(super::Small::Var(x)) if super::names::all_in_play(&[x]) => return latex_name(x),
         Some(super::Small::Product(x, y)) if super::names::all_in_play(&[x, y]) => {
@@ -31,6 +29,9 @@ pub fn latex(store: &Store, id: Id) -> String {
         }
         _ => {}
     }
+    if let Some(why) = super::too_large(store, id) {
+        return format!("\\text{{⟨{why}⟩}}");
+    }
     let d = layout(store, id);
     let mut names = Vec::new();
     names_of(&d, &mut names);
@@ -38,13 +39,7 @@ pub fn latex(store: &Store, id: Id) -> String {
     let mut out = Out {
         text: String::with_capacity(32),
     };
-    // Names in play already (a program's, put in play for its whole report) need not be put
-    // in play again for each formula: that changes no name's LaTeX.
-    if super::names::all_in_play(&names) {
-        render(&d, &mut out);
-    } else {
-        with_names_in_play(&names, || render(&d, &mut out));
-    }
+    with_names_in_play(&names, || render(&d, &mut out));
     out.text
 }
 

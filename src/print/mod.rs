@@ -52,8 +52,8 @@ pub fn printed_size(store: &Store, id: Id) -> u64 {
 /// The marker printed instead of an expression over [`MAX_PRINT_NODES`], if `id` is one.
 pub(crate) fn too_large(store: &Store, id: Id) -> Option<String> {
     // Most formulas a report prints are a few nodes: counting their tree directly (a few
-    // steps, no allocation) shows they are far below the limit.
-    if small_tree(store, id, &mut 1024, 0) {
+    // steps) shows they are far below the limit.
+    if store.tree_size_at_most(id, 1024) {
         return None;
     }
     let n = printed_size(store, id);
@@ -70,21 +70,6 @@ pub(crate) fn too_large(store: &Store, id: Id) -> Option<String> {
          {} distinct",
         store.dag_size(id)
     ))
-}
-
-/// Whether `id` written out as a tree has at most `budget` nodes (each use of a child counted,
-/// as [`printed_size`] counts), found without allocating; `false` also when it is more than
-/// 64 levels deep, where the count is left to [`printed_size`].
-fn small_tree(store: &Store, id: Id, budget: &mut u32, depth: u32) -> bool {
-    if *budget == 0 || depth > 64 {
-        return false;
-    }
-    *budget -= 1;
-    let mut ok = true;
-    store.node(id).for_each_child(|c| {
-        ok = ok && small_tree(store, c, budget, depth + 1);
-    });
-    ok
 }
 
 /// The formulas most reports print many of, in the shapes [`layout`] would give them: a

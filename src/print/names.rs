@@ -318,6 +318,11 @@ thread_local! {
 /// The cost is in the number of `names`, not in the number already in play: a report puts a
 /// program's thousands of names in play once, and each formula printed in it adds its few.
 pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
+    // Names in play already (a program's, put in play for its whole report) need not be put
+    // in play again, for each formula: that would change no name's LaTeX.
+    if all_in_play(names) {
+        return f();
+    }
     let mut mine: Vec<&str> = names.to_vec();
     mine.sort_unstable();
     mine.dedup();

@@ -1,7 +1,7 @@
 //! Text in the input syntax: minimal parentheses, parses back to the same node.
 
 use super::{Callee, Disp, Prec, Small, layout};
-use crate::expr::{Builtin, Id, Store};
+use crate::expr::{Id, Store};
 
 /// `id` as text in the input syntax (`-2*x*(y - w*x)`, `1/(2*sqrt(x))`, `σ'(z2)`).
 ///
@@ -12,7 +12,7 @@ pub fn text(store: &Store, id: Id) -> String {
         // Built with `push_str`: `format!` costs more than the rest of these.
         return match f {
             Small::Var(x) => x.to_string(),
-            Small::Call(b, x) => concat(&[builtin_name(b), "(", x, ")"]),
+            Small::Call(b, x) => concat(&[b.name(), "(", x, ")"]),
             Small::Product(x, y) => concat(&[x, "*", y]),
         };
     }
@@ -33,11 +33,6 @@ pub(crate) fn concat(pieces: &[&str]) -> String {
         out.push_str(p);
     }
     out
-}
-
-/// A built-in's name in the input syntax.
-fn builtin_name(b: Builtin) -> &'static str {
-    if b == Builtin::Step { "step" } else { b.name() }
 }
 
 /// Renders `d`, in parentheses when its precedence is below `min`.
@@ -132,7 +127,7 @@ pub(super) fn render(d: &Disp, out: &mut String) {
         }
         Disp::Call(callee, args) => {
             match callee {
-                Callee::Builtin(b) => out.push_str(builtin_name(*b)),
+                Callee::Builtin(b) => out.push_str(b.name()),
                 Callee::Abstract {
                     name,
                     primes,

@@ -1,6 +1,8 @@
 //! The backward-pass report: the forward pass, every adjoint and the gradient at a point.
 
-use super::formulas::{Factored, adjoint_formula, partial_latex, partial_text};
+use super::formulas::{
+    Factored, adjoint_formula, def_formula, partial_latex, partial_text, same_but_spaces,
+};
 use super::points::{point_json, point_latex, point_text};
 use super::tables::table;
 use super::values::{arithmetic, value_json};
@@ -189,14 +191,7 @@ impl Render for Backprop<'_> {
         let mut rows = Vec::new();
         for (&i, v) in live.iter().zip(&trace.forward) {
             let def = &net.defs[i];
-            let f = text(&net.store, def.formula);
-            let written = def.written.trim().to_string();
-            let simplified = !same_but_spaces(&written, &f);
-            let formula = if simplified {
-                format!("{written} = {f}")
-            } else {
-                f
-            };
+            let (formula, simplified) = def_formula(&def.written, text(&net.store, def.formula));
             rows.push(vec![
                 net.name(def.name).to_string(),
                 " = ".into(),
@@ -308,13 +303,6 @@ impl Render for Backprop<'_> {
         ));
         s
     }
-}
-
-/// Whether two texts are the same once their spaces are left out.
-fn same_but_spaces(a: &str, b: &str) -> bool {
-    a.chars()
-        .filter(|c| *c != ' ')
-        .eq(b.chars().filter(|c| *c != ' '))
 }
 
 /// How a forward value relates to the formula before it. In IEEE double the value is the

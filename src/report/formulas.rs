@@ -8,6 +8,24 @@ use crate::simplify::rational::{normal, size};
 use rug::{Integer, Rational};
 use std::collections::HashMap;
 
+/// A definition's formula `f` as a table shows it: `f` alone where it is the definition as
+/// written (spaces aside), else `written = f`; and whether it was rewritten.
+pub(super) fn def_formula(written: &str, f: String) -> (String, bool) {
+    let written = written.trim();
+    if same_but_spaces(written, &f) {
+        (f, false)
+    } else {
+        (format!("{written} = {f}"), true)
+    }
+}
+
+/// Whether two texts are the same once their spaces are left out.
+pub(super) fn same_but_spaces(a: &str, b: &str) -> bool {
+    a.chars()
+        .filter(|c| *c != ' ')
+        .eq(b.chars().filter(|c| *c != ' '))
+}
+
 /// `∂E/∂v` as text.
 pub(super) fn partial_text(net: &Network, v: Sym) -> String {
     format!("∂{}/∂{}", net.name(net.output_def().name), net.name(v))

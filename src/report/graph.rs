@@ -17,7 +17,7 @@
 //! target, which is as wide as its widest label, and are pushed apart where two would meet.
 
 use super::Numbers;
-use super::formulas::{Factored, adjoint_formula};
+use super::formulas::{Factored, adjoint_formula, def_formula};
 use super::points::point_text;
 use crate::error::{Error, Result};
 use crate::eval::matrix::MatValue;
@@ -146,13 +146,7 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
     }
     for (k, &i) in live.iter().enumerate() {
         let def = &net.defs[i];
-        let f = text(&net.store, def.formula);
-        let written = def.written.trim();
-        let formula = if written.replace(' ', "") == f.replace(' ', "") {
-            f
-        } else {
-            format!("{written} = {f}")
-        };
+        let (formula, _) = def_formula(&def.written, text(&net.store, def.formula));
         index.insert(def.name, nodes.len());
         nodes.push(GraphNode {
             name: net.name(def.name).to_string(),
@@ -178,8 +172,12 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
         None => vec![None; adjoints.len()],
     };
     let mut edges = Vec::new();
-    // Each edge's place among the terms of the backward pass (its value in `trace.locals`).
-    let mut term_index: Vec<usize> = Vec::new();
+    // The local partials' values are the backward pass's (`trace.locals`, one per term),
+    // computed with the names bound to their forward values (not the partials with each
+    // name's expanded formula put in, whose rounding differs: max(h, tan(α), 1/2) - h with
+    // h = abs(α) + … expanded was not 0 in MPFR, and the graph failed with a division by
+    // zero).
+    let locals = point.and(trace.as_ref()).map(|t| &t.locals);
     let mut terms_seen = 0;
     for (a, v) in adjoints.iter().zip(values) {
         let first_term = terms_seen;
@@ -200,25 +198,14 @@ pub fn graph(net: &mut Network, point: Option<&Point>, numbers: Numbers) -> Resu
                 to,
                 partial: format!("∂{}/∂{}", net.name(*u), net.name(a.of)),
                 formula: text(&net.store, *local),
-                value: None,
+                value: locals.map(|l| show(&l[first_term + k])),
             });
-            term_index.push(first_term + k);
         }
     }
     // Edges in a stable order: by user, then by the name used.
-    let mut order: Vec<usize> = (0..edges.len()).collect();
-    order.sort_by_key(|&e| (edges[e].to, edges[e].from));
-    let mut edges: Vec<GraphEdge> = order.iter().map(|&e| edges[e].clone()).collect();
-    let term_index: Vec<usize> = order.iter().map(|&e| term_index[e]).collect();
+    edges.sort_by_key(|e| (e.to, e.from));
 
-    if let (Some(p), Some(t)) = (point, &trace) {
-        // The local partials' values are the backward pass's, computed with the names bound
-        // to their forward values (not the partials with each name's expanded formula put
-        // in, whose rounding differs: max(h, tan(α), 1/2) - h with h = abs(α) + … expanded
-        // was not 0 in MPFR, and the graph failed with a division by zero).
-        for (e, &k) in edges.iter_mut().zip(&term_index) {
-            e.value = Some(show(&t.locals[k]));
-        }
+    if let (Some(p), Some(_)) = (point, &trace) {
         // Kink arguments are in terms of names: substitute each name's expanded formula and
         // evaluate at the point, as the forward pass does.
         let expanded: HashMap<Sym, Id> = net.defs.iter().map(|d| (d.name, d.expanded)).collect();

@@ -2,7 +2,7 @@
 //! the parts that must stay defined for the two to be equal.
 
 use super::diff::written;
-use super::{Style, json_text};
+use super::{Render, Style};
 use crate::expr::{Id, Store};
 use crate::print;
 use crate::simplify::size;
@@ -28,8 +28,8 @@ pub struct SimplifyReport<'a> {
 
 /// The report as JSON.
 #[derive(Serialize)]
-struct SimplifyJson<'a> {
-    input: &'a str,
+struct SimplifyJson {
+    input: String,
     parsed: String,
     simplified: String,
     latex: String,
@@ -41,11 +41,7 @@ struct SimplifyJson<'a> {
 impl SimplifyReport<'_> {
     /// The report in `style`.
     pub fn render(&self, style: Style) -> String {
-        match style {
-            Style::Text => self.text(),
-            Style::Latex => self.latex(),
-            Style::Json => self.json(),
-        }
+        Render::render(self, style)
     }
 
     /// Nothing shorter found: neither the rules nor reading the input (which cancels
@@ -60,7 +56,9 @@ impl SimplifyReport<'_> {
             .map(|c| print::text(self.store, *c))
             .collect()
     }
+}
 
+impl Render for SimplifyReport<'_> {
     /// `EXPR = SIMPLIFIED`, then where the equality holds, or that nothing shorter was found.
     fn text(&self) -> String {
         let mut out = format!(
@@ -118,17 +116,17 @@ impl SimplifyReport<'_> {
         out
     }
 
-    fn json(&self) -> String {
+    fn json(&self) -> impl Serialize + '_ {
         let store = self.store;
-        json_text(&SimplifyJson {
-            input: &written(self.src),
+        SimplifyJson {
+            input: written(self.src),
             parsed: print::text(store, self.expr),
             simplified: print::text(store, self.simplified),
             latex: print::latex(store, self.simplified),
             conditions: self.condition_texts(),
             size_before: size::ops(store, self.expr),
             size_after: size::ops(store, self.simplified),
-        })
+        }
     }
 }
 

@@ -284,22 +284,11 @@ fn fd_blocks(net: &mut Network, point: &Point, numbers: Numbers) -> Result<Vec<B
     let file = net.source.1.clone();
     let obj = match fd::ProgramObjective::new(net, point) {
         Ok(obj) => obj,
-        Err(e) => {
-            let why = domain_note(e)?;
-            return Ok(vec![Block::Note(format!(
-                "The finite differences in IEEE double cannot be computed here: {why}."
-            ))]);
-        }
+        Err(e) => return Ok(vec![fd_failed(e, false)?]),
     };
     let r = match fd::check_gradient(&obj, &delta, &schemes, arith) {
         Ok(r) => r,
-        Err(e) => {
-            let why = domain_note(e)?;
-            return Ok(vec![Block::Note(format!(
-                "The finite differences in IEEE double at $\\Delta = {FD_STEP}$ cannot be \
-                 computed here: {why}."
-            ))]);
-        }
+        Err(e) => return Ok(vec![fd_failed(e, true)?]),
     };
     let sw = fd::sweep(&obj, &deltas, &schemes, &[arith]);
     drop(obj);
@@ -412,11 +401,7 @@ pub fn shaped(
                 numbers.digits,
                 Style::Text,
             ))),
-            Err(e) => checks.push(Block::Note(format!(
-                "The finite differences in IEEE double at $\\Delta = {FD_STEP}$ cannot be \
-                 computed here: {}.",
-                domain_note(e)?
-            ))),
+            Err(e) => checks.push(fd_failed(e, true)?),
         }
         checks.push(Block::Note(
             "The step-size sweep of a program of vectors and matrices is not drawn yet \
@@ -445,6 +430,20 @@ pub fn shaped(
         source: source.to_string(),
         sections,
     })
+}
+
+/// The note of finite differences that cannot be computed (`e`, a domain error), said
+/// of the step [`FD_STEP`] when they failed `at_step`, else of the point.
+fn fd_failed(e: Error, at_step: bool) -> Result<Block> {
+    let at = if at_step {
+        format!(" at $\\Delta = {FD_STEP}$")
+    } else {
+        String::new()
+    };
+    Ok(Block::Note(format!(
+        "The finite differences in IEEE double{at} cannot be computed here: {}.",
+        domain_note(e)?
+    )))
 }
 
 /// An exact value of a point as LaTeX: a number, or a `bmatrix`.

@@ -100,6 +100,29 @@ pub fn chainrule(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// [`chainrule`] with `input` on standard input (an argument is limited to 128 KiB).
+pub fn chainrule_with_input(args: &[&str], input: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run chainrule");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 /// The stdout of a command that must succeed.
 pub fn ok(args: &[&str]) -> String {
     let (code, out, err) = chainrule(args);

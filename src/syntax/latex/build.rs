@@ -94,24 +94,12 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
             let joined = match c.args.into_iter().next() {
                 // `\partial_{b} f`: d(f, b).
                 Some(by) => Expr {
-                    kind: ExprKind::Call(Call {
-                        name: "d".to_string(),
-                        name_span: mark_span,
-                        primes: 0,
-                        partials: Vec::new(),
-                        args: vec![target, by],
-                    }),
+                    kind: ExprKind::Call(Call::plain("d", mark_span, vec![target, by])),
                     span,
                 },
                 // `\partial E`: the mark ∂(E), for a \frac to read.
                 None => Expr {
-                    kind: ExprKind::Call(Call {
-                        name: PARTIAL.to_string(),
-                        name_span: mark_span,
-                        primes: 0,
-                        partials: Vec::new(),
-                        args: vec![target],
-                    }),
+                    kind: ExprKind::Call(Call::plain(PARTIAL, mark_span, vec![target])),
                     span,
                 },
             };
@@ -460,16 +448,7 @@ impl Builder<'_> {
                     args.push(node(kind, dspan));
                 }
                 let name = if identity { IDENTITY } else { ONES };
-                Ok(node(
-                    ExprKind::Call(Call {
-                        name: name.to_string(),
-                        name_span: span,
-                        primes: 0,
-                        partials: Vec::new(),
-                        args,
-                    }),
-                    span,
-                ))
+                Ok(self.call(name, span, args, span))
             }
             // `\partial` alone, or `\partial_{\hat{y}}`: a mark joined to what follows it by
             // `join_partials`, and read by a `\frac` (`\frac{\partial E}{\partial w_3}`).
@@ -478,16 +457,7 @@ impl Builder<'_> {
                     Some(sub) => vec![self.arg(sub)?],
                     None => Vec::new(),
                 };
-                Ok(node(
-                    ExprKind::Call(Call {
-                        name: PARTIAL.to_string(),
-                        name_span: span,
-                        primes: 0,
-                        partials: Vec::new(),
-                        args,
-                    }),
-                    span,
-                ))
+                Ok(self.call(PARTIAL, span, args, span))
             }
             Rule::slot_partial => {
                 let mut slots = Vec::new();

@@ -237,13 +237,7 @@ impl Builder<'_> {
                     .collect();
                 Ok(Operand {
                     expr: Expr {
-                        kind: ExprKind::Call(Call {
-                            name: "d".to_string(),
-                            name_span: span,
-                            primes: 0,
-                            partials: Vec::new(),
-                            args,
-                        }),
+                        kind: ExprKind::Call(Call::plain("d", span, args)),
                         span,
                     },
                     outer: span,

@@ -13,7 +13,7 @@
 //! `-`, parentheses and calls `f(a, b)` written without a space before `(`.
 //!
 //! Anything else, and anything that would be an error, is left to pest: [`line`] returns
-//! `None` and the line is parsed as before (`tests/parse_fast.rs` checks on random lines,
+//! `None` and the line is parsed as before (the tests below check on random lines,
 //! near-misses included, that both give the same tree). Rejection is cheap and never
 //! changes what a line means: the trees are made with the builder's own functions
 //! ([`chain_sum`], [`chain_product`]) and pest's precedence (see [`super::PRATT`]).
