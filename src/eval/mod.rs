@@ -160,7 +160,7 @@ pub(crate) fn checkable_conditions(
 
 /// The error of node `id` failing with `f`: a domain error names the values of the node's
 /// operands that are not numbers (`log(x - 2)` at `x = 1`: `x - 2 = -1`), read by `val`.
-pub(crate) fn failure<'v, B: Backend>(
+fn failure<'v, B: Backend>(
     store: &Store,
     id: Id,
     f: Fail,
@@ -253,35 +253,63 @@ pub fn evaluate_with<B: Backend>(
     let pos = |id: Id| index.get(&order, id).expect("a child is reachable");
     let mut vals: Vec<Slot<'_, B::V>> = Vec::with_capacity(order.len());
     for &id in &order {
-        let val = |c: Id| vals[pos(c)].get();
-        let at = |f: Fail| failure(store, id, f, backend, val);
-        let v = match store.node(id) {
-            Node::Num(r) => backend.num(r).map_err(at)?,
-            Node::Sym(s) => {
-                let v = env.get(s).ok_or(EvalError::Unbound(*s))?;
-                vals.push(Slot::Env(v));
-                continue;
-            }
-            Node::Add(s) => {
-                let terms: Vec<(&B::V, &Rational)> =
-                    s.terms().iter().map(|(t, k)| (val(*t), k)).collect();
-                backend.sum(s.constant(), &terms).map_err(at)?
-            }
-            Node::Mul(p) => {
-                let factors: Vec<(&B::V, &Rational)> =
-                    p.factors().iter().map(|(b, e)| (val(*b), e)).collect();
-                backend.product(p.coeff(), &factors).map_err(at)?
-            }
-            Node::Pow(b, e) => backend.pow(val(*b), val(*e)).map_err(at)?,
-            Node::Call(Func::Builtin(f), args) => {
-                let args: Vec<&B::V> = args.iter().map(|a| val(*a)).collect();
-                backend.call(*f, &args).map_err(at)?
-            }
-            Node::Call(Func::Abstract(_), _) => return Err(EvalError::Abstract(id)),
+        let slot = match store.node(id) {
+            Node::Sym(s) => Slot::Env(env.get(s).ok_or(EvalError::Unbound(*s))?),
+            _ => Slot::Own(node_value(store, backend, id, |c| vals[pos(c)].get())?),
         };
-        vals.push(Slot::Own(v));
+        vals.push(slot);
     }
     Ok(roots.iter().map(|r| vals[pos(*r)].get().clone()).collect())
+}
+
+/// The value of node `id`, not a name (its caller reads names), from its children's values
+/// (`val`): the one place each kind of node is computed, by [`evaluate_with`] and by
+/// [`session::Session`] alike.
+pub(crate) fn node_value<'v, B: Backend>(
+    store: &Store,
+    backend: &B,
+    id: Id,
+    val: impl Fn(Id) -> &'v B::V + Copy,
+) -> Result<B::V, EvalError>
+where
+    B::V: 'v,
+{
+    let at = |f: Fail| failure(store, id, f, backend, val);
+    match store.node(id) {
+        Node::Num(r) => backend.num(r).map_err(at),
+        Node::Sym(s) => Err(EvalError::Unbound(*s)),
+        // Operands of one or two children (most nodes) in an array, not a vector.
+        Node::Add(s) => match s.terms() {
+            [(a, j), (b, k)] => backend.sum(s.constant(), &[(val(*a), j), (val(*b), k)]),
+            [(a, j)] => backend.sum(s.constant(), &[(val(*a), j)]),
+            terms => {
+                let terms: Vec<(&B::V, &Rational)> =
+                    terms.iter().map(|(t, k)| (val(*t), k)).collect();
+                backend.sum(s.constant(), &terms)
+            }
+        }
+        .map_err(at),
+        Node::Mul(p) => match p.factors() {
+            [(a, j), (b, k)] => backend.product(p.coeff(), &[(val(*a), j), (val(*b), k)]),
+            [(a, j)] => backend.product(p.coeff(), &[(val(*a), j)]),
+            factors => {
+                let factors: Vec<(&B::V, &Rational)> =
+                    factors.iter().map(|(b, e)| (val(*b), e)).collect();
+                backend.product(p.coeff(), &factors)
+            }
+        }
+        .map_err(at),
+        Node::Pow(b, e) => backend.pow(val(*b), val(*e)).map_err(at),
+        Node::Call(Func::Builtin(f), args) => match &args[..] {
+            [a] => backend.call(*f, &[val(*a)]),
+            args => {
+                let args: Vec<&B::V> = args.iter().map(|a| val(*a)).collect();
+                backend.call(*f, &args)
+            }
+        }
+        .map_err(at),
+        Node::Call(Func::Abstract(_), _) => Err(EvalError::Abstract(id)),
+    }
 }
 
 /// How to evaluate.

@@ -9,14 +9,13 @@
 //! values in that array: no map of names to copies of values, and no walk over the nodes a
 //! call reaches beyond those not yet computed.
 //!
-//! Each value is computed by the same backend operation on the same operand values as
-//! [`super::evaluate_with`] would, so the numbers are the same; the nodes a call computes are
+//! Each value is computed by the same function as in [`super::evaluate_with`]
+//! ([`super::node_value`]) on the same operand values, so the numbers are the same; the nodes a call computes are
 //! computed in increasing id order, so a failure is the one [`super::evaluate_with`] reports
 //! (the first failing node of the call, children first, by id).
 
-use super::{Backend, EvalError, Fail};
-use crate::expr::{Condition, Func, FxHasher, Id, Node, Store, Sym};
-use rug::Rational;
+use super::{Backend, EvalError};
+use crate::expr::{Condition, FxHasher, Id, Node, Store, Sym};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -174,43 +173,7 @@ impl<'s, B: Backend> Session<'s, B> {
             return Ok(b.value);
         }
         let (slot, vals) = (&self.slot, &self.vals);
-        let val = |c: Id| &vals[slot[c.index()] as usize];
-        let at = |f: Fail| super::failure(store, id, f, backend, val);
-        let v = match node {
-            Node::Num(r) => backend.num(r).map_err(at)?,
-            Node::Sym(_) => unreachable!("handled above"),
-            // Operands of one or two children (most nodes) in an array, not a vector.
-            Node::Add(s) => match s.terms() {
-                [(a, j), (b, k)] => backend.sum(s.constant(), &[(val(*a), j), (val(*b), k)]),
-                [(a, j)] => backend.sum(s.constant(), &[(val(*a), j)]),
-                terms => {
-                    let terms: Vec<(&B::V, &Rational)> =
-                        terms.iter().map(|(t, k)| (val(*t), k)).collect();
-                    backend.sum(s.constant(), &terms)
-                }
-            }
-            .map_err(at)?,
-            Node::Mul(p) => match p.factors() {
-                [(a, j), (b, k)] => backend.product(p.coeff(), &[(val(*a), j), (val(*b), k)]),
-                [(a, j)] => backend.product(p.coeff(), &[(val(*a), j)]),
-                factors => {
-                    let factors: Vec<(&B::V, &Rational)> =
-                        factors.iter().map(|(b, e)| (val(*b), e)).collect();
-                    backend.product(p.coeff(), &factors)
-                }
-            }
-            .map_err(at)?,
-            Node::Pow(b, e) => backend.pow(val(*b), val(*e)).map_err(at)?,
-            Node::Call(Func::Builtin(f), args) => match &args[..] {
-                [a] => backend.call(*f, &[val(*a)]),
-                args => {
-                    let args: Vec<&B::V> = args.iter().map(|a| val(*a)).collect();
-                    backend.call(*f, &args)
-                }
-            }
-            .map_err(at)?,
-            Node::Call(Func::Abstract(_), _) => return Err(EvalError::Abstract(id)),
-        };
+        let v = super::node_value(store, backend, id, |c| &vals[slot[c.index()] as usize])?;
         Ok(self.push(v))
     }
 
@@ -235,7 +198,7 @@ mod tests {
     use super::*;
     use crate::eval::{Exact, ExactVal, F64, Mpfr, evaluate_with};
     use crate::syntax::read_expr;
-    use rug::Float;
+    use rug::{Float, Rational};
 
     fn lower(store: &mut Store, src: &str) -> Id {
         read_expr(store, src, "<test>").unwrap().0
