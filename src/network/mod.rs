@@ -319,9 +319,8 @@ impl Network {
             .filter_map(|id| self.store.as_sym(id))
             .collect();
         names.extend(live.iter().flat_map(|&i| self.defs[i].uses.iter().copied()));
-        let mut mark = vec![false; self.store.symbol_count()];
-        names.retain(|s| !std::mem::replace(&mut mark[s.index()], true));
         names.sort_unstable();
+        names.dedup();
         names
     }
 
@@ -403,13 +402,9 @@ impl Network {
         live[self.output] = true;
         // Symbols are small dense numbers: a table by symbol finds a name's definition
         // without hashing (this runs several times per command on programs of 10^5 lines).
-        let mut index: Vec<usize> = Vec::new();
+        let mut index = vec![usize::MAX; self.store.symbol_count()];
         for (i, d) in self.defs.iter().enumerate() {
-            let k = d.name.index();
-            if k >= index.len() {
-                index.resize(k + 1, usize::MAX);
-            }
-            index[k] = i;
+            index[d.name.index()] = i;
         }
         for i in (0..=self.output).rev() {
             if !live[i] {

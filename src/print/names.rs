@@ -154,44 +154,37 @@ fn accented(s: &str) -> Option<String> {
     })
 }
 
+/// An ASCII letter and digits as LaTeX: `x`, `w_{12}`.
+fn letter_digits(name: &str) -> Option<String> {
+    let [c, digits @ ..] = name.as_bytes() else {
+        return None;
+    };
+    if !c.is_ascii_alphabetic() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(if digits.is_empty() {
+        name.to_string()
+    } else {
+        format!("{}_{{{}}}", *c as char, &name[1..])
+    })
+}
+
 /// The textbook form of a name, when it has one (see the module's documentation).
 fn textbook(name: &str) -> Option<String> {
     // The common case first, without the general rules' allocations: an ASCII letter and
     // digits (`x`, `w12`), which those rules make `x` and `w_{12}`.
-    if let [c, digits @ ..] = name.as_bytes()
-        && c.is_ascii_alphabetic()
-        && digits.iter().all(u8::is_ascii_digit)
-    {
-        return Some(if digits.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}_{{{}}}", *c as char, &name[1..])
-        });
+    if let Some(t) = letter_digits(name) {
+        return Some(t);
     }
-    // Next, a letter, `_` and such a name (`δ_x1`, `δ_w12`, the adjoints' names), which the
-    // rules below make `\delta_{x_{1}}`: neither an accented letter nor a word, so it is
+    // Next, one letter, `_` and such a name (`δ_x1`, `δ_w12`, the adjoints' names), which
+    // the rules below make `\delta_{x_{1}}`: neither an accented letter nor a word, so it is
     // the base and subscript rule's.
     if let Some((b, sub)) = name.split_once('_')
-        && let [s0, sub_digits @ ..] = sub.as_bytes()
-        && s0.is_ascii_alphabetic()
-        && sub_digits.iter().all(u8::is_ascii_digit)
+        && let Some(sub_tex) = letter_digits(sub)
+        && b.chars().count() == 1
+        && let Some(base) = letter(b)
     {
-        let mut bs = b.chars();
-        if let (Some(c), None) = (bs.next(), bs.next()) {
-            let base = if c.is_ascii_alphabetic() {
-                Some(c.to_string())
-            } else {
-                greek_char(c).map(|w| format!("\\{w}"))
-            };
-            if let Some(base) = base {
-                let sub_tex = if sub_digits.is_empty() {
-                    sub.to_string()
-                } else {
-                    format!("{}_{{{}}}", *s0 as char, &sub[1..])
-                };
-                return Some(format!("{base}_{{{sub_tex}}}"));
-            }
-        }
+        return Some(format!("{base}_{{{sub_tex}}}"));
     }
     if let Some(l) = accented(name) {
         return Some(l);

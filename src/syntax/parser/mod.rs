@@ -155,20 +155,25 @@ fn parse_program_by(src: &str, src_name: &str, fast_lines: bool) -> Result<Progr
 fn program_of_lines(scan: &scan::Scan, builder: &Builder<'_>, fast_lines: bool) -> Result<Program> {
     let text = &scan.text;
     let mut stmts = Vec::new();
-    // Lines pest must read, as byte ranges.
-    let mut slow: Vec<(usize, usize)> = Vec::new();
+    // Lines read here, as byte ranges (none holds a newline), and whether pest must read
+    // any.
+    let mut fast_ranges: Vec<(usize, usize)> = Vec::new();
+    let mut any_slow = false;
     // The fast path recurses at most `MAX_FAST_DEPTH` levels: size the stack for that.
     with_stack_for(scan.depth.min(fast::MAX_FAST_DEPTH), || {
         let mut start = 0;
         for end in newlines(text).chain(std::iter::once(text.len())) {
             match fast_lines.then(|| fast::line(text, start, end)).flatten() {
-                Some(stmt) => stmts.extend(stmt),
-                None => slow.push((start, end)),
+                Some(stmt) => {
+                    stmts.extend(stmt);
+                    fast_ranges.push((start, end));
+                }
+                None => any_slow = true,
             }
             start = end + 1;
         }
     });
-    if slow.is_empty() {
+    if !any_slow {
         return Ok(Program { stmts });
     }
     let pest_program = |text: &str| {
@@ -182,14 +187,11 @@ fn program_of_lines(scan: &scan::Scan, builder: &Builder<'_>, fast_lines: bool) 
         return pest_program(text);
     }
     // pest reads the other lines with the fast ones blanked (offsets unchanged).
-    let mut blanked = vec![b' '; text.len()];
-    for &(start, end) in &slow {
-        blanked[start..end].copy_from_slice(&text.as_bytes()[start..end]);
+    let mut blanked = text.as_bytes().to_vec();
+    for &(start, end) in &fast_ranges {
+        blanked[start..end].fill(b' ');
     }
-    for (i, _) in text.match_indices('\n') {
-        blanked[i] = b'\n';
-    }
-    let blanked = String::from_utf8(blanked).expect("whole lines copied");
+    let blanked = String::from_utf8(blanked).expect("whole lines blanked");
     let from_pest = match pest_program(&blanked) {
         Ok(program) => program.stmts,
         // The first error as pest and the builder give it on the whole text.
