@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 const GREEK: [(&str, char); 40] = [
     ("alpha", 'α'),
@@ -123,17 +124,20 @@ pub fn mark_of_accent(cmd: &str) -> Option<char> {
 /// A letter as LaTeX, when it is one textbook names use: an ASCII letter, a Greek letter
 /// (character or word, `α` or `alpha`), `ℓ`.
 fn letter(s: &str) -> Option<String> {
-    if let Some((word, _)) = GREEK.iter().find(|(w, _)| *w == s) {
-        return Some(format!("\\{word}"));
-    }
-    let mut chars = s.chars();
-    let (Some(c), None) = (chars.next(), chars.next()) else {
-        return None;
+    let command = |word: &str| {
+        let mut t = String::with_capacity(word.len() + 1);
+        t.push('\\');
+        t.push_str(word);
+        t
     };
-    if c.is_ascii_alphabetic() {
-        return Some(c.to_string());
+    let mut chars = s.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        if c.is_ascii_alphabetic() {
+            return Some(c.to_string());
+        }
+        return greek_char(c).map(command);
     }
-    greek_char(c).map(|w| format!("\\{w}"))
+    GREEK.iter().find(|(w, _)| *w == s).map(|(w, _)| command(w))
 }
 
 /// A letter with at most one accent: `y`, `ŷ` (precomposed or combining), `yhat`, `α̂`.
@@ -156,17 +160,27 @@ fn accented(s: &str) -> Option<String> {
 
 /// An ASCII letter and digits as LaTeX: `x`, `w_{12}`.
 fn letter_digits(name: &str) -> Option<String> {
+    let mut t = String::new();
+    push_letter_digits(name, &mut t).then_some(t)
+}
+
+/// [`letter_digits`] onto `out`: whether `name` is an ASCII letter and digits (`out` is
+/// unchanged when not). Built by hand, not with `format!`: a large program's report puts
+/// hundreds of thousands of such names in play.
+fn push_letter_digits(name: &str, out: &mut String) -> bool {
     let [c, digits @ ..] = name.as_bytes() else {
-        return None;
+        return false;
     };
     if !c.is_ascii_alphabetic() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
+        return false;
     }
-    Some(if digits.is_empty() {
-        name.to_string()
-    } else {
-        format!("{}_{{{}}}", *c as char, &name[1..])
-    })
+    out.push(*c as char);
+    if !digits.is_empty() {
+        out.push_str("_{");
+        out.push_str(&name[1..]);
+        out.push('}');
+    }
+    true
 }
 
 /// The textbook form of a name, when it has one (see the module's documentation).
@@ -180,11 +194,16 @@ fn textbook(name: &str) -> Option<String> {
     // the rules below make `\delta_{x_{1}}`: neither an accented letter nor a word, so it is
     // the base and subscript rule's.
     if let Some((b, sub)) = name.split_once('_')
-        && let Some(sub_tex) = letter_digits(sub)
         && b.chars().count() == 1
         && let Some(base) = letter(b)
     {
-        return Some(format!("{base}_{{{sub_tex}}}"));
+        let mut t = String::with_capacity(base.len() + sub.len() + 8);
+        t.push_str(&base);
+        t.push_str("_{");
+        if push_letter_digits(sub, &mut t) {
+            t.push('}');
+            return Some(t);
+        }
     }
     if let Some(l) = accented(name) {
         return Some(l);
@@ -259,7 +278,7 @@ pub fn latex_name(name: &str) -> String {
         Some(if p.by_form[form] > 1 {
             spelled(name)
         } else {
-            form.clone()
+            form.to_string()
         })
     });
     in_play.unwrap_or_else(|| plain(name))
@@ -287,13 +306,14 @@ fn latex_names(names: &[&str]) -> Vec<String> {
 }
 
 /// The names in play on this thread: each with the number of [`with_names_in_play`] calls
-/// that put it there and its textbook form (computed once, when it comes into play); and per
-/// form, how many names in play have it. (A large program puts hundreds of thousands of names
-/// in play: each is kept once, with its form.)
+/// that put it there (a name given twice to one call counts twice) and its textbook form
+/// (computed once, when it comes into play); and per form, how many names in play have it.
+/// (A large program puts hundreds of thousands of names in play: each is kept once, its form
+/// shared by both tables.)
 #[derive(Default)]
 struct InPlay {
-    names: HashMap<String, (usize, String), Fx>,
-    by_form: HashMap<String, usize, Fx>,
+    names: HashMap<Box<str>, (usize, Rc<str>), Fx>,
+    by_form: HashMap<Rc<str>, usize, Fx>,
 }
 
 /// The store's hasher: names are the user's own, not chosen to collide, and a large program's
@@ -316,47 +336,60 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
     if all_in_play(names) {
         return f();
     }
-    let mut mine: Vec<&str> = names.to_vec();
-    mine.sort_unstable();
-    mine.dedup();
-    IN_PLAY.with(|p| {
+    // Names put in play by the first call (none were before it) all leave together.
+    let first = IN_PLAY.with(|p| {
         let mut p = p.borrow_mut();
-        for n in &mine {
+        let first = p.names.is_empty();
+        p.names.reserve(names.len());
+        for n in names {
             if let Some((count, _)) = p.names.get_mut(*n) {
                 *count += 1;
                 continue;
             }
-            let form = plain(n);
-            *p.by_form.entry(form.clone()).or_insert(0) += 1;
-            p.names.insert(n.to_string(), (1, form));
+            let form: Rc<str> = plain(n).into();
+            match p.by_form.get_mut(&*form) {
+                Some(k) => *k += 1,
+                None => {
+                    p.by_form.insert(form.clone(), 1);
+                }
+            }
+            p.names.insert((*n).into(), (1, form));
         }
+        first
     });
     // Take the names out of play again even if `f` panics (a caught panic leaves the thread
     // usable).
-    struct Leave<'a>(Vec<&'a str>);
+    struct Leave<'a> {
+        names: &'a [&'a str],
+        first: bool,
+    }
     impl Drop for Leave<'_> {
         fn drop(&mut self) {
             IN_PLAY.with(|p| {
                 let mut p = p.borrow_mut();
-                for n in &self.0 {
+                if self.first {
+                    *p = InPlay::default();
+                    return;
+                }
+                for n in self.names {
                     let Some((count, _)) = p.names.get_mut(*n) else {
                         continue;
                     };
                     *count -= 1;
                     if *count == 0
                         && let Some((_, form)) = p.names.remove(*n)
-                        && let Some(k) = p.by_form.get_mut(&form)
+                        && let Some(k) = p.by_form.get_mut(&*form)
                     {
                         *k -= 1;
                         if *k == 0 {
-                            p.by_form.remove(&form);
+                            p.by_form.remove(&*form);
                         }
                     }
                 }
             });
         }
     }
-    let _leave = Leave(mine);
+    let _leave = Leave { names, first };
     f()
 }
 
