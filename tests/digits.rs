@@ -239,3 +239,39 @@ fn cancellation_beyond_the_cap_comes_with_a_note() {
         "{err}"
     );
 }
+
+/// The digit check's first two runs at the same time (a large program's passes) give what
+/// they give one after the other: the same values, the same note, the same error.
+#[test]
+fn the_digit_check_in_parallel_is_the_digit_check() {
+    use chainrule::eval::{Value, checked_mpfr};
+    // 1 + 2^-200 - 1: cancellation that needs more than the first runs' bits (0 in both,
+    // checked further).
+    let run = |bits: u32| -> Result<Vec<Value>, String> {
+        let one = Float::with_val(bits, 1);
+        let tiny = Float::with_val(bits, Float::i_exp(1, -200));
+        let sum = Float::with_val(bits, &one + &tiny);
+        Ok(vec![
+            Value::Mpfr(Float::with_val(bits, &sum - &one)),
+            Value::Mpfr(Float::with_val(bits, 3).sqrt()),
+        ])
+    };
+    fn values(v: &mut Vec<Value>) -> Vec<&mut Value> {
+        v.iter_mut().collect()
+    }
+    let sequential = checked_mpfr(53, true, false, run, values).unwrap();
+    let parallel = checked_mpfr(53, true, true, run, values).unwrap();
+    assert_eq!(sequential, parallel);
+    let Value::Mpfr(d) = &parallel.0[0] else {
+        panic!("{parallel:?}")
+    };
+    assert_eq!(*d, Float::with_val(53, Float::i_exp(1, -200)));
+    // Both first runs fail: the less precise run's error, as when they run in turn.
+    let fail = |bits: u32| -> Result<Vec<Value>, String> { Err(format!("at {bits} bits")) };
+    for parallel in [false, true] {
+        assert_eq!(
+            checked_mpfr(53, false, parallel, fail, values).unwrap_err(),
+            "at 117 bits"
+        );
+    }
+}

@@ -472,7 +472,7 @@ pub fn evaluate(
         ))
     };
     let checked = |prec: u32| -> Result<(Vec<MatValue>, Option<String>), MatEvalError> {
-        checked_mpfr(prec, true, mpfr, |vs: &mut Vec<MatValue>| {
+        checked_mpfr(prec, true, false, mpfr, |vs: &mut Vec<MatValue>| {
             vs.iter_mut()
                 .flat_map(|m| m.entries.data_mut().iter_mut())
                 .collect()

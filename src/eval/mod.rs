@@ -378,7 +378,7 @@ pub fn evaluate_guarded(
                         .map_err(|f| EvalError::At(roots[0], f))
                 });
             exact_or_mpfr(store, prec, result, || {
-                checked_mpfr(prec, true, mpfr, |vs: &mut Vec<Value>| {
+                checked_mpfr(prec, true, false, mpfr, |vs: &mut Vec<Value>| {
                     vs.iter_mut().collect()
                 })
             })
@@ -404,18 +404,33 @@ pub fn max_check_bits(prec: u32) -> u32 {
 /// accepted only at the cap, which costs several evaluations for every true 0 (cheap for
 /// one expression); without, two zeros agree (the program trace, whose dead units give
 /// true zeros at every point).
-pub fn checked_mpfr<T, E>(
+///
+/// With `parallel` (for large work, where a thread costs nothing in comparison: a program's
+/// passes), the first two runs are made at the same time, on two threads.
+pub fn checked_mpfr<T: Send, E: Send>(
     prec: u32,
     settle_zeros: bool,
-    run: impl Fn(u32) -> Result<T, E>,
+    parallel: bool,
+    run: impl Fn(u32) -> Result<T, E> + Sync,
     values: impl Fn(&mut T) -> Vec<&mut Value>,
 ) -> Result<(T, Option<String>), E> {
     let cap = max_check_bits(prec);
     let mut lo_bits = prec.saturating_add(64).min(cap);
-    let mut lo = run(lo_bits)?;
     let mut bits = prec.saturating_mul(2).saturating_add(64).min(cap);
+    // The first two runs are independent: with `parallel`, the second runs on a thread of its
+    // own meanwhile. Either way the first's error is the one returned when both fail.
+    let (lo, mut first_hi) = if parallel {
+        let (lo, hi) = crate::worker::join(|| run(lo_bits), || run(bits));
+        (lo, Some(hi))
+    } else {
+        (run(lo_bits), None)
+    };
+    let mut lo = lo?;
     loop {
-        let mut hi = run(bits)?;
+        let mut hi = match first_hi.take() {
+            Some(hi) => hi?,
+            None => run(bits)?,
+        };
         let (agree, zeros) = {
             let (lo_vals, hi_vals) = (values(&mut lo), values(&mut hi));
             let agree = lo_vals

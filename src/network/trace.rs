@@ -16,6 +16,11 @@ struct Plan<'n> {
     all: HashMap<Sym, &'n Def>,
 }
 
+/// From how many nodes in the store the two first sweeps of the digit check run at the same
+/// time ([`eval::checked_mpfr`]): a thread costs tens of microseconds, a sweep of a program
+/// this large a millisecond or more.
+const PARALLEL_NODES: usize = 2000;
+
 /// Every value is accepted (MPFR, f64).
 fn any<V>(_: &V) -> std::result::Result<(), Fail> {
     Ok(())
@@ -90,6 +95,7 @@ impl Network {
                 eval::checked_mpfr(
                     prec,
                     false,
+                    self.store.len() >= PARALLEL_NODES,
                     |bits| run(Mode::Mpfr(bits)),
                     |(f, a, g, _, l): &mut SweepValues| {
                         f.iter_mut()
