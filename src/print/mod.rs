@@ -11,7 +11,9 @@ mod shared;
 mod text;
 
 pub use latex::{latex, latex_name};
-pub use names::{command_of_char, greek_of_command, mark_of_accent, with_names_in_play};
+pub use names::{
+    NamesInPlay, command_of_char, greek_of_command, mark_of_accent, with_names_in_play,
+};
 pub(crate) use shared::latex_let_bound;
 pub use shared::{LetBound, let_bound, text_let};
 pub use text::text;

@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 const GREEK: [(&str, char); 40] = [
     ("alpha", 'α'),
@@ -272,15 +272,7 @@ fn spelled(name: &str) -> String {
 /// A variable or function name as LaTeX: its textbook form when it has one, else spelt out;
 /// spelt out too when another name in play would print alike (see [`with_names_in_play`]).
 pub fn latex_name(name: &str) -> String {
-    let in_play = IN_PLAY.with(|p| {
-        let p = p.borrow();
-        let (_, form) = p.names.get(name)?;
-        Some(if p.by_form[form] > 1 {
-            spelled(name)
-        } else {
-            form.to_string()
-        })
-    });
+    let in_play = IN_PLAY.with(|p| p.borrow().latex(name));
     in_play.unwrap_or_else(|| plain(name))
 }
 
@@ -289,7 +281,7 @@ pub fn latex_name(name: &str) -> String {
 pub(super) fn all_in_play(names: &[&str]) -> bool {
     IN_PLAY.with(|p| {
         let p = p.borrow();
-        names.iter().all(|n| p.names.contains_key(*n))
+        names.iter().all(|n| p.contains(n))
     })
 }
 
@@ -305,20 +297,106 @@ fn latex_names(names: &[&str]) -> Vec<String> {
     with_names_in_play(names, || names.iter().map(|n| latex_name(n)).collect())
 }
 
-/// The names in play on this thread: each with the number of [`with_names_in_play`] calls
-/// that put it there (a name given twice to one call counts twice) and its textbook form
-/// (computed once, when it comes into play); and per form, how many names in play have it.
-/// (A large program puts hundreds of thousands of names in play: each is kept once, its form
-/// shared by both tables.)
+/// Names and their textbook forms (computed once, when a name comes into play), and per form
+/// how many of the names have it. (A large program puts hundreds of thousands of names in
+/// play: each is kept once, its form shared by both tables.)
 #[derive(Default)]
-struct InPlay {
-    names: HashMap<Box<str>, (usize, Rc<str>), Fx>,
-    by_form: HashMap<Rc<str>, usize, Fx>,
+struct Table {
+    names: HashMap<Box<str>, Entry, Fx>,
+    by_form: HashMap<Arc<str>, usize, Fx>,
+}
+
+/// A name in a [`Table`].
+struct Entry {
+    form: Arc<str>,
+    /// In the thread's own table: the number of [`with_names_in_play`] calls that put the
+    /// name there (a name given twice to one call counts twice).
+    count: usize,
+    /// In the thread's own table: the name is in the shared base too (its form is counted
+    /// there, not again here).
+    in_base: bool,
+}
+
+impl Table {
+    /// A table of `names` (each counted once in `by_form`).
+    fn of(names: &[&str]) -> Self {
+        let mut t = Table::default();
+        t.names.reserve(names.len());
+        for n in names {
+            if t.names.contains_key(*n) {
+                continue;
+            }
+            let form = t.count_form(plain(n).into());
+            t.names.insert(
+                (*n).into(),
+                Entry {
+                    form,
+                    count: 1,
+                    in_base: false,
+                },
+            );
+        }
+        t
+    }
+
+    /// One more name with `form`: the form as kept in `by_form`.
+    fn count_form(&mut self, form: Arc<str>) -> Arc<str> {
+        use std::collections::hash_map::Entry::{Occupied, Vacant};
+        match self.by_form.entry(form) {
+            Occupied(mut o) => {
+                *o.get_mut() += 1;
+                o.key().clone()
+            }
+            Vacant(v) => {
+                let kept = v.key().clone();
+                v.insert(1);
+                kept
+            }
+        }
+    }
 }
 
 /// The store's hasher: names are the user's own, not chosen to collide, and a large program's
 /// report looks up hundreds of thousands of them.
 type Fx = std::hash::BuildHasherDefault<crate::expr::FxHasher>;
+
+/// The names in play on this thread: a shared base (a program's names, put in play for a
+/// whole report, on each thread that renders part of it: [`NamesInPlay`]) and the thread's
+/// own, put in play by [`with_names_in_play`] on top of it.
+#[derive(Default)]
+struct InPlay {
+    base: Option<Arc<Table>>,
+    own: Table,
+}
+
+impl InPlay {
+    fn is_empty(&self) -> bool {
+        self.base.is_none() && self.own.names.is_empty()
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.own.names.contains_key(name)
+            || self
+                .base
+                .as_ref()
+                .is_some_and(|b| b.names.contains_key(name))
+    }
+
+    /// The LaTeX of a name in play: its form, spelt out when another name in play has it.
+    fn latex(&self, name: &str) -> Option<String> {
+        let base = self.base.as_deref();
+        let form = match self.own.names.get(name) {
+            Some(e) => &e.form,
+            None => &base?.names.get(name)?.form,
+        };
+        let count = |t: &Table| t.by_form.get(&**form).copied().unwrap_or(0);
+        Some(if count(&self.own) + base.map_or(0, count) > 1 {
+            spelled(name)
+        } else {
+            form.to_string()
+        })
+    }
+}
 
 thread_local! {
     static IN_PLAY: RefCell<InPlay> = RefCell::default();
@@ -336,61 +414,117 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
     if all_in_play(names) {
         return f();
     }
-    // Names put in play by the first call (none were before it) all leave together.
-    let first = IN_PLAY.with(|p| {
+    // The first names put in play on this thread are a base, shared with the threads that
+    // render part of the same output.
+    if IN_PLAY.with(|p| p.borrow().is_empty()) {
+        return NamesInPlay::new(names).run(f);
+    }
+    IN_PLAY.with(|p| {
         let mut p = p.borrow_mut();
-        let first = p.names.is_empty();
-        p.names.reserve(names.len());
+        let InPlay { base, own } = &mut *p;
+        own.names.reserve(names.len());
         for n in names {
-            if let Some((count, _)) = p.names.get_mut(*n) {
-                *count += 1;
+            if let Some(e) = own.names.get_mut(*n) {
+                e.count += 1;
                 continue;
             }
-            let form: Rc<str> = plain(n).into();
-            match p.by_form.get_mut(&*form) {
-                Some(k) => *k += 1,
-                None => {
-                    p.by_form.insert(form.clone(), 1);
-                }
-            }
-            p.names.insert((*n).into(), (1, form));
+            let entry = match base.as_ref().and_then(|b| b.names.get(*n)) {
+                Some(e) => Entry {
+                    form: e.form.clone(),
+                    count: 1,
+                    in_base: true,
+                },
+                None => Entry {
+                    form: own.count_form(plain(n).into()),
+                    count: 1,
+                    in_base: false,
+                },
+            };
+            own.names.insert((*n).into(), entry);
         }
-        first
     });
     // Take the names out of play again even if `f` panics (a caught panic leaves the thread
     // usable).
-    struct Leave<'a> {
-        names: &'a [&'a str],
-        first: bool,
-    }
+    struct Leave<'a>(&'a [&'a str]);
     impl Drop for Leave<'_> {
         fn drop(&mut self) {
             IN_PLAY.with(|p| {
-                let mut p = p.borrow_mut();
-                if self.first {
-                    *p = InPlay::default();
-                    return;
-                }
-                for n in self.names {
-                    let Some((count, _)) = p.names.get_mut(*n) else {
+                let own = &mut p.borrow_mut().own;
+                for n in self.0 {
+                    let Some(e) = own.names.get_mut(*n) else {
                         continue;
                     };
-                    *count -= 1;
-                    if *count == 0
-                        && let Some((_, form)) = p.names.remove(*n)
-                        && let Some(k) = p.by_form.get_mut(&*form)
+                    e.count -= 1;
+                    if e.count == 0
+                        && let Some(e) = own.names.remove(*n)
+                        && !e.in_base
+                        && let Some(k) = own.by_form.get_mut(&*e.form)
                     {
                         *k -= 1;
                         if *k == 0 {
-                            p.by_form.remove(&*form);
+                            own.by_form.remove(&*e.form);
                         }
                     }
                 }
             });
         }
     }
-    let _leave = Leave { names, first };
+    let _leave = Leave(names);
     f()
+}
+
+/// Names put in play together, which several threads can share: the threads that render parts
+/// of one output ([`NamesInPlay::here`], then [`NamesInPlay::run`] on each), or a large
+/// program's names made ready on one thread while another works.
+#[derive(Clone, Default)]
+pub struct NamesInPlay(Arc<Table>);
+
+impl NamesInPlay {
+    /// `names` ready to be put in play.
+    pub fn new(names: &[&str]) -> Self {
+        NamesInPlay(Arc::new(Table::of(names)))
+    }
+
+    /// The names in play on this thread now.
+    pub fn here() -> Self {
+        IN_PLAY.with(|p| {
+            let p = p.borrow();
+            match &p.base {
+                Some(base) if p.own.names.is_empty() => NamesInPlay(base.clone()),
+                base => {
+                    let mut names: Vec<&str> = p.own.names.keys().map(|n| &**n).collect();
+                    if let Some(b) = base {
+                        names.extend(b.names.keys().map(|n| &**n));
+                    }
+                    NamesInPlay::new(&names)
+                }
+            }
+        })
+    }
+
+    /// Runs `f` with these names in play (besides those already in play on this thread).
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        let installed = IN_PLAY.with(|p| {
+            let mut p = p.borrow_mut();
+            let empty = p.is_empty();
+            if empty {
+                p.base = Some(self.0.clone());
+            }
+            empty
+        });
+        if !installed {
+            let names: Vec<&str> = self.0.names.keys().map(|n| &**n).collect();
+            return with_names_in_play(&names, f);
+        }
+        struct Leave;
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                IN_PLAY.with(|p| *p.borrow_mut() = InPlay::default());
+            }
+        }
+        let _leave = Leave;
+        f()
+    }
 }
 
 #[cfg(test)]
@@ -440,6 +574,31 @@ mod tests {
         ] {
             assert_eq!(latex_name(name), tex, "{name}");
         }
+    }
+
+    /// Another thread given the names in play here prints every name as this one does, the
+    /// names a nested call added included; and nothing stays in play after.
+    #[test]
+    fn names_in_play_are_shared_with_another_thread() {
+        use super::{NamesInPlay, with_names_in_play};
+        let all = ["w1", "x", "yhat", "δ_x1", "w_1", "ŷ", "loss"];
+        let here = |names: &NamesInPlay| names.run(|| all.map(latex_name));
+        with_names_in_play(&["w1", "x", "yhat"], || {
+            with_names_in_play(&["w_1", "δ_x1"], || {
+                let mine = all.map(latex_name);
+                assert_eq!(mine[0], "\\mathrm{w1}");
+                assert_eq!(mine[2], "\\hat{y}");
+                let shared = NamesInPlay::here();
+                let theirs = std::thread::scope(|s| s.spawn(|| here(&shared)).join().unwrap());
+                assert_eq!(mine, theirs);
+            });
+            assert_eq!(latex_name("w1"), "w_{1}");
+            let shared = NamesInPlay::here();
+            let theirs = std::thread::scope(|s| s.spawn(|| here(&shared)).join().unwrap());
+            assert_eq!(all.map(latex_name), theirs);
+        });
+        assert_eq!(latex_name("ŷ"), "\\hat{y}");
+        assert_eq!(latex_name("w_1"), "w_{1}");
     }
 
     #[test]
