@@ -256,7 +256,10 @@ fn the_digit_check_in_parallel_is_the_digit_check() {
             Value::Mpfr(Float::with_val(bits, 3).sqrt()),
         ])
     };
-    #[allow(clippy::ptr_arg, reason = "checked_mpfr's `values` takes the run's own type")]
+    #[allow(
+        clippy::ptr_arg,
+        reason = "checked_mpfr's `values` takes the run's own type"
+    )]
     fn values(v: &mut Vec<Value>) -> Vec<&mut Value> {
         v.iter_mut().collect()
     }

@@ -523,3 +523,36 @@ fn deep_latex_is_read_or_refused() {
     let err = read_latex(&mut Store::new(), &too_deep, "<deep>").unwrap_err();
     assert!(format!("{err}").contains("nested more than"), "{err}");
 }
+
+/// A large report's rows are made on two threads (report/rows.rs): names that print alike
+/// (`w1` and `w_1`) are spelt out in every row, those made on the second thread included.
+#[test]
+fn a_large_reports_rows_spell_out_names_that_print_alike_on_every_thread() {
+    let mut program = String::from("x0 = w1*w_1\n");
+    for k in 1..=200 {
+        program.push_str(&format!(
+            "z{k} = w1*x{} + w_1\nx{k} = sigmoid(z{k})\n",
+            k - 1
+        ));
+    }
+    program.push_str("E = (x200 - y)^2\nat w1 = 1/2, w_1 = 1/3, y = 1\n");
+    let (code, out, err) =
+        common::chainrule_with_input(&["backprop", "-", "--format", "json"], &program);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows: Vec<&serde_json::Value> = ["forward", "backward"]
+        .iter()
+        .flat_map(|part| report[part].as_array().unwrap())
+        .collect();
+    assert!(rows.len() > 800, "{}", rows.len());
+    let mut spelt = 0;
+    for row in &rows {
+        let latex = row["latex"].as_str().unwrap();
+        assert!(!latex.contains("w_{1}"), "{row}");
+        spelt += usize::from(latex.contains("\\mathrm{w1}") && latex.contains("\\mathrm{w\\_1}"));
+    }
+    // Every z_k's definition and its adjoint's formula in the last half too.
+    assert!(spelt >= 200, "{spelt}");
+    let last = rows.iter().rev().find(|r| r["name"] == "z200").unwrap();
+    assert_eq!(last["latex"], "\\mathrm{w\\_1} + \\mathrm{w1} x_{199}");
+}

@@ -4,6 +4,7 @@ use super::formulas::{
     Factored, adjoint_formula, def_formula, partial_latex, partial_text, same_but_spaces,
 };
 use super::points::{point_json, point_latex, point_text};
+use super::rows::Rows;
 use super::tables::table;
 use super::values::{arithmetic, value_json};
 use super::{Numbers, Render, Style};
@@ -13,7 +14,7 @@ use crate::network::{Adjoint, Backward, Network, Trace};
 use crate::print::{latex, latex_name, text};
 use serde::Serialize;
 use serde_json::Value as Json;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// The forward and backward passes at a point, step by step.
 pub fn backprop(
@@ -59,13 +60,13 @@ struct Backprop<'a> {
 
 /// The report as JSON.
 #[derive(Serialize)]
-struct BackpropJson<'a> {
+struct BackpropJson<'a, F, A> {
     program: &'a str,
     output: &'a str,
     point: Json,
     arithmetic: &'static str,
-    forward: ForwardRows<'a>,
-    backward: AdjointRows<'a>,
+    forward: F,
+    backward: A,
     gradient: GradientJson<'a>,
     kinks: &'a [String],
 }
@@ -91,35 +92,51 @@ struct AdjointJson<'a> {
     value: Json,
 }
 
-/// The forward pass's rows, each made as it is written out: a large program's report is
-/// never held twice, as rows and as JSON text.
-struct ForwardRows<'a>(&'a Backprop<'a>);
-
-impl Serialize for ForwardRows<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let (net, trace) = (self.0.net, &self.0.trace);
-        let mut seq = s.serialize_seq(Some(self.0.live.len()))?;
-        for (&i, v) in self.0.live.iter().zip(&trace.forward) {
-            let def = &net.defs[i];
-            seq.serialize_element(&ForwardJson {
+/// The forward pass's rows ([`Rows`]: made on two threads, a block at a time).
+fn forward_rows<'a>(b: &'a Backprop<'a>) -> Rows<impl Fn(usize) -> ForwardJson<'a> + Sync> {
+    let (net, trace) = (b.net, &b.trace);
+    Rows {
+        len: b.live.len(),
+        make: move |k: usize| {
+            let def = &net.defs[b.live[k]];
+            ForwardJson {
                 name: net.name(def.name),
                 formula: text(&net.store, def.formula),
                 written: &def.written,
                 latex: latex(&net.store, def.formula),
-                value: value_json(v),
-            })?;
-        }
-        seq.end()
+                value: value_json(&trace.forward[k]),
+            }
+        },
     }
 }
 
-/// The backward pass's rows, adjoints then the gradient, each made as it is written out; the
-/// gradient's values, written twice (as rows and as the `gradient` object), are made once.
-struct AdjointRows<'a>(&'a Backprop<'a>, Rc<[Json]>);
+/// The backward pass's rows, adjoints then the gradient ([`Rows`]); the gradient's values,
+/// written twice (as rows and as the `gradient` object), are made once.
+fn backward_rows<'a>(
+    b: &'a Backprop<'a>,
+    gradient: Arc<[Json]>,
+) -> Rows<impl Fn(usize) -> AdjointJson<'a> + Sync> {
+    let (net, bw, trace) = (b.net, &b.bw, &b.trace);
+    let row = move |a: &Adjoint, value: Json| AdjointJson {
+        name: net.name(a.delta),
+        of: net.name(a.of),
+        formula: adjoint_formula(net, &b.fac, a, false),
+        latex: adjoint_formula(net, &b.fac, a, true),
+        simplified: text(&net.store, a.formula),
+        value,
+    };
+    let n = bw.adjoints.len();
+    Rows {
+        len: n + bw.gradient.len(),
+        make: move |k: usize| match k.checked_sub(n) {
+            None => row(&bw.adjoints[k], value_json(&trace.adjoints[k])),
+            Some(j) => row(&bw.gradient[j], gradient[j].clone()),
+        },
+    }
+}
 
 /// The gradient as an object, parameter name to value.
-struct GradientJson<'a>(&'a Backprop<'a>, Rc<[Json]>);
+struct GradientJson<'a>(&'a Backprop<'a>, Arc<[Json]>);
 
 impl Serialize for GradientJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -133,29 +150,6 @@ impl Serialize for GradientJson<'_> {
     }
 }
 
-impl Serialize for AdjointRows<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let (net, bw, trace) = (self.0.net, &self.0.bw, &self.0.trace);
-        let mut seq = s.serialize_seq(Some(bw.adjoints.len() + bw.gradient.len()))?;
-        let row = |a: &Adjoint, value: Json| AdjointJson {
-            name: net.name(a.delta),
-            of: net.name(a.of),
-            formula: adjoint_formula(net, &self.0.fac, a, false),
-            latex: adjoint_formula(net, &self.0.fac, a, true),
-            simplified: text(&net.store, a.formula),
-            value,
-        };
-        for (a, v) in bw.adjoints.iter().zip(&trace.adjoints) {
-            seq.serialize_element(&row(a, value_json(v)))?;
-        }
-        for (a, v) in bw.gradient.iter().zip(self.1.iter()) {
-            seq.serialize_element(&row(a, v.clone()))?;
-        }
-        seq.end()
-    }
-}
-
 impl Render for Backprop<'_> {
     /// A row of the 10^5-layer chain's report takes about 275 bytes.
     fn json_bytes(&self) -> usize {
@@ -166,9 +160,9 @@ impl Render for Backprop<'_> {
     fn json(&self) -> impl Serialize + '_ {
         let (net, trace) = (self.net, &self.trace);
         let point = self.point;
-        let forward = ForwardRows(self);
-        let values: Rc<[Json]> = trace.gradient.iter().map(value_json).collect();
-        let backward = AdjointRows(self, values.clone());
+        let forward = forward_rows(self);
+        let values: Arc<[Json]> = trace.gradient.iter().map(value_json).collect();
+        let backward = backward_rows(self, values.clone());
         let gradient = GradientJson(self, values);
         BackpropJson {
             program: &net.source.1,

@@ -24,6 +24,7 @@ mod grade;
 mod graph;
 mod matrix;
 mod points;
+mod rows;
 mod shaped;
 mod simplify;
 mod sweep;
