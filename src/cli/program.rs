@@ -131,7 +131,7 @@ fn load_network(a: &ProgramArgs, s: &Source) -> Result<Loaded> {
 
 /// A report rendered with the program's names in play; one too large to write out says what
 /// to ask for instead.
-fn render(names: &[String], report: impl FnOnce() -> Result<String>) -> Result<String> {
+fn render(names: Vec<String>, report: impl FnOnce() -> Result<String>) -> Result<String> {
     in_play(names, report).map_err(word_too_large)
 }
 
@@ -151,7 +151,7 @@ pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
         Program::Scalar(l) => *l,
     };
     note_digits(&a.opts.eval, &mut out);
-    out.stdout = render(&names, || {
+    out.stdout = render(names, || {
         report::backprop(
             &mut net,
             &point,
@@ -211,7 +211,7 @@ pub(super) fn run_grad(a: GradArgs) -> Result<Output> {
         GradForm::Expanded => report::Form::Expanded,
         GradForm::Both => report::Form::Both,
     };
-    out.stdout = render(&names, || {
+    out.stdout = render(names, || {
         report::grad(
             &mut net,
             given(&point),
@@ -274,9 +274,10 @@ fn program_var(net: &Network, name: &str) -> Result<Sym> {
 
 /// Runs a report with a program's names in play, so that in LaTeX names that would print
 /// alike are spelt out (see [`print::with_names_in_play`]).
-fn in_play<T>(names: &[String], f: impl FnOnce() -> T) -> T {
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    print::with_names_in_play(&names, f)
+fn in_play<T>(names: Vec<String>, f: impl FnOnce() -> T) -> T {
+    // A large program's table of names is made on a thread of its own while the report
+    // works out its formulas and values (it needs the names only to print).
+    print::NamesInPlay::building(names).run(f)
 }
 
 pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
@@ -323,7 +324,7 @@ pub(super) fn run_explain(a: ExplainArgs) -> Result<Output> {
         )));
     }
     note_digits(&a.program.opts.eval, &mut out);
-    out.stdout = render(&names, || {
+    out.stdout = render(names, || {
         report::explain(
             &mut net,
             v,
@@ -435,7 +436,7 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
             names,
         } = load_network(&program, &source)?;
         note_digits(&program.opts.eval, &mut out);
-        let g = in_play(&names, || {
+        let g = in_play(names, || {
             report::graph(&mut net, given(&point), numbers(&program.opts.eval))
         });
         (g, out)
@@ -534,7 +535,7 @@ pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
         if net.params.is_empty() {
             return Err(no_parameters(&net));
         }
-        let sheet = in_play(&names, || {
+        let sheet = in_play(names, || {
             crate::sheet::scalar(&mut net, &point, &source.src, numbers)
         })
         .map_err(word_too_large)?;

@@ -365,7 +365,7 @@ type Fx = std::hash::BuildHasherDefault<crate::expr::FxHasher>;
 /// own, put in play by [`with_names_in_play`] on top of it.
 #[derive(Default)]
 struct InPlay {
-    base: Option<Arc<Table>>,
+    base: Option<NamesInPlay>,
     own: Table,
 }
 
@@ -379,12 +379,12 @@ impl InPlay {
             || self
                 .base
                 .as_ref()
-                .is_some_and(|b| b.names.contains_key(name))
+                .is_some_and(|b| b.table().names.contains_key(name))
     }
 
     /// The LaTeX of a name in play: its form, spelt out when another name in play has it.
     fn latex(&self, name: &str) -> Option<String> {
-        let base = self.base.as_deref();
+        let base = self.base.as_ref().map(NamesInPlay::table);
         let form = match self.own.names.get(name) {
             Some(e) => &e.form,
             None => &base?.names.get(name)?.form,
@@ -428,7 +428,7 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
                 e.count += 1;
                 continue;
             }
-            let entry = match base.as_ref().and_then(|b| b.names.get(*n)) {
+            let entry = match base.as_ref().and_then(|b| b.table().names.get(*n)) {
                 Some(e) => Entry {
                     form: e.form.clone(),
                     count: 1,
@@ -475,14 +475,69 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
 
 /// Names put in play together, which several threads can share: the threads that render parts
 /// of one output ([`NamesInPlay::here`], then [`NamesInPlay::run`] on each), or a large
-/// program's names made ready on one thread while another works.
-#[derive(Clone, Default)]
-pub struct NamesInPlay(Arc<Table>);
+/// program's names made ready on a thread of their own while the work before the output is
+/// done ([`NamesInPlay::building`]).
+#[derive(Clone)]
+pub struct NamesInPlay(Arc<Ready>);
+
+/// A [`NamesInPlay`]'s table: made, or being made on a thread of its own.
+struct Ready {
+    table: std::sync::OnceLock<Table>,
+    building: std::sync::Mutex<Option<std::thread::JoinHandle<Table>>>,
+}
+
+/// From how many names [`NamesInPlay::building`] makes their table on a thread of its own:
+/// a thread costs tens of microseconds, a name about a microsecond.
+const BUILD_APART: usize = 4096;
 
 impl NamesInPlay {
     /// `names` ready to be put in play.
     pub fn new(names: &[&str]) -> Self {
-        NamesInPlay(Arc::new(Table::of(names)))
+        Self::made(Table::of(names))
+    }
+
+    fn made(table: Table) -> Self {
+        NamesInPlay(Arc::new(Ready {
+            table: table.into(),
+            building: None.into(),
+        }))
+    }
+
+    /// `names` to be put in play, a large list's table made on a thread of its own
+    /// meanwhile (a program of 10^5 layers has 6·10^5 names): the first use of the names
+    /// waits for it.
+    pub fn building(names: Vec<String>) -> Self {
+        fn table_of(names: &[String]) -> Table {
+            Table::of(&names.iter().map(String::as_str).collect::<Vec<_>>())
+        }
+        if names.len() < BUILD_APART {
+            return Self::made(table_of(&names));
+        }
+        let names = Arc::new(names);
+        let theirs = names.clone();
+        match std::thread::Builder::new().spawn(move || table_of(&theirs)) {
+            Ok(handle) => NamesInPlay(Arc::new(Ready {
+                table: std::sync::OnceLock::new(),
+                building: Some(handle).into(),
+            })),
+            Err(_) => Self::made(table_of(&names)),
+        }
+    }
+
+    /// The table, once made.
+    fn table(&self) -> &Table {
+        self.0.table.get_or_init(|| {
+            let handle = self
+                .0
+                .building
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            let handle = handle.expect("a table not made is being made");
+            handle
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
     }
 
     /// The names in play on this thread now.
@@ -490,11 +545,11 @@ impl NamesInPlay {
         IN_PLAY.with(|p| {
             let p = p.borrow();
             match &p.base {
-                Some(base) if p.own.names.is_empty() => NamesInPlay(base.clone()),
+                Some(base) if p.own.names.is_empty() => base.clone(),
                 base => {
                     let mut names: Vec<&str> = p.own.names.keys().map(|n| &**n).collect();
                     if let Some(b) = base {
-                        names.extend(b.names.keys().map(|n| &**n));
+                        names.extend(b.table().names.keys().map(|n| &**n));
                     }
                     NamesInPlay::new(&names)
                 }
@@ -508,12 +563,12 @@ impl NamesInPlay {
             let mut p = p.borrow_mut();
             let empty = p.is_empty();
             if empty {
-                p.base = Some(self.0.clone());
+                p.base = Some(self.clone());
             }
             empty
         });
         if !installed {
-            let names: Vec<&str> = self.0.names.keys().map(|n| &**n).collect();
+            let names: Vec<&str> = self.table().names.keys().map(|n| &**n).collect();
             return with_names_in_play(&names, f);
         }
         struct Leave;
@@ -599,6 +654,20 @@ mod tests {
         });
         assert_eq!(latex_name("ŷ"), "\\hat{y}");
         assert_eq!(latex_name("w_1"), "w_{1}");
+    }
+
+    /// A large list's table, made on a thread of its own, puts the same names in play.
+    #[test]
+    fn names_made_ready_apart_are_in_play() {
+        use super::{BUILD_APART, NamesInPlay};
+        let mut names: Vec<String> = (0..BUILD_APART).map(|k| format!("x{k}")).collect();
+        names.extend(["w1".into(), "w_1".into(), "yhat".into()]);
+        let got = NamesInPlay::building(names).run(|| ["w1", "w_1", "yhat", "x12"].map(latex_name));
+        assert_eq!(
+            got,
+            ["\\mathrm{w1}", "\\mathrm{w\\_1}", "\\hat{y}", "x_{12}"]
+        );
+        assert_eq!(latex_name("w1"), "w_{1}");
     }
 
     #[test]
