@@ -21,7 +21,8 @@
 //! (`tests/layers.rs` checks every `crate::` path in `src/` against this list, which it
 //! reads from here):
 //!
-//! 1. `error`, `span`: the error type and places in source text; they know nothing else.
+//! 1. `error`, `span`, `parallel`: the error type, places in source text, and two pieces of
+//!    work run at the same time; they know nothing else.
 //! 2. `expr`: the store, canonical construction (with the named call rules), the function
 //!    table with each built-in's exact values, domain conditions.
 //! 3. `print`: text and LaTeX of a DAG. Printers only read the store, so they come right
@@ -59,6 +60,7 @@ pub mod fd;
 pub mod files;
 pub mod matrix;
 pub mod network;
+pub mod parallel;
 pub mod plot;
 pub mod points;
 pub mod print;

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 
 /// Deeply nested input is parsed and printed recursively in places; a large stack for the
 /// worker thread keeps that safe (the parser also refuses nesting beyond its documented limit).
-pub const STACK_BYTES: usize = 256 * 1024 * 1024;
+pub use crate::parallel::STACK_BYTES;
 
 /// Runs `work` on a thread with a [`STACK_BYTES`] stack. A panic is a bug, never an answer:
 /// it comes back as [`Error::Internal`] (exit code 3) with the panic's message.
@@ -30,28 +30,6 @@ where
     })
 }
 
-/// `a` and `b` at the same time: `b` on a thread of its own with a [`STACK_BYTES`] stack, `a`
-/// on this one. A panic in `b` is passed on as this thread's; when no thread can be started,
-/// `b` runs after `a`, here.
-pub fn join<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> (A, B) {
-    let b = std::sync::Mutex::new(Some(b));
-    let run_b = || {
-        let f = b.lock().unwrap_or_else(|e| e.into_inner()).take();
-        f.map(|f| f())
-    };
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, run_b);
-        let ra = a();
-        let rb = match handle {
-            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => None,
-        };
-        (ra, rb.or_else(run_b).expect("b has run"))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,14 +41,6 @@ mod tests {
         assert_eq!(e.exit_code(), 3);
         assert!(e.to_string().contains("index out of bounds"), "{e}");
         assert!(e.to_string().starts_with("internal error"), "{e}");
-    }
-
-    #[test]
-    fn join_runs_both_and_passes_a_panic_on() {
-        let (a, b) = join(|| 2 + 2, || "four".len());
-        assert_eq!((a, b), (4, 4));
-        let r = std::panic::catch_unwind(|| join(|| 1, || -> u8 { panic!("in b") }));
-        assert!(r.is_err());
     }
 
     #[test]

@@ -420,7 +420,7 @@ pub fn checked_mpfr<T: Send, E: Send>(
     // The first two runs are independent: with `parallel`, the second runs on a thread of its
     // own meanwhile. Either way the first's error is the one returned when both fail.
     let (lo, mut first_hi) = if parallel {
-        let (lo, hi) = crate::worker::join(|| run(lo_bits), || run(bits));
+        let (lo, hi) = crate::parallel::join(|| run(lo_bits), || run(bits));
         (lo, Some(hi))
     } else {
         (run(lo_bits), None)

@@ -8,8 +8,8 @@
 //! in order on this one: the same text as rows made one by one, and never more than a block
 //! of rows held at a time.
 
+use crate::parallel;
 use crate::print::NamesInPlay;
-use crate::worker;
 use serde::Serialize;
 use serde::ser::SerializeSeq;
 use std::ops::Range;
@@ -50,7 +50,7 @@ where
             let (first, second) = match &names {
                 Some(names) if end - start >= PARALLEL_ROWS => {
                     let mid = start + (end - start) / 2;
-                    worker::join(
+                    parallel::join(
                         || self.made(start..mid),
                         || names.run(|| self.made(mid..end)),
                     )
