@@ -2,23 +2,24 @@
 //! order ([`Rows`]).
 //!
 //! A program's backward-pass report has a row per definition and per adjoint, and making a row
-//! (printing its formulas as text and LaTeX, its value as a decimal) costs far more than
-//! writing it out. The rows of a block are made on two threads at once, the block's second
-//! half on a thread of its own with the same names in play ([`NamesInPlay`]), then written
-//! in order on this one: the same text as rows made one by one, and never more than a block
-//! of rows held at a time.
+//! (printing its formulas as text and LaTeX, its value as a decimal) costs more than writing
+//! it out. Each block of rows is made in two parts: the first third on this thread, the rest
+//! on a helper thread with the same names in play ([`NamesInPlay`]), which works a block ahead
+//! while this thread writes the rows out in order. The text is the same as rows made one by
+//! one, and no more than a few blocks of rows are held at a time.
 
-use crate::parallel;
+use crate::parallel::STACK_BYTES;
 use crate::print::NamesInPlay;
 use serde::Serialize;
 use serde::ser::SerializeSeq;
 use std::ops::Range;
+use std::sync::mpsc::sync_channel;
 
 /// Rows made, and then written, together.
 const BLOCK: usize = 4096;
 
-/// From how many rows a block's second half is made on a thread of its own: a thread costs
-/// tens of microseconds, a row some microseconds.
+/// From how many rows part of them are made on a helper thread: a thread costs tens of
+/// microseconds, a row some microseconds.
 const PARALLEL_ROWS: usize = 256;
 
 /// A JSON array of `len` rows, row `i` made by `make(i)`.
@@ -29,12 +30,23 @@ pub(super) struct Rows<F> {
 
 impl<R, F> Rows<F>
 where
-    R: Send,
-    F: Fn(usize) -> R + Sync,
+    F: Fn(usize) -> R,
 {
     fn made(&self, range: Range<usize>) -> Vec<R> {
         range.map(&self.make).collect()
     }
+}
+
+/// The blocks of `len` rows, each split where this thread's part (a third: it also writes
+/// every row out) ends and the helper's begins.
+fn blocks(len: usize) -> Vec<(usize, usize, usize)> {
+    (0..len)
+        .step_by(BLOCK)
+        .map(|start| {
+            let end = (start + BLOCK).min(len);
+            (start, start + (end - start) / 3, end)
+        })
+        .collect()
 }
 
 impl<R, F> Serialize for Rows<F>
@@ -44,23 +56,71 @@ where
 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.len))?;
-        let names = (self.len >= PARALLEL_ROWS).then(NamesInPlay::here);
-        for start in (0..self.len).step_by(BLOCK) {
-            let end = (start + BLOCK).min(self.len);
-            let (first, second) = match &names {
-                Some(names) if end - start >= PARALLEL_ROWS => {
-                    let mid = start + (end - start) / 2;
-                    parallel::join(
-                        || self.made(start..mid),
-                        || names.run(|| self.made(mid..end)),
-                    )
-                }
-                _ => (self.made(start..end), Vec::new()),
-            };
-            for row in first.iter().chain(&second) {
-                seq.serialize_element(row)?;
+        if self.len < PARALLEL_ROWS {
+            for i in 0..self.len {
+                seq.serialize_element(&(self.make)(i))?;
             }
+            return seq.end();
         }
-        seq.end()
+        let names = NamesInPlay::here();
+        let blocks = blocks(self.len);
+        std::thread::scope(|scope| {
+            // The helper's parts, in order, at most one block ahead of the writing.
+            let (parts, theirs) = sync_channel::<Vec<R>>(1);
+            let helper = std::thread::Builder::new()
+                .stack_size(STACK_BYTES)
+                .spawn_scoped(scope, {
+                    let (names, blocks) = (&names, &blocks);
+                    move || {
+                        names.run(|| {
+                            for &(_, mid, end) in blocks {
+                                if parts.send(self.made(mid..end)).is_err() {
+                                    // The writing stopped (an error): so does the helper.
+                                    return;
+                                }
+                            }
+                        })
+                    }
+                });
+            let mut helper = helper.ok();
+            for &(start, mid, end) in &blocks {
+                for row in self.made(start..mid) {
+                    seq.serialize_element(&row)?;
+                }
+                let rest = match helper.is_some() {
+                    false => self.made(mid..end),
+                    true => theirs.recv().unwrap_or_else(|_| {
+                        // The helper panicked: its panic is this thread's.
+                        let h = helper.take().expect("a helper");
+                        match h.join() {
+                            Err(p) => std::panic::resume_unwind(p),
+                            Ok(()) => unreachable!("the helper sends every block"),
+                        }
+                    }),
+                };
+                for row in rest {
+                    seq.serialize_element(&row)?;
+                }
+            }
+            seq.end()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BLOCK, blocks};
+
+    #[test]
+    fn blocks_cover_the_rows_once_in_order() {
+        for len in [256, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17] {
+            let mut next = 0;
+            for (start, mid, end) in blocks(len) {
+                assert_eq!(start, next);
+                assert!(start <= mid && mid <= end && end - start <= BLOCK);
+                next = end;
+            }
+            assert_eq!(next, len);
+        }
     }
 }
