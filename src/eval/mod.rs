@@ -433,12 +433,23 @@ pub fn checked_mpfr<T: Send, E: Send>(
         };
         let (agree, zeros) = {
             let (lo_vals, hi_vals) = (values(&mut lo), values(&mut hi));
-            let agree = lo_vals
-                .iter()
-                .zip(hi_vals.iter())
-                .map(|(a, b)| agreeing_bits(a, b))
-                .min()
-                .unwrap_or(u32::MAX);
+            let agree = |lo: &[&mut Value], hi: &[&mut Value]| {
+                lo.iter()
+                    .zip(hi)
+                    .map(|(a, b)| agreeing_bits(a, b))
+                    .min()
+                    .unwrap_or(u32::MAX)
+            };
+            let agree = if parallel && lo_vals.len() >= 2 {
+                // Each value is a subtraction and a division: the halves at the same time.
+                let mid = lo_vals.len() / 2;
+                let (lo1, lo2) = lo_vals.split_at(mid);
+                let (hi1, hi2) = hi_vals.split_at(mid.min(hi_vals.len()));
+                let (a, b) = crate::parallel::join(|| agree(lo1, hi1), || agree(lo2, hi2));
+                a.min(b)
+            } else {
+                agree(&lo_vals, &hi_vals)
+            };
             let zero = |v: &&mut Value| matches!(v, Value::Mpfr(f) if f.is_zero());
             (agree, settle_zeros && hi_vals.iter().any(zero))
         };

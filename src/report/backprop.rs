@@ -4,7 +4,7 @@ use super::formulas::{
     Factored, adjoint_formula, def_formula, partial_latex, partial_text, same_but_spaces,
 };
 use super::points::{point_json, point_latex, point_text};
-use super::rows::Rows;
+use super::rows::{Rows, map_in_halves};
 use super::tables::table;
 use super::values::{arithmetic, value_json};
 use super::{Numbers, Render, Style};
@@ -161,7 +161,7 @@ impl Render for Backprop<'_> {
         let (net, trace) = (self.net, &self.trace);
         let point = self.point;
         let forward = forward_rows(self);
-        let values: Arc<[Json]> = trace.gradient.iter().map(value_json).collect();
+        let values: Arc<[Json]> = map_in_halves(&trace.gradient, value_json).into();
         let backward = backward_rows(self, values.clone());
         let gradient = GradientJson(self, values);
         BackpropJson {
