@@ -88,3 +88,33 @@ fn points_csv_writes_f64_as_eval_does() {
         ]
     );
 }
+
+/// Short decimals (18 digits or fewer, no exponent) are read without GMP's parser: the same
+/// numbers as the digits over a power of ten, made here with GMP, at every length and split.
+#[test]
+fn short_decimals_read_as_their_digits_over_a_power_of_ten() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _ in 0..5000 {
+        let len = 1 + next(19) as usize;
+        let digits: String = (0..len)
+            .map(|_| char::from(b'0' + next(10) as u8))
+            .collect();
+        let point = next(len as u64 + 1) as usize;
+        let (int, frac) = digits.split_at(point);
+        let text = if frac.is_empty() {
+            int.to_string()
+        } else {
+            format!("{int}.{frac}")
+        };
+        let n: rug::Integer = digits.parse().unwrap();
+        let want = Rational::from((n, rug::Integer::from(10).pow(frac.len() as u32)));
+        let got = parse_number(&text).expect("a number").expect("in range");
+        assert_eq!(got, want, "{text}");
+    }
+}

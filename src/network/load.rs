@@ -405,8 +405,10 @@ impl<'s> Loader<'s> {
     fn def(&mut self, name: &Ident, value: &Expr, names: &Names) -> Result<()> {
         let (src, src_name) = (self.src, self.src_name);
         let rebinding = self.renames.contains_key(&name.name);
-        for (n, span) in names_used(value) {
-            if n == name.name && !rebinding {
+        let used = names_used(value);
+        for (n, span) in &used {
+            let span = *span;
+            if *n == name.name && !rebinding {
                 return Err(SourceError::new(
                     src_name,
                     src,
@@ -420,7 +422,7 @@ impl<'s> Loader<'s> {
                 ))
                 .into());
             }
-            if let Some(at) = names.defined_at.get(&n)
+            if let Some(at) = names.defined_at.get(n)
                 && at.start > name.span.start
             {
                 return Err(SourceError::new(
@@ -445,7 +447,7 @@ impl<'s> Loader<'s> {
         }
         // Every name the formula as written uses, cancelled or not (`z = x - x` uses x).
         let mut uses = Vec::new();
-        for (n, span) in names_used(value) {
+        for (n, span) in used {
             let n = syntax::normalize_name(&n);
             let Some(s) = self
                 .renames

@@ -835,6 +835,11 @@ pub fn read_expr_conditions(store: &mut Store, src: &str, src_name: &str) -> Res
 
 /// A name in canonical (NFC) form: `y` + combining circumflex is `ŷ`.
 pub fn normalize_name(name: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    // ASCII is its own NFC, and most names are ASCII (a large program has hundreds of
+    // thousands of uses of names).
+    if name.is_ascii() || is_nfc_quick(name.chars()) == IsNormalized::Yes {
+        return name.to_string();
+    }
     name.nfc().collect()
 }

@@ -26,6 +26,14 @@ pub fn parse_number(text: &str) -> Option<std::result::Result<Rational, String>>
     {
         return None;
     }
+    // The commonest literals (`3`, `0.25`): digits that fit a machine word, no exponent, the
+    // same number without GMP's parsing and powers (a large program has thousands).
+    if exp.is_none() && int.len() + frac.len() <= 18 {
+        let word = |d: &str| d.bytes().fold(0u64, |n, b| 10 * n + u64::from(b - b'0'));
+        let scale = 10u64.pow(frac.len() as u32);
+        let n = word(int) * scale + word(frac);
+        return Some(Ok(Rational::from((n, scale))));
+    }
     let digits = format!("{int}{frac}");
     let n: Integer = digits.parse().ok()?;
     let mut e: i64 = -(frac.len() as i64);
