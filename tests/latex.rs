@@ -555,4 +555,11 @@ fn a_large_reports_rows_spell_out_names_that_print_alike_on_every_thread() {
     assert!(spelt >= 200, "{spelt}");
     let last = rows.iter().rev().find(|r| r["name"] == "z200").unwrap();
     assert_eq!(last["latex"], "\\mathrm{w\\_1} + \\mathrm{w1} x_{199}");
+    // The LaTeX report's rows too (made in two halves).
+    let (code, tex, err) =
+        common::chainrule_with_input(&["backprop", "-", "--format", "latex"], &program);
+    assert_eq!(code, 0, "{err}");
+    assert!(!tex.contains("w_{1}"), "{tex}");
+    assert!(tex.contains("z_{200} &= \\mathrm{w\\_1} + \\mathrm{w1} x_{199}"), "{tex}");
+    assert!(tex.matches("\\mathrm{w1}").count() >= 400);
 }

@@ -161,7 +161,8 @@ impl Render for Backprop<'_> {
         let (net, trace) = (self.net, &self.trace);
         let point = self.point;
         let forward = forward_rows(self);
-        let values: Arc<[Json]> = map_in_halves(&trace.gradient, value_json).into();
+        let values: Arc<[Json]> =
+            map_in_halves(trace.gradient.len(), |k| value_json(&trace.gradient[k])).into();
         let backward = backward_rows(self, values.clone());
         let gradient = GradientJson(self, values);
         BackpropJson {
@@ -182,24 +183,23 @@ impl Render for Backprop<'_> {
         let (live, point, d) = (&self.live, self.point, self.digits);
         let out_name = net.name(net.output_def().name).to_string();
         let mut s = format!("Forward pass at {}\n", point_text(&net.store, point));
-        let mut rows = Vec::new();
-        for (&i, v) in live.iter().zip(&trace.forward) {
-            let def = &net.defs[i];
+        let rows = map_in_halves(live.len(), |k| {
+            let (def, v) = (&net.defs[live[k]], &trace.forward[k]);
             let (formula, simplified) = def_formula(&def.written, text(&net.store, def.formula));
-            rows.push(vec![
+            vec![
                 net.name(def.name).to_string(),
                 " = ".into(),
                 formula,
                 format!(" {} ", relation(v, simplified)),
                 format::for_people(v, d),
-            ]);
-        }
+            ]
+        });
         s.push_str(&table(&rows, "  ", 0));
         s.push_str(&format!(
             "\nBackward pass: δ_v = ∂{out_name}/∂v, from the output down; each δ sums over the users of v\n"
         ));
-        let mut rows = Vec::new();
-        for (a, v) in bw.adjoints.iter().zip(&trace.adjoints) {
+        let rows = map_in_halves(bw.adjoints.len(), |k| {
+            let (a, v) = (&bw.adjoints[k], &trace.adjoints[k]);
             let mut row = vec![
                 net.name(a.delta).to_string(),
                 " = ".into(),
@@ -209,20 +209,20 @@ impl Render for Backprop<'_> {
             if a.of != net.output_def().name {
                 row.extend([" = ".into(), format::for_people(v, d)]);
             }
-            rows.push(row);
-        }
+            row
+        });
         s.push_str(&table(&rows, "  ", 0));
         s.push_str("\nGradient\n");
-        let mut rows = Vec::new();
-        for (a, v) in bw.gradient.iter().zip(&trace.gradient) {
-            rows.push(vec![
+        let rows = map_in_halves(bw.gradient.len(), |k| {
+            let (a, v) = (&bw.gradient[k], &trace.gradient[k]);
+            vec![
                 partial_text(net, a.of),
                 " = ".into(),
                 adjoint_formula(net, &self.fac, a, false),
                 " = ".into(),
                 format::for_people(v, d),
-            ]);
-        }
+            ]
+        });
         s.push_str(&table(&rows, "  ", 0));
         for k in &trace.kinks {
             s.push_str(&format!("\nnote: {k}"));
@@ -241,55 +241,49 @@ impl Render for Backprop<'_> {
             "% Forward pass at ${}$\n\\begin{{aligned}}\n",
             point_latex(&net.store, point)
         );
-        let rows: Vec<String> = live
-            .iter()
-            .zip(&trace.forward)
-            .map(|(&i, v)| {
-                let def = &net.defs[i];
-                let simplified = !same_but_spaces(&def.written, &text(&net.store, def.formula));
-                format!(
-                    "{} &= {} {} {}",
-                    latex_name(net.name(def.name)),
-                    latex(&net.store, def.formula),
-                    if relation(v, simplified) == "=" {
-                        "="
-                    } else {
-                        "\\approx"
-                    },
-                    format::latex(v, d)
-                )
-            })
-            .collect();
+        let rows = map_in_halves(live.len(), |k| {
+            let (def, v) = (&net.defs[live[k]], &trace.forward[k]);
+            let simplified = !same_but_spaces(&def.written, &text(&net.store, def.formula));
+            format!(
+                "{} &= {} {} {}",
+                latex_name(net.name(def.name)),
+                latex(&net.store, def.formula),
+                if relation(v, simplified) == "=" {
+                    "="
+                } else {
+                    "\\approx"
+                },
+                format::latex(v, d)
+            )
+        });
         s.push_str(&rows.join(" \\\\\n"));
         s.push_str(&format!(
             "\n\\end{{aligned}}\n\n% Backward pass: $\\delta_v = \\partial {} / \\partial v$\n\\begin{{aligned}}\n",
             latex_name(net.name(net.output_def().name))
         ));
-        let rows: Vec<String> = bw
-            .adjoints
-            .iter()
-            .zip(&trace.adjoints)
-            .map(|(a, v)| {
-                let lhs = latex_name(net.name(a.delta));
-                if a.of == net.output_def().name {
-                    // `\delta_E = 1`, once.
-                    return format!("{lhs} &= {}", adjoint_formula(net, &self.fac, a, true));
-                }
-                format!(
-                    "{lhs} &= {} = {}",
-                    adjoint_formula(net, &self.fac, a, true),
-                    format::latex(v, d)
-                )
-            })
-            .chain(bw.gradient.iter().zip(&trace.gradient).map(|(a, v)| {
-                format!(
+        let n = bw.adjoints.len();
+        let rows = map_in_halves(n + bw.gradient.len(), |k| {
+            if let Some(j) = k.checked_sub(n) {
+                let (a, v) = (&bw.gradient[j], &trace.gradient[j]);
+                return format!(
                     "{} &= {} = {}",
                     partial_latex(net, a.of),
                     adjoint_formula(net, &self.fac, a, true),
                     format::latex(v, d)
-                )
-            }))
-            .collect();
+                );
+            }
+            let (a, v) = (&bw.adjoints[k], &trace.adjoints[k]);
+            let lhs = latex_name(net.name(a.delta));
+            if a.of == net.output_def().name {
+                // `\delta_E = 1`, once.
+                return format!("{lhs} &= {}", adjoint_formula(net, &self.fac, a, true));
+            }
+            format!(
+                "{lhs} &= {} = {}",
+                adjoint_formula(net, &self.fac, a, true),
+                format::latex(v, d)
+            )
+        });
         s.push_str(&rows.join(" \\\\\n"));
         s.push_str(&format!(
             "\n\\end{{aligned}}\n% at ${}$\n",

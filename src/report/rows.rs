@@ -107,16 +107,18 @@ where
     }
 }
 
-/// `f` of each item, in order: of a large list's two halves at the same time (values printed
-/// for two places of a report, made once).
-pub(super) fn map_in_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < PARALLEL_ROWS {
-        return items.iter().map(f).collect();
+/// `f` of each index below `len`, in order: of a long range's two halves at the same time,
+/// the second on a thread with the same names in play (the rows of a text or LaTeX report,
+/// values printed in two places of a report, made once).
+pub(super) fn map_in_halves<R: Send>(len: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    if len < PARALLEL_ROWS {
+        return (0..len).map(f).collect();
     }
-    let (first, second) = items.split_at(items.len() / 2);
+    let names = NamesInPlay::here();
+    let mid = len / 2;
     let (mut a, b) = crate::parallel::join(
-        || first.iter().map(&f).collect::<Vec<_>>(),
-        || second.iter().map(&f).collect::<Vec<_>>(),
+        || (0..mid).map(&f).collect::<Vec<_>>(),
+        || names.run(|| (mid..len).map(&f).collect::<Vec<_>>()),
     );
     a.extend(b);
     a
