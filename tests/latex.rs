@@ -560,6 +560,9 @@ fn a_large_reports_rows_spell_out_names_that_print_alike_on_every_thread() {
         common::chainrule_with_input(&["backprop", "-", "--format", "latex"], &program);
     assert_eq!(code, 0, "{err}");
     assert!(!tex.contains("w_{1}"), "{tex}");
-    assert!(tex.contains("z_{200} &= \\mathrm{w\\_1} + \\mathrm{w1} x_{199}"), "{tex}");
+    assert!(
+        tex.contains("z_{200} &= \\mathrm{w\\_1} + \\mathrm{w1} x_{199}"),
+        "{tex}"
+    );
     assert!(tex.matches("\\mathrm{w1}").count() >= 400);
 }

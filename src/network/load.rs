@@ -508,7 +508,9 @@ impl Network {
         wrt: Option<Vec<(String, Span)>>,
         defined_at: &HashMap<String, Span>,
     ) -> Result<Vec<Sym>> {
-        let inputs = self.inputs();
+        let reached = self.store.free_symbols(self.output_def().expanded);
+        let written = self.written();
+        let inputs = self.inputs_of(&written, &reached);
         let out_name = self.name(self.output_def().name).to_string();
         let params = match wrt {
             Some(names) => {
@@ -536,12 +538,7 @@ impl Network {
             }
             None => inputs,
         };
-        let reached: HashSet<Sym> = self
-            .store
-            .free_symbols(self.output_def().expanded)
-            .into_iter()
-            .collect();
-        let written = self.written();
+        let reached: HashSet<Sym> = reached.into_iter().collect();
         for p in &params {
             if written.binary_search(p).is_ok() && !reached.contains(p) {
                 self.warnings.push(format!(

@@ -279,12 +279,16 @@ impl Network {
     /// not defined themselves (including those whose terms cancel, as `a` in `c = a + b;
     /// e = c - a`), and those its expanded formula reaches through `d(…)`.
     pub fn inputs(&self) -> Vec<Sym> {
+        let reached = self.store.free_symbols(self.output_def().expanded);
+        self.inputs_of(&self.written(), &reached)
+    }
+
+    /// [`Self::inputs`] from the names [`Self::written`] and those the output's expanded
+    /// formula reaches, when the caller has them already.
+    fn inputs_of(&self, written: &[Sym], reached: &[Sym]) -> Vec<Sym> {
         // Marks by symbol number: 1 seen, 2 defined.
         let mut mark = vec![0u8; self.store.symbol_count()];
-        for s in self.written() {
-            mark[s.index()] = 1;
-        }
-        for s in self.store.free_symbols(self.output_def().expanded) {
+        for s in written.iter().chain(reached) {
             mark[s.index()] = 1;
         }
         for d in &self.defs {
