@@ -58,6 +58,11 @@ pub(crate) struct LatexDef {
 /// declaration or a shape (`at`, `wrt`, `fn`, `:`, `∈`), which are chainrule's syntax. One
 /// statement per line (`;` does not separate LaTeX statements).
 pub(crate) fn program_definitions(src: &str) -> Vec<LatexDef> {
+    // A line looks like LaTeX only with a `\`, `_{`, `^{` or `$` in it: a program without
+    // any (most are) needs no look at each line.
+    if !src.contains(['\\', '$']) && !src.contains("_{") && !src.contains("^{") {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut start = 0;
     for line in src.split_inclusive('\n') {
