@@ -515,7 +515,10 @@ impl NamesInPlay {
         }
         let names = Arc::new(names);
         let theirs = names.clone();
-        match std::thread::Builder::new().spawn(move || table_of(&theirs)) {
+        // The stack of every chainrule thread: a name's textbook form is found recursively,
+        // part by part, and names have no length limit.
+        let builder = std::thread::Builder::new().stack_size(crate::parallel::STACK_BYTES);
+        match builder.spawn(move || table_of(&theirs)) {
             Ok(handle) => NamesInPlay(Arc::new(Ready {
                 table: std::sync::OnceLock::new(),
                 building: Some(handle).into(),
@@ -668,6 +671,20 @@ mod tests {
             ["\\mathrm{w1}", "\\mathrm{w\\_1}", "\\hat{y}", "x_{12}"]
         );
         assert_eq!(latex_name("w1"), "w_{1}");
+    }
+
+    /// A name's form is found part by part, recursively: the table made apart has the stack
+    /// of every chainrule thread, not a default thread's 2 MiB, which a name of some thousands
+    /// of parts overflowed, aborting the whole command (4000 in a debug build, 20 000 in a
+    /// release build).
+    #[test]
+    fn a_long_name_made_ready_apart_does_not_overflow_the_stack() {
+        use super::{BUILD_APART, NamesInPlay};
+        let long = vec!["x"; 4_000].join("_");
+        let mut names: Vec<String> = (0..BUILD_APART).map(|k| format!("w{k}")).collect();
+        names.push(long.clone());
+        let got = NamesInPlay::building(names).run(|| latex_name(&long));
+        assert!(got.starts_with("x_{x_{x_{"), "{}", &got[..20]);
     }
 
     #[test]

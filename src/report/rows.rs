@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn blocks_cover_the_rows_once_in_order() {
-        for len in [256, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17] {
+        for len in [256, BLOCK - 1, BLOCK, BLOCK + 1, BLOCK + 2, 3 * BLOCK + 17] {
             let mut next = 0;
             for (start, mid, end) in blocks(len) {
                 assert_eq!(start, next);
