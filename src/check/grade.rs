@@ -119,7 +119,7 @@ pub const MAX_STEPS: usize = 1000;
 /// the program.
 ///
 /// # Errors
-/// [`Error::Limit`] when the solution has more than [`MAX_STEPS`] steps, before any is graded.
+/// [`Error::Limit`] when the solution has more than `MAX_STEPS` steps, before any is graded.
 pub fn grade(net: &mut Network, tex: &str, tex_name: &str) -> Result<Vec<GradedChain>, Error> {
     let chains = syntax::chains(tex);
     let steps: usize = chains.iter().map(|c| c.len() - 1).sum();

@@ -158,11 +158,11 @@ fn written_decimal(neg: bool, mantissa: &str, exp: i32) -> String {
 /// come from the rounding to binary and are not the value's. Where no string of `max_digits`
 /// digits reads back (`max_digits` below what the precision carries), `max_digits` digits.
 ///
-/// One conversion to decimal, with [`EXTRA_DIGITS`] more digits than asked, gives every
+/// One conversion to decimal, with `EXTRA_DIGITS` more digits than asked, gives every
 /// shorter rounding and how far it lies from `f`; whether it reads back is decided by that
 /// distance against half the gap to `f`'s neighbours. Only where either is too close to call
 /// (a rounding tie, a distance within a hair of the half gap) is the value converted again
-/// at that length, or the decimal read back, as [`shortest_by_reading_back`] does.
+/// at that length, or the decimal read back, as `shortest_by_reading_back` does.
 pub fn shortest_float_decimal(f: &Float, max_digits: usize) -> String {
     let max = max_digits.max(1);
     if f.is_zero() || !f.is_finite() {

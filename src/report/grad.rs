@@ -21,7 +21,7 @@ pub const MAX_GRAD_FACTORS: u64 = 50_000;
 
 /// Most distinct nodes `grad` writes out in expanded form, over all parameters: counted
 /// partial by partial when each is printed on its own, counted once over all partials when
-/// they are printed with one block of shared parts ([`MAX_SEPARATE_NODES`]). Past it the
+/// they are printed with one block of shared parts (`MAX_SEPARATE_NODES`). Past it the
 /// output is hundreds of thousands of lines, more than a person reads.
 pub const MAX_GRAD_NODES: usize = 200_000;
 

@@ -105,7 +105,7 @@ pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
 /// `src_name` is the name that diagnostics show for the text; each statement comes with
 /// the span of the whole statement, in bytes. A definition may be written in LaTeX
 /// (`z_{1} = w_{1} x`, `\sigma(t) = \max\{t, 0\}`): see
-/// [`program_definitions`](super::latex::program_definitions) for which lines are.
+/// `syntax::latex::program_definitions` for which lines are.
 ///
 /// # Errors
 /// The first syntax error, or nesting deeper than [`MAX_DEPTH`], as an
