@@ -286,7 +286,8 @@ fn a_wrong_claim_says_what_is_wrong() {
 /// Issue 13: a counterexample gives a log-loss label a value the data could have (0 or 1).
 #[test]
 fn a_label_of_a_log_loss_is_0_or_1_in_a_counterexample() {
-    let dir = std::env::temp_dir().join(format!("chainrule-labels-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-labels-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("logreg.chain");
     std::fs::write(

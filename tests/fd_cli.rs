@@ -53,7 +53,8 @@ fn exact_quotients_are_exact() {
 
 #[test]
 fn sweep_shows_the_v_in_f64_and_a_line_at_256_bits() {
-    let dir = std::env::temp_dir().join(format!("chainrule-sweep-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-sweep-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let svg = dir.join("v.svg");
     let csv = dir.join("v.csv");
@@ -195,7 +196,8 @@ fn steps_are_labelled_in_scientific_notation() {
     }
     // In MPFR the least error of a sweep is at its smallest step: the legend says so rather
     // than calling it the best step.
-    let dir = std::env::temp_dir().join(format!("chainrule-legend-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-legend-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let svg = dir.join("v.svg");
     let (code, _, err) = run(&[
@@ -222,7 +224,8 @@ fn steps_are_labelled_in_scientific_notation() {
 /// that a forward difference needs only w + Δ; which works.
 #[test]
 fn an_undefined_shifted_point_is_named_as_such() {
-    let path = std::env::temp_dir().join(format!("chainrule-sqsq-{}.chain", std::process::id()));
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-sqsq-{}.chain", std::process::id()));
     std::fs::write(&path, "E = sqrt(w)^2\nat w = 0\n").unwrap();
     let file = path.to_str().unwrap();
     let (code, _, err) = run(&["fd", file]);

@@ -85,7 +85,8 @@ fn dot_output_snapshot() {
 
 #[test]
 fn the_graph_is_written_with_dash_o_and_not_over_the_program() {
-    let dir = std::env::temp_dir().join(format!("chainrule-graph-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-graph-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let svg = dir.join("g.svg");
     let (code, out, err) = run(&[
@@ -118,7 +119,8 @@ fn the_graph_is_written_with_dash_o_and_not_over_the_program() {
 
 #[test]
 fn a_large_program_is_refused_with_its_size() {
-    let dir = std::env::temp_dir().join(format!("chainrule-graph-big-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-graph-big-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut src = String::from("h0 = w0*x\n");
     for i in 1..70 {
@@ -147,7 +149,8 @@ fn a_large_program_is_refused_with_its_size() {
 /// its node; `max(u, v)` with u and v both x is no kink, and is not marked.
 #[test]
 fn a_tie_of_max_is_marked_only_when_it_is_a_kink() {
-    let dir = std::env::temp_dir().join(format!("chainrule-graph-tie-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-graph-tie-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let kink = dir.join("kink.chain");
     std::fs::write(&kink, "c = a*b + 1\nE = max(c, a)\nat a = 1, b = 0\n").unwrap();
@@ -213,7 +216,8 @@ fn boxes(svg: &str) -> Vec<(String, [f64; 4])> {
 /// with fan-out and an edge across two columns: the pictures stay readable.
 #[test]
 fn no_label_overlaps_another_or_a_node() {
-    let dir = std::env::temp_dir().join(format!("chainrule-graph-dag-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-graph-dag-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let dag = dir.join("dag.chain");
     std::fs::write(

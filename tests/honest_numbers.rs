@@ -7,7 +7,8 @@ mod common;
 use common::{chainrule as run, json};
 
 fn scratch(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("chainrule-honest-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-honest-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();

@@ -326,7 +326,8 @@ fn the_reader_sees_code_not_comments_or_strings() {
 fn a_use_of_a_later_layer_is_found() {
     // A copy of src/ where expr uses the CLI: the check must name the file and line.
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let tmp = std::env::temp_dir().join(format!("chainrule-layers-{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-layers-{}", std::process::id()));
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     for f in &files {

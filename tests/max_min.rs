@@ -122,7 +122,8 @@ fn max_and_min_of_any_number_of_arguments() {
 
 #[test]
 fn ties_through_a_program_add_up() {
-    let dir = std::env::temp_dir().join(format!("chainrule-maxmin-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-maxmin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, src, want) in [
         ("two.chain", "u = x\nv = x\nm = max(u, v)\nat x = 2\n", "1"),
@@ -170,7 +171,8 @@ fn a_repeated_argument_among_three_has_its_share_in_every_form() {
     // No tie: the repeated argument loses or wins alone.
     check("max(x, x, 2*x - 1)", "x", "x=3", (5.0, 2.0));
     check("max(x, x, 2*x - 1)", "x", "x=0", (0.0, 1.0));
-    let dir = std::env::temp_dir().join(format!("chainrule-maxmin3-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-maxmin3-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, src, wrt, want) in [
         (

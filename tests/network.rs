@@ -152,7 +152,8 @@ fn sigmoid_gradient_agrees_with_expanded_derivative() {
 fn shared_intermediate_sums_its_users() {
     // A residual connection: x1 is used by z2 and by x2, so δ_x1 has two terms.
     let src = "z1 = w1*x\nx1 = tanh(z1)\nz2 = w2*x1\nx2 = tanh(z2) + x1\nE = (y - x2)^2\nat x = 0.5, y = 1, w1 = 0.75, w2 = -1.5\nwrt w1, w2\n";
-    let path = std::env::temp_dir().join("chainrule_residual.chain");
+    let path =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chainrule_residual.chain");
     std::fs::write(&path, src).unwrap();
     let p = path.to_str().unwrap();
     let j = json(&["backprop", p, "--format", "json"]);
@@ -206,7 +207,8 @@ fn kinks_are_flagged() {
 /// about relu in a program without relu); identical arguments are no kink (issue 9).
 #[test]
 fn one_note_per_tie_of_max() {
-    let dir = std::env::temp_dir().join(format!("chainrule-ties-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-ties-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let kinks = |name: &str, src: &str| -> Vec<String> {
         let path = dir.join(name);
@@ -301,7 +303,8 @@ fn program_errors_point_into_the_file() {
         ),
     ];
     for (i, (src, want)) in cases.iter().enumerate() {
-        let path = std::env::temp_dir().join(format!("chainrule_bad_{i}.chain"));
+        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("chainrule_bad_{i}.chain"));
         std::fs::write(&path, src).unwrap();
         let (code, out, err) = chainrule(&["backprop", path.to_str().unwrap()]);
         assert_eq!(code, 2, "{src:?}: {out}{err}");
@@ -314,7 +317,8 @@ fn program_errors_point_into_the_file() {
 fn explain_sums_over_every_path() {
     // x1 reaches E through z2 and directly through x2: two paths from E down to w1.
     let src = "z1 = w1*x\nx1 = tanh(z1)\nz2 = w2*x1\nx2 = tanh(z2) + x1\nE = (y - x2)^2\nat x = 0.5, y = 1, w1 = 0.75, w2 = -1.5\n";
-    let path = std::env::temp_dir().join("chainrule_residual_explain.chain");
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("chainrule_residual_explain.chain");
     std::fs::write(&path, src).unwrap();
     let j = json(&[
         "explain",
@@ -353,7 +357,8 @@ fn deep_chain(n: usize) -> std::path::PathBuf {
     for i in 1..=n {
         src.push_str(&format!(", w{i} = 1/2"));
     }
-    let path = std::env::temp_dir().join(format!("chainrule_deep{n}.chain"));
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule_deep{n}.chain"));
     std::fs::write(&path, src).unwrap();
     path
 }
@@ -384,7 +389,7 @@ fn deep_networks_get_linear_forms_or_a_clear_limit() {
 fn data_inputs_are_not_parameters() {
     // Without `wrt`, every input is a parameter; `--data` takes some out.
     let src = "z = w*x + b\nE = (y - sigmoid(z))^2\nat x = 1, y = 0, w = 0.5, b = 0\n";
-    let path = std::env::temp_dir().join("chainrule_data.chain");
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chainrule_data.chain");
     std::fs::write(&path, src).unwrap();
     let p = path.to_str().unwrap();
     let all = json(&["backprop", p, "--format", "json"]);
@@ -401,7 +406,8 @@ fn data_inputs_are_not_parameters() {
 
 /// Writes `src` to a scratch file named `name`; returns its path.
 fn program_file(name: &str, src: &str) -> String {
-    let path = std::env::temp_dir().join(format!("chainrule_{}_{name}", std::process::id()));
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule_{}_{name}", std::process::id()));
     std::fs::write(&path, src).unwrap();
     path.to_str().unwrap().to_string()
 }
@@ -804,7 +810,7 @@ fn warnings_about_at_names_come_in_the_same_order_every_run() {
     // The `--at` point is a hash map with a random seed: its names were warned about in the
     // map's order, which changed from run to run (the same command, different bytes). They
     // come in the order of their names.
-    let dir = std::env::temp_dir();
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let path = dir.join(format!("chainrule_at_order_{}.chain", std::process::id()));
     std::fs::write(&path, "z = w*x\nE = z^2\nat w = 1, x = 2\n").unwrap();
     let p = path.to_str().unwrap();

@@ -5,7 +5,8 @@ mod common;
 use common::chainrule as run;
 
 fn points_file(name: &str, text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("chainrule-{}-{name}", std::process::id()));
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-{}-{name}", std::process::id()));
     std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
 }

@@ -71,7 +71,8 @@ fn readme_examples_print_what_the_readme_says() {
     let cases = examples(&readme);
     assert!(cases.len() >= 10, "only {} examples found", cases.len());
     // Run in a scratch folder, so `--plot sweep.svg` does not write into the repository.
-    let dir = std::env::temp_dir().join(format!("chainrule-readme-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let examples = dir.join("examples");
     if !examples.exists() {

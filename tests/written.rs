@@ -191,7 +191,8 @@ fn fd_and_sweep_of_a_5000_layer_program_run_on_the_tape() {
 
 #[test]
 fn backprop_in_f64_runs_the_forward_pass_as_written() {
-    let dir = std::env::temp_dir().join(format!("chainrule-written-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-written-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("sum.chain");
     std::fs::write(&file, "a = 0.1 + 0.2\nb = a + 0.3\nE = w*b\nat w = 1\n").unwrap();

@@ -174,7 +174,8 @@ pub fn snapshot_settings() -> insta::Settings {
 
 /// A scratch folder of its own, `name` naming it within this test run, with `files` in it.
 pub fn scratch_dir(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("chainrule-{name}-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chainrule-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (file, text) in files {
         std::fs::write(dir.join(file), text).unwrap();
