@@ -8,6 +8,11 @@
 /// beyond its documented limit). Only the pages used are ever committed.
 pub const STACK_BYTES: usize = 256 * 1024 * 1024;
 
+/// A thread to start, with a [`STACK_BYTES`] stack: every thread chainrule starts is made so.
+pub fn thread() -> std::thread::Builder {
+    std::thread::Builder::new().stack_size(STACK_BYTES)
+}
+
 /// `a` and `b` at the same time: `b` on a thread of its own with a [`STACK_BYTES`] stack, `a`
 /// on this one. A panic in `b` is passed on as this thread's; when no thread can be started,
 /// `b` runs after `a`, here.
@@ -18,9 +23,7 @@ pub fn join<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> 
         f.map(|f| f())
     };
     std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, run_b);
+        let handle = thread().spawn_scoped(scope, run_b);
         let ra = a();
         let rb = match handle {
             Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),

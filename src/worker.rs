@@ -14,8 +14,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T> + Send + 'static,
 {
-    let handle = std::thread::Builder::new()
-        .stack_size(STACK_BYTES)
+    let handle = crate::parallel::thread()
         .spawn(work)
         .map_err(|e| Error::Internal(format!("cannot start the worker thread: {e}")))?;
     handle.join().unwrap_or_else(|panic| {

@@ -8,9 +8,8 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// One bad input: a snapshot name, the arguments, standard input, the exit code wanted.
 struct Case {
@@ -911,23 +910,13 @@ fn scratch() -> PathBuf {
 
 /// Runs the binary; returns the exit code and the transcript to snapshot.
 fn run(dir: &Path, c: &Case) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(c.args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chainrule"));
+    cmd.args(c.args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("CHAINRULE_ERROR_WIDTH", "80")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run chainrule");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(c.stdin.unwrap_or_default()).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
-    let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
+        .env_remove("RUST_BACKTRACE");
+    let (code, stdout, stderr) = common::run_with_input(&mut cmd, c.stdin.unwrap_or_default());
     let shown: Vec<String> = c
         .args
         .iter()
@@ -940,14 +929,14 @@ fn run(dir: &Path, c: &Case) -> (i32, String, String) {
         })
         .collect();
     let mut transcript = format!("$ chainrule {}\n", shown.join(" "));
-    transcript.push_str(&format!("exit code {}\n", out.status.code().unwrap_or(-1)));
+    transcript.push_str(&format!("exit code {code}\n"));
     transcript.push_str("--- stderr\n");
     transcript.push_str(&stderr);
     if !stdout.is_empty() {
         transcript.push_str("--- stdout\n");
         transcript.push_str(&stdout);
     }
-    (out.status.code().unwrap_or(-1), stderr, transcript)
+    (code, stderr, transcript)
 }
 
 #[test]

@@ -312,9 +312,6 @@ struct Entry {
     /// In the thread's own table: the number of [`with_names_in_play`] calls that put the
     /// name there (a name given twice to one call counts twice).
     count: usize,
-    /// In the thread's own table: the name is in the shared base too (its form is counted
-    /// there, not again here).
-    in_base: bool,
 }
 
 impl Table {
@@ -327,14 +324,7 @@ impl Table {
                 continue;
             }
             let form = t.count_form(plain(n).into());
-            t.names.insert(
-                (*n).into(),
-                Entry {
-                    form,
-                    count: 1,
-                    in_base: false,
-                },
-            );
+            t.names.insert((*n).into(), Entry { form, count: 1 });
         }
         t
     }
@@ -428,19 +418,12 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
                 e.count += 1;
                 continue;
             }
-            let entry = match base.as_ref().and_then(|b| b.table().names.get(*n)) {
-                Some(e) => Entry {
-                    form: e.form.clone(),
-                    count: 1,
-                    in_base: true,
-                },
-                None => Entry {
-                    form: own.count_form(plain(n).into()),
-                    count: 1,
-                    in_base: false,
-                },
+            // A name of the base keeps its form, counted there, not again here.
+            let form = match base.as_ref().and_then(|b| b.table().names.get(*n)) {
+                Some(e) => e.form.clone(),
+                None => own.count_form(plain(n).into()),
             };
-            own.names.insert((*n).into(), entry);
+            own.names.insert((*n).into(), Entry { form, count: 1 });
         }
     });
     // Take the names out of play again even if `f` panics (a caught panic leaves the thread
@@ -449,7 +432,11 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
     impl Drop for Leave<'_> {
         fn drop(&mut self) {
             IN_PLAY.with(|p| {
-                let own = &mut p.borrow_mut().own;
+                let InPlay { base, own } = &mut *p.borrow_mut();
+                let in_base = |n: &str| {
+                    base.as_ref()
+                        .is_some_and(|b| b.table().names.contains_key(n))
+                };
                 for n in self.0 {
                     let Some(e) = own.names.get_mut(*n) else {
                         continue;
@@ -457,7 +444,7 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
                     e.count -= 1;
                     if e.count == 0
                         && let Some(e) = own.names.remove(*n)
-                        && !e.in_base
+                        && !in_base(n)
                         && let Some(k) = own.by_form.get_mut(&*e.form)
                     {
                         *k -= 1;
@@ -517,8 +504,7 @@ impl NamesInPlay {
         let theirs = names.clone();
         // The stack of every chainrule thread: a name's textbook form is found recursively,
         // part by part, and names have no length limit.
-        let builder = std::thread::Builder::new().stack_size(crate::parallel::STACK_BYTES);
-        match builder.spawn(move || table_of(&theirs)) {
+        match crate::parallel::thread().spawn(move || table_of(&theirs)) {
             Ok(handle) => NamesInPlay(Arc::new(Ready {
                 table: std::sync::OnceLock::new(),
                 building: Some(handle).into(),

@@ -8,7 +8,6 @@
 //! while this thread writes the rows out in order. The text is the same as rows made one by
 //! one, and no more than a few blocks of rows are held at a time.
 
-use crate::parallel::STACK_BYTES;
 use crate::print::NamesInPlay;
 use serde::Serialize;
 use serde::ser::SerializeSeq;
@@ -67,21 +66,19 @@ where
         std::thread::scope(|scope| {
             // The helper's parts, in order, at most one block ahead of the writing.
             let (parts, theirs) = sync_channel::<Vec<R>>(1);
-            let helper = std::thread::Builder::new()
-                .stack_size(STACK_BYTES)
-                .spawn_scoped(scope, {
-                    let (names, blocks) = (&names, &blocks);
-                    move || {
-                        names.run(|| {
-                            for &(_, mid, end) in blocks {
-                                if parts.send(self.made(mid..end)).is_err() {
-                                    // The writing stopped (an error): so does the helper.
-                                    return;
-                                }
+            let helper = crate::parallel::thread().spawn_scoped(scope, {
+                let (names, blocks) = (&names, &blocks);
+                move || {
+                    names.run(|| {
+                        for &(_, mid, end) in blocks {
+                            if parts.send(self.made(mid..end)).is_err() {
+                                // The writing stopped (an error): so does the helper.
+                                return;
                             }
-                        })
-                    }
-                });
+                        }
+                    })
+                }
+            });
             let mut helper = helper.ok();
             for &(start, mid, end) in &blocks {
                 for row in self.made(start..mid) {

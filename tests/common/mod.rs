@@ -102,24 +102,30 @@ pub fn chainrule(args: &[&str]) -> (i32, String, String) {
 
 /// [`chainrule`] with `input` on standard input (an argument is limited to 128 KiB).
 pub fn chainrule_with_input(args: &[&str], input: &str) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chainrule"));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    run_with_input(&mut cmd, input.as_bytes())
+}
+
+/// Runs `cmd` with `input` on its standard input: its exit code (-1 when killed), stdout and
+/// stderr.
+pub fn run_with_input(cmd: &mut std::process::Command, input: &[u8]) -> (i32, String, String) {
     use std::io::Write as _;
     use std::process::Stdio;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run chainrule");
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).unwrap();
+    stdin.write_all(input).unwrap();
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
+        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     )
 }
 
