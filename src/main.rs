@@ -77,19 +77,19 @@ fn main() -> ExitCode {
             for w in &out.warnings {
                 say(&chainrule::error::elide(w));
             }
-            // A reader that stops early (`chainrule big.chain | head`) is not an error, and
-            // `print!` would panic on the closed pipe.
-            use std::io::Write as _;
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(out.stdout.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let exit = out.exit;
+            // A reader that stops early (`chainrule big.chain | head`) is not an error.
+            match out.write_stdout() {
+                Ok(Err(e)) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     say(&format!("cannot write the output: {e}"));
                     ExitCode::from(1)
                 }
-                _ => ExitCode::from(out.exit),
+                Ok(_) => ExitCode::from(exit),
+                Err(e) => {
+                    let code = e.exit_code();
+                    say(&format!("{:?}", miette::Report::new(e.for_display())));
+                    ExitCode::from(code as u8)
+                }
             }
         }
         Err(e) => {

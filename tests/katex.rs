@@ -36,7 +36,7 @@ fn all_latex() -> Vec<String> {
         let mut full = vec!["chainrule"];
         full.extend_from_slice(args);
         let parsed = <chainrule::cli::Cli as clap::Parser>::try_parse_from(full).unwrap();
-        chainrule::cli::run(parsed).unwrap().stdout
+        chainrule::cli::run(parsed).unwrap().text().unwrap()
     };
     out.push(cli(&[
         "diff",
@@ -192,7 +192,7 @@ fn matrix_latex() -> Vec<String> {
         full.extend_from_slice(&["--format", "latex"]);
         let parsed = <chainrule::cli::Cli as clap::Parser>::try_parse_from(&full).unwrap();
         match chainrule::cli::run(parsed) {
-            Ok(o) => o.stdout,
+            Ok(mut o) => o.text().unwrap(),
             Err(e) => panic!("{full:?}: {e:?}"),
         }
     };
@@ -335,7 +335,7 @@ fn every_name_renders_in_katex_and_distinct_names_print_differently() {
         let mut full = vec!["chainrule"];
         full.extend_from_slice(args);
         let parsed = <chainrule::cli::Cli as clap::Parser>::try_parse_from(full).unwrap();
-        chainrule::cli::run(parsed).unwrap().stdout
+        chainrule::cli::run(parsed).unwrap().text().unwrap()
     };
     let mut items = Vec::new();
     let mut same = Vec::new();

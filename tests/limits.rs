@@ -370,7 +370,8 @@ fn unfinished_nested_calls_fail_fast() {
 
 /// Regression: a reader that stops early (`chainrule big.chain | head`) made `print!` panic on
 /// the closed pipe. The output of a 2 000-layer backprop report is far larger than a pipe's
-/// buffer, so the binary is still writing when the reader goes away.
+/// buffer, so the binary is still writing when the reader goes away. JSON is written as it is
+/// made (through serde_json, whose write error must be taken for the closed pipe it is).
 #[test]
 fn a_reader_that_stops_early_is_not_an_error() {
     use std::io::Read as _;
@@ -379,20 +380,45 @@ fn a_reader_that_stops_early_is_not_an_error() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("chain2000.chain");
     std::fs::write(&file, chain_program(2000)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut head = [0u8; 100];
-    stdout.read_exact(&mut head).unwrap();
-    drop(stdout);
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for format in ["text", "json", "latex"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+            .arg(&file)
+            .args(["--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut head = [0u8; 100];
+        stdout.read_exact(&mut head).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{format}: {stderr}");
+        assert!(!stderr.contains("cannot write"), "{format}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}");
+    }
+}
+
+/// A write that fails (a full disk) is an error, said once, exit code 1: for the text held
+/// whole and for the JSON written as it is made.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_failed_write_is_an_error() {
+    for format in ["text", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+            .args(["examples/hw7_relu.chain", "--format", format])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert_eq!(
+            stderr.trim(),
+            "cannot write the output: No space left on device (os error 28)",
+            "{format}"
+        );
+    }
 }
 
 // ───────────────────── products and higher orders ─────────────────────

@@ -25,17 +25,65 @@ use program::{
     run_backprop, run_check, run_explain, run_fd, run_grad, run_grade, run_graph, run_sheet,
     run_sweep,
 };
-use std::io::Read;
+use std::io::{self, Read, Write};
 
 /// What a command produced: text for stdout, and notes and warnings for stderr.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Output {
     /// For standard output.
     pub stdout: String,
+    /// For standard output after `stdout`: a report written out as it is made, not held
+    /// whole (a large program's backward pass: [`Output::write_stdout`]).
+    pub stream: Option<Stream>,
     /// For standard error.
     pub warnings: Vec<String>,
     /// The exit code when the command ran but its answer is "no" (`check` of a wrong claim: 1).
     pub exit: u8,
+}
+
+/// A report still to be written, to the writer it is given.
+pub struct Stream(Box<WriteOut>);
+
+/// What writes a [`Stream`]'s report.
+type WriteOut = dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send;
+
+impl Stream {
+    /// The report `write` writes.
+    pub fn new(write: impl FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static) -> Self {
+        Stream(Box::new(write))
+    }
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream")
+    }
+}
+
+impl Output {
+    /// All of standard output as one text: `stdout`, then the stream written out.
+    pub fn text(&mut self) -> io::Result<String> {
+        let mut bytes = std::mem::take(&mut self.stdout).into_bytes();
+        if let Some(Stream(write)) = self.stream.take() {
+            write(&mut bytes)?;
+        }
+        String::from_utf8(bytes).map_err(io::Error::other)
+    }
+
+    /// Writes standard output: `stdout`, then the stream, made on a worker thread (the stack
+    /// the command ran with: a report prints formulas recursively). `Err` is a panic while
+    /// writing ([`Error::Internal`]); `Ok(Err(_))` a failed write (a closed pipe included).
+    pub fn write_stdout(self) -> Result<io::Result<()>> {
+        let Output { stdout, stream, .. } = self;
+        crate::worker::run(move || {
+            let mut w = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            let written = w.write_all(stdout.as_bytes()).and_then(|()| match stream {
+                Some(Stream(write)) => write(&mut w),
+                None => Ok(()),
+            });
+            Ok(written.and_then(|()| w.flush()))
+        })
+    }
 }
 
 /// Runs a parsed command line.
@@ -172,9 +220,10 @@ fn run_command(cli: Cli) -> Result<Output> {
         None => result,
     };
     match standalone {
-        Some(title) => result.map(|mut out| {
-            out.stdout = report::standalone(&title, &out.stdout);
-            out
+        Some(title) => result.and_then(|mut out| {
+            let body = out.text().map_err(|e| Error::Internal(e.to_string()))?;
+            out.stdout = report::standalone(&title, &body);
+            Ok(out)
         }),
         None => result,
     }
@@ -408,5 +457,31 @@ fn text_or_json(f: Format, cmd: &str) -> Result<report::Style> {
             "`{cmd}` prints text or JSON; for a figure use `chainrule sweep --plot FILE.svg`"
         ))),
         f => Ok(style(f)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Output, Stream};
+
+    #[test]
+    fn the_text_of_an_output_is_its_stdout_then_its_stream() {
+        let mut out = Output {
+            stdout: "held ".into(),
+            stream: Some(Stream::new(|w| w.write_all(b"and streamed"))),
+            ..Output::default()
+        };
+        assert_eq!(out.text().unwrap(), "held and streamed");
+        // Taken: asked again, there is nothing left.
+        assert_eq!(out.text().unwrap(), "");
+    }
+
+    #[test]
+    fn a_stream_that_fails_is_an_error_of_the_text() {
+        let mut out = Output {
+            stream: Some(Stream::new(|_| Err(std::io::Error::other("no room")))),
+            ..Output::default()
+        };
+        assert_eq!(out.text().unwrap_err().to_string(), "no room");
     }
 }

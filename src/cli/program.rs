@@ -5,9 +5,9 @@
 use super::shaped;
 use super::{
     CheckArgs, ExplainArgs, FdArgs, GradArgs, GradForm, GradeArgs, GraphArgs, GraphFormat,
-    MeasureArg, Output, ProgramArgs, SheetArgs, SheetFormat, SweepArgs, cli_name, note_digits,
-    numbers, parse_point, point_lookalikes, point_names, read_program, read_text_file, style,
-    text_or_json, warn_undefined_rows,
+    MeasureArg, Output, ProgramArgs, SheetArgs, SheetFormat, Stream, SweepArgs, cli_name,
+    note_digits, numbers, parse_point, point_lookalikes, point_names, read_program, read_text_file,
+    style, text_or_json, warn_undefined_rows,
 };
 use crate::error::{Error, Result, TooLarge};
 use crate::eval::Point;
@@ -151,15 +151,18 @@ pub(super) fn run_backprop(a: ProgramArgs) -> Result<Output> {
         Program::Scalar(l) => *l,
     };
     note_digits(&a.opts.eval, &mut out);
-    out.stdout = render(names, || {
-        report::backprop(
-            &mut net,
-            &point,
-            numbers(&a.opts.eval),
-            style(a.opts.eval.format),
-        )
-    })?;
-    end_of_command(net);
+    let (names, passes) = in_play(names, || {
+        let passes = report::Passes::of(&mut net, &point, numbers(&a.opts.eval));
+        (print::NamesInPlay::here(), passes)
+    });
+    let passes = passes.map_err(word_too_large)?;
+    // Written out as it is made: a large program's report is not held whole as well.
+    let style = style(a.opts.eval.format);
+    out.stream = Some(Stream::new(move |w| {
+        let written = names.run(|| passes.write(&net, &point, style, w));
+        end_of_command(net);
+        written
+    }));
     Ok(out)
 }
 

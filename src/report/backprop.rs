@@ -14,6 +14,7 @@ use crate::network::{Adjoint, Backward, Network, Trace};
 use crate::print::{latex, latex_name, text};
 use serde::Serialize;
 use serde_json::Value as Json;
+use std::io;
 use std::sync::Arc;
 
 /// The forward and backward passes at a point, step by step.
@@ -23,25 +24,64 @@ pub fn backprop(
     numbers: Numbers,
     style: Style,
 ) -> Result<String> {
-    let bw = net.backward();
-    let trace = net.trace(&bw, point, numbers.mode)?;
-    let locals: Vec<_> = bw
-        .adjoints
-        .iter()
-        .chain(&bw.gradient)
-        .flat_map(|a| a.terms.iter().map(|t| t.1))
-        .collect();
-    let fac = Factored::of(&mut net.store, locals);
-    let report = Backprop {
-        fac,
-        live: net.live_defs(),
-        net,
-        bw,
-        trace,
-        point,
-        digits: numbers.digits,
-    };
-    Ok(report.render(style))
+    let passes = Passes::of(net, point, numbers)?;
+    Ok(passes.report(net, point).render(style))
+}
+
+/// The passes of a [`backprop`] report, worked out: what remains is to write them out
+/// ([`Passes::write`]), which cannot fail but for the writing itself.
+pub struct Passes {
+    bw: Backward,
+    trace: Trace,
+    live: Vec<usize>,
+    digits: usize,
+    fac: Factored,
+}
+
+impl Passes {
+    /// The backward pass of `net` and both passes' values at `point`.
+    pub fn of(net: &mut Network, point: &Point, numbers: Numbers) -> Result<Passes> {
+        let bw = net.backward();
+        let trace = net.trace(&bw, point, numbers.mode)?;
+        let locals: Vec<_> = bw
+            .adjoints
+            .iter()
+            .chain(&bw.gradient)
+            .flat_map(|a| a.terms.iter().map(|t| t.1))
+            .collect();
+        let fac = Factored::of(&mut net.store, locals);
+        Ok(Passes {
+            bw,
+            trace,
+            live: net.live_defs(),
+            digits: numbers.digits,
+            fac,
+        })
+    }
+
+    /// The [`backprop`] report of these passes over `net` (the network they were worked out
+    /// for) at `point`, in `style`, written to `w` as it is made.
+    pub fn write(
+        self,
+        net: &Network,
+        point: &Point,
+        style: Style,
+        w: &mut dyn io::Write,
+    ) -> io::Result<()> {
+        self.report(net, point).write(style, w)
+    }
+
+    fn report<'a>(self, net: &'a Network, point: &'a Point) -> Backprop<'a> {
+        Backprop {
+            net,
+            bw: self.bw,
+            trace: self.trace,
+            live: self.live,
+            point,
+            digits: self.digits,
+            fac: self.fac,
+        }
+    }
 }
 
 /// The data of the report: the adjoints, their values and the definitions that are used.

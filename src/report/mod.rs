@@ -11,6 +11,7 @@
 
 use crate::eval::Mode;
 use serde::Serialize;
+use std::io::{self, Write};
 
 mod backprop;
 mod check;
@@ -31,7 +32,7 @@ mod sweep;
 mod tables;
 mod values;
 
-pub use backprop::backprop;
+pub use backprop::{Passes, backprop};
 pub use check::check;
 pub use diff::{Derivative, DiffReport, EvalReport};
 pub use document::{Piece, document_body, document_start, latex_text, pieces, standalone};
@@ -113,6 +114,21 @@ trait Render {
             Style::Text => self.text(),
             Style::Latex => self.latex(),
             Style::Json => json_text_sized(&self.json(), self.json_bytes()),
+        }
+    }
+
+    /// The report in `style`, written to `w`: JSON as it is made, never held whole (the
+    /// 10^5-layer program's is 140 MB), text and LaTeX rendered then written.
+    fn write(&self, style: Style, w: &mut dyn Write) -> io::Result<()> {
+        match style {
+            Style::Json => {
+                // Buffered here, so that serde_json's many small writes are to a known type.
+                let mut w = io::BufWriter::with_capacity(1 << 16, w);
+                serde_json::to_writer_pretty(&mut w, &self.json())?;
+                w.write_all(b"\n")?;
+                w.flush()
+            }
+            _ => w.write_all(self.render(style).as_bytes()),
         }
     }
 }
