@@ -14,6 +14,10 @@ pub fn diff(store: &mut Store, root: Id, var: Sym) -> Id {
     if let Some(&d) = store.diff_memo.get(&(root, var)) {
         return d;
     }
+    if let Some(d) = diff_of_leaves(store, root, var) {
+        store.diff_memo.insert((root, var), d);
+        return d;
+    }
     for id in store.reachable(&[root]) {
         if store.diff_memo.contains_key(&(id, var)) {
             continue;
@@ -383,6 +387,42 @@ fn total_diff(
 }
 
 /// The derivative of one node, given that its children's derivatives are memoised.
+/// [`diff_node`] of a product or call whose factors or arguments are all names and numbers
+/// (`w1*x`, `sigmoid(z1)`: every definition of a layered program), the same node by the same
+/// steps, without walking the tree or memoising the leaves' derivatives (0 or 1).
+fn diff_of_leaves(store: &mut Store, id: Id, var: Sym) -> Option<Id> {
+    let leaf = |store: &Store, c: Id| matches!(store.node(c), Node::Sym(_) | Node::Num(_));
+    let is_var = |store: &Store, c: Id| matches!(store.node(c), Node::Sym(s) if *s == var);
+    match store.node(id) {
+        Node::Mul(p) if p.factors().iter().all(|(b, _)| leaf(store, *b)) => {
+            let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+            let one = store.num(1);
+            let mut terms = Vec::new();
+            for i in 0..factors.len() {
+                if is_var(store, factors[i].0) {
+                    let partial = product_partial(store, &coeff, &factors, i, None);
+                    terms.push((times(store, partial, one), Rational::from(1)));
+                }
+            }
+            Some(store.sum_of(Rational::new(), terms))
+        }
+        Node::Call(f, args) if args.iter().all(|a| leaf(store, *a)) => {
+            let (f, args) = (f.clone(), args.to_vec());
+            let one = store.num(1);
+            let mut terms = Vec::new();
+            for i in 0..args.len() {
+                if is_var(store, args[i]) {
+                    let (c, factors) = partial_factors(store, id, &f, &args, i);
+                    let p = store.product_of(c, factors);
+                    terms.push(store.mul(p, one));
+                }
+            }
+            Some(store.add_all(terms))
+        }
+        _ => None,
+    }
+}
+
 fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
     let d = |store: &Store, c: Id| store.diff_memo[&(c, var)];
     match store.node(id).clone() {

@@ -28,6 +28,19 @@ pub(crate) fn is_int(r: &Rational, n: i32) -> bool {
     *r.denom() == 1 && *r.numer() == n
 }
 
+/// `coeff *= c`, without GMP's general product (and its gcds) when either is 1, as a product's
+/// coefficient and its factors' mostly are.
+fn scale(coeff: &mut Rational, c: Rational) {
+    if is_int(&c, 1) {
+        return;
+    }
+    if is_int(coeff, 1) {
+        *coeff = c;
+    } else {
+        *coeff *= c;
+    }
+}
+
 /// Like terms or bases being collected: `(id, rational)` pairs kept sorted by id, with the
 /// operations of a `BTreeMap` the constructors use. Sums and products have a few entries,
 /// where a sorted vector costs one allocation instead of a tree's node per entry.
@@ -261,7 +274,7 @@ impl Store {
                 match self.node(b) {
                     Node::Num(r) => {
                         if let Some(v) = self.num_power(r, &e, max_bits) {
-                            coeff *= v;
+                            scale(&mut coeff, v);
                         } else if !is_int(r, 1) {
                             acc.add(b, e);
                         }
@@ -270,7 +283,7 @@ impl Store {
                         let n = e.numer();
                         match rational_powi(&p.coeff, n, max_bits) {
                             Some(c) => {
-                                coeff *= c;
+                                scale(&mut coeff, c);
                                 for (u, j) in p.factors.iter() {
                                     let j = if is_int(&e, 1) {
                                         j.clone()

@@ -539,9 +539,42 @@ impl Store {
     }
 
     /// Replaces symbols by expressions throughout `root` (one pass, children first).
-    pub fn substitute(&mut self, root: Id, map: &HashMap<Sym, Id>) -> Id {
+    pub fn substitute<S: std::hash::BuildHasher>(
+        &mut self,
+        root: Id,
+        map: &HashMap<Sym, Id, S>,
+    ) -> Id {
         if map.is_empty() {
             return root;
+        }
+        // A node over names and numbers (`w1*x`, `sigmoid(z1)`, every definition of a layered
+        // program): rebuilt from its mapped children at once, as `map_nodes` would.
+        let leaf = |store: &Store, c: Id| match store.node(c) {
+            Node::Sym(s) => Some(map.get(s).copied().unwrap_or(c)),
+            Node::Num(_) => Some(c),
+            _ => None,
+        };
+        if let Some(r) = leaf(self, root) {
+            return r;
+        }
+        let mut children: Vec<(Id, Id)> = Vec::new();
+        let mut leaves = true;
+        self.node(root).for_each_child(|c| match leaf(self, c) {
+            Some(r) => children.push((c, r)),
+            None => leaves = false,
+        });
+        if leaves {
+            if children.iter().all(|(c, r)| c == r) {
+                return root;
+            }
+            let node = self.node(root).clone();
+            let mapped = |c: Id| {
+                children
+                    .iter()
+                    .find(|(from, _)| *from == c)
+                    .map_or(c, |(_, to)| *to)
+            };
+            return self.rebuild(&node, &mapped);
         }
         self.map_nodes(root, |store, id| match store.node(id) {
             Node::Sym(s) => Some(map.get(s).copied().unwrap_or(id)),

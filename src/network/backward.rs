@@ -40,6 +40,9 @@ impl Users {
     }
 }
 
+/// The adjoints' symbols `δ_v` made so far, by symbol number.
+struct Deltas(Vec<Option<Sym>>);
+
 impl Network {
     /// The symbol `δ_v` for a variable. No name of the program starts with
     /// [`super::ADJOINT_PREFIX`] (`load` refuses one), so it is the adjoint's own.
@@ -59,10 +62,11 @@ impl Network {
     pub fn backward_for(&mut self, extra: &[Sym]) -> Backward {
         let live = self.live_defs();
         let mut users = self.users();
+        let mut deltas = Deltas(vec![None; self.store.symbol_count()]);
         let adjoints = live
             .iter()
             .rev()
-            .map(|&i| self.adjoint(self.defs[i].name, &mut users))
+            .map(|&i| self.adjoint(self.defs[i].name, &mut users, &mut deltas))
             .collect();
         let mut wanted = self.params.clone();
         for v in extra {
@@ -72,16 +76,19 @@ impl Network {
         }
         let gradient = wanted
             .iter()
-            .map(|p| self.adjoint(*p, &mut users))
+            .map(|p| self.adjoint(*p, &mut users, &mut deltas))
             .collect();
         Backward { adjoints, gradient }
     }
 
     /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v` over the users `u` of `v` (taken from `users`:
     /// each name's adjoint is made once).
-    fn adjoint(&mut self, v: Sym, users: &mut Users) -> Adjoint {
+    fn adjoint(&mut self, v: Sym, users: &mut Users, deltas: &mut Deltas) -> Adjoint {
         let out = self.defs[self.output].name;
         let delta = self.delta_sym(v);
+        if let Some(d) = deltas.0.get_mut(v.index()) {
+            *d = Some(delta);
+        }
         if v == out {
             let one = self.store.num(1);
             return Adjoint {
@@ -98,7 +105,11 @@ impl Network {
             let du_node = if *u == out {
                 self.store.num(1)
             } else {
-                let du = self.delta_sym(*u);
+                // A user's adjoint comes before the adjoints of the names it uses.
+                let du = match deltas.0.get(u.index()) {
+                    Some(Some(du)) => *du,
+                    _ => self.delta_sym(*u),
+                };
                 self.store.sym_node(du)
             };
             f_terms.push(self.store.mul(du_node, *local));

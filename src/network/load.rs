@@ -10,6 +10,10 @@ use crate::syntax::{self, Lowerer, UserFn, parse_number};
 use rug::Rational;
 use std::collections::{HashMap, HashSet};
 
+/// The store's hasher, for the loader's tables of a program's names (a large program has
+/// hundreds of thousands): names are the user's own, not chosen to collide.
+type Fx = std::hash::BuildHasherDefault<crate::expr::FxHasher>;
+
 /// Names used in an expression, with their spans (iteratively: deep input is fine).
 pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
     let mut out = Vec::new();
@@ -135,11 +139,11 @@ fn source_error(src: &str, src_name: &str, span: Span, msg: String, label: &str)
 /// Where each name of a program is defined, found before anything is lowered.
 struct Names {
     /// Each intermediate's first definition.
-    defined_at: HashMap<String, Span>,
+    defined_at: HashMap<String, Span, Fx>,
     /// Each function's definition or declaration.
-    fn_at: HashMap<String, Span>,
+    fn_at: HashMap<String, Span, Fx>,
     /// How many versions each rebound name has (`c = a + b` then `c = c + 1`, or `c += 1`).
-    versions: HashMap<String, usize>,
+    versions: HashMap<String, usize, Fx>,
 }
 
 impl Names {
@@ -150,9 +154,9 @@ impl Names {
         let err =
             |span: Span, msg: String, label: &str| source_error(src, src_name, span, msg, label);
         let mut names = Names {
-            defined_at: HashMap::new(),
-            fn_at: HashMap::new(),
-            versions: HashMap::new(),
+            defined_at: HashMap::default(),
+            fn_at: HashMap::default(),
+            versions: HashMap::default(),
         };
         for (stmt, _) in stmts {
             let (name, is_fn) = match stmt {
@@ -274,7 +278,7 @@ struct Loader<'s> {
     point_spans: Vec<(String, Span)>,
     wrt: Option<Vec<(String, Span)>>,
     warnings: Vec<String>,
-    expanded_of: HashMap<Sym, Id>,
+    expanded_of: HashMap<Sym, Id, Fx>,
     /// The definitions so far as (name, formula), lent to the lowerer for `d(…)`.
     locals: Vec<(Sym, Id)>,
     /// The items of the `take` statements, read once the whole program is.
@@ -295,7 +299,7 @@ impl<'s> Loader<'s> {
             point_spans: Vec::new(),
             wrt: None,
             warnings: Vec::new(),
-            expanded_of: HashMap::new(),
+            expanded_of: HashMap::default(),
             locals: Vec::new(),
             takes: Vec::new(),
         }
@@ -441,7 +445,7 @@ impl<'s> Loader<'s> {
         let (formula, mut conditions) = self.lower(value, None, true)?;
         // A defined name the formula as written uses must be defined even where simplifying
         // cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition.
-        let mut reached: HashSet<Sym> = self.store.free_symbols(formula).into_iter().collect();
+        let mut reached: HashSet<Sym, Fx> = self.store.free_symbols(formula).into_iter().collect();
         for c in &conditions {
             reached.extend(self.store.free_symbols(c.node));
         }
@@ -506,7 +510,7 @@ impl Network {
     fn choose_params(
         &mut self,
         wrt: Option<Vec<(String, Span)>>,
-        defined_at: &HashMap<String, Span>,
+        defined_at: &HashMap<String, Span, Fx>,
     ) -> Result<Vec<Sym>> {
         let reached = self.store.free_symbols(self.output_def().expanded);
         let written = self.written();
@@ -538,7 +542,7 @@ impl Network {
             }
             None => inputs,
         };
-        let reached: HashSet<Sym> = reached.into_iter().collect();
+        let reached: HashSet<Sym, Fx> = reached.into_iter().collect();
         for p in &params {
             if written.binary_search(p).is_ok() && !reached.contains(p) {
                 self.warnings.push(format!(
