@@ -633,3 +633,62 @@ fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usiz
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{diff_node, diff_of_leaves};
+    use crate::expr::Store;
+    use crate::print::text;
+    use crate::syntax::read_expr;
+
+    /// `diff` by the general walk alone, without the shortcut for nodes over leaves.
+    fn by_the_walk(store: &mut Store, root: crate::expr::Id, var: crate::expr::Sym) -> String {
+        for id in store.reachable(&[root]) {
+            if !store.diff_memo.contains_key(&(id, var)) {
+                let d = diff_node(store, id, var);
+                store.diff_memo.insert((id, var), d);
+            }
+        }
+        let d = store.diff_memo[&(root, var)];
+        text(store, d)
+    }
+
+    #[test]
+    fn the_shortcut_for_nodes_over_leaves_is_the_walk() {
+        for (src, vars) in [
+            ("w1*x", &["w1", "x", "y"][..]),
+            ("2*w*x^3*y^(-1/2)", &["w", "x", "y", "z"]),
+            ("-x*y", &["x", "y"]),
+            ("sigmoid(z1)", &["z1", "x"]),
+            ("max(a, b, a)", &["a", "b"]),
+            ("atan2(y, x)", &["x", "y"]),
+            ("relu(t)", &["t"]),
+            ("x^2*y^2", &["x", "y"]),
+        ] {
+            for v in vars {
+                let mut fast = Store::new();
+                let (e, _) = read_expr(&mut fast, src, "<t>").unwrap();
+                let var = fast.intern(v);
+                let d = diff_of_leaves(&mut fast, e, var).expect("a node over leaves");
+                let mut walk = Store::new();
+                let (e2, _) = read_expr(&mut walk, src, "<t>").unwrap();
+                let var2 = walk.intern(v);
+                assert_eq!(
+                    text(&fast, d),
+                    by_the_walk(&mut walk, e2, var2),
+                    "d({src})/d{v}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_shortcut_leaves_deeper_nodes_to_the_walk() {
+        let mut store = Store::new();
+        for src in ["sigmoid(w*x)", "w*(x + 1)", "x + y", "x"] {
+            let (e, _) = read_expr(&mut store, src, "<t>").unwrap();
+            let x = store.intern("x");
+            assert_eq!(diff_of_leaves(&mut store, e, x), None, "{src}");
+        }
+    }
+}

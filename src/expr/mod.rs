@@ -647,3 +647,36 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Node, Store};
+    use crate::print::text;
+    use crate::syntax::read_expr;
+    use std::collections::HashMap;
+
+    #[test]
+    fn substituting_into_a_node_over_leaves_is_the_general_walk() {
+        for src in [
+            "w1*x",
+            "sigmoid(z)",
+            "2*x^3*y",
+            "max(x, y, x)",
+            "x",
+            "3",
+            "q*r",
+        ] {
+            let mut store = Store::new();
+            let (e, _) = read_expr(&mut store, src, "<t>").unwrap();
+            let a = read_expr(&mut store, "a + 1", "<t>").unwrap().0;
+            let b = read_expr(&mut store, "sigmoid(b)", "<t>").unwrap().0;
+            let map: HashMap<_, _> = [(store.intern("x"), a), (store.intern("z"), b)].into();
+            let fast = store.substitute(e, &map);
+            let walk = store.map_nodes(e, |store, id| match store.node(id) {
+                Node::Sym(s) => Some(map.get(s).copied().unwrap_or(id)),
+                _ => None,
+            });
+            assert_eq!(fast, walk, "{src}: {}", text(&store, fast));
+        }
+    }
+}
