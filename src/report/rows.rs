@@ -3,19 +3,25 @@
 //!
 //! A program's backward-pass report has a row per definition and per adjoint, and making a row
 //! (printing its formulas as text and LaTeX, its value as a decimal) costs more than writing
-//! it out. Each block of rows is made in two parts: the first third on this thread, the rest
-//! on a helper thread with the same names in play ([`NamesInPlay`]), which works a block ahead
-//! while this thread writes the rows out in order. The text is the same as rows made one by
-//! one, and no more than a few blocks of rows are held at a time.
+//! it out. Each block of rows is made from both ends: this thread takes rows from the front
+//! and writes each few out as soon as they are made, a helper thread (with the same names in
+//! play, [`NamesInPlay`]) takes them from the back; where they meet, the helper hands its part
+//! over and goes on to the next block's back while this thread writes that part out. So
+//! neither waits for the other, whatever a row costs to make or to write. The text is the same
+//! as rows made one by one, and no more than a few blocks of rows are held at a time.
 
 use crate::print::NamesInPlay;
 use serde::Serialize;
 use serde::ser::SerializeSeq;
 use std::ops::Range;
+use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
 
 /// Rows made, and then written, together.
 const BLOCK: usize = 4096;
+
+/// Rows claimed at a time, by either thread.
+const CHUNK: usize = 64;
 
 /// From how many rows part of them are made on a helper thread: a thread costs tens of
 /// microseconds, a row some microseconds.
@@ -36,15 +42,36 @@ where
     }
 }
 
-/// The blocks of `len` rows, each split where this thread's part (a third: it also writes
-/// every row out) ends and the helper's begins.
-fn blocks(len: usize) -> Vec<(usize, usize, usize)> {
+/// The rows of a block not yet claimed: `front..back`.
+struct Unclaimed(Mutex<(usize, usize)>);
+
+impl Unclaimed {
+    /// The next rows from the front, if any are left.
+    fn front(&self) -> Option<Range<usize>> {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (front, back) = *g;
+        (front < back).then(|| {
+            g.0 = (front + CHUNK).min(back);
+            front..g.0
+        })
+    }
+
+    /// The next rows from the back, if any are left.
+    fn back(&self) -> Option<Range<usize>> {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (front, back) = *g;
+        (front < back).then(|| {
+            g.1 = back.saturating_sub(CHUNK).max(front);
+            g.1..back
+        })
+    }
+}
+
+/// The blocks of `len` rows, all unclaimed.
+fn blocks(len: usize) -> Vec<Unclaimed> {
     (0..len)
         .step_by(BLOCK)
-        .map(|start| {
-            let end = (start + BLOCK).min(len);
-            (start, start + (end - start) / 3, end)
-        })
+        .map(|start| Unclaimed(Mutex::new((start, (start + BLOCK).min(len)))))
         .collect()
 }
 
@@ -64,14 +91,20 @@ where
         let names = NamesInPlay::here();
         let blocks = blocks(self.len);
         std::thread::scope(|scope| {
-            // The helper's parts, in order, at most one block ahead of the writing.
+            // The helper's part of each block, in order, at most one block ahead.
             let (parts, theirs) = sync_channel::<Vec<R>>(1);
             let helper = crate::parallel::thread().spawn_scoped(scope, {
                 let (names, blocks) = (&names, &blocks);
                 move || {
                     names.run(|| {
-                        for &(_, mid, end) in blocks {
-                            if parts.send(self.made(mid..end)).is_err() {
+                        for block in blocks {
+                            let mut chunks = Vec::new();
+                            while let Some(rows) = block.back() {
+                                chunks.push(self.made(rows));
+                            }
+                            // Made from the back: the last made comes first.
+                            let part = chunks.into_iter().rev().flatten().collect();
+                            if parts.send(part).is_err() {
                                 // The writing stopped (an error): so does the helper.
                                 return;
                             }
@@ -80,21 +113,23 @@ where
                 }
             });
             let mut helper = helper.ok();
-            for &(start, mid, end) in &blocks {
-                for row in self.made(start..mid) {
-                    seq.serialize_element(&row)?;
+            for block in &blocks {
+                while let Some(rows) = block.front() {
+                    for row in self.made(rows) {
+                        seq.serialize_element(&row)?;
+                    }
                 }
-                let rest = match helper.is_some() {
-                    false => self.made(mid..end),
-                    true => theirs.recv().unwrap_or_else(|_| {
-                        // The helper panicked: its panic is this thread's.
-                        let h = helper.take().expect("a helper");
-                        match h.join() {
-                            Err(p) => std::panic::resume_unwind(p),
-                            Ok(()) => unreachable!("the helper sends every block"),
-                        }
-                    }),
-                };
+                if helper.is_none() {
+                    continue;
+                }
+                let rest = theirs.recv().unwrap_or_else(|_| {
+                    // The helper panicked: its panic is this thread's.
+                    let h = helper.take().expect("a helper");
+                    match h.join() {
+                        Err(p) => std::panic::resume_unwind(p),
+                        Ok(()) => unreachable!("the helper sends every block"),
+                    }
+                });
                 for row in rest {
                     seq.serialize_element(&row)?;
                 }
@@ -123,18 +158,42 @@ pub(super) fn map_in_halves<R: Send>(len: usize, f: impl Fn(usize) -> R + Sync) 
 
 #[cfg(test)]
 mod tests {
-    use super::{BLOCK, blocks};
+    use super::{BLOCK, CHUNK, blocks};
 
     #[test]
     fn blocks_cover_the_rows_once_in_order() {
         for len in [256, BLOCK - 1, BLOCK, BLOCK + 1, BLOCK + 2, 3 * BLOCK + 17] {
             let mut next = 0;
-            for (start, mid, end) in blocks(len) {
+            for b in blocks(len) {
+                let (start, end) = *b.0.lock().unwrap();
                 assert_eq!(start, next);
-                assert!(start <= mid && mid <= end && end - start <= BLOCK);
+                assert!(start < end && end - start <= BLOCK);
                 next = end;
             }
             assert_eq!(next, len);
+        }
+    }
+
+    #[test]
+    fn claims_from_both_ends_take_each_row_once() {
+        for len in [1, CHUNK - 1, CHUNK, CHUNK + 1, 5 * CHUNK + 3, BLOCK] {
+            let b = &blocks(len)[0];
+            let mut taken = vec![0u8; len];
+            // Front, back, back, front, …: any interleaving covers each row once.
+            let mut k = 0;
+            loop {
+                let claim = if k % 3 == 0 { b.front() } else { b.back() };
+                let Some(rows) = claim.or_else(|| b.front()) else {
+                    break;
+                };
+                assert!(rows.len() <= CHUNK && !rows.is_empty());
+                for i in rows {
+                    taken[i] += 1;
+                }
+                k += 1;
+            }
+            assert!(taken.iter().all(|&t| t == 1), "{len}");
+            assert_eq!(b.back(), None);
         }
     }
 }
