@@ -650,33 +650,39 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{Node, Store};
-    use crate::print::text;
-    use crate::syntax::read_expr;
+    use super::{Builtin, Func, Node, Store};
     use std::collections::HashMap;
 
     #[test]
     fn substituting_into_a_node_over_leaves_is_the_general_walk() {
-        for src in [
-            "w1*x",
-            "sigmoid(z)",
-            "2*x^3*y",
-            "max(x, y, x)",
-            "x",
-            "3",
-            "q*r",
-        ] {
-            let mut store = Store::new();
-            let (e, _) = read_expr(&mut store, src, "<t>").unwrap();
-            let a = read_expr(&mut store, "a + 1", "<t>").unwrap().0;
-            let b = read_expr(&mut store, "sigmoid(b)", "<t>").unwrap().0;
-            let map: HashMap<_, _> = [(store.intern("x"), a), (store.intern("z"), b)].into();
-            let fast = store.substitute(e, &map);
-            let walk = store.map_nodes(e, |store, id| match store.node(id) {
-                Node::Sym(s) => Some(map.get(s).copied().unwrap_or(id)),
+        let mut s = Store::new();
+        let [w, x, y, z, a, b] = ["w", "x", "y", "z", "a", "b"].map(|n| {
+            let n = s.intern(n);
+            s.sym_node(n)
+        });
+        let (xs, zs) = (s.intern("x"), s.intern("z"));
+        let one = s.num(1);
+        let a1 = s.add(a, one);
+        let sb = s.apply(Builtin::Sigmoid, b);
+        let map: HashMap<_, _> = [(xs, a1), (zs, sb)].into();
+        let three = s.num(3);
+        let roots = [
+            s.mul(w, x),
+            s.apply(Builtin::Sigmoid, z),
+            s.mul_all(vec![three, x, x, y]),
+            s.call(Func::Builtin(Builtin::Max), vec![x, y, x]),
+            s.mul(w, y),
+            x,
+            y,
+            three,
+        ];
+        for e in roots {
+            let fast = s.substitute(e, &map);
+            let walk = s.map_nodes(e, |store, id| match store.node(id) {
+                Node::Sym(v) => Some(map.get(v).copied().unwrap_or(id)),
                 _ => None,
             });
-            assert_eq!(fast, walk, "{src}: {}", text(&store, fast));
+            assert_eq!(fast, walk, "{e:?}");
         }
     }
 }
