@@ -358,6 +358,44 @@ mod tests {
         }
     }
 
+    /// A program long enough to be read in two halves at the same time, with lines for pest
+    /// and lines for the fast path in both, gives pest's tree; and with a mistake in each
+    /// half, pest's error for the first.
+    #[test]
+    fn a_long_program_read_in_two_halves_gives_pests_tree_and_first_error() {
+        let mut src = String::new();
+        for k in 1..4000 {
+            src.push_str(&format!("z{k} = w{k}*x{}\nx{k} = sigmoid(z{k})\n", k - 1));
+            if k % 1000 == 0 {
+                src.push_str(&format!("u{k} = 2x{k}\n"));
+            }
+        }
+        src.push_str("E = (y - x3999)^2\nat w1 = 1/2, x0 = 2, y = 1\n");
+        assert!(
+            src.len() > 2 * super::super::PARALLEL_BYTES,
+            "{}",
+            src.len()
+        );
+        let (fast, pest) = both(&src);
+        assert!(fast.starts_with("Ok("), "{}", &fast[..200]);
+        assert_eq!(fast, pest);
+        let mid = src.len() / 2;
+        let broken = |at: usize| {
+            let nl = at + src[at..].find('\n').unwrap() + 1;
+            format!("{}bad = (x1\n{}", &src[..nl], &src[nl..])
+        };
+        let twice = broken(mid + 100);
+        let twice = {
+            let nl = 1000 + twice[1000..].find('\n').unwrap() + 1;
+            format!("{}also = x1)\n{}", &twice[..nl], &twice[nl..])
+        };
+        for text in [broken(mid + 100), broken(10), twice] {
+            let (fast, pest) = both(&text);
+            assert!(fast.starts_with("Err("), "{}", &fast[..200]);
+            assert_eq!(fast, pest);
+        }
+    }
+
     #[test]
     fn near_misses_are_left_to_pest() {
         for line in [

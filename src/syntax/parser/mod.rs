@@ -27,7 +27,7 @@ mod diagnose;
 mod fast;
 mod scan;
 
-use super::ast::{Expr, Program, Span};
+use super::ast::{Expr, Program, Span, Stmt};
 use crate::error::{Result, SourceError};
 use build::{Place, first_inner};
 use scan::scan;
@@ -154,25 +154,21 @@ fn parse_program_by(src: &str, src_name: &str, fast_lines: bool) -> Result<Progr
 /// builder's, unchanged: the fast path takes no line that either would refuse.
 fn program_of_lines(scan: &scan::Scan, builder: &Builder<'_>, fast_lines: bool) -> Result<Program> {
     let text = &scan.text;
-    let mut stmts = Vec::new();
-    // Lines read here, as byte ranges (none holds a newline), and whether pest must read
-    // any.
-    let mut fast_ranges: Vec<(usize, usize)> = Vec::new();
-    let mut any_slow = false;
-    // The fast path recurses at most `MAX_FAST_DEPTH` levels: size the stack for that.
-    with_stack_for(scan.depth.min(fast::MAX_FAST_DEPTH), || {
-        let mut start = 0;
-        for end in newlines(text).chain(std::iter::once(text.len())) {
-            match fast_lines.then(|| fast::line(text, start, end)).flatten() {
-                Some(stmt) => {
-                    stmts.extend(stmt);
-                    fast_ranges.push((start, end));
-                }
-                None => any_slow = true,
-            }
-            start = end + 1;
+    // A long program's lines are read in two halves at the same time.
+    let (stmts, fast_ranges, any_slow) = match halfway_newline(text) {
+        Some(mid) if fast_lines => {
+            let depth = scan.depth;
+            let (mut a, b) = crate::parallel::join(
+                || fast_lines_of(text, 0..mid, depth),
+                || fast_lines_of(text, mid + 1..text.len(), depth),
+            );
+            a.0.extend(b.0);
+            a.1.extend(b.1);
+            (a.0, a.1, a.2 || b.2)
         }
-    });
+        _ if fast_lines => fast_lines_of(text, 0..text.len(), scan.depth),
+        _ => (Vec::new(), Vec::new(), true),
+    };
     if !any_slow {
         return Ok(Program { stmts });
     }
@@ -208,6 +204,48 @@ fn program_of_lines(scan: &scan::Scan, builder: &Builder<'_>, fast_lines: bool) 
     }
     merged.extend(fast);
     Ok(Program { stmts: merged })
+}
+
+/// The statements of the lines of `text[range]` (`range` ends at a newline or at the end of
+/// the text) that the fast path reads, those lines as byte ranges (none holds a newline),
+/// and whether pest must read any other.
+type FastLines = (Vec<(Stmt, Span)>, Vec<(usize, usize)>, bool);
+
+fn fast_lines_of(text: &str, range: std::ops::Range<usize>, depth: usize) -> FastLines {
+    let (mut stmts, mut fast_ranges, mut any_slow) = (Vec::new(), Vec::new(), false);
+    // The fast path recurses at most `MAX_FAST_DEPTH` levels: size the stack for that.
+    with_stack_for(depth.min(fast::MAX_FAST_DEPTH), || {
+        let mut start = range.start;
+        let ends = newlines(&text[range.clone()]).map(|i| range.start + i);
+        for end in ends.chain(std::iter::once(range.end)) {
+            match fast::line(text, start, end) {
+                Some(stmt) => {
+                    stmts.extend(stmt);
+                    fast_ranges.push((start, end));
+                }
+                None => any_slow = true,
+            }
+            start = end + 1;
+        }
+    });
+    (stmts, fast_ranges, any_slow)
+}
+
+/// From how many bytes a program's lines are read in two halves at the same time: a thread
+/// costs tens of microseconds, a line some.
+const PARALLEL_BYTES: usize = 64 * 1024;
+
+/// The first newline at or after the middle of a long `text`, where its second half of lines
+/// starts (`None` for a short text, or one without a newline there).
+fn halfway_newline(text: &str) -> Option<usize> {
+    if text.len() < PARALLEL_BYTES {
+        return None;
+    }
+    let mid = text.len() / 2;
+    text.as_bytes()[mid..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| mid + i)
 }
 
 /// The offsets of the newlines of `text`.
