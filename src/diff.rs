@@ -414,7 +414,12 @@ fn diff_of_leaves(store: &mut Store, id: Id, var: Sym) -> Option<Id> {
                 if is_var(store, args[i]) {
                     let (c, factors) = partial_factors(store, id, &f, &args, i);
                     let p = store.product_of(c, factors);
-                    terms.push(store.mul(p, one));
+                    // `p·1` is `p` (the constructors give a canonical node back unchanged),
+                    // but for a product too large to merge, which `mul` regroups.
+                    terms.push(match store.node(p) {
+                        Node::Mul(_) if !store.mergeable(p) => store.mul(p, one),
+                        _ => p,
+                    });
                 }
             }
             Some(store.add_all(terms))
