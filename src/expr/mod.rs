@@ -6,7 +6,6 @@
 //! does), so evaluators and printers can walk nodes in index order without recursion.
 
 mod build;
-mod chunks;
 mod condition;
 mod func;
 mod memo;
@@ -233,7 +232,7 @@ pub const FLAT_MAX: u32 = 16;
 /// Owner of every node. Building a node that already exists returns the existing id.
 #[derive(Default)]
 pub struct Store {
-    nodes: chunks::Chunks<Node>,
+    nodes: Vec<Node>,
     /// Per node, its expanded size (saturating: only sizes up to [`FLAT_MAX`] matter).
     flat: Vec<u8>,
     /// Hash-consing: finds the node equal to one about to be built.
