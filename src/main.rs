@@ -79,7 +79,7 @@ fn main() -> ExitCode {
             }
             let exit = out.exit;
             // A reader that stops early (`chainrule big.chain | head`) is not an error.
-            match out.write_stdout() {
+            match out.write_to(std::io::stdout()) {
                 Ok(Err(e)) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     say(&format!("cannot write the output: {e}"));
                     ExitCode::from(1)

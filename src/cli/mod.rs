@@ -33,7 +33,7 @@ pub struct Output {
     /// For standard output.
     pub stdout: String,
     /// For standard output after `stdout`: a report written out as it is made, not held
-    /// whole (a large program's backward pass: [`Output::write_stdout`]).
+    /// whole (a large program's backward pass: [`Output::write_to`]).
     pub stream: Option<Stream>,
     /// For standard error.
     pub warnings: Vec<String>,
@@ -70,13 +70,14 @@ impl Output {
         String::from_utf8(bytes).map_err(io::Error::other)
     }
 
-    /// Writes standard output: `stdout`, then the stream, made on a worker thread (the stack
-    /// the command ran with: a report prints formulas recursively). `Err` is a panic while
-    /// writing ([`Error::Internal`]); `Ok(Err(_))` a failed write (a closed pipe included).
-    pub fn write_stdout(self) -> Result<io::Result<()>> {
+    /// Writes standard output to `out` (the front end's standard output): `stdout`, then the
+    /// stream, made on a worker thread (the stack the command ran with: a report prints
+    /// formulas recursively). `Err` is a panic while writing ([`Error::Internal`]);
+    /// `Ok(Err(_))` a failed write (a closed pipe included).
+    pub fn write_to(self, out: impl Write + Send + 'static) -> Result<io::Result<()>> {
         let Output { stdout, stream, .. } = self;
         crate::worker::run(move || {
-            let mut w = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            let mut w = io::BufWriter::with_capacity(1 << 16, out);
             let written = w.write_all(stdout.as_bytes()).and_then(|()| match stream {
                 Some(Stream(write)) => write(&mut w),
                 None => Ok(()),
