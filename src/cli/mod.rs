@@ -30,7 +30,8 @@ use std::io::{self, Read, Write};
 /// What a command produced: text for stdout, and notes and warnings for stderr.
 #[derive(Debug, Default)]
 pub struct Output {
-    /// For standard output.
+    /// For standard output, before `stream`. Only part of it when `stream` is set (`backprop`
+    /// writes its report there): read the whole with [`Output::text`].
     pub stdout: String,
     /// For standard output after `stdout`: a report written out as it is made, not held
     /// whole (a large program's backward pass: [`Output::write_to`]).

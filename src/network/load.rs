@@ -204,19 +204,23 @@ impl Names {
             }
             table.insert(name.name.clone(), name.span);
         }
-        for (name, span) in &names.defined_at {
-            if let Some(f) = names.fn_at.get(name) {
-                return Err(SourceError::new(
-                    src_name,
-                    src,
-                    span.start,
-                    span.end,
-                    format!("`{name}` is both a function and an intermediate"),
-                    "defined as an intermediate here",
-                )
-                .with_label(f.start, f.end, "defined as a function here")
-                .into());
-            }
+        // The first such name in the program, whatever the tables' order.
+        let clash = names
+            .defined_at
+            .iter()
+            .filter_map(|(name, span)| Some((name, span, names.fn_at.get(name)?)))
+            .min_by_key(|(_, span, _)| span.start);
+        if let Some((name, span, f)) = clash {
+            return Err(SourceError::new(
+                src_name,
+                src,
+                span.start,
+                span.end,
+                format!("`{name}` is both a function and an intermediate"),
+                "defined as an intermediate here",
+            )
+            .with_label(f.start, f.end, "defined as a function here")
+            .into());
         }
         names.check_versions(stmts, src, src_name)?;
         Ok(names)
@@ -797,6 +801,29 @@ mod tests {
         let mut store = Store::new();
         let id = Lowerer::new(&mut store, text, "<at>").expr(&e).ok()?;
         store.as_num(id).cloned()
+    }
+
+    /// Of several names both functions and intermediates, the error names the one defined as
+    /// an intermediate first, not the first a hash table happens to give.
+    #[test]
+    fn the_first_name_both_function_and_intermediate_is_the_one_reported() {
+        let names: Vec<String> = (0..20).map(|k| format!("q{}", (k * 7) % 20)).collect();
+        let mut src = String::new();
+        for n in &names {
+            src.push_str(&format!("{n}(t) = t^2\n"));
+        }
+        for n in &names {
+            src.push_str(&format!("{n} = 2*x\n"));
+        }
+        src.push_str(&format!("E = {}\n", names.join(" + ")));
+        let e = load(&src, "<t>", None).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "`{}` is both a function and an intermediate",
+                names[0]
+            )),
+            "{e}"
+        );
     }
 
     #[test]
