@@ -386,53 +386,43 @@ fn total_diff(
     chain(store, root, &total)
 }
 
-/// The derivative of one node, given that its children's derivatives are memoised.
 /// [`diff_node`] of a product or call whose factors or arguments are all names and numbers
-/// (`w1*x`, `sigmoid(z1)`: every definition of a layered program), the same node by the same
-/// steps, without walking the tree or memoising the leaves' derivatives (0 or 1).
+/// (`w1*x`, `sigmoid(z1)`: every definition of a layered program): the leaves' derivatives
+/// (0 or 1) are known, so neither the tree walk nor their memo entries are needed.
 fn diff_of_leaves(store: &mut Store, id: Id, var: Sym) -> Option<Id> {
-    let leaf = |store: &Store, c: Id| matches!(store.node(c), Node::Sym(_) | Node::Num(_));
-    let is_var = |store: &Store, c: Id| matches!(store.node(c), Node::Sym(s) if *s == var);
+    let leaf = |c: &Id| matches!(store.node(*c), Node::Sym(_) | Node::Num(_));
+    let over_leaves = match store.node(id) {
+        Node::Mul(p) => p.factors().iter().all(|(b, _)| leaf(b)),
+        Node::Call(_, args) => args.iter().all(leaf),
+        _ => false,
+    };
+    if !over_leaves {
+        return None;
+    }
+    let (zero, one) = (store.num(0), store.num(1));
+    Some(node_derivative(store, id, |store, c| match store.node(c) {
+        Node::Sym(s) if *s == var => one,
+        _ => zero,
+    }))
+}
+
+/// The derivative of one node, given that its children's derivatives are memoised.
+fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
     match store.node(id) {
-        Node::Mul(p) if p.factors().iter().all(|(b, _)| leaf(store, *b)) => {
-            let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
-            let one = store.num(1);
-            let mut terms = Vec::new();
-            for i in 0..factors.len() {
-                if is_var(store, factors[i].0) {
-                    let partial = product_partial(store, &coeff, &factors, i, None);
-                    terms.push((times(store, partial, one), Rational::from(1)));
-                }
-            }
-            Some(store.sum_of(Rational::new(), terms))
+        Node::Num(_) => store.num(0),
+        Node::Sym(s) => {
+            let d = if *s == var { 1 } else { 0 };
+            store.num(d)
         }
-        Node::Call(f, args) if args.iter().all(|a| leaf(store, *a)) => {
-            let (f, args) = (f.clone(), args.to_vec());
-            let one = store.num(1);
-            let mut terms = Vec::new();
-            for i in 0..args.len() {
-                if is_var(store, args[i]) {
-                    let (c, factors) = partial_factors(store, id, &f, &args, i);
-                    let p = store.product_of(c, factors);
-                    // `p·1` is `p` (the constructors give a canonical node back unchanged),
-                    // but for a product too large to merge, which `mul` regroups.
-                    terms.push(match store.node(p) {
-                        Node::Mul(_) if !store.mergeable(p) => store.mul(p, one),
-                        _ => p,
-                    });
-                }
-            }
-            Some(store.add_all(terms))
-        }
-        _ => None,
+        _ => node_derivative(store, id, |store, c| store.diff_memo[&(c, var)]),
     }
 }
 
-fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
-    let d = |store: &Store, c: Id| store.diff_memo[&(c, var)];
+/// The derivative of the sum, product, power or call `id`, its children's derivatives given
+/// by `d`.
+fn node_derivative(store: &mut Store, id: Id, d: impl Fn(&Store, Id) -> Id) -> Id {
     match store.node(id).clone() {
-        Node::Num(_) => store.num(0),
-        Node::Sym(s) => store.num(if s == var { 1 } else { 0 }),
+        Node::Num(_) | Node::Sym(_) => unreachable!("a leaf's derivative is diff_node's"),
         Node::Add(s) => {
             let terms = s
                 .terms()
@@ -484,7 +474,11 @@ fn diff_node(store: &mut Store, id: Id, var: Sym) -> Id {
                 }
                 let (c, factors) = partial_factors(store, id, &f, &args, i);
                 let p = store.product_of(c, factors);
-                terms.push(store.mul(p, da));
+                // `p·1` is `p` (the constructors give a canonical node back unchanged), but
+                // for a product too large to merge, which `mul` regroups.
+                let times_one = matches!(store.node(da), Node::Num(r) if *r == 1)
+                    && (!matches!(store.node(p), Node::Mul(_)) || store.mergeable(p));
+                terms.push(if times_one { p } else { store.mul(p, da) });
             }
             store.add_all(terms)
         }

@@ -438,6 +438,28 @@ impl Store {
         u32::from(self.flat[id.index()]) <= FLAT_MAX
     }
 
+    /// [`Self::reachable`] from `root` when its children have no children of their own: the
+    /// children in ascending id order, then `root` (`None` for any other node).
+    fn over_leaves(&self, root: Id) -> Option<Vec<Id>> {
+        let has_children = |id: Id| {
+            let mut any = false;
+            self.node(id).for_each_child(|_| any = true);
+            any
+        };
+        let mut leaves = true;
+        self.node(root)
+            .for_each_child(|c| leaves &= !has_children(c));
+        if !leaves {
+            return None;
+        }
+        let mut order = Vec::new();
+        self.node(root).for_each_child(|c| order.push(c));
+        order.sort_unstable();
+        order.dedup();
+        order.push(root);
+        Some(order)
+    }
+
     /// Every node reachable from `roots`, in ascending id order (children before parents).
     pub fn reachable(&self, roots: &[Id]) -> Vec<Id> {
         // A set, not a bitmap of the whole store, while the walk is small: the cost is that
@@ -546,35 +568,6 @@ impl Store {
         if map.is_empty() {
             return root;
         }
-        // A node over names and numbers (`w1*x`, `sigmoid(z1)`, every definition of a layered
-        // program): rebuilt from its mapped children at once, as `map_nodes` would.
-        let leaf = |store: &Store, c: Id| match store.node(c) {
-            Node::Sym(s) => Some(map.get(s).copied().unwrap_or(c)),
-            Node::Num(_) => Some(c),
-            _ => None,
-        };
-        if let Some(r) = leaf(self, root) {
-            return r;
-        }
-        let mut children: Vec<(Id, Id)> = Vec::new();
-        let mut leaves = true;
-        self.node(root).for_each_child(|c| match leaf(self, c) {
-            Some(r) => children.push((c, r)),
-            None => leaves = false,
-        });
-        if leaves {
-            if children.iter().all(|(c, r)| c == r) {
-                return root;
-            }
-            let node = self.node(root).clone();
-            let mapped = |c: Id| {
-                children
-                    .iter()
-                    .find(|(from, _)| *from == c)
-                    .map_or(c, |(_, to)| *to)
-            };
-            return self.rebuild(&node, &mapped);
-        }
         self.map_nodes(root, |store, id| match store.node(id) {
             Node::Sym(s) => Some(map.get(s).copied().unwrap_or(id)),
             _ => None,
@@ -591,7 +584,11 @@ impl Store {
         root: Id,
         mut leaf: impl FnMut(&mut Store, Id) -> Option<Id>,
     ) -> Id {
-        let order = self.reachable(&[root]);
+        // A node over leaves (`w1*x`, `sigmoid(z1)`: every definition of a layered program)
+        // needs no walk.
+        let order = self
+            .over_leaves(root)
+            .unwrap_or_else(|| self.reachable(&[root]));
         let at = Positions::new(&order);
         let mut new: Vec<Id> = Vec::with_capacity(order.len());
         for &id in &order {
@@ -651,6 +648,30 @@ impl Store {
 mod tests {
     use super::{Builtin, Func, Node, Store};
     use std::collections::HashMap;
+
+    /// `map_nodes`'s shortcut for a node over leaves gives the walk's own list.
+    #[test]
+    fn what_a_node_over_leaves_reaches_is_what_the_walk_finds() {
+        let mut s = Store::new();
+        let [x, y] = ["x", "y"].map(|n| {
+            let n = s.intern(n);
+            s.sym_node(n)
+        });
+        let (two, one) = (s.num(2), s.num(1));
+        let x1 = s.add(x, one);
+        let roots = [
+            s.mul(y, x),
+            s.call(Func::Builtin(Builtin::Max), vec![y, x, y, two]),
+            s.apply(Builtin::Sigmoid, x),
+            x,
+            two,
+        ];
+        let deeper = s.mul(x1, y);
+        assert_eq!(s.over_leaves(deeper), None);
+        for e in roots {
+            assert_eq!(s.over_leaves(e), Some(s.reachable(&[e])), "{e:?}");
+        }
+    }
 
     #[test]
     fn substituting_into_a_node_over_leaves_is_the_general_walk() {

@@ -79,9 +79,14 @@ fn json_text(data: &impl Serialize) -> String {
 /// program's JSON is 140 MB).
 fn json_text_sized(data: &impl Serialize, bytes: usize) -> String {
     let mut out = Vec::with_capacity(bytes);
-    serde_json::to_writer_pretty(&mut out, data).expect("JSON");
-    out.push(b'\n');
+    write_json(data, &mut out).expect("JSON into memory");
     String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// A report's data as pretty-printed JSON, with a final newline, written to `w`.
+fn write_json(data: &impl Serialize, w: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, data)?;
+    w.write_all(b"\n")
 }
 
 /// One object as itself, several as an array (the JSON of a command asked for one or more
@@ -124,8 +129,7 @@ trait Render {
             Style::Json => {
                 // Buffered here, so that serde_json's many small writes are to a known type.
                 let mut w = io::BufWriter::with_capacity(1 << 16, w);
-                serde_json::to_writer_pretty(&mut w, &self.json())?;
-                w.write_all(b"\n")?;
+                write_json(&self.json(), &mut w)?;
                 w.flush()
             }
             _ => w.write_all(self.render(style).as_bytes()),
