@@ -237,6 +237,8 @@ pub struct Store {
     flat: Vec<u8>,
     /// Hash-consing: finds the node equal to one about to be built.
     memo: memo::Memo,
+    /// The nodes of the numbers 0 and 1, once [`Store::num`] has made or found them.
+    units: [Option<Id>; 2],
     names: Vec<Box<str>>,
     /// Finds a symbol by name (each name is stored once, in `names`).
     name_ids: memo::Memo,
@@ -372,7 +374,23 @@ impl Store {
 
     /// The node for an exact number.
     pub fn num(&mut self, r: impl Into<Rational>) -> Id {
-        self.insert(Node::Num(r.into()))
+        let r = r.into();
+        // 0 and 1 (every leaf's derivative, and more) are found without hashing once made.
+        let unit = if r.cmp0() == std::cmp::Ordering::Equal {
+            Some(0)
+        } else if build::is_int(&r, 1) {
+            Some(1)
+        } else {
+            None
+        };
+        if let Some(id) = unit.and_then(|k| self.units[k]) {
+            return id;
+        }
+        let id = self.insert(Node::Num(r));
+        if let Some(k) = unit {
+            self.units[k] = Some(id);
+        }
+        id
     }
 
     /// The number behind `id`, if it is one.
