@@ -2,6 +2,7 @@
 
 use super::Value;
 use rug::{Float, Integer, Rational};
+use std::cmp::Ordering;
 
 /// Significant digits shown by default for an inexact value.
 pub const DEFAULT_DIGITS: usize = 20;
@@ -229,6 +230,64 @@ fn shortest_by_reading_back(f: &Float, max_digits: usize) -> String {
 /// to the value's neighbours.
 const EXTRA_DIGITS: usize = 5;
 
+/// Up to this binary exponent (either sign), and this many digits, [`Expansion::of`]
+/// computes in integers: the integers stay under about 3000 bits.
+const EXACT_EXPANSION_BITS: u32 = 1100;
+const EXACT_EXPANSION_DIGITS: usize = 300;
+
+/// Powers of ten, made once for a thread.
+#[derive(Default)]
+struct PowersOfTen(Vec<Integer>);
+
+impl PowersOfTen {
+    fn get(&mut self, k: usize) -> &Integer {
+        while self.0.len() <= k {
+            let next = match self.0.last() {
+                Some(p) => Integer::from(p * 10u32),
+                None => Integer::from(1),
+            };
+            self.0.push(next);
+        }
+        &self.0[k]
+    }
+}
+
+thread_local! {
+    static POWERS_OF_TEN: std::cell::RefCell<PowersOfTen> = std::cell::RefCell::default();
+}
+
+/// `m * 2^k * 10^s` as its integer part and how its fractional part compares with a half.
+fn scaled(m: &Integer, k: i32, s: i32, tens: &mut PowersOfTen) -> (Integer, Ordering) {
+    let mut num = m.clone();
+    if s > 0 {
+        num *= tens.get(s.unsigned_abs() as usize);
+    }
+    let shift = if k >= 0 {
+        num <<= k.unsigned_abs();
+        0
+    } else {
+        k.unsigned_abs()
+    };
+    if s >= 0 {
+        // Divided by 2^shift: the bit below the point is the half, any lower one the rest.
+        if shift == 0 {
+            return (num, Ordering::Less);
+        }
+        let half = num.get_bit(shift - 1);
+        let below = num.find_one(0).is_some_and(|i| i < shift - 1);
+        num >>= shift;
+        let rest = match (half, below) {
+            (false, _) => Ordering::Less,
+            (true, false) => Ordering::Equal,
+            (true, true) => Ordering::Greater,
+        };
+        return (num, rest);
+    }
+    let divisor = Integer::from(tens.get(s.unsigned_abs() as usize) << shift);
+    let (q, r) = num.div_rem_floor(divisor.clone());
+    (q, Integer::from(&r << 1u32).cmp(&divisor))
+}
+
 /// A nonzero finite value rounded to nearest at `n` significant digits: `±0.digits × 10^exp`.
 struct Expansion {
     neg: bool,
@@ -237,7 +296,54 @@ struct Expansion {
 }
 
 impl Expansion {
+    /// `f` rounded to nearest at `n` digits, ties to even, as MPFR's `mpfr_get_str` rounds
+    /// it (what [`Expansion::by_mpfr`] returns): here in exact integer arithmetic, the
+    /// significand times a power of ten, shifted, a quarter of `mpfr_get_str`'s cost at the
+    /// sizes of a report (a report of 10^4 layers prints 5·10^4 values). Values too large or
+    /// too small for that to stay cheap go to MPFR.
     fn of(f: &Float, n: usize) -> Expansion {
+        let n = n.max(1);
+        let (Some(b), Some((m, k))) = (f.get_exp(), f.to_integer_exp()) else {
+            return Expansion::by_mpfr(f, n);
+        };
+        if b.unsigned_abs() > EXACT_EXPANSION_BITS || n > EXACT_EXPANSION_DIGITS {
+            return Expansion::by_mpfr(f, n);
+        }
+        let neg = m < 0;
+        let m = m.abs();
+        // 2^(b-1) <= |f| < 2^b, so 10^(e-1) <= |f| < 10^e for this e or the next.
+        let mut e = (f64::from(b - 1) * std::f64::consts::LOG10_2).floor() as i32 + 1;
+        POWERS_OF_TEN.with_borrow_mut(|tens| {
+            loop {
+                // q = floor(|f| * 10^(n-e)), and how the rest compares with a half.
+                let (mut q, rest) = scaled(&m, k, n as i32 - e, tens);
+                if q >= *tens.get(n) {
+                    e += 1;
+                    continue;
+                }
+                if q < *tens.get(n - 1) {
+                    e -= 1;
+                    continue;
+                }
+                if rest == Ordering::Greater || (rest == Ordering::Equal && q.is_odd()) {
+                    q += 1;
+                    if q == *tens.get(n) {
+                        // 99…9 rounds up to 100…0, one place further.
+                        q /= 10;
+                        e += 1;
+                    }
+                }
+                return Expansion {
+                    neg,
+                    digits: q.to_string_radix(10).into_bytes(),
+                    exp: e,
+                };
+            }
+        })
+    }
+
+    /// [`Expansion::of`] by MPFR's own conversion.
+    fn by_mpfr(f: &Float, n: usize) -> Expansion {
         let (neg, s, exp) = f.to_sign_string_exp(10, Some(n));
         Expansion {
             neg,
@@ -399,9 +505,62 @@ pub fn latex(v: &Value, digits: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{digits_for_bits, shortest_by_reading_back, shortest_float_decimal};
+    use super::{Expansion, digits_for_bits, shortest_by_reading_back, shortest_float_decimal};
     use proptest::prelude::*;
     use rug::{Float, Integer, Rational};
+
+    /// The expansion in integers is MPFR's, digit for digit.
+    fn same_expansion(f: &Float, n: usize) {
+        let (ours, mpfr) = (Expansion::of(f, n), Expansion::by_mpfr(f, n));
+        assert_eq!(
+            (ours.neg, String::from_utf8(ours.digits).unwrap(), ours.exp),
+            (mpfr.neg, String::from_utf8(mpfr.digits).unwrap(), mpfr.exp),
+            "{f:?} at {} bits, {n} digits",
+            f.prec()
+        );
+    }
+
+    /// Ties (dyadic values whose decimal expansion ends in 5 just past the digits asked
+    /// for), carries (9…9 rounding up a place) and powers of ten with their neighbours, at
+    /// every length: where rounding to nearest, ties to even, has cases to get wrong.
+    #[test]
+    fn expansions_round_as_mpfr_does() {
+        for prec in [2, 11, 24, 53, 64, 113, 128, 192, 320] {
+            for j in 0..12u32 {
+                for k in (1..200u32).step_by(3) {
+                    for scale in [-40i32, -3, 0, 2, 17] {
+                        let q = Rational::from((k, 1u32 << j));
+                        let ten = Rational::from(Integer::from(Integer::u_pow_u(
+                            10,
+                            scale.unsigned_abs(),
+                        )));
+                        let q = if scale < 0 { q / ten } else { q * ten };
+                        let f = Float::with_val(prec, &q);
+                        for n in 1..10 {
+                            same_expansion(&f, n);
+                            same_expansion(&(-f.clone()), n);
+                        }
+                    }
+                }
+            }
+            for t in -340i32..340 {
+                let p = Float::with_val(prec, Float::i_pow_u(10, t.unsigned_abs()));
+                let p = if t < 0 {
+                    Float::with_val(prec, p.recip_ref())
+                } else {
+                    p
+                };
+                let (mut up, mut down) = (p.clone(), p.clone());
+                up.next_up();
+                down.next_down();
+                for f in [p, up, down] {
+                    for n in [1, 2, 5, digits_for_bits(prec), digits_for_bits(prec) + 5] {
+                        same_expansion(&f, n);
+                    }
+                }
+            }
+        }
+    }
 
     /// The lengths asked for at precision `prec`: all it carries, and fewer.
     fn lengths(prec: u32) -> Vec<usize> {
@@ -498,6 +657,25 @@ mod tests {
             let f = if neg { -f } else { f };
             if !f.is_zero() {
                 agree(&f);
+            }
+        }
+
+        /// Random values, within the range computed in integers and beyond it (where MPFR
+        /// converts), at any length: the same digits as MPFR's conversion.
+        #[test]
+        fn expansions_are_mpfrs(
+            bits in any::<u128>(),
+            more in any::<u64>(),
+            exp in -4000i32..4000,
+            prec in 2u32..400,
+            n in 1usize..70,
+            neg in any::<bool>(),
+        ) {
+            let m = (Integer::from(bits) << 64u32) + more;
+            let f = Float::with_val(prec, &m) >> (exp + 192);
+            let f = if neg { -f } else { f };
+            if !f.is_zero() {
+                same_expansion(&f, n);
             }
         }
 
