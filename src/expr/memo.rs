@@ -4,20 +4,21 @@
 //! owner's list, rather than a `HashMap<Node, Id>` that would hold a second copy of every
 //! node: the store of a deep gradient holds millions of nodes, and the table is most of what
 //! it costs beyond the nodes themselves. Keeping the hash in the slot means a probe reads
-//! only the table (eight slots to a cache line) until the hashes match.
+//! only the table (eight slots to a cache line) until the hashes match. The printer's table of
+//! a program's names (`print::names`) is made the same way, for the same reason.
 
 /// A slot: `hash << 32 | (index + 1)`; 0 is empty.
 const EMPTY: u64 = 0;
 
 #[derive(Default)]
-pub(super) struct Memo {
+pub(crate) struct Memo {
     slots: Vec<u64>,
     len: usize,
 }
 
 impl Memo {
     /// The index with this hash for which `same` holds, if any.
-    pub(super) fn find(&self, hash: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+    pub(crate) fn find(&self, hash: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -34,7 +35,7 @@ impl Memo {
     }
 
     /// Records the next index (the number of entries so far), with this hash.
-    pub(super) fn insert(&mut self, hash: u32) {
+    pub(crate) fn insert(&mut self, hash: u32) {
         let index = self.len as u32;
         self.len += 1;
         // At most three quarters full, so probes stay short.

@@ -16,6 +16,7 @@ pub(crate) use build::{is_int, rational_bits, rational_powi};
 pub use condition::Condition;
 pub(crate) use condition::prune_conditions;
 pub use func::{AbstractFn, BUILTINS, Builtin, Func, NoExactValue};
+pub(crate) use memo::Memo;
 pub(crate) use order::{natural_cmp, structural_cmp};
 
 use rug::Rational;
@@ -54,8 +55,8 @@ impl Hasher for FxHasher {
     }
 }
 
-/// A 32-bit hash for the hash-consing tables.
-fn hash32<T: Hash + ?Sized>(x: &T) -> u32 {
+/// A 32-bit hash for the hash-consing tables (and the other tables made with [`Memo`]).
+pub(crate) fn hash32<T: Hash + ?Sized>(x: &T) -> u32 {
     let mut h = FxHasher::default();
     x.hash(&mut h);
     (h.finish() >> 32) as u32

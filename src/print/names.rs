@@ -8,6 +8,7 @@
 //! names in play would print alike (`w1` and `w_1`, `yhat` and `ŷ`), [`with_names_in_play`] writes
 //! both out that way, so distinct names never print the same.
 
+use crate::expr::{Memo, hash32};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -297,9 +298,9 @@ fn latex_names(names: &[&str]) -> Vec<String> {
     with_names_in_play(names, || names.iter().map(|n| latex_name(n)).collect())
 }
 
-/// Names and their textbook forms (computed once, when a name comes into play), and per form
-/// how many of the names have it. (A large program puts hundreds of thousands of names in
-/// play: each is kept once, its form shared by both tables.)
+/// The names a thread puts in play on top of its base ([`with_names_in_play`]: each formula's
+/// few), as they come and go: names and their textbook forms (computed once, when a name comes
+/// into play), and per form how many of the names have it.
 #[derive(Default)]
 struct Table {
     names: HashMap<Box<str>, Entry, Fx>,
@@ -315,20 +316,6 @@ struct Entry {
 }
 
 impl Table {
-    /// A table of `names` (each counted once in `by_form`).
-    fn of(names: &[&str]) -> Self {
-        let mut t = Table::default();
-        t.names.reserve(names.len());
-        for n in names {
-            if t.names.contains_key(*n) {
-                continue;
-            }
-            let form = t.count_form(plain(n).into());
-            t.names.insert((*n).into(), Entry { form, count: 1 });
-        }
-        t
-    }
-
     /// One more name with `form`: the form as kept in `by_form`.
     fn count_form(&mut self, form: Arc<str>) -> Arc<str> {
         use std::collections::hash_map::Entry::{Occupied, Vacant};
@@ -343,6 +330,115 @@ impl Table {
                 kept
             }
         }
+    }
+}
+
+/// A table of names made once and then only read: a program's names, put in play for a whole
+/// report and shared by the threads that print it. Names and forms are kept in one string and
+/// found through [`Memo`]s of their numbers; each name's form is numbered, with the number
+/// of names that have it. (A program of 10^5 layers has 6·10^5 names: 40 MB so, where maps
+/// of boxed strings took 90.)
+#[derive(Default)]
+struct Frozen {
+    text: String,
+    /// Per name: where it is in `text`, and its form's number.
+    names: Vec<(Piece, u32)>,
+    /// Per form: where it is in `text`, and how many of the names have it.
+    forms: Vec<(Piece, u32)>,
+    name_index: Memo,
+    form_index: Memo,
+}
+
+/// Where a string is in [`Frozen::text`].
+#[derive(Clone, Copy)]
+struct Piece {
+    start: u32,
+    len: u32,
+}
+
+impl Frozen {
+    /// A table of `names` (each counted once).
+    fn of(names: &[&str]) -> Self {
+        let mut t = Frozen::default();
+        t.names.reserve(names.len());
+        for n in names {
+            let hash = hash32(*n);
+            if t.name_index
+                .find(hash, |i| t.name(i as usize) == *n)
+                .is_some()
+            {
+                continue;
+            }
+            let name = t.push(n);
+            let form = plain(n);
+            let form_hash = hash32(&*form);
+            let f = match t
+                .form_index
+                .find(form_hash, |f| t.piece(t.forms[f as usize].0) == form)
+            {
+                Some(f) => {
+                    t.forms[f as usize].1 += 1;
+                    f
+                }
+                None => {
+                    let piece = t.push(&form);
+                    t.forms.push((piece, 1));
+                    t.form_index.insert(form_hash);
+                    (t.forms.len() - 1) as u32
+                }
+            };
+            t.names.push((name, f));
+            t.name_index.insert(hash);
+        }
+        t
+    }
+
+    fn push(&mut self, s: &str) -> Piece {
+        let start = u32::try_from(self.text.len()).expect("names under 4 GB");
+        self.text.push_str(s);
+        Piece {
+            start,
+            len: s.len() as u32,
+        }
+    }
+
+    fn piece(&self, p: Piece) -> &str {
+        &self.text[p.start as usize..(p.start + p.len) as usize]
+    }
+
+    fn name(&self, i: usize) -> &str {
+        self.piece(self.names[i].0)
+    }
+
+    /// The number of `name`, if it is one of the names.
+    fn find(&self, name: &str) -> Option<usize> {
+        let i = self
+            .name_index
+            .find(hash32(name), |i| self.name(i as usize) == name)?;
+        Some(i as usize)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.find(name).is_some()
+    }
+
+    /// The form of name number `i`, and how many of the names have it.
+    fn form(&self, i: usize) -> (&str, u32) {
+        let (piece, count) = self.forms[self.names[i].1 as usize];
+        (self.piece(piece), count)
+    }
+
+    /// How many of the names have `form`.
+    fn count(&self, form: &str) -> u32 {
+        self.form_index
+            .find(hash32(form), |f| {
+                self.piece(self.forms[f as usize].0) == form
+            })
+            .map_or(0, |f| self.forms[f as usize].1)
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        (0..self.names.len()).map(|i| self.name(i))
     }
 }
 
@@ -366,21 +462,29 @@ impl InPlay {
 
     fn contains(&self, name: &str) -> bool {
         self.own.names.contains_key(name)
-            || self
-                .base
-                .as_ref()
-                .is_some_and(|b| b.table().names.contains_key(name))
+            || self.base.as_ref().is_some_and(|b| b.table().contains(name))
     }
 
     /// The LaTeX of a name in play: its form, spelt out when another name in play has it.
     fn latex(&self, name: &str) -> Option<String> {
         let base = self.base.as_ref().map(NamesInPlay::table);
-        let form = match self.own.names.get(name) {
-            Some(e) => &e.form,
-            None => &base?.names.get(name)?.form,
+        let own = |form: &str| self.own.by_form.get(form).copied().unwrap_or(0);
+        let (form, count) = match self.own.names.get(name) {
+            Some(e) => (
+                &*e.form,
+                own(&e.form) + base.map_or(0, |b| b.count(&e.form) as usize),
+            ),
+            None => {
+                let (form, in_base) = base?.form(base?.find(name)?);
+                let in_own = if self.own.by_form.is_empty() {
+                    0
+                } else {
+                    own(form)
+                };
+                (form, in_base as usize + in_own)
+            }
         };
-        let count = |t: &Table| t.by_form.get(&**form).copied().unwrap_or(0);
-        Some(if count(&self.own) + base.map_or(0, count) > 1 {
+        Some(if count > 1 {
             spelled(name)
         } else {
             form.to_string()
@@ -419,8 +523,9 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
                 continue;
             }
             // A name of the base keeps its form, counted there, not again here.
-            let form = match base.as_ref().and_then(|b| b.table().names.get(*n)) {
-                Some(e) => e.form.clone(),
+            let table = base.as_ref().map(NamesInPlay::table);
+            let form = match table.and_then(|b| Some(b.form(b.find(n)?).0)) {
+                Some(form) => form.into(),
                 None => own.count_form(plain(n).into()),
             };
             own.names.insert((*n).into(), Entry { form, count: 1 });
@@ -433,10 +538,7 @@ pub fn with_names_in_play<T>(names: &[&str], f: impl FnOnce() -> T) -> T {
         fn drop(&mut self) {
             IN_PLAY.with(|p| {
                 let InPlay { base, own } = &mut *p.borrow_mut();
-                let in_base = |n: &str| {
-                    base.as_ref()
-                        .is_some_and(|b| b.table().names.contains_key(n))
-                };
+                let in_base = |n: &str| base.as_ref().is_some_and(|b| b.table().contains(n));
                 for n in self.0 {
                     let Some(e) = own.names.get_mut(*n) else {
                         continue;
@@ -469,8 +571,8 @@ pub struct NamesInPlay(Arc<Ready>);
 
 /// A [`NamesInPlay`]'s table: made, or being made on a thread of its own.
 struct Ready {
-    table: std::sync::OnceLock<Table>,
-    building: std::sync::Mutex<Option<std::thread::JoinHandle<Table>>>,
+    table: std::sync::OnceLock<Frozen>,
+    building: std::sync::Mutex<Option<std::thread::JoinHandle<Frozen>>>,
 }
 
 /// From how many names [`NamesInPlay::building`] makes their table on a thread of its own:
@@ -480,10 +582,10 @@ const BUILD_APART: usize = 4096;
 impl NamesInPlay {
     /// `names` ready to be put in play.
     pub fn new(names: &[&str]) -> Self {
-        Self::made(Table::of(names))
+        Self::made(Frozen::of(names))
     }
 
-    fn made(table: Table) -> Self {
+    fn made(table: Frozen) -> Self {
         NamesInPlay(Arc::new(Ready {
             table: table.into(),
             building: None.into(),
@@ -494,8 +596,8 @@ impl NamesInPlay {
     /// meanwhile (a program of 10^5 layers has 6·10^5 names): the first use of the names
     /// waits for it.
     pub fn building(names: Vec<String>) -> Self {
-        fn table_of(names: &[String]) -> Table {
-            Table::of(&names.iter().map(String::as_str).collect::<Vec<_>>())
+        fn table_of(names: &[String]) -> Frozen {
+            Frozen::of(&names.iter().map(String::as_str).collect::<Vec<_>>())
         }
         if names.len() < BUILD_APART {
             return Self::made(table_of(&names));
@@ -514,7 +616,7 @@ impl NamesInPlay {
     }
 
     /// The table, once made.
-    fn table(&self) -> &Table {
+    fn table(&self) -> &Frozen {
         self.0.table.get_or_init(|| {
             let handle = self
                 .0
@@ -538,7 +640,7 @@ impl NamesInPlay {
                 base => {
                     let mut names: Vec<&str> = p.own.names.keys().map(|n| &**n).collect();
                     if let Some(b) = base {
-                        names.extend(b.table().names.keys().map(|n| &**n));
+                        names.extend(b.table().names());
                     }
                     NamesInPlay::new(&names)
                 }
@@ -557,7 +659,7 @@ impl NamesInPlay {
             empty
         });
         if !installed {
-            let names: Vec<&str> = self.table().names.keys().map(|n| &**n).collect();
+            let names: Vec<&str> = self.table().names().collect();
             return with_names_in_play(&names, f);
         }
         struct Leave;
@@ -618,6 +720,24 @@ mod tests {
         ] {
             assert_eq!(latex_name(name), tex, "{name}");
         }
+    }
+
+    /// A frozen table counts a name given twice once, and the names sharing a form.
+    #[test]
+    fn frozen_tables_count_names_once_and_forms_by_name() {
+        let t = super::Frozen::of(&["w1", "x", "w_1", "w1", "yhat", "ŷ", "y_hat"]);
+        assert_eq!(
+            t.names().collect::<Vec<_>>(),
+            ["w1", "x", "w_1", "yhat", "ŷ", "y_hat"]
+        );
+        assert_eq!(t.form(t.find("w1").unwrap()), ("w_{1}", 2));
+        assert_eq!(t.form(t.find("x").unwrap()), ("x", 1));
+        assert_eq!(t.form(t.find("ŷ").unwrap()), ("\\hat{y}", 3));
+        assert_eq!(
+            (t.count("\\hat{y}"), t.count("w_{1}"), t.count("z")),
+            (3, 2, 0)
+        );
+        assert!(t.contains("y_hat") && !t.contains("y") && t.find("w").is_none());
     }
 
     /// Another thread given the names in play here prints every name as this one does, the
