@@ -5,7 +5,7 @@
 //! `(node, variable)` in the store, and a DAG is differentiated bottom-up in id order, so the
 //! work is linear in the DAG's size and no recursion can overflow the stack.
 
-use crate::expr::{AbstractFn, Builtin, Func, Id, Node, Store, Sym};
+use crate::expr::{AbstractFn, Builtin, Func, Id, Node, Q, Store, Sym};
 use rug::Rational;
 use std::collections::{HashMap, HashSet};
 
@@ -151,18 +151,18 @@ struct SharedProducts {
 impl SharedProducts {
     /// `prefix[i] = Π_{j<i} b_j^e_j` and `suffix[i] = Π_{j≥i} b_j^e_j` (`suffix[0]` unused),
     /// each built from the one before: `O(k)` nodes of two factors each.
-    fn of(store: &mut Store, factors: &[(Id, Rational)]) -> SharedProducts {
+    fn of(store: &mut Store, factors: &[(Id, Q)]) -> SharedProducts {
         let one = || Rational::from(1);
         let k = factors.len();
         let mut prefix = vec![store.num(1)];
         for (b, e) in &factors[..k - 1] {
             let last = *prefix.last().unwrap();
-            prefix.push(store.product_of(one(), vec![(last, one()), (*b, e.clone())]));
+            prefix.push(store.product_of(one(), vec![(last, one()), (*b, e.to_rational())]));
         }
         let mut suffix = vec![store.num(1); k + 1];
         for i in (1..k).rev() {
             let (b, e) = &factors[i];
-            let next = vec![(suffix[i + 1], one()), (*b, e.clone())];
+            let next = vec![(suffix[i + 1], one()), (*b, e.to_rational())];
             suffix[i] = store.product_of(one(), next);
         }
         SharedProducts { prefix, suffix }
@@ -179,7 +179,7 @@ fn local_partial(
 ) -> Factors {
     match node {
         Node::Num(_) | Node::Sym(_) => unreachable!("leaves have no children"),
-        Node::Add(s) => (s.terms()[slot].1.clone(), Vec::new()),
+        Node::Add(s) => (s.terms()[slot].1.to_rational(), Vec::new()),
         Node::Mul(p) => {
             let many = p.factors().len() > PREFIX_PRODUCTS_FROM;
             product_partial(store, p.coeff(), p.factors(), slot, shared.filter(|_| many))
@@ -198,7 +198,7 @@ fn local_partial(
 fn product_partial(
     store: &mut Store,
     coeff: &Rational,
-    factors: &[(Id, Rational)],
+    factors: &[(Id, Q)],
     i: usize,
     shared: Option<&mut SharedProducts>,
 ) -> Factors {
@@ -206,7 +206,7 @@ fn product_partial(
     let (b, e) = &factors[i];
     let mut items: Vec<(Id, Rational)> =
         Vec::with_capacity(factors.len().min(PREFIX_PRODUCTS_FROM) + 2);
-    items.push((*b, Rational::from(e - 1u32)));
+    items.push((*b, Rational::from(&**e - 1u32)));
     match shared {
         Some(sh) => {
             if sh.prefix.is_empty() {
@@ -218,12 +218,12 @@ fn product_partial(
         None => {
             for (j, (bj, ej)) in factors.iter().enumerate() {
                 if j != i {
-                    items.push((*bj, ej.clone()));
+                    items.push((*bj, ej.to_rational()));
                 }
             }
         }
     }
-    (Rational::from(coeff * e), items)
+    (Rational::from(coeff * &**e), items)
 }
 
 /// An unbuilt partial times a child's derivative, built.
@@ -427,7 +427,7 @@ fn node_derivative(store: &mut Store, id: Id, d: impl Fn(&Store, Id) -> Id) -> I
             let terms = s
                 .terms()
                 .iter()
-                .map(|(t, k)| (d(store, *t), k.clone()))
+                .map(|(t, k)| (d(store, *t), k.to_rational()))
                 .collect();
             store.sum_of(Rational::new(), terms)
         }

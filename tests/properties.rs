@@ -809,7 +809,7 @@ fn f64_bound(store: &Store, root: Id, point: &Point) -> Option<(Float, f64)> {
         let v = val[&n].abs();
         let m = match store.node(n) {
             Node::Num(r) => {
-                if Float::with_val(53, r) == *r {
+                if Float::with_val(53, &**r) == **r {
                     0.0
                 } else {
                     v

@@ -113,7 +113,7 @@ fn powers(store: &Store, id: Id) -> Vec<(Id, Rational)> {
             .factors()
             .iter()
             .filter(|(_, e)| e.denom() == &1)
-            .map(|(b, e)| (*b, e.clone()))
+            .map(|(b, e)| (*b, e.to_rational()))
             .collect(),
         Node::Num(_) => Vec::new(),
         _ => vec![(id, Rational::from(1))],

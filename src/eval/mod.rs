@@ -280,21 +280,21 @@ where
         Node::Sym(s) => Err(EvalError::Unbound(*s)),
         // Operands of one or two children (most nodes) in an array, not a vector.
         Node::Add(s) => match s.terms() {
-            [(a, j), (b, k)] => backend.sum(s.constant(), &[(val(*a), j), (val(*b), k)]),
-            [(a, j)] => backend.sum(s.constant(), &[(val(*a), j)]),
+            [(a, j), (b, k)] => backend.sum(s.constant(), &[(val(*a), &**j), (val(*b), &**k)]),
+            [(a, j)] => backend.sum(s.constant(), &[(val(*a), &**j)]),
             terms => {
                 let terms: Vec<(&B::V, &Rational)> =
-                    terms.iter().map(|(t, k)| (val(*t), k)).collect();
+                    terms.iter().map(|(t, k)| (val(*t), &**k)).collect();
                 backend.sum(s.constant(), &terms)
             }
         }
         .map_err(at),
         Node::Mul(p) => match p.factors() {
-            [(a, j), (b, k)] => backend.product(p.coeff(), &[(val(*a), j), (val(*b), k)]),
-            [(a, j)] => backend.product(p.coeff(), &[(val(*a), j)]),
+            [(a, j), (b, k)] => backend.product(p.coeff(), &[(val(*a), &**j), (val(*b), &**k)]),
+            [(a, j)] => backend.product(p.coeff(), &[(val(*a), &**j)]),
             factors => {
                 let factors: Vec<(&B::V, &Rational)> =
-                    factors.iter().map(|(b, e)| (val(*b), e)).collect();
+                    factors.iter().map(|(b, e)| (val(*b), &**e)).collect();
                 backend.product(p.coeff(), &factors)
             }
         }

@@ -12,12 +12,17 @@
 //! Every rewrite here keeps the value wherever the input is defined. In particular
 //! `(x^2)^(1/2)` is *not* `x` (it is `|x|`), so non-integer powers of powers are not merged.
 
-use super::{AbstractFn, Builtin, Func, Id, Node, Product, Store, Sum};
+use super::{AbstractFn, Builtin, Func, Id, Node, Product, Q, Store, Sum};
 use rug::ops::Pow;
 use rug::{Integer, Rational};
 use std::collections::BTreeMap;
 
 /// Whether `r` is 0, without GMP's general comparison (the sign of the numerator).
+/// Pairs with the rationals as a node keeps them ([`Q`]).
+fn in_node(pairs: Vec<(Id, Rational)>) -> Box<[(Id, Q)]> {
+    pairs.into_iter().map(|(id, r)| (id, Q::new(r))).collect()
+}
+
 fn is_zero(r: &Rational) -> bool {
     r.cmp0() == std::cmp::Ordering::Equal
 }
@@ -169,15 +174,15 @@ impl Store {
                 continue;
             }
             match self.node(t) {
-                Node::Num(r) => constant += Rational::from(r * &k),
+                Node::Num(r) => constant += Rational::from(&**r * &k),
                 Node::Add(s) if self.mergeable(t) => {
-                    constant += Rational::from(&s.constant * &k);
+                    constant += Rational::from(&*s.constant * &k);
                     for (u, j) in s.terms.iter() {
-                        acc.add(*u, Rational::from(j * &k));
+                        acc.add(*u, Rational::from(&**j * &k));
                     }
                 }
                 Node::Mul(p) if !is_int(&p.coeff, 1) => {
-                    let c = Rational::from(&p.coeff * &k);
+                    let c = Rational::from(&*p.coeff * &k);
                     let factors = p.factors.to_vec();
                     let unit = self.unit_product(factors);
                     acc.add(unit, c);
@@ -197,19 +202,19 @@ impl Store {
                 }
             }
             _ => self.insert(Node::Add(Sum {
-                constant,
-                terms: terms.into_boxed_slice(),
+                constant: constant.into(),
+                terms: in_node(terms),
             })),
         }
     }
 
     /// A product of factors with coefficient 1 (or the lone base).
-    fn unit_product(&mut self, factors: Vec<(Id, Rational)>) -> Id {
-        if factors.len() == 1 && is_int(&factors[0].1, 1) {
+    fn unit_product(&mut self, factors: Vec<(Id, Q)>) -> Id {
+        if factors.len() == 1 && factors[0].1 == Q::int(1) {
             return factors[0].0;
         }
         self.insert(Node::Mul(Product {
-            coeff: Rational::from(1),
+            coeff: Q::int(1),
             factors: factors.into_boxed_slice(),
         }))
     }
@@ -218,10 +223,10 @@ impl Store {
     fn scale_term(&mut self, t: Id, k: Rational) -> Id {
         let factors = match self.node(t) {
             Node::Mul(p) => p.factors.to_vec(),
-            _ => vec![(t, Rational::from(1))],
+            _ => vec![(t, Q::int(1))],
         };
         self.insert(Node::Mul(Product {
-            coeff: k,
+            coeff: k.into(),
             factors: factors.into_boxed_slice(),
         }))
     }
@@ -286,9 +291,9 @@ impl Store {
                                 scale(&mut coeff, c);
                                 for (u, j) in p.factors.iter() {
                                     let j = if is_int(&e, 1) {
-                                        j.clone()
+                                        j.to_rational()
                                     } else {
-                                        Rational::from(j * &e)
+                                        Rational::from(&**j * &e)
                                     };
                                     work.push((*u, j));
                                 }
@@ -298,7 +303,7 @@ impl Store {
                     }
                     Node::Mul(p) if p.coeff > 0 && !is_int(&p.coeff, 1) => {
                         // (c·X)^e = c^e · X^e for c > 0: both sides are defined exactly when X > 0.
-                        let (coeff, factors) = (p.coeff.clone(), p.factors.to_vec());
+                        let (coeff, factors) = (p.coeff.to_rational(), p.factors.to_vec());
                         let c = self.num(coeff);
                         let unit = self.unit_product(factors);
                         work.push((c, e.clone()));
@@ -373,18 +378,18 @@ impl Store {
                 && self.mergeable(b)
             {
                 // Distribute a number over a single sum: 2*(x + 1) is 2*x + 2.
-                let constant = Rational::from(&s.constant * &coeff);
+                let constant = Rational::from(&*s.constant * &coeff);
                 let terms = s
                     .terms
                     .iter()
-                    .map(|(t, k)| (*t, Rational::from(k * &coeff)))
+                    .map(|(t, k)| (*t, Rational::from(&**k * &coeff)))
                     .collect();
                 return self.sum_of(constant, terms);
             }
         }
         self.insert(Node::Mul(Product {
-            coeff,
-            factors: factors.into_boxed_slice(),
+            coeff: coeff.into(),
+            factors: in_node(factors),
         }))
     }
 
@@ -417,7 +422,7 @@ impl Store {
     /// `base ^ exponent`.
     pub fn pow(&mut self, base: Id, exponent: Id) -> Id {
         if let Node::Num(r) = self.node(exponent) {
-            let r = r.clone();
+            let r = r.to_rational();
             return self.powr(base, r);
         }
         if let Node::Num(b) = self.node(base)

@@ -6,6 +6,7 @@
 //! does), so evaluators and printers can walk nodes in index order without recursion.
 
 mod build;
+mod coeff;
 mod condition;
 mod func;
 mod memo;
@@ -13,6 +14,7 @@ mod order;
 mod rules;
 
 pub(crate) use build::{is_int, rational_bits, rational_powi};
+pub use coeff::{Q, owned_pairs};
 pub use condition::Condition;
 pub(crate) use condition::prune_conditions;
 pub use func::{AbstractFn, BUILTINS, Builtin, Func, NoExactValue};
@@ -127,8 +129,8 @@ impl Sym {
 /// make one.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Sum {
-    constant: Rational,
-    terms: Box<[(Id, Rational)]>,
+    constant: Q,
+    terms: Box<[(Id, Q)]>,
 }
 
 impl Sum {
@@ -137,7 +139,7 @@ impl Sum {
         &self.constant
     }
     /// The non-constant terms with their coefficients.
-    pub fn terms(&self) -> &[(Id, Rational)] {
+    pub fn terms(&self) -> &[(Id, Q)] {
         &self.terms
     }
 }
@@ -148,8 +150,8 @@ impl Sum {
 /// that product is larger than [`FLAT_MAX`].
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Product {
-    coeff: Rational,
-    factors: Box<[(Id, Rational)]>,
+    coeff: Q,
+    factors: Box<[(Id, Q)]>,
 }
 
 impl Product {
@@ -158,7 +160,7 @@ impl Product {
         &self.coeff
     }
     /// The factors `(base, exponent)`.
-    pub fn factors(&self) -> &[(Id, Rational)] {
+    pub fn factors(&self) -> &[(Id, Q)] {
         &self.factors
     }
 }
@@ -167,7 +169,7 @@ impl Product {
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Node {
     /// An exact rational constant.
-    Num(Rational),
+    Num(Q),
     /// A variable.
     Sym(Sym),
     /// A canonical sum.
@@ -387,7 +389,7 @@ impl Store {
         if let Some(id) = unit.and_then(|k| self.units[k]) {
             return id;
         }
-        let id = self.insert(Node::Num(r));
+        let id = self.insert(Node::Num(r.into()));
         if let Some(k) = unit {
             self.units[k] = Some(id);
         }
@@ -633,23 +635,23 @@ impl Store {
     /// Rebuilds a node with its children mapped, through the canonical constructors.
     pub fn rebuild(&mut self, node: &Node, child: &dyn Fn(Id) -> Id) -> Id {
         match node {
-            Node::Num(r) => self.num(r.clone()),
+            Node::Num(r) => self.num(r.to_rational()),
             Node::Sym(s) => self.sym_node(*s),
             Node::Add(s) => {
                 let terms: Vec<(Id, Rational)> = s
                     .terms
                     .iter()
-                    .map(|(t, k)| (child(*t), k.clone()))
+                    .map(|(t, k)| (child(*t), k.to_rational()))
                     .collect();
-                self.sum_of(s.constant.clone(), terms)
+                self.sum_of(s.constant.to_rational(), terms)
             }
             Node::Mul(p) => {
                 let factors: Vec<(Id, Rational)> = p
                     .factors
                     .iter()
-                    .map(|(b, e)| (child(*b), e.clone()))
+                    .map(|(b, e)| (child(*b), e.to_rational()))
                     .collect();
-                self.product_of(p.coeff.clone(), factors)
+                self.product_of(p.coeff.to_rational(), factors)
             }
             Node::Pow(b, e) => {
                 let (b, e) = (child(*b), child(*e));

@@ -133,9 +133,9 @@ impl Cmp<'_> {
         o.then_with(|| a.cmp(&b))
     }
 
-    fn cmp_pairs(&mut self, xs: &[(Id, rug::Rational)], ys: &[(Id, rug::Rational)]) -> Ordering {
-        let mut xs: Vec<&(Id, rug::Rational)> = xs.iter().collect();
-        let mut ys: Vec<&(Id, rug::Rational)> = ys.iter().collect();
+    fn cmp_pairs(&mut self, xs: &[(Id, super::Q)], ys: &[(Id, super::Q)]) -> Ordering {
+        let mut xs: Vec<&(Id, super::Q)> = xs.iter().collect();
+        let mut ys: Vec<&(Id, super::Q)> = ys.iter().collect();
         xs.sort_by(|p, q| self.cmp(p.0, q.0));
         ys.sort_by(|p, q| self.cmp(p.0, q.0));
         for (x, y) in xs.iter().zip(ys.iter()) {

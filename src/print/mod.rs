@@ -18,7 +18,7 @@ pub(crate) use shared::latex_let_bound;
 pub use shared::{LetBound, let_bound, text_let};
 pub use text::text;
 
-use crate::expr::{Func, Id, Node, Store, natural_cmp, structural_cmp};
+use crate::expr::{Func, Id, Node, Q, Store, natural_cmp, structural_cmp};
 use rug::Rational;
 use std::cmp::Ordering;
 
@@ -171,7 +171,7 @@ impl Disp {
 /// Lays out `id` for display.
 pub(crate) fn layout(store: &Store, id: Id) -> Disp {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match store.node(id) {
-        Node::Num(r) => signed(r.clone(), Disp::Num),
+        Node::Num(r) => signed(r.to_rational(), Disp::Num),
         Node::Sym(s) => Disp::Sym(store.name(*s).to_string()),
         Node::Add(s) => layout_sum(store, s.constant(), s.terms()),
         Node::Mul(p) => {
@@ -235,8 +235,8 @@ fn order_cmp(store: &Store, a: Id, b: Id) -> Ordering {
 
 /// Sum terms: positive ones first, then negative ones, each group in structural order with
 /// the constant last (`y - w*x`, `1 - sigmoid(x)`, `x + 1`).
-fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> Disp {
-    let mut sorted: Vec<&(Id, Rational)> = terms.iter().collect();
+fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Q)]) -> Disp {
+    let mut sorted: Vec<&(Id, Q)> = terms.iter().collect();
     sorted.sort_by(|a, b| {
         (a.1 < 0)
             .cmp(&(b.1 < 0))
@@ -244,14 +244,14 @@ fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> D
     });
     let (pos, neg): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|t| t.1 > 0);
     let mut out = Vec::new();
-    let push_terms = |out: &mut Vec<(bool, Disp)>, group: Vec<&(Id, Rational)>| {
+    let push_terms = |out: &mut Vec<(bool, Disp)>, group: Vec<&(Id, Q)>| {
         for (t, k) in group {
             // The term's magnitude: `layout_product` writes `|k|` (its sign is the term's).
             let d = match store.node(*t) {
                 Node::Mul(p) => layout_product(store, k, p.factors()).1,
                 // `1*t` is `t`, as `layout_product` would write it.
                 _ if *k.numer().as_abs() == 1 && *k.denom() == 1 => layout(store, *t),
-                _ => layout_product(store, k, &[(*t, Rational::from(1))]).1,
+                _ => layout_product(store, k, &[(*t, Q::int(1))]).1,
             };
             out.push((*k < 0, d));
         }
@@ -268,8 +268,8 @@ fn layout_sum(store: &Store, constant: &Rational, terms: &[(Id, Rational)]) -> D
 }
 
 /// A product `coeff · Π b^e` as numerator and denominator; returns whether it is negative.
-fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -> (bool, Disp) {
-    let mut sorted: Vec<&(Id, Rational)> = factors.iter().collect();
+fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Q)]) -> (bool, Disp) {
+    let mut sorted: Vec<&(Id, Q)> = factors.iter().collect();
     sorted.sort_by(|a, b| order_cmp(store, a.0, b.0));
     let mut num = Vec::with_capacity(factors.len() + 1);
     let mut den = Vec::new();
@@ -286,7 +286,7 @@ fn layout_product(store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -
             // `1/0^2` it would read back as `1/0`, another node, since `0^2` folds to 0.
             num.push(Disp::Pow(
                 Box::new(base),
-                Box::new(signed(e.clone(), Disp::Num)),
+                Box::new(signed(e.to_rational(), Disp::Num)),
             ));
             continue;
         }

@@ -90,7 +90,7 @@ fn bound(
     for (p, &id) in order.iter().enumerate() {
         let node = store.node(id);
         let def = match node {
-            Node::Num(r) => scratch.num(r.clone()),
+            Node::Num(r) => scratch.num(r.to_rational()),
             Node::Sym(s) => scratch.sym(store.name(*s)),
             _ => {
                 let node = translate(store, &mut scratch, node);

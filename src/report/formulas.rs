@@ -57,7 +57,7 @@ fn integer_content(store: &mut Store, id: Id) -> Option<(Integer, Id)> {
     let mut all_negative = true;
     let whole = std::iter::once(sum.constant())
         .filter(|c| **c != 0)
-        .chain(sum.terms().iter().map(|(_, k)| k));
+        .chain(sum.terms().iter().map(|(_, k)| &**k));
     for k in whole {
         if *k.denom() != 1 {
             return None;
@@ -94,9 +94,9 @@ pub(super) fn content_first(store: &mut Store, id: Id) -> Id {
                 match k.and_then(|k| Some((k, integer_content(store, *b)?))) {
                     Some((k, (g, rest))) => {
                         coeff *= rug::ops::Pow::pow(Rational::from(g), k);
-                        factors.push((rest, e.clone()));
+                        factors.push((rest, e.to_rational()));
                     }
-                    None => factors.push((*b, e.clone())),
+                    None => factors.push((*b, e.to_rational())),
                 }
             }
             store.product_of(coeff, factors)
@@ -105,7 +105,7 @@ pub(super) fn content_first(store: &mut Store, id: Id) -> Id {
             let terms = s
                 .terms()
                 .iter()
-                .map(|(t, k)| (content_first(store, *t), k.clone()))
+                .map(|(t, k)| (content_first(store, *t), k.to_rational()))
                 .collect();
             store.sum_of(s.constant().clone(), terms)
         }

@@ -109,7 +109,7 @@ impl Kept {
             if let Node::Mul(p) = store.node(*id) {
                 for (b, x) in p.factors() {
                     if *x < 0 {
-                        negative.entry(*b).or_default().push(x.clone());
+                        negative.entry(*b).or_default().push(x.to_rational());
                     }
                 }
             }
@@ -133,7 +133,7 @@ impl Kept {
                 // A root u^(1/2) needs u ≥ 0, as does the kept u^(-1/2).
                 self.negative.get(b).is_some_and(|xs| {
                     xs.iter()
-                        .any(|x| e.denom() == &1 || x == e || (*e > 0 && x.denom() == e.denom()))
+                        .any(|x| e.denom() == &1 || *x == **e || (*e > 0 && x.denom() == e.denom()))
                 })
             })
     }
@@ -251,7 +251,7 @@ impl Reader {
             return Ok(f.clone());
         }
         let f = match store.node(id).clone() {
-            Node::Num(r) => Frac::poly(Poly::constant(r)),
+            Node::Num(r) => Frac::poly(Poly::constant(r.to_rational())),
             Node::Sym(_) | Node::Pow(..) | Node::Call(..) => self.atom(id),
             Node::Add(s) => {
                 let mut acc = Frac::poly(Poly::constant(s.constant().clone()));
@@ -271,7 +271,7 @@ impl Reader {
                 let mut acc = Frac::poly(Poly::constant(p.coeff().clone()));
                 for (base, x) in p.factors() {
                     if *x < 0 {
-                        let factor = store.powr(*base, x.clone());
+                        let factor = store.powr(*base, x.to_rational());
                         self.conditions.push(factor);
                     }
                     let f = if x.denom() == &1 {
@@ -280,8 +280,8 @@ impl Reader {
                     } else {
                         // base^(i + f) is base^i · base^f with an integer i and 0 < f < 1,
                         // so that x^(3/2) and x share x: the fractional power is the atom.
-                        let i = x.clone().floor();
-                        let f = Rational::from(x - &i);
+                        let i = x.to_rational().floor();
+                        let f = Rational::from(&**x - &i);
                         let root = store.powr(*base, f);
                         let e = i.numer().to_i64().ok_or(TooBig)?;
                         let whole = self.read(store, *base)?.powi(e, &mut self.budget)?;
@@ -308,7 +308,7 @@ impl Reader {
             let id = self.atoms[i];
             let base = match store.node(id) {
                 Node::Mul(p)
-                    if *p.coeff() == 1 && p.factors().len() == 1 && p.factors()[0].1 == half =>
+                    if *p.coeff() == 1 && p.factors().len() == 1 && *p.factors()[0].1 == half =>
                 {
                     Some(p.factors()[0].0)
                 }

@@ -4,7 +4,7 @@
 //! rule's comment says why).
 
 use super::Search;
-use crate::expr::{Builtin, Func, Id, Node, Store};
+use crate::expr::{Builtin, Func, Id, Node, Store, owned_pairs};
 use rug::{Integer, Rational};
 
 /// A rule: the node and its candidates.
@@ -53,7 +53,7 @@ fn abs_from_sign(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let Node::Mul(p) = s.store.node(id) else {
         return Vec::new();
     };
-    let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+    let (coeff, factors) = (p.coeff().clone(), owned_pairs(p.factors()));
     let mut out = Vec::new();
     for (i, (sg, e)) in factors.iter().enumerate() {
         if *e != 1 {
@@ -104,7 +104,7 @@ fn sign_into_sum(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     if *p.coeff() > 0 {
         return Vec::new();
     }
-    let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+    let (coeff, factors) = (p.coeff().clone(), owned_pairs(p.factors()));
     let mut out = Vec::new();
     for (i, (b, e)) in factors.iter().enumerate() {
         if !matches!(s.store.node(*b), Node::Add(_)) || e.denom() != &1 || e.numer().is_even() {
@@ -129,8 +129,8 @@ fn items(store: &Store, id: Id) -> Option<Vec<Item>> {
     let mut out = Vec::new();
     for (t, k) in sum.terms() {
         out.push(match store.node(*t) {
-            Node::Mul(p) => (Rational::from(k * p.coeff()), p.factors().to_vec()),
-            _ => (k.clone(), vec![(*t, one())]),
+            Node::Mul(p) => (Rational::from(&**k * p.coeff()), owned_pairs(p.factors())),
+            _ => (k.to_rational(), vec![(*t, one())]),
         });
     }
     if *sum.constant() != 0 {
@@ -292,7 +292,7 @@ const EXPAND_MAX: usize = 16;
 fn expand(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let items = match s.store.node(id) {
         Node::Add(_) => items(s.store, id).unwrap_or_default(),
-        Node::Mul(p) => vec![(p.coeff().clone(), p.factors().to_vec())],
+        Node::Mul(p) => vec![(p.coeff().clone(), owned_pairs(p.factors()))],
         _ => return Vec::new(),
     };
     let mut terms: Vec<(Id, Rational)> = Vec::new();
@@ -349,7 +349,7 @@ fn sigmoid_complement(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let [(t, k)] = sum.terms() else {
         return Vec::new();
     };
-    let (t, k, c) = (*t, k.clone(), sum.constant().clone());
+    let (t, k, c) = (*t, k.to_rational(), sum.constant().clone());
     let Node::Call(Func::Builtin(Builtin::Sigmoid), args) = s.store.node(t) else {
         return Vec::new();
     };
@@ -394,7 +394,7 @@ fn integer_sum_in_power(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let Node::Mul(p) = s.store.node(id) else {
         return Vec::new();
     };
-    let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+    let (coeff, factors) = (p.coeff().clone(), owned_pairs(p.factors()));
     let mut out = Vec::new();
     for (i, (b, e)) in factors.iter().enumerate() {
         if e.denom() != &1 || !s.store.mergeable(*b) {
@@ -403,7 +403,7 @@ fn integer_sum_in_power(s: &mut Search<'_>, id: Id) -> Vec<Id> {
         let Node::Add(sum) = s.store.node(*b) else {
             continue;
         };
-        let mut ks: Vec<&Rational> = sum.terms().iter().map(|(_, k)| k).collect();
+        let mut ks: Vec<&Rational> = sum.terms().iter().map(|(_, k)| &**k).collect();
         if *sum.constant() != 0 {
             ks.push(sum.constant());
         }
@@ -429,7 +429,7 @@ fn merge_exp(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let Node::Mul(p) = s.store.node(id) else {
         return Vec::new();
     };
-    let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+    let (coeff, factors) = (p.coeff().clone(), owned_pairs(p.factors()));
     let mut rest = Vec::new();
     let mut exponent = Vec::new();
     for (b, e) in factors {
@@ -507,7 +507,7 @@ fn cos_over_sin(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let Node::Mul(p) = s.store.node(id) else {
         return Vec::new();
     };
-    let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+    let (coeff, factors) = (p.coeff().clone(), owned_pairs(p.factors()));
     let mut out = Vec::new();
     for (i, (c, a)) in factors.iter().enumerate() {
         if a.denom() != &1 || *a < 1 {
@@ -549,7 +549,7 @@ fn tan_squared_plus_one(s: &mut Search<'_>, id: Id) -> Vec<Id> {
     let Node::Mul(p) = s.store.node(id) else {
         return Vec::new();
     };
-    let (coeff, factors) = (p.coeff().clone(), p.factors().to_vec());
+    let (coeff, factors) = (p.coeff().clone(), owned_pairs(p.factors()));
     let mut out = Vec::new();
     for (i, (b, e)) in factors.iter().enumerate() {
         let Node::Add(sum) = s.store.node(*b) else {

@@ -14,7 +14,7 @@
 //!   `x^(1/2)`, is 2, `1/sqrt(x)` is 3);
 //! - a call is 1 plus its arguments.
 
-use crate::expr::{Id, Node, Store};
+use crate::expr::{Id, Node, Q, Store};
 use crate::print::{Disp, layout};
 use rug::Rational;
 
@@ -52,7 +52,7 @@ impl Ops {
                     let k_abs = Rational::from(k.abs_ref());
                     n += match store.node(*t) {
                         Node::Mul(p) => self.product(store, &k_abs, p.factors()),
-                        _ => self.product(store, &k_abs, &[(*t, Rational::from(1))]),
+                        _ => self.product(store, &k_abs, &[(*t, Q::int(1))]),
                     };
                 }
                 let c = sum.constant();
@@ -77,7 +77,7 @@ impl Ops {
 
     /// `coeff · Π b^e` for `coeff ≥ 0`, laid out as numerator over denominator as the
     /// printer does (`layout_product`).
-    fn product(&mut self, store: &Store, coeff: &Rational, factors: &[(Id, Rational)]) -> u64 {
+    fn product(&mut self, store: &Store, coeff: &Rational, factors: &[(Id, Q)]) -> u64 {
         let mut children = 0;
         let mut num = usize::from(
             *coeff.numer() != 1 || factors.iter().all(|f| f.1 < 0 && !store.is_zero(f.0)),

@@ -321,7 +321,7 @@ impl Tape {
                 },
                 Node::Num(q) => {
                     reg[p] = c.regs.alloc();
-                    numbers.push((reg[p], q.clone()));
+                    numbers.push((reg[p], q.to_rational()));
                 }
                 Node::Call(Func::Abstract(_), _) => {
                     return Err(describe_error(store, EvalError::Abstract(id)));

@@ -1,0 +1,202 @@
+//! The rationals inside nodes ([`Q`]): the small ones that most coefficients and exponents
+//! are (integers up to 64 in size, halves) without an allocation.
+//!
+//! A `rug::Rational` is 32 bytes and two allocations (numerator and denominator limbs), for
+//! a 1 as for a 500-digit number; a node of a large network holds several (a product's
+//! coefficient and each factor's exponent), and a 10^5-layer program's store had millions of
+//! them. A [`Q`] is 16 bytes: an index into a table of the small rationals, made once, or a
+//! boxed `Rational` for any other. It dereferences to `&Rational`, so reading one is reading
+//! a rational; only the store's constructors make one, and each value has one form (a small
+//! value is never boxed), so equality and hashing may go by the form.
+
+use rug::Rational;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::sync::LazyLock;
+
+/// The largest integer kept small, in size; halves below it in size are small too.
+const SMALL_INT: i32 = 64;
+
+/// The small rationals: the integers -64..=64, then the halves -63/2..=63/2.
+static SMALL: LazyLock<Vec<Rational>> = LazyLock::new(|| {
+    let ints = (-SMALL_INT..=SMALL_INT).map(Rational::from);
+    let halves = (-SMALL_INT + 1..SMALL_INT)
+        .step_by(2)
+        .map(|n| Rational::from((n, 2)));
+    ints.chain(halves).collect()
+});
+
+/// A rational in a node: see the module's documentation.
+#[derive(Clone)]
+pub struct Q(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Small(u8),
+    Big(Box<Rational>),
+}
+
+/// The index in [`SMALL`] of `r`, if it is there.
+fn small_index(r: &Rational) -> Option<u8> {
+    let n = r.numer().to_i32()?;
+    match r.denom().to_u32()? {
+        1 if (-SMALL_INT..=SMALL_INT).contains(&n) => Some((n + SMALL_INT) as u8),
+        // In lowest terms, so `n` is odd.
+        2 if (-SMALL_INT < n && n < SMALL_INT) => {
+            Some((2 * SMALL_INT + 1 + (n + SMALL_INT - 1) / 2) as u8)
+        }
+        _ => None,
+    }
+}
+
+impl Q {
+    /// `r` as a node's rational.
+    pub fn new(r: Rational) -> Q {
+        match small_index(&r) {
+            Some(i) => Q(Repr::Small(i)),
+            None => Q(Repr::Big(Box::new(r))),
+        }
+    }
+
+    /// The integer `k` (small for |k| <= 64).
+    pub fn int(k: i32) -> Q {
+        if (-SMALL_INT..=SMALL_INT).contains(&k) {
+            Q(Repr::Small((k + SMALL_INT) as u8))
+        } else {
+            Q(Repr::Big(Box::new(Rational::from(k))))
+        }
+    }
+
+    /// The value, as an owned `Rational`.
+    pub fn to_rational(&self) -> Rational {
+        Rational::from(&**self)
+    }
+}
+
+/// `(id, rational)` pairs of a node, with the rationals owned (for the store's constructors,
+/// which take `Rational`s).
+pub fn owned_pairs<I: Copy>(pairs: &[(I, Q)]) -> Vec<(I, Rational)> {
+    pairs.iter().map(|(i, q)| (*i, q.to_rational())).collect()
+}
+
+impl From<Rational> for Q {
+    fn from(r: Rational) -> Q {
+        Q::new(r)
+    }
+}
+
+impl From<&Rational> for Q {
+    fn from(r: &Rational) -> Q {
+        match small_index(r) {
+            Some(i) => Q(Repr::Small(i)),
+            None => Q(Repr::Big(Box::new(r.clone()))),
+        }
+    }
+}
+
+impl Deref for Q {
+    type Target = Rational;
+    fn deref(&self) -> &Rational {
+        match &self.0 {
+            Repr::Small(i) => &SMALL[*i as usize],
+            Repr::Big(r) => r,
+        }
+    }
+}
+
+impl PartialEq for Q {
+    fn eq(&self, other: &Q) -> bool {
+        match (&self.0, &other.0) {
+            (Repr::Small(a), Repr::Small(b)) => a == b,
+            (Repr::Big(a), Repr::Big(b)) => a == b,
+            // A small value is never boxed.
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Q {}
+
+impl Hash for Q {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match &self.0 {
+            Repr::Small(i) => state.write_u8(*i),
+            Repr::Big(r) => r.hash(state),
+        }
+    }
+}
+
+impl PartialOrd for Q {
+    fn partial_cmp(&self, other: &Q) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Q {
+    fn cmp(&self, other: &Q) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl PartialEq<i32> for Q {
+    fn eq(&self, other: &i32) -> bool {
+        **self == *other
+    }
+}
+
+impl PartialOrd<i32> for Q {
+    fn partial_cmp(&self, other: &i32) -> Option<std::cmp::Ordering> {
+        (**self).partial_cmp(other)
+    }
+}
+
+impl fmt::Debug for Q {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for Q {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Q, Repr, SMALL};
+    use rug::Rational;
+
+    /// Every small value is found at its own place in the table, and only small values are
+    /// kept small: each value has one form.
+    #[test]
+    fn small_values_are_small_and_only_they() {
+        for (i, r) in SMALL.iter().enumerate() {
+            assert!(
+                matches!(Q::new(r.clone()).0, Repr::Small(j) if j as usize == i),
+                "{r}"
+            );
+            assert_eq!(*Q::new(r.clone()), *r);
+        }
+        for (n, d) in [
+            (65i64, 1i64),
+            (-65, 1),
+            (65, 2),
+            (1, 3),
+            (-1, 4),
+            (1 << 40, 1),
+            (3, 1 << 40),
+        ] {
+            let r = Rational::from((n, d));
+            let q = Q::new(r.clone());
+            assert!(matches!(q.0, Repr::Big(_)), "{r}");
+            assert_eq!(*q, r);
+        }
+        for k in -100..100 {
+            assert_eq!(Q::int(k), Q::new(Rational::from(k)), "{k}");
+            assert_eq!(*Q::int(k), k);
+        }
+        assert_eq!(SMALL.len(), 129 + 64);
+    }
+}
