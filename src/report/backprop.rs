@@ -7,7 +7,7 @@ use super::points::{point_json, point_latex, point_text};
 use super::rows::{Rows, map_in_halves};
 use super::tables::table;
 use super::values::{arithmetic, value_json};
-use super::{Numbers, Render, Style};
+use super::{JsonObject, Numbers, Render, Style};
 use crate::error::Result;
 use crate::eval::{Point, Value, format};
 use crate::network::{Adjoint, Backward, Network, Trace};
@@ -98,19 +98,6 @@ struct Backprop<'a> {
     fac: Factored,
 }
 
-/// The report as JSON.
-#[derive(Serialize)]
-struct BackpropJson<'a, F, A> {
-    program: &'a str,
-    output: &'a str,
-    point: Json,
-    arithmetic: &'static str,
-    forward: F,
-    backward: A,
-    gradient: GradientJson<'a>,
-    kinks: &'a [String],
-}
-
 /// One definition of the forward pass, as JSON.
 #[derive(Serialize)]
 struct ForwardJson<'a> {
@@ -197,24 +184,23 @@ impl Render for Backprop<'_> {
         rows.saturating_mul(320)
     }
 
-    fn json(&self) -> impl Serialize + '_ {
+    /// The program, its output, the point, the arithmetic, the forward pass's rows, the
+    /// backward pass's rows, the gradient by parameter name and the kinks met. The rows
+    /// (most of the text) are written by [`Rows::write`], on two threads.
+    fn json_to(&self, w: &mut dyn io::Write) -> io::Result<()> {
         let (net, trace) = (self.net, &self.trace);
-        let point = self.point;
-        let forward = forward_rows(self);
         let values: Arc<[Json]> =
             map_in_halves(trace.gradient.len(), |k| value_json(&trace.gradient[k])).into();
-        let backward = backward_rows(self, values.clone());
-        let gradient = GradientJson(self, values);
-        BackpropJson {
-            program: &net.source.1,
-            output: net.name(net.output_def().name),
-            point: point_json(&net.store, point),
-            arithmetic: arithmetic(&trace.forward),
-            forward,
-            backward,
-            gradient,
-            kinks: &trace.kinks,
-        }
+        let mut o = JsonObject::new(w)?;
+        o.field("program", &net.source.1)?;
+        o.field("output", net.name(net.output_def().name))?;
+        o.field("point", &point_json(&net.store, self.point))?;
+        o.field("arithmetic", arithmetic(&trace.forward))?;
+        o.field_with("forward", |w| forward_rows(self).write(w))?;
+        o.field_with("backward", |w| backward_rows(self, values.clone()).write(w))?;
+        o.field("gradient", &GradientJson(self, values))?;
+        o.field("kinks", &trace.kinks)?;
+        o.end()
     }
 
     /// The passes as aligned text tables.

@@ -264,6 +264,12 @@ impl Render for Explain<'_> {
         )
     }
 
+    fn json_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        super::write_json(&self.json(), w)
+    }
+}
+
+impl Explain<'_> {
     fn json(&self) -> impl Serialize + '_ {
         let net = self.net;
         ExplainJson {

@@ -373,6 +373,12 @@ impl Render for Grad<'_> {
         )
     }
 
+    fn json_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        super::write_json(&self.json(), w)
+    }
+}
+
+impl Grad<'_> {
     fn json(&self) -> impl Serialize + '_ {
         let net = self.net;
         let (shared_text, shared_latex) = (self.shared_parts(false), self.shared_parts(true));

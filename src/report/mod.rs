@@ -71,22 +71,149 @@ pub struct Numbers {
 
 /// A report's data as pretty-printed JSON, with a final newline.
 fn json_text(data: &impl Serialize) -> String {
-    json_text_sized(data, 0)
-}
-
-/// [`json_text`] written into room for about `bytes` bytes: a large report's text then grows
-/// without being copied and its memory touched afresh at each doubling (the 10^5-layer
-/// program's JSON is 140 MB).
-fn json_text_sized(data: &impl Serialize, bytes: usize) -> String {
-    let mut out = Vec::with_capacity(bytes);
+    let mut out = Vec::new();
     write_json(data, &mut out).expect("JSON into memory");
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// A report's data as pretty-printed JSON, with a final newline, written to `w`.
-fn write_json(data: &impl Serialize, w: &mut impl Write) -> io::Result<()> {
+fn write_json(data: &impl Serialize, w: &mut (impl Write + ?Sized)) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, data)?;
     w.write_all(b"\n")
+}
+
+/// serde_json's pretty layout (its `PrettyFormatter`: two spaces a level) for a value that
+/// stands `level` levels deep in a document written in parts, so that the parts, serialised
+/// each on its own (on either of two threads), are together the text serde_json would write
+/// for the whole.
+pub(super) struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    pub fn at(level: usize) -> Self {
+        Nested {
+            level,
+            has_value: false,
+        }
+    }
+
+    /// A line break, then the indentation of the current level.
+    fn new_line<W: ?Sized + Write>(&self, w: &mut W, comma: bool) -> io::Result<()> {
+        const SPACES: &[u8; 64] = &[b' '; 64];
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut n = 2 * self.level;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            w.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.new_line(w, false)?;
+        }
+        w.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.new_line(w, !first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.new_line(w, !first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// `value` serialised at `level` levels deep ([`Nested`]).
+pub(super) fn write_nested(
+    w: &mut (impl Write + ?Sized),
+    level: usize,
+    value: &(impl Serialize + ?Sized),
+) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, Nested::at(level));
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
+/// A JSON object written field by field at the top level, byte for byte as serde_json's
+/// pretty printer writes a struct: for a report some of whose fields are written otherwise
+/// than by serialising them (rows made on two threads).
+pub(super) struct JsonObject<'w> {
+    w: &'w mut dyn Write,
+    first: bool,
+}
+
+impl<'w> JsonObject<'w> {
+    pub fn new(w: &'w mut dyn Write) -> io::Result<Self> {
+        w.write_all(b"{")?;
+        Ok(JsonObject { w, first: true })
+    }
+
+    /// The next field's key; its value is to be written next, as a value inside the object.
+    fn key(&mut self, key: &str) -> io::Result<&mut dyn Write> {
+        let sep: &[u8] = if self.first { b"\n  " } else { b",\n  " };
+        self.first = false;
+        self.w.write_all(sep)?;
+        serde_json::to_writer(&mut *self.w, key)?;
+        self.w.write_all(b": ")?;
+        Ok(&mut *self.w)
+    }
+
+    /// A field whose value is serialised.
+    pub fn field(&mut self, key: &str, value: &(impl Serialize + ?Sized)) -> io::Result<()> {
+        let w = self.key(key)?;
+        write_nested(w, 1, value)
+    }
+
+    /// A field whose value `write` writes, one level deep ([`Nested::at`] 1).
+    pub fn field_with(
+        &mut self,
+        key: &str,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let w = self.key(key)?;
+        write(w)
+    }
+
+    /// The end of the object, and of the text.
+    pub fn end(self) -> io::Result<()> {
+        let end: &[u8] = if self.first { b"}\n" } else { b"\n}\n" };
+        self.w.write_all(end)
+    }
 }
 
 /// One object as itself, several as an array (the JSON of a command asked for one or more
@@ -105,8 +232,9 @@ trait Render {
 
     fn latex(&self) -> String;
 
-    /// The JSON form of the data: serialised in its fields' order.
-    fn json(&self) -> impl Serialize + '_;
+    /// The JSON text of the data, with a final newline, written to `w` (most reports
+    /// serialise a struct of their fields with [`write_json`]).
+    fn json_to(&self, w: &mut dyn Write) -> io::Result<()>;
 
     /// About how many bytes the JSON text takes, when a report knows (0: it does not).
     fn json_bytes(&self) -> usize {
@@ -118,7 +246,13 @@ trait Render {
         match style {
             Style::Text => self.text(),
             Style::Latex => self.latex(),
-            Style::Json => json_text_sized(&self.json(), self.json_bytes()),
+            Style::Json => {
+                // Room for the whole text: a large report's text then grows without being
+                // copied and its memory touched afresh at each doubling.
+                let mut out = Vec::with_capacity(self.json_bytes());
+                self.json_to(&mut out).expect("JSON into memory");
+                String::from_utf8(out).expect("serde_json writes UTF-8")
+            }
         }
     }
 
@@ -129,10 +263,42 @@ trait Render {
             Style::Json => {
                 // Buffered here, so that serde_json's many small writes are to a known type.
                 let mut w = io::BufWriter::with_capacity(1 << 16, w);
-                write_json(&self.json(), &mut w)?;
+                self.json_to(&mut w)?;
                 w.flush()
             }
             _ => w.write_all(self.render(style).as_bytes()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{JsonObject, write_nested};
+    use serde_json::{Value, json};
+
+    /// Values nested deeper than the indentation's buffer of spaces, written at their depth,
+    /// are serde_json's pretty text; an object with no field is `{}`.
+    #[test]
+    fn nested_values_are_laid_out_as_serde_json_lays_them_out() {
+        let mut deep = json!({"leaf": [1, "two", {}, []]});
+        for k in 0..40 {
+            deep = json!({ format!("level{k}"): [deep, k] });
+        }
+        let whole = json!({ "deep": deep, "empty": {} });
+        let mut text = Vec::new();
+        let mut o = JsonObject::new(&mut text).unwrap();
+        o.field("deep", &whole["deep"]).unwrap();
+        o.field_with("empty", |w| write_nested(w, 1, &json!({})))
+            .unwrap();
+        o.end().unwrap();
+        let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+        assert_eq!(String::from_utf8(text).unwrap(), expected);
+        let mut none = Vec::new();
+        JsonObject::new(&mut none).unwrap().end().unwrap();
+        let empty: Value = json!({});
+        assert_eq!(
+            String::from_utf8(none).unwrap(),
+            serde_json::to_string_pretty(&empty).unwrap() + "\n"
+        );
     }
 }

@@ -1,18 +1,20 @@
 //! The rows of a large report's JSON, made on two threads a block at a time and written in
 //! order ([`Rows`]).
 //!
-//! A program's backward-pass report has a row per definition and per adjoint, and making a row
-//! (printing its formulas as text and LaTeX, its value as a decimal) costs more than writing
-//! it out. Each block of rows is made from both ends: this thread takes rows from the front
-//! and writes each few out as soon as they are made, a helper thread (with the same names in
-//! play, [`NamesInPlay`]) takes them from the back; where they meet, the helper hands its part
-//! over and goes on to the next block's back while this thread writes that part out. So
-//! neither waits for the other, whatever a row costs to make or to write. The text is the same
-//! as rows made one by one, and no more than a few blocks of rows are held at a time.
+//! A program's backward-pass report has a row per definition and per adjoint; making a row
+//! (printing its formulas as text and LaTeX, its value as a decimal) and serialising it is
+//! most of the report's cost. Each block of rows is made from both ends: this thread takes
+//! rows from the front and writes each few out as soon as they are made and serialised, a
+//! helper thread (with the same names in play, [`NamesInPlay`]) takes them from the back and
+//! serialises them too; where they meet, the helper hands its part's text over and goes on
+//! to the next block's back while this thread writes that text out. So neither waits for the
+//! other, whatever a row costs. The text is the same as serde_json's for the whole array
+//! ([`super::Nested`]), and no more than a few blocks of rows are held at a time.
 
+use super::write_nested;
 use crate::print::NamesInPlay;
 use serde::Serialize;
-use serde::ser::SerializeSeq;
+use std::io::{self, Write};
 use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
@@ -31,15 +33,6 @@ const PARALLEL_ROWS: usize = 256;
 pub(super) struct Rows<F> {
     pub len: usize,
     pub make: F,
-}
-
-impl<R, F> Rows<F>
-where
-    F: Fn(usize) -> R,
-{
-    fn made(&self, range: Range<usize>) -> Vec<R> {
-        range.map(&self.make).collect()
-    }
 }
 
 /// The rows of a block not yet claimed: `front..back`.
@@ -75,36 +68,48 @@ fn blocks(len: usize) -> Vec<Unclaimed> {
         .collect()
 }
 
-impl<R, F> Serialize for Rows<F>
+impl<R, F> Rows<F>
 where
-    R: Serialize + Send,
+    R: Serialize,
     F: Fn(usize) -> R + Sync,
 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.len))?;
+    /// The rows as a JSON array standing as a field of a top-level object, byte for byte as
+    /// serde_json's pretty printer writes it there. Each thread writes the rows it makes into
+    /// text of its own; this one writes that text, and the helper's, out in order.
+    pub(super) fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        if self.len == 0 {
+            return w.write_all(b"[]");
+        }
+        w.write_all(b"[")?;
         if self.len < PARALLEL_ROWS {
-            for i in 0..self.len {
-                seq.serialize_element(&(self.make)(i))?;
-            }
-            return seq.end();
+            let mut text = Vec::new();
+            self.write_rows(0..self.len, &mut text)?;
+            w.write_all(&text)?;
+            return w.write_all(b"\n  ]");
         }
         let names = NamesInPlay::here();
         let blocks = blocks(self.len);
+        let mut text = Vec::new();
         std::thread::scope(|scope| {
-            // The helper's part of each block, in order, at most one block ahead.
-            let (parts, theirs) = sync_channel::<Vec<R>>(1);
+            // The text of the helper's part of each block, a chunk at a time from the back,
+            // at most one block ahead.
+            let (parts, theirs) = sync_channel::<io::Result<Vec<Vec<u8>>>>(1);
             let helper = crate::parallel::thread().spawn_scoped(scope, {
                 let (names, blocks) = (&names, &blocks);
                 move || {
                     names.run(|| {
                         for block in blocks {
                             let mut chunks = Vec::new();
+                            let mut written = Ok(());
                             while let Some(rows) = block.back() {
-                                chunks.push(self.made(rows));
+                                let mut text = Vec::new();
+                                written = self.write_rows(rows, &mut text);
+                                if written.is_err() {
+                                    break;
+                                }
+                                chunks.push(text);
                             }
-                            // Made from the back: the last made comes first.
-                            let part = chunks.into_iter().rev().flatten().collect();
-                            if parts.send(part).is_err() {
+                            if parts.send(written.map(|()| chunks)).is_err() {
                                 // The writing stopped (an error): so does the helper.
                                 return;
                             }
@@ -115,9 +120,9 @@ where
             let mut helper = helper.ok();
             for block in &blocks {
                 while let Some(rows) = block.front() {
-                    for row in self.made(rows) {
-                        seq.serialize_element(&row)?;
-                    }
+                    text.clear();
+                    self.write_rows(rows, &mut text)?;
+                    w.write_all(&text)?;
                 }
                 if helper.is_none() {
                     continue;
@@ -130,12 +135,23 @@ where
                         Ok(()) => unreachable!("the helper sends every block"),
                     }
                 });
-                for row in rest {
-                    seq.serialize_element(&row)?;
+                // Claimed from the back: the last claimed comes first.
+                for text in rest?.iter().rev() {
+                    w.write_all(text)?;
                 }
             }
-            seq.end()
+            w.write_all(b"\n  ]")
         })
+    }
+
+    /// Rows `range` as they stand in the array: each after its separator, on lines indented
+    /// for a field of a top-level object.
+    fn write_rows(&self, range: Range<usize>, text: &mut Vec<u8>) -> io::Result<()> {
+        for i in range {
+            text.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+            write_nested(&mut *text, 2, &(self.make)(i))?;
+        }
+        Ok(())
     }
 }
 
@@ -158,7 +174,52 @@ pub(super) fn map_in_halves<R: Send>(len: usize, f: impl Fn(usize) -> R + Sync) 
 
 #[cfg(test)]
 mod tests {
-    use super::{BLOCK, CHUNK, blocks};
+    use super::{BLOCK, CHUNK, PARALLEL_ROWS, Rows, blocks};
+    use crate::report::JsonObject;
+    use serde_json::{Value, json};
+
+    /// A row with what JSON must escape, nested values, and empty ones.
+    fn row(i: usize) -> Value {
+        json!({
+            "name": format!("δ_z{i}"),
+            "latex": format!("\\frac{{\"{i}\"}}{{2}}\n\ttab"),
+            "nested": {"list": [i, [], {}, [i, {"deep": [[i]]}]], "empty": {}},
+            "value": i as f64 / 7.0,
+        })
+    }
+
+    /// Rows written on two threads, inside an object, are serde_json's pretty text of the
+    /// whole, byte for byte, whatever the number of rows (none, fewer than make a helper
+    /// worth it, several blocks and a part of one).
+    #[test]
+    fn rows_in_parts_are_serde_jsons_text_of_the_whole() {
+        for len in [
+            0,
+            1,
+            3,
+            PARALLEL_ROWS - 1,
+            PARALLEL_ROWS,
+            BLOCK + 1,
+            2 * BLOCK + 77,
+        ] {
+            let whole = json!({
+                "program": "a \"quoted\" name",
+                "rows": (0..len).map(row).collect::<Vec<_>>(),
+                "after": [],
+                "end": {"k": [1, 2]},
+            });
+            let mut text = Vec::new();
+            let mut o = JsonObject::new(&mut text).unwrap();
+            o.field("program", &whole["program"]).unwrap();
+            o.field_with("rows", |w| Rows { len, make: row }.write(w))
+                .unwrap();
+            o.field("after", &whole["after"]).unwrap();
+            o.field("end", &whole["end"]).unwrap();
+            o.end().unwrap();
+            let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+            assert_eq!(String::from_utf8(text).unwrap(), expected, "{len} rows");
+        }
+    }
 
     #[test]
     fn blocks_cover_the_rows_once_in_order() {

@@ -116,6 +116,12 @@ impl Render for SimplifyReport<'_> {
         out
     }
 
+    fn json_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        super::write_json(&self.json(), w)
+    }
+}
+
+impl SimplifyReport<'_> {
     fn json(&self) -> impl Serialize + '_ {
         let store = self.store;
         SimplifyJson {
