@@ -34,6 +34,11 @@ impl Memo {
         }
     }
 
+    /// The number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// Records the next index (the number of entries so far), with this hash.
     pub(crate) fn insert(&mut self, hash: u32) {
         let index = self.len as u32;

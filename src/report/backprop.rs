@@ -42,7 +42,6 @@ impl Passes {
     /// The backward pass of `net` and both passes' values at `point`.
     pub fn of(net: &mut Network, point: &Point, numbers: Numbers) -> Result<Passes> {
         let bw = net.backward();
-        let trace = net.trace(&bw, point, numbers.mode)?;
         let locals: Vec<_> = bw
             .adjoints
             .iter()
@@ -50,6 +49,9 @@ impl Passes {
             .flat_map(|a| a.terms.iter().map(|t| t.1))
             .collect();
         let fac = Factored::of(&mut net.store, locals);
+        // The last node is made: the values and the report only read the store.
+        net.store.release_tables();
+        let trace = net.trace(&bw, point, numbers.mode)?;
         Ok(Passes {
             bw,
             trace,
