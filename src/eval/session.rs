@@ -15,9 +15,7 @@
 //! (the first failing node of the call, children first, by id).
 
 use super::{Backend, EvalError};
-use crate::expr::{Condition, FxHasher, Id, Node, Store, Sym};
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use crate::expr::{Condition, Id, Node, Store, Sym};
 
 /// A node not computed (in [`Session::slot`]).
 const NONE: u32 = u32::MAX;
@@ -39,7 +37,8 @@ pub(crate) struct Session<'s, B: Backend> {
     /// Per node id, the index of its value in `vals`, [`NONE`] or [`PENDING`].
     slot: Vec<u32>,
     vals: Vec<B::V>,
-    env: HashMap<Sym, Binding, BuildHasherDefault<FxHasher>>,
+    /// Per symbol (by [`Sym::index`]), its binding; [`NONE`] as the value where unbound.
+    env: Vec<Binding>,
     /// Scratch of [`Session::eval`]: the walk's stack, the nodes to compute.
     stack: Vec<Id>,
     todo: Vec<Id>,
@@ -53,7 +52,7 @@ impl<'s, B: Backend> Session<'s, B> {
             backend,
             slot: vec![NONE; store.len()],
             vals: Vec::new(),
-            env: HashMap::default(),
+            env: Vec::new(),
             stack: Vec::new(),
             todo: Vec::new(),
         }
@@ -62,7 +61,9 @@ impl<'s, B: Backend> Session<'s, B> {
     /// Makes room for `values` values and `names` names (a program knows roughly how many).
     pub(crate) fn reserve(&mut self, values: usize, names: usize) {
         self.vals.reserve(values);
-        self.env.reserve(names);
+        // Symbols are numbered densely as they are interned: a program's names are most of
+        // its store's symbols.
+        self.env.reserve(names.min(self.store.symbol_count()));
     }
 
     /// The backend.
@@ -85,21 +86,28 @@ impl<'s, B: Backend> Session<'s, B> {
     /// read forgets every computed node (they may depend on it), as evaluating from scratch
     /// with the new binding would.
     pub(crate) fn bind(&mut self, s: Sym, i: u32) {
-        let old = self.env.insert(
-            s,
+        if self.env.len() <= s.index() {
+            let unbound = Binding {
+                value: NONE,
+                read: false,
+            };
+            self.env.resize(s.index() + 1, unbound);
+        }
+        let old = std::mem::replace(
+            &mut self.env[s.index()],
             Binding {
                 value: i,
                 read: false,
             },
         );
-        if old.is_some_and(|b| b.read) {
+        if old.value != NONE && old.read {
             self.slot.iter_mut().for_each(|v| *v = NONE);
         }
     }
 
     /// Whether `s` is bound.
     pub(crate) fn is_bound(&self, s: Sym) -> bool {
-        self.env.contains_key(&s)
+        self.env.get(s.index()).is_some_and(|b| b.value != NONE)
     }
 
     /// The index of the value of `id`, computed if need be, with everything it reaches.
@@ -168,7 +176,11 @@ impl<'s, B: Backend> Session<'s, B> {
         let (store, backend) = (self.store, self.backend);
         let node = store.node(id);
         if let Node::Sym(s) = node {
-            let b = self.env.get_mut(s).ok_or(EvalError::Unbound(*s))?;
+            let b = self
+                .env
+                .get_mut(s.index())
+                .filter(|b| b.value != NONE)
+                .ok_or(EvalError::Unbound(*s))?;
             b.read = true;
             return Ok(b.value);
         }
@@ -199,6 +211,7 @@ mod tests {
     use crate::eval::{Exact, ExactVal, F64, Mpfr, evaluate_with};
     use crate::syntax::read_expr;
     use rug::{Float, Rational};
+    use std::collections::HashMap;
 
     fn lower(store: &mut Store, src: &str) -> Id {
         read_expr(store, src, "<test>").unwrap().0
