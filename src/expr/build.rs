@@ -235,6 +235,17 @@ impl Store {
 
     /// `a * b`
     pub fn mul(&mut self, a: Id, b: Id) -> Id {
+        // Two different factors that nothing merges with or into (names, sums, calls), the
+        // commonest product of a program's backward pass: the node `product_of` makes, made
+        // without computing in rationals of 1.
+        let plain = |x: Id| matches!(self.node(x), Node::Sym(_) | Node::Add(_) | Node::Call(..));
+        if a != b && plain(a) && plain(b) {
+            let factors = Box::new([(a.min(b), Q::int(1)), (a.max(b), Q::int(1))]);
+            return self.insert(Node::Mul(Product {
+                coeff: Q::int(1),
+                factors,
+            }));
+        }
         self.product_of(
             Rational::from(1),
             vec![(a, Rational::from(1)), (b, Rational::from(1))],

@@ -420,7 +420,9 @@ impl Store {
     /// Hash-conses a node whose children are already in the store.
     fn insert(&mut self, node: Node) -> Id {
         if self.memo.len() != self.nodes.len() {
-            // Released by `release_tables`: made again, once.
+            // Released by `release_tables`: made again, once (a table that had fallen
+            // behind otherwise would be made again on top of itself).
+            debug_assert_eq!(self.memo.len(), 0, "the hash-consing table fell behind");
             for n in &self.nodes {
                 self.memo.insert(hash32(n));
             }
@@ -684,6 +686,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::{Builtin, Func, Node, Store};
+    use rug::Rational;
     use std::collections::HashMap;
 
     /// `map_nodes`'s shortcut for a node over leaves gives the walk's own list.
@@ -707,6 +710,40 @@ mod tests {
         assert_eq!(s.over_leaves(deeper), None);
         for e in roots {
             assert_eq!(s.over_leaves(e), Some(s.reachable(&[e])), "{e:?}");
+        }
+    }
+
+    /// `mul`'s shortcut for two factors nothing merges with makes `product_of`'s node, and
+    /// every other pair goes the general way: over names, numbers, sums, products, powers
+    /// and calls, each with each and with itself.
+    #[test]
+    fn a_product_of_two_is_product_ofs_node() {
+        let mut s = Store::new();
+        let [x, y] = ["x", "y"].map(|n| {
+            let n = s.intern(n);
+            s.sym_node(n)
+        });
+        let (one, two, half) = (s.num(1), s.num(2), s.num(Rational::from((1, 2))));
+        let x1 = s.add(x, one);
+        let y2 = s.add(y, two);
+        let two_x = s.mul(two, x);
+        let xy = s.mul(x, y);
+        let x_to_y = s.pow(x, y);
+        let x_sq = s.mul(x, x);
+        let root = s.pow(x1, half);
+        let sin = s.apply(Builtin::Sin, x);
+        let sig = s.apply(Builtin::Sigmoid, y2);
+        let all = [
+            x, y, one, two, half, x1, y2, two_x, xy, x_to_y, x_sq, root, sin, sig,
+        ];
+        for a in all {
+            for b in all {
+                let general = s.product_of(
+                    Rational::from(1),
+                    vec![(a, Rational::from(1)), (b, Rational::from(1))],
+                );
+                assert_eq!(s.mul(a, b), general, "{:?} * {:?}", s.node(a), s.node(b));
+            }
         }
     }
 
