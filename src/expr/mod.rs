@@ -689,14 +689,19 @@ mod tests {
     use rug::Rational;
     use std::collections::HashMap;
 
+    /// The nodes of these names, in `s`.
+    fn names<const N: usize>(s: &mut Store, names: [&str; N]) -> [super::Id; N] {
+        names.map(|n| {
+            let n = s.intern(n);
+            s.sym_node(n)
+        })
+    }
+
     /// `map_nodes`'s shortcut for a node over leaves gives the walk's own list.
     #[test]
     fn what_a_node_over_leaves_reaches_is_what_the_walk_finds() {
         let mut s = Store::new();
-        let [x, y] = ["x", "y"].map(|n| {
-            let n = s.intern(n);
-            s.sym_node(n)
-        });
+        let [x, y] = names(&mut s, ["x", "y"]);
         let (two, one) = (s.num(2), s.num(1));
         let x1 = s.add(x, one);
         let roots = [
@@ -719,10 +724,7 @@ mod tests {
     #[test]
     fn a_product_of_two_is_product_ofs_node() {
         let mut s = Store::new();
-        let [x, y] = ["x", "y"].map(|n| {
-            let n = s.intern(n);
-            s.sym_node(n)
-        });
+        let [x, y] = names(&mut s, ["x", "y"]);
         let (one, two, half) = (s.num(1), s.num(2), s.num(Rational::from((1, 2))));
         let x1 = s.add(x, one);
         let y2 = s.add(y, two);
@@ -752,10 +754,7 @@ mod tests {
     #[test]
     fn a_store_stays_hash_consed_after_its_tables_are_released() {
         let mut s = Store::new();
-        let [x, y] = ["x", "y"].map(|n| {
-            let n = s.intern(n);
-            s.sym_node(n)
-        });
+        let [x, y] = names(&mut s, ["x", "y"]);
         let xy = s.mul(x, y);
         let sig = s.apply(Builtin::Sigmoid, xy);
         let len = s.len();
@@ -775,10 +774,7 @@ mod tests {
     #[test]
     fn substituting_into_a_node_over_leaves_is_the_general_walk() {
         let mut s = Store::new();
-        let [w, x, y, z, a, b] = ["w", "x", "y", "z", "a", "b"].map(|n| {
-            let n = s.intern(n);
-            s.sym_node(n)
-        });
+        let [w, x, y, z, a, b] = names(&mut s, ["w", "x", "y", "z", "a", "b"]);
         let (xs, zs) = (s.intern("x"), s.intern("z"));
         let one = s.num(1);
         let a1 = s.add(a, one);
