@@ -371,19 +371,15 @@ impl Frozen {
             }
             let name = t.push(n);
             let form = plain(n);
-            let form_hash = hash32(&*form);
-            let f = match t
-                .form_index
-                .find(form_hash, |f| t.piece(t.forms[f as usize].0) == form)
-            {
+            let f = match t.form_number(&form) {
                 Some(f) => {
-                    t.forms[f as usize].1 += 1;
-                    f
+                    t.forms[f].1 += 1;
+                    f as u32
                 }
                 None => {
                     let piece = t.push(&form);
                     t.forms.push((piece, 1));
-                    t.form_index.insert(form_hash);
+                    t.form_index.insert(hash32(&*form));
                     (t.forms.len() - 1) as u32
                 }
             };
@@ -428,13 +424,17 @@ impl Frozen {
         (self.piece(piece), count)
     }
 
+    /// The number of `form`, if one of the names has it.
+    fn form_number(&self, form: &str) -> Option<usize> {
+        let f = self.form_index.find(hash32(form), |f| {
+            self.piece(self.forms[f as usize].0) == form
+        })?;
+        Some(f as usize)
+    }
+
     /// How many of the names have `form`.
     fn count(&self, form: &str) -> u32 {
-        self.form_index
-            .find(hash32(form), |f| {
-                self.piece(self.forms[f as usize].0) == form
-            })
-            .map_or(0, |f| self.forms[f as usize].1)
+        self.form_number(form).map_or(0, |f| self.forms[f].1)
     }
 
     fn names(&self) -> impl Iterator<Item = &str> {
@@ -476,12 +476,7 @@ impl InPlay {
             ),
             None => {
                 let (form, in_base) = base?.form(base?.find(name)?);
-                let in_own = if self.own.by_form.is_empty() {
-                    0
-                } else {
-                    own(form)
-                };
-                (form, in_base as usize + in_own)
+                (form, in_base as usize + own(form))
             }
         };
         Some(if count > 1 {
