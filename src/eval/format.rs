@@ -254,6 +254,100 @@ impl PowersOfTen {
 
 thread_local! {
     static POWERS_OF_TEN: std::cell::RefCell<PowersOfTen> = std::cell::RefCell::default();
+    static POWERS_OF_FIVE: std::cell::RefCell<FivePowers> = std::cell::RefCell::default();
+}
+
+/// Below 2^-[`EXACT_EXPANSION_BITS`], [`Expansion::of`] scales by bounds on a power of five
+/// ([`FivePowers`]) rather than by the power itself, for up to this many digits and powers up
+/// to [`MAX_FIVE_POWER`]: the small values of a deep network (its adjoints reach 10^-7000 at
+/// 10^4 layers) then cost what values near 1 do, where MPFR's conversion costs several times
+/// that and grows with the exponent.
+const BOUNDED_DIGITS: usize = 80;
+
+/// The largest power of five [`FivePowers`] gives bounds on: values down to about 10^-700000,
+/// with a table of at most 16384 entries (under 3 MB).
+const MAX_FIVE_POWER: u32 = 1 << 20;
+
+/// Bits kept of each power of five, well beyond the 267 bits that twice an
+/// 80-digit integer takes.
+const FIVE_BITS: u32 = 384;
+
+/// Bounds on the powers of five, made as needed for a thread: `blocks[j]` is `(lo, hi, sh)`
+/// with `lo·2^sh ≤ 5^(64j) ≤ hi·2^sh`, `lo` and `hi` of [`FIVE_BITS`] bits once past 5^192.
+/// Each block is the last times 5^64 rounded outwards, which widens the gap, relative to the
+/// bounds, by at most 2^-382: at the last block, 2^-368.
+struct FivePowers {
+    blocks: Vec<(Integer, Integer, u32)>,
+    /// 5^r exactly, for r < 64.
+    small: Vec<Integer>,
+}
+
+impl Default for FivePowers {
+    fn default() -> Self {
+        let mut small = vec![Integer::from(1)];
+        for r in 1..=64 {
+            small.push(Integer::from(&small[r - 1] * 5u32));
+        }
+        FivePowers {
+            blocks: vec![(Integer::from(1), Integer::from(1), 0)],
+            small,
+        }
+    }
+}
+
+impl FivePowers {
+    /// `(lo, hi, sh)` with `lo·2^sh ≤ 5^s ≤ hi·2^sh`, for `s` up to [`MAX_FIVE_POWER`].
+    fn bounds(&mut self, s: u32) -> (Integer, Integer, u32) {
+        let (j, r) = ((s / 64) as usize, (s % 64) as usize);
+        while self.blocks.len() <= j {
+            let (lo, hi, sh) = self.blocks.last().expect("5^0 is the first block");
+            let (lo, hi) = (
+                Integer::from(lo * &self.small[64]),
+                Integer::from(hi * &self.small[64]),
+            );
+            let drop = hi.significant_bits().saturating_sub(FIVE_BITS);
+            // Down for the lower bound, up for the upper: ceil(x/2^d) = ((x - 1) >> d) + 1.
+            let hi = ((hi - 1u32) >> drop) + 1u32;
+            self.blocks.push((lo >> drop, hi, sh + drop));
+        }
+        let (lo, hi, sh) = &self.blocks[j];
+        let p = &self.small[r];
+        (Integer::from(lo * p), Integer::from(hi * p), *sh)
+    }
+}
+
+/// [`scaled`] for a value below 1 scaled up (`k < 0`, `s > 0`), by the bounds on 5^s:
+/// `m·2^k·10^s = m·5^s / 2^t` with `t = -(k + s)`. `None` where the bounds do not decide the
+/// integer part and the half (about 2^-100 of values), where the fraction could be exactly 0
+/// or a half (`m` divisible by 2^(t-1)), and beyond the table: [`scaled`] or MPFR decide.
+fn scaled_by_fives(
+    m: &Integer,
+    k: i32,
+    s: i32,
+    fives: &mut FivePowers,
+) -> Option<(Integer, Ordering)> {
+    let s = u32::try_from(s)
+        .ok()
+        .filter(|&s| s > 0 && s <= MAX_FIVE_POWER)?;
+    let t = -(i64::from(k) + i64::from(s));
+    // 0 < the fraction ≠ 1/2: m·5^s is divisible by exactly the powers of two m is.
+    if t < 2 || m.find_one(0).is_none_or(|z| i64::from(z) >= t - 1) {
+        return None;
+    }
+    let (lo, hi, sh) = fives.bounds(s);
+    // m·5^s / 2^t lies in [m·lo, m·hi] / 2^u; twice it, floored, is the integer part and the half.
+    let u = u32::try_from(t - i64::from(sh)).ok().filter(|&u| u >= 1)?;
+    let low = Integer::from(m * &lo) >> (u - 1);
+    let high = Integer::from(m * &hi) >> (u - 1);
+    if low != high {
+        return None;
+    }
+    let rest = if low.is_odd() {
+        Ordering::Greater
+    } else {
+        Ordering::Less
+    };
+    Some((low >> 1u32, rest))
 }
 
 /// `m * 2^k * 10^s` as its integer part and how its fractional part compares with a half.
@@ -299,14 +393,16 @@ impl Expansion {
     /// `f` rounded to nearest at `n` digits, ties to even, as MPFR's `mpfr_get_str` rounds
     /// it (what [`Expansion::by_mpfr`] returns): here in exact integer arithmetic, the
     /// significand times a power of ten, shifted, a quarter of `mpfr_get_str`'s cost at the
-    /// sizes of a report (a report of 10^4 layers prints 5·10^4 values). Values too large or
-    /// too small for that to stay cheap go to MPFR.
+    /// sizes of a report (a report of 10^4 layers prints 5·10^4 values). Smaller values are
+    /// scaled by bounds on a power of five ([`scaled_by_fives`]); larger ones, and the few
+    /// those bounds leave undecided, go to MPFR.
     fn of(f: &Float, n: usize) -> Expansion {
         let n = n.max(1);
         let (Some(b), Some((m, k))) = (f.get_exp(), f.to_integer_exp()) else {
             return Expansion::by_mpfr(f, n);
         };
-        if b.unsigned_abs() > EXACT_EXPANSION_BITS || n > EXACT_EXPANSION_DIGITS {
+        let tiny = b < -(EXACT_EXPANSION_BITS as i32) && n <= BOUNDED_DIGITS;
+        if (b.unsigned_abs() > EXACT_EXPANSION_BITS && !tiny) || n > EXACT_EXPANSION_DIGITS {
             return Expansion::by_mpfr(f, n);
         }
         let neg = m < 0;
@@ -316,7 +412,16 @@ impl Expansion {
         POWERS_OF_TEN.with_borrow_mut(|tens| {
             loop {
                 // q = floor(|f| * 10^(n-e)), and how the rest compares with a half.
-                let (mut q, rest) = scaled(&m, k, n as i32 - e, tens);
+                let (mut q, rest) = if tiny {
+                    match POWERS_OF_FIVE
+                        .with_borrow_mut(|fives| scaled_by_fives(&m, k, n as i32 - e, fives))
+                    {
+                        Some(scaled) => scaled,
+                        None => return Expansion::by_mpfr(f, n),
+                    }
+                } else {
+                    scaled(&m, k, n as i32 - e, tens)
+                };
                 if q >= *tens.get(n) {
                     e += 1;
                     continue;
@@ -505,7 +610,9 @@ pub fn latex(v: &Value, digits: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Expansion, digits_for_bits, shortest_by_reading_back, shortest_float_decimal};
+    use super::{
+        Expansion, FivePowers, digits_for_bits, shortest_by_reading_back, shortest_float_decimal,
+    };
     use proptest::prelude::*;
     use rug::{Float, Integer, Rational};
 
@@ -556,6 +663,52 @@ mod tests {
                 for f in [p, up, down] {
                     for n in [1, 2, 5, digits_for_bits(prec), digits_for_bits(prec) + 5] {
                         same_expansion(&f, n);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bounds on powers of five hold, and are as close as documented.
+    #[test]
+    fn bounds_on_powers_of_five() {
+        let mut fives = FivePowers::default();
+        for s in [0u32, 1, 63, 64, 65, 191, 192, 1000, 4095, 70_001, 200_003] {
+            let (lo, hi, sh) = fives.bounds(s);
+            let five = Integer::from(Integer::u_pow_u(5, s));
+            assert!(
+                Integer::from(&lo << sh) <= five && five <= Integer::from(&hi << sh),
+                "{s}"
+            );
+            // The gap, relative to the bounds, under 2^-368.
+            let gap = Integer::from(&hi - &lo) << 368u32;
+            assert!(
+                gap <= lo,
+                "5^{s}: gap {} for {} bits",
+                Integer::from(&hi - &lo),
+                lo.significant_bits()
+            );
+        }
+    }
+
+    /// Small values, far below where the integers are exact ([`scaled_by_fives`]): powers of
+    /// ten and their neighbours, at every length up to the bounded one and past it.
+    #[test]
+    fn small_expansions_round_as_mpfr_does() {
+        for prec in [2, 24, 53, 113, 133, 256, 400] {
+            for t in (340..80_000)
+                .step_by(997)
+                .chain([400_000, 700_000, 720_000])
+            {
+                let p = Float::with_val(prec, Float::i_pow_u(10, t));
+                let p = Float::with_val(prec, p.recip_ref());
+                let (mut up, mut down) = (p.clone(), p.clone());
+                up.next_up();
+                down.next_down();
+                for f in [p, up, down] {
+                    for n in [1, 2, 5, digits_for_bits(prec), 44, 80, 81] {
+                        same_expansion(&f, n);
+                        same_expansion(&(-f.clone()), n);
                     }
                 }
             }
@@ -676,6 +829,26 @@ mod tests {
             let f = if neg { -f } else { f };
             if !f.is_zero() {
                 same_expansion(&f, n);
+            }
+        }
+
+        /// Random small values, down to 2^-2500000 (past the table of powers of five, where
+        /// MPFR converts): the same digits as MPFR's conversion.
+        #[test]
+        fn small_expansions_are_mpfrs(
+            bits in any::<u128>(),
+            more in any::<u64>(),
+            exp in 1000i32..2_500_000,
+            prec in 2u32..400,
+            n in 1usize..90,
+            neg in any::<bool>(),
+        ) {
+            let m = (Integer::from(bits) << 64u32) + more;
+            let f = Float::with_val(prec, &m) >> (exp + 192);
+            let f = if neg { -f } else { f };
+            if !f.is_zero() {
+                same_expansion(&f, n);
+                agree(&f);
             }
         }
 
