@@ -12,7 +12,9 @@ use std::collections::HashMap;
 /// The value is the same (`name` is bound to the value of `formula` in the backward pass),
 /// and `name` is defined wherever `formula` is.
 fn in_own_name(store: &mut Store, local: Id, formula: Id, name: Sym) -> Id {
-    if matches!(store.node(formula), Node::Sym(_) | Node::Num(_)) {
+    // A name or number is written so already; nor can a leaf `local` hold a compound `formula`.
+    let leaf = |id: Id| matches!(store.node(id), Node::Sym(_) | Node::Num(_));
+    if leaf(formula) || leaf(local) {
         return local;
     }
     // Where `formula` is not reached, nothing is replaced and `local` comes back as it is.
