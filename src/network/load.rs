@@ -238,12 +238,12 @@ impl Names {
             .cloned()
             .collect();
         for (stmt, _) in stmts {
-            match stmt {
-                Stmt::Def { value, .. } | Stmt::FnDef { body: value, .. } => {
-                    used.extend(names_used(value).into_iter().map(|(n, _)| n));
-                }
-                _ => {}
-            }
+            let formula = match stmt {
+                Stmt::Def { value, .. } => value,
+                Stmt::FnDef { body, .. } => &**body,
+                _ => continue,
+            };
+            used.extend(names_used(formula).into_iter().map(|(n, _)| n));
         }
         let mut rebound: Vec<(&String, &usize)> = self.versions.iter().collect();
         rebound.sort();

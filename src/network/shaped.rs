@@ -303,7 +303,7 @@ pub fn load_shaped_parsed(
                 name.name.clone(),
                 MatUserFn {
                     params: params.iter().map(|p| p.name.clone()).collect(),
-                    body: body.clone(),
+                    body: (**body).clone(),
                 },
             )),
             Stmt::Take(_) => {

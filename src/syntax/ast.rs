@@ -154,7 +154,7 @@ pub enum ExprKind {
     /// list means (a flat list is a column vector, a list of equal rows a matrix).
     List(Vec<Expr>),
     /// A call `f(a, b)`, possibly of a derivative of `f`.
-    Call(Call),
+    Call(Box<Call>),
 }
 
 /// A call `f(a, …)`, `f'(a)`, `f''(a)` or `∂_2 ℓ(a, b)`.
@@ -227,8 +227,9 @@ pub enum Stmt {
         name: Ident,
         /// Its parameters.
         params: Vec<Ident>,
-        /// Its body.
-        body: Expr,
+        /// Its body (boxed, as the shapes below: a program is mostly `Def`s, which are kept
+        /// small).
+        body: Box<Expr>,
     },
     /// `fn ℓ(y, ŷ)`: an unspecified (abstract) function, declared with its parameter names.
     FnDecl {
@@ -250,7 +251,7 @@ pub enum Stmt {
         /// The names declared, in order (at least one, distinct).
         names: Vec<Ident>,
         /// Their shape.
-        shape: ShapeDecl,
+        shape: Box<ShapeDecl>,
     },
     /// `f: R^{d3} → R^{d4}` (or `->`, `ℝ`): an abstract function's shape, from its
     /// argument's to its value's.
@@ -258,9 +259,9 @@ pub enum Stmt {
         /// The function's name.
         name: Ident,
         /// The argument's shape (`R` alone is a scalar).
-        from: ShapeDecl,
+        from: Box<ShapeDecl>,
         /// The value's shape.
-        to: ShapeDecl,
+        to: Box<ShapeDecl>,
     },
 }
 

@@ -94,12 +94,12 @@ fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Ex
             let joined = match c.args.into_iter().next() {
                 // `\partial_{b} f`: d(f, b).
                 Some(by) => Expr {
-                    kind: ExprKind::Call(Call::plain("d", mark_span, vec![target, by])),
+                    kind: ExprKind::Call(Box::new(Call::plain("d", mark_span, vec![target, by]))),
                     span,
                 },
                 // `\partial E`: the mark ∂(E), for a \frac to read.
                 None => Expr {
-                    kind: ExprKind::Call(Call::plain(PARTIAL, mark_span, vec![target])),
+                    kind: ExprKind::Call(Box::new(Call::plain(PARTIAL, mark_span, vec![target]))),
                     span,
                 },
             };
@@ -359,7 +359,10 @@ impl Builder<'_> {
     }
 
     fn call(&self, name: &str, name_span: Span, args: Vec<Expr>, span: Span) -> Expr {
-        node(ExprKind::Call(Call::plain(name, name_span, args)), span)
+        node(
+            ExprKind::Call(Box::new(Call::plain(name, name_span, args))),
+            span,
+        )
     }
 
     fn atom(&self, p: Pair<Rule>) -> Result<Expr> {

@@ -237,7 +237,7 @@ impl Builder<'_> {
                     .collect();
                 Ok(Operand {
                     expr: Expr {
-                        kind: ExprKind::Call(Call::plain("d", span, args)),
+                        kind: ExprKind::Call(Box::new(Call::plain("d", span, args))),
                         span,
                     },
                     outer: span,
@@ -487,13 +487,13 @@ impl Builder<'_> {
                 .into());
         }
         Ok(Expr {
-            kind: ExprKind::Call(Call {
+            kind: ExprKind::Call(Box::new(Call {
                 name,
                 name_span,
                 primes,
                 partials: partials.into_iter().map(|(slot, _)| slot).collect(),
                 args,
-            }),
+            })),
             span,
         })
     }
@@ -591,7 +591,7 @@ impl Builder<'_> {
                         span: call.name_span,
                     },
                     params,
-                    body: rhs()?,
+                    body: Box::new(rhs()?),
                 })
             }
             ExprKind::Call(call) => Err(self
@@ -890,20 +890,20 @@ impl Builder<'_> {
                     .into_iter()
                     .map(|name| Stmt::FnShape {
                         name,
-                        from: from.clone(),
-                        to: to.clone(),
+                        from: Box::new(from.clone()),
+                        to: Box::new(to.clone()),
                     })
                     .collect()
             }
             Rule::space => vec![Stmt::Shape {
                 names,
-                shape: self.space_of(rhs)?,
+                shape: Box::new(self.space_of(rhs)?),
             }],
             _ => {
                 let span = tight_span(&rhs);
                 vec![Stmt::Shape {
                     names,
-                    shape: self.dims_of(rhs.into_inner().collect(), span)?,
+                    shape: Box::new(self.dims_of(rhs.into_inner().collect(), span)?),
                 }]
             }
         })

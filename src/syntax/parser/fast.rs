@@ -303,7 +303,7 @@ impl<'t> Fast<'t> {
                 self.pos += 1;
                 let span = Span::new(start, self.pos);
                 Some(leaf(
-                    ExprKind::Call(Call::plain(name, name_span, args)),
+                    ExprKind::Call(Box::new(Call::plain(name, name_span, args))),
                     span,
                 ))
             }
