@@ -399,6 +399,21 @@ fn diff_of_leaves(store: &mut Store, id: Id, var: Sym) -> Option<Id> {
     if !over_leaves {
         return None;
     }
+    // The commonest of all, a product of two names (`w1*x`): by one of them, the other.
+    if let Node::Mul(p) = store.node(id)
+        && let [(a, ea), (b, eb)] = p.factors()
+        && *p.coeff() == 1
+        && *ea == 1
+        && *eb == 1
+    {
+        let is_var = |c: &Id| matches!(store.node(*c), Node::Sym(s) if *s == var);
+        if is_var(a) {
+            return Some(*b);
+        }
+        if is_var(b) {
+            return Some(*a);
+        }
+    }
     let (zero, one) = (store.num(0), store.num(1));
     Some(node_derivative(store, id, |store, c| match store.node(c) {
         Node::Sym(s) if *s == var => one,
@@ -668,7 +683,9 @@ mod tests {
         let relu = s.apply(Builtin::Relu, a);
         let max = s.call(Func::Builtin(Builtin::Max), vec![a, b, a]);
         let min = s.call(Func::Builtin(Builtin::Min), vec![y, x]);
-        vec![wx, minus_wx, big, x2y2, sig, relu, max, min]
+        let wxy = s.mul_all([w, x, y]);
+        let xy = s.mul(x, y);
+        vec![wx, minus_wx, big, x2y2, sig, relu, max, min, wxy, xy]
     }
 
     #[test]
