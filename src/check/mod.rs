@@ -343,23 +343,23 @@ fn claim_names(
     for (name, span) in names_used(ast) {
         let known = |net: &Network, n: &str| net.lookup(n).filter(|s| net.knows(*s));
         // A function of the program (as in `d(ℓ, ŷ)`, the partial of ℓ by its parameter ŷ).
-        if known(net, &name).is_some()
-            || net.functions.contains_key(&name)
-            || net.declared.contains_key(&name)
+        if known(net, name).is_some()
+            || net.functions.contains_key(name)
+            || net.declared.contains_key(name)
         {
             continue;
         }
-        if let Some(of) = adjoint_target(&name).and_then(|t| known(net, t)) {
-            let delta = net.store.intern(&name);
+        if let Some(of) = adjoint_target(name).and_then(|t| known(net, t)) {
+            let delta = net.store.intern(name);
             if !adjoints.contains(&(delta, of)) {
                 adjoints.push((delta, of));
             }
             continue;
         }
         let names = program_names(net);
-        let help = match adjoint_target(&name) {
+        let help = match adjoint_target(name) {
             Some(t) => nearest(t, &names).map(|n| format!("did you mean `δ_{n}`?")),
-            None => nearest(&name, &names).map(|n| format!("did you mean `{n}`?")),
+            None => nearest(name, &names).map(|n| format!("did you mean `{n}`?")),
         };
         let shown: Vec<String> = names.iter().take(12).map(|n| format!("`{n}`")).collect();
         let more = if names.len() > shown.len() {

@@ -15,12 +15,12 @@ use std::collections::{HashMap, HashSet};
 type Fx = std::hash::BuildHasherDefault<crate::expr::FxHasher>;
 
 /// Names used in an expression, with their spans (iteratively: deep input is fine).
-pub(crate) fn names_used(e: &Expr) -> Vec<(String, Span)> {
+pub(crate) fn names_used(e: &Expr) -> Vec<(&str, Span)> {
     let mut out = Vec::new();
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
         if let ExprKind::Name(n) = &e.kind {
-            out.push((n.clone(), e.span));
+            out.push((n.as_str(), e.span));
         }
         stack.extend(e.children());
     }
@@ -243,7 +243,7 @@ impl Names {
                 Stmt::FnDef { body, .. } => &**body,
                 _ => continue,
             };
-            used.extend(names_used(formula).into_iter().map(|(n, _)| n));
+            used.extend(names_used(formula).into_iter().map(|(n, _)| n.to_string()));
         }
         let mut rebound: Vec<(&String, &usize)> = self.versions.iter().collect();
         rebound.sort();
@@ -385,7 +385,7 @@ impl<'s> Loader<'s> {
     fn fn_def(&mut self, name: &Ident, params: &[Ident], body: &Expr, names: &Names) -> Result<()> {
         // The body may use only its parameters and global inputs, not intermediates.
         for (n, span) in names_used(body) {
-            if names.defined_at.contains_key(&n) && !params.iter().any(|p| p.name == n) {
+            if names.defined_at.contains_key(n) && !params.iter().any(|p| p.name == n) {
                 return Err(self.err(
                     span,
                     format!("the body of `{}` uses the intermediate `{n}`", name.name),
@@ -430,7 +430,7 @@ impl<'s> Loader<'s> {
                 ))
                 .into());
             }
-            if let Some(at) = names.defined_at.get(n)
+            if let Some(at) = names.defined_at.get(*n)
                 && at.start > name.span.start
             {
                 return Err(SourceError::new(
@@ -449,14 +449,17 @@ impl<'s> Loader<'s> {
         let (formula, mut conditions) = self.lower(value, None, true)?;
         // A defined name the formula as written uses must be defined even where simplifying
         // cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition.
-        let mut reached: HashSet<Sym, Fx> = self.store.free_symbols(formula).into_iter().collect();
-        for c in &conditions {
-            reached.extend(self.store.free_symbols(c.node));
-        }
+        // A set: the names need no order (which `free_symbols` would sort them into).
+        let roots: Vec<Id> = std::iter::once(formula)
+            .chain(conditions.iter().map(|c| c.node))
+            .collect();
+        let mut reached: HashSet<Sym, Fx> = (self.store.reachable(&roots).into_iter())
+            .filter_map(|id| self.store.as_sym(id))
+            .collect();
         // Every name the formula as written uses, cancelled or not (`z = x - x` uses x).
         let mut uses = Vec::new();
         for (n, span) in used {
-            let n = syntax::normalize_name(&n);
+            let n = syntax::normalize_name(n);
             let Some(s) = self
                 .renames
                 .get(&n)
