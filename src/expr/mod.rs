@@ -295,6 +295,13 @@ impl Store {
         &self.nodes[id.index()]
     }
 
+    /// Makes room for `additional` more nodes (a program's loader knows about how many), so
+    /// that the list of nodes is not copied to a larger one again and again as it grows.
+    pub fn reserve(&mut self, additional: usize) {
+        self.nodes.reserve(additional);
+        self.flat.reserve(additional);
+    }
+
     /// How many nodes the store holds.
     pub fn len(&self) -> usize {
         self.nodes.len()

@@ -51,7 +51,7 @@ pub fn load_parsed(
     }
     reserved_names(src, src_name)?;
     let names = Names::of(&program.stmts, src, src_name)?;
-    let mut loader = Loader::new(src, src_name);
+    let mut loader = Loader::new(src, src_name, names.defined_at.len());
     for (stmt, _) in &program.stmts {
         loader.statement(stmt, &names)?;
     }
@@ -153,8 +153,12 @@ impl Names {
     fn of(stmts: &[(Stmt, Span)], src: &str, src_name: &str) -> Result<Names> {
         let err =
             |span: Span, msg: String, label: &str| source_error(src, src_name, span, msg, label);
+        let defs = stmts
+            .iter()
+            .filter(|(s, _)| matches!(s, Stmt::Def { .. }))
+            .count();
         let mut names = Names {
-            defined_at: HashMap::default(),
+            defined_at: HashMap::with_capacity_and_hasher(defs, Fx::default()),
             fn_at: HashMap::default(),
             versions: HashMap::default(),
         };
@@ -290,21 +294,26 @@ struct Loader<'s> {
 }
 
 impl<'s> Loader<'s> {
-    fn new(src: &'s str, src_name: &'s str) -> Self {
+    /// A loader for a program of about `defs` definitions, with room made for them: a large
+    /// program's tables would otherwise be copied to larger ones again and again.
+    fn new(src: &'s str, src_name: &'s str, defs: usize) -> Self {
+        let mut store = Store::new();
+        // About three nodes a definition: its formula, its expanded formula, its name.
+        store.reserve(3 * defs);
         Loader {
             src,
             src_name,
-            store: Store::new(),
+            store,
             renames: HashMap::new(),
             functions: HashMap::new(),
             declared: HashMap::new(),
-            defs: Vec::new(),
+            defs: Vec::with_capacity(defs),
             point: Point::new(),
             point_spans: Vec::new(),
             wrt: None,
             warnings: Vec::new(),
-            expanded_of: HashMap::default(),
-            locals: Vec::new(),
+            expanded_of: HashMap::with_capacity_and_hasher(defs, Fx::default()),
+            locals: Vec::with_capacity(defs),
             takes: Vec::new(),
         }
     }
