@@ -791,6 +791,14 @@ mod tests {
         }
     }
 
+    /// A random value for the properties below: a 192-bit significand rounded to `prec` bits,
+    /// times 2^-(exp + 192), negated or not.
+    fn random_value((bits, more): (u128, u64), exp: i32, prec: u32, neg: bool) -> Float {
+        let m = (Integer::from(bits) << 64u32) + more;
+        let f = Float::with_val(prec, &m) >> (exp + 192);
+        if neg { -f } else { f }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
 
@@ -805,9 +813,7 @@ mod tests {
             neg in any::<bool>(),
         ) {
             let prec = PRECS[which];
-            let m = (Integer::from(bits) << 64u32) + more;
-            let f = Float::with_val(prec, &m) >> (exp + 192);
-            let f = if neg { -f } else { f };
+            let f = random_value((bits, more), exp, prec, neg);
             if !f.is_zero() {
                 agree(&f);
             }
@@ -824,9 +830,7 @@ mod tests {
             n in 1usize..70,
             neg in any::<bool>(),
         ) {
-            let m = (Integer::from(bits) << 64u32) + more;
-            let f = Float::with_val(prec, &m) >> (exp + 192);
-            let f = if neg { -f } else { f };
+            let f = random_value((bits, more), exp, prec, neg);
             if !f.is_zero() {
                 same_expansion(&f, n);
             }
@@ -843,9 +847,7 @@ mod tests {
             n in 1usize..90,
             neg in any::<bool>(),
         ) {
-            let m = (Integer::from(bits) << 64u32) + more;
-            let f = Float::with_val(prec, &m) >> (exp + 192);
-            let f = if neg { -f } else { f };
+            let f = random_value((bits, more), exp, prec, neg);
             if !f.is_zero() {
                 same_expansion(&f, n);
                 agree(&f);
