@@ -462,7 +462,10 @@ impl<'s> Loader<'s> {
         let roots: Vec<Id> = std::iter::once(formula)
             .chain(conditions.iter().map(|c| c.node))
             .collect();
-        let mut reached: HashSet<Sym, Fx> = (self.store.reachable(&roots).into_iter())
+        let mut reached: HashSet<Sym, Fx> = self
+            .store
+            .reachable(&roots)
+            .into_iter()
             .filter_map(|id| self.store.as_sym(id))
             .collect();
         // Every name the formula as written uses, cancelled or not (`z = x - x` uses x).

@@ -153,7 +153,8 @@ pub enum ExprKind {
     /// empty. Its entries are any expressions (`[-1/2, 0.5]`); lowering decides what the
     /// list means (a flat list is a column vector, a list of equal rows a matrix).
     List(Vec<Expr>),
-    /// A call `f(a, b)`, possibly of a derivative of `f`.
+    /// A call `f(a, b)`, possibly of a derivative of `f` (boxed: the largest kind by far,
+    /// which would make every expression twice its size).
     Call(Box<Call>),
 }
 
