@@ -319,7 +319,7 @@ impl FivePowers {
 /// [`scaled`] for a value below 1 scaled up (`k < 0`, `s > 0`), by the bounds on 5^s:
 /// `m·2^k·10^s = m·5^s / 2^t` with `t = -(k + s)`. `None` where the bounds do not decide the
 /// integer part and the half (about 2^-100 of values), where the fraction could be exactly 0
-/// or a half (`m` divisible by 2^(t-1)), and beyond the table: [`scaled`] or MPFR decide.
+/// or a half (`m` divisible by 2^(t-1)), and beyond the table: MPFR converts those.
 fn scaled_by_fives(
     m: &Integer,
     k: i32,
@@ -409,18 +409,18 @@ impl Expansion {
         let m = m.abs();
         // 2^(b-1) <= |f| < 2^b, so 10^(e-1) <= |f| < 10^e for this e or the next.
         let mut e = (f64::from(b - 1) * std::f64::consts::LOG10_2).floor() as i32 + 1;
+        // q = floor(|f| * 10^s), and how the rest compares with a half.
+        let scale = |s: i32, tens: &mut PowersOfTen| {
+            if tiny {
+                POWERS_OF_FIVE.with_borrow_mut(|fives| scaled_by_fives(&m, k, s, fives))
+            } else {
+                Some(scaled(&m, k, s, tens))
+            }
+        };
         POWERS_OF_TEN.with_borrow_mut(|tens| {
             loop {
-                // q = floor(|f| * 10^(n-e)), and how the rest compares with a half.
-                let (mut q, rest) = if tiny {
-                    match POWERS_OF_FIVE
-                        .with_borrow_mut(|fives| scaled_by_fives(&m, k, n as i32 - e, fives))
-                    {
-                        Some(scaled) => scaled,
-                        None => return Expansion::by_mpfr(f, n),
-                    }
-                } else {
-                    scaled(&m, k, n as i32 - e, tens)
+                let Some((mut q, rest)) = scale(n as i32 - e, tens) else {
+                    return Expansion::by_mpfr(f, n);
                 };
                 if q >= *tens.get(n) {
                     e += 1;

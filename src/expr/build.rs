@@ -17,12 +17,12 @@ use rug::ops::Pow;
 use rug::{Integer, Rational};
 use std::collections::BTreeMap;
 
-/// Whether `r` is 0, without GMP's general comparison (the sign of the numerator).
 /// Pairs with the rationals as a node keeps them ([`Q`]).
 fn in_node(pairs: Vec<(Id, Rational)>) -> Box<[(Id, Q)]> {
     pairs.into_iter().map(|(id, r)| (id, Q::new(r))).collect()
 }
 
+/// Whether `r` is 0, without GMP's general comparison (the sign of the numerator).
 fn is_zero(r: &Rational) -> bool {
     r.cmp0() == std::cmp::Ordering::Equal
 }
