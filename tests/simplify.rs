@@ -398,7 +398,9 @@ fn a_cancelled_part_is_kept_as_a_condition() {
 
 /// The simplifier's size gate walks a derivative as a tree and stops past its budget: it must
 /// agree with `printed_size` on every oracle derivative (shared parts counted at each use),
-/// at budgets below, at and above the size.
+/// at budgets below, at and above the size; and so must the gate for many roots at once
+/// (`tree_sizes_at_most`, one pass over the nodes they reach), asked of the expression and
+/// its derivative together.
 #[test]
 fn tree_size_gate_agrees_with_printed_size() {
     let mut checked = 0;
@@ -408,8 +410,9 @@ fn tree_size_gate_agrees_with_printed_size() {
             continue;
         };
         let var = store.intern(&case.wrt);
-        for root in [e, diff(&mut store, e, var)] {
-            let n = chainrule::print::printed_size(&store, root);
+        let roots = [e, diff(&mut store, e, var)];
+        let sizes = roots.map(|r| chainrule::print::printed_size(&store, r));
+        for (root, n) in roots.into_iter().zip(sizes) {
             for budget in [0, 1, n.saturating_sub(1), n, n + 1, 2000] {
                 assert_eq!(
                     store.tree_size_at_most(root, budget),
@@ -417,9 +420,51 @@ fn tree_size_gate_agrees_with_printed_size() {
                     "{}: size {n}, budget {budget}",
                     case.id
                 );
+                let together = store.tree_sizes_at_most(&roots, budget);
+                let alone: Vec<bool> = sizes.iter().map(|m| *m <= budget).collect();
+                assert_eq!(
+                    together, alone,
+                    "{}: sizes {sizes:?}, budget {budget}",
+                    case.id
+                );
             }
             checked += 1;
         }
     }
     assert!(checked > 200, "{checked}");
+}
+
+/// The gate for many roots on a deep chain's partials, which share most of their nodes: each
+/// answer is the one-root walk's, below, at and past the sizes.
+#[test]
+fn tree_size_gate_for_many_roots_on_shared_partials() {
+    let mut store = Store::new();
+    let (e, _) = read_expr(
+        &mut store,
+        "(y - sigmoid(w4*sigmoid(w3*sigmoid(w2*sigmoid(w1*x)))))^2",
+        "<chain>",
+    )
+    .unwrap();
+    let roots: Vec<_> = ["w1", "w2", "w3", "w4", "x", "y"]
+        .iter()
+        .map(|w| {
+            let w = store.intern(w);
+            diff(&mut store, e, w)
+        })
+        .collect();
+    let sizes: Vec<u64> = roots
+        .iter()
+        .map(|r| chainrule::print::printed_size(&store, *r))
+        .collect();
+    assert!(sizes.iter().max() > sizes.iter().min(), "{sizes:?}");
+    for budget in sizes.iter().flat_map(|n| [n - 1, *n, n + 1]) {
+        let together = store.tree_sizes_at_most(&roots, budget);
+        let alone: Vec<bool> = roots
+            .iter()
+            .map(|r| store.tree_size_at_most(*r, budget))
+            .collect();
+        assert_eq!(together, alone, "sizes {sizes:?}, budget {budget}");
+        let by_size: Vec<bool> = sizes.iter().map(|n| *n <= budget).collect();
+        assert_eq!(together, by_size, "sizes {sizes:?}, budget {budget}");
+    }
 }

@@ -153,6 +153,14 @@ fn partials(
     values: Option<&Trace>,
 ) -> Vec<Partial> {
     let params = net.params.clone();
+    // Which partials are small enough for the simplifier (the others it returns as they are),
+    // found for all of them in one pass: a deep network's partials share most of their nodes.
+    let simplifiable = if form.expanded() {
+        net.store
+            .tree_sizes_at_most(expanded, crate::simplify::NODE_BUDGET)
+    } else {
+        Vec::new()
+    };
     let mut items = Vec::new();
     let mut grouping = Grouping::default();
     for (k, p) in params.iter().enumerate() {
@@ -176,7 +184,7 @@ fn partials(
             chain_latex,
             // Printed in the shortest form the simplifier finds (bounded by size: a large
             // gradient prints as it is); values come from the backward pass.
-            expanded: if form.expanded() {
+            expanded: if simplifiable.get(k) == Some(&true) {
                 crate::simplify::simplify(&mut net.store, expanded[k]).id
             } else {
                 expanded[k]
