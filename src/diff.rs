@@ -402,7 +402,7 @@ fn diff_of_leaves(store: &mut Store, id: Id, var: Sym) -> Option<Id> {
     // The commonest of all, a product of two names (`w1*x`): by one of them, the other.
     if let Node::Mul(p) = store.node(id)
         && let [(a, ea), (b, eb)] = p.factors()
-        && *p.coeff() == 1
+        && p.coeff_is(1)
         && *ea == 1
         && *eb == 1
     {

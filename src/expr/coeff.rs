@@ -139,15 +139,38 @@ impl Ord for Q {
     }
 }
 
+/// Twice the small rational at index `i` of [`SMALL`] (an integer: the table holds integers
+/// and halves), from its place in the table alone.
+fn small_twice(i: u8) -> i64 {
+    let (i, n) = (i64::from(i), i64::from(SMALL_INT));
+    if i <= 2 * n {
+        2 * (i - n)
+    } else {
+        // The halves (2k + 1)/2 for k from -n/2 on, in order, after the integers.
+        2 * (i - (2 * n + 1)) - (n - 1)
+    }
+}
+
+/// Comparisons with an integer (`e == 1`, `c > 0`: the commonest questions asked of a
+/// coefficient or an exponent) answered from a small value's place in the table, without
+/// GMP; a boxed value is compared as a rational.
 impl PartialEq<i32> for Q {
     fn eq(&self, other: &i32) -> bool {
-        **self == *other
+        match &self.0 {
+            Repr::Small(i) => small_twice(*i) == 2 * i64::from(*other),
+            // A small value is never boxed.
+            Repr::Big(_) if (-SMALL_INT..=SMALL_INT).contains(other) => false,
+            Repr::Big(r) => **r == *other,
+        }
     }
 }
 
 impl PartialOrd<i32> for Q {
     fn partial_cmp(&self, other: &i32) -> Option<std::cmp::Ordering> {
-        (**self).partial_cmp(other)
+        match &self.0 {
+            Repr::Small(i) => Some(small_twice(*i).cmp(&(2 * i64::from(*other)))),
+            Repr::Big(r) => (**r).partial_cmp(other),
+        }
     }
 }
 
@@ -198,5 +221,30 @@ mod tests {
             assert_eq!(*Q::int(k), k);
         }
         assert_eq!(SMALL.len(), 129 + 64);
+    }
+
+    /// Comparing with an integer gives the rational comparison's answer, for every small
+    /// value and for boxed ones, at and around the table's ends.
+    #[test]
+    fn comparisons_with_integers_are_the_rationals() {
+        let mut values: Vec<Rational> = SMALL.clone();
+        for (n, d) in [
+            (65i64, 1i64),
+            (-65, 1),
+            (65, 2),
+            (-65, 2),
+            (1, 3),
+            (-7, 3),
+            (1 << 40, 1),
+        ] {
+            values.push(Rational::from((n, d)));
+        }
+        for r in values {
+            let q = Q::new(r.clone());
+            for k in (-70..=70).chain([i32::MIN, i32::MAX, 1 << 20]) {
+                assert_eq!(q == k, r == k, "{r} == {k}");
+                assert_eq!(q.partial_cmp(&k), r.partial_cmp(&k), "{r} <=> {k}");
+            }
+        }
     }
 }

@@ -159,6 +159,10 @@ impl Product {
     pub fn coeff(&self) -> &Rational {
         &self.coeff
     }
+    /// Whether the coefficient is the integer `k` (for a small one, without GMP).
+    pub fn coeff_is(&self, k: i32) -> bool {
+        self.coeff == k
+    }
     /// The factors `(base, exponent)`.
     pub fn factors(&self) -> &[(Id, Q)] {
         &self.factors

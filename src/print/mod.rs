@@ -94,7 +94,7 @@ pub(crate) fn small(store: &Store, id: Id) -> Option<Small<'_>> {
         Node::Call(Func::Builtin(b), args) if args.len() == 1 => {
             Some(Small::Call(*b, var(args[0])?))
         }
-        Node::Mul(p) if *p.coeff() == 1 => match p.factors() {
+        Node::Mul(p) if p.coeff_is(1) => match p.factors() {
             [(a, ea), (b, eb)] if *ea == 1 && *eb == 1 => {
                 let (x, y) = (var(*a)?, var(*b)?);
                 Some(match order_cmp(store, *a, *b) {

@@ -150,7 +150,7 @@ pub(super) fn chain_factor(net: &Network, fac: &Factored, f: Id, latex_mode: boo
     };
     let wrap = match net.store.node(f) {
         Node::Add(_) => true,
-        Node::Mul(p) => p.factors().len() > 1 || *p.coeff() != 1,
+        Node::Mul(p) => p.factors().len() > 1 || !p.coeff_is(1),
         _ => false,
     } || body.starts_with('-');
     let (open, close) = match (wrap, latex_mode) {
