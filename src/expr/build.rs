@@ -487,7 +487,7 @@ impl Store {
 
     /// A call of an abstract function or one of its partials.
     pub fn abstract_call(&mut self, f: AbstractFn, args: Vec<Id>) -> Id {
-        self.call(Func::Abstract(f), args)
+        self.call(Func::Abstract(Box::new(f)), args)
     }
 
     fn fold_builtin(&self, b: Builtin, args: &[Id]) -> Option<Rational> {

@@ -753,6 +753,15 @@ mod tests {
         }
     }
 
+    /// A node is five words on a 64-bit machine: the store of a large program holds millions,
+    /// and every walk over them reads them (a field or variant that grows it is a cost to
+    /// weigh, boxed where it is rare, as an abstract function is).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_node_is_five_words() {
+        assert_eq!(std::mem::size_of::<Node>(), 40);
+    }
+
     /// `mul`'s shortcut for two factors nothing merges with makes `product_of`'s node, and
     /// every other pair goes the general way: over names, numbers, sums, products, powers
     /// and calls, each with each and with itself.

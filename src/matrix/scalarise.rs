@@ -340,7 +340,7 @@ impl Expander<'_> {
                             name: sym,
                             partials,
                         };
-                        row.push(self.s.call(Func::Abstract(g), args.clone()));
+                        row.push(self.s.call(Func::Abstract(Box::new(g)), args.clone()));
                     }
                     out.push(row);
                 }

@@ -125,7 +125,7 @@ fn translate(store: &Store, scratch: &mut Store, node: &Node) -> Node {
                 name,
                 partials: f.partials.clone(),
             };
-            Node::Call(crate::expr::Func::Abstract(f), args.clone())
+            Node::Call(crate::expr::Func::Abstract(Box::new(f)), args.clone())
         }
         other => other.clone(),
     }
