@@ -128,7 +128,7 @@ impl Kept {
         let Node::Mul(p) = store.node(c) else {
             return false;
         };
-        *p.coeff() == 1
+        p.coeff_is(1)
             && p.factors().iter().all(|(b, e)| {
                 // A root u^(1/2) needs u ≥ 0, as does the kept u^(-1/2).
                 self.negative.get(b).is_some_and(|xs| {
@@ -308,7 +308,7 @@ impl Reader {
             let id = self.atoms[i];
             let base = match store.node(id) {
                 Node::Mul(p)
-                    if *p.coeff() == 1 && p.factors().len() == 1 && *p.factors()[0].1 == half =>
+                    if p.coeff_is(1) && p.factors().len() == 1 && *p.factors()[0].1 == half =>
                 {
                     Some(p.factors()[0].0)
                 }

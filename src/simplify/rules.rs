@@ -567,7 +567,7 @@ fn tan_squared_plus_one(s: &mut Search<'_>, id: Id) -> Vec<Id> {
         let [(tan, two)] = sq.factors() else {
             continue;
         };
-        if *two != 2 || *sq.coeff() != 1 {
+        if *two != 2 || !sq.coeff_is(1) {
             continue;
         }
         let Node::Call(Func::Builtin(Builtin::Tan), args) = s.store.node(*tan) else {
