@@ -593,27 +593,36 @@ impl Store {
         true
     }
 
-    /// [`Self::tree_size_at_most`] for each of `roots`, in one pass over the nodes they reach:
-    /// each node's size as a tree, capped past `max`, from its children's. Asking it of each
-    /// partial of a deep network's gradient one by one costs `max` steps for every large one
-    /// (10^4 partials, 2·10^7 steps); this costs one step per node reached.
-    pub fn tree_sizes_at_most(&self, roots: &[Id], max: u64) -> Vec<bool> {
-        let cap = max.saturating_add(1);
-        let reached = self.reachable(roots);
-        // Sizes by position in `reached`, which is in ascending id order: a child's size is
-        // found by a binary search among the nodes before its parent.
-        let mut size: Vec<u64> = Vec::with_capacity(reached.len());
-        for &id in &reached {
-            let mut n = 1u64;
-            self.node(id).for_each_child(|c| {
-                let k = reached.binary_search(&c).expect("a child is reached");
-                n = n.saturating_add(size[k]).min(cap);
+    /// The size of each of `roots` written out as a tree (each shared node counted at each
+    /// use; saturating at `u64::MAX`), in one pass over the nodes they reach: each node's
+    /// size from its children's. Linear in the size of the DAG, however large the trees.
+    pub fn tree_sizes(&self, roots: &[Id]) -> Vec<u64> {
+        // `reachable` lists ids in increasing order, children before their users: a node's
+        // size is found by its position in that list, with no hashing.
+        let order = self.reachable(roots);
+        let pos = Positions::new(&order);
+        let mut size: Vec<u64> = Vec::with_capacity(order.len());
+        for &n in &order {
+            let mut s = 1u64;
+            self.node(n).for_each_child(|c| {
+                let p = pos.get(&order, c).expect("a child is reachable");
+                s = s.saturating_add(size[p]);
             });
-            size.push(n);
+            size.push(s);
         }
         roots
             .iter()
-            .map(|r| size[reached.binary_search(r).expect("a root is reached")] <= max)
+            .map(|r| size[pos.get(&order, *r).expect("a root is reachable")])
+            .collect()
+    }
+
+    /// [`Self::tree_size_at_most`] for each of `roots`, from [`Self::tree_sizes`]: asking the
+    /// walk of each partial of a deep network's gradient one by one costs `max` steps for
+    /// every large one (10^4 partials, 2·10^7 steps); this costs one step per node reached.
+    pub fn tree_sizes_at_most(&self, roots: &[Id], max: u64) -> Vec<bool> {
+        self.tree_sizes(roots)
+            .into_iter()
+            .map(|n| n <= max)
             .collect()
     }
 

@@ -35,20 +35,7 @@ pub const MAX_PRINT_NODES: u64 = 250_000;
 /// How many nodes `id` has when written out as a tree (saturating at `u64::MAX`): the work and
 /// the size of printing it. Linear in the size of the DAG.
 pub fn printed_size(store: &Store, id: Id) -> u64 {
-    // `reachable` lists ids in increasing order, children before their users: a node's
-    // size is found by its position in that list, with no hashing.
-    let order = store.reachable(&[id]);
-    let pos = crate::expr::Positions::new(&order);
-    let mut size: Vec<u64> = Vec::with_capacity(order.len());
-    for &n in &order {
-        let mut s = 1u64;
-        store.node(n).for_each_child(|c| {
-            let p = pos.get(&order, c).expect("a child is reachable");
-            s = s.saturating_add(size[p]);
-        });
-        size.push(s);
-    }
-    size.last().copied().unwrap_or(1)
+    store.tree_sizes(&[id])[0]
 }
 
 /// The marker printed instead of an expression over [`MAX_PRINT_NODES`], if `id` is one.
