@@ -70,7 +70,7 @@ pub fn gradient(store: &mut Store, root: Id, vars: &[Sym]) -> Vec<Id> {
     // The adjoints of the variables.
     let mut adjoint: HashMap<Sym, Id> = HashMap::new();
     if live.last() == Some(&true) {
-        contribs.insert(order.len() - 1, vec![(Rational::from(1), Vec::new())]);
+        contribs.insert(order.len() - 1, vec![(Q::int(1), Vec::new())]);
     }
     for i in (0..order.len()).rev() {
         let Some(mut here) = contribs.remove(&i) else {
@@ -94,15 +94,15 @@ pub fn gradient(store: &mut Store, root: Id, vars: &[Sym]) -> Vec<Id> {
             let (k, mut local) = local_partial(store, id, &node, slot, None);
             if k != 0 {
                 local.extend(items);
-                contribs.entry(j).or_default().push((c * k, local));
+                contribs.entry(j).or_default().push((c.mul(&k), local));
             }
             continue;
         }
-        let terms: Vec<(Id, Rational)> = here
+        let terms: Vec<(Id, Q)> = here
             .into_iter()
-            .map(|(c, items)| (store.product_of(c, items), Rational::from(1)))
+            .map(|(c, items)| (store.product_of_q(c, items), Q::int(1)))
             .collect();
-        let adj = store.sum_of(Rational::new(), terms);
+        let adj = store.sum_of_q(Q::int(0), terms);
         if let Node::Sym(s) = node {
             adjoint.insert(s, adj);
         }
@@ -113,7 +113,7 @@ pub fn gradient(store: &mut Store, root: Id, vars: &[Sym]) -> Vec<Id> {
         for (slot, j) in children {
             let (k, mut local) = local_partial(store, id, &node, slot, Some(&mut shared));
             if k != 0 {
-                local.push((adj, Rational::from(1)));
+                local.push((adj, Q::int(1)));
                 contribs.entry(j).or_default().push((k, local));
             }
         }
@@ -127,7 +127,7 @@ pub fn gradient(store: &mut Store, root: Id, vars: &[Sym]) -> Vec<Id> {
 }
 
 /// An unbuilt product: a coefficient and `(base, exponent)` factors.
-type Factors = (Rational, Vec<(Id, Rational)>);
+type Factors = (Q, Vec<(Id, Q)>);
 
 /// An adjoint handed on unbuilt is built once it has this many factors.
 const PENDING_MAX: usize = 8;
@@ -152,18 +152,18 @@ impl SharedProducts {
     /// `prefix[i] = Π_{j<i} b_j^e_j` and `suffix[i] = Π_{j≥i} b_j^e_j` (`suffix[0]` unused),
     /// each built from the one before: `O(k)` nodes of two factors each.
     fn of(store: &mut Store, factors: &[(Id, Q)]) -> SharedProducts {
-        let one = || Rational::from(1);
+        let one = || Q::int(1);
         let k = factors.len();
         let mut prefix = vec![store.num(1)];
         for (b, e) in &factors[..k - 1] {
             let last = *prefix.last().unwrap();
-            prefix.push(store.product_of(one(), vec![(last, one()), (*b, e.to_rational())]));
+            prefix.push(store.product_of_q(one(), vec![(last, one()), (*b, e.clone())]));
         }
         let mut suffix = vec![store.num(1); k + 1];
         for i in (1..k).rev() {
             let (b, e) = &factors[i];
-            let next = vec![(suffix[i + 1], one()), (*b, e.to_rational())];
-            suffix[i] = store.product_of(one(), next);
+            let next = vec![(suffix[i + 1], one()), (*b, e.clone())];
+            suffix[i] = store.product_of_q(one(), next);
         }
         SharedProducts { prefix, suffix }
     }
@@ -179,10 +179,16 @@ fn local_partial(
 ) -> Factors {
     match node {
         Node::Num(_) | Node::Sym(_) => unreachable!("leaves have no children"),
-        Node::Add(s) => (s.terms()[slot].1.to_rational(), Vec::new()),
+        Node::Add(s) => (s.terms()[slot].1.clone(), Vec::new()),
         Node::Mul(p) => {
             let many = p.factors().len() > PREFIX_PRODUCTS_FROM;
-            product_partial(store, p.coeff(), p.factors(), slot, shared.filter(|_| many))
+            product_partial(
+                store,
+                p.coeff_q(),
+                p.factors(),
+                slot,
+                shared.filter(|_| many),
+            )
         }
         Node::Pow(b, e) if slot == 0 => power_base_partial(store, *b, *e),
         Node::Pow(b, e) => power_exponent_partial(store, id, *b, *e),
@@ -197,16 +203,15 @@ fn local_partial(
 /// Used by both [`diff`] and [`gradient`].
 fn product_partial(
     store: &mut Store,
-    coeff: &Rational,
+    coeff: &Q,
     factors: &[(Id, Q)],
     i: usize,
     shared: Option<&mut SharedProducts>,
 ) -> Factors {
-    let one = || Rational::from(1);
+    let one = || Q::int(1);
     let (b, e) = &factors[i];
-    let mut items: Vec<(Id, Rational)> =
-        Vec::with_capacity(factors.len().min(PREFIX_PRODUCTS_FROM) + 2);
-    items.push((*b, Rational::from(&**e - 1u32)));
+    let mut items: Vec<(Id, Q)> = Vec::with_capacity(factors.len().min(PREFIX_PRODUCTS_FROM) + 2);
+    items.push((*b, e.add(&Q::int(-1))));
     match shared {
         Some(sh) => {
             if sh.prefix.is_empty() {
@@ -218,24 +223,24 @@ fn product_partial(
         None => {
             for (j, (bj, ej)) in factors.iter().enumerate() {
                 if j != i {
-                    items.push((*bj, ej.to_rational()));
+                    items.push((*bj, ej.clone()));
                 }
             }
         }
     }
-    (Rational::from(coeff * &**e), items)
+    (coeff.mul(e), items)
 }
 
 /// An unbuilt partial times a child's derivative, built.
 fn times(store: &mut Store, (c, mut items): Factors, d: Id) -> Id {
-    items.push((d, Rational::from(1)));
-    store.product_of(c, items)
+    items.push((d, Q::int(1)));
+    store.product_of_q(c, items)
 }
 
 /// The power rule by the base, unbuilt: `∂(b^e)/∂b = e · b^(e - 1)`.
 fn power_base_partial(store: &mut Store, b: Id, e: Id) -> Factors {
-    let one = || Rational::from(1);
-    let em1 = store.sum_of(Rational::from(-1), vec![(e, one())]);
+    let one = || Q::int(1);
+    let em1 = store.sum_of_q(Q::int(-1), vec![(e, one())]);
     let p = store.pow(b, em1);
     (one(), vec![(e, one()), (p, one())])
 }
@@ -245,7 +250,7 @@ fn power_base_partial(store: &mut Store, b: Id, e: Id) -> Factors {
 /// (derivative 0), 1 at e = 0 (a jump: no derivative) and undefined for e < 0, and
 /// `0^e · log(e)` is exactly that: 0 for e > 0, undefined for e ≤ 0.
 fn power_exponent_partial(store: &mut Store, id: Id, b: Id, e: Id) -> Factors {
-    let one = || Rational::from(1);
+    let one = || Q::int(1);
     let log = store.apply(Builtin::Log, if store.is_zero(b) { e } else { b });
     (one(), vec![(id, one()), (log, one())])
 }
@@ -442,9 +447,9 @@ fn node_derivative(store: &mut Store, id: Id, d: impl Fn(&Store, Id) -> Id) -> I
             let terms = s
                 .terms()
                 .iter()
-                .map(|(t, k)| (d(store, *t), k.to_rational()))
+                .map(|(t, k)| (d(store, *t), k.clone()))
                 .collect();
-            store.sum_of(Rational::new(), terms)
+            store.sum_of_q(Q::int(0), terms)
         }
         Node::Mul(p) => {
             // Σ_i ∂p/∂b_i · b_i', over the factors whose derivative is not zero.
@@ -460,10 +465,10 @@ fn node_derivative(store: &mut Store, id: Id, d: impl Fn(&Store, Id) -> Id) -> I
             let mut terms = Vec::with_capacity(live.len());
             for (i, db) in live {
                 let sh = many.then_some(&mut shared);
-                let partial = product_partial(store, p.coeff(), factors, i, sh);
-                terms.push((times(store, partial, db), Rational::from(1)));
+                let partial = product_partial(store, p.coeff_q(), factors, i, sh);
+                terms.push((times(store, partial, db), Q::int(1)));
             }
-            store.sum_of(Rational::new(), terms)
+            store.sum_of_q(Q::int(0), terms)
         }
         Node::Pow(b, e) => {
             // d(b^e) = ∂/∂b · b' + ∂/∂e · e'
@@ -488,7 +493,7 @@ fn node_derivative(store: &mut Store, id: Id, d: impl Fn(&Store, Id) -> Id) -> I
                     continue;
                 }
                 let (c, factors) = partial_factors(store, id, &f, &args, i);
-                let p = store.product_of(c, factors);
+                let p = store.product_of_q(c, factors);
                 // `p·1` is `p` (the constructors give a canonical node back unchanged), but
                 // for a product too large to merge, which `mul` regroups.
                 let times_one = matches!(store.node(da), Node::Num(r) if *r == 1)
@@ -512,7 +517,7 @@ fn node_derivative(store: &mut Store, id: Id, d: impl Fn(&Store, Id) -> Id) -> I
 pub fn partial(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Id {
     let call = store.call(f.clone(), args.to_vec());
     let (c, factors) = partial_factors(store, call, f, args, i);
-    store.product_of(c, factors)
+    store.product_of_q(c, factors)
 }
 
 /// [`partial`] as an unbuilt product, so that the gradient can multiply it into an adjoint
@@ -529,50 +534,47 @@ fn partial_factors(store: &mut Store, call: Id, f: &Func, args: &[Id], i: usize)
                 partials: partials.into_boxed_slice(),
             };
             let call = store.abstract_call(g, args.to_vec());
-            (Rational::from(1), vec![(call, Rational::from(1))])
+            (Q::int(1), vec![(call, Q::int(1))])
         }
     }
 }
 
 fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usize) -> Factors {
     let t = args[0];
-    let one = || Rational::from(1);
-    let just = |id: Id| (Rational::from(1), vec![(id, Rational::from(1))]);
+    let one = || Q::int(1);
+    let just = |id: Id| (Q::int(1), vec![(id, Q::int(1))]);
     match b {
         Builtin::Exp => just(store.apply(Builtin::Exp, t)),
-        Builtin::Log => (one(), vec![(t, Rational::from(-1))]),
+        Builtin::Log => (one(), vec![(t, Q::int(-1))]),
         Builtin::Sin => just(store.apply(Builtin::Cos, t)),
-        Builtin::Cos => (
-            Rational::from(-1),
-            vec![(store.apply(Builtin::Sin, t), one())],
-        ),
+        Builtin::Cos => (Q::int(-1), vec![(store.apply(Builtin::Sin, t), one())]),
         Builtin::Tan => {
             let tan = store.apply(Builtin::Tan, t);
             let sq = store.powr(tan, Rational::from(2));
-            just(store.sum_of(one(), vec![(sq, one())]))
+            just(store.sum_of_q(one(), vec![(sq, one())]))
         }
         Builtin::Cot => {
             // d cot(t)/dt = -(1 + cot(t)^2), defined exactly where cot(t) is.
             let cot = store.apply(Builtin::Cot, t);
             let sq = store.powr(cot, Rational::from(2));
-            let s = store.sum_of(one(), vec![(sq, one())]);
-            (Rational::from(-1), vec![(s, one())])
+            let s = store.sum_of_q(one(), vec![(sq, one())]);
+            (Q::int(-1), vec![(s, one())])
         }
         Builtin::Tanh => {
             let th = store.apply(Builtin::Tanh, t);
             let sq = store.powr(th, Rational::from(2));
-            just(store.sum_of(one(), vec![(sq, Rational::from(-1))]))
+            just(store.sum_of_q(one(), vec![(sq, Q::int(-1))]))
         }
         Builtin::Sech => {
             let sech = store.apply(Builtin::Sech, t);
             let th = store.apply(Builtin::Tanh, t);
-            (Rational::from(-1), vec![(sech, one()), (th, one())])
+            (Q::int(-1), vec![(sech, one()), (th, one())])
         }
         Builtin::Abs => just(store.apply(Builtin::Sign, t)),
-        Builtin::Sign | Builtin::Step => (Rational::new(), Vec::new()),
+        Builtin::Sign | Builtin::Step => (Q::int(0), Vec::new()),
         Builtin::Sigmoid => {
             let s = store.apply(Builtin::Sigmoid, t);
-            let one_minus = store.sum_of(one(), vec![(s, Rational::from(-1))]);
+            let one_minus = store.sum_of_q(one(), vec![(s, Q::int(-1))]);
             (one(), vec![(s, one()), (one_minus, one())])
         }
         Builtin::Relu => just(store.apply(Builtin::Step, t)),
@@ -584,11 +586,11 @@ fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usiz
             let d = store.sub(args[0], args[1]);
             let s = store.apply(Builtin::Sign, d);
             let half = if (b == Builtin::Max) == (i == 0) {
-                Rational::from((1, 2))
+                Q::new(Rational::from((1, 2)))
             } else {
-                Rational::from((-1, 2))
+                Q::new(Rational::from((-1, 2)))
             };
-            just(store.sum_of(Rational::from((1, 2)), vec![(s, half)]))
+            just(store.sum_of_q(Q::new(Rational::from((1, 2))), vec![(s, half)]))
         }
         Builtin::Max | Builtin::Min => {
             // ∂max(a_1, …, a_n)/∂a_i = [a_i = m] / #{j : a_j = m} with m = max(a_1, …, a_n):
@@ -618,7 +620,7 @@ fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usiz
                         })
                         .collect();
                     match others[..] {
-                        [] => store.num(Rational::new()),
+                        [] => store.num(0),
                         [g] => g,
                         _ => store.call(Func::Builtin(Builtin::Max), others),
                     }
@@ -632,18 +634,15 @@ fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usiz
             let count = match store.tie_counts.get(&call) {
                 Some(&c) => c,
                 None => {
-                    let terms = args
-                        .iter()
-                        .map(|&a| (wins(store, a), Rational::from(-1)))
-                        .collect();
-                    let c = store.sum_of(Rational::from(args.len()), terms);
+                    let terms = args.iter().map(|&a| (wins(store, a), Q::int(-1))).collect();
+                    let c = store.sum_of_q(Q::new(Rational::from(args.len())), terms);
                     store.tie_counts.insert(call, c);
                     c
                 }
             };
             let st = wins(store, args[i]);
-            let win = store.sum_of(one(), vec![(st, Rational::from(-1))]);
-            (one(), vec![(win, one()), (count, Rational::from(-1))])
+            let win = store.sum_of_q(one(), vec![(st, Q::int(-1))]);
+            (one(), vec![(win, one()), (count, Q::int(-1))])
         }
     }
 }

@@ -17,11 +17,6 @@ use rug::ops::Pow;
 use rug::{Integer, Rational};
 use std::collections::BTreeMap;
 
-/// Pairs with the rationals as a node keeps them ([`Q`]).
-fn in_node(pairs: Vec<(Id, Rational)>) -> Box<[(Id, Q)]> {
-    pairs.into_iter().map(|(id, r)| (id, Q::new(r))).collect()
-}
-
 /// Whether `r` is 0, without GMP's general comparison (the sign of the numerator).
 fn is_zero(r: &Rational) -> bool {
     r.cmp0() == std::cmp::Ordering::Equal
@@ -33,47 +28,39 @@ pub(crate) fn is_int(r: &Rational, n: i32) -> bool {
     *r.denom() == 1 && *r.numer() == n
 }
 
-/// `coeff *= c`, without GMP's general product (and its gcds) when either is 1, as a product's
-/// coefficient and its factors' mostly are.
-fn scale(coeff: &mut Rational, c: Rational) {
-    if is_int(&c, 1) {
-        return;
-    }
-    if is_int(coeff, 1) {
-        *coeff = c;
-    } else {
-        *coeff *= c;
-    }
+/// `(id, rational)` pairs as a node keeps them ([`Q`]), from `Rational`s.
+fn in_q(pairs: Vec<(Id, Rational)>) -> Vec<(Id, Q)> {
+    pairs.into_iter().map(|(id, r)| (id, Q::new(r))).collect()
 }
 
 /// Like terms or bases being collected: `(id, rational)` pairs kept sorted by id, with the
 /// operations of a `BTreeMap` the constructors use. Sums and products have a few entries,
 /// where a sorted vector costs one allocation instead of a tree's node per entry.
-struct Collected(Vec<(Id, Rational)>);
+struct Collected(Vec<(Id, Q)>);
 
 impl Collected {
     fn with_capacity(n: usize) -> Collected {
         Collected(Vec::with_capacity(n))
     }
     /// Adds `k` to the entry of `id` (made 0 first if absent).
-    fn add(&mut self, id: Id, k: Rational) {
+    fn add(&mut self, id: Id, k: Q) {
         match self.0.binary_search_by_key(&id, |(i, _)| *i) {
-            Ok(p) => self.0[p].1 += k,
+            Ok(p) => self.0[p].1 = self.0[p].1.add(&k),
             Err(p) => self.0.insert(p, (id, k)),
         }
     }
-    fn get(&self, id: Id) -> Option<&Rational> {
+    fn get(&self, id: Id) -> Option<&Q> {
         let p = self.0.binary_search_by_key(&id, |(i, _)| *i).ok()?;
         Some(&self.0[p].1)
     }
-    fn remove(&mut self, id: Id) -> Option<Rational> {
+    fn remove(&mut self, id: Id) -> Option<Q> {
         let p = self.0.binary_search_by_key(&id, |(i, _)| *i).ok()?;
         Some(self.0.remove(p).1)
     }
     /// The entries with a nonzero value, in id order.
-    fn nonzero(self) -> Vec<(Id, Rational)> {
+    fn nonzero(self) -> Vec<(Id, Q)> {
         let mut v = self.0;
-        v.retain(|(_, k)| !is_zero(k));
+        v.retain(|(_, k)| !k.is_zero());
         v
     }
 }
@@ -135,54 +122,54 @@ impl Store {
 
     /// `a + b`
     pub fn add(&mut self, a: Id, b: Id) -> Id {
-        self.sum_of(
-            Rational::new(),
-            vec![(a, Rational::from(1)), (b, Rational::from(1))],
-        )
+        self.sum_of_q(Q::int(0), vec![(a, Q::int(1)), (b, Q::int(1))])
     }
 
     /// `a - b`
     pub fn sub(&mut self, a: Id, b: Id) -> Id {
-        self.sum_of(
-            Rational::new(),
-            vec![(a, Rational::from(1)), (b, Rational::from(-1))],
-        )
+        self.sum_of_q(Q::int(0), vec![(a, Q::int(1)), (b, Q::int(-1))])
     }
 
     /// `-a`
     pub fn neg(&mut self, a: Id) -> Id {
-        self.scale(a, &Rational::from(-1))
+        self.product_of_q(Q::int(-1), vec![(a, Q::int(1))])
     }
 
     /// `k * a` for a rational `k`.
     pub fn scale(&mut self, a: Id, k: &Rational) -> Id {
-        self.product_of(k.clone(), vec![(a, Rational::from(1))])
+        self.product_of_q(Q::from(k), vec![(a, Q::int(1))])
     }
 
     /// The sum of many expressions.
     pub fn add_all(&mut self, items: impl IntoIterator<Item = Id>) -> Id {
-        let terms = items.into_iter().map(|t| (t, Rational::from(1))).collect();
-        self.sum_of(Rational::new(), terms)
+        let terms = items.into_iter().map(|t| (t, Q::int(1))).collect();
+        self.sum_of_q(Q::int(0), terms)
     }
 
     /// The canonical form of `constant + Σ k·t`.
     pub fn sum_of(&mut self, constant: Rational, items: Vec<(Id, Rational)>) -> Id {
+        self.sum_of_q(Q::new(constant), in_q(items))
+    }
+
+    /// [`Self::sum_of`] with the rationals as nodes keep them: the small ones (most
+    /// coefficients) computed without GMP.
+    pub fn sum_of_q(&mut self, constant: Q, items: Vec<(Id, Q)>) -> Id {
         let mut constant = constant;
         let mut acc = Collected::with_capacity(items.len());
         for (t, k) in items {
-            if is_zero(&k) {
+            if k.is_zero() {
                 continue;
             }
             match self.node(t) {
-                Node::Num(r) => constant += Rational::from(&**r * &k),
+                Node::Num(r) => constant = constant.add(&r.mul(&k)),
                 Node::Add(s) if self.mergeable(t) => {
-                    constant += Rational::from(&*s.constant * &k);
+                    constant = constant.add(&s.constant.mul(&k));
                     for (u, j) in s.terms.iter() {
-                        acc.add(*u, Rational::from(&**j * &k));
+                        acc.add(*u, j.mul(&k));
                     }
                 }
-                Node::Mul(p) if !is_int(&p.coeff, 1) => {
-                    let c = Rational::from(&*p.coeff * &k);
+                Node::Mul(p) if p.coeff != 1 => {
+                    let c = p.coeff.mul(&k);
                     let factors = p.factors.to_vec();
                     let unit = self.unit_product(factors);
                     acc.add(unit, c);
@@ -190,27 +177,23 @@ impl Store {
                 _ => acc.add(t, k),
             }
         }
-        let terms: Vec<(Id, Rational)> = acc.nonzero();
+        let terms = acc.nonzero();
         match terms.len() {
-            0 => self.num(constant),
-            1 if is_zero(&constant) => {
+            0 => self.num_q(constant),
+            1 if constant.is_zero() => {
                 let (t, k) = terms.into_iter().next().unwrap();
-                if is_int(&k, 1) {
-                    t
-                } else {
-                    self.scale_term(t, k)
-                }
+                if k == 1 { t } else { self.scale_term(t, k) }
             }
             _ => self.insert(Node::Add(Sum {
-                constant: constant.into(),
-                terms: in_node(terms),
+                constant,
+                terms: terms.into_boxed_slice(),
             })),
         }
     }
 
     /// A product of factors with coefficient 1 (or the lone base).
     fn unit_product(&mut self, factors: Vec<(Id, Q)>) -> Id {
-        if factors.len() == 1 && factors[0].1 == Q::int(1) {
+        if factors.len() == 1 && factors[0].1 == 1 {
             return factors[0].0;
         }
         self.insert(Node::Mul(Product {
@@ -220,13 +203,13 @@ impl Store {
     }
 
     /// `k * t` where `t` is a valid sum term (not a number, not a sum, coefficient 1).
-    fn scale_term(&mut self, t: Id, k: Rational) -> Id {
+    fn scale_term(&mut self, t: Id, k: Q) -> Id {
         let factors = match self.node(t) {
             Node::Mul(p) => p.factors.to_vec(),
             _ => vec![(t, Q::int(1))],
         };
         self.insert(Node::Mul(Product {
-            coeff: k.into(),
+            coeff: k,
             factors: factors.into_boxed_slice(),
         }))
     }
@@ -237,7 +220,7 @@ impl Store {
     pub fn mul(&mut self, a: Id, b: Id) -> Id {
         // Two different factors that nothing merges with or into (names, sums, calls), the
         // commonest product of a program's backward pass: the node `product_of` makes, made
-        // without computing in rationals of 1.
+        // without collecting.
         let plain = |x: Id| matches!(self.node(x), Node::Sym(_) | Node::Add(_) | Node::Call(..));
         if a != b && plain(a) && plain(b) {
             let factors = Box::new([(a.min(b), Q::int(1)), (a.max(b), Q::int(1))]);
@@ -246,76 +229,70 @@ impl Store {
                 factors,
             }));
         }
-        self.product_of(
-            Rational::from(1),
-            vec![(a, Rational::from(1)), (b, Rational::from(1))],
-        )
+        self.product_of_q(Q::int(1), vec![(a, Q::int(1)), (b, Q::int(1))])
     }
 
     /// The product of many expressions.
     pub fn mul_all(&mut self, items: impl IntoIterator<Item = Id>) -> Id {
-        let factors = items.into_iter().map(|t| (t, Rational::from(1))).collect();
-        self.product_of(Rational::from(1), factors)
+        let factors = items.into_iter().map(|t| (t, Q::int(1))).collect();
+        self.product_of_q(Q::int(1), factors)
     }
 
     /// `a / b`
     pub fn div(&mut self, a: Id, b: Id) -> Id {
-        self.product_of(
-            Rational::from(1),
-            vec![(a, Rational::from(1)), (b, Rational::from(-1))],
-        )
+        self.product_of_q(Q::int(1), vec![(a, Q::int(1)), (b, Q::int(-1))])
     }
 
     /// `1 / a`
     pub fn recip(&mut self, a: Id) -> Id {
-        self.powr(a, Rational::from(-1))
+        self.product_of_q(Q::int(1), vec![(a, Q::int(-1))])
     }
 
     /// `a ^ r` for a rational exponent.
     pub fn powr(&mut self, a: Id, r: Rational) -> Id {
-        self.product_of(Rational::from(1), vec![(a, r)])
+        self.product_of_q(Q::int(1), vec![(a, Q::new(r))])
     }
 
     /// The canonical form of `coeff * Π base^exp`.
     pub fn product_of(&mut self, coeff: Rational, items: Vec<(Id, Rational)>) -> Id {
+        self.product_of_q(Q::new(coeff), in_q(items))
+    }
+
+    /// [`Self::product_of`] with the rationals as nodes keep them: the small ones (most
+    /// coefficients and exponents) computed without GMP.
+    pub fn product_of_q(&mut self, coeff: Q, items: Vec<(Id, Q)>) -> Id {
         let max_bits = self.limits().max_exact_bits;
         let mut coeff = coeff;
         let mut acc = Collected::with_capacity(items.len());
         let mut work = items;
         while !work.is_empty() {
             for (b, e) in std::mem::take(&mut work) {
-                if is_zero(&e) || is_zero(&coeff) {
+                if e.is_zero() || coeff.is_zero() {
                     continue;
                 }
                 match self.node(b) {
                     Node::Num(r) => {
-                        if let Some(v) = self.num_power(r, &e, max_bits) {
-                            scale(&mut coeff, v);
-                        } else if !is_int(r, 1) {
+                        if let Some(v) = num_power(r, &e, max_bits) {
+                            coeff = coeff.mul(&v);
+                        } else if *r != 1 {
                             acc.add(b, e);
                         }
                     }
-                    Node::Mul(p) if e.denom() == &1 && self.mergeable(b) => {
-                        let n = e.numer();
-                        match rational_powi(&p.coeff, n, max_bits) {
+                    Node::Mul(p) if e.is_integer() && self.mergeable(b) => {
+                        match power(&p.coeff, &e, max_bits) {
                             Some(c) => {
-                                scale(&mut coeff, c);
+                                coeff = coeff.mul(&c);
                                 for (u, j) in p.factors.iter() {
-                                    let j = if is_int(&e, 1) {
-                                        j.to_rational()
-                                    } else {
-                                        Rational::from(&**j * &e)
-                                    };
-                                    work.push((*u, j));
+                                    work.push((*u, j.mul(&e)));
                                 }
                             }
                             None => acc.add(b, e),
                         }
                     }
-                    Node::Mul(p) if p.coeff > 0 && !is_int(&p.coeff, 1) => {
+                    Node::Mul(p) if p.coeff > 0 && p.coeff != 1 => {
                         // (c·X)^e = c^e · X^e for c > 0: both sides are defined exactly when X > 0.
-                        let (coeff, factors) = (p.coeff.to_rational(), p.factors.to_vec());
-                        let c = self.num(coeff);
+                        let (coeff, factors) = (p.coeff.clone(), p.factors.to_vec());
+                        let c = self.num_q(coeff);
                         let unit = self.unit_product(factors);
                         work.push((c, e.clone()));
                         work.push((unit, e));
@@ -328,8 +305,8 @@ impl Store {
                 .0
                 .iter()
                 .filter(|(b, e)| {
-                    e.denom() == &1
-                        && *e.numer() != 0
+                    e.is_integer()
+                        && !e.is_zero()
                         && match self.node(*b) {
                             Node::Num(_) => true,
                             Node::Mul(_) => self.mergeable(*b),
@@ -349,17 +326,17 @@ impl Store {
             // An integer power of such a factor takes part too, (b^s)^k = b^(k·s), or else
             // `n·n^s` would merge while `n^-1·(n^s)^-1` would not, and `1/(n*n^s)` would read
             // back as another node than the one printed.
-            let mut by_base: BTreeMap<Id, Vec<(Id, Id, Rational)>> = BTreeMap::new();
+            let mut by_base: BTreeMap<Id, Vec<(Id, Id, Q)>> = BTreeMap::new();
             for (p, k) in &acc.0 {
                 if let Node::Pow(b, s) = self.node(*p)
-                    && k.denom() == &1
+                    && k.is_integer()
                 {
                     by_base.entry(*b).or_default().push((*p, *s, k.clone()));
                 }
             }
             for (b, pows) in by_base {
-                let r = acc.get(b).cloned().unwrap_or_default();
-                if pows.len() + usize::from(!is_zero(&r)) < 2 {
+                let r = acc.get(b).cloned().unwrap_or(Q::int(0));
+                if pows.len() + usize::from(!r.is_zero()) < 2 {
                     continue;
                 }
                 acc.remove(b);
@@ -368,39 +345,35 @@ impl Store {
                     acc.remove(p);
                     exps.push((s, k));
                 }
-                let exponent = self.sum_of(r, exps);
+                let exponent = self.sum_of_q(r, exps);
                 let merged = self.pow(b, exponent);
-                work.push((merged, Rational::from(1)));
+                work.push((merged, Q::int(1)));
             }
         }
-        if is_zero(&coeff) {
-            return self.num(0);
+        if coeff.is_zero() {
+            return self.num_q(Q::int(0));
         }
-        let factors: Vec<(Id, Rational)> = acc.nonzero();
+        let factors = acc.nonzero();
         if factors.is_empty() {
-            return self.num(coeff);
+            return self.num_q(coeff);
         }
-        if factors.len() == 1 && is_int(&factors[0].1, 1) {
+        if factors.len() == 1 && factors[0].1 == 1 {
             let b = factors[0].0;
-            if is_int(&coeff, 1) {
+            if coeff == 1 {
                 return b;
             }
             if let Node::Add(s) = self.node(b)
                 && self.mergeable(b)
             {
                 // Distribute a number over a single sum: 2*(x + 1) is 2*x + 2.
-                let constant = Rational::from(&*s.constant * &coeff);
-                let terms = s
-                    .terms
-                    .iter()
-                    .map(|(t, k)| (*t, Rational::from(&**k * &coeff)))
-                    .collect();
-                return self.sum_of(constant, terms);
+                let constant = s.constant.mul(&coeff);
+                let terms = s.terms.iter().map(|(t, k)| (*t, k.mul(&coeff))).collect();
+                return self.sum_of_q(constant, terms);
             }
         }
         self.insert(Node::Mul(Product {
-            coeff: coeff.into(),
-            factors: in_node(factors),
+            coeff,
+            factors: factors.into_boxed_slice(),
         }))
     }
 
@@ -414,27 +387,38 @@ impl Store {
             _ => false,
         }
     }
+}
 
-    /// `r^e` when it is an exact rational within limits.
-    fn num_power(&self, r: &Rational, e: &Rational, max_bits: u64) -> Option<Rational> {
-        if e.denom() == &1 {
-            return rational_powi(r, e.numer(), max_bits);
-        }
-        if *r < 0 {
-            return None;
-        }
-        let q = e.denom().to_u32()?;
-        let root = exact_root(r, q)?;
-        rational_powi(&root, e.numer(), max_bits)
+/// `r^e` for an integer `e` when it is defined and within `max_bits` ([`rational_powi`]);
+/// a value taken once without arithmetic.
+fn power(r: &Q, e: &Q, max_bits: u64) -> Option<Q> {
+    if *e == 1 && rational_bits(r) <= max_bits {
+        return Some(r.clone());
     }
+    rational_powi(r, e.numer(), max_bits).map(Q::new)
+}
 
+/// `r^e` when it is an exact rational within limits.
+fn num_power(r: &Q, e: &Q, max_bits: u64) -> Option<Q> {
+    if e.is_integer() {
+        return power(r, e, max_bits);
+    }
+    if *r < 0 {
+        return None;
+    }
+    let q = e.denom().to_u32()?;
+    let root = exact_root(r, q)?;
+    rational_powi(&root, e.numer(), max_bits).map(Q::new)
+}
+
+impl Store {
     // ---------------------------------------------------------------- powers
 
     /// `base ^ exponent`.
     pub fn pow(&mut self, base: Id, exponent: Id) -> Id {
         if let Node::Num(r) = self.node(exponent) {
-            let r = r.to_rational();
-            return self.powr(base, r);
+            let r = r.clone();
+            return self.product_of_q(Q::int(1), vec![(base, r)]);
         }
         if let Node::Num(b) = self.node(base)
             && *b == 1

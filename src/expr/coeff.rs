@@ -72,6 +72,65 @@ impl Q {
     pub fn to_rational(&self) -> Rational {
         Rational::from(&**self)
     }
+
+    /// Twice a small value (an integer: small values are integers and halves).
+    fn twice(&self) -> Option<i64> {
+        match self.0 {
+            Repr::Small(i) => Some(small_twice(i)),
+            Repr::Big(_) => None,
+        }
+    }
+
+    /// The value `t/2`, small or boxed as its size asks.
+    fn of_twice(t: i64) -> Q {
+        let (n, odd) = (t.div_euclid(2), t.rem_euclid(2) == 1);
+        let small = i64::from(SMALL_INT);
+        if !odd && (-small..=small).contains(&n) {
+            Q(Repr::Small((n + small) as u8))
+        } else if odd && (-small < t && t < small) {
+            // The halves follow the integers, from -(SMALL_INT - 1)/2 on.
+            Q(Repr::Small((2 * small + 1 + (t + small - 1) / 2) as u8))
+        } else {
+            Q::new(Rational::from((t, 2)))
+        }
+    }
+
+    /// `self + other`: without GMP when both are small.
+    pub fn add(&self, other: &Q) -> Q {
+        match (self.twice(), other.twice()) {
+            (Some(a), Some(b)) => Q::of_twice(a + b),
+            _ => Q::new(Rational::from(&**self + &**other)),
+        }
+    }
+
+    /// `self * other`: without GMP when both are small and so is the product, or either is 1.
+    pub fn mul(&self, other: &Q) -> Q {
+        match (self.twice(), other.twice()) {
+            // (a/2)·(b/2) is ab/4: twice it is ab/2, a small value's twice when ab is even.
+            (Some(a), Some(b)) if (a * b) % 2 == 0 => Q::of_twice(a * b / 2),
+            (Some(2), _) => other.clone(),
+            (_, Some(2)) => self.clone(),
+            _ => Q::new(Rational::from(&**self * &**other)),
+        }
+    }
+
+    /// Whether the value is 0.
+    pub fn is_zero(&self) -> bool {
+        match self.0 {
+            Repr::Small(i) => small_twice(i) == 0,
+            // A small value is never boxed.
+            Repr::Big(_) => false,
+        }
+    }
+
+    /// Whether the value is an integer.
+    pub fn is_integer(&self) -> bool {
+        match (&self.0, self.twice()) {
+            (_, Some(t)) => t % 2 == 0,
+            (Repr::Big(r), None) => *r.denom() == 1,
+            (Repr::Small(_), None) => unreachable!("a small value has a twice"),
+        }
+    }
 }
 
 /// `(id, rational)` pairs of a node, with the rationals owned (for the store's constructors,
@@ -221,6 +280,48 @@ mod tests {
             assert_eq!(*Q::int(k), k);
         }
         assert_eq!(SMALL.len(), 129 + 64);
+    }
+
+    /// Sums and products are the rationals' own, in their one form (a small value never
+    /// boxed), for every pair of small values and with boxed ones, at and around the table's
+    /// ends; so are the tests for 0 and for an integer.
+    #[test]
+    fn arithmetic_is_the_rationals() {
+        let mut values: Vec<Rational> = SMALL.clone();
+        for (n, d) in [
+            (65i64, 1i64),
+            (-65, 1),
+            (65, 2),
+            (-65, 2),
+            (1, 3),
+            (-7, 3),
+            (1, 4),
+            (128, 1),
+            (1 << 40, 1),
+            (3, 1 << 40),
+        ] {
+            values.push(Rational::from((n, d)));
+        }
+        let form = |q: &Q| match &q.0 {
+            Repr::Small(i) => Some(*i),
+            Repr::Big(_) => None,
+        };
+        for a in &values {
+            let qa = Q::new(a.clone());
+            assert_eq!(qa.is_zero(), *a == 0, "{a}");
+            assert_eq!(qa.is_integer(), *a.denom() == 1, "{a}");
+            for b in &values {
+                let qb = Q::new(b.clone());
+                for (got, want) in [
+                    (qa.add(&qb), Rational::from(a + b)),
+                    (qa.mul(&qb), Rational::from(a * b)),
+                ] {
+                    assert_eq!(*got, want, "{a}, {b}");
+                    assert_eq!(form(&got), form(&Q::new(want.clone())), "{a}, {b}: {want}");
+                    assert!(got == Q::new(want), "{a}, {b}");
+                }
+            }
+        }
     }
 
     /// Comparing with an integer gives the rational comparison's answer, for every small

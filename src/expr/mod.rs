@@ -138,6 +138,10 @@ impl Sum {
     pub fn constant(&self) -> &Rational {
         &self.constant
     }
+    /// [`Self::constant`] as the node keeps it.
+    pub fn constant_q(&self) -> &Q {
+        &self.constant
+    }
     /// The non-constant terms with their coefficients.
     pub fn terms(&self) -> &[(Id, Q)] {
         &self.terms
@@ -157,6 +161,10 @@ pub struct Product {
 impl Product {
     /// The numeric coefficient.
     pub fn coeff(&self) -> &Rational {
+        &self.coeff
+    }
+    /// [`Self::coeff`] as the node keeps it.
+    pub fn coeff_q(&self) -> &Q {
         &self.coeff
     }
     /// Whether the coefficient is the integer `k` (for a small one, without GMP).
@@ -388,11 +396,15 @@ impl Store {
 
     /// The node for an exact number.
     pub fn num(&mut self, r: impl Into<Rational>) -> Id {
-        let r = r.into();
+        self.num_q(Q::new(r.into()))
+    }
+
+    /// [`Self::num`] of a rational as nodes keep them.
+    pub fn num_q(&mut self, q: Q) -> Id {
         // 0 and 1 (every leaf's derivative, and more) are found without hashing once made.
-        let unit = if r.cmp0() == std::cmp::Ordering::Equal {
+        let unit = if q.is_zero() {
             Some(0)
-        } else if build::is_int(&r, 1) {
+        } else if q == 1 {
             Some(1)
         } else {
             None
@@ -400,7 +412,7 @@ impl Store {
         if let Some(id) = unit.and_then(|k| self.units[k]) {
             return id;
         }
-        let id = self.insert(Node::Num(r.into()));
+        let id = self.insert(Node::Num(q));
         if let Some(k) = unit {
             self.units[k] = Some(id);
         }
@@ -697,23 +709,23 @@ impl Store {
     /// Rebuilds a node with its children mapped, through the canonical constructors.
     pub fn rebuild(&mut self, node: &Node, child: &dyn Fn(Id) -> Id) -> Id {
         match node {
-            Node::Num(r) => self.num(r.to_rational()),
+            Node::Num(r) => self.num_q(r.clone()),
             Node::Sym(s) => self.sym_node(*s),
             Node::Add(s) => {
-                let terms: Vec<(Id, Rational)> = s
+                let terms = s
                     .terms
                     .iter()
-                    .map(|(t, k)| (child(*t), k.to_rational()))
+                    .map(|(t, k)| (child(*t), k.clone()))
                     .collect();
-                self.sum_of(s.constant.to_rational(), terms)
+                self.sum_of_q(s.constant.clone(), terms)
             }
             Node::Mul(p) => {
-                let factors: Vec<(Id, Rational)> = p
+                let factors = p
                     .factors
                     .iter()
-                    .map(|(b, e)| (child(*b), e.to_rational()))
+                    .map(|(b, e)| (child(*b), e.clone()))
                     .collect();
-                self.product_of(p.coeff.to_rational(), factors)
+                self.product_of_q(p.coeff.clone(), factors)
             }
             Node::Pow(b, e) => {
                 let (b, e) = (child(*b), child(*e));

@@ -10,8 +10,7 @@ use super::number::parse_number;
 use crate::diff;
 use crate::error::{Result, SourceError};
 use crate::expr::BUILTINS;
-use crate::expr::{AbstractFn, Builtin, Condition, Id, Store, Sym, prune_conditions};
-use rug::Rational;
+use crate::expr::{AbstractFn, Builtin, Condition, Id, Q, Store, Sym, prune_conditions};
 use std::collections::HashMap;
 
 /// A user-defined function `f(t) = body`.
@@ -219,12 +218,12 @@ impl<'a> Lowerer<'a> {
                 self.store.neg(x)
             }
             ExprKind::Sum(first, rest) => {
-                let mut terms = vec![(self.expr(first)?, Rational::from(1))];
+                let mut terms = vec![(self.expr(first)?, Q::int(1))];
                 for (op, t) in rest {
                     let k = if *op == AddOp::Add { 1 } else { -1 };
-                    terms.push((self.expr(t)?, Rational::from(k)));
+                    terms.push((self.expr(t)?, Q::int(k)));
                 }
-                self.store.sum_of(Rational::new(), terms)
+                self.store.sum_of_q(Q::int(0), terms)
             }
             ExprKind::Product(first, rest) => {
                 if let Some(i) = rest
@@ -239,7 +238,7 @@ impl<'a> Lowerer<'a> {
                     return Err(self.elementwise_error(rest[i].0, before, rest[i].1.span));
                 }
                 // Left to right, as written: a/b*c is (a/b)*c.
-                let mut factors = vec![(self.expr(first)?, Rational::from(1))];
+                let mut factors = vec![(self.expr(first)?, Q::int(1))];
                 for (op, f) in rest {
                     let e = if *op == MulOp::Mul { 1 } else { -1 };
                     let id = self.expr(f)?;
@@ -248,9 +247,9 @@ impl<'a> Lowerer<'a> {
                         let node = self.store.recip(id);
                         self.conditions.push(Condition::new(node, f.span));
                     }
-                    factors.push((id, Rational::from(e)));
+                    factors.push((id, Q::int(e)));
                 }
-                self.store.product_of(Rational::from(1), factors)
+                self.store.product_of_q(Q::int(1), factors)
             }
             ExprKind::Pow(a, b) => {
                 let (a, b) = (self.expr(a)?, self.expr(b)?);
