@@ -326,12 +326,14 @@ impl Store {
 
     /// Interns a symbol name.
     pub fn intern(&mut self, name: &str) -> Sym {
-        if let Some(s) = self.lookup(name) {
-            return s;
+        let hash = hash32(name);
+        let names = &self.names;
+        if let Some(i) = self.name_ids.find(hash, |i| &*names[i as usize] == name) {
+            return Sym(i);
         }
         let s = Sym(self.names.len() as u32);
         self.names.push(name.into());
-        self.name_ids.insert(hash32(name));
+        self.name_ids.insert(hash);
         s
     }
 

@@ -49,7 +49,10 @@ impl Network {
     /// The symbol `δ_v` for a variable. No name of the program starts with
     /// [`super::ADJOINT_PREFIX`] (`load` refuses one), so it is the adjoint's own.
     fn delta_sym(&mut self, v: Sym) -> Sym {
-        let name = format!("{}{}", super::ADJOINT_PREFIX, self.store.name(v));
+        let v = self.store.name(v);
+        let mut name = String::with_capacity(super::ADJOINT_PREFIX.len() + v.len());
+        name.push_str(super::ADJOINT_PREFIX);
+        name.push_str(v);
         self.store.intern(&name)
     }
 

@@ -108,6 +108,7 @@ pub fn load_parsed(
         renames,
         instance: None,
         live_cache: Default::default(),
+        inputs_cache: Default::default(),
     };
     net.params = net.choose_params(wrt, &names.defined_at)?;
     if !takes.is_empty() {

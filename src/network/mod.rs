@@ -82,6 +82,9 @@ pub struct Network {
     /// it was computed for (a command asks for it several times; on a program of 10^5
     /// layers each walk costs a few milliseconds).
     live_cache: std::sync::Mutex<Option<(usize, usize, Vec<usize>)>>,
+    /// [`Network::inputs`] once computed, kept as `live_cache` is (loading computes them to
+    /// choose the parameters; a command asks again).
+    inputs_cache: std::sync::Mutex<Option<(usize, usize, Vec<Sym>)>>,
 }
 
 /// A program's `take` statements (`take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1`): the
@@ -279,6 +282,13 @@ impl Network {
     /// not defined themselves (including those whose terms cancel, as `a` in `c = a + b;
     /// e = c - a`), and those its expanded formula reaches through `d(…)`.
     pub fn inputs(&self) -> Vec<Sym> {
+        let key = (self.output, self.defs.len());
+        if let Some((output, n, inputs)) =
+            &*self.inputs_cache.lock().unwrap_or_else(|e| e.into_inner())
+            && (*output, *n) == key
+        {
+            return inputs.clone();
+        }
         let reached = self.store.free_symbols(self.output_def().expanded);
         self.inputs_of(&self.written(), &reached)
     }
@@ -301,6 +311,9 @@ impl Network {
         // Symbols are numbered as the program first mentions them, which is close to the
         // natural order of its inputs' names (w1, w2, …): the sort finds the runs.
         inputs.sort_by(|a, b| crate::expr::natural_cmp(self.name(*a), self.name(*b)));
+        let key = (self.output, self.defs.len());
+        *self.inputs_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((key.0, key.1, inputs.clone()));
         inputs
     }
 
@@ -316,16 +329,18 @@ impl Network {
                 std::iter::once(d.formula).chain(d.conditions.iter().map(|c| c.node))
             })
             .collect();
-        let mut names: Vec<Sym> = self
-            .store
-            .reachable(&roots)
-            .into_iter()
-            .filter_map(|id| self.store.as_sym(id))
-            .collect();
-        names.extend(live.iter().flat_map(|&i| self.defs[i].uses.iter().copied()));
-        names.sort_unstable();
-        names.dedup();
-        names
+        // Marked by symbol number, which is their order.
+        let mut seen = vec![false; self.store.symbol_count()];
+        let reached = self.store.reachable(&roots).into_iter();
+        let syms = reached.filter_map(|id| self.store.as_sym(id));
+        let uses = live.iter().flat_map(|&i| self.defs[i].uses.iter().copied());
+        for s in syms.chain(uses) {
+            seen[s.index()] = true;
+        }
+        (0..seen.len())
+            .filter(|&k| seen[k])
+            .map(|k| self.store.sym_at(k))
+            .collect()
     }
 
     /// Whether `s` names something of the program: a definition, an input of any definition,

@@ -70,6 +70,11 @@ impl Drop for Expr {
     /// Drops the tree with a heap stack instead of recursion: a tree 10 000 levels deep
     /// would need about 7 MiB of stack to drop recursively in a debug build.
     fn drop(&mut self) {
+        // Most expressions (`w1*x0`, `sigmoid(z1)`) are a node over leaves: the fields' own
+        // drop is then two levels deep, and needs no stack.
+        if self.kind.over_leaves() {
+            return;
+        }
         let mut stack = Vec::new();
         self.kind.take_children(&mut stack);
         while let Some(mut expr) = stack.pop() {
@@ -80,6 +85,20 @@ impl Drop for Expr {
 }
 
 impl ExprKind {
+    /// Whether every child (if any) is a leaf, a number or a name.
+    fn over_leaves(&self) -> bool {
+        let leaf = |e: &Expr| matches!(e.kind, ExprKind::Num(_) | ExprKind::Name(_));
+        match self {
+            ExprKind::Num(_) | ExprKind::Name(_) => true,
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Inverse(x) => leaf(x),
+            ExprKind::Sum(first, rest) => leaf(first) && rest.iter().all(|(_, e)| leaf(e)),
+            ExprKind::Product(first, rest) => leaf(first) && rest.iter().all(|(_, e)| leaf(e)),
+            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => leaf(a) && leaf(b),
+            ExprKind::List(items) => items.iter().all(leaf),
+            ExprKind::Call(c) => c.args.iter().all(leaf),
+        }
+    }
+
     /// Moves the children out into `out`, leaving empty leaves (which allocate nothing).
     fn take_children(&mut self, out: &mut Vec<Expr>) {
         fn take(expr: &mut Expr) -> Expr {
