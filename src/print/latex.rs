@@ -14,11 +14,21 @@ use super::names::with_names_in_play;
 pub fn latex(store: &Store, id: Id) -> String {
     // A variable or a product of two, with names in play already: no layout needed (nor a
     // size check: they are a few nodes).
+    // (A name's LaTeX when in play is found with the question whether it is.)
+    use super::names::latex_name_in_play as in_play;
     match super::small(store, id) {
-        Some(super::Small::Var(x)) if super::names::all_in_play(&[x]) => return latex_name(x),
-        Some(super::Small::Product(x, y)) if super::names::all_in_play(&[x, y]) => {
-            // Two variables are juxtaposed, as [`factors`] writes them.
-            return super::text::concat(&[&latex_name(x), " ", &latex_name(y)]);
+        Some(super::Small::Var(x)) => {
+            if let Some(l) = in_play(x) {
+                return l;
+            }
+        }
+        Some(super::Small::Product(x, y)) => {
+            if let Some(lx) = in_play(x)
+                && let Some(ly) = in_play(y)
+            {
+                // Two variables are juxtaposed, as [`factors`] writes them.
+                return super::text::concat(&[&lx, " ", &ly]);
+            }
         }
         Some(super::Small::Call(b, x)) if super::names::all_in_play(&[x]) => {
             let mut out = Out {

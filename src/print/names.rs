@@ -277,6 +277,11 @@ pub fn latex_name(name: &str) -> String {
     in_play.unwrap_or_else(|| plain(name))
 }
 
+/// The LaTeX of `name` if it is in play ([`latex_name`]), found once; `None` if it is not.
+pub(super) fn latex_name_in_play(name: &str) -> Option<String> {
+    IN_PLAY.with(|p| p.borrow().latex(name))
+}
+
 /// Whether every one of `names` is in play already: then putting them in play changes no
 /// name's LaTeX, and [`with_names_in_play`] may be skipped.
 pub(super) fn all_in_play(names: &[&str]) -> bool {
