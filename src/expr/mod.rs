@@ -536,11 +536,14 @@ impl Store {
         // searched linearly, which allocates once and hashes nothing.
         const SHORT: usize = 32;
         let top = roots.iter().map(|r| r.index() + 1).max().unwrap_or(0);
-        let mut short: Vec<Id> = Vec::new();
+        // Sized for a small walk at once: growing each list four ids at a time was a tenth
+        // of the walk's cost.
+        let mut short: Vec<Id> = Vec::with_capacity(SHORT);
         let mut seen: std::collections::HashSet<Id, std::hash::BuildHasherDefault<FxHasher>> =
             Default::default();
         let mut bits: Vec<u64> = Vec::new();
-        let mut stack: Vec<Id> = roots.to_vec();
+        let mut stack: Vec<Id> = Vec::with_capacity(roots.len() + SHORT);
+        stack.extend_from_slice(roots);
         while let Some(id) = stack.pop() {
             if bits.is_empty() {
                 let new = if seen.is_empty() && short.len() < SHORT {
