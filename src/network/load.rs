@@ -532,9 +532,7 @@ impl Network {
         wrt: Option<Vec<(String, Span)>>,
         defined_at: &HashMap<String, Span, Fx>,
     ) -> Result<Vec<Sym>> {
-        let reached = self.store.free_symbols(self.output_def().expanded);
-        let written = self.written();
-        let inputs = self.inputs_of(&written, &reached);
+        let (inputs, written, reached) = self.inputs_with_parts();
         let out_name = self.name(self.output_def().name).to_string();
         let params = match wrt {
             Some(names) => {

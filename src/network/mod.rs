@@ -289,16 +289,17 @@ impl Network {
         {
             return inputs.clone();
         }
-        let reached = self.store.free_symbols(self.output_def().expanded);
-        self.inputs_of(&self.written(), &reached)
+        self.inputs_with_parts().0
     }
 
-    /// [`Self::inputs`] from the names [`Self::written`] and those the output's expanded
-    /// formula reaches, when the caller has them already.
-    fn inputs_of(&self, written: &[Sym], reached: &[Sym]) -> Vec<Sym> {
+    /// [`Self::inputs`] (kept for the next call), with the two lists they are found from:
+    /// the names [`Self::written`] and the free symbols of the output's expanded formula.
+    pub(super) fn inputs_with_parts(&self) -> (Vec<Sym>, Vec<Sym>, Vec<Sym>) {
+        let reached = self.store.free_symbols(self.output_def().expanded);
+        let written = self.written();
         // Marks by symbol number: 1 seen, 2 defined.
         let mut mark = vec![0u8; self.store.symbol_count()];
-        for s in written.iter().chain(reached) {
+        for s in written.iter().chain(&reached) {
             mark[s.index()] = 1;
         }
         for d in &self.defs {
@@ -311,10 +312,12 @@ impl Network {
         // Symbols are numbered as the program first mentions them, which is close to the
         // natural order of its inputs' names (w1, w2, …): the sort finds the runs.
         inputs.sort_by(|a, b| crate::expr::natural_cmp(self.name(*a), self.name(*b)));
+        // Kept with what they depend on, as `live_cache` is: the definitions and the output
+        // do not change once loaded (the definitions only grow while loading).
         let key = (self.output, self.defs.len());
         *self.inputs_cache.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((key.0, key.1, inputs.clone()));
-        inputs
+        (inputs, written, reached)
     }
 
     /// The names written in the definitions the output depends on (inputs and names),
