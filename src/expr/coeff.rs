@@ -282,11 +282,8 @@ mod tests {
         assert_eq!(SMALL.len(), 129 + 64);
     }
 
-    /// Sums and products are the rationals' own, in their one form (a small value never
-    /// boxed), for every pair of small values and with boxed ones, at and around the table's
-    /// ends; so are the tests for 0 and for an integer.
-    #[test]
-    fn arithmetic_is_the_rationals() {
+    /// Every small value, and boxed ones just past the table's ends and well beyond.
+    fn around_the_table() -> Vec<Rational> {
         let mut values: Vec<Rational> = SMALL.clone();
         for (n, d) in [
             (65i64, 1i64),
@@ -302,6 +299,15 @@ mod tests {
         ] {
             values.push(Rational::from((n, d)));
         }
+        values
+    }
+
+    /// Sums and products are the rationals' own, in their one form (a small value never
+    /// boxed), for every pair of small values and with boxed ones, at and around the table's
+    /// ends; so are the tests for 0 and for an integer.
+    #[test]
+    fn arithmetic_is_the_rationals() {
+        let values = around_the_table();
         let form = |q: &Q| match &q.0 {
             Repr::Small(i) => Some(*i),
             Repr::Big(_) => None,
@@ -328,19 +334,7 @@ mod tests {
     /// value and for boxed ones, at and around the table's ends.
     #[test]
     fn comparisons_with_integers_are_the_rationals() {
-        let mut values: Vec<Rational> = SMALL.clone();
-        for (n, d) in [
-            (65i64, 1i64),
-            (-65, 1),
-            (65, 2),
-            (-65, 2),
-            (1, 3),
-            (-7, 3),
-            (1 << 40, 1),
-        ] {
-            values.push(Rational::from((n, d)));
-        }
-        for r in values {
+        for r in around_the_table() {
             let q = Q::new(r.clone());
             for k in (-70..=70).chain([i32::MIN, i32::MAX, 1 << 20]) {
                 assert_eq!(q == k, r == k, "{r} == {k}");
