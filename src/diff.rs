@@ -524,7 +524,7 @@ pub fn partial(store: &mut Store, f: &Func, args: &[Id], i: usize) -> Id {
 /// without making the partial a node of its own. `call` is the node `f(args)`.
 fn partial_factors(store: &mut Store, call: Id, f: &Func, args: &[Id], i: usize) -> Factors {
     match f {
-        Func::Builtin(b) => builtin_partial(store, call, *b, args, i),
+        Func::Builtin(b) => builtin_partial(store, call, *b, args, i, None),
         Func::Abstract(a) => {
             let mut partials = a.partials.to_vec();
             partials.push(i as u16);
@@ -539,41 +539,71 @@ fn partial_factors(store: &mut Store, call: Id, f: &Func, args: &[Id], i: usize)
     }
 }
 
-fn builtin_partial(store: &mut Store, call: Id, b: Builtin, args: &[Id], i: usize) -> Factors {
+/// The derivative of `call`, a built-in of one argument `b(t)`, by `t`, with the call itself
+/// written as `own` wherever the derivative uses it (`sigmoid'(t)` as `own·(1 - own)`,
+/// `exp'(t)` as `own`, `tanh'(t)` as `1 - own^2`): the local derivative of a definition
+/// `own = b(t)` in its own name, as the backward pass writes it, made without the call's
+/// form first. `None` when `call` is not such a call.
+pub fn partial_in_own_name(store: &mut Store, call: Id, own: Id) -> Option<Id> {
+    let Node::Call(Func::Builtin(b), args) = store.node(call) else {
+        return None;
+    };
+    let (&[t], b) = (&**args, *b) else {
+        return None;
+    };
+    if !b.takes(1) {
+        return None;
+    }
+    let (c, factors) = builtin_partial(store, call, b, &[t], 0, Some(own));
+    Some(store.product_of_q(c, factors))
+}
+
+/// The partial of `b(args)` by argument `i`, unbuilt; with `own`, the call itself (a
+/// built-in of one argument) is written as `own` ([`builtin_partial_in_own_name`]).
+fn builtin_partial(
+    store: &mut Store,
+    call: Id,
+    b: Builtin,
+    args: &[Id],
+    i: usize,
+    own: Option<Id>,
+) -> Factors {
     let t = args[0];
+    // `b(t)` where the derivative uses it.
+    let this = |store: &mut Store| own.unwrap_or_else(|| store.apply(b, t));
     let one = || Q::int(1);
     let just = |id: Id| (Q::int(1), vec![(id, Q::int(1))]);
     match b {
-        Builtin::Exp => just(store.apply(Builtin::Exp, t)),
+        Builtin::Exp => just(this(store)),
         Builtin::Log => (one(), vec![(t, Q::int(-1))]),
         Builtin::Sin => just(store.apply(Builtin::Cos, t)),
         Builtin::Cos => (Q::int(-1), vec![(store.apply(Builtin::Sin, t), one())]),
         Builtin::Tan => {
-            let tan = store.apply(Builtin::Tan, t);
+            let tan = this(store);
             let sq = store.powr(tan, Rational::from(2));
             just(store.sum_of_q(one(), vec![(sq, one())]))
         }
         Builtin::Cot => {
             // d cot(t)/dt = -(1 + cot(t)^2), defined exactly where cot(t) is.
-            let cot = store.apply(Builtin::Cot, t);
+            let cot = this(store);
             let sq = store.powr(cot, Rational::from(2));
             let s = store.sum_of_q(one(), vec![(sq, one())]);
             (Q::int(-1), vec![(s, one())])
         }
         Builtin::Tanh => {
-            let th = store.apply(Builtin::Tanh, t);
+            let th = this(store);
             let sq = store.powr(th, Rational::from(2));
             just(store.sum_of_q(one(), vec![(sq, Q::int(-1))]))
         }
         Builtin::Sech => {
-            let sech = store.apply(Builtin::Sech, t);
+            let sech = this(store);
             let th = store.apply(Builtin::Tanh, t);
             (Q::int(-1), vec![(sech, one()), (th, one())])
         }
         Builtin::Abs => just(store.apply(Builtin::Sign, t)),
         Builtin::Sign | Builtin::Step => (Q::int(0), Vec::new()),
         Builtin::Sigmoid => {
-            let s = store.apply(Builtin::Sigmoid, t);
+            let s = this(store);
             let one_minus = store.sum_of_q(one(), vec![(s, Q::int(-1))]);
             (one(), vec![(s, one()), (one_minus, one())])
         }

@@ -2,7 +2,7 @@
 //! the output to a variable, the sizes of their chain-rule forms, the expanded gradient.
 
 use super::{Adjoint, Backward, Edge, Network};
-use crate::diff::diff;
+use crate::diff::{diff, partial_in_own_name};
 use crate::expr::{Id, Node, Store, Sym};
 use std::collections::HashMap;
 
@@ -173,6 +173,21 @@ impl Network {
         let mut edges = Vec::new();
         for i in self.live_defs().into_iter().rev() {
             let (u, f) = (self.defs[i].name, self.defs[i].formula);
+            // A built-in of one name (`x1 = sigmoid(z1)`, half of a layered network's
+            // definitions): its derivative made in its own name at once, the node
+            // `in_own_name` would give.
+            if let Node::Call(_, args) = self.store.node(f)
+                && let &[a] = &**args
+                && let Node::Sym(w) = *self.store.node(a)
+            {
+                let own = self.store.sym_node(u);
+                if let Some(local) = partial_in_own_name(&mut self.store, f, own) {
+                    if !self.store.is_zero(local) {
+                        edges.push((u, w, local));
+                    }
+                    continue;
+                }
+            }
             for w in self.store.free_symbols(f) {
                 let local = diff(&mut self.store, f, w);
                 let local = in_own_name(&mut self.store, local, f, u);
@@ -269,5 +284,40 @@ impl Network {
             .iter()
             .map(|p| diff(&mut self.store, root, *p))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_own_name;
+    use crate::diff::{diff, partial_in_own_name};
+    use crate::expr::{BUILTINS, Store};
+
+    /// The local derivative of `x = b(t)` made in its own name at once is the node that
+    /// differentiating and then writing it in its own name gives, for every built-in of one
+    /// argument (`sigmoid'` as `x·(1 - x)`, `exp'` as `x`, `tanh'` as `1 - x^2`, and those
+    /// whose derivative does not use their value).
+    #[test]
+    fn a_builtins_derivative_in_its_own_name_is_the_rewritten_one() {
+        for b in BUILTINS.into_iter().filter(|b| b.takes(1)) {
+            let mut s = Store::new();
+            let (t, x) = (s.intern("t"), s.intern("x"));
+            let tn = s.sym_node(t);
+            let f = s.apply(b, tn);
+            let own = s.sym_node(x);
+            let rewritten = {
+                let d = diff(&mut s, f, t);
+                in_own_name(&mut s, d, f, x)
+            };
+            assert_eq!(
+                partial_in_own_name(&mut s, f, own),
+                Some(rewritten),
+                "{b:?}"
+            );
+        }
+        let mut s = Store::new();
+        let t = s.sym("t");
+        let two = s.add(t, t);
+        assert_eq!(partial_in_own_name(&mut s, two, t), None);
     }
 }
