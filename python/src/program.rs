@@ -322,7 +322,7 @@ impl Program {
                 let warnings = std::mem::take(&mut net.warnings);
                 return Ok((Net::Shaped(Arc::new(Mutex::new(net))), warnings));
             }
-            let mut net = network::load_parsed(&program, &src, &name, output.as_deref())?;
+            let mut net = network::load_parsed(program, &src, &name, output.as_deref())?;
             net.set_data(&data)?;
             let warnings = std::mem::take(&mut net.warnings);
             Ok((Net::Scalar(Arc::new(Mutex::new(net))), warnings))

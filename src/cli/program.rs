@@ -52,16 +52,19 @@ fn load_program(
     a: &ProgramArgs,
     shaped: impl FnOnce(MatNetwork, WrittenPoint, Output) -> Result<Output>,
 ) -> Result<Program> {
-    let s = read_parsed(a)?;
+    let mut s = read_parsed(a)?;
     if network::is_shaped(&s.program) {
         let (net, point, out) = shaped::load(a, &s.program, &s.src, &s.name)?;
         return shaped(net, point, out).map(Program::Done);
     }
-    load_network(a, &s).map(|l| Program::Scalar(Box::new(l)))
+    load_network(a, &mut s).map(|l| Program::Scalar(Box::new(l)))
 }
 
-fn load_network(a: &ProgramArgs, s: &Source) -> Result<Loaded> {
-    let mut net = network::load_parsed(&s.program, &s.src, &s.name, a.opts.of.as_deref())?;
+/// The scalar program of `s` loaded (its syntax tree dropped as it is, statement by
+/// statement: the source's text stays).
+fn load_network(a: &ProgramArgs, s: &mut Source) -> Result<Loaded> {
+    let program = std::mem::take(&mut s.program);
+    let mut net = network::load_parsed(program, &s.src, &s.name, a.opts.of.as_deref())?;
     net.set_data(&a.opts.data)?;
     let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
     // As in a file's `at` line, an intermediate's value is computed, not given; a rebound
@@ -301,7 +304,7 @@ pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
 pub(super) fn run_grade(a: GradeArgs) -> Result<Output> {
     let Loaded {
         mut net, mut out, ..
-    } = load_network(&a.program, &read_parsed(&a.program)?)?;
+    } = load_network(&a.program, &mut read_parsed(&a.program)?)?;
     let fmt = text_or_json(a.program.opts.eval.format, "grade")?;
     let (tex, tex_name) = read_program(&a.solution)?;
     let chains = crate::check::grade(&mut net, &tex, &tex_name)?;
@@ -363,7 +366,7 @@ pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
 }
 
 pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
-    let source = read_parsed(&a.program)?;
+    let mut source = read_parsed(&a.program)?;
     if network::is_shaped(&source.program) {
         return Err(shaped::not_yet("sweep"));
     }
@@ -379,7 +382,7 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
         point,
         mut out,
         ..
-    } = load_network(&a.program, &source)?;
+    } = load_network(&a.program, &mut source)?;
     let deltas = fd::parse_deltas(&a.deltas)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
     let ariths = fd::parse_ariths(&a.arith)?;
@@ -419,7 +422,7 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
 
 pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
     let program = a.program();
-    let source = read_parsed(&program)?;
+    let mut source = read_parsed(&program)?;
     // Before any work: the file is named for its format, and is not the program.
     let files = plan_output(&a.file, a.output.as_deref(), |path| {
         check_graph_path(path, a.format)
@@ -437,7 +440,7 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
             point,
             mut out,
             names,
-        } = load_network(&program, &source)?;
+        } = load_network(&program, &mut source)?;
         note_digits(&program.opts.eval, &mut out);
         let g = in_play(names, || {
             report::graph(&mut net, given(&point), numbers(&program.opts.eval))
@@ -519,7 +522,7 @@ pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
     let files = plan_output(&a.file, a.output.as_deref(), |path| {
         check_sheet_path(path, a.format)
     })?;
-    let source = read_parsed(&program)?;
+    let mut source = read_parsed(&program)?;
     let numbers = numbers(&program.opts.eval);
     let (sheet, mut out) = if network::is_shaped(&source.program) {
         let (mut net, point, mut out) =
@@ -533,7 +536,7 @@ pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
             point,
             mut out,
             names,
-        } = load_network(&program, &source)?;
+        } = load_network(&program, &mut source)?;
         note_digits(&program.opts.eval, &mut out);
         if net.params.is_empty() {
             return Err(no_parameters(&net));

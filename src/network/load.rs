@@ -32,12 +32,14 @@ pub(crate) fn names_used(e: &Expr) -> Vec<(&str, Span)> {
 /// `output` names the definition to treat as the loss (default: the last one).
 pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> {
     let program = syntax::parse_program(src, src_name)?;
-    load_parsed(&program, src, src_name, output)
+    load_parsed(program, src, src_name, output)
 }
 
-/// [`load`] of a program already parsed from `src`.
+/// [`load`] of a program already parsed from `src`. Each statement's syntax tree is
+/// dropped once it is loaded, so that the network reuses its memory as it is made (a
+/// program of 10^5 layers has a tree of about 140 MB).
 pub fn load_parsed(
-    program: &Program,
+    program: Program,
     src: &str,
     src_name: &str,
     output: Option<&str>,
@@ -52,8 +54,8 @@ pub fn load_parsed(
     reserved_names(src, src_name)?;
     let names = Names::of(&program.stmts, src, src_name)?;
     let mut loader = Loader::new(src, src_name, names.defined_at.len());
-    for (stmt, _) in &program.stmts {
-        loader.statement(stmt, &names)?;
+    for (stmt, _) in program.stmts {
+        loader.statement(&stmt, &names)?;
     }
     let Loader {
         store,
