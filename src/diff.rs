@@ -559,7 +559,7 @@ pub fn partial_in_own_name(store: &mut Store, call: Id, own: Id) -> Option<Id> {
 }
 
 /// The partial of `b(args)` by argument `i`, unbuilt; with `own`, the call itself (a
-/// built-in of one argument) is written as `own` ([`builtin_partial_in_own_name`]).
+/// built-in of one argument) is written as `own` ([`partial_in_own_name`]).
 fn builtin_partial(
     store: &mut Store,
     call: Id,
