@@ -569,41 +569,41 @@ fn builtin_partial(
     own: Option<Id>,
 ) -> Factors {
     let t = args[0];
-    // `b(t)` where the derivative uses it.
-    let this = |store: &mut Store| own.unwrap_or_else(|| store.apply(b, t));
+    // `b(t)` where the derivative uses it: the call itself, or the name given for it.
+    let this = own.unwrap_or(call);
     let one = || Q::int(1);
     let just = |id: Id| (Q::int(1), vec![(id, Q::int(1))]);
     match b {
-        Builtin::Exp => just(this(store)),
+        Builtin::Exp => just(this),
         Builtin::Log => (one(), vec![(t, Q::int(-1))]),
         Builtin::Sin => just(store.apply(Builtin::Cos, t)),
         Builtin::Cos => (Q::int(-1), vec![(store.apply(Builtin::Sin, t), one())]),
         Builtin::Tan => {
-            let tan = this(store);
+            let tan = this;
             let sq = store.powr(tan, Rational::from(2));
             just(store.sum_of_q(one(), vec![(sq, one())]))
         }
         Builtin::Cot => {
             // d cot(t)/dt = -(1 + cot(t)^2), defined exactly where cot(t) is.
-            let cot = this(store);
+            let cot = this;
             let sq = store.powr(cot, Rational::from(2));
             let s = store.sum_of_q(one(), vec![(sq, one())]);
             (Q::int(-1), vec![(s, one())])
         }
         Builtin::Tanh => {
-            let th = this(store);
+            let th = this;
             let sq = store.powr(th, Rational::from(2));
             just(store.sum_of_q(one(), vec![(sq, Q::int(-1))]))
         }
         Builtin::Sech => {
-            let sech = this(store);
+            let sech = this;
             let th = store.apply(Builtin::Tanh, t);
             (Q::int(-1), vec![(sech, one()), (th, one())])
         }
         Builtin::Abs => just(store.apply(Builtin::Sign, t)),
         Builtin::Sign | Builtin::Step => (Q::int(0), Vec::new()),
         Builtin::Sigmoid => {
-            let s = this(store);
+            let s = this;
             let one_minus = store.sum_of_q(one(), vec![(s, Q::int(-1))]);
             (one(), vec![(s, one()), (one_minus, one())])
         }

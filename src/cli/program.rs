@@ -28,17 +28,17 @@ struct Loaded {
     names: Vec<String>,
 }
 
-/// A program file as read and parsed, once for a command.
+/// A program file's text and name, read once for a command.
 struct Source {
     src: String,
     name: String,
-    program: ast::Program,
 }
 
-fn read_parsed(a: &ProgramArgs) -> Result<Source> {
+/// The program file, read and parsed: its text and its syntax tree.
+fn read_parsed(a: &ProgramArgs) -> Result<(Source, ast::Program)> {
     let (src, name) = read_program(&a.file)?;
     let program = syntax::parse_program(&src, &name)?;
-    Ok(Source { src, name, program })
+    Ok((Source { src, name }, program))
 }
 
 /// A command on a program: done by `shaped` when the program is about vectors and matrices,
@@ -52,18 +52,17 @@ fn load_program(
     a: &ProgramArgs,
     shaped: impl FnOnce(MatNetwork, WrittenPoint, Output) -> Result<Output>,
 ) -> Result<Program> {
-    let mut s = read_parsed(a)?;
-    if network::is_shaped(&s.program) {
-        let (net, point, out) = shaped::load(a, &s.program, &s.src, &s.name)?;
+    let (s, program) = read_parsed(a)?;
+    if network::is_shaped(&program) {
+        let (net, point, out) = shaped::load(a, &program, &s.src, &s.name)?;
         return shaped(net, point, out).map(Program::Done);
     }
-    load_network(a, &mut s).map(|l| Program::Scalar(Box::new(l)))
+    load_network(a, program, &s).map(|l| Program::Scalar(Box::new(l)))
 }
 
-/// The scalar program of `s` loaded (its syntax tree dropped as it is, statement by
-/// statement: the source's text stays).
-fn load_network(a: &ProgramArgs, s: &mut Source) -> Result<Loaded> {
-    let program = std::mem::take(&mut s.program);
+/// The scalar `program` of the file `s` loaded; its syntax tree is dropped as it is,
+/// statement by statement.
+fn load_network(a: &ProgramArgs, program: ast::Program, s: &Source) -> Result<Loaded> {
     let mut net = network::load_parsed(program, &s.src, &s.name, a.opts.of.as_deref())?;
     net.set_data(&a.opts.data)?;
     let extra = parse_point(&mut net.store, &a.opts.eval.at)?;
@@ -304,7 +303,10 @@ pub(super) fn run_check(a: CheckArgs) -> Result<Output> {
 pub(super) fn run_grade(a: GradeArgs) -> Result<Output> {
     let Loaded {
         mut net, mut out, ..
-    } = load_network(&a.program, &mut read_parsed(&a.program)?)?;
+    } = {
+        let (s, program) = read_parsed(&a.program)?;
+        load_network(&a.program, program, &s)?
+    };
     let fmt = text_or_json(a.program.opts.eval.format, "grade")?;
     let (tex, tex_name) = read_program(&a.solution)?;
     let chains = crate::check::grade(&mut net, &tex, &tex_name)?;
@@ -366,8 +368,8 @@ pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
 }
 
 pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
-    let mut source = read_parsed(&a.program)?;
-    if network::is_shaped(&source.program) {
+    let (source, tree) = read_parsed(&a.program)?;
+    if network::is_shaped(&tree) {
         return Err(shaped::not_yet("sweep"));
     }
     let fmt = text_or_json(a.program.opts.eval.format, "sweep")?;
@@ -382,7 +384,7 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
         point,
         mut out,
         ..
-    } = load_network(&a.program, &mut source)?;
+    } = load_network(&a.program, tree, &source)?;
     let deltas = fd::parse_deltas(&a.deltas)?;
     let schemes = fd::parse_schemes(&a.scheme)?;
     let ariths = fd::parse_ariths(&a.arith)?;
@@ -422,14 +424,13 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
 
 pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
     let program = a.program();
-    let mut source = read_parsed(&program)?;
+    let (source, tree) = read_parsed(&program)?;
     // Before any work: the file is named for its format, and is not the program.
     let files = plan_output(&a.file, a.output.as_deref(), |path| {
         check_graph_path(path, a.format)
     })?;
-    let (g, mut out) = if network::is_shaped(&source.program) {
-        let (mut net, point, out) =
-            shaped::load(&program, &source.program, &source.src, &source.name)?;
+    let (g, mut out) = if network::is_shaped(&tree) {
+        let (mut net, point, out) = shaped::load(&program, &tree, &source.src, &source.name)?;
         (
             report::shaped_graph(&mut net, &point, numbers(&program.opts.eval)),
             out,
@@ -440,7 +441,7 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
             point,
             mut out,
             names,
-        } = load_network(&program, &mut source)?;
+        } = load_network(&program, tree, &source)?;
         note_digits(&program.opts.eval, &mut out);
         let g = in_play(names, || {
             report::graph(&mut net, given(&point), numbers(&program.opts.eval))
@@ -522,11 +523,10 @@ pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
     let files = plan_output(&a.file, a.output.as_deref(), |path| {
         check_sheet_path(path, a.format)
     })?;
-    let mut source = read_parsed(&program)?;
+    let (source, tree) = read_parsed(&program)?;
     let numbers = numbers(&program.opts.eval);
-    let (sheet, mut out) = if network::is_shaped(&source.program) {
-        let (mut net, point, mut out) =
-            shaped::load(&program, &source.program, &source.src, &source.name)?;
+    let (sheet, mut out) = if network::is_shaped(&tree) {
+        let (mut net, point, mut out) = shaped::load(&program, &tree, &source.src, &source.name)?;
         let sheet =
             crate::sheet::shaped(&mut net, &point, &source.src, numbers, &mut out.warnings)?;
         (sheet, out)
@@ -536,7 +536,7 @@ pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
             point,
             mut out,
             names,
-        } = load_network(&program, &mut source)?;
+        } = load_network(&program, tree, &source)?;
         note_digits(&program.opts.eval, &mut out);
         if net.params.is_empty() {
             return Err(no_parameters(&net));

@@ -37,15 +37,26 @@ enum Repr {
     Big(Box<Rational>),
 }
 
+/// The index in [`SMALL`] of the value `t/2`, if it is there: the inverse of [`small_twice`].
+fn index_of_twice(t: i64) -> Option<u8> {
+    let small = i64::from(SMALL_INT);
+    if t % 2 == 0 && (-2 * small..=2 * small).contains(&t) {
+        Some((t / 2 + small) as u8)
+    } else if t % 2 != 0 && -small < t && t < small {
+        // The halves follow the integers, from -(SMALL_INT - 1)/2 on.
+        Some((2 * small + 1 + (t + small - 1) / 2) as u8)
+    } else {
+        None
+    }
+}
+
 /// The index in [`SMALL`] of `r`, if it is there.
 fn small_index(r: &Rational) -> Option<u8> {
-    let n = r.numer().to_i32()?;
+    let n = i64::from(r.numer().to_i32()?);
+    // In lowest terms: over 2, `n` is odd.
     match r.denom().to_u32()? {
-        1 if (-SMALL_INT..=SMALL_INT).contains(&n) => Some((n + SMALL_INT) as u8),
-        // In lowest terms, so `n` is odd.
-        2 if (-SMALL_INT < n && n < SMALL_INT) => {
-            Some((2 * SMALL_INT + 1 + (n + SMALL_INT - 1) / 2) as u8)
-        }
+        1 => index_of_twice(2 * n),
+        2 => index_of_twice(n),
         _ => None,
     }
 }
@@ -61,11 +72,7 @@ impl Q {
 
     /// The integer `k` (small for |k| <= 64).
     pub fn int(k: i32) -> Q {
-        if (-SMALL_INT..=SMALL_INT).contains(&k) {
-            Q(Repr::Small((k + SMALL_INT) as u8))
-        } else {
-            Q(Repr::Big(Box::new(Rational::from(k))))
-        }
+        Q::of_twice(2 * i64::from(k))
     }
 
     /// The value, as an owned `Rational`.
@@ -83,15 +90,9 @@ impl Q {
 
     /// The value `t/2`, small or boxed as its size asks.
     fn of_twice(t: i64) -> Q {
-        let (n, odd) = (t.div_euclid(2), t.rem_euclid(2) == 1);
-        let small = i64::from(SMALL_INT);
-        if !odd && (-small..=small).contains(&n) {
-            Q(Repr::Small((n + small) as u8))
-        } else if odd && (-small < t && t < small) {
-            // The halves follow the integers, from -(SMALL_INT - 1)/2 on.
-            Q(Repr::Small((2 * small + 1 + (t + small - 1) / 2) as u8))
-        } else {
-            Q::new(Rational::from((t, 2)))
+        match index_of_twice(t) {
+            Some(i) => Q(Repr::Small(i)),
+            None => Q(Repr::Big(Box::new(Rational::from((t, 2))))),
         }
     }
 
@@ -125,10 +126,9 @@ impl Q {
 
     /// Whether the value is an integer.
     pub fn is_integer(&self) -> bool {
-        match (&self.0, self.twice()) {
-            (_, Some(t)) => t % 2 == 0,
-            (Repr::Big(r), None) => *r.denom() == 1,
-            (Repr::Small(_), None) => unreachable!("a small value has a twice"),
+        match &self.0 {
+            Repr::Small(i) => small_twice(*i) % 2 == 0,
+            Repr::Big(r) => *r.denom() == 1,
         }
     }
 }

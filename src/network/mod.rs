@@ -78,13 +78,33 @@ pub struct Network {
     pub renames: HashMap<String, Sym>,
     /// The `take` statements: one instance of the unspecified functions, with values.
     pub instance: Option<Instance>,
-    /// [`Network::live_defs`] once computed, with the output and the number of definitions
-    /// it was computed for (a command asks for it several times; on a program of 10^5
-    /// layers each walk costs a few milliseconds).
-    live_cache: std::sync::Mutex<Option<(usize, usize, Vec<usize>)>>,
-    /// [`Network::inputs`] once computed, kept as `live_cache` is (loading computes them to
-    /// choose the parameters; a command asks again).
-    inputs_cache: std::sync::Mutex<Option<(usize, usize, Vec<Sym>)>>,
+    /// [`Network::live_defs`] once computed (a command asks for it several times; on a
+    /// program of 10^5 layers each walk costs a few milliseconds).
+    live_cache: Kept<Vec<usize>>,
+    /// [`Network::inputs`] once computed (loading computes them to choose the parameters; a
+    /// command asks again).
+    inputs_cache: Kept<Vec<Sym>>,
+}
+
+/// A value worked out from a network's definitions, kept with the output and the number of
+/// definitions it was worked out for: the definitions and the output do not change once
+/// loaded (the definitions only grow while loading), so that pair tells whether it holds.
+#[derive(Default, Debug)]
+struct Kept<T>(std::sync::Mutex<Option<((usize, usize), T)>>);
+
+impl<T: Clone> Kept<T> {
+    /// The value kept for `key`, if any.
+    fn get(&self, key: (usize, usize)) -> Option<T> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Keeps `value` for `key`.
+    fn set(&self, key: (usize, usize), value: &T) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, value.clone()));
+    }
 }
 
 /// A program's `take` statements (`take σ(t) = relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1`): the
@@ -282,14 +302,14 @@ impl Network {
     /// not defined themselves (including those whose terms cancel, as `a` in `c = a + b;
     /// e = c - a`), and those its expanded formula reaches through `d(…)`.
     pub fn inputs(&self) -> Vec<Sym> {
-        let key = (self.output, self.defs.len());
-        if let Some((output, n, inputs)) =
-            &*self.inputs_cache.lock().unwrap_or_else(|e| e.into_inner())
-            && (*output, *n) == key
-        {
-            return inputs.clone();
-        }
-        self.inputs_with_parts().0
+        self.inputs_cache
+            .get(self.kept_key())
+            .unwrap_or_else(|| self.inputs_with_parts().0)
+    }
+
+    /// What the kept values ([`Kept`]) are worked out for.
+    fn kept_key(&self) -> (usize, usize) {
+        (self.output, self.defs.len())
     }
 
     /// [`Self::inputs`] (kept for the next call), with the two lists they are found from:
@@ -312,11 +332,7 @@ impl Network {
         // Symbols are numbered as the program first mentions them, which is close to the
         // natural order of its inputs' names (w1, w2, …): the sort finds the runs.
         inputs.sort_by(|a, b| crate::expr::natural_cmp(self.name(*a), self.name(*b)));
-        // Kept with what they depend on, as `live_cache` is: the definitions and the output
-        // do not change once loaded (the definitions only grow while loading).
-        let key = (self.output, self.defs.len());
-        *self.inputs_cache.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((key.0, key.1, inputs.clone()));
+        self.inputs_cache.set(self.kept_key(), &inputs);
         (inputs, written, reached)
     }
 
@@ -407,15 +423,11 @@ impl Network {
 
     /// The definitions the output depends on, in definition order (output last).
     pub fn live_defs(&self) -> Vec<usize> {
-        let key = (self.output, self.defs.len());
-        let mut cache = self.live_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((output, n, live)) = &*cache
-            && (*output, *n) == key
-        {
-            return live.clone();
+        if let Some(live) = self.live_cache.get(self.kept_key()) {
+            return live;
         }
         let live = self.find_live_defs();
-        *cache = Some((key.0, key.1, live.clone()));
+        self.live_cache.set(self.kept_key(), &live);
         live
     }
 

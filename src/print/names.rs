@@ -273,8 +273,7 @@ fn spelled(name: &str) -> String {
 /// A variable or function name as LaTeX: its textbook form when it has one, else spelt out;
 /// spelt out too when another name in play would print alike (see [`with_names_in_play`]).
 pub fn latex_name(name: &str) -> String {
-    let in_play = IN_PLAY.with(|p| p.borrow().latex(name));
-    in_play.unwrap_or_else(|| plain(name))
+    latex_name_in_play(name).unwrap_or_else(|| plain(name))
 }
 
 /// The LaTeX of `name` if it is in play ([`latex_name`]), found once; `None` if it is not.
