@@ -33,6 +33,43 @@ pub fn join<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> 
     })
 }
 
+/// `f` of each of `items`, in order, each item dropped once `f` is done with it: on a thread
+/// of its own, a batch at a time, when there are many (freeing a large program's syntax tree,
+/// its hundreds of thousands of small allocations, was a tenth of loading it). The first
+/// error stops the work and is returned.
+pub fn each_then_drop<T: Send, E>(
+    items: Vec<T>,
+    mut f: impl FnMut(&T) -> Result<(), E>,
+) -> Result<(), E> {
+    /// Items dropped together: a batch costs a message to the thread.
+    const BATCH: usize = 1024;
+    if items.len() < 4 * BATCH {
+        return items.into_iter().try_for_each(|item| f(&item));
+    }
+    std::thread::scope(|scope| {
+        // A few batches in flight at most: the memory is given back as the work goes on.
+        let (to_drop, dropped) = std::sync::mpsc::sync_channel::<Vec<T>>(4);
+        let dropper = thread().spawn_scoped(scope, move || dropped.into_iter().for_each(drop));
+        // Without the thread (it could not start), a batch is dropped here.
+        let send = |batch: Vec<T>| {
+            if dropper.is_ok() {
+                let _ = to_drop.send(batch);
+            }
+        };
+        let mut batch = Vec::with_capacity(BATCH);
+        for item in items {
+            let done = f(&item);
+            batch.push(item);
+            if batch.len() == BATCH || done.is_err() {
+                send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+            done?;
+        }
+        send(batch);
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +80,40 @@ mod tests {
         assert_eq!((a, b), (4, 4));
         let r = std::panic::catch_unwind(|| join(|| 1, || -> u8 { panic!("in b") }));
         assert!(r.is_err());
+    }
+
+    /// Every item is seen once, in order, and dropped once, few or many; an error stops the
+    /// work there (the items after it are dropped without being seen).
+    #[test]
+    fn each_then_drop_sees_and_drops_every_item_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Counted<'a>(usize, &'a AtomicUsize);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.1.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        for n in [0, 5, 4096, 10_000] {
+            let drops = AtomicUsize::new(0);
+            let items: Vec<Counted> = (0..n).map(|i| Counted(i, &drops)).collect();
+            let mut seen = Vec::new();
+            let r: Result<(), ()> = each_then_drop(items, |c| {
+                seen.push(c.0);
+                Ok(())
+            });
+            assert_eq!(r, Ok(()));
+            assert_eq!(seen, (0..n).collect::<Vec<_>>());
+            assert_eq!(drops.load(Ordering::SeqCst), n);
+            let drops = AtomicUsize::new(0);
+            let items: Vec<Counted> = (0..n).map(|i| Counted(i, &drops)).collect();
+            let mut seen = 0;
+            let r = each_then_drop(items, |c| {
+                seen += 1;
+                if c.0 == n / 2 { Err(c.0) } else { Ok(()) }
+            });
+            assert_eq!(r, if n == 0 { Ok(()) } else { Err(n / 2) });
+            assert_eq!(seen, if n == 0 { 0 } else { n / 2 + 1 });
+            assert_eq!(drops.load(Ordering::SeqCst), n);
+        }
     }
 }

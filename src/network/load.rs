@@ -5,6 +5,7 @@ use super::{Def, Instance, Network, TakenFn};
 use crate::error::{Error, Request, Result, SourceError};
 use crate::eval::Point;
 use crate::expr::{Condition, Id, Store, Sym};
+use crate::parallel;
 use crate::syntax::ast::{Expr, ExprKind, Ident, MulOp, Program, Span, Stmt, TakeItem};
 use crate::syntax::{self, Lowerer, UserFn, parse_number};
 use rug::Rational;
@@ -14,6 +15,9 @@ use std::collections::{HashMap, HashSet};
 /// hundreds of thousands): names are the user's own, not chosen to collide.
 type Fx = std::hash::BuildHasherDefault<crate::expr::FxHasher>;
 
+/// Up to how many names a formula's names are told apart by a look through the list.
+const SMALL: usize = 16;
+
 /// Names used in an expression, with their spans (iteratively: deep input is fine).
 pub(crate) fn names_used(e: &Expr) -> Vec<(&str, Span)> {
     let mut out = Vec::new();
@@ -22,7 +26,7 @@ pub(crate) fn names_used(e: &Expr) -> Vec<(&str, Span)> {
         if let ExprKind::Name(n) = &e.kind {
             out.push((n.as_str(), e.span));
         }
-        stack.extend(e.children());
+        e.for_each_child(|c| stack.push(c));
     }
     out
 }
@@ -36,7 +40,8 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
 }
 
 /// [`load`] of a program already parsed from `src`. Each statement's syntax tree is
-/// dropped once it is loaded, so that the network reuses its memory as it is made (a
+/// dropped once it is loaded (a large program's on another thread, meanwhile:
+/// [`parallel::each_then_drop`]), so that the network reuses its memory as it is made (a
 /// program of 10^5 layers has a tree of about 140 MB).
 pub fn load_parsed(
     program: Program,
@@ -54,9 +59,7 @@ pub fn load_parsed(
     reserved_names(src, src_name)?;
     let names = Names::of(&program.stmts, src, src_name)?;
     let mut loader = Loader::new(src, src_name, names.defined_at.len());
-    for (stmt, _) in program.stmts {
-        loader.statement(&stmt, &names)?;
-    }
+    parallel::each_then_drop(program.stmts, |(stmt, _)| loader.statement(stmt, &names))?;
     let Loader {
         store,
         defs,
@@ -463,35 +466,52 @@ impl<'s> Loader<'s> {
         }
         let (formula, mut conditions) = self.lower(value, None, true)?;
         // A defined name the formula as written uses must be defined even where simplifying
-        // cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition.
-        // A set: the names need no order (which `free_symbols` would sort them into).
-        let roots: Vec<Id> = std::iter::once(formula)
-            .chain(conditions.iter().map(|c| c.node))
-            .collect();
-        let mut reached: HashSet<Sym, Fx> = self
-            .store
-            .reachable(&roots)
-            .into_iter()
-            .filter_map(|id| self.store.as_sym(id))
-            .collect();
-        // Every name the formula as written uses, cancelled or not (`z = x - x` uses x).
+        // cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition. The names the
+        // formula and its conditions reach, sorted to be looked up, found once one is needed.
+        let mut reached: Option<Vec<Sym>> = None;
+        // Every name the formula as written uses, cancelled or not (`z = x - x` uses x); the
+        // syntax tree's names are normalized (NFC) already.
         let mut uses = Vec::new();
+        let mut seen: HashSet<Sym, Fx> = HashSet::default();
         for (n, span) in used {
-            let n = syntax::normalize_name(n);
             let Some(s) = self
                 .renames
-                .get(&n)
+                .get(n)
                 .copied()
-                .or_else(|| self.store.lookup(&n))
+                .or_else(|| self.store.lookup(n))
             else {
                 continue;
             };
-            if !uses.contains(&s) {
+            let new = if uses.len() < SMALL {
+                !uses.contains(&s)
+            } else {
+                if seen.is_empty() {
+                    seen.extend(uses.iter().copied());
+                }
+                seen.insert(s)
+            };
+            if new {
                 uses.push(s);
             }
-            if self.expanded_of.contains_key(&s) && reached.insert(s) {
-                let node = self.store.sym_node(s);
-                conditions.push(Condition::new(node, span));
+            if self.expanded_of.contains_key(&s) {
+                let reached = reached.get_or_insert_with(|| {
+                    let roots: Vec<Id> = std::iter::once(formula)
+                        .chain(conditions.iter().map(|c| c.node))
+                        .collect();
+                    let mut syms: Vec<Sym> = self
+                        .store
+                        .reachable(&roots)
+                        .into_iter()
+                        .filter_map(|id| self.store.as_sym(id))
+                        .collect();
+                    syms.sort_unstable();
+                    syms
+                });
+                if let Err(at) = reached.binary_search(&s) {
+                    reached.insert(at, s);
+                    let node = self.store.sym_node(s);
+                    conditions.push(Condition::new(node, span));
+                }
             }
         }
         let (sym, written) = match names.versions.get(&name.name) {
@@ -768,6 +788,9 @@ fn literal_value(e: &Expr) -> Option<Rational> {
         ExprKind::Neg(x) => literal_value(x).map(|r| -r),
         ExprKind::Product(first, rest) if matches!(rest.as_slice(), [(MulOp::Div, _)]) => {
             let (a, b) = (literal_value(first)?, literal_value(&rest[0].1)?);
+            if let Some(q) = integer_ratio(&a, &b) {
+                return Some(q);
+            }
             let small = |r: &Rational| {
                 r.numer().significant_bits() <= 64 && r.denom().significant_bits() <= 64
             };
@@ -775,6 +798,30 @@ fn literal_value(e: &Expr) -> Option<Rational> {
         }
         _ => None,
     }
+}
+
+/// `a/b` of two integers that fit a machine word, `b` not 0, reduced in machine words (GMP's
+/// general division costs as much again as reading the numbers); `None` for other values.
+fn integer_ratio(a: &Rational, b: &Rational) -> Option<Rational> {
+    if *a.denom() != 1 || *b.denom() != 1 {
+        return None;
+    }
+    let (n, d) = (a.numer().to_i64()?, b.numer().to_i64()?);
+    if d == 0 {
+        return None;
+    }
+    let (mut x, mut y) = (n.unsigned_abs(), d.unsigned_abs());
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    // x is the gcd, at least 1 (d is not 0); the sign goes to the numerator.
+    let (num, den) = (n.unsigned_abs() / x, d.unsigned_abs() / x);
+    let num = if (n < 0) != (d < 0) {
+        -rug::Integer::from(num)
+    } else {
+        rug::Integer::from(num)
+    };
+    Some(Rational::from((num, rug::Integer::from(den))))
 }
 
 /// The prefix of the adjoints' names in the backward table (`δ_z1`), which `check` also reads
@@ -869,6 +916,48 @@ mod tests {
             assert!(fast.is_some(), "{text} should take the direct path");
             assert_eq!(fast, lowered(text), "{text}");
         }
+    }
+
+    /// Ratios of integers, reduced in machine words, are the rationals' quotients: signs,
+    /// common factors, 1 and 0 on top, the largest words.
+    #[test]
+    fn integer_ratios_are_the_rational_quotients() {
+        let ints = [
+            0,
+            1,
+            -1,
+            2,
+            -3,
+            4,
+            6,
+            -12,
+            35,
+            97,
+            1 << 40,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        for &n in &ints {
+            for &d in &ints {
+                let (a, b) = (Rational::from(n), Rational::from(d));
+                let q = integer_ratio(&a, &b);
+                if d == 0 {
+                    assert_eq!(q, None);
+                    continue;
+                }
+                let want = Rational::from((n, d));
+                assert_eq!(q.as_ref(), Some(&want), "{n}/{d}");
+                let q = q.unwrap();
+                assert!(*q.denom() > 0, "{n}/{d}");
+            }
+        }
+        assert_eq!(
+            integer_ratio(&Rational::from((1, 2)), &Rational::from(3)),
+            None
+        );
+        let big = Rational::from(rug::Integer::from(1) << 70);
+        assert_eq!(integer_ratio(&big, &Rational::from(3)), None);
     }
 
     #[test]

@@ -48,6 +48,28 @@ impl Expr {
         std::mem::replace(&mut self.kind, ExprKind::Num(String::new()))
     }
 
+    /// `f` of each direct subexpression, in order: [`Expr::children`] without a list made.
+    pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e Expr)) {
+        match &self.kind {
+            ExprKind::Num(_) | ExprKind::Name(_) => {}
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Inverse(x) => f(x),
+            ExprKind::Sum(a, rest) => {
+                f(a);
+                rest.iter().for_each(|(_, t)| f(t));
+            }
+            ExprKind::Product(a, rest) => {
+                f(a);
+                rest.iter().for_each(|(_, t)| f(t));
+            }
+            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::List(items) => items.iter().for_each(f),
+            ExprKind::Call(c) => c.args.iter().for_each(f),
+        }
+    }
+
     /// The direct subexpressions, in order (walk deep trees with a stack of these).
     pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
