@@ -580,6 +580,18 @@ pub fn for_people(v: &Value, digits: usize) -> String {
     }
 }
 
+/// Appends `r` as its `Display` writes it (`3`, `-3/4`): in machine words when its parts fit
+/// one (a large program's point has 10^5 values to write).
+pub fn push_rational(r: &Rational, out: &mut String) {
+    use std::fmt::Write;
+    match (r.numer().to_i64(), r.denom().to_u64()) {
+        (Some(n), Some(1)) => write!(out, "{n}"),
+        (Some(n), Some(d)) => write!(out, "{n}/{d}"),
+        _ => write!(out, "{r}"),
+    }
+    .expect("writing to a String cannot fail");
+}
+
 /// An exact rational in LaTeX: `3` or `-\frac{3}{4}`.
 pub fn latex_rational(r: &Rational) -> String {
     if *r.denom() == 1 {
@@ -611,10 +623,33 @@ pub fn latex(v: &Value, digits: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::{
-        Expansion, FivePowers, digits_for_bits, shortest_by_reading_back, shortest_float_decimal,
+        Expansion, FivePowers, digits_for_bits, push_rational, shortest_by_reading_back,
+        shortest_float_decimal,
     };
     use proptest::prelude::*;
     use rug::{Float, Integer, Rational};
+
+    /// `push_rational` writes what `Display` writes, in machine words or not: signs, whole
+    /// numbers, the word limits, parts beyond them.
+    #[test]
+    fn pushed_rationals_are_displayed_rationals() {
+        let big: Integer = Integer::from(1) << 64;
+        let mut cases: Vec<Rational> = [0i64, 1, -1, 7, -12, i64::MAX, i64::MIN]
+            .iter()
+            .flat_map(|&n| {
+                [1u64, 2, 3, 1 << 40, u64::MAX]
+                    .map(|d| Rational::from((Integer::from(n), Integer::from(d))))
+            })
+            .collect();
+        cases.push(Rational::from((big.clone(), 3)));
+        cases.push(Rational::from((-big.clone(), 1)));
+        cases.push(Rational::from((1, big.clone() + 1)));
+        for r in cases {
+            let mut s = String::from("x = ");
+            push_rational(&r, &mut s);
+            assert_eq!(s, format!("x = {r}"));
+        }
+    }
 
     /// The expansion in integers is MPFR's, digit for digit.
     fn same_expansion(f: &Float, n: usize) {

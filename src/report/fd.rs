@@ -1,7 +1,7 @@
 //! The gradient-check report: each parameter's finite-difference quotients beside its
 //! gradient, with their errors.
 
-use super::points::{point_json, point_text};
+use super::points::{PointJson, point_json, point_text};
 use super::tables::table;
 use super::values::value_json;
 use super::{Style, json_text};
@@ -59,7 +59,7 @@ pub fn fd(net: &Network, point: &Point, r: &FdReport, digits: usize, style: Styl
 struct FdJson<'a> {
     program: &'a str,
     output: &'a str,
-    point: Json,
+    point: PointJson<'a>,
     delta: String,
     step_used: Json,
     arith: String,
@@ -67,7 +67,7 @@ struct FdJson<'a> {
     rows: Vec<serde_json::Map<String, Json>>,
 }
 
-fn fd_json<'a>(net: &'a Network, point: &Point, r: &FdReport) -> FdJson<'a> {
+fn fd_json<'a>(net: &'a Network, point: &'a Point, r: &FdReport) -> FdJson<'a> {
     FdJson {
         program: &net.source.1,
         output: net.name(net.output_def().name),

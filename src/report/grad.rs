@@ -4,7 +4,7 @@
 use super::formulas::{
     Grouping, chain_form, content_first, partial_latex, partial_text, shared_form,
 };
-use super::points::{point_json, point_text};
+use super::points::{PointJson, point_json, point_text};
 use super::values::value_json;
 use super::{Numbers, Render, Style};
 use crate::error::{Error, Result, TooLarge};
@@ -220,7 +220,7 @@ struct GradJson<'a> {
     shared: Vec<SharedJson>,
     gradient: Vec<PartialJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    point: Option<Json>,
+    point: Option<PointJson<'a>>,
 }
 
 /// One named part shared by the expanded partials, as JSON.

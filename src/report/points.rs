@@ -3,7 +3,7 @@
 use crate::eval::{Point, format};
 use crate::expr::{Store, Sym, natural_cmp};
 use crate::print::latex_name;
-use serde_json::Value as Json;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// The point's values sorted by name in natural order (`w2` before `w10`).
 fn sorted_point<'p>(store: &Store, point: &'p Point) -> Vec<(Sym, &'p rug::Rational)> {
@@ -50,10 +50,31 @@ pub fn point_latex(store: &Store, point: &Point) -> String {
         .join(", \\; ")
 }
 
-/// The point as a JSON object from name to exact value (`"3/4"`), names in natural order.
-pub(super) fn point_json(store: &Store, point: &Point) -> Json {
-    let items = sorted_point(store, point)
-        .into_iter()
-        .map(|(s, v)| (store.name(s).to_string(), Json::String(v.to_string())));
-    Json::Object(items.collect())
+/// The point as a JSON object from name to exact value (`"3/4"`), names in natural order:
+/// written out as it is serialised, without a map of strings made first (a large program's
+/// point has a value for each of its 10^5 weights).
+pub(super) fn point_json<'a>(store: &'a Store, point: &'a Point) -> PointJson<'a> {
+    PointJson {
+        store,
+        items: sorted_point(store, point),
+    }
+}
+
+/// A point as JSON ([`point_json`]).
+pub(super) struct PointJson<'a> {
+    store: &'a Store,
+    items: Vec<(Sym, &'a rug::Rational)>,
+}
+
+impl Serialize for PointJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.items.len()))?;
+        let mut value = String::new();
+        for (sym, v) in &self.items {
+            value.clear();
+            format::push_rational(v, &mut value);
+            map.serialize_entry(self.store.name(*sym), &value)?;
+        }
+        map.end()
+    }
 }

@@ -1,7 +1,7 @@
 //! The step-sweep report: the error of the finite-difference gradient for each step and
 //! series, and what it means.
 
-use super::points::{point_json, point_text};
+use super::points::{PointJson, point_json, point_text};
 use super::tables::table;
 use super::{Style, json_text};
 use crate::eval::Point;
@@ -49,7 +49,7 @@ pub fn sweep(
 struct SweepJson<'a> {
     program: &'a str,
     output: &'a str,
-    point: Json,
+    point: PointJson<'a>,
     measure: &'static str,
     deltas: Vec<String>,
     series: Vec<SeriesJson>,
