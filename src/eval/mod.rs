@@ -436,7 +436,7 @@ pub fn checked_mpfr<T: Send, E: Send>(
             let agree = |lo: &[&mut Value], hi: &[&mut Value]| {
                 lo.iter()
                     .zip(hi)
-                    .map(|(a, b)| agreeing_bits(a, b))
+                    .map(|(a, b)| agreeing_bits_below(a, b, prec.saturating_sub(2)))
                     .min()
                     .unwrap_or(u32::MAX)
             };
@@ -475,6 +475,45 @@ pub fn checked_mpfr<T: Send, E: Send>(
         }
         (lo, lo_bits) = (hi, bits);
         bits = bits.saturating_mul(2).min(cap);
+    }
+}
+
+/// [`agreeing_bits`] where it is below `need`; where it is not, some number of `need` or
+/// more (all the digit check asks of most values): decided from the exponents of the
+/// difference and of the larger value, without the division, and with the difference made in
+/// a float kept for the thread (a report of 10^5 layers compares 5·10^5 pairs).
+fn agreeing_bits_below(a: &Value, b: &Value, need: u32) -> u32 {
+    let (Value::Mpfr(x), Value::Mpfr(y)) = (a, b) else {
+        return agreeing_bits(a, b);
+    };
+    if x == y || x.is_zero() || y.is_zero() || !x.is_finite() || !y.is_finite() {
+        return agreeing_bits(a, b);
+    }
+    thread_local! {
+        static DIFF: std::cell::RefCell<rug::Float> = std::cell::RefCell::new(rug::Float::new(64));
+    }
+    let prec = x.prec().max(y.prec()) + 2;
+    let gap = DIFF.with_borrow_mut(|diff| {
+        use rug::Assign;
+        diff.set_prec(prec);
+        diff.assign(x - y);
+        let size = if x.cmp_abs(y) == Some(std::cmp::Ordering::Less) {
+            y
+        } else {
+            x
+        };
+        match (size.get_exp(), diff.get_exp()) {
+            (Some(s), Some(d)) => Some(i64::from(s) - i64::from(d)),
+            _ => None,
+        }
+    });
+    // |diff| / size lies in (2^(d-1-s), 2^(d+1-s)); rounded to 64 bits it may reach
+    // 2^(d+1-s) itself (size a power of two, the difference all ones in its first 64 bits):
+    // its exponent is d - s, d - s + 1 or d - s + 2, so the bits agreeing are gap, gap - 1 or
+    // gap - 2.
+    match gap {
+        Some(g) if g - 2 >= i64::from(need) => u32::try_from(g - 2).unwrap_or(u32::MAX),
+        _ => agreeing_bits(a, b),
     }
 }
 
@@ -636,5 +675,90 @@ pub fn describe_error(store: &Store, e: EvalError) -> Error {
                 }),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod agreement_tests {
+    use super::{Value, agreeing_bits, agreeing_bits_below};
+    use proptest::prelude::*;
+    use rug::Float;
+
+    /// The number below `need` is [`agreeing_bits`]'s; at or above it, it is at least `need`
+    /// and at most the true number.
+    fn check(a: &Float, b: &Float, need: u32) {
+        let (a, b) = (Value::Mpfr(a.clone()), Value::Mpfr(b.clone()));
+        let exact = agreeing_bits(&a, &b);
+        let fast = agreeing_bits_below(&a, &b, need);
+        if exact < need {
+            assert_eq!(fast, exact, "{a:?} {b:?} need {need}");
+        } else {
+            assert!(
+                fast >= need && fast <= exact,
+                "{a:?} {b:?} need {need}: {fast} {exact}"
+            );
+        }
+    }
+
+    proptest! {
+        /// Values at the digit check's two precisions, differing in their last bits, in
+        /// bits around the threshold, or wholly; of either sign, near powers of two.
+        #[test]
+        fn agreeing_bits_below_agrees_with_agreeing_bits(
+            m in -1.0e6f64..1.0e6,
+            e in -300i32..300,
+            rel_exp in 1u32..400,
+            nudge in -3i32..4,
+            need in prop::sample::select(vec![62u32, 126, 190, 254, 318]),
+        ) {
+            let a = Float::with_val(192, m) << e;
+            let b = Float::with_val(320, &a) * (Float::with_val(320, 1) + (Float::with_val(320, nudge) >> rel_exp));
+            check(&a, &b, need);
+            check(&b, &a, need);
+            let two = Float::with_val(192, 1) << e;
+            let near = Float::with_val(320, &two) - (Float::with_val(320, 1) >> (rel_exp as i32 - e));
+            check(&two, &near, need);
+            check(&near, &two, need);
+        }
+    }
+
+    /// The quotient rounded up to a power of two: a power of two against a value whose
+    /// difference from it is all ones in its first 64 bits, `1 - 2^-k (1 - 2^-70)`. Its
+    /// agreeing bits are two below the exponents' gap: a bound of one would take a value that
+    /// fails the check for one that passes it.
+    #[test]
+    fn a_quotient_rounded_up_to_a_power_of_two() {
+        for k in [10u32, 100, 189, 190, 191, 250] {
+            let one = Float::with_val(192, 1);
+            let d = (Float::with_val(320, 1) >> k)
+                * (Float::with_val(320, 1) - (Float::with_val(320, 1) >> 70u32));
+            let b = Float::with_val(320, 1) - d;
+            let exact = agreeing_bits(&Value::Mpfr(one.clone()), &Value::Mpfr(b.clone()));
+            assert_eq!(exact, k - 1);
+            for need in [k - 2, k - 1, k, k + 1] {
+                check(&one, &b, need);
+                check(&b, &one, need);
+            }
+        }
+    }
+
+    #[test]
+    fn special_values_take_the_exact_path() {
+        let one = Float::with_val(192, 1);
+        for other in [
+            Float::with_val(320, 0),
+            Float::with_val(320, 1),
+            Float::with_val(320, f64::INFINITY),
+            Float::with_val(320, f64::NAN),
+            Float::with_val(320, -1),
+        ] {
+            check(&one, &other, 126);
+            check(&other, &one, 126);
+        }
+        let mixed = (Value::Mpfr(one.clone()), Value::F64(1.0));
+        assert_eq!(
+            agreeing_bits_below(&mixed.0, &mixed.1, 126),
+            agreeing_bits(&mixed.0, &mixed.1)
+        );
     }
 }
