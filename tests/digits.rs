@@ -229,14 +229,64 @@ fn a_zero_from_deep_cancellation_is_checked_further() {
 }
 
 #[test]
-fn cancellation_beyond_the_cap_comes_with_a_note() {
-    // e^-4000 is about 2^-5771: 1 + e^-x is 1 up to 5120 bits and not at the cap, 8192, so the
-    // last two results disagree entirely and the note says so (exit 0: the value is printed).
-    let (code, _out, err) = run(&["eval", "log(1 + exp(-x)) * exp(x)", "--at", "x=4000"]);
+fn a_part_lost_at_both_first_precisions_is_found_and_beyond_the_cap_is_a_note() {
+    // e^-4000 is about 2^-5771: 1 + e^-x is 1 at 192 and 320 bits, where the two runs agreed
+    // on log(1) = 0; the part lost sends the check past 5771 bits, where the value is 1 - e^-x/2.
+    let (code, out, err) = run(&["eval", "log(1 + exp(-x)) * exp(x)", "--at", "x=4000"]);
     assert_eq!(code, 0, "{err}");
+    assert!(out.contains("log(1 + exp(-x)) * exp(x) = 1 (MPFR"), "{out}");
+    assert!(!err.contains("note"), "{err}");
+    // e^-6000 is about 2^-8656, beyond the cap (8192 bits): the value printed is 0, and the
+    // note says a part was lost (it had been printed without a word).
+    let (code, out, err) = run(&["eval", "log(1 + exp(-x)) * exp(x)", "--at", "x=6000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("= 0 (MPFR"), "{out}");
     assert!(
-        err.contains("cancellation: MPFR at 5120 and at 8192 bits give different results"),
+        err.contains("a part about 2^-8657 of a value it was added to")
+            && err.contains("was lost, beyond the 8192 bits of the digit check"),
         "{err}"
+    );
+}
+
+/// Wrong values both first precisions agreed on, because both lost the same part outright
+/// before a cancellation (found by a review, 2026-12-02): exp(x) at x = 2^-1350 is 1 below
+/// 1350 bits, and 1 + e^-1400 is 1 below 2020; the values are checked against MPFR at 2000
+/// and 6000 bits computed here, the series way round.
+#[test]
+fn values_lost_at_both_first_precisions_are_found() {
+    // exp(x) - 1 - x - x^2/2 = x^3/6 + x^4/24 + … (x^3/6 is about 2^-4053).
+    let x = Float::with_val(6000, 1) >> 1350u32;
+    let want = Float::with_val(6000, &x * &x) * &x / 6u32
+        + Float::with_val(6000, &x * &x) * Float::with_val(6000, &x * &x) / 24u32;
+    let at = format!("x=1/{}", rug::Integer::from(rug::Integer::u_pow_u(2, 1350)));
+    let j = json(&[
+        "eval",
+        "exp(x) - 1 - x - x^2/2",
+        "--at",
+        &at,
+        "--format",
+        "json",
+    ]);
+    let got = value(&j["value"]);
+    let rel = Float::with_val(6000, &got - &want) / &want;
+    assert!(
+        rel.abs() < Float::with_val(64, 1) >> 120u32,
+        "{got} against {want}"
+    );
+    // log(1 + e^-x)·e^x - 1 = -e^-x/2 + e^-2x/3 - … at x = 1400 (about -4.86e-609): the
+    // reference at 6000 bits, where 1 + e^-1400 keeps e^-1400 (at `REF`, 2000, it would not).
+    let e = Float::with_val(6000, -1400).exp();
+    let want = Float::with_val(6000, e.ln_1p_ref()) * Float::with_val(6000, 1400).exp() - 1u32;
+    assert_value(
+        &[
+            "eval",
+            "log(1 + exp(-x)) * exp(x) - 1",
+            "--at",
+            "x=1400",
+            "--format",
+            "json",
+        ],
+        &want,
     );
 }
 

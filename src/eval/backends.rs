@@ -272,10 +272,35 @@ pub struct Mpfr {
     prec: u32,
 }
 
+thread_local! {
+    /// The most bits any MPFR operation on this thread lost outright since [`take_lost_bits`]
+    /// was last called ([`Mpfr::lose`]): read by the digit check
+    /// ([`checked_mpfr`](super::checked_mpfr)) around each of its evaluations.
+    static LOST_BITS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The most bits an MPFR operation on this thread lost outright since the last call (0 if
+/// none), and the count started again: a term of a sum beyond the precision of the result
+/// (`1 + 2^-2000` at 320 bits is 1), or the argument of a function whose value at 0 is not
+/// 0 (`exp(2^-2000)` is 1). Two precisions both below such a gap agree on the same wrong
+/// result where what follows cancels (`exp(x) - 1`), so the digit check must go past it.
+pub fn take_lost_bits() -> u64 {
+    LOST_BITS.with(|l| l.replace(0))
+}
+
 impl Mpfr {
     /// MPFR at `prec` bits.
     pub fn new(prec: u32) -> Self {
         Mpfr { prec }
+    }
+
+    /// Records that `gap` bits (how far below the result's leading bit a part of it was) were
+    /// needed and the precision did not have them ([`take_lost_bits`]).
+    fn lose(&self, gap: i64) {
+        if gap > i64::from(self.prec) {
+            let gap = gap.unsigned_abs();
+            LOST_BITS.with(|l| l.set(l.get().max(gap)));
+        }
     }
 
     /// `r` rounded to the precision; an integer through `mpfr_set_z`, several times faster
@@ -355,10 +380,16 @@ impl Backend for Mpfr {
             }
         }
         let units = terms.iter().filter(|(_, k)| is_int(k, 1)).map(|(v, _)| *v);
-        self.finite(Float::with_val(
-            self.prec,
-            Float::sum(parts.iter().chain(units)),
-        ))
+        let sum = Float::with_val(self.prec, Float::sum(parts.iter().chain(units.clone())));
+        // A term below the result's last bit is lost outright.
+        if let Some(top) = sum.get_exp() {
+            for v in parts.iter().chain(units) {
+                if let Some(e) = v.get_exp() {
+                    self.lose(i64::from(top) - i64::from(e));
+                }
+            }
+        }
+        self.finite(sum)
     }
     fn product(&self, c: &Rational, factors: &[(&Float, &Rational)]) -> Result<Float, Fail> {
         // Left to right, each product rounded to the precision. A product of floats of that
@@ -416,6 +447,15 @@ impl Backend for Mpfr {
     fn call(&self, f: Builtin, args: &[&Float]) -> Result<Float, Fail> {
         let t = args[0];
         builtins::check_domain(f, t.cmp0())?;
+        // Near 0 these are their value at 0 plus a term in t (exp, sigmoid, softplus) or in t²
+        // (cos, sech): that term is lost once it is below the value's last bit.
+        if let Some(e) = t.get_exp().filter(|e| *e < 0) {
+            match f {
+                Builtin::Exp | Builtin::Sigmoid | Builtin::Softplus => self.lose(-i64::from(e) + 2),
+                Builtin::Cos | Builtin::Sech => self.lose(-2 * i64::from(e) + 2),
+                _ => {}
+            }
+        }
         let mut s = Float::new(self.prec);
         // Guard bits only where the built-in rounds in two steps (sigmoid, softplus).
         let mut guard = match f {

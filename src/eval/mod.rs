@@ -405,6 +405,13 @@ pub fn max_check_bits(prec: u32) -> u32 {
 /// one expression); without, two zeros agree (the program trace, whose dead units give
 /// true zeros at every point).
 ///
+/// Two precisions agree on a wrong result, too, where both lost the same part outright and
+/// what follows cancels (`exp(x) - 1` at x = 10^-200 is 0 at 192 and 320 bits): a run that
+/// lost bits (counted by the MPFR backend) is not accepted; the next has as many bits as
+/// were lost and `prec + 64` more (or twice as many, if that is more), up to the cap. A part
+/// lost beyond the cap is not looked for (a program's values would be worked out at the cap
+/// for nothing): a note says it was lost.
+///
 /// With `parallel` (for large work, where a thread costs nothing in comparison: a program's
 /// passes), the first two runs are made at the same time, on two threads.
 pub fn checked_mpfr<T: Send, E: Send>(
@@ -417,6 +424,12 @@ pub fn checked_mpfr<T: Send, E: Send>(
     let cap = max_check_bits(prec);
     let mut lo_bits = prec.saturating_add(64).min(cap);
     let mut bits = prec.saturating_mul(2).saturating_add(64).min(cap);
+    // Each run with the bits its arithmetic lost, counted on the thread that made it.
+    let run = |bits: u32| {
+        backends::take_lost_bits();
+        let r = run(bits);
+        (r, backends::take_lost_bits())
+    };
     // The first two runs are independent: with `parallel`, the second runs on a thread of its
     // own meanwhile. Either way the first's error is the one returned when both fail.
     let (lo, mut first_hi) = if parallel {
@@ -425,12 +438,13 @@ pub fn checked_mpfr<T: Send, E: Send>(
     } else {
         (run(lo_bits), None)
     };
-    let mut lo = lo?;
+    let mut lo = lo.0?;
     loop {
-        let mut hi = match first_hi.take() {
-            Some(hi) => hi?,
-            None => run(bits)?,
+        let (hi, lost) = match first_hi.take() {
+            Some(hi) => hi,
+            None => run(bits),
         };
+        let mut hi = hi?;
         let (agree, zeros) = {
             let (lo_vals, hi_vals) = (values(&mut lo), values(&mut hi));
             let agree = |lo: &[&mut Value], hi: &[&mut Value]| {
@@ -453,13 +467,15 @@ pub fn checked_mpfr<T: Send, E: Send>(
             let zero = |v: &&mut Value| matches!(v, Value::Mpfr(f) if f.is_zero());
             (agree, settle_zeros && hi_vals.iter().any(zero))
         };
-        if (agree >= prec.saturating_sub(2) && !zeros) || bits >= cap {
+        // A part lost past the cap cannot be found within it: the note says so.
+        let findable = lost > 0 && lost < u64::from(cap);
+        if (agree >= prec.saturating_sub(2) && !zeros && !findable) || bits >= cap {
             for v in values(&mut hi) {
                 if let Value::Mpfr(f) = v {
                     *f = rug::Float::with_val(prec, &*f);
                 }
             }
-            let note = (agree < prec.saturating_sub(2)).then(|| {
+            let cancelled = (agree < prec.saturating_sub(2)).then(|| {
                 let digits = (f64::from(agree) * std::f64::consts::LOG10_2).floor();
                 if digits < 1.0 {
                     format!(
@@ -471,10 +487,24 @@ pub fn checked_mpfr<T: Send, E: Send>(
                     )
                 }
             });
+            let lost = (lost > 0).then(|| {
+                format!(
+                    "a part about 2^-{lost} of a value it was added to (or of a function's value at 0) was lost, beyond the {cap} bits of the digit check: a result that cancels against that value (exp(x) - 1 at a tiny x) may be wrong"
+                )
+            });
+            let note = match (cancelled, lost) {
+                (Some(c), Some(l)) => Some(format!("{c}; {l}")),
+                (c, l) => c.or(l),
+            };
             return Ok((hi, note));
         }
         (lo, lo_bits) = (hi, bits);
-        bits = bits.saturating_mul(2).min(cap);
+        // Past what was lost (a gap is at most the exponent range: the cap bounds it anyway).
+        let past = u32::try_from(lost)
+            .unwrap_or(u32::MAX)
+            .saturating_add(prec)
+            .saturating_add(64);
+        bits = bits.saturating_mul(2).max(past).min(cap);
     }
 }
 
