@@ -508,71 +508,53 @@ pub fn checked_mpfr<T: Send, E: Send>(
     }
 }
 
-/// [`agreeing_bits`] where it is below `need`; where it is not, some number of `need` or
-/// more (all the digit check asks of most values): decided from the exponents of the
-/// difference and of the larger value, without the division, and with the difference made in
-/// a float kept for the thread (a report of 10^5 layers compares 5·10^5 pairs).
+/// The number of leading bits in which `a` and `b` agree (`-log2` of their relative
+/// difference, rounded down; `u32::MAX` when they are equal: two zeros, two like infinities,
+/// two NaNs; 0 when one is 0 and the other not) where it is below `need`; where it is not,
+/// some number of `need` or more, all the digit check asks of most values. That is decided
+/// from the exponents of the difference and of the larger value, without the division, and
+/// the difference is made in a float kept for the thread (a report of 10^5 layers compares
+/// 5·10^5 pairs).
 fn agreeing_bits_below(a: &Value, b: &Value, need: u32) -> u32 {
     let (Value::Mpfr(x), Value::Mpfr(y)) = (a, b) else {
-        return agreeing_bits(a, b);
+        return if a == b { u32::MAX } else { 0 };
     };
-    if x == y || x.is_zero() || y.is_zero() || !x.is_finite() || !y.is_finite() {
-        return agreeing_bits(a, b);
+    if x == y || (x.is_nan() && y.is_nan()) {
+        return u32::MAX;
+    }
+    if x.is_zero() || y.is_zero() || !x.is_finite() || !y.is_finite() {
+        return 0;
     }
     thread_local! {
         static DIFF: std::cell::RefCell<rug::Float> = std::cell::RefCell::new(rug::Float::new(64));
     }
-    let prec = x.prec().max(y.prec()) + 2;
-    let gap = DIFF.with_borrow_mut(|diff| {
+    DIFF.with_borrow_mut(|diff| {
         use rug::Assign;
-        diff.set_prec(prec);
+        diff.set_prec(x.prec().max(y.prec()) + 2);
         diff.assign(x - y);
         let size = if x.cmp_abs(y) == Some(std::cmp::Ordering::Less) {
             y
         } else {
             x
         };
-        match (size.get_exp(), diff.get_exp()) {
-            (Some(s), Some(d)) => Some(i64::from(s) - i64::from(d)),
-            _ => None,
+        // |diff| / size lies in (2^(d-1-s), 2^(d+1-s)); rounded to 64 bits it may reach
+        // 2^(d+1-s) itself (size a power of two, the difference all ones in its first 64
+        // bits): its exponent is d - s, d - s + 1 or d - s + 2, so the bits agreeing are
+        // gap, gap - 1 or gap - 2.
+        if let (Some(s), Some(d)) = (size.get_exp(), diff.get_exp()) {
+            let gap = i64::from(s) - i64::from(d);
+            if gap - 2 >= i64::from(need) {
+                return u32::try_from(gap - 2).unwrap_or(u32::MAX);
+            }
         }
-    });
-    // |diff| / size lies in (2^(d-1-s), 2^(d+1-s)); rounded to 64 bits it may reach
-    // 2^(d+1-s) itself (size a power of two, the difference all ones in its first 64 bits):
-    // its exponent is d - s, d - s + 1 or d - s + 2, so the bits agreeing are gap, gap - 1 or
-    // gap - 2.
-    match gap {
-        Some(g) if g - 2 >= i64::from(need) => u32::try_from(g - 2).unwrap_or(u32::MAX),
-        _ => agreeing_bits(a, b),
-    }
-}
-
-/// The number of leading bits in which `a` and `b` agree: `-log2` of their relative
-/// difference, rounded down; `u32::MAX` when they are equal (two zeros, two like infinities,
-/// two NaNs), 0 when one is 0 and the other not.
-fn agreeing_bits(a: &Value, b: &Value) -> u32 {
-    let (Value::Mpfr(a), Value::Mpfr(b)) = (a, b) else {
-        return if a == b { u32::MAX } else { 0 };
-    };
-    if a == b || (a.is_nan() && b.is_nan()) {
-        return u32::MAX;
-    }
-    if a.is_zero() || b.is_zero() || !a.is_finite() || !b.is_finite() {
-        return 0;
-    }
-    let prec = a.prec().max(b.prec()) + 2;
-    let diff = rug::Float::with_val(prec, a - b).abs();
-    let (a_abs, b_abs) = (a.as_abs(), b.as_abs());
-    let size = if *a_abs >= *b_abs { a_abs } else { b_abs };
-    // The quotient rounded once to 64 bits (`size` is divided as it is: a copy at more bits
-    // would be the same number).
-    let rel = rug::Float::with_val(64, &diff / &*size);
-    // rel < 2^e, so -log2(rel) > -e.
-    match rel.get_exp() {
-        Some(e) if e < 0 => e.unsigned_abs(),
-        Some(_) => 0,
-        None => u32::MAX,
-    }
+        // The quotient rounded once to 64 bits (`size` is divided as it is: a copy at more
+        // bits would be the same number); rel < 2^e, so -log2(rel) > -e.
+        match rug::Float::with_val(64, &*diff / size).get_exp() {
+            Some(e) if e < 0 => e.unsigned_abs(),
+            Some(_) => 0,
+            None => u32::MAX,
+        }
+    })
 }
 
 /// The policy of [`Mode::Auto`], once for every caller: the `exact` result if it succeeded;
@@ -710,9 +692,33 @@ pub fn describe_error(store: &Store, e: EvalError) -> Error {
 
 #[cfg(test)]
 mod agreement_tests {
-    use super::{Value, agreeing_bits, agreeing_bits_below};
+    use super::{Value, agreeing_bits_below};
     use proptest::prelude::*;
     use rug::Float;
+
+    /// The number of leading bits in which `a` and `b` agree, by its definition: the
+    /// difference and the quotient made, the quotient's exponent read.
+    fn agreeing_bits(a: &Value, b: &Value) -> u32 {
+        let (Value::Mpfr(a), Value::Mpfr(b)) = (a, b) else {
+            return if a == b { u32::MAX } else { 0 };
+        };
+        if a == b || (a.is_nan() && b.is_nan()) {
+            return u32::MAX;
+        }
+        if a.is_zero() || b.is_zero() || !a.is_finite() || !b.is_finite() {
+            return 0;
+        }
+        let prec = a.prec().max(b.prec()) + 2;
+        let diff = rug::Float::with_val(prec, a - b).abs();
+        let (a_abs, b_abs) = (a.as_abs(), b.as_abs());
+        let size = if *a_abs >= *b_abs { a_abs } else { b_abs };
+        let rel = rug::Float::with_val(64, &diff / &*size);
+        match rel.get_exp() {
+            Some(e) if e < 0 => e.unsigned_abs(),
+            Some(_) => 0,
+            None => u32::MAX,
+        }
+    }
 
     /// The number below `need` is [`agreeing_bits`]'s; at or above it, it is at least `need`
     /// and at most the true number.

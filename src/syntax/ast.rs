@@ -48,7 +48,7 @@ impl Expr {
         std::mem::replace(&mut self.kind, ExprKind::Num(String::new()))
     }
 
-    /// `f` of each direct subexpression, in order: [`Expr::children`] without a list made.
+    /// `f` of each direct subexpression, in order (what [`Expr::children`] lists).
     pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e Expr)) {
         match &self.kind {
             ExprKind::Num(_) | ExprKind::Name(_) => {}
@@ -72,19 +72,9 @@ impl Expr {
 
     /// The direct subexpressions, in order (walk deep trees with a stack of these).
     pub fn children(&self) -> Vec<&Expr> {
-        match &self.kind {
-            ExprKind::Num(_) | ExprKind::Name(_) => Vec::new(),
-            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Inverse(x) => vec![x],
-            ExprKind::Sum(a, rest) => std::iter::once(&**a)
-                .chain(rest.iter().map(|(_, t)| t))
-                .collect(),
-            ExprKind::Product(a, rest) => std::iter::once(&**a)
-                .chain(rest.iter().map(|(_, t)| t))
-                .collect(),
-            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => vec![a, b],
-            ExprKind::List(items) => items.iter().collect(),
-            ExprKind::Call(c) => c.args.iter().collect(),
-        }
+        let mut out = Vec::new();
+        self.for_each_child(|c| out.push(c));
+        out
     }
 }
 
