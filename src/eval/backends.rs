@@ -42,26 +42,40 @@ fn power_domain(
 pub enum ExactVal {
     /// Exactly this rational.
     Q(Rational),
-    /// Not rational; approximately this.
-    Approx(Float),
+    /// Not rational; approximately this, at [`GUARD_PREC`] bits and at 64 more: where the two
+    /// do not agree on the sign (a cancellation took the digits), it is not decided.
+    Approx(Float, Float),
 }
 
 /// Precision of the approximations carried through exact evaluation.
 pub const GUARD_PREC: u32 = 512;
+
+/// Precision of the second approximation carried through exact evaluation.
+const CHECK_PREC: u32 = GUARD_PREC + 64;
 
 /// Below this magnitude an approximate value's sign is not trusted (2^-256).
 fn undecided(f: &Float) -> bool {
     f.is_zero() || f.get_exp().is_some_and(|e| e < -256)
 }
 
+/// Whether two approximations of a value agree to two bits (their difference is below a
+/// quarter of the first): then the sign of either is the value's.
+fn agree(a: &Float, b: &Float) -> bool {
+    let diff = Float::with_val(CHECK_PREC + 2, a - b).abs() * 4u32;
+    diff < *a.as_abs()
+}
+
 /// Exact rational arithmetic. Irrational intermediates are carried approximately, and a
 /// result that depends on one is refused ([`Fail::NotExact`]) by [`ExactVal::exact`], except
 /// where a function of it is rational whatever its precise value: `step`, `sign`, and `relu`,
-/// `abs`, `max`, `min` of a value whose sign is clear.
+/// `abs`, `max`, `min` of a value whose sign is clear: the two approximations carried agree
+/// on it (a cancellation makes one approximation's sign wrong: `sign(exp(1000)*(sin(x)^2 +
+/// cos(x)^2 - 1))` is 0, and its approximation at 512 bits about -2^931).
 #[derive(Clone, Debug)]
 pub struct Exact {
     max_bits: u64,
     approx: Mpfr,
+    check: Mpfr,
 }
 
 impl ExactVal {
@@ -69,22 +83,26 @@ impl ExactVal {
     pub fn exact(self) -> Result<Rational, Fail> {
         match self {
             ExactVal::Q(r) => Ok(r),
-            ExactVal::Approx(_) => Err(Fail::NotExact),
+            ExactVal::Approx(..) => Err(Fail::NotExact),
         }
     }
 
-    fn float(&self) -> Float {
+    /// The two approximations.
+    fn floats(&self) -> (Float, Float) {
         match self {
-            ExactVal::Q(r) => Float::with_val(GUARD_PREC, r),
-            ExactVal::Approx(f) => f.clone(),
+            ExactVal::Q(r) => (
+                Float::with_val(GUARD_PREC, r),
+                Float::with_val(CHECK_PREC, r),
+            ),
+            ExactVal::Approx(a, b) => (a.clone(), b.clone()),
         }
     }
 
     fn sign(&self) -> Option<Ordering> {
         match self {
             ExactVal::Q(r) => Some(r.cmp0()),
-            ExactVal::Approx(f) if undecided(f) => None,
-            ExactVal::Approx(f) => f.cmp0(),
+            ExactVal::Approx(a, b) if undecided(a) || undecided(b) || !agree(a, b) => None,
+            ExactVal::Approx(a, _) => a.cmp0(),
         }
     }
 }
@@ -95,6 +113,7 @@ impl Exact {
         Exact {
             max_bits,
             approx: Mpfr::new(GUARD_PREC),
+            check: Mpfr::new(CHECK_PREC),
         }
     }
 
@@ -129,13 +148,25 @@ impl Exact {
     fn all_q<'v>(vs: impl Iterator<Item = &'v ExactVal>) -> Option<Vec<&'v Rational>> {
         vs.map(|v| match v {
             ExactVal::Q(r) => Some(r),
-            ExactVal::Approx(_) => None,
+            ExactVal::Approx(..) => None,
         })
         .collect()
     }
 
-    fn approx(&self, r: Result<Float, Fail>) -> Result<ExactVal, Fail> {
-        r.map(ExactVal::Approx)
+    /// An operation on the approximations of `vs`: `op(backend, approximations)` at both
+    /// precisions.
+    fn approx<T: Copy>(
+        &self,
+        vs: &[(&ExactVal, T)],
+        op: impl Fn(&Mpfr, &[(&Float, T)]) -> Result<Float, Fail>,
+    ) -> Result<ExactVal, Fail> {
+        let fs: Vec<(Float, Float)> = vs.iter().map(|v| v.0.floats()).collect();
+        let first: Vec<(&Float, T)> = fs.iter().zip(vs).map(|(f, v)| (&f.0, v.1)).collect();
+        let second: Vec<(&Float, T)> = fs.iter().zip(vs).map(|(f, v)| (&f.1, v.1)).collect();
+        Ok(ExactVal::Approx(
+            op(&self.approx, &first)?,
+            op(&self.check, &second)?,
+        ))
     }
 }
 
@@ -160,9 +191,7 @@ impl Backend for Exact {
             }
             return self.bounded(acc);
         }
-        let fs: Vec<Float> = terms.iter().map(|t| t.0.float()).collect();
-        let refs: Vec<(&Float, &Rational)> = fs.iter().zip(terms).map(|(f, t)| (f, t.1)).collect();
-        self.approx(self.approx.sum(c, &refs))
+        self.approx(terms, |m, fs| m.sum(c, fs))
     }
     fn product(&self, c: &Rational, factors: &[(&ExactVal, &Rational)]) -> Result<ExactVal, Fail> {
         if let Some(qs) = Self::all_q(factors.iter().map(|t| t.0)) {
@@ -196,10 +225,7 @@ impl Backend for Exact {
         {
             return Ok(ExactVal::Q(Rational::new()));
         }
-        let fs: Vec<Float> = factors.iter().map(|t| t.0.float()).collect();
-        let refs: Vec<(&Float, &Rational)> =
-            fs.iter().zip(factors).map(|(f, t)| (f, t.1)).collect();
-        self.approx(self.approx.product(c, &refs))
+        self.approx(factors, |m, fs| m.product(c, fs))
     }
     fn pow(&self, b: &ExactVal, e: &ExactVal) -> Result<ExactVal, Fail> {
         if let (ExactVal::Q(b), ExactVal::Q(e)) = (b, e) {
@@ -209,7 +235,7 @@ impl Backend for Exact {
                 Err(f) => return Err(f),
             }
         }
-        self.approx(self.approx.pow(&b.float(), &e.float()))
+        self.approx(&[(b, ()), (e, ())], |m, fs| m.pow(fs[0].0, fs[1].0))
     }
     fn call(&self, f: Builtin, args: &[&ExactVal]) -> Result<ExactVal, Fail> {
         if let Some(qs) = Self::all_q(args.iter().copied()) {
@@ -249,9 +275,11 @@ impl Backend for Exact {
                 _ => {}
             }
         }
-        let fs: Vec<Float> = args.iter().map(|a| a.float()).collect();
-        let refs: Vec<&Float> = fs.iter().collect();
-        self.approx(self.approx.call(f, &refs))
+        let vs: Vec<(&ExactVal, ())> = args.iter().map(|a| (*a, ())).collect();
+        self.approx(&vs, |m, fs| {
+            let fs: Vec<&Float> = fs.iter().map(|f| f.0).collect();
+            m.call(f, &fs)
+        })
     }
     fn sign(&self, v: &ExactVal) -> Option<Ordering> {
         v.sign()
@@ -259,7 +287,7 @@ impl Backend for Exact {
     fn show(&self, v: &ExactVal) -> String {
         match v {
             ExactVal::Q(r) => r.to_string(),
-            ExactVal::Approx(f) => super::format::float_decimal(f, 10),
+            ExactVal::Approx(f, _) => super::format::float_decimal(f, 10),
         }
     }
 }
@@ -286,6 +314,21 @@ thread_local! {
 /// result where what follows cancels (`exp(x) - 1`), so the digit check must go past it.
 pub fn take_lost_bits() -> u64 {
     LOST_BITS.with(|l| l.replace(0))
+}
+
+thread_local! {
+    /// The arguments `sign` and `step` were applied to on this thread since
+    /// [`take_kink_args`] was last called, in order.
+    static KINK_ARGS: std::cell::RefCell<Vec<Float>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The arguments MPFR's `sign` and `step` were applied to on this thread since the last call,
+/// in order, and the list started again. Their results jump at 0, so where an argument is 0
+/// (a kink, a tie: `sign(sin(x)^2 + cos(x)^2 - 1)`) rounding decides them, and two precisions
+/// agree on a wrong ±1: the digit check ([`checked_mpfr`](super::checked_mpfr)) compares
+/// the arguments too.
+pub fn take_kink_args() -> Vec<Float> {
+    KINK_ARGS.with_borrow_mut(std::mem::take)
 }
 
 impl Mpfr {
@@ -455,6 +498,9 @@ impl Backend for Mpfr {
                 Builtin::Cos | Builtin::Sech => self.lose(-2 * i64::from(e) + 2),
                 _ => {}
             }
+        }
+        if let Builtin::Sign | Builtin::Step = f {
+            KINK_ARGS.with_borrow_mut(|k| k.push(t.clone()));
         }
         let mut s = Float::new(self.prec);
         // Guard bits only where the built-in rounds in two steps (sigmoid, softplus).

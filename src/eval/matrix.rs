@@ -494,7 +494,7 @@ pub fn evaluate(
             // An irrational value ends exact arithmetic at once: the rest would be carried
             // at 512 bits only to be refused at the end.
             let irrational =
-                |d: &Dense<ExactVal>| d.data().iter().any(|v| matches!(v, ExactVal::Approx(_)));
+                |d: &Dense<ExactVal>| d.data().iter().any(|v| matches!(v, ExactVal::Approx(..)));
             match evaluate_with(&exact, store, roots, &env, &sizes, &irrational) {
                 Ok(out) => {
                     let mut res = Vec::with_capacity(out.len());

@@ -424,11 +424,13 @@ pub fn checked_mpfr<T: Send, E: Send>(
     let cap = max_check_bits(prec);
     let mut lo_bits = prec.saturating_add(64).min(cap);
     let mut bits = prec.saturating_mul(2).saturating_add(64).min(cap);
-    // Each run with the bits its arithmetic lost, counted on the thread that made it.
+    // Each run with the bits its arithmetic lost and the arguments of its `sign` and `step`,
+    // recorded on the thread that made it.
     let run = |bits: u32| {
         backends::take_lost_bits();
+        backends::take_kink_args();
         let r = run(bits);
-        (r, backends::take_lost_bits())
+        (r, backends::take_lost_bits(), backends::take_kink_args())
     };
     // The first two runs are independent: with `parallel`, the second runs on a thread of its
     // own meanwhile. Either way the first's error is the one returned when both fail.
@@ -438,13 +440,21 @@ pub fn checked_mpfr<T: Send, E: Send>(
     } else {
         (run(lo_bits), None)
     };
-    let mut lo = lo.0?;
+    let (lo, _, mut lo_kinks) = lo;
+    let mut lo = lo?;
     loop {
-        let (hi, lost) = match first_hi.take() {
+        let (hi, lost, hi_kinks) = match first_hi.take() {
             Some(hi) => hi,
             None => run(bits),
         };
         let mut hi = hi?;
+        // Each `sign` and `step` decided by its argument's sign at both precisions, not by
+        // rounding: the argument agrees to two bits (or is the same, 0 in both).
+        let kinks_settled = lo_kinks.len() == hi_kinks.len()
+            && lo_kinks.iter().zip(&hi_kinks).all(|(a, b)| {
+                let (a, b) = (Value::Mpfr(a.clone()), Value::Mpfr(b.clone()));
+                agreeing_bits_below(&a, &b, 2) >= 2
+            });
         let (agree, zeros) = {
             let (lo_vals, hi_vals) = (values(&mut lo), values(&mut hi));
             let agree = |lo: &[&mut Value], hi: &[&mut Value]| {
@@ -469,7 +479,8 @@ pub fn checked_mpfr<T: Send, E: Send>(
         };
         // A part lost past the cap cannot be found within it: the note says so.
         let findable = lost > 0 && lost < u64::from(cap);
-        if (agree >= prec.saturating_sub(2) && !zeros && !findable) || bits >= cap {
+        if (agree >= prec.saturating_sub(2) && !zeros && !findable && kinks_settled) || bits >= cap
+        {
             for v in values(&mut hi) {
                 if let Value::Mpfr(f) = v {
                     *f = rug::Float::with_val(prec, &*f);
@@ -492,13 +503,16 @@ pub fn checked_mpfr<T: Send, E: Send>(
                     "a part about 2^-{lost} of a value it was added to (or of a function's value at 0) was lost, beyond the {cap} bits of the digit check: a result that cancels against that value (exp(x) - 1 at a tiny x) may be wrong"
                 )
             });
-            let note = match (cancelled, lost) {
-                (Some(c), Some(l)) => Some(format!("{c}; {l}")),
-                (c, l) => c.or(l),
-            };
+            let kink = (!kinks_settled).then(|| {
+                format!(
+                    "the argument of a sign or step (how relu, abs, max and min are differentiated) is 0 to within the {cap} bits of the digit check, and rounding decided its sign: if it is exactly 0 (a kink, a tie), the value there is not this one (sign(0) = step(0) = 0)"
+                )
+            });
+            let notes: Vec<String> = [cancelled, lost, kink].into_iter().flatten().collect();
+            let note = (!notes.is_empty()).then(|| notes.join("; "));
             return Ok((hi, note));
         }
-        (lo, lo_bits) = (hi, bits);
+        (lo, lo_bits, lo_kinks) = (hi, bits, hi_kinks);
         // Past what was lost (a gap is at most the exponent range: the cap bounds it anyway).
         let past = u32::try_from(lost)
             .unwrap_or(u32::MAX)

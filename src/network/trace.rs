@@ -65,7 +65,7 @@ impl Network {
                     let exact = Exact::new(self.store.limits().max_exact_bits);
                     let rational = |v: &ExactVal| match v {
                         ExactVal::Q(_) => Ok(()),
-                        ExactVal::Approx(_) => Err(Fail::NotExact),
+                        ExactVal::Approx(..) => Err(Fail::NotExact),
                     };
                     let wrap = |v: ExactVal| v.exact().map(Value::Exact);
                     self.sweep(bw, &plan, env, (None, locals), &exact, (rational, wrap))
