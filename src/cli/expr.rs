@@ -40,14 +40,15 @@ impl Source<'_> {
 }
 
 /// Evaluates `id` at the input's point, checking the domain conditions of the input as
-/// written (`conditions`); errors point into the source where they can.
+/// written (`conditions`); errors point into the source where they can. The digit check's
+/// note, if any, is returned with the value and given to standard error.
 fn evaluate_one(
     input: &ExprInput,
     id: Id,
     conditions: &[Condition],
     opts: &EvalOpts,
     out: &mut Output,
-) -> Result<Value> {
+) -> Result<(Value, Option<String>)> {
     let store = &input.store;
     let source = input.source();
     check_values(store, id, &input.point, source)?;
@@ -58,10 +59,10 @@ fn evaluate_one(
             source,
         )
     })?;
-    if let Some(n) = note {
+    if let Some(n) = &note {
         out.warnings.push(format!("note: {n}"));
     }
-    Ok(vals.into_iter().next().expect("one root, one value"))
+    Ok((vals.into_iter().next().expect("one root, one value"), note))
 }
 
 /// A domain error pointed at in the source where its subexpression is written there
@@ -250,10 +251,11 @@ pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
         }
         let var = input.store.intern(&name);
         let d = crate::diff::diff_n(&mut input.store, e, var, a.order)?;
-        let value = if evaluate {
-            Some(evaluate_one(&input, d, &conditions, &a.eval, &mut out)?)
+        let (value, note) = if evaluate {
+            let (v, note) = evaluate_one(&input, d, &conditions, &a.eval, &mut out)?;
+            (Some(v), note)
         } else {
-            None
+            (None, None)
         };
         // Printed in the shortest form the simplifier finds (bounded by size); the value is
         // the derivative's as differentiated, and its conditions are the function's.
@@ -262,6 +264,7 @@ pub(super) fn run_diff(a: DiffArgs) -> Result<Output> {
             wrt: name,
             id: shown,
             value,
+            note,
         });
     }
     let ExprInput {
@@ -299,7 +302,7 @@ pub(super) fn run_eval(a: EvalArgs) -> Result<Output> {
         return Ok(out);
     }
     note_digits(&a.eval, &mut out);
-    let v = evaluate_one(&input, e, &input.conditions, &a.eval, &mut out)?;
+    let (v, note) = evaluate_one(&input, e, &input.conditions, &a.eval, &mut out)?;
     // In f64 the input is computed as written, as NumPy would (`0.1 + 0.2`); the evaluation
     // above checked its domain and gives the errors with their places.
     let v = match v {
@@ -317,6 +320,7 @@ pub(super) fn run_eval(a: EvalArgs) -> Result<Output> {
         value: v,
         digits: a.eval.digits,
         precision: a.eval.precision,
+        note,
     };
     out.stdout = report.render(style(a.eval.format));
     Ok(out)

@@ -42,9 +42,11 @@ fn power_domain(
 pub enum ExactVal {
     /// Exactly this rational.
     Q(Rational),
-    /// Not rational; approximately this, at [`GUARD_PREC`] bits and at 64 more: where the two
-    /// do not agree on the sign (a cancellation took the digits), it is not decided.
-    Approx(Float, Float),
+    /// Not rational; approximately this, at [`GUARD_PREC`] bits and at 64 more, and whether
+    /// a part of it was lost on the way (`exp(1000) + 1` is `exp(1000)` at both): where the
+    /// two do not agree on the sign (a cancellation took the digits), or a part was lost, the
+    /// sign is not decided.
+    Approx(Float, Float, bool),
 }
 
 /// Precision of the approximations carried through exact evaluation.
@@ -94,15 +96,19 @@ impl ExactVal {
                 Float::with_val(GUARD_PREC, r),
                 Float::with_val(CHECK_PREC, r),
             ),
-            ExactVal::Approx(a, b) => (a.clone(), b.clone()),
+            ExactVal::Approx(a, b, _) => (a.clone(), b.clone()),
         }
     }
 
     fn sign(&self) -> Option<Ordering> {
         match self {
             ExactVal::Q(r) => Some(r.cmp0()),
-            ExactVal::Approx(a, b) if undecided(a) || undecided(b) || !agree(a, b) => None,
-            ExactVal::Approx(a, _) => a.cmp0(),
+            ExactVal::Approx(a, b, lost)
+                if *lost || undecided(a) || undecided(b) || !agree(a, b) =>
+            {
+                None
+            }
+            ExactVal::Approx(a, ..) => a.cmp0(),
         }
     }
 }
@@ -163,10 +169,11 @@ impl Exact {
         let fs: Vec<(Float, Float)> = vs.iter().map(|v| v.0.floats()).collect();
         let first: Vec<(&Float, T)> = fs.iter().zip(vs).map(|(f, v)| (&f.0, v.1)).collect();
         let second: Vec<(&Float, T)> = fs.iter().zip(vs).map(|(f, v)| (&f.1, v.1)).collect();
-        Ok(ExactVal::Approx(
-            op(&self.approx, &first)?,
-            op(&self.check, &second)?,
-        ))
+        let was_lost = vs
+            .iter()
+            .any(|v| matches!(v.0, ExactVal::Approx(_, _, true)));
+        let ((a, b), lost) = lost_during(|| (op(&self.approx, &first), op(&self.check, &second)));
+        Ok(ExactVal::Approx(a?, b?, was_lost || lost > 0))
     }
 }
 
@@ -287,7 +294,7 @@ impl Backend for Exact {
     fn show(&self, v: &ExactVal) -> String {
         match v {
             ExactVal::Q(r) => r.to_string(),
-            ExactVal::Approx(f, _) => super::format::float_decimal(f, 10),
+            ExactVal::Approx(f, ..) => super::format::float_decimal(f, 10),
         }
     }
 }
@@ -299,6 +306,10 @@ impl Backend for Exact {
 pub struct Mpfr {
     prec: u32,
 }
+
+/// Bits a sum that cancels must keep beyond its depth (its largest term's exponent less its
+/// result's) for its result to count as computed, not lost ([`Mpfr::lose`]).
+const CANCEL_GUARD: i64 = 64;
 
 thread_local! {
     /// The most bits any MPFR operation on this thread lost outright since [`take_lost_bits`]
@@ -329,6 +340,16 @@ thread_local! {
 /// the arguments too.
 pub fn take_kink_args() -> Vec<Float> {
     KINK_ARGS.with_borrow_mut(std::mem::take)
+}
+
+/// `f()`, with the bits MPFR operations lost during it ([`take_lost_bits`]); the count kept
+/// for an evaluation around it goes on as if `f` had run within it.
+fn lost_during<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = take_lost_bits();
+    let r = f();
+    let lost = take_lost_bits();
+    LOST_BITS.with(|l| l.set(before.max(lost)));
+    (r, lost)
 }
 
 impl Mpfr {
@@ -424,12 +445,20 @@ impl Backend for Mpfr {
         }
         let units = terms.iter().filter(|(_, k)| is_int(k, 1)).map(|(v, _)| *v);
         let sum = Float::with_val(self.prec, Float::sum(parts.iter().chain(units.clone())));
-        // A term below the result's last bit is lost outright.
+        // A term below the result's last bit is lost outright; and a result far below its
+        // largest term keeps only the bits of the terms below that depth (`y - x - 1/2` with
+        // x = 10^100 and y = x + 1, which round to the same float at 192 and at 320 bits, is
+        // -1/2 at both): fewer than [`CANCEL_GUARD`] of them is as good as lost.
         if let Some(top) = sum.get_exp() {
+            let mut largest = i64::MIN;
             for v in parts.iter().chain(units) {
                 if let Some(e) = v.get_exp() {
                     self.lose(i64::from(top) - i64::from(e));
+                    largest = largest.max(i64::from(e));
                 }
+            }
+            if largest > i64::from(top) {
+                self.lose(largest - i64::from(top) + CANCEL_GUARD);
             }
         }
         self.finite(sum)
@@ -496,6 +525,21 @@ impl Backend for Mpfr {
             match f {
                 Builtin::Exp | Builtin::Sigmoid | Builtin::Softplus => self.lose(-i64::from(e) + 2),
                 Builtin::Cos | Builtin::Sech => self.lose(-2 * i64::from(e) + 2),
+                _ => {}
+            }
+        }
+        // Far out, these are their limit plus a term in e^-|t| (sigmoid and tanh: 1 - e^-t and
+        // ±(1 - 2e^-2|t|); softplus: t + e^-t), lost once it is below the value's last bit
+        // (`1 - sigmoid(600)` is 0 at 192 and at 320 bits).
+        if t.get_exp().is_some_and(|e| e > 2) {
+            let bits = |k: f64| (k * t.to_f64().abs() * std::f64::consts::LOG2_E).min(1e15) as i64;
+            let positive = t.cmp0() == Some(Ordering::Greater);
+            match f {
+                Builtin::Sigmoid if positive => self.lose(bits(1.0)),
+                Builtin::Softplus if positive => {
+                    self.lose(bits(1.0) + i64::from(t.get_exp().unwrap_or(0)))
+                }
+                Builtin::Tanh => self.lose(bits(2.0) - 1),
                 _ => {}
             }
         }

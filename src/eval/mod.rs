@@ -500,12 +500,12 @@ pub fn checked_mpfr<T: Send, E: Send>(
             });
             let lost = (lost > 0).then(|| {
                 format!(
-                    "a part about 2^-{lost} of a value it was added to (or of a function's value at 0) was lost, beyond the {cap} bits of the digit check: a result that cancels against that value (exp(x) - 1 at a tiny x) may be wrong"
+                    "a part about 2^-{lost} of a value was lost (a term too small for the sum it is in, a function's value too close to its limit, or a sum that cancelled that deep), beyond the {cap} bits of the digit check: a result that depends on that part may be wrong (exp(x) - 1 at a tiny x gives 0)"
                 )
             });
             let kink = (!kinks_settled).then(|| {
                 format!(
-                    "the argument of a sign or step (how relu, abs, max and min are differentiated) is 0 to within the {cap} bits of the digit check, and rounding decided its sign: if it is exactly 0 (a kink, a tie), the value there is not this one (sign(0) = step(0) = 0)"
+                    "the sign of an argument of sign or step (through which relu, abs, max and min are differentiated) could not be decided: it is 0 to within the {cap} bits of the digit check, and the value shown takes the sign rounding gave it; if that argument is exactly 0 (a kink, or a tie of max or min), the value follows the convention there instead (sign(0) = step(0) = 0; a tie shares the derivative equally)"
                 )
             });
             let notes: Vec<String> = [cancelled, lost, kink].into_iter().flatten().collect();

@@ -42,6 +42,8 @@ pub struct Derivative {
     pub id: Id,
     /// Its value at the point, when one is given.
     pub value: Option<Value>,
+    /// What the user must know about that value (the digit check's note), if anything.
+    pub note: Option<String>,
 }
 
 /// The data of `diff`'s report: an expression's derivatives of one order, each by a variable.
@@ -84,6 +86,8 @@ struct DerivativeJson<'a> {
     exact: Option<Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
     arithmetic: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 /// A long derivative with its shared parts named, as JSON.
@@ -134,7 +138,7 @@ impl DiffReport<'_> {
         let store = self.store;
         let input_text = written(self.src);
         let mut out = String::new();
-        for Derivative { wrt, id, value } in &self.derivatives {
+        for Derivative { wrt, id, value, .. } in &self.derivatives {
             let lhs = format!("{} {}", self.op_text(wrt), input_text);
             let d_text = print::text(store, *id);
             if let Some(b) = shared_form(store, *id, &d_text, false) {
@@ -170,7 +174,7 @@ impl DiffReport<'_> {
         let mut out = String::new();
         print::with_names_in_play(&in_play, || {
             let input_latex = print::latex(store, self.expr);
-            for Derivative { wrt, id, value } in &self.derivatives {
+            for Derivative { wrt, id, value, .. } in &self.derivatives {
                 let lhs = format!("{} \\left[ {} \\right]", self.op_latex(wrt), input_latex);
                 let d_text = print::text(store, *id);
                 if let Some(b) = shared_form(store, *id, &d_text, true) {
@@ -206,40 +210,48 @@ impl DiffReport<'_> {
         let objs: Vec<DerivativeJson> = self
             .derivatives
             .iter()
-            .map(|Derivative { wrt, id, value }| {
-                let d_text = print::text(store, *id);
-                let shared = shared_form(store, *id, &d_text, false).map(|b| SharedJson {
-                    bindings: b
-                        .bindings
-                        .iter()
-                        .map(|(n, def)| BindingJson {
-                            name: n.clone(),
-                            formula: def.clone(),
-                        })
-                        .collect(),
-                    result: b.roots[0].clone(),
-                });
-                let arithmetic = value.as_ref().map(how);
-                let (value, exact) = match value {
-                    Some(v) => {
-                        let (val, exact) = value_and_exact_json(v, self.precision);
-                        (Some(val), Some(exact))
+            .map(
+                |Derivative {
+                     wrt,
+                     id,
+                     value,
+                     note,
+                 }| {
+                    let d_text = print::text(store, *id);
+                    let shared = shared_form(store, *id, &d_text, false).map(|b| SharedJson {
+                        bindings: b
+                            .bindings
+                            .iter()
+                            .map(|(n, def)| BindingJson {
+                                name: n.clone(),
+                                formula: def.clone(),
+                            })
+                            .collect(),
+                        result: b.roots[0].clone(),
+                    });
+                    let arithmetic = value.as_ref().map(how);
+                    let (value, exact) = match value {
+                        Some(v) => {
+                            let (val, exact) = value_and_exact_json(v, self.precision);
+                            (Some(val), Some(exact))
+                        }
+                        None => (None, None),
+                    };
+                    DerivativeJson {
+                        input: &input_text,
+                        parsed: &parsed_text,
+                        wrt,
+                        order: self.order,
+                        latex: print::latex(store, *id),
+                        derivative: d_text,
+                        shared,
+                        value,
+                        exact,
+                        arithmetic,
+                        note: note.as_deref(),
                     }
-                    None => (None, None),
-                };
-                DerivativeJson {
-                    input: &input_text,
-                    parsed: &parsed_text,
-                    wrt,
-                    order: self.order,
-                    latex: print::latex(store, *id),
-                    derivative: d_text,
-                    shared,
-                    value,
-                    exact,
-                    arithmetic,
-                }
-            })
+                },
+            )
             .collect();
         super::json_one_or_many(&objs)
     }
@@ -259,6 +271,9 @@ pub struct EvalReport<'a> {
     pub digits: usize,
     /// The precision asked for, in bits (JSON shows all the digits it carries).
     pub precision: u32,
+    /// What the user must know about the value (the digit check's note), if anything: JSON
+    /// carries it (text and LaTeX leave it to standard error).
+    pub note: Option<String>,
 }
 
 /// The value of an expression, as JSON.
@@ -270,6 +285,8 @@ struct EvalJson<'a> {
     value: Json,
     exact: Json,
     arithmetic: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 impl EvalReport<'_> {
@@ -306,6 +323,7 @@ impl EvalReport<'_> {
                     value,
                     exact,
                     arithmetic: how(v),
+                    note: self.note.as_deref(),
                 })
             }
         }
