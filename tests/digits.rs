@@ -518,3 +518,32 @@ fn json_values_carry_their_note() {
     let j = json(&["eval", "sin(x)", "--at", "x=1", "--format", "json"]);
     assert!(j.get("note").is_none(), "{j}");
 }
+
+/// hw7_sigmoid at w1 = w2 = 1000: 1 - σ(1000) is e^-1000, about 2^-1443, below the last bit
+/// of both first precisions, where σ(1000) is 1; ∂E/∂w1 and ∂E/∂w2 printed 0 (found
+/// 2026-12-02). The saturated sigmoid counts as a part lost: the check goes to its bits.
+#[test]
+fn backprop_of_sigmoids_saturated_past_both_precisions_has_true_gradients() {
+    let (w1, w2, w3, x, y) = (f(1000.0), f(1000.0), f(3.0), f(1.0), f(10.0));
+    let z1 = Float::with_val(REF, &w1 * &x);
+    let x1 = sigmoid(&z1);
+    let z2 = Float::with_val(REF, &w2 * &x1);
+    let x2 = sigmoid(&z2);
+    let d_yhat = (Float::with_val(REF, &w3 * &x2) - &y) * 2u32;
+    let d_z2 = Float::with_val(REF, &d_yhat * &w3) * sigmoid_prime(&z2);
+    let d_w2 = Float::with_val(REF, &d_z2 * &x1);
+    let d_w1 = Float::with_val(REF, &d_z2 * &w2) * sigmoid_prime(&z1) * &x;
+    let j = json(&[
+        "backprop",
+        "examples/hw7_sigmoid.chain",
+        "--at",
+        "w1=1000,w2=1000,w3=3,x=1,y=10",
+        "--format",
+        "json",
+    ]);
+    let g = &j["gradient"];
+    for (name, want) in [("w1", &d_w1), ("w2", &d_w2)] {
+        let got = value(&g[name]);
+        assert!(close(&got, want, 1e-36), "∂E/∂{name}: {got} vs {want}");
+    }
+}
