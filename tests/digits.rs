@@ -414,9 +414,9 @@ fn program(name: &str, text: &str) -> String {
 
 /// Parts lost the same way at both first precisions, then cancelled or decided a sign (found
 /// by a review, 2026-12-02; each printed a wrong value without a word, some "(exact)"): the
-/// 1 of `exp(1000) + 1`, the e^-600 of `sigmoid(600)` and `softplus(600)`, and inputs 10^100
-/// and 10^100 + 1, the same float at 192 and at 320 bits (and 10^200, 10^200 + 1 at 512 and
-/// at 576, exact arithmetic's two approximations).
+/// 1 of `exp(1000) + 1`, the e^-600 of `sigmoid(600)` and `softplus(600)`, the t³/6 of
+/// sin(t) at t = 10^-60, and inputs 10^100 and 10^100 + 1, the same float at 192 and at 320
+/// bits (and 10^200, 10^200 + 1 at 512 and at 576, exact arithmetic's two approximations).
 #[test]
 fn parts_lost_at_both_precisions_before_a_sign_or_a_cancellation_are_found() {
     let (x100, y100) = (
@@ -451,6 +451,23 @@ fn parts_lost_at_both_precisions_before_a_sign_or_a_cancellation_are_found() {
             " = 1.4142135623730950488 (MPFR",
         ),
         ("sign(1 - tanh(x))", "x=2000", " = 1 (MPFR"),
+        // sin(t) is t at both for t = 10^-60, and y - x is exactly 0 (found by a second
+        // review, 2026-12-02).
+        (
+            "(t - sin(t))/t^3 + 1",
+            "t=1e-60",
+            " = 1.1666666666666666667 (MPFR",
+        ),
+        (
+            "(sin(t)/t)^(1/t^2)",
+            "t=1e-60",
+            " = 0.84648172489061407404 (MPFR",
+        ),
+        (
+            "sqrt(2)*(y - x) + 1",
+            &at100,
+            " = 2.4142135623730950488 (MPFR",
+        ),
     ] {
         let (code, out, err) = run(&["eval", formula, "--at", at]);
         assert_eq!(code, 0, "{formula}: {err}");

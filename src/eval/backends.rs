@@ -307,6 +307,19 @@ pub struct Mpfr {
     prec: u32,
 }
 
+/// The most bits counted as lost: beyond, the count says only that much more was lost
+/// (`tanh` of 10^20 loses e^-(2·10^20)).
+pub(crate) const LOST_CAP: u64 = 1 << 50;
+
+/// Whether `v` is 0 or has at most 64 significant bits (1, 3/4, 10^6): a number more likely
+/// exact than rounded.
+fn short(v: &Float) -> bool {
+    match v.get_significand() {
+        None => true,
+        Some(m) => m.significant_bits() - m.find_one(0).unwrap_or(0) <= 64,
+    }
+}
+
 /// Bits a sum that cancels must keep beyond its depth (its largest term's exponent less its
 /// result's) for its result to count as computed, not lost ([`Mpfr::lose`]).
 const CANCEL_GUARD: i64 = 64;
@@ -362,9 +375,25 @@ impl Mpfr {
     /// needed and the precision did not have them ([`take_lost_bits`]).
     fn lose(&self, gap: i64) {
         if gap > i64::from(self.prec) {
-            let gap = gap.unsigned_abs();
+            let gap = gap.unsigned_abs().min(LOST_CAP);
             LOST_BITS.with(|l| l.set(l.get().max(gap)));
         }
+    }
+
+    /// An input's value `r` at the precision. Rounding it is no loss, but for a number that is
+    /// a part too small for the other (10^100 + 1, 1 + 10^-100): rounded to within far less
+    /// than its last bit, it lost that part ([`Mpfr::lose`]).
+    pub fn input(&self, r: &Rational) -> Float {
+        let f = Float::with_val(self.prec, r);
+        if f.is_finite() && !f.is_zero() && f != *r {
+            let lost = Rational::from(r - f.to_rational().unwrap_or_default()) / r;
+            if let Some(e) = Float::with_val(64, lost).get_exp() {
+                if -i64::from(e) > i64::from(self.prec) + CANCEL_GUARD {
+                    self.lose(-i64::from(e));
+                }
+            }
+        }
+        f
     }
 
     /// `r` rounded to the precision; an integer through `mpfr_set_z`, several times faster
@@ -460,6 +489,11 @@ impl Backend for Mpfr {
             if largest > i64::from(top) {
                 self.lose(largest - i64::from(top) + CANCEL_GUARD);
             }
+        } else if sum.is_zero() && parts.iter().chain(units).any(|v| !short(v)) {
+            // Cancelled to 0 (`y - x` with y = x + 1 = 10^100 + 1, the same float at 192 and
+            // at 320 bits): what is left, if anything, is below every bit there was. Not where
+            // every term is a short number, which is more likely exact (`1 - y` at y = 1).
+            self.lose(i64::from(self.prec) + CANCEL_GUARD);
         }
         self.finite(sum)
     }
@@ -519,27 +553,40 @@ impl Backend for Mpfr {
     fn call(&self, f: Builtin, args: &[&Float]) -> Result<Float, Fail> {
         let t = args[0];
         builtins::check_domain(f, t.cmp0())?;
-        // Near 0 these are their value at 0 plus a term in t (exp, sigmoid, softplus) or in t²
-        // (cos, sech): that term is lost once it is below the value's last bit.
+        // Near 0 these are their value at 0 plus a term in t (exp, sigmoid, softplus), or
+        // their value to first order times 1 plus a term in t² (the others): that term is lost
+        // once it is below the value's last bit (`sin(t)/t - 1` at t = 10^-60).
         if let Some(e) = t.get_exp().filter(|e| *e < 0) {
             match f {
                 Builtin::Exp | Builtin::Sigmoid | Builtin::Softplus => self.lose(-i64::from(e) + 2),
-                Builtin::Cos | Builtin::Sech => self.lose(-2 * i64::from(e) + 2),
+                // cos, sech: 1 - t²/2; sin, tan, tanh, cot: t·(1 ∓ t²/6 …), 1/t - t/3.
+                Builtin::Cos
+                | Builtin::Sech
+                | Builtin::Sin
+                | Builtin::Tan
+                | Builtin::Tanh
+                | Builtin::Cot => self.lose(-2 * i64::from(e) + 2),
                 _ => {}
             }
         }
-        // Far out, these are their limit plus a term in e^-|t| (sigmoid and tanh: 1 - e^-t and
+        // Far out, these are their limit plus a term in e^-|t| (sigmoid, tanh: 1 - e^-t and
         // ±(1 - 2e^-2|t|); softplus: t + e^-t), lost once it is below the value's last bit
-        // (`1 - sigmoid(600)` is 0 at 192 and at 320 bits).
+        // (`1 - sigmoid(600)` is 0 at 192 and at 320 bits): the check goes straight to the
+        // bits it needs. Beyond the cap the value alone (tanh(3000) is 1) is right, but the
+        // note says the part was lost all the same: the check cannot tell whether what
+        // follows cancels it.
         if t.get_exp().is_some_and(|e| e > 2) {
-            let bits = |k: f64| (k * t.to_f64().abs() * std::f64::consts::LOG2_E).min(1e15) as i64;
+            let bits = |k: f64, more: f64| {
+                let b = k * t.to_f64().abs() * std::f64::consts::LOG2_E + more;
+                b.min(LOST_CAP as f64) as i64
+            };
             let positive = t.cmp0() == Some(Ordering::Greater);
             match f {
-                Builtin::Sigmoid if positive => self.lose(bits(1.0)),
+                Builtin::Sigmoid if positive => self.lose(bits(1.0, 0.0)),
                 Builtin::Softplus if positive => {
-                    self.lose(bits(1.0) + i64::from(t.get_exp().unwrap_or(0)))
+                    self.lose(bits(1.0, f64::from(t.get_exp().unwrap_or(0))))
                 }
-                Builtin::Tanh => self.lose(bits(2.0) - 1),
+                Builtin::Tanh => self.lose(bits(2.0, -1.0)),
                 _ => {}
             }
         }

@@ -9,7 +9,7 @@ use super::dense::{Dense, DenseBackend};
 use super::{Exact, ExactVal, F64, Fail, Mode, Mpfr, Value, checked_mpfr};
 use crate::expr::Builtin;
 use crate::matrix::{Dim, Fun, MId, MatStore, Node};
-use rug::{Float, Rational};
+use rug::Rational;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -463,8 +463,9 @@ pub fn evaluate(
         ds.into_iter().map(|entries| MatValue { entries }).collect()
     };
     let mpfr = |prec: u32| -> Result<Vec<MatValue>, MatEvalError> {
-        let env = convert(point, |r| Float::with_val(prec, r));
-        let out = evaluate_with(&Mpfr::new(prec), store, roots, &env, &sizes, &|_| false)?;
+        let backend = Mpfr::new(prec);
+        let env = convert(point, |r| backend.input(r));
+        let out = evaluate_with(&backend, store, roots, &env, &sizes, &|_| false)?;
         Ok(wrap(
             out.into_iter()
                 .map(|d| d.map(|f| Value::Mpfr(f.clone())))

@@ -350,11 +350,9 @@ pub fn evaluate_guarded(
     mode: Mode,
 ) -> Result<(Vec<Value>, Option<String>), EvalError> {
     let mpfr = |prec: u32| -> Result<Vec<Value>, EvalError> {
-        let env = point
-            .iter()
-            .map(|(s, r)| (*s, rug::Float::with_val(prec, r)))
-            .collect();
-        evaluate_with_conditions(store, roots, conditions, &env, &Mpfr::new(prec))
+        let backend = Mpfr::new(prec);
+        let env = point.iter().map(|(s, r)| (*s, backend.input(r))).collect();
+        evaluate_with_conditions(store, roots, conditions, &env, &backend)
             .map(|vs| vs.into_iter().map(Value::Mpfr).collect())
     };
     match mode {
@@ -498,9 +496,16 @@ pub fn checked_mpfr<T: Send, E: Send>(
                     )
                 }
             });
-            let lost = (lost > 0).then(|| {
+            // Where the two results differ, that says enough; where they agree, a part lost
+            // beyond the cap may still be wrong in both.
+            let lost = (lost > 0 && cancelled.is_none()).then(|| {
+                let size = if lost >= backends::LOST_CAP {
+                    format!("below 2^-{}", backends::LOST_CAP)
+                } else {
+                    format!("about 2^-{lost}")
+                };
                 format!(
-                    "a part about 2^-{lost} of a value was lost (a term too small for the sum it is in, a function's value too close to its limit, or a sum that cancelled that deep), beyond the {cap} bits of the digit check: a result that depends on that part may be wrong (exp(x) - 1 at a tiny x gives 0)"
+                    "a part {size} of a value was lost beyond the {cap} bits of the digit check (a term too small for the sum it is in, a function's value too close to where it is simplest, or a sum that cancelled to 0 or nearly: 1 - sigmoid(x) at a large x, exp(x) - 1 at a tiny x): what depends on that part may be wrong, and a 0 shown may be a tiny number that is not 0"
                 )
             });
             let kink = (!kinks_settled).then(|| {

@@ -4,7 +4,7 @@ use super::{Adjoint, Backward, Def, Network, Trace};
 use crate::error::Result;
 use crate::eval::{self, Backend, EvalError, Exact, ExactVal, F64, Fail, Mode, Mpfr, Point, Value};
 use crate::expr::{Builtin, Func, Id, Node, Sym};
-use rug::{Float, Rational};
+use rug::Rational;
 use std::collections::HashMap;
 
 /// What every sweep of a trace needs, worked out once: the live definitions, those whose
@@ -71,16 +71,10 @@ impl Network {
                     self.sweep(bw, &plan, env, (None, locals), &exact, (rational, wrap))
                 }
                 Mode::Mpfr(prec) => {
-                    let env = point.iter().map(|(s, r)| (*s, Float::with_val(prec, r)));
+                    let backend = Mpfr::new(prec);
+                    let env = point.iter().map(|(s, r)| (*s, backend.input(r)));
                     let wrap = |v| Ok(Value::Mpfr(v));
-                    self.sweep(
-                        bw,
-                        &plan,
-                        env,
-                        (None, locals),
-                        &Mpfr::new(prec),
-                        (any, wrap),
-                    )
+                    self.sweep(bw, &plan, env, (None, locals), &backend, (any, wrap))
                 }
                 Mode::F64 => {
                     let env = point.iter().map(|(s, r)| (*s, eval::nearest_f64(r)));
