@@ -382,15 +382,15 @@ impl Mpfr {
 
     /// An input's value `r` at the precision. Rounding it is no loss, but for a number that is
     /// a part too small for the other (10^100 + 1, 1 + 10^-100): rounded to within far less
-    /// than its last bit, it lost that part ([`Mpfr::lose`]).
+    /// than its last bit, it lost that part, and that counts for the digit check.
     pub fn input(&self, r: &Rational) -> Float {
         let f = Float::with_val(self.prec, r);
         if f.is_finite() && !f.is_zero() && f != *r {
-            let lost = Rational::from(r - f.to_rational().unwrap_or_default()) / r;
-            if let Some(e) = Float::with_val(64, lost).get_exp() {
-                if -i64::from(e) > i64::from(self.prec) + CANCEL_GUARD {
-                    self.lose(-i64::from(e));
-                }
+            let lost = (r - f.to_rational().unwrap_or_default()) / r;
+            if let Some(e) = Float::with_val(64, lost).get_exp()
+                && -i64::from(e) > i64::from(self.prec) + CANCEL_GUARD
+            {
+                self.lose(-i64::from(e));
             }
         }
         f
