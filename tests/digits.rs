@@ -118,30 +118,7 @@ fn a_square_expanded_and_cancelled() {
 #[test]
 fn backprop_of_saturated_sigmoids_has_true_gradients() {
     // hw7_sigmoid at w1 = w2 = 100: both sigmoids saturate, and ∂E/∂w1, ∂E/∂w2 were 0.
-    let (w1, w2, w3, x, y) = (f(100.0), f(100.0), f(3.0), f(1.0), f(10.0));
-    let z1 = Float::with_val(REF, &w1 * &x);
-    let x1 = sigmoid(&z1);
-    let z2 = Float::with_val(REF, &w2 * &x1);
-    let x2 = sigmoid(&z2);
-    let yhat = Float::with_val(REF, &w3 * &x2);
-    let d_yhat = Float::with_val(REF, &yhat - &y) * 2u32;
-    let d_z2 = Float::with_val(REF, &d_yhat * &w3) * sigmoid_prime(&z2);
-    let d_w2 = Float::with_val(REF, &d_z2 * &x1);
-    let d_z1 = Float::with_val(REF, &d_z2 * &w2) * sigmoid_prime(&z1);
-    let d_w1 = Float::with_val(REF, &d_z1 * &x);
-    let j = json(&[
-        "backprop",
-        "examples/hw7_sigmoid.chain",
-        "--at",
-        "w1=100,w2=100,w3=3,x=1,y=10",
-        "--format",
-        "json",
-    ]);
-    let g = &j["gradient"];
-    for (name, want) in [("w1", &d_w1), ("w2", &d_w2)] {
-        let got = value(&g[name]);
-        assert!(close(&got, want, 1e-36), "∂E/∂{name}: {got} vs {want}");
-    }
+    let g = assert_hw7_sigmoid_gradients(100);
     assert_eq!(g["w3"], "-14");
     // The checked forward values and adjoints are printed too.
     let out = ok(&[
@@ -541,7 +518,14 @@ fn json_values_carry_their_note() {
 /// 2026-12-02). The saturated sigmoid counts as a part lost: the check goes to its bits.
 #[test]
 fn backprop_of_sigmoids_saturated_past_both_precisions_has_true_gradients() {
-    let (w1, w2, w3, x, y) = (f(1000.0), f(1000.0), f(3.0), f(1.0), f(10.0));
+    assert_hw7_sigmoid_gradients(1000);
+}
+
+/// `backprop examples/hw7_sigmoid.chain` at w1 = w2 = `w` (w3 = 3, x = 1, y = 10): ∂E/∂w1
+/// and ∂E/∂w2 right to 36 digits against the chain rule worked out here at 2000 bits; the
+/// JSON gradient returned.
+fn assert_hw7_sigmoid_gradients(w: u32) -> serde_json::Value {
+    let (w1, w2, w3, x, y) = (f(w.into()), f(w.into()), f(3.0), f(1.0), f(10.0));
     let z1 = Float::with_val(REF, &w1 * &x);
     let x1 = sigmoid(&z1);
     let z2 = Float::with_val(REF, &w2 * &x1);
@@ -550,17 +534,19 @@ fn backprop_of_sigmoids_saturated_past_both_precisions_has_true_gradients() {
     let d_z2 = Float::with_val(REF, &d_yhat * &w3) * sigmoid_prime(&z2);
     let d_w2 = Float::with_val(REF, &d_z2 * &x1);
     let d_w1 = Float::with_val(REF, &d_z2 * &w2) * sigmoid_prime(&z1) * &x;
+    let at = format!("w1={w},w2={w},w3=3,x=1,y=10");
     let j = json(&[
         "backprop",
         "examples/hw7_sigmoid.chain",
         "--at",
-        "w1=1000,w2=1000,w3=3,x=1,y=10",
+        &at,
         "--format",
         "json",
     ]);
-    let g = &j["gradient"];
+    let g = j["gradient"].clone();
     for (name, want) in [("w1", &d_w1), ("w2", &d_w2)] {
         let got = value(&g[name]);
         assert!(close(&got, want, 1e-36), "∂E/∂{name}: {got} vs {want}");
     }
+    g
 }
