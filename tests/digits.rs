@@ -406,6 +406,7 @@ fn parts_lost_at_both_precisions_before_a_sign_or_a_cancellation_are_found() {
     );
     let at100 = format!("x={x100},y={y100}");
     let at200 = format!("x={x200},y={y200}");
+    let at_tiny = format!("x=1.{}1", "0".repeat(99));
     for (formula, at, want) in [
         (
             "sign(relu(exp(x)+1) - exp(x) - 1/2)",
@@ -445,6 +446,13 @@ fn parts_lost_at_both_precisions_before_a_sign_or_a_cancellation_are_found() {
             &at100,
             " = 2.4142135623730950488 (MPFR",
         ),
+        // x = 1 + 10^-100 is 1 at 192 and at 320 bits (the part 12 bits below 320).
+        (
+            "exp(1e100*log(x))",
+            &at_tiny,
+            " = 2.7182818284590452354 (MPFR",
+        ),
+        ("1e100*log(x) + 1", &at_tiny, " = 2 (MPFR"),
     ] {
         let (code, out, err) = run(&["eval", formula, "--at", at]);
         assert_eq!(code, 0, "{formula}: {err}");

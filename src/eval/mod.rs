@@ -438,14 +438,22 @@ pub fn checked_mpfr<T: Send, E: Send>(
     } else {
         (run(lo_bits), None)
     };
-    let (lo, _, mut lo_kinks) = lo;
+    let (lo, mut lo_lost, mut lo_kinks) = lo;
     let mut lo = lo?;
     loop {
-        let (hi, lost, hi_kinks) = match first_hi.take() {
+        let (hi, hi_lost, hi_kinks) = match first_hi.take() {
             Some(hi) => hi,
             None => run(bits),
         };
         let mut hi = hi?;
+        // A part the lower run lost beyond the higher one's bits was lost by both, though the
+        // higher may not have told it from rounding (an input 1 + 10^-100 is 1 at 192 and at
+        // 320 bits; only 192 is far enough from 332 to say so).
+        let lost = if lo_lost > u64::from(bits) {
+            hi_lost.max(lo_lost)
+        } else {
+            hi_lost
+        };
         // Each `sign` and `step` decided by its argument's sign at both precisions, not by
         // rounding: the argument agrees to two bits (or is the same, 0 in both).
         let kinks_settled = lo_kinks.len() == hi_kinks.len()
@@ -517,7 +525,7 @@ pub fn checked_mpfr<T: Send, E: Send>(
             let note = (!notes.is_empty()).then(|| notes.join("; "));
             return Ok((hi, note));
         }
-        (lo, lo_bits, lo_kinks) = (hi, bits, hi_kinks);
+        (lo, lo_bits, lo_lost, lo_kinks) = (hi, bits, hi_lost, hi_kinks);
         // Past what was lost (a gap is at most the exponent range: the cap bounds it anyway).
         let past = u32::try_from(lost)
             .unwrap_or(u32::MAX)
