@@ -479,15 +479,15 @@ impl Backend for Mpfr {
         // x = 10^100 and y = x + 1, which round to the same float at 192 and at 320 bits, is
         // -1/2 at both): fewer than [`CANCEL_GUARD`] of them is as good as lost.
         if let Some(top) = sum.get_exp() {
-            let mut largest = i64::MIN;
-            for v in parts.iter().chain(units) {
-                if let Some(e) = v.get_exp() {
-                    self.lose(i64::from(top) - i64::from(e));
-                    largest = largest.max(i64::from(e));
-                }
+            let exps = parts.iter().chain(units).filter_map(|v| v.get_exp());
+            let (smallest, largest) =
+                exps.fold((i32::MAX, i32::MIN), |(lo, hi), e| (lo.min(e), hi.max(e)));
+            let top = i64::from(top);
+            if smallest <= largest {
+                self.lose(top - i64::from(smallest));
             }
-            if largest > i64::from(top) {
-                self.lose(largest - i64::from(top) + CANCEL_GUARD);
+            if i64::from(largest) > top {
+                self.lose(i64::from(largest) - top + CANCEL_GUARD);
             }
         } else if sum.is_zero() && parts.iter().chain(units).any(|v| !short(v)) {
             // Cancelled to 0 (`y - x` with y = x + 1 = 10^100 + 1, the same float at 192 and
@@ -576,10 +576,9 @@ impl Backend for Mpfr {
         // note says the part was lost all the same: the check cannot tell whether what
         // follows cancels it.
         if t.get_exp().is_some_and(|e| e > 2) {
-            let bits = |k: f64, more: f64| {
-                let b = k * t.to_f64().abs() * std::f64::consts::LOG2_E + more;
-                b.min(LOST_CAP as f64) as i64
-            };
+            // (A float past i64 saturates; `lose` caps the count anyway.)
+            let bits =
+                |k: f64, more: f64| (k * t.to_f64().abs() * std::f64::consts::LOG2_E + more) as i64;
             let positive = t.cmp0() == Some(Ordering::Greater);
             match f {
                 Builtin::Sigmoid if positive => self.lose(bits(1.0, 0.0)),

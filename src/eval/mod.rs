@@ -457,10 +457,10 @@ pub fn checked_mpfr<T: Send, E: Send>(
         // Each `sign` and `step` decided by its argument's sign at both precisions, not by
         // rounding: the argument agrees to two bits (or is the same, 0 in both).
         let kinks_settled = lo_kinks.len() == hi_kinks.len()
-            && lo_kinks.iter().zip(&hi_kinks).all(|(a, b)| {
-                let (a, b) = (Value::Mpfr(a.clone()), Value::Mpfr(b.clone()));
-                agreeing_bits_below(&a, &b, 2) >= 2
-            });
+            && lo_kinks
+                .iter()
+                .zip(&hi_kinks)
+                .all(|(a, b)| float_agreeing_bits_below(a, b, 2) >= 2);
         let (agree, zeros) = {
             let (lo_vals, hi_vals) = (values(&mut lo), values(&mut hi));
             let agree = |lo: &[&mut Value], hi: &[&mut Value]| {
@@ -543,9 +543,15 @@ pub fn checked_mpfr<T: Send, E: Send>(
 /// the difference is made in a float kept for the thread (a report of 10^5 layers compares
 /// 5·10^5 pairs).
 fn agreeing_bits_below(a: &Value, b: &Value, need: u32) -> u32 {
-    let (Value::Mpfr(x), Value::Mpfr(y)) = (a, b) else {
-        return if a == b { u32::MAX } else { 0 };
-    };
+    match (a, b) {
+        (Value::Mpfr(x), Value::Mpfr(y)) => float_agreeing_bits_below(x, y, need),
+        _ if a == b => u32::MAX,
+        _ => 0,
+    }
+}
+
+/// [`agreeing_bits_below`] of two floats.
+fn float_agreeing_bits_below(x: &rug::Float, y: &rug::Float, need: u32) -> u32 {
     if x == y || (x.is_nan() && y.is_nan()) {
         return u32::MAX;
     }

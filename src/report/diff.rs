@@ -210,48 +210,47 @@ impl DiffReport<'_> {
         let objs: Vec<DerivativeJson> = self
             .derivatives
             .iter()
-            .map(
-                |Derivative {
-                     wrt,
-                     id,
-                     value,
-                     note,
-                 }| {
-                    let d_text = print::text(store, *id);
-                    let shared = shared_form(store, *id, &d_text, false).map(|b| SharedJson {
-                        bindings: b
-                            .bindings
-                            .iter()
-                            .map(|(n, def)| BindingJson {
-                                name: n.clone(),
-                                formula: def.clone(),
-                            })
-                            .collect(),
-                        result: b.roots[0].clone(),
-                    });
-                    let arithmetic = value.as_ref().map(how);
-                    let (value, exact) = match value {
-                        Some(v) => {
-                            let (val, exact) = value_and_exact_json(v, self.precision);
-                            (Some(val), Some(exact))
-                        }
-                        None => (None, None),
-                    };
-                    DerivativeJson {
-                        input: &input_text,
-                        parsed: &parsed_text,
-                        wrt,
-                        order: self.order,
-                        latex: print::latex(store, *id),
-                        derivative: d_text,
-                        shared,
-                        value,
-                        exact,
-                        arithmetic,
-                        note: note.as_deref(),
+            .map(|d| {
+                let Derivative {
+                    wrt,
+                    id,
+                    value,
+                    note,
+                } = d;
+                let d_text = print::text(store, *id);
+                let shared = shared_form(store, *id, &d_text, false).map(|b| SharedJson {
+                    bindings: b
+                        .bindings
+                        .iter()
+                        .map(|(n, def)| BindingJson {
+                            name: n.clone(),
+                            formula: def.clone(),
+                        })
+                        .collect(),
+                    result: b.roots[0].clone(),
+                });
+                let arithmetic = value.as_ref().map(how);
+                let (value, exact) = match value {
+                    Some(v) => {
+                        let (val, exact) = value_and_exact_json(v, self.precision);
+                        (Some(val), Some(exact))
                     }
-                },
-            )
+                    None => (None, None),
+                };
+                DerivativeJson {
+                    input: &input_text,
+                    parsed: &parsed_text,
+                    wrt,
+                    order: self.order,
+                    latex: print::latex(store, *id),
+                    derivative: d_text,
+                    shared,
+                    value,
+                    exact,
+                    arithmetic,
+                    note: note.as_deref(),
+                }
+            })
             .collect();
         super::json_one_or_many(&objs)
     }
