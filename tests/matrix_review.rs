@@ -317,3 +317,79 @@ fn a_claim_in_the_homeworks_own_sigma_prime_is_understood() {
     let out = run(&["check", "-", "--wrt", "w", "--claim", "f'(w .* x)"], prog);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The JSON of a successful command.
+fn output_json(args: &[&str]) -> Json {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = run(&all, "");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A vector or matrix of zeros left in a formula was printed as a plain `0`, which reads back
+/// as a scalar: `diag(0.^2 + 1)` for the identity (read back, 1 added to every entry: a
+/// different matrix) and `softmax(0)` for a vector of thirds (read back, 1). Functions of
+/// zeros with a rational value are that value now, and zeros and ones print in bold (in
+/// LaTeX with their shape, `\mathbf{0}_{2}`), a row of them transposed (`𝟏ᵀ`).
+#[test]
+fn zeros_print_as_vectors_and_read_back_as_themselves() {
+    let at = "x=[1,2],W=[[1,2],[3,5]]";
+    let d = output_json(&[
+        "diff",
+        "logdet(W*W' + diag(1 + (x - x).^2))",
+        "--wrt",
+        "W",
+        "--at",
+        at,
+    ]);
+    assert_eq!(d["derivative"], "((W*Wᵀ + I)⁻¹ + (W*Wᵀ + I)⁻ᵀ)*W");
+    let right = json(r#"[["-8/41", "10/41"], ["10/41", "8/41"]]"#);
+    assert_eq!(d["exact"], right);
+    // The LaTeX printed (inverses `^{-1}` and `^{-\top}`) reads back to the same values.
+    let latex = format!("${}$", d["latex"].as_str().unwrap());
+    assert_eq!(output_json(&["eval", &latex, "--at", at])["exact"], right);
+
+    let at = "x=[1,2,3],y=[1,2,3]";
+    let d = output_json(&["diff", "softmax(x - x)'*y", "--wrt", "y", "--at", at]);
+    assert_eq!(d["derivative"], "𝟏/3");
+    assert_eq!(d["exact"], json(r#"["1/3", "1/3", "1/3"]"#));
+    let latex = format!("${}$", d["latex"].as_str().unwrap());
+    assert_eq!(
+        output_json(&["eval", &latex, "--at", at])["exact"],
+        json(r#"["1/3", "1/3", "1/3"]"#)
+    );
+    // The function itself: a row of ones, transposed, times y.
+    let e = output_json(&["eval", "softmax(x - x)'*y", "--at", at]);
+    assert_eq!(e["parsed"], "(𝟏ᵀ*y)/3");
+    assert_eq!(e["exact"], "2");
+
+    // A zero gradient, and functions of zeros that stay: bold, with their shape in LaTeX.
+    let at = "x=[1,2],y=[3,4]";
+    let d = output_json(&["diff", "sum(sin(x - x) .* y)", "--wrt", "y", "--at", at]);
+    assert_eq!(
+        (&d["derivative"], &d["latex"]),
+        (&json(r#""𝟎""#), &json(r#""\\mathbf{0}_{2}""#))
+    );
+    let e = output_json(&["eval", "exp(x - x)'*y + sum(abs(x - x))", "--at", at]);
+    assert_eq!(
+        (&e["parsed"], &e["exact"]),
+        (&json(r#""𝟏ᵀ*y""#), &json(r#""7""#))
+    );
+    for (latex, value) in [
+        (r"$x + \mathbf{0}_{2}$", r#"["1", "2"]"#),
+        (r"$\mathbf{0}_{1 \times 2} x$", r#""0""#),
+    ] {
+        assert_eq!(
+            output_json(&["eval", latex, "--at", at])["exact"],
+            json(value),
+            "{latex}"
+        );
+    }
+    let (_, _, e) = fails(&["eval", r"$\mathbf{0}$", "--at", at], "");
+    assert!(e.contains(r"needs its size: `\mathbf{0}_{n}`"), "{e}");
+}

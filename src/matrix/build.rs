@@ -488,6 +488,10 @@ impl MatStore {
             }
             return Ok(self.number(r));
         }
+        // 𝟎.^p = 𝟎 for p > 0.
+        if matches!(self.node(a), Node::Zero(_)) && self.num(p).is_some_and(|e| *e > 0) {
+            return Ok(a);
+        }
         // ‖r‖² = rᵀr for a vector r, sum(r.^2) for a matrix (Frobenius).
         if self.is_num(p, 2)
             && let Node::Norm2(r) = self.node(a).clone()
@@ -505,6 +509,21 @@ impl MatStore {
     /// An element-wise function, or its `order`-th derivative.
     pub fn map(&mut self, f: Fun, order: u32, a: MId) -> MId {
         let shape = self.shape(a).clone();
+        // A built-in at a constant with a rational value there: that value, entry by entry
+        // (`sin(𝟎)` is 𝟎, `sigmoid(𝟎)` is 𝟏/2, `exp(0)` is 1).
+        if let (Fun::Builtin(b), 0) = (&f, order) {
+            let at = match self.node(a) {
+                Node::Num(r) => Some(r.clone()),
+                Node::Zero(_) => Some(Rational::new()),
+                Node::Ones(_) => Some(Rational::from(1)),
+                _ => None,
+            };
+            if let Some(v) = at.and_then(|t| b.exact(&[&t]).ok()) {
+                let v = self.number(v);
+                let ones = self.ones(shape);
+                return self.scale(v, ones).expect("a number is a scalar");
+            }
+        }
         if order == 0 && f == Fun::Builtin(Builtin::Log) {
             match self.node(a).clone() {
                 Node::Det(x) => return self.intern(Node::LogDet(x), Shape::scalar()),
@@ -583,6 +602,9 @@ impl MatStore {
         if self.is_scalar(a) {
             return Ok(a);
         }
+        if let Node::Zero(_) = self.node(a) {
+            return Ok(self.int(0));
+        }
         Ok(self.intern(Node::Det(a), Shape::scalar()))
     }
 
@@ -614,11 +636,17 @@ impl MatStore {
 
     /// The sum of absolute values of the entries.
     pub fn norm1(&mut self, a: MId) -> MId {
+        if let Node::Zero(_) = self.node(a) {
+            return self.int(0);
+        }
         self.intern(Node::Norm1(a), Shape::scalar())
     }
 
     /// The Euclidean (Frobenius) norm.
     pub fn norm2(&mut self, a: MId) -> MId {
+        if let Node::Zero(_) = self.node(a) {
+            return self.int(0);
+        }
         self.intern(Node::Norm2(a), Shape::scalar())
     }
 
@@ -629,9 +657,12 @@ impl MatStore {
             return Ok(a);
         }
         if s.cols.is_one() {
-            // diag(𝟏) = I
+            // diag(𝟏) = I, diag(𝟎) = 𝟎
             if matches!(self.node(a), Node::Ones(_)) {
                 return Ok(self.identity(s.rows));
+            }
+            if matches!(self.node(a), Node::Zero(_)) {
+                return Ok(self.zero(Shape::matrix(s.rows.clone(), s.rows)));
             }
             if let Node::Scale(k, v) = self.node(a).clone() {
                 let d = self.diag(v)?;
@@ -642,6 +673,8 @@ impl MatStore {
         let n = self.square("diag", a)?;
         match self.node(a).clone() {
             Node::DiagMat(v) => return Ok(v),
+            Node::Zero(_) => return Ok(self.zero(Shape::vector(n))),
+            Node::Identity(_) => return Ok(self.ones(Shape::vector(n))),
             // diag(u vᵀ) = u ⊙ v
             Node::MatMul(u, vt) if self.shape(u).cols.is_one() && self.shape(vt).rows.is_one() => {
                 let v = self.transpose(vt)?;
@@ -670,6 +703,12 @@ impl MatStore {
     pub fn softmax(&mut self, a: MId) -> Built {
         self.vector_arg("softmax", a)?;
         let shape = self.shape(a).clone();
+        // softmax(c·𝟏) = 𝟏/n: every entry the same.
+        if let (Node::Zero(_) | Node::Ones(_), Some((n, _))) = (self.node(a), shape.known()) {
+            let v = self.number(Rational::from((1, n as u64)));
+            let ones = self.ones(shape);
+            return self.scale(v, ones);
+        }
         Ok(self.intern(Node::Softmax(a), shape))
     }
 

@@ -230,20 +230,26 @@ impl Printer<'_> {
             // In LaTeX with their size, which the reader needs to make the same node.
             Node::Identity(n) if l => out(format!("\\mathbf{{I}}_{{{}}}", dim_latex(n)), ATOM),
             Node::Identity(_) => out("I".to_string(), ATOM),
+            // In LaTeX with their shape, which the reader needs to make the same node; in
+            // text bold, never a plain `0` or `1`, which would read back as a scalar
+            // (`softmax(0)` is 1, `softmax(𝟎)` a vector of 1/n).
             Node::Ones(shape) if l => {
-                let size = if shape.cols.is_one() {
-                    dim_latex(&shape.rows)
+                out(format!("\\mathbf{{1}}_{{{}}}", shape_latex(shape)), ATOM)
+            }
+            Node::Zero(shape) if l => {
+                out(format!("\\mathbf{{0}}_{{{}}}", shape_latex(shape)), ATOM)
+            }
+            // A row of them transposed, as a row vector is written (`𝟏ᵀy`, not `𝟏*y`).
+            Node::Ones(s) | Node::Zero(s) if s.rows.is_one() => {
+                let bold = if matches!(st.node(id), Node::Ones(_)) {
+                    "𝟏ᵀ"
                 } else {
-                    format!(
-                        "{} \\times {}",
-                        dim_latex(&shape.rows),
-                        dim_latex(&shape.cols)
-                    )
+                    "𝟎ᵀ"
                 };
-                out(format!("\\mathbf{{1}}_{{{size}}}"), ATOM)
+                out(bold.to_string(), POW)
             }
             Node::Ones(_) => out("𝟏".to_string(), ATOM),
-            Node::Zero(_) => out("0".to_string(), ATOM),
+            Node::Zero(_) => out("𝟎".to_string(), ATOM),
             Node::Add(ts) => {
                 let mut s = String::new();
                 // Lead with a term that is not negative: 1 - t^2, not -t^2 + 1.
@@ -434,6 +440,19 @@ fn dim_latex(d: &super::Dim) -> String {
     match d {
         super::Dim::Known(k) => k.to_string(),
         super::Dim::Sym(s) => latex_name(s),
+    }
+}
+
+/// A shape as the subscript of `\mathbf{1}` or `\mathbf{0}`: `n` for a vector, `m \times n`.
+fn shape_latex(shape: &super::Shape) -> String {
+    if shape.cols.is_one() {
+        dim_latex(&shape.rows)
+    } else {
+        format!(
+            "{} \\times {}",
+            dim_latex(&shape.rows),
+            dim_latex(&shape.cols)
+        )
     }
 }
 

@@ -411,11 +411,14 @@ impl<'a> Lowerer<'a> {
             "ln" if !user("ln") => "log",
             n => n,
         };
-        if name == super::latex::IDENTITY || name == super::latex::ONES {
-            let what = if name == super::latex::IDENTITY {
-                "the identity matrix"
-            } else {
-                "a vector of ones"
+        if name == super::latex::IDENTITY
+            || name == super::latex::ONES
+            || name == super::latex::ZEROS
+        {
+            let what = match name {
+                super::latex::IDENTITY => "the identity matrix",
+                super::latex::ONES => "a vector of ones",
+                _ => "a vector of zeros",
             };
             return Err(self
                 .error(

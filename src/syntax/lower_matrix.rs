@@ -339,6 +339,18 @@ impl<'a> MatrixLowerer<'a> {
                         "this power",
                     ));
                 }
+                // `A^{-1}`: the inverse of a square matrix, as it is written (and printed).
+                if matches!(e.kind, ExprKind::Pow(..))
+                    && !self.store.is_scalar(b)
+                    && !self.elementwise
+                    && self.store.num(p).is_some_and(|r| *r == -1)
+                    && self.store.shape(b).is_square()
+                {
+                    return self
+                        .store
+                        .inv(b)
+                        .map_err(|m| self.error(span, m.message, "this inverse"));
+                }
                 if matches!(e.kind, ExprKind::Pow(..))
                     && !self.store.is_scalar(b)
                     && !self.elementwise
@@ -482,8 +494,9 @@ impl<'a> MatrixLowerer<'a> {
             .map_err(|e| fail(self, e.message))
     }
 
-    /// `\mathbf{I}_{n}` (the n×n identity) or `\mathbf{1}_{n}`, `\mathbf{1}_{m \times n}`
-    /// (ones), as the LaTeX reader gives them: sizes are numbers or names.
+    /// `\mathbf{I}_{n}` (the n×n identity), `\mathbf{1}_{n}`, `\mathbf{1}_{m \times n}`
+    /// (ones) or `\mathbf{0}_{n}`, `\mathbf{0}_{m \times n}` (zeros), as the LaTeX reader
+    /// gives them: sizes are numbers or names.
     fn constant_matrix(&mut self, c: &Call) -> Result<MId> {
         let mut dims = Vec::new();
         for a in &c.args {
@@ -503,11 +516,16 @@ impl<'a> MatrixLowerer<'a> {
             });
         }
         let identity = c.name == super::latex::IDENTITY;
+        let shape = match dims.as_slice() {
+            [n] => Shape::vector(n.clone()),
+            [r, k] => Shape::matrix(r.clone(), k.clone()),
+            _ => unreachable!("the grammar gives one size or two"),
+        };
         Ok(match (identity, dims.as_slice()) {
             (true, [n]) => self.store.identity(n.clone()),
             (true, [r, k]) if r == k => self.store.identity(r.clone()),
-            (false, [n]) => self.store.ones(Shape::vector(n.clone())),
-            (false, [r, k]) => self.store.ones(Shape::matrix(r.clone(), k.clone())),
+            (false, _) if c.name == super::latex::ZEROS => self.store.zero(shape),
+            (false, _) => self.store.ones(shape),
             _ => {
                 return Err(self.error(
                     c.name_span,
@@ -519,7 +537,10 @@ impl<'a> MatrixLowerer<'a> {
     }
 
     fn call(&mut self, c: &Call, span: Span) -> Result<MId> {
-        if c.name == super::latex::IDENTITY || c.name == super::latex::ONES {
+        if c.name == super::latex::IDENTITY
+            || c.name == super::latex::ONES
+            || c.name == super::latex::ZEROS
+        {
             return self.constant_matrix(c);
         }
         let name = if c.name == "ln" {

@@ -30,6 +30,8 @@ pub(super) const PARTIAL: &str = "∂";
 pub const IDENTITY: &str = "\\mathbf{I}";
 /// The call `\mathbf{1}_{n}` (one size) or `\mathbf{1}_{m \times n}` (two) reads as.
 pub const ONES: &str = "\\mathbf{1}";
+/// The call `\mathbf{0}_{n}` (one size) or `\mathbf{0}_{m \times n}` (two) reads as: zeros.
+pub const ZEROS: &str = "\\mathbf{0}";
 
 /// `∂x` (a `\partial` mark joined to a name): the name.
 fn partial_of(e: &Expr) -> Option<Expr> {
@@ -431,12 +433,19 @@ impl Builder<'_> {
                 let a = self.sum(p.into_inner().next().expect("grammar: a condition"))?;
                 Ok(self.call("step", span, vec![a], span))
             }
-            Rule::ones | Rule::identity => {
-                let identity = p.as_rule() == Rule::identity;
+            Rule::ones | Rule::zeros | Rule::identity => {
+                let rule = p.as_rule();
                 let Some(size) = p.into_inner().next() else {
+                    let (what, digit) = if rule == Rule::zeros {
+                        ("zeros", 0)
+                    } else {
+                        ("ones", 1)
+                    };
                     return self.fail(
                         span,
-                        "the vector of ones `\\mathbf{1}` needs its size: `\\mathbf{1}_{n}`, or `\\mathbf{1}_{m \\times n}` for a matrix",
+                        format!(
+                            "the vector of {what} `\\mathbf{{{digit}}}` needs its size: `\\mathbf{{{digit}}}_{{n}}`, or `\\mathbf{{{digit}}}_{{m \\times n}}` for a matrix"
+                        ),
                         "no size",
                     );
                 };
@@ -450,7 +459,11 @@ impl Builder<'_> {
                     };
                     args.push(node(kind, dspan));
                 }
-                let name = if identity { IDENTITY } else { ONES };
+                let name = match rule {
+                    Rule::identity => IDENTITY,
+                    Rule::zeros => ZEROS,
+                    _ => ONES,
+                };
                 Ok(self.call(name, span, args, span))
             }
             // `\partial` alone, or `\partial_{\hat{y}}`: a mark joined to what follows it by

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 mod build;
 
-pub(crate) use build::{IDENTITY, ONES};
+pub(crate) use build::{IDENTITY, ONES, ZEROS};
 
 use super::ast::Expr;
 use crate::error::{Result, SourceError};
