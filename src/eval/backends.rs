@@ -341,6 +341,20 @@ pub fn take_lost_bits() -> u64 {
 }
 
 thread_local! {
+    /// As [`LOST_BITS`], counting only the losses of fewer bits than a limit: `(limit, most)`
+    /// ([`take_lost_within`]).
+    static LOST_WITHIN: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((u64::MAX, 0)) };
+}
+
+/// The most bits an MPFR operation on this thread lost outright since the last call, counting
+/// only losses of fewer bits than the limit set then; the count started again, with `limit`.
+/// A part lost beyond the digit check's cap cannot be found, but one lost within it can, in
+/// the same evaluation (`tanh(185)` beside `sigmoid(10^5)`): the check goes past the second.
+pub fn take_lost_within(limit: u64) -> u64 {
+    LOST_WITHIN.with(|l| l.replace((limit, 0)).1)
+}
+
+thread_local! {
     /// The arguments `sign` and `step` were applied to on this thread since
     /// [`take_kink_args`] was last called, in order.
     static KINK_ARGS: std::cell::RefCell<Vec<Float>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -377,6 +391,12 @@ impl Mpfr {
         if gap > i64::from(self.prec) {
             let gap = gap.unsigned_abs().min(LOST_CAP);
             LOST_BITS.with(|l| l.set(l.get().max(gap)));
+            LOST_WITHIN.with(|l| {
+                let (limit, most) = l.get();
+                if gap < limit {
+                    l.set((limit, most.max(gap)));
+                }
+            });
         }
     }
 

@@ -390,6 +390,14 @@ pub fn max_check_bits(prec: u32) -> u32 {
     prec.saturating_mul(16).max(8192)
 }
 
+/// The bits one run of the digit check lost ([`backends::take_lost_bits`]): the most in all,
+/// and the most within the check's cap ([`backends::take_lost_within`]).
+#[derive(Clone, Copy)]
+struct Lost {
+    all: u64,
+    within: u64,
+}
+
 /// MPFR in [`Mode::Auto`], with its digits checked: `run` at `prec + 64` bits and at
 /// `2·prec + 64`, then at twice as many bits each time, up to [`max_check_bits`], until two
 /// successive results agree to `prec - 2` bits in every value (`values` lists them; a 0 and
@@ -408,7 +416,7 @@ pub fn max_check_bits(prec: u32) -> u32 {
 /// lost bits (counted by the MPFR backend) is not accepted; the next has as many bits as
 /// were lost and `prec + 64` more (or twice as many, if that is more), up to the cap. A part
 /// lost beyond the cap is not looked for (a program's values would be worked out at the cap
-/// for nothing): a note says it was lost.
+/// for nothing): a note says it was lost; one lost within it still is.
 ///
 /// With `parallel` (for large work, where a thread costs nothing in comparison: a program's
 /// passes), the first two runs are made at the same time, on two threads.
@@ -426,9 +434,14 @@ pub fn checked_mpfr<T: Send, E: Send>(
     // recorded on the thread that made it.
     let run = |bits: u32| {
         backends::take_lost_bits();
+        backends::take_lost_within(u64::from(cap));
         backends::take_kink_args();
         let r = run(bits);
-        (r, backends::take_lost_bits(), backends::take_kink_args())
+        let lost = Lost {
+            all: backends::take_lost_bits(),
+            within: backends::take_lost_within(u64::MAX),
+        };
+        (r, lost, backends::take_kink_args())
     };
     // The first two runs are independent: with `parallel`, the second runs on a thread of its
     // own meanwhile. Either way the first's error is the one returned when both fail.
@@ -449,11 +462,11 @@ pub fn checked_mpfr<T: Send, E: Send>(
         // A part the lower run lost beyond the higher one's bits was lost by both, though the
         // higher may not have told it from rounding (an input 1 + 10^-100 is 1 at 192 and at
         // 320 bits; only 192 is far enough from 332 to say so).
-        let lost = if lo_lost > u64::from(bits) {
-            hi_lost.max(lo_lost)
-        } else {
-            hi_lost
-        };
+        let both = |lo: u64, hi: u64| if lo > u64::from(bits) { hi.max(lo) } else { hi };
+        let (lost, within) = (
+            both(lo_lost.all, hi_lost.all),
+            both(lo_lost.within, hi_lost.within),
+        );
         // Each `sign` and `step` decided by its argument's sign at both precisions, not by
         // rounding: the argument agrees to two bits (or is the same, 0 in both).
         let kinks_settled = lo_kinks.len() == hi_kinks.len()
@@ -483,8 +496,9 @@ pub fn checked_mpfr<T: Send, E: Send>(
             let zero = |v: &&mut Value| matches!(v, Value::Mpfr(f) if f.is_zero());
             (agree, settle_zeros && hi_vals.iter().any(zero))
         };
-        // A part lost past the cap cannot be found within it: the note says so.
-        let findable = lost > 0 && lost < u64::from(cap);
+        // A part lost past the cap cannot be found within it: the note says so. One lost
+        // within it can, though another was lost past it (`tanh(185)` beside `sigmoid(10^5)`).
+        let findable = within > 0;
         if (agree >= prec.saturating_sub(2) && !zeros && !findable && kinks_settled) || bits >= cap
         {
             for v in values(&mut hi) {
@@ -526,8 +540,8 @@ pub fn checked_mpfr<T: Send, E: Send>(
             return Ok((hi, note));
         }
         (lo, lo_bits, lo_lost, lo_kinks) = (hi, bits, hi_lost, hi_kinks);
-        // Past what was lost (a gap is at most the exponent range: the cap bounds it anyway).
-        let past = u32::try_from(lost)
+        // Past what was lost within the cap.
+        let past = u32::try_from(within)
             .unwrap_or(u32::MAX)
             .saturating_add(prec)
             .saturating_add(64);
