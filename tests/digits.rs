@@ -584,3 +584,30 @@ fn a_part_lost_within_the_cap_is_found_beside_one_lost_past_it() {
         j["kinks"]
     );
 }
+
+/// Values past MPFR's exponent range (about 2^-1.07·10^9) are an underflow error, as `exp`'s
+/// were, not a 0 (found by a review, 2026-12-02): `sigmoid`, `softplus`, `sech` and powers
+/// gave 0 without a word, and the 0 went on into a sign, a step or a power, wrong by a whole
+/// unit (`sigmoid(-x)^(1/x)` at 10^10 printed 0, true e^-1).
+#[test]
+fn values_below_the_exponent_range_are_an_underflow_not_a_zero() {
+    for (formula, at, part) in [
+        ("step(sech(x))", "x=1e10", "sech(x)"),
+        ("sign(sigmoid(-x))", "x=1e9", "sigmoid(-x)"),
+        ("sigmoid(-x)^(1/x)", "x=1e10", "sigmoid(-x)"),
+        ("sign(softplus(-x))", "x=1e9", "softplus(-x)"),
+        ("sign((sqrt(2)/2)^x)", "x=1e10", "(sqrt(2)/2)^x"),
+        ("(1/2)^x", "x=1e10", "(1/2)^x"),
+    ] {
+        let (code, out, err) = run(&["eval", formula, "--at", at]);
+        assert_eq!(code, 1, "{formula} at {at}: {out}{err}");
+        assert!(
+            err.contains("underflow") && err.contains(part),
+            "{formula} at {at}: {err}"
+        );
+    }
+    // Within the range, the tiny value itself.
+    let j = json(&["eval", "sigmoid(-x)", "--at", "x=1e8", "--format", "json"]);
+    let want = sigmoid(&Float::with_val(REF, -1e8));
+    assert!(close(&value(&j["value"]), &want, 1e-36), "{}", j["value"]);
+}

@@ -456,7 +456,7 @@ impl Mpfr {
             let ef = Float::with_val(p + 64, e);
             Float::with_val(p, b.pow(&ef))
         };
-        if r.is_zero() && !b.is_zero() {
+        if !b.is_zero() && underflowed(&r) {
             return Err(underflow());
         }
         self.finite(r)
@@ -466,6 +466,13 @@ impl Mpfr {
 /// A nonzero result too small for MPFR's exponent range, which would otherwise read as 0.
 fn underflow() -> Fail {
     domain("underflow: the result is nonzero but smaller than MPFR can represent")
+}
+
+/// Whether a result that cannot be 0 underflowed: it is 0, or in the lowest binade MPFR has,
+/// where a result below it rounds (`sigmoid(-10^9)` is e^-10^9, about 2^-1.44·10^9, past the
+/// exponent range).
+fn underflowed(r: &Float) -> bool {
+    r.is_zero() || r.get_exp() == Some(rug::float::exp_min())
 }
 
 impl Backend for Mpfr {
@@ -554,7 +561,7 @@ impl Backend for Mpfr {
         } else {
             Float::with_val(self.prec, acc * c)
         };
-        if r.is_zero() && factors.iter().all(|(v, _)| !v.is_zero()) {
+        if underflowed(&r) && factors.iter().all(|(v, _)| !v.is_zero()) {
             return Err(underflow());
         }
         self.finite(r)
@@ -562,7 +569,11 @@ impl Backend for Mpfr {
     fn pow(&self, b: &Float, e: &Float) -> Result<Float, Fail> {
         let sign = b.cmp0().unwrap_or(Ordering::Equal);
         power_domain(sign, e.is_integer(), e.is_sign_negative(), false)?;
-        self.finite(Float::with_val(self.prec, b.pow(e)))
+        let r = Float::with_val(self.prec, b.pow(e));
+        if !b.is_zero() && underflowed(&r) {
+            return Err(underflow());
+        }
+        self.finite(r)
     }
     fn sign(&self, v: &Float) -> Option<Ordering> {
         v.cmp0()
@@ -624,7 +635,12 @@ impl Backend for Mpfr {
             let acc = s.clone();
             builtins::mpfr_into(f, &mut s, &acc, v, &mut guard);
         }
-        if f == Builtin::Exp && s.is_zero() {
+        // These are never 0: a 0 (or the least number MPFR has) is an underflow.
+        if matches!(
+            f,
+            Builtin::Exp | Builtin::Sigmoid | Builtin::Softplus | Builtin::Sech
+        ) && underflowed(&s)
+        {
             return Err(underflow());
         }
         self.finite(s)
