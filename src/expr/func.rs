@@ -164,6 +164,13 @@ impl Builtin {
         })
     }
 
+    /// Whether it has a domain rule ([`Builtin::domain_error`]): `log` and `cot`, undefined
+    /// at some numbers, which an expression must keep the condition of where simplifying
+    /// cancels the call (`cot(x)*0` is undefined at 0).
+    pub fn has_domain_rule(self) -> bool {
+        matches!(self, Builtin::Log | Builtin::Cot)
+    }
+
     /// Its domain rule, given the sign of its first argument: why it is undefined there, or
     /// `None`. `log` has one, and `cot` is undefined at 0 (its other poles, the nonzero
     /// multiples of π, are neither rational nor floats, as `tan`'s are not). A NaN argument

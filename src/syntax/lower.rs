@@ -482,9 +482,9 @@ impl<'a> Lowerer<'a> {
                     )
                     .into());
             }
-            if b == Builtin::Log || !slots.is_empty() {
-                // log needs a positive argument; a derivative written in input (`log'(x)`)
-                // is defined where its function is.
+            if b.has_domain_rule() || !slots.is_empty() {
+                // log needs a positive argument, cot a nonzero one; a derivative written in
+                // input (`log'(x)`) is defined where its function is.
                 let node = self.store.builtin(b, args.clone());
                 self.conditions.push(Condition {
                     derivative: !slots.is_empty(),
