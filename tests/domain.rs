@@ -459,3 +459,32 @@ fn d_by_a_name_the_program_never_uses_is_said() {
         "{err}"
     );
 }
+
+/// A condition that overflows in one part is still checked in its others (found by a review,
+/// 2026-12-02): the function `x + exp(exp(100)) + sqrt(y)` overflows at exp(exp(100)), and the
+/// whole condition was dropped as "defined, out of range", so its derivative by x printed 1 at
+/// y = -1, where sqrt(y) is undefined.
+#[test]
+fn a_condition_that_overflows_in_one_part_is_checked_in_the_others() {
+    let (code, out, err) = run(&[
+        "diff",
+        "x + exp(exp(100)) + sqrt(y)",
+        "--wrt",
+        "x",
+        "--at",
+        "x=0,y=-1",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("square root of a negative number"), "{err}");
+    let j = json(&[
+        "diff",
+        "x + exp(exp(100)) + sqrt(y)",
+        "--wrt",
+        "x",
+        "--at",
+        "x=0,y=1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["exact"], "1");
+}

@@ -110,9 +110,15 @@ pub(crate) fn with_conditions<T>(
             Err(e) => match blame(store, roots, &conditions, e) {
                 // A condition says where the input is defined; one that only overflows or
                 // underflows in this arithmetic (`x/x` at 1e-310 in f64: 1/x is too large) is
-                // defined there, so it is dropped and the rest evaluated again.
+                // defined there as far as that part goes, so that part is dropped and the
+                // rest of the condition evaluated again: the other parts beside the way down
+                // to it (`x + exp(exp(100)) + sqrt(y)` is undefined at y = -1 all the same).
                 EvalError::Condition(c, inner) if out_of_range_error(&inner) => {
                     conditions.retain(|d| *d != c);
+                    if let Some(at) = failing_node(&inner) {
+                        let rest = beside_the_way(store, c.node, at);
+                        conditions.extend(rest.into_iter().map(|node| Condition { node, ..c }));
+                    }
                 }
                 other => return Err(other),
             },
@@ -183,6 +189,54 @@ where
         }
         f => EvalError::At(id, f),
     }
+}
+
+/// The node an evaluation error is at, if it is one node's.
+fn failing_node(e: &EvalError) -> Option<Id> {
+    match e {
+        EvalError::At(id, _) | EvalError::Domain(id, _, _) => Some(*id),
+        EvalError::Condition(_, inner) => failing_node(inner),
+        _ => None,
+    }
+}
+
+/// The nodes beside one way down from `root` to `at` (the children of the nodes on it that
+/// are not on it), and none if `at` is not below `root`: all of `root` but `at` and what it
+/// stands on, which computed before it did.
+fn beside_the_way(store: &Store, root: Id, at: Id) -> Vec<Id> {
+    // A way down, depth first, each node entered once; `parent` records how each was reached.
+    let mut parent: HashMap<Id, Id> = HashMap::new();
+    let mut stack = vec![root];
+    let mut found = root == at;
+    while let Some(id) = stack.pop() {
+        if found {
+            break;
+        }
+        store.node(id).for_each_child(|c| {
+            if c != root && !parent.contains_key(&c) {
+                parent.insert(c, id);
+                found |= c == at;
+                stack.push(c);
+            }
+        });
+    }
+    if !found {
+        return Vec::new();
+    }
+    let mut way = vec![at];
+    while let Some(&p) = parent.get(way.last().expect("not empty")) {
+        way.push(p);
+    }
+    let mut beside = Vec::new();
+    for pair in way.windows(2) {
+        let (below, node) = (pair[0], pair[1]);
+        store.node(node).for_each_child(|c| {
+            if c != below && !beside.contains(&c) {
+                beside.push(c);
+            }
+        });
+    }
+    beside
 }
 
 /// Whether an evaluation error is an overflow or underflow of the arithmetic.
