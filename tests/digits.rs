@@ -611,3 +611,65 @@ fn values_below_the_exponent_range_are_an_underflow_not_a_zero() {
     let want = sigmoid(&Float::with_val(REF, -1e8));
     assert!(close(&value(&j["value"]), &want, 1e-36), "{}", j["value"]);
 }
+
+/// A domain error (or an overflow) at the first precision is checked as a value is, not
+/// taken as the answer (found by two reviews, 2026-12-02): each was refused, exit 1, where
+/// the input is defined. `1 - sigmoid(x)` at 135 is 0 at 192 bits (the e^-135 is lost) and
+/// e^-135 at 320; 2·10^100 is rounded at 192 bits, and its cosine with it; so is the
+/// argument of the tangent, 1/(8x³) at x = -10^-20. Binary cross-entropy with a saturated
+/// unit is the case a student meets.
+#[test]
+fn a_domain_error_that_rounding_made_is_not_the_answer() {
+    let x = f(135.0);
+    let want = Float::with_val(REF, 1u32) - sigmoid(&x);
+    assert_value(
+        &[
+            "eval",
+            "log(1 - sigmoid(x))",
+            "--at",
+            "x=135",
+            "--format",
+            "json",
+        ],
+        &want.ln(),
+    );
+    let x = Float::with_val(REF, 2u32) * Float::with_val(REF, 10u32).pow(100u32);
+    assert_value(
+        &[
+            "eval",
+            "sqrt(cos(x))",
+            "--at",
+            "x=2e100",
+            "--format",
+            "json",
+        ],
+        &x.cos().sqrt(),
+    );
+    assert_value(
+        &[
+            "eval",
+            "exp(sqrt(2)/step(tan(1/(8*x^3))))",
+            "--at",
+            "x=-1e-20",
+            "--format",
+            "json",
+        ],
+        &Float::with_val(REF, 2u32).sqrt().exp(),
+    );
+    let file = program(
+        "bce_saturated.chain",
+        "z = w1*x1 + w2*x2 + b\np = sigmoid(z)\nL = -(y*log(p) + (1-y)*log(1-p))\n\
+         at x1 = 10, x2 = 20, y = 0, w1 = 5, w2 = 5, b = 0\nwrt w1, w2, b\n",
+    );
+    let j = json(&["backprop", &file, "--format", "json"]);
+    // ∂L/∂z = p - y = sigmoid(150): L = softplus(150).
+    let p = sigmoid(&f(150.0));
+    for (name, x) in [("w1", 10.0), ("w2", 20.0), ("b", 1.0)] {
+        let want = Float::with_val(REF, &p * x);
+        let got = value(&j["gradient"][name]);
+        assert!(close(&got, &want, 1e-36), "∂L/∂{name} = {got}");
+    }
+    // Where the input is undefined, still the error.
+    let (code, _, err) = run(&["eval", "log(x - 1)", "--at", "x=1"]);
+    assert_eq!(code, 1, "{err}");
+}

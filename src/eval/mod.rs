@@ -472,6 +472,11 @@ struct Lost {
 /// lost beyond the cap is not looked for (a program's values would be worked out at the cap
 /// for nothing): a note says it was lost; one lost within it still is.
 ///
+/// A run that fails (a domain error, an overflow) is checked as a value is: its error is
+/// returned only if the next run fails too and nothing it could find was lost (then the
+/// first's error), or at the cap; a run that fails where the one before did not, or the
+/// reverse, calls for the next.
+///
 /// With `parallel` (for large work, where a thread costs nothing in comparison: a program's
 /// passes), the first two runs are made at the same time, on two threads.
 pub fn checked_mpfr<T: Send, E: Send>(
@@ -498,21 +503,19 @@ pub fn checked_mpfr<T: Send, E: Send>(
         (r, lost, backends::take_kink_args())
     };
     // The first two runs are independent: with `parallel`, the second runs on a thread of its
-    // own meanwhile. Either way the first's error is the one returned when both fail.
+    // own meanwhile (without, it runs even when the first failed: see below).
     let (lo, mut first_hi) = if parallel {
         let (lo, hi) = crate::parallel::join(|| run(lo_bits), || run(bits));
         (lo, Some(hi))
     } else {
         (run(lo_bits), None)
     };
-    let (lo, mut lo_lost, mut lo_kinks) = lo;
-    let mut lo = lo?;
+    let (mut lo, mut lo_lost, mut lo_kinks) = lo;
     loop {
         let (hi, hi_lost, hi_kinks) = match first_hi.take() {
             Some(hi) => hi,
             None => run(bits),
         };
-        let mut hi = hi?;
         // A part the lower run lost beyond the higher one's bits was lost by both, though the
         // higher may not have told it from rounding (an input 1 + 10^-100 is 1 at 192 and at
         // 320 bits; only 192 is far enough from 332 to say so).
@@ -521,6 +524,33 @@ pub fn checked_mpfr<T: Send, E: Send>(
             both(lo_lost.all, hi_lost.all),
             both(lo_lost.within, hi_lost.within),
         );
+        // A part lost past the cap cannot be found within it: the note says so. One lost
+        // within it can, though another was lost past it (`tanh(185)` beside `sigmoid(10^5)`).
+        let findable = within > 0;
+        let last = bits >= cap;
+        // An error (a domain error, an overflow) may come from rounding, as a value may: a
+        // run that failed is not the last word unless the next fails too, and lost nothing
+        // it could find (`log(1 - sigmoid(x))` at x = 135 is log(0) at 192 bits, where
+        // 1 - sigmoid(x) is lost, and about -135 at 320; `sqrt(cos(x))` at x = 2·10^100,
+        // where x itself is rounded at 192 bits). Two failures: the first's error, as it was.
+        let (mut lo_ok, mut hi) = match (lo, hi) {
+            (Ok(lo), Ok(hi)) => (lo, hi),
+            (Err(e), Err(_)) if !findable || last => return Err(e),
+            (Ok(_), Err(e)) if last => return Err(e),
+            (Err(_), Ok(mut hi)) if last => {
+                let note = format!(
+                    "MPFR at {lo_bits} bits failed (a domain error or an overflow) where at {bits} bits it did not: whether the input is defined here could not be decided within the bits of the digit check; the values shown are those at {bits} bits"
+                );
+                round_values(prec, values(&mut hi));
+                return Ok((hi, Some(note)));
+            }
+            (_, hi) => {
+                lo = hi;
+                (lo_bits, lo_lost, lo_kinks) = (bits, hi_lost, hi_kinks);
+                bits = next_bits(bits, within, prec, cap);
+                continue;
+            }
+        };
         // Each `sign` and `step` decided by its argument's sign at both precisions, not by
         // rounding: the argument agrees to two bits (or is the same, 0 in both).
         let kinks_settled = lo_kinks.len() == hi_kinks.len()
@@ -529,7 +559,7 @@ pub fn checked_mpfr<T: Send, E: Send>(
                 .zip(&hi_kinks)
                 .all(|(a, b)| float_agreeing_bits_below(a, b, 2) >= 2);
         let (agree, zeros) = {
-            let (lo_vals, hi_vals) = (values(&mut lo), values(&mut hi));
+            let (lo_vals, hi_vals) = (values(&mut lo_ok), values(&mut hi));
             let agree = |lo: &[&mut Value], hi: &[&mut Value]| {
                 lo.iter()
                     .zip(hi)
@@ -550,16 +580,8 @@ pub fn checked_mpfr<T: Send, E: Send>(
             let zero = |v: &&mut Value| matches!(v, Value::Mpfr(f) if f.is_zero());
             (agree, settle_zeros && hi_vals.iter().any(zero))
         };
-        // A part lost past the cap cannot be found within it: the note says so. One lost
-        // within it can, though another was lost past it (`tanh(185)` beside `sigmoid(10^5)`).
-        let findable = within > 0;
-        if (agree >= prec.saturating_sub(2) && !zeros && !findable && kinks_settled) || bits >= cap
-        {
-            for v in values(&mut hi) {
-                if let Value::Mpfr(f) = v {
-                    *f = rug::Float::with_val(prec, &*f);
-                }
-            }
+        if (agree >= prec.saturating_sub(2) && !zeros && !findable && kinks_settled) || last {
+            round_values(prec, values(&mut hi));
             let cancelled = (agree < prec.saturating_sub(2)).then(|| {
                 let digits = (f64::from(agree) * std::f64::consts::LOG10_2).floor();
                 if digits < 1.0 {
@@ -593,13 +615,28 @@ pub fn checked_mpfr<T: Send, E: Send>(
             let note = (!notes.is_empty()).then(|| notes.join("; "));
             return Ok((hi, note));
         }
-        (lo, lo_bits, lo_lost, lo_kinks) = (hi, bits, hi_lost, hi_kinks);
-        // Past what was lost within the cap.
-        let past = u32::try_from(within)
-            .unwrap_or(u32::MAX)
-            .saturating_add(prec)
-            .saturating_add(64);
-        bits = bits.saturating_mul(2).max(past).min(cap);
+        lo = Ok(hi);
+        (lo_bits, lo_lost, lo_kinks) = (bits, hi_lost, hi_kinks);
+        bits = next_bits(bits, within, prec, cap);
+    }
+}
+
+/// The next precision of the digit check ([`checked_mpfr`]): twice the last, or past what was
+/// lost within the cap if that is more, up to the cap.
+fn next_bits(bits: u32, within: u64, prec: u32, cap: u32) -> u32 {
+    let past = u32::try_from(within)
+        .unwrap_or(u32::MAX)
+        .saturating_add(prec)
+        .saturating_add(64);
+    bits.saturating_mul(2).max(past).min(cap)
+}
+
+/// MPFR values rounded to `prec` bits, as the digit check returns them.
+fn round_values(prec: u32, values: Vec<&mut Value>) {
+    for v in values {
+        if let Value::Mpfr(f) = v {
+            *f = rug::Float::with_val(prec, &*f);
+        }
     }
 }
 
