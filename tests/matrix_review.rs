@@ -393,3 +393,46 @@ fn zeros_print_as_vectors_and_read_back_as_themselves() {
     let (_, _, e) = fails(&["eval", r"$\mathbf{0}$", "--at", at], "");
     assert!(e.contains(r"needs its size: `\mathbf{0}_{n}`"), "{e}");
 }
+
+/// The Jacobian of an unspecified vector function is taken at an argument of its shape
+/// (found by a review, 2026-12-02): `J = f'(g(x))` with g(x) of d2 entries and f taking d3
+/// was accepted, and `grad` printed `∇f(g(x))ᵀ*v*g(x)ᵀ`, exit 0; the same claim to `check`
+/// (a student's slip: ∇f at g(x), not at Wg(x)) was an internal error, exit 3.
+#[test]
+fn a_jacobian_is_taken_at_an_argument_of_its_functions_shape() {
+    let program = "x: d1\nv: d4\nW: d3 x d2\ng: R^{d1} -> R^{d2}\nf: R^{d3} -> R^{d4}\n\
+                   J = f'(g(x))\nφ = v'*J*W*g(x)\nwrt W\n";
+    let (code, _, e) = fails(&["grad", "-"], program);
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("f takes a vector of d3 entries"), "{e}");
+    let (code, o, e) = fails(
+        &[
+            "check",
+            "examples/hw7_phi.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            "f'(g(x))'*v*g(x)'",
+        ],
+        "",
+    );
+    assert_eq!(code, 1, "{o}{e}");
+    assert!(o.contains("its shapes do not fit"), "{o}");
+    // At the right argument, the claim is the chain rule's.
+    let out = run(
+        &[
+            "check",
+            "examples/hw7_phi.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            "f'(W*g(x))'*v*g(x)'",
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

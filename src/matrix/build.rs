@@ -739,6 +739,14 @@ impl MatStore {
         let Some(sig) = self.vec_fn(f).cloned() else {
             return Err(mismatch(format!("`{f}` is not a declared vector function")));
         };
+        // Taken where f is: at an argument of f's shape (as `apply` checks).
+        if *self.shape(a) != sig.from {
+            return Err(mismatch(format!(
+                "∇{f}(…): {f} takes {} but the argument is {}",
+                sig.from.describe(),
+                self.shape(a).describe()
+            )));
+        }
         let shape = Shape::matrix(sig.to.rows.clone(), sig.from.rows.clone());
         Ok(self.intern(Node::Jacobian(f.to_string(), a), shape))
     }
