@@ -436,3 +436,31 @@ fn a_jacobian_is_taken_at_an_argument_of_its_functions_shape() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `grad --format json` of a matrix program gives each form its own LaTeX (found by a review,
+/// 2026-12-02): with `--form expanded` the one `latex` field held the intermediates' LaTeX
+/// (`\delta_{\hat{y}} H_{2}^{\top}`) beside the expanded text.
+#[test]
+fn each_gradient_form_has_its_own_latex_in_json() {
+    let grad = |form: &str| {
+        let mut j = output_json(&["grad", "examples/hw7_matrix.chain", "--form", form]);
+        j["gradient"][2].take()
+    };
+    let g = grad("expanded");
+    assert!(
+        g.get("intermediates").is_none() && g.get("latex").is_none(),
+        "{g}"
+    );
+    let tex = g["expanded_latex"].as_str().unwrap();
+    assert!(tex.starts_with(r"-2 \left(y - W_{3}"), "{tex}");
+    let g = grad("both");
+    assert_eq!(g["intermediates"], "δ_ŷ*H2ᵀ");
+    assert_eq!(g["latex"], r"\delta_{\hat{y}} H_{2}^{\top}");
+    assert_eq!(g["expanded_latex"].as_str(), Some(tex));
+    let g = grad("intermediates");
+    assert!(
+        g.get("expanded").is_none() && g.get("expanded_latex").is_none(),
+        "{g}"
+    );
+    assert_eq!(g["latex"], r"\delta_{\hat{y}} H_{2}^{\top}");
+}

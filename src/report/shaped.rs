@@ -44,7 +44,12 @@ struct GradJson {
     intermediates: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expanded: Option<String>,
-    latex: String,
+    /// The LaTeX of `intermediates`, where that is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latex: Option<String>,
+    /// The LaTeX of `expanded`, where that is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expanded_latex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<Json>,
 }
@@ -343,13 +348,15 @@ pub fn shaped_backprop(
                 .map(|(k, a): (usize, &MatAdjoint)| {
                     let v = back_vals.map(|v| &v[inner.len() + k]);
                     let e = expanded.as_ref().map(|e| matrix::text(&net.store, e[k]));
+                    let e_latex = expanded.as_ref().map(|e| matrix::latex(&net.store, e[k]));
+                    let local = form != Some(ShapedForm::Expanded);
                     GradJson {
                         wrt: a.of.clone(),
                         shape: shape_json(net, a.formula, v),
-                        intermediates: (form != Some(ShapedForm::Expanded))
-                            .then(|| matrix::text(&net.store, a.formula)),
+                        intermediates: local.then(|| matrix::text(&net.store, a.formula)),
                         expanded: e,
-                        latex: matrix::latex(&net.store, a.formula),
+                        latex: local.then(|| matrix::latex(&net.store, a.formula)),
+                        expanded_latex: e_latex,
                         value: v.map(|v| value_json(v, net, a.formula, digits)),
                     }
                 })
