@@ -136,3 +136,26 @@ fn f64_values_print_as_the_shortest_string_that_reads_back() {
         assert_eq!(sig(&s), sig(&shortest), "{x:e} printed as {s}");
     }
 }
+
+/// In f64 the value is the input as written, as NumPy computes it, also where the canonical
+/// form runs out of range (found by a review, 2026-12-02): `(1+1e-30)*(x/y)` at x = 1,
+/// y = 1e-300 was an overflow error, the constant folded into a rational whose numerator
+/// and denominator overflow; NumPy gives 9.999999999999999e299. The input's domain
+/// conditions still hold, and a true overflow is still one.
+#[test]
+fn the_value_as_written_stands_where_the_canonical_form_overflows() {
+    let f64_eval =
+        |expr: &str, at: &str| common::chainrule(&["eval", expr, "--at", at, "--float", "f64"]);
+    let (code, out, err) = f64_eval("(1+1e-30)*(x/y)", "x=1,y=1e-300");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("= 9.999999999999999e299 (IEEE double)"),
+        "{out}"
+    );
+    let (code, _, err) = f64_eval("(1+1e-30)*(x/y) + log(x)", "x=-1,y=1e-300");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("log of a non-positive number"), "{err}");
+    let (code, _, err) = f64_eval("(1+1e-30)*(x/y)*1e10", "x=1,y=1e-300");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("overflow"), "{err}");
+}

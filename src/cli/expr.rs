@@ -7,7 +7,7 @@ use super::{
     style, warn_undefined_rows,
 };
 use crate::error::{Error, Result};
-use crate::eval::{self, Point, Value};
+use crate::eval::{self, Mode, Point, Value};
 use crate::expr::{Condition, Id, Store};
 use crate::report;
 use crate::span::Span;
@@ -63,6 +63,23 @@ fn evaluate_one(
         out.warnings.push(format!("note: {n}"));
     }
     Ok((vals.into_iter().next().expect("one root, one value"), note))
+}
+
+/// In f64, the value as written where only the canonical form runs out of range and the
+/// input's domain conditions hold: `(1 + 1e-30)*(x/y)` is 1e300 in NumPy, where the canonical
+/// form folds the constant into a rational whose numerator and denominator overflow.
+fn written_despite_range(input: &ExprInput, id: Id, opts: &EvalOpts) -> Option<f64> {
+    if !matches!(mode(opts), Mode::F64) {
+        return None;
+    }
+    let (store, point, conditions) = (&input.store, &input.point, &input.conditions);
+    let canonical = eval::evaluate_guarded(store, &[id], conditions, point, Mode::F64);
+    if !canonical.is_err_and(|e| eval::out_of_range_error(&e))
+        || eval::evaluate_guarded(store, &[], conditions, point, Mode::F64).is_err()
+    {
+        return None;
+    }
+    eval::written::eval_expr_f64(store, &input.src, id, point).ok()
 }
 
 /// A domain error pointed at in the source where its subexpression is written there
@@ -302,7 +319,10 @@ pub(super) fn run_eval(a: EvalArgs) -> Result<Output> {
         return Ok(out);
     }
     note_digits(&a.eval, &mut out);
-    let (v, note) = evaluate_one(&input, e, &input.conditions, &a.eval, &mut out)?;
+    let (v, note) = match written_despite_range(&input, e, &a.eval) {
+        Some(w) => (Value::F64(w), None),
+        None => evaluate_one(&input, e, &input.conditions, &a.eval, &mut out)?,
+    };
     // In f64 the input is computed as written, as NumPy would (`0.1 + 0.2`); the evaluation
     // above checked its domain and gives the errors with their places.
     let v = match v {

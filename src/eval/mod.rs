@@ -240,7 +240,7 @@ fn beside_the_way(store: &Store, root: Id, at: Id) -> Vec<Id> {
 }
 
 /// Whether an evaluation error is an overflow or underflow of the arithmetic.
-fn out_of_range_error(e: &EvalError) -> bool {
+pub(crate) fn out_of_range_error(e: &EvalError) -> bool {
     match e {
         EvalError::At(_, Fail::Domain(m)) | EvalError::Domain(_, m, _) => out_of_range(m),
         _ => false,
