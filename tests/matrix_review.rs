@@ -464,3 +464,30 @@ fn each_gradient_form_has_its_own_latex_in_json() {
     );
     assert_eq!(g["latex"], r"\delta_{\hat{y}} H_{2}^{\top}");
 }
+
+/// The LaTeX `grad` prints for the homework's φ, `\nabla f\left(W g\left(x\right)\right)^{\top}
+/// v g\left(x\right)^{\top}`, reads back as a claim (found by a review, 2026-12-02: "`\nabla`
+/// is not supported", exit 2); `\nabla_W E`, a gradient asked for inside an expression, is
+/// still refused with why.
+#[test]
+fn the_printed_jacobian_reads_back() {
+    let g = output_json(&["grad", "examples/hw7_phi.chain"]);
+    let latex = g["gradient"][0]["latex"].as_str().unwrap();
+    assert!(latex.starts_with(r"\nabla f\left("), "{latex}");
+    let out = run(
+        &[
+            "check",
+            "examples/hw7_phi.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            latex,
+        ],
+        "",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("✓ Right"), "{text}");
+    let (code, _, e) = fails(&["eval", r"$\nabla_W E$"], "");
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("gradients are asked for with `grad`"), "{e}");
+}

@@ -510,6 +510,22 @@ impl Builder<'_> {
             }
             Rule::fn_call => self.fn_call(p),
             Rule::name_call => self.name_call(p),
+            Rule::jacobian => {
+                let call = p.into_inner().next().expect("grammar: a call");
+                let mut e = self.name_call(call)?;
+                e.span = span;
+                match &mut e.kind {
+                    ExprKind::Call(c) if c.primes == 0 => c.primes = 1,
+                    _ => {
+                        return self.fail(
+                            span,
+                            "`\\nabla f(a)` is the Jacobian of a vector function f at a: it needs a function and its argument",
+                            "not a function's Jacobian",
+                        );
+                    }
+                }
+                Ok(e)
+            }
             Rule::unknown => {
                 let cmd = p.as_str();
                 let usage = match cmd {

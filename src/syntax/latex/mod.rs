@@ -224,7 +224,7 @@ const FUNCTION_COMMANDS: &[&str] = &[
 const UNSUPPORTED: &[(&str, &str)] = &[
     (
         "nabla",
-        "gradients are asked for with `grad`, not written in the expression",
+        "gradients are asked for with `grad`, not written in the expression (`\\nabla f(a)`, the Jacobian of a vector function f at a, is read)",
     ),
     (
         "sum",
@@ -356,7 +356,12 @@ fn check_text(src: &str, err: &ErrFn) -> Result<(usize, Vec<Bar>)> {
                     for _ in 0..word.len() {
                         it.next();
                     }
-                    check_command(&word, i, end, err)?;
+                    // `\nabla f(a)`, the Jacobian of a vector function, as chainrule prints
+                    // it, is read; `\nabla_W E` (a gradient asked for in the expression) is not.
+                    let jacobian = word == "nabla" && !src[end..].trim_start().starts_with('_');
+                    if !jacobian {
+                        check_command(&word, i, end, err)?;
+                    }
                     depth.command(&word);
                 }
             }
