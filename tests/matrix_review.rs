@@ -491,3 +491,23 @@ fn the_printed_jacobian_reads_back() {
     assert_eq!(code, 2, "{e}");
     assert!(e.contains("gradients are asked for with `grad`"), "{e}");
 }
+
+/// `d(E, W2)` in a matrix program's claim says what is read instead (found by a review,
+/// 2026-12-02: "unknown function `d`", with a hint to declare a function named d).
+#[test]
+fn a_derivative_in_a_matrix_claim_says_what_to_write() {
+    let (_, o, e) = fails(
+        &[
+            "check",
+            "examples/hw7_matrix.chain",
+            "--wrt",
+            "W2",
+            "--claim",
+            "d(E, W2)",
+        ],
+        "",
+    );
+    let all = format!("{o}{e}");
+    assert!(all.contains("is read in scalar programs"), "{all}");
+    assert!(!all.contains("unknown function"), "{all}");
+}
