@@ -511,3 +511,28 @@ fn a_derivative_in_a_matrix_claim_says_what_to_write() {
     assert!(all.contains("is read in scalar programs"), "{all}");
     assert!(!all.contains("unknown function"), "{all}");
 }
+
+/// `diag` of a row vector is the diagonal matrix of its entries, as of a column (as NumPy's
+/// `np.diag` and MATLAB's `diag` do); it was refused, "needs a square matrix" (found by a
+/// review, 2026-12-02).
+#[test]
+fn diag_of_a_row_vector_is_its_diagonal_matrix() {
+    let d = json(r#"[["1", "0", "0"], ["0", "2", "0"], ["0", "0", "3"]]"#);
+    assert_eq!(
+        output_json(&["eval", "diag(u')", "--at", "u=[1,2,3]"])["exact"],
+        d
+    );
+    assert_eq!(
+        output_json(&["eval", "diag(u)", "--at", "u=[[1,2,3]]"])["exact"],
+        d
+    );
+    let g = output_json(&[
+        "diff",
+        "sum(diag(u')*x)",
+        "--wrt",
+        "u",
+        "--at",
+        "u=[1,2,3],x=[4,5,6]",
+    ]);
+    assert_eq!(g["exact"], json(r#"["4", "5", "6"]"#));
+}

@@ -656,6 +656,11 @@ impl MatStore {
         if s.is_scalar() {
             return Ok(a);
         }
+        // A row vector's entries on the diagonal, as a column's (as NumPy and MATLAB do).
+        if s.rows.is_one() {
+            let column = self.transpose(a)?;
+            return self.diag(column);
+        }
         if s.cols.is_one() {
             // diag(𝟏) = I, diag(𝟎) = 𝟎
             if matches!(self.node(a), Node::Ones(_)) {
