@@ -536,3 +536,26 @@ fn diag_of_a_row_vector_is_its_diagonal_matrix() {
     ]);
     assert_eq!(g["exact"], json(r#"["4", "5", "6"]"#));
 }
+
+/// `check` judges chainrule's own expanded gradient right (found by a review, 2026-12-02: "✗
+/// Not the same", exit 1): at one of its random points an entry is exactly 0, and the
+/// gradient's value there was rounding noise, about 10^-2466, at the digit check's last
+/// precision (with a note), compared strictly with the claim's exact 0. Entries within 2^-100
+/// of the largest are the same where a value comes with a note; a wrong claim is still
+/// wrong.
+#[test]
+fn check_does_not_take_rounding_noise_for_a_difference() {
+    let program = "x: 1\nW1: 4\nb1: 4\nW2: 3x4\nb2: 3\ny: 3\nσ1(t) = softplus(t)\n\
+                   Z1 = W1*x + b1\nH1 = σ1(Z1)\nZ2 = W2*H1 + b2\nŷ = Z2\np = softmax(ŷ)\n\
+                   E = -y'*log(p)\nat x = [-1/4]\nat W1 = [-3,-5,-6,-1/2]\nat b1 = [-1,1,-2,5/4]\n\
+                   at W2 = [[3,2,-1/4,-3],[1/2,-3/2,-1/2,3],[3/4,-2,3/4,1/4]]\n\
+                   at b2 = [1,-3/2,-1]\nat y = [1,3/4,1/2]\nwrt W1, b1, W2, b2\n";
+    let right = "sigmoid(x*W1 + b1) ⊙ (W2ᵀ*(sum(y)*softmax(b2 + W2*softplus(x*W1 + b1)) - y))";
+    let out = run(&["check", "-", "--wrt", "b1", "--claim", right], program);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("✓ Right"), "{text}");
+    let wrong = right.replace("- y))", "+ y))");
+    let (code, o, e) = fails(&["check", "-", "--wrt", "b1", "--claim", &wrong], program);
+    assert_eq!(code, 1, "{o}{e}");
+    assert!(o.contains("✗ Not the same"), "{o}");
+}
