@@ -701,13 +701,11 @@ impl<'a> MatrixLowerer<'a> {
                     });
                 } else if n == "d" {
                     // `d(E, W)` in a scalar program's claim; not read with vectors and matrices.
-                    return Err(self
-                        .error(
-                            c.name_span,
-                            "`d(…)`, a derivative inside an expression, is read in scalar programs only: with vectors and matrices, write the formula itself (the adjoints `δ_Z2` and the program's names may be used)",
-                            "a derivative",
-                        )
-                        .into());
+                    return Err(self.error(
+                        c.name_span,
+                        "`d(…)`, a derivative inside an expression, is read in scalar programs only: with vectors and matrices, write the formula itself (the adjoints `δ_Z2` and the program's names may be used)",
+                        "a derivative",
+                    ));
                 } else {
                     let mut err = SourceError::new(
                         self.src_name,
