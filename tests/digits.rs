@@ -610,6 +610,70 @@ fn values_below_the_exponent_range_are_an_underflow_not_a_zero() {
     let j = json(&["eval", "sigmoid(-x)", "--at", "x=1e8", "--format", "json"]);
     let want = sigmoid(&Float::with_val(REF, -1e8));
     assert!(close(&value(&j["value"]), &want, 1e-36), "{}", j["value"]);
+    // Where the result does not depend on the value below the range (the same with 0 and
+    // with the least number MPFR has), the result (found by a second review: these were
+    // refused with the underflow error in between).
+    let log2 = Float::with_val(REF, 2u32).ln();
+    for (formula, want) in [
+        ("max(1, sech(x))", f(1.0)),
+        ("max(1, exp(-x))", f(1.0)),
+        ("softplus(softplus(-x))", log2),
+    ] {
+        assert_value(
+            &["eval", formula, "--at", "x=1e10", "--format", "json"],
+            &want,
+        );
+    }
+}
+
+/// A domain error in exact arithmetic's approximations (512 and 576 bits) goes to the
+/// checked MPFR evaluation, which goes past what was lost, rather than being the answer
+/// (found by a second review, 2026-12-02: each was refused, exit 1, whatever the precision).
+#[test]
+fn a_domain_error_of_an_approximation_is_checked_further() {
+    let t = Float::with_val(REF, 10u32).pow(-200i32);
+    let e1 = Float::with_val(REF, t.exp_m1_ref());
+    assert_value(
+        &[
+            "eval",
+            "log(exp(x) - 1)",
+            "--at",
+            "x=1e-200",
+            "--format",
+            "json",
+        ],
+        &e1.ln(),
+    );
+    let k = Float::with_val(REF, 2u32).pow(-512i32);
+    let l = Float::with_val(REF, k.ln_1p_ref());
+    assert_value(
+        &[
+            "eval",
+            "1/log(1+2^(-k))",
+            "--at",
+            "k=512",
+            "--format",
+            "json",
+        ],
+        &l.recip(),
+    );
+    // d/dx log(1 - cos x) = sin x / (1 - cos x), about 2/x at x = 10^-100.
+    let x = Float::with_val(REF, 10u32).pow(-100i32);
+    let one_minus_cos = Float::with_val(REF, 1u32) - Float::with_val(REF, x.cos_ref());
+    let want = Float::with_val(REF, x.sin_ref()) / one_minus_cos;
+    assert_value(
+        &[
+            "diff",
+            "log(1 - cos(x))",
+            "--wrt",
+            "x",
+            "--at",
+            "x=1e-100",
+            "--format",
+            "json",
+        ],
+        &want,
+    );
 }
 
 /// A domain error (or an overflow) at the first precision is checked as a value is, not

@@ -173,7 +173,17 @@ impl Exact {
             .iter()
             .any(|v| matches!(v.0, ExactVal::Approx(_, _, true)));
         let ((a, b), lost) = lost_during(|| (op(&self.approx, &first), op(&self.check, &second)));
-        Ok(ExactVal::Approx(a?, b?, was_lost || lost > 0))
+        match (a, b) {
+            (Ok(a), Ok(b)) => Ok(ExactVal::Approx(a, b, was_lost || lost > 0)),
+            // A domain error of an approximation is decided by rounding at these bits
+            // (`log(exp(x) - 1)` at x = 10^-200: exp(x) - 1 is 0 at 512 bits): the checked
+            // MPFR evaluation, which goes past what was lost, decides it, as it does whether
+            // an underflow matters. (An overflow is the exponent range's at any precision.)
+            (Err(Fail::Domain(m)), _) | (_, Err(Fail::Domain(m))) if !m.starts_with("overflow") => {
+                Err(Fail::NotExact)
+            }
+            (Err(f), _) | (_, Err(f)) => Err(f),
+        }
     }
 }
 
@@ -457,7 +467,7 @@ impl Mpfr {
             Float::with_val(p, b.pow(&ef))
         };
         if !b.is_zero() && underflowed(&r) {
-            return Err(underflow());
+            return underflow_result(&r);
         }
         self.finite(r)
     }
@@ -473,6 +483,48 @@ fn underflow() -> Fail {
 /// exponent range).
 fn underflowed(r: &Float) -> bool {
     r.is_zero() || r.get_exp() == Some(rug::float::exp_min())
+}
+
+/// What an MPFR result below the exponent range becomes on this thread ([`set_underflow`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Underflow {
+    /// The underflow error (the default).
+    Error,
+    /// 0, with the result's sign.
+    Zero,
+    /// The least number MPFR has, with the result's sign.
+    Least,
+}
+
+thread_local! {
+    /// What an underflow becomes on this thread, and whether one happened since
+    /// [`set_underflow`] was last called.
+    static UNDERFLOW: std::cell::Cell<(Underflow, bool)> =
+        const { std::cell::Cell::new((Underflow::Error, false)) };
+}
+
+/// Sets what an underflow becomes on this thread; whether one happened since the last call.
+/// The true value lies between 0 and the least number MPFR has: the digit check
+/// ([`checked_mpfr`](super::checked_mpfr)) evaluates with each in turn, and where the results
+/// agree (`max(1, sech(x))` at x = 10^10 is 1 either way) the underflow did not matter.
+pub fn set_underflow(mode: Underflow) -> bool {
+    UNDERFLOW.with(|u| u.replace((mode, false)).1)
+}
+
+/// The result for an underflow of `r` (0 or in the lowest binade), as [`set_underflow`] says.
+fn underflow_result(r: &Float) -> Result<Float, Fail> {
+    let mode = UNDERFLOW.with(|u| {
+        let (mode, _) = u.get();
+        u.set((mode, true));
+        mode
+    });
+    let mut v = Float::new(r.prec());
+    match mode {
+        Underflow::Error => return Err(underflow()),
+        Underflow::Zero => {}
+        Underflow::Least => v.next_up(),
+    }
+    Ok(if r.is_sign_negative() { -v } else { v })
 }
 
 impl Backend for Mpfr {
@@ -562,7 +614,7 @@ impl Backend for Mpfr {
             Float::with_val(self.prec, acc * c)
         };
         if underflowed(&r) && factors.iter().all(|(v, _)| !v.is_zero()) {
-            return Err(underflow());
+            return underflow_result(&r);
         }
         self.finite(r)
     }
@@ -571,7 +623,7 @@ impl Backend for Mpfr {
         power_domain(sign, e.is_integer(), e.is_sign_negative(), false)?;
         let r = Float::with_val(self.prec, b.pow(e));
         if !b.is_zero() && underflowed(&r) {
-            return Err(underflow());
+            return underflow_result(&r);
         }
         self.finite(r)
     }
@@ -641,7 +693,7 @@ impl Backend for Mpfr {
             Builtin::Exp | Builtin::Sigmoid | Builtin::Softplus | Builtin::Sech
         ) && underflowed(&s)
         {
-            return Err(underflow());
+            return underflow_result(&s);
         }
         self.finite(s)
     }

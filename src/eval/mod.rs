@@ -491,17 +491,25 @@ pub fn checked_mpfr<T: Send, E: Send>(
     let mut bits = prec.saturating_mul(2).saturating_add(64).min(cap);
     // Each run with the bits its arithmetic lost and the arguments of its `sign` and `step`,
     // recorded on the thread that made it.
-    let run = |bits: u32| {
+    // An underflow is 0 in these runs (whether one happened is recorded), the least number
+    // MPFR has in the run that brackets it, at the end.
+    let underflowed = std::sync::atomic::AtomicBool::new(false);
+    let run_as = |bits: u32, underflow: backends::Underflow| {
         backends::take_lost_bits();
         backends::take_lost_within(u64::from(cap));
         backends::take_kink_args();
+        backends::set_underflow(underflow);
         let r = run(bits);
+        if backends::set_underflow(backends::Underflow::Error) {
+            underflowed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let lost = Lost {
             all: backends::take_lost_bits(),
             within: backends::take_lost_within(u64::MAX),
         };
         (r, lost, backends::take_kink_args())
     };
+    let run = |bits: u32| run_as(bits, backends::Underflow::Zero);
     // The first two runs are independent: with `parallel`, the second runs on a thread of its
     // own meanwhile (without, it runs even when the first failed: see below).
     let (lo, mut first_hi) = if parallel {
@@ -581,6 +589,26 @@ pub fn checked_mpfr<T: Send, E: Send>(
             (agree, settle_zeros && hi_vals.iter().any(zero))
         };
         if (agree >= prec.saturating_sub(2) && !zeros && !findable && kinks_settled) || last {
+            // A value below MPFR's range was taken as 0: the true one lies between 0 and the
+            // least number MPFR has. Where the results with the least agree, it did not matter
+            // (`max(1, sech(x))` at x = 10^10); where they do not (`step(sech(x))`), the
+            // underflow is the error.
+            if underflowed.load(std::sync::atomic::Ordering::Relaxed) {
+                let settled = match run_as(bits, backends::Underflow::Least).0 {
+                    Ok(mut least) => {
+                        let (a, b) = (values(&mut hi), values(&mut least));
+                        a.len() == b.len()
+                            && a.iter().zip(&b).all(|(x, y)| {
+                                agreeing_bits_below(x, y, prec.saturating_sub(2))
+                                    >= prec.saturating_sub(2)
+                            })
+                    }
+                    Err(_) => false,
+                };
+                if !settled {
+                    run_as(bits, backends::Underflow::Error).0?;
+                }
+            }
             round_values(prec, values(&mut hi));
             let cancelled = (agree < prec.saturating_sub(2)).then(|| {
                 let digits = (f64::from(agree) * std::f64::consts::LOG10_2).floor();
