@@ -737,3 +737,22 @@ fn a_domain_error_that_rounding_made_is_not_the_answer() {
     let (code, _, err) = run(&["eval", "log(x - 1)", "--at", "x=1"]);
     assert_eq!(code, 1, "{err}");
 }
+
+/// Where a run of the digit check fails and the values the others give have not one reliable
+/// digit, the failure is the answer (found by a second review, 2026-12-02: once a failed run
+/// no longer ended the check, `1/(sin(x)^2 + cos(x)^2 - 1)` at x = 1, a division by 0 that
+/// rounding noise hides at other bits, printed 1.09e2466, and a program with `E = x*a/a`, a =
+/// sin²+cos²-1, printed E = 2, exit 0).
+#[test]
+fn a_failure_stands_where_the_values_are_noise() {
+    let (code, out, err) = run(&["eval", "1/(sin(x)^2 + cos(x)^2 - 1)", "--at", "x=1"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("division by zero"), "{err}");
+    let file = program(
+        "noise_over_noise.chain",
+        "a = sin(w)^2 + cos(w)^2 - 1\nE = x*a/a\nat w = 1, x = 2\n",
+    );
+    let (code, out, err) = run(&["backprop", &file]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("division by zero"), "{err}");
+}

@@ -475,7 +475,10 @@ struct Lost {
 /// A run that fails (a domain error, an overflow) is checked as a value is: its error is
 /// returned only if the next run fails too and nothing it could find was lost (then the
 /// first's error), or at the cap; a run that fails where the one before did not, or the
-/// reverse, calls for the next.
+/// reverse, calls for the next. Where the values the check ends with have not one reliable
+/// digit and a run failed on the way, the failure is returned (a division by a 0 that
+/// rounding noise hides at other bits). An underflow is taken as 0, then checked with MPFR's
+/// least number instead (see [`backends::set_underflow`]).
 ///
 /// With `parallel` (for large work, where a thread costs nothing in comparison: a program's
 /// passes), the first two runs are made at the same time, on two threads.
@@ -519,6 +522,8 @@ pub fn checked_mpfr<T: Send, E: Send>(
         (run(lo_bits), None)
     };
     let (mut lo, mut lo_lost, mut lo_kinks) = lo;
+    // The first error of a run the check went past.
+    let mut first_error: Option<E> = None;
     loop {
         let (hi, hi_lost, hi_kinks) = match first_hi.take() {
             Some(hi) => hi,
@@ -544,15 +549,13 @@ pub fn checked_mpfr<T: Send, E: Send>(
         let (mut lo_ok, mut hi) = match (lo, hi) {
             (Ok(lo), Ok(hi)) => (lo, hi),
             (Err(e), Err(_)) if !findable || last => return Err(e),
-            (Ok(_), Err(e)) if last => return Err(e),
-            (Err(_), Ok(mut hi)) if last => {
-                let note = format!(
-                    "MPFR at {lo_bits} bits failed (a domain error or an overflow) where at {bits} bits it did not: whether the input is defined here could not be decided within the bits of the digit check; the values shown are those at {bits} bits"
-                );
-                round_values(prec, values(&mut hi));
-                return Ok((hi, Some(note)));
-            }
-            (_, hi) => {
+            // At the cap, one failed and the other did not: whether the input is defined here
+            // is not decided; the failure stands, as it did before the check went on.
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) if last => return Err(first_error.unwrap_or(e)),
+            (old, hi) => {
+                if let Err(e) = old {
+                    first_error.get_or_insert(e);
+                }
                 lo = hi;
                 (lo_bits, lo_lost, lo_kinks) = (bits, hi_lost, hi_kinks);
                 bits = next_bits(bits, within, prec, cap);
@@ -608,6 +611,14 @@ pub fn checked_mpfr<T: Send, E: Send>(
                 if !settled {
                     run_as(bits, backends::Underflow::Error).0?;
                 }
+            }
+            // Values of which not one digit is reliable, where a run failed (a division by a
+            // 0 that rounding noise hides at other bits: `1/(sin(x)^2 + cos(x)^2 - 1)`): the
+            // failure is the answer, not the noise.
+            if agree < 4
+                && let Some(e) = first_error
+            {
+                return Err(e);
             }
             round_values(prec, values(&mut hi));
             let cancelled = (agree < prec.saturating_sub(2)).then(|| {
