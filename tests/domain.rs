@@ -488,3 +488,31 @@ fn a_condition_that_overflows_in_one_part_is_checked_in_the_others() {
     ]);
     assert_eq!(j["exact"], "1");
 }
+
+/// A condition whose argument's sign exact arithmetic's approximations do not decide goes to
+/// the checked MPFR evaluation (found by a second review, 2026-12-02): at t = 10^-155,
+/// `1 + t - exp(t)` is -t²/2 < 0, but exp(t) is 1 at 512 bits, so the cancelled `log` of it
+/// passed and `x*log(1 + t - exp(t)) - x*log(1 + t - exp(t)) + x` printed 1 (exact).
+#[test]
+fn a_condition_whose_sign_rounding_hides_is_decided_further() {
+    let formula = "x*log(1 + t - exp(t)) - x*log(1 + t - exp(t)) + x";
+    let (code, out, err) = run(&["eval", formula, "--at", "x=1,t=1e-155"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("log of a non-positive number"), "{err}");
+    // Where the argument is positive, the value.
+    let j = json(&[
+        "eval",
+        "log(exp(t) - 1 - t)",
+        "--at",
+        "t=1e-155",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        j["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("-714.494526008714107"),
+        "{j}"
+    );
+}
