@@ -559,3 +559,25 @@ fn check_does_not_take_rounding_noise_for_a_difference() {
     assert_eq!(code, 1, "{o}{e}");
     assert!(o.contains("✗ Not the same"), "{o}");
 }
+
+/// A verdict without a point says no "at": `W: 2 x 3`, `E = sum(W)` and the claim 𝟎 have no
+/// variable between them (found by a review, 2026-12-02: "✗ Not the same: at , entry (1, 1)").
+#[test]
+fn a_difference_without_a_point_says_no_empty_point() {
+    let (code, o, e) = fails(
+        &[
+            "check",
+            "-",
+            "--wrt",
+            "W",
+            "--claim",
+            r"$\mathbf{0}_{2 \times 3}$",
+        ],
+        "W: 2 x 3\nE = sum(W)\nwrt W\n",
+    );
+    assert_eq!(code, 1, "{o}{e}");
+    assert!(
+        o.contains("✗ Not the same: entry (1, 1) of yours is 0 but of ∇_W E is 1."),
+        "{o}"
+    );
+}

@@ -417,11 +417,13 @@ pub fn shaped_check(c: &crate::check::ShapedCheck, claim_src: &str, style: Style
             if !sizes.is_empty() || !stand_ins.is_empty() {
                 s.push(',');
             }
+            // (A claim and a gradient of no variable, `𝟎` against `𝟏𝟏ᵀ`, have no point.)
+            if !pt.is_empty() {
+                s.push_str(&format!(" at {},", pt.join(", ")));
+            }
             s.push_str(&format!(
-                " at {}, entry ({}, {}) of yours is {claimed} but of {name} is {correct}.",
-                pt.join(", "),
-                entry.0,
-                entry.1
+                " entry ({}, {}) of yours is {claimed} but of {name} is {correct}.",
+                entry.0, entry.1
             ));
             s
         }
