@@ -58,6 +58,19 @@ fn fails(args: &[&str], stdin: &str) -> (i32, String, String) {
     (code, o, e)
 }
 
+/// `check` with `args` (the program, if any, on standard input) judges the claim right.
+fn judged_right(args: &[&str], stdin: &str) {
+    let out = run(args, stdin);
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success() && o.contains("✓ Right"),
+        "{args:?}: {o}{e}"
+    );
+}
+
 const AB: &str = "A=[[1,2],[3,4]],B=[[0,1],[1,0]],x=[1,2]";
 
 #[test]
@@ -159,14 +172,9 @@ fn a_claim_defined_nowhere_is_not_judged_right() {
         assert!(err.contains("cannot check the claim"), "{err}");
     }
     // The right claim is still right.
-    let out = run(
+    judged_right(
         &["check", "-", "--wrt", "W", "--claim", "(x - x + 1)*x'"],
         NET,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -418,23 +426,7 @@ fn a_jacobian_is_taken_at_an_argument_of_its_functions_shape() {
     );
     assert_eq!(code, 1, "{o}{e}");
     assert!(o.contains("its shapes do not fit"), "{o}");
-    // At the right argument, the claim is the chain rule's.
-    let out = run(
-        &[
-            "check",
-            "examples/hw7_phi.chain",
-            "--wrt",
-            "W",
-            "--claim",
-            "f'(W*g(x))'*v*g(x)'",
-        ],
-        "",
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    // (At the right argument it is right: tests/matrix_cli.rs.)
 }
 
 /// `grad --format json` of a matrix program gives each form its own LaTeX (found by a review,
@@ -474,7 +466,7 @@ fn the_printed_jacobian_reads_back() {
     let g = output_json(&["grad", "examples/hw7_phi.chain"]);
     let latex = g["gradient"][0]["latex"].as_str().unwrap();
     assert!(latex.starts_with(r"\nabla f\left("), "{latex}");
-    let out = run(
+    judged_right(
         &[
             "check",
             "examples/hw7_phi.chain",
@@ -485,8 +477,6 @@ fn the_printed_jacobian_reads_back() {
         ],
         "",
     );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("✓ Right"), "{text}");
     let (code, _, e) = fails(&["eval", r"$\nabla_W E$"], "");
     assert_eq!(code, 2, "{e}");
     assert!(e.contains("gradients are asked for with `grad`"), "{e}");
@@ -551,9 +541,7 @@ fn check_does_not_take_rounding_noise_for_a_difference() {
                    at W2 = [[3,2,-1/4,-3],[1/2,-3/2,-1/2,3],[3/4,-2,3/4,1/4]]\n\
                    at b2 = [1,-3/2,-1]\nat y = [1,3/4,1/2]\nwrt W1, b1, W2, b2\n";
     let right = "sigmoid(x*W1 + b1) ⊙ (W2ᵀ*(sum(y)*softmax(b2 + W2*softplus(x*W1 + b1)) - y))";
-    let out = run(&["check", "-", "--wrt", "b1", "--claim", right], program);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("✓ Right"), "{text}");
+    judged_right(&["check", "-", "--wrt", "b1", "--claim", right], program);
     let wrong = right.replace("- y))", "+ y))");
     let (code, o, e) = fails(&["check", "-", "--wrt", "b1", "--claim", &wrong], program);
     assert_eq!(code, 1, "{o}{e}");
