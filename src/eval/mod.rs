@@ -478,7 +478,7 @@ struct Lost {
 /// reverse, calls for the next. Where the values the check ends with have not one reliable
 /// digit and a run failed on the way, the failure is returned (a division by a 0 that
 /// rounding noise hides at other bits). An underflow is taken as 0, then checked with MPFR's
-/// least number instead (see [`backends::set_underflow`]).
+/// least number instead (the MPFR backend's `set_underflow`).
 ///
 /// With `parallel` (for large work, where a thread costs nothing in comparison: a program's
 /// passes), the first two runs are made at the same time, on two threads.
