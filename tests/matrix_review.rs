@@ -569,3 +569,18 @@ fn a_difference_without_a_point_says_no_empty_point() {
         "{o}"
     );
 }
+
+/// `\mathbf{I}_3`, `\mathbf{1}_n`: a size written as one token is read, as a name's subscript
+/// is (found by a review, 2026-12-02: `\mathbf{I}_3 x` read as a name `I3`).
+#[test]
+fn a_size_of_one_token_is_read() {
+    let at = "x=[1,2,3]";
+    assert_eq!(
+        output_json(&["eval", r"$\mathbf{I}_3 x$", "--at", at])["exact"],
+        json(r#"["1", "2", "3"]"#)
+    );
+    assert_eq!(
+        output_json(&["eval", r"$\mathbf{1}_3^\top x + \mathbf{0}_1$", "--at", at])["exact"],
+        json(r#""6""#)
+    );
+}

@@ -243,9 +243,11 @@ impl Builder<'_> {
         while let ExprKind::Neg(x) = &bare.kind {
             bare = x;
         }
-        if let ExprKind::Call(c) = &bare.kind {
+        if let ExprKind::Call(c) = &bare.kind
+            && ![IDENTITY, ONES, ZEROS].contains(&c.name.as_str())
+        {
             // A function command with its argument unbracketed (`\log x`, `\sin 2`): the call
-            // ends where its argument does.
+            // ends where its argument does. (Not a size: `\mathbf{I}_3 x`.)
             let unbracketed = c.args.last().is_some_and(|a| {
                 let after = self
                     .text
@@ -454,7 +456,8 @@ impl Builder<'_> {
                     let dspan = self.span_of(&d);
                     let q = d.into_inner().next().expect("grammar: a size");
                     let kind = match q.as_rule() {
-                        Rule::sub_digits => ExprKind::Num(q.as_str().to_string()),
+                        Rule::sub_digits | Rule::sub_digit => ExprKind::Num(q.as_str().to_string()),
+                        Rule::one_letter => ExprKind::Name(q.as_str().to_string()),
                         _ => ExprKind::Name(self.name(q)?),
                     };
                     args.push(node(kind, dspan));
