@@ -530,7 +530,7 @@ fn diag_of_a_row_vector_is_its_diagonal_matrix() {
 /// `check` judges chainrule's own expanded gradient right (found by a review, 2026-12-02: "✗
 /// Not the same", exit 1): at one of its random points an entry is exactly 0, and the
 /// gradient's value there was rounding noise, about 10^-2466, at the digit check's last
-/// precision (with a note), compared strictly with the claim's exact 0. Entries within 2^-100
+/// precision (with a note), compared strictly with the claim's exact 0. Entries within 2^-256
 /// of the largest are the same where a value comes with a note; a wrong claim is still
 /// wrong.
 #[test]
@@ -542,10 +542,17 @@ fn check_does_not_take_rounding_noise_for_a_difference() {
                    at b2 = [1,-3/2,-1]\nat y = [1,3/4,1/2]\nwrt W1, b1, W2, b2\n";
     let right = "sigmoid(x*W1 + b1) ⊙ (W2ᵀ*(sum(y)*softmax(b2 + W2*softplus(x*W1 + b1)) - y))";
     judged_right(&["check", "-", "--wrt", "b1", "--claim", right], program);
-    let wrong = right.replace("- y))", "+ y))");
-    let (code, o, e) = fails(&["check", "-", "--wrt", "b1", "--claim", &wrong], program);
-    assert_eq!(code, 1, "{o}{e}");
-    assert!(o.contains("✗ Not the same"), "{o}");
+    // Wrong claims, also by a small term (a third review found `+ 1e-34*b1` judged right with
+    // a tolerance of 2^-100).
+    for wrong in [
+        right.replace("- y))", "+ y))"),
+        format!("{right} + 1e-34*b1"),
+        format!("{right} + 1e-60*b1"),
+    ] {
+        let (code, o, e) = fails(&["check", "-", "--wrt", "b1", "--claim", &wrong], program);
+        assert_eq!(code, 1, "{wrong}: {o}{e}");
+        assert!(o.contains("✗ Not the same"), "{wrong}: {o}");
+    }
 }
 
 /// A verdict without a point says no "at": `W: 2 x 3`, `E = sum(W)` and the claim 𝟎 have no

@@ -373,8 +373,8 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
         let (x, y) = (&va[0].entries, &vb[0].entries);
         // Where either value comes with a note (digits not reliable, a part lost), an entry
         // may be rounding noise about a true 0 (`sum(y)*Σ softmax - Σ y`, about 10^-2466 at
-        // the check's last precision): entries within 2^-100 of the largest entry of either
-        // are the same there.
+        // the check's last precision): entries within 2^-256 of the largest entry of either
+        // (the precision the check evaluates at) are the same there.
         let noise = noted.map(|_| {
             let largest = x
                 .data()
@@ -382,7 +382,7 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
                 .chain(y.data())
                 .map(|v| v.to_float(256).abs())
                 .fold(rug::Float::new(256), |m, v| if v > m { v } else { m });
-            largest >> 100u32
+            largest >> 256u32
         });
         let near = |p: &Value, q: &Value| {
             noise.as_ref().is_some_and(|n| {

@@ -485,11 +485,17 @@ fn underflow() -> Fail {
     domain("underflow: the result is nonzero but smaller than MPFR can represent")
 }
 
-/// Whether a result that cannot be 0 underflowed: it is 0, or in the lowest binade MPFR has,
-/// where a result below it rounds (`sigmoid(-10^9)` is e^-10^9, about 2^-1.44·10^9, past the
-/// exponent range).
+/// Whether a result that cannot be 0 underflowed: it is 0, or the least number MPFR has
+/// (where a result below it may round; `sigmoid(-10^9)` is e^-10^9, about 2^-1.44·10^9, past
+/// the exponent range).
 fn underflowed(r: &Float) -> bool {
-    r.is_zero() || r.get_exp() == Some(rug::float::exp_min())
+    r.is_zero() || (r.get_exp() == Some(rug::float::exp_min()) && least(r))
+}
+
+/// Whether `r` is ± the least number MPFR has (at its exponent, the significand 1/2).
+fn least(r: &Float) -> bool {
+    r.get_significand()
+        .is_some_and(|m| m.as_abs().is_power_of_two())
 }
 
 /// What an MPFR result below the exponent range becomes on this thread ([`set_underflow`]).
@@ -497,10 +503,10 @@ fn underflowed(r: &Float) -> bool {
 pub enum Underflow {
     /// The underflow error (the default).
     Error,
-    /// 0, with the result's sign.
-    Zero,
     /// The least number MPFR has, with the result's sign.
     Least,
+    /// Twice that.
+    Twice,
 }
 
 thread_local! {
@@ -511,9 +517,12 @@ thread_local! {
 }
 
 /// Sets what an underflow becomes on this thread; whether one happened since the last call.
-/// The true value lies between 0 and the least number MPFR has: the digit check
-/// ([`checked_mpfr`](super::checked_mpfr)) evaluates with each in turn, and where the results
-/// agree (`max(1, sech(x))` at x = 10^10 is 1 either way) the underflow did not matter.
+/// The true value is nonzero, of the result's sign, and below the least number MPFR has: the
+/// digit check ([`checked_mpfr`](super::checked_mpfr)) evaluates with that least number,
+/// which keeps the value's sign (no `log 0` or division by 0 that the true value does not
+/// meet), and once more with twice it; where the results agree (`max(1, sech(x))` at
+/// x = 10^10 is 1, `step(sech(x))` is 1) the value below the range did not matter, where
+/// not (`log(sech(x))`) the underflow is the error.
 pub fn set_underflow(mode: Underflow) -> bool {
     UNDERFLOW.with(|u| u.replace((mode, false)).1)
 }
@@ -528,8 +537,11 @@ fn underflow_result(r: &Float) -> Result<Float, Fail> {
     let mut v = Float::new(r.prec());
     match mode {
         Underflow::Error => return Err(underflow()),
-        Underflow::Zero => {}
         Underflow::Least => v.next_up(),
+        Underflow::Twice => {
+            v.next_up();
+            v <<= 1u32;
+        }
     }
     Ok(if r.is_sign_negative() { -v } else { v })
 }

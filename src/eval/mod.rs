@@ -475,10 +475,10 @@ struct Lost {
 /// A run that fails (a domain error, an overflow) is checked as a value is: its error is
 /// returned only if the next run fails too and nothing it could find was lost (then the
 /// first's error), or at the cap; a run that fails where the one before did not, or the
-/// reverse, calls for the next. Where the values the check ends with have not one reliable
-/// digit and a run failed on the way, the failure is returned (a division by a 0 that
-/// rounding noise hides at other bits). An underflow is taken as 0, then checked with MPFR's
-/// least number instead (the MPFR backend's `set_underflow`).
+/// reverse, calls for the next. Where the values the check ends with come with a note and a
+/// run failed on the way, the failure is returned (a division by a 0 that
+/// rounding noise hides at other bits). An underflow is taken as MPFR's least number, then
+/// checked with twice it (the MPFR backend's `set_underflow`).
 ///
 /// With `parallel` (for large work, where a thread costs nothing in comparison: a program's
 /// passes), the first two runs are made at the same time, on two threads.
@@ -494,8 +494,8 @@ pub fn checked_mpfr<T: Send, E: Send>(
     let mut bits = prec.saturating_mul(2).saturating_add(64).min(cap);
     // Each run with the bits its arithmetic lost and the arguments of its `sign` and `step`,
     // recorded on the thread that made it.
-    // An underflow is 0 in these runs (whether one happened is recorded), the least number
-    // MPFR has in the run that brackets it, at the end.
+    // An underflow is MPFR's least number in these runs (whether one happened is recorded),
+    // twice it in the run that checks it did not matter, at the end.
     let underflowed = std::sync::atomic::AtomicBool::new(false);
     let run_as = |bits: u32, underflow: backends::Underflow| {
         backends::take_lost_bits();
@@ -512,7 +512,7 @@ pub fn checked_mpfr<T: Send, E: Send>(
         };
         (r, lost, backends::take_kink_args())
     };
-    let run = |bits: u32| run_as(bits, backends::Underflow::Zero);
+    let run = |bits: u32| run_as(bits, backends::Underflow::Least);
     // The first two runs are independent: with `parallel`, the second runs on a thread of its
     // own meanwhile (without, it runs even when the first failed: see below).
     let (lo, mut first_hi) = if parallel {
@@ -592,12 +592,11 @@ pub fn checked_mpfr<T: Send, E: Send>(
             (agree, settle_zeros && hi_vals.iter().any(zero))
         };
         if (agree >= prec.saturating_sub(2) && !zeros && !findable && kinks_settled) || last {
-            // A value below MPFR's range was taken as 0: the true one lies between 0 and the
-            // least number MPFR has. Where the results with the least agree, it did not matter
-            // (`max(1, sech(x))` at x = 10^10); where they do not (`step(sech(x))`), the
-            // underflow is the error.
+            // A value below MPFR's range was taken as the least number MPFR has. Where the
+            // results with twice it agree, it did not matter (`max(1, sech(x))` at x = 10^10,
+            // `step(sech(x))`); where they do not (`log(sech(x))`), the underflow is the error.
             if underflowed.load(std::sync::atomic::Ordering::Relaxed) {
-                let settled = match run_as(bits, backends::Underflow::Least).0 {
+                let settled = match run_as(bits, backends::Underflow::Twice).0 {
                     Ok(mut least) => {
                         let (a, b) = (values(&mut hi), values(&mut least));
                         a.len() == b.len()
@@ -612,10 +611,11 @@ pub fn checked_mpfr<T: Send, E: Send>(
                     run_as(bits, backends::Underflow::Error).0?;
                 }
             }
-            // Values of which not one digit is reliable, where a run failed (a division by a
-            // 0 that rounding noise hides at other bits: `1/(sin(x)^2 + cos(x)^2 - 1)`): the
-            // failure is the answer, not the noise.
-            if agree < 4
+            // Values that come with a note (digits not reliable, a part lost beyond the cap)
+            // where a run failed on the way (a division by, or the log of, a 0 that rounding
+            // noise hides at other bits: `1/(sin(x)^2 + cos(x)^2 - 1)`): the failure is the
+            // answer, not the noise.
+            if (agree < prec.saturating_sub(2) || lost > 0)
                 && let Some(e) = first_error
             {
                 return Err(e);
