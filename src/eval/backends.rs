@@ -474,13 +474,16 @@ impl Mpfr {
             Float::with_val(p, b.pow(&ef))
         };
         if !b.is_zero() && underflowed(&r) {
-            return underflow_result(&r);
+            return Err(underflow());
         }
         self.finite(r)
     }
 }
 
-/// A nonzero result too small for MPFR's exponent range, which would otherwise read as 0.
+/// A nonzero result too small for MPFR's exponent range, which would otherwise read as 0: an
+/// error. Not 0, which flips what depends on it (`step(sech(x))` at 10^10 was 0, true 1), and
+/// not the least number MPFR has either, which makes different tiny values equal
+/// (`sign(sigmoid(-t) - 2*sigmoid(-t)^2)`): reviews found wrong values of both.
 fn underflow() -> Fail {
     domain("underflow: the result is nonzero but smaller than MPFR can represent")
 }
@@ -496,54 +499,6 @@ fn underflowed(r: &Float) -> bool {
 fn least(r: &Float) -> bool {
     r.get_significand()
         .is_some_and(|m| m.as_abs().is_power_of_two())
-}
-
-/// What an MPFR result below the exponent range becomes on this thread ([`set_underflow`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Underflow {
-    /// The underflow error (the default).
-    Error,
-    /// The least number MPFR has, with the result's sign.
-    Least,
-    /// Twice that.
-    Twice,
-}
-
-thread_local! {
-    /// What an underflow becomes on this thread, and whether one happened since
-    /// [`set_underflow`] was last called.
-    static UNDERFLOW: std::cell::Cell<(Underflow, bool)> =
-        const { std::cell::Cell::new((Underflow::Error, false)) };
-}
-
-/// Sets what an underflow becomes on this thread; whether one happened since the last call.
-/// The true value is nonzero, of the result's sign, and below the least number MPFR has: the
-/// digit check ([`checked_mpfr`](super::checked_mpfr)) evaluates with that least number,
-/// which keeps the value's sign (no `log 0` or division by 0 that the true value does not
-/// meet), and once more with twice it; where the results agree (`max(1, sech(x))` at
-/// x = 10^10 is 1, `step(sech(x))` is 1) the value below the range did not matter, where
-/// not (`log(sech(x))`) the underflow is the error.
-pub fn set_underflow(mode: Underflow) -> bool {
-    UNDERFLOW.with(|u| u.replace((mode, false)).1)
-}
-
-/// The result for an underflow of `r` (0 or in the lowest binade), as [`set_underflow`] says.
-fn underflow_result(r: &Float) -> Result<Float, Fail> {
-    let mode = UNDERFLOW.with(|u| {
-        let (mode, _) = u.get();
-        u.set((mode, true));
-        mode
-    });
-    let mut v = Float::new(r.prec());
-    match mode {
-        Underflow::Error => return Err(underflow()),
-        Underflow::Least => v.next_up(),
-        Underflow::Twice => {
-            v.next_up();
-            v <<= 1u32;
-        }
-    }
-    Ok(if r.is_sign_negative() { -v } else { v })
 }
 
 impl Backend for Mpfr {
@@ -633,7 +588,7 @@ impl Backend for Mpfr {
             Float::with_val(self.prec, acc * c)
         };
         if underflowed(&r) && factors.iter().all(|(v, _)| !v.is_zero()) {
-            return underflow_result(&r);
+            return Err(underflow());
         }
         self.finite(r)
     }
@@ -642,7 +597,7 @@ impl Backend for Mpfr {
         power_domain(sign, e.is_integer(), e.is_sign_negative(), false)?;
         let r = Float::with_val(self.prec, b.pow(e));
         if !b.is_zero() && underflowed(&r) {
-            return underflow_result(&r);
+            return Err(underflow());
         }
         self.finite(r)
     }
@@ -712,7 +667,7 @@ impl Backend for Mpfr {
             Builtin::Exp | Builtin::Sigmoid | Builtin::Softplus | Builtin::Sech
         ) && underflowed(&s)
         {
-            return underflow_result(&s);
+            return Err(underflow());
         }
         self.finite(s)
     }

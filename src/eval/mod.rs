@@ -108,12 +108,14 @@ pub(crate) fn with_conditions<T>(
         match run(&all) {
             Ok(v) => return Ok(v),
             Err(e) => match blame(store, roots, &conditions, e) {
-                // A condition says where the input is defined; one that only overflows or
-                // underflows in this arithmetic (`x/x` at 1e-310 in f64: 1/x is too large) is
-                // defined there as far as that part goes, so that part is dropped and the
-                // rest of the condition evaluated again: the other parts beside the way down
-                // to it (`x + exp(exp(100)) + sqrt(y)` is undefined at y = -1 all the same).
-                EvalError::Condition(c, inner) if out_of_range_error(&inner) => {
+                // A condition says where the input is defined; one that only overflows in this
+                // arithmetic (`x/x` at 1e-310 in f64: 1/x is too large) is defined there as far
+                // as that part goes, so that part is dropped and the rest of the condition
+                // evaluated again: the other parts beside the way down to it (`x +
+                // exp(exp(100)) + sqrt(y)` is undefined at y = -1 all the same). Not one that
+                // underflows: the tiny value may be what the condition is about (`0*log(a)`
+                // with a = sigmoid(t) + sigmoid(-t) - 1, identically 0, at t = -10^20).
+                EvalError::Condition(c, inner) if overflow_error(&inner) => {
                     conditions.retain(|d| *d != c);
                     if let Some(at) = failing_node(&inner) {
                         let rest = beside_the_way(store, c.node, at);
@@ -237,6 +239,14 @@ fn beside_the_way(store: &Store, root: Id, at: Id) -> Vec<Id> {
         });
     }
     beside
+}
+
+/// Whether an evaluation error is an overflow of the arithmetic.
+fn overflow_error(e: &EvalError) -> bool {
+    match e {
+        EvalError::At(_, Fail::Domain(m)) | EvalError::Domain(_, m, _) => m.starts_with("overflow"),
+        _ => false,
+    }
 }
 
 /// Whether an evaluation error is an overflow or underflow of the arithmetic.
@@ -477,8 +487,7 @@ struct Lost {
 /// first's error), or at the cap; a run that fails where the one before did not, or the
 /// reverse, calls for the next. Where the values the check ends with come with a note and a
 /// run failed on the way, the failure is returned (a division by a 0 that
-/// rounding noise hides at other bits). An underflow is taken as MPFR's least number, then
-/// checked with twice it (the MPFR backend's `set_underflow`).
+/// rounding noise hides at other bits).
 ///
 /// With `parallel` (for large work, where a thread costs nothing in comparison: a program's
 /// passes), the first two runs are made at the same time, on two threads.
@@ -494,25 +503,17 @@ pub fn checked_mpfr<T: Send, E: Send>(
     let mut bits = prec.saturating_mul(2).saturating_add(64).min(cap);
     // Each run with the bits its arithmetic lost and the arguments of its `sign` and `step`,
     // recorded on the thread that made it.
-    // An underflow is MPFR's least number in these runs (whether one happened is recorded),
-    // twice it in the run that checks it did not matter, at the end.
-    let underflowed = std::sync::atomic::AtomicBool::new(false);
-    let run_as = |bits: u32, underflow: backends::Underflow| {
+    let run = |bits: u32| {
         backends::take_lost_bits();
         backends::take_lost_within(u64::from(cap));
         backends::take_kink_args();
-        backends::set_underflow(underflow);
         let r = run(bits);
-        if backends::set_underflow(backends::Underflow::Error) {
-            underflowed.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
         let lost = Lost {
             all: backends::take_lost_bits(),
             within: backends::take_lost_within(u64::MAX),
         };
         (r, lost, backends::take_kink_args())
     };
-    let run = |bits: u32| run_as(bits, backends::Underflow::Least);
     // The first two runs are independent: with `parallel`, the second runs on a thread of its
     // own meanwhile (without, it runs even when the first failed: see below).
     let (lo, mut first_hi) = if parallel {
@@ -592,25 +593,6 @@ pub fn checked_mpfr<T: Send, E: Send>(
             (agree, settle_zeros && hi_vals.iter().any(zero))
         };
         if (agree >= prec.saturating_sub(2) && !zeros && !findable && kinks_settled) || last {
-            // A value below MPFR's range was taken as the least number MPFR has. Where the
-            // results with twice it agree, it did not matter (`max(1, sech(x))` at x = 10^10,
-            // `step(sech(x))`); where they do not (`log(sech(x))`), the underflow is the error.
-            if underflowed.load(std::sync::atomic::Ordering::Relaxed) {
-                let settled = match run_as(bits, backends::Underflow::Twice).0 {
-                    Ok(mut least) => {
-                        let (a, b) = (values(&mut hi), values(&mut least));
-                        a.len() == b.len()
-                            && a.iter().zip(&b).all(|(x, y)| {
-                                agreeing_bits_below(x, y, prec.saturating_sub(2))
-                                    >= prec.saturating_sub(2)
-                            })
-                    }
-                    Err(_) => false,
-                };
-                if !settled {
-                    run_as(bits, backends::Underflow::Error).0?;
-                }
-            }
             // Values that come with a note (digits not reliable, a part lost beyond the cap)
             // where a run failed on the way (a division by, or the log of, a 0 that rounding
             // noise hides at other bits: `1/(sin(x)^2 + cos(x)^2 - 1)`): the failure is the
