@@ -65,8 +65,8 @@ fn evaluate_one(
     Ok((vals.into_iter().next().expect("one root, one value"), note))
 }
 
-/// In f64, the value as written where only the canonical form runs out of range and the
-/// input's domain conditions hold: `(1 + 1e-30)*(x/y)` is 1e300 in NumPy, where the canonical
+/// In f64, after the canonical form failed: the value as written where that form only ran out
+/// of range and the input's domain conditions hold: `(1 + 1e-30)*(x/y)` is 1e300 in NumPy, where the canonical
 /// form folds the constant into a rational whose numerator and denominator overflow.
 fn written_despite_range(input: &ExprInput, id: Id, opts: &EvalOpts) -> Option<f64> {
     if !matches!(mode(opts), Mode::F64) {
@@ -319,18 +319,21 @@ pub(super) fn run_eval(a: EvalArgs) -> Result<Output> {
         return Ok(out);
     }
     note_digits(&a.eval, &mut out);
-    let (v, note) = match written_despite_range(&input, e, &a.eval) {
-        Some(w) => (Value::F64(w), None),
-        None => evaluate_one(&input, e, &input.conditions, &a.eval, &mut out)?,
-    };
-    // In f64 the input is computed as written, as NumPy would (`0.1 + 0.2`); the evaluation
-    // above checked its domain and gives the errors with their places.
-    let v = match v {
-        Value::F64(_) => Value::F64(
-            eval::written::eval_expr_f64(&input.store, &input.src, e, &input.point)
-                .map_err(|err| locate(err, input.source()))?,
+    let (v, note) = match evaluate_one(&input, e, &input.conditions, &a.eval, &mut out) {
+        // In f64 the input is computed as written, as NumPy would (`0.1 + 0.2`); the
+        // evaluation checked its domain and gives the errors with their places.
+        Ok((Value::F64(_), note)) => (
+            Value::F64(
+                eval::written::eval_expr_f64(&input.store, &input.src, e, &input.point)
+                    .map_err(|err| locate(err, input.source()))?,
+            ),
+            note,
         ),
-        v => v,
+        Ok(v) => v,
+        Err(err) => (
+            Value::F64(written_despite_range(&input, e, &a.eval).ok_or(err)?),
+            None,
+        ),
     };
     let ExprInput { store, src, .. } = input;
     let report = report::EvalReport {

@@ -241,20 +241,22 @@ fn beside_the_way(store: &Store, root: Id, at: Id) -> Vec<Id> {
     beside
 }
 
+/// The message of an evaluation error at a node, if it is a domain error (or a range one).
+fn domain_message(e: &EvalError) -> Option<&str> {
+    match e {
+        EvalError::At(_, Fail::Domain(m)) | EvalError::Domain(_, m, _) => Some(m),
+        _ => None,
+    }
+}
+
 /// Whether an evaluation error is an overflow of the arithmetic.
 fn overflow_error(e: &EvalError) -> bool {
-    match e {
-        EvalError::At(_, Fail::Domain(m)) | EvalError::Domain(_, m, _) => m.starts_with("overflow"),
-        _ => false,
-    }
+    domain_message(e).is_some_and(backends::is_overflow)
 }
 
 /// Whether an evaluation error is an overflow or underflow of the arithmetic.
 pub(crate) fn out_of_range_error(e: &EvalError) -> bool {
-    match e {
-        EvalError::At(_, Fail::Domain(m)) | EvalError::Domain(_, m, _) => out_of_range(m),
-        _ => false,
-    }
+    domain_message(e).is_some_and(out_of_range)
 }
 
 /// A domain error met while evaluating roots and conditions together, as the roots' own error
@@ -772,7 +774,7 @@ pub fn describe_error_in(store: &Store, e: EvalError, src_name: &str, src: &str)
 /// Whether an evaluation error is an overflow or underflow of the arithmetic, not a domain
 /// error of the mathematics.
 fn out_of_range(message: &str) -> bool {
-    message.starts_with("overflow") || message.starts_with("underflow")
+    backends::is_overflow(message) || message.starts_with("underflow")
 }
 
 /// The hint of a failed domain condition: the values, then why the condition is there.

@@ -411,10 +411,7 @@ impl<'a> Lowerer<'a> {
             "ln" if !user("ln") => "log",
             n => n,
         };
-        if name == super::latex::IDENTITY
-            || name == super::latex::ONES
-            || name == super::latex::ZEROS
-        {
+        if super::latex::is_constant_matrix(name) {
             let what = match name {
                 super::latex::IDENTITY => "the identity matrix",
                 super::latex::ONES => "a vector of ones",

@@ -537,10 +537,7 @@ impl<'a> MatrixLowerer<'a> {
     }
 
     fn call(&mut self, c: &Call, span: Span) -> Result<MId> {
-        if c.name == super::latex::IDENTITY
-            || c.name == super::latex::ONES
-            || c.name == super::latex::ZEROS
-        {
+        if super::latex::is_constant_matrix(&c.name) {
             return self.constant_matrix(c);
         }
         let name = if c.name == "ln" {

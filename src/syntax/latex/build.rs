@@ -33,6 +33,12 @@ pub const ONES: &str = "\\mathbf{1}";
 /// The call `\mathbf{0}_{n}` (one size) or `\mathbf{0}_{m \times n}` (two) reads as: zeros.
 pub const ZEROS: &str = "\\mathbf{0}";
 
+/// Whether a call's name is one of the constant matrices the reader makes, whose arguments
+/// are sizes: [`IDENTITY`], [`ONES`], [`ZEROS`].
+pub fn is_constant_matrix(name: &str) -> bool {
+    [IDENTITY, ONES, ZEROS].contains(&name)
+}
+
 /// `∂x` (a `\partial` mark joined to a name): the name.
 fn partial_of(e: &Expr) -> Option<Expr> {
     match &e.kind {
@@ -244,7 +250,7 @@ impl Builder<'_> {
             bare = x;
         }
         if let ExprKind::Call(c) = &bare.kind
-            && ![IDENTITY, ONES, ZEROS].contains(&c.name.as_str())
+            && !is_constant_matrix(&c.name)
         {
             // A function command with its argument unbracketed (`\log x`, `\sin 2`): the call
             // ends where its argument does. (Not a size: `\mathbf{I}_3 x`.)

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 mod build;
 
-pub(crate) use build::{IDENTITY, ONES, ZEROS};
+pub(crate) use build::{IDENTITY, ONES, ZEROS, is_constant_matrix};
 
 use super::ast::Expr;
 use crate::error::{Result, SourceError};
