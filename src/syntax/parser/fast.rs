@@ -153,8 +153,14 @@ impl<'t> Fast<'t> {
         if self.peek() != Some(b' ') {
             return None;
         }
-        let mut bindings = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::new();
+        // Room for as many bindings as there are `=` on the line (a large program's point
+        // has one per parameter: growing the list would copy it again and again).
+        let values = self.bytes[self.pos..]
+            .iter()
+            .filter(|&&b| b == b'=')
+            .count();
+        let mut bindings = Vec::with_capacity(values);
+        let mut seen: HashSet<&str> = HashSet::with_capacity(values);
         loop {
             self.spaces();
             let (name, span) = self.name()?;

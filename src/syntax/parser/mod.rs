@@ -158,15 +158,21 @@ fn program_of_lines(scan: &scan::Scan, builder: &Builder<'_>, fast_lines: bool) 
     let (stmts, fast_ranges, any_slow) = match halfway_newline(text) {
         Some(mid) if fast_lines => {
             let depth = scan.depth;
+            // The first half's lists have room for the second's too, which is appended.
+            let lines = statements_at_most(text);
             let (mut a, b) = crate::parallel::join(
-                || fast_lines_of(text, 0..mid, depth),
-                || fast_lines_of(text, mid + 1..text.len(), depth),
+                || fast_lines_of(text, 0..mid, depth, lines),
+                || {
+                    let range = mid + 1..text.len();
+                    let lines = statements_at_most(&text[range.clone()]);
+                    fast_lines_of(text, range, depth, lines)
+                },
             );
             a.0.extend(b.0);
             a.1.extend(b.1);
             (a.0, a.1, a.2 || b.2)
         }
-        _ if fast_lines => fast_lines_of(text, 0..text.len(), scan.depth),
+        _ if fast_lines => fast_lines_of(text, 0..text.len(), scan.depth, 0),
         _ => (Vec::new(), Vec::new(), true),
     };
     if !any_slow {
@@ -216,8 +222,16 @@ fn program_of_lines(scan: &scan::Scan, builder: &Builder<'_>, fast_lines: bool) 
 /// and whether pest must read any other.
 type FastLines = (Vec<(Stmt, Span)>, Vec<(usize, usize)>, bool);
 
-fn fast_lines_of(text: &str, range: std::ops::Range<usize>, depth: usize) -> FastLines {
-    let (mut stmts, mut fast_ranges, mut any_slow) = (Vec::new(), Vec::new(), false);
+/// `lines` is room to make in the lists (a long program's lines: growing the list of its
+/// statements, 120 bytes each, would copy it to fresh memory again and again).
+fn fast_lines_of(
+    text: &str,
+    range: std::ops::Range<usize>,
+    depth: usize,
+    lines: usize,
+) -> FastLines {
+    let (mut stmts, mut fast_ranges, mut any_slow) =
+        (Vec::with_capacity(lines), Vec::with_capacity(lines), false);
     // The fast path recurses at most `MAX_FAST_DEPTH` levels: size the stack for that.
     with_stack_for(depth.min(fast::MAX_FAST_DEPTH), || {
         let mut start = range.start;
@@ -251,6 +265,12 @@ fn halfway_newline(text: &str) -> Option<usize> {
         .iter()
         .position(|&b| b == b'\n')
         .map(|i| mid + i)
+}
+
+/// Room for the statements of `text`: one a line, but no more than one in 8 bytes (a file of
+/// empty lines should not make room for millions; most definitions take more).
+fn statements_at_most(text: &str) -> usize {
+    (newlines(text).count() + 1).min(text.len() / 8 + 1)
 }
 
 /// The offsets of the newlines of `text`.
