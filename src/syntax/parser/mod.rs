@@ -77,7 +77,7 @@ pub fn parse_expr(src: &str, src_name: &str) -> Result<Expr> {
         return super::latex::parse_latex(src, src_name);
     }
     let builder = Builder::new(src, src_name, Mode::Expr);
-    let scan = scan(src, Mode::Expr, &builder, true)?;
+    let scan = scan(src, Mode::Expr, &builder, Some(0))?;
     if scan.token_count == 0 {
         return Err(builder
             .error(
@@ -131,7 +131,7 @@ fn parse_program_by(src: &str, src_name: &str, fast_lines: bool) -> Result<Progr
         blanked = String::from_utf8(bytes).expect("characters replaced whole");
         &blanked
     };
-    let scan = scan(text, Mode::Program, &builder, false)?;
+    let scan = scan(text, Mode::Program, &builder, None)?;
     let mut program = program_of_lines(&scan, &builder, fast_lines)?;
     if latex.is_empty() {
         return Ok(program);
@@ -178,14 +178,18 @@ fn program_of_lines(scan: &scan::Scan, builder: &Builder<'_>, fast_lines: bool) 
     if !any_slow {
         return Ok(Program { stmts });
     }
+    // The tokens again, for pest's messages: the scan kept none. Made once, for the first
+    // message, and shared with the second (both are of `scan.text`'s tokens, as before;
+    // `scan.text` has the same tokens as the text scanned: only blanks differ, where none are).
+    let tokens = std::sync::OnceLock::new();
     let pest_program = |text: &str| {
         with_stack_for(scan.depth, || {
             let mut pairs = Grammar::parse(Rule::program, text).map_err(|e| {
-                // The tokens again, for the message: the scan of the same text kept none.
-                // (`scan.text` has the same tokens: only blanks differ, where none are.)
-                let tokens = scan::scan(&scan.text, Mode::Program, builder, true)
-                    .map_or_else(|_| Vec::new(), |again| again.tokens);
-                builder.error_of_pest(&e, &tokens)
+                let tokens = tokens.get_or_init(|| {
+                    scan::scan(&scan.text, Mode::Program, builder, Some(scan.token_count))
+                        .map_or_else(|_| Vec::new(), |again| again.tokens)
+                });
+                builder.error_of_pest(&e, tokens)
             })?;
             builder.program_of_pair(pairs.next().expect("grammar: one `program`"))
         })

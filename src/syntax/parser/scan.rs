@@ -234,16 +234,17 @@ fn digits_and_points_end(src: &str, mut i: usize) -> usize {
     i
 }
 
-/// Scans `src` (see the module's documentation), keeping the tokens if `keep_tokens`.
+/// Scans `src` (see the module's documentation), keeping the tokens if `keep_tokens` says
+/// so, with room for as many as it says (a second scan knows how many there are).
 /// Returns the first error: a character or number the language does not have, or nesting
 /// deeper than [`MAX_DEPTH`], whichever comes first in the text.
 pub(super) fn scan(
     src: &str,
     mode: Mode,
     builder: &Builder<'_>,
-    keep_tokens: bool,
+    keep_tokens: Option<usize>,
 ) -> Result<Scan> {
-    let mut tokens: Vec<Token> = Vec::new();
+    let mut tokens: Vec<Token> = Vec::with_capacity(keep_tokens.unwrap_or(0));
     let mut token_count = 0;
     let mut last: Option<Tok> = None;
     let mut blank: Vec<(usize, usize)> = Vec::new();
@@ -422,7 +423,7 @@ pub(super) fn scan(
             depth.track(token, last);
             last = Some(kind);
             token_count += 1;
-            if keep_tokens {
+            if keep_tokens.is_some() {
                 tokens.push(token);
             }
         }
