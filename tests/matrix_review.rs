@@ -24,18 +24,22 @@ fn run(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// The JSON `value` of a successful command, as nested lists of strings.
-fn value(args: &[&str], stdin: &str) -> Json {
+/// The JSON of a successful command.
+fn output_json(args: &[&str]) -> Json {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--format", "json"]);
-    let out = run(&all, stdin);
+    let out = run(&all, "");
     assert!(
         out.status.success(),
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let j: Json = serde_json::from_slice(&out.stdout).unwrap();
-    j["value"].clone()
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The JSON `value` of a successful command, as nested lists of strings.
+fn value(args: &[&str]) -> Json {
+    output_json(args)["value"].clone()
 }
 
 fn json(text: &str) -> Json {
@@ -77,22 +81,16 @@ const AB: &str = "A=[[1,2],[3,4]],B=[[0,1],[1,0]],x=[1,2]";
 fn a_constant_beside_a_common_factor_is_kept() {
     // `Ax + 1 + Bx` was simplified to `(A + B)x`, the 1 lost: [7, 12].
     assert_eq!(
-        value(&["eval", "A*x + 1 + B*x", "--at", AB], ""),
+        value(&["eval", "A*x + 1 + B*x", "--at", AB]),
         json(r#"["8", "13"]"#)
     );
     assert_eq!(
-        value(
-            &["eval", "x'*y + 1 + x'*z", "--at", "x=[1,2],y=[1,1],z=[0,1]"],
-            ""
-        ),
+        value(&["eval", "x'*y + 1 + x'*z", "--at", "x=[1,2],y=[1,1],z=[0,1]"]),
         json(r#""6""#)
     );
     // ∇_x (xᵀAx + 1 + xᵀBx) = (A + Aᵀ + B + Bᵀ)x
     assert_eq!(
-        value(
-            &["diff", "x'*A*x + 1 + x'*B*x", "--wrt", "x", "--at", AB],
-            ""
-        ),
+        value(&["diff", "x'*A*x + 1 + x'*B*x", "--wrt", "x", "--at", AB]),
         json(r#"["16", "23"]"#)
     );
 }
@@ -102,12 +100,12 @@ fn a_scalar_term_shares_no_factor_with_vector_terms() {
     // `Ay + xᵀy` was refused as a sum of a 2×2 and a 1×2 matrix.
     let at = "A=[[1,2],[3,4]],x=[1,2],y=[1,1]";
     assert_eq!(
-        value(&["eval", "A*y + x'*y", "--at", at], ""),
+        value(&["eval", "A*y + x'*y", "--at", at]),
         json(r#"["6", "10"]"#)
     );
     // ∇_y sum(Ay + (xᵀy)𝟏) = Aᵀ𝟏 + 2x
     assert_eq!(
-        value(&["diff", "sum(A*y + x'*y)", "--wrt", "y", "--at", at], ""),
+        value(&["diff", "sum(A*y + x'*y)", "--wrt", "y", "--at", at]),
         json(r#"["6", "10"]"#)
     );
 }
@@ -117,12 +115,12 @@ fn scalars_left_in_a_sum_of_vectors_stay_a_vector() {
     let at = "x=[1,2,3],y=[1,2],a=1,b=2";
     // Was the scalar 1.
     assert_eq!(
-        value(&["eval", "x - x + a", "--at", at], ""),
+        value(&["eval", "x - x + a", "--at", at]),
         json(r#"["1", "1", "1"]"#)
     );
     // Was 6: `a + b` shared one node with the vector `x - x + a + b`.
     assert_eq!(
-        value(&["eval", "sum(x - x + a + b) + (a + b)", "--at", at], ""),
+        value(&["eval", "sum(x - x + a + b) + (a + b)", "--at", at]),
         json(r#""12""#)
     );
     // Was 2: a 2-vector and a 3-vector added.
@@ -230,7 +228,7 @@ fn a_part_cancelled_by_simplifying_keeps_its_domain() {
     }
     // Where it is defined, nothing changes.
     assert_eq!(
-        value(&["eval", "0*sum(log(x)) + sum(x)", "--at", "x=[1,2]"], ""),
+        value(&["eval", "0*sum(log(x)) + sum(x)", "--at", "x=[1,2]"]),
         json(r#""3""#)
     );
 }
@@ -297,7 +295,7 @@ fn a_negated_sum_is_printed_in_parentheses() {
 fn a_claim_in_the_homeworks_own_sigma_prime_is_understood() {
     // `σ'(Z2)` with the program's σ(t) = relu(t) was refused ("`σ` with 1 primes is not
     // supported") and the right claim judged "Not a formula: its shapes do not fit", exit 1.
-    let out = run(
+    judged_right(
         &[
             "check",
             "examples/hw7_matrix.chain",
@@ -308,9 +306,6 @@ fn a_claim_in_the_homeworks_own_sigma_prime_is_understood() {
         ],
         "",
     );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("✓ Right"), "{text}");
     // A function with a product of entries: f'(t) = sigmoid(t) + t·sigmoid'(t) + t².
     let prog = "x: 3\nw: 3\nf(t) = t * sigmoid(t) + t^3/3\nh = f(w .* x)\nE = sum(h)\nat x = [1, -2, 1/2]\nat w = [1/2, 1, -1]\nwrt w\n";
     let out = run(
@@ -324,19 +319,6 @@ fn a_claim_in_the_homeworks_own_sigma_prime_is_understood() {
     );
     let out = run(&["check", "-", "--wrt", "w", "--claim", "f'(w .* x)"], prog);
     assert_eq!(out.status.code(), Some(1));
-}
-
-/// The JSON of a successful command.
-fn output_json(args: &[&str]) -> Json {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = run(&all, "");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// A vector or matrix of zeros left in a formula was printed as a plain `0`, which reads back

@@ -159,14 +159,14 @@ fn program_of_lines(scan: &scan::Scan, builder: &Builder<'_>, fast_lines: bool) 
         Some(mid) if fast_lines => {
             let depth = scan.depth;
             // The first half's lists have room for the second's too, which is appended.
-            let lines = statements_at_most(text);
+            let second = mid + 1..text.len();
+            let (lines_a, lines_b) = (
+                statements_at_most(&text[..mid]),
+                statements_at_most(&text[second.clone()]),
+            );
             let (mut a, b) = crate::parallel::join(
-                || fast_lines_of(text, 0..mid, depth, lines),
-                || {
-                    let range = mid + 1..text.len();
-                    let lines = statements_at_most(&text[range.clone()]);
-                    fast_lines_of(text, range, depth, lines)
-                },
+                || fast_lines_of(text, 0..mid, depth, lines_a + lines_b),
+                || fast_lines_of(text, second, depth, lines_b),
             );
             a.0.extend(b.0);
             a.1.extend(b.1);
