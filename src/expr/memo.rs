@@ -61,9 +61,22 @@ impl Memo {
 
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(64);
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        let old = std::mem::replace(&mut self.slots, empty_slots(size));
         for s in old.into_iter().filter(|s| *s != EMPTY) {
             self.place(s);
         }
     }
+}
+
+/// `n` empty slots, written as they are made. A table's slots are read before they are
+/// written (a probe looks before it places), and a large table's memory is fresh from the
+/// system: zeroed memory that is only promised (`vec![0; n]`, `calloc`) is then read from
+/// the kernel's shared zero page first and copied on the first write, a second fault per
+/// page whose flush interrupts the other threads' processors (6% of a 10^5-layer program's
+/// time, in the loader's and the LaTeX names' tables). `black_box` keeps the compiler from
+/// turning the allocation and the writing back into one zeroed allocation.
+fn empty_slots(n: usize) -> Vec<u64> {
+    let mut slots: Vec<u64> = std::hint::black_box(Vec::with_capacity(n));
+    slots.resize(n, EMPTY);
+    slots
 }
