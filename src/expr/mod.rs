@@ -262,6 +262,9 @@ pub struct Store {
     names: Vec<Box<str>>,
     /// Finds a symbol by name (each name is stored once, in `names`).
     name_ids: memo::Memo,
+    /// Which built-in functions a node of the store calls: bit `b as u32` for [`Builtin`] `b`
+    /// ([`Store::calls_builtin`]).
+    builtins: u32,
     /// `diff`'s memo: the derivative of a node by a symbol, once computed. expr never reads
     /// it. It lives here because an id means something only in its store and the store only
     /// grows, so an entry is valid exactly as long as the store; and `diff` takes the store
@@ -281,6 +284,9 @@ pub struct Store {
     /// value it stands for: points print as written, computations use the exact value.
     written_values: HashMap<Sym, (Rational, String)>,
 }
+
+// One bit a built-in function in [`Store`]'s `builtins`.
+const _: () = assert!(BUILTINS.len() <= 32);
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -351,6 +357,14 @@ impl Store {
     /// How many symbols were interned: every [`Sym::index`] is below it.
     pub fn symbol_count(&self) -> usize {
         self.names.len()
+    }
+
+    /// Whether any node of the store calls one of `builtins` (a question answered without a
+    /// walk: a program without `relu`, `abs`, `max` or `min` has no kink to look for).
+    pub fn calls_builtin(&self, builtins: &[Builtin]) -> bool {
+        builtins
+            .iter()
+            .any(|b| self.builtins & (1 << (*b as u32)) != 0)
     }
 
     /// The symbol with this name, if it was ever interned.
@@ -467,6 +481,9 @@ impl Store {
             "children must precede their parent"
         );
         let flat = self.flat_of(&node);
+        if let Node::Call(Func::Builtin(b), _) = &node {
+            self.builtins |= 1 << (*b as u32);
+        }
         self.nodes.push(node);
         self.flat.push(flat);
         self.memo.insert(hash);

@@ -114,6 +114,7 @@ pub fn load_parsed(
         instance: None,
         live_cache: Default::default(),
         inputs_cache: Default::default(),
+        reached_cache: Default::default(),
     };
     net.params = net.choose_params(wrt, &names.defined_at)?;
     if !takes.is_empty() {
