@@ -313,6 +313,70 @@ fn program_errors_point_into_the_file() {
     }
 }
 
+/// A program of more than 4096 statements is loaded with each statement's names checked on
+/// another thread, ahead of the loader (network/load.rs, `Prepared`): the errors are the
+/// same, at the same places, and the first in the file is the one reported (a definition's
+/// before a value given to an intermediate, which is found once every statement is read).
+#[test]
+fn a_large_programs_errors_are_the_same_and_first_in_the_file() {
+    let filler = |from: usize, to: usize| -> String {
+        (from..to).map(|k| format!("f{k} = {k}*x\n")).collect()
+    };
+    let cases = [
+        (
+            "a = b + 1\nb = 2*x\n",
+            "`b` is used before it is defined",
+            "1:5",
+        ),
+        ("a = a + 1\n", "`a` is defined in terms of itself", "1:5"),
+        (
+            "c = 2*x\nc = c + 1\nd = c + e\ne = x\n",
+            "`e` is used before it is defined",
+            "3:9",
+        ),
+    ];
+    for (i, (snippet, want, at)) in cases.iter().enumerate() {
+        // The snippet after 3000 statements, and after it a second mistake of each kind: the
+        // first is reported.
+        let src = format!(
+            "{}{snippet}{}q = q + 1\nr = s\ns = x\nat f1 = 1\nE = f5999 + r\n",
+            filler(0, 3000),
+            filler(3000, 6000)
+        );
+        let p = program_file(&format!("large_bad_{i}.chain"), &src);
+        let (code, out, err) = chainrule(&["backprop", &p]);
+        assert_eq!(code, 2, "{snippet:?}: {out}{err}");
+        assert!(err.contains(want), "{snippet:?}: {err}");
+        let (line, col) = at.split_once(':').unwrap();
+        let line: usize = line.parse::<usize>().unwrap() + 3000;
+        assert!(
+            err.contains(&format!("large_bad_{i}.chain:{line}:{col}]")),
+            "{snippet:?}: {err}"
+        );
+    }
+    // A value given to an intermediate: the first such name in the file.
+    let src = format!(
+        "{}z = 3*x\nat z = 1\n{}at f1 = 1\nE = f5999 + z\n",
+        filler(0, 3000),
+        filler(3000, 6000)
+    );
+    let p = program_file("large_bad_at.chain", &src);
+    let (code, out, err) = chainrule(&["backprop", &p]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("`z` is an intermediate"), "{err}");
+    assert!(err.contains("large_bad_at.chain:3002:4]"), "{err}");
+    // Without a mistake, the same program loads, its rebound name's versions and all.
+    let src = format!(
+        "{}c = 2*x\nc = c + 1\n{}E = f5999 + c\nat x = 1/2\n",
+        filler(0, 3000),
+        filler(3000, 6000)
+    );
+    let p = program_file("large_good.chain", &src);
+    let j = json(&["grad", &p, "--format", "json"]);
+    assert_eq!(j["gradient"][0]["param"], "x", "{j}");
+    assert_eq!(j["gradient"][0]["value"], "6001", "{j}");
+}
+
 #[test]
 fn explain_sums_over_every_path() {
     // x1 reaches E through z2 and directly through x2: two paths from E down to w1.

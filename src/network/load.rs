@@ -40,9 +40,10 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
 }
 
 /// [`load`] of a program already parsed from `src`. Each statement's syntax tree is
-/// dropped once it is loaded (a large program's on another thread, meanwhile:
-/// [`parallel::each_then_drop`]), so that the network reuses its memory as it is made (a
-/// program of 10^5 layers has a tree of about 140 MB).
+/// dropped once it is loaded (a large program's on another thread, meanwhile, and what can
+/// be found from a statement alone, its [`Prepared`], found on a third ahead of the loader:
+/// [`parallel::each_prepared_then_drop`]), so that the network reuses its memory as it is
+/// made (a program of 10^5 layers has a tree of about 140 MB).
 pub fn load_parsed(
     program: Program,
     src: &str,
@@ -59,12 +60,16 @@ pub fn load_parsed(
     reserved_names(src, src_name)?;
     let names = Names::of(&program.stmts, src, src_name)?;
     let mut loader = Loader::new(src, src_name, names.defined_at.len());
-    parallel::each_then_drop(program.stmts, |(stmt, _)| loader.statement(stmt, &names))?;
+    parallel::each_prepared_then_drop(
+        program.stmts,
+        |(stmt, _)| Prepared::of(stmt, &names, src),
+        |(stmt, _), prepared| loader.statement(stmt, &names, prepared),
+    )?;
     let Loader {
         store,
         defs,
         point,
-        point_spans,
+        intermediate_at,
         wrt,
         warnings,
         functions,
@@ -88,16 +93,14 @@ pub fn load_parsed(
                 .ok_or(Error::Request(Request::NoDefinition { name: n }))?
         }
     };
-    for (n, span) in &point_spans {
-        if names.defined_at.contains_key(n) {
-            return Err(source_error(
-                src,
-                src_name,
-                *span,
-                format!("`{n}` is an intermediate: its value is computed, not given"),
-                "an intermediate",
-            ));
-        }
+    if let Some((n, span)) = intermediate_at {
+        return Err(source_error(
+            src,
+            src_name,
+            span,
+            format!("`{n}` is an intermediate: its value is computed, not given"),
+            "an intermediate",
+        ));
     }
     let mut net = Network {
         store,
@@ -279,6 +282,116 @@ impl Names {
     }
 }
 
+/// What loading a statement needs that its syntax tree and the program's [`Names`] give
+/// alone, found for a large program on another thread ahead of the loader
+/// ([`parallel::each_prepared_then_drop`]): a tenth of the loader's work on a program of
+/// 10^5 layers (each name a definition uses looked up among the program's names).
+enum Prepared {
+    /// A definition: the first misuse of a name in its formula, for a first definition of
+    /// its name and for a new version of it (the loader knows which this is), and its
+    /// formula as written, when its name is never rebound.
+    Def {
+        misuse: Option<Misuse>,
+        misuse_rebinding: Option<Misuse>,
+        written: Option<String>,
+    },
+    /// An `at` line: its values that are numbers as written (`None` for one to be lowered),
+    /// and its first name that is an intermediate.
+    At {
+        values: Vec<Option<Rational>>,
+        intermediate: Option<(String, Span)>,
+    },
+    /// Any other statement.
+    Other,
+}
+
+/// A name a definition may not use.
+#[derive(Clone)]
+enum Misuse {
+    /// The name being defined, in its first definition.
+    Itself { name: String, span: Span },
+    /// A name defined later (`at`: where).
+    Later { name: String, span: Span, at: Span },
+}
+
+impl Prepared {
+    fn of(stmt: &Stmt, names: &Names, src: &str) -> Prepared {
+        match stmt {
+            Stmt::Def { name, value } => {
+                // The first misuse in the formula's order, for a first definition (which
+                // may not use its own name) and for a new version (which may).
+                let (mut first, mut version) = (None, None);
+                for (n, span) in names_used(value) {
+                    if n == name.name && first.is_none() {
+                        first = Some(Misuse::Itself {
+                            name: n.to_string(),
+                            span,
+                        });
+                    }
+                    if let Some(at) = names.defined_at.get(n)
+                        && at.start > name.span.start
+                    {
+                        let later = Misuse::Later {
+                            name: n.to_string(),
+                            span,
+                            at: *at,
+                        };
+                        first.get_or_insert_with(|| later.clone());
+                        version.get_or_insert(later);
+                    }
+                    if first.is_some() && version.is_some() {
+                        break;
+                    }
+                }
+                Prepared::Def {
+                    misuse: first,
+                    misuse_rebinding: version,
+                    written: (!names.versions.contains_key(&name.name))
+                        .then(|| src[value.span.start..value.span.end].to_string()),
+                }
+            }
+            Stmt::At(items) => Prepared::At {
+                values: items.iter().map(|(_, e)| literal_value(e)).collect(),
+                intermediate: items
+                    .iter()
+                    .find(|(id, _)| names.defined_at.contains_key(&id.name))
+                    .map(|(id, _)| (id.name.clone(), id.span)),
+            },
+            _ => Prepared::Other,
+        }
+    }
+}
+
+impl Misuse {
+    fn error(self, src: &str, src_name: &str) -> Error {
+        match self {
+            Misuse::Itself { name: n, span } => SourceError::new(
+                src_name,
+                src,
+                span.start,
+                span.end,
+                format!("`{n}` is defined in terms of itself"),
+                "used in its own definition",
+            )
+            .with_help(format!(
+                "a name can be updated (`{n} = {n} + 1`, `{n} += 1`) only after a first definition of it"
+            ))
+            .into(),
+            Misuse::Later { name: n, span, at } => SourceError::new(
+                src_name,
+                src,
+                span.start,
+                span.end,
+                format!("`{n}` is used before it is defined"),
+                "used here",
+            )
+            .with_label(at.start, at.end, "defined later here")
+            .with_help("definitions run top to bottom; a cycle of definitions is not a network")
+            .into(),
+        }
+    }
+}
+
 /// A program's statements lowered one by one, top to bottom, into the store.
 struct Loader<'s> {
     src: &'s str,
@@ -290,7 +403,8 @@ struct Loader<'s> {
     declared: HashMap<String, Vec<String>>,
     defs: Vec<Def>,
     point: Point,
-    point_spans: Vec<(String, Span)>,
+    /// The first name given a value by an `at` line that is an intermediate.
+    intermediate_at: Option<(String, Span)>,
     wrt: Option<Vec<(String, Span)>>,
     warnings: Vec<String>,
     expanded_of: HashMap<Sym, Id, Fx>,
@@ -319,7 +433,7 @@ impl<'s> Loader<'s> {
             declared: HashMap::new(),
             defs: Vec::with_capacity(defs),
             point: Point::new(),
-            point_spans: Vec::new(),
+            intermediate_at: None,
             wrt: None,
             warnings: Vec::new(),
             expanded_of: HashMap::with_capacity_and_hasher(defs, Fx::default()),
@@ -332,7 +446,7 @@ impl<'s> Loader<'s> {
         source_error(self.src, self.src_name, span, msg, label)
     }
 
-    fn statement(&mut self, stmt: &Stmt, names: &Names) -> Result<()> {
+    fn statement(&mut self, stmt: &Stmt, names: &Names, prepared: Prepared) -> Result<()> {
         match stmt {
             Stmt::FnDecl { name, params } => {
                 let names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
@@ -341,15 +455,27 @@ impl<'s> Loader<'s> {
                 self.declared.insert(name.name.clone(), names);
             }
             Stmt::FnDef { name, params, body } => self.fn_def(name, params, body, names)?,
-            Stmt::Def { name, value } => self.def(name, value, names)?,
+            Stmt::Def { name, value } => self.def(name, value, names, prepared)?,
             Stmt::At(items) => {
-                for (id, e) in items {
-                    let v = constant_value(&mut self.store, e, self.src, self.src_name)?;
+                let Prepared::At {
+                    mut values,
+                    intermediate,
+                } = prepared
+                else {
+                    unreachable!("an `at` line is prepared as one")
+                };
+                for ((id, e), v) in items.iter().zip(values.iter_mut()) {
+                    let v = match v.take() {
+                        Some(v) => v,
+                        None => constant_value(&mut self.store, e, self.src, self.src_name)?,
+                    };
                     let s = self.store.intern(&id.name);
                     self.store
                         .set_written_value(s, &v, &self.src[e.span.start..e.span.end]);
                     self.point.insert(s, v);
-                    self.point_spans.push((id.name.clone(), id.span));
+                }
+                if self.intermediate_at.is_none() {
+                    self.intermediate_at = intermediate;
                 }
             }
             Stmt::Take(items) => self.takes.extend(items.iter().cloned()),
@@ -429,42 +555,25 @@ impl<'s> Loader<'s> {
     }
 
     /// A definition `z1 = …`, or a new version of a rebound name.
-    fn def(&mut self, name: &Ident, value: &Expr, names: &Names) -> Result<()> {
-        let (src, src_name) = (self.src, self.src_name);
-        let rebinding = self.renames.contains_key(&name.name);
-        let used = names_used(value);
-        for (n, span) in &used {
-            let span = *span;
-            if *n == name.name && !rebinding {
-                return Err(SourceError::new(
-                    src_name,
-                    src,
-                    span.start,
-                    span.end,
-                    format!("`{n}` is defined in terms of itself"),
-                    "used in its own definition",
-                )
-                .with_help(format!(
-                    "a name can be updated (`{n} = {n} + 1`, `{n} += 1`) only after a first definition of it"
-                ))
-                .into());
-            }
-            if let Some(at) = names.defined_at.get(*n)
-                && at.start > name.span.start
-            {
-                return Err(SourceError::new(
-                    src_name,
-                    src,
-                    span.start,
-                    span.end,
-                    format!("`{n}` is used before it is defined"),
-                    "used here",
-                )
-                .with_label(at.start, at.end, "defined later here")
-                .with_help("definitions run top to bottom; a cycle of definitions is not a network")
-                .into());
-            }
+    fn def(&mut self, name: &Ident, value: &Expr, names: &Names, prepared: Prepared) -> Result<()> {
+        let Prepared::Def {
+            misuse,
+            misuse_rebinding,
+            mut written,
+        } = prepared
+        else {
+            unreachable!("a definition is prepared as one")
+        };
+        let misuse = if self.renames.contains_key(&name.name) {
+            misuse_rebinding
+        } else {
+            misuse
+        };
+        if let Some(m) = misuse {
+            return Err(m.error(self.src, self.src_name));
         }
+        let src = self.src;
+        let used = names_used(value);
         let (formula, mut conditions) = self.lower(value, None, true)?;
         // A defined name the formula as written uses must be defined even where simplifying
         // cancelled it (`E = u - u + w`, `E = 0*u + w`): its own condition. The names the
@@ -529,7 +638,9 @@ impl<'s> Loader<'s> {
             }
             None => (
                 self.store.intern(&name.name),
-                src[value.span.start..value.span.end].to_string(),
+                written
+                    .take()
+                    .unwrap_or_else(|| src[value.span.start..value.span.end].to_string()),
             ),
         };
         self.locals.push((sym, formula));
