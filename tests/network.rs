@@ -375,6 +375,34 @@ fn a_large_programs_errors_are_the_same_and_first_in_the_file() {
     let j = json(&["grad", &p, "--format", "json"]);
     assert_eq!(j["gradient"][0]["param"], "x", "{j}");
     assert_eq!(j["gradient"][0]["value"], "6001", "{j}");
+    // A name written decomposed (`y` and a combining circumflex) is the composed `ŷ`, though
+    // its text in the file is not the name's: the loader finds the names a formula uses by
+    // their place in the file only where the text is the name. Small and large programs.
+    for filler_to in [1, 6000] {
+        let src = format!(
+            "ŷ = w*x\n{}E = (y\u{302} - t)^2 + f0\nat w = 2, x = 3, t = 1\n",
+            filler(0, filler_to)
+        );
+        let p = program_file(&format!("decomposed_{filler_to}.chain"), &src);
+        let j = json(&["grad", &p, "--format", "json"]);
+        let w = j["gradient"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["param"] == "w")
+            .unwrap_or_else(|| panic!("{j}"));
+        // dE/dw = 2(wx - t)·x = 2·5·3.
+        assert_eq!(w["value"], "30", "{j}");
+        // Cancelled, it must still be defined (`E = ŷ - ŷ + w` needs log(x)): no value at x = -1.
+        let src = format!(
+            "ŷ = log(x)\n{}E = y\u{302} - y\u{302} + w + f0\nat x = -1, w = 2\n",
+            filler(0, filler_to)
+        );
+        let p = program_file(&format!("decomposed_cancelled_{filler_to}.chain"), &src);
+        let (code, out, err) = chainrule(&["backprop", &p]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(err.contains("log of a non-positive number"), "{err}");
+    }
 }
 
 #[test]
