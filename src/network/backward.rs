@@ -42,6 +42,10 @@ impl Users {
     }
 }
 
+/// From how many adjoints [`Network::delta_syms`] writes their names on two threads: a
+/// thread costs tens of microseconds, a name tens of nanoseconds.
+const PARALLEL_NAMES: usize = 4096;
+
 /// The adjoints' symbols `δ_v` made so far, by symbol number.
 struct Deltas(Vec<Option<Sym>>);
 
@@ -68,29 +72,59 @@ impl Network {
         let live = self.live_defs();
         let mut users = self.users();
         let mut deltas = Deltas(vec![None; self.store.symbol_count()]);
-        let adjoints = live
-            .iter()
-            .rev()
-            .map(|&i| self.adjoint(self.defs[i].name, &mut users, &mut deltas))
-            .collect();
         let mut wanted = self.params.clone();
         for v in extra {
             if !wanted.contains(v) && !live.iter().any(|&i| self.defs[i].name == *v) {
                 wanted.push(*v);
             }
         }
-        let gradient = wanted
+        // The adjoints' symbols, in the order the pass makes them: the definitions from the
+        // output down, then the parameters.
+        let of: Vec<Sym> = live
             .iter()
-            .map(|p| self.adjoint(*p, &mut users, &mut deltas))
+            .rev()
+            .map(|&i| self.defs[i].name)
+            .chain(wanted.iter().copied())
             .collect();
+        let delta = self.delta_syms(&of);
+        let mut adjoint =
+            |net: &mut Self, k: usize| net.adjoint(of[k], delta[k], &mut users, &mut deltas);
+        let adjoints = (0..live.len()).map(|k| adjoint(self, k)).collect();
+        let gradient = (live.len()..of.len()).map(|k| adjoint(self, k)).collect();
         Backward { adjoints, gradient }
     }
 
-    /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v` over the users `u` of `v` (taken from `users`:
-    /// each name's adjoint is made once).
-    fn adjoint(&mut self, v: Sym, users: &mut Users, deltas: &mut Deltas) -> Adjoint {
+    /// The symbols `δ_v` of the variables `of`, made in that order. A large program's names
+    /// are written on two threads first (each reads a name made long before, from memory
+    /// the caches no longer hold: a tenth of the 10^5-layer backward pass).
+    fn delta_syms(&mut self, of: &[Sym]) -> Vec<Sym> {
+        let store = &self.store;
+        let names = |part: &[Sym]| -> Vec<String> {
+            part.iter()
+                .map(|v| {
+                    let v = store.name(*v);
+                    let mut name = String::with_capacity(super::ADJOINT_PREFIX.len() + v.len());
+                    name.push_str(super::ADJOINT_PREFIX);
+                    name.push_str(v);
+                    name
+                })
+                .collect()
+        };
+        let names = if of.len() >= PARALLEL_NAMES {
+            let (a, b) = of.split_at(of.len() / 2);
+            let (mut a, b) = crate::parallel::join(|| names(a), || names(b));
+            a.extend(b);
+            a
+        } else {
+            names(of)
+        };
+        names.iter().map(|n| self.store.intern(n)).collect()
+    }
+
+    /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v`, its symbol `delta`, over the users `u` of `v`
+    /// (taken from `users`: each name's adjoint is made once).
+    fn adjoint(&mut self, v: Sym, delta: Sym, users: &mut Users, deltas: &mut Deltas) -> Adjoint {
         let out = self.defs[self.output].name;
-        let delta = self.delta_sym(v);
         if let Some(d) = deltas.0.get_mut(v.index()) {
             *d = Some(delta);
         }
