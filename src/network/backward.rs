@@ -98,6 +98,9 @@ impl Network {
     /// are written on two threads first (each reads a name made long before, from memory
     /// the caches no longer hold: a tenth of the 10^5-layer backward pass).
     fn delta_syms(&mut self, of: &[Sym]) -> Vec<Sym> {
+        if of.len() < PARALLEL_NAMES {
+            return of.iter().map(|v| self.delta_sym(*v)).collect();
+        }
         let store = &self.store;
         let names = |part: &[Sym]| -> Vec<String> {
             part.iter()
@@ -110,14 +113,9 @@ impl Network {
                 })
                 .collect()
         };
-        let names = if of.len() >= PARALLEL_NAMES {
-            let (a, b) = of.split_at(of.len() / 2);
-            let (mut a, b) = crate::parallel::join(|| names(a), || names(b));
-            a.extend(b);
-            a
-        } else {
-            names(of)
-        };
+        let (a, b) = of.split_at(of.len() / 2);
+        let (mut names, b) = crate::parallel::join(|| names(a), || names(b));
+        names.extend(b);
         names.iter().map(|n| self.store.intern(n)).collect()
     }
 
