@@ -37,7 +37,7 @@ pub fn join<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> 
 /// `f` is done with it. When there are many, `prepare` runs on a thread of its own, a batch
 /// of items ahead of `f`, and the items are dropped on another, a batch at a time (freeing a
 /// large program's syntax tree, its hundreds of thousands of small allocations, was a tenth
-/// of loading it; what `prepare` finds from each statement alone, a tenth more). The first
+/// of loading it; what `prepare` finds from each statement alone, a fifth more). The first
 /// error stops the work and is returned; `prepare` may have seen items after it.
 pub fn each_prepared_then_drop<T: Send, P: Send, E>(
     items: Vec<T>,
