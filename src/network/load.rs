@@ -41,7 +41,7 @@ pub fn load(src: &str, src_name: &str, output: Option<&str>) -> Result<Network> 
 
 /// [`load`] of a program already parsed from `src`. Each statement's syntax tree is
 /// dropped once it is loaded (a large program's on another thread, meanwhile, and what can
-/// be found from a statement alone, its [`Prepared`], found on a third ahead of the loader:
+/// be found from a statement alone, its `Prepared`, found on a third ahead of the loader:
 /// [`parallel::each_prepared_then_drop`]), so that the network reuses its memory as it is
 /// made (a program of 10^5 layers has a tree of about 140 MB).
 pub fn load_parsed(
