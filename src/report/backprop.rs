@@ -5,7 +5,7 @@ use super::formulas::{
 };
 use super::points::{point_json, point_latex, point_text};
 use super::rows::{Rows, map_in_halves};
-use super::tables::table;
+use super::tables::table_onto;
 use super::values::{arithmetic, value_json};
 use super::{JsonObject, Numbers, Render, Style};
 use crate::error::Result;
@@ -207,6 +207,16 @@ impl Render for Backprop<'_> {
 
     /// The passes as aligned text tables.
     fn text(&self) -> String {
+        super::written(|w| self.text_to(w))
+    }
+
+    /// The passes as two LaTeX `aligned` environments.
+    fn latex(&self) -> String {
+        super::written(|w| self.latex_to(w))
+    }
+
+    /// The text, a table at a time (the 10^5-layer report is 36 MB).
+    fn text_to(&self, w: &mut dyn io::Write) -> io::Result<()> {
         let (net, bw, trace) = (self.net, &self.bw, &self.trace);
         let (live, point, d) = (&self.live, self.point, self.digits);
         let out_name = net.name(net.output_def().name).to_string();
@@ -222,9 +232,12 @@ impl Render for Backprop<'_> {
                 format::for_people(v, d),
             ]
         });
-        s.push_str(&table(&rows, "  ", 0));
-        // Each table's rows are let go once it is drawn (at 10^5 layers, 10^6 strings).
+        table_onto(&mut s, &rows, "  ", 0);
+        // Each table's rows are let go once it is drawn (at 10^5 layers, 10^6 strings), and
+        // its text once written.
         drop(rows);
+        w.write_all(s.as_bytes())?;
+        s.clear();
         s.push_str(&format!(
             "\nBackward pass: δ_v = ∂{out_name}/∂v, from the output down; each δ sums over the users of v\n"
         ));
@@ -241,8 +254,10 @@ impl Render for Backprop<'_> {
             }
             row
         });
-        s.push_str(&table(&rows, "  ", 0));
+        table_onto(&mut s, &rows, "  ", 0);
         drop(rows);
+        w.write_all(s.as_bytes())?;
+        s.clear();
         s.push_str("\nGradient\n");
         let rows = map_in_halves(bw.gradient.len(), |k| {
             let (a, v) = (&bw.gradient[k], &trace.gradient[k]);
@@ -254,18 +269,18 @@ impl Render for Backprop<'_> {
                 format::for_people(v, d),
             ]
         });
-        s.push_str(&table(&rows, "  ", 0));
+        table_onto(&mut s, &rows, "  ", 0);
         for k in &trace.kinks {
             s.push_str(&format!("\nnote: {k}"));
         }
         if !trace.kinks.is_empty() {
             s.push('\n');
         }
-        s
+        w.write_all(s.as_bytes())
     }
 
-    /// The passes as two LaTeX `aligned` environments.
-    fn latex(&self) -> String {
+    /// The LaTeX, a table at a time.
+    fn latex_to(&self, w: &mut dyn io::Write) -> io::Result<()> {
         let (net, bw, trace) = (self.net, &self.bw, &self.trace);
         let (live, point, d) = (&self.live, self.point, self.digits);
         let mut s = format!(
@@ -287,9 +302,12 @@ impl Render for Backprop<'_> {
                 format::latex(v, d)
             )
         });
-        s.push_str(&rows.join(" \\\\\n"));
-        // The rows are let go once joined (at 10^5 layers, 2·10^5 strings).
+        push_joined(&mut s, &rows, " \\\\\n");
+        // The rows are let go once joined (at 10^5 layers, 2·10^5 strings), and their text
+        // once written.
         drop(rows);
+        w.write_all(s.as_bytes())?;
+        s.clear();
         s.push_str(&format!(
             "\n\\end{{aligned}}\n\n% Backward pass: $\\delta_v = \\partial {} / \\partial v$\n\\begin{{aligned}}\n",
             latex_name(net.name(net.output_def().name))
@@ -317,12 +335,12 @@ impl Render for Backprop<'_> {
                 format::latex(v, d)
             )
         });
-        s.push_str(&rows.join(" \\\\\n"));
+        push_joined(&mut s, &rows, " \\\\\n");
         s.push_str(&format!(
             "\n\\end{{aligned}}\n% at ${}$\n",
             point_latex(&net.store, point)
         ));
-        s
+        w.write_all(s.as_bytes())
     }
 }
 
@@ -333,5 +351,16 @@ fn relation(v: &Value, simplified: bool) -> &'static str {
     match v {
         Value::F64(_) if simplified => "≈",
         _ => "=",
+    }
+}
+
+/// `parts` joined by `sep`, onto the end of `s` (a large report's rows are not joined into a
+/// string of their own first).
+fn push_joined(s: &mut String, parts: &[String], sep: &str) {
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        s.push_str(p);
     }
 }

@@ -232,6 +232,17 @@ trait Render {
 
     fn latex(&self) -> String;
 
+    /// The text written to `w`: made whole, then written, unless a report writes it in parts
+    /// (a large report's text is not then held whole).
+    fn text_to(&self, w: &mut dyn Write) -> io::Result<()> {
+        w.write_all(self.text().as_bytes())
+    }
+
+    /// The LaTeX written to `w`, as [`Render::text_to`].
+    fn latex_to(&self, w: &mut dyn Write) -> io::Result<()> {
+        w.write_all(self.latex().as_bytes())
+    }
+
     /// The JSON text of the data, with a final newline, written to `w` (most reports
     /// serialise a struct of their fields with [`write_json`]).
     fn json_to(&self, w: &mut dyn Write) -> io::Result<()>;
@@ -257,7 +268,7 @@ trait Render {
     }
 
     /// The report in `style`, written to `w`: JSON as it is made, never held whole (the
-    /// 10^5-layer program's is 140 MB), text and LaTeX rendered then written.
+    /// 10^5-layer program's is 140 MB), text and LaTeX as the report writes them.
     fn write(&self, style: Style, w: &mut dyn Write) -> io::Result<()> {
         match style {
             Style::Json => {
@@ -266,9 +277,17 @@ trait Render {
                 self.json_to(&mut w)?;
                 w.flush()
             }
-            _ => w.write_all(self.render(style).as_bytes()),
+            Style::Text => self.text_to(w),
+            Style::Latex => self.latex_to(w),
         }
     }
+}
+
+/// What `write` writes, as a string.
+fn written(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).expect("a report into memory");
+    String::from_utf8(out).expect("reports are UTF-8")
 }
 
 #[cfg(test)]

@@ -4,6 +4,13 @@ use unicode_width::UnicodeWidthStr;
 
 /// Rows of cells, aligned in columns by display width, `gap` spaces between columns.
 pub(super) fn table(rows: &[Vec<String>], indent: &str, gap: usize) -> String {
+    let mut out = String::new();
+    table_onto(&mut out, rows, indent, gap);
+    out
+}
+
+/// [`table`] written onto the end of `out` (a large report's tables are not copied into it).
+pub(super) fn table_onto(out: &mut String, rows: &[Vec<String>], indent: &str, gap: usize) {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; cols];
     for r in rows {
@@ -24,7 +31,7 @@ pub(super) fn table(rows: &[Vec<String>], indent: &str, gap: usize) -> String {
             indent.len() + r.iter().map(String::len).sum::<usize>() + pads + 1
         })
         .sum();
-    let mut out = String::with_capacity(size);
+    out.reserve(size);
     for r in rows {
         let start = out.len();
         out.push_str(indent);
@@ -40,7 +47,6 @@ pub(super) fn table(rows: &[Vec<String>], indent: &str, gap: usize) -> String {
         out.truncate(start + kept);
         out.push('\n');
     }
-    out
 }
 
 /// The display width of a cell: its length when it is printable ASCII (the common case).
