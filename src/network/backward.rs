@@ -46,17 +46,14 @@ impl Users {
 /// thread costs tens of microseconds, a name tens of nanoseconds.
 const PARALLEL_NAMES: usize = 4096;
 
-/// The adjoints' symbols `δ_v` made so far, by symbol number.
+/// The adjoints' symbols `δ_v`, by symbol number.
 struct Deltas(Vec<Option<Sym>>);
 
 impl Network {
     /// The symbol `δ_v` for a variable. No name of the program starts with
     /// [`super::ADJOINT_PREFIX`] (`load` refuses one), so it is the adjoint's own.
     fn delta_sym(&mut self, v: Sym) -> Sym {
-        let v = self.store.name(v);
-        let mut name = String::with_capacity(super::ADJOINT_PREFIX.len() + v.len());
-        name.push_str(super::ADJOINT_PREFIX);
-        name.push_str(v);
+        let name = super::load::adjoint_name(self.store.name(v));
         self.store.intern(&name)
     }
 
@@ -87,8 +84,13 @@ impl Network {
             .chain(wanted.iter().copied())
             .collect();
         let delta = self.delta_syms(&of);
+        for (v, d) in of.iter().zip(&delta) {
+            if let Some(slot) = deltas.0.get_mut(v.index()) {
+                *slot = Some(*d);
+            }
+        }
         let mut adjoint =
-            |net: &mut Self, k: usize| net.adjoint(of[k], delta[k], &mut users, &mut deltas);
+            |net: &mut Self, k: usize| net.adjoint(of[k], delta[k], &mut users, &deltas);
         let adjoints = (0..live.len()).map(|k| adjoint(self, k)).collect();
         let gradient = (live.len()..of.len()).map(|k| adjoint(self, k)).collect();
         Backward { adjoints, gradient }
@@ -104,13 +106,7 @@ impl Network {
         let store = &self.store;
         let names = |part: &[Sym]| -> Vec<String> {
             part.iter()
-                .map(|v| {
-                    let v = store.name(*v);
-                    let mut name = String::with_capacity(super::ADJOINT_PREFIX.len() + v.len());
-                    name.push_str(super::ADJOINT_PREFIX);
-                    name.push_str(v);
-                    name
-                })
+                .map(|v| super::load::adjoint_name(store.name(*v)))
                 .collect()
         };
         let (a, b) = of.split_at(of.len() / 2);
@@ -121,11 +117,8 @@ impl Network {
 
     /// The adjoint `δ_v = Σ_u δ_u · ∂u/∂v`, its symbol `delta`, over the users `u` of `v`
     /// (taken from `users`: each name's adjoint is made once).
-    fn adjoint(&mut self, v: Sym, delta: Sym, users: &mut Users, deltas: &mut Deltas) -> Adjoint {
+    fn adjoint(&mut self, v: Sym, delta: Sym, users: &mut Users, deltas: &Deltas) -> Adjoint {
         let out = self.defs[self.output].name;
-        if let Some(d) = deltas.0.get_mut(v.index()) {
-            *d = Some(delta);
-        }
         if v == out {
             let one = self.store.num(1);
             return Adjoint {
@@ -142,7 +135,7 @@ impl Network {
             let du_node = if *u == out {
                 self.store.num(1)
             } else {
-                // A user's adjoint comes before the adjoints of the names it uses.
+                // Every adjoint's symbol is made before the pass (`delta_syms`).
                 let du = match deltas.0.get(u.index()) {
                     Some(Some(du)) => *du,
                     _ => self.delta_sym(*u),

@@ -295,12 +295,10 @@ impl Names {
 /// of a program of 10^5 layers a fifth faster (each name a definition uses was looked up
 /// among the program's names there, and each formula walked twice).
 enum Prepared {
-    /// A definition: the first misuse of a name in its formula, for a first definition of
-    /// its name and for a new version of it (the loader knows which this is), and its
-    /// formula as written, when its name is never rebound.
+    /// A definition: the first misuse of a name in its formula, and its formula as written,
+    /// when its name is never rebound.
     Def {
         misuse: Option<Misuse>,
-        misuse_rebinding: Option<Misuse>,
         written: Option<String>,
         /// Where the names its formula uses are, in [`names_used`]'s order, when each is
         /// its source text as written (not when one is normalized): what the loader needs of
@@ -318,7 +316,6 @@ enum Prepared {
 }
 
 /// A name a definition may not use.
-#[derive(Clone)]
 enum Misuse {
     /// The name being defined, in its first definition.
     Itself { name: String, span: Span },
@@ -330,38 +327,33 @@ impl Prepared {
     fn of(stmt: &Stmt, names: &Names, src: &str) -> Prepared {
         match stmt {
             Stmt::Def { name, value } => {
-                // The first misuse in the formula's order, for a first definition (which
-                // may not use its own name) and for a new version (which may).
-                let (mut first, mut version) = (None, None);
+                // A new version of a rebound name (`c = c + 1`) may use its own name: one
+                // defined before, the first definition being where `Names` has it.
+                let rebinding = names
+                    .defined_at
+                    .get(&name.name)
+                    .is_some_and(|first| first.start < name.span.start);
                 let used = names_used(value);
-                for &(n, span) in &used {
-                    if n == name.name && first.is_none() {
-                        first = Some(Misuse::Itself {
+                // The first misuse in the formula's order.
+                let misuse = used.iter().find_map(|&(n, span)| {
+                    if n == name.name && !rebinding {
+                        return Some(Misuse::Itself {
                             name: n.to_string(),
                             span,
                         });
                     }
-                    if let Some(at) = names.defined_at.get(n)
-                        && at.start > name.span.start
-                    {
-                        let later = Misuse::Later {
-                            name: n.to_string(),
-                            span,
-                            at: *at,
-                        };
-                        first.get_or_insert_with(|| later.clone());
-                        version.get_or_insert(later);
-                    }
-                    if first.is_some() && version.is_some() {
-                        break;
-                    }
-                }
+                    let at = *names.defined_at.get(n)?;
+                    (at.start > name.span.start).then(|| Misuse::Later {
+                        name: n.to_string(),
+                        span,
+                        at,
+                    })
+                });
                 let as_written = used
                     .iter()
                     .all(|(n, span)| src.get(span.start..span.end) == Some(*n));
                 Prepared::Def {
-                    misuse: first,
-                    misuse_rebinding: version,
+                    misuse,
                     written: (!names.versions.contains_key(&name.name))
                         .then(|| src[value.span.start..value.span.end].to_string()),
                     used: as_written.then(|| used.iter().map(|(_, span)| *span).collect()),
@@ -575,17 +567,11 @@ impl<'s> Loader<'s> {
     fn def(&mut self, name: &Ident, value: &Expr, names: &Names, prepared: Prepared) -> Result<()> {
         let Prepared::Def {
             misuse,
-            misuse_rebinding,
             mut written,
             used,
         } = prepared
         else {
             unreachable!("a definition is prepared as one")
-        };
-        let misuse = if self.renames.contains_key(&name.name) {
-            misuse_rebinding
-        } else {
-            misuse
         };
         if let Some(m) = misuse {
             return Err(m.error(self.src, self.src_name));
@@ -963,6 +949,14 @@ fn integer_ratio(a: &Rational, b: &Rational) -> Option<Rational> {
 /// The prefix of the adjoints' names in the backward table (`δ_z1`), which `check` also reads
 /// in claims.
 pub const ADJOINT_PREFIX: &str = "δ_";
+
+/// The name of the adjoint of the variable `name`: `δ_name`.
+pub(crate) fn adjoint_name(name: &str) -> String {
+    let mut a = String::with_capacity(ADJOINT_PREFIX.len() + name.len());
+    a.push_str(ADJOINT_PREFIX);
+    a.push_str(name);
+    a
+}
 
 /// A program may not name anything `δ_…`: those names are the adjoints of its backward pass,
 /// and an input `δ_z1` would be taken for the adjoint of `z1` (a wrong gradient).

@@ -430,15 +430,9 @@ impl Network {
             .chain(self.defs.iter().map(|d| d.name))
             .map(|s| self.store.name(s))
             .collect();
-        let adjoint = |n: &str| {
-            let mut a = String::with_capacity(ADJOINT_PREFIX.len() + n.len());
-            a.push_str(ADJOINT_PREFIX);
-            a.push_str(n);
-            a
-        };
         let mut all = Vec::with_capacity(2 * names.len());
         all.extend(names.iter().map(|n| n.to_string()));
-        all.extend(names.iter().map(|n| adjoint(n)));
+        all.extend(names.iter().map(|n| load::adjoint_name(n)));
         all
     }
 

@@ -21,6 +21,10 @@ struct Plan<'n> {
 /// this large a millisecond or more.
 const PARALLEL_NODES: usize = 2000;
 
+/// The built-in functions with a kink, where the derivative does not exist and a convention
+/// is used.
+const KINKS: [Builtin; 4] = [Builtin::Relu, Builtin::Abs, Builtin::Max, Builtin::Min];
+
 /// Every value is accepted (MPFR, f64).
 fn any<V>(_: &V) -> std::result::Result<(), Fail> {
     Ok(())
@@ -124,7 +128,6 @@ impl Network {
     /// looks for no kink; a store without a call of those functions needs no walk: a
     /// 10^5-layer program's took 14 ms).
     fn plan(&self, live: Vec<usize>) -> Plan<'_> {
-        const KINKS: [Builtin; 4] = [Builtin::Relu, Builtin::Abs, Builtin::Max, Builtin::Min];
         if !self.store.calls_builtin(&KINKS) {
             return Plan {
                 live,
@@ -303,11 +306,7 @@ impl Network {
             let Node::Call(Func::Builtin(b), args) = self.store.node(n) else {
                 continue;
             };
-            if !matches!(
-                b,
-                Builtin::Relu | Builtin::Abs | Builtin::Max | Builtin::Min
-            ) || !self.store.free_symbols(n).contains(&of)
-            {
+            if !KINKS.contains(b) || !self.store.free_symbols(n).contains(&of) {
                 continue;
             }
             if let Builtin::Relu | Builtin::Abs = b {
