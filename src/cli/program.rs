@@ -464,22 +464,28 @@ pub(super) fn run_graph(a: GraphArgs) -> Result<Output> {
 
 /// An output file named for what it holds: `.svg` for a picture, `.dot` or `.gv` for DOT.
 fn check_graph_path(path: &str, format: GraphFormat) -> Result<()> {
+    match format {
+        GraphFormat::Svg => named_for(
+            path,
+            "graph",
+            ("SVG", &["svg"]),
+            ".svg (or give --format dot for a .dot file)",
+        ),
+        GraphFormat::Dot => named_for(path, "graph", ("DOT", &["dot", "gv"]), ".dot or .gv"),
+    }
+}
+
+/// `Ok` when `path` ends in one of the extensions `ok` (any case); else an error saying that
+/// the `noun` is written as `what`, so the file should be named with `want`.
+fn named_for(path: &str, noun: &str, (what, ok): (&str, &[&str]), want: &str) -> Result<()> {
     let ext = std::path::Path::new(path)
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase());
-    let (ok, want): (&[&str], &str) = match format {
-        GraphFormat::Svg => (&["svg"], ".svg (or give --format dot for a .dot file)"),
-        GraphFormat::Dot => (&["dot", "gv"], ".dot or .gv"),
-    };
     if ext.as_deref().is_some_and(|e| ok.contains(&e)) {
         return Ok(());
     }
-    let what = match format {
-        GraphFormat::Svg => "SVG",
-        GraphFormat::Dot => "DOT",
-    };
     Err(Error::Usage(format!(
-        "-o {path}: the graph is written as {what}, so name the file with {want}"
+        "-o {path}: the {noun} is written as {what}, so name the file with {want}"
     )))
 }
 
@@ -557,21 +563,13 @@ pub(super) fn run_sheet(a: SheetArgs) -> Result<Output> {
 
 /// A sheet's file named for what it holds: `.html` or `.htm` for the page, `.tex` for LaTeX.
 fn check_sheet_path(path: &str, format: SheetFormat) -> Result<()> {
-    let ext = std::path::Path::new(path)
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase());
-    let (ok, want, what): (&[&str], &str, &str) = match format {
-        SheetFormat::Html => (
-            &["html", "htm"],
+    match format {
+        SheetFormat::Html => named_for(
+            path,
+            "sheet",
+            ("an HTML page", &["html", "htm"]),
             ".html (or give --format latex for a .tex file)",
-            "an HTML page",
         ),
-        SheetFormat::Latex => (&["tex"], ".tex", "a LaTeX document"),
-    };
-    if ext.as_deref().is_some_and(|e| ok.contains(&e)) {
-        return Ok(());
+        SheetFormat::Latex => named_for(path, "sheet", ("a LaTeX document", &["tex"]), ".tex"),
     }
-    Err(Error::Usage(format!(
-        "-o {path}: the sheet is written as {what}, so name the file with {want}"
-    )))
 }
