@@ -308,3 +308,61 @@ fn a_label_of_a_log_loss_is_0_or_1_in_a_counterexample() {
     let (j, code) = check_code(file.to_str().unwrap(), "w1", "(p - y*y)*x1");
     assert_eq!(code, 1, "{j}");
 }
+
+/// Wrong claims that random quadratic stand-ins cannot tell from the truth: a constant for
+/// `∂_2 ℓ` (the stand-in for ℓ had no `t1·t2` or `t2²` term, so `∂_2 ℓ` was -1 everywhere), ℓ's
+/// arguments swapped, a central difference for σ', and σ''' (0 for a quadratic) or a ratio of
+/// σ'' (a constant) thrown in. Each was "✓ Right, as far as 24 points can tell", exit 0.
+#[test]
+fn claims_right_only_for_quadratic_stand_ins_are_wrong() {
+    for (wrt, claim) in [
+        ("w3", "-x2"),
+        ("w3", "∂_2 ℓ(0, 0) · x2"),
+        ("w3", "∂_2 ℓ(y, ŷ) · x2 · σ''(z1) / σ''(z2)"),
+        ("w1", "∂_2 ℓ(ŷ, y) · w3 · σ'(z2) · w2 · σ'(z1) · x"),
+    ] {
+        let (j, code) = check_code("examples/hw7_abstract.chain", wrt, claim);
+        assert_eq!(
+            (j["agrees"].clone(), code),
+            (false.into(), 1),
+            "{claim}: {j}"
+        );
+    }
+    let program = "fn σ(t)\nE = σ(w*x)\nwrt w\n";
+    for claim in [
+        "x*(σ(w*x + 1) - σ(w*x - 1))/2",
+        "x*σ'(w*x) + σ'''(w)",
+        "x*σ'(w*x) + σ''(w) - σ''(x)",
+    ] {
+        let (code, out, err) = run(&["check", "-", "--wrt", "w", "--claim", claim], program);
+        assert_eq!(code, 1, "{claim}: {out}{err}");
+        assert!(out.contains("✗ Not the same"), "{claim}: {out}");
+        // The counterexample names the stand-in that shows it, sine and all.
+        assert!(out.contains("sin("), "{claim}: {out}");
+    }
+    // Right claims in another form still agree, under both kinds of stand-in.
+    for (wrt, claim) in [
+        ("w3", "x2*(x2 + ∂_2 ℓ(y, ŷ)) - x2^2"),
+        ("w1", "∂_2 ℓ(y, ŷ) · w3 · σ'(z2) · w2 · σ'(z1) · x"),
+    ] {
+        let (j, code) = check_code("examples/hw7_abstract.chain", wrt, claim);
+        assert_eq!(
+            (j["agrees"].clone(), code),
+            (true.into(), 0),
+            "{claim}: {j}"
+        );
+    }
+    let (code, out, err) = run(
+        &[
+            "check",
+            "-",
+            "--wrt",
+            "w",
+            "--claim",
+            "x*σ'(x*w)*(1 + x)/(x + 1)",
+        ],
+        program,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("✓ Right, as far as"), "{out}");
+}

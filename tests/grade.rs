@@ -380,3 +380,43 @@ $$\frac{\partial E}{\partial w} = \partial_{2} \ell(y, h) \cdot \sigma'(z) \cdot
     assert_eq!(step(2, 0)["verdict"], "right", "{j}");
     assert_eq!(step(2, 0)["assumes"], serde_json::json!([]), "{j}");
 }
+
+/// A step that calls one of the two functions a program takes (σ, not ℓ) is judged with σ
+/// taken alone. The program's domain condition, its output `ℓ(y, h2)`, still called ℓ, which
+/// has no value: no point could be evaluated, and `h_1 = \max\{z_1, 0\}` under `take σ(t) =
+/// relu(t)` was graded wrong (as was `∂h1/∂w1 = 2 z1 x` under σ(t) = t²).
+#[test]
+fn a_step_that_calls_one_of_two_taken_functions_is_judged_with_it_taken() {
+    let program = "fn σ(t)\nfn ℓ(a, b)\nz1 = w1*x\nh1 = σ(z1)\nz2 = w2*h1\nh2 = σ(z2)\nE = ℓ(y, h2)\ntake σ(t) = relu(t), ℓ(a, b) = (a - b)^2, w1 = 1, w2 = 1, x = 2, y = 1\n";
+    let dir = common::scratch_dir("grade_one_of_two", &[("p.chain", program)]);
+    let path = dir.join("p.chain");
+    let tex = r"
+$$ h_1 = \max\{z_1, 0\} $$
+$$ h_2 = z_2 \mathbb{1}\{z_2 > 0\} $$
+$$ h_2 = \max\{z_2, 0\} = z_2 $$
+";
+    let j = grade_json(path.to_str().unwrap(), tex);
+    let step = |c: usize, k: usize| &j["chains"][c]["steps"][k];
+    for c in 0..3 {
+        assert_eq!(step(c, 0)["verdict"], "right", "{j}");
+        assert_eq!(
+            step(c, 0)["assumes"],
+            serde_json::json!(["σ(t) = relu(t)"]),
+            "{j}"
+        );
+    }
+    // relu(z2) is not z2 where z2 < 0.
+    assert_eq!(step(2, 1)["verdict"], "wrong", "{j}");
+    let program = "fn σ(t)\nfn ℓ(a, b)\nz1 = w1*x\nh1 = σ(z1)\nE = ℓ(y, h1)\ntake σ(t) = t^2, ℓ(a, b) = (a - b)^2, w1 = 2, x = 1, y = 10\n";
+    let dir = common::scratch_dir("grade_one_of_two_d", &[("p.chain", program)]);
+    let path = dir.join("p.chain");
+    let j = grade_json(
+        path.to_str().unwrap(),
+        r"$$ \frac{\partial h_1}{\partial w_1} = 2 z_1 x $$",
+    );
+    assert_eq!(step_verdict(&j), "right", "{j}");
+}
+
+fn step_verdict(j: &serde_json::Value) -> &str {
+    j["chains"][0]["steps"][0]["verdict"].as_str().unwrap()
+}

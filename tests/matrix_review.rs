@@ -573,3 +573,61 @@ fn a_size_of_one_token_is_read() {
         json(r#""6""#)
     );
 }
+
+/// Claims right only for polynomial stand-ins: a cubic's fourth derivative is 0, and the
+/// vector stand-in `A_f z + (B_f z).^2` has a Jacobian linear in z, so a central difference
+/// of it is exact. Both were "✓ Right, as far as 12 random points can tell", exit 0.
+#[test]
+fn claims_right_only_for_polynomial_stand_ins_are_wrong() {
+    let sig = "x: n\nW: m x n\nv: m\nfn σ(t)\nE = v'*σ(W*x)\nwrt W\n";
+    let (_, o, _) = fails(
+        &[
+            "check",
+            "-",
+            "--wrt",
+            "W",
+            "--claim",
+            "(v .* (σ'(W*x) + σ''''(W*x)))*x'",
+        ],
+        sig,
+    );
+    assert!(o.contains("✗ Not the same") && o.contains("sin("), "{o}");
+    let (_, o, _) = fails(
+        &[
+            "check",
+            "examples/hw7_phi.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            "((f'(2*W*g(x)) + f'(0*W*g(x)))/2)'*v*g(x)'",
+        ],
+        "",
+    );
+    assert!(
+        o.contains("✗ Not the same") && o.contains("sin.(C_f·z)"),
+        "{o}"
+    );
+    // A right claim in another form agrees under both kinds of stand-in.
+    judged_right(
+        &[
+            "check",
+            "-",
+            "--wrt",
+            "W",
+            "--claim",
+            "(v .* σ'(x'*x*W*x/(x'*x)))*x'",
+        ],
+        sig,
+    );
+    judged_right(
+        &[
+            "check",
+            "examples/hw7_phi.chain",
+            "--wrt",
+            "W",
+            "--claim",
+            "(f'(W*g(x)))'*v*g(x)'",
+        ],
+        "",
+    );
+}

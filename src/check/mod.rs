@@ -3,10 +3,15 @@
 //! Both sides are expanded in the program's inputs. If the canonical forms are one node, the
 //! claim is right. Otherwise they are compared at points: the program's own point first, then
 //! pseudo-random rational points, exactly where the arithmetic allows. Unspecified functions
-//! (`σ`, `ℓ`) have no values, so each is replaced by a random quadratic polynomial in its arguments,
-//! its derivatives by the polynomial's derivatives: two formulas that agree for every σ agree
-//! for these, and two that differ almost surely differ at one of them (Schwartz–Zippel). A
-//! difference found is certain; an agreement found numerically is said to be numerical.
+//! (`σ`, `ℓ`) have no values, so each is replaced by a random quadratic polynomial in its
+//! arguments, its derivatives by the polynomial's derivatives, and the values are exact: a
+//! difference found is certain, and shown in exact numbers. Quadratics alone would not do for
+//! an agreement: their second derivatives are constants, so `(σ(t + 1) - σ(t - 1))/2` is
+//! σ'(t) for every one of them, and a claim with `∂_2 ℓ(0, 0)` for `∂_2 ℓ(y, ŷ)` agrees with
+//! one that has no `t1·t2` or `t2²` term. Two formulas that agree for the quadratics are
+//! compared again with a sine added to each stand-in (values in MPFR, at points where no
+//! digit is in doubt): no derivative of it is constant, and no finite difference is its
+//! derivative. An agreement found numerically is said to be numerical.
 
 mod grade;
 mod hint;
@@ -461,10 +466,54 @@ fn compare(
             c.node = n;
         }
     }
-    let (a, b, stand_ins) = replace_abstract(&mut net.store, a, b, &mut rng);
-    // Stand-ins replace unspecified functions in the formulas, not in the conditions.
-    let (conditions, claim_conditions) = if stand_ins.is_empty() {
-        (conditions, claim_conditions.to_vec())
+    let (qa, qb, stand_ins) = replace_abstract(&mut net.store, a, b, &mut rng, StandIn::Quadratic);
+    let verdict = at_points(
+        net,
+        (qa, qb, stand_ins),
+        (&conditions, claim_conditions),
+        false,
+        &mut rng,
+    );
+    if !matches!(
+        verdict,
+        Verdict::AgreesAt {
+            stand_ins: true,
+            ..
+        }
+    ) {
+        return verdict;
+    }
+    // The quadratics agree: so must stand-ins that are no polynomial (see the module's text).
+    let replaced = replace_abstract(&mut net.store, a, b, &mut rng, StandIn::WithSine);
+    at_points(
+        net,
+        replaced,
+        (&conditions, claim_conditions),
+        true,
+        &mut rng,
+    )
+}
+
+/// [`compare`] of the formulas `a` and `b` with their unspecified functions replaced by
+/// `stand_ins`, where the program's and the claim's `conditions` hold. With `inexact`
+/// (stand-ins whose values are not rational), a point where either value comes with a note
+/// (digits not reliable) is passed over: rounding there could pass for a difference.
+fn at_points(
+    net: &mut Network,
+    (a, b, stand_ins): (Id, Id, Vec<(String, String)>),
+    (conditions, claim_conditions): (&[Condition], &[Condition]),
+    inexact: bool,
+    rng: &mut Rng,
+) -> Verdict {
+    // Stand-ins replace unspecified functions in the formulas, not in the conditions. Without
+    // them, a condition may still call one (the output `ℓ(y, ŷ)` where a step takes σ alone):
+    // it has no value, and an unspecified function is defined everywhere.
+    let defined = |c: &&Condition| !calls_abstract(&net.store, c.node);
+    let (conditions, claim_conditions): (Vec<Condition>, Vec<Condition>) = if stand_ins.is_empty() {
+        (
+            conditions.iter().filter(defined).cloned().collect(),
+            claim_conditions.iter().filter(defined).cloned().collect(),
+        )
     } else {
         (Vec::new(), Vec::new())
     };
@@ -520,12 +569,15 @@ fn compare(
                 false,
             ),
         };
-        let (Ok((va, _)), Ok((vb, _))) = (
+        let (Ok((va, na)), Ok((vb, nb))) = (
             evaluate_guarded(&net.store, &[a], &claim_conditions, &p, Mode::Auto(256)),
             evaluate_guarded(&net.store, &[b], &conditions, &p, Mode::Auto(256)),
         ) else {
             continue;
         };
+        if inexact && (na.is_some() || nb.is_some()) {
+            continue;
+        }
         let (va, vb) = (va[0].clone(), vb[0].clone());
         if same(&va, &vb) {
             if is_zero(&vb) {
@@ -561,6 +613,14 @@ fn compare(
             stand_ins: !stand_ins.is_empty(),
         }
     }
+}
+
+/// Whether `id` calls an unspecified function.
+fn calls_abstract(store: &Store, id: Id) -> bool {
+    store
+        .reachable(&[id])
+        .into_iter()
+        .any(|n| matches!(store.node(n), Node::Call(Func::Abstract(_), _)))
 }
 
 /// The data inputs of the program that are labels of a log-loss: an input that is not a
@@ -653,14 +713,24 @@ pub(crate) fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Replaces every unspecified function in `a` and `b` by a random quadratic polynomial of its
-/// arguments (and its partials by the polynomial's partials). Returns the new roots and the
-/// stand-ins as text.
+/// What replaces an unspecified function for [`compare`] (the module's text says why both).
+#[derive(Clone, Copy)]
+enum StandIn {
+    /// A random quadratic polynomial of its arguments: exact values.
+    Quadratic,
+    /// The same plus a random multiple of the sine of a random linear form of them.
+    WithSine,
+}
+
+/// Replaces every unspecified function in `a` and `b` by a random function of its arguments
+/// of the kind `kind` (and its partials by that function's partials). Returns the new roots
+/// and the stand-ins as text.
 fn replace_abstract(
     store: &mut Store,
     a: Id,
     b: Id,
     rng: &mut Rng,
+    kind: StandIn,
 ) -> (Id, Id, Vec<(String, String)>) {
     let order = store.reachable(&[a, b]);
     let mut polys: BTreeMap<String, (Vec<Sym>, Id)> = BTreeMap::new();
@@ -677,7 +747,7 @@ fn replace_abstract(
                         let params: Vec<Sym> = (0..k)
                             .map(|i| store.intern(&format!("\u{0}t{i}")))
                             .collect();
-                        let poly = quadratic(store, &params, rng);
+                        let poly = stand_in(store, &params, rng, kind);
                         polys.insert(name.clone(), (params.clone(), poly));
                         (params, poly)
                     }
@@ -727,8 +797,10 @@ fn replace_abstract(
     (map[&a], map[&b], stand_ins)
 }
 
-/// A random polynomial of total degree at most 2 in `params`, with small integer coefficients.
-fn quadratic(store: &mut Store, params: &[Sym], rng: &mut Rng) -> Id {
+/// A random function of `params` of the kind `kind`: a polynomial of total degree at most 2
+/// with small integer coefficients, and with [`StandIn::WithSine`], plus `d·sin(a1·t1 + … +
+/// c)` with a small integer `d ≠ 0` and rationals `ai ≠ 0` of at most 1 in size.
+fn stand_in(store: &mut Store, params: &[Sym], rng: &mut Rng, kind: StandIn) -> Id {
     let mut monomials: Vec<Vec<u32>> = vec![vec![]];
     for _ in 0..2 {
         let mut next = Vec::new();
@@ -761,6 +833,20 @@ fn quadratic(store: &mut Store, params: &[Sym], rng: &mut Rng) -> Id {
     for p in params {
         let s = store.sym_node(*p);
         terms.push((s, Rational::from(1)));
+    }
+    if let StandIn::WithSine = kind {
+        let linear: Vec<(Id, Rational)> = params
+            .iter()
+            .map(|p| (store.sym_node(*p), rng.rational_in(3, 1)))
+            .collect();
+        let phase = rng.rational_in(3, 1);
+        let arg = store.sum_of(phase, linear);
+        let sine = store.apply(crate::expr::Builtin::Sin, arg);
+        let d = match rng.small_int() {
+            0 => 1,
+            d => d,
+        };
+        terms.push((sine, Rational::from(d)));
     }
     store.sum_of(Rational::from(1), terms)
 }

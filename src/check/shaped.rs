@@ -3,7 +3,10 @@
 //! values against the backward pass's at random small matrices, in exact arithmetic, with
 //! symbolic dimensions given small distinct sizes and unspecified functions replaced by
 //! random polynomials (a scalar σ entry by entry; a vector function f by `A_f z + (B_f z).^2`,
-//! whose Jacobian is `A_f + 2 diag(B_f z) B_f`).
+//! whose Jacobian is `A_f + 2 diag(B_f z) B_f`). Where those agree, they are compared again
+//! with a sine added to each stand-in (σ plus `d·sin(a·t + b)`; f plus `sin.(C_f z)`, whose
+//! Jacobian adds `diag(cos.(C_f z)) C_f`): a polynomial's high derivatives are constants or
+//! 0, and a finite difference is its derivative (the scalar `check`'s module text says more).
 
 use super::{Rng, is_zero, same};
 use crate::error::{Error, Result};
@@ -11,6 +14,7 @@ use crate::eval::dense::Dense;
 use crate::eval::format;
 use crate::eval::matrix::{MatPoint, evaluate};
 use crate::eval::{Mode, Value};
+use crate::expr::Builtin;
 use crate::matrix::{self, Dim, Fun, MId, MatStore, Node, Shape};
 use crate::network::{ADJOINT_PREFIX, MatNetwork};
 use crate::syntax::{self, MatrixLowerer};
@@ -204,14 +208,17 @@ fn known(d: &Dim, sizes: &HashMap<String, u64>) -> usize {
     }
 }
 
-/// Replaces unspecified functions by random polynomials; returns the new roots and the
-/// stand-ins in words.
+/// Replaces unspecified functions by random polynomials, with `sine` plus a sine each;
+/// returns the new roots and the stand-ins in words.
 fn stand_ins(
     store: &mut MatStore,
     roots: &[MId],
     rng: &mut Rng,
+    sine: bool,
 ) -> Result<(Vec<MId>, Vec<String>)> {
-    let mut polys: HashMap<String, [Rational; 4]> = HashMap::new();
+    // Per scalar function: a cubic's coefficients, and with `sine`, `(d, a, b)` of d·sin(a·t + b).
+    type Scalar = ([Rational; 4], Option<[Rational; 3]>);
+    let mut polys: HashMap<String, Scalar> = HashMap::new();
     let mut words = Vec::new();
     let mut vec_fns: Vec<String> = Vec::new();
     let mut out = Vec::new();
@@ -219,35 +226,74 @@ fn stand_ins(
         let new = store
             .substitute(r, &HashMap::new(), &mut |s, node| match node {
                 Node::Map(Fun::Abstract(name), k, a) => {
-                    let c = polys
+                    let (c, wave) = polys
                         .entry(name.clone())
-                        .or_insert_with(|| std::array::from_fn(|_| entry(rng, false)))
+                        .or_insert_with(|| {
+                            let c = std::array::from_fn(|_| entry(rng, false));
+                            let wave = sine.then(|| {
+                                [
+                                    entry(rng, false),
+                                    rng.rational_in(3, 1),
+                                    rng.rational_in(3, 1),
+                                ]
+                            });
+                            (c, wave)
+                        })
                         .clone();
-                    Some(poly(s, &c, *k, *a))
+                    Some(poly(s, &c, *k, *a).and_then(|p| match wave {
+                        Some(w) => {
+                            let w = sine_derivative(s, &w, *k, *a)?;
+                            s.add2(p, w)
+                        }
+                        None => Ok(p),
+                    }))
                 }
                 Node::Apply(f, a) | Node::Jacobian(f, a) => {
                     if !vec_fns.contains(f) {
                         vec_fns.push(f.clone());
                     }
                     let sig = s.vec_fn(f).cloned()?;
-                    let (am, bm) = (format!("A_{f}"), format!("B_{f}"));
+                    let (am, bm, cm) = (format!("A_{f}"), format!("B_{f}"), format!("C_{f}"));
                     let shape = Shape::matrix(sig.to.rows.clone(), sig.from.rows.clone());
                     s.declare(&am, shape.clone());
-                    s.declare(&bm, shape);
+                    s.declare(&bm, shape.clone());
                     let (av, bv) = (s.var(&am), s.var(&bm));
+                    let cv = sine.then(|| {
+                        s.declare(&cm, shape);
+                        s.var(&cm)
+                    });
                     let r = (|| {
                         let bz = s.matmul(bv, *a)?;
+                        let cz = cv
+                            .map(|cv| s.matmul(cv, *a).map(|cz| (cv, cz)))
+                            .transpose()?;
                         if matches!(node, Node::Apply(..)) {
                             let az = s.matmul(av, *a)?;
                             let two = s.int(2);
                             let sq = s.pow(bz, two)?;
-                            s.add2(az, sq)
+                            let p = s.add2(az, sq)?;
+                            match cz {
+                                Some((_, cz)) => {
+                                    let w = s.map(Fun::Builtin(Builtin::Sin), 0, cz);
+                                    s.add2(p, w)
+                                }
+                                None => Ok(p),
+                            }
                         } else {
                             let d = s.diag(bz)?;
                             let db = s.matmul(d, bv)?;
                             let two = s.int(2);
                             let t = s.scale(two, db)?;
-                            s.add2(av, t)
+                            let j = s.add2(av, t)?;
+                            match cz {
+                                Some((cv, cz)) => {
+                                    let cos = s.map(Fun::Builtin(Builtin::Cos), 0, cz);
+                                    let d = s.diag(cos)?;
+                                    let dc = s.matmul(d, cv)?;
+                                    s.add2(j, dc)
+                                }
+                                None => Ok(j),
+                            }
                         }
                     })();
                     Some(r)
@@ -260,16 +306,23 @@ fn stand_ins(
     let mut names: Vec<&String> = polys.keys().collect();
     names.sort();
     for n in names {
-        let c = &polys[n];
+        let (c, wave) = &polys[n];
+        let wave = wave.as_ref().map_or(String::new(), |[d, a, b]| {
+            format!(" + {d}·sin({a}·t + {b})")
+        });
         words.push(format!(
-            "{n}(t) = {} + {}·t + {}·t² + {}·t³",
+            "{n}(t) = {} + {}·t + {}·t² + {}·t³{wave}",
             c[0], c[1], c[2], c[3]
         ));
     }
     for f in vec_fns {
-        words.push(format!(
-            "{f}(z) = A_{f}·z + (B_{f}·z).^2 with random A_{f}, B_{f}"
-        ));
+        words.push(if sine {
+            format!(
+                "{f}(z) = A_{f}·z + (B_{f}·z).^2 + sin.(C_{f}·z) with random A_{f}, B_{f}, C_{f}"
+            )
+        } else {
+            format!("{f}(z) = A_{f}·z + (B_{f}·z).^2 with random A_{f}, B_{f}")
+        });
     }
     Ok((out, words))
 }
@@ -301,13 +354,53 @@ fn poly(s: &mut MatStore, c: &[Rational; 4], k: u32, a: MId) -> matrix::Built {
     s.add(terms)
 }
 
+/// The `k`-th derivative of `d·sin(a·t + b)`, entry by entry at `x`: `d·aᵏ` times the sine,
+/// the cosine, minus the sine or minus the cosine of `a·x + b`, as `k` is 0, 1, 2 or 3 mod 4.
+fn sine_derivative(s: &mut MatStore, [d, a, b]: &[Rational; 3], k: u32, x: MId) -> matrix::Built {
+    let (ak, bk) = (s.number(a.clone()), s.number(b.clone()));
+    let ones = s.ones(s.shape(x).clone());
+    let ax = s.scale(ak, x)?;
+    let shift = s.scale(bk, ones)?;
+    let arg = s.add2(ax, shift)?;
+    let f = if k.is_multiple_of(2) {
+        Builtin::Sin
+    } else {
+        Builtin::Cos
+    };
+    let wave = s.map(Fun::Builtin(f), 0, arg);
+    let mut factor: Rational = d * Rational::from(rug::ops::Pow::pow(a, k));
+    if k % 4 >= 2 {
+        factor = -factor;
+    }
+    let factor = s.number(factor);
+    s.scale(factor, wave)
+}
+
 /// The most entries of any value `check` computes at its random exact points: declared sizes
 /// beyond it (`W: 100000x100000`) would need more memory and time than a check is worth.
 pub const CHECK_MAX_ENTRIES: usize = 10_000;
 
 fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVerdict> {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-    let (roots, words) = stand_ins(&mut net.store, &[claimed, correct], &mut rng)?;
+    let (verdict, replaced) = compare_with(net, claimed, correct, &mut rng, false)?;
+    if !replaced || !matches!(verdict, ShapedVerdict::AgreesAt(_)) {
+        return Ok(verdict);
+    }
+    // The polynomials agree: so must stand-ins that are no polynomial (the module's text).
+    Ok(compare_with(net, claimed, correct, &mut rng, true)?.0)
+}
+
+/// [`compare`] with unspecified functions replaced by random polynomials, with `sine` plus a
+/// sine each; and whether any was replaced.
+fn compare_with(
+    net: &mut MatNetwork,
+    claimed: MId,
+    correct: MId,
+    rng: &mut Rng,
+    sine: bool,
+) -> Result<(ShapedVerdict, bool)> {
+    let (roots, words) = stand_ins(&mut net.store, &[claimed, correct], rng, sine)?;
+    let replaced = !words.is_empty();
     let (a, b) = (roots[0], roots[1]);
     let sizes = choose_sizes(&net.store, &[a, b]);
     for id in net.store.reachable(&[a, b]) {
@@ -353,10 +446,7 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
                     let sh = net.store.var_shape(v);
                     let (r, c) = (known(&sh.rows, &sizes), known(&sh.cols, &sizes));
                     let positive = tried % 2 == 0;
-                    (
-                        v.clone(),
-                        Dense::from_fn(r, c, |_, _| entry(&mut rng, positive)),
-                    )
+                    (v.clone(), Dense::from_fn(r, c, |_, _| entry(rng, positive)))
                 })
                 .collect(),
         };
@@ -408,14 +498,15 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
                 let mut pt: Vec<(String, String)> =
                     point.iter().map(|(n, d)| (n.clone(), show(d))).collect();
                 pt.sort_by(|p, q| crate::expr::natural_cmp(&p.0, &q.0));
-                return Ok(ShapedVerdict::Differs {
+                let verdict = ShapedVerdict::Differs {
                     sizes: sz,
                     point: pt,
                     entry: (k / cols + 1, k % cols + 1),
                     claimed: format::for_people(&x.data()[k], 20),
                     correct: format::for_people(&y.data()[k], 20),
                     stand_ins: words,
-                });
+                };
+                return Ok((verdict, replaced));
             }
         }
     }
@@ -429,11 +520,8 @@ fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVer
         });
     }
     // Where every value compared was 0, the points still count: the two agree at each.
-    Ok(ShapedVerdict::AgreesAt(if agreed == 0 {
-        evaluated
-    } else {
-        agreed
-    }))
+    let verdict = ShapedVerdict::AgreesAt(if agreed == 0 { evaluated } else { agreed });
+    Ok((verdict, replaced))
 }
 
 fn show(d: &Dense<Rational>) -> String {

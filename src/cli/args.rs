@@ -100,9 +100,9 @@ pub enum Command {
         "  chainrule grade examples/hw7_relu.chain examples/hw7_solution.tex\n",
         "\nEach chain a = b = c in display math ($$…$$, \\[…\\], align, aligned; `&= d` on the next\n",
         "line continues it) is checked step by step: two formulas are equal when they agree as\n",
-        "functions of the program's inputs (exactly, at random points, unspecified functions\n",
-        "replaced by random polynomials); a number is checked at the program's point. The exit\n",
-        "code is 0 when grading ran, whatever the verdicts."
+        "functions of the program's inputs (at random points; unspecified functions replaced by\n",
+        "random quadratics, exactly, then by quadratics plus a sine); a number is checked at the\n",
+        "program's point. The exit code is 0 when grading ran, whatever the verdicts."
     ))]
     Grade(GradeArgs),
     /// The chain-rule derivation of one partial derivative, path by path.
@@ -140,8 +140,8 @@ pub enum Command {
         "  chainrule check examples/hw7_relu.chain --wrt w1 --claim \"-2*(y - ŷ)*w3*step(z2)*w2*step(z1)*x\"\n",
         "\nThe claim may use the program's inputs, intermediates and functions, the adjoints of the\n",
         "backward table (δ_z2, or delta_z2) and d(E, w3). Unspecified functions are replaced by\n",
-        "random polynomials to compare values; a difference found is certain. Exits 1 when the\n",
-        "claim is wrong or cannot be decided."
+        "random quadratics (exact values), then, where those agree, by quadratics plus a sine,\n",
+        "to compare values. Exits 1 when the claim is wrong or cannot be decided."
     ))]
     Check(CheckArgs),
     /// Draw a program's computation graph: values, local partials and adjoints (SVG or DOT).

@@ -64,7 +64,7 @@ fn verdict(c: &Check, lhs: &str, lhs_latex: &str) -> (String, String) {
         ),
         Verdict::AgreesAt { trials, stand_ins } => {
             let replaced = if *stand_ins {
-                " (unspecified functions replaced by random polynomials)"
+                " (unspecified functions replaced by random functions: quadratics, and quadratics plus a sine)"
             } else {
                 ""
             };
