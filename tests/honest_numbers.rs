@@ -59,11 +59,23 @@ fn a_sweep_whose_function_overflows_is_refused_not_tabulated() {
 fn digits_are_capped_at_what_the_precision_carries() {
     let (code, out, err) = run(&["eval", "exp(1)", "--precision", "64", "--digits", "100"]);
     assert_eq!(code, 0);
-    // 64 bits identify a value in 21 significant digits.
-    assert_eq!(out, "exp(1) = 2.71828182845904523543 (MPFR, 64 bits)\n");
+    // 64 bits identify a binary value in 21 significant digits, 2.71828182845904523543, but
+    // e is 2.71828182845904523536…: the value is sure to 18 (⌊63·log10 2⌋). The 21 were
+    // printed, the last two wrong (found by a review, 2026-12-03).
+    assert_eq!(out, "exp(1) = 2.71828182845904524 (MPFR, 64 bits)\n");
     assert!(
-        err.contains("64 bits carry about 21 significant digits"),
+        err.contains("at 64 bits a value is sure to 18 significant digits"),
         "{err}"
+    );
+    // √2 at 24 bits is 1.41421354 to 9 digits; √2 is 1.41421356…: 6 are sure.
+    let (_, out, err) = run(&["eval", "sqrt(2)", "--precision", "24", "--digits", "9"]);
+    assert_eq!(out, "sqrt(2) = 1.41421 (MPFR, 24 bits)\n");
+    assert!(err.contains("sure to 6 significant digits"), "{err}");
+    // At the default 128 bits, 38: √2 = 1.41421356237309504880168872420969807856967…
+    let (_, out, _) = run(&["eval", "sqrt(2)", "--digits", "40"]);
+    assert_eq!(
+        out,
+        "sqrt(2) = 1.4142135623730950488016887242096980786 (MPFR, 128 bits)\n"
     );
     // Exact values print as many digits as asked: they are all true.
     let (_, out, err) = run(&["eval", "1/3", "--digits", "30"]);

@@ -433,10 +433,10 @@ pub fn parse_value(text: &str) -> std::result::Result<rug::Rational, String> {
 /// Says so when `--digits` asks for more digits than `--precision` carries: MPFR values print
 /// at most that many ([`format::decimal`]), not digits of noise.
 fn note_digits(opts: &EvalOpts, out: &mut Output) {
-    let most = format::digits_for_bits(opts.precision);
+    let most = format::digits_sure(opts.precision);
     if opts.float != Some(FloatKind::F64) && opts.digits > most {
         out.warnings.push(format!(
-            "note: {} bits carry about {most} significant digits, so values computed in MPFR print at most {most} (not the {} of --digits); raise --precision for more",
+            "note: at {} bits a value is sure to {most} significant digits, so values computed in MPFR print at most {most} (not the {} of --digits); raise --precision for more",
             opts.precision, opts.digits
         ));
     }

@@ -7,20 +7,33 @@ use std::cmp::Ordering;
 /// Significant digits shown by default for an inexact value.
 pub const DEFAULT_DIGITS: usize = 20;
 
-/// Decimal digits that `prec` bits carry (enough to identify the binary value).
+/// Decimal digits that identify a binary value of `prec` bits (read back, they give it
+/// again): JSON writes an MPFR value with at most these.
 pub fn digits_for_bits(prec: u32) -> usize {
     (f64::from(prec) * std::f64::consts::LOG10_2).ceil() as usize + 1
 }
 
+/// Significant digits a value of `prec` bits is sure to have right, to within one unit in the
+/// last: ⌊(prec - 1)·log10 2⌋, at least 1. A value the digit check settles is within half a
+/// unit in its last bit, 2^-prec of it, of the true value; `d` digits of it are then within
+/// one unit in their last digit of the true value when 10^d ≤ 2^(prec - 1). More digits
+/// ([`digits_for_bits`]) would show the binary value's expansion, not the true value's:
+/// √2 at 24 bits is 1.41421354 to 9 digits, √2 1.41421356.
+pub fn digits_sure(prec: u32) -> usize {
+    ((f64::from(prec.max(1)) - 1.0) * std::f64::consts::LOG10_2)
+        .floor()
+        .max(1.0) as usize
+}
+
 /// A decimal string for `v`: exact integers in full; exact rationals with a terminating
 /// expansion in full when it fits in `digits`; otherwise `digits` significant digits, and
-/// for an MPFR value no more than its precision carries ([`digits_for_bits`]).
+/// for an MPFR value no more than its precision is sure of ([`digits_sure`]).
 /// f64 values print as the shortest string that reads back to the same double.
 pub fn decimal(v: &Value, digits: usize) -> String {
     match v {
         Value::Exact(r) => exact_decimal(r, digits),
         // No more digits than the precision carries: the rest would be noise.
-        Value::Mpfr(f) => float_decimal(f, digits.min(digits_for_bits(f.prec()))),
+        Value::Mpfr(f) => float_decimal(f, digits.min(digits_sure(f.prec()))),
         Value::F64(x) => f64_text(*x),
     }
 }
