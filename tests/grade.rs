@@ -420,3 +420,20 @@ $$ h_2 = \max\{z_2, 0\} = z_2 $$
 fn step_verdict(j: &serde_json::Value) -> &str {
     j["chains"][0]["steps"][0]["verdict"].as_str().unwrap()
 }
+
+/// `=` after another relation were neither graded nor said to be ungraded: `E = (y - ŷ)^2
+/// \Rightarrow ∂E/∂w3 = 17` was "1 step right, 0 wrong", exit 0.
+#[test]
+fn the_equalities_after_an_implication_or_an_approximation_are_graded() {
+    let tex = r"
+$$ E = (y-\hat y)^2 \Rightarrow \frac{\partial E}{\partial w_3} = 17 $$
+$$ \frac{\partial E}{\partial w_3} \approx 2(\hat{y}-y)x_2 = 16 $$
+";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let verdict = |c: usize| verdicts(&j, c).into_iter().map(|v| v.0).collect::<Vec<_>>();
+    assert_eq!(j["chains"].as_array().unwrap().len(), 3, "{j}");
+    assert_eq!(verdict(0), ["right"], "{j}");
+    // ∂E/∂w3 is 16 at the program's point.
+    assert_eq!(verdict(1), ["wrong"], "{j}");
+    assert_eq!(verdict(2), ["right"], "{j}");
+}

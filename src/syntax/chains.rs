@@ -215,9 +215,24 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
     out
 }
 
+/// The pieces of a statement between its relations other than `=` outside brackets
+/// (`\approx`, `\le`, `\ne`, `<`, `\Rightarrow`, …), each with its offset: each piece's
+/// `=` make a chain of their own (`E = (y - ŷ)^2 \Rightarrow ∂E/∂w3 = 17` is two chains,
+/// `a = b \approx c = d` too), and a relation between pieces is not graded.
+fn relation_pieces(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some((i, len)) = first_relation(&s[at..]) {
+        out.push((at, &s[at..at + i]));
+        at += i + len;
+    }
+    out.push((at, &s[at..]));
+    out
+}
+
 /// Where the first relation other than `=` outside brackets is (`\approx`, `\le`, `\ne`,
-/// `<`, `>`, …), or the end: what follows it is not part of a chain of equalities.
-fn before_relation(s: &str) -> usize {
+/// `<`, `>`, `\implies`, …), and its length.
+fn first_relation(s: &str) -> Option<(usize, usize)> {
     const RELATIONS: &[&str] = &[
         "approx",
         "le",
@@ -235,7 +250,12 @@ fn before_relation(s: &str) -> usize {
         "to",
         "rightarrow",
         "Rightarrow",
+        "Longrightarrow",
         "implies",
+        "iff",
+        "Leftrightarrow",
+        "Longleftrightarrow",
+        "therefore",
     ];
     let mut depth = 0i32;
     let mut i = 0;
@@ -248,7 +268,7 @@ fn before_relation(s: &str) -> usize {
                 .take_while(char::is_ascii_alphabetic)
                 .collect();
             if depth == 0 && RELATIONS.contains(&word.as_str()) {
-                return i;
+                return Some((i, 1 + word.len()));
             }
             match rest[1..].chars().next() {
                 Some('{') | Some('(') | Some('[') if word.is_empty() => depth += 1,
@@ -263,12 +283,15 @@ fn before_relation(s: &str) -> usize {
         match c {
             '{' | '(' | '[' => depth += 1,
             '}' | ')' | ']' => depth -= 1,
-            '<' | '>' | '≈' | '≤' | '≥' | '≠' if depth == 0 => return i,
+            '<' | '>' | '≈' | '≤' | '≥' | '≠' | '⇒' | '⟹' | '→' | '⇔' if depth == 0 =>
+            {
+                return Some((i, c.len_utf8()));
+            }
             _ => {}
         }
         i += c.len_utf8();
     }
-    s.len()
+    None
 }
 
 fn strip_environment_markers(line: &str) -> bool {
@@ -320,9 +343,12 @@ pub fn chains(tex: &str) -> Vec<Chain> {
             if strip_environment_markers(line) {
                 continue;
             }
-            for (k, (stmt_off, stmt)) in statements(line).into_iter().enumerate() {
-                // A relation other than `=` ends the chain: `a = b \approx 3.14` grades a = b.
-                let stmt = &stmt[..before_relation(stmt)];
+            let pieces = statements(line).into_iter().flat_map(|(stmt_off, stmt)| {
+                relation_pieces(stmt)
+                    .into_iter()
+                    .map(move |(o, piece)| (stmt_off + o, piece))
+            });
+            for (k, (stmt_off, stmt)) in pieces.enumerate() {
                 let parts = split_top(stmt, "=");
                 let sides: Vec<Side> = parts
                     .iter()
@@ -397,6 +423,29 @@ mod tests {
         assert_eq!(texts(&cs[0]), ["a", "b"]);
         assert_eq!(texts(&cs[1]), ["c", "d"]);
         assert_eq!(texts(&cs[2]), ["\\mathbb{1}\\{z > 0\\}", "s", "t"]);
+    }
+
+    #[test]
+    fn the_equalities_after_a_relation_are_a_chain_of_their_own() {
+        // They were dropped, neither graded nor said to be ungraded: `E = … ⇒ ∂E/∂w3 = 17`
+        // graded E = … alone (found by a review, 2026-12-03).
+        let cs = chains(
+            "$$ E = (y - \\hat{y})^2 \\Rightarrow \\frac{\\partial E}{\\partial w_3} = 17 $$ $$ d = 16 \\approx 17 = 18 $$ $$ q \\approx 2 r = 17 \\implies s = t ⇒ u = v $$ $$ \\lim_{h \\to 0} g = 1 $$",
+        );
+        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
+        assert_eq!(
+            all,
+            [
+                vec!["E", "(y - \\hat{y})^2"],
+                vec!["\\frac{\\partial E}{\\partial w_3}", "17"],
+                vec!["d", "16"],
+                vec!["17", "18"],
+                vec!["2 r", "17"],
+                vec!["s", "t"],
+                vec!["u", "v"],
+                vec!["\\lim_{h \\to 0} g", "1"],
+            ]
+        );
     }
 
     #[test]
