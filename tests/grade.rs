@@ -435,5 +435,36 @@ $$ \frac{\partial E}{\partial w_3} \approx 2(\hat{y}-y)x_2 = 16 $$
     assert_eq!(verdict(0), ["right"], "{j}");
     // ∂E/∂w3 is 16 at the program's point.
     assert_eq!(verdict(1), ["wrong"], "{j}");
-    assert_eq!(verdict(2), ["right"], "{j}");
+    // `≈` is a step as `=` is.
+    assert_eq!(verdict(2), ["right", "right"], "{j}");
+}
+
+/// A number written with a decimal point is taken as rounded: the sigmoid homework's
+/// ∂E/∂w3 = -12.69834047… written as -12.698, -12.70 or ≈ -12.698 was graded wrong (compared
+/// exactly), and after `\approx` not graded at all, so no decimal answer to it could be right.
+#[test]
+fn a_number_written_to_some_digits_is_right_when_the_value_rounds_to_it() {
+    let tex = r"
+$$ \frac{\partial E}{\partial w_3} = -12.698 $$
+$$ \frac{\partial E}{\partial w_3} = -12.70 $$
+$$ \frac{\partial E}{\partial w_3} \approx -12.698 $$
+$$ \frac{\partial E}{\partial w_1} = -1.1726 $$
+$$ \frac{\partial E}{\partial w_3} = -12.69 $$
+$$ \frac{\partial E}{\partial w_3} = -12 $$
+";
+    let j = grade_json("examples/hw7_sigmoid.chain", tex);
+    let step = |c: usize| &j["chains"][c]["steps"][0];
+    for (c, digits) in [(0, 5), (1, 4), (2, 5), (3, 5)] {
+        assert_eq!(step(c)["verdict"], "right", "{j}");
+        let detail = step(c)["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with(&format!(
+                "rounded to the {digits} significant digits written"
+            )),
+            "{detail}"
+        );
+    }
+    // -12.69 is not -12.698… rounded, and an integer is exact.
+    assert_eq!(step(4)["verdict"], "wrong", "{j}");
+    assert_eq!(step(5)["verdict"], "wrong", "{j}");
 }

@@ -8,11 +8,17 @@
 //! relu(t), ℓ(y, ŷ) = (y - ŷ)^2, x = 1, …`, as the homework does). A step is judged for
 //! every σ and ℓ first; one that holds only for the instance's (`∂E/∂ŷ = -2(y - ŷ)`) is
 //! right *for those*, and says which it needed; a number is checked at the instance's point.
+//!
+//! A number written with a decimal point (`-12.698`, after `=` or `≈`) is taken as rounded:
+//! the step is right when the other side's value rounds to it, and says to how many digits.
 
 use super::{Claim, Verdict, compare_claims, compare_claims_taking, read_claim};
 use crate::error::Error;
+use crate::eval::{Value, format};
 use crate::network::Network;
 use crate::syntax::{self, Chain};
+use rug::Rational;
+use rug::ops::Pow;
 
 /// One side of a chain, read or not.
 #[derive(Debug)]
@@ -52,6 +58,9 @@ pub struct GradedStep {
     pub assumes: Vec<String>,
     /// Whether a side is a number (the step is checked at the program's point only).
     pub numeric: bool,
+    /// For a right step with a number written with a decimal point that the other side's
+    /// value only rounds to: to how many significant digits, and that value.
+    pub rounded: Option<String>,
 }
 
 /// A graded chain.
@@ -100,6 +109,67 @@ fn judge(net: &mut Network, a: &Claim, b: &Claim) -> (Verdict, Vec<usize>) {
         (Verdict::Undecided(_), Some((v @ Verdict::Differs { .. }, taken))) => (v, taken),
         (general, _) => (general, Vec::new()),
     }
+}
+
+/// A number written with a decimal point (`-12.698`, `0.50`, `+3.`): its value, how many
+/// digits follow the point, and how many digits are significant.
+fn written_decimal(text: &str) -> Option<(Rational, u32, usize)> {
+    let t = text.trim();
+    let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t).trim_start();
+    let (int, frac) = unsigned.split_once('.')?;
+    if int.is_empty() && frac.is_empty()
+        || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let digits: String = int.chars().chain(frac.chars()).collect();
+    let significant = digits.trim_start_matches('0').len().max(1);
+    let places = u32::try_from(frac.len()).ok()?;
+    let mut value = Rational::from((
+        digits.parse::<rug::Integer>().ok()?,
+        rug::Integer::from(10).pow(places),
+    ));
+    if t.starts_with('-') {
+        value = -value;
+    }
+    Some((value, places, significant))
+}
+
+/// Whether `v` rounds to `number`, written with `places` digits after the point: it is within
+/// half a unit of the last digit.
+fn rounds_to(v: &Value, number: &Rational, places: u32) -> bool {
+    let half = Rational::from((1, 2)) / Rational::from(rug::Integer::from(10).pow(places));
+    match v {
+        Value::Exact(r) => Rational::from(r - number).abs() <= half,
+        _ => {
+            let f = v.to_float(256);
+            f.is_finite() && rug::Float::with_val(256, &f - number).abs() <= half
+        }
+    }
+}
+
+/// For a step that differs at the program's point, where one side is a number written with a
+/// decimal point and the other's value rounds to it: the words that say so.
+fn rounding(left: &str, right: &str, v: &Verdict) -> Option<String> {
+    let Verdict::Differs {
+        claimed, correct, ..
+    } = v
+    else {
+        return None;
+    };
+    let (value, side, written) = match (written_decimal(right), written_decimal(left)) {
+        (Some(w), _) => (claimed, "left", w),
+        (None, Some(w)) => (correct, "right", w),
+        (None, None) => return None,
+    };
+    let (number, places, significant) = written;
+    rounds_to(value, &number, places).then(|| {
+        format!(
+            "to the {significant} significant digit{} written (the {side} side is {})",
+            if significant == 1 { "" } else { "s" },
+            format::for_people(value, significant + 5)
+        )
+    })
 }
 
 fn line_of(tex: &str, offset: usize) -> usize {
@@ -169,6 +239,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                 let numeric = net.store.as_num(a.expanded).is_some()
                     || net.store.as_num(b.expanded).is_some();
                 let (v, taken) = judge(net, a, b);
+                let rounded = rounding(&sides[k].text, &sides[k + 1].text, &v);
                 let assumes: Vec<String> = taken
                     .iter()
                     .filter_map(|&i| {
@@ -184,13 +255,17 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                         hint: None,
                         assumes: Vec::new(),
                         numeric,
+                        rounded: None,
                     },
-                    v if equal(&v) => {
+                    v if equal(&v) || rounded.is_some() => {
                         // Right, but is it still the chain's first side?
                         let inherits = earlier_mistake
                             && match &sides[0].read {
                                 Ok(first) => {
-                                    matches!(judge(net, first, b).0, Verdict::Differs { .. })
+                                    let v = judge(net, first, b).0;
+                                    matches!(v, Verdict::Differs { .. })
+                                        && rounding(&sides[0].text, &sides[k + 1].text, &v)
+                                            .is_none()
                                 }
                                 Err(_) => false,
                             };
@@ -200,6 +275,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                             hint: None,
                             assumes,
                             numeric,
+                            rounded,
                         }
                     }
                     v => {
@@ -282,6 +358,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                             hint,
                             assumes,
                             numeric,
+                            rounded: None,
                         }
                     }
                 }
@@ -292,6 +369,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                 hint: None,
                 assumes: Vec::new(),
                 numeric: false,
+                rounded: None,
             },
         };
         steps.push(step);

@@ -102,7 +102,9 @@ pub enum Command {
         "line continues it) is checked step by step: two formulas are equal when they agree as\n",
         "functions of the program's inputs (at random points; unspecified functions replaced by\n",
         "random quadratics, exactly, then by quadratics plus a sine); a number is checked at the\n",
-        "program's point. The exit code is 0 when grading ran, whatever the verdicts."
+        "program's point, one with a decimal point (-12.698) as rounded. \\approx is a step as = is;\n",
+        "another relation (\\le, \\Rightarrow) starts a new chain. The exit code is 0 when grading\n",
+        "ran, whatever the verdicts."
     ))]
     Grade(GradeArgs),
     /// The chain-rule derivation of one partial derivative, path by path.

@@ -71,7 +71,13 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
             .iter()
             .enumerate()
             .map(|(k, s)| match &s.verdict {
-                StepVerdict::Right(v) => (k, "right", counterexample(v), s.inherits),
+                StepVerdict::Right(v) => {
+                    let detail = match &s.rounded {
+                        Some(r) => format!("rounded {r}"),
+                        None => counterexample(v),
+                    };
+                    (k, "right", detail, s.inherits)
+                }
                 StepVerdict::Wrong(v) => {
                     let with = if s.assumes.is_empty() {
                         String::new()
@@ -155,6 +161,10 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
                             format!("right {o}")
                         }
                         None => "right".to_string(),
+                    };
+                    let right_words = match &c.steps[k].rounded {
+                        Some(r) => format!("{right_words}, rounded {r}"),
+                        None => right_words,
                     };
                     let (mark, words) = match (verdict, inherits) {
                         ("right", false) => {

@@ -75,6 +75,19 @@ fn blocks(tex: &str) -> Vec<(usize, &str)> {
 
 /// Splits `s` at top-level occurrences of `sep` (outside `{}`, `()`, `[]`), with offsets.
 fn split_top<'a>(s: &'a str, sep: &str) -> Vec<(usize, &'a str)> {
+    split_top_any(s, &[sep])
+}
+
+/// Splits `s` at top-level occurrences of any of `seps`, with offsets. A separator that is a
+/// command (`\approx`) is one only when no letter follows it.
+fn split_top_any<'a>(s: &'a str, seps: &[&str]) -> Vec<(usize, &'a str)> {
+    let sep_at = |rest: &str| {
+        seps.iter().copied().find(|sep| {
+            rest.starts_with(sep)
+                && !(sep.starts_with('\\')
+                    && rest[sep.len()..].starts_with(|c: char| c.is_ascii_alphabetic()))
+        })
+    };
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut last = 0;
@@ -82,7 +95,7 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Vec<(usize, &'a str)> {
     while i < s.len() {
         let rest = &s[i..];
         let c = rest.chars().next().expect("in bounds");
-        if c == '\\' && !rest.starts_with(sep) {
+        if c == '\\' && sep_at(rest).is_none() {
             // A command; the set braces `\{ … \}` nest as groups do.
             let next = rest[1..].chars().next();
             match next {
@@ -98,7 +111,9 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Vec<(usize, &'a str)> {
             '}' | ')' | ']' => depth -= 1,
             _ => {}
         }
-        if depth == 0 && rest.starts_with(sep) {
+        if depth == 0
+            && let Some(sep) = sep_at(rest)
+        {
             out.push((last, &s[last..i]));
             i += sep.len();
             last = i;
@@ -215,10 +230,10 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The pieces of a statement between its relations other than `=` outside brackets
-/// (`\approx`, `\le`, `\ne`, `<`, `\Rightarrow`, …), each with its offset: each piece's
-/// `=` make a chain of their own (`E = (y - ŷ)^2 \Rightarrow ∂E/∂w3 = 17` is two chains,
-/// `a = b \approx c = d` too), and a relation between pieces is not graded.
+/// The pieces of a statement between its relations other than `=` and `≈` outside brackets
+/// (`\le`, `\ne`, `<`, `\Rightarrow`, …), each with its offset: each piece's `=` make a chain
+/// of their own (`E = (y - ŷ)^2 \Rightarrow ∂E/∂w3 = 17` is two chains), and a relation
+/// between pieces is not graded. `≈` is a step of a chain ([`SIDE_SEPARATORS`]).
 fn relation_pieces(s: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut at = 0;
@@ -230,11 +245,10 @@ fn relation_pieces(s: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// Where the first relation other than `=` outside brackets is (`\approx`, `\le`, `\ne`,
-/// `<`, `>`, `\implies`, …), and its length.
+/// Where the first relation other than `=` and `≈` outside brackets is (`\le`, `\ne`, `<`,
+/// `>`, `\implies`, …), and its length.
 fn first_relation(s: &str) -> Option<(usize, usize)> {
     const RELATIONS: &[&str] = &[
-        "approx",
         "le",
         "leq",
         "ge",
@@ -283,8 +297,7 @@ fn first_relation(s: &str) -> Option<(usize, usize)> {
         match c {
             '{' | '(' | '[' => depth += 1,
             '}' | ')' | ']' => depth -= 1,
-            '<' | '>' | '≈' | '≤' | '≥' | '≠' | '⇒' | '⟹' | '→' | '⇔' if depth == 0 =>
-            {
+            '<' | '>' | '≤' | '≥' | '≠' | '⇒' | '⟹' | '→' | '⇔' if depth == 0 => {
                 return Some((i, c.len_utf8()));
             }
             _ => {}
@@ -293,6 +306,11 @@ fn first_relation(s: &str) -> Option<(usize, usize)> {
     }
     None
 }
+
+/// What separates two sides of a chain: `=`, and `≈`, which a student writes before a
+/// rounded number (`∂E/∂w3 ≈ -12.698`): grading takes a number written with a decimal point
+/// as rounded, after `=` as after `≈` (`crate::check::grade`).
+const SIDE_SEPARATORS: &[&str] = &["=", "\\approx", "≈"];
 
 fn strip_environment_markers(line: &str) -> bool {
     let t = line.trim();
@@ -349,7 +367,7 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                     .map(move |(o, piece)| (stmt_off + o, piece))
             });
             for (k, (stmt_off, stmt)) in pieces.enumerate() {
-                let parts = split_top(stmt, "=");
+                let parts = split_top_any(stmt, SIDE_SEPARATORS);
                 let sides: Vec<Side> = parts
                     .iter()
                     .map(|(o, t)| {
@@ -415,12 +433,14 @@ mod tests {
     }
 
     #[test]
-    fn a_relation_other_than_equality_ends_the_chain() {
+    fn a_relation_other_than_equality_or_approximation_ends_the_chain() {
         let cs = chains(
             "$$ a = b \\approx 3.14 $$ and $$ c = d \\le e $$ and $$ \\mathbb{1}\\{z > 0\\} = s = t < 1 $$",
         );
         assert_eq!(cs.len(), 3);
-        assert_eq!(texts(&cs[0]), ["a", "b"]);
+        // `≈` is a step: before a number written to some digits, it is how a student writes
+        // rounding.
+        assert_eq!(texts(&cs[0]), ["a", "b", "3.14"]);
         assert_eq!(texts(&cs[1]), ["c", "d"]);
         assert_eq!(texts(&cs[2]), ["\\mathbb{1}\\{z > 0\\}", "s", "t"]);
     }
@@ -438,9 +458,8 @@ mod tests {
             [
                 vec!["E", "(y - \\hat{y})^2"],
                 vec!["\\frac{\\partial E}{\\partial w_3}", "17"],
-                vec!["d", "16"],
-                vec!["17", "18"],
-                vec!["2 r", "17"],
+                vec!["d", "16", "17", "18"],
+                vec!["q", "2 r", "17"],
                 vec!["s", "t"],
                 vec!["u", "v"],
                 vec!["\\lim_{h \\to 0} g", "1"],
