@@ -366,3 +366,18 @@ fn claims_right_only_for_quadratic_stand_ins_are_wrong() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("✓ Right, as far as"), "{out}");
 }
+
+/// A domain condition that calls an unspecified function keeps the rest of it: `E =
+/// w*log(x) + σ(y)` needs x > 0, so `w/abs(x)` is ∂E/∂x there (it was judged wrong at x = -2,
+/// a point outside the program's domain; before that, every point failed the condition).
+#[test]
+fn a_condition_calling_an_unspecified_function_keeps_its_other_parts() {
+    for (program, claim) in [
+        ("fn σ(t)\nE = w*log(x) + σ(y)\nwrt w, x\n", "w/abs(x)"),
+        ("fn σ(t)\nE = σ(w)*log(x)\nwrt w, x\n", "σ(w)/abs(x)"),
+    ] {
+        let (code, out, err) = run(&["check", "-", "--wrt", "x", "--claim", claim], program);
+        assert_eq!(code, 0, "{claim}: {out}{err}");
+        assert!(out.contains("✓ Right"), "{claim}: {out}");
+    }
+}

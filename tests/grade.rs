@@ -468,3 +468,35 @@ $$ \frac{\partial E}{\partial w_3} = -12 $$
     assert_eq!(step(4)["verdict"], "wrong", "{j}");
     assert_eq!(step(5)["verdict"], "wrong", "{j}");
 }
+
+/// Rounding, as a review found it read: the side with fewer digits after the point is the
+/// rounded one, whichever side it is on; `{-12.698}`, `(-12.698)` and the minus sign `−` are
+/// numbers written to some digits too; `= .5` is one half (the point was trimmed: 5).
+#[test]
+fn rounded_numbers_in_other_forms_and_on_either_side() {
+    let tex = r"
+$$ -12.7 = -12.69834 $$
+$$ \frac{\partial E}{\partial w_3} = {-12.698} = (-12.698) = −12.698 $$
+$$ \frac{\partial E}{\partial w_3} = -12.698\, . $$
+";
+    let j = grade_json("examples/hw7_sigmoid.chain", tex);
+    for c in 0..3 {
+        for (k, step) in j["chains"][c]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(step["verdict"], "right", "chain {c}, step {k}: {j}");
+        }
+    }
+    let program = "z = w*x\nE = z^2\nat w = 1/2, x = 1\n";
+    let dir = common::scratch_dir("grade_half", &[("p.chain", program)]);
+    let path = dir.join("p.chain");
+    let j = grade_json(path.to_str().unwrap(), r"$$ z = .5 = .50 $$");
+    assert_eq!(
+        verdicts(&j, 0),
+        [("right".into(), false), ("right".into(), false)],
+        "{j}"
+    );
+}

@@ -631,3 +631,21 @@ fn claims_right_only_for_polynomial_stand_ins_are_wrong() {
         "",
     );
 }
+
+/// The random matrices of a vector function's stand-in are named apart from the program's:
+/// a program declaring `C_f` (or `A_f`) got "internal error: rebuilding a checked formula".
+#[test]
+fn a_program_matrix_named_like_a_stand_ins_is_its_own() {
+    let program = "x: d1\nv: d4\nW: d3 x d2\nC_f: d4 x d4\ng: R^{d1} -> R^{d2}\nf: R^{d3} -> R^{d4}\nφ = v'*f(W*g(x)) + v'*C_f*v\nwrt W\n";
+    judged_right(
+        &[
+            "check",
+            "-",
+            "--wrt",
+            "W",
+            "--claim",
+            "(f'(W*g(x)))'*v*g(x)'",
+        ],
+        program,
+    );
+}

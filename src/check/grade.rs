@@ -114,7 +114,17 @@ fn judge(net: &mut Network, a: &Claim, b: &Claim) -> (Verdict, Vec<usize>) {
 /// A number written with a decimal point (`-12.698`, `0.50`, `+3.`): its value, how many
 /// digits follow the point, and how many digits are significant.
 fn written_decimal(text: &str) -> Option<(Rational, u32, usize)> {
-    let t = text.trim();
+    // `{-12.698}`, `(-12.698)`, with the minus sign `−`.
+    let mut t = text.trim();
+    while let Some(inner) = t
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .or_else(|| t.strip_prefix('(').and_then(|r| r.strip_suffix(')')))
+    {
+        t = inner.trim();
+    }
+    let minus = t.replace('−', "-");
+    let t = minus.as_str();
     let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t).trim_start();
     let (int, frac) = unsigned.split_once('.')?;
     if int.is_empty() && frac.is_empty()
@@ -157,9 +167,12 @@ fn rounding(left: &str, right: &str, v: &Verdict) -> Option<String> {
     else {
         return None;
     };
-    let (value, side, written) = match (written_decimal(right), written_decimal(left)) {
-        (Some(w), _) => (claimed, "left", w),
-        (None, Some(w)) => (correct, "right", w),
+    // The side written with fewer digits after the point is the rounded one
+    // (`-12.69834 = -12.7`, `-12.7 = -12.69834`).
+    let (value, side, written) = match (written_decimal(left), written_decimal(right)) {
+        (Some(l), Some(r)) if l.1 < r.1 => (correct, "right", l),
+        (_, Some(r)) => (claimed, "left", r),
+        (Some(l), None) => (correct, "right", l),
         (None, None) => return None,
     };
     let (number, places, significant) = written;
@@ -217,12 +230,22 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
         .map(|side| {
             let line = line_of(tex, side.offset);
             let name = format!("{tex_name}:{line}");
-            let parsed = if latex {
-                syntax::parse_latex(&side.text, &name)
-            } else {
-                syntax::parse_expr(&side.text, &name)
+            // `.5` is one half: the readers want a digit before the point.
+            let text = match side.text.find('.') {
+                Some(i)
+                    if side.text[..i].trim_matches(['-', '+', ' ']).is_empty()
+                        && side.text[i + 1..].starts_with(|c: char| c.is_ascii_digit()) =>
+                {
+                    format!("{}0{}", &side.text[..i], &side.text[i..])
+                }
+                _ => side.text.clone(),
             };
-            let read = parsed.and_then(|ast| read_claim(net, &ast, &side.text, &name));
+            let parsed = if latex {
+                syntax::parse_latex(&text, &name)
+            } else {
+                syntax::parse_expr(&text, &name)
+            };
+            let read = parsed.and_then(|ast| read_claim(net, &ast, &text, &name));
             GradedSide {
                 text: side.text.clone(),
                 line,

@@ -505,18 +505,17 @@ fn at_points(
     inexact: bool,
     rng: &mut Rng,
 ) -> Verdict {
-    // Stand-ins replace unspecified functions in the formulas, not in the conditions. Without
-    // them, a condition may still call one (the output `ℓ(y, ŷ)` where a step takes σ alone):
-    // it has no value, and an unspecified function is defined everywhere.
-    let defined = |c: &&Condition| !calls_abstract(&net.store, c.node);
-    let (conditions, claim_conditions): (Vec<Condition>, Vec<Condition>) = if stand_ins.is_empty() {
-        (
-            conditions.iter().filter(defined).cloned().collect(),
-            claim_conditions.iter().filter(defined).cloned().collect(),
-        )
-    } else {
-        (Vec::new(), Vec::new())
+    // Stand-ins replace unspecified functions in the formulas, not in the conditions: a
+    // condition that calls one (the output `ℓ(y, ŷ)`, or `σ(w)*log(x)`) has the call made
+    // total, as an unspecified function is defined everywhere, and the rest of it kept
+    // (`σ(w)*log(x)` needs x > 0, whatever σ is). The stand-ins would make conditions of
+    // their own (`log(σ(z))` would need a quadratic to be positive).
+    let mut total = |c: &Condition| Condition {
+        node: domain_only(&mut net.store, c.node),
+        ..*c
     };
+    let conditions: Vec<Condition> = conditions.iter().map(&mut total).collect();
+    let claim_conditions: Vec<Condition> = claim_conditions.iter().map(&mut total).collect();
     // The inputs of both formulas and of the conditions: `E = w*x + 0*log(x)` needs x
     // although its derivative by x, w, does not name it.
     let mut inputs: Vec<Sym> = net.store.free_symbols(a);
@@ -543,6 +542,8 @@ fn at_points(
     let mut tried = 0;
     let mut agreed = 0;
     let mut agreed_at_zero = 0;
+    // Points passed over because a value there was not reliable (`inexact` only).
+    let mut unreliable = 0;
     // At least 24 points, of both kinds: positive inputs keep every ReLU unit on and hide a
     // dropped step(z); random signs find it.
     while (agreed < 5 || tried < 24) && tried < 200 {
@@ -576,6 +577,7 @@ fn at_points(
             continue;
         };
         if inexact && (na.is_some() || nb.is_some()) {
+            unreliable += 1;
             continue;
         }
         let (va, vb) = (va[0].clone(), vb[0].clone());
@@ -592,8 +594,18 @@ fn at_points(
         if !at_program && agrees_around(net, a, b, &claim_conditions, &conditions, &p) {
             continue;
         }
+        // With stand-ins, the inputs the formulas use: a condition's own (`y` of the output
+        // `ℓ(y, ŷ)`) has a value only so that the program is defined there.
+        let shown: Vec<Sym> = if stand_ins.is_empty() {
+            p.keys().copied().collect()
+        } else {
+            let mut s = net.store.free_symbols(a);
+            s.extend(net.store.free_symbols(b));
+            s
+        };
         let mut point: Vec<(String, Rational)> = p
             .iter()
+            .filter(|(s, _)| shown.contains(s))
             .map(|(s, r)| (net.name(*s).to_string(), r.clone()))
             .collect();
         point.sort_by(|x, y| crate::expr::natural_cmp(&x.0, &y.0));
@@ -604,7 +616,11 @@ fn at_points(
             correct: vb,
         };
     }
-    if agreed == 0 && agreed_at_zero == 0 {
+    if agreed == 0 && agreed_at_zero == 0 && unreliable > 0 {
+        Verdict::Undecided(format!(
+            "with the second stand-ins (random functions with a sine), not one of the {tried} points tried gave values of both formulas whose digits are all reliable"
+        ))
+    } else if agreed == 0 && agreed_at_zero == 0 {
         Verdict::Undecided("no point tried was in the domain of both formulas".into())
     } else {
         // Where the true value was 0 at every point tried, the agreement there is all there is.
@@ -615,12 +631,32 @@ fn at_points(
     }
 }
 
-/// Whether `id` calls an unspecified function.
-fn calls_abstract(store: &Store, id: Id) -> bool {
-    store
-        .reachable(&[id])
-        .into_iter()
-        .any(|n| matches!(store.node(n), Node::Call(Func::Abstract(_), _)))
+/// `id` with each call of an unspecified function (or of a partial of one) replaced by the
+/// sigmoid of the sum of its arguments: a total function, so that where `id` is defined is
+/// decided by the rest of it and by the arguments. For a domain condition only: the value
+/// is not the function's. `id` itself when it calls none.
+fn domain_only(store: &mut Store, id: Id) -> Id {
+    let order = store.reachable(&[id]);
+    if !order
+        .iter()
+        .any(|&n| matches!(store.node(n), Node::Call(Func::Abstract(_), _)))
+    {
+        return id;
+    }
+    let mut map: HashMap<Id, Id> = HashMap::new();
+    for n in order {
+        let node = store.node(n).clone();
+        let new = match &node {
+            Node::Call(Func::Abstract(_), args) => {
+                let sum = store.add_all(args.iter().map(|a| map[a]));
+                store.apply(crate::expr::Builtin::Sigmoid, sum)
+            }
+            Node::Num(_) | Node::Sym(_) => n,
+            other => store.rebuild(other, &|c| map[&c]),
+        };
+        map.insert(n, new);
+    }
+    map[&id]
 }
 
 /// The data inputs of the program that are labels of a log-loss: an input that is not a
@@ -718,7 +754,8 @@ pub(crate) fn same(a: &Value, b: &Value) -> bool {
 enum StandIn {
     /// A random quadratic polynomial of its arguments: exact values.
     Quadratic,
-    /// The same plus a random multiple of the sine of a random linear form of them.
+    /// A random quadratic drawn again, plus a random multiple of the sine of a random linear
+    /// form of the arguments.
     WithSine,
 }
 

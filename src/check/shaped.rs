@@ -253,7 +253,13 @@ fn stand_ins(
                         vec_fns.push(f.clone());
                     }
                     let sig = s.vec_fn(f).cloned()?;
-                    let (am, bm, cm) = (format!("A_{f}"), format!("B_{f}"), format!("C_{f}"));
+                    // Names no program can declare (a user's `A_f` is another matrix); shown
+                    // without the mark.
+                    let (am, bm, cm) = (
+                        format!("{STAND_IN_MARK}A_{f}"),
+                        format!("{STAND_IN_MARK}B_{f}"),
+                        format!("{STAND_IN_MARK}C_{f}"),
+                    );
                     let shape = Shape::matrix(sig.to.rows.clone(), sig.from.rows.clone());
                     s.declare(&am, shape.clone());
                     s.declare(&bm, shape.clone());
@@ -326,6 +332,9 @@ fn stand_ins(
     }
     Ok((out, words))
 }
+
+/// What begins the names of the random matrices of a vector function's stand-in.
+const STAND_IN_MARK: char = '\u{0}';
 
 /// The `k`-th derivative of c0 + c1 t + c2 t² + c3 t³, entry by entry at `a`.
 fn poly(s: &mut MatStore, c: &[Rational; 4], k: u32, a: MId) -> matrix::Built {
@@ -495,8 +504,10 @@ fn compare_with(
                 let mut sz: Vec<(String, u64)> =
                     sizes.iter().map(|(k, v)| (k.clone(), *v)).collect();
                 sz.sort();
-                let mut pt: Vec<(String, String)> =
-                    point.iter().map(|(n, d)| (n.clone(), show(d))).collect();
+                let mut pt: Vec<(String, String)> = point
+                    .iter()
+                    .map(|(n, d)| (n.trim_start_matches(STAND_IN_MARK).to_string(), show(d)))
+                    .collect();
                 pt.sort_by(|p, q| crate::expr::natural_cmp(&p.0, &q.0));
                 let verdict = ShapedVerdict::Differs {
                     sizes: sz,

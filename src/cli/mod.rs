@@ -436,8 +436,10 @@ fn note_digits(opts: &EvalOpts, out: &mut Output) {
     let most = format::digits_sure(opts.precision);
     if opts.float != Some(FloatKind::F64) && opts.digits > most {
         out.warnings.push(format!(
-            "note: at {} bits a value is sure to {most} significant digits, so values computed in MPFR print at most {most} (not the {} of --digits); raise --precision for more",
-            opts.precision, opts.digits
+            "note: at {} bits a value is sure to {most} significant digit{s}, so values computed in MPFR print at most {most} (not the {} of --digits); raise --precision for more",
+            opts.precision,
+            opts.digits,
+            s = if most == 1 { "" } else { "s" }
         ));
     }
 }

@@ -79,13 +79,16 @@ fn split_top<'a>(s: &'a str, sep: &str) -> Vec<(usize, &'a str)> {
 }
 
 /// Splits `s` at top-level occurrences of any of `seps`, with offsets. A separator that is a
-/// command (`\approx`) is one only when no letter follows it.
+/// command word (`\approx`) is one only when no letter follows it (`\approxeq` is another
+/// command); a line break `\\` is one whatever follows.
 fn split_top_any<'a>(s: &'a str, seps: &[&str]) -> Vec<(usize, &'a str)> {
+    let word = |sep: &str| {
+        sep.starts_with('\\') && sep[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+    };
     let sep_at = |rest: &str| {
         seps.iter().copied().find(|sep| {
             rest.starts_with(sep)
-                && !(sep.starts_with('\\')
-                    && rest[sep.len()..].starts_with(|c: char| c.is_ascii_alphabetic()))
+                && !(word(sep) && rest[sep.len()..].starts_with(|c: char| c.is_ascii_alphabetic()))
         })
     };
     let mut out = Vec::new();
@@ -251,8 +254,12 @@ fn first_relation(s: &str) -> Option<(usize, usize)> {
     const RELATIONS: &[&str] = &[
         "le",
         "leq",
+        "leqslant",
         "ge",
         "geq",
+        "geqslant",
+        "approxeq",
+        "cong",
         "ne",
         "neq",
         "lt",
@@ -265,6 +272,11 @@ fn first_relation(s: &str) -> Option<(usize, usize)> {
         "rightarrow",
         "Rightarrow",
         "Longrightarrow",
+        "longrightarrow",
+        "Leftarrow",
+        "Longleftarrow",
+        "impliedby",
+        "mapsto",
         "implies",
         "iff",
         "Leftrightarrow",
@@ -297,7 +309,8 @@ fn first_relation(s: &str) -> Option<(usize, usize)> {
         match c {
             '{' | '(' | '[' => depth += 1,
             '}' | ')' | ']' => depth -= 1,
-            '<' | '>' | '≤' | '≥' | '≠' | '⇒' | '⟹' | '→' | '⇔' if depth == 0 => {
+            '<' | '>' | '≤' | '≥' | '≠' | '⇒' | '⟹' | '→' | '⇔' | '⇐' | '≃' | '≅' if depth == 0 =>
+            {
                 return Some((i, c.len_utf8()));
             }
             _ => {}
@@ -305,6 +318,21 @@ fn first_relation(s: &str) -> Option<(usize, usize)> {
         i += c.len_utf8();
     }
     None
+}
+
+/// A side's text: without the spaces and `&` around it, nor the punctuation (`,` `.` `;`)
+/// and LaTeX spacing (`\,` `\;` `\!` `\:` `~`) after it.
+fn side_text(t: &str) -> &str {
+    let mut t = t.trim_matches(|c: char| c.is_whitespace() || c == '&');
+    loop {
+        let before = t.len();
+        for tail in ["\\,", "\\;", "\\!", "\\:", "~", ",", ".", ";", "&"] {
+            t = t.strip_suffix(tail).unwrap_or(t).trim_end();
+        }
+        if t.len() == before {
+            return t;
+        }
+    }
 }
 
 /// What separates two sides of a chain: `=`, and `≈`, which a student writes before a
@@ -364,9 +392,10 @@ pub fn chains(tex: &str) -> Vec<Chain> {
             let pieces = statements(line).into_iter().flat_map(|(stmt_off, stmt)| {
                 relation_pieces(stmt)
                     .into_iter()
-                    .map(move |(o, piece)| (stmt_off + o, piece))
+                    .enumerate()
+                    .map(move |(p, (o, piece))| (p, stmt_off + o, piece))
             });
-            for (k, (stmt_off, stmt)) in pieces.enumerate() {
+            for (k, (after_relation, stmt_off, stmt)) in pieces.enumerate() {
                 let parts = split_top_any(stmt, SIDE_SEPARATORS);
                 let sides: Vec<Side> = parts
                     .iter()
@@ -376,15 +405,24 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                                 .len();
                         // `E := …` defines E as equal to what follows.
                         let t = t.trim_end().strip_suffix(':').unwrap_or(t);
-                        let text = t.trim_matches(|c: char| {
-                            c.is_whitespace() || c == '&' || c == ',' || c == '.' || c == ';'
-                        });
+                        // A sentence's punctuation and spacing after a side (`= 16.`, `= 3\,`)
+                        // are not part of it; a point before one is (`= .5`).
+                        let text = side_text(t);
                         Side {
                             text: text.to_string(),
                             offset: start + line_off + stmt_off + o + lead,
                         }
                     })
                     .collect();
+                if after_relation > 0 {
+                    // What follows a relation starts a chain of its own, which the next
+                    // line may continue (`&\le -12 \\ &= -12` is -12 = -12).
+                    if let Some(c) = current.take() {
+                        out.push(c);
+                    }
+                    current = Some(sides);
+                    continue;
+                }
                 if sides.len() < 2 {
                     continue;
                 }
@@ -443,6 +481,23 @@ mod tests {
         assert_eq!(texts(&cs[0]), ["a", "b", "3.14"]);
         assert_eq!(texts(&cs[1]), ["c", "d"]);
         assert_eq!(texts(&cs[2]), ["\\mathbb{1}\\{z > 0\\}", "s", "t"]);
+    }
+
+    #[test]
+    fn a_review_of_the_relations() {
+        // A line break followed by a letter still ends the line (`\\x_2` is no command).
+        let cs = chains("\\begin{align}\na &= b x_2\\\\x_2 &= 17\n\\end{align}");
+        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
+        assert_eq!(all, [vec!["a", "b x_2"], vec!["x_2", "17"]]);
+        // After a relation on a continuation line, the next line continues what follows it.
+        let cs =
+            chains("$$\\begin{aligned}\nd &= 2 x_2 \\\\ &\\le -12 \\\\ &= -12\n\\end{aligned}$$");
+        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
+        assert_eq!(all, [vec!["d", "2 x_2"], vec!["-12", "-12"]]);
+        // A point before a number is the number's; punctuation and spacing after it are not.
+        let cs = chains("$$ a = .5 $$ $$ b = -12.698\\, . $$ $$ c = 3~, $$ $$ e \\approxeq 3 $$");
+        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
+        assert_eq!(all, [vec!["a", ".5"], vec!["b", "-12.698"], vec!["c", "3"]]);
     }
 
     #[test]
