@@ -40,7 +40,7 @@ pub enum Verdict {
     AgreesAt {
         /// How many points.
         trials: usize,
-        /// Whether unspecified functions were replaced by random polynomials to compare.
+        /// Whether unspecified functions were replaced by random functions to compare.
         stand_ins: bool,
     },
     /// Different at a point.
