@@ -500,3 +500,32 @@ $$ \frac{\partial E}{\partial w_3} = -12.698\, . $$
         "{j}"
     );
 }
+
+/// After `≈` a whole number is rounded too (`≈ -13` for -12.698… was wrong); a number rounded
+/// from a rounded one must round the value itself (`≈ 0.4445 ≈ 0.445 ≈ 0.45 ≈ 0.5` for 0.44449
+/// was right at every step).
+#[test]
+fn a_whole_number_after_approx_and_a_rounded_number_rounded_again() {
+    let tex = r"
+$$ \frac{\partial E}{\partial w_3} \approx -13 $$
+$$ \frac{\partial E}{\partial w_3} = -13 $$
+$$ \frac{\partial E}{\partial w_3} \approx -12.7 \approx -13 $$
+";
+    let j = grade_json("examples/hw7_sigmoid.chain", tex);
+    let verdict = |c: usize| verdicts(&j, c).into_iter().map(|v| v.0).collect::<Vec<_>>();
+    assert_eq!(verdict(0), ["right"], "{j}");
+    assert_eq!(verdict(1), ["wrong"], "{j}");
+    assert_eq!(verdict(2), ["right", "right"], "{j}");
+    let program = "E = w*x\nat w = 1, x = 0.44449\n";
+    let dir = common::scratch_dir("grade_drift", &[("p.chain", program)]);
+    let path = dir.join("p.chain");
+    let j = grade_json(
+        path.to_str().unwrap(),
+        r"$$ \frac{\partial E}{\partial w} \approx 0.4445 \approx 0.445 \approx 0.44 $$",
+    );
+    let verdict = |c: usize| verdicts(&j, c).into_iter().map(|v| v.0).collect::<Vec<_>>();
+    // 0.44449 rounds to 0.4445 and to 0.44, not to 0.445.
+    assert_eq!(verdict(0), ["right", "wrong", "right"], "{j}");
+    let detail = j["chains"][0]["steps"][1]["detail"].as_str().unwrap();
+    assert!(detail.starts_with("it rounds a rounded number"), "{detail}");
+}

@@ -25,6 +25,8 @@ use rug::ops::Pow;
 pub struct GradedSide {
     /// The side as written.
     pub text: String,
+    /// Whether `≈` (not `=`) comes before it: a whole number after it is rounded too.
+    pub approx: bool,
     /// The line of the file it starts on (from 1).
     pub line: usize,
     /// The formula, or why it could not be read.
@@ -111,9 +113,10 @@ fn judge(net: &mut Network, a: &Claim, b: &Claim) -> (Verdict, Vec<usize>) {
     }
 }
 
-/// A number written with a decimal point (`-12.698`, `0.50`, `+3.`): its value, how many
-/// digits follow the point, and how many digits are significant.
-fn written_decimal(text: &str) -> Option<(Rational, u32, usize)> {
+/// A number written to some digits: one with a decimal point (`-12.698`, `0.50`, `+3.`), or
+/// with `approx` (after `≈`) a whole number too (`-13`). Its value, how many digits follow
+/// the point, and how many digits are significant.
+fn written_number(text: &str, approx: bool) -> Option<(Rational, u32, usize)> {
     // `{-12.698}`, `(-12.698)`, with the minus sign `−`.
     let mut t = text.trim();
     while let Some(inner) = t
@@ -126,7 +129,11 @@ fn written_decimal(text: &str) -> Option<(Rational, u32, usize)> {
     let minus = t.replace('−', "-");
     let t = minus.as_str();
     let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t).trim_start();
-    let (int, frac) = unsigned.split_once('.')?;
+    let (int, frac) = match unsigned.split_once('.') {
+        Some(parts) => parts,
+        None if approx => (unsigned, ""),
+        None => return None,
+    };
     if int.is_empty() && frac.is_empty()
         || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
     {
@@ -160,7 +167,7 @@ fn rounds_to(v: &Value, number: &Rational, places: u32) -> bool {
 
 /// For a step that differs at the program's point, where one side is a number written with a
 /// decimal point and the other's value rounds to it: the words that say so.
-fn rounding(left: &str, right: &str, v: &Verdict) -> Option<String> {
+fn rounding(left: &str, right: &str, approx: bool, v: &Verdict) -> Option<String> {
     let Verdict::Differs {
         claimed, correct, ..
     } = v
@@ -169,7 +176,8 @@ fn rounding(left: &str, right: &str, v: &Verdict) -> Option<String> {
     };
     // The side written with fewer digits after the point is the rounded one
     // (`-12.69834 = -12.7`, `-12.7 = -12.69834`).
-    let (value, side, written) = match (written_decimal(left), written_decimal(right)) {
+    let written = |t: &str| written_number(t, approx);
+    let (value, side, written) = match (written(left), written(right)) {
         (Some(l), Some(r)) if l.1 < r.1 => (correct, "right", l),
         (_, Some(r)) => (claimed, "left", r),
         (Some(l), None) => (correct, "right", l),
@@ -248,6 +256,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
             let read = parsed.and_then(|ast| read_claim(net, &ast, &text, &name));
             GradedSide {
                 text: side.text.clone(),
+                approx: side.approx,
                 line,
                 read,
             }
@@ -262,7 +271,34 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                 let numeric = net.store.as_num(a.expanded).is_some()
                     || net.store.as_num(b.expanded).is_some();
                 let (v, taken) = judge(net, a, b);
-                let rounded = rounding(&sides[k].text, &sides[k + 1].text, &v);
+                let approx = sides[k + 1].approx;
+                let mut rounded = rounding(&sides[k].text, &sides[k + 1].text, approx, &v);
+                // A rounded number rounded again (`0.4445 ≈ 0.445 ≈ 0.45` for 0.44449): the
+                // new one must round the value itself, the last side not a number's.
+                let mut v = v;
+                let mut drift = None;
+                if rounded.is_some()
+                    && written_number(&sides[k].text, sides[k].approx).is_some()
+                    && let Some(j) = (0..k)
+                        .rev()
+                        .find(|&j| written_number(&sides[j].text, sides[j].approx).is_none())
+                    && let Ok(value) = &sides[j].read
+                {
+                    let (vr, _) = judge(net, value, b);
+                    if !equal(&vr) {
+                        rounded = rounding(&sides[j].text, &sides[k + 1].text, approx, &vr);
+                        if rounded.is_none() {
+                            if let Verdict::Differs { claimed, .. } = &vr {
+                                drift = Some(format!(
+                                    "it rounds a rounded number: {}, {}, does not round to it",
+                                    sides[j].text,
+                                    format::for_people(claimed, 12)
+                                ));
+                            }
+                            v = vr;
+                        }
+                    }
+                }
                 let assumes: Vec<String> = taken
                     .iter()
                     .filter_map(|&i| {
@@ -287,7 +323,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                                 Ok(first) => {
                                     let v = judge(net, first, b).0;
                                     matches!(v, Verdict::Differs { .. })
-                                        && rounding(&sides[0].text, &sides[k + 1].text, &v)
+                                        && rounding(&sides[0].text, &sides[k + 1].text, approx, &v)
                                             .is_none()
                                 }
                                 Err(_) => false,
@@ -378,7 +414,7 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                         GradedStep {
                             verdict: StepVerdict::Wrong(v),
                             inherits: false,
-                            hint,
+                            hint: drift.or(hint),
                             assumes,
                             numeric,
                             rounded: None,

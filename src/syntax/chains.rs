@@ -9,6 +9,8 @@ pub struct Side {
     pub text: String,
     /// Where it starts in the file.
     pub offset: usize,
+    /// Whether `≈` (not `=`) comes before it.
+    pub approx: bool,
 }
 
 /// A chain `s0 = s1 = … = sn`: at least two sides.
@@ -399,7 +401,13 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                 let parts = split_top_any(stmt, SIDE_SEPARATORS);
                 let sides: Vec<Side> = parts
                     .iter()
-                    .map(|(o, t)| {
+                    .enumerate()
+                    .map(|(i, (o, t))| {
+                        // The separator before it: what lies between it and the side before.
+                        let approx = i > 0 && {
+                            let (po, pt) = parts[i - 1];
+                            stmt[po + pt.len()..*o].trim() != "="
+                        };
                         let lead = t.len()
                             - t.trim_start_matches(|c: char| c.is_whitespace() || c == '&')
                                 .len();
@@ -411,6 +419,7 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                         Side {
                             text: text.to_string(),
                             offset: start + line_off + stmt_off + o + lead,
+                            approx,
                         }
                     })
                     .collect();
