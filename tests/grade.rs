@@ -527,5 +527,65 @@ $$ \frac{\partial E}{\partial w_3} \approx -12.7 \approx -13 $$
     // 0.44449 rounds to 0.4445 and to 0.44, not to 0.445.
     assert_eq!(verdict(0), ["right", "wrong", "right"], "{j}");
     let detail = j["chains"][0]["steps"][1]["detail"].as_str().unwrap();
-    assert!(detail.starts_with("it rounds a rounded number"), "{detail}");
+    assert!(detail.starts_with("it rounds a rounded value"), "{detail}");
+}
+
+/// Homework as it is written, found by a second review: rounded values put into a formula,
+/// then the number they come to; a continuation line opened by `\qquad`; a side going on on
+/// the next line. Rounded numbers put in were graded wrong against the exact formula (now not
+/// graded, and the number after them is measured against the value itself); the others were
+/// dropped, or cut (a factor lost), with their wrong steps.
+#[test]
+fn rounded_values_put_in_and_continuation_lines() {
+    let tex = r"
+$$ \frac{\partial E}{\partial w_3} = -2(y - \hat{y}) x_2 \approx -2(10 - 2.5602)(0.8534) \approx -12.698 $$
+$$ \frac{\partial E}{\partial w_3} = -2(y - \hat{y}) x_2 \approx -2(10 - 2.56)(0.853) \approx -12.70 $$
+$$ \frac{\partial E}{\partial w_3} = -2(y - \hat{y}) x_2 \approx -2(10 - 2.56)(0.853) \approx -12.69 $$
+\begin{align*}
+\frac{\partial E}{\partial w_3} &= -2(y - \hat{y}) x_2 \\
+&\qquad \approx -12.71
+\end{align*}
+\begin{align*}
+\frac{\partial E}{\partial w_3} &= -2(y - \hat{y}) \\
+&\qquad \cdot x_2 \\
+&\approx -12.698
+\end{align*}
+";
+    let j = grade_json("examples/hw7_sigmoid.chain", tex);
+    let verdict = |c: usize| verdicts(&j, c).into_iter().map(|v| v.0).collect::<Vec<_>>();
+    assert_eq!(verdict(0), ["right", "unreadable", "right"], "{j}");
+    // -12.698… rounds to -12.70, though the numbers put in come to -12.6926.
+    assert_eq!(verdict(1), ["right", "unreadable", "right"], "{j}");
+    assert_eq!(verdict(2), ["right", "unreadable", "wrong"], "{j}");
+    assert_eq!(verdict(3), ["right", "wrong"], "{j}");
+    assert_eq!(verdict(4), ["right", "right"], "{j}");
+}
+
+/// Zero is no rounding (`≈ 0` for 1/3, `≈ 0.0000` for 1.23·10^-5 were "right to 1 digit");
+/// a power of ten (`1.2 \times 10^{-5}`) and a whole number's trailing zeros after `≈`
+/// (`≈ 123000`) are digits written too.
+#[test]
+fn zero_powers_of_ten_and_trailing_zeros() {
+    let program = "E = w*x\nat w = 1, x = 0.0000123456\n";
+    let dir = common::scratch_dir("grade_tiny", &[("p.chain", program)]);
+    let path = dir.join("p.chain");
+    let j = grade_json(
+        path.to_str().unwrap(),
+        r"$$ \frac{\partial E}{\partial w} \approx 1.2 \times 10^{-5} \approx 0.0000 $$",
+    );
+    assert_eq!(
+        verdicts(&j, 0),
+        [("right".into(), false), ("wrong".into(), false)],
+        "{j}"
+    );
+    let program = "E = w*x\nat w = 1, x = 123456.789\n";
+    let dir = common::scratch_dir("grade_huge", &[("p.chain", program)]);
+    let path = dir.join("p.chain");
+    let j = grade_json(
+        path.to_str().unwrap(),
+        r"$$ \frac{\partial E}{\partial w} \approx 123000 $$ $$ \frac{\partial E}{\partial w} = 123000 $$",
+    );
+    assert_eq!(verdicts(&j, 0), [("right".into(), false)], "{j}");
+    // After `=`, a whole number is exact.
+    assert_eq!(verdicts(&j, 1), [("wrong".into(), false)], "{j}");
 }

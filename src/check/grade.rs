@@ -113,25 +113,39 @@ fn judge(net: &mut Network, a: &Claim, b: &Claim) -> (Verdict, Vec<usize>) {
     }
 }
 
-/// A number written to some digits: one with a decimal point (`-12.698`, `0.50`, `+3.`), or
-/// with `approx` (after `≈`) a whole number too (`-13`). Its value, how many digits follow
-/// the point, and how many digits are significant.
-fn written_number(text: &str, approx: bool) -> Option<(Rational, u32, usize)> {
-    // `{-12.698}`, `(-12.698)`, with the minus sign `−`.
+/// A number written to some digits: one with a decimal point (`-12.698`, `0.50`, `+3.`,
+/// `1.2 \times 10^{-5}`, `1.2e-5`), or with `approx` (after `≈`) a whole number too (`-13`,
+/// `123000`, whose trailing zeros are not significant). Its value, the power of ten of its
+/// last significant digit, and how many digits are significant. Not 0: a 0 is no rounding.
+fn written_number(text: &str, approx: bool) -> Option<(Rational, i32, usize)> {
+    // `{-12.698}`, `(-12.698)`, `-(12.698)`, with the minus sign `−`.
+    let text = text.replace('−', "-");
     let mut t = text.trim();
-    while let Some(inner) = t
-        .strip_prefix('{')
-        .and_then(|r| r.strip_suffix('}'))
-        .or_else(|| t.strip_prefix('(').and_then(|r| r.strip_suffix(')')))
-    {
-        t = inner.trim();
+    let mut negative = false;
+    loop {
+        if let Some(inner) = t
+            .strip_prefix('{')
+            .and_then(|r| r.strip_suffix('}'))
+            .or_else(|| t.strip_prefix('(').and_then(|r| r.strip_suffix(')')))
+        {
+            t = inner.trim();
+        } else if let Some(r) = t.strip_prefix('-') {
+            negative = !negative;
+            t = r.trim_start();
+        } else if let Some(r) = t.strip_prefix('+') {
+            t = r.trim_start();
+        } else {
+            break;
+        }
     }
-    let minus = t.replace('−', "-");
-    let t = minus.as_str();
-    let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t).trim_start();
-    let (int, frac) = match unsigned.split_once('.') {
-        Some(parts) => parts,
-        None if approx => (unsigned, ""),
+    // A power of ten: `m \times 10^{e}`, `m \cdot 10^{e}`, `m×10^e`, `m e e`.
+    let (mantissa, exp) = match scientific(t) {
+        Some((m, e)) => (m, Some(e)),
+        None => (t, None),
+    };
+    let (int, frac, point) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, f, true),
+        None if approx || exp.is_some() => (mantissa, "", false),
         None => return None,
     };
     if int.is_empty() && frac.is_empty()
@@ -140,22 +154,58 @@ fn written_number(text: &str, approx: bool) -> Option<(Rational, u32, usize)> {
         return None;
     }
     let digits: String = int.chars().chain(frac.chars()).collect();
-    let significant = digits.trim_start_matches('0').len().max(1);
-    let places = u32::try_from(frac.len()).ok()?;
-    let mut value = Rational::from((
-        digits.parse::<rug::Integer>().ok()?,
-        rug::Integer::from(10).pow(places),
-    ));
-    if t.starts_with('-') {
+    let leading = digits.trim_start_matches('0');
+    if leading.is_empty() {
+        return None;
+    }
+    let exp = exp.unwrap_or(0);
+    let frac_len = i32::try_from(frac.len()).ok()?;
+    // A whole number's trailing zeros are not significant (`≈ 123000`); after a point they are.
+    let zeros = if point {
+        0
+    } else {
+        leading.len() - leading.trim_end_matches('0').len()
+    };
+    let significant = leading.len() - zeros;
+    let last = exp - frac_len + i32::try_from(zeros).ok()?;
+    let mut value = Rational::from(digits.parse::<rug::Integer>().ok()?);
+    let shift = exp - frac_len;
+    let ten = Rational::from(rug::Integer::from(10).pow(shift.unsigned_abs()));
+    value = if shift >= 0 { value * ten } else { value / ten };
+    if negative {
         value = -value;
     }
-    Some((value, places, significant))
+    Some((value, last, significant))
 }
 
-/// Whether `v` rounds to `number`, written with `places` digits after the point: it is within
-/// half a unit of the last digit.
-fn rounds_to(v: &Value, number: &Rational, places: u32) -> bool {
-    let half = Rational::from((1, 2)) / Rational::from(rug::Integer::from(10).pow(places));
+/// `m \times 10^{e}` (or `\cdot`, `×`, `·`, `1.2e-5`): the mantissa's text and the exponent.
+fn scientific(t: &str) -> Option<(&str, i32)> {
+    for times in ["\\times", "\\cdot", "×", "·"] {
+        if let Some((m, rest)) = t.split_once(times) {
+            let rest = rest
+                .trim()
+                .strip_prefix("10")?
+                .trim_start()
+                .strip_prefix('^')?;
+            let e = rest.trim();
+            let e = e
+                .strip_prefix('{')
+                .and_then(|r| r.strip_suffix('}'))
+                .unwrap_or(e)
+                .trim();
+            return Some((m.trim(), e.replace('−', "-").parse().ok()?));
+        }
+    }
+    let (m, e) = t.split_once(['e', 'E'])?;
+    Some((m, e.parse().ok()?))
+}
+
+/// Whether `v` rounds to `number`, whose last significant digit is that of 10^`last`: it is
+/// within half a unit of that digit.
+fn rounds_to(v: &Value, number: &Rational, last: i32) -> bool {
+    let unit = Rational::from(rug::Integer::from(10).pow(last.unsigned_abs()));
+    let unit = if last >= 0 { unit } else { unit.recip() };
+    let half = unit / 2u32;
     match v {
         Value::Exact(r) => Rational::from(r - number).abs() <= half,
         _ => {
@@ -174,23 +224,30 @@ fn rounding(left: &str, right: &str, approx: bool, v: &Verdict) -> Option<String
     else {
         return None;
     };
-    // The side written with fewer digits after the point is the rounded one
-    // (`-12.69834 = -12.7`, `-12.7 = -12.69834`).
+    // The side whose last digit is the coarser is the rounded one (`-12.69834 = -12.7`,
+    // `-12.7 = -12.69834`).
     let written = |t: &str| written_number(t, approx);
-    let (value, side, written) = match (written(left), written(right)) {
-        (Some(l), Some(r)) if l.1 < r.1 => (correct, "right", l),
-        (_, Some(r)) => (claimed, "left", r),
-        (Some(l), None) => (correct, "right", l),
+    let (value, written) = match (written(left), written(right)) {
+        (Some(l), Some(r)) if l.1 > r.1 => (correct, l),
+        (_, Some(r)) => (claimed, r),
+        (Some(l), None) => (correct, l),
         (None, None) => return None,
     };
-    let (number, places, significant) = written;
-    rounds_to(value, &number, places).then(|| {
+    let (number, last, significant) = written;
+    rounds_to(value, &number, last).then(|| {
         format!(
-            "to the {significant} significant digit{} written (the {side} side is {})",
+            "to the {significant} significant digit{} written (the value is {})",
             if significant == 1 { "" } else { "s" },
             format::for_people(value, significant + 5)
         )
     })
+}
+
+/// Whether `text` has a number with a decimal point in it (`2.5602`, `.5`).
+fn has_rounded_numbers(text: &str) -> bool {
+    text.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'.' && w[1].is_ascii_digit())
 }
 
 fn line_of(tex: &str, offset: usize) -> usize {
@@ -273,31 +330,59 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                 let (v, taken) = judge(net, a, b);
                 let approx = sides[k + 1].approx;
                 let mut rounded = rounding(&sides[k].text, &sides[k + 1].text, approx, &v);
-                // A rounded number rounded again (`0.4445 ≈ 0.445 ≈ 0.45` for 0.44449): the
-                // new one must round the value itself, the last side not a number's.
+                // A written number after a side with rounded numbers in it (`0.4445 ≈ 0.445`
+                // for 0.44449, `-2(10 - 2.5602)(0.8534) ≈ -12.698`) must round the value
+                // itself: the last side before without any.
                 let mut v = v;
                 let mut drift = None;
-                if rounded.is_some()
-                    && written_number(&sides[k].text, sides[k].approx).is_some()
+                if written_number(&sides[k + 1].text, approx).is_some()
+                    && has_rounded_numbers(&sides[k].text)
                     && let Some(j) = (0..k)
                         .rev()
-                        .find(|&j| written_number(&sides[j].text, sides[j].approx).is_none())
+                        .find(|&j| !has_rounded_numbers(&sides[j].text) && sides[j].read.is_ok())
                     && let Ok(value) = &sides[j].read
                 {
                     let (vr, _) = judge(net, value, b);
-                    if !equal(&vr) {
-                        rounded = rounding(&sides[j].text, &sides[k + 1].text, approx, &vr);
-                        if rounded.is_none() {
-                            if let Verdict::Differs { claimed, .. } = &vr {
-                                drift = Some(format!(
-                                    "it rounds a rounded number: {}, {}, does not round to it",
-                                    sides[j].text,
-                                    format::for_people(claimed, 12)
-                                ));
-                            }
-                            v = vr;
-                        }
+                    let j_text = sides[j].text.as_str();
+                    rounded = rounding(j_text, &sides[k + 1].text, approx, &vr);
+                    if equal(&vr) {
+                        v = vr;
+                    } else if rounded.is_none()
+                        && let Verdict::Differs { claimed, .. } = &vr
+                    {
+                        drift = Some(format!(
+                            "it rounds a rounded value: {}, {}, does not round to it",
+                            j_text,
+                            format::for_people(claimed, 12)
+                        ));
                     }
+                }
+                // Rounded numbers put in (`-2(10 - 2.5602)(0.8534)`) make a formula's value
+                // right to some digits only, which the formula does not say: such a step is
+                // not graded; the number it comes to is, against the value itself.
+                let put_in = |t: &str| {
+                    let zero = t
+                        .trim_matches(['-', '+', ' ', '{', '}', '(', ')'])
+                        .chars()
+                        .all(|c| c == '0' || c == '.');
+                    has_rounded_numbers(t) && written_number(t, approx).is_none() && !zero
+                };
+                if !equal(&v)
+                    && rounded.is_none()
+                    && drift.is_none()
+                    && (put_in(&sides[k].text) || put_in(&sides[k + 1].text))
+                {
+                    steps.push(GradedStep {
+                        verdict: StepVerdict::Unreadable(
+                            "rounded numbers are put in, so the two sides are equal to some digits at most; the number they come to is graded".into(),
+                        ),
+                        inherits: false,
+                        hint: None,
+                        assumes: Vec::new(),
+                        numeric: true,
+                        rounded: None,
+                    });
+                    continue;
                 }
                 let assumes: Vec<String> = taken
                     .iter()

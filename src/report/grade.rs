@@ -188,8 +188,9 @@ pub fn grade(chains: &[GradedChain], program: &str, solution: &str, style: Style
                         }
                     };
                     out.push_str(&format!(
-                        "  {mark} step {}: … = {}   {words}\n",
+                        "  {mark} step {}: … {} {}   {words}\n",
                         k + 1,
+                        if c.sides[k + 1].approx { "≈" } else { "=" },
                         c.sides[k + 1].text
                     ));
                 }

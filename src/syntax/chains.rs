@@ -218,6 +218,15 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
             i += 1 + rest[1..].chars().next().map_or(0, char::len_utf8);
             continue;
         }
+        // Spacing that opens a line (`&\qquad \approx -12.71`) separates nothing from it.
+        let opens = line[last..i]
+            .trim_matches(|c: char| c.is_whitespace() || c == '&')
+            .is_empty()
+            && (rest.starts_with("\\quad") || rest.starts_with("\\qquad"));
+        if cut > 0 && opens {
+            i += cut;
+            continue;
+        }
         if cut > 0 {
             out.push((last, &line[last..i]));
             i += cut;
@@ -331,6 +340,15 @@ fn side_text(t: &str) -> &str {
         for tail in ["\\,", "\\;", "\\!", "\\:", "~", ",", ".", ";", "&"] {
             t = t.strip_suffix(tail).unwrap_or(t).trim_end();
         }
+        // Spacing before it too (`\approx \, -12.698`, `&\qquad = …`), not a letter's command.
+        for head in ["\\qquad", "\\quad", "\\,", "\\;", "\\!", "\\:", "~", "&"] {
+            if let Some(r) = t.strip_prefix(head)
+                && !(head.ends_with(|c: char| c.is_ascii_alphabetic())
+                    && r.starts_with(|c: char| c.is_ascii_alphabetic()))
+            {
+                t = r.trim_start();
+            }
+        }
         if t.len() == before {
             return t;
         }
@@ -423,6 +441,26 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                         }
                     })
                     .collect();
+                // A line that ends on `=` or `≈` (`… x_2 \approx \\ &\approx -12.71`): its
+                // last side is on the next line.
+                let mut sides = sides;
+                if sides.len() > 1 && sides.last().is_some_and(|s| s.text.is_empty()) {
+                    sides.pop();
+                }
+                // A line with no `=` that opens with an operator (`&\qquad \cdot x_2`)
+                // continues the last side above.
+                if k == 0
+                    && after_relation == 0
+                    && sides.len() == 1
+                    && let Some(c) = current.as_mut()
+                    && let Some(last) = c.last_mut()
+                    && ["\\cdot", "\\times", "+", "-", "*", "/"]
+                        .iter()
+                        .any(|op| sides[0].text.starts_with(op))
+                {
+                    last.text = format!("{} {}", last.text, sides[0].text);
+                    continue;
+                }
                 if after_relation > 0 {
                     // What follows a relation starts a chain of its own, which the next
                     // line may continue (`&\le -12 \\ &= -12` is -12 = -12).
@@ -507,6 +545,25 @@ mod tests {
         let cs = chains("$$ a = .5 $$ $$ b = -12.698\\, . $$ $$ c = 3~, $$ $$ e \\approxeq 3 $$");
         let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
         assert_eq!(all, [vec!["a", ".5"], vec!["b", "-12.698"], vec!["c", "3"]]);
+    }
+
+    #[test]
+    fn continuation_lines_as_a_second_review_wrote_them() {
+        // A line opened by spacing, a line ending on ≈, and a side that goes on on the next
+        // line: each was dropped (with the steps in it) or cut (a factor lost).
+        let cs = chains(
+            "$$\\begin{aligned}\nd &= 2 y \\\\\n&\\qquad \\approx -12.71 \\\\\n&\\quad = -12.72\n\\end{aligned}$$ $$\\begin{aligned}\ne &= 2 y \\approx \\\\ &\\approx -1.5\n\\end{aligned}$$ $$\\begin{aligned}\nf &= -2 y \\\\\n&\\qquad \\cdot x_2 \\\\\n&\\approx 3\n\\end{aligned}$$",
+        );
+        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
+        assert_eq!(
+            all,
+            [
+                vec!["d", "2 y", "-12.71", "-12.72"],
+                vec!["e", "2 y", "-1.5"],
+                vec!["f", "-2 y \\cdot x_2", "3"],
+            ]
+        );
+        assert!(cs[0][2].approx && !cs[0][3].approx && cs[1][2].approx);
     }
 
     #[test]
