@@ -113,11 +113,19 @@ fn judge(net: &mut Network, a: &Claim, b: &Claim) -> (Verdict, Vec<usize>) {
     }
 }
 
+/// A number as written ([`written_number`]).
+struct Written {
+    value: Rational,
+    /// The power of ten of its last significant digit.
+    last: i32,
+    /// How many of its digits are significant: 0 for a 0.
+    significant: usize,
+}
+
 /// A number written to some digits: one with a decimal point (`-12.698`, `0.50`, `+3.`,
 /// `1.2 \times 10^{-5}`, `1.2e-5`), or with `approx` (after `≈`) a whole number too (`-13`,
-/// `123000`, whose trailing zeros are not significant). Its value, the power of ten of its
-/// last significant digit, and how many digits are significant. Not 0: a 0 is no rounding.
-fn written_number(text: &str, approx: bool) -> Option<(Rational, i32, usize)> {
+/// `123000`, whose trailing zeros are not significant).
+fn written_number(text: &str, approx: bool) -> Option<Written> {
     // `{-12.698}`, `(-12.698)`, `-(12.698)`, with the minus sign `−`.
     let text = text.replace('−', "-");
     let mut t = text.trim();
@@ -155,9 +163,6 @@ fn written_number(text: &str, approx: bool) -> Option<(Rational, i32, usize)> {
     }
     let digits: String = int.chars().chain(frac.chars()).collect();
     let leading = digits.trim_start_matches('0');
-    if leading.is_empty() {
-        return None;
-    }
     let exp = exp.unwrap_or(0);
     let frac_len = i32::try_from(frac.len()).ok()?;
     // A whole number's trailing zeros are not significant (`≈ 123000`); after a point they are.
@@ -175,7 +180,16 @@ fn written_number(text: &str, approx: bool) -> Option<(Rational, i32, usize)> {
     if negative {
         value = -value;
     }
-    Some((value, last, significant))
+    Some(Written {
+        value,
+        last,
+        significant,
+    })
+}
+
+/// [`written_number`], if it is a rounding: not a 0.
+fn rounded_number(text: &str, approx: bool) -> Option<Written> {
+    written_number(text, approx).filter(|w| w.significant > 0)
 }
 
 /// `m \times 10^{e}` (or `\cdot`, `×`, `·`, `1.2e-5`): the mantissa's text and the exponent.
@@ -226,15 +240,15 @@ fn rounding(left: &str, right: &str, approx: bool, v: &Verdict) -> Option<String
     };
     // The side whose last digit is the coarser is the rounded one (`-12.69834 = -12.7`,
     // `-12.7 = -12.69834`).
-    let written = |t: &str| written_number(t, approx);
+    let written = |t: &str| rounded_number(t, approx);
     let (value, written) = match (written(left), written(right)) {
-        (Some(l), Some(r)) if l.1 > r.1 => (correct, l),
+        (Some(l), Some(r)) if l.last > r.last => (correct, l),
         (_, Some(r)) => (claimed, r),
         (Some(l), None) => (correct, l),
         (None, None) => return None,
     };
-    let (number, last, significant) = written;
-    rounds_to(value, &number, last).then(|| {
+    let significant = written.significant;
+    rounds_to(value, &written.value, written.last).then(|| {
         format!(
             "to the {significant} significant digit{} written (the value is {})",
             if significant == 1 { "" } else { "s" },
@@ -335,12 +349,12 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                 // itself: the last side before without any.
                 let mut v = v;
                 let mut drift = None;
-                if written_number(&sides[k + 1].text, approx).is_some()
+                if rounded_number(&sides[k + 1].text, approx).is_some()
                     && has_rounded_numbers(&sides[k].text)
-                    && let Some(j) = (0..k)
-                        .rev()
-                        .find(|&j| !has_rounded_numbers(&sides[j].text) && sides[j].read.is_ok())
-                    && let Ok(value) = &sides[j].read
+                    && let Some((j, value)) = (0..k).rev().find_map(|j| match &sides[j].read {
+                        Ok(c) if !has_rounded_numbers(&sides[j].text) => Some((j, c)),
+                        _ => None,
+                    })
                 {
                     let (vr, _) = judge(net, value, b);
                     let j_text = sides[j].text.as_str();
@@ -360,13 +374,8 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
                 // Rounded numbers put in (`-2(10 - 2.5602)(0.8534)`) make a formula's value
                 // right to some digits only, which the formula does not say: such a step is
                 // not graded; the number it comes to is, against the value itself.
-                let put_in = |t: &str| {
-                    let zero = t
-                        .trim_matches(['-', '+', ' ', '{', '}', '(', ')'])
-                        .chars()
-                        .all(|c| c == '0' || c == '.');
-                    has_rounded_numbers(t) && written_number(t, approx).is_none() && !zero
-                };
+                let put_in =
+                    |t: &str| has_rounded_numbers(t) && written_number(t, approx).is_none();
                 if !equal(&v)
                     && rounded.is_none()
                     && drift.is_none()

@@ -466,12 +466,24 @@ fn compare(
             c.node = n;
         }
     }
+    // Stand-ins replace unspecified functions in the formulas, not in the conditions: a
+    // condition that calls one (the output `ℓ(y, ŷ)`, or `σ(w)*log(x)`) has the call made
+    // total, as an unspecified function is defined everywhere, and the rest of it kept
+    // (`σ(w)*log(x)` needs x > 0, whatever σ is). The stand-ins would make conditions of
+    // their own (`log(σ(z))` would need a quadratic to be positive).
+    let mut total = |c: &Condition| Condition {
+        node: domain_only(&mut net.store, c.node),
+        ..*c
+    };
+    let conditions: Vec<Condition> = conditions.iter().map(&mut total).collect();
+    let claim_conditions: Vec<Condition> = claim_conditions.iter().map(&mut total).collect();
+    let conditions = (conditions.as_slice(), claim_conditions.as_slice());
     let (qa, qb, stand_ins) = replace_abstract(&mut net.store, a, b, &mut rng, StandIn::Quadratic);
     let verdict = at_points(
         net,
         (qa, qb, stand_ins),
-        (&conditions, claim_conditions),
-        false,
+        conditions,
+        StandIn::Quadratic,
         &mut rng,
     );
     if !matches!(
@@ -485,50 +497,40 @@ fn compare(
     }
     // The quadratics agree: so must stand-ins that are no polynomial (see the module's text).
     let replaced = replace_abstract(&mut net.store, a, b, &mut rng, StandIn::WithSine);
-    at_points(
-        net,
-        replaced,
-        (&conditions, claim_conditions),
-        true,
-        &mut rng,
-    )
+    at_points(net, replaced, conditions, StandIn::WithSine, &mut rng)
 }
 
 /// [`compare`] of the formulas `a` and `b` with their unspecified functions replaced by
-/// `stand_ins`, where the program's and the claim's `conditions` hold. With `inexact`
-/// (stand-ins whose values are not rational), a point where either value comes with a note
-/// (digits not reliable) is passed over: rounding there could pass for a difference.
+/// `stand_ins` of the kind `kind`, where the program's and the claim's `conditions` hold
+/// (none of them calls an unspecified function). With stand-ins whose values are not
+/// rational ([`StandIn::WithSine`]), a point where either value comes with a note (digits
+/// not reliable) is passed over: rounding there could pass for a difference.
 fn at_points(
     net: &mut Network,
     (a, b, stand_ins): (Id, Id, Vec<(String, String)>),
     (conditions, claim_conditions): (&[Condition], &[Condition]),
-    inexact: bool,
+    kind: StandIn,
     rng: &mut Rng,
 ) -> Verdict {
-    // Stand-ins replace unspecified functions in the formulas, not in the conditions: a
-    // condition that calls one (the output `ℓ(y, ŷ)`, or `σ(w)*log(x)`) has the call made
-    // total, as an unspecified function is defined everywhere, and the rest of it kept
-    // (`σ(w)*log(x)` needs x > 0, whatever σ is). The stand-ins would make conditions of
-    // their own (`log(σ(z))` would need a quadratic to be positive).
-    let mut total = |c: &Condition| Condition {
-        node: domain_only(&mut net.store, c.node),
-        ..*c
-    };
-    let conditions: Vec<Condition> = conditions.iter().map(&mut total).collect();
-    let claim_conditions: Vec<Condition> = claim_conditions.iter().map(&mut total).collect();
+    let inexact = matches!(kind, StandIn::WithSine);
     // The inputs of both formulas and of the conditions: `E = w*x + 0*log(x)` needs x
     // although its derivative by x, w, does not name it.
     let mut inputs: Vec<Sym> = net.store.free_symbols(a);
     let condition_nodes: Vec<Id> = conditions
         .iter()
-        .chain(&claim_conditions)
+        .chain(claim_conditions)
         .map(|c| c.node)
         .collect();
+    // The formulas' own inputs come first: `formula_inputs` of them.
+    let mut formula_inputs = 0;
     for root in std::iter::once(b).chain(condition_nodes) {
         for s in net.store.free_symbols(root) {
             if !inputs.contains(&s) {
                 inputs.push(s);
             }
+        }
+        if formula_inputs == 0 {
+            formula_inputs = inputs.len();
         }
     }
     let labels = log_loss_labels(net);
@@ -571,8 +573,8 @@ fn at_points(
             ),
         };
         let (Ok((va, na)), Ok((vb, nb))) = (
-            evaluate_guarded(&net.store, &[a], &claim_conditions, &p, Mode::Auto(256)),
-            evaluate_guarded(&net.store, &[b], &conditions, &p, Mode::Auto(256)),
+            evaluate_guarded(&net.store, &[a], claim_conditions, &p, Mode::Auto(256)),
+            evaluate_guarded(&net.store, &[b], conditions, &p, Mode::Auto(256)),
         ) else {
             continue;
         };
@@ -591,21 +593,15 @@ fn at_points(
         }
         // A random point on a kink (`max(w, x)` at w = x, where 1/2 and 1{w > x} are both
         // fair derivatives) proves nothing when the formulas agree all around it.
-        if !at_program && agrees_around(net, a, b, &claim_conditions, &conditions, &p) {
+        if !at_program && agrees_around(net, a, b, claim_conditions, conditions, &p) {
             continue;
         }
         // With stand-ins, the inputs the formulas use: a condition's own (`y` of the output
         // `ℓ(y, ŷ)`) has a value only so that the program is defined there.
-        let shown: Vec<Sym> = if stand_ins.is_empty() {
-            p.keys().copied().collect()
-        } else {
-            let mut s = net.store.free_symbols(a);
-            s.extend(net.store.free_symbols(b));
-            s
-        };
+        let shown = |s: &Sym| stand_ins.is_empty() || inputs[..formula_inputs].contains(s);
         let mut point: Vec<(String, Rational)> = p
             .iter()
-            .filter(|(s, _)| shown.contains(s))
+            .filter(|(s, _)| shown(s))
             .map(|(s, r)| (net.name(*s).to_string(), r.clone()))
             .collect();
         point.sort_by(|x, y| crate::expr::natural_cmp(&x.0, &y.0));
@@ -636,27 +632,14 @@ fn at_points(
 /// decided by the rest of it and by the arguments. For a domain condition only: the value
 /// is not the function's. `id` itself when it calls none.
 fn domain_only(store: &mut Store, id: Id) -> Id {
-    let order = store.reachable(&[id]);
-    if !order
-        .iter()
-        .any(|&n| matches!(store.node(n), Node::Call(Func::Abstract(_), _)))
-    {
-        return id;
-    }
-    let mut map: HashMap<Id, Id> = HashMap::new();
-    for n in order {
-        let node = store.node(n).clone();
-        let new = match &node {
-            Node::Call(Func::Abstract(_), args) => {
-                let sum = store.add_all(args.iter().map(|a| map[a]));
-                store.apply(crate::expr::Builtin::Sigmoid, sum)
-            }
-            Node::Num(_) | Node::Sym(_) => n,
-            other => store.rebuild(other, &|c| map[&c]),
+    store.map_nodes(id, |store, n, mapped| {
+        let Node::Call(Func::Abstract(_), args) = store.node(n) else {
+            return None;
         };
-        map.insert(n, new);
-    }
-    map[&id]
+        let args: Vec<Id> = args.iter().map(|a| mapped(*a)).collect();
+        let sum = store.add_all(args);
+        Some(store.apply(crate::expr::Builtin::Sigmoid, sum))
+    })
 }
 
 /// The data inputs of the program that are labels of a log-loss: an input that is not a
@@ -749,13 +732,15 @@ pub(crate) fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// What replaces an unspecified function for [`compare`] (the module's text says why both).
+/// What replaces an unspecified function for [`compare`] (the module's text says why both),
+/// and for the shaped check's.
 #[derive(Clone, Copy)]
-enum StandIn {
-    /// A random quadratic polynomial of its arguments: exact values.
+pub(crate) enum StandIn {
+    /// A random quadratic polynomial of its arguments (in the shaped check, a cubic entry by
+    /// entry, or `A_f z + (B_f z).^2`): exact values.
     Quadratic,
-    /// A random quadratic drawn again, plus a random multiple of the sine of a random linear
-    /// form of the arguments.
+    /// Such a polynomial drawn again, plus a random multiple of the sine of a random linear
+    /// form of the arguments (`sin.(C_f z)` for a vector function).
     WithSine,
 }
 

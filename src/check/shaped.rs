@@ -8,7 +8,7 @@
 //! Jacobian adds `diag(cos.(C_f z)) C_f`): a polynomial's high derivatives are constants or
 //! 0, and a finite difference is its derivative (the scalar `check`'s module text says more).
 
-use super::{Rng, is_zero, same};
+use super::{Rng, StandIn, is_zero, same};
 use crate::error::{Error, Result};
 use crate::eval::dense::Dense;
 use crate::eval::format;
@@ -208,14 +208,15 @@ fn known(d: &Dim, sizes: &HashMap<String, u64>) -> usize {
     }
 }
 
-/// Replaces unspecified functions by random polynomials, with `sine` plus a sine each;
-/// returns the new roots and the stand-ins in words.
+/// Replaces unspecified functions by random polynomials, with [`StandIn::WithSine`] plus a
+/// sine each; returns the new roots and the stand-ins in words.
 fn stand_ins(
     store: &mut MatStore,
     roots: &[MId],
     rng: &mut Rng,
-    sine: bool,
+    kind: StandIn,
 ) -> Result<(Vec<MId>, Vec<String>)> {
+    let sine = matches!(kind, StandIn::WithSine);
     // Per scalar function: a cubic's coefficients, and with `sine`, `(d, a, b)` of d·sin(a·t + b).
     type Scalar = ([Rational; 4], Option<[Rational; 3]>);
     let mut polys: HashMap<String, Scalar> = HashMap::new();
@@ -391,24 +392,24 @@ pub const CHECK_MAX_ENTRIES: usize = 10_000;
 
 fn compare(net: &mut MatNetwork, claimed: MId, correct: MId) -> Result<ShapedVerdict> {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-    let (verdict, replaced) = compare_with(net, claimed, correct, &mut rng, false)?;
+    let (verdict, replaced) = compare_with(net, claimed, correct, &mut rng, StandIn::Quadratic)?;
     if !replaced || !matches!(verdict, ShapedVerdict::AgreesAt(_)) {
         return Ok(verdict);
     }
     // The polynomials agree: so must stand-ins that are no polynomial (the module's text).
-    Ok(compare_with(net, claimed, correct, &mut rng, true)?.0)
+    Ok(compare_with(net, claimed, correct, &mut rng, StandIn::WithSine)?.0)
 }
 
-/// [`compare`] with unspecified functions replaced by random polynomials, with `sine` plus a
-/// sine each; and whether any was replaced.
+/// [`compare`] with unspecified functions replaced by stand-ins of the kind `kind`; and
+/// whether any was replaced.
 fn compare_with(
     net: &mut MatNetwork,
     claimed: MId,
     correct: MId,
     rng: &mut Rng,
-    sine: bool,
+    kind: StandIn,
 ) -> Result<(ShapedVerdict, bool)> {
-    let (roots, words) = stand_ins(&mut net.store, &[claimed, correct], rng, sine)?;
+    let (roots, words) = stand_ins(&mut net.store, &[claimed, correct], rng, kind)?;
     let replaced = !words.is_empty();
     let (a, b) = (roots[0], roots[1]);
     let sizes = choose_sizes(&net.store, &[a, b]);

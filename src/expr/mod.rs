@@ -690,7 +690,7 @@ impl Store {
         if map.is_empty() {
             return root;
         }
-        self.map_nodes(root, |store, id| match store.node(id) {
+        self.map_nodes(root, |store, id, _| match store.node(id) {
             Node::Sym(s) => Some(map.get(s).copied().unwrap_or(id)),
             _ => None,
         })
@@ -698,13 +698,13 @@ impl Store {
 
     /// `root` rebuilt bottom-up through the canonical constructors, with the nodes for which
     /// `leaf` says so replaced (`leaf` returns their replacement, or `None` to keep the node
-    /// and map its children). A node whose children all stay is itself (the constructors
-    /// give a canonical node back unchanged), so only the part above a replacement is built
-    /// again.
+    /// and map its children; it is given what each child became, children coming first). A
+    /// node whose children all stay is itself (the constructors give a canonical node back
+    /// unchanged), so only the part above a replacement is built again.
     pub(crate) fn map_nodes(
         &mut self,
         root: Id,
-        mut leaf: impl FnMut(&mut Store, Id) -> Option<Id>,
+        mut leaf: impl FnMut(&mut Store, Id, &dyn Fn(Id) -> Id) -> Option<Id>,
     ) -> Id {
         // A node over leaves (`w1*x`, `sigmoid(z1)`: every definition of a layered program)
         // needs no walk.
@@ -714,11 +714,11 @@ impl Store {
         let at = Positions::new(&order);
         let mut new: Vec<Id> = Vec::with_capacity(order.len());
         for &id in &order {
-            if let Some(r) = leaf(self, id) {
+            let mapped = |c: Id| new[at.get(&order, c).expect("a child is reachable")];
+            if let Some(r) = leaf(self, id, &mapped) {
                 new.push(r);
                 continue;
             }
-            let mapped = |c: Id| new[at.get(&order, c).expect("a child is reachable")];
             let mut same = true;
             self.node(id).for_each_child(|c| same &= mapped(c) == c);
             let r = if same {
@@ -903,7 +903,7 @@ mod tests {
         ];
         for e in roots {
             let fast = s.substitute(e, &map);
-            let walk = s.map_nodes(e, |store, id| match store.node(id) {
+            let walk = s.map_nodes(e, |store, id, _| match store.node(id) {
                 Node::Sym(v) => Some(map.get(v).copied().unwrap_or(id)),
                 _ => None,
             });

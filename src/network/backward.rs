@@ -18,7 +18,7 @@ fn in_own_name(store: &mut Store, local: Id, formula: Id, name: Sym) -> Id {
         return local;
     }
     // Where `formula` is not reached, nothing is replaced and `local` comes back as it is.
-    store.map_nodes(local, |store, id| {
+    store.map_nodes(local, |store, id, _| {
         if id == formula {
             Some(store.sym_node(name))
         } else {

@@ -331,17 +331,20 @@ fn first_relation(s: &str) -> Option<(usize, usize)> {
     None
 }
 
+/// LaTeX spacing, which is not part of a side before or after it.
+const SPACING: [&str; 7] = ["\\qquad", "\\quad", "\\,", "\\;", "\\!", "\\:", "~"];
+
 /// A side's text: without the spaces and `&` around it, nor the punctuation (`,` `.` `;`)
 /// and LaTeX spacing (`\,` `\;` `\!` `\:` `~`) after it.
 fn side_text(t: &str) -> &str {
     let mut t = t.trim_matches(|c: char| c.is_whitespace() || c == '&');
     loop {
         let before = t.len();
-        for tail in ["\\,", "\\;", "\\!", "\\:", "~", ",", ".", ";", "&"] {
+        for tail in SPACING.iter().chain(&[",", ".", ";", "&"]) {
             t = t.strip_suffix(tail).unwrap_or(t).trim_end();
         }
         // Spacing before it too (`\approx \, -12.698`, `&\qquad = …`), not a letter's command.
-        for head in ["\\qquad", "\\quad", "\\,", "\\;", "\\!", "\\:", "~", "&"] {
+        for head in SPACING.iter().chain(&["&"]) {
             if let Some(r) = t.strip_prefix(head)
                 && !(head.ends_with(|c: char| c.is_ascii_alphabetic())
                     && r.starts_with(|c: char| c.is_ascii_alphabetic()))
@@ -502,6 +505,11 @@ mod tests {
         c.iter().map(|s| s.text.as_str()).collect()
     }
 
+    /// The sides' texts of each of `cs`.
+    fn all_texts(cs: &[Chain]) -> Vec<Vec<&str>> {
+        cs.iter().map(texts).collect()
+    }
+
     #[test]
     fn lines_and_continuations() {
         let tex = "Intro $x$.\n$$\\begin{aligned}a &= b = c \\\\ &= d \\\\ e &= f\\end{aligned}$$\nand \\[ g = \\frac{h}{2} \\]";
@@ -534,17 +542,17 @@ mod tests {
     fn a_review_of_the_relations() {
         // A line break followed by a letter still ends the line (`\\x_2` is no command).
         let cs = chains("\\begin{align}\na &= b x_2\\\\x_2 &= 17\n\\end{align}");
-        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
-        assert_eq!(all, [vec!["a", "b x_2"], vec!["x_2", "17"]]);
+        assert_eq!(all_texts(&cs), [vec!["a", "b x_2"], vec!["x_2", "17"]]);
         // After a relation on a continuation line, the next line continues what follows it.
         let cs =
             chains("$$\\begin{aligned}\nd &= 2 x_2 \\\\ &\\le -12 \\\\ &= -12\n\\end{aligned}$$");
-        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
-        assert_eq!(all, [vec!["d", "2 x_2"], vec!["-12", "-12"]]);
+        assert_eq!(all_texts(&cs), [vec!["d", "2 x_2"], vec!["-12", "-12"]]);
         // A point before a number is the number's; punctuation and spacing after it are not.
         let cs = chains("$$ a = .5 $$ $$ b = -12.698\\, . $$ $$ c = 3~, $$ $$ e \\approxeq 3 $$");
-        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
-        assert_eq!(all, [vec!["a", ".5"], vec!["b", "-12.698"], vec!["c", "3"]]);
+        assert_eq!(
+            all_texts(&cs),
+            [vec!["a", ".5"], vec!["b", "-12.698"], vec!["c", "3"]]
+        );
     }
 
     #[test]
@@ -554,9 +562,8 @@ mod tests {
         let cs = chains(
             "$$\\begin{aligned}\nd &= 2 y \\\\\n&\\qquad \\approx -12.71 \\\\\n&\\quad = -12.72\n\\end{aligned}$$ $$\\begin{aligned}\ne &= 2 y \\approx \\\\ &\\approx -1.5\n\\end{aligned}$$ $$\\begin{aligned}\nf &= -2 y \\\\\n&\\qquad \\cdot x_2 \\\\\n&\\approx 3\n\\end{aligned}$$",
         );
-        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
         assert_eq!(
-            all,
+            all_texts(&cs),
             [
                 vec!["d", "2 y", "-12.71", "-12.72"],
                 vec!["e", "2 y", "-1.5"],
@@ -573,9 +580,8 @@ mod tests {
         let cs = chains(
             "$$ E = (y - \\hat{y})^2 \\Rightarrow \\frac{\\partial E}{\\partial w_3} = 17 $$ $$ d = 16 \\approx 17 = 18 $$ $$ q \\approx 2 r = 17 \\implies s = t ⇒ u = v $$ $$ \\lim_{h \\to 0} g = 1 $$",
         );
-        let all: Vec<Vec<&str>> = cs.iter().map(texts).collect();
         assert_eq!(
-            all,
+            all_texts(&cs),
             [
                 vec!["E", "(y - \\hat{y})^2"],
                 vec!["\\frac{\\partial E}{\\partial w_3}", "17"],
