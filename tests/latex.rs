@@ -171,6 +171,13 @@ const MATRIX: &[(&str, &str)] = &[
     ("\\log\\det X", "logdet(X)"),
     ("x^{\\circ 2}", "x.^2"),
     ("W_{1}^{\\top}", "W1ᵀ"),
+    // The transpose's T in a font, as textbooks set it, is the transpose as `^{T}` is.
+    ("A^{\\mathsf{T}} x", "Aᵀ*x"),
+    ("x^{\\mathrm T} A x", "x'*A*x"),
+    ("A^\\mathsf{T} x", "Aᵀ*x"),
+    ("x^{\\text{T}} y", "x'*y"),
+    ("X^{-\\mathsf{T}}", "X⁻ᵀ"),
+    ("W_{1}^{\\mathbf{T}}", "W1ᵀ"),
 ];
 
 #[test]
@@ -262,6 +269,27 @@ fn diff_reads_latex() {
         "b=[0,1]",
     ]);
     assert!(out.contains("Aᵀ*(A*x - b)"), "{out}");
+}
+
+/// `x^{\\mathsf{T}}` is the transpose, as `x^{T}` is: of a scalar, the scalar itself, even
+/// where a variable is named T (it was read as the power x^T: 8 at x = 2, T = 3, exit 0).
+#[test]
+fn a_transpose_set_in_a_font_is_not_a_power_of_t() {
+    for latex in [
+        "x^{\\mathsf{T}} y",
+        "x^{\\mathsf T} y",
+        "x^\\mathsf{T} y",
+        "x^{\\mathrm{T}} y",
+        "x^{\\text{T}} y",
+        "x^{T} y",
+    ] {
+        let out = common::ok(&["eval", latex, "--at", "x=2,T=3,y=5"]);
+        assert!(out.contains("= 10 (exact)"), "{latex}: {out}");
+    }
+    // T in a font with more after it in the superscript is neither: refused, not guessed.
+    let (code, _, err) = common::chainrule(&["eval", "x^{\\mathsf{T}2}", "--at", "x=2,T=3"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot read the LaTeX"), "{err}");
 }
 
 /// Every derivative the scalar oracle knows, and its function, printed as LaTeX, reads back
