@@ -589,3 +589,25 @@ fn zero_powers_of_ten_and_trailing_zeros() {
     // After `=`, a whole number is exact.
     assert_eq!(verdicts(&j, 1), [("wrong".into(), false)], "{j}");
 }
+
+/// Numbers in brackets side by side are a product, as they are written and rendered:
+/// `-2(10 - 2.5602)(3)(0.8534)` did not read ("a number written after a number"), so neither
+/// it nor the number after it was graded, the wrong one (-4.98) included.
+#[test]
+fn bracketed_numbers_side_by_side_are_a_product() {
+    let tex = r"
+$$ \frac{\partial E}{\partial w_2} = -2(10 - 2.5602)(3)(0.8534)(1-0.8534)(0.8808) \approx -4.92 $$
+$$ \frac{\partial E}{\partial w_2} = -2(10 - 2.5602)(3)(0.8534)(1-0.8534)(0.8808) \approx -4.98 $$
+$$ \frac{\partial E}{\partial w_1} \approx -2(7.4398)(3)(0.125)(2)(0.105) \approx -1.5 $$
+$$ \frac{\partial E}{\partial w_3} = (-2)(7.4398)(0.8534) $$
+";
+    let j = grade_json("examples/hw7_sigmoid.chain", tex);
+    let verdict = |c: usize| verdicts(&j, c).into_iter().map(|v| v.0).collect::<Vec<_>>();
+    // Rounded numbers put in: the step is not graded, the number they come to is.
+    assert_eq!(verdict(0), ["unreadable", "right"], "{j}");
+    assert_eq!(verdict(1), ["unreadable", "wrong"], "{j}");
+    assert_eq!(verdict(2), ["unreadable", "wrong"], "{j}");
+    assert_eq!(verdict(3), ["unreadable"], "{j}");
+    let detail = j["chains"][3]["steps"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("rounded numbers are put in"), "{detail}");
+}

@@ -21,6 +21,10 @@ const SCALAR: &[(&str, &str)] = &[
     ("w_2 x_1", "w2*x1"),
     ("w_3 x_2", "w3*x2"),
     ("2 \\times 1", "2*1"),
+    // Numbers in brackets side by side, as students multiply them out.
+    ("-2(7.4398)(0.8534)", "-2*7.4398*0.8534"),
+    ("(2)(3)", "2*3"),
+    ("(x)2", "x*2"),
     ("3 \\times 4", "3*4"),
     ("\\sigma(z_1)", "σ(z1)"),
     ("-2(y - \\hat{y})", "-2*(y - ŷ)"),

@@ -30,6 +30,8 @@ fn ambiguous_juxtapositions_are_refused_not_guessed() {
         ("$x 2$", "a number written after a number"),
         ("$x^23$", "a number written after a number"),
         ("$-2 3 x$", "a number written after a number"),
+        // Braces are not seen: rendered 23.
+        ("${2}{3} x$", "a number written after a number"),
         // Read as σ²·x and σ⁻¹·x: textbooks mean σ(x)² (or the inverse function).
         (
             "$\\sigma^2(x)$",
@@ -54,6 +56,9 @@ fn unambiguous_neighbours_still_read() {
         ("$x/2 \\cdot y$", "y/2"),
         ("$\\frac{x}{2y}$", "1/(2*y)"),
         ("$\\sin(2x)$", "2*cos(2*x)"),
+        // Brackets are seen: numbers in them side by side are a product.
+        ("$(2)(3) x$", "6"),
+        ("$-2(0.5) x$", "-1"),
         ("$\\sin(2) x$", "sin(2)"),
         ("$\\sin x \\cos x$", "cos(x)^2 - sin(x)^2"),
         ("$\\log x^2$", "2/x"),

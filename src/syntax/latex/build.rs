@@ -284,7 +284,16 @@ impl Builder<'_> {
                 );
             }
         }
-        if matches!(next.kind, ExprKind::Num(_))
+        // A bracket between them is seen: `(7.4398)(0.8534)`, `-2(0.5)`, `(2)3` are products
+        // as written and rendered (a brace is not: `{2}{3}` renders as 23).
+        let bracketed = self
+            .text
+            .get(last.span.end - self.offset..next.span.start - self.offset)
+            .is_some_and(|gap| {
+                gap.contains(['(', ')', '[', ']']) || gap.contains("\\{") || gap.contains("\\}")
+            });
+        if !bracketed
+            && matches!(next.kind, ExprKind::Num(_))
             && matches!(
                 bare.kind,
                 ExprKind::Num(_) | ExprKind::Name(_) | ExprKind::Pow(..)
