@@ -30,6 +30,19 @@ fn ambiguous_juxtapositions_are_refused_not_guessed() {
         ("$x 2$", "a number written after a number"),
         ("$x^23$", "a number written after a number"),
         ("$-2 3 x$", "a number written after a number"),
+        // A layer's or a sample's label, not a power (`a^{(1)}` was a¹).
+        (
+            "$a^{(1)} x$",
+            "a superscript in brackets reads as a power or as a label",
+        ),
+        (
+            "$a^{[l]} x$",
+            "a superscript in brackets reads as a power or as a label",
+        ),
+        (
+            "$x^{(i)}$",
+            "a superscript in brackets reads as a power or as a label",
+        ),
         // Braces are not seen: rendered 23.
         ("${2}{3} x$", "a number written after a number"),
         // Read as σ²·x and σ⁻¹·x: textbooks mean σ(x)² (or the inverse function).
@@ -80,4 +93,32 @@ fn unambiguous_neighbours_still_read() {
             .unwrap_or("");
         assert_eq!(got, want, "{latex}: {out}");
     }
+}
+
+/// `^T` is a transpose in every LaTeX form (`x^Ty` is xᵀy, `^{T}`, `^{-T}`): with T given a
+/// value the user meant a power, refused as `x^T` was. The braced forms were read silently as
+/// transposes (`(1+r)^{T}` at r = 1, T = 3 was 2, not 8), `x^Ty` as a power of T (12, not 6).
+#[test]
+fn a_caret_t_in_latex_with_t_given_a_value_is_refused() {
+    for latex in ["$w^Tx$", "(1+r)^{T}", "x^{-T}", "x^{ T }", "\\gamma^{T}"] {
+        let (code, out, err) = common::chainrule(&["eval", latex, "--at", "w=2,x=3,r=1,T=3,γ=2"]);
+        assert_eq!(code, 2, "{latex}: {out}");
+        assert!(err.contains("`^T` is a transpose"), "{latex}: {err}");
+    }
+    let out = common::ok(&["eval", "$w^Tx$", "--at", "w=2,x=3"]);
+    assert!(out.contains("= 6 (exact)"), "{out}");
+    // In chainrule's syntax `x^Ty` is x to the power of a variable `Ty`.
+    let out = common::ok(&["eval", "x^Ty", "--at", "x=2,Ty=3,T=1"]);
+    assert!(out.contains("= 8 (exact)"), "{out}");
+    // A program's LaTeX line, too.
+    let dir = common::scratch_dir(
+        "caret_t_latex",
+        &[(
+            "p.chain",
+            "z = w^{T} x + b\nat w = 2, x = 3, b = 1, T = 5\n",
+        )],
+    );
+    let (code, out, err) = common::chainrule(&["backprop", dir.join("p.chain").to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("`^T` is a transpose"), "{err}");
 }

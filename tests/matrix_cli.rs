@@ -158,6 +158,45 @@ fn check_catches_the_badly_shaped_gradient_of_phi() {
     assert!(out.contains("✓ Right"), "{out}");
 }
 
+/// The gradient as `grad` prints it, `∇f(W*g(x))ᵀ*v*g(x)ᵀ`, reads back as a claim (`∇` was
+/// "unexpected character", though `\nabla f(a)` in LaTeX was read): `∇f(a)` is `f'(a)`.
+#[test]
+fn the_printed_jacobian_reads_back() {
+    let out = ok(&["grad", "examples/hw7_phi.chain"]);
+    let printed = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("∇_W φ = "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(printed.starts_with("∇f("), "{out}");
+    let (code, out, err) = chainrule(&[
+        "check",
+        "examples/hw7_phi.chain",
+        "--wrt",
+        "W",
+        "--claim",
+        printed,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("✓ Right"), "{out}");
+    // Without the transpose, the shapes do not fit, as with `f'`.
+    let (code, out, _) = chainrule(&[
+        "check",
+        "examples/hw7_phi.chain",
+        "--wrt",
+        "W",
+        "--claim",
+        "∇f(W*g(x))*v*g(x)ᵀ",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("its shapes do not fit"), "{out}");
+    // `∇` before anything but a call is refused with what it means.
+    for text in ["∇f", "∇x + 1", "∇f'(x)", "∇"] {
+        let (code, _, err) = chainrule(&["diff", text, "--wrt", "x"]);
+        assert_eq!(code, 2, "{text}: {err}");
+        assert!(err.contains("Jacobian"), "{text}: {err}");
+    }
+}
+
 /// The homework's ∇_{W3} E = −2(y − ŷ) · W3ᵀ diag(σ'(H2)) is not the gradient (its shapes do
 /// not even fit); −2(y − ŷ) H2ᵀ is.
 #[test]

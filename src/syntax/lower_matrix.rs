@@ -761,22 +761,39 @@ fn operand(text: &str) -> String {
 
 /// The first `^T` in `src` (a transpose: `x^T` is never a power of a variable `T`), as the
 /// error that the user, who also gave `T` a value or differentiates by it, meant a power: a
-/// scalar's transpose is itself, so the answer would silently ignore `T`.
+/// scalar's transpose is itself, so the answer would silently ignore `T`. In LaTeX the braced
+/// `^{T}` and `^{-T}` are transposes too, and `^T` takes the one token T (`x^Ty` is xᵀy).
 pub fn caret_t_meant_as_power(src: &str, src_name: &str) -> Option<Error> {
     for (i, _) in src.match_indices('^') {
         let line_start = src[..i].rfind('\n').map_or(0, |k| k + 1);
         if src[line_start..i].contains('#') {
             continue; // a comment
         }
+        let line_end = src[i..].find('\n').map_or(src.len(), |k| i + k);
+        let latex = crate::syntax::looks_like_latex(&src[line_start..line_end]);
         let rest = &src[i + 1..];
         let trimmed = rest.trim_start();
-        let Some(after) = trimmed.strip_prefix('T') else {
-            continue;
+        let tee = match trimmed.strip_prefix('{') {
+            Some(braced) if latex => {
+                let inner = braced.trim_start();
+                let inner = inner
+                    .strip_prefix(['-', '−'])
+                    .map_or(inner, str::trim_start);
+                match inner.strip_prefix('T') {
+                    Some(after) if after.trim_start().starts_with('}') => inner,
+                    _ => continue,
+                }
+            }
+            _ => match trimmed.strip_prefix('T') {
+                Some(after)
+                    if latex || !after.starts_with(|c: char| c.is_alphanumeric() || c == '_') =>
+                {
+                    trimmed
+                }
+                _ => continue,
+            },
         };
-        if after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
-            continue;
-        }
-        let end = i + 1 + (rest.len() - trimmed.len()) + 1;
+        let end = src.len() - tee.len() + 1;
         return Some(
             SourceError::new(
                 src_name,
@@ -786,7 +803,11 @@ pub fn caret_t_meant_as_power(src: &str, src_name: &str) -> Option<Error> {
                 "`^T` is a transpose, not a power of the variable `T`",
                 "a transpose",
             )
-            .with_help("for a power of a variable named `T` write `^(T)`")
+            .with_help(if latex {
+                "in LaTeX `^T`, `^{T}` and `^\\top` are transposes; for a power of a variable named `T`, rename it, or write the formula in chainrule's syntax, `x^(T)`"
+            } else {
+                "for a power of a variable named `T` write `^(T)`"
+            })
             .into(),
         );
     }

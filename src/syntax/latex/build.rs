@@ -339,7 +339,7 @@ impl Builder<'_> {
             let span = Span::new(start, self.offset + sup.as_span().end());
             let body = sup.into_inner().next().expect("grammar: a superscript");
             e = match body.as_rule() {
-                Rule::top => node(ExprKind::Transpose(Box::new(e)), span),
+                Rule::top | Rule::tee => node(ExprKind::Transpose(Box::new(e)), span),
                 Rule::inv_top => node(
                     ExprKind::Transpose(Box::new(node(ExprKind::Inverse(Box::new(e)), span))),
                     span,
@@ -352,7 +352,17 @@ impl Builder<'_> {
                     ExprKind::Pow(Box::new(e), Box::new(self.single(body)?)),
                     span,
                 ),
-                _ => node(ExprKind::Pow(Box::new(e), Box::new(self.sum(body)?)), span),
+                _ => {
+                    if is_label(body.as_str()) {
+                        return self.fail_help(
+                            span,
+                            "a superscript in brackets reads as a power or as a label",
+                            "a power, or a layer's or a sample's number?",
+                            "`W^{(2)}`, `x^{(i)}`, `a^{[l]}` name a layer or a sample in machine learning; write `x^{2}` for a power, and a layer's names with a subscript, `W_{2}`",
+                        );
+                    }
+                    node(ExprKind::Pow(Box::new(e), Box::new(self.sum(body)?)), span)
+                }
             };
         }
         Ok(e)
@@ -735,4 +745,28 @@ impl Builder<'_> {
             _ => q.as_str().to_string(),
         })
     }
+}
+
+/// Whether a superscript's text is a number or one letter in brackets, `(2)`, `(i)`, `[l]`,
+/// `(\ell)`: in machine learning, the label of a layer or a sample (`W^{(2)}`, `x^{(i)}`,
+/// `a^{[l]}`), read silently as a power it gave a wrong number (`a^{(1)}` is not a¹).
+fn is_label(sup: &str) -> bool {
+    let t = sup.trim();
+    let Some(inner) = t
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .or_else(|| t.strip_prefix('[').and_then(|r| r.strip_suffix(']')))
+    else {
+        return false;
+    };
+    let inner = inner.trim();
+    let one_letter = |w: &str| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(char::is_alphabetic) && chars.next().is_none()
+    };
+    (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()))
+        || one_letter(inner)
+        || inner
+            .strip_prefix('\\')
+            .is_some_and(|cmd| !cmd.is_empty() && cmd.bytes().all(|b| b.is_ascii_alphabetic()))
 }

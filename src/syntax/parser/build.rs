@@ -411,9 +411,11 @@ impl Builder<'_> {
         let mut name: Option<(String, Span)> = None;
         let mut primes: u32 = 0;
         let mut args: Option<Pair<'_, Rule>> = None;
+        let mut nabla: Option<Span> = None;
         for inner in pair.into_inner() {
             match inner.as_rule() {
                 Rule::partial => partials.push(self.slot_of_partial(inner)?),
+                Rule::nabla => nabla = Some(span_of(&inner)),
                 Rule::name => name = Some((name_text(inner.as_str()), span_of(&inner))),
                 Rule::prime => {
                     let count = match inner.as_str() {
@@ -427,6 +429,23 @@ impl Builder<'_> {
             }
         }
         let (name, name_span) = name.expect("grammar: `apply` has a name");
+        if nabla.is_some() {
+            // `∇f(a)` is `f'(a)`, as chainrule prints a vector function's Jacobian.
+            if args.is_none() || primes > 0 {
+                let written = self.text(span);
+                return Err(self
+                    .error_at(
+                        span,
+                        format!("`{written}` is not a Jacobian"),
+                        "`∇` is read before a function applied to its argument",
+                    )
+                    .with_help(
+                        "`∇f(a)` is the Jacobian of a function f at a; gradients are asked for with `grad`, not written in the expression",
+                    )
+                    .into());
+            }
+            primes = 1;
+        }
         let Some(args) = args else {
             if partials.is_empty() && primes == 0 {
                 return Ok(Expr {

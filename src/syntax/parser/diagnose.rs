@@ -143,7 +143,11 @@ impl Builder<'_> {
                     ),
                     "a function name is expected here",
                 )
-                .with_help("a partial derivative is written `∂_2 ℓ(y, ŷ)`");
+                .with_help(if text(p) == "∇" {
+                    "a Jacobian is written `∇f(a)`"
+                } else {
+                    "a partial derivative is written `∂_2 ℓ(y, ŷ)`"
+                });
         }
         if operand_expected {
             let Some(p) = prev.filter(|p| p.kind != Tok::Newline && p.kind != Tok::Semi) else {

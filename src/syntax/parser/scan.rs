@@ -373,6 +373,8 @@ pub(super) fn scan(
             '=' => Some(Tok::Equals),
             ';' => Some(Tok::Semi),
             '\'' | '′' | '″' | '‴' => Some(Tok::Prime),
+            // `∇f(a)`, a Jacobian: a prefix of a call, as `∂_2` is.
+            '∇' => Some(Tok::Partial),
             '∂' => match partial_end(src, end) {
                 Some(partial) => {
                     end = partial;
