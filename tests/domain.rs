@@ -516,3 +516,55 @@ fn a_condition_whose_sign_rounding_hides_is_decided_further() {
         "{j}"
     );
 }
+
+/// A user function's own domain holds where it is called, even where simplifying cancels the
+/// call: `sq(t) = sqrt(t)`, `E = w*sq(x)^2` at x = -4 printed E = -12, ∂E/∂w = -4, exit 0
+/// (its body's condition, sqrt(t), was pruned as part of the body, and the call's result,
+/// sqrt(x)^2 = x, no longer held it), where `E = w*sqrt(x)^2` is refused.
+#[test]
+fn a_user_functions_domain_holds_where_its_call_cancels() {
+    let dir = scratch(&[
+        (
+            "sq.chain",
+            "sq(t) = sqrt(t)\nE = w*sq(x)^2\nat x = -4, w = 3\n",
+        ),
+        (
+            "inv.chain",
+            "p(t) = t^(-1)\nE = p(x)*x*w\nat x = 0, w = 3\n",
+        ),
+        (
+            "lg.chain",
+            "h(t) = log(t)\nE = w^2 + h(x) - h(x)\nat x = -4, w = 3\n",
+        ),
+        (
+            "zero.chain",
+            "h(t) = 1/t\nE = w^2 + 0*h(x)\nat x = 0, w = 3\n",
+        ),
+        (
+            "arg.chain",
+            "h(t) = sqrt(t)\nf(s, t) = t^2\nE = f(h(x), w)\nat x = -4, w = 3\n",
+        ),
+        ("pts.csv", "x,w\n4,3\n-4,3\n"),
+    ]);
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    for file in ["sq", "inv", "lg", "zero", "arg"] {
+        let p = path(&format!("{file}.chain"));
+        for args in [
+            vec!["backprop", &p],
+            vec!["grad", &p],
+            vec!["grad", &p, "--form", "expanded"],
+            vec!["explain", &p, "--wrt", "w"],
+            vec!["backprop", &p, "--format", "json"],
+            vec!["backprop", &p, "--float", "f64"],
+            vec!["fd", &p],
+        ] {
+            let (code, out, err) = run(&args);
+            assert_eq!(code, 1, "{args:?}: {out}{err}");
+            assert!(err.contains("undefined here"), "{args:?}: {err}");
+        }
+    }
+    // Where it is defined, the values as before; outside, a row of NaN.
+    let (code, out, err) = run(&["grad", &path("sq.chain"), "--points", &path("pts.csv")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "E,dE/dw,dE/dx\n12,4,3\nNaN,NaN,NaN\n");
+}

@@ -493,12 +493,16 @@ impl<'a> Lowerer<'a> {
         if let Some(uf) = self.functions.get(name).cloned() {
             self.check_arity(c, uf.params.len(), args.len())?;
             let map: HashMap<Sym, Id> = uf.params.iter().copied().zip(args).collect();
-            // The body's conditions hold at the arguments; a derivative of the function also
-            // needs the function itself to be defined there.
+            // The body's conditions hold at the arguments, and the body itself must be defined
+            // there: its own domain (`sq(t) = sqrt(t)`) was pruned from its conditions, and
+            // simplifying may cancel the call (`sq(x)^2` is x, defined at x = -4 though sq(-4)
+            // is not). A derivative of the function needs the function defined there too.
             let mut conds = uf.conditions.clone();
-            if !slots.is_empty() {
-                conds.push(Condition::function(uf.body, span));
-            }
+            conds.push(if slots.is_empty() {
+                Condition::new(uf.body, span)
+            } else {
+                Condition::function(uf.body, span)
+            });
             for c in conds {
                 let node = self.store.substitute(c.node, &map);
                 self.conditions.push(Condition { node, ..c });
