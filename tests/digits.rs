@@ -764,3 +764,58 @@ fn a_failure_stands_where_the_values_are_noise() {
         assert!(err.contains("log of a non-positive number"), "{err}");
     }
 }
+
+/// A value's notes reach every format of every program report: `explain`, `grad --format
+/// json`, the LaTeX of `backprop`, `grad` and `explain`, and `fd` (whose differences are
+/// measured against the value) printed a cancelled 0 as a clean 1 (the sign of
+/// sin²x + cos²x − 1 is rounding's), where text `backprop` and `grad` said not one digit is
+/// reliable.
+#[test]
+fn every_program_report_carries_its_values_notes() {
+    let program =
+        "z = sin(x)^2 + cos(x)^2 - 1\nE = w*relu(z) + w*step(z)\nat x = 1, w = 2\nwrt w\n";
+    let dir = common::scratch_dir("notes_everywhere", &[("p.chain", program)]);
+    let p = dir.join("p.chain");
+    let p = p.to_str().unwrap();
+    const NOTE: &str = "not one digit is reliable";
+    for cmd in [
+        vec!["backprop", p],
+        vec!["grad", p],
+        vec!["explain", p, "--wrt", "w"],
+    ] {
+        let out = common::ok(&cmd);
+        assert!(out.contains("note: cancellation"), "{cmd:?}: {out}");
+        assert!(out.contains(NOTE), "{cmd:?}: {out}");
+        let mut latex = cmd.clone();
+        latex.extend(["--format", "latex"]);
+        let out = common::ok(&latex);
+        assert!(out.contains("% note: cancellation"), "{latex:?}: {out}");
+        let mut json = cmd.clone();
+        json.extend(["--format", "json"]);
+        let j: serde_json::Value = serde_json::from_str(&common::ok(&json)).unwrap();
+        // `backprop` calls them `kinks`, its first name for them.
+        let field = if cmd[0] == "backprop" {
+            "kinks"
+        } else {
+            "notes"
+        };
+        let notes = j[field]
+            .as_array()
+            .unwrap_or_else(|| panic!("{json:?}: {j}"));
+        assert!(notes[0].as_str().unwrap().contains(NOTE), "{json:?}: {j}");
+    }
+    for cmd in [vec!["fd", p], vec!["sweep", p]] {
+        let (code, _, err) = common::chainrule(&cmd);
+        assert_eq!(code, 0, "{cmd:?}: {err}");
+        assert!(
+            err.contains("note: the gradient's value: cancellation"),
+            "{cmd:?}: {err}"
+        );
+    }
+    // A standalone document says it in a paragraph.
+    let out = common::ok(&["grad", p, "--format", "latex", "--standalone"]);
+    assert!(
+        out.contains("\nnote: cancellation") && out.contains(NOTE),
+        "{out}"
+    );
+}

@@ -362,9 +362,17 @@ pub(super) fn run_fd(a: FdArgs) -> Result<Output> {
     fd::check_work(size, net.params.len(), 1, &schemes, &[arith])?;
     let obj = fd::ProgramObjective::new(&mut net, &point)?;
     let r = fd::check_gradient(&obj, &delta, &schemes, arith)?;
+    gradient_notes(&obj, &mut out);
     drop(obj);
     out.stdout = report::fd(&net, &point, &r, a.program.opts.eval.digits, fmt);
     Ok(out)
+}
+
+/// The notes of the gradient the differences are measured against, on standard error.
+fn gradient_notes(obj: &fd::ProgramObjective, out: &mut Output) {
+    let notes = obj.notes().iter();
+    out.warnings
+        .extend(notes.map(|n| format!("note: the gradient's value: {n}")));
 }
 
 pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
@@ -399,6 +407,7 @@ pub(super) fn run_sweep(a: SweepArgs) -> Result<Output> {
     fd::check_work(size, net.params.len(), deltas.len(), &schemes, &ariths)?;
     let obj = fd::ProgramObjective::new(&mut net, &point)?;
     let r = fd::sweep(&obj, &deltas, &schemes, &ariths)?;
+    gradient_notes(&obj, &mut out);
     drop(obj);
     // Everything rendered before anything is written.
     let mut contents = Vec::new();

@@ -57,6 +57,8 @@ pub struct ProgramObjective<'a> {
     values: Vec<Rational>,
     base: Point,
     gradient: Vec<Value>,
+    /// The reference gradient's notes (a kink met, digits lost to cancellation).
+    notes: Vec<String>,
     /// The tape's inputs: the parameters, then the other names of the point.
     inputs: Vec<Sym>,
     tape: std::sync::OnceLock<Option<ObjectiveTape>>,
@@ -106,9 +108,16 @@ impl<'a> ProgramObjective<'a> {
             values,
             base: point.clone(),
             gradient: trace.gradient,
+            notes: trace.kinks,
             inputs,
             tape: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The notes of the reference gradient (a kink met, digits lost to cancellation): the
+    /// differences are measured against a value they qualify.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The output at `env`, its domain conditions checked.

@@ -340,6 +340,7 @@ impl Render for Backprop<'_> {
             "\n\\end{{aligned}}\n% at ${}$\n",
             point_latex(&net.store, point)
         ));
+        s.push_str(&super::latex_notes(&trace.kinks));
         w.write_all(s.as_bytes())
     }
 }

@@ -82,6 +82,15 @@ pub fn latex_text(s: &str) -> String {
     out
 }
 
+/// The notes of a report's values (a kink met, digits lost to cancellation) as the `% note:
+/// …` lines that end a LaTeX fragment: a paragraph each in a document or a sheet.
+pub fn latex_notes(notes: &[String]) -> String {
+    notes
+        .iter()
+        .map(|n| format!("% note: {}\n", latex_text(n)))
+        .collect()
+}
+
 /// The preamble of every document: amsmath, and amssymb for `\mathbb{1}` and `\checkmark`.
 pub const PREAMBLE: &str =
     "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n";

@@ -66,9 +66,11 @@ pub fn explain(
             .chain([inlined])
             .collect::<Vec<_>>(),
     );
+    let mut notes = Vec::new();
     let value = match point {
         Some(p) => {
             let t = net.trace(&bw, p, numbers.mode)?;
+            notes.clone_from(&t.kinks);
             match k {
                 Some(k) => Some(t.gradient[k].clone()),
                 None => bw
@@ -89,6 +91,7 @@ pub fn explain(
         grouped: grouped_paths,
         fac,
         value,
+        notes,
         point,
         digits: numbers.digits,
     };
@@ -111,6 +114,8 @@ struct Explain<'a> {
     /// Common factors of sums, pulled out when shown.
     fac: Factored,
     value: Option<Value>,
+    /// The value's notes (a kink met, digits lost to cancellation).
+    notes: Vec<String>,
     point: Option<&'a Point>,
     /// Significant digits of inexact values in text and LaTeX.
     digits: usize,
@@ -128,6 +133,8 @@ struct ExplainJson<'a> {
     paths: Option<Vec<PathJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<Json>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 /// One path, as JSON.
@@ -231,6 +238,9 @@ impl Render for Explain<'_> {
                 format::for_people(v, *digits)
             ));
         }
+        for n in &self.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
         s
     }
 
@@ -259,8 +269,9 @@ impl Render for Explain<'_> {
             rows.push(format!("&= {}", format::latex(v, self.digits)));
         }
         format!(
-            "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
-            rows.join(" \\\\\n")
+            "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n{}",
+            rows.join(" \\\\\n"),
+            super::latex_notes(&self.notes)
         )
     }
 
@@ -287,6 +298,7 @@ impl Explain<'_> {
                     .collect()
             }),
             value: self.value.as_ref().map(value_json),
+            notes: &self.notes,
         }
     }
 }

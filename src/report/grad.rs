@@ -221,6 +221,9 @@ struct GradJson<'a> {
     gradient: Vec<PartialJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     point: Option<PointJson<'a>>,
+    /// The values' notes (a kink met, digits lost to cancellation), as text prints them.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 /// One named part shared by the expanded partials, as JSON.
@@ -376,8 +379,9 @@ impl Render for Grad<'_> {
             rows.push(row);
         }
         format!(
-            "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
-            rows.join(" \\\\[1ex]\n")
+            "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n{}",
+            rows.join(" \\\\[1ex]\n"),
+            super::latex_notes(self.notes())
         )
     }
 
@@ -428,6 +432,12 @@ impl Grad<'_> {
             shared,
             gradient,
             point: self.point.map(|p| point_json(&net.store, p)),
+            notes: self.notes(),
         }
+    }
+
+    /// The notes of the values, if any.
+    fn notes(&self) -> &[String] {
+        self.values.as_ref().map_or(&[], |t| &t.kinks)
     }
 }

@@ -35,7 +35,9 @@ mod values;
 pub use backprop::{Passes, backprop};
 pub use check::check;
 pub use diff::{Derivative, DiffReport, EvalReport};
-pub use document::{Piece, document_body, document_start, latex_text, pieces, standalone};
+pub use document::{
+    Piece, document_body, document_start, latex_notes, latex_text, pieces, standalone,
+};
 pub use explain::{MAX_EXPLAIN_FACTORS, explain};
 pub use fd::fd;
 pub use grad::{Form, MAX_GRAD_FACTORS, MAX_GRAD_NODES, grad};
