@@ -202,3 +202,45 @@ fn equations_side_by_side_on_a_line_are_chains_of_their_own() {
     assert_eq!(s[6].1, ["right", "right"], "{j}");
     assert_eq!(s[7].0.len(), 3, "{j}");
 }
+
+/// Two equations set side by side in an `align`'s columns (`a &= 16 & b &= 24`) were one
+/// formula, the second's left side multiplied into the first's right (16·∂E/∂w2), and two
+/// right steps graded wrong; a step written `\overset{…}{=}`, `\stackrel{…}{=}` or `\equiv`
+/// was left out silently, a wrong one (17 for 24) included.
+#[test]
+fn columns_annotated_equals_and_equiv_are_steps() {
+    let tex = "\\begin{align*}\n\
+               \\frac{\\partial E}{\\partial w_3} &= 16 & \\frac{\\partial E}{\\partial w_2} &= 24 \\\\\n\
+               \\frac{\\partial E}{\\partial w_1} &\\overset{\\text{chain rule}}{=} 17 \\\\\n\
+               \\frac{\\partial E}{\\partial w_1} &\\stackrel{(a)}{=} 24 &&\\text{by (a)} \\\\\n\
+               \\frac{\\partial E}{\\partial w_1} &\\equiv 25 \\\\\n\
+               \\frac{\\partial E}{\\partial w_2} &\\underset{\\sigma' = 1}{\\approx} 24.0 \\\\\n\
+               \\frac{\\partial E}{\\partial w_3} &= 2(\\hat{y} - y) \\\\\n\
+               &\\qquad \\cdot x_2 \\\\\n\
+               &= 16\n\
+               \\end{align*}\n";
+    let j = grade_json("examples/hw7_relu.chain", tex);
+    let s = summary(&j);
+    let texts: Vec<_> = s.iter().map(|c| c.0.clone()).collect();
+    assert_eq!(s.len(), 7, "{texts:?}");
+    assert_eq!(s[0].0, ["\\frac{\\partial E}{\\partial w_3}", "16"]);
+    assert_eq!(s[0].1, ["right"]);
+    assert_eq!(s[1].0, ["\\frac{\\partial E}{\\partial w_2}", "24"]);
+    assert_eq!(s[1].1, ["right"]);
+    assert_eq!(s[2].0, ["\\frac{\\partial E}{\\partial w_1}", "17"]);
+    assert_eq!(s[2].1, ["wrong"]);
+    assert_eq!(s[3].1, ["right"]);
+    assert_eq!(s[4].0, ["\\frac{\\partial E}{\\partial w_1}", "25"]);
+    assert_eq!(s[4].1, ["wrong"]);
+    assert_eq!(s[5].1, ["right"]);
+    // A continuation line's `&` is not a column: `2(ŷ - y) · x_2 = 16`.
+    assert_eq!(
+        s[6].0,
+        [
+            "\\frac{\\partial E}{\\partial w_3}",
+            "2(\\hat{y} - y) \\cdot x_2",
+            "16"
+        ]
+    );
+    assert_eq!(s[6].1, ["right", "right"]);
+}

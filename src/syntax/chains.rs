@@ -130,6 +130,72 @@ fn split_top_any<'a>(s: &'a str, seps: &[&str]) -> Vec<(usize, &'a str)> {
     out
 }
 
+/// `body` with each relation written with a note over or under it (`\overset{\text{chain
+/// rule}}{=}`, `\stackrel{(a)}{=}`, `\underset{…}{\approx}`) left as the bare relation, and
+/// `\equiv` and `≡` as `=`, blanked byte for byte so that offsets stay those of the file. The
+/// `=` inside the braces was not seen, so such a step, a wrong one included, was silently
+/// left out of the grading.
+fn plain_relations(body: &str) -> String {
+    // The end (exclusive) of the brace group opening at `open`, if it closes.
+    fn group_end(s: &str, open: usize) -> Option<usize> {
+        let mut depth = 0i32;
+        let mut escaped = false;
+        for (i, c) in s[open..].char_indices() {
+            match c {
+                '{' if !escaped => depth += 1,
+                '}' if !escaped => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(open + i + 1);
+                    }
+                }
+                _ => {}
+            }
+            escaped = !escaped && c == '\\';
+        }
+        None
+    }
+    let mut out = body.to_string();
+    let blank = |out: &mut String, from: usize, to: usize| {
+        out.replace_range(from..to, &" ".repeat(to - from));
+    };
+    for cmd in ["\\overset", "\\stackrel", "\\underset"] {
+        let mut from = 0;
+        while let Some(p) = out[from..].find(cmd).map(|p| from + p) {
+            from = p + cmd.len();
+            let open1 = from + (out[from..].len() - out[from..].trim_start().len());
+            if !out[open1..].starts_with('{') {
+                continue;
+            }
+            let Some(end1) = group_end(&out, open1) else {
+                continue;
+            };
+            let open2 = end1 + (out[end1..].len() - out[end1..].trim_start().len());
+            if !out[open2..].starts_with('{') {
+                continue;
+            }
+            let Some(end2) = group_end(&out, open2) else {
+                continue;
+            };
+            let inner = out[open2 + 1..end2 - 1].trim();
+            if ["=", "\\approx", "≈", "\\equiv", "≡"].contains(&inner) {
+                blank(&mut out, p, open2 + 1);
+                blank(&mut out, end2 - 1, end2);
+                from = end2;
+            }
+        }
+    }
+    // `\equiv` (not `\equiv` followed by letters) and `≡`: an equality.
+    let mut from = 0;
+    while let Some(p) = out[from..].find("\\equiv").map(|p| from + p) {
+        from = p + "\\equiv".len();
+        if !out[from..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+            out.replace_range(p..from, "=     ");
+        }
+    }
+    out.replace('≡', "=  ")
+}
+
 /// `body` with each `%` comment (to the end of its line) blanked out, byte for byte, so
 /// that offsets stay those of the file; `\%` is a percent sign, not a comment.
 fn without_comments(body: &str) -> String {
@@ -173,7 +239,7 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
         // The length of a separator starting here, at the top level.
         let mut cut = 0;
         if depth == 0 {
-            if c == ',' || c == ';' {
+            if c == ',' || c == ';' || c == '&' && separates_columns(&line[last..i], &rest[1..]) {
                 cut = 1;
             } else if c == '\\' {
                 let word: String = rest[1..]
@@ -244,6 +310,21 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
     out
 }
 
+/// Whether an `&` between `before` (the statement so far) and `after` separates two
+/// equations set side by side in columns (`a &= 1 & b &= 2`), not a relation from its left
+/// side (`a &= 1`) or a continuation from the line above (`&\qquad \cdot x_2`): the
+/// statement has a relation already, and none follows the `&`. Read as one formula, the
+/// second equation's left side was multiplied into the first's right side (1·b), and two
+/// right steps were graded wrong.
+fn separates_columns(before: &str, after: &str) -> bool {
+    let has_relation =
+        |t: &str| split_top_any(t, SIDE_SEPARATORS).len() > 1 || first_relation(t).is_some();
+    let after = after.trim_start_matches(|c: char| c.is_whitespace() || c == '&');
+    let opens_relation = SIDE_SEPARATORS.iter().any(|r| after.starts_with(r))
+        || first_relation(after).is_some_and(|(at, _)| at == 0);
+    has_relation(before) && !opens_relation
+}
+
 /// The pieces of a statement between its relations other than `=` and `≈` outside brackets
 /// (`\le`, `\ne`, `<`, `\Rightarrow`, …), each with its offset: each piece's `=` make a chain
 /// of their own (`E = (y - ŷ)^2 \Rightarrow ∂E/∂w3 = 17` is two chains), and a relation
@@ -278,7 +359,6 @@ fn first_relation(s: &str) -> Option<(usize, usize)> {
         "sim",
         "simeq",
         "propto",
-        "equiv",
         "to",
         "rightarrow",
         "Rightarrow",
@@ -373,7 +453,7 @@ fn strip_environment_markers(line: &str) -> bool {
 pub fn chains(tex: &str) -> Vec<Chain> {
     let mut out: Vec<Chain> = Vec::new();
     for (start, body) in blocks(tex) {
-        let body = &without_comments(body);
+        let body = &plain_relations(&without_comments(body));
         // `\begin{aligned}` inside `$$`: its markers are not sides.
         let body_clean_offsets = split_top(body, "\\\\");
         let mut current: Option<Chain> = None;
