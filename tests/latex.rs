@@ -170,6 +170,10 @@ const MATRIX: &[(&str, &str)] = &[
     ("X^{-\\top}", "X⁻ᵀ"),
     ("\\left\\lVert A x - b \\right\\rVert_2", "norm2(A*x - b)"),
     ("\\|x\\|_1", "norm1(x)"),
+    // A matrix's 2-norm is its Frobenius norm (as weight decay writes ‖W‖₂²), printed `_F`.
+    ("\\|A\\|_F", "norm2(A)"),
+    ("\\left\\lVert X \\right\\rVert_{\\mathrm{F}}", "norm2(X)"),
+    ("\\|A\\|_2", "norm2(A)"),
     ("\\operatorname{tr}(A X)", "tr(A*X)"),
     ("\\det(X)", "det(X)"),
     ("\\log\\det X", "logdet(X)"),
@@ -600,4 +604,29 @@ fn a_large_reports_rows_spell_out_names_that_print_alike_on_every_thread() {
         "{tex}"
     );
     assert!(tex.matches("\\mathrm{w1}").count() >= 400);
+}
+
+/// A matrix's `norm2` is its Frobenius norm, and its LaTeX says so: `\lVert A \rVert_2` is
+/// the spectral norm in linear algebra (5.465 at [[1,2],[3,4]], not √30 = 5.477).
+#[test]
+fn a_matrixs_norm_prints_as_the_frobenius_norm() {
+    let out = common::ok(&[
+        "diff",
+        "norm2(A)",
+        "--wrt",
+        "A",
+        "--at",
+        "A=[[1,2],[3,4]]",
+        "--format",
+        "latex",
+    ]);
+    assert!(out.contains("\\right\\rVert_F"), "{out}");
+    assert!(!out.contains("\\rVert_2"), "{out}");
+    let out = common::ok(&["eval", "\\|A\\|_F^2", "--at", "A=[[1,2],[3,4]]"]);
+    assert!(out.contains("= 30 (exact)"), "{out}");
+    // A vector's stays the 2-norm.
+    let out = common::ok(&[
+        "diff", "norm2(x)", "--wrt", "x", "--at", "x=[3,4]", "--format", "latex",
+    ]);
+    assert!(out.contains("\\right\\rVert_2"), "{out}");
 }

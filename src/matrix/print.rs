@@ -408,8 +408,17 @@ impl Printer<'_> {
                     2
                 };
                 if l {
+                    // A matrix's 2-norm is its Frobenius norm, written so: `‖A‖₂` is its
+                    // spectral norm in linear algebra.
+                    let shape = st.shape(*a);
+                    let sub =
+                        if k == 2 && !shape.is_vector() && !shape.is_row() && !shape.is_scalar() {
+                            "F".to_string()
+                        } else {
+                            k.to_string()
+                        };
                     out(
-                        format!("\\left\\lVert {} \\right\\rVert_{k}", self.go(*a).s),
+                        format!("\\left\\lVert {} \\right\\rVert_{sub}", self.go(*a).s),
                         ATOM,
                     )
                 } else {

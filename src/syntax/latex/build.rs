@@ -411,10 +411,13 @@ impl Builder<'_> {
             Rule::norm => {
                 let mut inner = p.into_inner();
                 let a = self.sum(inner.next().expect("grammar: a sum"))?;
-                let name = match inner.next().map(|d| d.as_str().to_string()) {
-                    None => "norm2".to_string(),
-                    Some(k) if k == "1" || k == "2" => format!("norm{k}"),
-                    Some(k) => {
+                // Of a matrix, `_2` (and no subscript) is read as `_F`, the Frobenius norm, as
+                // machine learning writes weight decay (‖W‖₂²), and `_1` as the entries'
+                // absolute values summed: never the spectral or the induced norm.
+                let name = match inner.next().map(|d| (d.as_rule(), d.as_str().to_string())) {
+                    None | Some((Rule::frob, _)) => "norm2".to_string(),
+                    Some((_, k)) if k == "1" || k == "2" => format!("norm{k}"),
+                    Some((_, k)) => {
                         return self.fail(
                             span,
                             format!("the {k}-norm is not supported"),
