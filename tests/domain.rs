@@ -568,3 +568,58 @@ fn a_user_functions_domain_holds_where_its_call_cancels() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "E,dE/dw,dE/dx\n12,4,3\nNaN,NaN,NaN\n");
 }
+
+/// `--wrt` a name the program only gives a value to: in a program whose LaTeX lines write
+/// `w_{3}` (the name w3), `at w_3 = 2` gives a value to another name, `w_3`, and
+/// `check --wrt w_3 --claim 0` said "✓ Right" (∂E/∂w_3 is 0), exit 0.
+#[test]
+fn wrt_a_name_only_given_a_value_is_refused() {
+    let dir = common::scratch_dir(
+        "wrt_given_only",
+        &[
+            (
+                "latex.chain",
+                "z_{3} = w_{3} x\nE = z_{3}^{2}\nat x = 1, w_3 = 2\n",
+            ),
+            ("unused.chain", "z = w*x\nE = z^2\nat x = 1, w = 2, v = 3\n"),
+        ],
+    );
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let (code, out, err) = common::chainrule(&[
+        "check",
+        &path("latex.chain"),
+        "--wrt",
+        "w_3",
+        "--claim",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("no definition of the program uses `w_3`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `w3`?"), "{err}");
+    let unused = path("unused.chain");
+    for cmd in ["check", "explain"] {
+        let mut args = vec![cmd, &unused, "--wrt", "v"];
+        if cmd == "check" {
+            args.extend(["--claim", "0"]);
+        }
+        let (code, out, err) = common::chainrule(&args);
+        assert_eq!(code, 2, "{cmd}: {out}");
+        assert!(
+            err.contains("no definition of the program uses `v`"),
+            "{err}"
+        );
+    }
+    // The names the definitions use are asked about as before.
+    let (code, out, _) = common::chainrule(&[
+        "check",
+        &path("unused.chain"),
+        "--wrt",
+        "w",
+        "--claim",
+        "2*z*x",
+    ]);
+    assert_eq!(code, 0, "{out}");
+}

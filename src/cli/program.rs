@@ -264,16 +264,34 @@ fn word_too_large(e: Error) -> Error {
 /// A variable of the program named on the command line: a parameter, an intermediate or an input.
 fn program_var(net: &Network, name: &str) -> Result<Sym> {
     let name = cli_name("--wrt", name)?;
-    net.lookup(&name).filter(|s| net.knows(*s)).ok_or_else(|| {
+    // A name the program only gives a value to (`at w_3 = 2` in a program whose LaTeX lines
+    // use w_{3}, the name `w3`): its derivative, 0, would be "right" for a claim of 0.
+    let used = |s: &Sym| net.knows(*s) && !net.only_given_a_value(*s);
+    net.lookup(&name).filter(used).ok_or_else(|| {
         let names = net.names_in_play();
         let alike =
             syntax::lookalike_warning(&name, names.iter().map(String::as_str), "the program")
                 .map_or(String::new(), |w| {
                     format!(" ({})", w.trim_start_matches("warning: "))
                 });
-        Error::Usage(format!(
-            "--wrt {name}: the program has no variable named `{name}`{alike}"
-        ))
+        let given = net
+            .lookup(&name)
+            .is_some_and(|s| net.only_given_a_value(s));
+        // `w_3` for the `w3` of a LaTeX line (`w_{3}`, `w_3` there are the name w3).
+        let plain: String = name.chars().filter(|c| !matches!(c, '_' | '{' | '}')).collect();
+        let alike = match net.lookup(&plain).filter(used) {
+            Some(_) if alike.is_empty() && plain != name => format!(
+                " (did you mean `{plain}`? In LaTeX, `{name}` is the name {plain}, but not in chainrule's syntax)"
+            ),
+            _ => alike,
+        };
+        Error::Usage(if given {
+            format!(
+                "--wrt {name}: no definition of the program uses `{name}`, which it only gives a value{alike}"
+            )
+        } else {
+            format!("--wrt {name}: the program has no variable named `{name}`{alike}")
+        })
     })
 }
 

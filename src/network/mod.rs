@@ -392,6 +392,18 @@ impl Network {
                 .contains(&s)
     }
 
+    /// Whether `s` is only given a value (by an `at` line or `--at`), used by no definition
+    /// and defining none.
+    pub fn only_given_a_value(&self, s: Sym) -> bool {
+        self.point.contains_key(&s)
+            && !self.params.contains(&s)
+            && !self.defines(s)
+            && !self
+                .defs
+                .iter()
+                .any(|d| self.store.free_symbols(d.formula).contains(&s))
+    }
+
     /// The symbol a name stands for: a rebound name's latest version, else the name itself.
     pub fn lookup(&self, name: &str) -> Option<Sym> {
         let name = syntax::normalize_name(name.trim());
