@@ -611,3 +611,29 @@ $$ \frac{\partial E}{\partial w_3} = (-2)(7.4398)(0.8534) $$
     let detail = j["chains"][3]["steps"][0]["detail"].as_str().unwrap();
     assert!(detail.contains("rounded numbers are put in"), "{detail}");
 }
+
+/// What students write for the sigmoid network, each read as meant: Leibniz's `\frac{dE}{dw_3}`
+/// (and `\mathrm{d}`) was the product d·E over d·w3, "`d` is not a name of the program";
+/// `e^{-z_1}` was "`e` is not a name" (the program has no `e`: it is Euler's number);
+/// `x_1(1 - x_1)` was "unknown function `x1`" (x1 is a variable: a product); and a step with
+/// the point's values put in, `\frac{1}{1+e^{-2}}`, was "wrong", compared as a formula.
+#[test]
+fn leibniz_d_euler_e_and_variables_before_brackets_read_as_meant() {
+    let tex = r"
+$$ \frac{dE}{dw_3} = -12.698 $$
+$$ \frac{\mathrm{d}E}{\mathrm{d}w_3} \approx -12.70 $$
+$$ \frac{dE}{dw_2} = -5.1 $$
+$$ x_1 = \sigma(z_1) = \frac{1}{1 + e^{-z_1}} = \frac{1}{1+e^{-2}} \approx 0.8808 $$
+$$ x_1 = \frac{1}{1 + e^{-z_2}} $$
+$$ \frac{\partial x_1}{\partial z_1} = \frac{e^{-z_1}}{(1+e^{-z_1})^2} = x_1(1 - x_1) = x_1(1 + x_1) $$
+";
+    let j = grade_json("examples/hw7_sigmoid.chain", tex);
+    let verdict = |c: usize| verdicts(&j, c).into_iter().map(|v| v.0).collect::<Vec<_>>();
+    assert_eq!(verdict(0), ["right"], "{j}");
+    assert_eq!(verdict(1), ["right"], "{j}");
+    // ∂E/∂w2 = -4.9187…
+    assert_eq!(verdict(2), ["wrong"], "{j}");
+    assert_eq!(verdict(3), ["right", "right", "right", "right"], "{j}");
+    assert_eq!(verdict(4), ["wrong"], "{j}");
+    assert_eq!(verdict(5), ["right", "right", "wrong"], "{j}");
+}

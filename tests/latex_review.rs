@@ -43,6 +43,9 @@ fn ambiguous_juxtapositions_are_refused_not_guessed() {
             "$x^{(i)}$",
             "a superscript in brackets reads as a power or as a label",
         ),
+        // A double superscript: (x²)³ here, x^(2^3) in chainrule's syntax; TeX refuses it.
+        ("$x^{2}^{3}$", "a double superscript is ambiguous"),
+        ("$x^2^3$", "a double superscript is ambiguous"),
         // Braces are not seen: rendered 23.
         ("${2}{3} x$", "a number written after a number"),
         // Read as σ²·x and σ⁻¹·x: textbooks mean σ(x)² (or the inverse function).
@@ -121,4 +124,27 @@ fn a_caret_t_in_latex_with_t_given_a_value_is_refused() {
     let (code, out, err) = common::chainrule(&["backprop", dir.join("p.chain").to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
     assert!(err.contains("`^T` is a transpose"), "{err}");
+}
+
+/// A line break's extra space, `\\[2pt]`, is spacing: at the end of a program's LaTeX line it
+/// was the product 2·p·t (`z_{1} &= w_1 x \\[2pt]` with p and t given values: z1 = 2ptw1x).
+#[test]
+fn a_line_breaks_extra_space_is_not_a_factor() {
+    let out = common::ok(&["eval", "a \\\\[1.5ex] + b", "--at", "a=1,b=2"]);
+    assert!(out.contains("= 3 (exact)"), "{out}");
+    let dir = common::scratch_dir(
+        "line_skip",
+        &[(
+            "p.chain",
+            "z_{1} &= w_1 x \\\\[2pt]\nE = z_{1}^{2}\nat w1 = 2, x = 3, p = 5, t = 7\n",
+        )],
+    );
+    let j = common::json(&[
+        "backprop",
+        dir.join("p.chain").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["forward"][0]["value"], "6", "{j}");
+    assert_eq!(j["forward"][1]["value"], "36", "{j}");
 }

@@ -339,8 +339,8 @@ fn grade_chain(net: &mut Network, tex: &str, tex_name: &str, chain: &Chain) -> G
         let (a, b) = (&sides[k].read, &sides[k + 1].read);
         let step = match (a, b) {
             (Ok(a), Ok(b)) => {
-                let numeric = net.store.as_num(a.expanded).is_some()
-                    || net.store.as_num(b.expanded).is_some();
+                let numeric = super::is_numeric(&net.store, a.expanded)
+                    || super::is_numeric(&net.store, b.expanded);
                 let (v, taken) = judge(net, a, b);
                 let approx = sides[k + 1].approx;
                 let mut rounded = rounding(&sides[k].text, &sides[k + 1].text, approx, &v);

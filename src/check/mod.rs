@@ -172,6 +172,14 @@ pub struct Claim {
 /// names, its adjoints `δ_u` (or `delta_u`), its functions, and `d(a, b)`, the derivative of
 /// one name by another through the definitions; any other name is an error with a caret.
 pub fn read_claim(net: &mut Network, ast: &Expr, src: &str, src_name: &str) -> Result<Claim> {
+    let products;
+    let ast = match variables_called(net, ast) {
+        Some(a) => {
+            products = a;
+            &products
+        }
+        None => ast,
+    };
     let adjoints = claim_names(net, ast, src, src_name)?;
     let (claimed, mut conditions) = {
         let mut l = Lowerer::new(&mut net.store, src, src_name);
@@ -197,6 +205,14 @@ pub fn read_claim(net: &mut Network, ast: &Expr, src: &str, src_name: &str) -> R
         })
         .collect();
     expand.extend(deltas);
+    // `e`, where the program has no such name, is Euler's number (see `claim_names`).
+    if let Some(e) = net.store.lookup(EULER)
+        && !net.knows(e)
+    {
+        let one = net.store.num(1);
+        let euler = net.store.apply(crate::expr::Builtin::Exp, one);
+        expand.insert(e, euler);
+    }
     let expanded = net.store.substitute(claimed, &expand);
     let conditions: Vec<Condition> = conditions
         .into_iter()
@@ -216,7 +232,7 @@ pub fn read_claim(net: &mut Network, ast: &Expr, src: &str, src_name: &str) -> R
 /// the program's point and at random points (see [`check`]). When one side is a number (a
 /// numeric step, `= 24`), only the program's point is used.
 pub fn compare_claims(net: &mut Network, a: &Claim, b: &Claim) -> Verdict {
-    let numeric = |net: &Network, c: &Claim| net.store.as_num(c.expanded).is_some();
+    let numeric = |net: &Network, c: &Claim| is_numeric(&net.store, c.expanded);
     if a.expanded == b.expanded && a.conditions.is_empty() && b.conditions.is_empty() {
         return Verdict::Identical;
     }
@@ -253,7 +269,7 @@ pub fn compare_claims_taking(net: &mut Network, a: &Claim, b: &Claim, taken: &[u
     };
     let (a, b) = (under(net, a), under(net, b));
     let saved = std::mem::replace(&mut net.point, point);
-    let numeric = |net: &Network, c: &Claim| net.store.as_num(c.expanded).is_some();
+    let numeric = |net: &Network, c: &Claim| is_numeric(&net.store, c.expanded);
     let v = if a.expanded == b.expanded && a.conditions.is_empty() && b.conditions.is_empty() {
         Verdict::Identical
     } else if numeric(net, &a) || numeric(net, &b) {
@@ -328,6 +344,66 @@ fn compare_at_point(net: &mut Network, a: Id, b: Id) -> Verdict {
     }
 }
 
+/// `ast` with each call of one of the program's variables, `x_1(1 - x_1)` as students write
+/// the sigmoid's derivative, made the product it means (a name directly followed by `(` is a
+/// call, and was "unknown function `x1`"): a variable, not a function, of the program, called
+/// with one argument and no derivative marks. `None` when there is none.
+fn variables_called(net: &Network, ast: &Expr) -> Option<Expr> {
+    use crate::syntax::ast::{ExprKind, MulOp};
+    let is_variable = |c: &crate::syntax::ast::Call| {
+        c.args.len() == 1
+            && c.primes == 0
+            && c.partials.is_empty()
+            && !net.functions.contains_key(&c.name)
+            && !net.declared.contains_key(&c.name)
+            && net.lookup(&c.name).is_some_and(|s| net.knows(s))
+    };
+    let mut any = false;
+    let mut stack = vec![ast];
+    while let Some(e) = stack.pop() {
+        if let ExprKind::Call(c) = &e.kind
+            && is_variable(c)
+        {
+            any = true;
+            break;
+        }
+        e.for_each_child(|c| stack.push(c));
+    }
+    if !any {
+        return None;
+    }
+    let mut out = ast.clone();
+    let mut stack = vec![&mut out];
+    while let Some(e) = stack.pop() {
+        if let ExprKind::Call(c) = &e.kind
+            && is_variable(c)
+        {
+            let ExprKind::Call(c) = e.kind_take() else {
+                unreachable!("a call")
+            };
+            let c = *c;
+            let name = Expr {
+                kind: ExprKind::Name(c.name),
+                span: c.name_span,
+            };
+            let arg = c.args.into_iter().next().expect("one argument");
+            e.kind = ExprKind::Product(Box::new(name), vec![(MulOp::Mul, arg)]);
+        }
+        e.for_each_child_mut(|c| stack.push(c));
+    }
+    Some(out)
+}
+
+/// Whether a claim's formula is a number, or a formula of numbers (`\frac{1}{1 + e^{-2}}`,
+/// the point's values put in), checked at the program's point only: compared as formulas,
+/// such a step was "wrong", equal only at the point.
+pub(crate) fn is_numeric(store: &crate::expr::Store, expanded: Id) -> bool {
+    store.as_num(expanded).is_some() || store.free_symbols(expanded).is_empty()
+}
+
+/// The name that is Euler's number in a claim where the program has no variable so named.
+const EULER: &str = "e";
+
 /// The name an adjoint's name stands for: `δ_a1` (or `delta_a1`) is `a1`'s.
 fn adjoint_target(name: &str) -> Option<&str> {
     name.strip_prefix(crate::network::ADJOINT_PREFIX)
@@ -352,6 +428,10 @@ fn claim_names(
             || net.functions.contains_key(name)
             || net.declared.contains_key(name)
         {
+            continue;
+        }
+        // Euler's number, in a program that has no name `e` (`\frac{1}{1 + e^{-z_1}}`).
+        if name == EULER {
             continue;
         }
         if let Some(of) = adjoint_target(name).and_then(|t| known(net, t)) {

@@ -43,6 +43,11 @@ pub struct Expr {
 }
 
 impl Expr {
+    /// The kind, moved out and replaced by a placeholder, for a kind rebuilt in place.
+    pub fn kind_take(&mut self) -> ExprKind {
+        std::mem::replace(&mut self.kind, ExprKind::Num(String::new()))
+    }
+
     /// The kind, moved out (fields cannot be moved out of a type with a `Drop` impl).
     pub fn into_kind(mut self) -> ExprKind {
         std::mem::replace(&mut self.kind, ExprKind::Num(String::new()))
@@ -67,6 +72,28 @@ impl Expr {
             }
             ExprKind::List(items) => items.iter().for_each(f),
             ExprKind::Call(c) => c.args.iter().for_each(f),
+        }
+    }
+
+    /// `f` of each direct subexpression, mutably, in order.
+    pub fn for_each_child_mut<'e>(&'e mut self, mut f: impl FnMut(&'e mut Expr)) {
+        match &mut self.kind {
+            ExprKind::Num(_) | ExprKind::Name(_) => {}
+            ExprKind::Neg(x) | ExprKind::Transpose(x) | ExprKind::Inverse(x) => f(x),
+            ExprKind::Sum(a, rest) => {
+                f(a);
+                rest.iter_mut().for_each(|(_, t)| f(t));
+            }
+            ExprKind::Product(a, rest) => {
+                f(a);
+                rest.iter_mut().for_each(|(_, t)| f(t));
+            }
+            ExprKind::Pow(a, b) | ExprKind::ElemPow(a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::List(items) => items.iter_mut().for_each(f),
+            ExprKind::Call(c) => c.args.iter_mut().for_each(f),
         }
     }
 

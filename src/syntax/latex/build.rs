@@ -52,6 +52,22 @@ fn partial_of(e: &Expr) -> Option<Expr> {
     }
 }
 
+/// `x` of Leibniz's `dx`, written `d x`, `dx` or `\mathrm{d} x`: the product of the name d and
+/// one other name.
+fn d_of(e: &Expr) -> Option<Expr> {
+    match &e.kind {
+        ExprKind::Product(first, rest)
+            if rest.len() == 1
+                && rest[0].0 == MulOp::Mul
+                && matches!(&first.kind, ExprKind::Name(d) if d == "d")
+                && matches!(&rest[0].1.kind, ExprKind::Name(x) if x != "d") =>
+        {
+            Some(rest[0].1.clone())
+        }
+        _ => None,
+    }
+}
+
 /// Joins each `\partial` mark to the factor after it: `\partial E` is the mark `∂(E)` (read by
 /// a `\frac`), and `\partial_{\hat{y}} \ell` is `d(ℓ, ŷ)`, the partial of ℓ by its parameter ŷ.
 fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Expr)>) {
@@ -335,8 +351,18 @@ impl Builder<'_> {
         let atom = inner.next().expect("grammar: an atom");
         let start = self.offset + atom.as_span().start();
         let mut e = self.atom(atom)?;
-        for sup in inner {
+        for (k, sup) in inner.enumerate() {
             let span = Span::new(start, self.offset + sup.as_span().end());
+            if k > 0 {
+                // `x^{2}^{3}`: TeX stops at "Double superscript"; read, it was (x²)³ here and
+                // x^(2^3) in chainrule's syntax.
+                return self.fail_help(
+                    span,
+                    "a double superscript is ambiguous",
+                    "a power of a power, or a power of the exponent?",
+                    "write `(x^{2})^{3}` or `x^{2^{3}}` (LaTeX refuses `x^{2}^{3}` too)",
+                );
+            }
             let body = sup.into_inner().next().expect("grammar: a superscript");
             e = match body.as_rule() {
                 Rule::top | Rule::tee => node(ExprKind::Transpose(Box::new(e)), span),
@@ -433,7 +459,14 @@ impl Builder<'_> {
                 let den = self.arg(inner.next().expect("grammar: a denominator"))?;
                 // `\frac{\partial E}{\partial w_3}`: the derivative of a name by another,
                 // `d(E, w3)` (through the program's definitions).
-                if let (Some(a), Some(b)) = (partial_of(&num), partial_of(&den)) {
+                // `\frac{dE}{dw_3}`, `\frac{\mathrm{d}E}{\mathrm{d}w_3}`: the same, in Leibniz's
+                // d (it was the product d·E over d·w3: "`d` is not a name of the program").
+                let leibniz = (partial_of(&num), partial_of(&den));
+                let leibniz = match leibniz {
+                    (Some(a), Some(b)) => Some((a, b)),
+                    _ => d_of(&num).zip(d_of(&den)),
+                };
+                if let Some((a, b)) = leibniz {
                     return Ok(self.call("d", span, vec![a, b], span));
                 }
                 if let Some(why) = self.partial_fraction(&p) {
