@@ -812,6 +812,14 @@ fn every_program_report_carries_its_values_notes() {
             "{cmd:?}: {err}"
         );
     }
+    // A sheet says it beside the finite differences too.
+    let sheet = dir.join("sheet.html");
+    common::ok(&["sheet", p, "-o", sheet.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&sheet).unwrap();
+    assert!(
+        html.contains("the gradient&#x27;s value") || html.contains("the gradient's value"),
+        "{html}"
+    );
     // A standalone document says it in a paragraph.
     let out = common::ok(&["grad", p, "--format", "latex", "--standalone"]);
     assert!(

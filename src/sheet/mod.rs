@@ -291,9 +291,21 @@ fn fd_blocks(net: &mut Network, point: &Point, numbers: Numbers) -> Result<Vec<B
         Err(e) => return Ok(vec![fd_failed(e, true)?]),
     };
     let sw = fd::sweep(&obj, &deltas, &schemes, &[arith]);
+    // The differences are measured against a gradient these notes qualify.
+    let notes: Vec<Block> = obj
+        .notes()
+        .iter()
+        .map(|n| {
+            Block::Note(format!(
+                "note: the gradient's value: {}",
+                report::latex_text(n)
+            ))
+        })
+        .collect();
     drop(obj);
     let table = report::fd(net, point, &r, numbers.digits, Style::Text);
     let mut blocks = vec![Block::Table(table)];
+    blocks.extend(notes);
     match sw {
         Ok(sw) => {
             let svg = plot::sweep_svg(&sw, &title, fd::Measure::Squared)?;
