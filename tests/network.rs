@@ -935,3 +935,33 @@ fn warnings_about_at_names_come_in_the_same_order_every_run() {
     std::fs::remove_file(&path).unwrap();
     std::fs::remove_file(&path2).unwrap();
 }
+
+/// Two `at` lines giving one name a value: the second silently won (`at w = 1, x = 2` then
+/// `at w = 5` computed at w = 5), where one line naming it twice is refused. Both are now.
+#[test]
+fn a_name_given_two_values_by_two_at_lines_is_refused() {
+    let dir = common::scratch_dir(
+        "two_at_lines",
+        &[
+            ("s.chain", "E = w*x\nat w = 1, x = 2\nat w = 5\n"),
+            (
+                "m.chain",
+                "x: 2\nE = sum(x)*w\nat x = [1, 2], w = 1\nat w = 3\n",
+            ),
+            ("ok.chain", "E = w*x\nat w = 1\nat x = 2\n"),
+        ],
+    );
+    for f in ["s.chain", "m.chain"] {
+        let (code, out, err) = common::chainrule(&["backprop", dir.join(f).to_str().unwrap()]);
+        assert_eq!(code, 2, "{f}: {out}");
+        assert!(err.contains("`w` is given two values"), "{f}: {err}");
+        assert!(err.contains("again here"), "{f}: {err}");
+    }
+    let j = common::json(&[
+        "backprop",
+        dir.join("ok.chain").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(j["gradient"]["w"], "2", "{j}");
+}

@@ -417,6 +417,8 @@ struct Loader<'s> {
     wrt: Option<Vec<(String, Span)>>,
     warnings: Vec<String>,
     expanded_of: HashMap<Sym, Id, Fx>,
+    /// Where each name given a value by an `at` line was given it.
+    given_at: HashMap<Sym, Span, Fx>,
     /// The definitions so far as (name, formula), lent to the lowerer for `d(…)`.
     locals: Vec<(Sym, Id)>,
     /// The items of the `take` statements, read once the whole program is.
@@ -446,6 +448,7 @@ impl<'s> Loader<'s> {
             wrt: None,
             warnings: Vec::new(),
             expanded_of: HashMap::with_capacity_and_hasher(defs, Fx::default()),
+            given_at: HashMap::default(),
             locals: Vec::with_capacity(defs),
             takes: Vec::new(),
         }
@@ -479,6 +482,20 @@ impl<'s> Loader<'s> {
                         None => constant_value(&mut self.store, e, self.src, self.src_name)?,
                     };
                     let s = self.store.intern(&id.name);
+                    // Two `at` lines giving one name a value: the second silently won.
+                    if let Some(first) = self.given_at.insert(s, id.span) {
+                        return Err(SourceError::new(
+                            self.src_name,
+                            self.src,
+                            first.start,
+                            first.end,
+                            format!("`{}` is given two values", id.name),
+                            "first here",
+                        )
+                        .with_label(id.span.start, id.span.end, "again here")
+                        .with_help("give each name one value, in one `at` line or another; `--at` on the command line changes a value for one run")
+                        .into());
+                    }
                     self.store
                         .set_written_value(s, &v, &self.src[e.span.start..e.span.end]);
                     self.point.insert(s, v);

@@ -256,6 +256,7 @@ pub fn load_shaped_parsed(
     let mut functions: Vec<(String, MatUserFn)> = Vec::new();
     let mut defs: Vec<MatDef> = Vec::new();
     let mut point = Vec::new();
+    let mut given_at: HashMap<String, Span> = HashMap::new();
     let mut wrt: Option<Vec<String>> = None;
     let mut declared: HashMap<String, Span> = HashMap::new();
     // Declarations first: a shape may be declared anywhere in the file.
@@ -399,6 +400,20 @@ pub fn load_shaped_parsed(
                             Some(h) => e.with_help(h),
                             None => e,
                         }
+                        .into());
+                    }
+                    if let Some(first) = given_at.insert(id.name.clone(), id.span) {
+                        // Two `at` lines giving one name a value: the second silently won.
+                        return Err(SourceError::new(
+                            src_name,
+                            src,
+                            first.start,
+                            first.end,
+                            format!("`{}` is given two values", id.name),
+                            "first here",
+                        )
+                        .with_label(id.span.start, id.span.end, "again here")
+                        .with_help("give each name one value, in one `at` line or another; `--at` on the command line changes a value for one run")
                         .into());
                     }
                     let text = src[e.span.start..e.span.end]
