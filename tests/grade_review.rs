@@ -244,3 +244,87 @@ fn columns_annotated_equals_and_equiv_are_steps() {
     );
     assert_eq!(s[6].1, ["right", "right"]);
 }
+
+/// A review of the reading above found it too eager or too timid:
+/// - `x_1(1 - x_1)^2` was (x1(1 − x1))² (the power on the whole call, made a product):
+///   the power is the bracket's;
+/// - `E(w_3)`, `\hat{y}(w_3)`: a name of the program applied to a name says what it depends
+///   on, and was made a product (12·w3): left a call, not graded;
+/// - a bare `e` (a student's own error e = y − ŷ) was Euler's number: only `e^{…}` is;
+/// - `={}&`, `=&` and `= &` (eqnarray's layouts) were cut as columns, their chains lost;
+/// - two columns with continuation rows (`&= 4 \cdot 4 & &= 12 \cdot 2`) joined the second
+///   chain, and a row after an annotation column (`&& \text{since } x_2 = 4`) joined its chain.
+#[test]
+fn a_review_of_columns_calls_and_eulers_e() {
+    let tex = r"
+$$ x_1(1 - x_1)^2 = x_1 \cdot (1 - x_1)^2 $$
+$$ x_1(1 - x_1)^2 = x_1^2 (1 - x_1)^2 $$
+$$ \hat{y}(w_3) = w_3 x_2 $$
+$$ e = y - \hat{y} $$
+\begin{align*}
+\frac{\partial E}{\partial w_3} ={}& -2(y - \hat{y}) x_2 \\
+={}& -12.698 \\
+\frac{\partial E}{\partial w_2} &=& -4.9187 \\
+\frac{\partial E}{\partial w_1} = & -1.3
+\end{align*}
+\begin{align*}
+\frac{\partial E}{\partial w_3} &= -2(y - \hat{y}) x_2 & \frac{\partial E}{\partial w_2} &= -2(y - \hat{y}) w_3 \sigma'(z_2) x_1 \\
+&\approx -12.698 & &\approx -4.9187 && \text{since } x_1 \approx 0.8808 \\
+&\approx -12.70 & &\approx -4.92
+\end{align*}
+";
+    let j = grade_json("examples/hw7_sigmoid.chain", tex);
+    let s = summary(&j);
+    let texts: Vec<_> = s.iter().map(|c| (c.0.clone(), c.1.clone())).collect();
+    assert_eq!(s.len(), 10, "{texts:#?}");
+    assert_eq!(s[0].1, ["right"], "{texts:#?}");
+    assert_eq!(s[1].1, ["wrong"], "{texts:#?}");
+    assert_eq!(s[2].1, ["unreadable"], "{texts:#?}");
+    assert_eq!(s[3].1, ["unreadable"], "{texts:#?}");
+    assert_eq!(s[4].1, ["right", "right"], "{texts:#?}");
+    assert_eq!(s[5].1, ["right"], "{texts:#?}");
+    assert_eq!(s[6].1, ["wrong"], "{texts:#?}");
+    assert_eq!(s[7].1, ["right", "right", "right"], "{texts:#?}");
+    assert_eq!(s[8].1, ["right", "right", "right"], "{texts:#?}");
+    assert_eq!(s[9].0, ["x_1", "0.8808"], "{texts:#?}");
+    assert_eq!(s[9].1, ["right"], "{texts:#?}");
+}
+
+/// A side of numbers calling an unspecified function (`\sigma'(6) \cdot 4`) is compared as a
+/// formula, with stand-ins for σ: the point alone does not decide it ("not graded: cannot
+/// evaluate σ'", where it is wrong for every σ, σ'(6)·3 being right). And `\frac{d \cdot
+/// E}{d \cdot w}` is a product, not Leibniz's d.
+#[test]
+fn numbers_through_an_unspecified_function_and_a_written_product_of_d() {
+    let dir = common::scratch_dir(
+        "grade_abstract_numbers",
+        &[
+            (
+                "ab.chain",
+                "fn σ(t)\nz = w*x\nE = σ(z)\nat w = 2, x = 3\nwrt w\n",
+            ),
+            (
+                "d.chain",
+                "d = w*x\nE = (y - d)^2\nat x = 2, y = 5, w = 3\nwrt w\n",
+            ),
+        ],
+    );
+    let ab = dir.join("ab.chain");
+    let j = grade_json(
+        ab.to_str().unwrap(),
+        r"$$ \frac{\partial E}{\partial w} = \sigma'(z) \cdot x = \sigma'(6) \cdot 4 $$",
+    );
+    let s = summary(&j);
+    assert_eq!(s[0].1, ["right", "wrong"], "{j}");
+    let d = dir.join("d.chain");
+    let (code, out, err) = common::chainrule(&[
+        "check",
+        d.to_str().unwrap(),
+        "--wrt",
+        "w",
+        "--claim",
+        r"\frac{d \cdot E}{d \cdot w}",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("a partial derivative is written"), "{err}");
+}

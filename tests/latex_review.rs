@@ -132,6 +132,9 @@ fn a_caret_t_in_latex_with_t_given_a_value_is_refused() {
 fn a_line_breaks_extra_space_is_not_a_factor() {
     let out = common::ok(&["eval", "a \\\\[1.5ex] + b", "--at", "a=1,b=2"]);
     assert!(out.contains("= 3 (exact)"), "{out}");
+    // Only a length in TeX's units: `\\[2 p]` is no spacing, and the bracket a factor.
+    let out = common::ok(&["eval", "$x \\\\[2 p] y$", "--at", "x=2,y=3,p=11"]);
+    assert!(out.contains("= 132 (exact)"), "{out}");
     let dir = common::scratch_dir(
         "line_skip",
         &[(

@@ -173,7 +173,7 @@ pub struct Claim {
 /// one name by another through the definitions; any other name is an error with a caret.
 pub fn read_claim(net: &mut Network, ast: &Expr, src: &str, src_name: &str) -> Result<Claim> {
     let products;
-    let ast = match variables_called(net, ast) {
+    let ast = match read_as_meant(net, ast) {
         Some(a) => {
             products = a;
             &products
@@ -205,14 +205,6 @@ pub fn read_claim(net: &mut Network, ast: &Expr, src: &str, src_name: &str) -> R
         })
         .collect();
     expand.extend(deltas);
-    // `e`, where the program has no such name, is Euler's number (see `claim_names`).
-    if let Some(e) = net.store.lookup(EULER)
-        && !net.knows(e)
-    {
-        let one = net.store.num(1);
-        let euler = net.store.apply(crate::expr::Builtin::Exp, one);
-        expand.insert(e, euler);
-    }
     let expanded = net.store.substitute(claimed, &expand);
     let conditions: Vec<Condition> = conditions
         .into_iter()
@@ -344,26 +336,41 @@ fn compare_at_point(net: &mut Network, a: Id, b: Id) -> Verdict {
     }
 }
 
-/// `ast` with each call of one of the program's variables, `x_1(1 - x_1)` as students write
-/// the sigmoid's derivative, made the product it means (a name directly followed by `(` is a
-/// call, and was "unknown function `x1`"): a variable, not a function, of the program, called
-/// with one argument and no derivative marks. `None` when there is none.
-fn variables_called(net: &Network, ast: &Expr) -> Option<Expr> {
-    use crate::syntax::ast::{ExprKind, MulOp};
-    let is_variable = |c: &crate::syntax::ast::Call| {
-        c.args.len() == 1
-            && c.primes == 0
-            && c.partials.is_empty()
-            && !net.functions.contains_key(&c.name)
-            && !net.declared.contains_key(&c.name)
-            && net.lookup(&c.name).is_some_and(|s| net.knows(s))
+/// `ast` as a student means it, where the program's names say so; `None` when nothing
+/// changes:
+/// - a call of one of the program's variables, `x_1(1 - x_1)` as students write the
+///   sigmoid's derivative, is the product it means (a name directly followed by `(` is a
+///   call, and was "unknown function `x1`"), and a power after the brackets is the
+///   bracket's (`x_1(1 - x_1)^2` is x1·(1 − x1)²): a variable, not a function, of the
+///   program, called with one argument that is not a bare name (`E(w_3)`, `\hat{y}(w_3)` say
+///   what E depends on, and stay calls) and no derivative marks;
+/// - `e^{…}`, where the program has no name `e`, is Euler's number's power
+///   (`\frac{1}{1 + e^{-z_1}}` was "`e` is not a name"); a bare `e` is left a name (a student's
+///   own `e = y - \hat{y}`).
+fn read_as_meant(net: &Network, ast: &Expr) -> Option<Expr> {
+    use crate::syntax::ast::{Call, ExprKind, MulOp};
+    let is_variable_call = |e: &Expr| match &e.kind {
+        ExprKind::Call(c) => {
+            c.args.len() == 1
+                && c.primes == 0
+                && c.partials.is_empty()
+                && !matches!(c.args[0].kind, ExprKind::Name(_))
+                && !net.functions.contains_key(&c.name)
+                && !net.declared.contains_key(&c.name)
+                && net.lookup(&c.name).is_some_and(|s| net.knows(s))
+        }
+        _ => false,
     };
+    let euler = net.lookup(EULER).is_none_or(|s| !net.knows(s));
+    let is_euler_power = |e: &Expr| {
+        euler
+            && matches!(&e.kind, ExprKind::Pow(b, _) if matches!(&b.kind, ExprKind::Name(n) if n == EULER))
+    };
+    let changes = |e: &Expr| is_variable_call(e) || is_euler_power(e);
     let mut any = false;
     let mut stack = vec![ast];
     while let Some(e) = stack.pop() {
-        if let ExprKind::Call(c) = &e.kind
-            && is_variable(c)
-        {
+        if changes(e) {
             any = true;
             break;
         }
@@ -372,21 +379,41 @@ fn variables_called(net: &Network, ast: &Expr) -> Option<Expr> {
     if !any {
         return None;
     }
+    // The variable and its argument of a variable's call, taken out of `e`.
+    fn take_call(e: &mut Expr) -> (Expr, Expr) {
+        let ExprKind::Call(c) = e.kind_take() else {
+            unreachable!("a call")
+        };
+        let c = *c;
+        let name = Expr {
+            kind: ExprKind::Name(c.name),
+            span: c.name_span,
+        };
+        (name, c.args.into_iter().next().expect("one argument"))
+    }
     let mut out = ast.clone();
     let mut stack = vec![&mut out];
     while let Some(e) = stack.pop() {
-        if let ExprKind::Call(c) = &e.kind
-            && is_variable(c)
+        let span = e.span;
+        if is_euler_power(e) {
+            let ExprKind::Pow(_, x) = e.kind_take() else {
+                unreachable!("a power")
+            };
+            e.kind = ExprKind::Call(Box::new(Call::plain("exp", span, vec![*x])));
+        } else if let ExprKind::Pow(base, _) = &e.kind
+            && is_variable_call(base)
         {
-            let ExprKind::Call(c) = e.kind_take() else {
-                unreachable!("a call")
+            let ExprKind::Pow(mut base, k) = e.kind_take() else {
+                unreachable!("a power")
             };
-            let c = *c;
-            let name = Expr {
-                kind: ExprKind::Name(c.name),
-                span: c.name_span,
+            let (name, arg) = take_call(&mut base);
+            let power = Expr {
+                kind: ExprKind::Pow(Box::new(arg), k),
+                span,
             };
-            let arg = c.args.into_iter().next().expect("one argument");
+            e.kind = ExprKind::Product(Box::new(name), vec![(MulOp::Mul, power)]);
+        } else if is_variable_call(e) {
+            let (name, arg) = take_call(e);
             e.kind = ExprKind::Product(Box::new(name), vec![(MulOp::Mul, arg)]);
         }
         e.for_each_child_mut(|c| stack.push(c));
@@ -396,12 +423,22 @@ fn variables_called(net: &Network, ast: &Expr) -> Option<Expr> {
 
 /// Whether a claim's formula is a number, or a formula of numbers (`\frac{1}{1 + e^{-2}}`,
 /// the point's values put in), checked at the program's point only: compared as formulas,
-/// such a step was "wrong", equal only at the point.
+/// such a step was "wrong", equal only at the point. A formula calling an unspecified
+/// function (`σ'(6)·4`) is not: the point does not decide it, and compared as a formula
+/// (with stand-ins for σ) a wrong one is found wrong.
 pub(crate) fn is_numeric(store: &crate::expr::Store, expanded: Id) -> bool {
-    store.as_num(expanded).is_some() || store.free_symbols(expanded).is_empty()
+    use crate::expr::{Func, Node};
+    store.as_num(expanded).is_some()
+        || store.reachable(&[expanded]).into_iter().all(|id| {
+            !matches!(
+                store.node(id),
+                Node::Sym(_) | Node::Call(Func::Abstract(_), _)
+            )
+        })
 }
 
-/// The name that is Euler's number in a claim where the program has no variable so named.
+/// The name whose powers are Euler's number's in a claim where the program has no variable
+/// so named.
 const EULER: &str = "e";
 
 /// The name an adjoint's name stands for: `δ_a1` (or `delta_a1`) is `a1`'s.
@@ -428,10 +465,6 @@ fn claim_names(
             || net.functions.contains_key(name)
             || net.declared.contains_key(name)
         {
-            continue;
-        }
-        // Euler's number, in a program that has no name `e` (`\frac{1}{1 + e^{-z_1}}`).
-        if name == EULER {
             continue;
         }
         if let Some(of) = adjoint_target(name).and_then(|t| known(net, t)) {

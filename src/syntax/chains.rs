@@ -193,7 +193,17 @@ fn plain_relations(body: &str) -> String {
             out.replace_range(p..from, "=     ");
         }
     }
-    out.replace('≡', "=  ")
+    let mut out = out.replace('≡', "=  ");
+    // `={}&`: an empty group after a relation, for LaTeX's spacing, is no side of it.
+    let mut from = 0;
+    while let Some(p) = out[from..].find("{}").map(|p| from + p) {
+        from = p + 2;
+        let before = out[..p].trim_end();
+        if before.ends_with('=') || before.ends_with("\\approx") || before.ends_with('≈') {
+            out.replace_range(p..p + 2, "  ");
+        }
+    }
+    out
 }
 
 /// `body` with each `%` comment (to the end of its line) blanked out, byte for byte, so
@@ -228,18 +238,24 @@ const PROSE: &[&str] = &[
 /// (`\label{…}`, `\tag{…}`, `\nonumber`, `\notag`), each with its offset. Without the cuts,
 /// `\hat{y} = 12 \quad x_2 = 4` was the chain ŷ = 12·x2 = 4 (spacing means nothing in a
 /// formula), a wrong step that the student never wrote.
-fn statements(line: &str) -> Vec<(usize, &str)> {
+fn statements(line: &str) -> Vec<(usize, &str, usize)> {
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut last = 0;
     let mut i = 0;
+    // The column of the statement being read: how many `&` separating columns came before.
+    let mut column = 0;
     while i < line.len() {
         let rest = &line[i..];
         let c = rest.chars().next().expect("in bounds");
         // The length of a separator starting here, at the top level.
         let mut cut = 0;
+        let mut next_column = column;
         if depth == 0 {
-            if c == ',' || c == ';' || c == '&' && separates_columns(&line[last..i], &rest[1..]) {
+            if c == '&' && separates_columns(&line[last..i], &rest[1..]) {
+                cut = 1;
+                next_column += 1;
+            } else if c == ',' || c == ';' {
                 cut = 1;
             } else if c == '\\' {
                 let word: String = rest[1..]
@@ -294,7 +310,8 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
             continue;
         }
         if cut > 0 {
-            out.push((last, &line[last..i]));
+            out.push((last, &line[last..i], column));
+            column = next_column;
             i += cut;
             last = i;
             continue;
@@ -306,7 +323,7 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
         }
         i += c.len_utf8();
     }
-    out.push((last, &line[last..]));
+    out.push((last, &line[last..], column));
     out
 }
 
@@ -319,7 +336,16 @@ fn statements(line: &str) -> Vec<(usize, &str)> {
 fn separates_columns(before: &str, after: &str) -> bool {
     let has_relation =
         |t: &str| split_top_any(t, SIDE_SEPARATORS).len() > 1 || first_relation(t).is_some();
-    let after = after.trim_start_matches(|c: char| c.is_whitespace() || c == '&');
+    // `a &=& b` and `a = & b` (eqnarray's layout): the `&` right after a relation sets off
+    // its right side.
+    let before_trimmed = before.trim_end();
+    let ends_on_relation = SIDE_SEPARATORS.iter().any(|r| before_trimmed.ends_with(r))
+        || first_relation(before_trimmed).is_some_and(|(at, len)| at + len == before_trimmed.len());
+    if ends_on_relation {
+        return false;
+    }
+    // `& &= 12`: the second column's continuation, its left side empty.
+    let after = after.trim_start();
     let opens_relation = SIDE_SEPARATORS.iter().any(|r| after.starts_with(r))
         || first_relation(after).is_some_and(|(at, _)| at == 0);
     has_relation(before) && !opens_relation
@@ -456,7 +482,9 @@ pub fn chains(tex: &str) -> Vec<Chain> {
         let body = &plain_relations(&without_comments(body));
         // `\begin{aligned}` inside `$$`: its markers are not sides.
         let body_clean_offsets = split_top(body, "\\\\");
-        let mut current: Option<Chain> = None;
+        // The chain going on in each column of the block's lines.
+        let mut current: Vec<Option<Chain>> = Vec::new();
+        let block_start = out.len();
         for (line_off, line) in body_clean_offsets {
             let mut line_off = line_off;
             let mut line = line;
@@ -492,13 +520,24 @@ pub fn chains(tex: &str) -> Vec<Chain> {
             if strip_environment_markers(line) {
                 continue;
             }
-            let pieces = statements(line).into_iter().flat_map(|(stmt_off, stmt)| {
-                relation_pieces(stmt)
-                    .into_iter()
-                    .enumerate()
-                    .map(move |(p, (o, piece))| (p, stmt_off + o, piece))
-            });
-            for (k, (after_relation, stmt_off, stmt)) in pieces.enumerate() {
+            let pieces = statements(line)
+                .into_iter()
+                .flat_map(|(stmt_off, stmt, column)| {
+                    relation_pieces(stmt)
+                        .into_iter()
+                        .enumerate()
+                        .map(move |(p, (o, piece))| (p, stmt_off + o, piece, column))
+                });
+            let mut seen_columns: Vec<usize> = Vec::new();
+            for (after_relation, stmt_off, stmt, column) in pieces {
+                // The first piece of its column on this line may continue the column's chain
+                // on the lines above (`&= 4 & &= 24` continues two chains).
+                let first_in_column = !seen_columns.contains(&column);
+                seen_columns.push(column);
+                if current.len() <= column {
+                    current.resize_with(column + 1, || None);
+                }
+                let current = &mut current[column];
                 let parts = split_top_any(stmt, SIDE_SEPARATORS);
                 let sides: Vec<Side> = parts
                     .iter()
@@ -532,7 +571,7 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                 }
                 // A line with no `=` that opens with an operator (`&\qquad \cdot x_2`)
                 // continues the last side above.
-                if k == 0
+                if first_in_column
                     && after_relation == 0
                     && sides.len() == 1
                     && let Some(c) = current.as_mut()
@@ -550,13 +589,13 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                     if let Some(c) = current.take() {
                         out.push(c);
                     }
-                    current = Some(sides);
+                    *current = Some(sides);
                     continue;
                 }
                 if sides.len() < 2 {
                     continue;
                 }
-                if k == 0 && sides[0].text.is_empty() {
+                if first_in_column && sides[0].text.is_empty() {
                     // `&= …` continues the chain above.
                     if let Some(c) = current.as_mut() {
                         c.extend(sides.into_iter().skip(1));
@@ -566,12 +605,12 @@ pub fn chains(tex: &str) -> Vec<Chain> {
                 if let Some(c) = current.take() {
                     out.push(c);
                 }
-                current = Some(sides);
+                *current = Some(sides);
             }
         }
-        if let Some(c) = current.take() {
-            out.push(c);
-        }
+        out.extend(current.into_iter().flatten());
+        // In reading order, columns' chains among them.
+        out[block_start..].sort_by_key(|c| c.first().map_or(0, |s| s.offset));
     }
     out.retain(|c| c.len() >= 2 && c.iter().all(|s| !s.text.is_empty()));
     out

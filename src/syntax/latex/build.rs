@@ -52,22 +52,6 @@ fn partial_of(e: &Expr) -> Option<Expr> {
     }
 }
 
-/// `x` of Leibniz's `dx`, written `d x`, `dx` or `\mathrm{d} x`: the product of the name d and
-/// one other name.
-fn d_of(e: &Expr) -> Option<Expr> {
-    match &e.kind {
-        ExprKind::Product(first, rest)
-            if rest.len() == 1
-                && rest[0].0 == MulOp::Mul
-                && matches!(&first.kind, ExprKind::Name(d) if d == "d")
-                && matches!(&rest[0].1.kind, ExprKind::Name(x) if x != "d") =>
-        {
-            Some(rest[0].1.clone())
-        }
-        _ => None,
-    }
-}
-
 /// Joins each `\partial` mark to the factor after it: `\partial E` is the mark `∂(E)` (read by
 /// a `\frac`), and `\partial_{\hat{y}} \ell` is `d(ℓ, ŷ)`, the partial of ℓ by its parameter ŷ.
 fn join_partials(first: Expr, rest: Vec<(MulOp, Expr)>) -> (Expr, Vec<(MulOp, Expr)>) {
@@ -464,7 +448,7 @@ impl Builder<'_> {
                 let leibniz = (partial_of(&num), partial_of(&den));
                 let leibniz = match leibniz {
                     (Some(a), Some(b)) => Some((a, b)),
-                    _ => d_of(&num).zip(d_of(&den)),
+                    _ => self.d_of(&num).zip(self.d_of(&den)),
                 };
                 if let Some((a, b)) = leibniz {
                     return Ok(self.call("d", span, vec![a, b], span));
@@ -618,6 +602,29 @@ impl Builder<'_> {
                 }
             }
             r => unreachable!("grammar: atom {r:?}"),
+        }
+    }
+
+    /// `x` of Leibniz's `dx`, written `d x`, `dx`, `d\,x` or `\mathrm{d} x`: the name d side
+    /// by side with one other name (`d \cdot x` is a product).
+    fn d_of(&self, e: &Expr) -> Option<Expr> {
+        match &e.kind {
+            ExprKind::Product(first, rest)
+                if rest.len() == 1
+                    && rest[0].0 == MulOp::Mul
+                    && matches!(&first.kind, ExprKind::Name(d) if d == "d")
+                    && matches!(&rest[0].1.kind, ExprKind::Name(x) if x != "d") =>
+            {
+                let gap = self
+                    .text
+                    .get(first.span.end - self.offset..rest[0].1.span.start - self.offset)?;
+                let mut gap = gap.trim();
+                for spacing in ["\\,", "\\;", "\\!", "\\:", "~"] {
+                    gap = gap.trim_start_matches(spacing).trim();
+                }
+                gap.is_empty().then(|| rest[0].1.clone())
+            }
+            _ => None,
         }
     }
 
