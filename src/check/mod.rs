@@ -172,14 +172,8 @@ pub struct Claim {
 /// names, its adjoints `δ_u` (or `delta_u`), its functions, and `d(a, b)`, the derivative of
 /// one name by another through the definitions; any other name is an error with a caret.
 pub fn read_claim(net: &mut Network, ast: &Expr, src: &str, src_name: &str) -> Result<Claim> {
-    let products;
-    let ast = match read_as_meant(net, ast) {
-        Some(a) => {
-            products = a;
-            &products
-        }
-        None => ast,
-    };
+    let meant = read_as_meant(net, ast);
+    let ast = meant.as_ref().unwrap_or(ast);
     let adjoints = claim_names(net, ast, src, src_name)?;
     let (claimed, mut conditions) = {
         let mut l = Lowerer::new(&mut net.store, src, src_name);
