@@ -126,6 +126,22 @@ pub fn load_parsed(
     Ok(net)
 }
 
+/// The error for a name given a value by two `at` lines (`first`, then `again`): the second
+/// silently won, where one line naming it twice is refused by the parser.
+pub(super) fn given_twice(src: &str, src_name: &str, again: &Ident, first: Span) -> Error {
+    SourceError::new(
+        src_name,
+        src,
+        first.start,
+        first.end,
+        format!("`{}` is given two values", again.name),
+        "first here",
+    )
+    .with_label(again.span.start, again.span.end, "again here")
+    .with_help("give each name one value, in one `at` line or another; `--at` on the command line changes a value for one run")
+    .into()
+}
+
 /// The error for a shape declaration (`x: 3`, `f: R^3 → R^4`) at `span`: programs are
 /// scalar for now.
 fn shapes_unsupported(src: &str, src_name: &str, span: Span) -> Error {
@@ -484,17 +500,7 @@ impl<'s> Loader<'s> {
                     let s = self.store.intern(&id.name);
                     // Two `at` lines giving one name a value: the second silently won.
                     if let Some(first) = self.given_at.insert(s, id.span) {
-                        return Err(SourceError::new(
-                            self.src_name,
-                            self.src,
-                            first.start,
-                            first.end,
-                            format!("`{}` is given two values", id.name),
-                            "first here",
-                        )
-                        .with_label(id.span.start, id.span.end, "again here")
-                        .with_help("give each name one value, in one `at` line or another; `--at` on the command line changes a value for one run")
-                        .into());
+                        return Err(given_twice(self.src, self.src_name, id, first));
                     }
                     self.store
                         .set_written_value(s, &v, &self.src[e.span.start..e.span.end]);

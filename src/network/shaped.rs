@@ -403,18 +403,7 @@ pub fn load_shaped_parsed(
                         .into());
                     }
                     if let Some(first) = given_at.insert(id.name.clone(), id.span) {
-                        // Two `at` lines giving one name a value: the second silently won.
-                        return Err(SourceError::new(
-                            src_name,
-                            src,
-                            first.start,
-                            first.end,
-                            format!("`{}` is given two values", id.name),
-                            "first here",
-                        )
-                        .with_label(id.span.start, id.span.end, "again here")
-                        .with_help("give each name one value, in one `at` line or another; `--at` on the command line changes a value for one run")
-                        .into());
+                        return Err(super::load::given_twice(src, src_name, id, first));
                     }
                     let text = src[e.span.start..e.span.end]
                         .split_whitespace()
