@@ -330,8 +330,8 @@ fn compare_at_point(net: &mut Network, a: Id, b: Id) -> Verdict {
     }
 }
 
-/// `ast` as a student means it, where the program's names say so; `None` when nothing
-/// changes:
+/// `ast` as a student means it, where the program's names say so (a copy, rewritten); `None`
+/// when nothing changes:
 /// - a call of one of the program's variables, `x_1(1 - x_1)` as students write the
 ///   sigmoid's derivative, is the product it means (a name directly followed by `(` is a
 ///   call, and was "unknown function `x1`"), and a power after the brackets is the
@@ -360,19 +360,6 @@ fn read_as_meant(net: &Network, ast: &Expr) -> Option<Expr> {
         euler
             && matches!(&e.kind, ExprKind::Pow(b, _) if matches!(&b.kind, ExprKind::Name(n) if n == EULER))
     };
-    let changes = |e: &Expr| is_variable_call(e) || is_euler_power(e);
-    let mut any = false;
-    let mut stack = vec![ast];
-    while let Some(e) = stack.pop() {
-        if changes(e) {
-            any = true;
-            break;
-        }
-        e.for_each_child(|c| stack.push(c));
-    }
-    if !any {
-        return None;
-    }
     // The variable and its argument of a variable's call, taken out of `e`.
     fn take_call(e: &mut Expr) -> (Expr, Expr) {
         let ExprKind::Call(c) = e.kind_take() else {
@@ -386,6 +373,7 @@ fn read_as_meant(net: &Network, ast: &Expr) -> Option<Expr> {
         (name, c.args.into_iter().next().expect("one argument"))
     }
     let mut out = ast.clone();
+    let mut changed = false;
     let mut stack = vec![&mut out];
     while let Some(e) = stack.pop() {
         let span = e.span;
@@ -394,6 +382,7 @@ fn read_as_meant(net: &Network, ast: &Expr) -> Option<Expr> {
                 unreachable!("a power")
             };
             e.kind = ExprKind::Call(Box::new(Call::plain("exp", span, vec![*x])));
+            changed = true;
         } else if let ExprKind::Pow(base, _) = &e.kind
             && is_variable_call(base)
         {
@@ -406,13 +395,15 @@ fn read_as_meant(net: &Network, ast: &Expr) -> Option<Expr> {
                 span,
             };
             e.kind = ExprKind::Product(Box::new(name), vec![(MulOp::Mul, power)]);
+            changed = true;
         } else if is_variable_call(e) {
             let (name, arg) = take_call(e);
             e.kind = ExprKind::Product(Box::new(name), vec![(MulOp::Mul, arg)]);
+            changed = true;
         }
         e.for_each_child_mut(|c| stack.push(c));
     }
-    Some(out)
+    changed.then_some(out)
 }
 
 /// Whether a claim's formula is a number, or a formula of numbers (`\frac{1}{1 + e^{-2}}`,

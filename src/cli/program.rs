@@ -264,9 +264,9 @@ fn word_too_large(e: Error) -> Error {
 /// A variable of the program named on the command line: a parameter, an intermediate or an input.
 fn program_var(net: &Network, name: &str) -> Result<Sym> {
     let name = cli_name("--wrt", name)?;
-    // A name the program only gives a value to (`at w_3 = 2` in a program whose LaTeX lines
-    // use w_{3}, the name `w3`): its derivative, 0, would be "right" for a claim of 0.
-    let used = |s: &Sym| net.knows(*s) && !net.only_given_a_value(*s);
+    // Not a name the program only gives a value to (`at w_3 = 2` in a program whose LaTeX
+    // lines use w_{3}, the name `w3`): its derivative, 0, would be "right" for a claim of 0.
+    let used = |s: &Sym| net.uses(*s);
     net.lookup(&name).filter(used).ok_or_else(|| {
         let names = net.names_in_play();
         let alike =

@@ -376,11 +376,15 @@ impl Network {
             .collect()
     }
 
-    /// Whether `s` names something of the program: a definition, an input of any definition,
-    /// a parameter or a name given a value.
+    /// Whether `s` names something of the program: one it [uses](Self::uses), or a name
+    /// given a value.
     pub fn knows(&self, s: Sym) -> bool {
+        self.uses(s) || self.point.contains_key(&s)
+    }
+
+    /// Whether the program's definitions use or define `s`, or it is a parameter.
+    pub fn uses(&self, s: Sym) -> bool {
         self.params.contains(&s)
-            || self.point.contains_key(&s)
             || self
                 .defs
                 .iter()
@@ -395,13 +399,7 @@ impl Network {
     /// Whether `s` is only given a value (by an `at` line or `--at`), used by no definition
     /// and defining none.
     pub fn only_given_a_value(&self, s: Sym) -> bool {
-        self.point.contains_key(&s)
-            && !self.params.contains(&s)
-            && !self.defines(s)
-            && !self
-                .defs
-                .iter()
-                .any(|d| self.store.free_symbols(d.formula).contains(&s))
+        self.point.contains_key(&s) && !self.uses(s)
     }
 
     /// The symbol a name stands for: a rebound name's latest version, else the name itself.

@@ -69,8 +69,8 @@ pub fn explain(
     let mut notes = Vec::new();
     let value = match point {
         Some(p) => {
-            let t = net.trace(&bw, p, numbers.mode)?;
-            notes.clone_from(&t.kinks);
+            let mut t = net.trace(&bw, p, numbers.mode)?;
+            notes = std::mem::take(&mut t.kinks);
             match k {
                 Some(k) => Some(t.gradient[k].clone()),
                 None => bw

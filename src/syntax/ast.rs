@@ -50,7 +50,7 @@ impl Expr {
 
     /// The kind, moved out (fields cannot be moved out of a type with a `Drop` impl).
     pub fn into_kind(mut self) -> ExprKind {
-        std::mem::replace(&mut self.kind, ExprKind::Num(String::new()))
+        self.kind_take()
     }
 
     /// `f` of each direct subexpression, in order (what [`Expr::children`] lists).

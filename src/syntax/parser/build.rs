@@ -411,11 +411,11 @@ impl Builder<'_> {
         let mut name: Option<(String, Span)> = None;
         let mut primes: u32 = 0;
         let mut args: Option<Pair<'_, Rule>> = None;
-        let mut nabla: Option<Span> = None;
+        let mut nabla = false;
         for inner in pair.into_inner() {
             match inner.as_rule() {
                 Rule::partial => partials.push(self.slot_of_partial(inner)?),
-                Rule::nabla => nabla = Some(span_of(&inner)),
+                Rule::nabla => nabla = true,
                 Rule::name => name = Some((name_text(inner.as_str()), span_of(&inner))),
                 Rule::prime => {
                     let count = match inner.as_str() {
@@ -429,7 +429,7 @@ impl Builder<'_> {
             }
         }
         let (name, name_span) = name.expect("grammar: `apply` has a name");
-        if nabla.is_some() {
+        if nabla {
             // `∇f(a)` is `f'(a)`, as chainrule prints a vector function's Jacobian.
             if args.is_none() || primes > 0 {
                 let written = self.text(span);
