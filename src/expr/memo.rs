@@ -6,6 +6,17 @@
 //! it costs beyond the nodes themselves. Keeping the hash in the slot means a probe reads
 //! only the table (eight slots to a cache line) until the hashes match. The printer's table of
 //! a program's names (`print::names`) is made the same way, for the same reason.
+//!
+//! Where an entry goes: by its hash, anywhere in the table, unless its owner says what it is
+//! near ([`Memo::insert_near`]). Then it goes, where there is room, in a window of slots that
+//! entries near the same place share. A node is near its newest child: most nodes are made
+//! from nodes made just before, so the slots a new node's probe reads are the ones the last
+//! nodes' probes read, in the caches, where a slot chosen by the hash alone is a cache miss
+//! once the table outgrows them (a 10^5-layer program's backward pass spent most of its time
+//! on that one read). A name is near its number ([`name_near`]): a program's names are
+//! made and printed layer by layer. A window that is full sends the entry to its hash's
+//! place; windows are never emptied, so a probe that meets an empty slot in the window knows
+//! the entry is nowhere.
 
 /// A slot: `hash << 32 | (index + 1)`; 0 is empty.
 const EMPTY: u64 = 0;
@@ -13,6 +24,7 @@ const EMPTY: u64 = 0;
 #[derive(Default)]
 pub(crate) struct Memo {
     slots: Vec<u64>,
+    /// The number of indices recorded (placed or [skipped](Memo::skip)).
     len: usize,
 }
 
@@ -34,6 +46,33 @@ impl Memo {
         }
     }
 
+    /// [`Memo::find`] for an entry placed near `near` ([`Memo::insert_near`]): its window,
+    /// then, if that is full, its hash's place.
+    pub(crate) fn find_near(
+        &self,
+        hash: u32,
+        near: Option<u32>,
+        same: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
+        let Some(near) = near else {
+            return self.find(hash, same);
+        };
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = region(near) & mask;
+        for _ in 0..WINDOW {
+            match self.slots[i] {
+                EMPTY => return None,
+                s if (s >> 32) as u32 == hash && same(s as u32 - 1) => return Some(s as u32 - 1),
+                _ => {}
+            }
+            i = (i + 1) & mask;
+        }
+        self.find(hash, same)
+    }
+
     /// The number of entries.
     pub(crate) fn len(&self) -> usize {
         self.len
@@ -41,17 +80,47 @@ impl Memo {
 
     /// Records the next index (the number of entries so far), with this hash.
     pub(crate) fn insert(&mut self, hash: u32) {
-        let index = self.len as u32;
-        self.len += 1;
-        // At most three quarters full, so probes stay short.
-        if self.len * 4 > self.slots.len() * 3 {
-            self.grow();
-        }
-        self.place(u64::from(hash) << 32 | u64::from(index + 1));
+        self.insert_near(hash, None, |_| None);
     }
 
-    fn place(&mut self, slot: u64) {
+    /// [`Memo::insert`], placed in the window of `near` (an index below the next: the newest
+    /// child of a node) where it has room, else at the hash's place; `near_of` gives the
+    /// `near` of the entries so far, for when the table grows.
+    pub(crate) fn insert_near(
+        &mut self,
+        hash: u32,
+        near: Option<u32>,
+        near_of: impl Fn(u32) -> Option<u32>,
+    ) {
+        let index = self.len as u32;
+        self.len += 1;
+        // At most three quarters full, so probes stay short; the indices skipped count, so
+        // that every index has its region in the table.
+        if self.len * 4 > self.slots.len() * 3 {
+            self.grow(&near_of);
+        }
+        self.place(u64::from(hash) << 32 | u64::from(index + 1), near);
+    }
+
+    /// Records the next index without placing it: its entry is found another way (a symbol's
+    /// node, by the symbol). The table grows at the next [`Memo::insert_near`], which knows
+    /// where each entry goes (until then a window past the end wraps round, as windows may).
+    pub(crate) fn skip(&mut self) {
+        self.len += 1;
+    }
+
+    fn place(&mut self, slot: u64, near: Option<u32>) {
         let mask = self.slots.len() - 1;
+        if let Some(near) = near {
+            let mut i = region(near) & mask;
+            for _ in 0..WINDOW {
+                if self.slots[i] == EMPTY {
+                    self.slots[i] = slot;
+                    return;
+                }
+                i = (i + 1) & mask;
+            }
+        }
         let mut i = (slot >> 32) as usize & mask;
         while self.slots[i] != EMPTY {
             i = (i + 1) & mask;
@@ -59,13 +128,47 @@ impl Memo {
         self.slots[i] = slot;
     }
 
-    fn grow(&mut self) {
+    /// Twice the slots, the entries placed again in the order of their indices (each window
+    /// filled as it was, first come first placed).
+    fn grow(&mut self, near_of: &impl Fn(u32) -> Option<u32>) {
         let size = (self.slots.len() * 2).max(64);
         let old = std::mem::replace(&mut self.slots, empty_slots(size));
+        let mut by_index = vec![EMPTY; self.len - 1];
         for s in old.into_iter().filter(|s| *s != EMPTY) {
-            self.place(s);
+            by_index[(s as u32 - 1) as usize] = s;
+        }
+        for (i, s) in by_index.into_iter().enumerate() {
+            if s != EMPTY {
+                self.place(s, near_of(i as u32));
+            }
         }
     }
+}
+
+/// The `near` of a name: its number (`z12` → 12, `δ_x7` → 7), spread out, where it ends in
+/// one of up to seven digits. A program's names are numbered by layer, and are made and
+/// looked up layer by layer (`z12`, `w12`, `x11`, then their adjoints): placed near their
+/// number, a layer's names share a window, which the next layer's lookups find in the
+/// caches. Names without a number go to their hashes' places.
+pub(crate) fn name_near(name: &str) -> Option<u32> {
+    let digits = name.bytes().rev().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 7 {
+        return None;
+    }
+    let number: u32 = name[name.len() - digits..].parse().ok()?;
+    // Room for the six or so names of a layer in the window of each number.
+    Some(number * 8)
+}
+
+/// The slots of a window (two cache lines): the entries whose newest child is one node, or a
+/// few nodes made together, before the rest go to their hashes' places.
+const WINDOW: usize = 16;
+
+/// Where the window of `near` starts: four slots for every three indices, the table's
+/// room (it is at most three quarters full), so that the windows of consecutive indices
+/// follow one another through the table.
+fn region(near: u32) -> usize {
+    near as usize + near as usize / 3
 }
 
 /// `n` empty slots, written as they are made. A table's slots are read before they are
@@ -79,4 +182,91 @@ fn empty_slots(n: usize) -> Vec<u64> {
     let mut slots: Vec<u64> = std::hint::black_box(Vec::with_capacity(n));
     slots.resize(n, EMPTY);
     slots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Memo;
+
+    /// A table of entries `(hash, near)`, found again by index.
+    fn table(entries: &[(u32, Option<u32>)]) -> Memo {
+        let mut m = Memo::default();
+        for &(h, near) in entries {
+            m.insert_near(h, near, |i| entries[i as usize].1);
+        }
+        m
+    }
+
+    fn find(
+        m: &Memo,
+        entries: &[(u32, Option<u32>)],
+        h: u32,
+        near: Option<u32>,
+        want: u32,
+    ) -> Option<u32> {
+        m.find_near(h, near, |i| i == want)
+            .filter(|i| entries[*i as usize] == (h, near))
+    }
+
+    #[test]
+    fn entries_placed_near_others_are_found_through_growth_and_full_windows() {
+        // A few hundred entries near index 3 (more than a window holds), others near their
+        // predecessor, names by hash only, all sharing a handful of hashes (so only the
+        // index decides), across several doublings of the table.
+        let mut entries = Vec::new();
+        for i in 0..5000u32 {
+            let near = match i % 7 {
+                _ if i < 4 => None,
+                0 | 1 => Some(3),
+                2 => None,
+                _ => Some(i - 1),
+            };
+            entries.push((i % 5, near));
+        }
+        let m = table(&entries);
+        assert_eq!(m.len(), entries.len());
+        for (i, &(h, near)) in entries.iter().enumerate() {
+            assert_eq!(
+                find(&m, &entries, h, near, i as u32),
+                Some(i as u32),
+                "entry {i}"
+            );
+        }
+        // Absent entries: not found, whatever their window holds.
+        assert_eq!(m.find_near(1, Some(3), |_| false), None);
+        assert_eq!(m.find_near(2, Some(4000), |_| false), None);
+        assert_eq!(m.find(0, |_| false), None);
+    }
+
+    #[test]
+    fn names_are_near_their_numbers() {
+        use super::name_near;
+        assert_eq!(name_near("z12"), Some(96));
+        assert_eq!(name_near("δ_x7"), Some(56));
+        assert_eq!(name_near("x0"), Some(0));
+        assert_eq!(name_near("w_1_9999999"), Some(79_999_992));
+        assert_eq!(name_near("w12345678"), None);
+        assert_eq!(name_near("yhat"), None);
+    }
+
+    #[test]
+    fn skipped_indices_are_counted_and_never_found() {
+        let mut m = Memo::default();
+        let mut placed = Vec::new();
+        for i in 0..1000u32 {
+            if i % 3 == 0 {
+                m.skip();
+            } else {
+                m.insert_near(7, Some(i.saturating_sub(1)), |j| Some(j.saturating_sub(1)));
+                placed.push(i);
+            }
+        }
+        assert_eq!(m.len(), 1000);
+        for &i in &placed {
+            assert_eq!(m.find_near(7, Some(i - 1), |j| j == i), Some(i));
+        }
+        for i in (0..1000u32).step_by(3) {
+            assert_eq!(m.find(7, |j| j == i), None);
+        }
+    }
 }

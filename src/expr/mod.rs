@@ -18,7 +18,7 @@ pub use coeff::{Q, owned_pairs};
 pub use condition::Condition;
 pub(crate) use condition::prune_conditions;
 pub use func::{AbstractFn, BUILTINS, Builtin, Func, NoExactValue};
-pub(crate) use memo::Memo;
+pub(crate) use memo::{Memo, name_near};
 pub(crate) use order::{natural_cmp, structural_cmp};
 
 use rug::Rational;
@@ -67,6 +67,14 @@ pub(crate) fn hash32<T: Hash + ?Sized>(x: &T) -> u32 {
     let mut h = FxHasher::default();
     x.hash(&mut h);
     (h.0 >> 32) as u32
+}
+
+/// Where a node's entry in the hash-consing table goes: beside the entries of the nodes made
+/// about when its newest child was, which are in the caches when a node is made from new ones.
+fn near(node: &Node) -> Option<u32> {
+    let mut top = None;
+    node.for_each_child(|c| top = top.max(Some(c.0)));
+    top
 }
 
 /// Positions of ids in a sorted list of them (as [`Store::reachable`] returns): a direct
@@ -262,6 +270,10 @@ pub struct Store {
     names: Vec<Box<str>>,
     /// Finds a symbol by name (each name is stored once, in `names`).
     name_ids: memo::Memo,
+    /// Per symbol, its node (`u32::MAX` while it has none): found by the symbol's number,
+    /// not in the hash-consing table, where the node of a name made long before is a cache
+    /// miss.
+    sym_nodes: Vec<u32>,
     /// Which built-in functions a node of the store calls: bit `b as u32` for [`Builtin`] `b`
     /// ([`Store::calls_builtin`]).
     builtins: u32,
@@ -337,14 +349,19 @@ impl Store {
 
     /// Interns a symbol name.
     pub fn intern(&mut self, name: &str) -> Sym {
-        let hash = hash32(name);
+        let (hash, near) = (hash32(name), memo::name_near(name));
         let names = &self.names;
-        if let Some(i) = self.name_ids.find(hash, |i| &*names[i as usize] == name) {
+        if let Some(i) = self
+            .name_ids
+            .find_near(hash, near, |i| &*names[i as usize] == name)
+        {
             return Sym(i);
         }
         let s = Sym(self.names.len() as u32);
         self.names.push(name.into());
-        self.name_ids.insert(hash);
+        let names = &self.names;
+        self.name_ids
+            .insert_near(hash, near, |i| memo::name_near(&names[i as usize]));
         s
     }
 
@@ -371,7 +388,9 @@ impl Store {
     pub fn lookup(&self, name: &str) -> Option<Sym> {
         let names = &self.names;
         self.name_ids
-            .find(hash32(name), |i| &*names[i as usize] == name)
+            .find_near(hash32(name), memo::name_near(name), |i| {
+                &*names[i as usize] == name
+            })
             .map(Sym)
     }
 
@@ -467,12 +486,25 @@ impl Store {
             // Released by `release_tables`: made again, once (a table that had fallen
             // behind otherwise would be made again on top of itself).
             debug_assert_eq!(self.memo.len(), 0, "the hash-consing table fell behind");
-            for n in &self.nodes {
-                self.memo.insert(hash32(n));
+            let nodes = &self.nodes;
+            for n in nodes {
+                if let Node::Sym(_) = n {
+                    self.memo.skip();
+                } else {
+                    self.memo
+                        .insert_near(hash32(n), near(n), |i| near(&nodes[i as usize]));
+                }
             }
         }
+        if let Node::Sym(s) = node {
+            return self.insert_sym(s);
+        }
         let hash = hash32(&node);
-        if let Some(i) = self.memo.find(hash, |i| self.nodes[i as usize] == node) {
+        let near = near(&node);
+        if let Some(i) = self
+            .memo
+            .find_near(hash, near, |i| self.nodes[i as usize] == node)
+        {
             return Id(i);
         }
         let id = Id(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
@@ -486,7 +518,27 @@ impl Store {
         }
         self.nodes.push(node);
         self.flat.push(flat);
-        self.memo.insert(hash);
+        let nodes = &self.nodes;
+        self.memo
+            .insert_near(hash, near, |i| crate::expr::near(&nodes[i as usize]));
+        id
+    }
+
+    /// [`Store::insert`] of a symbol's node: found by the symbol's number.
+    fn insert_sym(&mut self, s: Sym) -> Id {
+        if let Some(&i) = self.sym_nodes.get(s.index())
+            && i != u32::MAX
+        {
+            return Id(i);
+        }
+        let id = Id(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
+        if self.sym_nodes.len() <= s.index() {
+            self.sym_nodes.resize(s.index() + 1, u32::MAX);
+        }
+        self.sym_nodes[s.index()] = id.0;
+        self.nodes.push(Node::Sym(s));
+        self.flat.push(1);
+        self.memo.skip();
         id
     }
 
@@ -768,7 +820,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{Builtin, Func, Node, Store};
+    use super::{Builtin, Func, Id, Node, Store, Sym};
     use rug::Rational;
     use std::collections::HashMap;
 
@@ -879,6 +931,48 @@ mod tests {
         s.release_tables();
         assert_eq!((s.add(sig, x), s.mul(y, x)), (new, xy));
         assert_eq!(s.len(), len + 1);
+    }
+
+    #[test]
+    fn a_large_store_finds_every_node_and_name_again() {
+        // Nodes made from new children, from old ones (whose windows filled long ago),
+        // many with one newest child (more than a window holds), symbols' nodes (found by
+        // symbol) and names numbered like a program's and not, across many doublings.
+        fn var(s: &mut Store, name: &str) -> Id {
+            let sym = s.intern(name);
+            s.sym_node(sym)
+        }
+        let mut s = Store::new();
+        // Per layer: its name, and the nodes made from (w, the layer before, an old node).
+        let mut made: Vec<(Sym, [Id; 4])> = Vec::new();
+        let mut prev = var(&mut s, "x0");
+        let hub = var(&mut s, "hub");
+        for k in 1..3000 {
+            let w = var(&mut s, &format!("w{k}"));
+            let z = s.mul(w, prev);
+            let x = s.apply(Builtin::Sigmoid, z);
+            let shared = s.add(hub, x);
+            let old = made.get(k / 2).map_or(x, |(_, n)| n[1]);
+            let late = s.mul(old, hub);
+            let name = s.intern(&format!("name_{k}_{}", k % 7));
+            made.push((name, [x, shared, old, late]));
+            prev = x;
+        }
+        let len = s.len();
+        // Every name and node made again is the one made before, and nothing new is made.
+        let mut prev = var(&mut s, "x0");
+        for (k, (name, [x, shared, old, late])) in (1..).zip(&made) {
+            assert_eq!(s.intern(&format!("name_{k}_{}", k % 7)), *name);
+            let w = var(&mut s, &format!("w{k}"));
+            let z = s.mul(w, prev);
+            assert_eq!(s.apply(Builtin::Sigmoid, z), *x);
+            assert_eq!(s.add(hub, *x), *shared);
+            assert_eq!(s.mul(*old, hub), *late);
+            prev = *x;
+        }
+        assert_eq!(s.len(), len);
+        assert_eq!(s.lookup("w3000"), None);
+        assert!(s.lookup("w2999").is_some());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! names in play would print alike (`w1` and `w_1`, `yhat` and `ŷ`), [`with_names_in_play`] writes
 //! both out that way, so distinct names never print the same.
 
-use crate::expr::{Memo, hash32};
+use crate::expr::{Memo, hash32, name_near};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -366,9 +366,9 @@ impl Frozen {
         let mut t = Frozen::default();
         t.names.reserve(names.len());
         for n in names {
-            let hash = hash32(*n);
+            let (hash, near) = (hash32(*n), name_near(n));
             if t.name_index
-                .find(hash, |i| t.name(i as usize) == *n)
+                .find_near(hash, near, |i| t.name(i as usize) == *n)
                 .is_some()
             {
                 continue;
@@ -388,7 +388,17 @@ impl Frozen {
                 }
             };
             t.names.push((name, f));
-            t.name_index.insert(hash);
+            let Frozen {
+                text,
+                names,
+                name_index,
+                ..
+            } = &mut t;
+            let name_of = |i: u32| {
+                let (p, _) = names[i as usize];
+                &text[p.start as usize..(p.start + p.len) as usize]
+            };
+            name_index.insert_near(hash, near, |i| name_near(name_of(i)));
         }
         t
     }
@@ -414,7 +424,9 @@ impl Frozen {
     fn find(&self, name: &str) -> Option<usize> {
         let i = self
             .name_index
-            .find(hash32(name), |i| self.name(i as usize) == name)?;
+            .find_near(hash32(name), name_near(name), |i| {
+                self.name(i as usize) == name
+            })?;
         Some(i as usize)
     }
 
