@@ -151,13 +151,20 @@ impl Memo {
 /// number, a layer's names share a window, which the next layer's lookups find in the
 /// caches. Names without a number go to their hashes' places.
 pub(crate) fn name_near(name: &str) -> Option<u32> {
-    let digits = name.bytes().rev().take_while(u8::is_ascii_digit).count();
-    if digits == 0 || digits > 7 {
-        return None;
+    let (mut number, mut scale, mut digits) = (0u32, 1u32, 0);
+    for b in name.bytes().rev() {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        if digits == 7 {
+            return None;
+        }
+        number += u32::from(b - b'0') * scale;
+        scale *= 10;
+        digits += 1;
     }
-    let number: u32 = name[name.len() - digits..].parse().ok()?;
     // Room for the six or so names of a layer in the window of each number.
-    Some(number * 8)
+    (digits > 0).then_some(number * 8)
 }
 
 /// The slots of a window (two cache lines): the entries whose newest child is one node, or a
