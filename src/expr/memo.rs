@@ -30,7 +30,7 @@ pub(crate) struct Memo {
 
 impl Memo {
     /// The index with this hash for which `same` holds, if any.
-    pub(crate) fn find(&self, hash: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+    fn find(&self, hash: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -78,14 +78,10 @@ impl Memo {
         self.len
     }
 
-    /// Records the next index (the number of entries so far), with this hash.
-    pub(crate) fn insert(&mut self, hash: u32) {
-        self.insert_near(hash, None, |_| None);
-    }
-
-    /// [`Memo::insert`], placed in the window of `near` (an index below the next: the newest
-    /// child of a node) where it has room, else at the hash's place; `near_of` gives the
-    /// `near` of the entries so far, for when the table grows.
+    /// Records the next index (the number of entries so far), with this hash: placed in the
+    /// window of `near` where it has room (a node's newest child, a name's number), else (or
+    /// without a `near`) at the hash's place; `near_of` gives the `near` of the entries so
+    /// far, for when the table grows.
     pub(crate) fn insert_near(
         &mut self,
         hash: u32,
@@ -145,14 +141,15 @@ impl Memo {
     }
 }
 
-/// The `near` of a name: its number (`z12` → 12, `δ_x7` → 7), spread out, where it ends in
-/// one of up to seven digits. A program's names are numbered by layer, and are made and
+/// The `near` of a name: its number (`z12` → 12, `δ_x7` → 7, and in LaTeX `z_{12}` → 12),
+/// spread out, where it ends in one of up to seven digits. A program's names are numbered by layer, and are made and
 /// looked up layer by layer (`z12`, `w12`, `x11`, then their adjoints): placed near their
 /// number, a layer's names share a window, which the next layer's lookups find in the
 /// caches. Names without a number go to their hashes' places.
 pub(crate) fn name_near(name: &str) -> Option<u32> {
     let (mut number, mut scale, mut digits) = (0u32, 1u32, 0);
-    for b in name.bytes().rev() {
+    // A name's LaTeX form ends in its subscript's braces (`z_{12}`, `\delta_{z_{12}}`).
+    for b in name.trim_end_matches('}').bytes().rev() {
         if !b.is_ascii_digit() {
             break;
         }
@@ -251,6 +248,7 @@ mod tests {
         assert_eq!(name_near("z12"), Some(96));
         assert_eq!(name_near("δ_x7"), Some(56));
         assert_eq!(name_near("x0"), Some(0));
+        assert_eq!(name_near("\\delta_{z_{12}}"), Some(96));
         assert_eq!(name_near("w_1_9999999"), Some(79_999_992));
         assert_eq!(name_near("w12345678"), None);
         assert_eq!(name_near("yhat"), None);

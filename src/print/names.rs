@@ -353,6 +353,11 @@ struct Frozen {
     form_index: Memo,
 }
 
+/// The string at `p` in `text` ([`Frozen::text`]).
+fn piece(text: &str, p: Piece) -> &str {
+    &text[p.start as usize..(p.start + p.len) as usize]
+}
+
 /// Where a string is in [`Frozen::text`].
 #[derive(Clone, Copy)]
 struct Piece {
@@ -381,9 +386,17 @@ impl Frozen {
                     f as u32
                 }
                 None => {
-                    let piece = t.push(&form);
-                    t.forms.push((piece, 1));
-                    t.form_index.insert(hash32(&*form));
+                    let at = t.push(&form);
+                    t.forms.push((at, 1));
+                    let Frozen {
+                        text,
+                        forms,
+                        form_index,
+                        ..
+                    } = &mut t;
+                    form_index.insert_near(hash32(&*form), name_near(&form), |i| {
+                        name_near(piece(text, forms[i as usize].0))
+                    });
                     (t.forms.len() - 1) as u32
                 }
             };
@@ -394,11 +407,7 @@ impl Frozen {
                 name_index,
                 ..
             } = &mut t;
-            let name_of = |i: u32| {
-                let (p, _) = names[i as usize];
-                &text[p.start as usize..(p.start + p.len) as usize]
-            };
-            name_index.insert_near(hash, near, |i| name_near(name_of(i)));
+            name_index.insert_near(hash, near, |i| name_near(piece(text, names[i as usize].0)));
         }
         t
     }
@@ -413,7 +422,7 @@ impl Frozen {
     }
 
     fn piece(&self, p: Piece) -> &str {
-        &self.text[p.start as usize..(p.start + p.len) as usize]
+        piece(&self.text, p)
     }
 
     fn name(&self, i: usize) -> &str {
@@ -442,9 +451,11 @@ impl Frozen {
 
     /// The number of `form`, if one of the names has it.
     fn form_number(&self, form: &str) -> Option<usize> {
-        let f = self.form_index.find(hash32(form), |f| {
-            self.piece(self.forms[f as usize].0) == form
-        })?;
+        let f = self
+            .form_index
+            .find_near(hash32(form), name_near(form), |f| {
+                self.piece(self.forms[f as usize].0) == form
+            })?;
         Some(f as usize)
     }
 
