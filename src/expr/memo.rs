@@ -129,6 +129,13 @@ impl Memo {
     fn grow(&mut self, near_of: &impl Fn(u32) -> Option<u32>) {
         let size = (self.slots.len() * 2).max(64);
         let old = std::mem::replace(&mut self.slots, empty_slots(size));
+        // A small table is in the caches whatever the order (and a first one is empty).
+        if old.len() < SMALL_TABLE {
+            for s in old.into_iter().filter(|s| *s != EMPTY) {
+                self.place(s, near_of(s as u32 - 1));
+            }
+            return;
+        }
         let mut by_index = vec![EMPTY; self.len - 1];
         for s in old.into_iter().filter(|s| *s != EMPTY) {
             by_index[(s as u32 - 1) as usize] = s;
@@ -163,6 +170,9 @@ pub(crate) fn name_near(name: &str) -> Option<u32> {
     // Room for the six or so names of a layer in the window of each number.
     (digits > 0).then_some(number * 8)
 }
+
+/// Below this many slots, [`Memo::grow`] places the entries again in the old table's order.
+const SMALL_TABLE: usize = 1 << 12;
 
 /// The slots of a window (two cache lines): the entries whose newest child is one node, or a
 /// few nodes made together, before the rest go to their hashes' places.
