@@ -73,7 +73,7 @@ impl Memo {
         self.find(hash, same)
     }
 
-    /// The number of entries.
+    /// The number of indices recorded, placed or skipped.
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -149,10 +149,10 @@ impl Memo {
 }
 
 /// The `near` of a name: its number (`z12` → 12, `δ_x7` → 7, and in LaTeX `z_{12}` → 12),
-/// spread out, where it ends in one of up to seven digits. A program's names are numbered by layer, and are made and
-/// looked up layer by layer (`z12`, `w12`, `x11`, then their adjoints): placed near their
-/// number, a layer's names share a window, which the next layer's lookups find in the
-/// caches. Names without a number go to their hashes' places.
+/// spread out, where it ends in one of up to seven digits. A program's names are numbered by
+/// layer, and are made and looked up layer by layer (`z12`, `w12`, `x11`, then their
+/// adjoints): placed near their number, a layer's names share a window, which the next
+/// layer's lookups find in the caches. Names without a number go to their hashes' places.
 pub(crate) fn name_near(name: &str) -> Option<u32> {
     let (mut number, mut scale, mut digits) = (0u32, 1u32, 0);
     // A name's LaTeX form ends in its subscript's braces (`z_{12}`, `\delta_{z_{12}}`).

@@ -71,7 +71,7 @@ pub(crate) fn hash32<T: Hash + ?Sized>(x: &T) -> u32 {
 
 /// Where a node's entry in the hash-consing table goes: beside the entries of the nodes made
 /// about when its newest child was, which are in the caches when a node is made from new ones.
-fn near(node: &Node) -> Option<u32> {
+fn newest_child(node: &Node) -> Option<u32> {
     let mut top = None;
     node.for_each_child(|c| top = top.max(Some(c.0)));
     top
@@ -491,8 +491,9 @@ impl Store {
                 if let Node::Sym(_) = n {
                     self.memo.skip();
                 } else {
-                    self.memo
-                        .insert_near(hash32(n), near(n), |i| near(&nodes[i as usize]));
+                    self.memo.insert_near(hash32(n), newest_child(n), |i| {
+                        newest_child(&nodes[i as usize])
+                    });
                 }
             }
         }
@@ -500,7 +501,7 @@ impl Store {
             return self.insert_sym(s);
         }
         let hash = hash32(&node);
-        let near = near(&node);
+        let near = newest_child(&node);
         if let Some(i) = self
             .memo
             .find_near(hash, near, |i| self.nodes[i as usize] == node)
@@ -520,7 +521,7 @@ impl Store {
         self.flat.push(flat);
         let nodes = &self.nodes;
         self.memo
-            .insert_near(hash, near, |i| crate::expr::near(&nodes[i as usize]));
+            .insert_near(hash, near, |i| newest_child(&nodes[i as usize]));
         id
     }
 
