@@ -14,40 +14,63 @@
 //! nodes' probes read, in the caches, where a slot chosen by the hash alone is a cache miss
 //! once the table outgrows them (a 10^5-layer program's backward pass spent most of its time
 //! on that one read). A name is near its number ([`name_near`]): a program's names are
-//! made and printed layer by layer. A window that is full sends the entry to its hash's
-//! place; windows are never emptied, so a probe that meets an empty slot in the window knows
-//! the entry is nowhere.
+//! made and printed layer by layer. A window that is full sends the entry to a second table,
+//! by its hash, with the entries that have no `near`; windows are emptied only when they all
+//! grow and every entry is placed again, so a probe that meets an empty slot in its window
+//! knows the entry is nowhere, and one that finds its window full looks in the second table.
 
 /// A slot: `hash << 32 | (index + 1)`; 0 is empty.
 const EMPTY: u64 = 0;
 
 #[derive(Default)]
 pub(crate) struct Memo {
-    slots: Vec<u64>,
+    /// The entries placed in their windows.
+    windows: Vec<u64>,
+    /// The entries placed by their hashes: those without a `near`, and those whose window was
+    /// full. Kept apart, so that a probe by hash never walks a run of full windows (where
+    /// `near`s are denser than the windows' room, they fill a stretch of slots end to end).
+    hashed: Vec<u64>,
+    /// The number of entries in `hashed`.
+    hashed_len: usize,
     /// The number of indices recorded (placed or [skipped](Memo::skip)).
     len: usize,
 }
 
+/// The index with this hash in `slots`, placed by its hash, for which `same` holds, if any.
+fn probe(slots: &[u64], hash: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+    if slots.is_empty() {
+        return None;
+    }
+    let mask = slots.len() - 1;
+    let mut i = hash as usize & mask;
+    loop {
+        match slots[i] {
+            EMPTY => return None,
+            s if (s >> 32) as u32 == hash && same(s as u32 - 1) => return Some(s as u32 - 1),
+            _ => {}
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/// Places `slot` by its hash in `slots` (which has room).
+fn place_hashed(slots: &mut [u64], slot: u64) {
+    let mask = slots.len() - 1;
+    let mut i = (slot >> 32) as usize & mask;
+    while slots[i] != EMPTY {
+        i = (i + 1) & mask;
+    }
+    slots[i] = slot;
+}
+
 impl Memo {
-    /// The index with this hash for which `same` holds, if any.
+    /// The index placed by this hash (without a `near`) for which `same` holds, if any.
     fn find(&self, hash: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
-        let mut i = hash as usize & mask;
-        loop {
-            match self.slots[i] {
-                EMPTY => return None,
-                s if (s >> 32) as u32 == hash && same(s as u32 - 1) => return Some(s as u32 - 1),
-                _ => {}
-            }
-            i = (i + 1) & mask;
-        }
+        probe(&self.hashed, hash, same)
     }
 
-    /// [`Memo::find`] for an entry placed near `near` ([`Memo::insert_near`]): its window,
-    /// then, if that is full, its hash's place.
+    /// The index with this hash and `near` ([`Memo::insert_near`]) for which `same` holds, if
+    /// any: looked for in its window, then, if that is full, by its hash.
     pub(crate) fn find_near(
         &self,
         hash: u32,
@@ -57,13 +80,13 @@ impl Memo {
         let Some(near) = near else {
             return self.find(hash, same);
         };
-        if self.slots.is_empty() {
+        if self.windows.is_empty() {
             return None;
         }
-        let mask = self.slots.len() - 1;
+        let mask = self.windows.len() - 1;
         let mut i = region(near) & mask;
         for _ in 0..WINDOW {
-            match self.slots[i] {
+            match self.windows[i] {
                 EMPTY => return None,
                 s if (s >> 32) as u32 == hash && same(s as u32 - 1) => return Some(s as u32 - 1),
                 _ => {}
@@ -80,8 +103,8 @@ impl Memo {
 
     /// Records the next index (the number of entries so far), with this hash: placed in the
     /// window of `near` where it has room (a node's newest child, a name's number), else (or
-    /// without a `near`) at the hash's place; `near_of` gives the `near` of the entries so
-    /// far, for when the table grows.
+    /// without a `near`) by the hash; `near_of` gives the `near` of the entries so far, for
+    /// when the windows grow.
     pub(crate) fn insert_near(
         &mut self,
         hash: u32,
@@ -90,54 +113,62 @@ impl Memo {
     ) {
         let index = self.len as u32;
         self.len += 1;
-        // At most three quarters full, so probes stay short; the indices skipped count, so
-        // that every index has its region in the table.
-        if self.len * 4 > self.slots.len() * 3 {
+        // The windows at most three quarters full, the indices skipped counted, so that
+        // consecutive indices' windows follow one another through the table.
+        if self.len * 4 > self.windows.len() * 3 {
             self.grow(&near_of);
         }
         self.place(u64::from(hash) << 32 | u64::from(index + 1), near);
     }
 
     /// Records the next index without placing it: its entry is found another way (a symbol's
-    /// node, by the symbol). The table grows at the next [`Memo::insert_near`], which knows
+    /// node, by the symbol). The windows grow at the next [`Memo::insert_near`], which knows
     /// where each entry goes (until then a window past the end wraps round, as windows may).
     pub(crate) fn skip(&mut self) {
         self.len += 1;
     }
 
     fn place(&mut self, slot: u64, near: Option<u32>) {
-        let mask = self.slots.len() - 1;
         if let Some(near) = near {
+            let mask = self.windows.len() - 1;
             let mut i = region(near) & mask;
             for _ in 0..WINDOW {
-                if self.slots[i] == EMPTY {
-                    self.slots[i] = slot;
+                if self.windows[i] == EMPTY {
+                    self.windows[i] = slot;
                     return;
                 }
                 i = (i + 1) & mask;
             }
         }
-        let mut i = (slot >> 32) as usize & mask;
-        while self.slots[i] != EMPTY {
-            i = (i + 1) & mask;
+        self.hashed_len += 1;
+        if self.hashed_len * 4 > self.hashed.len() * 3 {
+            let size = (self.hashed.len() * 2).max(64);
+            let old = std::mem::replace(&mut self.hashed, empty_slots(size));
+            for s in old.into_iter().filter(|s| *s != EMPTY) {
+                place_hashed(&mut self.hashed, s);
+            }
         }
-        self.slots[i] = slot;
+        place_hashed(&mut self.hashed, slot);
     }
 
-    /// Twice the slots, the entries placed again in the order of their indices (each window
-    /// filled as it was, first come first placed).
+    /// Twice the windows, every entry placed again (a window that was full may have room
+    /// now, and an entry found by its hash must have found its window full): a large table's
+    /// in the order of their indices, each window filled first come first placed, a small
+    /// one's (in the caches whatever the order) as they were.
     fn grow(&mut self, near_of: &impl Fn(u32) -> Option<u32>) {
-        let size = (self.slots.len() * 2).max(64);
-        let old = std::mem::replace(&mut self.slots, empty_slots(size));
-        // A small table is in the caches whatever the order (and a first one is empty).
-        if old.len() < SMALL_TABLE {
-            for s in old.into_iter().filter(|s| *s != EMPTY) {
+        let size = (self.windows.len() * 2).max(64);
+        let windows = std::mem::replace(&mut self.windows, empty_slots(size));
+        let hashed = std::mem::take(&mut self.hashed);
+        self.hashed_len = 0;
+        let old = windows.into_iter().chain(hashed).filter(|s| *s != EMPTY);
+        if size <= SMALL_TABLE {
+            for s in old {
                 self.place(s, near_of(s as u32 - 1));
             }
             return;
         }
         let mut by_index = vec![EMPTY; self.len - 1];
-        for s in old.into_iter().filter(|s| *s != EMPTY) {
+        for s in old {
             by_index[(s as u32 - 1) as usize] = s;
         }
         for (i, s) in by_index.into_iter().enumerate() {
@@ -167,11 +198,12 @@ pub(crate) fn name_near(name: &str) -> Option<u32> {
         scale *= 10;
         digits += 1;
     }
-    // Room for the six or so names of a layer in the window of each number.
-    (digits > 0).then_some(number * 8)
+    // Room for six names a number (a layer's `z`, `x`, `w` and their adjoints' `δ_…`), as
+    // windows have room for one entry an index.
+    (digits > 0).then_some(number * 6)
 }
 
-/// Below this many slots, [`Memo::grow`] places the entries again in the old table's order.
+/// Up to this many slots, [`Memo::grow`] places the entries again as they were.
 const SMALL_TABLE: usize = 1 << 12;
 
 /// The slots of a window (two cache lines): the entries whose newest child is one node, or a
@@ -252,14 +284,52 @@ mod tests {
         assert_eq!(m.find(0, |_| false), None);
     }
 
+    /// The longest run of occupied slots.
+    fn longest_run(slots: &[u64]) -> usize {
+        let (mut run, mut longest) = (0, 0);
+        for s in slots.iter().chain(slots) {
+            run = if *s == super::EMPTY { 0 } else { run + 1 };
+            longest = longest.max(run);
+        }
+        longest.min(slots.len())
+    }
+
+    #[test]
+    fn full_windows_never_make_a_long_run_to_probe_by_hash() {
+        // Six names a number, as a program's layers have (`z`, `x`, `w` and their adjoints),
+        // and more numbers than the windows have room for at some sizes (their windows wrap
+        // round onto the first ones): the entries that find their window full go by hash to
+        // a table of their own, where a probe's run stays short. (In one table, the full
+        // windows made runs of thousands of slots, walked by every probe by hash.)
+        for layers in [20_000u32, 60_000] {
+            let mut m = Memo::default();
+            // Eight slots' worth of `near` for six entries: denser than the windows' room.
+            let near = |i: u32| Some(i / 6 * 8);
+            for i in 0..6 * layers {
+                let hash = i.wrapping_mul(0x9E37_79B1);
+                assert_eq!(m.find_near(hash, near(i), |j| j == i), None);
+                m.insert_near(hash, near(i), near);
+            }
+            if layers == 60_000 {
+                // The windows of the last numbers wrap round onto the first ones.
+                assert!(m.hashed_len > 10_000, "the windows overflowed");
+            }
+            assert!(longest_run(&m.hashed) < 200, "{layers} layers");
+            for i in (0..6 * layers).step_by(97) {
+                let hash = i.wrapping_mul(0x9E37_79B1);
+                assert_eq!(m.find_near(hash, near(i), |j| j == i), Some(i));
+            }
+        }
+    }
+
     #[test]
     fn names_are_near_their_numbers() {
         use super::name_near;
-        assert_eq!(name_near("z12"), Some(96));
-        assert_eq!(name_near("δ_x7"), Some(56));
+        assert_eq!(name_near("z12"), Some(72));
+        assert_eq!(name_near("δ_x7"), Some(42));
         assert_eq!(name_near("x0"), Some(0));
-        assert_eq!(name_near("\\delta_{z_{12}}"), Some(96));
-        assert_eq!(name_near("w_1_9999999"), Some(79_999_992));
+        assert_eq!(name_near("\\delta_{z_{12}}"), Some(72));
+        assert_eq!(name_near("w_1_9999999"), Some(59_999_994));
         assert_eq!(name_near("w12345678"), None);
         assert_eq!(name_near("yhat"), None);
     }
