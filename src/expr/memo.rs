@@ -7,8 +7,8 @@
 //! only the table (eight slots to a cache line) until the hashes match. The printer's table of
 //! a program's names (`print::names`) is made the same way, for the same reason.
 //!
-//! Where an entry goes: by its hash, anywhere in the table, unless its owner says what it is
-//! near ([`Memo::insert_near`]). Then it goes, where there is room, in a window of slots that
+//! Where an entry goes: by its hash, unless its owner says what it is near
+//! ([`Memo::insert_near`]). Then it goes, where there is room, in a window of slots that
 //! entries near the same place share. A node is near its newest child: most nodes are made
 //! from nodes made just before, so the slots a new node's probe reads are the ones the last
 //! nodes' probes read, in the caches, where a slot chosen by the hash alone is a cache miss
@@ -203,7 +203,8 @@ pub(crate) fn name_near(name: &str) -> Option<u32> {
     (digits > 0).then_some(number * 6)
 }
 
-/// Up to this many slots, [`Memo::grow`] places the entries again as they were.
+/// Up to this many slots of windows, [`Memo::grow`] places the entries again in the order
+/// the old tables hold them, not by index.
 const SMALL_TABLE: usize = 1 << 12;
 
 /// The slots of a window (two cache lines): the entries whose newest child is one node, or a
