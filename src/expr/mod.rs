@@ -77,6 +77,12 @@ fn newest_child(node: &Node) -> Option<u32> {
     top
 }
 
+/// Records node number `memo.len()` of `nodes` in the hash-consing table `memo`, with its hash
+/// and newest child (`nodes` gives the others' newest children when the table grows).
+fn record(memo: &mut Memo, nodes: &[Node], hash: u32, near: Option<u32>) {
+    memo.insert_near(hash, near, |i| newest_child(&nodes[i as usize]));
+}
+
 /// Positions of ids in a sorted list of them (as [`Store::reachable`] returns): a direct
 /// table when the list is dense among the ids below its last, else binary search.
 pub(crate) struct Positions(Vec<u32>);
@@ -491,9 +497,7 @@ impl Store {
                 if let Node::Sym(_) = n {
                     self.memo.skip();
                 } else {
-                    self.memo.insert_near(hash32(n), newest_child(n), |i| {
-                        newest_child(&nodes[i as usize])
-                    });
+                    record(&mut self.memo, nodes, hash32(n), newest_child(n));
                 }
             }
         }
@@ -519,9 +523,7 @@ impl Store {
         }
         self.nodes.push(node);
         self.flat.push(flat);
-        let nodes = &self.nodes;
-        self.memo
-            .insert_near(hash, near, |i| newest_child(&nodes[i as usize]));
+        record(&mut self.memo, &self.nodes, hash, near);
         id
     }
 
